@@ -1,0 +1,51 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "Rivet",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Rivet", targets: ["Rivet"]),
+        .executable(name: "rivet", targets: ["rivet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // RISC-V knowledge only: the encoding table, decoder, disassembler, FP semantics.
+        .target(name: "RivetISA", swiftSettings: strict),
+        // Guest state and the guest address space.
+        .target(name: "RivetMachine", dependencies: ["RivetISA"], swiftSettings: strict),
+        // ELF loader, initial stack, Linux syscalls, file sandbox.
+        .target(name: "RivetLinux", dependencies: ["RivetMachine", "RivetISA"], swiftSettings: strict),
+        // Tier 0: the reference interpreter.
+        .target(name: "RivetInterpreter", dependencies: ["RivetMachine", "RivetISA"], swiftSettings: strict),
+        // What Swift cannot do well: executable memory, signal handling.
+        .target(name: "CRivetHost", cSettings: [.unsafeFlags(["-Wall", "-Werror"])]),
+        // The public embedding API.
+        .target(
+            name: "Rivet",
+            dependencies: ["RivetISA", "RivetMachine", "RivetLinux", "RivetInterpreter", "CRivetHost"],
+            swiftSettings: strict),
+        // The command-line tool: a thin layer over Rivet.
+        .executableTarget(
+            name: "rivet",
+            dependencies: ["Rivet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        .testTarget(name: "RivetISATests", dependencies: ["RivetISA"], resources: [.copy("Golden")], swiftSettings: strict),
+        .testTarget(
+            name: "RivetMachineTests", dependencies: ["RivetMachine"], swiftSettings: strict),
+        .testTarget(
+            name: "RivetInterpreterTests",
+            dependencies: ["RivetInterpreter", "RivetMachine", "RivetISA"], swiftSettings: strict),
+        .testTarget(
+            name: "RivetTests",
+            dependencies: ["Rivet", "RivetLinux", "RivetMachine", "RivetISA"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,80 @@
+/// A host directory a guest may see.
+public struct DirectoryGrant: Equatable, Sendable {
+    /// The host directory.
+    public var hostPath: String
+    /// Where the guest sees it (an absolute guest path).
+    public var guestPath: String
+    /// Whether the guest may create, change and delete files in it.
+    public var isWritable: Bool
+
+    /// Grants `hostPath` at `guestPath` (by default the same path).
+    public init(hostPath: String, guestPath: String? = nil, isWritable: Bool) {
+        self.hostPath = hostPath
+        self.guestPath = guestPath ?? hostPath
+        self.isWritable = isWritable
+    }
+}
+
+/// Which execution tiers run guest code.
+public enum ExecutionTier: String, Sendable, CaseIterable {
+    /// Only the interpreter (tier 0).
+    case interpreter = "interp"
+}
+
+/// Bounds on what a guest may consume. A guest that reaches one stops with an `ExitReason`
+/// saying which.
+public struct Limits: Equatable, Sendable {
+    /// Most guest instructions to execute; nil for no bound.
+    public var instructions: UInt64?
+    /// Most bytes of guest memory mapped at once.
+    public var memoryBytes: UInt64
+    /// Most open file descriptors.
+    public var openFiles: Int
+    /// Most wall-clock time; nil for no bound.
+    public var wallTime: Duration?
+
+    /// No instruction or time bound, 64 GiB of memory, 1024 files.
+    public init(instructions: UInt64? = nil, memoryBytes: UInt64 = 64 << 30, openFiles: Int = 1024, wallTime: Duration? = nil) {
+        self.instructions = instructions
+        self.memoryBytes = memoryBytes
+        self.openFiles = openFiles
+        self.wallTime = wallTime
+    }
+}
+
+/// How to run a guest program.
+public struct Configuration: Sendable {
+    /// argv[1...]: the arguments after the program name.
+    public var arguments: [String] = []
+    /// argv[0]; by default the program path as given.
+    public var programName: String? = nil
+    /// The environment, in order, as `KEY=VALUE` strings. Empty by default.
+    public var environment: [String] = []
+    /// Host directories the guest may see. None by default.
+    public var directories: [DirectoryGrant] = []
+    /// Let the guest see the whole host filesystem (read-write), as qemu-user does.
+    public var grantsHostFilesystem = false
+    /// The guest's initial working directory.
+    public var workingDirectory = "/"
+    /// Where dynamically linked programs find their interpreter and libraries: it is granted
+    /// read-only at the guest's `/`, beneath the other grants. nil: static programs only.
+    public var sysroot: String? = nil
+    /// Resource limits.
+    public var limits = Limits()
+    /// Which tiers run guest code.
+    public var tier: ExecutionTier = .interpreter
+    /// Print every syscall with its arguments and result (strace style) to standard error.
+    public var tracesSyscalls = false
+    /// Print every executed instruction with its disassembly and changed registers.
+    public var tracesInstructions = false
+    /// Host file descriptors behind the guest's standard input, output and error.
+    public var standardInput: Int32 = 0
+    public var standardOutput: Int32 = 1
+    public var standardError: Int32 = 2
+    /// A fixed seed for AT_RANDOM and getrandom, for reproducible runs; nil uses the host's.
+    public var randomSeed: UInt64? = nil
+    /// Where warnings (unsupported syscalls) and traces are written; standard error by default.
+    public var diagnostics: (@Sendable (String) -> Void)? = nil
+
+    public init() {}
+}

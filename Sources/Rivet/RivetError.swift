@@ -1,0 +1,26 @@
+/// Why a guest could not be started.
+public struct RivetError: Error, Equatable, CustomStringConvertible, Sendable {
+    public enum Code: String, Sendable {
+        /// The program file could not be read.
+        case unreadableProgram
+        /// The program is not a valid RISC-V executable.
+        case invalidProgram
+        /// The program needs an interpreter that the sysroot does not have.
+        case missingInterpreter
+        /// The host could not reserve the guest's address space.
+        case outOfMemory
+        /// The configuration is inconsistent (a missing granted directory ...).
+        case invalidConfiguration
+    }
+
+    public var code: Code
+    /// One line saying what is wrong, naming the file involved.
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,237 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RivetISA
+import RivetInterpreter
+import RivetLinux
+import RivetMachine
+
+/// A RISC-V Linux guest program, loaded and ready to run in its own sandbox.
+///
+/// ```swift
+/// var configuration = Configuration()
+/// configuration.arguments = ["--verbose"]
+/// configuration.limits.instructions = 1_000_000_000
+/// let vm = try VirtualMachine(programPath: "hello", configuration: configuration)
+/// let reason = vm.run()
+/// ```
+public final class VirtualMachine {
+    /// The configuration the guest was started with.
+    public let configuration: Configuration
+
+    let memory: GuestMemory
+    let hart: HartState
+    let process: LinuxProcess
+    let interpreter: Interpreter
+    let program: ELFFile
+    private var tracer: InstructionTracer?
+    private(set) var wallTime: Duration = .zero
+    private var finished: ExitReason?
+
+    /// Loads the program at `programPath` (a host path) into a fresh guest.
+    /// - Throws: `RivetError` if the program cannot be read or is not a valid RISC-V
+    ///   executable, its interpreter is missing from the sysroot, or the host cannot reserve
+    ///   the guest's memory.
+    public init(programPath: String, configuration: Configuration) throws(RivetError) {
+        self.configuration = configuration
+        let bytes = try Self.readFile(programPath)
+        do {
+            program = try ELFFile(bytes: bytes, addressSpaceSize: GuestMemory.addressSpaceSize)
+        } catch {
+            throw RivetError(.invalidProgram, "\(programPath): \(error.message)")
+        }
+        do {
+            memory = try GuestMemory(limit: configuration.limits.memoryBytes)
+        } catch {
+            throw RivetError(.outOfMemory, "cannot reserve the guest address space")
+        }
+        hart = HartState()
+
+        var interpreterELF: (ELFFile, path: String)? = nil
+        if let interpPath = program.interpreter {
+            guard let sysroot = configuration.sysroot else {
+                throw RivetError(
+                    .missingInterpreter,
+                    "\(programPath): dynamically linked (needs \(interpPath)); give a sysroot (--sysroot) holding it")
+            }
+            let hostPath = Sandbox.normalize(sysroot + "/" + interpPath)
+            let interpBytes: [UInt8]
+            do { interpBytes = try Self.readFile(hostPath) } catch {
+                throw RivetError(.missingInterpreter, "\(programPath): interpreter \(interpPath) not found in sysroot \(sysroot)")
+            }
+            do {
+                interpreterELF = (try ELFFile(bytes: interpBytes, addressSpaceSize: GuestMemory.addressSpaceSize), interpPath)
+            } catch {
+                throw RivetError(.invalidProgram, "\(hostPath): \(error.message)")
+            }
+        }
+
+        var linux = LinuxConfiguration()
+        let absoluteProgram = Self.absolutePath(programPath)
+        linux.arguments = [configuration.programName ?? programPath] + configuration.arguments
+        linux.environment = configuration.environment
+        linux.executablePath = absoluteProgram
+        var grants: [RivetLinux.DirectoryGrant] = []
+        for grant in configuration.directories {
+            var info = stat()
+            guard let real = Self.realPath(grant.hostPath), stat(real, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+                throw RivetError(.invalidConfiguration, "granted directory \(grant.hostPath) does not exist")
+            }
+            grants.append(.init(hostPath: real, guestPath: grant.guestPath, writable: grant.isWritable))
+        }
+        if let sysroot = configuration.sysroot, let real = Self.realPath(sysroot) {
+            grants.append(.init(hostPath: real, guestPath: "/", writable: false))
+        }
+        linux.grants = grants
+        linux.hostFilesystem = configuration.grantsHostFilesystem
+        linux.workingDirectory = configuration.workingDirectory
+        linux.traceSyscalls = configuration.tracesSyscalls
+        linux.standardStreams = (configuration.standardInput, configuration.standardOutput, configuration.standardError)
+        linux.maxOpenFiles = configuration.limits.openFiles
+        linux.randomSeed = configuration.randomSeed
+        if let diagnostics = configuration.diagnostics { linux.diagnostics = diagnostics }
+        process = LinuxProcess(memory: memory, configuration: linux)
+        interpreter = Interpreter(memory: memory, hart: hart)
+
+        do {
+            let loaded = try Loader.load(program, path: absoluteProgram, interpreter: interpreterELF, into: memory)
+            try process.start(loaded, hart: hart)
+        } catch {
+            throw RivetError(.invalidProgram, "\(programPath): \(error.message)")
+        }
+
+        let start = Self.monotonicNanoseconds()
+        interpreter.readTime = { (Self.monotonicNanoseconds() - start) / 100 }
+        process.flushInstructionCache = { [memory] start, end in
+            if end > start, GuestMemory.contains(start, size: end - start) {
+                memory.notifyCodeChanged(GuestAddress(start), GuestAddress(end))
+            } else {
+                memory.invalidateAllCode()
+            }
+        }
+        if configuration.tracesInstructions {
+            let tracer = InstructionTracer(memory: memory, elf: program, output: linux.diagnostics)
+            self.tracer = tracer
+            interpreter.singleStep = true
+            interpreter.traceHook = { hart in tracer.before(hart) }
+        }
+    }
+
+    /// Runs the guest until it exits, is killed, or reaches a limit.
+    /// - Returns: why it stopped. Calling `run` again after it stopped returns the same reason.
+    public func run() -> ExitReason {
+        if let finished { return finished }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let deadline = configuration.limits.wallTime.map { started + $0 }
+        let reason = loop(deadline: deadline, clock: clock)
+        tracer?.finish(hart)
+        wallTime += clock.now - started
+        finished = reason
+        return reason
+    }
+
+    private func loop(deadline: ContinuousClock.Instant?, clock: ContinuousClock) -> ExitReason {
+        let limit = configuration.limits.instructions
+        // Check the clock every this many instructions when there is a deadline.
+        let slice: UInt64 = deadline == nil ? .max : 50_000_000
+        while true {
+            var budget = slice
+            if let limit {
+                guard hart.instret < limit else { return .instructionLimitReached }
+                budget = min(budget, limit - hart.instret)
+            }
+            let stop = interpreter.run(budget: budget)
+            switch stop {
+            case .ecall:
+                switch process.syscall(hart) {
+                case .resume: hart.pc += 4
+                case .resumeAtPC: break
+                case .exit(let status): return .exited(status)
+                case .killed(let signal): return .signaled(signal, detail: nil)
+                }
+            case .budgetExhausted:
+                if let deadline, clock.now >= deadline { return .timeLimitReached }
+            case .breakpoint:
+                return .signaled(Signal.SIGTRAP, detail: "breakpoint (ebreak) at \(describe(pc: hart.pc))")
+            case .illegalInstruction(let raw, let length):
+                let bits = length == 2 ? hexDigits(raw, width: 4) : hexDigits(raw, width: 8)
+                return .signaled(
+                    Signal.SIGILL, detail: "illegal instruction 0x\(bits) at \(describe(pc: hart.pc))")
+            case .fault(let fault):
+                return .signaled(Signal.SIGSEGV, detail: "\(fault) at \(describe(pc: hart.pc))")
+            case .misalignedAtomic(let address):
+                return .signaled(
+                    Signal.SIGBUS,
+                    detail: "misaligned atomic access to 0x\(String(address, radix: 16)) at \(describe(pc: hart.pc))")
+            }
+        }
+    }
+
+    /// `pc 0x10432 (main+0x12)`.
+    func describe(pc: UInt64) -> String {
+        var text = "pc 0x" + String(pc, radix: 16)
+        if let (symbol, offset) = program.symbol(containing: pc), offset < max(symbol.size, 1) {
+            text += " (\(symbol.name)+0x\(String(offset, radix: 16)))"
+        }
+        return text
+    }
+
+    /// Statistics of the run so far.
+    public var statistics: Statistics {
+        var calls: [String: UInt64] = [:]
+        for (number, count) in process.syscallCounts { calls[SyscallNames.name(number), default: 0] += count }
+        return Statistics(
+            instructions: hart.instret, wallTime: wallTime, syscalls: calls,
+            decodedBlocks: interpreter.decodedBlocks, invalidatedBlocks: interpreter.invalidatedBlocks)
+    }
+
+    // MARK: Host helpers
+
+    static func readFile(_ path: String) throws(RivetError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw RivetError(.unreadableProgram, "\(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw RivetError(.unreadableProgram, "\(path): not a regular file")
+        }
+        guard info.st_size <= 1 << 31 else { throw RivetError(.invalidProgram, "\(path): file too large") }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
+            guard n > 0 else { throw RivetError(.unreadableProgram, "\(path): read failed") }
+            done += n
+        }
+        return bytes
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    static func absolutePath(_ path: String) -> String {
+        if path.hasPrefix("/") { return Sandbox.normalize(path) }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return Sandbox.normalize(cwd + "/" + path)
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}
+
+/// `value` in hex, zero-padded to `width` digits.
+func hexDigits(_ value: UInt32, width: Int) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: max(0, width - digits.count)) + digits
+}

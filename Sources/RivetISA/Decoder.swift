@@ -1,0 +1,94 @@
+/// Decodes RV64GC instructions, driven by `EncodingTable`.
+///
+/// Decoding is total: every bit pattern yields an `Instruction`, and a pattern that encodes no
+/// RV64GC instruction yields `Opcode.illegal`.
+package enum Decoder {
+    /// Rows bucketed by the major opcode (bits 6:2), tried in table order.
+    private static let buckets: [[EncodingRow]] = {
+        var buckets = [[EncodingRow]](repeating: [], count: 32)
+        for row in EncodingTable.rows where row.opcode != .illegal {
+            buckets[Int((row.match >> 2) & 31)].append(row)
+        }
+        return buckets
+    }()
+
+    /// The length in bytes of the instruction whose first 16-bit parcel is `parcel`: 2 for
+    /// compressed encodings, 4 otherwise. (Longer encodings are not part of RV64GC; their first
+    /// parcel decodes as a 4-byte illegal instruction.)
+    @inline(__always)
+    package static func length(ofParcel parcel: UInt16) -> Int {
+        parcel & 3 == 3 ? 4 : 2
+    }
+
+    /// Decodes the instruction starting with `low`; `high` is the following parcel, used only
+    /// when `low` starts a 32-bit encoding.
+    package static func decode(low: UInt16, high: UInt16) -> Instruction {
+        if low & 3 != 3 { return decodeCompressed(low) }
+        return decode32(UInt32(low) | UInt32(high) << 16)
+    }
+
+    /// Decodes a 32-bit instruction word.
+    package static func decode32(_ word: UInt32) -> Instruction {
+        guard word & 3 == 3, word & 0x1c != 0x1c else { return .illegal(raw: word, length: 4) }
+        for row in buckets[Int((word >> 2) & 31)] where word & row.mask == row.match {
+            return operands(of: word, row: row)
+        }
+        return .illegal(raw: word, length: 4)
+    }
+
+    private static func operands(of w: UInt32, row: EncodingRow) -> Instruction {
+        var inst = Instruction(opcode: row.opcode, length: 4, raw: w)
+        let sw = Int32(bitPattern: w)
+        let rd = UInt8((w >> 7) & 31)
+        let rs1 = UInt8((w >> 15) & 31)
+        let rs2 = UInt8((w >> 20) & 31)
+        let rm = UInt8((w >> 12) & 7)
+        switch row.format {
+        case .none:
+            return .illegal(raw: w, length: 4)
+        case .r, .fr, .fcmp:
+            inst.rd = rd; inst.rs1 = rs1; inst.rs2 = rs2
+        case .i, .load, .jalr, .fload:
+            inst.rd = rd; inst.rs1 = rs1; inst.imm = Int64(sw >> 20)
+        case .shift64:
+            inst.rd = rd; inst.rs1 = rs1; inst.imm = Int64((w >> 20) & 63)
+        case .shift32:
+            inst.rd = rd; inst.rs1 = rs1; inst.imm = Int64((w >> 20) & 31)
+        case .s, .fstore:
+            inst.rs1 = rs1; inst.rs2 = rs2
+            inst.imm = Int64((sw >> 25) << 5 | Int32((w >> 7) & 31))
+        case .b:
+            inst.rs1 = rs1; inst.rs2 = rs2
+            let imm = (sw >> 31) << 12 | Int32((w >> 7) & 1) << 11 | Int32((w >> 25) & 0x3f) << 5
+                | Int32((w >> 8) & 0xf) << 1
+            inst.imm = Int64(imm)
+        case .u:
+            inst.rd = rd; inst.imm = Int64(Int32(bitPattern: w & 0xffff_f000))
+        case .j:
+            inst.rd = rd
+            let imm = (sw >> 31) << 20 | Int32((w >> 12) & 0xff) << 12 | Int32((w >> 20) & 1) << 11
+                | Int32((w >> 21) & 0x3ff) << 1
+            inst.imm = Int64(imm)
+        case .fence:
+            inst.rd = rd; inst.rs1 = rs1; inst.imm = Int64(w >> 20)
+        case .system:
+            break
+        case .csr, .csrImm:
+            inst.rd = rd; inst.rs1 = rs1; inst.imm = Int64(w >> 20)
+        case .amo, .lr:
+            inst.rd = rd; inst.rs1 = rs1; inst.rs2 = rs2; inst.rm = UInt8((w >> 25) & 3)
+        case .fr4:
+            inst.rd = rd; inst.rs1 = rs1; inst.rs2 = rs2; inst.rs3 = UInt8(w >> 27); inst.rm = rm
+        case .frm:
+            inst.rd = rd; inst.rs1 = rs1; inst.rs2 = rs2; inst.rm = rm
+        case .funaryRM, .fToInt, .intToF:
+            inst.rd = rd; inst.rs1 = rs1; inst.rm = rm
+        case .fToIntRaw, .intToFRaw:
+            inst.rd = rd; inst.rs1 = rs1
+        }
+        if row.format.hasRoundingMode && (rm == 5 || rm == 6) {
+            return .illegal(raw: w, length: 4)
+        }
+        return inst
+    }
+}

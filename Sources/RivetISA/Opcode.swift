@@ -1,0 +1,65 @@
+/// Every RV64IMAFDC + Zicsr + Zifencei instruction, one case per operation.
+///
+/// Compressed instructions have no cases of their own: the decoder expands them to the 32-bit
+/// operation they stand for. The raw values are dense so that tiers can index tables by them.
+/// Where an encoding and its mnemonic live is `EncodingTable.rows`; a switch over this enum never
+/// has a `default:`, so a new case breaks the build wherever something must be decided about it.
+package enum Opcode: UInt8, CaseIterable, Sendable {
+    /// An encoding that is not a valid RV64GC instruction. Executing it raises SIGILL.
+    case illegal
+
+    // RV64I
+    case lui, auipc, jal, jalr
+    case beq, bne, blt, bge, bltu, bgeu
+    case lb, lh, lw, ld, lbu, lhu, lwu
+    case sb, sh, sw, sd
+    case addi, slti, sltiu, xori, ori, andi, slli, srli, srai
+    case add, sub, sll, slt, sltu, xor, srl, sra, or, and
+    case addiw, slliw, srliw, sraiw
+    case addw, subw, sllw, srlw, sraw
+    case fence, ecall, ebreak
+
+    // Zifencei
+    case fence_i
+
+    // Zicsr
+    case csrrw, csrrs, csrrc, csrrwi, csrrsi, csrrci
+
+    // M
+    case mul, mulh, mulhsu, mulhu, div, divu, rem, remu
+    case mulw, divw, divuw, remw, remuw
+
+    // A
+    case lr_w, sc_w, amoswap_w, amoadd_w, amoxor_w, amoand_w, amoor_w
+    case amomin_w, amomax_w, amominu_w, amomaxu_w
+    case lr_d, sc_d, amoswap_d, amoadd_d, amoxor_d, amoand_d, amoor_d
+    case amomin_d, amomax_d, amominu_d, amomaxu_d
+
+    // F
+    case flw, fsw
+    case fmadd_s, fmsub_s, fnmsub_s, fnmadd_s
+    case fadd_s, fsub_s, fmul_s, fdiv_s, fsqrt_s
+    case fsgnj_s, fsgnjn_s, fsgnjx_s, fmin_s, fmax_s
+    case fcvt_w_s, fcvt_wu_s, fcvt_l_s, fcvt_lu_s
+    case fmv_x_w, fclass_s, feq_s, flt_s, fle_s
+    case fcvt_s_w, fcvt_s_wu, fcvt_s_l, fcvt_s_lu, fmv_w_x
+
+    // D
+    case fld, fsd
+    case fmadd_d, fmsub_d, fnmsub_d, fnmadd_d
+    case fadd_d, fsub_d, fmul_d, fdiv_d, fsqrt_d
+    case fsgnj_d, fsgnjn_d, fsgnjx_d, fmin_d, fmax_d
+    case fcvt_s_d, fcvt_d_s
+    case feq_d, flt_d, fle_d, fclass_d
+    case fcvt_w_d, fcvt_wu_d, fcvt_l_d, fcvt_lu_d
+    case fmv_x_d
+    case fcvt_d_w, fcvt_d_wu, fcvt_d_l, fcvt_d_lu, fmv_d_x
+}
+
+extension Opcode {
+    /// The assembler mnemonic, as the RISC-V manual and GNU as spell it (`fcvt.w.d`, `lr.w`).
+    package var mnemonic: String { EncodingTable.row(for: self).mnemonic }
+
+    /// The operand layout of the instruction's 32-bit encoding.
+    package var format: Format { EncodingTable.row(for: self).format }
+}

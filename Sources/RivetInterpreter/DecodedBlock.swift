@@ -1,0 +1,135 @@
+import RivetISA
+import RivetMachine
+
+/// A pre-decoded instruction, 16 bytes, laid out for the dispatch loop.
+///
+/// Register fields are `HartState` slot indices, not register numbers: integer registers are
+/// slots 0...31 with a destination `x0` mapped to the sink slot 32, FP registers are slots
+/// 33...64. So the loop never tests for `x0` and never distinguishes register files.
+struct Inst {
+    var op: Opcode
+    var rd: UInt8
+    var rs1: UInt8
+    var rs2: UInt8
+    var imm: Int32
+    var rs3: UInt8
+    /// Rounding mode, or the aq/rl bits of atomics.
+    var rm: UInt8
+    var length: UInt8
+    var _reserved: UInt8 = 0
+    /// Byte offset of the instruction from the start of its block.
+    var offset: UInt32
+}
+
+/// The header of a decoded block, followed in memory by `count + 1` `Inst`s: the block's
+/// instructions and a final synthetic `jal x0, 0` at the fall-through address, which is not
+/// counted as an instruction. So every block ends in a control transfer and the dispatch loop
+/// has no end-of-block test.
+struct BlockHeader {
+    /// Guest pc of the first instruction.
+    var pc: UInt64
+    /// Guest pc just past the last instruction.
+    var endPC: UInt64
+    /// Number of guest instructions (the synthetic jump excluded).
+    var count: UInt32
+    /// Times the block was entered (for tier-up decisions).
+    var executions: UInt32
+
+}
+
+typealias Block = UnsafeMutablePointer<BlockHeader>
+
+extension UnsafeMutablePointer where Pointee == BlockHeader {
+    @inline(__always)
+    var instructions: UnsafeMutablePointer<Inst> {
+        UnsafeMutableRawPointer(self).advanced(by: MemoryLayout<BlockHeader>.stride)
+            .assumingMemoryBound(to: Inst.self)
+    }
+}
+
+/// Why decoding a block at a pc produced no block.
+enum FetchFailure: Error {
+    /// The first instruction cannot be fetched: its page is not executable.
+    case fault(GuestFault)
+}
+
+enum BlockDecoder {
+    /// Most guest instructions in one block.
+    static let maxInstructions = 128
+
+    /// Decodes the block starting at `pc`, ending at the first control transfer, system
+    /// instruction, page end, `limit` instructions or an instruction that cannot be fetched.
+    /// The block's memory is allocated here and owned by the caller.
+    static func decode(at pc: UInt64, memory: GuestMemory, limit: Int = maxInstructions) throws(FetchFailure)
+        -> Block
+    {
+        var insts: [Inst] = []
+        insts.reserveCapacity(16)
+        var cursor = pc
+        let firstPage = pc >> GuestMemory.pageShift
+        loop: while insts.count < limit {
+            let inst: Instruction
+            switch fetch(at: cursor, memory: memory) {
+            case .success(let decoded):
+                inst = decoded
+            case .failure(let fault):
+                if insts.isEmpty { throw .fault(fault) }
+                break loop  // fault when execution reaches it
+            }
+            insts.append(lower(inst, offset: UInt32(cursor - pc)))
+            cursor += UInt64(inst.length)
+            if inst.endsBlock { break }
+            if cursor >> GuestMemory.pageShift != firstPage { break }
+        }
+        let count = insts.count
+        // The synthetic fall-through jump.
+        insts.append(
+            Inst(op: .jal, rd: UInt8(HartState.Slot.zeroSink), rs1: 0, rs2: 0, imm: 0, rs3: 0, rm: 0, length: 0,
+                 offset: UInt32(cursor - pc)))
+        let bytes = MemoryLayout<BlockHeader>.stride + MemoryLayout<Inst>.stride * insts.count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 16)
+        let block = raw.bindMemory(to: BlockHeader.self, capacity: 1)
+        block.initialize(to: BlockHeader(pc: pc, endPC: cursor, count: UInt32(count), executions: 0))
+        let body = (raw + MemoryLayout<BlockHeader>.stride).bindMemory(to: Inst.self, capacity: insts.count)
+        body.initialize(from: insts, count: insts.count)
+        memory.markCode(GuestAddress(pc), GuestAddress(max(cursor, pc + 1)))
+        return block
+    }
+
+    /// Fetches and decodes one instruction, or the fault of fetching it.
+    static func fetch(at pc: UInt64, memory: GuestMemory) -> Result<Instruction, GuestFault> {
+        func fault(_ address: UInt64) -> GuestFault {
+            GuestFault(
+                address: GuestAddress(address), access: .execute,
+                mapped: !memory.permissions(at: address).access.isEmpty)
+        }
+        guard memory.permissions(at: pc).contains(.execute) else { return .failure(fault(pc)) }
+        let low = memory.host(pc).loadUnaligned(as: UInt16.self)
+        if Decoder.length(ofParcel: low) == 2 { return .success(Decoder.decodeCompressed(low)) }
+        guard memory.permissions(at: pc + 2).contains(.execute) else { return .failure(fault(pc + 2)) }
+        let high = memory.host(pc + 2).loadUnaligned(as: UInt16.self)
+        return .success(Decoder.decode(low: low, high: high))
+    }
+
+    /// Converts a decoded instruction to the loop's form.
+    static func lower(_ inst: Instruction, offset: UInt32) -> Inst {
+        let format = inst.opcode.format
+        func slot(_ reg: UInt8, _ cls: RegisterClass, destination: Bool) -> UInt8 {
+            switch cls {
+            case .integer: destination && reg == 0 ? UInt8(HartState.Slot.zeroSink) : reg
+            case .float: UInt8(HartState.Slot.f) + reg
+            case .none: reg
+            }
+        }
+        return Inst(
+            op: inst.opcode,
+            rd: slot(inst.rd, format.rdClass, destination: true),
+            rs1: slot(inst.rs1, format.rs1Class, destination: false),
+            rs2: slot(inst.rs2, format.rs2Class, destination: false),
+            imm: Int32(truncatingIfNeeded: inst.imm),
+            rs3: slot(inst.rs3, format.rs3Class, destination: false),
+            rm: inst.rm,
+            length: inst.length,
+            offset: offset)
+    }
+}

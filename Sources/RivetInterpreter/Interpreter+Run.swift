@@ -1,0 +1,420 @@
+import RivetISA
+import RivetMachine
+
+// The dispatch loop. Everything it touches is a raw pointer held in a local: registers (`r`),
+// guest memory (`mem`), the page-permission table (`perms`) and the block table. No class
+// property is mutated and no array is written inside the loop, so there is no exclusivity check,
+// retain or uniqueness check on the hot path (../shared/SWIFT-PERFORMANCE.md).
+
+/// Slot indices, as literals so that no cross-module accessor sits in the loop.
+enum Slot {
+    static let pc = 65
+    static let instret = 68
+}
+
+/// The guest address space size, as a literal for the same reason; `Interpreter.init` checks
+/// that it matches `GuestMemory.addressSpaceSize`.
+let addressSpaceSize: UInt64 = 1 << 38
+
+@inline(__always) private func sx(_ v: Int32) -> UInt64 { UInt64(bitPattern: Int64(v)) }
+@inline(__always) private func sx32(_ v: UInt64) -> UInt64 {
+    UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v)))
+}
+@inline(__always) private func unbox(_ v: UInt64) -> UInt32 {
+    v >> 32 == 0xffff_ffff ? UInt32(truncatingIfNeeded: v) : SoftFloat.canonicalNaN32
+}
+@inline(__always) private func box(_ v: UInt32) -> UInt64 { 0xffff_ffff_0000_0000 | UInt64(v) }
+
+/// Whether an access of `size` bytes at `a` stays in one readable page.
+@inline(__always) private func readable(_ perms: UnsafeMutablePointer<UInt8>, _ a: UInt64, _ size: UInt64) -> Bool {
+    a < addressSpaceSize && perms[Int(truncatingIfNeeded: a >> 12)] & 1 != 0
+        && (a & 0xfff) &+ size <= 0x1000
+}
+
+/// Whether a store of `size` bytes at `a` stays in one writable page that holds no decoded code.
+@inline(__always) private func writable(_ perms: UnsafeMutablePointer<UInt8>, _ a: UInt64, _ size: UInt64) -> Bool {
+    a < addressSpaceSize && perms[Int(truncatingIfNeeded: a >> 12)] & 0x0a == 0x02
+        && (a & 0xfff) &+ size <= 0x1000
+}
+
+extension UnsafeMutablePointer where Pointee == Inst {
+    @inline(__always) var rd: Int { Int(truncatingIfNeeded: pointee.rd) }
+    @inline(__always) var rs1: Int { Int(truncatingIfNeeded: pointee.rs1) }
+    @inline(__always) var rs2: Int { Int(truncatingIfNeeded: pointee.rs2) }
+    /// The immediate, sign-extended.
+    @inline(__always) var simm: UInt64 { UInt64(bitPattern: Int64(pointee.imm)) }
+    @inline(__always) var off: UInt64 { UInt64(pointee.offset) }
+    @inline(__always) var len: UInt64 { UInt64(pointee.length) }
+}
+
+extension Interpreter {
+    /// Runs the hart until it stops, executing at most `budget` instructions.
+    package func run(budget: UInt64) -> StopReason {
+        let r = hart.slots
+        let mem = memory.base
+        let perms = memory.pagePermissions
+        let table = cache.table
+        let trace = singleStep
+        var pc = r[Slot.pc]
+        var remaining = budget
+        var temporary: Block? = nil
+        // Blocks are dropped only on paths that leave the loop or pass through `collect` below.
+        cache.collect()
+        defer {
+            if let temporary { UnsafeMutableRawPointer(temporary).deallocate() }
+            r[Slot.pc] = pc
+        }
+
+        outer: while true {
+            if let block = temporary {
+                UnsafeMutableRawPointer(block).deallocate()
+                temporary = nil
+            }
+            if remaining == 0 { return .budgetExhausted }
+
+            // Find the block.
+            let block: Block
+            let entry = table[BlockCache.slot(pc)]
+            if entry.pc == pc, remaining >= UInt64(BlockDecoder.maxInstructions), !trace {
+                block = entry.block.unsafelyUnwrapped
+            } else {
+                do {
+                    let found = try self.block(at: pc, limit: remaining)
+                    block = found.0
+                    if !found.cached { temporary = block }
+                } catch {
+                    switch error {
+                    case .fault(let fault): return .fault(fault)
+                    }
+                }
+                if trace, let traceHook {
+                    r[Slot.pc] = pc
+                    traceHook(hart)
+                }
+            }
+
+            let count = UInt64(block.pointee.count)
+            remaining &-= count
+            r[Slot.instret] &+= count
+            block.pointee.executions &+= 1
+            let base = block.pointee.pc
+            let first = block.instructions
+            var ip = first
+            var stop: StopReason? = nil
+
+            inner: while true {
+                // Fields are read through the pointer in each case, so a case loads only the
+                // operands it uses.
+                let i = ip
+                switch i.pointee.op {
+                // MARK: Control transfer
+                case .jal:
+                    r[i.rd] = base &+ i.off &+ i.len
+                    pc = base &+ i.off &+ i.simm
+                    continue outer
+                case .jalr:
+                    let target = (r[i.rs1] &+ i.simm) & ~1
+                    r[i.rd] = base &+ i.off &+ i.len
+                    pc = target
+                    continue outer
+                case .beq:
+                    if r[i.rs1] == r[i.rs2] { pc = base &+ i.off &+ i.simm; continue outer }
+                case .bne:
+                    if r[i.rs1] != r[i.rs2] { pc = base &+ i.off &+ i.simm; continue outer }
+                case .blt:
+                    if Int64(bitPattern: r[i.rs1]) < Int64(bitPattern: r[i.rs2]) {
+                        pc = base &+ i.off &+ i.simm; continue outer
+                    }
+                case .bge:
+                    if Int64(bitPattern: r[i.rs1]) >= Int64(bitPattern: r[i.rs2]) {
+                        pc = base &+ i.off &+ i.simm; continue outer
+                    }
+                case .bltu:
+                    if r[i.rs1] < r[i.rs2] { pc = base &+ i.off &+ i.simm; continue outer }
+                case .bgeu:
+                    if r[i.rs1] >= r[i.rs2] { pc = base &+ i.off &+ i.simm; continue outer }
+
+                // MARK: Integer register-immediate
+                case .lui: r[i.rd] = i.simm
+                case .auipc: r[i.rd] = base &+ i.off &+ i.simm
+                case .addi: r[i.rd] = r[i.rs1] &+ i.simm
+                case .slti: r[i.rd] = Int64(bitPattern: r[i.rs1]) < Int64(i.pointee.imm) ? 1 : 0
+                case .sltiu: r[i.rd] = r[i.rs1] < i.simm ? 1 : 0
+                case .xori: r[i.rd] = r[i.rs1] ^ i.simm
+                case .ori: r[i.rd] = r[i.rs1] | i.simm
+                case .andi: r[i.rd] = r[i.rs1] & i.simm
+                case .slli: r[i.rd] = r[i.rs1] &<< i.simm
+                case .srli: r[i.rd] = r[i.rs1] &>> i.simm
+                case .srai: r[i.rd] = UInt64(bitPattern: Int64(bitPattern: r[i.rs1]) &>> Int64(i.pointee.imm))
+                case .addiw: r[i.rd] = sx32(r[i.rs1] &+ i.simm)
+                case .slliw: r[i.rd] = sx32(r[i.rs1] &<< i.simm)
+                case .srliw: r[i.rd] = sx32(UInt64(UInt32(truncatingIfNeeded: r[i.rs1]) &>> UInt32(i.pointee.imm)))
+                case .sraiw:
+                    r[i.rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: r[i.rs1]) &>> i.pointee.imm))
+
+                // MARK: Integer register-register
+                case .add: r[i.rd] = r[i.rs1] &+ r[i.rs2]
+                case .sub: r[i.rd] = r[i.rs1] &- r[i.rs2]
+                case .sll: r[i.rd] = r[i.rs1] &<< r[i.rs2]
+                case .slt: r[i.rd] = Int64(bitPattern: r[i.rs1]) < Int64(bitPattern: r[i.rs2]) ? 1 : 0
+                case .sltu: r[i.rd] = r[i.rs1] < r[i.rs2] ? 1 : 0
+                case .xor: r[i.rd] = r[i.rs1] ^ r[i.rs2]
+                case .srl: r[i.rd] = r[i.rs1] &>> r[i.rs2]
+                case .sra: r[i.rd] = UInt64(bitPattern: Int64(bitPattern: r[i.rs1]) &>> Int64(bitPattern: r[i.rs2]))
+                case .or: r[i.rd] = r[i.rs1] | r[i.rs2]
+                case .and: r[i.rd] = r[i.rs1] & r[i.rs2]
+                case .addw: r[i.rd] = sx32(r[i.rs1] &+ r[i.rs2])
+                case .subw: r[i.rd] = sx32(r[i.rs1] &- r[i.rs2])
+                case .sllw: r[i.rd] = sx32(r[i.rs1] &<< (r[i.rs2] & 31))
+                case .srlw: r[i.rd] = sx32(UInt64(UInt32(truncatingIfNeeded: r[i.rs1]) &>> UInt32(truncatingIfNeeded: r[i.rs2])))
+                case .sraw:
+                    r[i.rd] = UInt64(
+                        bitPattern: Int64(Int32(truncatingIfNeeded: r[i.rs1]) &>> Int32(truncatingIfNeeded: r[i.rs2])))
+
+                // MARK: M
+                case .mul: r[i.rd] = r[i.rs1] &* r[i.rs2]
+                case .mulh:
+                    r[i.rd] = UInt64(bitPattern: Int64(bitPattern: r[i.rs1]).multipliedFullWidth(by: Int64(bitPattern: r[i.rs2])).high)
+                case .mulhsu:
+                    let a = r[i.rs1]
+                    let b = r[i.rs2]
+                    var high = a.multipliedFullWidth(by: b).high
+                    if Int64(bitPattern: a) < 0 { high &-= b }
+                    r[i.rd] = high
+                case .mulhu: r[i.rd] = r[i.rs1].multipliedFullWidth(by: r[i.rs2]).high
+                case .div:
+                    let a = Int64(bitPattern: r[i.rs1])
+                    let b = Int64(bitPattern: r[i.rs2])
+                    r[i.rd] = b == 0 ? UInt64.max : UInt64(bitPattern: (a == .min && b == -1) ? a : a / b)
+                case .divu:
+                    let b = r[i.rs2]
+                    r[i.rd] = b == 0 ? UInt64.max : r[i.rs1] / b
+                case .rem:
+                    let a = Int64(bitPattern: r[i.rs1])
+                    let b = Int64(bitPattern: r[i.rs2])
+                    r[i.rd] = b == 0 ? UInt64(bitPattern: a) : UInt64(bitPattern: (a == .min && b == -1) ? 0 : a % b)
+                case .remu:
+                    let b = r[i.rs2]
+                    r[i.rd] = b == 0 ? r[i.rs1] : r[i.rs1] % b
+                case .mulw: r[i.rd] = sx32(r[i.rs1] &* r[i.rs2])
+                case .divw:
+                    let a = Int32(truncatingIfNeeded: r[i.rs1])
+                    let b = Int32(truncatingIfNeeded: r[i.rs2])
+                    let q: Int32 = b == 0 ? -1 : (a == .min && b == -1) ? a : a / b
+                    r[i.rd] = UInt64(bitPattern: Int64(q))
+                case .divuw:
+                    let a = UInt32(truncatingIfNeeded: r[i.rs1])
+                    let b = UInt32(truncatingIfNeeded: r[i.rs2])
+                    r[i.rd] = sx32(UInt64(b == 0 ? UInt32.max : a / b))
+                case .remw:
+                    let a = Int32(truncatingIfNeeded: r[i.rs1])
+                    let b = Int32(truncatingIfNeeded: r[i.rs2])
+                    let m: Int32 = b == 0 ? a : (a == .min && b == -1) ? 0 : a % b
+                    r[i.rd] = UInt64(bitPattern: Int64(m))
+                case .remuw:
+                    let a = UInt32(truncatingIfNeeded: r[i.rs1])
+                    let b = UInt32(truncatingIfNeeded: r[i.rs2])
+                    r[i.rd] = sx32(UInt64(b == 0 ? a : a % b))
+
+                // MARK: Loads
+                case .lb:
+                    let a = r[i.rs1] &+ i.simm
+                    if readable(perms, a, 1) {
+                        r[i.rd] = UInt64(bitPattern: Int64(mem.load(fromByteOffset: Int(a), as: Int8.self)))
+                    } else {
+                        do throws(GuestFault) { r[i.rd] = sx8(try slowLoad(a, 1)) } catch { stop = .fault(error); break inner }
+                    }
+                case .lh:
+                    let a = r[i.rs1] &+ i.simm
+                    if readable(perms, a, 2) {
+                        r[i.rd] = UInt64(bitPattern: Int64(mem.loadUnaligned(fromByteOffset: Int(a), as: Int16.self)))
+                    } else {
+                        do throws(GuestFault) { r[i.rd] = sx16(try slowLoad(a, 2)) } catch { stop = .fault(error); break inner }
+                    }
+                case .lw:
+                    let a = r[i.rs1] &+ i.simm
+                    if readable(perms, a, 4) {
+                        r[i.rd] = UInt64(bitPattern: Int64(mem.loadUnaligned(fromByteOffset: Int(a), as: Int32.self)))
+                    } else {
+                        do throws(GuestFault) { r[i.rd] = sx32(try slowLoad(a, 4)) } catch { stop = .fault(error); break inner }
+                    }
+                case .ld:
+                    let a = r[i.rs1] &+ i.simm
+                    if readable(perms, a, 8) {
+                        r[i.rd] = mem.loadUnaligned(fromByteOffset: Int(a), as: UInt64.self)
+                    } else {
+                        do throws(GuestFault) { r[i.rd] = try slowLoad(a, 8) } catch { stop = .fault(error); break inner }
+                    }
+                case .lbu:
+                    let a = r[i.rs1] &+ i.simm
+                    if readable(perms, a, 1) {
+                        r[i.rd] = UInt64(mem.load(fromByteOffset: Int(a), as: UInt8.self))
+                    } else {
+                        do throws(GuestFault) { r[i.rd] = try slowLoad(a, 1) } catch { stop = .fault(error); break inner }
+                    }
+                case .lhu:
+                    let a = r[i.rs1] &+ i.simm
+                    if readable(perms, a, 2) {
+                        r[i.rd] = UInt64(mem.loadUnaligned(fromByteOffset: Int(a), as: UInt16.self))
+                    } else {
+                        do throws(GuestFault) { r[i.rd] = try slowLoad(a, 2) } catch { stop = .fault(error); break inner }
+                    }
+                case .lwu:
+                    let a = r[i.rs1] &+ i.simm
+                    if readable(perms, a, 4) {
+                        r[i.rd] = UInt64(mem.loadUnaligned(fromByteOffset: Int(a), as: UInt32.self))
+                    } else {
+                        do throws(GuestFault) { r[i.rd] = try slowLoad(a, 4) } catch { stop = .fault(error); break inner }
+                    }
+                case .flw:
+                    let a = r[i.rs1] &+ i.simm
+                    if readable(perms, a, 4) {
+                        r[i.rd] = box(mem.loadUnaligned(fromByteOffset: Int(a), as: UInt32.self))
+                    } else {
+                        do throws(GuestFault) { r[i.rd] = box(UInt32(truncatingIfNeeded: try slowLoad(a, 4))) } catch {
+                            stop = .fault(error); break inner
+                        }
+                    }
+                case .fld:
+                    let a = r[i.rs1] &+ i.simm
+                    if readable(perms, a, 8) {
+                        r[i.rd] = mem.loadUnaligned(fromByteOffset: Int(a), as: UInt64.self)
+                    } else {
+                        do throws(GuestFault) { r[i.rd] = try slowLoad(a, 8) } catch { stop = .fault(error); break inner }
+                    }
+
+                // MARK: Stores
+                case .sb:
+                    let a = r[i.rs1] &+ i.simm
+                    if writable(perms, a, 1) {
+                        mem.storeBytes(of: UInt8(truncatingIfNeeded: r[i.rs2]), toByteOffset: Int(a), as: UInt8.self)
+                    } else {
+                        do throws(GuestFault) { try slowStore(a, 1, r[i.rs2]) } catch { stop = .fault(error); break inner }
+                        if cache.droppedSinceCheck { cache.droppedSinceCheck = false; break inner }
+                    }
+                case .sh:
+                    let a = r[i.rs1] &+ i.simm
+                    if writable(perms, a, 2) {
+                        mem.storeBytes(of: UInt16(truncatingIfNeeded: r[i.rs2]), toByteOffset: Int(a), as: UInt16.self)
+                    } else {
+                        do throws(GuestFault) { try slowStore(a, 2, r[i.rs2]) } catch { stop = .fault(error); break inner }
+                        if cache.droppedSinceCheck { cache.droppedSinceCheck = false; break inner }
+                    }
+                case .sw, .fsw:
+                    let a = r[i.rs1] &+ i.simm
+                    if writable(perms, a, 4) {
+                        mem.storeBytes(of: UInt32(truncatingIfNeeded: r[i.rs2]), toByteOffset: Int(a), as: UInt32.self)
+                    } else {
+                        do throws(GuestFault) { try slowStore(a, 4, r[i.rs2]) } catch { stop = .fault(error); break inner }
+                        if cache.droppedSinceCheck { cache.droppedSinceCheck = false; break inner }
+                    }
+                case .sd, .fsd:
+                    let a = r[i.rs1] &+ i.simm
+                    if writable(perms, a, 8) {
+                        mem.storeBytes(of: r[i.rs2], toByteOffset: Int(a), as: UInt64.self)
+                    } else {
+                        do throws(GuestFault) { try slowStore(a, 8, r[i.rs2]) } catch { stop = .fault(error); break inner }
+                        if cache.droppedSinceCheck { cache.droppedSinceCheck = false; break inner }
+                    }
+
+                // MARK: System
+                case .fence:
+                    break
+                case .fence_i:
+                    memory.invalidateAllCode()
+                    cache.removeAll()
+                    cache.droppedSinceCheck = false
+                    cache.collect()
+                    pc = base &+ i.off &+ i.len
+                    continue outer
+                case .ecall:
+                    pc = base &+ i.off
+                    return .ecall
+                case .ebreak:
+                    stop = .breakpoint
+                    break inner
+                case .illegal:
+                    stop = .illegalInstruction(raw: fetchRaw(base &+ i.off), length: i.pointee.length)
+                    break inner
+                case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
+                    let unretired = count &- UInt64(truncatingIfNeeded: ip - first)
+                    if !csr(i.pointee, unretired: unretired) {
+                        stop = .illegalInstruction(raw: fetchRaw(base &+ i.off), length: i.pointee.length)
+                        break inner
+                    }
+
+                // MARK: A
+                case .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w,
+                    .amomax_w, .amominu_w, .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d,
+                    .amoand_d, .amoor_d, .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
+                    if let failure = atomic(i.pointee) {
+                        stop = failure
+                        break inner
+                    }
+                    if cache.droppedSinceCheck { cache.droppedSinceCheck = false; break inner }
+
+                // MARK: F and D
+                case .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fadd_s, .fsub_s, .fmul_s, .fdiv_s,
+                    .fsqrt_s, .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fmin_s, .fmax_s, .fcvt_w_s, .fcvt_wu_s,
+                    .fcvt_l_s, .fcvt_lu_s, .fmv_x_w, .fclass_s, .feq_s, .flt_s, .fle_s, .fcvt_s_w,
+                    .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu, .fmv_w_x, .fmadd_d, .fmsub_d, .fnmsub_d,
+                    .fnmadd_d, .fadd_d, .fsub_d, .fmul_d, .fdiv_d, .fsqrt_d, .fsgnj_d, .fsgnjn_d,
+                    .fsgnjx_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .feq_d, .flt_d, .fle_d, .fclass_d,
+                    .fcvt_w_d, .fcvt_wu_d, .fcvt_l_d, .fcvt_lu_d, .fmv_x_d, .fcvt_d_w, .fcvt_d_wu,
+                    .fcvt_d_l, .fcvt_d_lu, .fmv_d_x:
+                    if !Self.float(i.pointee, r) {
+                        stop = .illegalInstruction(raw: fetchRaw(base &+ i.off), length: i.pointee.length)
+                        break inner
+                    }
+                }
+                ip += 1
+            }
+
+            // Left the block before its end: `ip` is the instruction that stopped it.
+            let index = UInt64(truncatingIfNeeded: ip - first)
+            let offset = UInt64(ip.pointee.offset)
+            let length = UInt64(ip.pointee.length)
+            if let stop {
+                // The instruction did not retire.
+                let unretired = count &- index
+                r[Slot.instret] &-= unretired
+                remaining &+= unretired
+                pc = base &+ offset
+                return stop
+            }
+            // A store changed decoded code: it retired; resume after it with fresh blocks.
+            cache.collect()
+            let unretired = count &- index &- 1
+            r[Slot.instret] &-= unretired
+            remaining &+= unretired
+            pc = base &+ offset &+ length
+        }
+    }
+
+    @inline(__always) private func sx8(_ v: UInt64) -> UInt64 { UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: v))) }
+    @inline(__always) private func sx16(_ v: UInt64) -> UInt64 { UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: v))) }
+
+    /// A load that crosses a page or faults.
+    @inline(never)
+    func slowLoad(_ address: UInt64, _ size: Int) throws(GuestFault) -> UInt64 {
+        let buffer = try memory.hostBuffer(at: address, size: size, access: .read)
+        var value: UInt64 = 0
+        for k in 0..<size { value |= UInt64(buffer[k]) << (8 * UInt64(k)) }
+        return value
+    }
+
+    /// A store that crosses a page, hits a page holding decoded code, or faults.
+    @inline(never)
+    func slowStore(_ address: UInt64, _ size: Int, _ value: UInt64) throws(GuestFault) {
+        let buffer = try memory.hostBuffer(at: address, size: size, access: .write)
+        for k in 0..<size { buffer[k] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(k))) }
+    }
+
+    /// The raw bits of the instruction at `pc`, for error reports.
+    func fetchRaw(_ pc: UInt64) -> UInt32 {
+        switch BlockDecoder.fetch(at: pc, memory: memory) {
+        case .success(let inst): inst.raw
+        case .failure: 0
+        }
+    }
+}

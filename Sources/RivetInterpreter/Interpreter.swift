@@ -1,0 +1,70 @@
+import RivetISA
+import RivetMachine
+
+/// Why the interpreter stopped. In every case `HartState.pc` is the pc of the instruction named
+/// (the `ecall`, the faulting instruction, ...) or, for `.budgetExhausted`, the next one.
+package enum StopReason: Equatable, Sendable {
+    /// An `ecall`: the environment handles it and resumes at `pc + 4`. It counts as retired.
+    case ecall
+    /// An `ebreak` (SIGTRAP).
+    case breakpoint
+    /// An illegal instruction or one this hart does not implement (SIGILL).
+    case illegalInstruction(raw: UInt32, length: UInt8)
+    /// A load, store or fetch the guest's mappings do not allow (SIGSEGV).
+    case fault(GuestFault)
+    /// A misaligned atomic (SIGBUS).
+    case misalignedAtomic(address: UInt64)
+    /// The instruction budget given to `run` is used up.
+    case budgetExhausted
+}
+
+/// Tier 0: executes pre-decoded blocks. The reference semantics every other tier must match.
+package final class Interpreter {
+    package let memory: GuestMemory
+    package let hart: HartState
+    let cache = BlockCache()
+
+    /// When set, blocks are one instruction long and `traceHook` runs before each one.
+    package var singleStep = false
+    /// Called before each instruction in single-step mode with the hart about to execute it.
+    package var traceHook: ((HartState) -> Void)?
+
+    /// Host time source for the `time` CSR, in ticks of `timebaseFrequency`.
+    package var readTime: () -> UInt64 = { 0 }
+    /// Frequency of the `time` CSR.
+    package static let timebaseFrequency: UInt64 = 10_000_000
+
+    package init(memory: GuestMemory, hart: HartState) {
+        precondition(
+            addressSpaceSize == GuestMemory.addressSpaceSize && Slot.pc == HartState.Slot.pc
+                && Slot.instret == HartState.Slot.instret)
+        self.memory = memory
+        self.hart = hart
+        memory.addObserver(cache)
+    }
+
+    /// Blocks decoded so far.
+    package var decodedBlocks: UInt64 { cache.decodedBlocks }
+    /// Blocks dropped because their code changed.
+    package var invalidatedBlocks: UInt64 { cache.invalidatedBlocks }
+
+    /// Drops every decoded block (`fence.i`).
+    package func flushCode() { cache.removeAll() }
+
+    /// The block at `pc`: from the cache, or decoded now. Blocks longer than `limit`
+    /// instructions are decoded afresh, shortened, and not cached; the caller frees them.
+    @inline(never)
+    func block(at pc: UInt64, limit: UInt64) throws(FetchFailure) -> (Block, cached: Bool) {
+        if !singleStep, limit >= UInt64(BlockDecoder.maxInstructions) {
+            if let block = cache.lookup(pc) { return (block, true) }
+            let block = try BlockDecoder.decode(at: pc, memory: memory)
+            cache.insert(block)
+            return (block, true)
+        }
+        if !singleStep, let block = cache.lookup(pc), UInt64(block.pointee.count) <= limit {
+            return (block, true)
+        }
+        let n = singleStep ? 1 : Int(min(limit, UInt64(BlockDecoder.maxInstructions)))
+        return (try BlockDecoder.decode(at: pc, memory: memory, limit: n), false)
+    }
+}

@@ -1,0 +1,263 @@
+/// Why an ELF file cannot be run. Each message names what is wrong in one line.
+package struct ELFError: Error, Equatable, CustomStringConvertible, Sendable {
+    package var message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
+}
+
+/// A parsed ELF64 little-endian RISC-V file: its header, program headers and (when present)
+/// symbols. Parsing validates everything the loader relies on, so a malformed file is rejected
+/// here with a message instead of misbehaving later.
+package struct ELFFile: Sendable {
+    package enum Kind: UInt16, Sendable {
+        case executable = 2  // ET_EXEC
+        case sharedObject = 3  // ET_DYN: static-pie executables and the dynamic linker
+    }
+
+    package struct ProgramHeader: Equatable, Sendable {
+        package var type: UInt32
+        package var flags: UInt32
+        package var offset: UInt64
+        package var vaddr: UInt64
+        package var fileSize: UInt64
+        package var memorySize: UInt64
+        package var align: UInt64
+
+        package static let load: UInt32 = 1
+        package static let interp: UInt32 = 3
+        package static let phdr: UInt32 = 6
+        package static let tls: UInt32 = 7
+        package static let gnuStack: UInt32 = 0x6474_e551
+
+        package var readable: Bool { flags & 4 != 0 }
+        package var writable: Bool { flags & 2 != 0 }
+        package var executable: Bool { flags & 1 != 0 }
+    }
+
+    package struct Symbol: Equatable, Sendable {
+        package var name: String
+        package var address: UInt64
+        package var size: UInt64
+        package var isFunction: Bool
+    }
+
+    /// A section, for the disassembler.
+    package struct Section: Equatable, Sendable {
+        package var name: String
+        package var address: UInt64
+        package var offset: UInt64
+        package var size: UInt64
+        package var isExecutable: Bool
+    }
+
+    package let bytes: [UInt8]
+    package let kind: Kind
+    package let entry: UInt64
+    package let programHeaderOffset: UInt64
+    package let programHeaders: [ProgramHeader]
+    /// The path of the program interpreter (PT_INTERP), for dynamically linked programs.
+    package let interpreter: String?
+    /// Sections; empty when the section headers are absent or unusable.
+    package let sections: [Section]
+    /// Symbols from .symtab (or .dynsym), sorted by address; empty when absent.
+    package let symbols: [Symbol]
+    /// e_flags: the float ABI and RVC bits.
+    package let flags: UInt32
+
+    /// The PT_LOAD headers, in file order.
+    package var loadSegments: [ProgramHeader] { programHeaders.filter { $0.type == ProgramHeader.load } }
+
+    /// Parses and validates `bytes` as a RISC-V ELF64 executable.
+    /// - Throws: `ELFError` naming the first problem found.
+    package init(bytes: [UInt8], addressSpaceSize: UInt64) throws(ELFError) {
+        self.bytes = bytes
+        let r = Reader(bytes: bytes)
+        guard bytes.count >= 64 else { throw ELFError("file too short for an ELF header (\(bytes.count) bytes)") }
+        guard bytes[0] == 0x7f, bytes[1] == 0x45, bytes[2] == 0x4c, bytes[3] == 0x46 else {
+            throw ELFError("not an ELF file (bad magic)")
+        }
+        guard bytes[4] == 2 else { throw ELFError("not a 64-bit ELF file (class \(bytes[4]))") }
+        guard bytes[5] == 1 else { throw ELFError("not a little-endian ELF file") }
+        guard bytes[6] == 1 else { throw ELFError("unsupported ELF version \(bytes[6])") }
+        let type = r.u16(16)
+        guard let kind = Kind(rawValue: type) else {
+            throw ELFError(type == 1 ? "relocatable object, not an executable" : "unsupported ELF type \(type)")
+        }
+        self.kind = kind
+        let machine = r.u16(18)
+        guard machine == 243 else { throw ELFError("not a RISC-V executable (machine \(machine))") }
+        entry = r.u64(24)
+        programHeaderOffset = r.u64(32)
+        let shoff = r.u64(40)
+        flags = r.u32(48)
+        let phentsize = r.u16(54)
+        let phnum = r.u16(56)
+        let shentsize = r.u16(58)
+        let shnum = r.u16(60)
+        let shstrndx = r.u16(62)
+        guard phnum > 0 else { throw ELFError("no program headers") }
+        guard phentsize == 56 else { throw ELFError("bad program header size \(phentsize)") }
+        guard phnum <= 1024 else { throw ELFError("too many program headers (\(phnum))") }
+        guard r.contains(programHeaderOffset, UInt64(phnum) * 56) else {
+            throw ELFError("program headers lie outside the file")
+        }
+
+        var headers: [ProgramHeader] = []
+        for n in 0..<UInt64(phnum) {
+            let o = Int(programHeaderOffset + n * 56)
+            headers.append(
+                ProgramHeader(
+                    type: r.u32(o), flags: r.u32(o + 4), offset: r.u64(o + 8), vaddr: r.u64(o + 16),
+                    fileSize: r.u64(o + 32), memorySize: r.u64(o + 40), align: r.u64(o + 48)))
+        }
+        programHeaders = headers
+
+        var interpreter: String? = nil
+        var previousEnd: UInt64 = 0
+        var sawLoad = false
+        for (n, h) in headers.enumerated() {
+            switch h.type {
+            case ProgramHeader.load:
+                guard h.fileSize <= h.memorySize else {
+                    throw ELFError("segment \(n): file size 0x\(hex(h.fileSize)) exceeds memory size 0x\(hex(h.memorySize))")
+                }
+                guard r.contains(h.offset, h.fileSize) else {
+                    throw ELFError("segment \(n): file range lies outside the file (truncated?)")
+                }
+                guard h.memorySize > 0 else { continue }
+                guard h.vaddr < addressSpaceSize, h.memorySize <= addressSpaceSize - h.vaddr else {
+                    throw ELFError("segment \(n): address range 0x\(hex(h.vaddr))+0x\(hex(h.memorySize)) is outside the guest address space")
+                }
+                guard h.align <= 1 || (h.align & (h.align - 1) == 0) else {
+                    throw ELFError("segment \(n): alignment 0x\(hex(h.align)) is not a power of two")
+                }
+                guard (h.vaddr &- h.offset) & 0xfff == 0 else {
+                    throw ELFError("segment \(n): address and file offset are not congruent modulo the page size")
+                }
+                if sawLoad && h.vaddr < previousEnd {
+                    throw ELFError("segment \(n): overlaps or precedes the previous segment")
+                }
+                previousEnd = h.vaddr + h.memorySize
+                sawLoad = true
+            case ProgramHeader.interp:
+                guard r.contains(h.offset, h.fileSize), h.fileSize > 1, h.fileSize < 4096 else {
+                    throw ELFError("bad PT_INTERP")
+                }
+                var path = Array(bytes[Int(h.offset)..<Int(h.offset + h.fileSize)])
+                guard path.last == 0 else { throw ELFError("PT_INTERP is not NUL-terminated") }
+                path.removeLast()
+                interpreter = String(decoding: path, as: UTF8.self)
+            default:
+                break
+            }
+        }
+        guard sawLoad else { throw ELFError("no loadable segments") }
+        self.interpreter = interpreter
+
+        let (sections, symbols) = Self.parseSections(
+            r, shoff: shoff, shentsize: shentsize, shnum: shnum, shstrndx: shstrndx)
+        self.sections = sections
+        self.symbols = symbols
+    }
+
+    /// Sections and symbols are optional: any inconsistency drops them instead of failing.
+    private static func parseSections(_ r: Reader, shoff: UInt64, shentsize: UInt16, shnum: UInt16, shstrndx: UInt16)
+        -> ([Section], [Symbol])
+    {
+        guard shoff != 0, shentsize == 64, shnum > 0, shnum < 0xff00, r.contains(shoff, UInt64(shnum) * 64),
+            shstrndx < shnum
+        else { return ([], []) }
+        struct Raw {
+            var name: UInt32, type: UInt32, flags: UInt64, addr: UInt64, offset: UInt64, size: UInt64
+            var link: UInt32, entsize: UInt64
+        }
+        let raws = (0..<Int(shnum)).map { n -> Raw in
+            let o = Int(shoff) + n * 64
+            return Raw(
+                name: r.u32(o), type: r.u32(o + 4), flags: r.u64(o + 8), addr: r.u64(o + 16),
+                offset: r.u64(o + 24), size: r.u64(o + 32), link: r.u32(o + 40), entsize: r.u64(o + 56))
+        }
+        let names = raws[Int(shstrndx)]
+        func string(in table: Raw, at index: UInt32) -> String? {
+            guard table.type != 8, r.contains(table.offset, table.size), UInt64(index) < table.size else { return nil }
+            let start = Int(table.offset) + Int(index)
+            let end = Int(table.offset + table.size)
+            guard let nul = r.bytes[start..<end].firstIndex(of: 0) else { return nil }
+            return String(decoding: r.bytes[start..<nul], as: UTF8.self)
+        }
+        var sections: [Section] = []
+        for raw in raws {
+            sections.append(
+                Section(
+                    name: string(in: names, at: raw.name) ?? "", address: raw.addr, offset: raw.offset,
+                    size: raw.size, isExecutable: raw.flags & 4 != 0 && raw.type == 1))
+        }
+        var symbols: [Symbol] = []
+        let symtab = raws.first { $0.type == 2 } ?? raws.first { $0.type == 11 }
+        if let symtab, symtab.entsize == 24, r.contains(symtab.offset, symtab.size), Int(symtab.link) < raws.count {
+            let strtab = raws[Int(symtab.link)]
+            for n in 0..<Int(symtab.size / 24) {
+                let o = Int(symtab.offset) + n * 24
+                let info = r.bytes[o + 4]
+                let type = info & 0xf
+                let shndx = r.u16(o + 6)
+                guard type == 0 || type == 1 || type == 2, shndx != 0 else { continue }
+                guard let name = string(in: strtab, at: r.u32(o)), !name.isEmpty, !name.hasPrefix("$") else {
+                    continue
+                }
+                symbols.append(Symbol(name: name, address: r.u64(o + 8), size: r.u64(o + 16), isFunction: type == 2))
+            }
+        }
+        symbols.sort { ($0.address, $0.name) < ($1.address, $1.name) }
+        return (sections, symbols)
+    }
+
+    /// The symbol covering `address` (or the nearest one below it), and the offset into it.
+    package func symbol(containing address: UInt64) -> (Symbol, offset: UInt64)? {
+        var low = 0
+        var high = symbols.count
+        while low < high {
+            let mid = (low + high) / 2
+            if symbols[mid].address <= address { low = mid + 1 } else { high = mid }
+        }
+        guard low > 0 else { return nil }
+        // Prefer functions among symbols at the same address.
+        var best = symbols[low - 1]
+        var k = low - 1
+        while k > 0, symbols[k - 1].address == best.address {
+            k -= 1
+            if symbols[k].isFunction && !best.isFunction { best = symbols[k] }
+        }
+        return (best, address - best.address)
+    }
+}
+
+private func hex(_ v: UInt64) -> String { String(v, radix: 16) }
+
+/// Bounds-checked little-endian reads; out-of-range reads return 0 (callers validate ranges).
+private struct Reader {
+    let bytes: [UInt8]
+
+    func contains(_ offset: UInt64, _ size: UInt64) -> Bool {
+        offset <= UInt64(bytes.count) && size <= UInt64(bytes.count) - offset
+    }
+
+    func u16(_ o: Int) -> UInt16 {
+        guard o >= 0, o + 2 <= bytes.count else { return 0 }
+        return UInt16(bytes[o]) | UInt16(bytes[o + 1]) << 8
+    }
+
+    func u32(_ o: Int) -> UInt32 {
+        guard o >= 0, o + 4 <= bytes.count else { return 0 }
+        var v: UInt32 = 0
+        for k in 0..<4 { v |= UInt32(bytes[o + k]) << (8 * UInt32(k)) }
+        return v
+    }
+
+    func u64(_ o: Int) -> UInt64 {
+        guard o >= 0, o + 8 <= bytes.count else { return 0 }
+        var v: UInt64 = 0
+        for k in 0..<8 { v |= UInt64(bytes[o + k]) << (8 * UInt64(k)) }
+        return v
+    }
+}

@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An open file description: what a guest file descriptor refers to. Descriptors made by dup
+/// share one description (and so its offset), as on Linux.
+package final class OpenFile {
+    package enum Backing {
+        /// A host file descriptor; closed when the description goes away if `owned`.
+        case host(Int32, owned: Bool)
+        /// A synthesized read-only file (/proc/self/maps ...), with its own offset.
+        case memory([UInt8])
+        /// A directory that exists only in the guest's view (a parent of granted directories),
+        /// with the names it lists.
+        case virtualDirectory([String])
+    }
+
+    package var backing: Backing
+    /// The guest path it was opened by, for /proc/self/fd and mmap names.
+    package var guestPath: String
+    /// Whether the sandbox allows writing through it.
+    package var writable: Bool
+    /// Open flags as the guest gave them (O_APPEND, O_NONBLOCK ... for F_GETFL).
+    package var statusFlags: Int32
+    /// Offset for synthesized files and virtual directories.
+    package var position: Int = 0
+
+    package init(backing: Backing, guestPath: String, writable: Bool, statusFlags: Int32 = 0) {
+        self.backing = backing
+        self.guestPath = guestPath
+        self.writable = writable
+        self.statusFlags = statusFlags
+    }
+
+    deinit {
+        if case .host(let fd, owned: true) = backing { Glibc.close(fd) }
+    }
+
+    /// The host descriptor behind the file, if it is a host file.
+    package var hostDescriptor: Int32? {
+        if case .host(let fd, _) = backing { return fd }
+        return nil
+    }
+}
+
+/// The guest's file descriptor table.
+package final class FileTable {
+    private var entries: [Int32: (file: OpenFile, closeOnExec: Bool)] = [:]
+    /// Most descriptors the guest may have open (RLIMIT_NOFILE).
+    package var limit: Int
+
+    package init(standardStreams: (Int32, Int32, Int32), limit: Int) {
+        self.limit = limit
+        let streams = [standardStreams.0, standardStreams.1, standardStreams.2]
+        let names = ["/dev/stdin", "/dev/stdout", "/dev/stderr"]
+        for (fd, host) in streams.enumerated() {
+            let flags = fcntl(host, F_GETFL)
+            let file = OpenFile(
+                backing: .host(host, owned: false), guestPath: names[fd], writable: true,
+                statusFlags: flags < 0 ? Int32(O_RDWR) : flags)
+            entries[Int32(fd)] = (file, false)
+        }
+    }
+
+    package subscript(_ fd: Int32) -> OpenFile? { entries[fd]?.file }
+
+    /// Open descriptors, ascending.
+    package var descriptors: [Int32] { entries.keys.sorted() }
+
+    package func closeOnExec(_ fd: Int32) -> Bool { entries[fd]?.closeOnExec ?? false }
+
+    package func setCloseOnExec(_ fd: Int32, _ value: Bool) {
+        entries[fd]?.closeOnExec = value
+    }
+
+    /// Installs `file` at the lowest free descriptor at or above `lowest`.
+    /// - Returns: the descriptor, or nil if the table is full (EMFILE).
+    package func insert(_ file: OpenFile, lowest: Int32 = 0, closeOnExec: Bool = false) -> Int32? {
+        var fd = max(lowest, 0)
+        while entries[fd] != nil { fd += 1 }
+        guard fd < limit else { return nil }
+        entries[fd] = (file, closeOnExec)
+        return fd
+    }
+
+    /// Installs `file` at exactly `fd`, closing what was there (dup3).
+    package func replace(_ fd: Int32, with file: OpenFile, closeOnExec: Bool) {
+        entries[fd] = (file, closeOnExec)
+    }
+
+    /// Removes `fd`. Returns false if it was not open.
+    @discardableResult
+    package func remove(_ fd: Int32) -> Bool {
+        entries.removeValue(forKey: fd) != nil
+    }
+}

@@ -1,0 +1,211 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RivetISA
+import RivetMachine
+
+/// A host directory the guest may see, at a guest path.
+package struct DirectoryGrant: Equatable, Sendable {
+    /// Absolute, normalized host path.
+    package var hostPath: String
+    /// Absolute, normalized guest path where it appears.
+    package var guestPath: String
+    package var writable: Bool
+
+    package init(hostPath: String, guestPath: String, writable: Bool) {
+        self.hostPath = hostPath
+        self.guestPath = guestPath
+        self.writable = writable
+    }
+}
+
+/// Everything the Linux layer needs to know about the process it emulates.
+package struct LinuxConfiguration: Sendable {
+    /// argv, including argv[0].
+    package var arguments: [String] = []
+    /// envp, as `KEY=VALUE` strings.
+    package var environment: [String] = []
+    /// Host path of the guest executable: what /proc/self/exe names.
+    package var executablePath: String = ""
+    /// Directories the guest may see.
+    package var grants: [DirectoryGrant] = []
+    /// Give the guest the whole host filesystem, as qemu-user does.
+    package var hostFilesystem = false
+    /// The guest's initial working directory (a guest path).
+    package var workingDirectory = "/"
+    /// Print every syscall with its arguments and result, strace style.
+    package var traceSyscalls = false
+    /// Host file descriptors behind the guest's 0, 1 and 2.
+    package var standardStreams: (Int32, Int32, Int32) = (0, 1, 2)
+    /// Most file descriptors the guest may have open (RLIMIT_NOFILE).
+    package var maxOpenFiles = 1024
+    /// When set, AT_RANDOM and getrandom produce this seed's deterministic stream.
+    package var randomSeed: UInt64? = nil
+    /// Where warnings and traces go.
+    package var diagnostics: @Sendable (String) -> Void = { message in
+        var line = message + "\n"
+        line.withUTF8 { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+
+    package init() {}
+}
+
+/// What the run loop does after a syscall.
+package enum SyscallOutcome: Equatable, Sendable {
+    /// Resume the guest at `pc + 4`.
+    case resume
+    /// Resume the guest at the pc the syscall set (rt_sigreturn, signal delivery).
+    case resumeAtPC
+    /// The process exited with this status (exit_group, or exit of its only thread).
+    case exit(Int32)
+    /// The process was killed by this signal.
+    case killed(Int32)
+}
+
+/// The Linux process a guest program runs in: its memory layout above the ELF, file
+/// descriptors, filesystem view, signal state and identity; and the syscall layer acting on them.
+package final class LinuxProcess {
+    package let memory: GuestMemory
+    package var configuration: LinuxConfiguration
+    package let files: FileTable
+    package let filesystem: Sandbox
+
+    /// brk: where the heap starts and where it ends now.
+    package var brkStart: UInt64 = 0
+    package var brkEnd: UInt64 = 0
+    /// The ELF being run.
+    package var program: LoadedProgram?
+
+    package var signals = SignalState()
+    package var clearChildTID: UInt64 = 0
+    package var umask: UInt32 = 0o022
+
+    /// Calls per syscall number, for `--stats`.
+    package private(set) var syscallCounts: [Int: UInt64] = [:]
+    private var warned: Set<Int> = []
+    private var random: RandomSource
+
+    /// Called by riscv_flush_icache and fence.i-like events; the engine drops decoded code.
+    package var flushInstructionCache: (UInt64, UInt64) -> Void = { _, _ in }
+
+    package init(memory: GuestMemory, configuration: LinuxConfiguration) {
+        self.memory = memory
+        self.configuration = configuration
+        self.random = RandomSource(seed: configuration.randomSeed)
+        self.filesystem = Sandbox(
+            grants: configuration.grants, hostFilesystem: configuration.hostFilesystem,
+            workingDirectory: configuration.workingDirectory)
+        self.files = FileTable(standardStreams: configuration.standardStreams, limit: configuration.maxOpenFiles)
+    }
+
+    /// Prints a warning once per key.
+    package func warnOnce(_ key: Int, _ message: String) {
+        guard warned.insert(key).inserted else { return }
+        configuration.diagnostics("rivet: warning: " + message)
+    }
+
+    /// Fills `buffer` with random bytes (getrandom, AT_RANDOM).
+    package func fillRandom(_ buffer: UnsafeMutableRawBufferPointer) {
+        random.fill(buffer)
+    }
+
+    /// Handles the `ecall` at `hart.pc`: the syscall number is in a7, arguments in a0...a5,
+    /// the result goes to a0.
+    package func syscall(_ hart: HartState) -> SyscallOutcome {
+        let number = Int(truncatingIfNeeded: hart[x: 17])
+        let args = SyscallArguments(
+            hart[x: 10], hart[x: 11], hart[x: 12], hart[x: 13], hart[x: 14], hart[x: 15])
+        syscallCounts[number, default: 0] += 1
+        let result = dispatch(number, args, hart)
+        switch result {
+        case .value(let value):
+            if configuration.traceSyscalls { trace(number, args, value) }
+            hart[x: 10] = UInt64(bitPattern: value)
+            return .resume
+        case .outcome(let outcome):
+            if configuration.traceSyscalls { trace(number, args, nil) }
+            return outcome
+        }
+    }
+
+    private func trace(_ number: Int, _ args: SyscallArguments, _ result: Int64?) {
+        let rendered = SyscallTracer.render(number: number, args: args, result: result, process: self)
+        configuration.diagnostics(rendered)
+    }
+}
+
+/// The six argument registers of a syscall.
+package struct SyscallArguments: Sendable {
+    package var a: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+    package init(_ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64, _ a5: UInt64) {
+        a = (a0, a1, a2, a3, a4, a5)
+    }
+    package subscript(_ n: Int) -> UInt64 {
+        switch n {
+        case 0: a.0
+        case 1: a.1
+        case 2: a.2
+        case 3: a.3
+        case 4: a.4
+        default: a.5
+        }
+    }
+    /// Argument `n` as a signed int (e.g. a file descriptor or `AT_FDCWD`).
+    package func int(_ n: Int) -> Int32 { Int32(truncatingIfNeeded: self[n]) }
+}
+
+/// A syscall's result: a value for a0 (negative errno on failure) or an outcome for the run loop.
+package enum SyscallResult {
+    case value(Int64)
+    case outcome(SyscallOutcome)
+}
+
+/// A deterministic or host-seeded stream of random bytes (xoshiro256**).
+struct RandomSource {
+    private var s: (UInt64, UInt64, UInt64, UInt64)
+
+    init(seed: UInt64?) {
+        var seed = seed ?? 0
+        if seed == 0 {
+            var bytes: UInt64 = 0
+            let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+            if fd >= 0 {
+                _ = withUnsafeMutableBytes(of: &bytes) { Glibc.read(fd, $0.baseAddress, 8) }
+                close(fd)
+            }
+            seed = bytes ^ UInt64(truncatingIfNeeded: time(nil)) | 1
+        }
+        func splitmix(_ x: inout UInt64) -> UInt64 {
+            x &+= 0x9e37_79b9_7f4a_7c15
+            var z = x
+            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+            return z ^ (z >> 31)
+        }
+        s = (splitmix(&seed), splitmix(&seed), splitmix(&seed), splitmix(&seed))
+    }
+
+    mutating func next() -> UInt64 {
+        let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
+        let t = s.1 << 17
+        s.2 ^= s.0
+        s.3 ^= s.1
+        s.1 ^= s.2
+        s.0 ^= s.3
+        s.2 ^= t
+        s.3 = s.3 << 45 | s.3 >> 19
+        return result
+    }
+
+    mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        var k = 0
+        while k < buffer.count {
+            var word = next()
+            for _ in 0..<8 where k < buffer.count {
+                buffer[k] = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                k += 1
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import RivetMachine
+
+/// Where the guest's address space puts things, following Linux on riscv64 (Sv39).
+package enum AddressLayout {
+    /// The load bias of a position-independent main program: ELF_ET_DYN_BASE, 2/3 of the
+    /// address space, page aligned.
+    package static let pieBase: UInt64 = (GuestMemory.addressSpaceSize / 3 * 2) & ~0xfff
+    /// The stack ends at the top of the address space.
+    package static let stackTop: UInt64 = GuestMemory.addressSpaceSize
+    /// The stack's size (RLIMIT_STACK's default).
+    package static let stackSize: UInt64 = 8 << 20
+    /// mmap allocates downwards from here (Linux leaves at least 128 MiB for the stack).
+    package static let mmapTop: UInt64 = GuestMemory.addressSpaceSize - (128 << 20)
+    /// mmap never allocates below this.
+    package static let mmapBottom: UInt64 = 1 << 16
+}
+
+/// A program (and its interpreter) in guest memory, ready for an initial stack.
+package struct LoadedProgram: Sendable {
+    /// Where execution starts: the interpreter's entry for dynamic programs.
+    package var entry: UInt64
+    /// The main program's entry (AT_ENTRY).
+    package var programEntry: UInt64
+    /// Guest address of the main program's program headers (AT_PHDR).
+    package var programHeaders: UInt64
+    package var programHeaderCount: Int
+    /// The interpreter's load bias (AT_BASE), 0 for static programs.
+    package var interpreterBase: UInt64
+    /// The main program's load bias (0 for ET_EXEC).
+    package var bias: UInt64
+    /// The first byte after the main program's highest segment, page aligned: where brk starts.
+    package var brkStart: UInt64
+    /// The main program's ELF.
+    package var elf: ELFFile
+}
+
+/// Loads ELF executables into guest memory as Linux's binfmt_elf does.
+package enum Loader {
+    /// Loads `program` (at host path `path`, for /proc/self/maps), and its interpreter from
+    /// `interpreterBytes` when it names one.
+    /// - Throws: `ELFError` for a file that cannot be loaded.
+    package static func load(
+        _ program: ELFFile, path: String, interpreter: (ELFFile, path: String)?, into memory: GuestMemory
+    ) throws(ELFError) -> LoadedProgram {
+        let bias: UInt64 = program.kind == .sharedObject ? AddressLayout.pieBase - lowestAddress(program) : 0
+        let end = try mapSegments(program, bias: bias, name: path, into: memory)
+
+        var phdr: UInt64 = 0
+        if let h = program.programHeaders.first(where: { $0.type == ELFFile.ProgramHeader.phdr }) {
+            phdr = h.vaddr &+ bias
+        } else if let h = program.loadSegments.first(where: {
+            $0.offset <= program.programHeaderOffset && program.programHeaderOffset < $0.offset + $0.fileSize
+        }) {
+            phdr = h.vaddr &+ (program.programHeaderOffset - h.offset) &+ bias
+        }
+
+        var entry = program.entry &+ bias
+        var interpreterBase: UInt64 = 0
+        if let (interp, interpPath) = interpreter {
+            guard interp.kind == .sharedObject else { throw ELFError("interpreter \(interpPath) is not position independent") }
+            let span = highestAddress(interp) - lowestAddress(interp)
+            guard
+                let start = memory.map.findFree(
+                    size: GuestAddress(span).pageEnd.rawValue, lowest: GuestAddress(AddressLayout.mmapBottom),
+                    highest: GuestAddress(AddressLayout.mmapTop))
+            else { throw ELFError("no room for the interpreter") }
+            interpreterBase = start.rawValue &- lowestAddress(interp)
+            _ = try mapSegments(interp, bias: interpreterBase, name: interpPath, into: memory)
+            entry = interp.entry &+ interpreterBase
+        }
+        guard memory.permissions(at: entry).contains(.execute) else {
+            throw ELFError("entry point 0x\(String(entry, radix: 16)) is not in an executable segment")
+        }
+        return LoadedProgram(
+            entry: entry, programEntry: program.entry &+ bias, programHeaders: phdr,
+            programHeaderCount: program.programHeaders.count, interpreterBase: interpreterBase, bias: bias,
+            brkStart: GuestAddress(end).pageEnd.rawValue, elf: program)
+    }
+
+    private static func lowestAddress(_ elf: ELFFile) -> UInt64 {
+        (elf.loadSegments.filter { $0.memorySize > 0 }.map(\.vaddr).min() ?? 0) & ~0xfff
+    }
+
+    private static func highestAddress(_ elf: ELFFile) -> UInt64 {
+        elf.loadSegments.map { $0.vaddr + $0.memorySize }.max() ?? 0
+    }
+
+    /// Maps every PT_LOAD of `elf` at `bias`. Pages shared by two segments get the union of
+    /// their rights. Returns the end of the highest segment.
+    private static func mapSegments(_ elf: ELFFile, bias: UInt64, name: String, into memory: GuestMemory)
+        throws(ELFError) -> UInt64
+    {
+        let segments = elf.loadSegments.filter { $0.memorySize > 0 }
+        // Page ranges per segment; neighbours may share a page, which gets both segments' rights.
+        var ranges: [(first: UInt64, last: UInt64, rights: MemoryPermissions)] = []
+        var end: UInt64 = 0
+        for s in segments {
+            let start = s.vaddr &+ bias
+            guard GuestMemory.contains(start, size: s.memorySize), start >= GuestMemory.pageSize else {
+                throw ELFError("segment at 0x\(String(s.vaddr, radix: 16)) does not fit in the guest address space")
+            }
+            guard s.memorySize <= memory.limit else {
+                throw ELFError("segment at 0x\(String(s.vaddr, radix: 16)) is larger than the guest memory limit")
+            }
+            var rights: MemoryPermissions = []
+            if s.readable { rights.insert(.read) }
+            if s.writable { rights.insert(.write) }
+            if s.executable { rights.insert(.execute) }
+            ranges.append((start >> GuestMemory.pageShift, GuestAddress(start + s.memorySize).pageEnd.rawValue >> GuestMemory.pageShift, rights))
+            end = max(end, start + s.memorySize)
+        }
+        let cuts = Set(ranges.flatMap { [$0.first, $0.last] }).sorted()
+        var runs: [(start: UInt64, end: UInt64, rights: MemoryPermissions)] = []
+        for (a, b) in zip(cuts, cuts.dropFirst()) {
+            let covering = ranges.filter { $0.first <= a && b <= $0.last }
+            guard !covering.isEmpty else { continue }
+            let rights = covering.reduce(MemoryPermissions()) { $0.union($1.rights) }
+            if let last = runs.last, last.end == a, last.rights == rights {
+                runs[runs.count - 1].end = b
+            } else {
+                runs.append((a, b, rights))
+            }
+        }
+        do throws(MappingError) {
+            for run in runs {
+                try memory.mapAnonymous(
+                    at: GuestAddress(run.start << GuestMemory.pageShift),
+                    size: (run.end - run.start) << GuestMemory.pageShift, permissions: .readWrite, name: name)
+            }
+        } catch {
+            throw ELFError("cannot map segments: \(error == .outOfMemory ? "out of guest memory" : "\(error)")")
+        }
+        for s in segments where s.fileSize > 0 {
+            elf.bytes.withUnsafeBytes { file in
+                let data = UnsafeRawBufferPointer(rebasing: file[Int(s.offset)..<Int(s.offset + s.fileSize)])
+                memory.host(s.vaddr &+ bias).copyMemory(from: data.baseAddress!, byteCount: data.count)
+            }
+        }
+        for run in runs where run.rights != .readWrite {
+            try? memory.protect(
+                at: GuestAddress(run.start << GuestMemory.pageShift),
+                size: (run.end - run.start) << GuestMemory.pageShift, permissions: run.rights)
+        }
+        return end
+    }
+}

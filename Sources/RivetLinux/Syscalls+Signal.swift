@@ -1,0 +1,175 @@
+import RivetMachine
+
+/// Signal numbers (generic Linux numbering).
+package enum Signal {
+    package static let SIGHUP: Int32 = 1
+    package static let SIGINT: Int32 = 2
+    package static let SIGQUIT: Int32 = 3
+    package static let SIGILL: Int32 = 4
+    package static let SIGTRAP: Int32 = 5
+    package static let SIGABRT: Int32 = 6
+    package static let SIGBUS: Int32 = 7
+    package static let SIGFPE: Int32 = 8
+    package static let SIGKILL: Int32 = 9
+    package static let SIGUSR1: Int32 = 10
+    package static let SIGSEGV: Int32 = 11
+    package static let SIGUSR2: Int32 = 12
+    package static let SIGPIPE: Int32 = 13
+    package static let SIGALRM: Int32 = 14
+    package static let SIGTERM: Int32 = 15
+    package static let SIGCHLD: Int32 = 17
+    package static let SIGCONT: Int32 = 18
+    package static let SIGSTOP: Int32 = 19
+    package static let SIGTSTP: Int32 = 20
+    package static let SIGTTIN: Int32 = 21
+    package static let SIGTTOU: Int32 = 22
+    package static let SIGURG: Int32 = 23
+    package static let SIGWINCH: Int32 = 28
+
+    /// The name `kill -l` prints, with the SIG prefix.
+    package static func name(_ signal: Int32) -> String {
+        let names = [
+            1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS",
+            8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE",
+            14: "SIGALRM", 15: "SIGTERM", 16: "SIGSTKFLT", 17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP",
+            20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU", 23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ",
+            26: "SIGVTALRM", 27: "SIGPROF", 28: "SIGWINCH", 29: "SIGIO", 30: "SIGPWR", 31: "SIGSYS",
+        ]
+        return names[Int(signal)] ?? "SIG\(signal)"
+    }
+
+    /// Whether the default action is to ignore the signal.
+    package static func ignoredByDefault(_ signal: Int32) -> Bool {
+        signal == SIGCHLD || signal == SIGURG || signal == SIGWINCH || signal == SIGCONT
+    }
+}
+
+/// A `struct sigaction` as the riscv64 kernel sees it (no sa_restorer).
+package struct SignalAction: Equatable, Sendable {
+    package var handler: UInt64 = 0
+    package var flags: UInt64 = 0
+    package var mask: UInt64 = 0
+
+    package static let defaultHandler: UInt64 = 0
+    package static let ignoreHandler: UInt64 = 1
+}
+
+/// Per-process signal dispositions, and the one thread's mask and alternate stack.
+package struct SignalState: Sendable {
+    package var actions = [SignalAction](repeating: SignalAction(), count: 65)
+    package var mask: UInt64 = 0
+    package var alternateStack: (base: UInt64, size: UInt64, flags: UInt32) = (0, 0, 2)  // SS_DISABLE
+    /// Signals raised while blocked.
+    package var pending: UInt64 = 0
+}
+
+extension LinuxProcess {
+    func signalSyscall(_ number: Int, _ args: SyscallArguments, _ hart: HartState) -> SyscallResult? {
+        switch number {
+        case 134: return sigaction(args)
+        case 135: return sigprocmask(args)
+        case 132: return sigaltstack(args)
+        case 129:  // kill(pid, sig)
+            let target = Int64(args.int(0))
+            guard target == pid || target == 0 || target == -1 || target == -pid else { return .value(-Errno.EPERM) }
+            return raise(args.int(1))
+        case 130:  // tkill(tid, sig)
+            guard Int64(args.int(0)) == pid else { return .value(-Errno.ESRCH) }
+            return raise(args.int(1))
+        case 131:  // tgkill(tgid, tid, sig)
+            guard Int64(args.int(0)) == pid, Int64(args.int(1)) == pid else { return .value(-Errno.ESRCH) }
+            return raise(args.int(2))
+        case 136:  // rt_sigpending
+            do { try memory.store(signals.pending & signals.mask, at: args[0]) } catch { return .efault }
+            return .value(0)
+        default:
+            return nil
+        }
+    }
+
+    private func sigaction(_ args: SyscallArguments) -> SyscallResult {
+        let signal = Int(args.int(0))
+        guard signal >= 1, signal <= 64, args[3] == 8 else { return .einval }
+        if args[2] != 0 {
+            let old = signals.actions[signal]
+            do {
+                try memory.store(old.handler, at: args[2])
+                try memory.store(old.flags, at: args[2] + 8)
+                try memory.store(old.mask, at: args[2] + 16)
+            } catch { return .efault }
+        }
+        if args[1] != 0 {
+            guard signal != Int(Signal.SIGKILL), signal != Int(Signal.SIGSTOP) else { return .einval }
+            do {
+                signals.actions[signal] = SignalAction(
+                    handler: try memory.load(UInt64.self, at: args[1]), flags: try memory.load(UInt64.self, at: args[1] + 8),
+                    mask: try memory.load(UInt64.self, at: args[1] + 16))
+            } catch { return .efault }
+        }
+        return .value(0)
+    }
+
+    private func sigprocmask(_ args: SyscallArguments) -> SyscallResult {
+        guard args[3] == 8 else { return .einval }
+        let old = signals.mask
+        if args[1] != 0 {
+            let set: UInt64
+            do { set = try memory.load(UInt64.self, at: args[1]) } catch { return .efault }
+            let unblockable: UInt64 = 1 << (UInt64(Signal.SIGKILL) - 1) | 1 << (UInt64(Signal.SIGSTOP) - 1)
+            switch args[0] {
+            case 0: signals.mask |= set
+            case 1: signals.mask &= ~set
+            case 2: signals.mask = set
+            default: return .einval
+            }
+            signals.mask &= ~unblockable
+        }
+        if args[2] != 0 {
+            do { try memory.store(old, at: args[2]) } catch { return .efault }
+        }
+        return .value(0)
+    }
+
+    private func sigaltstack(_ args: SyscallArguments) -> SyscallResult {
+        if args[1] != 0 {
+            do {
+                try memory.store(signals.alternateStack.base, at: args[1])
+                try memory.store(signals.alternateStack.flags, at: args[1] + 8)
+                try memory.store(UInt32(0), at: args[1] + 12)
+                try memory.store(signals.alternateStack.size, at: args[1] + 16)
+            } catch { return .efault }
+        }
+        if args[0] != 0 {
+            do {
+                let base = try memory.load(UInt64.self, at: args[0])
+                let flags = try memory.load(UInt32.self, at: args[0] + 8)
+                let size = try memory.load(UInt64.self, at: args[0] + 16)
+                guard flags & ~2 == 0 else { return .einval }
+                if flags & 2 == 0 && size < 2048 { return .value(-Errno.ENOMEM) }
+                signals.alternateStack = (base, size, flags)
+            } catch { return .efault }
+        }
+        return .value(0)
+    }
+
+    /// Sends `signal` to the guest itself (kill, tgkill, raise).
+    func raise(_ signal: Int32) -> SyscallResult {
+        guard signal >= 0, signal <= 64 else { return .einval }
+        if signal == 0 { return .value(0) }
+        let action = signals.actions[Int(signal)]
+        if signal == Signal.SIGKILL || signal == Signal.SIGSTOP { return .outcome(.killed(signal)) }
+        if signals.mask & (1 << UInt64(signal - 1)) != 0 {
+            signals.pending |= 1 << UInt64(signal - 1)
+            return .value(0)
+        }
+        switch action.handler {
+        case SignalAction.ignoreHandler:
+            return .value(0)
+        case SignalAction.defaultHandler:
+            return Signal.ignoredByDefault(signal) ? .value(0) : .outcome(.killed(signal))
+        default:
+            warnOnce(0x30000 + Int(signal), "\(Signal.name(signal)) has a guest handler, which Rivet cannot run yet; terminating")
+            return .outcome(.killed(signal))
+        }
+    }
+}

@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RivetMachine
+
+extension LinuxProcess {
+    func timeSyscall(_ number: Int, _ args: SyscallArguments) -> SyscallResult? {
+        switch number {
+        case 113:  // clock_gettime
+            var ts = timespec()
+            guard clock_gettime(clockid_t(args.int(0)), &ts) == 0 else { return .host(-1) }
+            return storeTimespec(ts, at: args[1])
+        case 114:  // clock_getres
+            var ts = timespec()
+            guard clock_getres(clockid_t(args.int(0)), &ts) == 0 else { return .host(-1) }
+            return args[1] == 0 ? .value(0) : storeTimespec(ts, at: args[1])
+        case 169:  // gettimeofday
+            var ts = timespec()
+            clock_gettime(CLOCK_REALTIME, &ts)
+            if args[0] != 0 {
+                do {
+                    try memory.store(Int64(ts.tv_sec), at: args[0])
+                    try memory.store(Int64(ts.tv_nsec / 1000), at: args[0] + 8)
+                } catch { return .efault }
+            }
+            if args[1] != 0 {
+                do { try memory.write([UInt8](repeating: 0, count: 8), at: args[1]) } catch { return .efault }
+            }
+            return .value(0)
+        case 101:  // nanosleep
+            return sleep(clock: CLOCK_MONOTONIC, flags: 0, request: args[0], remaining: args[1])
+        case 115:  // clock_nanosleep
+            return sleep(clock: clockid_t(args.int(0)), flags: args.int(1), request: args[2], remaining: args[3])
+        case 153:  // times
+            var t = tms()
+            let ticks = Glibc.times(&t)
+            if args[0] != 0 {
+                do {
+                    try memory.store(Int64(t.tms_utime), at: args[0])
+                    try memory.store(Int64(t.tms_stime), at: args[0] + 8)
+                    try memory.store(Int64(t.tms_cutime), at: args[0] + 16)
+                    try memory.store(Int64(t.tms_cstime), at: args[0] + 24)
+                } catch { return .efault }
+            }
+            return .value(Int64(ticks))
+        default:
+            return nil
+        }
+    }
+
+    private func storeTimespec(_ ts: timespec, at address: UInt64) -> SyscallResult {
+        do {
+            try memory.store(Int64(ts.tv_sec), at: address)
+            try memory.store(Int64(ts.tv_nsec), at: address + 8)
+        } catch { return .efault }
+        return .value(0)
+    }
+
+    private func sleep(clock: clockid_t, flags: Int32, request: UInt64, remaining: UInt64) -> SyscallResult {
+        var ts = timespec()
+        do {
+            ts.tv_sec = Int(try memory.load(Int64.self, at: request))
+            ts.tv_nsec = Int(try memory.load(Int64.self, at: request + 8))
+        } catch { return .efault }
+        guard ts.tv_sec >= 0, ts.tv_nsec >= 0, ts.tv_nsec < 1_000_000_000 else { return .einval }
+        var left = timespec()
+        let result = clock_nanosleep(clock, flags, &ts, &left)
+        if result != 0 {
+            if result == EINTR, remaining != 0 { _ = storeTimespec(left, at: remaining) }
+            return .value(-Int64(result))
+        }
+        return .value(0)
+    }
+}

@@ -1,0 +1,85 @@
+/// An address in the guest's address space.
+package struct GuestAddress: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    package var rawValue: UInt64
+
+    @inline(__always)
+    package init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    @inline(__always)
+    package init(_ rawValue: UInt64) { self.rawValue = rawValue }
+
+    package static func < (a: GuestAddress, b: GuestAddress) -> Bool { a.rawValue < b.rawValue }
+
+    package static func + (a: GuestAddress, offset: UInt64) -> GuestAddress {
+        GuestAddress(a.rawValue &+ offset)
+    }
+
+    package static func - (a: GuestAddress, b: GuestAddress) -> UInt64 { a.rawValue &- b.rawValue }
+
+    /// The address rounded down to a page boundary.
+    package var pageStart: GuestAddress { GuestAddress(rawValue & ~(GuestMemory.pageSize - 1)) }
+
+    /// The address rounded up to a page boundary.
+    package var pageEnd: GuestAddress {
+        GuestAddress((rawValue &+ GuestMemory.pageSize &- 1) & ~(GuestMemory.pageSize - 1))
+    }
+
+    package var isPageAligned: Bool { rawValue & (GuestMemory.pageSize - 1) == 0 }
+
+    package var description: String { "0x" + String(rawValue, radix: 16) }
+}
+
+/// Access rights of guest memory, one set per guest page.
+package struct MemoryPermissions: OptionSet, Hashable, Sendable, CustomStringConvertible {
+    package var rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    package static let read = MemoryPermissions(rawValue: 1)
+    package static let write = MemoryPermissions(rawValue: 2)
+    package static let execute = MemoryPermissions(rawValue: 4)
+    /// Not a guest right: the page holds code some tier has decoded or translated, so a write to
+    /// it must take the slow path that invalidates that code.
+    package static let code = MemoryPermissions(rawValue: 8)
+
+    package static let none: MemoryPermissions = []
+    package static let readWrite: MemoryPermissions = [.read, .write]
+    package static let readExecute: MemoryPermissions = [.read, .execute]
+
+    /// The guest-visible rights, without bookkeeping bits.
+    package var access: MemoryPermissions { intersection([.read, .write, .execute]) }
+
+    /// `rwx` as in /proc/self/maps (without the sharing letter).
+    package var description: String {
+        (contains(.read) ? "r" : "-") + (contains(.write) ? "w" : "-") + (contains(.execute) ? "x" : "-")
+    }
+}
+
+/// The kind of access that faulted.
+package enum AccessKind: UInt8, Sendable, CustomStringConvertible {
+    case read, write, execute
+    package var description: String {
+        switch self {
+        case .read: "read"
+        case .write: "write"
+        case .execute: "execute"
+        }
+    }
+}
+
+/// A guest access that the guest's mappings do not allow: the guest gets SIGSEGV.
+package struct GuestFault: Error, Equatable, Sendable, CustomStringConvertible {
+    package var address: GuestAddress
+    package var access: AccessKind
+    /// Whether the page was mapped (wrong permission) rather than unmapped.
+    package var mapped: Bool
+
+    package init(address: GuestAddress, access: AccessKind, mapped: Bool) {
+        self.address = address
+        self.access = access
+        self.mapped = mapped
+    }
+
+    package var description: String {
+        "\(access) of \(address) (\(mapped ? "permission denied" : "unmapped"))"
+    }
+}

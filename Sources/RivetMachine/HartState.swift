@@ -1,0 +1,67 @@
+/// The architectural state of one hart, in memory with a fixed layout of 64-bit slots.
+///
+/// Every tier reaches the registers through `slots`, so the layout is part of the contract
+/// between the tiers and is given by the `Slot` constants, never by Swift's struct layout. JIT
+/// code reads and writes the same slots through a pinned host register.
+///
+/// Slot 32 is a sink: decoded instructions whose destination is `x0` write there, so `x0`
+/// (slot 0) stays zero without a check on every write.
+package final class HartState: @unchecked Sendable {
+    /// Slot indices, each one 64-bit word.
+    package enum Slot {
+        /// `x0`...`x31` are slots 0...31.
+        @inlinable package static var x: Int { 0 }
+        /// Writes to `x0` land here.
+        @inlinable package static var zeroSink: Int { 32 }
+        /// `f0`...`f31` are slots 33...64, each the register's 64 raw bits (NaN-boxed singles).
+        @inlinable package static var f: Int { 33 }
+        @inlinable package static var pc: Int { 65 }
+        /// `fflags` in bits 4:0, `frm` in bits 7:5.
+        @inlinable package static var fcsr: Int { 66 }
+        /// The address reserved by the last `lr`, or `noReservation`.
+        @inlinable package static var reservation: Int { 67 }
+        /// Instructions retired.
+        @inlinable package static var instret: Int { 68 }
+        @inlinable package static var count: Int { 72 }
+    }
+
+    package static let noReservation = UInt64.max
+
+    /// The slots; valid for the lifetime of the hart. Owned by this object.
+    package let slots: UnsafeMutablePointer<UInt64>
+
+    package init() {
+        slots = .allocate(capacity: Slot.count)
+        slots.initialize(repeating: 0, count: Slot.count)
+        slots[Slot.reservation] = Self.noReservation
+    }
+
+    deinit { slots.deallocate() }
+
+    package var pc: UInt64 {
+        get { slots[Slot.pc] }
+        set { slots[Slot.pc] = newValue }
+    }
+
+    package var fcsr: UInt64 {
+        get { slots[Slot.fcsr] }
+        set { slots[Slot.fcsr] = newValue & 0xff }
+    }
+
+    package var instret: UInt64 {
+        get { slots[Slot.instret] }
+        set { slots[Slot.instret] = newValue }
+    }
+
+    /// Integer register `n` (0...31); writes to `x0` are ignored.
+    package subscript(x n: Int) -> UInt64 {
+        get { slots[n] }
+        set { if n != 0 { slots[n] = newValue } }
+    }
+
+    /// FP register `n` (0...31), as raw bits.
+    package subscript(f n: Int) -> UInt64 {
+        get { slots[Slot.f + n] }
+        set { slots[Slot.f + n] = newValue }
+    }
+}

@@ -1,0 +1,188 @@
+import ArgumentParser
+import Rivet
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `rivet run [options] PROGRAM [ARGS...]`
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a riscv64 Linux program.",
+        discussion: """
+            The guest sees only the current directory (read-write) and the directories granted \
+            with --dir and --dir-ro; --host-fs shows it the whole host filesystem. Dynamically \
+            linked programs load their interpreter and libraries from the sysroot, which the \
+            guest sees read-only as /. The exit status is the guest's, or 128 + the signal that \
+            killed it, as a shell reports it.
+            """)
+
+    @Option(name: .customLong("env"), help: ArgumentHelp("Set an environment variable for the guest.", valueName: "KEY=VALUE"))
+    var setEnvironment: [String] = []
+
+    @Option(name: .customLong("unset-env"), help: ArgumentHelp("Remove a variable from the guest's environment.", valueName: "KEY"))
+    var unsetEnvironment: [String] = []
+
+    @Flag(name: .customLong("clear-env"), help: "Start the guest with an empty environment instead of the host's.")
+    var clearEnvironment = false
+
+    @Option(name: .customLong("dir"), help: ArgumentHelp("Grant a host directory read-write, at GUEST (default: the same path).", valueName: "HOST[:GUEST]"))
+    var writableDirectories: [String] = []
+
+    @Option(name: .customLong("dir-ro"), help: ArgumentHelp("Grant a host directory read-only.", valueName: "HOST[:GUEST]"))
+    var readOnlyDirectories: [String] = []
+
+    @Flag(name: .customLong("no-cwd"), help: "Do not grant the current directory.")
+    var noWorkingDirectory = false
+
+    @Flag(name: .customLong("host-fs"), help: "Let the guest see the whole host filesystem, like qemu-user.")
+    var hostFilesystem = false
+
+    @Option(help: ArgumentHelp("Where dynamically linked programs find their interpreter and libraries.", valueName: "PATH"))
+    var sysroot: String?
+
+    @Option(name: .customLong("max-insns"), help: ArgumentHelp("Stop the guest after N instructions (exit status 124).", valueName: "N"))
+    var maxInstructions: UInt64?
+
+    @Option(name: .customLong("timeout"), help: ArgumentHelp("Stop the guest after this many seconds (exit status 124).", valueName: "SECONDS"))
+    var timeout: Double?
+
+    @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Most guest memory, e.g. 512M or 4G.", valueName: "SIZE"))
+    var memoryLimit: String?
+
+    @Option(help: ArgumentHelp("Which tiers run guest code: interp.", valueName: "TIER"))
+    var tier: String = "interp"
+
+    @Flag(help: "Print a summary at exit: instructions, time, MIPS, syscalls.")
+    var stats = false
+
+    @Flag(help: "Print each executed instruction with its disassembly and changed registers.")
+    var trace = false
+
+    @Flag(name: .customLong("trace-syscalls"), help: "Print every syscall with its arguments and result.")
+    var traceSyscalls = false
+
+    @Option(help: ArgumentHelp("Seed AT_RANDOM and getrandom, for reproducible runs.", valueName: "N"))
+    var seed: UInt64?
+
+    @Argument(help: "The riscv64 ELF program to run.")
+    var program: String
+
+    @Argument(parsing: .captureForPassthrough, help: "Arguments for the program.")
+    var arguments: [String] = []
+
+    func run() throws {
+        var configuration = Configuration()
+        configuration.arguments = arguments
+        configuration.environment = environment()
+        let cwd = currentDirectory()
+        configuration.workingDirectory = cwd
+        if !noWorkingDirectory { configuration.directories.append(DirectoryGrant(hostPath: cwd, isWritable: true)) }
+        for spec in writableDirectories { configuration.directories.append(try grant(spec, writable: true)) }
+        for spec in readOnlyDirectories { configuration.directories.append(try grant(spec, writable: false)) }
+        configuration.grantsHostFilesystem = hostFilesystem
+        if let sysroot {
+            configuration.sysroot = sysroot
+        } else if access("/usr/riscv64-linux-gnu", R_OK) == 0 {
+            configuration.sysroot = "/usr/riscv64-linux-gnu"
+        }
+        configuration.limits.instructions = maxInstructions
+        if let timeout {
+            guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+            configuration.limits.wallTime = .nanoseconds(Int64(timeout * 1e9))
+        }
+        if let memoryLimit {
+            guard let bytes = parseSize(memoryLimit) else { throw ValidationError("bad --memory-limit \(memoryLimit)") }
+            configuration.limits.memoryBytes = bytes
+        }
+        guard let tier = ExecutionTier(rawValue: tier) else {
+            throw ValidationError("unknown tier '\(tier)'; choose one of: \(ExecutionTier.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        configuration.tier = tier
+        configuration.tracesInstructions = trace
+        configuration.tracesSyscalls = traceSyscalls
+        configuration.randomSeed = seed
+
+        let vm: VirtualMachine
+        do {
+            vm = try VirtualMachine(programPath: program, configuration: configuration)
+        } catch {
+            printError("rivet: \(error.message)")
+            throw ExitCode(127)
+        }
+        let reason = vm.run()
+        switch reason {
+        case .exited: break
+        case .signaled(let signal, let detail):
+            printError("rivet: guest killed by \(signalName(signal))" + (detail.map { ": \($0)" } ?? ""))
+        case .instructionLimitReached:
+            printError("rivet: instruction limit reached (\(maxInstructions ?? 0) instructions)")
+        case .timeLimitReached:
+            printError("rivet: time limit reached (\(timeout ?? 0) s)")
+        }
+        if stats { printError(vm.statistics.summary) }
+        throw ExitCode(reason.shellStatus)
+    }
+
+    private func environment() -> [String] {
+        var variables: [String] = []
+        if !clearEnvironment {
+            var cursor = environ
+            while let entry = cursor.pointee {
+                variables.append(String(cString: entry))
+                cursor += 1
+            }
+        }
+        func key(_ variable: String) -> Substring { variable.prefix { $0 != "=" } }
+        let removed = Set(unsetEnvironment.map { Substring($0) })
+        variables.removeAll { removed.contains(key($0)) }
+        for assignment in setEnvironment {
+            variables.removeAll { key($0) == key(assignment) }
+            variables.append(assignment.contains("=") ? assignment : assignment + "=")
+        }
+        return variables
+    }
+
+    private func grant(_ spec: String, writable: Bool) throws -> DirectoryGrant {
+        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let host = parts.first, !host.isEmpty else { throw ValidationError("bad directory grant '\(spec)'") }
+        let absoluteHost = host.hasPrefix("/") ? host : currentDirectory() + "/" + host
+        let guest = parts.count > 1 ? parts[1] : absoluteHost
+        guard guest.hasPrefix("/") else { throw ValidationError("guest path in '\(spec)' must be absolute") }
+        return DirectoryGrant(hostPath: absoluteHost, guestPath: guest, isWritable: writable)
+    }
+}
+
+func currentDirectory() -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    guard getcwd(&buffer, buffer.count) != nil else { return "/" }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+func printError(_ message: String) {
+    var line = message + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+func parseSize(_ text: String) -> UInt64? {
+    let units: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+    var digits = Substring(text.uppercased())
+    var scale: UInt64 = 1
+    if digits.hasSuffix("IB") { digits = digits.dropLast(2) } else if digits.hasSuffix("B") { digits = digits.dropLast() }
+    if let last = digits.last, let unit = units[last] {
+        scale = unit
+        digits = digits.dropLast()
+    }
+    guard let value = UInt64(digits), value > 0 else { return nil }
+    let (product, overflow) = value.multipliedReportingOverflow(by: scale)
+    return overflow ? nil : product
+}
+
+func signalName(_ signal: Int32) -> String {
+    let names: [Int32: String] = [
+        4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV",
+        13: "SIGPIPE", 15: "SIGTERM", 1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 10: "SIGUSR1", 12: "SIGUSR2", 14: "SIGALRM",
+    ]
+    return names[signal] ?? "signal \(signal)"
+}

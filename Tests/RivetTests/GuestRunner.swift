@@ -1,0 +1,69 @@
+import Rivet
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The repository's root, found from this file's path.
+let repositoryRoot: String = {
+    var parts = #filePath.split(separator: "/").map(String.init)
+    parts.removeLast(3)  // Tests/RivetTests/GuestRunner.swift
+    return "/" + parts.joined(separator: "/")
+}()
+
+/// What a guest run produced.
+struct GuestOutput {
+    var standardOutput: String
+    var standardError: String
+    var reason: ExitReason
+    var statistics: Statistics
+}
+
+/// Runs a guest program with its output captured in temporary files.
+func runGuest(_ path: String, arguments: [String] = [], configure: (inout Configuration) -> Void = { _ in })
+    throws -> GuestOutput
+{
+    let out = try TemporaryFile()
+    let err = try TemporaryFile()
+    let input = open("/dev/null", O_RDONLY)
+    defer { close(input) }
+    var configuration = Configuration()
+    configuration.arguments = arguments
+    configuration.standardInput = input
+    configuration.standardOutput = out.fd
+    configuration.standardError = err.fd
+    configuration.randomSeed = 42
+    configuration.limits.instructions = 20_000_000_000
+    configure(&configuration)
+    let vm = try VirtualMachine(programPath: path, configuration: configuration)
+    let reason = vm.run()
+    return GuestOutput(
+        standardOutput: out.contents(), standardError: err.contents(), reason: reason, statistics: vm.statistics)
+}
+
+/// An unlinked temporary file.
+final class TemporaryFile {
+    let fd: Int32
+
+    init() throws {
+        var template = Array("/tmp/rivet-test-XXXXXX".utf8CString)
+        fd = mkstemp(&template)
+        guard fd >= 0 else { throw RivetError(.invalidConfiguration, "mkstemp failed") }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+    }
+
+    deinit { close(fd) }
+
+    func contents() -> String {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var offset: off_t = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+            offset += off_t(n)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
