@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "RivetLinux", dependencies: ["RivetMachine", "RivetISA"], swiftSettings: strict),
         // Tier 0: the reference interpreter.
         .target(name: "RivetInterpreter", dependencies: ["RivetMachine", "RivetISA"], swiftSettings: strict),
+        // The x86-64 assembler: encodings as a table, labels and fixups.
+        .target(name: "RivetX64", swiftSettings: strict),
         // What Swift cannot do well: executable memory, signal handling.
         .target(name: "CRivetHost", cSettings: [.unsafeFlags(["-Wall", "-Werror"])]),
         // The public embedding API.
@@ -39,6 +41,9 @@ let package = Package(
         .testTarget(name: "RivetISATests", dependencies: ["RivetISA"], resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(
             name: "RivetMachineTests", dependencies: ["RivetMachine"], swiftSettings: strict),
+        .testTarget(
+            name: "RivetLinuxTests", dependencies: ["RivetLinux", "RivetMachine"], swiftSettings: strict),
+        .testTarget(name: "RivetX64Tests", dependencies: ["RivetX64"], swiftSettings: strict),
         .testTarget(
             name: "RivetInterpreterTests",
             dependencies: ["RivetInterpreter", "RivetMachine", "RivetISA"], swiftSettings: strict),

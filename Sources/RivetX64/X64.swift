@@ -1,0 +1,2 @@
+/// The x86-64 assembler (being written).
+package enum X64 {}

@@ -1,0 +1,110 @@
+import Rivet
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A guest-program fixture: Fixtures/NAME.{c,S}, its binary, and what it must do.
+struct Fixture: CustomStringConvertible, Sendable {
+    static let directory = repositoryRoot + "/Tests/RivetTests/Fixtures"
+
+    let name: String
+    let source: String
+
+    var binary: String { Self.directory + "/bin/" + name }
+    var description: String { name }
+
+    /// Every fixture with a committed binary.
+    static let all: [Fixture] = {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [(String, String)] = []
+        while let entry = readdir(dir) {
+            let file = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            for ext in [".c", ".S"] where file.hasSuffix(ext) {
+                names.append((String(file.dropLast(ext.count)), file))
+            }
+        }
+        return names.sorted { $0.0 < $1.0 }.map { Fixture(name: $0.0, source: directory + "/" + $0.1) }
+    }()
+
+    /// A directive's value from the source (`rivet-fixture: args a b`).
+    func directive(_ key: String) -> String? {
+        guard let text = try? readText(source) else { return nil }
+        for line in text.split(separator: "\n") {
+            guard let range = line.range(of: "rivet-fixture: " + key) else { continue }
+            var value = line[range.upperBound...]
+            if let end = value.range(of: "*/") { value = value[..<end.lowerBound] }
+            return String(value).trimmingCharacters(in: " ")
+        }
+        return nil
+    }
+
+    var arguments: [String] { directive("args").map { $0.split(separator: " ").map(String.init) } ?? [] }
+    var expectedOutput: String { (try? readText(Self.directory + "/expected/\(name).stdout")) ?? "<missing>" }
+    var expectedStatus: Int32 {
+        Int32((try? readText(Self.directory + "/expected/\(name).status"))?.trimmingCharacters(in: "\n") ?? "") ?? -1
+    }
+
+    /// Runs the fixture under Rivet in a fresh scratch directory, granted read-write.
+    func run(configure: (inout Configuration) -> Void = { _ in }) throws -> GuestOutput {
+        let scratch = try ScratchDirectory()
+        return try runGuest(binary, arguments: arguments) {
+            $0.programName = binary
+            $0.workingDirectory = scratch.path
+            $0.directories = [DirectoryGrant(hostPath: scratch.path, isWritable: true)]
+            $0.sysroot = "/usr/riscv64-linux-gnu"
+            $0.environment = ["RIVET_FIXTURE=1"]
+            configure(&$0)
+        }
+    }
+}
+
+@Suite struct FixtureTests {
+    @Test(arguments: Fixture.all)
+    func fixtureMatchesItsExpectation(_ fixture: Fixture) throws {
+        let result = try fixture.run()
+        #expect(result.standardOutput == fixture.expectedOutput)
+        #expect(result.reason.shellStatus == fixture.expectedStatus, "stderr: \(result.standardError)")
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: Character) -> String {
+        var s = Substring(self)
+        while s.first == set { s = s.dropFirst() }
+        while s.last == set { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// Reads a whole host file as UTF-8.
+func readText(_ path: String) throws -> String {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw RivetError(.unreadableProgram, "cannot open \(path)") }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        bytes += buffer[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// A temporary directory, removed with its contents when released.
+final class ScratchDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/rivet-scratch-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw RivetError(.invalidConfiguration, "mkdtemp failed") }
+        path = String(decoding: UnsafeRawBufferPointer(start: made, count: strlen(made)), as: UTF8.self)
+    }
+
+    deinit {
+        _ = system("rm -rf '\(path)'")
+    }
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds the guest-program fixtures and records their expected behaviour.
+#
+# Every fixture is one source file here: NAME.c (C, static glibc) or NAME.S (assembly, no libc,
+# entry _start). This script compiles each to bin/NAME with riscv64-linux-gnu-gcc, then runs it
+# under qemu-riscv64 (the outside reference) in a scratch directory and writes
+# expected/NAME.stdout and expected/NAME.status. Binaries and expectations are committed, so the
+# tests need neither a cross-compiler nor qemu.
+#
+# Directives, in a comment anywhere in the source:
+#   rivet-fixture: args A B C        arguments to pass
+#   rivet-fixture: dynamic           link dynamically (loaded through the sysroot)
+#   rivet-fixture: cflags FLAGS      extra compiler flags
+#   rivet-fixture: no-qemu           qemu differs on purpose (e.g. the sandbox); the expected
+#                                    files are written by hand and this script leaves them alone
+#
+# Usage: build.sh [NAME...]   (default: every fixture)
+set -euo pipefail
+cd "$(dirname "$0")"
+CC=${CC:-riscv64-linux-gnu-gcc}
+SYSROOT=${SYSROOT:-/usr/riscv64-linux-gnu}
+
+# A directive's value: the rest of its line, up to a comment's closing */.
+directive() { sed -n "s/.*rivet-fixture: $2 *\(.*\)/\1/p" "$1" | head -1 | sed 's#\*/.*##; s/ *$//'; }
+has_directive() { grep -q "rivet-fixture: $2\b" "$1"; }
+
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+    for f in *.c *.S; do [ -e "$f" ] && names+=("${f%.*}"); done
+fi
+for name in "${names[@]}"; do
+    if [ -e "$name.c" ]; then src="$name.c"; else src="$name.S"; fi
+    flags=(-O2 -march=rv64gc -mabi=lp64d)
+    if [ "${src##*.}" = S ]; then flags+=(-nostdlib -static); fi
+    if [ "${src##*.}" = c ]; then
+        if has_directive "$src" dynamic; then flags+=(); else flags+=(-static); fi
+        flags+=(-lm)
+    fi
+    extra=$(directive "$src" cflags)
+    # shellcheck disable=SC2206
+    $CC "${flags[@]}" $extra -o "bin/$name" "$src" $( [ "${src##*.}" = c ] && echo -lm )
+    if has_directive "$src" no-qemu; then echo "built $name (expectations by hand)"; continue; fi
+    args=$(directive "$src" args)
+    scratch=$(mktemp -d)
+    set +e
+    # shellcheck disable=SC2086
+    (cd "$scratch" && qemu-riscv64 -L "$SYSROOT" -E RIVET_FIXTURE=1 "$OLDPWD/bin/$name" $args \
+        < /dev/null > "$OLDPWD/expected/$name.stdout" 2>/dev/null)
+    status=$?
+    set -e
+    rm -rf "$scratch"
+    echo "$status" > "expected/$name.status"
+    echo "built $name (exit $status)"
+done
