@@ -153,18 +153,27 @@ public final class VirtualMachine {
             case .budgetExhausted:
                 if let deadline, clock.now >= deadline { return .timeLimitReached }
             case .breakpoint:
-                return .signaled(Signal.SIGTRAP, detail: "breakpoint (ebreak) at \(describe(pc: hart.pc))")
+                let detail = "breakpoint (ebreak) at \(describe(pc: hart.pc))"
+                if let reason = fault(SignalInfo(signal: Signal.SIGTRAP, code: 1, address: hart.pc), detail) { return reason }
             case .illegalInstruction(let raw, let length):
-                let bits = length == 2 ? hexDigits(raw, width: 4) : hexDigits(raw, width: 8)
-                return .signaled(
-                    Signal.SIGILL, detail: "illegal instruction 0x\(bits) at \(describe(pc: hart.pc))")
+                let detail = "illegal instruction 0x\(hexDigits(raw, width: length == 2 ? 4 : 8)) at \(describe(pc: hart.pc))"
+                if let reason = fault(SignalInfo(signal: Signal.SIGILL, code: 1, address: hart.pc), detail) { return reason }
             case .fault(let fault):
-                return .signaled(Signal.SIGSEGV, detail: "\(fault) at \(describe(pc: hart.pc))")
+                let info = SignalInfo(signal: Signal.SIGSEGV, code: fault.mapped ? 2 : 1, address: fault.address.rawValue)
+                if let reason = self.fault(info, "\(fault) at \(describe(pc: hart.pc))") { return reason }
             case .misalignedAtomic(let address):
-                return .signaled(
-                    Signal.SIGBUS,
-                    detail: "misaligned atomic access to 0x\(String(address, radix: 16)) at \(describe(pc: hart.pc))")
+                let detail = "misaligned atomic access to 0x\(String(address, radix: 16)) at \(describe(pc: hart.pc))"
+                if let reason = fault(SignalInfo(signal: Signal.SIGBUS, code: 1, address: address), detail) { return reason }
             }
+        }
+    }
+
+    /// Delivers a synchronous signal to the guest's handler, or ends the run if it has none.
+    private func fault(_ info: SignalInfo, _ detail: String) -> ExitReason? {
+        switch process.deliver(info, hart: hart, synchronous: true) {
+        case .killed(let signal): return .signaled(signal, detail: detail)
+        case .exit(let status): return .exited(status)
+        case .resume, .resumeAtPC, nil: return nil
         }
     }
 

@@ -48,6 +48,7 @@ extension LinuxProcess {
         do {
             try memory.mapAnonymous(
                 at: GuestAddress(stackBottom), size: AddressLayout.stackSize, permissions: .readWrite, name: "[stack]")
+            try mapSignalTrampoline()
         } catch {
             throw ELFError("cannot map the stack")
         }

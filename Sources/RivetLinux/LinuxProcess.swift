@@ -77,6 +77,8 @@ package final class LinuxProcess {
     package var program: LoadedProgram?
 
     package var signals = SignalState()
+    /// Guest address of the rt_sigreturn trampoline signal handlers return to.
+    package var signalTrampoline: UInt64 = 0
     package var clearChildTID: UInt64 = 0
     package var umask: UInt32 = 0o022
 

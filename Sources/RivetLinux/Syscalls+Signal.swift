@@ -67,18 +67,25 @@ extension LinuxProcess {
     func signalSyscall(_ number: Int, _ args: SyscallArguments, _ hart: HartState) -> SyscallResult? {
         switch number {
         case 134: return sigaction(args)
-        case 135: return sigprocmask(args)
+        case 135:
+            let result = sigprocmask(args)
+            // Unblocking may make a pending signal deliverable now.
+            guard case .value(0) = result, signals.pending & ~signals.mask != 0 else { return result }
+            hart[x: 10] = 0
+            hart.pc += 4
+            return .outcome(deliverPending(hart) ?? .resumeAtPC)
+        case 139: return sigreturn(hart)
         case 132: return sigaltstack(args)
         case 129:  // kill(pid, sig)
             let target = Int64(args.int(0))
             guard target == pid || target == 0 || target == -1 || target == -pid else { return .value(-Errno.EPERM) }
-            return raise(args.int(1))
+            return raise(args.int(1), code: 0, hart: hart)
         case 130:  // tkill(tid, sig)
             guard Int64(args.int(0)) == pid else { return .value(-Errno.ESRCH) }
-            return raise(args.int(1))
+            return raise(args.int(1), code: -6, hart: hart)
         case 131:  // tgkill(tgid, tid, sig)
             guard Int64(args.int(0)) == pid, Int64(args.int(1)) == pid else { return .value(-Errno.ESRCH) }
-            return raise(args.int(2))
+            return raise(args.int(2), code: -6, hart: hart)
         case 136:  // rt_sigpending
             do { try memory.store(signals.pending & signals.mask, at: args[0]) } catch { return .efault }
             return .value(0)
@@ -152,24 +159,15 @@ extension LinuxProcess {
         return .value(0)
     }
 
-    /// Sends `signal` to the guest itself (kill, tgkill, raise).
-    func raise(_ signal: Int32) -> SyscallResult {
+    /// Sends `signal` to the guest itself (kill, tkill, tgkill): the syscall returns 0 and the
+    /// signal is delivered on the way back to the guest, as Linux does.
+    func raise(_ signal: Int32, code: Int32, hart: HartState) -> SyscallResult {
         guard signal >= 0, signal <= 64 else { return .einval }
         if signal == 0 { return .value(0) }
-        let action = signals.actions[Int(signal)]
         if signal == Signal.SIGKILL || signal == Signal.SIGSTOP { return .outcome(.killed(signal)) }
-        if signals.mask & (1 << UInt64(signal - 1)) != 0 {
-            signals.pending |= 1 << UInt64(signal - 1)
-            return .value(0)
-        }
-        switch action.handler {
-        case SignalAction.ignoreHandler:
-            return .value(0)
-        case SignalAction.defaultHandler:
-            return Signal.ignoredByDefault(signal) ? .value(0) : .outcome(.killed(signal))
-        default:
-            warnOnce(0x30000 + Int(signal), "\(Signal.name(signal)) has a guest handler, which Rivet cannot run yet; terminating")
-            return .outcome(.killed(signal))
-        }
+        hart[x: 10] = 0
+        hart.pc += 4
+        let info = SignalInfo(signal: signal, code: code, senderPID: Int32(truncatingIfNeeded: pid))
+        return .outcome(deliver(info, hart: hart, synchronous: false) ?? .resumeAtPC)
     }
 }
