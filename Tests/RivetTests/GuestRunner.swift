@@ -67,3 +67,34 @@ final class TemporaryFile {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+
+/// Reads a whole host file.
+func readBytes(_ path: String) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw RivetError(.unreadableProgram, "cannot open \(path)") }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        bytes += buffer[0..<n]
+    }
+    return bytes
+}
+
+/// Writes a whole host file (mode 0755, so it can be run).
+func writeBytes(_ bytes: [UInt8], to path: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o755)
+    guard fd >= 0 else { throw RivetError(.invalidConfiguration, "cannot create \(path)") }
+    defer { close(fd) }
+    var done = 0
+    while done < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+        guard n > 0 else { throw RivetError(.invalidConfiguration, "cannot write \(path)") }
+        done += n
+    }
+}
+
+/// Removes a host file.
+func unlinkFile(_ path: String) -> Int32 { unlink(path) }
