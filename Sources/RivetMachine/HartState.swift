@@ -22,7 +22,26 @@ package final class HartState: @unchecked Sendable {
         @inlinable package static var reservation: Int { 67 }
         /// Instructions retired.
         @inlinable package static var instret: Int { 68 }
-        @inlinable package static var count: Int { 72 }
+
+        // Slots used by JIT code and the fault handler (CRivetHost.h names the same numbers).
+        /// Instructions JIT code may still execute before returning to the run loop.
+        @inlinable package static var budget: Int { 69 }
+        /// A value JIT code leaves for the run loop at an exit (the exit's kind and site).
+        @inlinable package static var exitValue: Int { 70 }
+        /// The host signal of a fault in JIT code.
+        @inlinable package static var faultSignal: Int { 71 }
+        /// The host pc of a fault in JIT code.
+        @inlinable package static var faultHostPC: Int { 72 }
+        /// The host address of a fault in JIT code.
+        @inlinable package static var faultHostAddress: Int { 73 }
+        /// Host address of guest address 0, and the end of the reservation with its guard.
+        @inlinable package static var guestBase: Int { 74 }
+        @inlinable package static var guestLimit: Int { 75 }
+        /// Host address of the indirect-branch cache that JIT code probes.
+        @inlinable package static var jumpCache: Int { 76 }
+        /// 16 slots: host general-purpose registers at a fault in JIT code.
+        @inlinable package static var faultRegisters: Int { 80 }
+        @inlinable package static var count: Int { 96 }
     }
 
     package static let noReservation = UInt64.max
