@@ -150,6 +150,9 @@ public final class VirtualMachine {
                 case .exit(let status): return .exited(status)
                 case .killed(let signal): return .signaled(signal, detail: nil)
                 }
+            case .tierUp:
+                // No higher tier here: restart the block's countdown.
+                interpreter.setTierUp(at: hart.pc, immediately: false)
             case .budgetExhausted:
                 if let deadline, clock.now >= deadline { return .timeLimitReached }
             case .breakpoint:

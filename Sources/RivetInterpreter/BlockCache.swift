@@ -71,6 +71,9 @@ final class BlockCache: CodeInvalidationObserver {
         }
     }
 
+    /// Every cached block.
+    func allBlocks() -> [Block] { Array(blocks.values) }
+
     /// Drops every block.
     func removeAll() {
         for page in Array(blocksByPage.keys) { drop(page: page) }

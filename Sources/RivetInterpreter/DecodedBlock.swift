@@ -32,9 +32,12 @@ struct BlockHeader {
     var endPC: UInt64
     /// Number of guest instructions (the synthetic jump excluded).
     var count: UInt32
-    /// Times the block was entered (for tier-up decisions).
+    /// Times the block was entered.
     var executions: UInt32
-
+    /// Entries left before the interpreter stops at this block with `StopReason.tierUp`.
+    /// Set to 0 to stop at the next entry (a translation for this pc exists).
+    var countdown: Int32
+    var reserved: UInt32 = 0
 }
 
 typealias Block = UnsafeMutablePointer<BlockHeader>
@@ -60,7 +63,7 @@ enum BlockDecoder {
     /// Decodes the block starting at `pc`, ending at the first control transfer, system
     /// instruction, page end, `limit` instructions or an instruction that cannot be fetched.
     /// The block's memory is allocated here and owned by the caller.
-    static func decode(at pc: UInt64, memory: GuestMemory, limit: Int = maxInstructions) throws(FetchFailure)
+    static func decode(at pc: UInt64, memory: GuestMemory, limit: Int = maxInstructions, countdown: Int32 = .max) throws(FetchFailure)
         -> Block
     {
         var insts: [Inst] = []
@@ -89,7 +92,7 @@ enum BlockDecoder {
         let bytes = MemoryLayout<BlockHeader>.stride + MemoryLayout<Inst>.stride * insts.count
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 16)
         let block = raw.bindMemory(to: BlockHeader.self, capacity: 1)
-        block.initialize(to: BlockHeader(pc: pc, endPC: cursor, count: UInt32(count), executions: 0))
+        block.initialize(to: BlockHeader(pc: pc, endPC: cursor, count: UInt32(count), executions: 0, countdown: countdown))
         let body = (raw + MemoryLayout<BlockHeader>.stride).bindMemory(to: Inst.self, capacity: insts.count)
         body.initialize(from: insts, count: insts.count)
         memory.markCode(GuestAddress(pc), GuestAddress(max(cursor, pc + 1)))

@@ -93,6 +93,11 @@ extension Interpreter {
                 }
             }
 
+            block.pointee.countdown &-= 1
+            if block.pointee.countdown < 0 {
+                block.pointee.countdown = 0
+                return .tierUp
+            }
             let count = UInt64(block.pointee.count)
             remaining &-= count
             r[Slot.instret] &+= count

@@ -14,6 +14,9 @@ package enum StopReason: Equatable, Sendable {
     case fault(GuestFault)
     /// A misaligned atomic (SIGBUS).
     case misalignedAtomic(address: UInt64)
+    /// The block at pc became hot (its countdown ran out) or was marked for a higher tier;
+    /// it has not executed.
+    case tierUp
     /// The instruction budget given to `run` is used up.
     case budgetExhausted
 }
@@ -31,6 +34,9 @@ package final class Interpreter {
 
     /// Host time source for the `time` CSR, in ticks of `timebaseFrequency`.
     package var readTime: () -> UInt64 = { 0 }
+    /// Block entries before a block stops the interpreter with `.tierUp`; nil never stops.
+    package var tierUpThreshold: UInt32? = nil
+
     /// Frequency of the `time` CSR.
     package static let timebaseFrequency: UInt64 = 10_000_000
 
@@ -48,6 +54,22 @@ package final class Interpreter {
     /// Blocks dropped because their code changed.
     package var invalidatedBlocks: UInt64 { cache.invalidatedBlocks }
 
+    private var initialCountdown: Int32 {
+        tierUpThreshold.map { Int32(clamping: $0) } ?? .max
+    }
+
+    /// Makes the interpreter stop with `.tierUp` the next time it reaches `pc` (a higher tier
+    /// has code for it), or restarts its countdown.
+    package func setTierUp(at pc: UInt64, immediately: Bool) {
+        guard let block = cache.lookup(pc) else { return }
+        block.pointee.countdown = immediately ? 0 : initialCountdown
+    }
+
+    /// How often each cached block was entered, by pc.
+    package func blockExecutions() -> [(pc: UInt64, instructions: UInt32, executions: UInt32)] {
+        cache.allBlocks().map { ($0.pointee.pc, $0.pointee.count, $0.pointee.executions) }
+    }
+
     /// Drops every decoded block (`fence.i`).
     package func flushCode() { cache.removeAll() }
 
@@ -57,7 +79,7 @@ package final class Interpreter {
     func block(at pc: UInt64, limit: UInt64) throws(FetchFailure) -> (Block, cached: Bool) {
         if !singleStep, limit >= UInt64(BlockDecoder.maxInstructions) {
             if let block = cache.lookup(pc) { return (block, true) }
-            let block = try BlockDecoder.decode(at: pc, memory: memory)
+            let block = try BlockDecoder.decode(at: pc, memory: memory, countdown: initialCountdown)
             cache.insert(block)
             return (block, true)
         }
