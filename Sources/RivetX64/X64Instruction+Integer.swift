@@ -1,0 +1,238 @@
+/// The two-operand integer operations that share one opcode pattern (Intel's "group 1").
+package enum X64ALUOp: CaseIterable, Sendable {
+    case add, or, adc, sbb, and, sub, xor, cmp
+
+    /// The forms `op r/m,reg`, `op reg,r/m`, `op r/m,imm8`, `op r/m,imm`.
+    package var forms: (rmReg: X64Form, regRm: X64Form, rmImm8: X64Form, rmImm: X64Form) {
+        switch self {
+        case .add: (.addRmReg, .addRegRm, .addRmImm8, .addRmImm)
+        case .or: (.orRmReg, .orRegRm, .orRmImm8, .orRmImm)
+        case .adc: (.adcRmReg, .adcRegRm, .adcRmImm8, .adcRmImm)
+        case .sbb: (.sbbRmReg, .sbbRegRm, .sbbRmImm8, .sbbRmImm)
+        case .and: (.andRmReg, .andRegRm, .andRmImm8, .andRmImm)
+        case .sub: (.subRmReg, .subRegRm, .subRmImm8, .subRmImm)
+        case .xor: (.xorRmReg, .xorRegRm, .xorRmImm8, .xorRmImm)
+        case .cmp: (.cmpRmReg, .cmpRegRm, .cmpRmImm8, .cmpRmImm)
+        }
+    }
+}
+
+/// Shifts and rotates.
+package enum X64ShiftOp: CaseIterable, Sendable {
+    case rol, ror, shl, shr, sar
+
+    /// The forms `op r/m,cl` and `op r/m,imm8`.
+    package var forms: (byCL: X64Form, byImmediate: X64Form) {
+        switch self {
+        case .rol: (.rolRmCl, .rolRmImm)
+        case .ror: (.rorRmCl, .rorRmImm)
+        case .shl: (.shlRmCl, .shlRmImm)
+        case .shr: (.shrRmCl, .shrRmImm)
+        case .sar: (.sarRmCl, .sarRmImm)
+        }
+    }
+}
+
+/// One-operand integer operations. `mul`, `imul`, `div` and `idiv` work on `rdx:rax`.
+package enum X64UnaryOp: CaseIterable, Sendable {
+    case not, neg, mul, imul, div, idiv, inc, dec
+
+    /// The form `op r/m`.
+    package var form: X64Form {
+        switch self {
+        case .not: .not
+        case .neg: .neg
+        case .mul: .mul
+        case .imul: .imulRm
+        case .div: .div
+        case .idiv: .idiv
+        case .inc: .inc
+        case .dec: .dec
+        }
+    }
+}
+
+/// Builders for integer instructions. Destination first, as in Intel syntax.
+extension X64Instruction {
+    @inline(__always)
+    private static func rr(_ form: X64Form, _ size: X64OperandSize, _ reg: HostRegister, _ rm: HostRegister)
+        -> X64Instruction
+    {
+        X64Instruction(form, size: size, reg: reg.rawValue, rm: .register(rm.rawValue))
+    }
+
+    @inline(__always)
+    private static func rm(_ form: X64Form, _ size: X64OperandSize, _ reg: HostRegister, _ rm: X64Memory)
+        -> X64Instruction
+    {
+        X64Instruction(form, size: size, reg: reg.rawValue, rm: .memory(rm))
+    }
+
+    @inline(__always)
+    private static func aluImmediate(_ op: X64ALUOp, _ size: X64OperandSize, _ rm: X64RM, _ imm: Int32)
+        -> X64Instruction
+    {
+        let short = size != .b8 && Int32(Int8(truncatingIfNeeded: imm)) == imm
+        return X64Instruction(short ? op.forms.rmImm8 : op.forms.rmImm, size: size, rm: rm, immediate: Int64(imm))
+    }
+
+    /// `op dst,src` on registers.
+    package static func alu(_ op: X64ALUOp, _ size: X64OperandSize, _ dst: HostRegister, _ src: HostRegister)
+        -> X64Instruction
+    { rr(op.forms.rmReg, size, src, dst) }
+
+    /// `op dst,[mem]`.
+    package static func alu(_ op: X64ALUOp, _ size: X64OperandSize, _ dst: HostRegister, _ src: X64Memory)
+        -> X64Instruction
+    { rm(op.forms.regRm, size, dst, src) }
+
+    /// `op [mem],src`.
+    package static func alu(_ op: X64ALUOp, _ size: X64OperandSize, _ dst: X64Memory, _ src: HostRegister)
+        -> X64Instruction
+    { rm(op.forms.rmReg, size, src, dst) }
+
+    /// `op dst,imm`, with a byte immediate when it fits. For 64-bit operands the immediate is
+    /// sign-extended from 32 bits; for 8- and 16-bit ones it must fit the size.
+    package static func alu(_ op: X64ALUOp, _ size: X64OperandSize, _ dst: HostRegister, imm: Int32)
+        -> X64Instruction
+    { aluImmediate(op, size, .register(dst.rawValue), imm) }
+
+    /// `op [mem],imm`, with a byte immediate when it fits.
+    package static func alu(_ op: X64ALUOp, _ size: X64OperandSize, _ dst: X64Memory, imm: Int32) -> X64Instruction {
+        aluImmediate(op, size, .memory(dst), imm)
+    }
+
+    /// `test a,b`: sets flags from `a & b`.
+    package static func test(_ size: X64OperandSize, _ a: HostRegister, _ b: HostRegister) -> X64Instruction {
+        rr(.testRmReg, size, b, a)
+    }
+
+    /// `test [mem],reg`.
+    package static func test(_ size: X64OperandSize, _ a: X64Memory, _ b: HostRegister) -> X64Instruction {
+        rm(.testRmReg, size, b, a)
+    }
+
+    /// `test reg,imm`.
+    package static func test(_ size: X64OperandSize, _ a: HostRegister, imm: Int32) -> X64Instruction {
+        X64Instruction(.testRmImm, size: size, rm: .register(a.rawValue), immediate: Int64(imm))
+    }
+
+    /// `test [mem],imm`.
+    package static func test(_ size: X64OperandSize, _ a: X64Memory, imm: Int32) -> X64Instruction {
+        X64Instruction(.testRmImm, size: size, rm: .memory(a), immediate: Int64(imm))
+    }
+
+    /// `op reg` (`not`, `neg`, `mul`, `imul`, `div`, `idiv`, `inc`, `dec`).
+    package static func unary(_ op: X64UnaryOp, _ size: X64OperandSize, _ operand: HostRegister) -> X64Instruction {
+        X64Instruction(op.form, size: size, rm: .register(operand.rawValue))
+    }
+
+    /// `op [mem]`.
+    package static func unary(_ op: X64UnaryOp, _ size: X64OperandSize, _ operand: X64Memory) -> X64Instruction {
+        X64Instruction(op.form, size: size, rm: .memory(operand))
+    }
+
+    /// `imul dst,src` (16, 32 or 64 bits).
+    package static func imul(_ size: X64OperandSize, _ dst: HostRegister, _ src: HostRegister) -> X64Instruction {
+        rr(.imulRegRm, size, dst, src)
+    }
+
+    /// `imul dst,[mem]`.
+    package static func imul(_ size: X64OperandSize, _ dst: HostRegister, _ src: X64Memory) -> X64Instruction {
+        rm(.imulRegRm, size, dst, src)
+    }
+
+    /// `imul dst,src,imm`, with a byte immediate when it fits.
+    package static func imul(_ size: X64OperandSize, _ dst: HostRegister, _ src: HostRegister, imm: Int32)
+        -> X64Instruction
+    { imulImmediate(size, dst, .register(src.rawValue), imm) }
+
+    /// `imul dst,[mem],imm`.
+    package static func imul(_ size: X64OperandSize, _ dst: HostRegister, _ src: X64Memory, imm: Int32)
+        -> X64Instruction
+    { imulImmediate(size, dst, .memory(src), imm) }
+
+    private static func imulImmediate(_ size: X64OperandSize, _ dst: HostRegister, _ src: X64RM, _ imm: Int32)
+        -> X64Instruction
+    {
+        let short = Int32(Int8(truncatingIfNeeded: imm)) == imm
+        return X64Instruction(short ? .imulRegRmImm8 : .imulRegRmImm, size: size, reg: dst.rawValue, rm: src,
+                              immediate: Int64(imm))
+    }
+
+    /// `cdq`: sign-extends `eax` into `edx`.
+    package static let cdq = X64Instruction(.cdq, size: .b32)
+    /// `cqo`: sign-extends `rax` into `rdx`.
+    package static let cqo = X64Instruction(.cqo, size: .b64)
+    /// `cdqe`: sign-extends `eax` into `rax`.
+    package static let cdqe = X64Instruction(.cdqe, size: .b64)
+
+    /// `op reg,count` with a constant count.
+    package static func shift(_ op: X64ShiftOp, _ size: X64OperandSize, _ dst: HostRegister, _ count: UInt8)
+        -> X64Instruction
+    { X64Instruction(op.forms.byImmediate, size: size, rm: .register(dst.rawValue), immediate: Int64(count)) }
+
+    /// `op [mem],count`.
+    package static func shift(_ op: X64ShiftOp, _ size: X64OperandSize, _ dst: X64Memory, _ count: UInt8)
+        -> X64Instruction
+    { X64Instruction(op.forms.byImmediate, size: size, rm: .memory(dst), immediate: Int64(count)) }
+
+    /// `op reg,cl`.
+    package static func shiftByCL(_ op: X64ShiftOp, _ size: X64OperandSize, _ dst: HostRegister) -> X64Instruction {
+        X64Instruction(op.forms.byCL, size: size, rm: .register(dst.rawValue))
+    }
+
+    /// `op [mem],cl`.
+    package static func shiftByCL(_ op: X64ShiftOp, _ size: X64OperandSize, _ dst: X64Memory) -> X64Instruction {
+        X64Instruction(op.forms.byCL, size: size, rm: .memory(dst))
+    }
+
+    /// `bt a,b`: copies bit `b` of `a` to the carry flag.
+    package static func bt(_ size: X64OperandSize, _ a: HostRegister, _ bit: HostRegister) -> X64Instruction {
+        rr(.btRmReg, size, bit, a)
+    }
+
+    /// `bt [mem],reg` (the bit offset may reach beyond the addressed word).
+    package static func bt(_ size: X64OperandSize, _ a: X64Memory, _ bit: HostRegister) -> X64Instruction {
+        rm(.btRmReg, size, bit, a)
+    }
+
+    /// `bt reg,imm8`.
+    package static func bt(_ size: X64OperandSize, _ a: HostRegister, _ bit: UInt8) -> X64Instruction {
+        X64Instruction(.btRmImm, size: size, rm: .register(a.rawValue), immediate: Int64(bit))
+    }
+
+    /// `bt [mem],imm8`.
+    package static func bt(_ size: X64OperandSize, _ a: X64Memory, _ bit: UInt8) -> X64Instruction {
+        X64Instruction(.btRmImm, size: size, rm: .memory(a), immediate: Int64(bit))
+    }
+
+    /// `bswap reg` (32 or 64 bits).
+    package static func bswap(_ size: X64OperandSize, _ reg: HostRegister) -> X64Instruction {
+        X64Instruction(.bswap, size: size, reg: reg.rawValue)
+    }
+
+    /// `op dst,src` for `lzcnt`, `tzcnt`, `popcnt`.
+    package static func bitCount(_ op: X64BitCountOp, _ size: X64OperandSize, _ dst: HostRegister,
+                                 _ src: HostRegister) -> X64Instruction
+    { rr(op.form, size, dst, src) }
+
+    /// `op dst,[mem]` for `lzcnt`, `tzcnt`, `popcnt`.
+    package static func bitCount(_ op: X64BitCountOp, _ size: X64OperandSize, _ dst: HostRegister,
+                                 _ src: X64Memory) -> X64Instruction
+    { rm(op.form, size, dst, src) }
+}
+
+/// Bit counts (LZCNT needs ABM/LZCNT, TZCNT BMI1, POPCNT its own CPUID bit).
+package enum X64BitCountOp: CaseIterable, Sendable {
+    case lzcnt, tzcnt, popcnt
+
+    /// The form `op reg,r/m`.
+    package var form: X64Form {
+        switch self {
+        case .lzcnt: .lzcnt
+        case .tzcnt: .tzcnt
+        case .popcnt: .popcnt
+        }
+    }
+}
