@@ -26,12 +26,17 @@ let package = Package(
         .target(name: "RivetInterpreter", dependencies: ["RivetMachine", "RivetISA"], swiftSettings: strict),
         // The x86-64 assembler: encodings as a table, labels and fixups.
         .target(name: "RivetX64", swiftSettings: strict),
+        // The engine: tier-1 translation to x86-64, code cache, chaining, invalidation, tiering.
+        .target(
+            name: "RivetJIT",
+            dependencies: ["RivetISA", "RivetMachine", "RivetInterpreter", "RivetX64", "CRivetHost"],
+            swiftSettings: strict),
         // What Swift cannot do well: executable memory, signal handling.
         .target(name: "CRivetHost", cSettings: [.unsafeFlags(["-Wall", "-Werror"])]),
         // The public embedding API.
         .target(
             name: "Rivet",
-            dependencies: ["RivetISA", "RivetMachine", "RivetLinux", "RivetInterpreter", "CRivetHost"],
+            dependencies: ["RivetISA", "RivetMachine", "RivetLinux", "RivetInterpreter", "RivetJIT", "CRivetHost"],
             swiftSettings: strict),
         // The command-line tool: a thin layer over Rivet.
         .executableTarget(

@@ -19,6 +19,10 @@ public struct DirectoryGrant: Equatable, Sendable {
 public enum ExecutionTier: String, Sendable, CaseIterable {
     /// Only the interpreter (tier 0).
     case interpreter = "interp"
+    /// Every block is compiled by the baseline JIT at its first execution (for testing).
+    case baseline
+    /// Blocks start in the interpreter and are compiled when they turn hot.
+    case auto
 }
 
 /// Bounds on what a guest may consume. A guest that reaches one stops with an `ExitReason`
@@ -62,7 +66,11 @@ public struct Configuration: Sendable {
     /// Resource limits.
     public var limits = Limits()
     /// Which tiers run guest code.
-    public var tier: ExecutionTier = .interpreter
+    public var tier: ExecutionTier = .auto
+    /// Bytes of executable memory for compiled code.
+    public var codeCacheBytes = 64 << 20
+    /// Interpreter executions of a block before `auto` compiles it.
+    public var tierUpThreshold: UInt32 = 50
     /// Print every syscall with its arguments and result (strace style) to standard error.
     public var tracesSyscalls = false
     /// Print every executed instruction with its disassembly and changed registers.

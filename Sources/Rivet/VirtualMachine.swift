@@ -3,6 +3,7 @@ import Glibc
 #endif
 import RivetISA
 import RivetInterpreter
+import RivetJIT
 import RivetLinux
 import RivetMachine
 
@@ -23,6 +24,7 @@ public final class VirtualMachine {
     let hart: HartState
     let process: LinuxProcess
     let interpreter: Interpreter
+    let engine: Engine
     let program: ELFFile
     private var tracer: InstructionTracer?
     private(set) var wallTime: Duration = .zero
@@ -92,6 +94,19 @@ public final class VirtualMachine {
         if let diagnostics = configuration.diagnostics { linux.diagnostics = diagnostics }
         process = LinuxProcess(memory: memory, configuration: linux)
         interpreter = Interpreter(memory: memory, hart: hart)
+        let mode: TierMode =
+            switch configuration.tier {
+            case .interpreter: .interpreter
+            case .baseline: .baseline
+            case .auto: .auto
+            }
+        do {
+            engine = try Engine(
+                interpreter: interpreter, mode: mode, codeCacheSize: configuration.codeCacheBytes,
+                threshold: configuration.tierUpThreshold)
+        } catch {
+            throw RivetError(.outOfMemory, "cannot set up the JIT: \(error)")
+        }
 
         do {
             let loaded = try Loader.load(program, path: absoluteProgram, interpreter: interpreterELF, into: memory)
@@ -101,7 +116,7 @@ public final class VirtualMachine {
         }
 
         let start = Self.monotonicNanoseconds()
-        interpreter.readTime = { (Self.monotonicNanoseconds() - start) / 100 }
+        engine.setTimeSource { (Self.monotonicNanoseconds() - start) / 100 }
         process.flushInstructionCache = { [memory] start, end in
             if end > start, GuestMemory.contains(start, size: end - start) {
                 memory.notifyCodeChanged(GuestAddress(start), GuestAddress(end))
@@ -141,7 +156,7 @@ public final class VirtualMachine {
                 guard hart.instret < limit else { return .instructionLimitReached }
                 budget = min(budget, limit - hart.instret)
             }
-            let stop = interpreter.run(budget: budget)
+            let stop = engine.run(budget: budget)
             switch stop {
             case .ecall:
                 switch process.syscall(hart) {
@@ -151,8 +166,7 @@ public final class VirtualMachine {
                 case .killed(let signal): return .signaled(signal, detail: nil)
                 }
             case .tierUp:
-                // No higher tier here: restart the block's countdown.
-                interpreter.setTierUp(at: hart.pc, immediately: false)
+                break  // The engine handles tier-up itself.
             case .budgetExhausted:
                 if let deadline, clock.now >= deadline { return .timeLimitReached }
             case .breakpoint:
@@ -193,9 +207,25 @@ public final class VirtualMachine {
     public var statistics: Statistics {
         var calls: [String: UInt64] = [:]
         for (number, count) in process.syscallCounts { calls[SyscallNames.name(number), default: 0] += count }
-        return Statistics(
+        var stats = Statistics(
             instructions: hart.instret, wallTime: wallTime, syscalls: calls,
             decodedBlocks: interpreter.decodedBlocks, invalidatedBlocks: interpreter.invalidatedBlocks)
+        let e = engine.statistics
+        stats.interpretedInstructions = e.interpretedInstructions
+        stats.compiledInstructions = e.jitInstructions
+        stats.compiledBlocks = e.translatedBlocks
+        stats.compiledGuestInstructions = e.translatedInstructions
+        stats.codeBytes = e.codeBytes
+        stats.compileTime = .nanoseconds(Int64(e.compileNanoseconds))
+        stats.meanCompileMicroseconds = e.meanCompileMicroseconds
+        stats.p99CompileMicroseconds = e.compilePercentile(99)
+        stats.exitsToRunLoop = e.jitEntries
+        stats.chainedTransfers = engine.blockEntries &- min(engine.blockEntries, e.jitEntries)
+        stats.indirectJumps = hart.slots[HartState.Slot.indirectJumps]
+        stats.jumpCacheHits = stats.indirectJumps &- min(stats.indirectJumps, e.exits[3])
+        stats.compiledCodeFaults = e.hostFaults
+        stats.codeWriteFaults = e.codeWriteFaults
+        return stats
     }
 
     // MARK: Host helpers

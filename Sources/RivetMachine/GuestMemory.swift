@@ -33,7 +33,7 @@ package final class GuestMemory: @unchecked Sendable {
     package static let addressSpaceSize: UInt64 = 1 << 38
     package static let pageSize: UInt64 = 4096
     package static let pageShift: UInt64 = 12
-    static let guardSize: UInt64 = 1 << 16
+    package static let guardSize: UInt64 = 1 << 16
 
     /// Host address of guest address 0.
     package let base: UnsafeMutableRawPointer
@@ -241,6 +241,17 @@ package final class GuestMemory: @unchecked Sendable {
     }
 
     // MARK: Code pages
+
+    /// Makes one guest page read-only on the host (or restores its guest rights), without
+    /// changing what the guest may do: JIT code then faults on writes to a page holding
+    /// translated code, and the engine invalidates the code before the write proceeds.
+    package func setHostWriteProtection(page: UInt64, protected: Bool) {
+        let address = page << Self.pageShift
+        guard address < Self.addressSpaceSize else { return }
+        var rights = MemoryPermissions(rawValue: pagePermissions[Int(page)]).access
+        if protected { rights.remove(.write) }
+        mprotect(host(address), Int(Self.pageSize), Self.hostProtection(rights))
+    }
 
     /// Marks the pages of `[start, end)` as holding decoded or translated code.
     package func markCode(_ start: GuestAddress, _ end: GuestAddress) {

@@ -39,6 +39,12 @@ package final class HartState: @unchecked Sendable {
         @inlinable package static var guestLimit: Int { 75 }
         /// Host address of the indirect-branch cache that JIT code probes.
         @inlinable package static var jumpCache: Int { 76 }
+        /// `budget` when the run loop entered JIT code (to compute `instret` inside it).
+        @inlinable package static var budgetAtEntry: Int { 77 }
+        /// The JIT's helper context (an unretained object pointer) for helper calls.
+        @inlinable package static var helperContext: Int { 78 }
+        /// Indirect jumps executed in JIT code.
+        @inlinable package static var indirectJumps: Int { 79 }
         /// 16 slots: host general-purpose registers at a fault in JIT code.
         @inlinable package static var faultRegisters: Int { 80 }
         @inlinable package static var count: Int { 96 }

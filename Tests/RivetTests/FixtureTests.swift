@@ -62,9 +62,10 @@ struct Fixture: CustomStringConvertible, Sendable {
 }
 
 @Suite struct FixtureTests {
-    @Test(arguments: Fixture.all)
-    func fixtureMatchesItsExpectation(_ fixture: Fixture) throws {
-        let result = try fixture.run()
+    /// Every fixture under every tier must give exactly the recorded (qemu's) result.
+    @Test(arguments: Fixture.all, ExecutionTier.allCases)
+    func fixtureMatchesItsExpectation(_ fixture: Fixture, _ tier: ExecutionTier) throws {
+        let result = try fixture.run { $0.tier = tier }
         #expect(result.standardOutput == fixture.expectedOutput)
         #expect(result.reason.shellStatus == fixture.expectedStatus, "stderr: \(result.standardError)")
     }

@@ -1,0 +1,290 @@
+import RivetISA
+import RivetMachine
+import RivetX64
+
+extension BlockTranslator {
+    /// Emits the code of one guest instruction, instruction `k` of the block, at `pc`.
+    mutating func emit(_ i: Instruction, index k: Int, pc: UInt64) {
+        switch i.opcode {
+        // MARK: Control transfer (always last in a block)
+        case .jal:
+            if i.rd != 0 { storeConstant(pc + UInt64(i.length), to: x(i.rd)) }
+            exit(to: pc &+ UInt64(bitPattern: i.imm))
+        case .jalr:
+            assembler.emit(.mov(.b64, .rax, x(i.rs1)))
+            if i.imm != 0 { assembler.emit(.alu(.add, .b64, .rax, imm: Int32(truncatingIfNeeded: i.imm))) }
+            assembler.emit(.alu(.and, .b64, .rax, imm: -2))
+            if i.rd != 0 { storeConstant(pc + UInt64(i.length), to: x(i.rd)) }
+            indirectJump()
+        case .beq: branch(i, .e, pc)
+        case .bne: branch(i, .ne, pc)
+        case .blt: branch(i, .l, pc)
+        case .bge: branch(i, .ge, pc)
+        case .bltu: branch(i, .b, pc)
+        case .bgeu: branch(i, .ae, pc)
+
+        // MARK: Integer register-immediate
+        case .lui:
+            if i.rd != 0 { storeConstant(UInt64(bitPattern: i.imm), to: x(i.rd)) }
+        case .auipc:
+            if i.rd != 0 { storeConstant(pc &+ UInt64(bitPattern: i.imm), to: x(i.rd)) }
+        case .addi:
+            guard i.rd != 0 else { break }
+            if i.rs1 == 0 {
+                storeConstant(UInt64(bitPattern: i.imm), to: x(i.rd))
+            } else {
+                assembler.emit(.mov(.b64, .rax, x(i.rs1)))
+                if i.imm != 0 { assembler.emit(.alu(.add, .b64, .rax, imm: Int32(i.imm))) }
+                storeResult(i.rd)
+            }
+        case .slti: compareImmediate(i, .l)
+        case .sltiu: compareImmediate(i, .b)
+        case .xori: aluImmediate(.xor, i)
+        case .ori: aluImmediate(.or, i)
+        case .andi: aluImmediate(.and, i)
+        case .slli: shiftImmediate(.shl, i, .b64)
+        case .srli: shiftImmediate(.shr, i, .b64)
+        case .srai: shiftImmediate(.sar, i, .b64)
+        case .addiw:
+            guard i.rd != 0 else { break }
+            assembler.emit(.mov(.b32, .rax, x(i.rs1)))
+            if i.imm != 0 { assembler.emit(.alu(.add, .b32, .rax, imm: Int32(i.imm))) }
+            storeResult(i.rd, word: true)
+        case .slliw: shiftImmediate(.shl, i, .b32)
+        case .srliw: shiftImmediate(.shr, i, .b32)
+        case .sraiw: shiftImmediate(.sar, i, .b32)
+
+        // MARK: Integer register-register
+        case .add: alu(.add, i, .b64)
+        case .sub: alu(.sub, i, .b64)
+        case .xor: alu(.xor, i, .b64)
+        case .or: alu(.or, i, .b64)
+        case .and: alu(.and, i, .b64)
+        case .addw: alu(.add, i, .b32)
+        case .subw: alu(.sub, i, .b32)
+        case .sll: shift(.shl, i, .b64)
+        case .srl: shift(.shr, i, .b64)
+        case .sra: shift(.sar, i, .b64)
+        case .sllw: shift(.shl, i, .b32)
+        case .srlw: shift(.shr, i, .b32)
+        case .sraw: shift(.sar, i, .b32)
+        case .slt: compare(i, .l)
+        case .sltu: compare(i, .b)
+
+        // MARK: M
+        case .mul:
+            guard i.rd != 0 else { break }
+            assembler.emit(.mov(.b64, .rax, x(i.rs1)))
+            assembler.emit(.imul(.b64, .rax, x(i.rs2)))
+            storeResult(i.rd)
+        case .mulw:
+            guard i.rd != 0 else { break }
+            assembler.emit(.mov(.b32, .rax, x(i.rs1)))
+            assembler.emit(.imul(.b32, .rax, x(i.rs2)))
+            storeResult(i.rd, word: true)
+        case .mulh, .mulhu:
+            guard i.rd != 0 else { break }
+            assembler.emit(.mov(.b64, .rax, x(i.rs1)))
+            assembler.emit(.unary(i.opcode == .mulh ? .imul : .mul, .b64, x(i.rs2)))
+            storeResult(i.rd, from: .rdx)
+        case .mulhsu:
+            // High half of signed × unsigned: the unsigned product's high half, minus rs2 when
+            // rs1 is negative.
+            guard i.rd != 0 else { break }
+            assembler.emit(.mov(.b64, .rax, x(i.rs1)))
+            assembler.emit(.mov(.b64, .rcx, .rax))
+            assembler.emit(.unary(.mul, .b64, x(i.rs2)))
+            assembler.emit(.shift(.sar, .b64, .rcx, 63))
+            assembler.emit(.alu(.and, .b64, .rcx, x(i.rs2)))
+            assembler.emit(.alu(.sub, .b64, .rdx, .rcx))
+            storeResult(i.rd, from: .rdx)
+        case .div: divide(i, signed: true, remainder: false, .b64)
+        case .divu: divide(i, signed: false, remainder: false, .b64)
+        case .rem: divide(i, signed: true, remainder: true, .b64)
+        case .remu: divide(i, signed: false, remainder: true, .b64)
+        case .divw: divide(i, signed: true, remainder: false, .b32)
+        case .divuw: divide(i, signed: false, remainder: false, .b32)
+        case .remw: divide(i, signed: true, remainder: true, .b32)
+        case .remuw: divide(i, signed: false, remainder: true, .b32)
+
+        // MARK: Loads and stores
+        case .lb: load(i, k) { .movsx(.b64, .rcx, $0, from: .b8) }
+        case .lh: load(i, k) { .movsx(.b64, .rcx, $0, from: .b16) }
+        case .lw: load(i, k) { .movsx(.b64, .rcx, $0, from: .b32) }
+        case .ld: load(i, k) { .mov(.b64, .rcx, $0) }
+        case .lbu: load(i, k) { .movzx(.b32, .rcx, $0, from: .b8) }
+        case .lhu: load(i, k) { .movzx(.b32, .rcx, $0, from: .b16) }
+        case .lwu: load(i, k) { .mov(.b32, .rcx, $0) }
+        case .flw:
+            address(i, index: k)
+            assembler.emit(.mov(.b32, .rcx, guest))
+            assembler.emit(.loadConstant(.rdx, 0xffff_ffff_0000_0000))
+            assembler.emit(.alu(.or, .b64, .rcx, .rdx))
+            assembler.emit(.mov(.b64, f(i.rd), .rcx))
+        case .fld:
+            address(i, index: k)
+            assembler.emit(.mov(.b64, .rcx, guest))
+            assembler.emit(.mov(.b64, f(i.rd), .rcx))
+        case .sb: store(i, k, .b8, from: x(i.rs2))
+        case .sh: store(i, k, .b16, from: x(i.rs2))
+        case .sw: store(i, k, .b32, from: x(i.rs2))
+        case .sd: store(i, k, .b64, from: x(i.rs2))
+        case .fsw: store(i, k, .b32, from: f(i.rs2))
+        case .fsd: store(i, k, .b64, from: f(i.rs2))
+
+        // MARK: System
+        case .fence:
+            break  // One hart, and x86-64 keeps stores in order: nothing to do.
+        case .fence_i:
+            leave(code(.fenceI, k))
+        case .ecall:
+            leave(code(.syscall, k))
+        case .ebreak, .illegal:
+            leave(code(.trap, k))
+        case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
+            callHelper(helpers.csr, packed: Self.pack(i), extra: 0, index: k)
+
+        // MARK: A
+        case .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w,
+            .amominu_w, .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d,
+            .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
+            callHelper(helpers.atomic, packed: Self.pack(i), extra: 0, index: k)
+
+        // MARK: F and D
+        case .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s,
+            .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fmin_s, .fmax_s, .fcvt_w_s, .fcvt_wu_s, .fcvt_l_s,
+            .fcvt_lu_s, .fmv_x_w, .fclass_s, .feq_s, .flt_s, .fle_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l,
+            .fcvt_s_lu, .fmv_w_x, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fadd_d, .fsub_d, .fmul_d,
+            .fdiv_d, .fsqrt_d, .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s,
+            .feq_d, .flt_d, .fle_d, .fclass_d, .fcvt_w_d, .fcvt_wu_d, .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w,
+            .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu:
+            callHelper(helpers.float, packed: Self.pack(i), extra: 0, index: k)
+        case .fmv_x_d:
+            if i.rd != 0 {
+                assembler.emit(.mov(.b64, .rax, f(i.rs1)))
+                storeResult(i.rd)
+            }
+        case .fmv_d_x:
+            assembler.emit(.mov(.b64, .rax, x(i.rs1)))
+            assembler.emit(.mov(.b64, f(i.rd), .rax))
+        }
+    }
+
+    // MARK: Templates
+
+    private mutating func branch(_ i: Instruction, _ condition: X64Condition, _ pc: UInt64) {
+        assembler.emit(.mov(.b64, .rax, x(i.rs1)))
+        assembler.emit(.alu(.cmp, .b64, .rax, x(i.rs2)))
+        exit(to: pc &+ UInt64(bitPattern: i.imm), if: condition)
+        exit(to: pc + UInt64(i.length))
+    }
+
+    /// Jumps to the guest pc in rax through the jump cache, or leaves for the run loop.
+    private mutating func indirectJump() {
+        assembler.emit(.unary(.inc, .b64, slot(HartState.Slot.indirectJumps)))
+        assembler.emit(.mov(.b32, .rcx, .rax))
+        assembler.emit(.shift(.shr, .b32, .rcx, 1))
+        assembler.emit(.alu(.and, .b32, .rcx, imm: Int32(JumpCache.mask)))
+        assembler.emit(.shift(.shl, .b32, .rcx, 4))
+        assembler.emit(.alu(.cmp, .b64, .rax, .at(Pinned.jumpCache, index: .rcx)))
+        let miss = assembler.newLabel()
+        assembler.jcc(.ne, to: miss)
+        assembler.emit(.jmp(.at(Pinned.jumpCache, index: .rcx, 8)))
+        stubsAppendIndirectMiss(miss)
+    }
+
+    private mutating func alu(_ op: X64ALUOp, _ i: Instruction, _ size: X64OperandSize) {
+        guard i.rd != 0 else { return }
+        assembler.emit(.mov(size, .rax, x(i.rs1)))
+        assembler.emit(.alu(op, size, .rax, x(i.rs2)))
+        storeResult(i.rd, word: size == .b32)
+    }
+
+    private mutating func aluImmediate(_ op: X64ALUOp, _ i: Instruction) {
+        guard i.rd != 0 else { return }
+        assembler.emit(.mov(.b64, .rax, x(i.rs1)))
+        assembler.emit(.alu(op, .b64, .rax, imm: Int32(i.imm)))
+        storeResult(i.rd)
+    }
+
+    private mutating func shiftImmediate(_ op: X64ShiftOp, _ i: Instruction, _ size: X64OperandSize) {
+        guard i.rd != 0 else { return }
+        assembler.emit(.mov(size, .rax, x(i.rs1)))
+        if i.imm != 0 { assembler.emit(.shift(op, size, .rax, UInt8(i.imm))) }
+        storeResult(i.rd, word: size == .b32)
+    }
+
+    private mutating func shift(_ op: X64ShiftOp, _ i: Instruction, _ size: X64OperandSize) {
+        guard i.rd != 0 else { return }
+        assembler.emit(.mov(.b64, .rcx, x(i.rs2)))
+        assembler.emit(.mov(size, .rax, x(i.rs1)))
+        assembler.emit(.shiftByCL(op, size, .rax))
+        storeResult(i.rd, word: size == .b32)
+    }
+
+    private mutating func compare(_ i: Instruction, _ condition: X64Condition) {
+        guard i.rd != 0 else { return }
+        assembler.emit(.mov(.b64, .rax, x(i.rs1)))
+        assembler.emit(.alu(.xor, .b32, .rcx, .rcx))
+        assembler.emit(.alu(.cmp, .b64, .rax, x(i.rs2)))
+        assembler.emit(.setcc(condition, .rcx))
+        assembler.emit(.mov(.b64, x(i.rd), .rcx))
+    }
+
+    private mutating func compareImmediate(_ i: Instruction, _ condition: X64Condition) {
+        guard i.rd != 0 else { return }
+        assembler.emit(.mov(.b64, .rax, x(i.rs1)))
+        assembler.emit(.alu(.xor, .b32, .rcx, .rcx))
+        assembler.emit(.alu(.cmp, .b64, .rax, imm: Int32(i.imm)))
+        assembler.emit(.setcc(condition, .rcx))
+        assembler.emit(.mov(.b64, x(i.rd), .rcx))
+    }
+
+    /// RISC-V division: no traps; x / 0 = all ones (or x for the remainder), and the signed
+    /// overflow MIN / -1 = MIN (remainder 0), which `neg` gives without the x86 trap.
+    private mutating func divide(_ i: Instruction, signed: Bool, remainder: Bool, _ size: X64OperandSize) {
+        guard i.rd != 0 else { return }
+        let zero = assembler.newLabel()
+        let done = assembler.newLabel()
+        assembler.emit(.mov(size, .rax, x(i.rs1)))
+        assembler.emit(.mov(size, .rcx, x(i.rs2)))
+        assembler.emit(.test(size, .rcx, .rcx))
+        assembler.jcc(.e, to: zero)
+        if signed {
+            let normal = assembler.newLabel()
+            assembler.emit(.alu(.cmp, size, .rcx, imm: -1))
+            assembler.jcc(.ne, to: normal)
+            if remainder {
+                assembler.emit(.alu(.xor, .b32, .rax, .rax))
+            } else {
+                assembler.emit(.unary(.neg, size, .rax))
+            }
+            assembler.jmp(to: done)
+            assembler.bind(normal)
+            assembler.emit(size == .b64 ? .cqo : .cdq)
+            assembler.emit(.unary(.idiv, size, .rcx))
+        } else {
+            assembler.emit(.alu(.xor, .b32, .rdx, .rdx))
+            assembler.emit(.unary(.div, size, .rcx))
+        }
+        if remainder { assembler.emit(.mov(size, .rax, .rdx)) }
+        assembler.jmp(to: done)
+        assembler.bind(zero)
+        if !remainder { assembler.emit(.mov(size, .rax, imm: -1)) }
+        assembler.bind(done)
+        storeResult(i.rd, word: size == .b32)
+    }
+
+    private mutating func load(_ i: Instruction, _ k: Int, _ access: (X64Memory) -> X64Instruction) {
+        address(i, index: k)
+        assembler.emit(access(guest))
+        // A load into x0 still runs, for its fault.
+        if i.rd != 0 { assembler.emit(.mov(.b64, x(i.rd), .rcx)) }
+    }
+
+    private mutating func store(_ i: Instruction, _ k: Int, _ size: X64OperandSize, from source: X64Memory) {
+        address(i, index: k)
+        assembler.emit(.mov(.b64, .rcx, source))
+        assembler.emit(.mov(size, guest, .rcx))
+    }
+}

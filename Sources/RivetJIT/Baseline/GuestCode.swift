@@ -1,0 +1,40 @@
+import RivetISA
+import RivetMachine
+
+/// Reads guest code for translation. The JIT shares the decoder with the interpreter, never its
+/// execution code (DESIGN.md), so fetching is done here again.
+enum GuestCode {
+    /// A decoded instruction and its byte offset from the block's start.
+    struct Decoded {
+        var instruction: Instruction
+        var offset: UInt32
+    }
+
+    /// Fetches and decodes one instruction, or the fault of fetching it.
+    static func fetch(at pc: UInt64, memory: GuestMemory) -> Result<Instruction, GuestFault> {
+        func fault(_ address: UInt64) -> GuestFault {
+            GuestFault(address: GuestAddress(address), access: .execute, mapped: !memory.permissions(at: address).access.isEmpty)
+        }
+        guard memory.permissions(at: pc).contains(.execute) else { return .failure(fault(pc)) }
+        let low = memory.host(pc).loadUnaligned(as: UInt16.self)
+        if Decoder.length(ofParcel: low) == 2 { return .success(Decoder.decodeCompressed(low)) }
+        guard memory.permissions(at: pc + 2).contains(.execute) else { return .failure(fault(pc + 2)) }
+        return .success(Decoder.decode(low: low, high: memory.host(pc + 2).loadUnaligned(as: UInt16.self)))
+    }
+
+    /// The basic block at `pc`: instructions up to and including the first that ends a block,
+    /// stopping at a page end, `limit` instructions, or an instruction that cannot be fetched
+    /// (which is left for the interpreter to fault on). Empty if the first cannot be fetched.
+    static func decodeBlock(at pc: UInt64, memory: GuestMemory, limit: Int) -> [Decoded] {
+        var block: [Decoded] = []
+        block.reserveCapacity(16)
+        var cursor = pc
+        while block.count < limit {
+            guard case .success(let inst) = fetch(at: cursor, memory: memory) else { break }
+            block.append(Decoded(instruction: inst, offset: UInt32(cursor - pc)))
+            cursor += UInt64(inst.length)
+            if inst.endsBlock || cursor >> 12 != pc >> 12 { break }
+        }
+        return block
+    }
+}

@@ -1,0 +1,106 @@
+import CRivetHost
+
+/// Executable memory for translations: one memfd mapped twice, a writable view where code is
+/// written and patched and an executable view where it runs, so no page is ever writable and
+/// executable through the same mapping (W^X, ../shared/SWIFT-PERFORMANCE.md).
+///
+/// Space is handed out by a first-fit allocator over a list of free ranges that coalesces
+/// neighbours on release, so evicting translations piece by piece makes room for new ones.
+final class CodeRegion {
+    private var region = rivet_code_region()
+    /// Bytes in the region.
+    let size: Int
+    /// Allocation granularity; translations start on this alignment.
+    static let alignment = 16
+
+    /// Free ranges as (offset, length), sorted by offset, never adjacent.
+    private var free: [(offset: Int, length: Int)]
+    /// Bytes currently allocated.
+    private(set) var used = 0
+
+    /// Maps a region of `size` bytes (rounded up to the page size).
+    /// - Throws: `JITError.executableMemory` if the host refuses.
+    init(size requested: Int) throws(JITError) {
+        size = (requested + 4095) & ~4095
+        let status = rivet_code_region_create(size, &region)
+        guard status == 0 else { throw .executableMemory(errno: status) }
+        free = [(0, size)]
+    }
+
+    deinit { rivet_code_region_destroy(&region) }
+
+    /// Where code at `offset` is written.
+    @inline(__always)
+    func writable(at offset: Int) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(region.rw + offset) }
+
+    /// Where code at `offset` runs.
+    @inline(__always)
+    func executable(at offset: Int) -> UnsafeRawPointer { UnsafeRawPointer(region.rx + offset) }
+
+    /// Host address range of the executable view.
+    var executableRange: Range<UInt> {
+        UInt(bitPattern: region.rx)..<UInt(bitPattern: region.rx) + UInt(size)
+    }
+
+    /// The offset of an executable address inside the region, if it is inside.
+    func offset(ofExecutable address: UInt) -> Int? {
+        executableRange.contains(address) ? Int(address - executableRange.lowerBound) : nil
+    }
+
+    /// Reserves `length` bytes, or returns nil if no free range is large enough.
+    func allocate(_ length: Int) -> Int? {
+        let needed = (length + Self.alignment - 1) & ~(Self.alignment - 1)
+        guard let k = free.firstIndex(where: { $0.length >= needed }) else { return nil }
+        let offset = free[k].offset
+        if free[k].length == needed {
+            free.remove(at: k)
+        } else {
+            free[k] = (offset + needed, free[k].length - needed)
+        }
+        used += needed
+        return offset
+    }
+
+    /// Gives back `length` bytes at `offset` (as passed to and returned by `allocate`).
+    func release(offset: Int, length: Int) {
+        let length = (length + Self.alignment - 1) & ~(Self.alignment - 1)
+        used -= length
+        // Fill with int3 so a stale jump into freed code traps instead of running garbage.
+        writable(at: offset).initializeMemory(as: UInt8.self, repeating: 0xcc, count: length)
+        var low = 0
+        var high = free.count
+        while low < high {
+            let mid = (low + high) / 2
+            if free[mid].offset < offset { low = mid + 1 } else { high = mid }
+        }
+        var entry = (offset: offset, length: length)
+        var index = low
+        if index > 0, free[index - 1].offset + free[index - 1].length == offset {
+            entry = (free[index - 1].offset, free[index - 1].length + length)
+            free.remove(at: index - 1)
+            index -= 1
+        }
+        if index < free.count, entry.offset + entry.length == free[index].offset {
+            entry.length += free[index].length
+            free.remove(at: index)
+        }
+        free.insert(entry, at: index)
+    }
+
+    /// The largest allocation that would succeed now.
+    var largestFree: Int { free.map(\.length).max() ?? 0 }
+
+    /// Number of free ranges (fragmentation).
+    var freeRangeCount: Int { free.count }
+}
+
+/// Why the JIT could not do something. None of these is fatal to the guest: the engine keeps
+/// running the code in a lower tier.
+package enum JITError: Error, Equatable, Sendable {
+    /// The host refused executable memory.
+    case executableMemory(errno: Int32)
+    /// The code cache cannot hold the translation even after evicting.
+    case cacheFull
+    /// The block's first instruction cannot be fetched.
+    case fetchFault
+}

@@ -1,0 +1,50 @@
+/// What the engine did, for `--stats`.
+package struct EngineStatistics: Sendable {
+    /// Blocks translated by the baseline JIT.
+    package var translatedBlocks: UInt64 = 0
+    /// Guest instructions in those blocks.
+    package var translatedInstructions: UInt64 = 0
+    /// Host code bytes emitted.
+    package var codeBytes: UInt64 = 0
+    /// Total translation time.
+    package var compileNanoseconds: UInt64 = 0
+    /// Translation times, for percentiles.
+    package var compileTimes: [UInt32] = []
+    /// Translations that failed (the block stayed in the interpreter).
+    package var failedCompiles: UInt64 = 0
+    /// Instructions executed by the interpreter and by JIT code.
+    package var interpretedInstructions: UInt64 = 0
+    package var jitInstructions: UInt64 = 0
+    /// Calls from the run loop into JIT code.
+    package var jitEntries: UInt64 = 0
+    /// Exits from JIT code to the run loop, by `ExitKind`.
+    package var exits = [UInt64](repeating: 0, count: 16)
+    /// Block entries of translations no longer in the cache.
+    package var removedEntries: UInt64 = 0
+    /// Faults in JIT code, and those that were writes to translated code.
+    package var hostFaults: UInt64 = 0
+    package var codeWriteFaults: UInt64 = 0
+
+    mutating func recordCompile(_ t: Translation, nanoseconds: Duration) {
+        let ns = UInt64(nanoseconds.components.seconds) * 1_000_000_000
+            + UInt64(nanoseconds.components.attoseconds / 1_000_000_000)
+        translatedBlocks += 1
+        translatedInstructions += UInt64(t.instructionCount)
+        codeBytes += UInt64(t.hostLength)
+        compileNanoseconds += ns
+        if compileTimes.count < 1 << 20 { compileTimes.append(UInt32(clamping: ns)) }
+    }
+
+    /// Mean translation time per block, in microseconds.
+    package var meanCompileMicroseconds: Double {
+        translatedBlocks == 0 ? 0 : Double(compileNanoseconds) / Double(translatedBlocks) / 1000
+    }
+
+    /// The p-th percentile (0...100) of translation times, in microseconds.
+    package func compilePercentile(_ p: Double) -> Double {
+        guard !compileTimes.isEmpty else { return 0 }
+        let sorted = compileTimes.sorted()
+        let rank = min(sorted.count - 1, Int((p / 100 * Double(sorted.count - 1)).rounded()))
+        return Double(sorted[rank]) / 1000
+    }
+}
