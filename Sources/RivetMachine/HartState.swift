@@ -47,7 +47,9 @@ package final class HartState: @unchecked Sendable {
         @inlinable package static var indirectJumps: Int { 79 }
         /// 16 slots: host general-purpose registers at a fault in JIT code.
         @inlinable package static var faultRegisters: Int { 80 }
-        @inlinable package static var count: Int { 96 }
+        /// The size of the guest address space, for bounds checks in JIT code.
+        @inlinable package static var addressSpaceSize: Int { 96 }
+        @inlinable package static var count: Int { 104 }
     }
 
     package static let noReservation = UInt64.max

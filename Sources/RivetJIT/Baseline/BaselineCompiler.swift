@@ -1,4 +1,7 @@
 import CRivetHost
+#if canImport(Glibc)
+import Glibc
+#endif
 import RivetISA
 import RivetMachine
 import RivetX64
@@ -12,10 +15,10 @@ enum Pinned {
     static let memory = HostRegister.r15
     /// The jump cache.
     static let jumpCache = HostRegister.r14
-    /// Execution counters, one per translation id.
+    /// Execution counters, one per translation id: guest instructions executed in it.
     static let counters = HostRegister.r13
-    /// The size of the guest address space, for bounds checks.
-    static let limit = HostRegister.r12
+    /// The instruction budget (HartState.Slot.budget while JIT code runs).
+    static let budget = HostRegister.r12
 }
 
 /// The entry into JIT code: `enter(state, code, counters) -> exit code`.
@@ -52,10 +55,11 @@ final class BaselineCompiler {
         a.emit(.mov(.b64, Pinned.memory, .at(Pinned.state, Int32(8 * HartState.Slot.guestBase))))
         a.emit(.mov(.b64, Pinned.jumpCache, .at(Pinned.state, Int32(8 * HartState.Slot.jumpCache))))
         a.emit(.mov(.b64, Pinned.counters, .rdx))
-        a.emit(.loadConstant(Pinned.limit, GuestMemory.addressSpaceSize))
+        a.emit(.mov(.b64, Pinned.budget, .at(Pinned.state, Int32(8 * HartState.Slot.budget))))
         a.emit(.jmp(.rsi))
         a.align(16)
         a.bind(exitLabel)
+        a.emit(.mov(.b64, .at(Pinned.state, Int32(8 * HartState.Slot.budget)), Pinned.budget))
         a.emit(.alu(.add, .b64, .rsp, imm: 8))
         for r: HostRegister in [.r15, .r14, .r13, .r12, .rbx, .rbp] { a.emit(.pop(r)) }
         a.emit(.ret)
@@ -92,6 +96,21 @@ final class BaselineCompiler {
         state[HartState.Slot.budgetAtEntry] = state[HartState.Slot.budget]
         state[HartState.Slot.helperContext] = UInt64(UInt(bitPattern: Unmanaged.passUnretained(context).toOpaque()))
         return enterFunction(state, UnsafeRawPointer(bitPattern: entry)!, cache.counters)
+    }
+
+    /// Where to write each translation's code for inspection (`RIVET_JIT_DUMP=DIR`):
+    /// `DIR/PC.bin`, to read with `objdump -D -b binary -m i386:x86-64 -M intel`.
+    static let dumpDirectory: String? = {
+        guard let value = getenv("RIVET_JIT_DUMP") else { return nil }
+        return String(cString: value)
+    }()
+
+    private func dump(_ t: Translation, to directory: String) {
+        let path = directory + "/" + String(t.guestPC, radix: 16) + ".bin"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { return }
+        _ = Glibc.write(fd, cache.region.executable(at: t.hostOffset), t.hostLength)
+        close(fd)
     }
 
     /// Whether the instruction at `pc` can be fetched (for reporting a fetch fault).
@@ -137,8 +156,11 @@ final class BaselineCompiler {
         let t = Translation(
             id: id, guestPC: pc, guestEnd: pc + UInt64(block.last!.offset) + UInt64(block.last!.instruction.length),
             instructionOffsets: block.map(\.offset), hostOffset: offset, hostLength: length,
-            hostInstructionStarts: output.instructionStarts, exits: output.exits, compileNanoseconds: ns)
+            hostInstructionStarts: output.instructionStarts, exits: output.exits,
+            cachedRegisters: output.cachedRegisters.map { ($0.guest, $0.host.rawValue) }, isLoop: output.isLoop,
+            compileNanoseconds: ns)
         cache.insert(t)
+        if let directory = Self.dumpDirectory { dump(t, to: directory) }
         return t
     }
 }

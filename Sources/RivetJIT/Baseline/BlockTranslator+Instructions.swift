@@ -8,13 +8,15 @@ extension BlockTranslator {
         switch i.opcode {
         // MARK: Control transfer (always last in a block)
         case .jal:
-            if i.rd != 0 { storeConstant(pc + UInt64(i.length), to: x(i.rd)) }
+            storeConstant(pc + UInt64(i.length), to: i.rd)
+            writeBack()
             exit(to: pc &+ UInt64(bitPattern: i.imm))
         case .jalr:
-            assembler.emit(.mov(.b64, .rax, x(i.rs1)))
+            load(.rax, i.rs1)
             if i.imm != 0 { assembler.emit(.alu(.add, .b64, .rax, imm: Int32(truncatingIfNeeded: i.imm))) }
             assembler.emit(.alu(.and, .b64, .rax, imm: -2))
-            if i.rd != 0 { storeConstant(pc + UInt64(i.length), to: x(i.rd)) }
+            storeConstant(pc + UInt64(i.length), to: i.rd)
+            writeBack()
             indirectJump()
         case .beq: branch(i, .e, pc)
         case .bne: branch(i, .ne, pc)
@@ -25,17 +27,15 @@ extension BlockTranslator {
 
         // MARK: Integer register-immediate
         case .lui:
-            if i.rd != 0 { storeConstant(UInt64(bitPattern: i.imm), to: x(i.rd)) }
+            storeConstant(UInt64(bitPattern: i.imm), to: i.rd)
         case .auipc:
-            if i.rd != 0 { storeConstant(pc &+ UInt64(bitPattern: i.imm), to: x(i.rd)) }
+            storeConstant(pc &+ UInt64(bitPattern: i.imm), to: i.rd)
         case .addi:
             guard i.rd != 0 else { break }
             if i.rs1 == 0 {
-                storeConstant(UInt64(bitPattern: i.imm), to: x(i.rd))
+                storeConstant(UInt64(bitPattern: i.imm), to: i.rd)
             } else {
-                assembler.emit(.mov(.b64, .rax, x(i.rs1)))
-                if i.imm != 0 { assembler.emit(.alu(.add, .b64, .rax, imm: Int32(i.imm))) }
-                storeResult(i.rd)
+                aluImmediate(.add, i)
             }
         case .slti: compareImmediate(i, .l)
         case .sltiu: compareImmediate(i, .b)
@@ -46,10 +46,7 @@ extension BlockTranslator {
         case .srli: shiftImmediate(.shr, i, .b64)
         case .srai: shiftImmediate(.sar, i, .b64)
         case .addiw:
-            guard i.rd != 0 else { break }
-            assembler.emit(.mov(.b32, .rax, x(i.rs1)))
-            if i.imm != 0 { assembler.emit(.alu(.add, .b32, .rax, imm: Int32(i.imm))) }
-            storeResult(i.rd, word: true)
+            aluImmediate(.add, i, .b32)
         case .slliw: shiftImmediate(.shl, i, .b32)
         case .srliw: shiftImmediate(.shr, i, .b32)
         case .sraiw: shiftImmediate(.sar, i, .b32)
@@ -74,28 +71,32 @@ extension BlockTranslator {
         // MARK: M
         case .mul:
             guard i.rd != 0 else { break }
-            assembler.emit(.mov(.b64, .rax, x(i.rs1)))
-            assembler.emit(.imul(.b64, .rax, x(i.rs2)))
+            load(.rax, i.rs1)
+            load(.rcx, i.rs2)
+            assembler.emit(.imul(.b64, .rax, .rcx))
             storeResult(i.rd)
         case .mulw:
             guard i.rd != 0 else { break }
-            assembler.emit(.mov(.b32, .rax, x(i.rs1)))
-            assembler.emit(.imul(.b32, .rax, x(i.rs2)))
+            load(.rax, i.rs1, .b32)
+            load(.rcx, i.rs2, .b32)
+            assembler.emit(.imul(.b32, .rax, .rcx))
             storeResult(i.rd, word: true)
         case .mulh, .mulhu:
             guard i.rd != 0 else { break }
-            assembler.emit(.mov(.b64, .rax, x(i.rs1)))
-            assembler.emit(.unary(i.opcode == .mulh ? .imul : .mul, .b64, x(i.rs2)))
+            load(.rax, i.rs1)
+            load(.rcx, i.rs2)
+            assembler.emit(.unary(i.opcode == .mulh ? .imul : .mul, .b64, .rcx))
             storeResult(i.rd, from: .rdx)
         case .mulhsu:
             // High half of signed × unsigned: the unsigned product's high half, minus rs2 when
             // rs1 is negative.
             guard i.rd != 0 else { break }
-            assembler.emit(.mov(.b64, .rax, x(i.rs1)))
+            load(.rax, i.rs1)
             assembler.emit(.mov(.b64, .rcx, .rax))
-            assembler.emit(.unary(.mul, .b64, x(i.rs2)))
+            load(.rdx, i.rs2)
             assembler.emit(.shift(.sar, .b64, .rcx, 63))
-            assembler.emit(.alu(.and, .b64, .rcx, x(i.rs2)))
+            assembler.emit(.alu(.and, .b64, .rcx, .rdx))
+            assembler.emit(.unary(.mul, .b64, .rdx))
             assembler.emit(.alu(.sub, .b64, .rdx, .rcx))
             storeResult(i.rd, from: .rdx)
         case .div: divide(i, signed: true, remainder: false, .b64)
@@ -125,21 +126,24 @@ extension BlockTranslator {
             address(i, index: k)
             assembler.emit(.mov(.b64, .rcx, guest))
             assembler.emit(.mov(.b64, f(i.rd), .rcx))
-        case .sb: store(i, k, .b8, from: x(i.rs2))
-        case .sh: store(i, k, .b16, from: x(i.rs2))
-        case .sw: store(i, k, .b32, from: x(i.rs2))
-        case .sd: store(i, k, .b64, from: x(i.rs2))
-        case .fsw: store(i, k, .b32, from: f(i.rs2))
-        case .fsd: store(i, k, .b64, from: f(i.rs2))
+        case .sb: store(i, k, .b8, float: false)
+        case .sh: store(i, k, .b16, float: false)
+        case .sw: store(i, k, .b32, float: false)
+        case .sd: store(i, k, .b64, float: false)
+        case .fsw: store(i, k, .b32, float: true)
+        case .fsd: store(i, k, .b64, float: true)
 
         // MARK: System
         case .fence:
             break  // One hart, and x86-64 keeps stores in order: nothing to do.
         case .fence_i:
+            writeBack()
             leave(code(.fenceI, k))
         case .ecall:
+            writeBack()
             leave(code(.syscall, k))
         case .ebreak, .illegal:
+            writeBack()
             leave(code(.trap, k))
         case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
             callHelper(helpers.csr, packed: Self.pack(i), extra: 0, index: k)
@@ -165,7 +169,7 @@ extension BlockTranslator {
                 storeResult(i.rd)
             }
         case .fmv_d_x:
-            assembler.emit(.mov(.b64, .rax, x(i.rs1)))
+            load(.rax, i.rs1)
             assembler.emit(.mov(.b64, f(i.rd), .rax))
         }
     }
@@ -173,9 +177,26 @@ extension BlockTranslator {
     // MARK: Templates
 
     private mutating func branch(_ i: Instruction, _ condition: X64Condition, _ pc: UInt64) {
-        assembler.emit(.mov(.b64, .rax, x(i.rs1)))
-        assembler.emit(.alu(.cmp, .b64, .rax, x(i.rs2)))
-        exit(to: pc &+ UInt64(bitPattern: i.imm), if: condition)
+        let target = pc &+ UInt64(bitPattern: i.imm)
+        if let host = cached[Int(i.rs1)] {
+            if let other = cached[Int(i.rs2)] {
+                assembler.emit(.alu(.cmp, .b64, host, other))
+            } else {
+                assembler.emit(.alu(.cmp, .b64, host, x(i.rs2)))
+            }
+        } else {
+            load(.rax, i.rs1)
+            alu(.cmp, .b64, .rax, i.rs2)
+        }
+        if target == self.pc, let loopHead {
+            // A loop of one block: stay in it with the registers in host registers.
+            assembler.jcc(condition, to: loopHead)
+            writeBack()
+            exit(to: pc + UInt64(i.length))
+            return
+        }
+        writeBackRegisters()
+        exit(to: target, if: condition)
         exit(to: pc + UInt64(i.length))
     }
 
@@ -193,51 +214,77 @@ extension BlockTranslator {
         stubsAppendIndirectMiss(miss)
     }
 
+    /// `rd = rs1 op rs2`. When rd is cached the result is computed in its host register,
+    /// unless rs2 is rd and the operation does not commute (then through rax).
     private mutating func alu(_ op: X64ALUOp, _ i: Instruction, _ size: X64OperandSize) {
         guard i.rd != 0 else { return }
-        assembler.emit(.mov(size, .rax, x(i.rs1)))
-        assembler.emit(.alu(op, size, .rax, x(i.rs2)))
+        if let destination = cached[Int(i.rd)] {
+            if i.rs2 != i.rd || i.rs1 == i.rd {
+                if i.rs1 != i.rd { load(destination, i.rs1, size) }
+                alu(op, size, destination, i.rs2)
+                if size == .b32 { assembler.emit(.movsx(.b64, destination, destination, from: .b32)) }
+                return
+            }
+            if op == .add || op == .and || op == .or || op == .xor {
+                alu(op, size, destination, i.rs1)
+                if size == .b32 { assembler.emit(.movsx(.b64, destination, destination, from: .b32)) }
+                return
+            }
+        }
+        load(.rax, i.rs1, size)
+        alu(op, size, .rax, i.rs2)
         storeResult(i.rd, word: size == .b32)
     }
 
-    private mutating func aluImmediate(_ op: X64ALUOp, _ i: Instruction) {
+    /// `rd = rs1 op imm`, in rd's host register when it is cached.
+    private mutating func aluImmediate(_ op: X64ALUOp, _ i: Instruction, _ size: X64OperandSize = .b64) {
         guard i.rd != 0 else { return }
-        assembler.emit(.mov(.b64, .rax, x(i.rs1)))
-        assembler.emit(.alu(op, .b64, .rax, imm: Int32(i.imm)))
-        storeResult(i.rd)
+        let destination = cached[Int(i.rd)] ?? .rax
+        if !(destination != .rax && i.rs1 == i.rd) { load(destination, i.rs1, size) }
+        if i.imm != 0 || op == .and { assembler.emit(.alu(op, size, destination, imm: Int32(i.imm))) }
+        if destination == .rax {
+            storeResult(i.rd, word: size == .b32)
+        } else if size == .b32 {
+            assembler.emit(.movsx(.b64, destination, destination, from: .b32))
+        }
     }
 
     private mutating func shiftImmediate(_ op: X64ShiftOp, _ i: Instruction, _ size: X64OperandSize) {
         guard i.rd != 0 else { return }
-        assembler.emit(.mov(size, .rax, x(i.rs1)))
-        if i.imm != 0 { assembler.emit(.shift(op, size, .rax, UInt8(i.imm))) }
-        storeResult(i.rd, word: size == .b32)
+        let destination = cached[Int(i.rd)] ?? .rax
+        if !(destination != .rax && i.rs1 == i.rd) { load(destination, i.rs1, size) }
+        if i.imm != 0 { assembler.emit(.shift(op, size, destination, UInt8(i.imm))) }
+        if destination == .rax {
+            storeResult(i.rd, word: size == .b32)
+        } else if size == .b32 {
+            assembler.emit(.movsx(.b64, destination, destination, from: .b32))
+        }
     }
 
     private mutating func shift(_ op: X64ShiftOp, _ i: Instruction, _ size: X64OperandSize) {
         guard i.rd != 0 else { return }
-        assembler.emit(.mov(.b64, .rcx, x(i.rs2)))
-        assembler.emit(.mov(size, .rax, x(i.rs1)))
+        load(.rcx, i.rs2)
+        load(.rax, i.rs1, size)
         assembler.emit(.shiftByCL(op, size, .rax))
         storeResult(i.rd, word: size == .b32)
     }
 
     private mutating func compare(_ i: Instruction, _ condition: X64Condition) {
         guard i.rd != 0 else { return }
-        assembler.emit(.mov(.b64, .rax, x(i.rs1)))
+        load(.rax, i.rs1)
         assembler.emit(.alu(.xor, .b32, .rcx, .rcx))
-        assembler.emit(.alu(.cmp, .b64, .rax, x(i.rs2)))
+        alu(.cmp, .b64, .rax, i.rs2)
         assembler.emit(.setcc(condition, .rcx))
-        assembler.emit(.mov(.b64, x(i.rd), .rcx))
+        storeResult(i.rd, from: .rcx)
     }
 
     private mutating func compareImmediate(_ i: Instruction, _ condition: X64Condition) {
         guard i.rd != 0 else { return }
-        assembler.emit(.mov(.b64, .rax, x(i.rs1)))
+        load(.rax, i.rs1)
         assembler.emit(.alu(.xor, .b32, .rcx, .rcx))
         assembler.emit(.alu(.cmp, .b64, .rax, imm: Int32(i.imm)))
         assembler.emit(.setcc(condition, .rcx))
-        assembler.emit(.mov(.b64, x(i.rd), .rcx))
+        storeResult(i.rd, from: .rcx)
     }
 
     /// RISC-V division: no traps; x / 0 = all ones (or x for the remainder), and the signed
@@ -246,8 +293,8 @@ extension BlockTranslator {
         guard i.rd != 0 else { return }
         let zero = assembler.newLabel()
         let done = assembler.newLabel()
-        assembler.emit(.mov(size, .rax, x(i.rs1)))
-        assembler.emit(.mov(size, .rcx, x(i.rs2)))
+        load(.rax, i.rs1, size)
+        load(.rcx, i.rs2, size)
         assembler.emit(.test(size, .rcx, .rcx))
         assembler.jcc(.e, to: zero)
         if signed {
@@ -279,12 +326,16 @@ extension BlockTranslator {
         address(i, index: k)
         assembler.emit(access(guest))
         // A load into x0 still runs, for its fault.
-        if i.rd != 0 { assembler.emit(.mov(.b64, x(i.rd), .rcx)) }
+        storeResult(i.rd, from: .rcx)
     }
 
-    private mutating func store(_ i: Instruction, _ k: Int, _ size: X64OperandSize, from source: X64Memory) {
+    private mutating func store(_ i: Instruction, _ k: Int, _ size: X64OperandSize, float: Bool) {
         address(i, index: k)
-        assembler.emit(.mov(.b64, .rcx, source))
+        if float {
+            assembler.emit(.mov(.b64, .rcx, f(i.rs2)))
+        } else {
+            load(.rcx, i.rs2)
+        }
         assembler.emit(.mov(size, guest, .rcx))
     }
 }

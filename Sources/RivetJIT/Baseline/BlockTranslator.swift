@@ -15,12 +15,17 @@ struct BlockTranslator: ~Copyable {
     struct Output {
         var instructionStarts: [UInt32]
         var exits: [Translation.Exit]
+        /// Guest registers cached in host registers (for restoring state after a fault).
+        var cachedRegisters: [(guest: UInt8, host: HostRegister)]
+        var isLoop: Bool
     }
 
     /// Code to emit after the block's body.
     enum Stub {
         /// Return `code` to the run loop.
         case exit(X64Label, code: UInt64)
+        /// Write cached registers back, then return `code` (an exit from inside the block).
+        case exitWritingBack(X64Label, code: UInt64)
         /// Give back the block's instructions, then return `code`.
         case budget(X64Label, instructions: Int32, code: UInt64)
         /// Store the target pc (in rax) to the hart's pc, then return `code`.
@@ -34,6 +39,24 @@ struct BlockTranslator: ~Copyable {
     var stubs: [Stub] = []
     var exitJumps: [(target: UInt64, jump: X64PatchableJump, stub: X64Label)] = []
     var starts: [UInt32] = []
+    /// Guest integer registers held in host registers for the whole block, and the cached
+    /// registers the block writes (written back to their slots at every exit).
+    var cached: [HostRegister?] = Array(repeating: nil, count: 32)
+    var cachedList: [(guest: UInt8, host: HostRegister)] = []
+    var dirty: [(guest: UInt8, host: HostRegister)] = []
+    /// Bound after the cache registers are loaded: a branch back to the block's own start
+    /// jumps here and keeps its registers in host registers.
+    var loopHead: X64Label? = nil
+
+    /// Host registers that can hold guest registers (rax, rcx, rdx are scratch; rbx and
+    /// r12-r15 are pinned).
+    static let cacheRegisters: [HostRegister] = [.rbp, .rsi, .rdi, .r8, .r9, .r10, .r11]
+    /// In a block that loops to itself, holds the budget at entry: the block adds the
+    /// instructions it ran to its counter when it leaves, instead of at every iteration.
+    /// Callee-saved, so helper calls keep it.
+    static let loopStart = HostRegister.rbp
+    /// Whether the block being translated loops to itself.
+    var isLoop = false
 
     init() {}
 
@@ -51,12 +74,28 @@ struct BlockTranslator: ~Copyable {
         exitJumps.removeAll(keepingCapacity: true)
         starts.removeAll(keepingCapacity: true)
 
-        // Entry: take the block's instructions from the budget, or leave if it is short.
+        if let last = block.last, last.instruction.opcode.format == .b,
+            pc &+ UInt64(last.offset) &+ UInt64(bitPattern: last.instruction.imm) == pc
+        {
+            isLoop = true
+        } else {
+            isLoop = false
+        }
+        allocateRegisters(block)
+
+        // Entry: load the cached registers; then, at the head of every iteration of a block
+        // that loops to itself, take the block's instructions from the budget, or leave (writing
+        // the registers back) if too little is left.
+        reloadCache()
+        if isLoop { assembler.emit(.mov(.b64, Self.loopStart, Pinned.budget)) }
+        let head = assembler.newLabel()
+        assembler.bind(head)
+        loopHead = isLoop ? head : nil
         let count = Int32(block.count)
         let short = assembler.newLabel()
-        assembler.emit(.alu(.sub, .b64, slot(HartState.Slot.budget), imm: count))
+        assembler.emit(.alu(.sub, .b64, Pinned.budget, imm: count))
         assembler.jcc(.b, to: short)
-        assembler.emit(.unary(.inc, .b64, .at(Pinned.counters, Int32(8 * id))))
+        if !isLoop { assembler.emit(.alu(.add, .b64, .at(Pinned.counters, Int32(8 * id)), imm: count)) }
         stubs.append(.budget(short, instructions: count, code: code(.budget, 0)))
 
         var endsWithTransfer = false
@@ -67,6 +106,7 @@ struct BlockTranslator: ~Copyable {
             emit(decoded.instruction, index: k, pc: instPC)
         }
         if !endsWithTransfer, let last = block.last {
+            writeBack()
             exit(to: pc + UInt64(last.offset) + UInt64(last.instruction.length))
         }
 
@@ -76,9 +116,14 @@ struct BlockTranslator: ~Copyable {
             case .exit(let label, let code):
                 assembler.bind(label)
                 leave(code)
+            case .exitWritingBack(let label, let code):
+                assembler.bind(label)
+                writeBack()
+                leave(code)
             case .budget(let label, let n, let code):
                 assembler.bind(label)
-                assembler.emit(.alu(.add, .b64, slot(HartState.Slot.budget), imm: n))
+                assembler.emit(.alu(.add, .b64, Pinned.budget, imm: n))
+                writeBack()
                 leave(code)
             case .indirectMiss(let label, let code):
                 assembler.bind(label)
@@ -92,7 +137,7 @@ struct BlockTranslator: ~Copyable {
                 target: entry.target, patchOffset: entry.jump.displacementOffset,
                 stubOffset: assembler.offset(of: entry.stub)!, linked: nil)
         }
-        return Output(instructionStarts: starts, exits: exits)
+        return Output(instructionStarts: starts, exits: exits, cachedRegisters: cachedList, isLoop: isLoop)
     }
 
     // MARK: Operands and exits
@@ -125,32 +170,115 @@ struct BlockTranslator: ~Copyable {
     mutating func exitIf(_ condition: X64Condition, _ kind: ExitKind, _ k: Int) {
         let stub = assembler.newLabel()
         assembler.jcc(condition, to: stub)
-        stubs.append(.exit(stub, code: code(kind, k)))
+        stubs.append(.exitWritingBack(stub, code: code(kind, k)))
     }
 
-    /// Stores a 64-bit constant into a slot.
-    mutating func storeConstant(_ value: UInt64, to destination: X64Memory) {
-        if let small = Int32(exactly: Int64(bitPattern: value)) {
-            assembler.emit(.mov(.b64, destination, imm: small))
+    // MARK: Register cache
+
+    /// Caches the most used guest integer registers (used at least twice) in host registers.
+    mutating func allocateRegisters(_ block: [GuestCode.Decoded]) {
+        for k in 0..<32 { cached[k] = nil }
+        cachedList.removeAll(keepingCapacity: true)
+        dirty.removeAll(keepingCapacity: true)
+        var uses = [Int](repeating: 0, count: 32)
+        var written = [Bool](repeating: false, count: 32)
+        for d in block {
+            let i = d.instruction
+            let format = i.opcode.format
+            if format.rs1Class == .integer { uses[Int(i.rs1)] += 1 }
+            if format.rs2Class == .integer { uses[Int(i.rs2)] += 1 }
+            if format.rdClass == .integer {
+                uses[Int(i.rd)] += 1
+                written[Int(i.rd)] = true
+            }
+        }
+        uses[0] = 0
+        let available = Self.cacheRegisters.filter { !isLoop || $0 != Self.loopStart }
+        let chosen = (1..<32).filter { uses[$0] >= 2 }.sorted { (uses[$0], $1) > (uses[$1], $0) }
+            .prefix(available.count)
+        for (n, guest) in chosen.enumerated() {
+            let host = available[n]
+            cached[guest] = host
+            cachedList.append((UInt8(guest), host))
+            if written[guest] { dirty.append((UInt8(guest), host)) }
+        }
+    }
+
+    /// Loads every cached register from its slot.
+    mutating func reloadCache() {
+        for (guest, host) in cachedList { assembler.emit(.mov(.b64, host, x(guest))) }
+    }
+
+    /// Stores every cached register the block writes to its slot and, in a loop block, adds the
+    /// instructions it ran to its counter. Used at every exit. Clobbers rax and the flags when
+    /// counting, so exits that still need flags use `writeBackRegisters` first.
+    mutating func writeBack() {
+        writeBackRegisters()
+        countLoop()
+    }
+
+    /// Stores every cached register the block writes to its slot. Does not change flags.
+    mutating func writeBackRegisters() {
+        for (guest, host) in dirty { assembler.emit(.mov(.b64, x(guest), host)) }
+    }
+
+    /// In a loop block, adds the instructions run since entry to the block's counter.
+    mutating func countLoop() {
+        guard isLoop else { return }
+        assembler.emit(.mov(.b64, .rcx, Self.loopStart))
+        assembler.emit(.alu(.sub, .b64, .rcx, Pinned.budget))
+        assembler.emit(.alu(.add, .b64, .at(Pinned.counters, Int32(8 * id)), .rcx))
+    }
+
+    /// Loads guest integer register `r` into `destination`. Does not change flags.
+    mutating func load(_ destination: HostRegister, _ r: UInt8, _ size: X64OperandSize = .b64) {
+        if let host = cached[Int(r)] {
+            assembler.emit(.mov(size, destination, host))
         } else {
-            assembler.emit(.loadConstant(.rcx, value))
-            assembler.emit(.mov(.b64, destination, .rcx))
+            assembler.emit(.mov(size, destination, x(r)))
+        }
+    }
+
+    /// `op destination, r` with guest integer register `r` as the second operand.
+    mutating func alu(_ op: X64ALUOp, _ size: X64OperandSize, _ destination: HostRegister, _ r: UInt8) {
+        if let host = cached[Int(r)] {
+            assembler.emit(.alu(op, size, destination, host))
+        } else {
+            assembler.emit(.alu(op, size, destination, x(r)))
+        }
+    }
+
+    /// Stores a 64-bit constant into integer register `rd`. Does not change flags.
+    mutating func storeConstant(_ value: UInt64, to rd: UInt8) {
+        guard rd != 0 else { return }
+        if let host = cached[Int(rd)] {
+            assembler.emit(.loadConstant(host, value))
+        } else if let small = Int32(exactly: Int64(bitPattern: value)) {
+            assembler.emit(.mov(.b64, x(rd), imm: small))
+        } else {
+            assembler.emit(.loadConstant(.rdx, value))
+            assembler.emit(.mov(.b64, x(rd), .rdx))
         }
     }
 
     /// Stores rax, sign-extended from 32 bits when `word`, into integer register `rd`.
     mutating func storeResult(_ rd: UInt8, word: Bool = false, from register: HostRegister = .rax) {
         if word { assembler.emit(.movsx(.b64, register, register, from: .b32)) }
-        assembler.emit(.mov(.b64, x(rd), register))
+        guard rd != 0 else { return }
+        if let host = cached[Int(rd)] {
+            assembler.emit(.mov(.b64, host, register))
+        } else {
+            assembler.emit(.mov(.b64, x(rd), register))
+        }
     }
 
     /// Loads the effective address `rs1 + imm` into rax and checks it against the end of the
     /// guest address space (an access past the end leaves through a stub; the interpreter then
     /// reports the fault).
     mutating func address(_ i: Instruction, index k: Int) {
-        assembler.emit(.mov(.b64, .rax, x(i.rs1)))
+        load(.rax, i.rs1)
         if i.imm != 0 { assembler.emit(.alu(.add, .b64, .rax, imm: Int32(truncatingIfNeeded: i.imm))) }
-        assembler.emit(.alu(.cmp, .b64, .rax, Pinned.limit))
+        assembler.emit(.alu(.cmp, .b64, .rax, slot(HartState.Slot.addressSpaceSize)))
         exitIf(.ae, .boundsFault, k)
     }
 
@@ -160,11 +288,15 @@ struct BlockTranslator: ~Copyable {
     /// Calls a helper `(state, packed, extra) -> status`; a non-zero status leaves through
     /// a stub and the interpreter re-executes the instruction for its exact trap.
     mutating func callHelper(_ address: UInt, packed: UInt64, extra: UInt64, index k: Int) {
+        // Helpers work on the slots, and calls clobber the caller-saved cache registers.
+        writeBackRegisters()
+        assembler.emit(.mov(.b64, slot(HartState.Slot.budget), Pinned.budget))
         assembler.emit(.mov(.b64, .rdi, Pinned.state))
         assembler.emit(.loadConstant(.rsi, packed))
         assembler.emit(.loadConstant(.rdx, extra))
         assembler.emit(.loadConstant(.rax, UInt64(address)))
         assembler.emit(.call(.rax))
+        reloadCache()
         assembler.emit(.test(.b64, .rax, .rax))
         exitIf(.ne, .helperFailure, k)
     }

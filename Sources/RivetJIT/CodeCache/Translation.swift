@@ -29,6 +29,11 @@ final class Translation {
     var exits: [Exit]
     /// Exits of other translations that jump here, as (translation, exit index).
     var incoming: [(source: Translation, exit: Int)] = []
+    /// Guest integer registers the code keeps in host registers (host register numbers), so
+    /// that the engine can recover them from the host registers saved at a fault.
+    let cachedRegisters: [(guest: UInt8, host: UInt8)]
+    /// Whether the block branches back to its own start (its code loops without leaving).
+    let isLoop: Bool
     /// Nanoseconds it took to translate.
     let compileNanoseconds: UInt64
     /// Removed from the cache; its code is freed at the next collection.
@@ -38,8 +43,11 @@ final class Translation {
 
     init(
         id: Int, guestPC: UInt64, guestEnd: UInt64, instructionOffsets: [UInt32], hostOffset: Int, hostLength: Int,
-        hostInstructionStarts: [UInt32], exits: [Exit], compileNanoseconds: UInt64
+        hostInstructionStarts: [UInt32], exits: [Exit], cachedRegisters: [(guest: UInt8, host: UInt8)],
+        isLoop: Bool, compileNanoseconds: UInt64
     ) {
+        self.cachedRegisters = cachedRegisters
+        self.isLoop = isLoop
         self.id = id
         self.guestPC = guestPC
         self.guestEnd = guestEnd

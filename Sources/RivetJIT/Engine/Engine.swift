@@ -42,11 +42,14 @@ package final class Engine {
         cache = TranslationCache(region: region, memory: memory)
         compiler = try BaselineCompiler(cache: cache, memory: memory)
         let counters = cache.counters
-        cache.onRemove = { [unowned self] t in self.statistics.removedEntries &+= counters[t.id] }
+        cache.onRemove = { [unowned self] t in
+            self.statistics.removedEntries &+= counters[t.id] / UInt64(max(1, t.instructionCount))
+        }
         hart.slots[HartState.Slot.guestBase] = UInt64(UInt(bitPattern: memory.base))
         hart.slots[HartState.Slot.guestLimit] =
             UInt64(UInt(bitPattern: memory.base)) + GuestMemory.addressSpaceSize + GuestMemory.guardSize
         hart.slots[HartState.Slot.jumpCache] = UInt64(UInt(bitPattern: cache.jumpCache.table))
+        hart.slots[HartState.Slot.addressSpaceSize] = GuestMemory.addressSpaceSize
         interpreter.tierUpThreshold = mode == .auto ? threshold : nil
         if mode != .interpreter { rivet_install_fault_handler() }
     }
@@ -190,6 +193,15 @@ package final class Engine {
         }
         let index = t.instruction(atHostOffset: Int(hostPC) - Int(cache.entry(t)))
         refund = UInt64(t.instructionCount - index)
+        // Registers the code kept in host registers are in the registers saved at the fault.
+        for (guest, host) in t.cachedRegisters {
+            slots[Int(guest)] = slots[HartState.Slot.faultRegisters + Int(host)]
+        }
+        if t.isLoop {
+            // A loop block counts its instructions when it leaves: from the budget it started with.
+            let started = slots[HartState.Slot.faultRegisters + Int(BlockTranslator.loopStart.rawValue)]
+            cache.counters[t.id] &+= started &- slots[HartState.Slot.budget]
+        }
         hart.pc = t.pc(ofInstruction: index)
         statistics.hostFaults += 1
         let guestAddress = UInt64(hostAddress &- UInt(bitPattern: memory.base))
@@ -224,10 +236,11 @@ package final class Engine {
         compiler.context.readTime = read
     }
 
-    /// Block entries counted by JIT code: every live translation's counter, plus those of
-    /// translations already removed.
+    /// Executions of translated blocks (entries and loop iterations), counted by JIT code.
     package var blockEntries: UInt64 {
-        cache.all.reduce(statistics.removedEntries) { $0 &+ cache.counters[$1.id] }
+        cache.all.reduce(statistics.removedEntries) {
+            $0 &+ cache.counters[$1.id] / UInt64(max(1, $1.instructionCount))
+        }
     }
 
     /// Translations alive now.
