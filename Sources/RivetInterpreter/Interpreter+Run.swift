@@ -326,11 +326,12 @@ extension Interpreter {
                 case .fence:
                     break
                 case .fence_i:
+                    // The next pc first: collecting frees this block, and `i` points into it.
+                    pc = base &+ i.off &+ i.len
                     memory.invalidateAllCode()
                     cache.removeAll()
                     cache.droppedSinceCheck = false
                     cache.collect()
-                    pc = base &+ i.off &+ i.len
                     continue outer
                 case .ecall:
                     pc = base &+ i.off

@@ -81,6 +81,11 @@ package final class LinuxProcess {
     package var signalTrampoline: UInt64 = 0
     package var clearChildTID: UInt64 = 0
     package var umask: UInt32 = 0o022
+    /// RLIMIT_NOFILE's hard limit; the soft limit is `files.limit`.
+    package var openFilesHardLimit: Int
+    /// The thread's name (prctl PR_SET_NAME / PR_GET_NAME): at most 15 bytes, at first the
+    /// program's file name, as the kernel's `comm`.
+    package var threadName: [UInt8]
 
     /// Calls per syscall number, for `--stats`.
     package private(set) var syscallCounts: [Int: UInt64] = [:]
@@ -98,6 +103,9 @@ package final class LinuxProcess {
             grants: configuration.grants, hostFilesystem: configuration.hostFilesystem,
             workingDirectory: configuration.workingDirectory)
         self.files = FileTable(standardStreams: configuration.standardStreams, limit: configuration.maxOpenFiles)
+        self.openFilesHardLimit = configuration.maxOpenFiles
+        let program = configuration.executablePath.isEmpty ? (configuration.arguments.first ?? "") : configuration.executablePath
+        self.threadName = Array((program.split(separator: "/").last.map { Array($0.utf8) } ?? []).prefix(15))
     }
 
     /// Prints a warning once per key.

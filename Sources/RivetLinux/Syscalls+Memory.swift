@@ -167,10 +167,26 @@ extension LinuxProcess {
         guard old & 0xfff == 0, newSize > 0, flags & ~3 == 0, GuestMemory.contains(old, size: oldSize) else {
             return .einval
         }
-        guard flags & fixed == 0 else { return .value(-Errno.EINVAL) }
-        guard let region = memory.map.region(containing: GuestAddress(old)),
-            region.end >= GuestAddress(old + oldSize)
+        // MREMAP_FIXED needs MREMAP_MAYMOVE and a target clear of the source.
+        let target = args[4]
+        if flags & fixed != 0 {
+            guard flags & mayMove != 0, target & 0xfff == 0, GuestMemory.contains(target, size: newSize),
+                target + newSize <= old || old + oldSize <= target
+            else { return .einval }
+        }
+        // The whole old range must be mapped. It may span several adjacent regions (an earlier
+        // in-place growth adds one), where Linux would have merged them into one mapping.
+        guard memory.map.isMapped(GuestAddress(old), GuestAddress(old + oldSize)),
+            let region = memory.map.region(containing: GuestAddress(old))
         else { return .value(-Errno.EFAULT) }
+        if flags & fixed != 0 {
+            do {
+                try memory.move(from: GuestAddress(old), size: oldSize, to: GuestAddress(target), newSize: newSize)
+            } catch {
+                return .value(-Errno.ENOMEM)
+            }
+            return .value(Int64(bitPattern: target))
+        }
         if newSize <= oldSize {
             if newSize < oldSize { try? memory.unmap(at: GuestAddress(old + newSize), size: oldSize - newSize) }
             return .value(Int64(bitPattern: old))

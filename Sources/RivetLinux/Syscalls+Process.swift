@@ -100,7 +100,7 @@ extension LinuxProcess {
         let current: (UInt64, UInt64)
         switch resource {
         case 3: current = (AddressLayout.stackSize, infinity)  // RLIMIT_STACK
-        case 7: current = (UInt64(files.limit), UInt64(files.limit))  // RLIMIT_NOFILE
+        case 7: current = (UInt64(files.limit), UInt64(openFilesHardLimit))  // RLIMIT_NOFILE
         case 9: current = (memory.limit, memory.limit)  // RLIMIT_AS
         case 0, 1, 2, 4, 5, 6, 8, 10, 11, 12, 13, 14, 15:
             var host = rlimit()
@@ -109,16 +109,24 @@ extension LinuxProcess {
         default:
             return .einval
         }
+        // Linux checks the new limits before it reports the old ones.
+        var requested: (soft: UInt64, hard: UInt64)? = nil
+        if new != 0 {
+            do {
+                requested = (try memory.load(UInt64.self, at: new), try memory.load(UInt64.self, at: new + 8))
+            } catch { return .efault }
+            guard let requested, requested.soft <= requested.hard else { return .einval }
+            if resource == 7, requested.hard > UInt64(openFilesHardLimit) { return .value(-Errno.EPERM) }
+        }
         if old != 0 {
             do {
                 try memory.store(current.0, at: old)
                 try memory.store(current.1, at: old + 8)
             } catch { return .efault }
         }
-        if new != 0 {
-            let soft: UInt64
-            do { soft = try memory.load(UInt64.self, at: new) } catch { return .efault }
-            if resource == 7 { files.limit = Int(min(soft, UInt64(configuration.maxOpenFiles))) }
+        if let requested, resource == 7 {
+            openFilesHardLimit = Int(requested.hard)
+            files.limit = Int(requested.soft)
         }
         return .value(0)
     }
@@ -151,11 +159,13 @@ extension LinuxProcess {
 
     private func prctl(_ args: SyscallArguments) -> SyscallResult {
         switch args[0] {
-        case 15:  // PR_SET_NAME
+        case 15:  // PR_SET_NAME: at most 15 bytes are kept, as in the kernel's comm.
+            do { threadName = Array(try memory.readCString(at: args[1], maxLength: 16).prefix(15)) } catch {
+                return .efault
+            }
             return .value(0)
         case 16:  // PR_GET_NAME
-            let name = Array((configuration.arguments.first ?? "").split(separator: "/").last.map { Array($0.utf8) } ?? [])
-            var bytes = Array(name.prefix(15))
+            var bytes = threadName
             bytes += [UInt8](repeating: 0, count: 16 - bytes.count)
             do { try memory.write(bytes, at: args[1]) } catch { return .efault }
             return .value(0)

@@ -4,7 +4,22 @@ import Glibc
 import RivetMachine
 
 extension LinuxProcess {
+    /// Whether the guest may read `clock`: the system clocks (0-11), or a CPU-time clock of
+    /// its own process or thread. Other CPU-time clocks name host processes: EINVAL.
+    func allowsClock(_ clock: Int32) -> Bool {
+        if clock >= 0 { return clock <= 11 }
+        // A CPU clock encodes ~pid << 3 | kind; pid 0 means the caller.
+        let owner = Int64(~(clock >> 3))
+        return owner == 0 || owner == pid
+    }
+
     func timeSyscall(_ number: Int, _ args: SyscallArguments) -> SyscallResult? {
+        switch number {
+        case 113, 114, 115:
+            guard allowsClock(args.int(0)) else { return .einval }
+        default:
+            break
+        }
         switch number {
         case 113:  // clock_gettime
             var ts = timespec()

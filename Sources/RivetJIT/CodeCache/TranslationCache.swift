@@ -8,7 +8,8 @@ import RivetMachine
 final class TranslationCache: CodeInvalidationObserver {
     let region: CodeRegion
     let jumpCache: JumpCache
-    let memory: GuestMemory
+    /// Unowned: the memory keeps its observers alive, and this is one of them.
+    unowned let memory: GuestMemory
     /// Execution counters, one 64-bit slot per translation id, incremented by JIT code.
     let counters: UnsafeMutablePointer<UInt64>
     static let maxTranslations = 1 << 20

@@ -210,7 +210,9 @@ package final class Engine {
             // Self-modifying code: drop the code on that page; the store runs again.
             memory.notifyCodeChanged(GuestAddress(guestAddress), GuestAddress(guestAddress + 1))
             statistics.codeWriteFaults += 1
-            return nil
+            // Run the store in the interpreter: retranslating from it would write-protect the
+            // page again, and a block that writes its own page would fault forever.
+            return reexecuteInInterpreter()
         }
         return reexecuteInInterpreter()
     }

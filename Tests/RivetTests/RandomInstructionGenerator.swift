@@ -1,0 +1,479 @@
+import RivetISA
+
+/// A small deterministic generator (xoshiro256**, seeded through SplitMix64), so a seed names
+/// the same sequences on every host and Swift version.
+struct SeededRandom {
+    private var s: (UInt64, UInt64, UInt64, UInt64)
+
+    init(seed: UInt64) {
+        var x = seed
+        func splitmix() -> UInt64 {
+            x &+= 0x9e37_79b9_7f4a_7c15
+            var z = x
+            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+            return z ^ (z >> 31)
+        }
+        s = (splitmix(), splitmix(), splitmix(), splitmix())
+    }
+
+    mutating func next() -> UInt64 {
+        let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
+        let t = s.1 << 17
+        s.2 ^= s.0
+        s.3 ^= s.1
+        s.1 ^= s.2
+        s.0 ^= s.3
+        s.2 ^= t
+        s.3 = s.3 << 45 | s.3 >> 19
+        return result
+    }
+
+    /// A number in `0..<n`.
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    /// A number in `range`.
+    mutating func inRange(_ range: ClosedRange<Int>) -> Int { range.lowerBound + below(range.count) }
+    /// True `percent` times in a hundred.
+    mutating func percent(_ percent: Int) -> Bool { below(100) < percent }
+    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+}
+
+/// Where things are in a generated program, and which register holds the scratch address.
+enum RandomInstructionLayout {
+    static let textAddress: UInt64 = 0x10000
+    static let dataAddress: UInt64 = 0x100000
+    /// The initial register file: 65 slots (x0...x31, f0...f31, fcsr), read by the prologue.
+    static let initialState = dataAddress
+    /// 4 KiB the body's loads, stores and atomics use.
+    static let scratch = dataAddress + 0x1000
+    static let scratchSize = 4096
+    /// The value of `baseRegister`: the middle of the scratch area, so 12-bit offsets reach it all.
+    static let base = scratch + 2048
+    /// The final register file, written by the epilogue (same layout as `initialState`).
+    static let dump = dataAddress + 0x2000
+    static let stateSize = 65 * 8
+    /// `a5`: holds `base` throughout; the body never writes it. It is a register of the
+    /// compressed x8...x15 set, so c.lw/c.sd and friends can use it as their base too.
+    static let baseRegister = 15
+    /// `base + savedSlot`: where the epilogue parks x1; the body never touches these 8 bytes.
+    static let savedSlot = 2040
+}
+
+/// The architectural state a program starts from or ends with.
+struct RandomMachineState: Equatable {
+    var x = [UInt64](repeating: 0, count: 32)
+    var f = [UInt64](repeating: 0, count: 32)
+    var fcsr: UInt64 = 0
+    var scratch = [UInt8](repeating: 0, count: RandomInstructionLayout.scratchSize)
+
+    /// The 65 slots as the prologue reads them and the epilogue writes them.
+    var registerBytes: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(RandomInstructionLayout.stateSize)
+        for value in x + f + [fcsr] {
+            for k in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(k)))) }
+        }
+        return bytes
+    }
+
+    /// Parses the epilogue's output: the register slots, then the scratch area.
+    init?(dump: [UInt8]) {
+        guard dump.count == RandomInstructionLayout.stateSize + RandomInstructionLayout.scratchSize else { return nil }
+        func slot(_ n: Int) -> UInt64 {
+            var value: UInt64 = 0
+            for k in 0..<8 { value |= UInt64(dump[8 * n + k]) << (8 * UInt64(k)) }
+            return value
+        }
+        x = (0..<32).map(slot)
+        x[0] = 0
+        f = (0..<32).map { slot(32 + $0) }
+        fcsr = slot(64)
+        scratch = Array(dump[RandomInstructionLayout.stateSize...])
+    }
+
+    init() {}
+}
+
+/// One instruction of a generated body: its encoding and what it decodes to.
+struct RandomInstruction {
+    var bits: UInt32
+    var decoded: Instruction
+    var length: Int { Int(decoded.length) }
+}
+
+/// Generates random straight-line RV64GC code: every 32-bit instruction form of
+/// `EncodingTable.rows` except control transfer, `ecall`/`ebreak` and `fence.i`, plus random
+/// compressed encodings. Operands are random, with these constraints so that the code cannot
+/// fault or depend on anything but its initial state:
+///
+/// - `a5` (`RandomInstructionLayout.baseRegister`) is never written. Loads and stores use it as
+///   their base with an offset that stays inside the scratch area (misaligned ones included);
+///   some loads read the program's own code through an `auipc` just before them.
+/// - Atomics get their address from an `addi t, a5, offset` just before them (naturally
+///   aligned). LR is always followed by its SC, with only non-memory instructions between
+///   them, so SC succeeds on every implementation; a lone SC always fails.
+/// - CSR instructions touch only fflags, frm and fcsr (the counters differ from run to run),
+///   and `frm` is tracked so that it always holds a valid mode: a dynamic rounding mode can
+///   never be illegal. Register-form writes take their value from an `addi` just before.
+/// - Rounding-mode fields are random among the valid modes and `dyn`.
+struct RandomInstructionGenerator {
+    var random: SeededRandom
+    /// The extensions to draw 32-bit forms from.
+    var extensions: Set<Extension>
+    /// Whether to mix in compressed encodings.
+    var compressed: Bool
+    /// The rounding mode `frm` holds at the current point of the body.
+    private(set) var frm: UInt64 = 0
+
+    private let base = RandomInstructionLayout.baseRegister
+
+    init(seed: UInt64, extensions: Set<Extension>, compressed: Bool) {
+        random = SeededRandom(seed: seed)
+        self.extensions = extensions
+        self.compressed = compressed
+    }
+
+    /// How a form is generated.
+    enum Role {
+        case excluded, plain, load, store, atomic, loadReserved, csr
+    }
+
+    static func role(of format: Format) -> Role {
+        switch format {
+        case .none, .b, .j, .jalr, .system: .excluded
+        case .load, .fload: .load
+        case .s, .fstore: .store
+        case .amo: .atomic
+        case .lr: .loadReserved
+        case .csr, .csrImm: .csr
+        case .r, .i, .shift64, .shift32, .u, .fence, .fr4, .frm, .fr, .funaryRM, .fcmp, .fToInt,
+            .fToIntRaw, .intToF, .intToFRaw:
+            .plain
+        }
+    }
+
+    /// Bytes each memory form accesses.
+    static let accessSize: [Opcode: Int] = [
+        .lb: 1, .lbu: 1, .sb: 1, .lh: 2, .lhu: 2, .sh: 2, .lw: 4, .lwu: 4, .sw: 4, .flw: 4, .fsw: 4,
+        .ld: 8, .sd: 8, .fld: 8, .fsd: 8,
+        .lr_w: 4, .sc_w: 4, .amoswap_w: 4, .amoadd_w: 4, .amoxor_w: 4, .amoand_w: 4, .amoor_w: 4,
+        .amomin_w: 4, .amomax_w: 4, .amominu_w: 4, .amomaxu_w: 4,
+        .lr_d: 8, .sc_d: 8, .amoswap_d: 8, .amoadd_d: 8, .amoxor_d: 8, .amoand_d: 8, .amoor_d: 8,
+        .amomin_d: 8, .amomax_d: 8, .amominu_d: 8, .amomaxu_d: 8,
+    ]
+
+    /// The forms a body draws from.
+    var candidates: [EncodingRow] {
+        EncodingTable.rows.filter { Self.role(of: $0.format) != .excluded && extensions.contains($0.isa) }
+    }
+
+    // MARK: Initial state
+
+    static let integerEdges: [UInt64] = [
+        0, 1, 2, 3, 31, 32, 63, 64, 0x7ff, 0x800, 0xfff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff,
+        0x1_0000_0000, 0xffff_ffff_8000_0000, 0xffff_ffff_7fff_ffff, 0x7fff_ffff_ffff_ffff,
+        0x8000_0000_0000_0000, 0xffff_ffff_ffff_ffff, 0xffff_ffff_ffff_fffe, 0xffff_ffff_ffff_f800,
+        0x0123_4567_89ab_cdef,
+    ]
+
+    static let doubleEdges: [UInt64] = [
+        0, 0x8000_0000_0000_0000, 0x3ff0_0000_0000_0000, 0xbff0_0000_0000_0000, 0x4000_0000_0000_0000,
+        0x3fe0_0000_0000_0000, 0x3ff8_0000_0000_0000, 0x4004_0000_0000_0000, 0xc004_0000_0000_0000,
+        0x7ff0_0000_0000_0000, 0xfff0_0000_0000_0000, 0x7ff8_0000_0000_0000, 0xfff8_0000_0000_0000,
+        0x7ff4_0000_0000_0000, 0x7ff0_0000_0000_0001, 0x7ff8_0000_0000_1234, 0xfff0_0000_0000_0001,
+        0x0000_0000_0000_0001, 0x000f_ffff_ffff_ffff, 0x8000_0000_0000_0001, 0x800f_ffff_ffff_ffff,
+        0x0010_0000_0000_0000, 0x8010_0000_0000_0000, 0x7fef_ffff_ffff_ffff, 0xffef_ffff_ffff_ffff,
+        0x41df_ffff_ffc0_0000, 0x41e0_0000_0000_0000, 0xc1e0_0000_0000_0000, 0xc1e0_0000_0020_0000,
+        0x41f0_0000_0000_0000, 0x43e0_0000_0000_0000, 0xc3e0_0000_0000_0000, 0x43f0_0000_0000_0000,
+        0x4330_0000_0000_0000, 0x3ca0_0000_0000_0000, 0x3fd5_5555_5555_5555,
+    ]
+
+    static let singleEdges: [UInt32] = [
+        0, 0x8000_0000, 0x3f80_0000, 0xbf80_0000, 0x4000_0000, 0x3f00_0000, 0x3fc0_0000, 0x4020_0000,
+        0xc020_0000, 0x7f80_0000, 0xff80_0000, 0x7fc0_0000, 0xffc0_0000, 0x7fa0_0000, 0x7f80_0001,
+        0x7fc0_1234, 0xff80_0001, 0x0000_0001, 0x007f_ffff, 0x8000_0001, 0x807f_ffff, 0x0080_0000,
+        0x8080_0000, 0x7f7f_ffff, 0xff7f_ffff, 0x4eff_ffff, 0x4f00_0000, 0xcf00_0000, 0x4f80_0000,
+        0x5f00_0000, 0xdf00_0000, 0x5f80_0000, 0x4b00_0000, 0x3eaa_aaab, 0x3380_0000,
+    ]
+
+    private static func box(_ single: UInt32) -> UInt64 { 0xffff_ffff_0000_0000 | UInt64(single) }
+
+    mutating func integerValue() -> UInt64 {
+        switch random.below(10) {
+        case 0..<4: return random.pick(Self.integerEdges)
+        case 4: return UInt64(bitPattern: Int64(random.inRange(-64...64)))
+        case 5, 6: return random.next()
+        case 7: return UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: random.next())))
+        case 8: return UInt64(random.pick(Self.singleEdges))
+        default: return random.pick(Self.doubleEdges)
+        }
+    }
+
+    mutating func floatValue() -> UInt64 {
+        switch random.below(20) {
+        case 0..<7: return random.pick(Self.doubleEdges)
+        case 7..<13: return Self.box(random.pick(Self.singleEdges))
+        case 13, 14:
+            // A single that is not properly NaN-boxed: reads as the canonical NaN.
+            let upper = random.percent(50) ? 0 : random.next() & 0xffff_fffe_0000_0000
+            return upper | UInt64(random.pick(Self.singleEdges))
+        case 15, 16:
+            // A double of moderate magnitude, random mantissa.
+            let exponent = UInt64(random.inRange(0x3c0...0x440))
+            return (random.next() & 0x800f_ffff_ffff_ffff) | exponent << 52
+        case 17, 18:
+            let exponent = UInt32(random.inRange(0x60...0xa0))
+            return Self.box((UInt32(truncatingIfNeeded: random.next()) & 0x807f_ffff) | exponent << 23)
+        default:
+            return random.next()
+        }
+    }
+
+    /// Registers with interesting values, a valid `frm`, and a scratch area full of values worth
+    /// loading.
+    mutating func initialState() -> RandomMachineState {
+        var state = RandomMachineState()
+        for r in 1..<32 { state.x[r] = integerValue() }
+        state.x[base] = RandomInstructionLayout.base
+        for r in 0..<32 { state.f[r] = floatValue() }
+        frm = UInt64(random.below(5))
+        state.fcsr = frm << 5 | UInt64(random.below(32))
+        for k in 0..<(RandomInstructionLayout.scratchSize / 8) {
+            let value = random.percent(50) ? integerValue() : floatValue()
+            for b in 0..<8 { state.scratch[8 * k + b] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(b))) }
+        }
+        return state
+    }
+
+    // MARK: Operands
+
+    /// An integer destination: anything but the base register.
+    mutating func destination() -> UInt8 {
+        while true {
+            let r = random.below(32)
+            if r != base { return UInt8(r) }
+        }
+    }
+
+    /// A register for an address: neither x0 nor the base register.
+    mutating func addressRegister() -> UInt8 {
+        while true {
+            let r = random.below(32)
+            if r != base && r != 0 { return UInt8(r) }
+        }
+    }
+
+    mutating func register(for cls: RegisterClass, destination isDestination: Bool) -> UInt8 {
+        switch cls {
+        case .integer: isDestination ? destination() : UInt8(random.below(32))
+        case .float: UInt8(random.below(32))
+        case .none: 0
+        }
+    }
+
+    mutating func immediate12() -> Int64 {
+        if random.percent(30) { return random.pick([0, 1, -1, 2, 31, 32, 63, 2047, -2048, 0x7f0, -0x800 + 1]) }
+        return Int64(random.inRange(-2048...2047))
+    }
+
+    mutating func roundingMode() -> UInt8 { random.pick([0, 1, 2, 3, 4, 7]) }
+
+    /// An offset from the base register for an access of `size` bytes, inside the scratch area
+    /// and clear of the epilogue's slot; aligned when `aligned`.
+    /// Two in five land in a small hot window, so that accesses overlap often.
+    mutating func offset(size: Int, aligned: Bool) -> Int64 {
+        let hot = random.percent(40)
+        let low = hot ? -64 : -2048
+        let high = hot ? 64 - size : RandomInstructionLayout.savedSlot - size
+        if aligned { return Int64(size * random.inRange((low / size)...(high / size))) }
+        return Int64(random.inRange(low...high))
+    }
+
+    // MARK: Bodies
+
+    /// A body of at least `count` instructions.
+    mutating func body(count: Int) -> [RandomInstruction] {
+        let rows = candidates
+        var body: [RandomInstruction] = []
+        while body.count < count {
+            if compressed, random.percent(15), let parcel = compressedInstruction() {
+                body.append(parcel)
+                continue
+            }
+            body += snippet(random.pick(rows))
+        }
+        return body
+    }
+
+    private func item(_ inst: Instruction) -> RandomInstruction {
+        let bits = RandomInstructionEncoding.encodeChecked(inst)
+        return RandomInstruction(bits: bits, decoded: Decoder.decode32(bits))
+    }
+
+    /// A form with random operands; the base register is never its integer destination.
+    mutating func plain(_ row: EncodingRow, avoiding avoided: UInt8? = nil) -> Instruction {
+        let format = row.format
+        var inst = Instruction(opcode: row.opcode)
+        repeat {
+            inst.rd = register(for: format.rdClass, destination: true)
+        } while format.rdClass == .integer && avoided != nil && inst.rd == avoided
+        inst.rs1 = register(for: format.rs1Class, destination: false)
+        inst.rs2 = register(for: format.rs2Class, destination: false)
+        inst.rs3 = register(for: format.rs3Class, destination: false)
+        if format.hasRoundingMode { inst.rm = roundingMode() }
+        switch format {
+        case .i:
+            inst.imm = immediate12()
+        case .shift64:
+            inst.imm = random.percent(40) ? random.pick([0, 1, 31, 32, 33, 63]) : Int64(random.below(64))
+        case .shift32:
+            inst.imm = random.percent(40) ? random.pick([0, 1, 15, 16, 31]) : Int64(random.below(32))
+        case .u:
+            let upper = random.percent(30) ? random.pick([0, 1, 0x7ffff, 0x80000, 0xfffff]) : UInt32(random.below(1 << 20))
+            inst.imm = Int64(Int32(bitPattern: upper << 12))
+        case .fence:
+            if random.percent(20) {
+                inst.imm = 0x833  // fence.tso
+            } else {
+                inst.imm = Int64(random.below(16) << 4 | random.below(16))
+            }
+        case .none, .r, .load, .s, .b, .j, .jalr, .system, .csr, .csrImm, .amo, .lr, .fload, .fstore,
+            .fr4, .frm, .fr, .funaryRM, .fcmp, .fToInt, .fToIntRaw, .intToF, .intToFRaw:
+            break
+        }
+        return inst
+    }
+
+    /// The instructions that realise one drawn form.
+    mutating func snippet(_ row: EncodingRow) -> [RandomInstruction] {
+        switch Self.role(of: row.format) {
+        case .excluded:
+            return []
+        case .plain:
+            return [item(plain(row))]
+        case .load, .store:
+            var inst = Instruction(opcode: row.opcode)
+            let size = Self.accessSize[row.opcode] ?? 1
+            inst.rs1 = UInt8(base)
+            inst.imm = offset(size: size, aligned: random.percent(60))
+            if row.format.rdClass != .none { inst.rd = register(for: row.format.rdClass, destination: true) }
+            if row.format.rs2Class != .none { inst.rs2 = register(for: row.format.rs2Class, destination: false) }
+            if Self.role(of: row.format) == .load && random.percent(10) {
+                // Read the code itself: the prologue lies before and the epilogue after, so
+                // 256 bytes either way stay inside the text.
+                let address = addressRegister()
+                inst.rs1 = address
+                inst.imm = Int64(random.inRange(-256...256))
+                if row.format.rdClass == .integer { while inst.rd == address { inst.rd = destination() } }
+                return [item(Instruction(opcode: .auipc, rd: address, imm: 0)), item(inst)]
+            }
+            return [item(inst)]
+        case .atomic:
+            // An AMO, or a lone SC (which fails: no reservation is ever left open).
+            let size = Self.accessSize[row.opcode] ?? 8
+            let address = addressRegister()
+            var inst = Instruction(opcode: row.opcode)
+            inst.rd = destination()
+            inst.rs1 = address
+            inst.rs2 = UInt8(random.below(32))
+            inst.rm = UInt8(random.below(4))
+            let setup = Instruction(
+                opcode: .addi, rd: address, rs1: UInt8(base), imm: offset(size: size, aligned: true))
+            return [item(setup), item(inst)]
+        case .loadReserved:
+            // LR, a few non-memory instructions that leave the address alone, then the SC.
+            let size = Self.accessSize[row.opcode] ?? 8
+            let address = addressRegister()
+            let setup = Instruction(
+                opcode: .addi, rd: address, rs1: UInt8(base), imm: offset(size: size, aligned: true))
+            var lr = Instruction(opcode: row.opcode)
+            repeat { lr.rd = destination() } while lr.rd == address
+            lr.rs1 = address
+            lr.rm = UInt8(random.below(4))
+            var result = [item(setup), item(lr)]
+            let fillers = candidates.filter { Self.role(of: $0.format) == .plain }
+            for _ in 0..<random.below(4) {
+                result.append(item(plain(random.pick(fillers), avoiding: address)))
+            }
+            var sc = Instruction(opcode: row.opcode == .lr_w ? .sc_w : .sc_d)
+            sc.rd = destination()
+            sc.rs1 = address
+            sc.rs2 = UInt8(random.below(32))
+            sc.rm = UInt8(random.below(4))
+            result.append(item(sc))
+            return result
+        case .csr:
+            return csrSnippet(row)
+        }
+    }
+
+    /// A CSR instruction on fflags, frm or fcsr that leaves `frm` valid, with the `addi` that
+    /// makes its source value when it has a register source.
+    mutating func csrSnippet(_ row: EncodingRow) -> [RandomInstruction] {
+        let csr = random.pick([CSR.fflags, .frm, .fcsr])
+        let op = row.opcode
+        let immediate = row.format == .csrImm
+        let writesAll = op == .csrrw || op == .csrrwi
+        let sets = op == .csrrs || op == .csrrsi
+        // The rounding mode after writing `value` (as the CSR instruction sees it).
+        func frmAfter(_ value: UInt64) -> UInt64 {
+            let bits: UInt64
+            switch csr {
+            case .fflags, .cycle, .time, .instret: return frm
+            case .frm: bits = value & 7
+            case .fcsr: bits = (value >> 5) & 7
+            }
+            if writesAll { return bits }
+            return sets ? frm | bits : frm & ~bits
+        }
+        // The value the instruction combines with the CSR: its immediate, or its register's
+        // value (0 for x0, in which case csrrs/csrrc do not write at all).
+        var value: UInt64 = 0
+        var source: UInt8 = 0
+        var prefix: [RandomInstruction] = []
+        if immediate {
+            repeat { value = UInt64(random.below(32)) } while frmAfter(value) > 4
+            source = UInt8(value)
+        } else if random.percent(20) {
+            source = 0
+        } else {
+            var imm: Int64 = 0
+            repeat {
+                imm = Int64(random.inRange(-2048...2047))
+                value = UInt64(bitPattern: imm)
+            } while frmAfter(value) > 4
+            source = addressRegister()
+            prefix = [item(Instruction(opcode: .addi, rd: source, rs1: 0, imm: imm))]
+        }
+        frm = frmAfter(value)
+        let inst = Instruction(opcode: op, rd: destination(), rs1: source, imm: Int64(csr.rawValue))
+        return prefix + [item(inst)]
+    }
+
+    /// A random 16-bit encoding that expands to an allowed form: a plain operation not writing
+    /// the base register, or a load/store based on it (c.lw, c.ld, c.fld, c.sw, c.sd, c.fsd).
+    mutating func compressedInstruction() -> RandomInstruction? {
+        for _ in 0..<32 {
+            let quadrant = UInt16(random.below(3))
+            var parcel = UInt16(truncatingIfNeeded: random.next()) & ~3 | quadrant
+            let funct3 = parcel >> 13
+            if quadrant == 0 && funct3 != 0 && funct3 != 4 {
+                parcel = parcel & ~(7 << 7) | UInt16(base - 8) << 7  // rs1' = the base register
+            }
+            let inst = Decoder.decodeCompressed(parcel)
+            let row = EncodingTable.row(for: inst.opcode)
+            guard extensions.contains(row.isa) else { continue }
+            let writesBase = row.format.rdClass == .integer && Int(inst.rd) == base
+            switch Self.role(of: row.format) {
+            case .plain where !writesBase:
+                return RandomInstruction(bits: UInt32(parcel), decoded: inst)
+            case .load where !writesBase && Int(inst.rs1) == base,
+                .store where Int(inst.rs1) == base:
+                return RandomInstruction(bits: UInt32(parcel), decoded: inst)
+            case .plain, .load, .store, .excluded, .atomic, .loadReserved, .csr:
+                continue
+            }
+        }
+        return nil
+    }
+}
