@@ -126,6 +126,8 @@ struct RandomInstructionGenerator {
     private(set) var frm: UInt64 = 0
 
     private let base = RandomInstructionLayout.baseRegister
+    /// A second register the body never writes (a loop counter in branchy bodies), if any.
+    var reserved: Int? = nil
 
     init(seed: UInt64, extensions: Set<Extension>, compressed: Bool) {
         random = SeededRandom(seed: seed)
@@ -251,7 +253,7 @@ struct RandomInstructionGenerator {
     mutating func destination() -> UInt8 {
         while true {
             let r = random.below(32)
-            if r != base { return UInt8(r) }
+            if r != base && r != reserved { return UInt8(r) }
         }
     }
 
@@ -259,7 +261,7 @@ struct RandomInstructionGenerator {
     mutating func addressRegister() -> UInt8 {
         while true {
             let r = random.below(32)
-            if r != base && r != 0 { return UInt8(r) }
+            if r != base && r != 0 && r != reserved { return UInt8(r) }
         }
     }
 
@@ -463,7 +465,7 @@ struct RandomInstructionGenerator {
             let inst = Decoder.decodeCompressed(parcel)
             let row = EncodingTable.row(for: inst.opcode)
             guard extensions.contains(row.isa) else { continue }
-            let writesBase = row.format.rdClass == .integer && Int(inst.rd) == base
+            let writesBase = row.format.rdClass == .integer && (Int(inst.rd) == base || Int(inst.rd) == reserved)
             switch Self.role(of: row.format) {
             case .plain where !writesBase:
                 return RandomInstruction(bits: UInt32(parcel), decoded: inst)

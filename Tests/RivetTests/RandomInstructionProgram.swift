@@ -168,7 +168,7 @@ struct RandomRunResult {
 
 extension RandomInstructionProgram {
     /// Runs the program at `path` under Rivet with `tier`, capturing its stdout as bytes.
-    static func runUnderRivet(_ path: String, tier: ExecutionTier) throws -> RandomRunResult {
+    static func runUnderRivet(_ path: String, tier: ExecutionTier, threshold: UInt32 = 50) throws -> RandomRunResult {
         let out = try TemporaryFile()
         let err = try TemporaryFile()
         let input = open("/dev/null", O_RDONLY)
@@ -180,6 +180,7 @@ extension RandomInstructionProgram {
         configuration.limits.instructions = 1_000_000
         configuration.limits.wallTime = .seconds(60)
         configuration.tier = tier
+        configuration.tierUpThreshold = threshold
         let vm = try VirtualMachine(programPath: path, configuration: configuration)
         let reason = vm.run()
         var detail = "\(reason)"
