@@ -25,6 +25,16 @@ public enum ExecutionTier: String, Sendable, CaseIterable {
     case auto
 }
 
+/// Which compiled code the bounded code cache evicts first.
+public enum CachePolicy: String, Sendable, CaseIterable {
+    /// Least recently used.
+    case lru
+    /// Least frequently used (recent use, decaying).
+    case lfu
+    /// Lowest value: compile cost × recent reuse / code size.
+    case value
+}
+
 /// Bounds on what a guest may consume. A guest that reaches one stops with an `ExitReason`
 /// saying which.
 public struct Limits: Equatable, Sendable {
@@ -67,10 +77,21 @@ public struct Configuration: Sendable {
     public var limits = Limits()
     /// Which tiers run guest code.
     public var tier: ExecutionTier = .auto
-    /// Bytes of executable memory for compiled code.
+    /// Bytes of executable memory for compiled code; when full, code is evicted piece by piece.
     public var codeCacheBytes = 64 << 20
-    /// Interpreter executions of a block before `auto` compiles it.
+    /// Which compiled code is evicted first when the code cache is full.
+    public var cachePolicy: CachePolicy = .lru
+    /// Interpreter executions of a block before `auto` compiles it (the tier-1 threshold).
     public var tierUpThreshold: UInt32 = 50
+    /// Executions before the optimizing tier would take a block (reserved: no such tier yet).
+    public var optimizingThreshold: UInt32 = 10_000
+    /// Raise the threshold while the compile queue is long, lower it while it is idle.
+    public var adaptsThresholds = true
+    /// Threads compiling in the background; nil: one less than the host's cores, at least 1;
+    /// 0: compile on the guest's thread.
+    public var compileThreads: Int? = nil
+    /// Write /tmp/perf-PID.map so that `perf report` names compiled code by guest symbol.
+    public var writesPerfMap = false
     /// Print every syscall with its arguments and result (strace style) to standard error.
     public var tracesSyscalls = false
     /// Print every executed instruction with its disassembly and changed registers.

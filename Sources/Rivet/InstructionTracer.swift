@@ -34,7 +34,7 @@ final class InstructionTracer {
                 Decoder.length(ofParcel: low) == 4 && memory.permissions(at: pc + 2).contains(.execute)
                 ? memory.host(pc + 2).loadUnaligned(as: UInt16.self) : 0
             let inst = Decoder.decode(low: low, high: high)
-            let bits = inst.length == 2 ? String(inst.raw, radix: 16) : String(inst.raw, radix: 16)
+            let bits = hexDigits(inst.raw, width: inst.length == 2 ? 4 : 8)
             text += bits.padded(to: 10)
             text += disassembler.text(inst, at: pc).replacingTabs()
         }

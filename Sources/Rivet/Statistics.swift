@@ -1,73 +1,219 @@
-/// Figures about a guest run.
+/// Figures about a guest run (DESIGN.md decision 8): what each tier did, the compile queue, the
+/// code cache, the hottest code, and the syscalls.
 public struct Statistics: Equatable, Sendable {
+    /// One tier's figures.
+    public struct Tier: Equatable, Sendable {
+        /// The tier's name: `interp` or `baseline`.
+        public var name: String
+        /// Blocks decoded (interpreter) or compiled (JIT tiers).
+        public var blocks: UInt64 = 0
+        /// Compiles (0 for the interpreter).
+        public var compiles: UInt64 = 0
+        /// Compile time in total, mean and 99th percentile per block.
+        public var compileTime: Duration = .zero
+        public var meanCompileMicroseconds: Double = 0
+        public var p99CompileMicroseconds: Double = 0
+        /// Bytes of host code (0 for the interpreter).
+        public var codeBytes: UInt64 = 0
+        /// Guest instructions the tier executed.
+        public var instructions: UInt64 = 0
+    }
+
+    /// A block among the hottest.
+    public struct HotBlock: Equatable, Sendable {
+        /// Guest address of its first instruction.
+        public var address: UInt64
+        /// The ELF symbol it lies in, with the offset, when the program has symbols.
+        public var symbol: String?
+        /// The tier that executed most of it.
+        public var tier: String
+        /// Guest instructions executed in it.
+        public var instructions: UInt64
+        /// Its share of all executed instructions (0...1).
+        public var share: Double
+    }
+
     /// Guest instructions retired.
     public var instructions: UInt64
     /// Wall-clock time spent in `run()`.
     public var wallTime: Duration
     /// Calls per syscall name.
     public var syscalls: [String: UInt64]
-    /// Blocks the interpreter decoded.
-    public var decodedBlocks: UInt64
-    /// Decoded blocks dropped because guest code changed.
-    public var invalidatedBlocks: UInt64
-    /// Instructions executed by the interpreter and by compiled code.
-    public var interpretedInstructions: UInt64 = 0
-    public var compiledInstructions: UInt64 = 0
-    /// Blocks the baseline JIT compiled, their guest instructions, and the host code bytes.
-    public var compiledBlocks: UInt64 = 0
-    public var compiledGuestInstructions: UInt64 = 0
-    public var codeBytes: UInt64 = 0
-    /// Compile time: total, mean and 99th percentile per block.
-    public var compileTime: Duration = .zero
-    public var meanCompileMicroseconds: Double = 0
-    public var p99CompileMicroseconds: Double = 0
-    /// Exits from compiled code to the run loop, and jumps between compiled blocks that
-    /// did not leave compiled code (chained jumps and jump-cache hits).
+    /// The tiers, lowest first.
+    public var tiers: [Tier] = []
+
+    // The compile queue (background compilation).
+    /// Worker threads (0: compiles ran on the guest thread).
+    public var compileThreads = 0
+    public var queueMaxLength = 0
+    public var queueMeanWaitMicroseconds: Double = 0
+    /// Tier-up requests queued, and those merged into a request already waiting.
+    public var queuedRequests: UInt64 = 0
+    public var mergedRequests: UInt64 = 0
+    /// Compiles that failed, and those dropped because the guest code changed meanwhile.
+    public var failedCompiles: UInt64 = 0
+    public var staleCompiles: UInt64 = 0
+    /// The tier-1 threshold at the end (it moves in adaptive mode).
+    public var threshold: UInt32 = 0
+
+    // The code cache.
+    public var codeCacheSize = 0
+    public var codeCacheUsed = 0
+    /// Run-loop lookups that found compiled code, and those that did not.
+    public var cacheHits: UInt64 = 0
+    public var cacheMisses: UInt64 = 0
+    public var evictions: UInt64 = 0
+    public var invalidations: UInt64 = 0
+    /// Compiled code discarded with execution going on in the interpreter, and tier-ups held
+    /// back because a block keeps being invalidated.
+    public var deopts: UInt64 = 0
+    public var backoffs: UInt64 = 0
+
+    // Transfers between blocks.
     public var exitsToRunLoop: UInt64 = 0
     public var chainedTransfers: UInt64 = 0
-    /// Indirect jumps in compiled code, and how many found their target in the jump cache.
     public var indirectJumps: UInt64 = 0
     public var jumpCacheHits: UInt64 = 0
     /// Faults in compiled code, of which writes to pages holding compiled code.
     public var compiledCodeFaults: UInt64 = 0
     public var codeWriteFaults: UInt64 = 0
 
+    /// The ten blocks that executed the most instructions.
+    public var hottestBlocks: [HotBlock] = []
+
     /// Guest instructions per second, in millions.
     public var mips: Double {
-        let seconds = Double(wallTime.components.seconds) + Double(wallTime.components.attoseconds) * 1e-18
-        return seconds > 0 ? Double(instructions) / seconds / 1e6 : 0
+        let s = seconds(wallTime)
+        return s > 0 ? Double(instructions) / s / 1e6 : 0
     }
 
-    /// A short human-readable summary, one figure per line.
+    /// A readable table, as `rivet run --stats` prints it.
     public var summary: String {
-        let seconds = Double(wallTime.components.seconds) + Double(wallTime.components.attoseconds) * 1e-18
-        var lines = [
-            "instructions      \(instructions)",
-            "wall time         \(formatted(seconds, digits: 3)) s",
-            "speed             \(formatted(mips, digits: 1)) MIPS",
-            "blocks decoded    \(decodedBlocks) (\(invalidatedBlocks) invalidated)",
-        ]
-        if compiledBlocks > 0 || compiledInstructions > 0 {
-            let total = max(1, interpretedInstructions + compiledInstructions)
-            let hitRate = indirectJumps == 0 ? 0 : Double(jumpCacheHits) / Double(indirectJumps) * 100
-            lines += [
-                "per tier          interpreter \(interpretedInstructions) (\(formatted(Double(interpretedInstructions) / Double(total) * 100, digits: 1))%), baseline \(compiledInstructions) (\(formatted(Double(compiledInstructions) / Double(total) * 100, digits: 1))%)",
-                "compiled          \(compiledBlocks) blocks, \(compiledGuestInstructions) guest instructions, \(codeBytes) host bytes",
-                "compile time      \(formatted(Double(compileTime.components.seconds) * 1000 + Double(compileTime.components.attoseconds) * 1e-15, digits: 2)) ms total, \(formatted(meanCompileMicroseconds, digits: 1)) µs mean, \(formatted(p99CompileMicroseconds, digits: 1)) µs p99",
-                "exits             \(exitsToRunLoop) to the run loop, \(chainedTransfers) chained",
-                "jump cache        \(indirectJumps) indirect jumps, \(formatted(hitRate, digits: 1))% hits",
-                "faults in JIT     \(compiledCodeFaults) (\(codeWriteFaults) writes to compiled code)",
-            ]
+        var lines: [String] = []
+        lines.append(
+            "guest instructions \(grouped(instructions)) in \(formatted(seconds(wallTime), digits: 3)) s (\(formatted(mips, digits: 1)) MIPS)")
+        lines.append("")
+        let header = ["tier", "blocks", "compiles", "compile total", "mean", "p99", "code bytes", "instructions", "share"]
+        var rows: [[String]] = [header]
+        let total = max(1, tiers.reduce(0) { $0 + $1.instructions })
+        for t in tiers {
+            let jit = t.compiles > 0 || t.name != "interp"
+            rows.append([
+                t.name, grouped(t.blocks), jit ? grouped(t.compiles) : "-",
+                jit ? formatted(milliseconds(t.compileTime), digits: 2) + " ms" : "-",
+                jit ? formatted(t.meanCompileMicroseconds, digits: 1) + " µs" : "-",
+                jit ? formatted(t.p99CompileMicroseconds, digits: 1) + " µs" : "-",
+                jit ? grouped(t.codeBytes) : "-", grouped(t.instructions),
+                formatted(Double(t.instructions) / Double(total) * 100, digits: 1) + "%",
+            ])
         }
-        lines.append("syscalls          \(syscalls.values.reduce(0, +))")
-        for (name, count) in syscalls.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
-            lines.append("  \(name.padded(to: 18)) \(count)")
+        lines += table(rows, rightAligned: Set(1..<header.count))
+        lines.append("")
+        if tiers.count > 1 {
+            let hits = cacheHits + cacheMisses == 0 ? 0 : Double(cacheHits) / Double(cacheHits + cacheMisses) * 100
+            let jumpHits = indirectJumps == 0 ? 0 : Double(jumpCacheHits) / Double(indirectJumps) * 100
+            lines.append(
+                "compile queue   \(compileThreads == 0 ? "compiles on the guest thread" : "\(compileThreads) worker thread\(compileThreads == 1 ? "" : "s")"), \(grouped(queuedRequests)) requests (\(grouped(mergedRequests)) merged), max length \(queueMaxLength), mean wait \(formatted(queueMeanWaitMicroseconds, digits: 1)) µs, \(failedCompiles) failed, \(staleCompiles) stale; threshold now \(threshold)"
+            )
+            lines.append(
+                "code cache      \(bytes(codeCacheUsed)) used of \(bytes(codeCacheSize)), lookups \(formatted(hits, digits: 1))% hits, \(grouped(evictions)) evictions, \(grouped(invalidations)) invalidations, \(grouped(deopts)) deopts (\(grouped(backoffs)) back-offs)"
+            )
+            lines.append(
+                "transfers       \(grouped(exitsToRunLoop)) exits to the run loop, \(grouped(chainedTransfers)) chained; \(grouped(indirectJumps)) indirect jumps, \(formatted(jumpHits, digits: 1))% jump-cache hits; \(compiledCodeFaults) faults in compiled code (\(codeWriteFaults) writes to it)"
+            )
+            lines.append("")
         }
+        if !hottestBlocks.isEmpty {
+            lines.append("hottest blocks")
+            var hot: [[String]] = [["#", "address", "symbol", "tier", "instructions", "share"]]
+            for (k, b) in hottestBlocks.enumerated() {
+                hot.append([
+                    "\(k + 1)", "0x" + String(b.address, radix: 16), b.symbol ?? "-", b.tier, grouped(b.instructions),
+                    formatted(b.share * 100, digits: 1) + "%",
+                ])
+            }
+            lines += table(hot, rightAligned: [0, 4, 5]).map { "  " + $0 }
+            lines.append("")
+        }
+        let calls = syscalls.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+        lines.append(
+            "syscalls        \(grouped(syscalls.values.reduce(0, +))): " + calls.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         return lines.joined(separator: "\n")
+    }
+
+    /// The same figures as JSON (`rivet run --stats-json`).
+    public var json: String {
+        var o = JSONObject()
+        o["instructions"] = .int(instructions)
+        o["wall_seconds"] = .number(seconds(wallTime))
+        o["mips"] = .number(mips)
+        o["tiers"] = .array(
+            tiers.map { t in
+                var j = JSONObject()
+                j["name"] = .string(t.name)
+                j["blocks"] = .int(t.blocks)
+                j["compiles"] = .int(t.compiles)
+                j["compile_ms_total"] = .number(milliseconds(t.compileTime))
+                j["compile_us_mean"] = .number(t.meanCompileMicroseconds)
+                j["compile_us_p99"] = .number(t.p99CompileMicroseconds)
+                j["code_bytes"] = .int(t.codeBytes)
+                j["instructions"] = .int(t.instructions)
+                return .object(j)
+            })
+        var q = JSONObject()
+        q["threads"] = .int(UInt64(compileThreads))
+        q["requests"] = .int(queuedRequests)
+        q["merged"] = .int(mergedRequests)
+        q["max_length"] = .int(UInt64(queueMaxLength))
+        q["mean_wait_us"] = .number(queueMeanWaitMicroseconds)
+        q["failed"] = .int(failedCompiles)
+        q["stale"] = .int(staleCompiles)
+        q["threshold"] = .int(UInt64(threshold))
+        o["queue"] = .object(q)
+        var c = JSONObject()
+        c["size"] = .int(UInt64(codeCacheSize))
+        c["used"] = .int(UInt64(codeCacheUsed))
+        c["hits"] = .int(cacheHits)
+        c["misses"] = .int(cacheMisses)
+        c["evictions"] = .int(evictions)
+        c["invalidations"] = .int(invalidations)
+        c["deopts"] = .int(deopts)
+        c["backoffs"] = .int(backoffs)
+        o["code_cache"] = .object(c)
+        var x = JSONObject()
+        x["exits_to_run_loop"] = .int(exitsToRunLoop)
+        x["chained"] = .int(chainedTransfers)
+        x["indirect_jumps"] = .int(indirectJumps)
+        x["jump_cache_hits"] = .int(jumpCacheHits)
+        x["faults"] = .int(compiledCodeFaults)
+        x["code_write_faults"] = .int(codeWriteFaults)
+        o["transfers"] = .object(x)
+        o["hottest_blocks"] = .array(
+            hottestBlocks.map { b in
+                var j = JSONObject()
+                j["address"] = .int(b.address)
+                j["symbol"] = b.symbol.map { .string($0) } ?? .null
+                j["tier"] = .string(b.tier)
+                j["instructions"] = .int(b.instructions)
+                j["share"] = .number(b.share)
+                return .object(j)
+            })
+        var s = JSONObject()
+        for (name, count) in syscalls.sorted(by: { $0.key < $1.key }) { s[name] = .int(count) }
+        o["syscalls"] = .object(s)
+        return JSONValue.object(o).text + "\n"
     }
 }
 
-/// `value` with `digits` decimals, without Foundation.
+// MARK: Formatting (no Foundation)
+
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+}
+
+func milliseconds(_ d: Duration) -> Double { seconds(d) * 1000 }
+
+/// `value` with `digits` decimals.
 func formatted(_ value: Double, digits: Int) -> String {
     guard value.isFinite else { return "\(value)" }
     var scale = 1.0
@@ -79,9 +225,88 @@ func formatted(_ value: Double, digits: Int) -> String {
     return (value < 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + fraction : "")
 }
 
+/// `1234567` as `1,234,567`.
+func grouped(_ value: UInt64) -> String {
+    let digits = Array(String(value))
+    var out = ""
+    for (k, d) in digits.enumerated() {
+        if k > 0 && (digits.count - k) % 3 == 0 { out.append(",") }
+        out.append(d)
+    }
+    return out
+}
+
+/// A byte count with a binary unit.
+func bytes(_ n: Int) -> String {
+    if n >= 1 << 20 { return formatted(Double(n) / Double(1 << 20), digits: 1) + " MiB" }
+    if n >= 1 << 10 { return formatted(Double(n) / Double(1 << 10), digits: 1) + " KiB" }
+    return "\(n) B"
+}
+
+/// Rows laid out in columns separated by two spaces.
+func table(_ rows: [[String]], rightAligned: Set<Int>) -> [String] {
+    guard let columns = rows.map(\.count).max() else { return [] }
+    var widths = [Int](repeating: 0, count: columns)
+    for row in rows { for (k, cell) in row.enumerated() { widths[k] = max(widths[k], cell.count) } }
+    return rows.map { row in
+        row.enumerated().map { k, cell in
+            let pad = String(repeating: " ", count: widths[k] - cell.count)
+            return rightAligned.contains(k) ? pad + cell : cell + pad
+        }.joined(separator: "  ").trimmingTrailingSpaces()
+    }
+}
+
 extension String {
     /// The string padded with spaces on the right to at least `width` characters.
     func padded(to width: Int) -> String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+
+    func trimmingTrailingSpaces() -> String {
+        var s = Substring(self)
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// Minimal JSON output.
+enum JSONValue {
+    case int(UInt64), number(Double), string(String), array([JSONValue]), object(JSONObject), null
+
+    var text: String {
+        switch self {
+        case .int(let v): return String(v)
+        case .number(let v): return v.isFinite ? formatted(v, digits: 6) : "null"
+        case .string(let s): return quoted(s)
+        case .null: return "null"
+        case .array(let items): return "[" + items.map(\.text).joined(separator: ",") + "]"
+        case .object(let o): return "{" + o.entries.map { quoted($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
+        }
+    }
+
+    private func quoted(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// A JSON object that keeps its keys in insertion order.
+struct JSONObject {
+    var entries: [(String, JSONValue)] = []
+    subscript(key: String) -> JSONValue? {
+        get { entries.first { $0.0 == key }?.1 }
+        set {
+            entries.removeAll { $0.0 == key }
+            if let newValue { entries.append((key, newValue)) }
+        }
     }
 }

@@ -100,10 +100,28 @@ public final class VirtualMachine {
             case .baseline: .baseline
             case .auto: .auto
             }
+        var engineConfiguration = EngineConfiguration()
+        engineConfiguration.mode = mode
+        engineConfiguration.codeCacheSize = configuration.codeCacheBytes
+        engineConfiguration.evictionPolicy =
+            switch configuration.cachePolicy {
+            case .lru: .lru
+            case .lfu: .lfu
+            case .value: .value
+            }
+        engineConfiguration.policy = TierPolicy(
+            baseThreshold: configuration.tierUpThreshold, optimizingThreshold: configuration.optimizingThreshold,
+            adaptive: configuration.adaptsThresholds)
+        engineConfiguration.compileThreads = configuration.compileThreads ?? max(1, Self.hostCores() - 1)
+        if configuration.writesPerfMap {
+            let elf = program
+            engineConfiguration.perfMap = PerfMap { pc in
+                guard let (symbol, offset) = elf.symbol(containing: pc), offset < max(symbol.size, 1) else { return nil }
+                return offset == 0 ? symbol.name : "\(symbol.name)+0x\(String(offset, radix: 16))"
+            }
+        }
         do {
-            engine = try Engine(
-                interpreter: interpreter, mode: mode, codeCacheSize: configuration.codeCacheBytes,
-                threshold: configuration.tierUpThreshold)
+            engine = try Engine(interpreter: interpreter, configuration: engineConfiguration)
         } catch {
             throw RivetError(.outOfMemory, "cannot set up the JIT: \(error)")
         }
@@ -203,31 +221,6 @@ public final class VirtualMachine {
         return text
     }
 
-    /// Statistics of the run so far.
-    public var statistics: Statistics {
-        var calls: [String: UInt64] = [:]
-        for (number, count) in process.syscallCounts { calls[SyscallNames.name(number), default: 0] += count }
-        var stats = Statistics(
-            instructions: hart.instret, wallTime: wallTime, syscalls: calls,
-            decodedBlocks: interpreter.decodedBlocks, invalidatedBlocks: interpreter.invalidatedBlocks)
-        let e = engine.statistics
-        stats.interpretedInstructions = e.interpretedInstructions
-        stats.compiledInstructions = e.jitInstructions
-        stats.compiledBlocks = e.translatedBlocks
-        stats.compiledGuestInstructions = e.translatedInstructions
-        stats.codeBytes = e.codeBytes
-        stats.compileTime = .nanoseconds(Int64(e.compileNanoseconds))
-        stats.meanCompileMicroseconds = e.meanCompileMicroseconds
-        stats.p99CompileMicroseconds = e.compilePercentile(99)
-        stats.exitsToRunLoop = e.jitEntries
-        stats.chainedTransfers = engine.blockEntries &- min(engine.blockEntries, e.jitEntries)
-        stats.indirectJumps = hart.slots[HartState.Slot.indirectJumps]
-        stats.jumpCacheHits = stats.indirectJumps &- min(stats.indirectJumps, e.exits[3])
-        stats.compiledCodeFaults = e.hostFaults
-        stats.codeWriteFaults = e.codeWriteFaults
-        return stats
-    }
-
     // MARK: Host helpers
 
     static func readFile(_ path: String) throws(RivetError) -> [UInt8] {
@@ -263,6 +256,12 @@ public final class VirtualMachine {
         guard getcwd(&buffer, buffer.count) != nil else { return path }
         let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return Sandbox.normalize(cwd + "/" + path)
+    }
+
+    /// Processors the host lets this process use.
+    static func hostCores() -> Int {
+        let n = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        return n > 0 ? n : 1
     }
 
     static func monotonicNanoseconds() -> UInt64 {

@@ -65,6 +65,26 @@ package final class Interpreter {
         block.pointee.countdown = immediately ? 0 : initialCountdown
     }
 
+    /// Restarts the countdown of the block at `pc` with `entries` entries.
+    package func setTierUp(at pc: UInt64, after entries: UInt32) {
+        guard let block = cache.lookup(pc) else { return }
+        block.pointee.countdown = Int32(clamping: entries)
+    }
+
+    /// The block at `pc`: how often it ran and how many instructions it has.
+    package func blockInfo(at pc: UInt64) -> (executions: UInt32, instructions: Int)? {
+        guard let block = cache.lookup(pc) else { return nil }
+        return (block.pointee.executions, Int(block.pointee.count))
+    }
+
+    /// Halves every block's progress towards tier-up, so that old hotness fades.
+    package func decayHotness() {
+        let full = initialCountdown
+        for block in cache.allBlocks() where block.pointee.countdown > 0 && block.pointee.countdown < full {
+            block.pointee.countdown += (full - block.pointee.countdown) / 2
+        }
+    }
+
     /// How often each cached block was entered, by pc.
     package func blockExecutions() -> [(pc: UInt64, instructions: UInt32, executions: UInt32)] {
         cache.allBlocks().map { ($0.pointee.pc, $0.pointee.count, $0.pointee.executions) }

@@ -49,6 +49,8 @@ package final class HartState: @unchecked Sendable {
         @inlinable package static var faultRegisters: Int { 80 }
         /// The size of the guest address space, for bounds checks in JIT code.
         @inlinable package static var addressSpaceSize: Int { 96 }
+        /// Host address of the JIT's common exit, where every exit stub jumps.
+        @inlinable package static var commonExit: Int { 97 }
         @inlinable package static var count: Int { 104 }
     }
 

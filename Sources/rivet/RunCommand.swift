@@ -51,8 +51,37 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Most guest memory, e.g. 512M or 4G.", valueName: "SIZE"))
     var memoryLimit: String?
 
-    @Option(help: ArgumentHelp("Which tiers run guest code: interp.", valueName: "TIER"))
-    var tier: String = "interp"
+    @Option(help: ArgumentHelp(
+        "Which tiers run guest code: interp (interpreter only), baseline (compile every block at once), auto (compile hot blocks).",
+        valueName: "TIER"))
+    var tier: String = "auto"
+
+    @Option(name: .customLong("tier-threshold"), help: ArgumentHelp(
+        "Executions before a block moves up a tier (T2 is reserved for the optimizing tier).", valueName: "T1=N,T2=M"))
+    var tierThreshold: String?
+
+    @Flag(name: .customLong("fixed-threshold"), help: "Keep the threshold fixed instead of adapting it to the compile queue.")
+    var fixedThreshold = false
+
+    @Option(name: .customLong("jit-threads"), help: ArgumentHelp(
+        "Threads compiling in the background (default: cores - 1, at least 1; 0 compiles on the guest thread).",
+        valueName: "N"))
+    var jitThreads: Int?
+
+    @Option(name: .customLong("code-cache"), help: ArgumentHelp(
+        "Memory for compiled code, e.g. 64K or 64M (default 64M); when full, code is evicted piece by piece.",
+        valueName: "SIZE"))
+    var codeCache: String?
+
+    @Option(name: .customLong("cache-policy"), help: ArgumentHelp(
+        "What the code cache evicts first: lru, lfu or value (compile cost × reuse / size).", valueName: "POLICY"))
+    var cachePolicy: String?
+
+    @Option(name: .customLong("stats-json"), help: ArgumentHelp("Write the statistics as JSON to FILE at exit.", valueName: "FILE"))
+    var statsJSON: String?
+
+    @Flag(name: .customLong("perf-map"), help: "Write /tmp/perf-PID.map so that perf report names compiled code.")
+    var perfMap = false
 
     @Flag(help: "Print a summary at exit: instructions, time, MIPS, syscalls.")
     var stats = false
@@ -100,6 +129,37 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("unknown tier '\(tier)'; choose one of: \(ExecutionTier.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         configuration.tier = tier
+        if let tierThreshold {
+            for part in tierThreshold.split(separator: ",") {
+                let pair = part.split(separator: "=", maxSplits: 1)
+                guard pair.count == 2, let value = UInt32(pair[1]), value > 0 else {
+                    throw ValidationError("bad --tier-threshold '\(tierThreshold)'; expected T1=N,T2=M")
+                }
+                switch pair[0].uppercased() {
+                case "T1": configuration.tierUpThreshold = value
+                case "T2": configuration.optimizingThreshold = value
+                default: throw ValidationError("bad --tier-threshold '\(tierThreshold)'; tiers are T1 and T2")
+                }
+            }
+        }
+        configuration.adaptsThresholds = !fixedThreshold
+        if let jitThreads {
+            guard jitThreads >= 0, jitThreads <= 64 else { throw ValidationError("--jit-threads must be 0...64") }
+            configuration.compileThreads = jitThreads
+        }
+        if let codeCache {
+            guard let bytes = parseSize(codeCache), bytes >= 16 << 10, bytes <= 1 << 32 else {
+                throw ValidationError("bad --code-cache \(codeCache); give a size from 16K to 4G")
+            }
+            configuration.codeCacheBytes = Int(bytes)
+        }
+        if let cachePolicy {
+            guard let policy = CachePolicy(rawValue: cachePolicy) else {
+                throw ValidationError("unknown --cache-policy '\(cachePolicy)'; choose one of: lru, lfu, value")
+            }
+            configuration.cachePolicy = policy
+        }
+        configuration.writesPerfMap = perfMap
         configuration.tracesInstructions = trace
         configuration.tracesSyscalls = traceSyscalls
         configuration.randomSeed = seed
@@ -122,6 +182,13 @@ struct RunCommand: ParsableCommand {
             printError("rivet: time limit reached (\(timeout ?? 0) s)")
         }
         if stats { printError(vm.statistics.summary) }
+        if let statsJSON {
+            let fd = open(statsJSON, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard fd >= 0 else { throw ValidationError("cannot write --stats-json \(statsJSON)") }
+            var text = vm.statistics.json
+            text.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        }
         throw ExitCode(reason.shellStatus)
     }
 

@@ -61,11 +61,47 @@ struct Fixture: CustomStringConvertible, Sendable {
     }
 }
 
+/// The engine set-ups every fixture runs under: each tier, and stress set-ups whose tiny code
+/// cache forces constant eviction while blocks tier up at once, compiled on the guest thread or
+/// by two workers, under each eviction policy.
+enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
+    case interp, baseline, auto
+    case tinyCacheGuestThread = "auto/64K cache/jit-threads 0/threshold 2/lru"
+    case tinyCacheTwoWorkers = "auto/64K cache/jit-threads 2/threshold 2/lfu"
+    case tinyCacheBaseline = "baseline/64K cache/value"
+
+    var description: String { rawValue }
+
+    func configure(_ c: inout Configuration) {
+        switch self {
+        case .interp: c.tier = .interpreter
+        case .baseline: c.tier = .baseline
+        case .auto: c.tier = .auto
+        case .tinyCacheGuestThread:
+            c.tier = .auto
+            c.codeCacheBytes = 64 << 10
+            c.compileThreads = 0
+            c.tierUpThreshold = 2
+            c.cachePolicy = .lru
+        case .tinyCacheTwoWorkers:
+            c.tier = .auto
+            c.codeCacheBytes = 64 << 10
+            c.compileThreads = 2
+            c.tierUpThreshold = 2
+            c.cachePolicy = .lfu
+        case .tinyCacheBaseline:
+            c.tier = .baseline
+            c.codeCacheBytes = 64 << 10
+            c.cachePolicy = .value
+        }
+    }
+}
+
 @Suite struct FixtureTests {
-    /// Every fixture under every tier must give exactly the recorded (qemu's) result.
-    @Test(arguments: Fixture.all, ExecutionTier.allCases)
-    func fixtureMatchesItsExpectation(_ fixture: Fixture, _ tier: ExecutionTier) throws {
-        let result = try fixture.run { $0.tier = tier }
+    /// Every fixture under every engine set-up must give exactly the recorded (qemu's) result.
+    @Test(arguments: Fixture.all, EngineSetup.allCases)
+    func fixtureMatchesItsExpectation(_ fixture: Fixture, _ setup: EngineSetup) throws {
+        let result = try fixture.run { setup.configure(&$0) }
         #expect(result.standardOutput == fixture.expectedOutput)
         #expect(result.reason.shellStatus == fixture.expectedStatus, "stderr: \(result.standardError)")
     }

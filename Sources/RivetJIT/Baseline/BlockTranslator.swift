@@ -14,7 +14,7 @@ struct BlockTranslator: ~Copyable {
 
     struct Output {
         var instructionStarts: [UInt32]
-        var exits: [Translation.Exit]
+        var exits: [ExitSite]
         /// Guest registers cached in host registers (for restoring state after a fault).
         var cachedRegisters: [(guest: UInt8, host: HostRegister)]
         var isLoop: Bool
@@ -34,7 +34,6 @@ struct BlockTranslator: ~Copyable {
 
     var id = 0
     var pc: UInt64 = 0
-    var commonExit: UInt64 = 0
     var helpers = HelperAddresses()
     var stubs: [Stub] = []
     var exitJumps: [(target: UInt64, jump: X64PatchableJump, stub: X64Label)] = []
@@ -63,12 +62,11 @@ struct BlockTranslator: ~Copyable {
     /// Translates `block` (decoded at `pc`) for translation `id`. The code is left in
     /// `assembler`, finished and ready to copy.
     mutating func translate(
-        id: Int, pc: UInt64, block: [GuestCode.Decoded], commonExit: UInt64, helpers: HelperAddresses
+        id: Int, pc: UInt64, block: [GuestCode.Decoded], helpers: HelperAddresses
     ) throws(X64Error) -> Output {
         assembler.reset()
         self.id = id
         self.pc = pc
-        self.commonExit = commonExit
         self.helpers = helpers
         stubs.removeAll(keepingCapacity: true)
         exitJumps.removeAll(keepingCapacity: true)
@@ -133,9 +131,9 @@ struct BlockTranslator: ~Copyable {
         }
         try assembler.finish()
         let exits = exitJumps.map { entry in
-            Translation.Exit(
+            ExitSite(
                 target: entry.target, patchOffset: entry.jump.displacementOffset,
-                stubOffset: assembler.offset(of: entry.stub)!, linked: nil)
+                stubOffset: assembler.offset(of: entry.stub)!)
         }
         return Output(instructionStarts: starts, exits: exits, cachedRegisters: cachedList, isLoop: isLoop)
     }
@@ -151,10 +149,11 @@ struct BlockTranslator: ~Copyable {
         UInt64(kind.rawValue) | UInt64(index) << 8 | UInt64(id) << 32
     }
 
-    /// `movabs rax, code; jmp commonExit`.
+    /// `movabs rax, code; jmp [common exit]`: through a slot, so that the code is position
+    /// independent and can be compiled before its address is known.
     mutating func leave(_ code: UInt64) {
         assembler.emit(.loadConstant(.rax, code))
-        assembler.jmp(absolute: HostAddress(commonExit))
+        assembler.emit(.jmp(slot(HartState.Slot.commonExit)))
     }
 
     /// A patchable jump (conditional if `condition` is given) out of the block to `target`,

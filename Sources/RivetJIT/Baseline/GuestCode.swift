@@ -5,7 +5,7 @@ import RivetMachine
 /// execution code (DESIGN.md), so fetching is done here again.
 enum GuestCode {
     /// A decoded instruction and its byte offset from the block's start.
-    struct Decoded {
+    struct Decoded: Sendable {
         var instruction: Instruction
         var offset: UInt32
     }

@@ -1,16 +1,25 @@
+/// A jump out of a block to a known guest pc, as the compiler emitted it.
+struct ExitSite: Sendable {
+    /// The guest pc it goes to.
+    let target: UInt64
+    /// Offset, from the translation's start, of the rel32 field of the patchable jump.
+    let patchOffset: Int
+    /// Offset of the exit stub the jump goes to while unlinked.
+    let stubOffset: Int
+}
+
 /// Native code for one guest basic block, and what the engine must know about it.
 final class Translation {
     /// A jump out of the block to a known guest pc: initially to its exit stub (back to the
     /// run loop), patched to jump straight into the target's translation once it exists.
     struct Exit {
-        /// The guest pc it goes to.
-        let target: UInt64
-        /// Offset, from the translation's start, of the rel32 field of the patchable jump.
-        let patchOffset: Int
-        /// Offset of the exit stub the jump goes to while unlinked.
-        let stubOffset: Int
+        let site: ExitSite
         /// The translation it is linked to, if any.
         var linked: Translation?
+
+        var target: UInt64 { site.target }
+        var patchOffset: Int { site.patchOffset }
+        var stubOffset: Int { site.stubOffset }
     }
 
     /// Identifies the translation in exit codes and indexes its execution counter.
@@ -38,6 +47,14 @@ final class Translation {
     let compileNanoseconds: UInt64
     /// Removed from the cache; its code is freed at the next collection.
     var isRetired = false
+
+    // Usage, sampled from the execution counter by `UsageTracker` (for eviction).
+    /// The counter's value at the last sample.
+    var sampledCount: UInt64 = 0
+    /// The last sample at which the counter had moved.
+    var lastActiveEpoch: UInt64 = 0
+    /// Instructions executed, decayed by half at each sample: recent frequency.
+    var recentInstructions: Double = 0
     /// Guest pages the block was decoded from.
     let pages: ClosedRange<UInt64>
 

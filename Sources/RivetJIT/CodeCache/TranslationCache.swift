@@ -26,8 +26,16 @@ final class TranslationCache: CodeInvalidationObserver {
     /// be running in one (a helper's store changed code), and its exit code names its id.
     private var retired: [Translation] = []
 
-    /// Called for each translation removed (statistics, policies).
-    var onRemove: ((Translation) -> Void)?
+    /// Why a translation left the cache.
+    enum Removal {
+        /// Its guest code changed (or fence.i): a deoptimization.
+        case invalidated
+        /// Evicted to make room.
+        case evicted
+    }
+
+    /// Called for each translation removed (statistics, back-off of deopt loops).
+    var onRemove: ((Translation, Removal) -> Void)?
 
     private(set) var invalidations: UInt64 = 0
     private(set) var links: UInt64 = 0
@@ -104,7 +112,7 @@ final class TranslationCache: CodeInvalidationObserver {
 
     /// Removes a translation: unlinks every jump into it, clears it from the jump cache, and
     /// frees its code.
-    func remove(_ t: Translation) {
+    func remove(_ t: Translation, _ reason: Removal = .invalidated) {
         guard byID[t.id] === t, !t.isRetired else { return }
         t.isRetired = true
         for (source, index) in t.incoming where source.exits[index].linked === t {
@@ -130,7 +138,7 @@ final class TranslationCache: CodeInvalidationObserver {
                 }
             }
         }
-        onRemove?(t)
+        onRemove?(t, reason)
         retired.append(t)
     }
 
@@ -144,6 +152,15 @@ final class TranslationCache: CodeInvalidationObserver {
         }
         retired.removeAll(keepingCapacity: true)
     }
+
+    /// Evicts `t` now and frees its code at once: only when no JIT code runs.
+    func evict(_ t: Translation) {
+        remove(t, .evicted)
+        collect()
+        evictions += 1
+    }
+
+    private(set) var evictions: UInt64 = 0
 
     /// Removes every translation.
     func removeAll() {

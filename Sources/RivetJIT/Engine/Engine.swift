@@ -7,51 +7,90 @@ import RivetMachine
 package enum TierMode: String, Sendable, CaseIterable {
     /// Only the interpreter.
     case interpreter = "interp"
-    /// Every block is translated at its first execution (for testing the JIT).
+    /// Every block is translated at its first execution, on the guest thread (for testing).
     case baseline
     /// Blocks start in the interpreter and are translated when their counters cross a threshold.
     case auto
 }
 
+/// How the engine is set up.
+package struct EngineConfiguration: Sendable {
+    package var mode: TierMode = .auto
+    /// Bytes of executable memory for translations (the code cache's bound).
+    package var codeCacheSize = 64 << 20
+    package var evictionPolicy: EvictionPolicy = .lru
+    package var policy = TierPolicy()
+    /// Worker threads compiling in the background; 0 compiles on the guest thread.
+    package var compileThreads = 1
+    /// Write a Linux perf map (/tmp/perf-PID.map) naming each translation.
+    package var perfMap: PerfMap? = nil
+
+    package init() {}
+}
+
 /// The run loop: asks "what is the best code for this pc?" and runs it — a translation if one
-/// exists (or should now be made), else the interpreter — until the hart needs the environment
-/// (a syscall, a trap) or the budget is spent.
+/// exists, else the interpreter — until the hart needs the environment (a syscall, a trap) or
+/// the budget is spent. Around it: tier-up requests, the compile queue and its workers, the
+/// bounded code cache with its eviction policy, invalidation and the back-off of deopt loops.
 package final class Engine {
     package let memory: GuestMemory
     package let hart: HartState
     package let interpreter: Interpreter
-    package let mode: TierMode
+    package let configuration: EngineConfiguration
+    package var mode: TierMode { configuration.mode }
     let cache: TranslationCache
-    let compiler: BaselineCompiler
+    let runtime: JITRuntime
+    private var compiler = BlockCompiler()
+    private let queue: CompileQueue?
+    private var usage = UsageTracker()
+    private(set) var policy: TierPolicy
     package private(set) var statistics = EngineStatistics()
 
-    /// Interpreter block entries before a block is translated (`auto`).
-    package let threshold: UInt32
+    /// Invalidations per guest pc, for the back-off of deopt loops.
+    private var deopts: [UInt64: Int] = [:]
+    /// Instructions executed at the last decay of hotness.
+    private var lastDecay: UInt64 = 0
+    /// Execution counts of removed translations, by pc (for the hottest blocks).
+    private(set) var retiredInstructions: [UInt64: UInt64] = [:]
 
     /// Creates an engine over an interpreter's hart and memory.
-    /// - Throws: `JITError` if executable memory cannot be had (only for JIT modes).
-    package init(interpreter: Interpreter, mode: TierMode, codeCacheSize: Int = 64 << 20, threshold: UInt32 = 50)
-        throws(JITError)
-    {
+    /// - Throws: `JITError` if executable memory cannot be had.
+    package init(interpreter: Interpreter, configuration: EngineConfiguration) throws(JITError) {
         self.interpreter = interpreter
-        self.memory = interpreter.memory
-        self.hart = interpreter.hart
-        self.mode = mode
-        self.threshold = threshold
-        let region = try CodeRegion(size: mode == .interpreter ? 1 << 16 : codeCacheSize)
+        self.configuration = configuration
+        memory = interpreter.memory
+        hart = interpreter.hart
+        policy = configuration.policy
+        let jit = configuration.mode != .interpreter
+        let region = try CodeRegion(size: jit ? max(configuration.codeCacheSize, 16 << 10) : 1 << 14)
         cache = TranslationCache(region: region, memory: memory)
-        compiler = try BaselineCompiler(cache: cache, memory: memory)
-        let counters = cache.counters
-        cache.onRemove = { [unowned self] t in
-            self.statistics.removedEntries &+= counters[t.id] / UInt64(max(1, t.instructionCount))
-        }
+        runtime = try JITRuntime(cache: cache, memory: memory)
+        queue = configuration.mode == .auto && configuration.compileThreads > 0
+            ? CompileQueue(threads: configuration.compileThreads) : nil
         hart.slots[HartState.Slot.guestBase] = UInt64(UInt(bitPattern: memory.base))
         hart.slots[HartState.Slot.guestLimit] =
             UInt64(UInt(bitPattern: memory.base)) + GuestMemory.addressSpaceSize + GuestMemory.guardSize
         hart.slots[HartState.Slot.jumpCache] = UInt64(UInt(bitPattern: cache.jumpCache.table))
         hart.slots[HartState.Slot.addressSpaceSize] = GuestMemory.addressSpaceSize
-        interpreter.tierUpThreshold = mode == .auto ? threshold : nil
-        if mode != .interpreter { rivet_install_fault_handler() }
+        interpreter.tierUpThreshold = configuration.mode == .auto ? policy.threshold : nil
+        let counters = cache.counters
+        cache.onRemove = { [unowned self] t, reason in
+            self.retiredInstructions[t.guestPC, default: 0] &+= counters[t.id]
+            self.statistics.removedEntries &+= counters[t.id] / UInt64(max(1, t.instructionCount))
+            if reason == .invalidated {
+                self.statistics.deopts += 1
+                self.deopts[t.guestPC, default: 0] += 1
+            }
+        }
+        if jit { rivet_install_fault_handler() }
+    }
+
+    deinit { queue?.shutdown() }
+
+    /// The source of the `time` CSR, for every tier.
+    package func setTimeSource(_ read: @escaping () -> UInt64) {
+        interpreter.readTime = read
+        runtime.context.readTime = read
     }
 
     /// Runs until the hart stops, executing at most `budget` instructions. The stop reasons
@@ -60,13 +99,18 @@ package final class Engine {
         var remaining = budget
         while true {
             cache.collect()
+            if let queue, queue.hasResults { installResults(queue) }
             if remaining == 0 { return .budgetExhausted }
+            maintain()
             let pc = hart.pc
             var translation = cache.lookup(pc)
             if translation == nil, mode == .baseline, !interpreter.singleStep {
-                translation = translate(pc)
-                if translation == nil, case .failure(let fault) = compiler.fetchCheck(pc) { return .fault(fault) }
+                translation = compileNow(pc)
+                if translation == nil, case .failure(let fault) = GuestCode.fetch(at: pc, memory: memory) {
+                    return .fault(fault)
+                }
             }
+            if translation != nil { statistics.lookupHits += 1 } else { statistics.lookupMisses += 1 }
             // Too little budget for the whole block: the interpreter runs the rest exactly.
             guard let translation, !interpreter.singleStep, remaining >= UInt64(translation.instructionCount) else {
                 let before = hart.instret
@@ -76,12 +120,7 @@ package final class Engine {
                 remaining &-= min(remaining, executed)
                 switch stop {
                 case .tierUp:
-                    if mode == .auto, cache.lookup(hart.pc) == nil, translate(hart.pc) == nil {
-                        // Could not translate: keep interpreting this block.
-                        interpreter.setTierUp(at: hart.pc, immediately: false)
-                    } else if mode != .auto {
-                        interpreter.setTierUp(at: hart.pc, immediately: false)
-                    }
+                    tierUp(hart.pc)
                     continue
                 case .budgetExhausted:
                     if remaining == 0 { return .budgetExhausted }
@@ -94,20 +133,130 @@ package final class Engine {
         }
     }
 
-    /// Translates the block at `pc`, recording the time; nil if it cannot be translated now.
-    private func translate(_ pc: UInt64) -> Translation? {
-        let start = ContinuousClock.now
-        do {
-            let t = try compiler.translate(at: pc)
-            let elapsed = ContinuousClock.now - start
-            statistics.recordCompile(t, nanoseconds: elapsed)
-            interpreter.setTierUp(at: pc, immediately: true)
-            return t
-        } catch {
+    // MARK: Tiering
+
+    /// Periodic work on the guest thread: decay of hotness, adaptive thresholds.
+    private func maintain() {
+        let executed = hart.instret
+        guard executed &- lastDecay >= policy.decayInterval else { return }
+        lastDecay = executed
+        interpreter.decayHotness()
+        usage.sample(cache)
+        statistics.decays += 1
+    }
+
+    /// The interpreter stopped at a hot block (or one that has code now).
+    private func tierUp(_ pc: UInt64) {
+        guard mode == .auto else {
+            interpreter.setTierUp(at: pc, immediately: false)
+            return
+        }
+        if cache.lookup(pc) != nil { return }
+        // A deopt loop backs off: each invalidation doubles the executions needed.
+        let info = interpreter.blockInfo(at: pc)
+        if let count = deopts[pc], count > 0 {
+            let needed = policy.backoffThreshold(deopts: count)
+            if let info, info.executions < needed {
+                statistics.backoffs += 1
+                interpreter.setTierUp(at: pc, after: needed - info.executions)
+                return
+            }
+        }
+        let priority = policy.priority(executions: info?.executions ?? 1, instructions: info?.instructions ?? 1)
+        if let queue {
+            if policy.adapt(queueLength: queue.length, now: monotonicNanoseconds()) {
+                interpreter.tierUpThreshold = policy.threshold
+                statistics.thresholdChanges += 1
+            }
+            // Keep interpreting meanwhile; ask again (raising the priority) if it takes long.
+            interpreter.setTierUp(at: pc, after: policy.threshold)
+            if queue.raise(pc, to: priority) {
+                statistics.mergedRequests += 1
+                return
+            }
+            guard let request = request(pc, priority: priority) else { return }
+            queue.submit(request)
+            statistics.queued += 1
+        } else if compileNow(pc, priority: priority) == nil {
+            interpreter.setTierUp(at: pc, after: policy.threshold)
+        }
+    }
+
+    /// A compile request for the block at `pc`, with a fresh translation id.
+    private func request(_ pc: UInt64, priority: Double) -> CompileRequest? {
+        guard let id = cache.reserveID() else { return nil }
+        guard let r = GuestCode.request(at: pc, id: id, memory: memory, requested: monotonicNanoseconds(), priority: priority)
+        else {
+            cache.releaseID(id)
+            return nil
+        }
+        return r
+    }
+
+    /// Compiles and installs the block at `pc` on the guest thread.
+    private func compileNow(_ pc: UInt64, priority: Double = 1) -> Translation? {
+        guard let request = request(pc, priority: priority) else {
             statistics.failedCompiles += 1
             return nil
         }
+        guard let block = compiler.compile(request) else {
+            cache.releaseID(request.id)
+            statistics.failedCompiles += 1
+            return nil
+        }
+        return install(block)
     }
+
+    /// Installs finished background compiles.
+    private func installResults(_ queue: CompileQueue) {
+        let (completed, failed) = queue.takeResults()
+        for request in failed {
+            cache.releaseID(request.id)
+            statistics.failedCompiles += 1
+        }
+        for block in completed { install(block) }
+    }
+
+    /// Places a compiled block in the code cache, evicting by policy to make room, and
+    /// publishes it: the next block entry or jump to its pc runs it.
+    @discardableResult
+    private func install(_ block: CompiledBlock) -> Translation? {
+        let request = block.request
+        // A translation may exist already, or the guest may have changed the code meanwhile.
+        guard cache.lookup(request.pc) == nil else {
+            cache.releaseID(request.id)
+            return nil
+        }
+        guard GuestCode.isCurrent(request, memory: memory) else {
+            cache.releaseID(request.id)
+            statistics.staleCompiles += 1
+            return nil
+        }
+        guard let offset = allocate(block.code.count) else {
+            cache.releaseID(request.id)
+            statistics.failedCompiles += 1
+            return nil
+        }
+        let t = runtime.place(block, at: offset)
+        cache.insert(t)
+        statistics.recordCompile(t)
+        interpreter.setTierUp(at: t.guestPC, immediately: true)
+        configuration.perfMap?.record(t, entry: cache.entry(t))
+        return t
+    }
+
+    /// Room for `length` bytes of code, evicting translations one at a time by policy.
+    private func allocate(_ length: Int) -> Int? {
+        if let offset = cache.region.allocate(length) { return offset }
+        usage.sample(cache)
+        for victim in usage.victims(cache, policy: configuration.evictionPolicy) {
+            cache.evict(victim)
+            if let offset = cache.region.allocate(length) { return offset }
+        }
+        return nil
+    }
+
+    // MARK: Running JIT code
 
     /// Runs JIT code from `translation` until it exits; returns a stop for the caller, or nil
     /// to continue the loop.
@@ -115,7 +264,7 @@ package final class Engine {
         let slots = hart.slots
         slots[HartState.Slot.budget] = remaining
         statistics.jitEntries += 1
-        let code = compiler.enter(slots, cache.entry(translation))
+        let code = runtime.enter(slots, cache.entry(translation))
         let executed = remaining &- slots[HartState.Slot.budget]
         var refund: UInt64 = 0
         defer {
@@ -142,13 +291,13 @@ package final class Engine {
             guard let t = source() else { return nil }
             let target = t.exits[index].target
             hart.pc = target
-            if let next = cache.lookup(target) ?? (mode == .baseline ? translate(target) : nil) {
+            if let next = cache.lookup(target) ?? (mode == .baseline ? compileNow(target) : nil), !t.isRetired {
                 cache.link(t, exit: index, to: next)
             }
             return nil
         case .indirect:
             // The stub stored the target pc.
-            if let next = cache.lookup(hart.pc) ?? (mode == .baseline ? translate(hart.pc) : nil) {
+            if let next = cache.lookup(hart.pc) ?? (mode == .baseline ? compileNow(hart.pc) : nil) {
                 cache.jumpCache.set(pc: next.guestPC, entry: cache.entry(next))
             }
             return nil
@@ -167,23 +316,16 @@ package final class Engine {
             guard let t = source() else { return nil }
             refund = UInt64(t.instructionCount - index)
             hart.pc = t.pc(ofInstruction: index)
-            let detail = slots[HartState.Slot.exitValue]
-            switch kind {
-            case .boundsFault:
-                return .fault(GuestFault(address: GuestAddress(detail), access: detail >> 63 == 0 ? .read : .write, mapped: false))
-            case .trap where detail == ExitKind.ebreakDetail:
-                return .breakpoint
-            default:
-                // Let the interpreter, the reference, produce the exact stop for this instruction.
-                return reexecuteInInterpreter()
-            }
+            // The interpreter, the reference, produces the exact stop for this instruction.
+            return reexecuteInInterpreter()
         case .hostFault:
             return hostFault(&refund)
         }
     }
 
-    /// A fault inside JIT code: map the host pc to the guest instruction, then either
-    /// invalidate (a write to a page of translated code) and resume, or report the guest fault.
+    /// A fault inside JIT code: map the host pc to the guest instruction, recover the registers
+    /// the code held, then either invalidate (a write to a page of translated code) or report
+    /// the guest fault — in both cases by running the instruction in the interpreter.
     private func hostFault(_ refund: inout UInt64) -> StopReason? {
         let slots = hart.slots
         let hostPC = UInt(slots[HartState.Slot.faultHostPC])
@@ -193,6 +335,7 @@ package final class Engine {
         }
         let index = t.instruction(atHostOffset: Int(hostPC) - Int(cache.entry(t)))
         refund = UInt64(t.instructionCount - index)
+        hart.pc = t.pc(ofInstruction: index)
         // Registers the code kept in host registers are in the registers saved at the fault.
         for (guest, host) in t.cachedRegisters {
             slots[Int(guest)] = slots[HartState.Slot.faultRegisters + Int(host)]
@@ -202,23 +345,18 @@ package final class Engine {
             let started = slots[HartState.Slot.faultRegisters + Int(BlockTranslator.loopStart.rawValue)]
             cache.counters[t.id] &+= started &- slots[HartState.Slot.budget]
         }
-        hart.pc = t.pc(ofInstruction: index)
         statistics.hostFaults += 1
         let guestAddress = UInt64(hostAddress &- UInt(bitPattern: memory.base))
-        let page = guestAddress >> 12
-        if cache.isProtected(page: page), memory.permissions(at: guestAddress).contains(.write) {
-            // Self-modifying code: drop the code on that page; the store runs again.
+        if cache.isProtected(page: guestAddress >> 12), memory.permissions(at: guestAddress).contains(.write) {
+            // Self-modifying code: drop the code on that page, then run the store in the
+            // interpreter (retranslating from it would protect the page again).
             memory.notifyCodeChanged(GuestAddress(guestAddress), GuestAddress(guestAddress + 1))
             statistics.codeWriteFaults += 1
-            // Run the store in the interpreter: retranslating from it would write-protect the
-            // page again, and a block that writes its own page would fault forever.
-            return reexecuteInInterpreter()
         }
         return reexecuteInInterpreter()
     }
 
-    /// Runs exactly one instruction at `hart.pc` in the interpreter and returns its stop
-    /// (used where the interpreter's exact trap is wanted: faults, illegal instructions).
+    /// Runs exactly one instruction at `hart.pc` in the interpreter and returns its stop.
     private func reexecuteInInterpreter() -> StopReason? {
         let before = hart.instret
         let wasSingle = interpreter.singleStep
@@ -232,11 +370,7 @@ package final class Engine {
         }
     }
 
-    /// The source of the `time` CSR, for every tier.
-    package func setTimeSource(_ read: @escaping () -> UInt64) {
-        interpreter.readTime = read
-        compiler.context.readTime = read
-    }
+    // MARK: Figures
 
     /// Executions of translated blocks (entries and loop iterations), counted by JIT code.
     package var blockEntries: UInt64 {
@@ -245,8 +379,27 @@ package final class Engine {
         }
     }
 
-    /// Translations alive now.
+    /// Translations alive now, and the code cache's size and use.
     package var translationCount: Int { cache.count }
+    package var codeCacheSize: Int { cache.region.size }
+    package var codeCacheUsed: Int { cache.region.used - runtime.trampolineLength }
+    package var evictions: UInt64 { cache.evictions }
+    package var invalidations: UInt64 { cache.invalidations }
+    package var links: UInt64 { cache.links }
+    package var queueStatistics: (maxLength: Int, started: UInt64, meanWaitMicroseconds: Double, merged: UInt64, workers: Int)? {
+        guard let queue else { return nil }
+        let mean = queue.started == 0 ? 0 : Double(queue.totalWaitNanoseconds) / Double(queue.started) / 1000
+        return (queue.maxLength, queue.started, mean, queue.merged, queue.workerCount)
+    }
+    /// The threshold in force now (it moves in adaptive mode).
+    package var currentThreshold: UInt32 { policy.threshold }
+
+    /// Guest instructions executed in translated code, by block pc (live and removed).
+    package func compiledInstructionsByPC() -> [UInt64: UInt64] {
+        var result = retiredInstructions
+        for t in cache.all { result[t.guestPC, default: 0] &+= cache.counters[t.id] }
+        return result
+    }
 }
 
 /// Why JIT code returned to the run loop: the low byte of the exit code. The next 24 bits are
@@ -262,15 +415,12 @@ enum ExitKind: UInt8, CaseIterable {
     case indirect = 3
     /// A hardware fault in JIT code, redirected by the fault handler.
     case hostFault = 4
-    /// An instruction that traps (`ebreak`, illegal): exitValue says which.
+    /// An instruction that traps (`ebreak`, illegal).
     case trap = 5
-    /// An access past the end of the guest address space; exitValue holds the address.
+    /// An access past the end of the guest address space.
     case boundsFault = 6
     /// `fence.i` (retired).
     case fenceI = 7
     /// A helper (FP, atomics, CSR) could not complete the instruction.
     case helperFailure = 8
-
-    /// exitValue of a `.trap` exit for `ebreak`.
-    static let ebreakDetail: UInt64 = 1
 }

@@ -25,9 +25,25 @@ package struct EngineStatistics: Sendable {
     package var hostFaults: UInt64 = 0
     package var codeWriteFaults: UInt64 = 0
 
-    mutating func recordCompile(_ t: Translation, nanoseconds: Duration) {
-        let ns = UInt64(nanoseconds.components.seconds) * 1_000_000_000
-            + UInt64(nanoseconds.components.attoseconds / 1_000_000_000)
+    /// Run-loop lookups of a pc that found a translation, and that did not.
+    package var lookupHits: UInt64 = 0
+    package var lookupMisses: UInt64 = 0
+    /// Translations dropped because their code changed (deoptimizations), and tier-up requests
+    /// held back because their block keeps being invalidated.
+    package var deopts: UInt64 = 0
+    package var backoffs: UInt64 = 0
+    /// Requests queued, merged into one already waiting, and compiles dropped at install
+    /// because the guest code had changed meanwhile.
+    package var queued: UInt64 = 0
+    package var mergedRequests: UInt64 = 0
+    package var staleCompiles: UInt64 = 0
+    /// Adjustments of the adaptive threshold.
+    package var thresholdChanges: UInt64 = 0
+    /// Decays of the hotness counts.
+    package var decays: UInt64 = 0
+
+    mutating func recordCompile(_ t: Translation) {
+        let ns = t.compileNanoseconds
         translatedBlocks += 1
         translatedInstructions += UInt64(t.instructionCount)
         codeBytes += UInt64(t.hostLength)

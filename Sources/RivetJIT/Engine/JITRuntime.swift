@@ -1,10 +1,11 @@
 import CRivetHost
-#if canImport(Glibc)
-import Glibc
-#endif
 import RivetISA
 import RivetMachine
 import RivetX64
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Host registers with a fixed role in JIT code (DESIGN.md decision 2). All are callee-saved in
 /// the SysV ABI, so helper calls preserve them.
@@ -26,26 +27,21 @@ typealias EnterFunction = @convention(c) (
     UnsafeMutablePointer<UInt64>, UnsafeRawPointer, UnsafeMutablePointer<UInt64>
 ) -> UInt64
 
-/// Tier 1: translates one guest basic block into x86-64 template code (DESIGN.md decision 3).
-final class BaselineCompiler {
+/// The fixed parts of JIT code — the entry trampoline, the common exit and the fault exit, at
+/// the start of the code region — and placing compiled blocks in the region.
+final class JITRuntime {
     let cache: TranslationCache
-    let memory: GuestMemory
-    private var translator = BlockTranslator()
-    /// Offsets of the shared stubs in the code region.
-    private(set) var commonExit: UInt64 = 0
-    private(set) var faultExit: UInt64 = 0
-    private let enterFunction: EnterFunction
-    private let trampolineLength: Int
     let context: HelperContext
-
-    /// Most guest instructions in one translation.
-    static let maxInstructions = 64
+    private let enterFunction: EnterFunction
+    /// Executable addresses of the shared exits.
+    let commonExit: UInt64
+    let faultExit: UInt64
+    /// Bytes the trampolines take at the start of the region.
+    let trampolineLength: Int
 
     init(cache: TranslationCache, memory: GuestMemory) throws(JITError) {
         self.cache = cache
-        self.memory = memory
         context = HelperContext(memory: memory)
-        // The trampolines live at the start of the region for the region's lifetime.
         var a = X64Assembler(capacity: 256)
         let exitLabel = a.newLabel()
         let faultLabel = a.newLabel()
@@ -94,8 +90,24 @@ final class BaselineCompiler {
     @inline(__always)
     func enter(_ state: UnsafeMutablePointer<UInt64>, _ entry: UInt) -> UInt64 {
         state[HartState.Slot.budgetAtEntry] = state[HartState.Slot.budget]
+        state[HartState.Slot.commonExit] = commonExit
         state[HartState.Slot.helperContext] = UInt64(UInt(bitPattern: Unmanaged.passUnretained(context).toOpaque()))
         return enterFunction(state, UnsafeRawPointer(bitPattern: entry)!, cache.counters)
+    }
+
+    /// Places a compiled block at `offset` in the region and makes its translation.
+    func place(_ block: CompiledBlock, at offset: Int) -> Translation {
+        block.code.withUnsafeBytes { bytes in
+            cache.region.writable(at: offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        }
+        let r = block.request
+        let t = Translation(
+            id: r.id, guestPC: r.pc, guestEnd: r.guestEnd, instructionOffsets: r.block.map(\.offset),
+            hostOffset: offset, hostLength: block.code.count, hostInstructionStarts: block.instructionStarts,
+            exits: block.exits.map { Translation.Exit(site: $0, linked: nil) }, cachedRegisters: block.cachedRegisters,
+            isLoop: block.isLoop, compileNanoseconds: block.compileNanoseconds)
+        if let directory = Self.dumpDirectory { dump(t, to: directory) }
+        return t
     }
 
     /// Where to write each translation's code for inspection (`RIVET_JIT_DUMP=DIR`):
@@ -111,56 +123,5 @@ final class BaselineCompiler {
         guard fd >= 0 else { return }
         _ = Glibc.write(fd, cache.region.executable(at: t.hostOffset), t.hostLength)
         close(fd)
-    }
-
-    /// Whether the instruction at `pc` can be fetched (for reporting a fetch fault).
-    func fetchCheck(_ pc: UInt64) -> Result<Void, GuestFault> {
-        switch GuestCode.fetch(at: pc, memory: memory) {
-        case .success: .success(())
-        case .failure(let fault): .failure(fault)
-        }
-    }
-
-    /// Decodes and translates the block at `pc`, and adds it to the cache.
-    /// - Throws: `JITError.fetchFault` if the first instruction cannot be fetched,
-    ///   `.cacheFull` if the code cache has no room.
-    func translate(at pc: UInt64) throws(JITError) -> Translation {
-        let start = ContinuousClock.now
-        let block = GuestCode.decodeBlock(at: pc, memory: memory, limit: Self.maxInstructions)
-        guard !block.isEmpty else { throw .fetchFault }
-        guard let id = cache.reserveID() else { throw .cacheFull }
-        let output: BlockTranslator.Output
-        do {
-            output = try translator.translate(
-                id: id, pc: pc, block: block, commonExit: commonExit, helpers: context.addresses)
-        } catch {
-            cache.releaseID(id)
-            throw .cacheFull
-        }
-        let length = translator.assembler.count
-        guard let offset = cache.region.allocate(length) else {
-            cache.releaseID(id)
-            throw .cacheFull
-        }
-        do {
-            try translator.assembler.copy(
-                to: UnsafeMutableRawBufferPointer(start: cache.region.writable(at: offset), count: length),
-                address: HostAddress(cache.region.executable(at: offset)))
-        } catch {
-            cache.region.release(offset: offset, length: length)
-            cache.releaseID(id)
-            throw .cacheFull
-        }
-        let elapsed = ContinuousClock.now - start
-        let ns = UInt64(elapsed.components.attoseconds / 1_000_000_000) + UInt64(elapsed.components.seconds) * 1_000_000_000
-        let t = Translation(
-            id: id, guestPC: pc, guestEnd: pc + UInt64(block.last!.offset) + UInt64(block.last!.instruction.length),
-            instructionOffsets: block.map(\.offset), hostOffset: offset, hostLength: length,
-            hostInstructionStarts: output.instructionStarts, exits: output.exits,
-            cachedRegisters: output.cachedRegisters.map { ($0.guest, $0.host.rawValue) }, isLoop: output.isLoop,
-            compileNanoseconds: ns)
-        cache.insert(t)
-        if let directory = Self.dumpDirectory { dump(t, to: directory) }
-        return t
     }
 }

@@ -1,0 +1,75 @@
+import RivetInterpreter
+import RivetJIT
+import RivetLinux
+import RivetMachine
+
+extension VirtualMachine {
+    /// Statistics of the run so far.
+    public var statistics: Statistics {
+        var calls: [String: UInt64] = [:]
+        for (number, count) in process.syscallCounts { calls[SyscallNames.name(number), default: 0] += count }
+        var s = Statistics(instructions: hart.instret, wallTime: wallTime, syscalls: calls)
+        let e = engine.statistics
+        var interp = Statistics.Tier(name: "interp")
+        interp.blocks = interpreter.decodedBlocks
+        interp.instructions = e.interpretedInstructions
+        s.tiers = [interp]
+        if engine.mode != .interpreter {
+            var baseline = Statistics.Tier(name: "baseline")
+            baseline.blocks = UInt64(engine.translationCount)
+            baseline.compiles = e.translatedBlocks
+            baseline.compileTime = .nanoseconds(Int64(e.compileNanoseconds))
+            baseline.meanCompileMicroseconds = e.meanCompileMicroseconds
+            baseline.p99CompileMicroseconds = e.compilePercentile(99)
+            baseline.codeBytes = e.codeBytes
+            baseline.instructions = e.jitInstructions
+            s.tiers.append(baseline)
+        }
+        if let q = engine.queueStatistics {
+            s.compileThreads = q.workers
+            s.queueMaxLength = q.maxLength
+            s.queueMeanWaitMicroseconds = q.meanWaitMicroseconds
+        }
+        s.queuedRequests = e.queued
+        s.mergedRequests = e.mergedRequests
+        s.failedCompiles = e.failedCompiles
+        s.staleCompiles = e.staleCompiles
+        s.threshold = engine.currentThreshold
+        s.codeCacheSize = engine.codeCacheSize
+        s.codeCacheUsed = engine.codeCacheUsed
+        s.cacheHits = e.lookupHits
+        s.cacheMisses = e.lookupMisses
+        s.evictions = engine.evictions
+        s.invalidations = engine.invalidations
+        s.deopts = e.deopts
+        s.backoffs = e.backoffs
+        s.exitsToRunLoop = e.jitEntries
+        let entries = engine.blockEntries
+        s.chainedTransfers = entries &- min(entries, e.jitEntries)
+        s.indirectJumps = hart.slots[HartState.Slot.indirectJumps]
+        s.jumpCacheHits = s.indirectJumps &- min(s.indirectJumps, e.exits[3])
+        s.compiledCodeFaults = e.hostFaults
+        s.codeWriteFaults = e.codeWriteFaults
+        s.hottestBlocks = hottestBlocks(total: max(1, hart.instret))
+        return s
+    }
+
+    /// The ten blocks with the most executed instructions, across tiers.
+    private func hottestBlocks(total: UInt64) -> [Statistics.HotBlock] {
+        var interpreted: [UInt64: UInt64] = [:]
+        for b in interpreter.blockExecutions() {
+            interpreted[b.pc, default: 0] &+= UInt64(b.executions) &* UInt64(b.instructions)
+        }
+        let compiled = engine.compiledInstructionsByPC()
+        var totals = interpreted
+        for (pc, n) in compiled { totals[pc, default: 0] &+= n }
+        return totals.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(10).map { pc, n in
+            var name: String? = nil
+            if let (symbol, offset) = program.symbol(containing: pc), offset < max(symbol.size, 1) {
+                name = offset == 0 ? symbol.name : "\(symbol.name)+0x\(String(offset, radix: 16))"
+            }
+            let tier = (compiled[pc] ?? 0) >= (interpreted[pc] ?? 0) ? "baseline" : "interp"
+            return Statistics.HotBlock(address: pc, symbol: name, tier: tier, instructions: n, share: Double(n) / Double(total))
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import RivetISA
+import RivetMachine
+import RivetX64
+
+/// What to compile: a block decoded on the guest thread, with the guest bytes it was decoded
+/// from. Worker threads never touch guest memory, which the guest may unmap at any time; the
+/// engine checks the bytes again before it installs the result.
+struct CompileRequest: Sendable {
+    let id: Int
+    let pc: UInt64
+    let block: [GuestCode.Decoded]
+    let guestBytes: [UInt8]
+    /// When the request was made (for queue wait times), in nanoseconds of the engine's clock.
+    let requested: UInt64
+    /// Its priority when made (hotness × expected gain).
+    let priority: Double
+
+    var guestEnd: UInt64 { pc + UInt64(guestBytes.count) }
+}
+
+/// Position-independent host code for a block, and what the engine needs to install it.
+struct CompiledBlock: Sendable {
+    let request: CompileRequest
+    let code: [UInt8]
+    let instructionStarts: [UInt32]
+    let exits: [ExitSite]
+    let cachedRegisters: [(guest: UInt8, host: UInt8)]
+    let isLoop: Bool
+    let compileNanoseconds: UInt64
+}
+
+/// Turns a decoded block into host code. One per thread that compiles; keeps its assembler's
+/// storage from one block to the next.
+struct BlockCompiler: ~Copyable {
+    private var translator = BlockTranslator()
+
+    init() {}
+
+    /// Most guest instructions in one translation.
+    static let maxInstructions = 64
+
+    /// Compiles `request`; nil if the assembler fails (never for valid blocks).
+    mutating func compile(_ request: CompileRequest) -> CompiledBlock? {
+        let start = ContinuousClock.now
+        let output: BlockTranslator.Output
+        do {
+            output = try translator.translate(
+                id: request.id, pc: request.pc, block: request.block, helpers: HelperAddresses())
+        } catch {
+            return nil
+        }
+        let code = translator.assembler.buffer.bytes
+        let elapsed = ContinuousClock.now - start
+        return CompiledBlock(
+            request: request, code: code, instructionStarts: output.instructionStarts, exits: output.exits,
+            cachedRegisters: output.cachedRegisters.map { ($0.guest, $0.host.rawValue) }, isLoop: output.isLoop,
+            compileNanoseconds: nanoseconds(elapsed))
+    }
+}
+
+/// A duration in whole nanoseconds.
+func nanoseconds(_ d: Duration) -> UInt64 {
+    UInt64(max(0, d.components.seconds)) * 1_000_000_000 + UInt64(max(0, d.components.attoseconds) / 1_000_000_000)
+}
+
+extension GuestCode {
+    /// Decodes the block at `pc` and copies its bytes, for a compile request; nil if its first
+    /// instruction cannot be fetched.
+    static func request(at pc: UInt64, id: Int, memory: GuestMemory, requested: UInt64, priority: Double)
+        -> CompileRequest?
+    {
+        let block = decodeBlock(at: pc, memory: memory, limit: BlockCompiler.maxInstructions)
+        guard let last = block.last else { return nil }
+        let length = Int(last.offset) + Int(last.instruction.length)
+        let bytes = [UInt8](UnsafeRawBufferPointer(start: memory.host(pc), count: length))
+        return CompileRequest(id: id, pc: pc, block: block, guestBytes: bytes, requested: requested, priority: priority)
+    }
+
+    /// Whether guest memory still holds `request`'s bytes, executable.
+    static func isCurrent(_ request: CompileRequest, memory: GuestMemory) -> Bool {
+        let end = request.guestEnd
+        var page = request.pc & ~0xfff
+        while page < end {
+            guard memory.permissions(at: max(page, request.pc)).contains(.execute) else { return false }
+            page += 0x1000
+        }
+        return request.guestBytes.withUnsafeBytes { snapshot in
+            memcmp(snapshot.baseAddress!, memory.host(request.pc), snapshot.count) == 0
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

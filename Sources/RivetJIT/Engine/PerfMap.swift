@@ -1,0 +1,29 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A Linux perf map (`/tmp/perf-PID.map`): one line per translation, `START SIZE NAME` in hex,
+/// so that `perf record` / `perf report` name JIT code by guest symbol.
+package final class PerfMap: @unchecked Sendable {
+    private let fd: Int32
+    private let symbolizer: @Sendable (UInt64) -> String?
+    /// The map's path.
+    package let path: String
+
+    /// Opens (truncating) the map of the current process.
+    /// - Parameter symbolizer: names a guest pc (`main+0x12`), or nil.
+    package init?(symbolizer: @escaping @Sendable (UInt64) -> String?) {
+        path = "/tmp/perf-\(getpid()).map"
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return nil }
+        self.symbolizer = symbolizer
+    }
+
+    deinit { close(fd) }
+
+    func record(_ t: Translation, entry: UInt) {
+        let name = symbolizer(t.guestPC).map { "\($0) " } ?? ""
+        var line = "\(String(entry, radix: 16)) \(String(t.hostLength, radix: 16)) rivet:\(name)[0x\(String(t.guestPC, radix: 16))]\n"
+        line.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
+    }
+}

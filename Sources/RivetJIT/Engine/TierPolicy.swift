@@ -1,0 +1,81 @@
+/// When a block moves up a tier (DESIGN.md decisions 4 and 5).
+///
+/// The interpreter counts block entries and stops at a block whose count crosses the current
+/// threshold; the engine then asks for a compile whose priority is the block's hotness (its
+/// executions × instructions: the time it takes) times the expected gain of the next tier.
+/// Counts decay: every `decayInterval` instructions the accumulated counts halve, so old
+/// hotness fades. In adaptive mode the threshold doubles while the compile queue is long and
+/// halves back towards its base while the queue is idle. A block whose translation keeps being
+/// invalidated (self-modifying code: a deopt loop) backs off exponentially: each invalidation
+/// doubles the executions it needs before it is compiled again.
+package struct TierPolicy: Sendable {
+    /// Interpreter executions before a block is compiled by the baseline JIT.
+    package var baseThreshold: UInt32
+    /// Executions before a baseline block would move to the optimizing tier (not built yet).
+    package var optimizingThreshold: UInt32
+    /// Raise and lower the threshold with the queue's length.
+    package var adaptive: Bool
+    /// Guest instructions between decays of the hotness counts.
+    package var decayInterval: UInt64 = 200_000_000
+    /// Expected speed-up of baseline code over the interpreter, in the priority.
+    package var baselineGain: Double = 4
+    /// Queue length above which the adaptive threshold rises, and the most it rises to.
+    package var longQueue = 32
+    package var maxThreshold: UInt32 = 1 << 16
+
+    /// The threshold now in force.
+    package private(set) var threshold: UInt32
+
+    package init(baseThreshold: UInt32 = 50, optimizingThreshold: UInt32 = 10_000, adaptive: Bool = true) {
+        self.baseThreshold = max(1, baseThreshold)
+        self.optimizingThreshold = optimizingThreshold
+        self.adaptive = adaptive
+        threshold = max(1, baseThreshold)
+    }
+
+    /// Parses `T1=N,T2=M` (either part optional).
+    package static func thresholds(_ text: String) -> (t1: UInt32?, t2: UInt32?)? {
+        var t1: UInt32? = nil
+        var t2: UInt32? = nil
+        for part in text.split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, let value = UInt32(pair[1]), value > 0 else { return nil }
+            switch pair[0].uppercased() {
+            case "T1": t1 = value
+            case "T2": t2 = value
+            default: return nil
+            }
+        }
+        return (t1, t2)
+    }
+
+    /// Nanoseconds between adjustments of the threshold.
+    package var adaptInterval: UInt64 = 1_000_000
+    private var lastAdapt: UInt64 = 0
+
+    /// Adjusts the threshold to the queue's length (adaptive mode), at most once per
+    /// `adaptInterval`: doubles it while more than `longQueue` requests wait, halves it back
+    /// towards the base while fewer than a quarter of that do. Returns whether it changed.
+    package mutating func adapt(queueLength: Int, now: UInt64) -> Bool {
+        guard adaptive, now &- lastAdapt >= adaptInterval else { return false }
+        lastAdapt = now
+        let old = threshold
+        if queueLength > longQueue {
+            threshold = min(maxThreshold, threshold * 2)
+        } else if queueLength < longQueue / 4, threshold > baseThreshold {
+            threshold = max(baseThreshold, threshold / 2)
+        }
+        return threshold != old
+    }
+
+    /// The executions a block needs before its next compile after `deopts` invalidations.
+    package func backoffThreshold(deopts: Int) -> UInt32 {
+        let shift = min(deopts, 16)
+        return UInt32(min(UInt64(threshold) << UInt64(shift), UInt64(Int32.max)))
+    }
+
+    /// A compile's priority: hotness (executions × instructions) × expected gain.
+    package func priority(executions: UInt32, instructions: Int) -> Double {
+        Double(max(executions, 1)) * Double(max(instructions, 1)) * baselineGain
+    }
+}
