@@ -12,8 +12,16 @@ let package = Package(
         .library(name: "Rivet", targets: ["Rivet"]),
         .executable(name: "rivet", targets: ["rivet"]),
     ],
+    traits: [
+        .trait(
+            name: "Benchmarks",
+            description: "Build the package-benchmark microbenchmarks: swift package --traits Benchmarks benchmark"),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Microbenchmarks only (Benchmarks/RivetBenchmarks): used under the `Benchmarks` trait alone,
+        // so a plain `swift build` or `swift test` neither resolves nor builds it.
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         // RISC-V knowledge only: the encoding table, decoder, disassembler, FP semantics.
@@ -42,6 +50,16 @@ let package = Package(
         .executableTarget(
             name: "rivet",
             dependencies: ["Rivet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        // Microbenchmarks of the engine's inner costs (package-benchmark). Without the `Benchmarks`
+        // trait this is an empty stub and package-benchmark is not even resolved.
+        .executableTarget(
+            name: "RivetBenchmarks",
+            dependencies: [
+                "RivetISA", "RivetMachine", "RivetLinux", "RivetInterpreter",
+                .product(name: "Benchmark", package: "benchmark", condition: .when(traits: ["Benchmarks"])),
+            ],
+            path: "Benchmarks/RivetBenchmarks",
             swiftSettings: strict),
         .testTarget(
             name: "RivetISATests", dependencies: ["RivetISA"], exclude: ["FloatVectors"], resources: [.copy("Golden")],
