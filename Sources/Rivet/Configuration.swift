@@ -33,6 +33,8 @@ public enum CachePolicy: String, Sendable, CaseIterable {
     case lfu
     /// Lowest value: compile cost × recent reuse / code size.
     case value
+    /// Empty the whole cache when full: not for use, only to measure what the others save.
+    case flush
 }
 
 /// Bounds on what a guest may consume. A guest that reaches one stops with an `ExitReason`

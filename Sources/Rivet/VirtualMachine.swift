@@ -108,6 +108,7 @@ public final class VirtualMachine {
             case .lru: .lru
             case .lfu: .lfu
             case .value: .value
+            case .flush: .flush
             }
         engineConfiguration.policy = TierPolicy(
             baseThreshold: configuration.tierUpThreshold, optimizingThreshold: configuration.optimizingThreshold,

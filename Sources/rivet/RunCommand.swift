@@ -74,7 +74,8 @@ struct RunCommand: ParsableCommand {
     var codeCache: String?
 
     @Option(name: .customLong("cache-policy"), help: ArgumentHelp(
-        "What the code cache evicts first: lru, lfu or value (compile cost × reuse / size).", valueName: "POLICY"))
+        "What the code cache evicts first: lru, lfu or value (compile cost × reuse / size); flush (empty it all) exists for comparison.",
+        valueName: "POLICY"))
     var cachePolicy: String?
 
     @Option(name: .customLong("stats-json"), help: ArgumentHelp("Write the statistics as JSON to FILE at exit.", valueName: "FILE"))
@@ -155,7 +156,7 @@ struct RunCommand: ParsableCommand {
         }
         if let cachePolicy {
             guard let policy = CachePolicy(rawValue: cachePolicy) else {
-                throw ValidationError("unknown --cache-policy '\(cachePolicy)'; choose one of: lru, lfu, value")
+                throw ValidationError("unknown --cache-policy '\(cachePolicy)'; choose one of: lru, lfu, value, flush")
             }
             configuration.cachePolicy = policy
         }

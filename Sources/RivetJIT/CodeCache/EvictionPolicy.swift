@@ -8,6 +8,9 @@ package enum EvictionPolicy: String, Sendable, CaseIterable {
     case lfu
     /// Lowest value: compile cost × recent reuse / code size. Cheap, big, idle code goes first.
     case value
+    /// Not a policy to use: empties the whole cache when it is full, as simple JITs do; kept
+    /// to measure what evicting piece by piece saves.
+    case flush
 }
 
 /// Samples the translations' execution counters into usage figures the policies rank by.
@@ -34,6 +37,8 @@ struct UsageTracker {
             return all.sorted { ($0.lastActiveEpoch, $0.recentInstructions) < ($1.lastActiveEpoch, $1.recentInstructions) }
         case .lfu:
             return all.sorted { ($0.recentInstructions, $0.lastActiveEpoch) < ($1.recentInstructions, $1.lastActiveEpoch) }
+        case .flush:
+            return all
         case .value:
             func value(_ t: Translation) -> Double {
                 Double(t.compileNanoseconds + 1) * (t.recentInstructions + 1) / Double(t.hostLength)

@@ -248,6 +248,11 @@ package final class Engine {
     /// Room for `length` bytes of code, evicting translations one at a time by policy.
     private func allocate(_ length: Int) -> Int? {
         if let offset = cache.region.allocate(length) { return offset }
+        if configuration.evictionPolicy == .flush {
+            for t in cache.all { cache.evict(t) }
+            statistics.flushes += 1
+            return cache.region.allocate(length)
+        }
         usage.sample(cache)
         for victim in usage.victims(cache, policy: configuration.evictionPolicy) {
             cache.evict(victim)
