@@ -10,26 +10,37 @@ package final class OpenFile {
         case host(Int32, owned: Bool)
         /// A synthesized read-only file (/proc/self/maps ...), with its own offset.
         case memory([UInt8])
-        /// A directory that exists only in the guest's view (a parent of granted directories),
-        /// with the names it lists.
+        /// A directory that exists only in the guest's view (a parent of granted directories,
+        /// /proc/self/fd), with the names it lists.
         case virtualDirectory([String])
     }
 
     package var backing: Backing
-    /// The guest path it was opened by, for /proc/self/fd and mmap names.
+    /// The guest path it was opened by, for /proc/self/fd, mmap names, fchdir and paths
+    /// relative to it.
     package var guestPath: String
     /// Whether the sandbox allows writing through it.
     package var writable: Bool
     /// Open flags as the guest gave them (O_APPEND, O_NONBLOCK ... for F_GETFL).
     package var statusFlags: Int32
-    /// Offset for synthesized files and virtual directories.
+    /// Offset for synthesized files; index into `listing` for directories.
     package var position: Int = 0
+    /// Whether it is a directory (getdents64, fchdir, a base for relative paths).
+    package var isDirectory = false
+    /// Opened with O_PATH: it names a file but allows no I/O.
+    package var isPathOnly = false
+    /// The grant the file lies in, for link and rename checks (EXDEV across grants).
+    package var grant: Int? = nil
+    /// A directory's entries as getdents64 returns them, read at the first call after an
+    /// open or a rewind, so that offsets stay stable.
+    package var listing: [DirectoryListingEntry]? = nil
 
     package init(backing: Backing, guestPath: String, writable: Bool, statusFlags: Int32 = 0) {
         self.backing = backing
         self.guestPath = guestPath
         self.writable = writable
         self.statusFlags = statusFlags
+        if case .virtualDirectory = backing { isDirectory = true }
     }
 
     deinit {
@@ -40,6 +51,20 @@ package final class OpenFile {
     package var hostDescriptor: Int32? {
         if case .host(let fd, _) = backing { return fd }
         return nil
+    }
+}
+
+/// One entry of a directory listing, in the guest's `linux_dirent64` terms.
+package struct DirectoryListingEntry: Equatable, Sendable {
+    package var name: [UInt8]
+    package var inode: UInt64
+    /// A `DT_*` value.
+    package var type: UInt8
+
+    package init(name: [UInt8], inode: UInt64, type: UInt8) {
+        self.name = name
+        self.inode = inode
+        self.type = type
     }
 }
 
@@ -92,5 +117,10 @@ package final class FileTable {
     @discardableResult
     package func remove(_ fd: Int32) -> Bool {
         entries.removeValue(forKey: fd) != nil
+    }
+
+    /// The open descriptors in `range`, ascending.
+    package func descriptors(in range: ClosedRange<Int32>) -> [Int32] {
+        entries.keys.filter { range.contains($0) }.sorted()
     }
 }

@@ -2,24 +2,46 @@
 import Glibc
 #endif
 
-/// The guest's view of the filesystem: only granted host directories, each at a guest path.
+/// The guest's view of the filesystem: only granted host directories, each at a guest path,
+/// plus the few files the sandbox makes up (`/proc/self/...`, `/dev/null` ...).
 ///
 /// Paths are resolved in guest terms, one component at a time: `..` is applied to the guest
 /// path already resolved, and each symbolic link met on the way is read and its target resolved
 /// again as a guest path (an absolute target starts at the guest's root). So neither `..` nor
 /// a symlink can lead outside the grants: every host path handed out is a grant's host root
 /// followed by components that were real directories when checked, plus a final component.
+/// Host calls on those paths go through `HostFileSystem`, which refuses symlinks in every
+/// component, so a directory swapped for a symlink after the check cannot lead out either.
 ///
 /// Grants with the same guest path form an overlay: a path resolves in the first of them
-/// where it exists (how `--sysroot` lies under `--host-fs`, as with `qemu-riscv64 -L`).
-/// Directories above grants exist as virtual, read-only directories listing what is below.
+/// where it exists (how `--sysroot` lies under `--host-fs`, as with `qemu-riscv64 -L`); a new
+/// name goes where its parent directory exists, a writable layer first.
+///
+/// Grant guest paths and emulated files are *mount points*. A directory above a mount point
+/// is always a directory: the host directory of the grant it lies in when that is a real
+/// directory (listing the mount points below it too), else a virtual, read-only directory that
+/// lists only them; a virtual directory hides whatever the grant it lies in has below it.
+/// Emulated files take precedence over grants, so `/proc/self` is emulated under `--host-fs`.
 package final class Sandbox {
     /// Where a guest path leads.
     package enum Target: Equatable {
-        /// A host path (which may not exist yet), and whether writing there is allowed.
-        case host(String, writable: Bool)
-        /// A directory that exists only in the guest's view, with its entries.
+        /// A host path (which may not exist yet) in grant number `grant`, and whether that
+        /// grant may be written.
+        case host(String, writable: Bool, grant: Int)
+        /// A directory that exists only in the guest's view (a parent of mount points), with
+        /// its entries (without `.` and `..`).
         case virtualDirectory([String])
+        /// A file the sandbox makes up.
+        case emulated(EmulatedFile)
+    }
+
+    /// A resolved guest path.
+    package struct Resolution: Equatable {
+        /// Absolute guest path with no symlink, `.` or `..` in it.
+        package var guestPath: String
+        package var target: Target
+        /// The path ended in `/` (or `.` or `..`), so it must name a directory.
+        package var requiresDirectory: Bool
     }
 
     package private(set) var grants: [DirectoryGrant]
@@ -28,14 +50,26 @@ package final class Sandbox {
 
     package static let maxSymlinks = 40
 
+    private let grantComponents: [[String]]
+    /// Guest paths of grants and emulated files, as components.
+    private let mountPoints: [[String]]
+    private let processID = String(getpid())
+
+    /// - Parameters:
+    ///   - grants: host directories and where the guest sees them. Host paths are made
+    ///     canonical (symlinks resolved) so that host calls can refuse every symlink.
+    ///   - hostFilesystem: also grant the host's `/` at `/`, read-write, below the others.
+    ///   - workingDirectory: the guest's initial working directory, a guest path.
     package init(grants: [DirectoryGrant], hostFilesystem: Bool, workingDirectory: String) {
         var all = grants.map {
             DirectoryGrant(
-                hostPath: Self.normalize($0.hostPath), guestPath: Self.normalize($0.guestPath), writable: $0.writable)
+                hostPath: Self.canonical($0.hostPath), guestPath: Self.normalize($0.guestPath), writable: $0.writable)
         }
         if hostFilesystem { all.append(DirectoryGrant(hostPath: "/", guestPath: "/", writable: true)) }
         self.grants = all
         self.workingDirectory = Self.normalize(workingDirectory)
+        grantComponents = all.map { Self.components($0.guestPath) }
+        mountPoints = grantComponents + EmulatedFile.table.map(\.path)
     }
 
     /// Splits a path into components, dropping empty ones and `.`.
@@ -56,20 +90,37 @@ package final class Sandbox {
         return "/" + out.joined(separator: "/")
     }
 
-    /// `path` made absolute against `base` (a normalized guest directory), without resolving it.
-    package func absolute(_ path: String, relativeTo base: String? = nil) -> String {
-        path.hasPrefix("/") ? path : (base ?? workingDirectory) + "/" + path
+    /// The host's canonical form of `path` (realpath), or its normalized form if it does not exist.
+    static func canonical(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return normalize(path) }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
-    /// Resolves an absolute guest path.
+    // MARK: Resolution
+
+    /// Resolves a guest path.
     /// - Parameters:
+    ///   - path: an absolute guest path, or one relative to `base`.
+    ///   - base: an absolute guest directory; nil for the working directory.
     ///   - followFinal: whether a symlink in the last component is followed (false for lstat,
-    ///     readlink, unlink, O_NOFOLLOW).
-    /// - Returns: the resolved guest path (no symlinks, `.` or `..`) and its target, or a
-    ///   positive errno (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG).
-    package func resolve(_ path: String, followFinal: Bool = true) -> Result<(guestPath: String, target: Target), SandboxError> {
+    ///     readlink, unlink, O_NOFOLLOW). A trailing slash always follows.
+    ///   - magicLinks: the guest path a magic link (`/proc/self/exe`, `/proc/self/fd/N`) names,
+    ///     for paths that continue through one; nil fails them with ENOENT. A magic link in the
+    ///     last component, when followed, is the result itself: the caller opens what it names.
+    /// - Returns: the resolution, or a positive errno (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG,
+    ///   EACCES ...). A missing last component is not an error (the caller may create it):
+    ///   its target is the host path it would have.
+    package func resolve(
+        _ path: String, relativeTo base: String? = nil, followFinal: Bool = true,
+        magicLinks: ((EmulatedFile) -> String?)? = nil
+    ) -> Result<Resolution, SandboxError> {
+        guard !path.isEmpty else { return .failure(SandboxError(Errno.ENOENT)) }
         guard path.utf8.count < 4096 else { return .failure(SandboxError(Errno.ENAMETOOLONG)) }
-        var pending = Array(Self.components(path).reversed())
+        let absolute = path.hasPrefix("/") ? path : (base ?? workingDirectory) + "/" + path
+        var requiresDirectory =
+            path.hasSuffix("/") || path.hasSuffix("/.") || path.hasSuffix("/..") || path == "." || path == ".."
+        var pending = Array(Self.components(absolute).reversed())
         var current: [String] = []
         var links = 0
         while let component = pending.popLast() {
@@ -77,101 +128,221 @@ package final class Sandbox {
                 if !current.isEmpty { current.removeLast() }
                 continue
             }
+            guard component.utf8.count <= 255 else { return .failure(SandboxError(Errno.ENAMETOOLONG)) }
             let candidate = current + [component]
-            let isLast = pending.allSatisfy { $0 == "." }
+            let isLast = pending.isEmpty
+            let follow = !isLast || followFinal || requiresDirectory
             guard let target = map(candidate) else { return .failure(SandboxError(Errno.ENOENT)) }
-            guard case .host(let hostPath, _) = target else {
-                current = candidate
-                continue
-            }
-            if isLast && !followFinal {
-                current = candidate
-                continue
-            }
-            var info = stat()
-            guard lstat(hostPath, &info) == 0 else {
-                let error = Int64(errno)
-                // A missing last component is fine: the caller may be creating it.
-                if isLast && error == Errno.ENOENT {
-                    current = candidate
-                    continue
+            var linkText: [UInt8]? = nil
+            switch target {
+            case .virtualDirectory:
+                break
+            case .emulated(let file):
+                guard follow else { break }
+                switch file {
+                case .link(let text):
+                    linkText = Array(text.utf8)
+                case .executableLink, .descriptorLink:
+                    // Followed in the last component, the caller opens what it names.
+                    guard !isLast || requiresDirectory else { break }
+                    guard let text = magicLinks?(file) else { return .failure(SandboxError(Errno.ENOENT)) }
+                    linkText = Array(text.utf8)
+                default:
+                    if !isLast && !file.isDirectory { return .failure(SandboxError(Errno.ENOTDIR)) }
                 }
-                return .failure(SandboxError(error))
+            case .host(let hostPath, _, _):
+                switch HostFileSystem.lstat(hostPath) {
+                case .failure(let error):
+                    // A missing last component is fine: the caller may be creating it.
+                    if isLast && error.errno == Errno.ENOENT { break }
+                    return .failure(error)
+                case .success(let info):
+                    if info.st_mode & S_IFMT == S_IFLNK && follow {
+                        switch HostFileSystem.readLink(hostPath) {
+                        case .success(let text): linkText = text
+                        case .failure(let error): return .failure(error)
+                        }
+                    } else if !isLast && info.st_mode & S_IFMT != S_IFDIR {
+                        return .failure(SandboxError(Errno.ENOTDIR))
+                    }
+                }
             }
-            if info.st_mode & S_IFMT == S_IFLNK {
+            if let linkText {
                 links += 1
                 guard links <= Self.maxSymlinks else { return .failure(SandboxError(Errno.ELOOP)) }
-                guard let link = Self.readLink(hostPath) else { return .failure(SandboxError(Int64(errno))) }
-                if link.hasPrefix("/") { current = [] }
-                pending.append(contentsOf: Self.components(link).reversed())
+                guard !linkText.isEmpty else { return .failure(SandboxError(Errno.ENOENT)) }
+                guard let text = String(validating: linkText, as: UTF8.self) else {
+                    return .failure(SandboxError(Errno.ENOENT))
+                }
+                if text.hasPrefix("/") { current = [] }
+                if isLast && (text.hasSuffix("/") || text.hasSuffix("/.") || text.hasSuffix("/..")) {
+                    requiresDirectory = true
+                }
+                pending.append(contentsOf: Self.components(text).reversed())
                 continue
             }
-            if !isLast && info.st_mode & S_IFMT != S_IFDIR { return .failure(SandboxError(Errno.ENOTDIR)) }
             current = candidate
         }
         guard let target = map(current) else { return .failure(SandboxError(Errno.ENOENT)) }
-        return .success(("/" + current.joined(separator: "/"), target))
-    }
-
-    /// Where the normalized guest path `components` leads, without looking at symlinks.
-    package func map(_ components: [String]) -> Target? {
-        var best: [DirectoryGrant] = []
-        var bestLength = -1
-        for grant in grants {
-            let prefix = Self.components(grant.guestPath)
-            guard prefix.count <= components.count, Array(components.prefix(prefix.count)) == prefix else { continue }
-            if prefix.count > bestLength {
-                best = [grant]
-                bestLength = prefix.count
-            } else if prefix.count == bestLength {
-                best.append(grant)
-            }
-        }
-        if !best.isEmpty {
-            let rest = components.dropFirst(bestLength).joined(separator: "/")
-            func host(_ grant: DirectoryGrant) -> String {
-                rest.isEmpty ? grant.hostPath : (grant.hostPath == "/" ? "/" : grant.hostPath + "/") + rest
-            }
-            if best.count > 1 {
-                var info = stat()
-                for grant in best where lstat(host(grant), &info) == 0 {
-                    return .host(host(grant), writable: grant.writable)
+        if requiresDirectory {
+            switch target {
+            case .virtualDirectory: break
+            case .emulated(let file):
+                if !file.isDirectory { return .failure(SandboxError(Errno.ENOTDIR)) }
+            case .host(let hostPath, _, _):
+                if case .success(let info) = HostFileSystem.lstat(hostPath), info.st_mode & S_IFMT != S_IFDIR {
+                    return .failure(SandboxError(Errno.ENOTDIR))
                 }
             }
-            return .host(host(best[0]), writable: best[0].writable)
         }
-        // A parent of some grant: a virtual directory listing the next components.
-        var names: [String] = []
-        for grant in grants {
-            let prefix = Self.components(grant.guestPath)
-            if prefix.count > components.count, Array(prefix.prefix(components.count)) == components {
-                let name = prefix[components.count]
-                if !names.contains(name) { names.append(name) }
-            }
-        }
-        return names.isEmpty ? nil : .virtualDirectory(names.sorted())
+        let guestPath = "/" + current.joined(separator: "/")
+        return .success(Resolution(guestPath: guestPath, target: target, requiresDirectory: requiresDirectory))
     }
 
-    /// The guest path of a host path inside some grant (for getcwd of a host-side path), if any.
+    // MARK: The namespace
+
+    /// Where the normalized guest path `components` leads, without following a symlink in it.
+    package func map(_ path: [String]) -> Target? {
+        let components = aliasingProcessID(path)
+        if let file = emulatedFile(components) { return .emulated(file) }
+        let leadsToMount = isMountPrefix(components)
+        // The grants whose guest path covers `components`, longest first; equal lengths overlay.
+        var layers: [Int] = []
+        var depth = -1
+        for (index, prefix) in grantComponents.enumerated() {
+            guard prefix.count <= components.count, components.starts(with: prefix) else { continue }
+            if prefix.count > depth {
+                layers = [index]
+                depth = prefix.count
+            } else if prefix.count == depth {
+                layers.append(index)
+            }
+        }
+        let virtual: Target? = leadsToMount ? .virtualDirectory(children(components)) : nil
+        guard !layers.isEmpty else { return virtual }
+        func host(_ grant: Int, _ parts: ArraySlice<String>) -> String {
+            let root = grants[grant].hostPath
+            let rest = parts.dropFirst(depth).joined(separator: "/")
+            return rest.isEmpty ? root : (root == "/" ? "/" : root + "/") + rest
+        }
+        func isDirectory(_ path: String) -> Bool {
+            if case .success(let info) = HostFileSystem.lstat(path) { return info.st_mode & S_IFMT == S_IFDIR }
+            return false
+        }
+        func target(_ grant: Int) -> Target {
+            .host(host(grant, components[...]), writable: grants[grant].writable, grant: grant)
+        }
+        // A directory between the grant's root and `components` that leads to a deeper mount
+        // point but is not a real directory in any layer is virtual and hides the host below it.
+        if depth + 1 < components.count {
+            for k in (depth + 1)..<components.count where isMountPrefix(Array(components.prefix(k))) {
+                if !layers.contains(where: { isDirectory(host($0, components.prefix(k))) }) { return virtual }
+            }
+        }
+        if leadsToMount {
+            return layers.first { isDirectory(host($0, components[...])) }.map(target) ?? virtual
+        }
+        if layers.count == 1 { return target(layers[0]) }
+        if let existing = layers.first(where: { (try? HostFileSystem.lstat(host($0, components[...])).get()) != nil }) {
+            return target(existing)
+        }
+        // A new name in an overlay: where its parent directory exists, a writable layer first.
+        let parent = components.dropLast()
+        let withParent = layers.filter { isDirectory(host($0, parent)) }
+        return target(withParent.first { grants[$0].writable } ?? withParent.first ?? layers[0])
+    }
+
+    /// Whether the guest path `components` is a strict prefix of a mount point.
+    package func isMountPrefix(_ components: [String]) -> Bool {
+        mountPoints.contains { $0.count > components.count && $0.starts(with: components) }
+    }
+
+    /// Whether the guest path is a grant's root or lies above a mount point: it cannot be
+    /// removed or renamed (EBUSY).
+    package func isMountPoint(_ guestPath: String) -> Bool {
+        let components = aliasingProcessID(Self.components(guestPath))
+        return grantComponents.contains(components) || isMountPrefix(components)
+    }
+
+    /// Whether a host path is a grant's host root or one of its ancestors: renaming or removing
+    /// it would move what another grant shows (EBUSY).
+    package func holdsGrantRoot(_ hostPath: String) -> Bool {
+        let host = Self.components(hostPath)
+        return grants.contains { Self.components($0.hostPath).starts(with: host) && host.count > 0 }
+    }
+
+    /// The names of the mount points directly below the guest path `components`.
+    package func children(_ components: [String]) -> [String] {
+        let components = aliasingProcessID(components)
+        var names: Set<String> = []
+        for point in mountPoints where point.count > components.count && point.starts(with: components) {
+            names.insert(point[components.count])
+        }
+        return names.sorted()
+    }
+
+    /// Every existing host directory behind the guest directory `components`, in overlay order.
+    package func hostLayers(_ components: [String]) -> [String] {
+        var result: [String] = []
+        var depth = -1
+        for (index, prefix) in grantComponents.enumerated() {
+            guard prefix.count <= components.count, components.starts(with: prefix), prefix.count >= depth else { continue }
+            if prefix.count > depth { result = [] }
+            depth = prefix.count
+            let rest = components.dropFirst(depth).joined(separator: "/")
+            let root = grants[index].hostPath
+            let path = rest.isEmpty ? root : (root == "/" ? "/" : root + "/") + rest
+            if case .success(let info) = HostFileSystem.lstat(path), info.st_mode & S_IFMT == S_IFDIR {
+                result.append(path)
+            }
+        }
+        return result
+    }
+
+    /// `/proc/<our pid>/...` is `/proc/self/...`.
+    private func aliasingProcessID(_ components: [String]) -> [String] {
+        guard components.count >= 2, components[0] == "proc", components[1] == processID else { return components }
+        var aliased = components
+        aliased[1] = "self"
+        return aliased
+    }
+
+    private func emulatedFile(_ components: [String]) -> EmulatedFile? {
+        if let entry = EmulatedFile.table.first(where: { $0.path == components }) {
+            if entry.file == .link("") { return .link(workingDirectory) }  // /proc/self/cwd
+            return entry.file
+        }
+        if components.count == 4, components.starts(with: ["proc", "self", "fd"]), let fd = Self.descriptorNumber(components[3]) {
+            return .descriptorLink(fd)
+        }
+        return nil
+    }
+
+    /// A descriptor number as /proc/self/fd names it: decimal, no sign or leading zero.
+    private static func descriptorNumber(_ name: String) -> Int32? {
+        guard !name.isEmpty, name.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            name == "0" || !name.hasPrefix("0")
+        else { return nil }
+        return Int32(name)
+    }
+
+    // MARK: Reverse mapping
+
+    /// The guest path that leads to the host path `hostPath`, if some grant shows it (for
+    /// /proc/self/exe and maps). The host path should be canonical.
     package func guestPath(forHost hostPath: String) -> String? {
         let host = Self.components(hostPath)
-        var best: (length: Int, path: String)? = nil
-        for grant in grants {
-            let prefix = Self.components(grant.hostPath)
-            guard prefix.count <= host.count, Array(host.prefix(prefix.count)) == prefix else { continue }
-            if best == nil || prefix.count > best!.length {
-                let rest = host.dropFirst(prefix.count).joined(separator: "/")
-                best = (prefix.count, Self.normalize(grant.guestPath + "/" + rest))
+        let candidates = grants.enumerated()
+            .filter { host.starts(with: Self.components($0.element.hostPath)) }
+            .sorted { Self.components($0.element.hostPath).count > Self.components($1.element.hostPath).count }
+        for (_, grant) in candidates {
+            let rest = host.dropFirst(Self.components(grant.hostPath).count)
+            let guest = Self.components(grant.guestPath) + rest
+            if case .host(let path, _, _) = map(guest), path == "/" + host.joined(separator: "/") {
+                return "/" + guest.joined(separator: "/")
             }
         }
-        return best?.path
-    }
-
-    static func readLink(_ hostPath: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: 4097)
-        let n = readlink(hostPath, &buffer, 4096)
-        guard n >= 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return nil
     }
 }
 

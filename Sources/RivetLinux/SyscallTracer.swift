@@ -5,28 +5,40 @@ package enum SyscallTracer {
     /// How to print each argument of a syscall.
     enum Arg {
         case int, hex, fd, dirfd, path, buffer, size, signal, ignore
+        /// open flags, symbolic (`O_RDONLY|O_CLOEXEC`).
+        case openFlags
+        /// a file mode, in octal.
+        case mode
     }
 
     /// Argument shapes per syscall number; others print their first three arguments in hex.
     static let shapes: [Int: [Arg]] = [
         17: [.hex, .size],
-        23: [.fd], 24: [.fd, .fd, .hex], 25: [.fd, .int, .hex], 29: [.fd, .hex, .hex],
-        34: [.dirfd, .path, .hex], 35: [.dirfd, .path, .hex], 46: [.fd, .int],
-        48: [.dirfd, .path, .int], 49: [.path], 56: [.dirfd, .path, .hex, .hex], 57: [.fd],
-        59: [.hex, .hex], 61: [.fd, .hex, .size], 62: [.fd, .int, .int],
+        23: [.fd], 24: [.fd, .fd, .openFlags], 25: [.fd, .int, .hex], 29: [.fd, .hex, .hex], 32: [.fd, .int],
+        33: [.dirfd, .path, .mode, .hex], 34: [.dirfd, .path, .mode], 35: [.dirfd, .path, .hex],
+        36: [.path, .dirfd, .path], 37: [.dirfd, .path, .dirfd, .path, .hex],
+        43: [.path, .hex], 44: [.fd, .hex], 45: [.path, .int], 46: [.fd, .int], 47: [.fd, .int, .int, .int],
+        48: [.dirfd, .path, .int], 49: [.path], 50: [.fd], 51: [.path], 52: [.fd, .mode], 53: [.dirfd, .path, .mode],
+        54: [.dirfd, .path, .int, .int, .hex], 55: [.fd, .int, .int],
+        56: [.dirfd, .path, .openFlags, .mode], 57: [.fd],
+        59: [.hex, .openFlags], 61: [.fd, .hex, .size], 62: [.fd, .int, .int],
         63: [.fd, .hex, .size], 64: [.fd, .buffer, .size], 65: [.fd, .hex, .int], 66: [.fd, .hex, .int],
-        67: [.fd, .hex, .size, .int], 68: [.fd, .buffer, .size, .int],
-        78: [.dirfd, .path, .hex, .size], 79: [.dirfd, .path, .hex, .hex], 80: [.fd, .hex],
+        67: [.fd, .hex, .size, .int], 68: [.fd, .buffer, .size, .int], 69: [.fd, .hex, .int, .int],
+        70: [.fd, .hex, .int, .int], 71: [.fd, .fd, .hex, .size],
+        78: [.dirfd, .path, .hex, .size], 79: [.dirfd, .path, .hex, .hex], 80: [.fd, .hex], 81: [],
+        82: [.fd], 83: [.fd], 88: [.dirfd, .path, .hex, .hex],
         93: [.int], 94: [.int], 96: [.hex], 99: [.hex, .size], 101: [.hex, .hex],
         113: [.int, .hex], 114: [.int, .hex], 115: [.int, .int, .hex, .hex],
         129: [.int, .signal], 130: [.int, .signal], 131: [.int, .int, .signal],
         134: [.signal, .hex, .hex, .size], 135: [.int, .hex, .hex, .size],
-        160: [.hex], 172: [], 173: [], 174: [], 175: [], 176: [], 177: [], 178: [],
+        160: [.hex], 166: [.mode], 172: [], 173: [], 174: [], 175: [], 176: [], 177: [], 178: [],
         214: [.hex], 215: [.hex, .size], 216: [.hex, .size, .size, .hex, .hex],
         222: [.hex, .size, .hex, .hex, .fd, .hex], 226: [.hex, .size, .hex], 233: [.hex, .size, .int],
         258: [.hex, .size, .size, .hex, .hex], 259: [.hex, .hex, .hex],
         261: [.int, .int, .hex, .hex], 276: [.dirfd, .path, .dirfd, .path, .hex],
-        278: [.hex, .size, .hex], 291: [.dirfd, .path, .hex, .hex, .hex], 293: [.hex, .size, .hex, .hex],
+        278: [.hex, .size, .hex], 285: [.fd, .hex, .fd, .hex, .size, .hex], 286: [.fd, .hex, .int, .int, .int, .hex],
+        287: [.fd, .hex, .int, .int, .int, .hex], 291: [.dirfd, .path, .hex, .hex, .hex], 293: [.hex, .size, .hex, .hex],
+        436: [.fd, .fd, .hex], 439: [.dirfd, .path, .int, .hex], 452: [.dirfd, .path, .mode, .hex],
     ]
 
     package static func render(number: Int, args: SyscallArguments, result: Int64?, process: LinuxProcess) -> String {
@@ -63,7 +75,27 @@ package enum SyscallTracer {
         case .buffer:
             // The contents are only known with the size; show the address.
             return "0x" + String(value, radix: 16)
+        case .openFlags: return openFlags(Int32(truncatingIfNeeded: value))
+        case .mode: return "0" + String(value & 0o7777, radix: 8)
         }
+    }
+
+    /// `O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC`, as strace prints open flags.
+    static func openFlags(_ flags: Int32) -> String {
+        let names: [(Int32, String)] = [
+            (0o100, "O_CREAT"), (0o200, "O_EXCL"), (0o400, "O_NOCTTY"), (0o1000, "O_TRUNC"), (0o2000, "O_APPEND"),
+            (0o4000, "O_NONBLOCK"), (0o4010000, "O_SYNC"), (0o10000, "O_DSYNC"), (0o20000, "O_ASYNC"),
+            (0o40000, "O_DIRECT"), (0o100000, "O_LARGEFILE"), (0o20200000, "O_TMPFILE"), (0o200000, "O_DIRECTORY"),
+            (0o400000, "O_NOFOLLOW"), (0o1000000, "O_NOATIME"), (0o2000000, "O_CLOEXEC"), (0o10000000, "O_PATH"),
+        ]
+        var parts = [["O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"][Int(flags & 3)]]
+        var rest = flags & ~3
+        for (bit, name) in names where rest & bit == bit {
+            parts.append(name)
+            rest &= ~bit
+        }
+        if rest != 0 { parts.append("0" + String(rest, radix: 8)) }
+        return parts.joined(separator: "|")
     }
 
     static func quote(_ bytes: [UInt8]) -> String {
@@ -87,9 +119,9 @@ package enum SyscallTracer {
         let names: [Int64: String] = [
             1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 7: "E2BIG", 9: "EBADF", 10: "ECHILD",
             11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST", 18: "EXDEV",
-            19: "ENODEV", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 24: "EMFILE", 25: "ENOTTY", 28: "ENOSPC",
+            6: "ENXIO", 19: "ENODEV", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 24: "EMFILE", 25: "ENOTTY", 28: "ENOSPC",
             29: "ESPIPE", 30: "EROFS", 32: "EPIPE", 34: "ERANGE", 36: "ENAMETOOLONG", 38: "ENOSYS",
-            39: "ENOTEMPTY", 40: "ELOOP", 95: "EOPNOTSUPP",
+            26: "ETXTBSY", 39: "ENOTEMPTY", 40: "ELOOP", 84: "EILSEQ", 95: "EOPNOTSUPP",
         ]
         return (names[code] ?? "E\(code)") + " (errno \(code))"
     }

@@ -77,9 +77,13 @@ package final class Engine {
         cache.onRemove = { [unowned self] t, reason in
             self.retiredInstructions[t.guestPC, default: 0] &+= counters[t.id]
             self.statistics.removedEntries &+= counters[t.id] / UInt64(max(1, t.instructionCount))
-            if reason == .invalidated {
+            switch reason {
+            case .invalidated:
                 self.statistics.deopts += 1
                 self.deopts[t.guestPC, default: 0] += 1
+            case .evicted:
+                // An evicted block must turn hot again before it is compiled again.
+                self.interpreter.setTierUp(at: t.guestPC, after: self.policy.threshold)
             }
         }
         if jit { rivet_install_fault_handler() }
@@ -163,11 +167,8 @@ package final class Engine {
             }
         }
         let priority = policy.priority(executions: info?.executions ?? 1, instructions: info?.instructions ?? 1)
+        adaptThreshold()
         if let queue {
-            if policy.adapt(queueLength: queue.length, now: monotonicNanoseconds()) {
-                interpreter.tierUpThreshold = policy.threshold
-                statistics.thresholdChanges += 1
-            }
             // Keep interpreting meanwhile; ask again (raising the priority) if it takes long.
             interpreter.setTierUp(at: pc, after: policy.threshold)
             if queue.raise(pc, to: priority) {
@@ -180,6 +181,13 @@ package final class Engine {
         } else if compileNow(pc, priority: priority) == nil {
             interpreter.setTierUp(at: pc, after: policy.threshold)
         }
+    }
+
+    /// Applies the adaptive threshold to the interpreter's new countdowns.
+    private func adaptThreshold() {
+        guard mode == .auto, policy.adapt(queueLength: queue?.length ?? 0, now: monotonicNanoseconds()) else { return }
+        interpreter.tierUpThreshold = policy.threshold
+        statistics.thresholdChanges += 1
     }
 
     /// A compile request for the block at `pc`, with a fresh translation id.
@@ -245,20 +253,26 @@ package final class Engine {
         return t
     }
 
-    /// Room for `length` bytes of code, evicting translations one at a time by policy.
+    /// Room for `length` bytes of code. When the cache is full, translations are evicted one at
+    /// a time in the policy's order until the code fits and a sixteenth of the cache is free
+    /// (so that the ranking, which visits every translation, is paid once per episode, not per
+    /// compile) — never the whole cache, except under the `flush` comparison policy.
     private func allocate(_ length: Int) -> Int? {
         if let offset = cache.region.allocate(length) { return offset }
+        statistics.evictionEpisodes += 1
         if configuration.evictionPolicy == .flush {
             for t in cache.all { cache.evict(t) }
-            statistics.flushes += 1
             return cache.region.allocate(length)
         }
         usage.sample(cache)
+        let headroom = max(length, cache.region.size / 16)
+        var fits = false
         for victim in usage.victims(cache, policy: configuration.evictionPolicy) {
             cache.evict(victim)
-            if let offset = cache.region.allocate(length) { return offset }
+            fits = fits || cache.region.largestFree >= length
+            if fits && cache.region.size - cache.region.used >= headroom { break }
         }
-        return nil
+        return cache.region.allocate(length)
     }
 
     // MARK: Running JIT code

@@ -37,8 +37,8 @@ package struct EngineStatistics: Sendable {
     package var queued: UInt64 = 0
     package var mergedRequests: UInt64 = 0
     package var staleCompiles: UInt64 = 0
-    /// Times the whole cache was emptied (the `flush` comparison policy).
-    package var flushes: UInt64 = 0
+    /// Times the code cache was full and evicted to make room.
+    package var evictionEpisodes: UInt64 = 0
     /// Adjustments of the adaptive threshold.
     package var thresholdChanges: UInt64 = 0
     /// Decays of the hotness counts.

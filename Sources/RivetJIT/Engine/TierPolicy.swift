@@ -56,6 +56,9 @@ package struct TierPolicy: Sendable {
     /// Adjusts the threshold to the queue's length (adaptive mode), at most once per
     /// `adaptInterval`: doubles it while more than `longQueue` requests wait, halves it back
     /// towards the base while fewer than a quarter of that do. Returns whether it changed.
+    ///
+    /// (Raising it under code-cache pressure too was measured and rejected: it kept more code in
+    /// the interpreter and cost more than the evictions it saved.)
     package mutating func adapt(queueLength: Int, now: UInt64) -> Bool {
         guard adaptive, now &- lastAdapt >= adaptInterval else { return false }
         lastAdapt = now

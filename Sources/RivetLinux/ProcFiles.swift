@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RivetMachine
+
+/// A file the sandbox makes up: the guest's `/proc/self` and a few devices. They exist
+/// whatever the grants, and take precedence over them.
+package enum EmulatedFile: Equatable, Sendable {
+    /// `/proc/self/exe`: a magic link to the running executable.
+    case executableLink
+    /// `/proc/self/fd/N`: a magic link to what descriptor N refers to.
+    case descriptorLink(Int32)
+    /// An ordinary symlink to a guest path (`/proc/self/cwd`, `/dev/stdin`, `/dev/fd`).
+    case link(String)
+    /// `/proc/self/fd`: lists the open descriptors.
+    case descriptorDirectory
+    /// A read-only file generated when opened.
+    case generated(GeneratedFile)
+    /// A host device that leaks nothing and changes nothing: `/dev/null`, `/dev/zero`,
+    /// `/dev/random`, `/dev/urandom`, opened from the host.
+    case device(String)
+    /// `/dev/tty`: the guest has no controlling terminal, so opening it fails with ENXIO, as
+    /// for a daemon. Passing the host's through would let a guest read the user's keyboard
+    /// and write to their screen behind redirected standard streams.
+    case terminal
+
+    /// The contents of a generated file.
+    package enum GeneratedFile: String, Sendable {
+        case maps, cmdline, environ
+    }
+
+    /// Every emulated path but `/proc/self/fd/N`. `/proc/self/cwd` is a link whose target, the
+    /// working directory, the sandbox fills in (the empty text here is a placeholder).
+    static let table: [(path: [String], file: EmulatedFile)] = [
+        (["proc", "self", "exe"], .executableLink),
+        (["proc", "self", "cwd"], .link("")),
+        (["proc", "self", "fd"], .descriptorDirectory),
+        (["proc", "self", "maps"], .generated(.maps)),
+        (["proc", "self", "cmdline"], .generated(.cmdline)),
+        (["proc", "self", "environ"], .generated(.environ)),
+        (["dev", "null"], .device("/dev/null")),
+        (["dev", "zero"], .device("/dev/zero")),
+        (["dev", "random"], .device("/dev/random")),
+        (["dev", "urandom"], .device("/dev/urandom")),
+        (["dev", "tty"], .terminal),
+        (["dev", "stdin"], .link("/proc/self/fd/0")),
+        (["dev", "stdout"], .link("/proc/self/fd/1")),
+        (["dev", "stderr"], .link("/proc/self/fd/2")),
+        (["dev", "fd"], .link("/proc/self/fd")),
+    ]
+
+    /// Whether it is a directory.
+    package var isDirectory: Bool { self == .descriptorDirectory }
+
+    /// Whether it is a symlink (when not followed).
+    package var isLink: Bool {
+        switch self {
+        case .executableLink, .descriptorLink, .link: true
+        default: false
+        }
+    }
+
+    /// Its `DT_*` type for getdents64.
+    package var directoryEntryType: UInt8 {
+        switch self {
+        case .executableLink, .descriptorLink, .link: DirectoryEntryType.link
+        case .descriptorDirectory: DirectoryEntryType.directory
+        case .generated: DirectoryEntryType.regular
+        case .device, .terminal: DirectoryEntryType.characterDevice
+        }
+    }
+}
+
+/// `d_type` values of `struct linux_dirent64`.
+package enum DirectoryEntryType {
+    package static let unknown: UInt8 = 0
+    package static let fifo: UInt8 = 1
+    package static let characterDevice: UInt8 = 2
+    package static let directory: UInt8 = 4
+    package static let block: UInt8 = 6
+    package static let regular: UInt8 = 8
+    package static let link: UInt8 = 10
+    package static let socket: UInt8 = 12
+
+    /// The type of a host `st_mode`.
+    package static func of(mode: mode_t) -> UInt8 { UInt8(truncatingIfNeeded: (mode & S_IFMT) >> 12) }
+}
+
+extension LinuxProcess {
+    /// What the guest sees as the executable's path: its guest path when a grant shows it,
+    /// else its host path (as qemu-user reports it; the guest cannot open that path, only
+    /// /proc/self/exe).
+    package var executableGuestPath: String {
+        let host = Sandbox.canonical(configuration.executablePath)
+        return filesystem.guestPath(forHost: host) ?? configuration.executablePath
+    }
+
+    /// The target text of a magic link, or nil if it names nothing (a closed descriptor).
+    package func magicLinkText(_ file: EmulatedFile) -> String? {
+        switch file {
+        case .executableLink: return executableGuestPath
+        case .descriptorLink(let fd): return files[fd]?.guestPath
+        case .link(let text): return text
+        default: return nil
+        }
+    }
+
+    /// The contents of a generated file, as of now.
+    package func generatedContents(_ file: EmulatedFile.GeneratedFile) -> [UInt8] {
+        switch file {
+        case .maps: return Array(mapsText().utf8)
+        case .cmdline: return configuration.arguments.flatMap { Array($0.utf8) + [0] }
+        case .environ: return configuration.environment.flatMap { Array($0.utf8) + [0] }
+        }
+    }
+
+    /// `/proc/self/maps` in Linux's format (`show_map_vma`): the executable under its guest
+    /// name, device and inode as zero.
+    func mapsText() -> String {
+        let executable = configuration.executablePath
+        let executableName = executableGuestPath
+        var text = ""
+        for region in memory.map.regions {
+            var line = hex(region.start.rawValue, width: 8) + "-" + hex(region.end.rawValue, width: 8) + " "
+            line += region.permissions.access.description + (region.shared ? "s" : "p")
+            line += " " + hex(region.fileOffset, width: 8) + " 00:00 0 "
+            let name = region.name == executable ? executableName : region.name
+            if !name.isEmpty {
+                if line.utf8.count < 72 { line += String(repeating: " ", count: 72 - line.utf8.count) }
+                line += " " + name
+            }
+            text += line + "\n"
+        }
+        return text
+    }
+
+    private func hex(_ value: UInt64, width: Int) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+}
