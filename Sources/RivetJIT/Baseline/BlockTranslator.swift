@@ -24,8 +24,9 @@ struct BlockTranslator: ~Copyable {
     enum Stub {
         /// Return `code` to the run loop.
         case exit(X64Label, code: UInt64)
-        /// Write cached registers back, then return `code` (an exit from inside the block).
-        case exitWritingBack(X64Label, code: UInt64)
+        /// An exit from inside the block for instruction `index`: `mov ecx, index << 8`, then
+        /// the block's shared tail for `kind`, which writes the cached registers back.
+        case exitWritingBack(X64Label, kind: ExitKind, index: Int)
         /// Give back the block's instructions, then return `code`.
         case budget(X64Label, instructions: Int32, code: UInt64)
         /// Store the target pc (in rax) to the hart's pc, then return `code`.
@@ -38,6 +39,8 @@ struct BlockTranslator: ~Copyable {
     var stubs: [Stub] = []
     var exitJumps: [(target: UInt64, jump: X64PatchableJump, stub: X64Label)] = []
     var starts: [UInt32] = []
+    /// The shared exit tail of each kind used by the block.
+    var tails: [ExitKind: X64Label] = [:]
     /// Guest integer registers held in host registers for the whole block, and the cached
     /// registers the block writes (written back to their slots at every exit).
     var cached: [HostRegister?] = Array(repeating: nil, count: 32)
@@ -69,6 +72,7 @@ struct BlockTranslator: ~Copyable {
         self.pc = pc
         self.helpers = helpers
         stubs.removeAll(keepingCapacity: true)
+        tails.removeAll(keepingCapacity: true)
         exitJumps.removeAll(keepingCapacity: true)
         starts.removeAll(keepingCapacity: true)
 
@@ -114,20 +118,35 @@ struct BlockTranslator: ~Copyable {
             case .exit(let label, let code):
                 assembler.bind(label)
                 leave(code)
-            case .exitWritingBack(let label, let code):
+            case .exitWritingBack(let label, let kind, let index):
                 assembler.bind(label)
-                writeBack()
-                leave(code)
+                assembler.emit(.mov(.b32, .rcx, imm: Int64(index << 8)))
+                assembler.jmp(to: tail(kind))
             case .budget(let label, let n, let code):
                 assembler.bind(label)
                 assembler.emit(.alu(.add, .b64, Pinned.budget, imm: n))
-                writeBack()
+                // Only a loop block has run (and changed registers) when its budget runs out.
+                if isLoop { writeBack() }
                 leave(code)
             case .indirectMiss(let label, let code):
                 assembler.bind(label)
                 assembler.emit(.mov(.b64, slot(HartState.Slot.pc), .rax))
                 leave(code)
             }
+        }
+        // The shared tails: write back, then leave with rax = kind | id << 32 | rcx.
+        for (kind, label) in tails.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            assembler.bind(label)
+            writeBackRegisters()
+            if isLoop {
+                // countLoop uses rcx: keep the index in rdx meanwhile.
+                assembler.emit(.mov(.b64, .rdx, .rcx))
+                countLoop()
+                assembler.emit(.mov(.b64, .rcx, .rdx))
+            }
+            assembler.emit(.loadConstant(.rax, code(kind, 0)))
+            assembler.emit(.alu(.or, .b64, .rax, .rcx))
+            assembler.emit(.jmp(slot(HartState.Slot.commonExit)))
         }
         try assembler.finish()
         let exits = exitJumps.map { entry in
@@ -169,7 +188,7 @@ struct BlockTranslator: ~Copyable {
     mutating func exitIf(_ condition: X64Condition, _ kind: ExitKind, _ k: Int) {
         let stub = assembler.newLabel()
         assembler.jcc(condition, to: stub)
-        stubs.append(.exitWritingBack(stub, code: code(kind, k)))
+        stubs.append(.exitWritingBack(stub, kind: kind, index: k))
     }
 
     // MARK: Register cache
@@ -298,6 +317,14 @@ struct BlockTranslator: ~Copyable {
         reloadCache()
         assembler.emit(.test(.b64, .rax, .rax))
         exitIf(.ne, .helperFailure, k)
+    }
+
+    /// The block's shared exit tail for `kind`.
+    mutating func tail(_ kind: ExitKind) -> X64Label {
+        if let existing = tails[kind] { return existing }
+        let label = assembler.newLabel()
+        tails[kind] = label
+        return label
     }
 
     /// A stub for a jump-cache miss: the target pc is in rax.
