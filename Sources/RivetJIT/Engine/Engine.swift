@@ -246,6 +246,12 @@ package final class Engine {
             return nil
         }
         let t = runtime.place(block, at: offset)
+        // A new translation counts as just used, as often as it ran in the interpreter: else
+        // the next eviction would take exactly the code that just proved hot.
+        t.lastActiveEpoch = usage.epoch
+        if let info = interpreter.blockInfo(at: t.guestPC) {
+            t.recentInstructions = Double(info.executions) * Double(info.instructions)
+        }
         cache.insert(t)
         statistics.recordCompile(t)
         interpreter.setTierUp(at: t.guestPC, immediately: true)
