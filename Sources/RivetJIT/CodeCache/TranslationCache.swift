@@ -44,12 +44,14 @@ final class TranslationCache: CodeInvalidationObserver {
         self.region = region
         self.memory = memory
         jumpCache = JumpCache()
-        counters = .allocate(capacity: Self.maxTranslations)
-        counters.initialize(repeating: 0, count: Self.maxTranslations)
+        // Zero pages mapped on first touch: the table costs nothing until ids are used.
+        let raw = mmap(nil, Self.maxTranslations * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        precondition(raw != MAP_FAILED, "cannot map the execution counters")
+        counters = raw!.bindMemory(to: UInt64.self, capacity: Self.maxTranslations)
         memory.addObserver(self)
     }
 
-    deinit { counters.deallocate() }
+    deinit { munmap(counters, Self.maxTranslations * 8) }
 
     var count: Int { byPC.count }
 
