@@ -162,7 +162,11 @@ extension BlockTranslator {
             .fdiv_d, .fsqrt_d, .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s,
             .feq_d, .flt_d, .fle_d, .fclass_d, .fcvt_w_d, .fcvt_wu_d, .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w,
             .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu:
-            callHelper(helpers.float, packed: Self.pack(i), extra: 0, index: k)
+            if let (function, shape) = Self.floatFunction(i.opcode) {
+                emitFloatCall(i, function: function, shape: shape, index: k)
+            } else {
+                emitSignInjection(i)
+            }
         case .fmv_x_d:
             if i.rd != 0 {
                 assembler.emit(.mov(.b64, .rax, f(i.rs1)))

@@ -21,7 +21,6 @@ final class HelperContext {
 /// A helper's C signature: `(state, packed instruction, extra) -> status`, 0 for success.
 typealias HelperFunction = @convention(c) (UnsafeMutablePointer<UInt64>, UInt64, UInt64) -> UInt64
 
-private let floatHelper: HelperFunction = { state, packed, _ in JITFloat.execute(state, packed) ? 0 : 1 }
 private let atomicHelper: HelperFunction = { state, packed, _ in JITAtomic.execute(state, packed) ? 0 : 1 }
 private let csrHelper: HelperFunction = { state, packed, unretired in
     JITSystem.csr(state, packed, unretired: unretired) ? 0 : 1
@@ -29,7 +28,6 @@ private let csrHelper: HelperFunction = { state, packed, unretired in
 
 /// Host addresses of the helpers, for `call` in JIT code.
 struct HelperAddresses {
-    var float: UInt = unsafeBitCast(floatHelper, to: UInt.self)
     var atomic: UInt = unsafeBitCast(atomicHelper, to: UInt.self)
     var csr: UInt = unsafeBitCast(csrHelper, to: UInt.self)
 }
