@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "RivetBenchmarks",
             dependencies: [
-                "RivetISA", "RivetMachine", "RivetLinux", "RivetInterpreter",
+                "RivetISA", "RivetMachine", "RivetLinux", "RivetInterpreter", "RivetJIT",
                 .product(name: "Benchmark", package: "benchmark", condition: .when(traits: ["Benchmarks"])),
             ],
             path: "Benchmarks/RivetBenchmarks",

@@ -16,8 +16,8 @@
 //   DecoderBenchmarks.swift      RivetISA: decode throughput on real and synthetic code
 //   InterpreterBenchmarks.swift  RivetInterpreter: guest MIPS on fixed loops built in memory
 //   LoaderBenchmarks.swift       RivetLinux: ELF parse and load time
-//   JITBenchmarks.swift          RivetJIT (when it lands): tier-1 compile time per block,
-//                                code-cache lookup, jump-cache hit path
+//   JITBenchmarks.swift          RivetJIT: tier-1 compile time per block,
+//                                code-cache lookup and replacement, jump-cache hit path
 
 #if Benchmarks
 import Benchmark
