@@ -31,11 +31,12 @@ fi
 for name in "${names[@]}"; do
     if [ -e "$name.c" ]; then src="$name.c"; else src="$name.S"; fi
     flags=(-O2 -march=rv64gc -mabi=lp64d)
-    if [ "${src##*.}" = S ]; then flags+=(-nostdlib -static); fi
-    if [ "${src##*.}" = c ]; then
-        if has_directive "$src" dynamic; then flags+=(); else flags+=(-static); fi
-        flags+=(-lm)
+    # Static unless the fixture asks to be linked dynamically or as a static PIE.
+    if ! has_directive "$src" dynamic && [[ "$(directive "$src" cflags)" != *-static-pie* ]]; then
+        flags+=(-static)
     fi
+    if [ "${src##*.}" = S ]; then flags+=(-nostdlib); fi
+    if [ "${src##*.}" = c ]; then flags+=(-lm); fi
     extra=$(directive "$src" cflags)
     # shellcheck disable=SC2206
     $CC "${flags[@]}" $extra -o "bin/$name" "$src" $( [ "${src##*.}" = c ] && echo -lm )
