@@ -195,7 +195,11 @@ public final class VirtualMachine {
                 let detail = "illegal instruction 0x\(hexDigits(raw, width: length == 2 ? 4 : 8)) at \(describe(pc: hart.pc))"
                 if let reason = fault(SignalInfo(signal: Signal.SIGILL, code: 1, address: hart.pc), detail) { return reason }
             case .fault(let fault):
-                let info = SignalInfo(signal: Signal.SIGSEGV, code: fault.mapped ? 2 : 1, address: fault.address.rawValue)
+                // SIGBUS BUS_ADRERR past the end of a mapped file; else SIGSEGV MAPERR/ACCERR.
+                let info =
+                    fault.pastFileEnd
+                    ? SignalInfo(signal: Signal.SIGBUS, code: 2, address: fault.address.rawValue)
+                    : SignalInfo(signal: Signal.SIGSEGV, code: fault.mapped ? 2 : 1, address: fault.address.rawValue)
                 if let reason = self.fault(info, "\(fault) at \(describe(pc: hart.pc))") { return reason }
             case .misalignedAtomic(let address):
                 let detail = "misaligned atomic access to 0x\(String(address, radix: 16)) at \(describe(pc: hart.pc))"

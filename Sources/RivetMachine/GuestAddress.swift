@@ -40,6 +40,9 @@ package struct MemoryPermissions: OptionSet, Hashable, Sendable, CustomStringCon
     /// Not a guest right: the page holds code some tier has decoded or translated, so a write to
     /// it must take the slow path that invalidates that code.
     package static let code = MemoryPermissions(rawValue: 8)
+    /// Not a guest right: the page lies wholly past the end of the file it maps, so an access
+    /// raises SIGBUS, as on Linux (the page has no rights in the table).
+    package static let pastFileEnd = MemoryPermissions(rawValue: 16)
 
     package static let none: MemoryPermissions = []
     package static let readWrite: MemoryPermissions = [.read, .write]
@@ -72,14 +75,17 @@ package struct GuestFault: Error, Equatable, Sendable, CustomStringConvertible {
     package var access: AccessKind
     /// Whether the page was mapped (wrong permission) rather than unmapped.
     package var mapped: Bool
+    /// Whether the page maps a file but lies past its end (SIGBUS instead of SIGSEGV).
+    package var pastFileEnd: Bool
 
-    package init(address: GuestAddress, access: AccessKind, mapped: Bool) {
+    package init(address: GuestAddress, access: AccessKind, mapped: Bool, pastFileEnd: Bool = false) {
         self.address = address
         self.access = access
         self.mapped = mapped
+        self.pastFileEnd = pastFileEnd
     }
 
     package var description: String {
-        "\(access) of \(address) (\(mapped ? "permission denied" : "unmapped"))"
+        "\(access) of \(address) (\(pastFileEnd ? "past the end of the mapped file" : mapped ? "permission denied" : "unmapped"))"
     }
 }

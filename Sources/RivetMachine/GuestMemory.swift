@@ -147,6 +147,20 @@ package final class GuestMemory: @unchecked Sendable {
                 start: start, end: start + size, permissions: permissions, name: name, fileOffset: offset,
                 shared: shared),
             replaced: replaced)
+        // Pages wholly past the end of the file raise SIGBUS on the host when touched. The
+        // interpreter accesses memory from Swift code, where that would be a host crash, so the
+        // guest gets no rights there: its access faults (SIGSEGV) in software instead.
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
+            let fileEnd = GuestAddress(UInt64(max(0, info.st_size))).pageEnd.rawValue
+            let covered = fileEnd > offset ? fileEnd - offset : 0
+            if covered < size {
+                setPagePermissions(start + covered, start + size, .none)
+                let first = Int((start.rawValue + covered) >> Self.pageShift)
+                let last = Int((start.rawValue + size) >> Self.pageShift)
+                for page in first..<last { pagePermissions[page] = MemoryPermissions.pastFileEnd.rawValue }
+            }
+        }
     }
 
     private func commit(_ region: MemoryRegion, replaced: UInt64) {
@@ -188,7 +202,7 @@ package final class GuestMemory: @unchecked Sendable {
             let s = max(r.start, start)
             let e = min(r.end, end)
             mprotect(host(s.rawValue), Int(e - s), Self.hostProtection(permissions))
-            setPagePermissions(s, e, permissions)
+            setPagePermissions(s, e, permissions, keepingPastFileEnd: true)
         }
         if hadCode { notifyCodeChanged(start, end) }
         if !complete { throw .notMapped }
@@ -228,10 +242,18 @@ package final class GuestMemory: @unchecked Sendable {
         return prot
     }
 
-    private func setPagePermissions(_ start: GuestAddress, _ end: GuestAddress, _ permissions: MemoryPermissions) {
+    private func setPagePermissions(
+        _ start: GuestAddress, _ end: GuestAddress, _ permissions: MemoryPermissions, keepingPastFileEnd: Bool = false
+    ) {
         let first = Int(start.rawValue >> Self.pageShift)
         let last = Int(end.pageEnd.rawValue >> Self.pageShift)
         let value = permissions.access.rawValue
+        if keepingPastFileEnd {
+            // mprotect changes rights, not where the file ends.
+            let pastEnd = MemoryPermissions.pastFileEnd.rawValue
+            for page in first..<last where pagePermissions[page] & pastEnd == 0 { pagePermissions[page] = value }
+            return
+        }
         if value == 0 {
             // Keep the table's untouched pages free of host memory where possible.
             for page in first..<last where pagePermissions[page] != 0 { pagePermissions[page] = 0 }
@@ -327,7 +349,9 @@ package final class GuestMemory: @unchecked Sendable {
         while page < end {
             let p = MemoryPermissions(rawValue: pagePermissions[Int(page >> Self.pageShift)])
             guard p.contains(needed) else {
-                throw GuestFault(address: GuestAddress(max(page, address)), access: access, mapped: !p.access.isEmpty)
+                throw GuestFault(
+                    address: GuestAddress(max(page, address)), access: access, mapped: !p.access.isEmpty,
+                    pastFileEnd: p.contains(.pastFileEnd))
             }
             if p.contains(.code) { sawCode = true }
             page += Self.pageSize
