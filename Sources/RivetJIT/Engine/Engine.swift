@@ -253,6 +253,8 @@ package final class Engine {
             t.recentInstructions = Double(info.executions) * Double(info.instructions)
         }
         cache.insert(t)
+        // Indirect jumps and returns to it find it at once.
+        cache.jumpCache.set(pc: t.guestPC, entry: cache.entry(t))
         statistics.recordCompile(t)
         interpreter.setTierUp(at: t.guestPC, immediately: true)
         configuration.perfMap?.record(t, entry: cache.entry(t))
