@@ -74,6 +74,9 @@ public struct Statistics: Equatable, Sendable {
     public var chainedTransfers: UInt64 = 0
     public var indirectJumps: UInt64 = 0
     public var jumpCacheHits: UInt64 = 0
+    /// Exits from compiled code to the run loop by reason: budget, syscall, chain (a direct
+    /// jump not linked yet), indirect (a jump-cache miss), fault, trap, bounds, fence.i, helper.
+    public var exitsByKind: [String: UInt64] = [:]
     /// Faults in compiled code, of which writes to pages holding compiled code.
     public var compiledCodeFaults: UInt64 = 0
     public var codeWriteFaults: UInt64 = 0
@@ -187,6 +190,9 @@ public struct Statistics: Equatable, Sendable {
         x["jump_cache_hits"] = .int(jumpCacheHits)
         x["faults"] = .int(compiledCodeFaults)
         x["code_write_faults"] = .int(codeWriteFaults)
+        var k = JSONObject()
+        for (name, count) in exitsByKind.sorted(by: { $0.key < $1.key }) { k[name] = .int(count) }
+        x["exits_by_kind"] = .object(k)
         o["transfers"] = .object(x)
         o["hottest_blocks"] = .array(
             hottestBlocks.map { b in

@@ -48,6 +48,7 @@ extension VirtualMachine {
         s.chainedTransfers = entries &- min(entries, e.jitEntries)
         s.indirectJumps = hart.slots[HartState.Slot.indirectJumps]
         s.jumpCacheHits = s.indirectJumps &- min(s.indirectJumps, e.exits[3])
+        s.exitsByKind = engine.exitsByKind
         s.compiledCodeFaults = e.hostFaults
         s.codeWriteFaults = e.codeWriteFaults
         s.hottestBlocks = hottestBlocks(total: max(1, hart.instret))

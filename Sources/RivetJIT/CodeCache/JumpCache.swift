@@ -5,7 +5,7 @@
 /// Layout is shared with generated code: entry `i` is at byte `16 * i`, guest pc first. The
 /// index is `(pc >> 1) & mask`.
 final class JumpCache {
-    static let bits = 12
+    static let bits = 14
     static let entries = 1 << bits
     static let mask = UInt64(entries - 1)
     /// A guest pc no entry matches (pcs are even).

@@ -406,6 +406,15 @@ package final class Engine {
         }
     }
 
+    /// Exits from JIT code to the run loop, by reason.
+    package var exitsByKind: [String: UInt64] {
+        var result: [String: UInt64] = [:]
+        for kind in ExitKind.allCases where statistics.exits[Int(kind.rawValue)] > 0 {
+            result["\(kind)"] = statistics.exits[Int(kind.rawValue)]
+        }
+        return result
+    }
+
     /// Translations alive now, and the code cache's size and use.
     package var translationCount: Int { cache.count }
     package var codeCacheSize: Int { cache.region.size }
