@@ -6,6 +6,7 @@ package enum Errno {
     package static let ESRCH: Int64 = 3
     package static let EINTR: Int64 = 4
     package static let EIO: Int64 = 5
+    package static let ENXIO: Int64 = 6
     package static let E2BIG: Int64 = 7
     package static let ENOEXEC: Int64 = 8
     package static let EBADF: Int64 = 9
@@ -23,6 +24,7 @@ package enum Errno {
     package static let EINVAL: Int64 = 22
     package static let EMFILE: Int64 = 24
     package static let ENOTTY: Int64 = 25
+    package static let ETXTBSY: Int64 = 26
     package static let ESPIPE: Int64 = 29
     package static let EROFS: Int64 = 30
     package static let EPIPE: Int64 = 32
@@ -31,5 +33,6 @@ package enum Errno {
     package static let ENOSYS: Int64 = 38
     package static let ENOTEMPTY: Int64 = 39
     package static let ELOOP: Int64 = 40
+    package static let EILSEQ: Int64 = 84
     package static let EOPNOTSUPP: Int64 = 95
 }

@@ -41,12 +41,6 @@ enum FileABI {
 
 let atFDCWD = FileABI.atFDCWD
 
-extension Errno {
-    static let ENXIO: Int64 = 6
-    static let ETXTBSY: Int64 = 26
-    static let EILSEQ: Int64 = 84
-}
-
 /// What a path argument names: a resolved path, or with AT_EMPTY_PATH and an empty path,
 /// the open file `dirfd` itself.
 enum PathOperand {
