@@ -48,3 +48,27 @@ import Testing
         #expect(vm.statistics.summary.contains("guest instructions"))
     }
 }
+
+/// Instruction counting stays exact in compiled code: stopping a guest after N instructions
+/// leaves every tier at the same instruction with the same registers.
+@Suite struct InstructionLimitTests {
+    static let limits: [UInt64] = [1, 7, 1000, 123_457, 2_000_003]
+
+    @Test(arguments: limits)
+    func everyTierStopsAtTheSameInstruction(limit: UInt64) throws {
+        var states: [(ExecutionTier, String)] = []
+        for tier in ExecutionTier.allCases {
+            let result = try runGuest(repositoryRoot + "/Tests/RivetTests/Fixtures/bin/stress_codegen") {
+                $0.tier = tier
+                $0.tierUpThreshold = 2
+                $0.limits.instructions = limit
+            }
+            #expect(result.reason == .instructionLimitReached, "\(tier)")
+            #expect(result.statistics.instructions == limit, "\(tier)")
+            states.append((tier, result.standardOutput))
+        }
+        for (tier, output) in states.dropFirst() {
+            #expect(output == states[0].1, "output before the limit differs under \(tier)")
+        }
+    }
+}

@@ -98,6 +98,19 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
 }
 
 @Suite struct FixtureTests {
+    /// With qemu installed, each fixture (but those whose behaviour differs on purpose) also runs
+    /// under qemu-riscv64 now, and must still do what was recorded: the recorded expectation is
+    /// the outside reference's, not a snapshot of Rivet.
+    @Test(.enabled(if: QemuReference.isAvailable), arguments: Fixture.all.filter { $0.directive("no-qemu") == nil })
+    func qemuStillAgreesWithTheExpectation(_ fixture: Fixture) throws {
+        let scratch = try ScratchDirectory()
+        let result = try QemuReference.run(
+            arguments: ["-L", "/usr/riscv64-linux-gnu", "-E", "RIVET_FIXTURE=1", fixture.binary] + fixture.arguments,
+            directory: scratch.path)
+        #expect(String(decoding: result.output, as: UTF8.self) == fixture.expectedOutput)
+        #expect(result.status == fixture.expectedStatus)
+    }
+
     /// Every fixture under every engine set-up must give exactly the recorded (qemu's) result.
     @Test(arguments: Fixture.all, EngineSetup.allCases)
     func fixtureMatchesItsExpectation(_ fixture: Fixture, _ setup: EngineSetup) throws {

@@ -222,6 +222,19 @@ enum QemuReference {
         try run([command, path])
     }
 
+    /// Runs qemu-user with `arguments` (options, program, its arguments) in `directory`.
+    static func run(arguments: [String], directory: String) throws -> RandomRunResult {
+        // Through bash (dash cannot close descriptors above 9), which enters the directory for the child alone (the test process runs
+        // tests in parallel, so it must not change its own working directory) and closes the
+        // descriptors the test process left open, which the guest would otherwise see.
+        let script = """
+            cd "$0" || exit 125
+            for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
+            exec "$@"
+            """
+        return try run(["/bin/bash", "-c", script, directory, command] + arguments)
+    }
+
     private static func run(_ arguments: [String]) throws -> RandomRunResult {
         let out = try TemporaryFile()
         let null = open("/dev/null", O_RDWR)
@@ -234,8 +247,20 @@ enum QemuReference {
         posix_spawn_file_actions_adddup2(&actions, null, 2)
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        // The child starts with no signal blocked and every signal at its default action, whatever
+        // the test runner does with its own.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, environ)
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
         guard spawned == 0 else {
             throw RivetError(.invalidConfiguration, "cannot run \(arguments[0]): error \(spawned)")
         }
