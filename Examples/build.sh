@@ -4,3 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 riscv64-linux-gnu-gcc -O2 -static -s -o hello hello.c
+riscv64-linux-gnu-gcc -O2 -static -s -o loop loop.c
