@@ -63,6 +63,8 @@ public struct Statistics: Equatable, Sendable {
     public var cacheHits: UInt64 = 0
     public var cacheMisses: UInt64 = 0
     public var evictions: UInt64 = 0
+    /// Times the cache was full and evicted a batch (about a sixteenth of it).
+    public var evictionEpisodes: UInt64 = 0
     public var invalidations: UInt64 = 0
     /// Compiled code discarded with execution going on in the interpreter, and tier-ups held
     /// back because a block keeps being invalidated.
@@ -119,7 +121,7 @@ public struct Statistics: Equatable, Sendable {
                 "compile queue   \(compileThreads == 0 ? "compiles on the guest thread" : "\(compileThreads) worker thread\(compileThreads == 1 ? "" : "s")"), \(grouped(queuedRequests)) requests (\(grouped(mergedRequests)) merged), max length \(queueMaxLength), mean wait \(formatted(queueMeanWaitMicroseconds, digits: 1)) µs, \(failedCompiles) failed, \(staleCompiles) stale; threshold now \(threshold)"
             )
             lines.append(
-                "code cache      \(bytes(codeCacheUsed)) used of \(bytes(codeCacheSize)), lookups \(formatted(hits, digits: 1))% hits, \(grouped(evictions)) evictions, \(grouped(invalidations)) invalidations, \(grouped(deopts)) deopts (\(grouped(backoffs)) back-offs)"
+                "code cache      \(bytes(codeCacheUsed)) used of \(bytes(codeCacheSize)), lookups \(formatted(hits, digits: 1))% hits, \(grouped(evictions)) evictions (\(grouped(evictionEpisodes)) episodes), \(grouped(invalidations)) invalidations, \(grouped(deopts)) deopts (\(grouped(backoffs)) back-offs)"
             )
             lines.append(
                 "transfers       \(grouped(exitsToRunLoop)) exits to the run loop, \(grouped(chainedTransfers)) chained; \(grouped(indirectJumps)) indirect jumps, \(formatted(jumpHits, digits: 1))% jump-cache hits; \(compiledCodeFaults) faults in compiled code (\(codeWriteFaults) writes to it)"
@@ -179,6 +181,7 @@ public struct Statistics: Equatable, Sendable {
         c["hits"] = .int(cacheHits)
         c["misses"] = .int(cacheMisses)
         c["evictions"] = .int(evictions)
+        c["eviction_episodes"] = .int(evictionEpisodes)
         c["invalidations"] = .int(invalidations)
         c["deopts"] = .int(deopts)
         c["backoffs"] = .int(backoffs)

@@ -40,6 +40,7 @@ extension VirtualMachine {
         s.cacheHits = e.lookupHits
         s.cacheMisses = e.lookupMisses
         s.evictions = engine.evictions
+        s.evictionEpisodes = e.evictionEpisodes
         s.invalidations = engine.invalidations
         s.deopts = e.deopts
         s.backoffs = e.backoffs

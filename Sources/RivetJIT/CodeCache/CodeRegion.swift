@@ -88,7 +88,11 @@ final class CodeRegion {
     }
 
     /// The largest allocation that would succeed now.
-    var largestFree: Int { free.map(\.length).max() ?? 0 }
+    var largestFree: Int {
+        var largest = 0
+        for range in free where range.length > largest { largest = range.length }
+        return largest
+    }
 
     /// Number of free ranges (fragmentation).
     var freeRangeCount: Int { free.count }

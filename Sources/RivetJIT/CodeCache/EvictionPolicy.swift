@@ -20,8 +20,10 @@ struct UsageTracker {
     /// Takes a sample: which translations ran since the last one, and how much.
     mutating func sample(_ cache: TranslationCache) {
         epoch += 1
-        for t in cache.all {
-            let count = cache.counters[t.id]
+        let epoch = epoch
+        let counters = cache.counters
+        cache.forEachLive { t in
+            let count = counters[t.id]
             let delta = count &- t.sampledCount
             t.sampledCount = count
             if delta != 0 { t.lastActiveEpoch = epoch }
@@ -29,21 +31,51 @@ struct UsageTracker {
         }
     }
 
-    /// The live translations, the first to evict first.
-    func victims(_ cache: TranslationCache, policy: EvictionPolicy) -> [Translation] {
+    /// Evicts live translations in the policy's order, the first to go first, until `done`
+    /// says enough. Ranked lazily on plain keys in a binary heap: an episode that evicts k of n
+    /// translations costs O(n + k log n) and no reference counting, not a full sort.
+    func evict(from cache: TranslationCache, policy: EvictionPolicy, until done: () -> Bool) {
         let all = cache.all
-        switch policy {
-        case .lru:
-            return all.sorted { ($0.lastActiveEpoch, $0.recentInstructions) < ($1.lastActiveEpoch, $1.recentInstructions) }
-        case .lfu:
-            return all.sorted { ($0.recentInstructions, $0.lastActiveEpoch) < ($1.recentInstructions, $1.lastActiveEpoch) }
-        case .flush:
-            return all
-        case .value:
-            func value(_ t: Translation) -> Double {
-                Double(t.compileNanoseconds + 1) * (t.recentInstructions + 1) / Double(t.hostLength)
+        if policy == .flush {
+            for t in all {
+                if done() { return }
+                cache.evict(t)
             }
-            return all.sorted { value($0) < value($1) }
+            return
+        }
+        typealias Key = (primary: Double, secondary: Double, index: Int32)
+        var heap: [Key] = []
+        heap.reserveCapacity(all.count)
+        for (i, t) in all.enumerated() {
+            switch policy {
+            case .lru: heap.append((Double(t.lastActiveEpoch), t.recentInstructions, Int32(i)))
+            case .lfu: heap.append((t.recentInstructions, Double(t.lastActiveEpoch), Int32(i)))
+            case .value:
+                let value = Double(t.compileNanoseconds + 1) * (t.recentInstructions + 1) / Double(t.hostLength)
+                heap.append((value, 0, Int32(i)))
+            case .flush: break
+            }
+        }
+        func less(_ a: Key, _ b: Key) -> Bool { (a.primary, a.secondary, a.index) < (b.primary, b.secondary, b.index) }
+        func siftDown(_ start: Int, _ count: Int) {
+            var i = start
+            while true {
+                let left = 2 * i + 1
+                guard left < count else { return }
+                var smallest = left
+                if left + 1 < count, less(heap[left + 1], heap[left]) { smallest = left + 1 }
+                guard less(heap[smallest], heap[i]) else { return }
+                heap.swapAt(i, smallest)
+                i = smallest
+            }
+        }
+        var count = heap.count
+        for i in stride(from: count / 2 - 1, through: 0, by: -1) { siftDown(i, count) }
+        while count > 0, !done() {
+            cache.evict(all[Int(heap[0].index)])
+            count -= 1
+            heap.swapAt(0, count)
+            siftDown(0, count)
         }
     }
 }

@@ -14,9 +14,16 @@ final class TranslationCache: CodeInvalidationObserver {
     let counters: UnsafeMutablePointer<UInt64>
     static let maxTranslations = 1 << 20
 
-    private(set) var byPC: [UInt64: Translation] = [:]
+    // The run loop's indexes, asked at every exit from JIT code, live behind pointers: a
+    // pointer's pointee is not a class property, so reading it needs no dynamic exclusivity
+    // check and no copy-on-write check.
+    /// Live translations by guest pc (their ids). Owned: allocated in init, freed in deinit.
+    private let byPC: UnsafeMutablePointer<PCIndex>
+    /// Translations by id (live, and retired but not yet collected); nil for free ids. Owned:
+    /// `maxTranslations` entries of zero-filled memory mapped lazily (a nil reference is zero),
+    /// every entry below `nextID` set to nil again in deinit, which releases the references.
+    private let byID: UnsafeMutablePointer<Translation?>
     private var byPage: [UInt64: [Translation]] = [:]
-    private var byID: [Int: Translation] = [:]
     private var freeIDs: [Int] = []
     private var nextID = 1
     /// Guest pages write-protected on the host because they hold translated code and are
@@ -48,12 +55,24 @@ final class TranslationCache: CodeInvalidationObserver {
         let raw = mmap(nil, Self.maxTranslations * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         precondition(raw != MAP_FAILED, "cannot map the execution counters")
         counters = raw!.bindMemory(to: UInt64.self, capacity: Self.maxTranslations)
+        let table = mmap(nil, Self.maxTranslations * MemoryLayout<Translation?>.stride, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        precondition(table != MAP_FAILED, "cannot map the translation table")
+        byID = table!.bindMemory(to: Translation?.self, capacity: Self.maxTranslations)
+        byPC = .allocate(capacity: 1)
+        byPC.initialize(to: PCIndex())
         memory.addObserver(self)
     }
 
-    deinit { munmap(counters, Self.maxTranslations * 8) }
+    deinit {
+        for id in 0..<nextID { byID[id] = nil }
+        munmap(byID, Self.maxTranslations * MemoryLayout<Translation?>.stride)
+        byPC.deinitialize(count: 1)
+        byPC.deallocate()
+        munmap(counters, Self.maxTranslations * 8)
+    }
 
-    var count: Int { byPC.count }
+    var count: Int { byPC.pointee.count }
 
     /// A fresh id for a translation about to be built, or nil if all are in use.
     func reserveID() -> Int? {
@@ -68,14 +87,23 @@ final class TranslationCache: CodeInvalidationObserver {
         freeIDs.append(id)
     }
 
-    func lookup(_ pc: UInt64) -> Translation? { byPC[pc] }
+    func lookup(_ pc: UInt64) -> Translation? {
+        guard let id = byPC.pointee.find(pc) else { return nil }
+        return byID[id]
+    }
 
-    func translation(id: Int) -> Translation? { byID[id] }
+    /// Whether a live translation starts at `pc` (no reference taken).
+    func contains(_ pc: UInt64) -> Bool { byPC.pointee.find(pc) != nil }
+
+    func translation(id: Int) -> Translation? { id > 0 && id < Self.maxTranslations ? byID[id] : nil }
 
     /// The translation whose code contains the executable address `address`.
     func translation(containingHost address: UInt) -> Translation? {
         guard let offset = region.offset(ofExecutable: address) else { return nil }
-        return byID.values.first { offset >= $0.hostOffset && offset < $0.hostOffset + $0.hostLength }
+        for id in 1..<nextID {
+            if let t = byID[id], offset >= t.hostOffset && offset < t.hostOffset + t.hostLength { return t }
+        }
+        return nil
     }
 
     /// The executable address of a translation's entry.
@@ -83,8 +111,8 @@ final class TranslationCache: CodeInvalidationObserver {
 
     /// Adds a translation, write-protecting its guest pages where the guest may write them.
     func insert(_ t: Translation) {
-        if let old = byPC[t.guestPC] { remove(old) }
-        byPC[t.guestPC] = t
+        if let old = lookup(t.guestPC) { remove(old) }
+        byPC.pointee.set(t.guestPC, t.id)
         byID[t.id] = t
         for page in t.pages {
             byPage[page, default: []].append(t)
@@ -115,7 +143,7 @@ final class TranslationCache: CodeInvalidationObserver {
     /// Removes a translation: unlinks every jump into it, clears it from the jump cache, and
     /// frees its code.
     func remove(_ t: Translation, _ reason: Removal = .invalidated) {
-        guard byID[t.id] === t, !t.isRetired else { return }
+        guard translation(id: t.id) === t, !t.isRetired else { return }
         t.isRetired = true
         for (source, index) in t.incoming where source.exits[index].linked === t {
             let stub = UInt(bitPattern: region.executable(at: source.hostOffset + source.exits[index].stubOffset))
@@ -130,7 +158,7 @@ final class TranslationCache: CodeInvalidationObserver {
             }
         }
         jumpCache.remove(pc: t.guestPC)
-        if byPC[t.guestPC] === t { byPC.removeValue(forKey: t.guestPC) }
+        if byPC.pointee.find(t.guestPC) == t.id { byPC.pointee.remove(t.guestPC) }
         for page in t.pages {
             byPage[page]?.removeAll { $0 === t }
             if byPage[page]?.isEmpty == true {
@@ -148,7 +176,7 @@ final class TranslationCache: CodeInvalidationObserver {
     func collect() {
         guard !retired.isEmpty else { return }
         for t in retired {
-            byID.removeValue(forKey: t.id)
+            byID[t.id] = nil
             region.release(offset: t.hostOffset, length: t.hostLength)
             releaseID(t.id)
         }
@@ -166,7 +194,7 @@ final class TranslationCache: CodeInvalidationObserver {
 
     /// Removes every translation.
     func removeAll() {
-        for t in Array(byID.values) where !t.isRetired { remove(t) }
+        forEachLive { remove($0) }
         jumpCache.clear()
     }
 
@@ -192,5 +220,17 @@ final class TranslationCache: CodeInvalidationObserver {
     func isProtected(page: UInt64) -> Bool { protectedPages.contains(page) }
 
     /// All live translations (statistics).
-    var all: [Translation] { byID.values.filter { !$0.isRetired } }
+    var all: [Translation] {
+        var result: [Translation] = []
+        result.reserveCapacity(count)
+        forEachLive { result.append($0) }
+        return result
+    }
+
+    /// Calls `body` with each live translation, in id order, without building an array.
+    func forEachLive(_ body: (Translation) -> Void) {
+        for id in 1..<nextID {
+            if let t = byID[id], !t.isRetired { body(t) }
+        }
+    }
 }

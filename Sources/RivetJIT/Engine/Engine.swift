@@ -44,7 +44,11 @@ package final class Engine {
     private let queue: CompileQueue?
     private var usage = UsageTracker()
     private(set) var policy: TierPolicy
-    package private(set) var statistics = EngineStatistics()
+    /// What the engine did. Counted through a pointer (owned: allocated in init, freed in
+    /// deinit) because the run loop bumps these at every exit, and a class's stored property
+    /// would cost a dynamic exclusivity check per bump.
+    private let counts: UnsafeMutablePointer<EngineStatistics>
+    package var statistics: EngineStatistics { counts.pointee }
 
     /// Invalidations per guest pc, for the back-off of deopt loops.
     private var deopts: [UInt64: Int] = [:]
@@ -65,6 +69,8 @@ package final class Engine {
         let region = try CodeRegion(size: jit ? max(configuration.codeCacheSize, 16 << 10) : 1 << 14)
         cache = TranslationCache(region: region, memory: memory)
         runtime = try JITRuntime(cache: cache, memory: memory)
+        counts = .allocate(capacity: 1)
+        counts.initialize(to: EngineStatistics())
         queue = configuration.mode == .auto && configuration.compileThreads > 0
             ? CompileQueue(threads: configuration.compileThreads) : nil
         hart.slots[HartState.Slot.guestBase] = UInt64(UInt(bitPattern: memory.base))
@@ -76,10 +82,10 @@ package final class Engine {
         let counters = cache.counters
         cache.onRemove = { [unowned self] t, reason in
             self.retiredInstructions[t.guestPC, default: 0] &+= counters[t.id]
-            self.statistics.removedEntries &+= counters[t.id] / UInt64(max(1, t.instructionCount))
+            self.counts.pointee.removedEntries &+= counters[t.id] / UInt64(max(1, t.instructionCount))
             switch reason {
             case .invalidated:
-                self.statistics.deopts += 1
+                self.counts.pointee.deopts += 1
                 self.deopts[t.guestPC, default: 0] += 1
             case .evicted:
                 // An evicted block must turn hot again before it is compiled again.
@@ -89,7 +95,11 @@ package final class Engine {
         if jit { rivet_install_fault_handler() }
     }
 
-    deinit { queue?.shutdown() }
+    deinit {
+        queue?.shutdown()
+        counts.deinitialize(count: 1)
+        counts.deallocate()
+    }
 
     /// The source of the `time` CSR, for every tier.
     package func setTimeSource(_ read: @escaping () -> UInt64) {
@@ -114,13 +124,13 @@ package final class Engine {
                     return .fault(fault)
                 }
             }
-            if translation != nil { statistics.lookupHits += 1 } else { statistics.lookupMisses += 1 }
+            if translation != nil { counts.pointee.lookupHits += 1 } else { counts.pointee.lookupMisses += 1 }
             // Too little budget for the whole block: the interpreter runs the rest exactly.
             guard let translation, !interpreter.singleStep, remaining >= UInt64(translation.instructionCount) else {
                 let before = hart.instret
                 let stop = interpreter.run(budget: remaining)
                 let executed = hart.instret &- before
-                statistics.interpretedInstructions &+= executed
+                counts.pointee.interpretedInstructions &+= executed
                 remaining &-= min(remaining, executed)
                 switch stop {
                 case .tierUp:
@@ -146,7 +156,7 @@ package final class Engine {
         lastDecay = executed
         interpreter.decayHotness()
         usage.sample(cache)
-        statistics.decays += 1
+        counts.pointee.decays += 1
     }
 
     /// The interpreter stopped at a hot block (or one that has code now).
@@ -155,13 +165,13 @@ package final class Engine {
             interpreter.setTierUp(at: pc, immediately: false)
             return
         }
-        if cache.lookup(pc) != nil { return }
+        if cache.contains(pc) { return }
         // A deopt loop backs off: each invalidation doubles the executions needed.
         let info = interpreter.blockInfo(at: pc)
         if let count = deopts[pc], count > 0 {
             let needed = policy.backoffThreshold(deopts: count)
             if let info, info.executions < needed {
-                statistics.backoffs += 1
+                counts.pointee.backoffs += 1
                 interpreter.setTierUp(at: pc, after: needed - info.executions)
                 return
             }
@@ -172,12 +182,12 @@ package final class Engine {
             // Keep interpreting meanwhile; ask again (raising the priority) if it takes long.
             interpreter.setTierUp(at: pc, after: policy.threshold)
             if queue.raise(pc, to: priority) {
-                statistics.mergedRequests += 1
+                counts.pointee.mergedRequests += 1
                 return
             }
             guard let request = request(pc, priority: priority) else { return }
             queue.submit(request)
-            statistics.queued += 1
+            counts.pointee.queued += 1
         } else if compileNow(pc, priority: priority) == nil {
             interpreter.setTierUp(at: pc, after: policy.threshold)
         }
@@ -187,7 +197,7 @@ package final class Engine {
     private func adaptThreshold() {
         guard mode == .auto, policy.adapt(queueLength: queue?.length ?? 0, now: monotonicNanoseconds()) else { return }
         interpreter.tierUpThreshold = policy.threshold
-        statistics.thresholdChanges += 1
+        counts.pointee.thresholdChanges += 1
     }
 
     /// A compile request for the block at `pc`, with a fresh translation id.
@@ -204,12 +214,12 @@ package final class Engine {
     /// Compiles and installs the block at `pc` on the guest thread.
     private func compileNow(_ pc: UInt64, priority: Double = 1) -> Translation? {
         guard let request = request(pc, priority: priority) else {
-            statistics.failedCompiles += 1
+            counts.pointee.failedCompiles += 1
             return nil
         }
         guard let block = compiler.compile(request) else {
             cache.releaseID(request.id)
-            statistics.failedCompiles += 1
+            counts.pointee.failedCompiles += 1
             return nil
         }
         return install(block)
@@ -220,7 +230,7 @@ package final class Engine {
         let (completed, failed) = queue.takeResults()
         for request in failed {
             cache.releaseID(request.id)
-            statistics.failedCompiles += 1
+            counts.pointee.failedCompiles += 1
         }
         for block in completed { install(block) }
     }
@@ -231,18 +241,18 @@ package final class Engine {
     private func install(_ block: CompiledBlock) -> Translation? {
         let request = block.request
         // A translation may exist already, or the guest may have changed the code meanwhile.
-        guard cache.lookup(request.pc) == nil else {
+        guard !cache.contains(request.pc) else {
             cache.releaseID(request.id)
             return nil
         }
         guard GuestCode.isCurrent(request, memory: memory) else {
             cache.releaseID(request.id)
-            statistics.staleCompiles += 1
+            counts.pointee.staleCompiles += 1
             return nil
         }
         guard let offset = allocate(block.code.count) else {
             cache.releaseID(request.id)
-            statistics.failedCompiles += 1
+            counts.pointee.failedCompiles += 1
             return nil
         }
         let t = runtime.place(block, at: offset)
@@ -255,7 +265,7 @@ package final class Engine {
         cache.insert(t)
         // Indirect jumps and returns to it find it at once.
         cache.jumpCache.set(pc: t.guestPC, entry: cache.entry(t))
-        statistics.recordCompile(t)
+        counts.pointee.recordCompile(t)
         interpreter.setTierUp(at: t.guestPC, immediately: true)
         configuration.perfMap?.record(t, entry: cache.entry(t))
         return t
@@ -267,7 +277,7 @@ package final class Engine {
     /// compile) — never the whole cache, except under the `flush` comparison policy.
     private func allocate(_ length: Int) -> Int? {
         if let offset = cache.region.allocate(length) { return offset }
-        statistics.evictionEpisodes += 1
+        counts.pointee.evictionEpisodes += 1
         if configuration.evictionPolicy == .flush {
             for t in cache.all { cache.evict(t) }
             return cache.region.allocate(length)
@@ -275,10 +285,12 @@ package final class Engine {
         usage.sample(cache)
         let headroom = max(length, cache.region.size / 16)
         var fits = false
-        for victim in usage.victims(cache, policy: configuration.evictionPolicy) {
-            cache.evict(victim)
+        var evicted = false
+        usage.evict(from: cache, policy: configuration.evictionPolicy) {
+            defer { evicted = true }
+            guard evicted else { return false }
             fits = fits || cache.region.largestFree >= length
-            if fits && cache.region.size - cache.region.used >= headroom { break }
+            return fits && cache.region.size - cache.region.used >= headroom
         }
         return cache.region.allocate(length)
     }
@@ -290,20 +302,20 @@ package final class Engine {
     private func execute(_ translation: Translation, remaining: inout UInt64) -> StopReason? {
         let slots = hart.slots
         slots[HartState.Slot.budget] = remaining
-        statistics.jitEntries += 1
+        counts.pointee.jitEntries += 1
         let code = runtime.enter(slots, cache.entry(translation))
         let executed = remaining &- slots[HartState.Slot.budget]
         var refund: UInt64 = 0
         defer {
             let retired = executed &- refund
             hart.instret &+= retired
-            statistics.jitInstructions &+= retired
+            counts.pointee.jitInstructions &+= retired
             remaining &-= retired
         }
         let kind = ExitKind(rawValue: UInt8(truncatingIfNeeded: code)) ?? .trap
         let index = Int(truncatingIfNeeded: (code >> 8) & 0xff_ffff)
         let id = Int(truncatingIfNeeded: code >> 32)
-        statistics.exits[Int(kind.rawValue)] += 1
+        counts.pointee.exits[Int(kind.rawValue)] += 1
 
         // The translation that exited (chaining may have moved on from the one entered).
         func source() -> Translation? { cache.translation(id: id) }
@@ -372,13 +384,13 @@ package final class Engine {
             let started = slots[HartState.Slot.faultRegisters + Int(BlockTranslator.loopStart.rawValue)]
             cache.counters[t.id] &+= started &- slots[HartState.Slot.budget]
         }
-        statistics.hostFaults += 1
+        counts.pointee.hostFaults += 1
         let guestAddress = UInt64(hostAddress &- UInt(bitPattern: memory.base))
         if cache.isProtected(page: guestAddress >> 12), memory.permissions(at: guestAddress).contains(.write) {
             // Self-modifying code: drop the code on that page, then run the store in the
             // interpreter (retranslating from it would protect the page again).
             memory.notifyCodeChanged(GuestAddress(guestAddress), GuestAddress(guestAddress + 1))
-            statistics.codeWriteFaults += 1
+            counts.pointee.codeWriteFaults += 1
         }
         return reexecuteInInterpreter()
     }
@@ -390,7 +402,7 @@ package final class Engine {
         interpreter.singleStep = true
         let stop = interpreter.run(budget: 1)
         interpreter.singleStep = wasSingle
-        statistics.interpretedInstructions &+= hart.instret &- before
+        counts.pointee.interpretedInstructions &+= hart.instret &- before
         switch stop {
         case .budgetExhausted, .tierUp: return nil
         default: return stop
@@ -401,7 +413,7 @@ package final class Engine {
 
     /// Executions of translated blocks (entries and loop iterations), counted by JIT code.
     package var blockEntries: UInt64 {
-        cache.all.reduce(statistics.removedEntries) {
+        cache.all.reduce(counts.pointee.removedEntries) {
             $0 &+ cache.counters[$1.id] / UInt64(max(1, $1.instructionCount))
         }
     }
@@ -409,8 +421,8 @@ package final class Engine {
     /// Exits from JIT code to the run loop, by reason.
     package var exitsByKind: [String: UInt64] {
         var result: [String: UInt64] = [:]
-        for kind in ExitKind.allCases where statistics.exits[Int(kind.rawValue)] > 0 {
-            result["\(kind)"] = statistics.exits[Int(kind.rawValue)]
+        for kind in ExitKind.allCases where counts.pointee.exits[Int(kind.rawValue)] > 0 {
+            result["\(kind)"] = counts.pointee.exits[Int(kind.rawValue)]
         }
         return result
     }
