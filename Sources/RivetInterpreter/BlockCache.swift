@@ -12,7 +12,7 @@ final class BlockCache: CodeInvalidationObserver {
         var block: Block?
     }
 
-    static let tableBits = 12
+    static let tableBits = 14
     static let tableMask = (1 << tableBits) - 1
     /// A pc no block has (pcs are even).
     static let emptyPC: UInt64 = 1
@@ -44,6 +44,8 @@ final class BlockCache: CodeInvalidationObserver {
 
     /// The block at `pc`, if decoded, filling the table on a dictionary hit.
     func lookup(_ pc: UInt64) -> Block? {
+        let entry = table[Self.slot(pc)]
+        if entry.pc == pc, let block = entry.block { return block }
         guard let block = blocks[pc] else { return nil }
         table[Self.slot(pc)] = Entry(pc: pc, block: block)
         return block

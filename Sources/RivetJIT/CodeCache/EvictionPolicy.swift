@@ -35,28 +35,28 @@ struct UsageTracker {
     /// says enough. Ranked lazily on plain keys in a binary heap: an episode that evicts k of n
     /// translations costs O(n + k log n) and no reference counting, not a full sort.
     func evict(from cache: TranslationCache, policy: EvictionPolicy, until done: () -> Bool) {
-        let all = cache.all
         if policy == .flush {
-            for t in all {
+            for t in cache.all {
                 if done() { return }
                 cache.evict(t)
             }
             return
         }
-        typealias Key = (primary: Double, secondary: Double, index: Int32)
+        typealias Key = (primary: Double, secondary: Double, id: Int32)
         var heap: [Key] = []
-        heap.reserveCapacity(all.count)
-        for (i, t) in all.enumerated() {
+        heap.reserveCapacity(cache.count)
+        cache.forEachLive { t in
+            let id = Int32(truncatingIfNeeded: t.id)
             switch policy {
-            case .lru: heap.append((Double(t.lastActiveEpoch), t.recentInstructions, Int32(i)))
-            case .lfu: heap.append((t.recentInstructions, Double(t.lastActiveEpoch), Int32(i)))
+            case .lru: heap.append((Double(t.lastActiveEpoch), t.recentInstructions, id))
+            case .lfu: heap.append((t.recentInstructions, Double(t.lastActiveEpoch), id))
             case .value:
                 let value = Double(t.compileNanoseconds + 1) * (t.recentInstructions + 1) / Double(t.hostLength)
-                heap.append((value, 0, Int32(i)))
+                heap.append((value, 0, id))
             case .flush: break
             }
         }
-        func less(_ a: Key, _ b: Key) -> Bool { (a.primary, a.secondary, a.index) < (b.primary, b.secondary, b.index) }
+        func less(_ a: Key, _ b: Key) -> Bool { (a.primary, a.secondary, a.id) < (b.primary, b.secondary, b.id) }
         func siftDown(_ start: Int, _ count: Int) {
             var i = start
             while true {
@@ -72,7 +72,7 @@ struct UsageTracker {
         var count = heap.count
         for i in stride(from: count / 2 - 1, through: 0, by: -1) { siftDown(i, count) }
         while count > 0, !done() {
-            cache.evict(all[Int(heap[0].index)])
+            if let t = cache.translation(id: Int(heap[0].id)) { cache.evict(t) }
             count -= 1
             heap.swapAt(0, count)
             siftDown(0, count)
