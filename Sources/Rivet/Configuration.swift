@@ -92,6 +92,10 @@ public struct Configuration: Sendable {
     /// Threads compiling in the background; nil: one less than the host's cores, at least 1;
     /// 0: compile on the guest's thread.
     public var compileThreads: Int? = nil
+    /// A compile that takes longer is discarded and counted; its block stays in the tier below
+    /// (and backs off before it is tried again). Tier-1 compiles take microseconds; this bounds
+    /// the cost of an anomaly (a worker descheduled mid-compile, a pathological block).
+    public var compileTimeLimit: Duration = .milliseconds(10)
     /// Write /tmp/perf-PID.map so that `perf report` names compiled code by guest symbol.
     public var writesPerfMap = false
     /// Print every syscall with its arguments and result (strace style) to standard error.

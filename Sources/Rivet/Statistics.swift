@@ -53,6 +53,8 @@ public struct Statistics: Equatable, Sendable {
     /// Compiles that failed, and those dropped because the guest code changed meanwhile.
     public var failedCompiles: UInt64 = 0
     public var staleCompiles: UInt64 = 0
+    /// Compiles discarded for taking longer than `Configuration.compileTimeLimit`.
+    public var timedOutCompiles: UInt64 = 0
     /// The tier-1 threshold at the end (it moves in adaptive mode).
     public var threshold: UInt32 = 0
 
@@ -118,7 +120,7 @@ public struct Statistics: Equatable, Sendable {
             let hits = cacheHits + cacheMisses == 0 ? 0 : Double(cacheHits) / Double(cacheHits + cacheMisses) * 100
             let jumpHits = indirectJumps == 0 ? 0 : Double(jumpCacheHits) / Double(indirectJumps) * 100
             lines.append(
-                "compile queue   \(compileThreads == 0 ? "compiles on the guest thread" : "\(compileThreads) worker thread\(compileThreads == 1 ? "" : "s")"), \(grouped(queuedRequests)) requests (\(grouped(mergedRequests)) merged), max length \(queueMaxLength), mean wait \(formatted(queueMeanWaitMicroseconds, digits: 1)) µs, \(failedCompiles) failed, \(staleCompiles) stale; threshold now \(threshold)"
+                "compile queue   \(compileThreads == 0 ? "compiles on the guest thread" : "\(compileThreads) worker thread\(compileThreads == 1 ? "" : "s")"), \(grouped(queuedRequests)) requests (\(grouped(mergedRequests)) merged), max length \(queueMaxLength), mean wait \(formatted(queueMeanWaitMicroseconds, digits: 1)) µs, \(failedCompiles) failed, \(staleCompiles) stale, \(timedOutCompiles) timed out; threshold now \(threshold)"
             )
             lines.append(
                 "code cache      \(bytes(codeCacheUsed)) used of \(bytes(codeCacheSize)), lookups \(formatted(hits, digits: 1))% hits, \(grouped(evictions)) evictions (\(grouped(evictionEpisodes)) episodes), \(grouped(invalidations)) invalidations, \(grouped(deopts)) deopts (\(grouped(backoffs)) back-offs)"
@@ -173,6 +175,7 @@ public struct Statistics: Equatable, Sendable {
         q["mean_wait_us"] = .number(queueMeanWaitMicroseconds)
         q["failed"] = .int(failedCompiles)
         q["stale"] = .int(staleCompiles)
+        q["timed_out"] = .int(timedOutCompiles)
         q["threshold"] = .int(UInt64(threshold))
         o["queue"] = .object(q)
         var c = JSONObject()

@@ -34,6 +34,7 @@ extension VirtualMachine {
         s.mergedRequests = e.mergedRequests
         s.failedCompiles = e.failedCompiles
         s.staleCompiles = e.staleCompiles
+        s.timedOutCompiles = e.timedOutCompiles
         s.threshold = engine.currentThreshold
         s.codeCacheSize = engine.codeCacheSize
         s.codeCacheUsed = engine.codeCacheUsed

@@ -68,6 +68,11 @@ struct RunCommand: ParsableCommand {
         valueName: "N"))
     var jitThreads: Int?
 
+    @Option(name: .customLong("compile-timeout"), help: ArgumentHelp(
+        "Microseconds a compile may take (default 10000); a slower one is discarded and counted, and its block stays interpreted and backs off.",
+        valueName: "US"))
+    var compileTimeout: Int?
+
     @Option(name: .customLong("code-cache"), help: ArgumentHelp(
         "Memory for compiled code, e.g. 64K or 64M (default 64M); when full, code is evicted piece by piece.",
         valueName: "SIZE"))
@@ -147,6 +152,10 @@ struct RunCommand: ParsableCommand {
         if let jitThreads {
             guard jitThreads >= 0, jitThreads <= 64 else { throw ValidationError("--jit-threads must be 0...64") }
             configuration.compileThreads = jitThreads
+        }
+        if let compileTimeout {
+            guard compileTimeout >= 0 else { throw ValidationError("--compile-timeout must be 0 or more microseconds") }
+            configuration.compileTimeLimit = .microseconds(compileTimeout)
         }
         if let codeCache {
             guard let bytes = parseSize(codeCache), bytes >= 16 << 10, bytes <= 1 << 32 else {

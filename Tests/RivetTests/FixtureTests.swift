@@ -111,6 +111,29 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(result.status == fixture.expectedStatus)
     }
 
+    /// A compile over the time limit is discarded and counted, never fatal: with a limit of zero
+    /// every compile times out, the guest runs wholly in the interpreter, and its result is the
+    /// same; the blocks back off instead of asking again at every threshold.
+    @Test(arguments: ["isa_muldiv", "stress_codegen"])
+    func compilesOverTheTimeLimitLeaveTheBlockInTheInterpreter(_ name: String) throws {
+        let fixture = try #require(Fixture.all.first { $0.name == name })
+        for threads in [0, 1] {
+            let result = try fixture.run {
+                $0.tier = .auto
+                $0.tierUpThreshold = 2
+                $0.adaptsThresholds = false
+                $0.compileThreads = threads
+                $0.compileTimeLimit = .zero
+            }
+            #expect(result.standardOutput == fixture.expectedOutput)
+            #expect(result.reason.shellStatus == fixture.expectedStatus)
+            let s = result.statistics
+            #expect(s.timedOutCompiles > 0)
+            #expect(s.tiers.first { $0.name == "baseline" }?.instructions ?? 0 == 0)
+            #expect(s.backoffs > 0, "timed-out blocks should back off")
+        }
+    }
+
     /// Every fixture under every engine set-up must give exactly the recorded (qemu's) result.
     @Test(arguments: Fixture.all, EngineSetup.allCases)
     func fixtureMatchesItsExpectation(_ fixture: Fixture, _ setup: EngineSetup) throws {

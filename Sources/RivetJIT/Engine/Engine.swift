@@ -22,6 +22,9 @@ package struct EngineConfiguration: Sendable {
     package var policy = TierPolicy()
     /// Worker threads compiling in the background; 0 compiles on the guest thread.
     package var compileThreads = 1
+    /// Nanoseconds a compile may take in `auto` mode; a slower one is discarded, counted, and its
+    /// block backs off as a deopt loop does.
+    package var compileTimeLimit: UInt64 = 10_000_000
     /// Write a Linux perf map (/tmp/perf-PID.map) naming each translation.
     package var perfMap: PerfMap? = nil
 
@@ -50,8 +53,10 @@ package final class Engine {
     private let counts: UnsafeMutablePointer<EngineStatistics>
     package var statistics: EngineStatistics { counts.pointee }
 
-    /// Invalidations per guest pc, for the back-off of deopt loops.
+    /// Invalidations per guest pc, for the back-off of deopt loops, and compiles discarded for
+    /// taking too long (which back off the same way).
     private var deopts: [UInt64: Int] = [:]
+    private var timeouts: [UInt64: Int] = [:]
     /// Instructions executed at the last decay of hotness.
     private var lastDecay: UInt64 = 0
     /// Execution counts of removed translations, by pc (for the hottest blocks).
@@ -173,10 +178,12 @@ package final class Engine {
             return
         }
         if cache.contains(pc) { return }
-        // A deopt loop backs off: each invalidation doubles the executions needed.
+        // A deopt loop backs off: each invalidation (or compile over the time limit) doubles the
+        // executions needed.
         let info = interpreter.blockInfo(at: pc)
-        if let count = deopts[pc], count > 0 {
-            let needed = policy.backoffThreshold(deopts: count)
+        let setbacks = max(deopts[pc] ?? 0, timeouts[pc] ?? 0)
+        if setbacks > 0 {
+            let needed = policy.backoffThreshold(deopts: setbacks)
             if let info, info.executions < needed {
                 counts.pointee.backoffs += 1
                 interpreter.setTierUp(at: pc, after: needed - info.executions)
@@ -250,6 +257,12 @@ package final class Engine {
         // A translation may exist already, or the guest may have changed the code meanwhile.
         guard !cache.contains(request.pc) else {
             cache.releaseID(request.id)
+            return nil
+        }
+        if mode == .auto, block.compileNanoseconds > configuration.compileTimeLimit {
+            cache.releaseID(request.id)
+            counts.pointee.timedOutCompiles += 1
+            timeouts[request.pc, default: 0] += 1
             return nil
         }
         guard GuestCode.isCurrent(request, memory: memory) else {

@@ -38,6 +38,8 @@ package struct EngineStatistics: Sendable {
     package var queued: UInt64 = 0
     package var mergedRequests: UInt64 = 0
     package var staleCompiles: UInt64 = 0
+    /// Compiles discarded because they took longer than the engine's time limit.
+    package var timedOutCompiles: UInt64 = 0
     /// Times the code cache was full and evicted to make room.
     package var evictionEpisodes: UInt64 = 0
     /// Adjustments of the adaptive threshold.
