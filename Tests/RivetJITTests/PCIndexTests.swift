@@ -16,16 +16,17 @@ import Testing
             return z ^ (z >> 31)
         }
         var index = PCIndex(capacity: 8)
-        var reference: [UInt64: Int] = [:]
+        var reference: [UInt64: PCIndex.Entry] = [:]
         // Even pcs from a small range, so probe runs are long and wrap around the table.
         func pc() -> UInt64 { 0x10000 + 2 * (next() % 3000) }
         for step in 0..<60_000 {
             let key = pc()
             switch next() % 3 {
             case 0, 1:
-                let id = Int(next() % 1_000_000)
-                index.set(key, id)
-                reference[key] = id
+                let entry = PCIndex.Entry(
+                    id: Int32(next() % 1_000_000), instructions: UInt32(next() % 64), hostEntry: UInt(next() >> 16))
+                index.set(key, entry)
+                reference[key] = entry
             default:
                 index.remove(key)
                 reference[key] = nil
@@ -38,7 +39,7 @@ import Testing
             #expect(index.find(key) == reference[key])
         }
         #expect(index.count == reference.count)
-        for (key, id) in reference { #expect(index.find(key) == id) }
+        for (key, entry) in reference { #expect(index.find(key) == entry) }
         #expect(index.find(PCIndex.empty) == nil)
         index.remove(PCIndex.empty)
         #expect(index.count == reference.count)

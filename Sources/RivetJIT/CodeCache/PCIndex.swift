@@ -1,5 +1,7 @@
-/// Guest pc → translation id: the run loop's lookup, asked at every exit from JIT code and
-/// every stop of the interpreter. An open-addressing table with linear probing and
+/// Guest pc → translation (its id, size and host entry, as plain values): the run loop's
+/// lookup, asked at every exit from JIT code and every stop of the interpreter. The run loop
+/// enters compiled code from these values alone, without touching (or reference counting) a
+/// `Translation` object. An open-addressing table with linear probing and
 /// backward-shift deletion (no tombstones), hashed by a multiply instead of Swift's seeded
 /// SipHash, in raw memory (no copy-on-write checks, no reference counting): a lookup is a
 /// multiply, a shift and usually one compare.
@@ -9,8 +11,21 @@ package struct PCIndex: ~Copyable {
     /// A pc no translation has (pcs are even).
     package static let empty: UInt64 = 1
 
+    /// What the run loop needs to enter a translation.
+    package struct Entry: Equatable {
+        package var id: Int32
+        package var instructions: UInt32
+        package var hostEntry: UInt
+
+        package init(id: Int32, instructions: UInt32, hostEntry: UInt) {
+            self.id = id
+            self.instructions = instructions
+            self.hostEntry = hostEntry
+        }
+    }
+
     private var keys: UnsafeMutablePointer<UInt64>
-    private var ids: UnsafeMutablePointer<Int32>
+    private var values: UnsafeMutablePointer<Entry>
     private var capacity: Int
     private var shift: UInt64
     package private(set) var count = 0
@@ -20,33 +35,35 @@ package struct PCIndex: ~Copyable {
         shift = UInt64(64 - initial.trailingZeroBitCount)
         keys = .allocate(capacity: initial)
         keys.initialize(repeating: Self.empty, count: initial)
-        ids = .allocate(capacity: initial)
-        ids.initialize(repeating: 0, count: initial)
+        values = .allocate(capacity: initial)
+        values.initialize(repeating: Self.none, count: initial)
     }
 
     deinit {
         keys.deallocate()
-        ids.deallocate()
+        values.deallocate()
     }
+
+    private static let none = Entry(id: 0, instructions: 0, hostEntry: 0)
 
     @inline(__always)
     private func home(_ pc: UInt64) -> Int { Int(truncatingIfNeeded: (pc &* 0x9E37_79B9_7F4A_7C15) >> shift) }
 
-    /// The id stored for `pc`, if any.
+    /// The entry stored for `pc`, if any.
     @inline(__always)
-    package func find(_ pc: UInt64) -> Int? {
+    package func find(_ pc: UInt64) -> Entry? {
         let mask = capacity - 1
         var i = home(pc)
         while true {
             let key = keys[i]
             if key == Self.empty { return nil }
-            if key == pc { return Int(ids[i]) }
+            if key == pc { return values[i] }
             i = (i + 1) & mask
         }
     }
 
-    /// Stores `id` for `pc`, replacing any earlier one.
-    package mutating func set(_ pc: UInt64, _ id: Int) {
+    /// Stores `entry` for `pc`, replacing any earlier one.
+    package mutating func set(_ pc: UInt64, _ entry: Entry) {
         precondition(pc != Self.empty, "an odd pc cannot start a block")
         if 2 * (count + 1) > capacity { grow() }
         let mask = capacity - 1
@@ -54,7 +71,7 @@ package struct PCIndex: ~Copyable {
         while keys[i] != Self.empty && keys[i] != pc { i = (i + 1) & mask }
         if keys[i] == Self.empty { count += 1 }
         keys[i] = pc
-        ids[i] = Int32(truncatingIfNeeded: id)
+        values[i] = entry
     }
 
     /// Removes `pc`; entries after it in its probe run move back to close the gap.
@@ -77,26 +94,26 @@ package struct PCIndex: ~Copyable {
             let between = hole <= j ? (h > hole && h <= j) : (h > hole || h <= j)
             if between { continue }
             keys[hole] = keys[j]
-            ids[hole] = ids[j]
+            values[hole] = values[j]
             hole = j
         }
         keys[hole] = Self.empty
-        ids[hole] = 0
+        values[hole] = Self.none
     }
 
     private mutating func grow() {
         let oldKeys = keys
-        let oldIDs = ids
+        let oldValues = values
         let oldCapacity = capacity
         capacity *= 2
         shift -= 1
         keys = .allocate(capacity: capacity)
         keys.initialize(repeating: Self.empty, count: capacity)
-        ids = .allocate(capacity: capacity)
-        ids.initialize(repeating: 0, count: capacity)
+        values = .allocate(capacity: capacity)
+        values.initialize(repeating: Self.none, count: capacity)
         count = 0
-        for i in 0..<oldCapacity where oldKeys[i] != Self.empty { set(oldKeys[i], Int(oldIDs[i])) }
+        for i in 0..<oldCapacity where oldKeys[i] != Self.empty { set(oldKeys[i], oldValues[i]) }
         oldKeys.deallocate()
-        oldIDs.deallocate()
+        oldValues.deallocate()
     }
 }

@@ -88,12 +88,16 @@ final class TranslationCache: CodeInvalidationObserver {
     }
 
     func lookup(_ pc: UInt64) -> Translation? {
-        guard let id = byPC.pointee.find(pc) else { return nil }
-        return byID[id]
+        guard let entry = byPC.pointee.find(pc) else { return nil }
+        return byID[Int(entry.id)]
     }
 
     /// Whether a live translation starts at `pc` (no reference taken).
     func contains(_ pc: UInt64) -> Bool { byPC.pointee.find(pc) != nil }
+
+    /// How to enter the live translation at `pc`, as plain values (no reference taken).
+    @inline(__always)
+    func entryPoint(_ pc: UInt64) -> PCIndex.Entry? { byPC.pointee.find(pc) }
 
     func translation(id: Int) -> Translation? { id > 0 && id < Self.maxTranslations ? byID[id] : nil }
 
@@ -112,7 +116,9 @@ final class TranslationCache: CodeInvalidationObserver {
     /// Adds a translation, write-protecting its guest pages where the guest may write them.
     func insert(_ t: Translation) {
         if let old = lookup(t.guestPC) { remove(old) }
-        byPC.pointee.set(t.guestPC, t.id)
+        byPC.pointee.set(
+            t.guestPC,
+            PCIndex.Entry(id: Int32(truncatingIfNeeded: t.id), instructions: UInt32(t.instructionCount), hostEntry: entry(t)))
         byID[t.id] = t
         for page in t.pages {
             byPage[page, default: []].append(t)
@@ -158,7 +164,7 @@ final class TranslationCache: CodeInvalidationObserver {
             }
         }
         jumpCache.remove(pc: t.guestPC)
-        if byPC.pointee.find(t.guestPC) == t.id { byPC.pointee.remove(t.guestPC) }
+        if byPC.pointee.find(t.guestPC)?.id == Int32(truncatingIfNeeded: t.id) { byPC.pointee.remove(t.guestPC) }
         for page in t.pages {
             byPage[page]?.removeAll { $0 === t }
             if byPage[page]?.isEmpty == true {

@@ -125,20 +125,22 @@ package final class Engine {
         var remaining = budget
         while true {
             cache.collect()
-            if let queue, queue.hasResults { installResults(queue) }
+            if queue?.hasResults == true { installResults(queue.unsafelyUnwrapped) }
             if remaining == 0 { return .budgetExhausted }
             maintain()
             let pc = hart.pc
-            var translation = cache.lookup(pc)
-            if translation == nil, mode == .baseline, !interpreter.singleStep {
-                translation = compileNow(pc)
-                if translation == nil, case .failure(let fault) = GuestCode.fetch(at: pc, memory: memory) {
+            // Plain values, not the Translation: no reference counting on this path.
+            var found = cache.entryPoint(pc)
+            if found == nil, mode == .baseline, !interpreter.singleStep {
+                if compileNow(pc) != nil {
+                    found = cache.entryPoint(pc)
+                } else if case .failure(let fault) = GuestCode.fetch(at: pc, memory: memory) {
                     return .fault(fault)
                 }
             }
-            if translation != nil { counts.pointee.lookupHits += 1 } else { counts.pointee.lookupMisses += 1 }
+            if found != nil { counts.pointee.lookupHits += 1 } else { counts.pointee.lookupMisses += 1 }
             // Too little budget for the whole block: the interpreter runs the rest exactly.
-            guard let translation, !interpreter.singleStep, remaining >= UInt64(translation.instructionCount) else {
+            guard let found, !interpreter.singleStep, remaining >= UInt64(found.instructions) else {
                 let before = hart.instret
                 let stop = interpreter.run(budget: remaining)
                 let executed = hart.instret &- before
@@ -155,7 +157,7 @@ package final class Engine {
                     return stop
                 }
             }
-            if let stop = execute(translation, remaining: &remaining) { return stop }
+            if let stop = execute(entry: found.hostEntry, remaining: &remaining) { return stop }
         }
     }
 
@@ -319,11 +321,11 @@ package final class Engine {
 
     /// Runs JIT code from `translation` until it exits; returns a stop for the caller, or nil
     /// to continue the loop.
-    private func execute(_ translation: Translation, remaining: inout UInt64) -> StopReason? {
+    private func execute(entry: UInt, remaining: inout UInt64) -> StopReason? {
         let slots = hart.slots
         slots[HartState.Slot.budget] = remaining
         counts.pointee.jitEntries += 1
-        let code = runtime.enter(slots, cache.entry(translation))
+        let code = runtime.enter(slots, entry)
         let executed = remaining &- slots[HartState.Slot.budget]
         var refund: UInt64 = 0
         defer {
