@@ -12,7 +12,7 @@ final class BlockCache: CodeInvalidationObserver {
         var block: Block?
     }
 
-    static let tableBits = 14
+    static let tableBits = 12
     static let tableMask = (1 << tableBits) - 1
     /// A pc no block has (pcs are even).
     static let emptyPC: UInt64 = 1
