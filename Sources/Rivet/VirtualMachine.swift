@@ -114,9 +114,7 @@ public final class VirtualMachine {
             baseThreshold: configuration.tierUpThreshold, optimizingThreshold: configuration.optimizingThreshold,
             adaptive: configuration.adaptsThresholds)
         engineConfiguration.compileThreads = configuration.compileThreads ?? max(1, Self.hostCores() - 1)
-        let limit = configuration.compileTimeLimit.components
-        engineConfiguration.compileTimeLimit =
-            limit.seconds < 0 ? 0 : UInt64(clamping: limit.seconds) &* 1_000_000_000 &+ UInt64(limit.attoseconds / 1_000_000_000)
+        engineConfiguration.compileTimeLimit = configuration.compileTimeLimit
         if configuration.writesPerfMap {
             let elf = program
             engineConfiguration.perfMap = PerfMap { pc in

@@ -87,11 +87,10 @@ final class CodeRegion {
         free.insert(entry, at: index)
     }
 
-    /// The largest allocation that would succeed now.
-    var largestFree: Int {
-        var largest = 0
-        for range in free where range.length > largest { largest = range.length }
-        return largest
+    /// Whether `allocate(length)` would succeed now.
+    func canAllocate(_ length: Int) -> Bool {
+        let needed = (length + Self.alignment - 1) & ~(Self.alignment - 1)
+        return free.contains { $0.length >= needed }
     }
 
     /// Number of free ranges (fragmentation).

@@ -32,14 +32,12 @@ struct UsageTracker {
     }
 
     /// Evicts live translations in the policy's order, the first to go first, until `done`
-    /// says enough. Ranked lazily on plain keys in a binary heap: an episode that evicts k of n
-    /// translations costs O(n + k log n) and no reference counting, not a full sort.
+    /// says enough — or all of them under `flush`. Ranked lazily on plain keys in a binary heap:
+    /// an episode that evicts k of n translations costs O(n + k log n) and no reference
+    /// counting, not a full sort.
     func evict(from cache: TranslationCache, policy: EvictionPolicy, until done: () -> Bool) {
         if policy == .flush {
-            for t in cache.all {
-                if done() { return }
-                cache.evict(t)
-            }
+            cache.forEachLive { cache.evict($0) }
             return
         }
         typealias Key = (primary: Double, secondary: Double, id: Int32)

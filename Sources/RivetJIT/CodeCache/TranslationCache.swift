@@ -51,14 +51,8 @@ final class TranslationCache: CodeInvalidationObserver {
         self.region = region
         self.memory = memory
         jumpCache = JumpCache()
-        // Zero pages mapped on first touch: the table costs nothing until ids are used.
-        let raw = mmap(nil, Self.maxTranslations * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        precondition(raw != MAP_FAILED, "cannot map the execution counters")
-        counters = raw!.bindMemory(to: UInt64.self, capacity: Self.maxTranslations)
-        let table = mmap(nil, Self.maxTranslations * MemoryLayout<Translation?>.stride, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        precondition(table != MAP_FAILED, "cannot map the translation table")
-        byID = table!.bindMemory(to: Translation?.self, capacity: Self.maxTranslations)
+        counters = Self.zeroTable(of: UInt64.self, "the execution counters")
+        byID = Self.zeroTable(of: Translation?.self, "the translation table")
         byPC = .allocate(capacity: 1)
         byPC.initialize(to: PCIndex())
         memory.addObserver(self)
@@ -69,7 +63,16 @@ final class TranslationCache: CodeInvalidationObserver {
         munmap(byID, Self.maxTranslations * MemoryLayout<Translation?>.stride)
         byPC.deinitialize(count: 1)
         byPC.deallocate()
-        munmap(counters, Self.maxTranslations * 8)
+        munmap(counters, Self.maxTranslations * MemoryLayout<UInt64>.stride)
+    }
+
+    /// A table of `maxTranslations` entries of zero-filled memory, mapped on first touch: it
+    /// costs nothing until ids are used. Zero bits are a valid value for both uses (a count of
+    /// 0, a nil reference).
+    private static func zeroTable<T>(of _: T.Type, _ what: String) -> UnsafeMutablePointer<T> {
+        let raw = mmap(nil, maxTranslations * MemoryLayout<T>.stride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        precondition(raw != MAP_FAILED, "cannot map \(what)")
+        return raw!.bindMemory(to: T.self, capacity: maxTranslations)
     }
 
     var count: Int { byPC.pointee.count }

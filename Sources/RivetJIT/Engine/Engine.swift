@@ -22,9 +22,9 @@ package struct EngineConfiguration: Sendable {
     package var policy = TierPolicy()
     /// Worker threads compiling in the background; 0 compiles on the guest thread.
     package var compileThreads = 1
-    /// Nanoseconds a compile may take in `auto` mode; a slower one is discarded, counted, and its
+    /// How long a compile may take in `auto` mode; a slower one is discarded, counted, and its
     /// block backs off as a deopt loop does.
-    package var compileTimeLimit: UInt64 = 10_000_000
+    package var compileTimeLimit: Duration = .milliseconds(10)
     /// Write a Linux perf map (/tmp/perf-PID.map) naming each translation.
     package var perfMap: PerfMap? = nil
 
@@ -53,10 +53,11 @@ package final class Engine {
     private let counts: UnsafeMutablePointer<EngineStatistics>
     package var statistics: EngineStatistics { counts.pointee }
 
-    /// Invalidations per guest pc, for the back-off of deopt loops, and compiles discarded for
-    /// taking too long (which back off the same way).
-    private var deopts: [UInt64: Int] = [:]
-    private var timeouts: [UInt64: Int] = [:]
+    /// Setbacks per guest pc — invalidations (deopt loops) and compiles discarded for taking
+    /// too long — each doubling the executions the block needs before its next compile.
+    private var setbacks: [UInt64: Int] = [:]
+    /// `configuration.compileTimeLimit` in nanoseconds, as compiles are timed.
+    private let compileTimeLimit: UInt64
     /// Instructions executed at the last decay of hotness.
     private var lastDecay: UInt64 = 0
     /// Execution counts of removed translations, by pc (for the hottest blocks).
@@ -67,6 +68,7 @@ package final class Engine {
     package init(interpreter: Interpreter, configuration: EngineConfiguration) throws(JITError) {
         self.interpreter = interpreter
         self.configuration = configuration
+        compileTimeLimit = nanoseconds(configuration.compileTimeLimit)
         memory = interpreter.memory
         hart = interpreter.hart
         policy = configuration.policy
@@ -91,7 +93,7 @@ package final class Engine {
             switch reason {
             case .invalidated:
                 self.counts.pointee.deopts += 1
-                self.deopts[t.guestPC, default: 0] += 1
+                self.setbacks[t.guestPC, default: 0] += 1
             case .evicted:
                 // An evicted block must turn hot again before it is compiled again.
                 self.interpreter.setTierUp(at: t.guestPC, after: self.policy.threshold)
@@ -183,9 +185,8 @@ package final class Engine {
         // A deopt loop backs off: each invalidation (or compile over the time limit) doubles the
         // executions needed.
         let info = interpreter.blockInfo(at: pc)
-        let setbacks = max(deopts[pc] ?? 0, timeouts[pc] ?? 0)
-        if setbacks > 0 {
-            let needed = policy.backoffThreshold(deopts: setbacks)
+        if let count = setbacks[pc], count > 0 {
+            let needed = policy.backoffThreshold(deopts: count)
             if let info, info.executions < needed {
                 counts.pointee.backoffs += 1
                 interpreter.setTierUp(at: pc, after: needed - info.executions)
@@ -261,10 +262,10 @@ package final class Engine {
             cache.releaseID(request.id)
             return nil
         }
-        if mode == .auto, block.compileNanoseconds > configuration.compileTimeLimit {
+        if mode == .auto, block.compileNanoseconds > compileTimeLimit {
             cache.releaseID(request.id)
             counts.pointee.timedOutCompiles += 1
-            timeouts[request.pc, default: 0] += 1
+            setbacks[request.pc, default: 0] += 1
             return nil
         }
         guard GuestCode.isCurrent(request, memory: memory) else {
@@ -300,18 +301,11 @@ package final class Engine {
     private func allocate(_ length: Int) -> Int? {
         if let offset = cache.region.allocate(length) { return offset }
         counts.pointee.evictionEpisodes += 1
-        if configuration.evictionPolicy == .flush {
-            for t in cache.all { cache.evict(t) }
-            return cache.region.allocate(length)
-        }
         usage.sample(cache)
         let headroom = max(length, cache.region.size / 16)
         var fits = false
-        var evicted = false
         usage.evict(from: cache, policy: configuration.evictionPolicy) {
-            defer { evicted = true }
-            guard evicted else { return false }
-            fits = fits || cache.region.largestFree >= length
+            fits = fits || cache.region.canAllocate(length)
             return fits && cache.region.size - cache.region.used >= headroom
         }
         return cache.region.allocate(length)
