@@ -49,25 +49,6 @@ public final class VirtualMachine {
         }
         hart = HartState()
 
-        var interpreterELF: (ELFFile, path: String)? = nil
-        if let interpPath = program.interpreter {
-            guard let sysroot = configuration.sysroot else {
-                throw RivetError(
-                    .missingInterpreter,
-                    "\(programPath): dynamically linked (needs \(interpPath)); give a sysroot (--sysroot) holding it")
-            }
-            let hostPath = Sandbox.normalize(sysroot + "/" + interpPath)
-            let interpBytes: [UInt8]
-            do { interpBytes = try Self.readFile(hostPath) } catch {
-                throw RivetError(.missingInterpreter, "\(programPath): interpreter \(interpPath) not found in sysroot \(sysroot)")
-            }
-            do {
-                interpreterELF = (try ELFFile(bytes: interpBytes, addressSpaceSize: GuestMemory.addressSpaceSize), interpPath)
-            } catch {
-                throw RivetError(.invalidProgram, "\(hostPath): \(error.message)")
-            }
-        }
-
         var linux = LinuxConfiguration()
         let absoluteProgram = Self.absolutePath(programPath)
         linux.arguments = [configuration.programName ?? programPath] + configuration.arguments
@@ -93,6 +74,16 @@ public final class VirtualMachine {
         linux.randomSeed = configuration.randomSeed
         if let diagnostics = configuration.diagnostics { linux.diagnostics = diagnostics }
         process = LinuxProcess(memory: memory, configuration: linux)
+
+        var interpreterELF: (ELFFile, path: String)? = nil
+        if let interpPath = program.interpreter {
+            let interpBytes = try Self.readInterpreter(interpPath, of: programPath, in: process.filesystem, sysroot: configuration.sysroot)
+            do {
+                interpreterELF = (try ELFFile(bytes: interpBytes, addressSpaceSize: GuestMemory.addressSpaceSize), interpPath)
+            } catch {
+                throw RivetError(.invalidProgram, "\(programPath): interpreter \(interpPath): \(error.message)")
+            }
+        }
         interpreter = Interpreter(memory: memory, hart: hart)
         let mode: TierMode =
             switch configuration.tier {
@@ -235,6 +226,11 @@ public final class VirtualMachine {
             throw RivetError(.unreadableProgram, "\(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
+        return try readDescriptor(fd, path)
+    }
+
+    /// The whole contents of the regular file open at `fd` (named `path` in errors).
+    static func readDescriptor(_ fd: Int32, _ path: String) throws(RivetError) -> [UInt8] {
         var info = stat()
         guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
             throw RivetError(.unreadableProgram, "\(path): not a regular file")
@@ -248,6 +244,25 @@ public final class VirtualMachine {
             done += n
         }
         return bytes
+    }
+
+    /// The bytes of a dynamic program's interpreter (PT_INTERP), found as the guest would find
+    /// the path: resolved in the sandbox (the sysroot and the grants), never through a host path
+    /// of its own. Any failure reads the same, so a hostile ELF learns nothing about the host.
+    static func readInterpreter(_ path: String, of programPath: String, in filesystem: Sandbox, sysroot: String?)
+        throws(RivetError) -> [UInt8]
+    {
+        let notFound = RivetError(
+            .missingInterpreter,
+            sysroot.map { "\(programPath): interpreter \(path) not found in the sysroot \($0) or the granted directories" }
+                ?? "\(programPath): dynamically linked (needs \(path)); give a sysroot (--sysroot) holding it")
+        guard path.hasPrefix("/"), case .success(let resolution) = filesystem.resolve(path),
+            case .host(let hostPath, _, _) = resolution.target
+        else { throw notFound }
+        let fd = HostFileSystem.open(hostPath, O_RDONLY)
+        guard fd >= 0 else { throw notFound }
+        defer { close(fd) }
+        do { return try readDescriptor(fd, hostPath) } catch { throw notFound }
     }
 
     static func realPath(_ path: String) -> String? {

@@ -69,7 +69,9 @@ package final class Sandbox {
         self.grants = all
         self.workingDirectory = Self.normalize(workingDirectory)
         grantComponents = all.map { Self.components($0.guestPath) }
-        mountPoints = grantComponents + EmulatedFile.table.map(\.path)
+        mountPoints = grantComponents + EmulatedFile.table.map(\.path) + [
+            ["proc", "thread-self"], ["proc", "self", "task", processID],
+        ]
     }
 
     /// Splits a path into components, dropping empty ones and `.`.
@@ -88,6 +90,71 @@ package final class Sandbox {
             }
         }
         return "/" + out.joined(separator: "/")
+    }
+
+    // MARK: The host's /proc
+
+    /// Where the host has procfs mounted, as path components (from /proc/self/mountinfo; just
+    /// `/proc` if that cannot be read).
+    package static let procMounts: [[String]] = {
+        let fd = Glibc.open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [["proc"]] }
+        defer { Glibc.close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        var mounts: [[String]] = []
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            // "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS"
+            let fields = line.split(separator: " ")
+            guard fields.count > 4, let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count,
+                fields[dash + 1] == "proc"
+            else { continue }
+            mounts.append(components(unescapeMountPath(String(fields[4]))))
+        }
+        return mounts.isEmpty ? [["proc"]] : mounts
+    }()
+
+    /// A mountinfo path with its octal escapes (`\040` for a space ...) decoded.
+    private static func unescapeMountPath(_ text: String) -> String {
+        var out: [UInt8] = []
+        let bytes = Array(text.utf8)
+        var k = 0
+        while k < bytes.count {
+            if bytes[k] == 0x5c, k + 3 < bytes.count,
+                let value = UInt8(String(decoding: bytes[(k + 1)...(k + 3)], as: UTF8.self), radix: 8)
+            {
+                out.append(value)
+                k += 4
+            } else {
+                out.append(bytes[k])
+                k += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Whether the host path lies in the host's procfs under a directory of this very process
+    /// or one of its threads (`/proc/self`, `/proc/thread-self`, `/proc/PID`, `/proc/TID`,
+    /// `/proc/PID/task/TID` of a compile worker ...). Through those the guest could read and
+    /// write Rivet's own memory (`mem`), so no grant, not even the whole host filesystem, leads
+    /// there: such paths do not exist for the guest.
+    package static func namesHostProcess(_ hostPath: String) -> Bool {
+        let parts = components(hostPath)
+        for mount in procMounts where parts.count > mount.count && parts.starts(with: mount) {
+            let name = parts[mount.count]
+            if name == "self" || name == "thread-self" { return true }
+            guard let id = Int32(name), id > 0 else { continue }
+            let pid = getpid()
+            if id == pid { return true }
+            let task = "/" + (mount + [String(pid), "task", name]).joined(separator: "/")
+            if access(task, F_OK) == 0 { return true }
+        }
+        return false
     }
 
     /// The host's canonical form of `path` (realpath), or its normalized form if it does not exist.
@@ -205,6 +272,18 @@ package final class Sandbox {
     package func map(_ path: [String]) -> Target? {
         let components = aliasingProcessID(path)
         if let file = emulatedFile(components) { return .emulated(file) }
+        // The guest's /proc/self is wholly made up: a name the table lacks does not exist, and
+        // the host's /proc/self (Rivet's own memory, maps, environment ...) never shows through.
+        if components.count >= 2, components[0] == "proc", components[1] == "self" {
+            return isMountPrefix(components) ? .virtualDirectory(children(components)) : nil
+        }
+        guard let target = mapToGrants(components) else { return nil }
+        if case .host(let hostPath, _, _) = target, Self.namesHostProcess(hostPath) { return nil }
+        return target
+    }
+
+    /// Where `components` (already aliased) leads among the grants.
+    private func mapToGrants(_ components: [String]) -> Target? {
         let leadsToMount = isMountPrefix(components)
         // The grants whose guest path covers `components`, longest first; equal lengths overlay.
         var layers: [Int] = []
@@ -299,11 +378,15 @@ package final class Sandbox {
         return result
     }
 
-    /// `/proc/<our pid>/...` is `/proc/self/...`.
+    /// `/proc/<our pid>/...` and `/proc/self/task/<our pid>/...` are `/proc/self/...`: the guest
+    /// has one thread, whose id is the process id.
     private func aliasingProcessID(_ components: [String]) -> [String] {
-        guard components.count >= 2, components[0] == "proc", components[1] == processID else { return components }
+        guard components.count >= 2, components[0] == "proc" else { return components }
         var aliased = components
-        aliased[1] = "self"
+        if aliased[1] == processID { aliased[1] = "self" }
+        if aliased[1] == "self", aliased.count >= 4, aliased[2] == "task", aliased[3] == processID {
+            aliased.removeSubrange(2...3)
+        }
         return aliased
     }
 
@@ -312,6 +395,7 @@ package final class Sandbox {
             if entry.file == .link("") { return .link(workingDirectory) }  // /proc/self/cwd
             return entry.file
         }
+        if components == ["proc", "thread-self"] { return .link("/proc/self/task/" + processID) }
         if components.count == 4, components.starts(with: ["proc", "self", "fd"]), let fd = Self.descriptorNumber(components[3]) {
             return .descriptorLink(fd)
         }

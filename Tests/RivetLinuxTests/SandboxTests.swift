@@ -138,7 +138,7 @@ extension Result where Success == Sandbox.Resolution, Failure == SandboxError {
         let (tree, sandbox) = try Self.standard()
         _ = tree
         #expect(sandbox.resolve("/").target == .virtualDirectory(["dev", "proc", "ro", "work"]))
-        #expect(sandbox.resolve("/proc").target == .virtualDirectory(["self"]))
+        #expect(sandbox.resolve("/proc").target == .virtualDirectory(["self", "thread-self"]))
         #expect(sandbox.resolve("/dev/../work/..").target == .virtualDirectory(["dev", "proc", "ro", "work"]))
         // Nothing but mount points exists in a virtual directory.
         #expect(sandbox.resolve("/newfile").errno == Errno.ENOENT)
@@ -216,7 +216,7 @@ extension Result where Success == Sandbox.Resolution, Failure == SandboxError {
     @Test func hostFilesystemStillEmulatesProcSelf() throws {
         let sandbox = Sandbox(grants: [], hostFilesystem: true, workingDirectory: "/")
         #expect(sandbox.resolve("/proc/self/maps").target == .emulated(.generated(.maps)))
-        #expect(sandbox.resolve("/proc/self").target == .virtualDirectory(["cmdline", "cwd", "environ", "exe", "fd", "maps"]))
+        #expect(sandbox.resolve("/proc/self").target == .virtualDirectory(["cmdline", "cwd", "environ", "exe", "fd", "maps", "task"]))
         #expect(sandbox.resolve("/proc/self/status").errno == Errno.ENOENT)
         #expect(sandbox.resolve("/tmp").target == .host("/tmp", writable: true, grant: 0))
     }

@@ -24,10 +24,13 @@ struct ElfWriter {
 
     var entry: UInt64
     var segments: [Segment]
+    /// A PT_INTERP path (the file is then a dynamically linked program).
+    var interpreter: String? = nil
 
     /// The file's bytes.
     func bytes() -> [UInt8] {
-        precondition(!segments.isEmpty && 64 + 56 * segments.count <= Int(Self.pageSize))
+        let headerCount = segments.count + (interpreter == nil ? 0 : 1)
+        precondition(!segments.isEmpty && 64 + 56 * headerCount + 256 <= Int(Self.pageSize))
         var file = [UInt8](repeating: 0, count: Int(Self.pageSize))
         func put16(_ value: UInt16, _ at: Int) { for k in 0..<2 { file[at + k] = UInt8(truncatingIfNeeded: value >> (8 * k)) } }
         func put32(_ value: UInt32, _ at: Int) { for k in 0..<4 { file[at + k] = UInt8(truncatingIfNeeded: value >> (8 * k)) } }
@@ -45,7 +48,7 @@ struct ElfWriter {
         put32(0x5, 48)  // EF_RISCV_RVC | EF_RISCV_FLOAT_ABI_DOUBLE
         put16(64, 52)  // e_ehsize
         put16(56, 54)  // e_phentsize
-        put16(UInt16(segments.count), 56)
+        put16(UInt16(headerCount), 56)
         put16(64, 58)  // e_shentsize
         put16(0, 60)  // e_shnum
         put16(0, 62)  // e_shstrndx
@@ -72,6 +75,19 @@ struct ElfWriter {
             file += segment.bytes
             let padding = (Self.pageSize - UInt64(file.count) % Self.pageSize) % Self.pageSize
             file += [UInt8](repeating: 0, count: Int(padding))
+        }
+        if let interpreter {
+            // The path, NUL-terminated, in the first page after the headers.
+            let text = Array(interpreter.utf8.prefix(254)) + [0]
+            let at = Int(Self.pageSize) - 256
+            for (k, byte) in text.enumerated() { file[at + k] = byte }
+            let header = 64 + 56 * segments.count
+            put32(3, header)  // PT_INTERP
+            put32(4, header + 4)
+            put64(UInt64(at), header + 8)
+            put64(UInt64(text.count), header + 32)
+            put64(UInt64(text.count), header + 40)
+            put64(1, header + 48)
         }
         return file
     }
