@@ -1,3 +1,29 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The file behind a file mapping: Rivet's own descriptor for it, so that the mapping can be
+/// moved or grown (mremap) and checked against the file's size. The regions one mmap made share
+/// it; the descriptor closes with the last of them.
+package final class FileBacking: Equatable, @unchecked Sendable {
+    /// A close-on-exec duplicate of the descriptor the guest mapped.
+    package let descriptor: Int32
+    /// Whether the descriptor allows writing: a shared mapping of it may be made writable.
+    package let writable: Bool
+    /// The file's size when last checked: pages wholly past it are `pastFileEnd`.
+    package var size: UInt64
+
+    package init(descriptor: Int32, writable: Bool, size: UInt64) {
+        self.descriptor = descriptor
+        self.writable = writable
+        self.size = size
+    }
+
+    deinit { close(descriptor) }
+
+    package static func == (a: FileBacking, b: FileBacking) -> Bool { a === b }
+}
+
 /// A guest mapping as /proc/self/maps shows it.
 package struct MemoryRegion: Equatable, Sendable {
     package var start: GuestAddress
@@ -8,10 +34,12 @@ package struct MemoryRegion: Equatable, Sendable {
     /// Offset into the backing file of `start`, for file mappings.
     package var fileOffset: UInt64
     package var shared: Bool
+    /// The file mapped, for file mappings (and shared anonymous memory, which is a memfd).
+    package var backing: FileBacking?
 
     package init(
         start: GuestAddress, end: GuestAddress, permissions: MemoryPermissions, name: String = "",
-        fileOffset: UInt64 = 0, shared: Bool = false
+        fileOffset: UInt64 = 0, shared: Bool = false, backing: FileBacking? = nil
     ) {
         self.start = start
         self.end = end
@@ -19,46 +47,69 @@ package struct MemoryRegion: Equatable, Sendable {
         self.name = name
         self.fileOffset = fileOffset
         self.shared = shared
+        self.backing = backing
     }
 
     package var size: UInt64 { end - start }
 }
 
-/// The ordered, non-overlapping list of guest mappings: bookkeeping only, no host memory.
+/// The ordered, non-overlapping set of guest mappings: bookkeeping only, no host memory.
+///
+/// Regions are kept as made: two adjacent regions with the same rights stay two regions. Every
+/// operation costs O(log n) in the number of regions, plus O(k) for k regions it reports or
+/// replaces (`RegionTree`). Empty ranges (`start >= end`) change nothing.
 package struct MemoryMap: Sendable {
-    package private(set) var regions: [MemoryRegion] = []
+    /// The regions, keyed by start address.
+    private var tree = RegionTree()
 
+    /// An empty map.
     package init() {}
 
+    /// Every region, in address order (for /proc/self/maps). O(n).
+    package var regions: [MemoryRegion] { tree.all }
+
+    /// The number of regions.
+    package var count: Int { tree.count }
+
+    /// The most host mappings the guest reservation takes with these regions: one per region,
+    /// one per free stretch between two of them, and the reservation's two ends. (The host
+    /// merges neighbours with the same rights, so it may take fewer.) O(1).
+    package var hostMappings: Int { tree.count + tree.gaps + 2 }
+
     /// Removes `[start, end)` from every region, splitting regions that straddle its ends.
-    package mutating func remove(_ start: GuestAddress, _ end: GuestAddress) {
-        var result: [MemoryRegion] = []
-        result.reserveCapacity(regions.count + 1)
-        for r in regions {
-            if r.end <= start || r.start >= end {
-                result.append(r)
-                continue
+    /// - Returns: What was removed, in address order: the regions wholly inside the range, and
+    ///   the inner pieces of those straddling its ends (their `fileOffset` advanced to match).
+    @discardableResult
+    package mutating func remove(_ start: GuestAddress, _ end: GuestAddress) -> [MemoryRegion] {
+        guard start < end else { return [] }
+        var removed: [MemoryRegion] = []
+        tree.replace(overlapping: start, end) { taken in
+            removed.reserveCapacity(taken.count)
+            var kept: [MemoryRegion] = []
+            for r in taken {
+                if r.start < start { kept.append(Self.piece(of: r, r.start, start)) }
+                removed.append(Self.piece(of: r, max(r.start, start), min(r.end, end)))
+                if r.end > end { kept.append(Self.piece(of: r, end, r.end)) }
             }
-            if r.start < start {
-                var left = r
-                left.end = start
-                result.append(left)
-            }
-            if r.end > end {
-                var right = r
-                right.fileOffset += end - r.start
-                right.start = end
-                result.append(right)
-            }
+            return kept
         }
-        regions = result
+        return removed
     }
 
-    /// Adds a region, replacing whatever overlapped it.
+    /// Adds a region, replacing whatever overlapped it. An empty region is not added.
     package mutating func insert(_ region: MemoryRegion) {
-        remove(region.start, region.end)
-        let index = regions.firstIndex { $0.start >= region.end } ?? regions.endIndex
-        regions.insert(region, at: index)
+        guard region.start < region.end else { return }
+        tree.replace(overlapping: region.start, region.end) { taken in
+            var result: [MemoryRegion] = []
+            if let first = taken.first, first.start < region.start {
+                result.append(Self.piece(of: first, first.start, region.start))
+            }
+            result.append(region)
+            if let last = taken.last, last.end > region.end {
+                result.append(Self.piece(of: last, region.end, last.end))
+            }
+            return result
+        }
     }
 
     /// Sets the permissions of `[start, end)` where mapped; returns false if part of the range is
@@ -67,53 +118,67 @@ package struct MemoryMap: Sendable {
     package mutating func protect(_ start: GuestAddress, _ end: GuestAddress, _ permissions: MemoryPermissions)
         -> Bool
     {
-        var pieces: [MemoryRegion] = []
+        guard start < end else { return true }
         var covered: UInt64 = 0
-        for r in regions where r.end > start && r.start < end {
-            var piece = r
-            if piece.start < start {
-                piece.fileOffset += start - piece.start
-                piece.start = start
+        tree.replace(overlapping: start, end) { taken in
+            var result: [MemoryRegion] = []
+            result.reserveCapacity(taken.count + 2)
+            for r in taken {
+                if r.start < start { result.append(Self.piece(of: r, r.start, start)) }
+                var inside = Self.piece(of: r, max(r.start, start), min(r.end, end))
+                inside.permissions = permissions
+                covered += inside.size
+                result.append(inside)
+                if r.end > end { result.append(Self.piece(of: r, end, r.end)) }
             }
-            if piece.end > end { piece.end = end }
-            piece.permissions = permissions
-            covered += piece.size
-            pieces.append(piece)
+            return result
         }
-        for piece in pieces { insert(piece) }
         return covered == end - start
     }
 
-    /// Whether all of `[start, end)` is mapped.
+    /// Whether all of `[start, end)` is mapped (true for an empty range).
     package func isMapped(_ start: GuestAddress, _ end: GuestAddress) -> Bool {
-        var cursor = start
-        for r in regions where r.end > cursor && r.start < end {
-            if r.start > cursor { return false }
-            cursor = r.end
-            if cursor >= end { return true }
-        }
-        return cursor >= end
+        start >= end || tree.mappedBytes(in: start, end) == end - start
     }
 
     /// The region containing `address`, if any.
     package func region(containing address: GuestAddress) -> MemoryRegion? {
-        regions.first { $0.start <= address && address < $0.end }
+        guard let region = tree.last(startingAtOrBelow: address), address < region.end else { return nil }
+        return region
+    }
+
+    /// Whether any region has `end > start` and `start < end`: for a non-empty range, whether any
+    /// part of it is mapped.
+    package func overlaps(_ start: GuestAddress, _ end: GuestAddress) -> Bool {
+        tree.overlaps(start, end)
+    }
+
+    /// The regions with `end > start` and `start < end` (for a non-empty range, those sharing a
+    /// byte with it), whole and in address order.
+    package func regions(overlapping start: GuestAddress, _ end: GuestAddress) -> [MemoryRegion] {
+        tree.regions(overlapping: start, end)
+    }
+
+    /// The bytes of `[start, end)` that are mapped (0 for an empty range).
+    package func bytesMapped(in start: GuestAddress, _ end: GuestAddress) -> UInt64 {
+        tree.mappedBytes(in: start, end)
     }
 
     /// The highest page-aligned start of a free gap of `size` bytes lying within
-    /// `[lowest, highest)`, searching downwards as Linux's top-down mmap allocator does.
+    /// `[lowest, highest)`, searching downwards as Linux's top-down mmap allocator does. The gaps
+    /// include the space below the first region and above the last. The answer is `gapEnd - size`
+    /// for the highest gap that fits, so it is page-aligned when `size` and `highest` are. A
+    /// `size` of 0 asks for the highest non-empty gap.
     package func findFree(size: UInt64, lowest: GuestAddress, highest: GuestAddress) -> GuestAddress? {
-        var gapEnd = highest
-        for r in regions.reversed() {
-            if r.start >= gapEnd { continue }
-            if r.end < gapEnd, gapEnd - max(r.end, lowest) >= size, gapEnd.rawValue >= size {
-                let start = GuestAddress(gapEnd.rawValue - size)
-                if start >= lowest { return start }
-            }
-            gapEnd = min(gapEnd, r.start)
-            if gapEnd <= lowest { return nil }
-        }
-        if gapEnd > lowest, gapEnd - lowest >= size { return GuestAddress(gapEnd.rawValue - size) }
-        return nil
+        tree.highestFreeStart(size: size, lowest: lowest, highest: highest)
+    }
+
+    /// The part `[start, end)` of `region`, its file offset advanced by how far its start moved.
+    private static func piece(of region: MemoryRegion, _ start: GuestAddress, _ end: GuestAddress) -> MemoryRegion {
+        var piece = region
+        piece.fileOffset += start - region.start
+        piece.start = start
+        piece.end = end
+        return piece
     }
 }
