@@ -27,9 +27,9 @@ let package = Package(
         // RISC-V knowledge only: the encoding table, decoder, disassembler, FP semantics.
         .target(name: "RivetISA", swiftSettings: strict),
         // Guest state and the guest address space.
-        .target(name: "RivetMachine", dependencies: ["RivetISA"], swiftSettings: strict),
+        .target(name: "RivetMachine", dependencies: ["RivetISA", "CRivetHost"], swiftSettings: strict),
         // ELF loader, initial stack, Linux syscalls, file sandbox.
-        .target(name: "RivetLinux", dependencies: ["RivetMachine", "RivetISA"], swiftSettings: strict),
+        .target(name: "RivetLinux", dependencies: ["RivetMachine", "RivetISA", "CRivetHost"], swiftSettings: strict),
         // Tier 0: the reference interpreter.
         .target(name: "RivetInterpreter", dependencies: ["RivetMachine", "RivetISA"], swiftSettings: strict),
         // The x86-64 assembler: encodings as a table, labels and fixups.

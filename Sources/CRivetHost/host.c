@@ -47,6 +47,25 @@ void rivet_code_region_destroy(rivet_code_region *region) {
     region->fd = -1;
 }
 
+int rivet_mremap_fixed(void *old_address, size_t old_size, size_t new_size, void *new_address, int keep_source) {
+    int flags = MREMAP_MAYMOVE | MREMAP_FIXED;
+    // Linux 5.7 (uapi linux/mman.h); glibc 2.36's headers lack it.
+    if (keep_source) flags |= 4;  // MREMAP_DONTUNMAP
+    void *result = mremap(old_address, old_size, new_size, flags, new_address);
+    return result == MAP_FAILED ? errno : 0;
+}
+
+int rivet_memfd(const char *name) {
+    int fd = memfd_create(name, MFD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+void rivet_ignore_host_sigpipe(void) {
+    struct sigaction current;
+    if (sigaction(SIGPIPE, NULL, &current) != 0) return;
+    if (!(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_DFL) signal(SIGPIPE, SIG_IGN);
+}
+
 // Registered code ranges. Written under `table_lock` by registering threads, read lock-free by
 // the handler: an entry is published by storing `end` last and retired by zeroing `end` first.
 #define MAX_RANGES 256
@@ -97,6 +116,103 @@ void rivet_unregister_code_range(uintptr_t start) {
 
 uint64_t rivet_handled_fault_count(void) { return atomic_load(&handled_faults); }
 
+// Registered guest address spaces, published and retired like the code ranges.
+#define MAX_SPACES 4096
+typedef struct {
+    _Atomic uintptr_t base;
+    _Atomic uintptr_t end;
+    uint8_t *_Atomic permissions;
+} guest_space;
+
+static guest_space spaces[MAX_SPACES];
+
+int rivet_register_guest_space(uintptr_t base, uintptr_t size, uint8_t *permissions) {
+    lock();
+    for (int i = 0; i < MAX_SPACES; i++) {
+        if (atomic_load(&spaces[i].end) == 0 && atomic_load(&spaces[i].base) == 0) {
+            atomic_store(&spaces[i].base, base);
+            atomic_store(&spaces[i].permissions, permissions);
+            atomic_store(&spaces[i].end, base + size);
+            unlock();
+            return 0;
+        }
+    }
+    unlock();
+    return -1;
+}
+
+void rivet_unregister_guest_space(uintptr_t base) {
+    lock();
+    for (int i = 0; i < MAX_SPACES; i++) {
+        if (atomic_load(&spaces[i].base) == base && atomic_load(&spaces[i].end) != 0) {
+            atomic_store(&spaces[i].end, 0);
+            atomic_store(&spaces[i].permissions, NULL);
+            atomic_store(&spaces[i].base, 0);
+        }
+    }
+    unlock();
+}
+
+/// The space holding `address`, or NULL.
+static guest_space *space_containing(uintptr_t address) {
+    for (int i = 0; i < MAX_SPACES; i++) {
+        uintptr_t end = atomic_load_explicit(&spaces[i].end, memory_order_acquire);
+        if (end == 0) continue;
+        uintptr_t base = atomic_load_explicit(&spaces[i].base, memory_order_relaxed);
+        if (address >= base && address < end) return &spaces[i];
+    }
+    return NULL;
+}
+
+// Per thread: the hart whose accesses the thread makes, and the pages host faults changed.
+#define MAX_FAULT_PAGES 64
+static __thread uint64_t *thread_hart;
+static __thread uintptr_t fault_pages[MAX_FAULT_PAGES];
+static __thread int fault_page_count;
+
+void rivet_set_thread_hart(uint64_t *slots) {
+    thread_hart = slots;
+    fault_page_count = 0;
+}
+
+int rivet_take_host_fault_pages(uintptr_t *pages, int capacity) {
+    int count = fault_page_count;
+    fault_page_count = 0;
+    if (count > MAX_FAULT_PAGES || count > capacity) return -1;
+    for (int i = 0; i < count; i++) pages[i] = fault_pages[i];
+    return count;
+}
+
+/// Host code (the interpreter, a syscall's copy) faulted on guest memory: make the access
+/// complete and record the fault for the hart. Async-signal-safe: only mmap, mprotect and
+/// plain stores.
+static int survive_host_fault(int sig, uintptr_t address, int write) {
+    guest_space *space = space_containing(address);
+    uint64_t *hart = thread_hart;
+    if (!space || !hart) return 0;
+    uintptr_t base = atomic_load_explicit(&space->base, memory_order_relaxed);
+    uint8_t *permissions = atomic_load_explicit(&space->permissions, memory_order_relaxed);
+    uintptr_t page = address & ~(uintptr_t)4095;
+    if (sig == SIGBUS) {
+        // The file under this page shrank: the guest sees a page past the end of its file.
+        if (permissions) permissions[(page - base) >> 12] = RIVET_PAGE_PAST_FILE_END;
+        void *fresh = mmap((void *)page, 4096, PROT_READ | PROT_WRITE,
+                           MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (fresh == MAP_FAILED) return 0;
+    } else if (mprotect((void *)page, 4096, PROT_READ | PROT_WRITE) != 0) {
+        return 0;
+    }
+    if (hart[RIVET_SLOT_HOST_FAULT_PENDING] == 0) {
+        hart[RIVET_SLOT_HOST_FAULT_SIGNAL] = (uint64_t)sig | (write ? RIVET_HOST_FAULT_WRITE : 0);
+        hart[RIVET_SLOT_HOST_FAULT_ADDRESS] = address - base;
+        hart[RIVET_SLOT_HOST_FAULT_PENDING] = 1;
+    }
+    if (fault_page_count < MAX_FAULT_PAGES) fault_pages[fault_page_count] = page;
+    // Past the list's end the count still grows: the hart learns it overflowed.
+    fault_page_count++;
+    return 1;
+}
+
 static void fault_handler(int sig, siginfo_t *info, void *context) {
     ucontext_t *uc = context;
     greg_t *gregs = uc->uc_mcontext.gregs;
@@ -113,6 +229,13 @@ static void fault_handler(int sig, siginfo_t *info, void *context) {
         uint64_t limit = state[RIVET_SLOT_GUEST_LIMIT];
         // Only faults on guest memory are guest faults; anything else is a bug in JIT code.
         if (exit == 0 || address < base || address >= limit) break;
+        if (sig == SIGBUS) {
+            // The file under the page shrank: the interpreter, re-executing the access, must
+            // see a page past the end of its file.
+            guest_space *space = space_containing(address);
+            uint8_t *permissions = space ? atomic_load_explicit(&space->permissions, memory_order_relaxed) : NULL;
+            if (permissions) permissions[(address - base) >> 12] = RIVET_PAGE_PAST_FILE_END;
+        }
         state[RIVET_SLOT_FAULT_SIGNAL] = (uint64_t)sig;
         state[RIVET_SLOT_FAULT_HOST_PC] = rip;
         state[RIVET_SLOT_FAULT_HOST_ADDRESS] = address;
@@ -120,6 +243,12 @@ static void fault_handler(int sig, siginfo_t *info, void *context) {
                                       REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15};
         for (int r = 0; r < 16; r++) state[RIVET_SLOT_FAULT_REGISTERS + r] = (uint64_t)gregs[order[r]];
         gregs[REG_RIP] = (greg_t)exit;
+        atomic_fetch_add_explicit(&handled_faults, 1, memory_order_relaxed);
+        return;
+    }
+    // x86-64 page-fault error code: bit 1 is set for a write.
+    int write = (gregs[REG_ERR] & 2) != 0;
+    if (survive_host_fault(sig, address, write)) {
         atomic_fetch_add_explicit(&handled_faults, 1, memory_order_relaxed);
         return;
     }

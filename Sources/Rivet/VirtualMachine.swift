@@ -175,6 +175,8 @@ public final class VirtualMachine {
                 case .resumeAtPC: break
                 case .exit(let status): return .exited(status)
                 case .killed(let signal): return .signaled(signal, detail: nil)
+                case .fault(let info, let detail):
+                    if let reason = fault(info, "\(detail), at \(describe(pc: hart.pc))") { return reason }
                 }
             case .tierUp:
                 break  // The engine handles tier-up itself.
@@ -192,6 +194,9 @@ public final class VirtualMachine {
                     fault.pastFileEnd
                     ? SignalInfo(signal: Signal.SIGBUS, code: 2, address: fault.address.rawValue)
                     : SignalInfo(signal: Signal.SIGSEGV, code: fault.mapped ? 2 : 1, address: fault.address.rawValue)
+                if fault.lostTrack {
+                    return .signaled(info.signal, detail: "\(fault) at \(describe(pc: hart.pc)), on more pages at once than Rivet can restore")
+                }
                 if let reason = self.fault(info, "\(fault) at \(describe(pc: hart.pc))") { return reason }
             case .misalignedAtomic(let address):
                 let detail = "misaligned atomic access to 0x\(String(address, radix: 16)) at \(describe(pc: hart.pc))"
@@ -205,6 +210,7 @@ public final class VirtualMachine {
         switch process.deliver(info, hart: hart, synchronous: true) {
         case .killed(let signal): return .signaled(signal, detail: detail)
         case .exit(let status): return .exited(status)
+        case .fault(let other, _): return .signaled(other.signal, detail: detail)
         case .resume, .resumeAtPC, nil: return nil
         }
     }

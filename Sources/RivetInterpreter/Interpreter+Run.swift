@@ -10,6 +10,7 @@ import RivetMachine
 enum Slot {
     static let pc = 65
     static let instret = 68
+    static let hostFaultPending = 98
 }
 
 /// The guest address space size, as a literal for the same reason; `Interpreter.init` checks
@@ -55,7 +56,9 @@ extension Interpreter {
         let perms = memory.pagePermissions
         let table = cache.table
         let trace = singleStep
-        var pc = r[Slot.pc]
+        // Bit 0 of the pc is never set (`HartState.pc`); an odd pc would also meet the block
+        // table's empty marker.
+        var pc = r[Slot.pc] & ~1
         var remaining = budget
         var temporary: Block? = nil
         // Blocks are dropped only on paths that leave the loop or pass through `collect` below.
@@ -71,6 +74,10 @@ extension Interpreter {
                 temporary = nil
             }
             if remaining == 0 { return .budgetExhausted }
+            // Host code faulted on guest memory in the block just run (a file shrank under a
+            // mapping, another thread changed it): the access completed, and the guest gets
+            // the fault here, at the next block.
+            if r[Slot.hostFaultPending] != 0, let fault = memory.settleHostFaults(r) { return .fault(fault) }
 
             // Find the block.
             let block: Block

@@ -75,6 +75,9 @@ extension Interpreter {
                 r[HartState.Slot.reservation] = address
                 return nil
             case .sc_w, .sc_d:
+                // An SC faults on a page it may not write, whether or not it holds the
+                // reservation (as Spike and hardware do; qemu fails it silently).
+                try memory.check(address, size: size, access: .write)
                 let reserved = r[HartState.Slot.reservation] == address
                 r[HartState.Slot.reservation] = HartState.noReservation
                 guard reserved else {
@@ -92,8 +95,8 @@ extension Interpreter {
             default:
                 break
             }
-            // AMOs need read and write rights; check write, which Linux never grants alone.
-            _ = try memory.hostBuffer(at: address, size: size, access: .read)
+            // AMOs need read and write rights.
+            try memory.check(address, size: size, access: .read)
             let buffer = try memory.hostBuffer(at: address, size: size, access: .write)
             let old = word ? UInt64(bitPattern: Int64(buffer.load(as: Int32.self))) : buffer.load(as: UInt64.self)
             let operand = r[Int(i.rs2)]

@@ -43,7 +43,7 @@ package final class Interpreter {
     package init(memory: GuestMemory, hart: HartState) {
         precondition(
             addressSpaceSize == GuestMemory.addressSpaceSize && Slot.pc == HartState.Slot.pc
-                && Slot.instret == HartState.Slot.instret)
+                && Slot.instret == HartState.Slot.instret && Slot.hostFaultPending == HartState.Slot.hostFaultPending)
         self.memory = memory
         self.hart = hart
         memory.addObserver(cache)

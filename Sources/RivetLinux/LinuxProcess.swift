@@ -1,3 +1,4 @@
+import CRivetHost
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,6 +61,10 @@ package enum SyscallOutcome: Equatable, Sendable {
     case exit(Int32)
     /// The process was killed by this signal.
     case killed(Int32)
+    /// A signal the kernel forces on the thread at the current pc, as for a fault (a bad signal
+    /// frame at rt_sigreturn): delivered to the guest's handler, or fatal, with `detail` saying
+    /// what happened.
+    case fault(SignalInfo, detail: String)
 }
 
 /// The Linux process a guest program runs in: its memory layout above the ELF, file
@@ -106,6 +111,7 @@ package final class LinuxProcess {
         self.openFilesHardLimit = configuration.maxOpenFiles
         let program = configuration.executablePath.isEmpty ? (configuration.arguments.first ?? "") : configuration.executablePath
         self.threadName = Array((program.split(separator: "/").last.map { Array($0.utf8) } ?? []).prefix(15))
+        rivet_ignore_host_sigpipe()
     }
 
     /// Prints a warning once per key.
@@ -126,15 +132,35 @@ package final class LinuxProcess {
         let args = SyscallArguments(
             hart[x: 10], hart[x: 11], hart[x: 12], hart[x: 13], hart[x: 14], hart[x: 15])
         syscallCounts[number, default: 0] += 1
-        let result = dispatch(number, args, hart)
+        var result = dispatch(number, args, hart)
+        // Host code faulted on guest memory (a file shrank under a mapping the syscall read or
+        // wrote): the access completed with zeros, and the syscall fails as Linux's would.
+        if memory.settleHostFaults(hart.slots) != nil, case .value = result { result = .efault }
         switch result {
         case .value(let value):
             if configuration.traceSyscalls { trace(number, args, value) }
             hart[x: 10] = UInt64(bitPattern: value)
+            if value == -Errno.EPIPE, Self.raisesSIGPIPE(number, args) {
+                // Linux sends SIGPIPE with EPIPE; the handler, if any, runs on the way back.
+                hart.pc += 4
+                let info = SignalInfo(signal: Signal.SIGPIPE, code: 0, senderPID: Int32(truncatingIfNeeded: pid))
+                return deliver(info, hart: hart, synchronous: false) ?? .resumeAtPC
+            }
             return .resume
         case .outcome(let outcome):
             if configuration.traceSyscalls { trace(number, args, nil) }
             return outcome
+        }
+    }
+
+    /// Whether an EPIPE from this syscall comes with SIGPIPE: writes of every kind, and sends
+    /// without MSG_NOSIGNAL.
+    static func raisesSIGPIPE(_ number: Int, _ args: SyscallArguments) -> Bool {
+        switch number {
+        case 64, 66, 68, 70, 287, 71, 76, 77, 285: return true  // write(v), pwrite(v)(2), sendfile, splice, tee, copy_file_range
+        case 206: return args[3] & 0x4000 == 0  // sendto
+        case 211: return args[2] & 0x4000 == 0  // sendmsg
+        default: return false
         }
     }
 

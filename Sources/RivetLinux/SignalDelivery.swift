@@ -4,7 +4,7 @@ import Glibc
 import RivetMachine
 
 /// What a signal carries into `siginfo_t`.
-package struct SignalInfo: Sendable {
+package struct SignalInfo: Equatable, Sendable {
     package var signal: Int32
     /// si_code: SI_USER (0), SI_TKILL (-6), SEGV_MAPERR (1), SEGV_ACCERR (2), ILL_ILLOPC (1) ...
     package var code: Int32
@@ -170,7 +170,9 @@ extension LinuxProcess {
             hart.pc = pc
             signals.mask = mask & ~(1 << UInt64(Signal.SIGKILL - 1) | 1 << UInt64(Signal.SIGSTOP - 1))
         } catch {
-            return .outcome(.killed(Signal.SIGSEGV))
+            // Linux forces SIGSEGV (SI_KERNEL) on a frame it cannot read.
+            let detail = "rt_sigreturn found no readable signal frame at sp 0x\(String(frame, radix: 16)) (\(error))"
+            return .outcome(.fault(SignalInfo(signal: Signal.SIGSEGV, code: 0x80), detail: detail))
         }
         if let outcome = deliverPending(hart) { return .outcome(outcome) }
         return .outcome(.resumeAtPC)

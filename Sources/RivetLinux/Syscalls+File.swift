@@ -29,9 +29,10 @@ extension LinuxProcess {
         case 62: return perform { try seek(args.int(0), Int64(bitPattern: args[1]), Int32(truncatingIfNeeded: args[2])) }
         case 71: return perform { try sendfile(args.int(0), args.int(1), args[2], args[3]) }
         case 285: return perform { try copyFileRange(args) }
-        case 46: return perform { try truncate(args.int(0), Int64(bitPattern: args[1])) }
-        case 45: return perform { try truncate(path: args[0], Int64(bitPattern: args[1])) }
-        case 47: return perform { try fallocate(args) }
+        // A file can shrink under a mapping: pages past its new end fault with SIGBUS at once.
+        case 46: return changingFileSizes { perform { try truncate(args.int(0), Int64(bitPattern: args[1])) } }
+        case 45: return changingFileSizes { perform { try truncate(path: args[0], Int64(bitPattern: args[1])) } }
+        case 47: return changingFileSizes { perform { try fallocate(args) } }
         case 82, 83: return perform { try sync(args.int(0)) }  // fsync, fdatasync
         case 81: return .value(0)  // sync: the guest's writes are the host's; nothing to force.
         case 267, 223, 213:  // syncfs, fadvise64, readahead: advice only.
@@ -49,7 +50,9 @@ extension LinuxProcess {
         case 29: return perform { try ioctl(args.int(0), args[1], args[2]) }
         case 32: return perform { try flock(args.int(0), args.int(1)) }
         // Opening, status, access
-        case 56: return perform { try openat(args.int(0), args[1], args.int(2), UInt32(truncatingIfNeeded: args[3])) }
+        case 56:
+            let open = { self.perform { try self.openat(args.int(0), args[1], args.int(2), UInt32(truncatingIfNeeded: args[3])) } }
+            return args.int(2) & FileABI.truncate != 0 ? changingFileSizes(open) : open()
         case 80: return perform { try fstat(args.int(0), args[1]) }
         case 79: return perform { try fstatat(args.int(0), args[1], args[2], flags: args.int(3)) }
         case 291: return perform { try statx(args) }
@@ -298,6 +301,14 @@ extension LinuxProcess {
     }
 
     // MARK: Size and durability
+
+    /// Runs a syscall that may change the size of a file the guest has mapped, then brings the
+    /// mappings in line with the files' sizes.
+    private func changingFileSizes(_ body: () -> SyscallResult) -> SyscallResult {
+        let result = body()
+        memory.refreshFileSizes()
+        return result
+    }
 
     private func truncate(_ fd: Int32, _ length: Int64) throws(SandboxError) -> Int64 {
         let file = try ioFile(fd)

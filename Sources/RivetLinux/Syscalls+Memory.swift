@@ -29,26 +29,25 @@ extension LinuxProcess {
         case 214: return .value(Int64(bitPattern: brk(args[0])))
         case 222: return mmap(args)
         case 215:  // munmap
-            guard args[0] & 0xfff == 0, args[1] > 0 else { return .einval }
+            guard args[0] & 0xfff == 0, args[1] > 0, GuestMemory.contains(args[0], size: args[1]) else { return .einval }
             do {
                 try memory.unmap(at: GuestAddress(args[0]), size: GuestAddress(args[1]).pageEnd.rawValue)
                 return .value(0)
             } catch {
-                return .einval
+                return Self.mappingFailure(error)
             }
         case 226:  // mprotect
             guard args[0] & 0xfff == 0 else { return .einval }
             if args[1] == 0 { return .value(0) }
             guard args[2] & ~7 == 0 else { return .einval }
+            guard GuestMemory.contains(args[0], size: args[1]) else { return .value(-Errno.ENOMEM) }
             do {
                 try memory.protect(
                     at: GuestAddress(args[0]), size: GuestAddress(args[1]).pageEnd.rawValue,
                     permissions: MemoryPermissions(prot: args[2]))
                 return .value(0)
-            } catch .notMapped {
-                return .value(-Errno.ENOMEM)
             } catch {
-                return .einval
+                return Self.mappingFailure(error)
             }
         case 216: return mremap(args)
         case 233:  // madvise
@@ -72,15 +71,25 @@ extension LinuxProcess {
         }
     }
 
-    /// brk: grows or shrinks the heap; returns the new end, or the old one on failure.
+    /// The errno of a mapping error (mprotect's ENOMEM for an unmapped range).
+    static func mappingFailure(_ error: MappingError) -> SyscallResult {
+        switch error {
+        case .invalidRange: .einval
+        case .outOfMemory, .notMapped: .value(-Errno.ENOMEM)
+        case .accessDenied: .value(-Errno.EACCES)
+        case .host(let code): .value(-Int64(code))
+        }
+    }
+
+    /// brk: grows or shrinks the heap; returns the new end, or the old one on failure. A break
+    /// below the heap's start or beyond the address space (brk(-1)) changes nothing.
     func brk(_ requested: UInt64) -> UInt64 {
-        guard requested >= brkStart else { return brkEnd }
+        guard requested >= brkStart, requested <= GuestMemory.addressSpaceSize else { return brkEnd }
         let oldTop = GuestAddress(brkEnd).pageEnd
         let newTop = GuestAddress(requested).pageEnd
         if newTop > oldTop {
             let size = newTop - oldTop
-            guard GuestMemory.contains(oldTop.rawValue, size: size),
-                !memory.map.regions.contains(where: { $0.end > oldTop && $0.start < newTop })
+            guard GuestMemory.contains(oldTop.rawValue, size: size), !memory.map.overlaps(oldTop, newTop)
             else { return brkEnd }
             do {
                 try memory.mapAnonymous(at: oldTop, size: size, permissions: .readWrite, name: "[heap]")
@@ -88,7 +97,7 @@ extension LinuxProcess {
                 return brkEnd
             }
         } else if newTop < oldTop {
-            try? memory.unmap(at: newTop, size: oldTop - newTop)
+            do { try memory.unmap(at: newTop, size: oldTop - newTop) } catch { return brkEnd }
         }
         brkEnd = requested
         return brkEnd
@@ -117,15 +126,13 @@ extension LinuxProcess {
         if flags & (MapFlag.fixed | MapFlag.fixedNoReplace) != 0 {
             guard hint & 0xfff == 0, GuestMemory.contains(hint, size: size) else { return .einval }
             start = GuestAddress(hint)
-            if flags & MapFlag.fixedNoReplace != 0,
-                memory.map.regions.contains(where: { $0.end > start && $0.start < start + size })
-            {
+            if flags & MapFlag.fixedNoReplace != 0, memory.map.overlaps(start, start + size) {
                 return .value(-Errno.EEXIST)
             }
         } else {
             let aligned = GuestAddress(hint).pageStart
             if hint != 0, GuestMemory.contains(aligned.rawValue, size: size), aligned.rawValue >= AddressLayout.mmapBottom,
-                !memory.map.regions.contains(where: { $0.end > aligned && $0.start < aligned + size })
+                !memory.map.overlaps(aligned, aligned + size)
             {
                 start = aligned
             } else if let found = memory.map.findFree(
@@ -148,11 +155,7 @@ extension LinuxProcess {
                     name: file.guestPath)
             }
         } catch {
-            switch error {
-            case .host(let code): return .value(-Int64(code))
-            case .invalidRange: return .einval
-            case .outOfMemory, .notMapped: return .value(-Errno.ENOMEM)
-            }
+            return Self.mappingFailure(error)
         }
         return .value(Int64(bitPattern: start.rawValue))
     }
@@ -174,48 +177,49 @@ extension LinuxProcess {
                 target + newSize <= old || old + oldSize <= target
             else { return .einval }
         }
-        // The whole old range must be mapped. It may span several adjacent regions (an earlier
-        // in-place growth adds one), where Linux would have merged them into one mapping.
-        guard memory.map.isMapped(GuestAddress(old), GuestAddress(old + oldSize)),
-            let region = memory.map.region(containing: GuestAddress(old))
-        else { return .value(-Errno.EFAULT) }
-        if flags & fixed != 0 {
-            do {
-                try memory.move(from: GuestAddress(old), size: oldSize, to: GuestAddress(target), newSize: newSize)
-            } catch {
-                return .value(-Errno.ENOMEM)
+        // The whole old range must be one mapping. Rivet keeps the pieces of an earlier
+        // in-place growth apart where Linux would have merged them; `move` and `grow` accept
+        // pieces that continue one another.
+        guard memory.map.isMapped(GuestAddress(old), GuestAddress(old + oldSize)) else { return .value(-Errno.EFAULT) }
+        func result(_ body: () throws(MappingError) -> UInt64) -> SyscallResult {
+            do { return .value(Int64(bitPattern: try body())) } catch {
+                return error == .notMapped ? .value(-Errno.EFAULT) : Self.mappingFailure(error)
             }
-            return .value(Int64(bitPattern: target))
+        }
+        if flags & fixed != 0 {
+            return result { () throws(MappingError) in
+                try memory.move(from: GuestAddress(old), size: oldSize, to: GuestAddress(target), newSize: newSize)
+                return target
+            }
         }
         if newSize <= oldSize {
-            if newSize < oldSize { try? memory.unmap(at: GuestAddress(old + newSize), size: oldSize - newSize) }
+            if newSize < oldSize {
+                do { try memory.unmap(at: GuestAddress(old + newSize), size: oldSize - newSize) } catch {
+                    return Self.mappingFailure(error)
+                }
+            }
             return .value(Int64(bitPattern: old))
         }
         // Grow in place when the pages after the mapping are free.
         let tail = GuestAddress(old + oldSize)
-        if GuestMemory.contains(tail.rawValue, size: newSize - oldSize),
-            !memory.map.regions.contains(where: { $0.end > tail && $0.start < tail + (newSize - oldSize) })
-        {
+        if GuestMemory.contains(tail.rawValue, size: newSize - oldSize), !memory.map.overlaps(tail, tail + (newSize - oldSize)) {
             do {
-                if region.name.hasPrefix("/") || region.shared {
-                    // A file or shared mapping cannot grow by adding anonymous pages.
-                    throw MappingError.invalidRange
-                }
-                try memory.mapAnonymous(
-                    at: tail, size: newSize - oldSize, permissions: region.permissions, name: region.name)
+                try memory.grow(mappingFrom: GuestAddress(old), size: oldSize, by: newSize - oldSize)
                 return .value(Int64(bitPattern: old))
-            } catch {}
+            } catch .notMapped {
+                return .value(-Errno.EFAULT)
+            } catch {
+                // Fall through to moving, if allowed.
+            }
         }
         guard flags & mayMove != 0 else { return .value(-Errno.ENOMEM) }
         guard
             let target = memory.map.findFree(
                 size: newSize, lowest: GuestAddress(AddressLayout.mmapBottom), highest: GuestAddress(AddressLayout.mmapTop))
         else { return .value(-Errno.ENOMEM) }
-        do {
+        return result { () throws(MappingError) in
             try memory.move(from: GuestAddress(old), size: oldSize, to: target, newSize: newSize)
-        } catch {
-            return .value(-Errno.ENOMEM)
+            return target.rawValue
         }
-        return .value(Int64(bitPattern: target.rawValue))
     }
 }

@@ -77,12 +77,16 @@ package struct GuestFault: Error, Equatable, Sendable, CustomStringConvertible {
     package var mapped: Bool
     /// Whether the page maps a file but lies past its end (SIGBUS instead of SIGSEGV).
     package var pastFileEnd: Bool
+    /// Host code faulted on more guest pages at once than Rivet can restore: the guest cannot
+    /// go on (it is killed whatever its handlers).
+    package var lostTrack: Bool
 
-    package init(address: GuestAddress, access: AccessKind, mapped: Bool, pastFileEnd: Bool = false) {
+    package init(address: GuestAddress, access: AccessKind, mapped: Bool, pastFileEnd: Bool = false, lostTrack: Bool = false) {
         self.address = address
         self.access = access
         self.mapped = mapped
         self.pastFileEnd = pastFileEnd
+        self.lostTrack = lostTrack
     }
 
     package var description: String {

@@ -1,3 +1,6 @@
+import CRivetHost
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,10 +16,12 @@ package protocol CodeInvalidationObserver: AnyObject {
 package enum MappingError: Error, Equatable, Sendable {
     /// The range is not page aligned, empty, or outside the guest address space (EINVAL).
     case invalidRange
-    /// The guest's memory limit or the host refused (ENOMEM).
+    /// The guest's memory limit, its share of the host's mappings, or the host refused (ENOMEM).
     case outOfMemory
-    /// Part of the range is not mapped (ENOMEM for mprotect).
+    /// Part of the range is not mapped (ENOMEM for mprotect, EFAULT for mremap).
     case notMapped
+    /// Write access to a shared mapping of a descriptor not open for writing (EACCES).
+    case accessDenied
     /// The host refused a file mapping (its errno).
     case host(Int32)
 }
@@ -28,12 +33,42 @@ package enum MappingError: Error, Equatable, Sendable {
 /// host mappings with the same rights, so JIT code can let the host MMU check permissions. The
 /// interpreter instead checks `pagePermissions` in software and never faults. A guard region
 /// after the end of the space catches accesses that start inside it and run past its end.
+///
+/// The reservation never has a hole: every host call that changes it replaces pages in place
+/// (`MAP_FIXED`, `MREMAP_FIXED` with `MREMAP_DONTUNMAP`), so no host allocation can land inside
+/// guest memory. Every host call is checked; a refusal is the guest's ENOMEM, not a later crash.
+///
+/// Rights as RISC-V Linux gives them: a writable page is readable (PROT_WRITE implies
+/// PROT_READ), an execute-only page is not (loads fault in every tier; the decoder fetches from
+/// it through `/proc/self/mem`).
 package final class GuestMemory: @unchecked Sendable {
     /// Size of the guest address space: RV64 Sv39 user space, as Linux gives it.
     package static let addressSpaceSize: UInt64 = 1 << 38
     package static let pageSize: UInt64 = 4096
     package static let pageShift: UInt64 = 12
     package static let guardSize: UInt64 = 1 << 16
+
+    /// Host mappings the guest memories of this process may take at once: what the host's
+    /// `vm.max_map_count` leaves after 8,192 mappings kept for Rivet itself (threads, the code
+    /// cache, the allocator). Past it, guest mmap and mprotect fail with ENOMEM, as a Linux
+    /// process's do at its own map count, instead of the host failing later.
+    package static let mappingBudget: Int = {
+        var count = 65530
+        let fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            if n > 0, let value = Int(String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n").first ?? "") {
+                count = value
+            }
+        }
+        return max(4096, count - 8192)
+    }()
+    /// Host mappings of every guest memory in this process (`MemoryMap.hostMappings`).
+    private static let mappingsInUse = Atomic<Int>(0)
+    /// This memory's share of `mappingsInUse`.
+    private var accountedMappings = 0
 
     /// Host address of guest address 0.
     package let base: UnsafeMutableRawPointer
@@ -43,15 +78,17 @@ package final class GuestMemory: @unchecked Sendable {
     private let permissionsTableSize: Int
 
     /// The guest's mappings, for /proc/self/maps, munmap, mprotect and placement of new mappings.
-    package private(set) var map = MemoryMap()
+    package internal(set) var map = MemoryMap()
     /// Bytes currently mapped for the guest.
-    package private(set) var mappedBytes: UInt64 = 0
+    package internal(set) var mappedBytes: UInt64 = 0
     /// The most the guest may map; mmap and brk fail with ENOMEM beyond it.
     package var limit: UInt64
 
-    private var observers: [any CodeInvalidationObserver] = []
+    var observers: [any CodeInvalidationObserver] = []
     /// Page numbers whose `code` bit is set.
-    private var codePages: Set<UInt64> = []
+    var codePages: Set<UInt64> = []
+    /// Page numbers the JIT write-protected on the host (`setHostWriteProtection`).
+    var hostWriteProtected: Set<UInt64> = []
 
     /// Reserves a fresh, empty guest address space.
     /// - Parameter limit: the most bytes the guest may have mapped at once.
@@ -72,9 +109,24 @@ package final class GuestMemory: @unchecked Sendable {
         }
         base = reservation
         pagePermissions = table.bindMemory(to: UInt8.self, capacity: permissionsTableSize)
+        precondition(
+            HartState.Slot.hostFaultPending == RIVET_SLOT_HOST_FAULT_PENDING
+                && HartState.Slot.hostFaultSignal == RIVET_SLOT_HOST_FAULT_SIGNAL
+                && HartState.Slot.hostFaultAddress == RIVET_SLOT_HOST_FAULT_ADDRESS
+                && MemoryPermissions.pastFileEnd.rawValue == RIVET_PAGE_PAST_FILE_END)
+        // So that a host access to a page whose file shrank, or that another thread unmapped,
+        // is survived and becomes the guest's fault (`settleHostFaults`).
+        rivet_install_fault_handler()
+        guard rivet_register_guest_space(UInt(bitPattern: reservation), UInt(total), pagePermissions) == 0 else {
+            munmap(reservation, total)
+            munmap(table, permissionsTableSize)
+            throw .outOfMemory
+        }
     }
 
     deinit {
+        rivet_unregister_guest_space(UInt(bitPattern: base))
+        Self.mappingsInUse.subtract(accountedMappings, ordering: .relaxed)
         munmap(base, Int(Self.addressSpaceSize + Self.guardSize))
         munmap(pagePermissions, permissionsTableSize)
     }
@@ -97,157 +149,224 @@ package final class GuestMemory: @unchecked Sendable {
 
     // MARK: Mapping
 
-    private func validate(_ start: GuestAddress, _ size: UInt64) throws(MappingError) {
+    func validate(_ start: GuestAddress, _ size: UInt64) throws(MappingError) {
         guard size > 0, start.isPageAligned, size & (Self.pageSize - 1) == 0,
             Self.contains(start.rawValue, size: size)
         else { throw .invalidRange }
     }
 
-    /// Maps fresh zeroed memory at `[start, start + size)`, replacing whatever was there.
+    /// Checks that changing the map so that `[start, end)` becomes `added` new regions (0 when
+    /// it is only cut out) stays within the memory limit and the region budget.
+    func checkRoom(replacing start: GuestAddress, _ end: GuestAddress, with added: Int, bytes: UInt64)
+        throws(MappingError)
+    {
+        let over = map.regions(overlapping: start, end)
+        var replaced: UInt64 = 0
+        for r in over { replaced += min(r.end, end) - max(r.start, start) }
+        guard mappedBytes - replaced + bytes <= limit else { throw .outOfMemory }
+        var pieces = 0
+        if let first = over.first, first.start < start { pieces += 1 }
+        if let last = over.last, last.end > end { pieces += 1 }
+        try checkBudget(adding: added + pieces - over.count)
+    }
+
+    /// Refuses `added` more regions if the process's share of host mappings could run out:
+    /// each new region may also open a gap beside it.
+    func checkBudget(adding added: Int) throws(MappingError) {
+        guard added > 0 else { return }
+        guard Self.mappingsInUse.load(ordering: .relaxed) + 2 * added <= Self.mappingBudget else { throw .outOfMemory }
+    }
+
+    /// Brings `mappingsInUse` up to date with the map.
+    func account() {
+        let now = map.count == 0 ? 0 : map.hostMappings
+        let delta = now - accountedMappings
+        if delta != 0 { Self.mappingsInUse.add(delta, ordering: .relaxed) }
+        accountedMappings = now
+    }
+
+    /// Maps fresh zeroed memory at `[start, start + size)`, replacing whatever was there. Shared
+    /// anonymous memory is a memfd, so that it can be moved, grown and (later) shared with a
+    /// forked child like Linux's.
     package func mapAnonymous(
         at start: GuestAddress, size: UInt64, permissions: MemoryPermissions, name: String = "",
         shared: Bool = false
     ) throws(MappingError) {
         try validate(start, size)
-        let replaced = bytesMapped(in: start, start + size)
-        guard mappedBytes - replaced + size <= limit else { throw .outOfMemory }
-        let flags = MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE | (shared ? MAP_SHARED : MAP_PRIVATE)
-        let result = mmap(host(start.rawValue), Int(size), Self.hostProtection(permissions), flags, -1, 0)
-        guard result != MAP_FAILED else { throw .outOfMemory }
+        try checkRoom(replacing: start, start + size, with: 1, bytes: size)
+        var backing: FileBacking? = nil
+        let result: UnsafeMutableRawPointer?
+        let protection = Self.hostProtection(permissions)
+        if shared {
+            let fd = rivet_memfd("rivet-shared")
+            guard fd >= 0 else { throw .outOfMemory }
+            guard ftruncate(fd, off_t(size)) == 0 else {
+                close(fd)
+                throw .outOfMemory
+            }
+            backing = FileBacking(descriptor: fd, writable: true, size: size)
+            result = mmap(host(start.rawValue), Int(size), protection, MAP_FIXED | MAP_SHARED, fd, 0)
+        } else {
+            result = mmap(
+                host(start.rawValue), Int(size), protection, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                -1, 0)
+        }
+        guard result != MAP_FAILED else {
+            // Whatever was there may be gone: leave the range unmapped, as a failed MAP_FIXED
+            // on Linux may.
+            reserve(start, start + size)
+            forget(start, start + size)
+            throw .outOfMemory
+        }
         commit(
-            MemoryRegion(start: start, end: start + size, permissions: permissions, name: name, shared: shared),
-            replaced: replaced)
+            MemoryRegion(start: start, end: start + size, permissions: permissions, name: name, shared: shared, backing: backing))
     }
 
     /// Maps `size` bytes of the open host file `fd` from `offset` at `start`, privately
     /// (copy-on-write) or shared, replacing whatever was there. Bytes past the end of the file
-    /// read as zero up to the page end; pages wholly past it fault, as on Linux.
+    /// read as zero up to the page end; pages wholly past it fault with SIGBUS, as on Linux.
     package func mapFile(
         at start: GuestAddress, size: UInt64, permissions: MemoryPermissions, fd: Int32, offset: UInt64,
         shared: Bool, name: String
     ) throws(MappingError) {
         try validate(start, size)
-        let replaced = bytesMapped(in: start, start + size)
-        guard mappedBytes - replaced + size <= limit else { throw .outOfMemory }
+        try checkRoom(replacing: start, start + size, with: 1, bytes: size)
+        // Rivet's own descriptor for the file: to move or grow the mapping, and to follow the
+        // file's size.
+        let descriptor = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        guard descriptor >= 0 else { throw .outOfMemory }
+        var info = stat()
+        let isFile = fstat(descriptor, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+        let backing = FileBacking(
+            descriptor: descriptor, writable: fcntl(descriptor, F_GETFL) & O_ACCMODE != O_RDONLY,
+            size: isFile ? UInt64(max(0, info.st_size)) : .max)
         let flags = MAP_FIXED | (shared ? MAP_SHARED : MAP_PRIVATE)
         let result = mmap(
-            host(start.rawValue), Int(size), Self.hostProtection(permissions), flags, fd, off_t(offset))
+            host(start.rawValue), Int(size), Self.hostProtection(permissions), flags, descriptor, off_t(offset))
         guard result != MAP_FAILED else {
             let error = errno
-            // The old contents are gone either way; leave the range unmapped, as a failed
-            // MAP_FIXED on Linux may.
-            _ = mmap(
-                host(start.rawValue), Int(size), PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                -1, 0)
+            reserve(start, start + size)
             forget(start, start + size)
             throw .host(error)
         }
-        commit(
-            MemoryRegion(
-                start: start, end: start + size, permissions: permissions, name: name, fileOffset: offset,
-                shared: shared),
-            replaced: replaced)
-        // Pages wholly past the end of the file raise SIGBUS on the host when touched. The
-        // interpreter accesses memory from Swift code, where that would be a host crash, so the
-        // guest gets no rights there: its access faults (SIGSEGV) in software instead.
-        var info = stat()
-        if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
-            let fileEnd = GuestAddress(UInt64(max(0, info.st_size))).pageEnd.rawValue
-            let covered = fileEnd > offset ? fileEnd - offset : 0
-            if covered < size {
-                setPagePermissions(start + covered, start + size, .none)
-                let first = Int((start.rawValue + covered) >> Self.pageShift)
-                let last = Int((start.rawValue + size) >> Self.pageShift)
-                for page in first..<last { pagePermissions[page] = MemoryPermissions.pastFileEnd.rawValue }
-            }
-        }
+        let region = MemoryRegion(
+            start: start, end: start + size, permissions: permissions, name: name, fileOffset: offset, shared: shared,
+            backing: backing)
+        commit(region)
+        applyFileEnd(region)
     }
 
-    private func commit(_ region: MemoryRegion, replaced: UInt64) {
+    /// Records a region the host has just mapped.
+    func commit(_ region: MemoryRegion) {
         let hadCode = containsCode(region.start, region.end)
+        mappedBytes -= map.bytesMapped(in: region.start, region.end)
         map.insert(region)
-        mappedBytes = mappedBytes - replaced + region.size
+        mappedBytes += region.size
         setPagePermissions(region.start, region.end, region.permissions)
+        account()
         if hadCode { notifyCodeChanged(region.start, region.end) }
     }
 
     /// Unmaps `[start, start + size)`; unmapped parts of the range are fine, as for munmap.
+    /// - Throws: `MappingError.outOfMemory` if the host refuses (the mapping is then unchanged).
     package func unmap(at start: GuestAddress, size: UInt64) throws(MappingError) {
         try validate(start, size)
-        _ = mmap(
-            host(start.rawValue), Int(size), PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-            -1, 0)
+        try checkRoom(replacing: start, start + size, with: 0, bytes: 0)
+        guard reserveIfPossible(start, start + size) else { throw .outOfMemory }
         forget(start, start + size)
     }
 
-    private func forget(_ start: GuestAddress, _ end: GuestAddress) {
+    /// Puts fresh reservation (PROT_NONE) over `[start, end)` in one host call that replaces
+    /// what was there. Returns false if the host refused (the old mapping is then intact).
+    func reserveIfPossible(_ start: GuestAddress, _ end: GuestAddress) -> Bool {
+        let result = mmap(
+            host(start.rawValue), Int(end - start), PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+            -1, 0)
+        return result != MAP_FAILED
+    }
+
+    /// `reserveIfPossible`, where a refusal would leave a hole in the reservation that a host
+    /// allocation could land in: that must not happen, so Rivet stops instead.
+    func reserve(_ start: GuestAddress, _ end: GuestAddress) {
+        guard reserveIfPossible(start, end) else {
+            fatalError("rivet: the host refused to restore the guest reservation at \(start)-\(end) (errno \(errno))")
+        }
+    }
+
+    /// Drops `[start, end)` from the bookkeeping (the host side is already reserved again).
+    func forget(_ start: GuestAddress, _ end: GuestAddress) {
         let hadCode = containsCode(start, end)
-        mappedBytes -= bytesMapped(in: start, end)
+        mappedBytes -= map.bytesMapped(in: start, end)
         map.remove(start, end)
         setPagePermissions(start, end, .none)
+        account()
         if hadCode { notifyCodeChanged(start, end) }
     }
 
     /// Changes the rights of the mapped pages in `[start, start + size)`.
     /// - Throws: `MappingError.notMapped` if part of the range is unmapped (the mapped part
-    ///   still changes, as on Linux).
+    ///   still changes, as on Linux); `.accessDenied` for write access to a shared mapping of
+    ///   a descriptor not open for writing (nothing changes); `.outOfMemory` if the host or the
+    ///   region budget refuses (the regions before the refusal have changed, as on Linux).
     package func protect(at start: GuestAddress, size: UInt64, permissions: MemoryPermissions)
         throws(MappingError)
     {
         try validate(start, size)
         let end = start + size
+        let over = map.regions(overlapping: start, end)
+        if permissions.contains(.write),
+            over.contains(where: { $0.shared && $0.backing.map { !$0.writable } == true })
+        {
+            throw .accessDenied
+        }
+        var pieces = 0
+        if let first = over.first, first.start < start { pieces += 1 }
+        if let last = over.last, last.end > end { pieces += 1 }
+        try checkBudget(adding: pieces)
         let hadCode = containsCode(start, end)
-        let complete = map.protect(start, end, permissions)
-        for r in map.regions where r.end > start && r.start < end {
+        defer { if hadCode { notifyCodeChanged(start, end) } }
+        var covered: UInt64 = 0
+        for r in over {
             let s = max(r.start, start)
             let e = min(r.end, end)
-            mprotect(host(s.rawValue), Int(e - s), Self.hostProtection(permissions))
+            guard mprotect(host(s.rawValue), Int(e - s), Self.hostProtection(permissions)) == 0 else {
+                let error = errno
+                account()
+                throw error == ENOMEM ? .outOfMemory : .host(error)
+            }
+            map.protect(s, e, permissions)
             setPagePermissions(s, e, permissions, keepingPastFileEnd: true)
+            closePastFileEnd(s, e)
+            covered += e - s
         }
-        if hadCode { notifyCodeChanged(start, end) }
-        if !complete { throw .notMapped }
+        account()
+        if covered != size { throw .notMapped }
     }
 
-    /// Moves the mapping at `[source, source + size)` to `target`, growing it to `newSize`
-    /// with zeroed pages (mremap with MREMAP_MAYMOVE). The contents are copied, so a shared
-    /// mapping stops being shared.
-    package func move(from source: GuestAddress, size: UInt64, to target: GuestAddress, newSize: UInt64)
-        throws(MappingError)
-    {
-        try validate(source, size)
-        try validate(target, newSize)
-        guard let region = map.region(containing: source) else { throw .notMapped }
-        try mapAnonymous(at: target, size: newSize, permissions: .readWrite, name: region.name)
-        // The source may be unreadable to the guest; it is readable to the host unless PROT_NONE.
-        mprotect(host(source.rawValue), Int(size), PROT_READ)
-        host(target.rawValue).copyMemory(from: host(source.rawValue), byteCount: Int(min(size, newSize)))
-        try unmap(at: source, size: size)
-        if region.permissions != .readWrite { try protect(at: target, size: newSize, permissions: region.permissions) }
-    }
-
-    private func bytesMapped(in start: GuestAddress, _ end: GuestAddress) -> UInt64 {
-        var total: UInt64 = 0
-        for r in map.regions where r.end > start && r.start < end {
-            total += min(r.end, end) - max(r.start, start)
-        }
-        return total
-    }
-
-    /// Host protection for guest rights. Execute-only guest pages stay readable on the host so
-    /// that the decoder can fetch from them.
+    /// Host protection for guest rights: writable pages are readable (RISC-V Linux makes
+    /// PROT_WRITE imply PROT_READ); execute-only pages are not readable, so that a load from
+    /// one faults in JIT code as in the interpreter.
     package static func hostProtection(_ permissions: MemoryPermissions) -> Int32 {
         var prot = PROT_NONE
-        if permissions.contains(.read) || permissions.contains(.execute) { prot |= PROT_READ }
+        if permissions.contains(.read) { prot |= PROT_READ }
         if permissions.contains(.write) { prot |= PROT_READ | PROT_WRITE }
         return prot
     }
 
-    private func setPagePermissions(
+    /// The rights the guest has on a page it mapped with `permissions`: a writable page is
+    /// readable too.
+    static func effective(_ permissions: MemoryPermissions) -> MemoryPermissions {
+        var rights = permissions.access
+        if rights.contains(.write) { rights.insert(.read) }
+        return rights
+    }
+
+    func setPagePermissions(
         _ start: GuestAddress, _ end: GuestAddress, _ permissions: MemoryPermissions, keepingPastFileEnd: Bool = false
     ) {
         let first = Int(start.rawValue >> Self.pageShift)
         let last = Int(end.pageEnd.rawValue >> Self.pageShift)
-        let value = permissions.access.rawValue
+        let value = Self.effective(permissions).rawValue
         if keepingPastFileEnd {
             // mprotect changes rights, not where the file ends.
             let pastEnd = MemoryPermissions.pastFileEnd.rawValue
@@ -270,9 +389,16 @@ package final class GuestMemory: @unchecked Sendable {
     package func setHostWriteProtection(page: UInt64, protected: Bool) {
         let address = page << Self.pageShift
         guard address < Self.addressSpaceSize else { return }
+        if protected { hostWriteProtected.insert(page) } else { hostWriteProtected.remove(page) }
+        mprotect(host(address), Int(Self.pageSize), hostProtection(page: page))
+    }
+
+    /// The host protection page `page` should have now: its guest rights, without write while
+    /// the JIT protects it.
+    func hostProtection(page: UInt64) -> Int32 {
         var rights = MemoryPermissions(rawValue: pagePermissions[Int(page)]).access
-        if protected { rights.remove(.write) }
-        mprotect(host(address), Int(Self.pageSize), Self.hostProtection(rights))
+        if hostWriteProtected.contains(page) { rights.remove(.write) }
+        return Self.hostProtection(rights)
     }
 
     /// Marks the pages of `[start, end)` as holding decoded or translated code.
@@ -294,7 +420,7 @@ package final class GuestMemory: @unchecked Sendable {
         }
     }
 
-    private func containsCode(_ start: GuestAddress, _ end: GuestAddress) -> Bool {
+    func containsCode(_ start: GuestAddress, _ end: GuestAddress) -> Bool {
         let first = start.rawValue >> Self.pageShift
         let last = end.pageEnd.rawValue >> Self.pageShift
         if last - first > UInt64(codePages.count) {
@@ -315,111 +441,5 @@ package final class GuestMemory: @unchecked Sendable {
         for observer in observers {
             observer.guestCodeChanged(start: start.pageStart, end: end.pageEnd)
         }
-    }
-
-    // MARK: Checked access (syscalls, loader, slow paths)
-
-    /// The permissions of the page holding `address`.
-    @inline(__always)
-    package func permissions(at address: UInt64) -> MemoryPermissions {
-        guard address < Self.addressSpaceSize else { return .none }
-        return MemoryPermissions(rawValue: pagePermissions[Int(address >> Self.pageShift)])
-    }
-
-    /// Checks that every byte of `[address, address + size)` allows `access`, and returns the
-    /// host memory behind it. A write into pages holding code invalidates that code first.
-    /// - Throws: `GuestFault` naming the first byte that does not allow the access.
-    package func hostBuffer(at address: UInt64, size: Int, access: AccessKind) throws(GuestFault)
-        -> UnsafeMutableRawBufferPointer
-    {
-        if size == 0 { return UnsafeMutableRawBufferPointer(start: host(0), count: 0) }
-        let needed: MemoryPermissions =
-            switch access {
-            case .read: .read
-            case .write: .write
-            case .execute: .execute
-            }
-        guard Self.contains(address, size: UInt64(size)) else {
-            let bad = address < Self.addressSpaceSize ? Self.addressSpaceSize : address
-            throw GuestFault(address: GuestAddress(bad), access: access, mapped: false)
-        }
-        var sawCode = false
-        var page = address & ~(Self.pageSize - 1)
-        let end = address + UInt64(size)
-        while page < end {
-            let p = MemoryPermissions(rawValue: pagePermissions[Int(page >> Self.pageShift)])
-            guard p.contains(needed) else {
-                throw GuestFault(
-                    address: GuestAddress(max(page, address)), access: access, mapped: !p.access.isEmpty,
-                    pastFileEnd: p.contains(.pastFileEnd))
-            }
-            if p.contains(.code) { sawCode = true }
-            page += Self.pageSize
-        }
-        if sawCode && access == .write {
-            notifyCodeChanged(GuestAddress(address), GuestAddress(end))
-        }
-        return UnsafeMutableRawBufferPointer(start: host(address), count: size)
-    }
-
-    /// Copies `size` guest bytes at `address` out.
-    package func read(at address: UInt64, size: Int) throws(GuestFault) -> [UInt8] {
-        let buffer = try hostBuffer(at: address, size: size, access: .read)
-        return [UInt8](buffer)
-    }
-
-    /// Copies `bytes` into guest memory at `address`.
-    package func write(_ bytes: some Collection<UInt8>, at address: UInt64) throws(GuestFault) {
-        let buffer = try hostBuffer(at: address, size: bytes.count, access: .write)
-        buffer.copyBytes(from: bytes)
-    }
-
-    /// Reads a value of a fixed-width integer type, little-endian.
-    package func load<T: FixedWidthInteger>(_: T.Type, at address: UInt64) throws(GuestFault) -> T {
-        let buffer = try hostBuffer(at: address, size: MemoryLayout<T>.size, access: .read)
-        return T(littleEndian: buffer.loadUnaligned(as: T.self))
-    }
-
-    /// Writes a value of a fixed-width integer type, little-endian.
-    package func store<T: FixedWidthInteger>(_ value: T, at address: UInt64) throws(GuestFault) {
-        let buffer = try hostBuffer(at: address, size: MemoryLayout<T>.size, access: .write)
-        buffer.storeBytes(of: value.littleEndian, as: T.self)
-    }
-
-    /// Reads a NUL-terminated string of at most `maxLength` bytes (without the NUL).
-    /// - Throws: `GuestFault` if the string runs into memory the guest cannot read.
-    package func readCString(at address: UInt64, maxLength: Int = 4096) throws(GuestFault) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var cursor = address
-        while bytes.count < maxLength {
-            let pageRemaining = Int(Self.pageSize - (cursor & (Self.pageSize - 1)))
-            let chunk = try hostBuffer(at: cursor, size: min(pageRemaining, maxLength - bytes.count), access: .read)
-            if let nul = chunk.firstIndex(of: 0) {
-                bytes.append(contentsOf: chunk[..<nul])
-                return bytes
-            }
-            bytes.append(contentsOf: chunk)
-            cursor += UInt64(chunk.count)
-        }
-        return bytes
-    }
-
-    /// Writes bytes regardless of the guest's rights (the loader filling read-only segments).
-    /// - Throws: `GuestFault` if the range is not mapped at all.
-    package func writeIgnoringPermissions(_ bytes: UnsafeRawBufferPointer, at address: UInt64) throws(GuestFault) {
-        guard bytes.count > 0 else { return }
-        guard Self.contains(address, size: UInt64(bytes.count)),
-            map.isMapped(GuestAddress(address).pageStart, GuestAddress(address + UInt64(bytes.count)).pageEnd)
-        else { throw GuestFault(address: GuestAddress(address), access: .write, mapped: false) }
-        let start = GuestAddress(address).pageStart
-        let end = GuestAddress(address + UInt64(bytes.count)).pageEnd
-        mprotect(host(start.rawValue), Int(end - start), PROT_READ | PROT_WRITE)
-        host(address).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-        for r in map.regions where r.end > start && r.start < end {
-            let s = max(r.start, start)
-            let e = min(r.end, end)
-            mprotect(host(s.rawValue), Int(e - s), Self.hostProtection(r.permissions))
-        }
-        if containsCode(start, end) { notifyCodeChanged(start, end) }
     }
 }

@@ -51,6 +51,13 @@ package final class HartState: @unchecked Sendable {
         @inlinable package static var addressSpaceSize: Int { 96 }
         /// Host address of the JIT's common exit, where every exit stub jumps.
         @inlinable package static var commonExit: Int { 97 }
+        /// Nonzero when host code (the interpreter, a syscall) faulted on guest memory and
+        /// survived (CRivetHost's handler); `GuestMemory.settleHostFaults` turns it into a fault.
+        @inlinable package static var hostFaultPending: Int { 98 }
+        /// That fault's host signal, with `0x100` set for a write.
+        @inlinable package static var hostFaultSignal: Int { 99 }
+        /// That fault's guest address.
+        @inlinable package static var hostFaultAddress: Int { 100 }
         @inlinable package static var count: Int { 104 }
     }
 
@@ -67,9 +74,12 @@ package final class HartState: @unchecked Sendable {
 
     deinit { slots.deallocate() }
 
+    /// The pc. Bit 0 is always clear, as in RISC-V's `sepc` with compressed instructions: a
+    /// signal handler's address or a sigcontext's pc with bit 0 set resumes at the even address,
+    /// as on Linux.
     package var pc: UInt64 {
         get { slots[Slot.pc] }
-        set { slots[Slot.pc] = newValue }
+        set { slots[Slot.pc] = newValue & ~1 }
     }
 
     package var fcsr: UInt64 {

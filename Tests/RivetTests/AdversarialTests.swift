@@ -89,6 +89,60 @@ import Glibc
     }
 }
 
+extension AdversarialTests {
+    // MARK: Host crashes
+
+    /// A file shrinks behind Rivet's back (the host truncates it while the guest waits): the
+    /// guest's touches of pages past the new end are its own SIGBUS (or EFAULT in a syscall),
+    /// exactly as when it truncates the file itself, and the host survives. In the interpreter
+    /// such a fault reaches the guest at the end of the block that took it.
+    @Test(arguments: tiers)
+    func aFileShrinkingBehindRivetsBackIsTheGuestsSIGBUS(_ tier: ExecutionTier) throws {
+        let fixture = try Self.fixture("adv_file_shrinks")
+        let scratch = try ScratchDirectory()
+        var input: [Int32] = [0, 0]
+        var output: [Int32] = [0, 0]
+        guard pipe(&input) == 0, pipe(&output) == 0 else { throw RivetError(.invalidConfiguration, "pipe") }
+        defer { for fd in input + output { close(fd) } }
+        var configuration = Configuration()
+        configuration.arguments = ["external"]
+        configuration.standardInput = input[0]
+        configuration.standardOutput = output[1]
+        configuration.standardError = output[1]
+        configuration.workingDirectory = scratch.path
+        configuration.directories = [DirectoryGrant(hostPath: scratch.path, isWritable: true)]
+        configuration.tier = tier
+        let vm = try VirtualMachine(programPath: fixture.binary, configuration: configuration)
+        nonisolated(unsafe) var reason: ExitReason? = nil
+        let thread = HostThread { reason = vm.run() }
+        let before = read(output[0], until: "ready\n")
+        #expect(truncate(scratch.path + "/shrinking.bin", 4096) == 0)
+        var go: UInt8 = 1
+        _ = write(input[1], &go, 1)
+        thread.join()
+        close(output[1])
+        output[1] = -1
+        let after = read(output[0], until: "\u{0}")
+        var expected = fixture.expectedOutput.split(separator: "\n", omittingEmptySubsequences: false)
+        expected.removeAll { $0.contains("regrown") }
+        expected.insert("ready", at: 2)
+        #expect(before + after == expected.joined(separator: "\n"))
+        #expect(reason == .exited(0))
+    }
+
+    /// rt_sigreturn with a stack pointer at nothing: SIGSEGV, and the report names the pc.
+    @Test(arguments: tiers)
+    func aGarbageSignalFrameIsReportedWithItsPC(_ tier: ExecutionTier) throws {
+        let result = try runGuest(try Self.fixture("adv_sigreturn_garbage").binary) { $0.tier = tier }
+        guard case .signaled(let signal, let detail) = result.reason else {
+            Issue.record("not killed: \(result.reason)")
+            return
+        }
+        #expect(signal == 11)
+        #expect(detail?.contains("rt_sigreturn") == true && detail?.contains("at pc 0x") == true, "\(detail ?? "")")
+    }
+}
+
 /// A host thread that waits until released: its id is a directory of this process in /proc.
 final class ParkedWorker: @unchecked Sendable {
     private var thread = pthread_t()

@@ -98,3 +98,31 @@ func writeBytes(_ bytes: [UInt8], to path: String) throws {
 
 /// Removes a host file.
 func unlinkFile(_ path: String) -> Int32 { unlink(path) }
+
+/// A host thread running `body`, for tests that run a guest while they act on it.
+final class HostThread: @unchecked Sendable {
+    private var thread = pthread_t()
+    private let body: () -> Void
+
+    init(_ body: @escaping () -> Void) {
+        self.body = body
+        let context = Unmanaged.passRetained(self).toOpaque()
+        pthread_create(&thread, nil, { raw in
+            let box = Unmanaged<HostThread>.fromOpaque(raw!)
+            box.takeUnretainedValue().body()
+            box.release()
+            return nil
+        }, context)
+    }
+
+    /// Waits for `body` to return.
+    func join() { pthread_join(thread, nil) }
+}
+
+/// Reads from `fd` until `marker` has arrived (or end of file); returns what was read.
+func read(_ fd: Int32, until marker: String) -> String {
+    var text: [UInt8] = []
+    var byte: UInt8 = 0
+    while !String(decoding: text, as: UTF8.self).hasSuffix(marker), read(fd, &byte, 1) == 1 { text.append(byte) }
+    return String(decoding: text, as: UTF8.self)
+}

@@ -19,6 +19,19 @@ int rivet_code_region_create(size_t size, rivet_code_region *out);
 /// Unmaps both views and closes the memfd.
 void rivet_code_region_destroy(rivet_code_region *region);
 
+/// mremap(2) of `old_size` bytes at `old_address` to exactly `new_address` (MREMAP_MAYMOVE |
+/// MREMAP_FIXED), growing or shrinking to `new_size`. With `keep_source` (MREMAP_DONTUNMAP,
+/// sizes equal) the source stays mapped, emptied, so that no hole opens in a reservation.
+/// Returns 0, or errno.
+int rivet_mremap_fixed(void *old_address, size_t old_size, size_t new_size, void *new_address, int keep_source);
+
+/// memfd_create(2) with MFD_CLOEXEC. Returns the descriptor, or -errno.
+int rivet_memfd(const char *name);
+
+/// Makes the host ignore SIGPIPE unless something installed a handler for it: a guest writing
+/// to a closed pipe gets EPIPE (and its own SIGPIPE, from the syscall layer); Rivet must not die.
+void rivet_ignore_host_sigpipe(void);
+
 /// Slots of the hart state (64-bit words) that the fault handler writes. They must match
 /// HartState.Slot in RivetMachine; RivetJIT checks this at start-up.
 enum {
@@ -30,7 +43,20 @@ enum {
     /// 16 slots: the host's general-purpose registers at the fault, in x86-64 encoding order
     /// (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8 ... r15).
     RIVET_SLOT_FAULT_REGISTERS = 80,
+    /// Host code (not JIT code) faulted on guest memory since the hart last settled: nonzero.
+    RIVET_SLOT_HOST_FAULT_PENDING = 98,
+    /// The first such fault: its signal, plus RIVET_HOST_FAULT_WRITE if it was a write.
+    RIVET_SLOT_HOST_FAULT_SIGNAL = 99,
+    /// The first such fault's guest address.
+    RIVET_SLOT_HOST_FAULT_ADDRESS = 100,
 };
+
+/// Set in RIVET_SLOT_HOST_FAULT_SIGNAL when the faulting access was a write.
+#define RIVET_HOST_FAULT_WRITE 0x100
+
+/// The value of a permission-table byte for a page wholly past the end of its file
+/// (MemoryPermissions.pastFileEnd: no rights, SIGBUS on access).
+#define RIVET_PAGE_PAST_FILE_END 16
 
 /// Installs the SIGSEGV/SIGBUS handler (once per process) and an alternate signal stack for
 /// the calling thread if it has none. Faults that are not in registered JIT code are passed to
@@ -47,3 +73,26 @@ void rivet_unregister_code_range(uintptr_t start);
 
 /// Faults handled so far by the handler (all threads).
 uint64_t rivet_handled_fault_count(void);
+
+/// Registers a guest address space: `size` bytes (with its guard region) reserved at `base`,
+/// and its permission table (one byte per page). A fault that host code — Swift or C, not JIT
+/// code — takes on that memory is survived: SIGBUS on a page past the end of its file (the file
+/// shrank behind the guest's back) replaces the page with zeros and marks it past the end in the
+/// table; SIGSEGV (another thread changed the mapping meanwhile) opens the page to the access.
+/// Either way the access completes, the fault is recorded in the hart of the calling thread
+/// (RIVET_SLOT_HOST_FAULT_*), and the page is listed for `rivet_take_host_fault_pages`, so that
+/// the hart can restore the page's protection and give the guest its signal.
+/// Returns 0, or -1 if the table of spaces is full.
+int rivet_register_guest_space(uintptr_t base, uintptr_t size, uint8_t *permissions);
+
+/// Forgets a space registered with rivet_register_guest_space.
+void rivet_unregister_guest_space(uintptr_t base);
+
+/// Names the hart state (its slots) whose guest accesses this thread makes from now on; host
+/// faults on guest memory are recorded there. NULL: none (such faults are then fatal).
+void rivet_set_thread_hart(uint64_t *slots);
+
+/// The host addresses of the pages this thread's host faults changed since the last call, at
+/// most `capacity`; returns how many, or -1 if more were changed than the list holds (the
+/// guest must then be stopped: some page's protection cannot be restored).
+int rivet_take_host_fault_pages(uintptr_t *pages, int capacity);

@@ -72,21 +72,13 @@ extension GuestCode {
         let block = decodeBlock(at: pc, memory: memory, limit: BlockCompiler.maxInstructions)
         guard let last = block.last else { return nil }
         let length = Int(last.offset) + Int(last.instruction.length)
-        let bytes = [UInt8](UnsafeRawBufferPointer(start: memory.host(pc), count: length))
+        guard let bytes = memory.readCode(at: pc, count: length) else { return nil }
         return CompileRequest(id: id, pc: pc, block: block, guestBytes: bytes, requested: requested, priority: priority)
     }
 
     /// Whether guest memory still holds `request`'s bytes, executable.
     static func isCurrent(_ request: CompileRequest, memory: GuestMemory) -> Bool {
-        let end = request.guestEnd
-        var page = request.pc & ~0xfff
-        while page < end {
-            guard memory.permissions(at: max(page, request.pc)).contains(.execute) else { return false }
-            page += 0x1000
-        }
-        return request.guestBytes.withUnsafeBytes { snapshot in
-            memcmp(snapshot.baseAddress!, memory.host(request.pc), snapshot.count) == 0
-        }
+        memory.readCode(at: request.pc, count: request.guestBytes.count) == request.guestBytes
     }
 }
 

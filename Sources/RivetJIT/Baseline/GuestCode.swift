@@ -15,11 +15,10 @@ enum GuestCode {
         func fault(_ address: UInt64) -> GuestFault {
             GuestFault(address: GuestAddress(address), access: .execute, mapped: !memory.permissions(at: address).access.isEmpty)
         }
-        guard memory.permissions(at: pc).contains(.execute) else { return .failure(fault(pc)) }
-        let low = memory.host(pc).loadUnaligned(as: UInt16.self)
+        guard let low = memory.fetchParcel(at: pc) else { return .failure(fault(pc)) }
         if Decoder.length(ofParcel: low) == 2 { return .success(Decoder.decodeCompressed(low)) }
-        guard memory.permissions(at: pc + 2).contains(.execute) else { return .failure(fault(pc + 2)) }
-        return .success(Decoder.decode(low: low, high: memory.host(pc + 2).loadUnaligned(as: UInt16.self)))
+        guard let high = memory.fetchParcel(at: pc &+ 2) else { return .failure(fault(pc &+ 2)) }
+        return .success(Decoder.decode(low: low, high: high))
     }
 
     /// The basic block at `pc`: instructions up to and including the first that ends a block,

@@ -122,6 +122,8 @@ enum JITAtomic {
                 result = word ? UInt64(bitPattern: Int64(buffer.load(as: Int32.self))) : buffer.load(as: UInt64.self)
                 s[HartState.Slot.reservation] = address
             case .sc_w, .sc_d:
+                // A page the guest may not write faults, reserved or not.
+                try memory.check(address, size: size, access: .write)
                 let reserved = s[HartState.Slot.reservation] == address
                 s[HartState.Slot.reservation] = HartState.noReservation
                 if reserved {
@@ -136,7 +138,7 @@ enum JITAtomic {
                     result = 1
                 }
             default:
-                _ = try memory.hostBuffer(at: address, size: size, access: .read)
+                try memory.check(address, size: size, access: .read)
                 let buffer = try memory.hostBuffer(at: address, size: size, access: .write)
                 let old = word ? UInt64(bitPattern: Int64(buffer.load(as: Int32.self))) : buffer.load(as: UInt64.self)
                 let b = s[i.rs2]

@@ -99,7 +99,7 @@ package final class Engine {
                 self.interpreter.setTierUp(at: t.guestPC, after: self.policy.threshold)
             }
         }
-        if jit { rivet_install_fault_handler() }
+        rivet_install_fault_handler()
     }
 
     deinit {
@@ -125,7 +125,12 @@ package final class Engine {
         let counts = counts
         let queue = queue
         var remaining = budget
+        // Host faults on guest memory in this thread's host code are this hart's.
+        rivet_set_thread_hart(hart.slots)
         while true {
+            if hart.slots[HartState.Slot.hostFaultPending] != 0, let fault = memory.settleHostFaults(hart.slots) {
+                return .fault(fault)
+            }
             cache.collect()
             if queue?.hasResults == true { installResults(queue.unsafelyUnwrapped) }
             if remaining == 0 { return .budgetExhausted }
