@@ -2,7 +2,10 @@
 #include "CRivetHost.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,10 +205,10 @@ static int survive_host_fault(int sig, uintptr_t address, int write) {
     } else if (mprotect((void *)page, 4096, PROT_READ | PROT_WRITE) != 0) {
         return 0;
     }
-    if (hart[RIVET_SLOT_HOST_FAULT_PENDING] == 0) {
+    if (!(__atomic_load_n(&hart[RIVET_SLOT_ATTENTION], __ATOMIC_SEQ_CST) & RIVET_ATTENTION_HOST_FAULT)) {
         hart[RIVET_SLOT_HOST_FAULT_SIGNAL] = (uint64_t)sig | (write ? RIVET_HOST_FAULT_WRITE : 0);
         hart[RIVET_SLOT_HOST_FAULT_ADDRESS] = address - base;
-        hart[RIVET_SLOT_HOST_FAULT_PENDING] = 1;
+        __atomic_fetch_or(&hart[RIVET_SLOT_ATTENTION], RIVET_ATTENTION_HOST_FAULT, __ATOMIC_SEQ_CST);
     }
     if (fault_page_count < MAX_FAULT_PAGES) fault_pages[fault_page_count] = page;
     // Past the list's end the count still grows: the hart learns it overflowed.
@@ -257,6 +260,123 @@ static void fault_handler(int sig, siginfo_t *info, void *context) {
     sigaction(sig, sig == SIGBUS ? &previous_bus : &previous_segv, NULL);
 }
 
+// MARK: Watchdogs
+
+struct rivet_watchdog {
+    uint64_t *slots;
+    pthread_t target;
+    pthread_t thread;
+    sem_t wake;
+    _Atomic int stopping;
+    uint64_t deadline;
+    /// The target thread's signal mask before SIGURG was unblocked in it.
+    sigset_t saved_mask;
+};
+
+/// The watchdog host signals are forwarded to, if any.
+static rivet_watchdog *_Atomic forwarding_target;
+
+static uint64_t monotonic_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/// SIGURG: only to end a blocking host syscall of the hart's thread with EINTR.
+static void interrupt_handler(int sig, siginfo_t *info, void *context) {
+    (void)sig, (void)info, (void)context;
+}
+
+static void *watch(void *raw) {
+    rivet_watchdog *w = raw;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    for (;;) {
+        if (atomic_load(&w->stopping)) return NULL;
+        uint64_t now = monotonic_now();
+        int overdue = w->deadline != 0 && now >= w->deadline;
+        int posted = __atomic_load_n(&w->slots[RIVET_SLOT_POSTED_SIGNALS], __ATOMIC_SEQ_CST) != 0;
+        uint64_t until = 0;
+        if (overdue || posted) {
+            uint64_t bits = RIVET_ATTENTION_INTERRUPT | (overdue ? RIVET_ATTENTION_DEADLINE : 0);
+            __atomic_fetch_or(&w->slots[RIVET_SLOT_ATTENTION], bits, __ATOMIC_SEQ_CST);
+            pthread_kill(w->target, SIGURG);
+            until = now + 10000000ull;  // again in 10 ms, until the hart takes notice
+        } else if (w->deadline != 0) {
+            until = w->deadline;
+        }
+        if (until == 0) {
+            while (sem_wait(&w->wake) != 0 && errno == EINTR) {
+            }
+        } else {
+            struct timespec ts = {.tv_sec = (time_t)(until / 1000000000ull), .tv_nsec = (long)(until % 1000000000ull)};
+            while (sem_clockwait(&w->wake, CLOCK_MONOTONIC, &ts) != 0 && errno == EINTR) {
+            }
+        }
+    }
+}
+
+rivet_watchdog *rivet_watchdog_start(uint64_t *slots, uint64_t deadline) {
+    rivet_install_fault_handler();
+    rivet_watchdog *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->slots = slots;
+    w->target = pthread_self();
+    w->deadline = deadline;
+    // The hart's thread may block SIGURG (a dispatch worker blocks all asynchronous signals):
+    // it must take it for as long as it is watched.
+    sigset_t urgent;
+    sigemptyset(&urgent);
+    sigaddset(&urgent, SIGURG);
+    pthread_sigmask(SIG_UNBLOCK, &urgent, &w->saved_mask);
+    sem_init(&w->wake, 0, 0);
+    if (pthread_create(&w->thread, NULL, watch, w) != 0) {
+        pthread_sigmask(SIG_SETMASK, &w->saved_mask, NULL);
+        sem_destroy(&w->wake);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void rivet_watchdog_stop(rivet_watchdog *w) {
+    if (!w) return;
+    rivet_watchdog *expected = w;
+    atomic_compare_exchange_strong(&forwarding_target, &expected, NULL);
+    atomic_store(&w->stopping, 1);
+    sem_post(&w->wake);
+    pthread_join(w->thread, NULL);
+    sem_destroy(&w->wake);
+    pthread_sigmask(SIG_SETMASK, &w->saved_mask, NULL);
+    free(w);
+}
+
+void rivet_watchdog_post(rivet_watchdog *w, int signal) {
+    if (!w || signal < 1 || signal > 64) return;
+    __atomic_fetch_or(&w->slots[RIVET_SLOT_POSTED_SIGNALS], 1ull << (signal - 1), __ATOMIC_SEQ_CST);
+    sem_post(&w->wake);
+}
+
+static void forward_handler(int sig, siginfo_t *info, void *context) {
+    (void)info, (void)context;
+    int saved = errno;
+    rivet_watchdog_post(atomic_load(&forwarding_target), sig);
+    errno = saved;
+}
+
+void rivet_forward_host_signals(rivet_watchdog *w, uint64_t mask) {
+    atomic_store(&forwarding_target, w);
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = forward_handler;
+    action.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    for (int sig = 1; sig <= 64; sig++) {
+        if (mask & (1ull << (sig - 1))) sigaction(sig, &action, NULL);
+    }
+}
+
 void rivet_install_fault_handler(void) {
     // An alternate stack for this thread, so a fault on a full stack still reaches the handler.
     stack_t current;
@@ -277,4 +397,11 @@ void rivet_install_fault_handler(void) {
     sigemptyset(&action.sa_mask);
     sigaction(SIGSEGV, &action, &previous_segv);
     sigaction(SIGBUS, &action, &previous_bus);
+    // Without SA_RESTART: a watchdog's SIGURG ends the hart's blocking host syscall.
+    struct sigaction interrupt;
+    memset(&interrupt, 0, sizeof interrupt);
+    interrupt.sa_sigaction = interrupt_handler;
+    interrupt.sa_flags = SA_SIGINFO;
+    sigemptyset(&interrupt.sa_mask);
+    sigaction(SIGURG, &interrupt, NULL);
 }

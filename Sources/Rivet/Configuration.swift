@@ -110,6 +110,11 @@ public struct Configuration: Sendable {
     public var randomSeed: UInt64? = nil
     /// Where warnings (unsupported syscalls) and traces are written; standard error by default.
     public var diagnostics: (@Sendable (String) -> Void)? = nil
+    /// Deliver the signals this process receives (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+    /// SIGUSR2, SIGWINCH, SIGCHLD) to the guest while it runs, to its handlers or its default
+    /// action, as qemu-user does. For a command-line tool running one guest; it replaces the
+    /// process's handlers for those signals.
+    public var forwardsHostSignals = false
 
     public init() {}
 }

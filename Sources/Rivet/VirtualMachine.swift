@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CRivetHost
 import RivetISA
 import RivetInterpreter
 import RivetJIT
@@ -150,17 +151,36 @@ public final class VirtualMachine {
         let clock = ContinuousClock()
         let started = clock.now
         let deadline = configuration.limits.wallTime.map { started + $0 }
-        let reason = loop(deadline: deadline, clock: clock)
+        // A watchdog interrupts the guest at its deadline, even blocked in a syscall, and
+        // brings it the host's signals.
+        var watchdog: OpaquePointer? = nil
+        if let wallTime = configuration.limits.wallTime {
+            watchdog = rivet_watchdog_start(hart.slots, Self.monotonicNanoseconds() + Self.nanoseconds(wallTime))
+        } else if configuration.forwardsHostSignals {
+            watchdog = rivet_watchdog_start(hart.slots, 0)
+        }
+        if configuration.forwardsHostSignals, let watchdog {
+            rivet_forward_host_signals(watchdog, Self.forwardedSignals)
+        }
+        defer { rivet_watchdog_stop(watchdog) }
+        let reason = loop(deadline: deadline, clock: clock, watched: watchdog != nil)
         tracer?.finish(hart)
         wallTime += clock.now - started
         finished = reason
         return reason
     }
 
-    private func loop(deadline: ContinuousClock.Instant?, clock: ContinuousClock) -> ExitReason {
+    /// The host signals `forwardsHostSignals` delivers to the guest.
+    static let forwardedSignals: UInt64 = [
+        Signal.SIGHUP, Signal.SIGINT, Signal.SIGQUIT, Signal.SIGUSR1, Signal.SIGUSR2, Signal.SIGTERM,
+        Signal.SIGCHLD, Signal.SIGWINCH,
+    ].reduce(0) { $0 | 1 << UInt64($1 - 1) }
+
+    private func loop(deadline: ContinuousClock.Instant?, clock: ContinuousClock, watched: Bool) -> ExitReason {
         let limit = configuration.limits.instructions
-        // Check the clock every this many instructions when there is a deadline.
-        let slice: UInt64 = deadline == nil ? .max : 50_000_000
+        // Under a watchdog the engine returns every few million instructions, so that a JIT
+        // loop notices an interruption within milliseconds (the interpreter checks every block).
+        let slice: UInt64 = watched ? 4_000_000 : .max
         while true {
             var budget = slice
             if let limit {
@@ -174,14 +194,23 @@ public final class VirtualMachine {
                 case .resume: hart.pc += 4
                 case .resumeAtPC: break
                 case .exit(let status): return .exited(status)
-                case .killed(let signal): return .signaled(signal, detail: nil)
+                case .killed(let signal): return .signaled(signal, detail: "at \(describe(pc: hart.pc))")
                 case .fault(let info, let detail):
                     if let reason = fault(info, "\(detail), at \(describe(pc: hart.pc))") { return reason }
                 }
             case .tierUp:
                 break  // The engine handles tier-up itself.
-            case .budgetExhausted:
+            case .budgetExhausted, .interrupted:
+                rivet_clear_attention(hart.slots, RIVET_ATTENTION_INTERRUPT)
+                if hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE != 0 { return .timeLimitReached }
                 if let deadline, clock.now >= deadline { return .timeLimitReached }
+                process.acceptPostedSignals(hart)
+                switch process.deliverPendingSignals(hart) {
+                case .killed(let signal):
+                    return .signaled(signal, detail: "at \(describe(pc: hart.pc))")
+                case .exit(let status): return .exited(status)
+                case .resume, .resumeAtPC, .fault, nil: break
+                }
             case .breakpoint:
                 let detail = "breakpoint (ebreak) at \(describe(pc: hart.pc))"
                 if let reason = fault(SignalInfo(signal: Signal.SIGTRAP, code: 1, address: hart.pc), detail) { return reason }
@@ -289,6 +318,10 @@ public final class VirtualMachine {
     static func hostCores() -> Int {
         let n = sysconf(Int32(_SC_NPROCESSORS_ONLN))
         return n > 0 ? n : 1
+    }
+
+    static func nanoseconds(_ d: Duration) -> UInt64 {
+        UInt64(max(0, d.components.seconds)) * 1_000_000_000 + UInt64(max(0, d.components.attoseconds) / 1_000_000_000)
     }
 
     static func monotonicNanoseconds() -> UInt64 {

@@ -10,7 +10,7 @@ import RivetMachine
 enum Slot {
     static let pc = 65
     static let instret = 68
-    static let hostFaultPending = 98
+    static let attention = 98
 }
 
 /// The guest address space size, as a literal for the same reason; `Interpreter.init` checks
@@ -76,8 +76,11 @@ extension Interpreter {
             if remaining == 0 { return .budgetExhausted }
             // Host code faulted on guest memory in the block just run (a file shrank under a
             // mapping, another thread changed it): the access completed, and the guest gets
-            // the fault here, at the next block.
-            if r[Slot.hostFaultPending] != 0, let fault = memory.settleHostFaults(r) { return .fault(fault) }
+            // the fault here, at the next block. Or another thread wants the hart to stop.
+            if r[Slot.attention] != 0 {
+                if let fault = memory.settleHostFaults(r) { return .fault(fault) }
+                if r[Slot.attention] != 0 { return .interrupted }
+            }
 
             // Find the block.
             let block: Block

@@ -19,6 +19,9 @@ package enum StopReason: Equatable, Sendable {
     case tierUp
     /// The instruction budget given to `run` is used up.
     case budgetExhausted
+    /// Another thread asked the hart to stop (`HartState.Slot.attention`): signals were posted
+    /// to it or its deadline passed. `pc` is the next instruction.
+    case interrupted
 }
 
 /// Tier 0: executes pre-decoded blocks. The reference semantics every other tier must match.
@@ -43,7 +46,7 @@ package final class Interpreter {
     package init(memory: GuestMemory, hart: HartState) {
         precondition(
             addressSpaceSize == GuestMemory.addressSpaceSize && Slot.pc == HartState.Slot.pc
-                && Slot.instret == HartState.Slot.instret && Slot.hostFaultPending == HartState.Slot.hostFaultPending)
+                && Slot.instret == HartState.Slot.instret && Slot.attention == HartState.Slot.attention)
         self.memory = memory
         self.hart = hart
         memory.addObserver(cache)

@@ -136,6 +136,32 @@ package final class LinuxProcess {
         // Host code faulted on guest memory (a file shrank under a mapping the syscall read or
         // wrote): the access completed with zeros, and the syscall fails as Linux's would.
         if memory.settleHostFaults(hart.slots) != nil, case .value = result { result = .efault }
+        // A blocking host call ended with EINTR: a host signal reached the hart's thread (a
+        // forwarded one, or the watchdog's). Unless the run is over, the guest sees what Linux
+        // would: nothing if the signal is one it ignores or blocks (the call runs again), else
+        // the handler, then the call again (SA_RESTART) or EINTR.
+        while case .value(-Errno.EINTR) = result,
+            hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE == 0
+        {
+            rivet_clear_attention(hart.slots, RIVET_ATTENTION_INTERRUPT)
+            acceptPostedSignals(hart)
+            let ready = signals.pending & ~signals.mask
+            guard ready != 0 else {
+                result = dispatch(number, args, hart)
+                continue
+            }
+            let action = signals.actions[ready.trailingZeroBitCount + 1]
+            if configuration.traceSyscalls { trace(number, args, -Errno.EINTR) }
+            if action.handler > SignalAction.ignoreHandler, action.flags & SignalFlag.restart != 0,
+                Self.restartsAfterSignals(number)
+            {
+                hart[x: 10] = args[0]
+            } else {
+                hart[x: 10] = UInt64(bitPattern: -Errno.EINTR)
+                hart.pc += 4
+            }
+            return deliverPendingSignals(hart) ?? .resumeAtPC
+        }
         switch result {
         case .value(let value):
             if configuration.traceSyscalls { trace(number, args, value) }
@@ -144,12 +170,28 @@ package final class LinuxProcess {
                 // Linux sends SIGPIPE with EPIPE; the handler, if any, runs on the way back.
                 hart.pc += 4
                 let info = SignalInfo(signal: Signal.SIGPIPE, code: 0, senderPID: Int32(truncatingIfNeeded: pid))
-                return deliver(info, hart: hart, synchronous: false) ?? .resumeAtPC
+                return deliver(info, hart: hart, synchronous: false) ?? deliverPendingSignals(hart) ?? .resumeAtPC
+            }
+            // Signals that arrived meanwhile are delivered on the way back, as on Linux.
+            acceptPostedSignals(hart)
+            if signals.pending & ~signals.mask != 0 {
+                hart.pc += 4
+                return deliverPendingSignals(hart) ?? .resumeAtPC
             }
             return .resume
         case .outcome(let outcome):
             if configuration.traceSyscalls { trace(number, args, nil) }
             return outcome
+        }
+    }
+
+    /// Whether a syscall interrupted by a handler runs again when the handler has SA_RESTART:
+    /// all but those signal(7) lists as never restarted (sleeps, waits with a timeout, signal
+    /// waits).
+    static func restartsAfterSignals(_ number: Int) -> Bool {
+        switch number {
+        case 101, 115, 72, 73, 22, 441, 133, 137, 4, 192, 189, 188: return false
+        default: return true
         }
     }
 

@@ -1,3 +1,4 @@
+import CRivetHost
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,6 +45,7 @@ enum SignalFrame {
 enum SignalFlag {
     static let siginfo: UInt64 = 0x4
     static let onStack: UInt64 = 0x0800_0000
+    static let restart: UInt64 = 0x1000_0000
     static let noDefer: UInt64 = 0x4000_0000
     static let resetHand: UInt64 = 0x8000_0000
 }
@@ -174,8 +176,51 @@ extension LinuxProcess {
             let detail = "rt_sigreturn found no readable signal frame at sp 0x\(String(frame, radix: 16)) (\(error))"
             return .outcome(.fault(SignalInfo(signal: Signal.SIGSEGV, code: 0x80), detail: detail))
         }
-        if let outcome = deliverPending(hart) { return .outcome(outcome) }
-        return .outcome(.resumeAtPC)
+        return .outcome(deliverPendingSignals(hart) ?? .resumeAtPC)
+    }
+
+    /// Whether delivering `signal` would do nothing: its action is SIG_IGN, or the default
+    /// action ignores it.
+    func ignores(_ signal: Int32) -> Bool {
+        let handler = signals.actions[Int(signal)].handler
+        return handler == SignalAction.ignoreHandler
+            || (handler == SignalAction.defaultHandler && Signal.ignoredByDefault(signal))
+    }
+
+    /// Makes the signals posted to the hart from other threads (host signals forwarded to the
+    /// guest) pending; those the guest ignores are discarded, as Linux discards them when sent.
+    package func acceptPostedSignals(_ hart: HartState) {
+        var posted = rivet_take_posted_signals(hart.slots)
+        while posted != 0 {
+            let signal = Int32(posted.trailingZeroBitCount + 1)
+            posted &= posted - 1
+            if !ignores(signal) { signals.pending |= 1 << UInt64(signal - 1) }
+        }
+    }
+
+    /// Whether a blocking syscall must give way: the run's deadline passed, or a signal the
+    /// guest acts on (not blocked, not ignored) is pending.
+    func mustInterrupt(_ hart: HartState) -> Bool {
+        if hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE != 0 { return true }
+        acceptPostedSignals(hart)
+        return signals.pending & ~signals.mask != 0
+    }
+
+    /// Delivers every pending signal that is not blocked, each handler's frame above the one
+    /// before, as Linux does on its way back to user mode.
+    /// - Returns: `.resumeAtPC` if a handler will run, `.killed` if a signal's default action
+    ///   ends the process, nil if nothing was delivered.
+    package func deliverPendingSignals(_ hart: HartState) -> SyscallOutcome? {
+        var outcome: SyscallOutcome? = nil
+        while signals.pending & ~signals.mask != 0 {
+            switch deliverPending(hart) {
+            case .killed(let signal): return .killed(signal)
+            case .exit(let status): return .exit(status)
+            case .resumeAtPC, .resume, .fault: outcome = .resumeAtPC
+            case nil: break
+            }
+        }
+        return outcome
     }
 
     /// Delivers the lowest pending signal that is no longer blocked, if any.

@@ -13,7 +13,7 @@ extension LinuxProcess {
         return owner == 0 || owner == pid
     }
 
-    func timeSyscall(_ number: Int, _ args: SyscallArguments) -> SyscallResult? {
+    func timeSyscall(_ number: Int, _ args: SyscallArguments, _ hart: HartState) -> SyscallResult? {
         switch number {
         case 113, 114, 115:
             guard allowsClock(args.int(0)) else { return .einval }
@@ -43,9 +43,9 @@ extension LinuxProcess {
             }
             return .value(0)
         case 101:  // nanosleep
-            return sleep(clock: CLOCK_MONOTONIC, flags: 0, request: args[0], remaining: args[1])
+            return sleep(clock: CLOCK_MONOTONIC, flags: 0, request: args[0], remaining: args[1], hart)
         case 115:  // clock_nanosleep
-            return sleep(clock: clockid_t(args.int(0)), flags: args.int(1), request: args[2], remaining: args[3])
+            return sleep(clock: clockid_t(args.int(0)), flags: args.int(1), request: args[2], remaining: args[3], hart)
         case 153:  // times
             var t = tms()
             let ticks = Glibc.times(&t)
@@ -71,19 +71,40 @@ extension LinuxProcess {
         return .value(0)
     }
 
-    private func sleep(clock: clockid_t, flags: Int32, request: UInt64, remaining: UInt64) -> SyscallResult {
+    /// nanosleep and clock_nanosleep: sleeps until an absolute time on `clock`, so that an
+    /// interruption the guest does not see (a signal it ignores or blocks) costs no extra time;
+    /// one it sees (a signal it handles, the run's deadline) ends the sleep with EINTR and the
+    /// time left.
+    private func sleep(clock: clockid_t, flags: Int32, request: UInt64, remaining: UInt64, _ hart: HartState)
+        -> SyscallResult
+    {
         var ts = timespec()
         do {
             ts.tv_sec = Int(try memory.load(Int64.self, at: request))
             ts.tv_nsec = Int(try memory.load(Int64.self, at: request + 8))
         } catch { return .efault }
         guard ts.tv_sec >= 0, ts.tv_nsec >= 0, ts.tv_nsec < 1_000_000_000 else { return .einval }
-        var left = timespec()
-        let result = clock_nanosleep(clock, flags, &ts, &left)
-        if result != 0 {
-            if result == EINTR, remaining != 0 { _ = storeTimespec(left, at: remaining) }
-            return .value(-Int64(result))
+        let absolute = flags & TIMER_ABSTIME != 0
+        var until = ts
+        if !absolute {
+            var now = timespec()
+            guard clock_gettime(clock, &now) == 0 else { return .einval }
+            until.tv_sec = now.tv_sec + ts.tv_sec + (now.tv_nsec + ts.tv_nsec) / 1_000_000_000
+            until.tv_nsec = (now.tv_nsec + ts.tv_nsec) % 1_000_000_000
         }
-        return .value(0)
+        while true {
+            let result = clock_nanosleep(clock, TIMER_ABSTIME, &until, nil)
+            if result == 0 { return .value(0) }
+            guard result == EINTR else { return .value(-Int64(result)) }
+            guard mustInterrupt(hart) else { continue }
+            if !absolute, remaining != 0 {
+                var now = timespec()
+                clock_gettime(clock, &now)
+                var left = (until.tv_sec - now.tv_sec) * 1_000_000_000 + (until.tv_nsec - now.tv_nsec)
+                left = max(0, left)
+                _ = storeTimespec(timespec(tv_sec: left / 1_000_000_000, tv_nsec: left % 1_000_000_000), at: remaining)
+            }
+            return .value(-Errno.EINTR)
+        }
     }
 }

@@ -7,7 +7,7 @@ extension LinuxProcess {
         if let result = fileSyscall(number, args) { return result }
         if let result = memorySyscall(number, args) { return result }
         if let result = processSyscall(number, args, hart) { return result }
-        if let result = timeSyscall(number, args) { return result }
+        if let result = timeSyscall(number, args, hart) { return result }
         if let result = signalSyscall(number, args, hart) { return result }
         warnOnce(
             number,

@@ -157,10 +157,10 @@ extension GuestMemory {
     /// protection and clears the hart's record.
     /// - Returns: the first fault, or nil if there was none.
     package func settleHostFaults(_ slots: UnsafeMutablePointer<UInt64>) -> GuestFault? {
-        guard slots[HartState.Slot.hostFaultPending] != 0 else { return nil }
+        guard slots[HartState.Slot.attention] & RIVET_ATTENTION_HOST_FAULT != 0 else { return nil }
         let signal = slots[HartState.Slot.hostFaultSignal]
         let address = slots[HartState.Slot.hostFaultAddress]
-        slots[HartState.Slot.hostFaultPending] = 0
+        rivet_clear_attention(slots, RIVET_ATTENTION_HOST_FAULT)
         var pages = [UInt](repeating: 0, count: 64)
         let count = pages.withUnsafeMutableBufferPointer { rivet_take_host_fault_pages($0.baseAddress, Int32($0.count)) }
         for hostPage in pages.prefix(max(0, Int(count))) {

@@ -110,7 +110,7 @@ package final class GuestMemory: @unchecked Sendable {
         base = reservation
         pagePermissions = table.bindMemory(to: UInt8.self, capacity: permissionsTableSize)
         precondition(
-            HartState.Slot.hostFaultPending == RIVET_SLOT_HOST_FAULT_PENDING
+            HartState.Slot.attention == RIVET_SLOT_ATTENTION && HartState.Slot.postedSignals == RIVET_SLOT_POSTED_SIGNALS
                 && HartState.Slot.hostFaultSignal == RIVET_SLOT_HOST_FAULT_SIGNAL
                 && HartState.Slot.hostFaultAddress == RIVET_SLOT_HOST_FAULT_ADDRESS
                 && MemoryPermissions.pastFileEnd.rawValue == RIVET_PAGE_PAST_FILE_END)

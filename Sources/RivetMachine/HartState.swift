@@ -51,13 +51,17 @@ package final class HartState: @unchecked Sendable {
         @inlinable package static var addressSpaceSize: Int { 96 }
         /// Host address of the JIT's common exit, where every exit stub jumps.
         @inlinable package static var commonExit: Int { 97 }
-        /// Nonzero when host code (the interpreter, a syscall) faulted on guest memory and
-        /// survived (CRivetHost's handler); `GuestMemory.settleHostFaults` turns it into a fault.
-        @inlinable package static var hostFaultPending: Int { 98 }
-        /// That fault's host signal, with `0x100` set for a write.
+        /// Why the hart must stop at its next check (CRivetHost's RIVET_ATTENTION_* bits, set
+        /// and cleared atomically): host code faulted on guest memory and survived (bit 0:
+        /// `GuestMemory.settleHostFaults` turns it into a fault), another thread interrupts
+        /// (bit 1: signals were posted), the deadline passed (bit 2).
+        @inlinable package static var attention: Int { 98 }
+        /// The host fault's host signal, with `0x100` set for a write.
         @inlinable package static var hostFaultSignal: Int { 99 }
-        /// That fault's guest address.
+        /// The host fault's guest address.
         @inlinable package static var hostFaultAddress: Int { 100 }
+        /// Guest signals posted from other threads (bit n-1 for signal n), taken atomically.
+        @inlinable package static var postedSignals: Int { 101 }
         @inlinable package static var count: Int { 104 }
     }
 

@@ -173,6 +173,7 @@ struct RunCommand: ParsableCommand {
         configuration.tracesInstructions = trace
         configuration.tracesSyscalls = traceSyscalls
         configuration.randomSeed = seed
+        configuration.forwardsHostSignals = true
 
         let vm: VirtualMachine
         do {

@@ -143,6 +143,84 @@ extension AdversarialTests {
     }
 }
 
+extension AdversarialTests {
+    // MARK: Limits and signals
+
+    static let stubbornGuests = ["sleep", "stdin", "pipe", "fault-loop", "spin"]
+
+    /// `--timeout` stops a guest that will not stop: blocked in a syscall, looping in a fault
+    /// handler, or spinning in compiled code. (Measured: the limit plus 10-60 ms, process start
+    /// included; the bound here is loose so that a loaded machine cannot fail it.)
+    @Test(arguments: stubbornGuests, tiers)
+    func theTimeoutStopsAGuestThatWillNotStop(_ how: String, _ tier: ExecutionTier) throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let process = try HostProcess([
+            rivetCommand, "run", "--no-cwd", "--tier", tier.rawValue, "--timeout", "0.5", try Self.fixture("adv_blocking").binary, how,
+        ])
+        let status = process.wait(timeout: .seconds(30))
+        let elapsed = clock.now - start
+        #expect(status == 124, "\(process.standardError)")
+        #expect(elapsed < .milliseconds(1500), "took \(elapsed)")
+        #expect(process.standardError.contains("time limit reached"))
+    }
+
+    /// `Limits.wallTime` does the same for an embedded guest sleeping in a syscall.
+    @Test(arguments: tiers)
+    func theWallTimeLimitStopsASleepingEmbeddedGuest(_ tier: ExecutionTier) throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = try runGuest(try Self.fixture("adv_blocking").binary, arguments: ["sleep"]) {
+            $0.tier = tier
+            $0.limits.wallTime = .milliseconds(300)
+        }
+        #expect(result.reason == .timeLimitReached)
+        #expect(clock.now - start < .milliseconds(1300))
+    }
+
+    /// Signals sent to Rivet reach the guest's handlers (SA_RESTART: the interrupted read goes
+    /// on), as under qemu-user.
+    @Test(arguments: tiers)
+    func hostSignalsReachTheGuestsHandlers(_ tier: ExecutionTier) throws {
+        let process = try HostProcess([
+            rivetCommand, "run", "--no-cwd", "--tier", tier.rawValue, try Self.fixture("adv_blocking").binary, "signals",
+        ])
+        #expect(process.waitForOutput("ready"))
+        for signal in [SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGCHLD, SIGWINCH] {
+            kill(process.pid, signal)
+            usleep(5000)
+        }
+        var status: Int32? = nil
+        for _ in 0..<200 where status == nil {
+            process.send("x")
+            status = process.wait(timeout: .milliseconds(50))
+        }
+        #expect(status == 0, "\(process.standardError)")
+        #expect(process.standardOutput.contains("read returned 1 after the handlers; all received: yes"))
+    }
+
+    /// Without a handler, a host signal's default action ends the guest with 128 + the signal,
+    /// wherever it is (in a syscall, in compiled code); SIGWINCH and SIGCHLD are ignored.
+    @Test(arguments: ["sleep", "spin"], tiers)
+    func hostSignalsDefaultActionsApplyToTheGuest(_ how: String, _ tier: ExecutionTier) throws {
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD] {
+            let process = try HostProcess([
+                rivetCommand, "run", "--no-cwd", "--tier", tier.rawValue, try Self.fixture("adv_blocking").binary, how,
+            ])
+            #expect(process.waitForOutput("ready"))
+            kill(process.pid, signal)
+            if signal == SIGWINCH || signal == SIGCHLD {
+                #expect(process.wait(timeout: .milliseconds(300)) == nil, "signal \(signal) ended the guest")
+                kill(process.pid, SIGKILL)
+                _ = process.wait()
+            } else {
+                #expect(process.wait() == 128 + signal, "signal \(signal): \(process.standardError)")
+                #expect(process.standardError.contains("guest killed by"))
+            }
+        }
+    }
+}
+
 /// A host thread that waits until released: its id is a directory of this process in /proc.
 final class ParkedWorker: @unchecked Sendable {
     private var thread = pthread_t()

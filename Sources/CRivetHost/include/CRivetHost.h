@@ -43,13 +43,34 @@ enum {
     /// 16 slots: the host's general-purpose registers at the fault, in x86-64 encoding order
     /// (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8 ... r15).
     RIVET_SLOT_FAULT_REGISTERS = 80,
-    /// Host code (not JIT code) faulted on guest memory since the hart last settled: nonzero.
-    RIVET_SLOT_HOST_FAULT_PENDING = 98,
-    /// The first such fault: its signal, plus RIVET_HOST_FAULT_WRITE if it was a write.
+    /// Why the hart must stop at its next check (the interpreter checks at every block, the
+    /// run loop at every turn): RIVET_ATTENTION_* bits, set and cleared atomically.
+    RIVET_SLOT_ATTENTION = 98,
+    /// The first host fault's signal, plus RIVET_HOST_FAULT_WRITE if it was a write.
     RIVET_SLOT_HOST_FAULT_SIGNAL = 99,
-    /// The first such fault's guest address.
+    /// The first host fault's guest address.
     RIVET_SLOT_HOST_FAULT_ADDRESS = 100,
+    /// Guest signals posted from outside the hart's thread (host signals forwarded to the guest):
+    /// bit n-1 for signal n, set and taken atomically.
+    RIVET_SLOT_POSTED_SIGNALS = 101,
 };
+
+/// Host code (not JIT code) faulted on guest memory and survived (RIVET_SLOT_HOST_FAULT_*).
+#define RIVET_ATTENTION_HOST_FAULT 1ull
+/// Another thread asked the hart to stop and look (signals were posted, a limit was reached).
+#define RIVET_ATTENTION_INTERRUPT 2ull
+/// The run's wall-time limit has passed.
+#define RIVET_ATTENTION_DEADLINE 4ull
+
+/// Clears attention bits.
+static inline void rivet_clear_attention(uint64_t *slots, uint64_t bits) {
+    __atomic_fetch_and(&slots[RIVET_SLOT_ATTENTION], ~bits, __ATOMIC_SEQ_CST);
+}
+
+/// Takes every posted signal (bit n-1 for signal n), leaving none.
+static inline uint64_t rivet_take_posted_signals(uint64_t *slots) {
+    return __atomic_exchange_n(&slots[RIVET_SLOT_POSTED_SIGNALS], 0, __ATOMIC_SEQ_CST);
+}
 
 /// Set in RIVET_SLOT_HOST_FAULT_SIGNAL when the faulting access was a write.
 #define RIVET_HOST_FAULT_WRITE 0x100
@@ -91,6 +112,28 @@ void rivet_unregister_guest_space(uintptr_t base);
 /// Names the hart state (its slots) whose guest accesses this thread makes from now on; host
 /// faults on guest memory are recorded there. NULL: none (such faults are then fatal).
 void rivet_set_thread_hart(uint64_t *slots);
+
+/// A thread that watches one run of a hart: it interrupts the hart's thread (RIVET_ATTENTION_*
+/// and SIGURG, which ends a blocking host syscall with EINTR) when the run's deadline passes or
+/// signals are posted to it, and again every 10 ms until the hart takes notice, so that a
+/// guest blocked in a syscall or looping in a fault handler still stops in time.
+typedef struct rivet_watchdog rivet_watchdog;
+
+/// Starts a watchdog for the hart `slots`, run by the calling thread (which takes SIGURG until
+/// the watchdog stops). `deadline` is a CLOCK_MONOTONIC time in nanoseconds, 0 for none. NULL
+/// if no thread could be started.
+rivet_watchdog *rivet_watchdog_start(uint64_t *slots, uint64_t deadline);
+
+/// Stops and frees a watchdog (and stops forwarding host signals to it). Call it on the thread
+/// that started it: that thread's signal mask is restored.
+void rivet_watchdog_stop(rivet_watchdog *watchdog);
+
+/// Posts guest signal `signal` (1...64) to the watchdog's hart. Async-signal-safe.
+void rivet_watchdog_post(rivet_watchdog *watchdog, int signal);
+
+/// Makes the host signals in `mask` (bit n-1 for signal n) sent to this process guest signals
+/// posted to `watchdog` (as qemu-user forwards them), until the watchdog stops.
+void rivet_forward_host_signals(rivet_watchdog *watchdog, uint64_t mask);
 
 /// The host addresses of the pages this thread's host faults changed since the last call, at
 /// most `capacity`; returns how many, or -1 if more were changed than the list holds (the

@@ -128,8 +128,9 @@ package final class Engine {
         // Host faults on guest memory in this thread's host code are this hart's.
         rivet_set_thread_hart(hart.slots)
         while true {
-            if hart.slots[HartState.Slot.hostFaultPending] != 0, let fault = memory.settleHostFaults(hart.slots) {
-                return .fault(fault)
+            if hart.slots[HartState.Slot.attention] != 0 {
+                if let fault = memory.settleHostFaults(hart.slots) { return .fault(fault) }
+                if hart.slots[HartState.Slot.attention] != 0 { return .interrupted }
             }
             cache.collect()
             if queue?.hasResults == true { installResults(queue.unsafelyUnwrapped) }
@@ -425,7 +426,7 @@ package final class Engine {
         interpreter.singleStep = wasSingle
         counts.pointee.interpretedInstructions &+= hart.instret &- before
         switch stop {
-        case .budgetExhausted, .tierUp: return nil
+        case .budgetExhausted, .tierUp, .interrupted: return nil
         default: return stop
         }
     }
