@@ -63,6 +63,11 @@ int rivet_memfd(const char *name) {
     return fd < 0 ? -errno : fd;
 }
 
+int rivet_memfd_flags(const char *name, unsigned flags) {
+    int fd = memfd_create(name, flags);
+    return fd < 0 ? -errno : fd;
+}
+
 void rivet_ignore_host_sigpipe(void) {
     struct sigaction current;
     if (sigaction(SIGPIPE, NULL, &current) != 0) return;

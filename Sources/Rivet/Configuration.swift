@@ -81,6 +81,9 @@ public struct Configuration: Sendable {
     public var tier: ExecutionTier = .auto
     /// Bytes of executable memory for compiled code; when full, code is evicted piece by piece.
     public var codeCacheBytes = 64 << 20
+    /// Bytes of decoded blocks the interpreter keeps; past it, blocks are evicted and decoded
+    /// again when next run.
+    public var decodedBlockCacheBytes = 32 << 20
     /// Which compiled code is evicted first when the code cache is full.
     public var cachePolicy: CachePolicy = .lru
     /// Interpreter executions of a block before `auto` compiles it (the tier-1 threshold).

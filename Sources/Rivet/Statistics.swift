@@ -33,6 +33,23 @@ public struct Statistics: Equatable, Sendable {
         public var share: Double
     }
 
+    /// One of the structures Rivet keeps for the guest, and its bound: every one that grows
+    /// with the guest's code or memory is bounded.
+    public struct Structure: Equatable, Sendable {
+        /// What it is: `decoded blocks`, `translations` ...
+        public var name: String
+        /// Its entries now (blocks, translations, requests ...).
+        public var entries: Int
+        /// Host memory it takes now, in bytes.
+        public var bytes: Int
+        /// The most it may take, in bytes (or entries, as `bound` says).
+        public var limit: Int
+        /// What `limit` counts: `bytes` or `entries`.
+        public var bound: String
+        /// Entries it dropped to stay within its bound.
+        public var dropped: UInt64
+    }
+
     /// Guest instructions retired.
     public var instructions: UInt64
     /// Wall-clock time spent in `run()`.
@@ -88,6 +105,11 @@ public struct Statistics: Equatable, Sendable {
     /// The ten blocks that executed the most instructions.
     public var hottestBlocks: [HotBlock] = []
 
+    /// The structures Rivet keeps for the guest, with their bounds.
+    public var structures: [Structure] = []
+    /// The host process's resident memory at its peak so far (VmHWM), in bytes.
+    public var peakHostMemory = 0
+
     /// Guest instructions per second, in millions.
     public var mips: Double {
         let s = seconds(wallTime)
@@ -140,6 +162,18 @@ public struct Statistics: Equatable, Sendable {
                 ])
             }
             lines += table(hot, rightAligned: [0, 4, 5]).map { "  " + $0 }
+            lines.append("")
+        }
+        if !structures.isEmpty {
+            lines.append("memory          host peak \(bytes(peakHostMemory))")
+            var rows: [[String]] = [["structure", "entries", "size", "bound", "dropped"]]
+            for s in structures {
+                rows.append([
+                    s.name, grouped(UInt64(s.entries)), bytes(s.bytes),
+                    s.bound == "bytes" ? bytes(s.limit) : grouped(UInt64(s.limit)) + " " + s.bound, grouped(s.dropped),
+                ])
+            }
+            lines += table(rows, rightAligned: [1, 2, 3, 4]).map { "  " + $0 }
             lines.append("")
         }
         let calls = syscalls.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
@@ -210,6 +244,18 @@ public struct Statistics: Equatable, Sendable {
                 j["share"] = .number(b.share)
                 return .object(j)
             })
+        var m = JSONObject()
+        m["peak_host_bytes"] = .int(UInt64(peakHostMemory))
+        for structure in structures {
+            var j = JSONObject()
+            j["entries"] = .int(UInt64(structure.entries))
+            j["bytes"] = .int(UInt64(structure.bytes))
+            j["limit"] = .int(UInt64(structure.limit))
+            j["bound"] = .string(structure.bound)
+            j["dropped"] = .int(structure.dropped)
+            m[structure.name] = .object(j)
+        }
+        o["memory"] = .object(m)
         var s = JSONObject()
         for (name, count) in syscalls.sorted(by: { $0.key < $1.key }) { s[name] = .int(count) }
         o["syscalls"] = .object(s)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import RivetInterpreter
 import RivetJIT
 import RivetLinux
@@ -54,7 +57,33 @@ extension VirtualMachine {
         s.compiledCodeFaults = e.hostFaults
         s.codeWriteFaults = e.codeWriteFaults
         s.hottestBlocks = hottestBlocks(total: max(1, hart.instret))
+        s.structures =
+            [
+                Statistics.Structure(
+                    name: "guest memory", entries: memory.map.count, bytes: Int(memory.mappedBytes),
+                    limit: Int(memory.limit), bound: "bytes", dropped: 0)
+            ]
+            + engine.structures.map {
+                Statistics.Structure(
+                    name: $0.name, entries: $0.entries, bytes: $0.bytes, limit: $0.limit, bound: $0.bound, dropped: $0.dropped)
+            }
+        s.peakHostMemory = Self.peakResidentBytes()
         return s
+    }
+
+    /// The host process's peak resident memory (VmHWM in /proc/self/status), in bytes.
+    static func peakResidentBytes() -> Int {
+        let fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return 0 }
+        for line in String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let digits = line.dropFirst(6).filter { $0.isNumber }
+            return (Int(String(digits)) ?? 0) * 1024
+        }
+        return 0
     }
 
     /// The ten blocks with the most executed instructions, across tiers.

@@ -95,6 +95,7 @@ public final class VirtualMachine {
         var engineConfiguration = EngineConfiguration()
         engineConfiguration.mode = mode
         engineConfiguration.codeCacheSize = configuration.codeCacheBytes
+        engineConfiguration.decodedBlockCacheSize = configuration.decodedBlockCacheBytes
         engineConfiguration.evictionPolicy =
             switch configuration.cachePolicy {
             case .lru: .lru
@@ -131,9 +132,9 @@ public final class VirtualMachine {
         engine.setTimeSource { (Self.monotonicNanoseconds() - start) / 100 }
         process.flushInstructionCache = { [memory] start, end in
             if end > start, GuestMemory.contains(start, size: end - start) {
-                memory.notifyCodeChanged(GuestAddress(start), GuestAddress(end))
+                memory.synchronizeInstructionFetch(GuestAddress(start), GuestAddress(end))
             } else {
-                memory.invalidateAllCode()
+                memory.synchronizeInstructionFetch()
             }
         }
         if configuration.tracesInstructions {

@@ -2,10 +2,21 @@ import RivetMachine
 
 /// The interpreter's decoded blocks, by guest pc.
 ///
-/// A direct-mapped table answers most lookups with one compare; a dictionary holds every block.
-/// Blocks are indexed by the guest pages they were decoded from, so a change to a page drops
-/// exactly the blocks decoded from it. Dropped blocks are freed only at `collect()`, which the
-/// interpreter calls between blocks: the block being executed may be the one dropped.
+/// A direct-mapped table answers most lookups with one compare; a `PCMap` holds every block.
+/// Each page's blocks form a list through their headers (a block is listed under the page of
+/// its first instruction), so a change to a page drops exactly the blocks decoded from it.
+/// Dropped blocks are freed only at `collect()`, which the interpreter calls between blocks:
+/// the block being executed may be the one dropped.
+///
+/// The cache is bounded by `byteLimit` (the blocks' memory plus what indexing one costs): past
+/// it, inserting a block evicts others in CLOCK order — a block entered since the hand last
+/// passed it gets a second chance. An evicted block is decoded again when next reached, and
+/// finds its hotness (its countdown to tier-up and its executions) where eviction left it, in
+/// a bounded table of `hotnessEntries` slots (a block whose slot another took starts over).
+/// Eviction happens only at `insert`, between blocks, so evicted blocks are freed at once.
+///
+/// Its state is mutated on every decode: `@exclusivity(unchecked)` keeps the runtime's access
+/// checks out of that path (the interpreter is its only user, on one thread).
 final class BlockCache: CodeInvalidationObserver {
     struct Entry {
         var pc: UInt64
@@ -16,77 +27,213 @@ final class BlockCache: CodeInvalidationObserver {
     static let tableMask = (1 << tableBits) - 1
     /// A pc no block has (pcs are even).
     static let emptyPC: UInt64 = 1
+    /// What indexing a block costs beyond its own memory: its entries in the block map and
+    /// the CLOCK ring.
+    static let indexBytes = 48
 
     let table: UnsafeMutablePointer<Entry>
-    private var blocks: [UInt64: Block] = [:]
-    private var blocksByPage: [UInt64: [UInt64]] = [:]
-    private var retired: [Block] = []
+    @exclusivity(unchecked) private var blocks = PCMap<Block>(capacity: 1 << 12)
+    /// The first block of each page's list, by the page's address.
+    @exclusivity(unchecked) private var pageHeads = PCMap<Block>(capacity: 1 << 8)
+    @exclusivity(unchecked) private var retired: [Block] = []
+    /// The CLOCK ring: pcs of cached blocks (and of dropped ones, skipped when met), with the
+    /// block's execution count when the hand last passed.
+    @exclusivity(unchecked) private var ring: [(pc: UInt64, executions: UInt32)] = []
+    @exclusivity(unchecked) private var hand = 0
+    /// The hotness of evicted blocks, direct-mapped by pc.
+    static let hotnessEntries = 1 << 16
+    private let hotness: UnsafeMutablePointer<(pc: UInt64, countdown: Int32, executions: UInt32)>
     /// Set when a block was dropped since the flag was last cleared; the interpreter checks it
     /// after a store that went through the slow path, to stop executing a block that is gone.
     var droppedSinceCheck = false
 
-    private(set) var decodedBlocks: UInt64 = 0
+    /// The most bytes the cache may hold.
+    var byteLimit: Int
+    /// Bytes it holds now.
+    @exclusivity(unchecked) private(set) var bytes = 0
+    @exclusivity(unchecked) private(set) var decodedBlocks: UInt64 = 0
     private(set) var invalidatedBlocks: UInt64 = 0
+    @exclusivity(unchecked) private(set) var evictedBlocks: UInt64 = 0
 
-    init() {
+    init(byteLimit: Int = 32 << 20) {
+        self.byteLimit = byteLimit
         table = .allocate(capacity: 1 << Self.tableBits)
         table.initialize(repeating: Entry(pc: Self.emptyPC, block: nil), count: 1 << Self.tableBits)
+        hotness = .allocate(capacity: Self.hotnessEntries)
+        hotness.initialize(repeating: (Self.emptyPC, 0, 0), count: Self.hotnessEntries)
     }
 
     deinit {
-        for block in blocks.values { free(block) }
+        blocks.forEach { _, block in free(block) }
         collect()
         table.deallocate()
+        hotness.deallocate()
     }
+
+    /// Blocks cached now.
+    var count: Int { blocks.count }
 
     @inline(__always)
     static func slot(_ pc: UInt64) -> Int { Int(truncatingIfNeeded: pc >> 1) & tableMask }
 
-    /// The block at `pc`, if decoded, filling the table on a dictionary hit.
+    @inline(__always)
+    private static func hotnessSlot(_ pc: UInt64) -> Int {
+        Int(truncatingIfNeeded: (pc &* 0x9E37_79B9_7F4A_7C15) >> 48) & (hotnessEntries - 1)
+    }
+
+    @inline(__always)
+    private static func page(_ pc: UInt64) -> UInt64 { pc & ~(GuestMemory.pageSize - 1) }
+
+    /// The bytes a block takes in the cache.
+    static func cost(_ block: Block) -> Int {
+        MemoryLayout<BlockHeader>.stride + MemoryLayout<Inst>.stride * (Int(block.pointee.count) + 1) + indexBytes
+    }
+
+    /// The block at `pc`, if decoded, filling the table on a map hit.
     func lookup(_ pc: UInt64) -> Block? {
         let entry = table[Self.slot(pc)]
         if entry.pc == pc, let block = entry.block { return block }
-        guard let block = blocks[pc] else { return nil }
+        guard let block = blocks.find(pc) else { return nil }
         table[Self.slot(pc)] = Entry(pc: pc, block: block)
         return block
     }
 
+    /// Adds a block, evicting others first if the cache would exceed its bound. A block evicted
+    /// before gets back the hotness it had.
     func insert(_ block: Block) {
         let pc = block.pointee.pc
-        blocks[pc] = block
+        let cost = Self.cost(block)
+        evict(toFit: cost)
+        let saved = hotness[Self.hotnessSlot(pc)]
+        if saved.pc == pc {
+            block.pointee.countdown = min(block.pointee.countdown, saved.countdown)
+            block.pointee.executions = saved.executions
+            hotness[Self.hotnessSlot(pc)].pc = Self.emptyPC
+        }
+        blocks.set(pc, block)
+        bytes += cost
         table[Self.slot(pc)] = Entry(pc: pc, block: block)
         decodedBlocks += 1
-        let lastByte = max(block.pointee.endPC, pc + 1) - 1
-        for page in (pc >> GuestMemory.pageShift)...(lastByte >> GuestMemory.pageShift) {
-            blocksByPage[page, default: []].append(pc)
+        ring.append((pc, 0))
+        // Dropped blocks leave their places in the ring until the hand passes: keep the ring
+        // in proportion to the blocks.
+        if ring.count > 2 * blocks.count + 4096 {
+            var seen = Set<UInt64>()
+            ring = ring.filter { blocks.find($0.pc) != nil && seen.insert($0.pc).inserted }
+            hand = 0
+        }
+        // First on its page's list.
+        let page = Self.page(pc)
+        let head = pageHeads.find(page)
+        block.pointee.previousOnPage = nil
+        block.pointee.nextOnPage = head
+        head?.pointee.previousOnPage = block
+        pageHeads.set(page, block)
+    }
+
+    /// Evicts blocks in CLOCK order until `incoming` more bytes fit.
+    private func evict(toFit incoming: Int) {
+        var examined = 0
+        while bytes + incoming > byteLimit, !ring.isEmpty {
+            if hand >= ring.count { hand = 0 }
+            let (pc, seen) = ring[hand]
+            guard let block = blocks.find(pc) else {
+                // Dropped meanwhile (its code changed): forget its place.
+                ring.swapAt(hand, ring.count - 1)
+                ring.removeLast()
+                continue
+            }
+            examined += 1
+            let executions = block.pointee.executions
+            // A second chance for a block entered since the hand last passed (but one full
+            // turn of the ring at most, so that eviction always ends).
+            if executions != seen, examined <= ring.count {
+                ring[hand].executions = executions
+                hand += 1
+                continue
+            }
+            ring.swapAt(hand, ring.count - 1)
+            ring.removeLast()
+            hotness[Self.hotnessSlot(pc)] = (pc, block.pointee.countdown, block.pointee.executions)
+            remove(block)
+            free(block)
+            evictedBlocks += 1
         }
     }
 
-    /// Drops every block decoded from a page in `[start, end)`.
-    func guestCodeChanged(start: GuestAddress, end: GuestAddress) {
-        let firstPage = start.rawValue >> GuestMemory.pageShift
-        let endPage = end.pageEnd.rawValue >> GuestMemory.pageShift
-        if endPage - firstPage > UInt64(blocksByPage.count) {
-            for page in blocksByPage.keys where page >= firstPage && page < endPage { drop(page: page) }
+    /// Takes a cached block out of every index.
+    private func remove(_ block: Block) {
+        let pc = block.pointee.pc
+        blocks.remove(pc)
+        bytes -= Self.cost(block)
+        let slot = Self.slot(pc)
+        if table[slot].pc == pc { table[slot] = Entry(pc: Self.emptyPC, block: nil) }
+        let previous = block.pointee.previousOnPage
+        let next = block.pointee.nextOnPage
+        next?.pointee.previousOnPage = previous
+        if let previous {
+            previous.pointee.nextOnPage = next
+        } else if let next {
+            pageHeads.set(Self.page(pc), next)
         } else {
-            for page in firstPage..<endPage { drop(page: page) }
+            pageHeads.remove(Self.page(pc))
         }
+        block.pointee.previousOnPage = nil
+        block.pointee.nextOnPage = nil
+    }
+
+    /// Drops every block decoded from bytes in `[start, end)`: blocks elsewhere on the same
+    /// pages stay (a store next to code costs the slow path, not the code).
+    func guestCodeChanged(start: GuestAddress, end: GuestAddress) {
+        let first = start.pageStart.rawValue
+        let last = end.pageEnd.rawValue
+        let pages = (last - first) >> GuestMemory.pageShift
+        if pages > UInt64(pageHeads.count) {
+            var listed: [UInt64] = []
+            pageHeads.forEach { page, _ in if page >= first && page < last { listed.append(page) } }
+            for page in listed { drop(page: page, overlapping: start.rawValue, end.rawValue) }
+        } else {
+            var page = first
+            while page < last {
+                drop(page: page, overlapping: start.rawValue, end.rawValue)
+                page += GuestMemory.pageSize
+            }
+        }
+        // Blocks of the page before whose last instruction runs into the range.
+        if first >= GuestMemory.pageSize {
+            drop(page: first - GuestMemory.pageSize, overlapping: start.rawValue, end.rawValue)
+        }
+    }
+
+    /// Whether a cached block was decoded from page number `page` (or runs into it).
+    func holdsCode(page: UInt64) -> Bool {
+        let address = page << GuestMemory.pageShift
+        if pageHeads.find(address) != nil { return true }
+        guard address >= GuestMemory.pageSize else { return false }
+        var cursor = pageHeads.find(address - GuestMemory.pageSize)
+        while let block = cursor {
+            if block.pointee.endPC > address { return true }
+            cursor = block.pointee.nextOnPage
+        }
+        return false
     }
 
     /// Every cached block.
-    func allBlocks() -> [Block] { Array(blocks.values) }
-
-    /// Drops every block.
-    func removeAll() {
-        for page in Array(blocksByPage.keys) { drop(page: page) }
+    func allBlocks() -> [Block] {
+        var result: [Block] = []
+        result.reserveCapacity(blocks.count)
+        blocks.forEach { _, block in result.append(block) }
+        return result
     }
 
-    private func drop(page: UInt64) {
-        guard let pcs = blocksByPage.removeValue(forKey: page) else { return }
-        for pc in pcs {
-            guard let block = blocks.removeValue(forKey: pc) else { continue }
-            let slot = Self.slot(pc)
-            if table[slot].pc == pc { table[slot] = Entry(pc: Self.emptyPC, block: nil) }
+
+    /// Drops the blocks of `page`'s list whose bytes meet `[start, end)`.
+    private func drop(page: UInt64, overlapping start: UInt64, _ end: UInt64) {
+        var cursor = pageHeads.find(page)
+        while let block = cursor {
+            cursor = block.pointee.nextOnPage
+            guard block.pointee.pc < end, max(block.pointee.endPC, block.pointee.pc + 1) > start else { continue }
+            remove(block)
             retired.append(block)
             invalidatedBlocks += 1
             droppedSinceCheck = true

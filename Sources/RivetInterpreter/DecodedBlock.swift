@@ -38,6 +38,9 @@ struct BlockHeader {
     /// Set to 0 to stop at the next entry (a translation for this pc exists).
     var countdown: Int32
     var reserved: UInt32 = 0
+    /// The blocks decoded from the same (first) page, a list `BlockCache` keeps.
+    var previousOnPage: UnsafeMutablePointer<BlockHeader>? = nil
+    var nextOnPage: UnsafeMutablePointer<BlockHeader>? = nil
 }
 
 typealias Block = UnsafeMutablePointer<BlockHeader>

@@ -338,8 +338,7 @@ extension Interpreter {
                 case .fence_i:
                     // The next pc first: collecting frees this block, and `i` points into it.
                     pc = base &+ i.off &+ i.len
-                    memory.invalidateAllCode()
-                    cache.removeAll()
+                    memory.synchronizeInstructionFetch()
                     cache.droppedSinceCheck = false
                     cache.collect()
                     continue outer

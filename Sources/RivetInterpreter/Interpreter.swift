@@ -56,6 +56,16 @@ package final class Interpreter {
     package var decodedBlocks: UInt64 { cache.decodedBlocks }
     /// Blocks dropped because their code changed.
     package var invalidatedBlocks: UInt64 { cache.invalidatedBlocks }
+    /// Blocks evicted to keep the decoded-block cache within `decodedBlockLimit`.
+    package var evictedBlocks: UInt64 { cache.evictedBlocks }
+    /// Decoded blocks cached now, and the bytes they take.
+    package var cachedBlocks: Int { cache.count }
+    package var cachedBlockBytes: Int { cache.bytes }
+    /// The most bytes of decoded blocks the interpreter keeps.
+    package var decodedBlockLimit: Int {
+        get { cache.byteLimit }
+        set { cache.byteLimit = max(64 << 10, newValue) }
+    }
 
     private var initialCountdown: Int32 {
         tierUpThreshold.map { Int32(clamping: $0) } ?? .max
@@ -93,8 +103,6 @@ package final class Interpreter {
         cache.allBlocks().map { ($0.pointee.pc, $0.pointee.count, $0.pointee.executions) }
     }
 
-    /// Drops every decoded block (`fence.i`).
-    package func flushCode() { cache.removeAll() }
 
     /// The block at `pc`: from the cache, or decoded now. Blocks longer than `limit`
     /// instructions are decoded afresh, shortened, and not cached; the caller frees them.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CRivetHost
 import RivetMachine
 
 /// Descriptor syscalls: close_range, dup, dup3, fcntl, pipe2, ioctl, flock.
@@ -84,6 +85,23 @@ extension LinuxProcess {
             warnOnce(0x30000 + Int(command), "unsupported fcntl command \(command) on fd \(fd); returning -EINVAL")
             throw .einval
         }
+    }
+
+    /// memfd_create(name, flags): an anonymous file in host memory (counted by the host as
+    /// Rivet's), named as Linux names it in /proc/self/fd.
+    func memfdCreate(_ nameAddress: UInt64, flags: UInt32) throws(SandboxError) -> Int64 {
+        let cloexec: UInt32 = 1
+        let allowSealing: UInt32 = 2
+        guard flags & ~(cloexec | allowSealing) == 0 else { throw .einval }
+        let name: [UInt8]
+        do { name = try memory.readCString(at: nameAddress, maxLength: 250) } catch { throw .efault }
+        guard name.count < 250 else { throw .einval }
+        let text = String(decoding: name, as: UTF8.self)
+        let fd = rivet_memfd_flags(text, (flags & allowSealing) | cloexec)
+        guard fd >= 0 else { throw SandboxError(Int64(-fd)) }
+        let file = OpenFile(backing: .host(fd, owned: true), guestPath: "/memfd:\(text) (deleted)", writable: true, statusFlags: 2)
+        guard let guestFD = files.insert(file, closeOnExec: flags & cloexec != 0) else { throw SandboxError(Errno.EMFILE) }
+        return Int64(guestFD)
     }
 
     func pipe(_ address: UInt64, flags: Int32) throws(SandboxError) -> Int64 {

@@ -47,6 +47,7 @@ extension LinuxProcess {
         case 24: return perform { try duplicate(args.int(0), to: args.int(1), flags: args.int(2)) }
         case 25: return perform { try fcntl(args.int(0), args.int(1), args[2]) }
         case 59: return perform { try pipe(args[0], flags: args.int(1)) }
+        case 279: return perform { try memfdCreate(args[0], flags: UInt32(truncatingIfNeeded: args[1])) }
         case 29: return perform { try ioctl(args.int(0), args[1], args[2]) }
         case 32: return perform { try flock(args.int(0), args.int(1)) }
         // Opening, status, access

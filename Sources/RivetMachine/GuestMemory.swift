@@ -7,9 +7,12 @@ import Glibc
 
 /// Told when guest code may have changed, so that decoded or translated copies of it are dropped.
 package protocol CodeInvalidationObserver: AnyObject {
-    /// The guest pages in `[start, end)` were written, unmapped or re-protected. Called on the
-    /// thread that changed them.
+    /// The guest bytes in `[start, end)` were written, unmapped or re-protected: drop what was
+    /// decoded or translated from them (an observer may drop more, up to whole pages). Called
+    /// on the thread that changed them.
     func guestCodeChanged(start: GuestAddress, end: GuestAddress)
+    /// Whether the observer still holds code decoded or translated from page number `page`.
+    func holdsCode(page: UInt64) -> Bool
 }
 
 /// Errors from changing the guest's mappings; the Linux layer maps them to errno values.
@@ -87,6 +90,11 @@ package final class GuestMemory: @unchecked Sendable {
     var observers: [any CodeInvalidationObserver] = []
     /// Page numbers whose `code` bit is set.
     var codePages: Set<UInt64> = []
+    /// Those of them whose code can change without Rivet seeing the write at once: pages of
+    /// shared mappings (another mapping of the same memory may write them) and guest-writable
+    /// pages (JIT code stores to a page unchecked unless it holds translations, which keep it
+    /// write-protected). `fence.i` drops what was decoded from them.
+    var unwatchedCodePages: Set<UInt64> = []
     /// Page numbers the JIT write-protected on the host (`setHostWriteProtection`).
     var hostWriteProtected: Set<UInt64> = []
 
@@ -408,15 +416,29 @@ package final class GuestMemory: @unchecked Sendable {
         for page in first..<last where pagePermissions[page] & MemoryPermissions.code.rawValue == 0 {
             pagePermissions[page] |= MemoryPermissions.code.rawValue
             codePages.insert(UInt64(page))
+            if pagePermissions[page] & MemoryPermissions.write.rawValue != 0
+                || map.region(containing: GuestAddress(UInt64(page) << Self.pageShift))?.shared == true
+            {
+                unwatchedCodePages.insert(UInt64(page))
+            }
         }
     }
 
-    /// Tells every observer that all code changed (`fence.i`).
-    package func invalidateAllCode() {
-        for page in codePages { pagePermissions[Int(page)] &= ~MemoryPermissions.code.rawValue }
-        codePages.removeAll()
-        for observer in observers {
-            observer.guestCodeChanged(start: GuestAddress(0), end: GuestAddress(Self.addressSpaceSize))
+    /// `fence.i` (and riscv_flush_icache over `[start, end)`): makes instruction fetch see
+    /// every write before it. Rivet sees most writes to code as they happen (the interpreter's
+    /// checked stores, syscalls, JIT stores to write-protected pages) and drops the code at
+    /// once; only code on `unwatchedCodePages` can be stale, and is dropped here. For a
+    /// program whose code is not writable this costs nothing.
+    package func synchronizeInstructionFetch(_ start: GuestAddress = GuestAddress(0), _ end: GuestAddress = GuestAddress(addressSpaceSize)) {
+        let first = start.rawValue >> Self.pageShift
+        let last = end.pageEnd.rawValue >> Self.pageShift
+        let stale = unwatchedCodePages.filter { page in
+            page >= first && page < last
+                && (!hostWriteProtected.contains(page)
+                    || map.region(containing: GuestAddress(page << Self.pageShift))?.shared == true)
+        }
+        for page in stale {
+            notifyCodeChanged(GuestAddress(page << Self.pageShift), GuestAddress((page + 1) << Self.pageShift))
         }
     }
 
@@ -430,16 +452,20 @@ package final class GuestMemory: @unchecked Sendable {
         return false
     }
 
-    /// Drops the code mark of `[start, end)` and tells every observer that code there changed.
+    /// Tells every observer that the guest bytes `[start, end)` changed, then drops the code
+    /// mark of the pages where no observer holds code any more.
     package func notifyCodeChanged(_ start: GuestAddress, _ end: GuestAddress) {
         let first = start.pageStart.rawValue >> Self.pageShift
         let last = end.pageEnd.rawValue >> Self.pageShift
         let pages = last - first > UInt64(codePages.count)
             ? codePages.filter { $0 >= first && $0 < last } : Set((first..<last).filter { codePages.contains($0) })
-        for page in pages { pagePermissions[Int(page)] &= ~MemoryPermissions.code.rawValue }
-        codePages.subtract(pages)
         for observer in observers {
-            observer.guestCodeChanged(start: start.pageStart, end: end.pageEnd)
+            observer.guestCodeChanged(start: start, end: end)
+        }
+        for page in pages where !observers.contains(where: { $0.holdsCode(page: page) }) {
+            pagePermissions[Int(page)] &= ~MemoryPermissions.code.rawValue
+            codePages.remove(page)
+            unwatchedCodePages.remove(page)
         }
     }
 }

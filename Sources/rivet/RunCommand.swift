@@ -78,6 +78,11 @@ struct RunCommand: ParsableCommand {
         valueName: "SIZE"))
     var codeCache: String?
 
+    @Option(name: .customLong("interp-cache"), help: ArgumentHelp(
+        "Memory for the interpreter's decoded blocks, e.g. 4M (default 32M); when full, blocks are evicted and decoded again.",
+        valueName: "SIZE"))
+    var interpreterCache: String?
+
     @Option(name: .customLong("cache-policy"), help: ArgumentHelp(
         "What the code cache evicts first: lru, lfu or value (compile cost × reuse / size); flush (empty it all) exists for comparison.",
         valueName: "POLICY"))
@@ -162,6 +167,12 @@ struct RunCommand: ParsableCommand {
                 throw ValidationError("bad --code-cache \(codeCache); give a size from 16K to 4G")
             }
             configuration.codeCacheBytes = Int(bytes)
+        }
+        if let interpreterCache {
+            guard let bytes = parseSize(interpreterCache), bytes >= 64 << 10, bytes <= 1 << 32 else {
+                throw ValidationError("bad --interp-cache \(interpreterCache); give a size from 64K to 4G")
+            }
+            configuration.decodedBlockCacheBytes = Int(bytes)
         }
         if let cachePolicy {
             guard let policy = CachePolicy(rawValue: cachePolicy) else {

@@ -28,6 +28,10 @@ int rivet_mremap_fixed(void *old_address, size_t old_size, size_t new_size, void
 /// memfd_create(2) with MFD_CLOEXEC. Returns the descriptor, or -errno.
 int rivet_memfd(const char *name);
 
+/// memfd_create(2) with the guest's `flags` (MFD_CLOEXEC, MFD_ALLOW_SEALING). Returns the
+/// descriptor, or -errno.
+int rivet_memfd_flags(const char *name, unsigned flags);
+
 /// Makes the host ignore SIGPIPE unless something installed a handler for it: a guest writing
 /// to a closed pipe gets EPIPE (and its own SIGPIPE, from the syscall layer); Rivet must not die.
 void rivet_ignore_host_sigpipe(void);

@@ -9,88 +9,167 @@ struct ExitSite: Sendable {
 }
 
 /// Native code for one guest basic block, and what the engine must know about it.
+///
+/// Kept small, because a cache holds hundreds of thousands of them (and counts them against its
+/// bound, `metadataBytes` each): the tables that map guest instructions to host code (one byte
+/// of guest offset and two of host offset per instruction) live in the code region after the
+/// code, and a block's at most two direct exits and at most seven cached registers are stored
+/// inline.
 final class Translation {
+    /// What one translation costs beyond its code: this object, its incoming links on average,
+    /// its entries in the pc index, the page index, the id table and the counters. The code
+    /// cache counts it against its bound.
+    static let metadataBytes = 256
+
     /// A jump out of the block to a known guest pc: initially to its exit stub (back to the
     /// run loop), patched to jump straight into the target's translation once it exists.
     struct Exit {
-        let site: ExitSite
-        /// The translation it is linked to, if any.
-        var linked: Translation?
-
-        var target: UInt64 { site.target }
-        var patchOffset: Int { site.patchOffset }
-        var stubOffset: Int { site.stubOffset }
+        let target: UInt64
+        let patchOffset: UInt16
+        let stubOffset: UInt16
     }
 
     /// Identifies the translation in exit codes and indexes its execution counter.
     let id: Int
     let guestPC: UInt64
-    /// The pc just past the block's last instruction.
-    let guestEnd: UInt64
-    /// Byte offset of each guest instruction from `guestPC`.
-    let instructionOffsets: [UInt32]
-    /// Where the code lives in the code region, and its size.
-    let hostOffset: Int
-    let hostLength: Int
-    /// Host offset (from the translation's start) of the first byte of each guest instruction's
-    /// code, ascending: a host pc maps to the last instruction starting at or before it.
-    let hostInstructionStarts: [UInt32]
-    var exits: [Exit]
-    /// Exits of other translations that jump here, as (translation, exit index).
-    var incoming: [(source: Translation, exit: Int)] = []
-    /// Guest integer registers the code keeps in host registers (host register numbers), so
-    /// that the engine can recover them from the host registers saved at a fault.
-    let cachedRegisters: [(guest: UInt8, host: UInt8)]
+    private let guestLength: UInt16
+    private let count: UInt8
+    private let exitCount: UInt8
+    private let registerCount: UInt8
     /// Whether the block branches back to its own start (its code loops without leaving).
     let isLoop: Bool
-    /// Nanoseconds it took to translate.
-    let compileNanoseconds: UInt64
     /// Removed from the cache; its code is freed at the next collection.
     var isRetired = false
+    /// Where the code (and after it the instruction tables) lives in the code region.
+    let hostOffset: Int
+    /// Bytes the translation takes in the region: code and tables.
+    let hostLength: Int
+    /// The instruction tables in the region's writable view: `count` guest offsets (one byte
+    /// each), then `count` host offsets (two bytes each, ascending).
+    private let tables: UnsafeRawPointer
+    private let exit0: Exit
+    private let exit1: Exit
+    private var linked0: Translation?
+    private var linked1: Translation?
+    /// Guest integer registers the code keeps in host registers: 9 bits each (5 guest, 4 host).
+    private let registers: UInt64
+    /// Nanoseconds it took to translate (saturated).
+    private let compileTime: UInt32
+    /// Exits of other translations that jump here, as (translation, exit index).
+    var incoming: [(source: Translation, exit: Int)] = []
 
     // Usage, sampled from the execution counter by `UsageTracker` (for eviction).
     /// The counter's value at the last sample.
     var sampledCount: UInt64 = 0
     /// The last sample at which the counter had moved.
-    var lastActiveEpoch: UInt64 = 0
+    private var lastActive: UInt32 = 0
     /// Instructions executed, decayed by half at each sample: recent frequency.
-    var recentInstructions: Double = 0
-    /// Guest pages the block was decoded from.
-    let pages: ClosedRange<UInt64>
+    private var recent: Float = 0
 
-    init(
-        id: Int, guestPC: UInt64, guestEnd: UInt64, instructionOffsets: [UInt32], hostOffset: Int, hostLength: Int,
-        hostInstructionStarts: [UInt32], exits: [Exit], cachedRegisters: [(guest: UInt8, host: UInt8)],
-        isLoop: Bool, compileNanoseconds: UInt64
-    ) {
-        self.cachedRegisters = cachedRegisters
-        self.isLoop = isLoop
-        self.id = id
-        self.guestPC = guestPC
-        self.guestEnd = guestEnd
-        self.instructionOffsets = instructionOffsets
-        self.hostOffset = hostOffset
-        self.hostLength = hostLength
-        self.hostInstructionStarts = hostInstructionStarts
-        self.exits = exits
-        self.compileNanoseconds = compileNanoseconds
-        let last = max(guestEnd, guestPC + 1) - 1
-        pages = (guestPC >> 12)...(last >> 12)
+    /// Bytes the instruction tables of `instructions` instructions take after `codeLength`
+    /// bytes of code.
+    static func tableLength(codeLength: Int, instructions: Int) -> Int {
+        ((codeLength + 1) & ~1) - codeLength + 3 * instructions
     }
 
-    var instructionCount: Int { instructionOffsets.count }
+    /// Writes the instruction tables after the code at `code` (the writable view) and makes the
+    /// translation. The caller allocated `codeLength + tableLength(...)` bytes there.
+    init(
+        id: Int, guestPC: UInt64, guestEnd: UInt64, instructionOffsets: [UInt32], hostOffset: Int, code: UnsafeMutableRawPointer,
+        codeLength: Int, hostInstructionStarts: [UInt32], exits: [ExitSite], cachedRegisters: [(guest: UInt8, host: UInt8)],
+        isLoop: Bool, compileNanoseconds: UInt64
+    ) {
+        precondition(
+            instructionOffsets.count == hostInstructionStarts.count && instructionOffsets.count <= 255
+                && (instructionOffsets.last ?? 0) < 256 && exits.count <= 2
+                && cachedRegisters.count <= 7 && codeLength < 1 << 16 && guestEnd - guestPC < 1 << 16,
+            "a translation beyond the baseline compiler's bounds")
+        self.id = id
+        self.guestPC = guestPC
+        guestLength = UInt16(guestEnd - guestPC)
+        count = UInt8(instructionOffsets.count)
+        exitCount = UInt8(exits.count)
+        registerCount = UInt8(cachedRegisters.count)
+        self.isLoop = isLoop
+        self.hostOffset = hostOffset
+        let tablesStart = (codeLength + 1) & ~1
+        hostLength = codeLength + Self.tableLength(codeLength: codeLength, instructions: instructionOffsets.count)
+        let guestTable = code + tablesStart
+        for (k, offset) in instructionOffsets.enumerated() { guestTable.storeBytes(of: UInt8(offset), toByteOffset: k, as: UInt8.self) }
+        let hostTable = guestTable + instructionOffsets.count
+        for (k, start) in hostInstructionStarts.enumerated() {
+            hostTable.storeBytes(of: UInt16(start).littleEndian, toByteOffset: 2 * k, as: UInt16.self)
+        }
+        tables = UnsafeRawPointer(guestTable)
+        func exit(_ k: Int) -> Exit {
+            guard k < exits.count else { return Exit(target: 0, patchOffset: 0, stubOffset: 0) }
+            return Exit(target: exits[k].target, patchOffset: UInt16(exits[k].patchOffset), stubOffset: UInt16(exits[k].stubOffset))
+        }
+        exit0 = exit(0)
+        exit1 = exit(1)
+        var packed: UInt64 = 0
+        for (k, r) in cachedRegisters.enumerated() {
+            packed |= (UInt64(r.guest) | UInt64(r.host) << 5) << UInt64(9 * k)
+        }
+        registers = packed
+        compileTime = UInt32(min(compileNanoseconds, UInt64(UInt32.max)))
+    }
+
+    var instructionCount: Int { Int(count) }
+    /// The pc just past the block's last instruction.
+    var guestEnd: UInt64 { guestPC + UInt64(guestLength) }
+    /// Guest pages the block was decoded from.
+    var pages: ClosedRange<UInt64> { (guestPC >> 12)...((max(guestEnd, guestPC + 1) - 1) >> 12) }
+    var compileNanoseconds: UInt64 { UInt64(compileTime) }
+
+    /// The block's direct exits.
+    var exits: Int { Int(exitCount) }
+    func exit(_ k: Int) -> Exit { k == 0 ? exit0 : exit1 }
+    /// The translation exit `k` is linked to, if any.
+    func linked(_ k: Int) -> Translation? { k == 0 ? linked0 : linked1 }
+    func setLinked(_ k: Int, _ target: Translation?) {
+        if k == 0 { linked0 = target } else { linked1 = target }
+    }
+
+    /// Guest integer registers the code keeps in host registers (host register numbers), so
+    /// that the engine can recover them from the host registers saved at a fault.
+    var cachedRegisters: [(guest: UInt8, host: UInt8)] {
+        (0..<Int(registerCount)).map { k in
+            let bits = registers >> UInt64(9 * k)
+            return (UInt8(bits & 31), UInt8((bits >> 5) & 15))
+        }
+    }
+
+    /// The last usage sample at which the counter had moved.
+    var lastActiveEpoch: UInt64 {
+        get { UInt64(lastActive) }
+        set { lastActive = UInt32(truncatingIfNeeded: newValue) }
+    }
+
+    /// Instructions executed, decayed by half at each sample: recent frequency.
+    var recentInstructions: Double {
+        get { Double(recent) }
+        set { recent = Float(newValue) }
+    }
 
     /// The guest pc of instruction `index`.
-    func pc(ofInstruction index: Int) -> UInt64 { guestPC + UInt64(instructionOffsets[index]) }
+    func pc(ofInstruction index: Int) -> UInt64 {
+        guestPC + UInt64(tables.load(fromByteOffset: index, as: UInt8.self))
+    }
+
+    /// Host offset (from the translation's start) of the first byte of instruction `index`'s code.
+    private func hostStart(_ index: Int) -> Int {
+        Int(UInt16(littleEndian: tables.loadUnaligned(fromByteOffset: Int(count) + 2 * index, as: UInt16.self)))
+    }
 
     /// The guest instruction whose code contains host offset `offset` (from the translation's
     /// start).
     func instruction(atHostOffset offset: Int) -> Int {
         var low = 0
-        var high = hostInstructionStarts.count
+        var high = Int(count)
         while low < high {
             let mid = (low + high) / 2
-            if Int(hostInstructionStarts[mid]) <= offset { low = mid + 1 } else { high = mid }
+            if hostStart(mid) <= offset { low = mid + 1 } else { high = mid }
         }
         return max(0, low - 1)
     }

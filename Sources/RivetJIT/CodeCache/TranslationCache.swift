@@ -135,15 +135,15 @@ final class TranslationCache: CodeInvalidationObserver {
 
     /// Links exit `index` of `source` to `target`: the jump is patched to enter it directly.
     func link(_ source: Translation, exit index: Int, to target: Translation) {
-        guard source.exits[index].linked == nil else { return }
+        guard source.linked(index) == nil else { return }
         patch(source, exit: index, destination: entry(target))
-        source.exits[index].linked = target
+        source.setLinked(index, target)
         target.incoming.append((source, index))
         links += 1
     }
 
     private func patch(_ source: Translation, exit index: Int, destination: UInt) {
-        let site = source.hostOffset + source.exits[index].patchOffset
+        let site = source.hostOffset + Int(source.exit(index).patchOffset)
         let next = UInt(bitPattern: region.executable(at: site)) + 4
         let displacement = Int32(truncatingIfNeeded: Int(bitPattern: destination) - Int(bitPattern: next))
         region.writable(at: site).storeBytes(of: displacement.littleEndian, as: Int32.self)
@@ -154,16 +154,16 @@ final class TranslationCache: CodeInvalidationObserver {
     func remove(_ t: Translation, _ reason: Removal = .invalidated) {
         guard translation(id: t.id) === t, !t.isRetired else { return }
         t.isRetired = true
-        for (source, index) in t.incoming where source.exits[index].linked === t {
-            let stub = UInt(bitPattern: region.executable(at: source.hostOffset + source.exits[index].stubOffset))
+        for (source, index) in t.incoming where source.linked(index) === t {
+            let stub = UInt(bitPattern: region.executable(at: source.hostOffset + Int(source.exit(index).stubOffset)))
             patch(source, exit: index, destination: stub)
-            source.exits[index].linked = nil
+            source.setLinked(index, nil)
         }
-        t.incoming.removeAll()
-        for k in t.exits.indices {
-            if let target = t.exits[k].linked {
+        t.incoming = []
+        for k in 0..<t.exits {
+            if let target = t.linked(k) {
                 target.incoming.removeAll { $0.source === t }
-                t.exits[k].linked = nil
+                t.setLinked(k, nil)
             }
         }
         jumpCache.remove(pc: t.guestPC)
@@ -201,13 +201,10 @@ final class TranslationCache: CodeInvalidationObserver {
 
     private(set) var evictions: UInt64 = 0
 
-    /// Removes every translation.
-    func removeAll() {
-        forEachLive { remove($0) }
-        jumpCache.clear()
-    }
 
-    /// Guest code in [start, end) changed: drop the translations decoded from it.
+    /// Guest code in [start, end) changed: drop the translations decoded from its pages. (Whole
+    /// pages: a page is write-protected as long as one translation on it lives, and a store to
+    /// it must then take the interpreter's checked path, so they all go.)
     func guestCodeChanged(start: GuestAddress, end: GuestAddress) {
         let first = start.rawValue >> 12
         let last = end.pageEnd.rawValue >> 12
@@ -224,6 +221,9 @@ final class TranslationCache: CodeInvalidationObserver {
         // Pages no longer holding translations were unprotected in `remove`; a page that was
         // re-protected by the guest keeps whatever the guest asked for.
     }
+
+    /// Whether a live translation was decoded from page number `page`.
+    func holdsCode(page: UInt64) -> Bool { byPage[page] != nil }
 
     /// Whether `page` is write-protected because of translations on it.
     func isProtected(page: UInt64) -> Bool { protectedPages.contains(page) }

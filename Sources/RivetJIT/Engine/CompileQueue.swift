@@ -7,20 +7,36 @@ import Glibc
 /// The compile queue and its worker threads (DESIGN.md decision 5).
 ///
 /// The guest thread submits requests and keeps running in its current tier; workers take the
-/// request with the highest priority — hotness × expected gain, raised by the time it has
+/// request that comes first in priority order — hotness × expected gain, aged by the time it has
 /// waited so that nothing starves — compile it, and leave the result for the guest thread,
 /// which installs it at its next pass through the run loop. A second request for a pc already
 /// waiting is merged into the first (keeping the higher priority). A budget of compiles per
 /// time window keeps a start-up burst from taking the CPU from the guest.
 ///
+/// The queue is bounded (`capacity` requests): past it a request is refused, and its block
+/// keeps running where it is and asks again later. Every operation is O(log n): requests wait in
+/// a binary heap ordered by a fixed key, `requested − agingNanoseconds × log2(priority)` (a
+/// request twice as hot counts as made `agingNanoseconds` earlier), with an index by pc.
+///
 /// With no worker threads, nothing here runs: the engine compiles on the guest thread.
 final class CompileQueue: @unchecked Sendable {
-    /// Time a request must wait to double its priority.
+    /// Waiting time worth a doubling of priority.
     static let agingNanoseconds: Double = 2_000_000
+    /// About what a waiting request takes: its decoded instructions and guest bytes.
+    static let requestBytes = 1024
+
+    /// What happened to a submitted request.
+    enum Submission: Equatable {
+        case queued
+        /// One for the same pc was waiting: merged into it.
+        case merged
+        /// The queue is full: refused.
+        case refused
+    }
 
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let wake: UnsafeMutablePointer<pthread_cond_t>
-    private var pending: [CompileRequest] = []
+    private var heap = RequestHeap()
     private var completed: [CompiledBlock] = []
     private var failed: [CompileRequest] = []
     private var stopping = false
@@ -28,6 +44,8 @@ final class CompileQueue: @unchecked Sendable {
     /// Set while `completed` or `failed` is non-empty, read without the lock by the guest thread.
     private let ready = Atomic<Bool>(false)
 
+    /// Most requests waiting at once.
+    let capacity: Int
     /// At most `windowBudget` compiles start in each window of `windowNanoseconds`.
     let windowNanoseconds: UInt64
     let windowBudget: Int
@@ -39,9 +57,11 @@ final class CompileQueue: @unchecked Sendable {
     private(set) var totalWaitNanoseconds: UInt64 = 0
     private(set) var started: UInt64 = 0
     private(set) var merged: UInt64 = 0
+    private(set) var refused: UInt64 = 0
 
-    /// Starts `threads` workers.
-    init(threads count: Int, windowNanoseconds: UInt64 = 10_000_000, windowBudget: Int = 400) {
+    /// Starts `threads` workers (none: a queue that only orders, for tests).
+    init(threads count: Int, capacity: Int = 4096, windowNanoseconds: UInt64 = 10_000_000, windowBudget: Int = 400) {
+        self.capacity = max(1, capacity)
         self.windowNanoseconds = windowNanoseconds
         self.windowBudget = windowBudget
         mutex = .allocate(capacity: 1)
@@ -52,6 +72,11 @@ final class CompileQueue: @unchecked Sendable {
             var thread = pthread_t()
             let context = Unmanaged.passUnretained(self).toOpaque()
             let status = pthread_create(&thread, nil, { argument in
+                // Workers take no asynchronous signals: those are the guest's (forwarded).
+                var all = sigset_t()
+                sigfillset(&all)
+                for synchronous in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP] { sigdelset(&all, synchronous) }
+                pthread_sigmask(SIG_BLOCK, &all, nil)
                 let queue = Unmanaged<CompileQueue>.fromOpaque(argument!).takeUnretainedValue()
                 queue.work()
                 return nil
@@ -84,39 +109,37 @@ final class CompileQueue: @unchecked Sendable {
     private func lock() { pthread_mutex_lock(mutex) }
     private func unlock() { pthread_mutex_unlock(mutex) }
 
-    /// Queues a request. Returns false if one for the same pc is already waiting (merged).
+    /// The order key of a request: smaller goes first.
+    static func key(requested: UInt64, priority: Double) -> Double {
+        Double(requested) - agingNanoseconds * log2(max(priority, 1))
+    }
+
+    /// Queues a request, merges it into the one waiting for the same pc, or refuses it when
+    /// the queue is full.
     @discardableResult
-    func submit(_ request: CompileRequest) -> Bool {
+    func submit(_ request: CompileRequest) -> Submission {
         lock()
         defer { unlock() }
-        if let k = pending.firstIndex(where: { $0.pc == request.pc }) {
-            if request.priority > pending[k].priority {
-                let old = pending[k]
-                pending[k] = CompileRequest(
-                    id: old.id, pc: old.pc, block: old.block, guestBytes: old.guestBytes, requested: old.requested,
-                    priority: request.priority)
-            }
+        if heap.raise(request.pc, to: Self.key(requested: request.requested, priority: request.priority)) {
             merged += 1
-            return false
+            return .merged
         }
-        pending.append(request)
-        maxLength = max(maxLength, pending.count)
+        guard heap.count < capacity else {
+            refused += 1
+            return .refused
+        }
+        heap.insert(request, key: Self.key(requested: request.requested, priority: request.priority))
+        maxLength = max(maxLength, heap.count)
         pthread_cond_signal(wake)
-        return true
+        return .queued
     }
 
     /// Raises the priority of the waiting request for `pc` (a second request merged into the
-    /// first). Returns false if none is waiting or being compiled.
-    func raise(_ pc: UInt64, to priority: Double) -> Bool {
+    /// first, made now). Returns false if none is waiting or being compiled.
+    func raise(_ pc: UInt64, to priority: Double, now: UInt64) -> Bool {
         lock()
         defer { unlock() }
-        if let k = pending.firstIndex(where: { $0.pc == pc }) {
-            if priority > pending[k].priority {
-                let old = pending[k]
-                pending[k] = CompileRequest(
-                    id: old.id, pc: old.pc, block: old.block, guestBytes: old.guestBytes, requested: old.requested,
-                    priority: priority)
-            }
+        if heap.raise(pc, to: Self.key(requested: now, priority: priority)) {
             merged += 1
             return true
         }
@@ -129,7 +152,14 @@ final class CompileQueue: @unchecked Sendable {
     var length: Int {
         lock()
         defer { unlock() }
-        return pending.count
+        return heap.count
+    }
+
+    /// Whether no request could be queued now.
+    var isFull: Bool {
+        lock()
+        defer { unlock() }
+        return heap.count >= capacity
     }
 
     /// Whether results are waiting for the guest thread (a racy but safe hint).
@@ -147,20 +177,11 @@ final class CompileQueue: @unchecked Sendable {
         return results
     }
 
-    /// The waiting request with the highest aged priority.
-    private func next(now: UInt64) -> CompileRequest? {
-        guard !pending.isEmpty else { return nil }
-        var best = 0
-        var bestScore = -Double.infinity
-        for (k, r) in pending.enumerated() {
-            let waited = Double(now &- r.requested)
-            let score = r.priority * (1 + waited / Self.agingNanoseconds)
-            if score > bestScore {
-                best = k
-                bestScore = score
-            }
-        }
-        return pending.remove(at: best)
+    /// Takes the request that comes first, as a worker would (for tests of the order).
+    func takeNext() -> CompileRequest? {
+        lock()
+        defer { unlock() }
+        return heap.popFirst()
     }
 
     private func work() {
@@ -173,8 +194,8 @@ final class CompileQueue: @unchecked Sendable {
                 windowStart = now
                 windowCount = 0
             }
-            guard windowCount < windowBudget, let request = next(now: now) else {
-                if pending.isEmpty || windowCount < windowBudget {
+            guard windowCount < windowBudget, let request = heap.popFirst() else {
+                if heap.count == 0 || windowCount < windowBudget {
                     pthread_cond_wait(wake, mutex)
                 } else {
                     // Out of budget: sleep until the window ends.
@@ -197,6 +218,70 @@ final class CompileQueue: @unchecked Sendable {
             ready.store(true, ordering: .releasing)
         }
         unlock()
+    }
+}
+
+/// The waiting requests: a binary min-heap on the order key, with the position of each pc.
+struct RequestHeap {
+    private var entries: [(key: Double, request: CompileRequest)] = []
+    private var position: [UInt64: Int] = [:]
+
+    var count: Int { entries.count }
+
+    mutating func insert(_ request: CompileRequest, key: Double) {
+        entries.append((key, request))
+        position[request.pc] = entries.count - 1
+        siftUp(entries.count - 1)
+    }
+
+    /// Moves the request for `pc` earlier if `key` is smaller than its own. Returns whether a
+    /// request for `pc` is waiting.
+    mutating func raise(_ pc: UInt64, to key: Double) -> Bool {
+        guard let k = position[pc] else { return false }
+        if key < entries[k].key {
+            entries[k].key = key
+            siftUp(k)
+        }
+        return true
+    }
+
+    mutating func popFirst() -> CompileRequest? {
+        guard !entries.isEmpty else { return nil }
+        swap(0, entries.count - 1)
+        let (_, request) = entries.removeLast()
+        position.removeValue(forKey: request.pc)
+        if !entries.isEmpty { siftDown(0) }
+        return request
+    }
+
+    private mutating func swap(_ a: Int, _ b: Int) {
+        guard a != b else { return }
+        entries.swapAt(a, b)
+        position[entries[a].request.pc] = a
+        position[entries[b].request.pc] = b
+    }
+
+    private mutating func siftUp(_ start: Int) {
+        var k = start
+        while k > 0 {
+            let parent = (k - 1) / 2
+            guard entries[k].key < entries[parent].key else { return }
+            swap(k, parent)
+            k = parent
+        }
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var k = start
+        while true {
+            let left = 2 * k + 1
+            guard left < entries.count else { return }
+            var first = left
+            if left + 1 < entries.count, entries[left + 1].key < entries[left].key { first = left + 1 }
+            guard entries[first].key < entries[k].key else { return }
+            swap(k, first)
+            k = first
+        }
     }
 }
 

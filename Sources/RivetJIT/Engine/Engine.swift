@@ -18,6 +18,8 @@ package struct EngineConfiguration: Sendable {
     package var mode: TierMode = .auto
     /// Bytes of executable memory for translations (the code cache's bound).
     package var codeCacheSize = 64 << 20
+    /// Bytes of decoded blocks the interpreter keeps (their cache's bound).
+    package var decodedBlockCacheSize = 32 << 20
     package var evictionPolicy: EvictionPolicy = .lru
     package var policy = TierPolicy()
     /// Worker threads compiling in the background; 0 compiles on the guest thread.
@@ -54,14 +56,17 @@ package final class Engine {
     package var statistics: EngineStatistics { counts.pointee }
 
     /// Setbacks per guest pc — invalidations (deopt loops) and compiles discarded for taking
-    /// too long — each doubling the executions the block needs before its next compile.
-    private var setbacks: [UInt64: Int] = [:]
+    /// too long — each doubling the executions the block needs before its next compile. Halved
+    /// at every decay, so that a block that stopped misbehaving is compiled promptly again.
+    /// Bounded: a block whose slot another takes loses its history.
+    private var setbacks = PCTable(capacity: 8192, collision: .replace)
     /// `configuration.compileTimeLimit` in nanoseconds, as compiles are timed.
     private let compileTimeLimit: UInt64
     /// Instructions executed at the last decay of hotness.
     private var lastDecay: UInt64 = 0
-    /// Execution counts of removed translations, by pc (for the hottest blocks).
-    private(set) var retiredInstructions: [UInt64: UInt64] = [:]
+    /// Instructions executed in translations no longer cached, by pc (for the hottest blocks):
+    /// the heaviest of the blocks that share a slot are kept.
+    private var retiredInstructions = PCTable(capacity: 4096, collision: .keepLarger)
 
     /// Creates an engine over an interpreter's hart and memory.
     /// - Throws: `JITError` if executable memory cannot be had.
@@ -86,14 +91,15 @@ package final class Engine {
         hart.slots[HartState.Slot.jumpCache] = UInt64(UInt(bitPattern: cache.jumpCache.table))
         hart.slots[HartState.Slot.addressSpaceSize] = GuestMemory.addressSpaceSize
         interpreter.tierUpThreshold = configuration.mode == .auto ? policy.threshold : nil
+        interpreter.decodedBlockLimit = configuration.decodedBlockCacheSize
         let counters = cache.counters
         cache.onRemove = { [unowned self] t, reason in
-            self.retiredInstructions[t.guestPC, default: 0] &+= counters[t.id]
+            self.retiredInstructions.add(t.guestPC, counters[t.id])
             self.counts.pointee.removedEntries &+= counters[t.id] / UInt64(max(1, t.instructionCount))
             switch reason {
             case .invalidated:
                 self.counts.pointee.deopts += 1
-                self.setbacks[t.guestPC, default: 0] += 1
+                self.setbacks.add(t.guestPC, 1)
             case .evicted:
                 // An evicted block must turn hot again before it is compiled again.
                 self.interpreter.setTierUp(at: t.guestPC, after: self.policy.threshold)
@@ -177,6 +183,7 @@ package final class Engine {
         guard executed &- lastDecay >= policy.decayInterval else { return }
         lastDecay = executed
         interpreter.decayHotness()
+        setbacks.halve()
         usage.sample(cache)
         counts.pointee.decays += 1
     }
@@ -191,7 +198,8 @@ package final class Engine {
         // A deopt loop backs off: each invalidation (or compile over the time limit) doubles the
         // executions needed.
         let info = interpreter.blockInfo(at: pc)
-        if let count = setbacks[pc], count > 0 {
+        let count = Int(setbacks.value(pc))
+        if count > 0 {
             let needed = policy.backoffThreshold(deopts: count)
             if let info, info.executions < needed {
                 counts.pointee.backoffs += 1
@@ -204,13 +212,21 @@ package final class Engine {
         if let queue {
             // Keep interpreting meanwhile; ask again (raising the priority) if it takes long.
             interpreter.setTierUp(at: pc, after: policy.threshold)
-            if queue.raise(pc, to: priority) {
+            if queue.raise(pc, to: priority, now: monotonicNanoseconds()) {
                 counts.pointee.mergedRequests += 1
                 return
             }
+            // A full queue refuses: the block runs on where it is and asks again later.
+            guard !queue.isFull else {
+                counts.pointee.refusedRequests += 1
+                return
+            }
             guard let request = request(pc, priority: priority) else { return }
-            queue.submit(request)
-            counts.pointee.queued += 1
+            if queue.submit(request) == .queued {
+                counts.pointee.queued += 1
+            } else {
+                cache.releaseID(request.id)
+            }
         } else if compileNow(pc, priority: priority) == nil {
             interpreter.setTierUp(at: pc, after: policy.threshold)
         }
@@ -271,7 +287,7 @@ package final class Engine {
         if mode == .auto, block.compileNanoseconds > compileTimeLimit {
             cache.releaseID(request.id)
             counts.pointee.timedOutCompiles += 1
-            setbacks[request.pc, default: 0] += 1
+            setbacks.add(request.pc, 1)
             return nil
         }
         guard GuestCode.isCurrent(request, memory: memory) else {
@@ -279,7 +295,7 @@ package final class Engine {
             counts.pointee.staleCompiles += 1
             return nil
         }
-        guard let offset = allocate(block.code.count) else {
+        guard let offset = allocate(JITRuntime.length(of: block)) else {
             cache.releaseID(request.id)
             counts.pointee.failedCompiles += 1
             return nil
@@ -300,20 +316,25 @@ package final class Engine {
         return t
     }
 
-    /// Room for `length` bytes of code. When the cache is full, translations are evicted one at
-    /// a time in the policy's order until the code fits and a sixteenth of the cache is free
-    /// (so that the ranking, which visits every translation, is paid once per episode, not per
-    /// compile) — never the whole cache, except under the `flush` comparison policy.
+    /// Room for `length` bytes of code. The cache's bound covers the code and what each
+    /// translation costs beside it (`Translation.metadataBytes`). When it is full, translations
+    /// are evicted one at a time in the policy's order until the code fits and a sixteenth of
+    /// the cache is free (so that the ranking, which visits every translation, is paid once per
+    /// episode, not per compile) — never the whole cache, except under the `flush` comparison
+    /// policy.
     private func allocate(_ length: Int) -> Int? {
-        if let offset = cache.region.allocate(length) { return offset }
+        let bound = cache.region.size
+        func free() -> Int { bound - cache.region.used - cache.count * Translation.metadataBytes }
+        if free() >= length + Translation.metadataBytes, let offset = cache.region.allocate(length) { return offset }
         counts.pointee.evictionEpisodes += 1
         usage.sample(cache)
-        let headroom = max(length, cache.region.size / 16)
+        let headroom = max(length + Translation.metadataBytes, bound / 16)
         var fits = false
         usage.evict(from: cache, policy: configuration.evictionPolicy) {
             fits = fits || cache.region.canAllocate(length)
-            return fits && cache.region.size - cache.region.used >= headroom
+            return fits && free() >= headroom
         }
+        guard free() >= length + Translation.metadataBytes else { return nil }
         return cache.region.allocate(length)
     }
 
@@ -350,7 +371,7 @@ package final class Engine {
             return nil
         case .chain:
             guard let t = source() else { return nil }
-            let target = t.exits[index].target
+            let target = t.exit(index).target
             hart.pc = target
             if let next = cache.lookup(target) ?? (mode == .baseline ? compileNow(target) : nil), !t.isRetired {
                 cache.link(t, exit: index, to: next)
@@ -369,9 +390,7 @@ package final class Engine {
         case .fenceI:
             guard let t = source() else { return nil }
             hart.pc = t.pc(ofInstruction: index) + 4
-            memory.invalidateAllCode()
-            cache.removeAll()
-            interpreter.flushCode()
+            memory.synchronizeInstructionFetch()
             return nil
         case .trap, .helperFailure, .boundsFault:
             guard let t = source() else { return nil }
@@ -449,6 +468,43 @@ package final class Engine {
         return result
     }
 
+    /// One of the engine's structures and its bound, for `--stats`.
+    package struct Structure: Sendable {
+        package var name: String
+        package var entries: Int
+        package var bytes: Int
+        package var limit: Int
+        /// What `limit` counts: "bytes", or the entries' name.
+        package var bound: String
+        package var dropped: UInt64
+    }
+
+    /// Every structure the engine keeps per guest block, each bounded.
+    package var structures: [Structure] {
+        var result = [
+            Structure(
+                name: "decoded blocks", entries: interpreter.cachedBlocks, bytes: interpreter.cachedBlockBytes,
+                limit: interpreter.decodedBlockLimit, bound: "bytes", dropped: interpreter.evictedBlocks),
+            Structure(
+                name: "translations", entries: cache.count,
+                bytes: cache.region.used - runtime.trampolineLength + cache.count * Translation.metadataBytes,
+                limit: cache.region.size, bound: "bytes", dropped: cache.evictions),
+            Structure(
+                name: "back-off table", entries: setbacks.count, bytes: setbacks.bytes, limit: setbacks.capacity,
+                bound: "entries", dropped: 0),
+            Structure(
+                name: "evicted-block counts", entries: retiredInstructions.count, bytes: retiredInstructions.bytes,
+                limit: retiredInstructions.capacity, bound: "entries", dropped: 0),
+        ]
+        if let queue {
+            result.append(
+                Structure(
+                    name: "compile queue", entries: queue.length, bytes: queue.length * CompileQueue.requestBytes,
+                    limit: queue.capacity, bound: "requests", dropped: queue.refused))
+        }
+        return result
+    }
+
     /// Translations alive now, and the code cache's size and use.
     package var translationCount: Int { cache.count }
     package var codeCacheSize: Int { cache.region.size }
@@ -466,7 +522,8 @@ package final class Engine {
 
     /// Guest instructions executed in translated code, by block pc (live and removed).
     package func compiledInstructionsByPC() -> [UInt64: UInt64] {
-        var result = retiredInstructions
+        var result: [UInt64: UInt64] = [:]
+        retiredInstructions.forEach { result[$0] = $1 }
         for t in cache.all { result[t.guestPC, default: 0] &+= cache.counters[t.id] }
         return result
     }

@@ -37,6 +37,8 @@ package struct EngineStatistics: Sendable {
     /// because the guest code had changed meanwhile.
     package var queued: UInt64 = 0
     package var mergedRequests: UInt64 = 0
+    /// Tier-up requests refused because the compile queue was full.
+    package var refusedRequests: UInt64 = 0
     package var staleCompiles: UInt64 = 0
     /// Compiles discarded because they took longer than the engine's time limit.
     package var timedOutCompiles: UInt64 = 0

@@ -95,17 +95,23 @@ final class JITRuntime {
         return enterFunction(state, UnsafeRawPointer(bitPattern: entry)!, cache.counters)
     }
 
-    /// Places a compiled block at `offset` in the region and makes its translation.
+    /// Bytes a compiled block takes in the region: its code and its instruction tables.
+    static func length(of block: CompiledBlock) -> Int {
+        block.code.count + Translation.tableLength(codeLength: block.code.count, instructions: block.request.block.count)
+    }
+
+    /// Places a compiled block at `offset` in the region (`length(of:)` bytes) and makes its
+    /// translation.
     func place(_ block: CompiledBlock, at offset: Int) -> Translation {
+        let code = cache.region.writable(at: offset)
         block.code.withUnsafeBytes { bytes in
-            cache.region.writable(at: offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            code.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
         }
         let r = block.request
         let t = Translation(
-            id: r.id, guestPC: r.pc, guestEnd: r.guestEnd, instructionOffsets: r.block.map(\.offset),
-            hostOffset: offset, hostLength: block.code.count, hostInstructionStarts: block.instructionStarts,
-            exits: block.exits.map { Translation.Exit(site: $0, linked: nil) }, cachedRegisters: block.cachedRegisters,
-            isLoop: block.isLoop, compileNanoseconds: block.compileNanoseconds)
+            id: r.id, guestPC: r.pc, guestEnd: r.guestEnd, instructionOffsets: r.block.map(\.offset), hostOffset: offset,
+            code: code, codeLength: block.code.count, hostInstructionStarts: block.instructionStarts, exits: block.exits,
+            cachedRegisters: block.cachedRegisters, isLoop: block.isLoop, compileNanoseconds: block.compileNanoseconds)
         if let directory = Self.dumpDirectory { dump(t, to: directory) }
         return t
     }
