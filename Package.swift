@@ -69,7 +69,9 @@ let package = Package(
         .testTarget(
             name: "RivetLinuxTests", dependencies: ["RivetLinux", "RivetMachine"], swiftSettings: strict),
         .testTarget(name: "RivetX64Tests", dependencies: ["RivetX64"], swiftSettings: strict),
-        .testTarget(name: "RivetJITTests", dependencies: ["RivetJIT"], swiftSettings: strict),
+        .testTarget(
+            name: "RivetJITTests", dependencies: ["RivetJIT", "RivetMachine", "RivetInterpreter", "RivetISA"],
+            swiftSettings: strict),
         .testTarget(
             name: "RivetInterpreterTests",
             dependencies: ["RivetInterpreter", "RivetMachine", "RivetISA"], swiftSettings: strict),

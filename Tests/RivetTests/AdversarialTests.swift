@@ -263,3 +263,73 @@ final class ParkedWorker: @unchecked Sendable {
         close(release.1)
     }
 }
+
+extension AdversarialTests {
+    // MARK: Host memory
+
+    /// A program of `count` distinct blocks (`addi a0, a0, 1; jal` to the next), run `rounds`
+    /// times; it exits with the number of blocks run, modulo 256.
+    static func manyBlocks(_ count: Int, rounds: Int) -> ElfWriter {
+        let base: UInt64 = 0x10000
+        func addi(_ rd: UInt32, _ rs: UInt32, _ imm: Int) -> UInt32 {
+            UInt32(bitPattern: Int32(imm & 0xfff)) << 20 | rs << 15 | rd << 7 | 0x13
+        }
+        func lui(_ rd: UInt32, _ imm: Int) -> UInt32 { UInt32(imm & 0xfffff) << 12 | rd << 7 | 0x37 }
+        var words: [UInt32] = [lui(11, (rounds + 0x800) >> 12), addi(11, 11, rounds - (((rounds + 0x800) >> 12) << 12))]
+        let start = base + UInt64(4 * words.count)
+        for _ in 0..<count { words += [addi(10, 10, 1), 0x0040_006f] }  // jal x0, +4
+        let hi = Int((start + 0x800) >> 12)
+        words += [
+            addi(11, 11, -1), 0x0005_8863,  // beqz a1, +16
+            lui(5, hi), addi(5, 5, Int(start) - (hi << 12)), 0x0002_8067,  // jr t0
+            addi(17, 0, 93), 0x0000_0073,  // exit(a0)
+        ]
+        var bytes: [UInt8] = []
+        for word in words { for k in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: word >> (8 * k))) } }
+        let size = (UInt64(bytes.count) + 4095) & ~4095
+        return ElfWriter(entry: base, segments: [.init(address: base, bytes: bytes, memorySize: size, executable: true)])
+    }
+
+    /// Every structure Rivet keeps per guest block stays within its bound when the program's
+    /// blocks far outnumber what the caches hold, and the guest still runs exactly.
+    @Test(arguments: tiers)
+    func perBlockStructuresStayWithinTheirBounds(_ tier: ExecutionTier) throws {
+        let scratch = try ScratchDirectory()
+        let path = scratch.path + "/blocks"
+        try Self.manyBlocks(1 << 15, rounds: 6).write(to: path)
+        let result = try runGuest(path) {
+            $0.tier = tier
+            $0.codeCacheBytes = 256 << 10
+            $0.decodedBlockCacheBytes = 512 << 10
+            $0.tierUpThreshold = 3
+            $0.adaptsThresholds = false
+        }
+        #expect(result.reason == .exited(Int32((6 << 15) & 0xff)))
+        for s in result.statistics.structures where s.name != "guest memory" {
+            if s.bound == "bytes" {
+                #expect(s.bytes <= s.limit, "\(s.name): \(s.bytes) of \(s.limit)")
+            } else {
+                #expect(s.entries <= s.limit, "\(s.name): \(s.entries) of \(s.limit)")
+            }
+        }
+        // The cache the tier fills had to evict.
+        let name = tier == .baseline ? "translations" : "decoded blocks"
+        let cache = try #require(result.statistics.structures.first { $0.name == name })
+        #expect(cache.dropped > 0, "\(name) never had to evict")
+    }
+
+    /// The host memory of a process running a quarter of a million blocks is bounded by the
+    /// caches, whatever their size: measured as the child's peak resident memory.
+    @Test(arguments: ["16K", "64M"])
+    func hostMemoryIsBoundedByTheCaches(_ codeCache: String) throws {
+        let scratch = try ScratchDirectory()
+        let path = scratch.path + "/blocks"
+        try Self.manyBlocks(1 << 18, rounds: 4).write(to: path)
+        let process = try HostProcess([rivetCommand, "run", "--no-cwd", "--code-cache", codeCache, path])
+        let status = process.wait(timeout: .seconds(300))
+        #expect(status == Int32((4 << 18) & 0xff), "\(process.standardError)")
+        // 32 MiB of decoded blocks, the code cache, the guest's 2 MiB, Rivet itself (~30 MiB).
+        let bound = (codeCache == "16K" ? 96 : 160) << 20
+        #expect(process.peakResidentBytes > 0 && process.peakResidentBytes < bound, "peak \(process.peakResidentBytes)")
+    }
+}

@@ -67,7 +67,11 @@ final class CompileQueue: @unchecked Sendable {
         mutex = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
         wake = .allocate(capacity: 1)
-        pthread_cond_init(wake, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(wake, &attributes)
+        pthread_condattr_destroy(&attributes)
         for _ in 0..<count {
             var thread = pthread_t()
             let context = Unmanaged.passUnretained(self).toOpaque()
@@ -198,11 +202,10 @@ final class CompileQueue: @unchecked Sendable {
                 if heap.count == 0 || windowCount < windowBudget {
                     pthread_cond_wait(wake, mutex)
                 } else {
-                    // Out of budget: sleep until the window ends.
-                    unlock()
-                    var pause = timespec(tv_sec: 0, tv_nsec: Int(windowNanoseconds &- (now &- windowStart)))
-                    nanosleep(&pause, nil)
-                    lock()
+                    // Out of budget: wait until the window ends (or shutdown).
+                    let end = windowStart &+ windowNanoseconds
+                    var until = timespec(tv_sec: Int(end / 1_000_000_000), tv_nsec: Int(end % 1_000_000_000))
+                    pthread_cond_timedwait(wake, mutex, &until)
                 }
                 continue
             }

@@ -1,0 +1,270 @@
+import RivetMachine
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@testable import RivetJIT
+
+/// Guest code for the engine's parts to work on: a page of blocks at 0x10000, each `count`
+/// `addi a0, a0, 1` followed by a `jal` to the next block (the last jumps to the first).
+final class GuestBlocks {
+    static let base: UInt64 = 0x10000
+    let memory: GuestMemory
+    let starts: [UInt64]
+
+    init(blocks: Int, instructions: Int = 2) throws {
+        memory = try GuestMemory(limit: 1 << 30)
+        try memory.mapAnonymous(at: GuestAddress(Self.base), size: 0x10000, permissions: .readWrite)
+        var words: [UInt32] = []
+        var starts: [UInt64] = []
+        for b in 0..<blocks {
+            starts.append(Self.base + UInt64(4 * words.count))
+            for _ in 0..<instructions { words.append(0x0015_0513) }  // addi a0, a0, 1
+            let next = b == blocks - 1 ? 0 : 4 * (words.count + 1)
+            words.append(Self.jal(Int(Self.base) + next - (Int(Self.base) + 4 * words.count)))
+        }
+        for (k, word) in words.enumerated() { try memory.store(word, at: Self.base + UInt64(4 * k)) }
+        try memory.protect(at: GuestAddress(Self.base), size: 0x10000, permissions: .readExecute)
+        self.starts = starts
+    }
+
+    /// `jal x0, offset`.
+    static func jal(_ offset: Int) -> UInt32 {
+        let imm = UInt32(bitPattern: Int32(offset)) & 0x1f_ffff
+        return ((imm >> 20) & 1) << 31 | ((imm >> 1) & 0x3ff) << 21 | ((imm >> 11) & 1) << 20 | ((imm >> 12) & 0xff) << 12
+            | 0x6f
+    }
+
+    func request(_ k: Int, id: Int, requested: UInt64 = 0, priority: Double = 1) -> CompileRequest {
+        GuestCode.request(at: starts[k], id: id, memory: memory, requested: requested, priority: priority)!
+    }
+}
+
+/// A code cache with translations of `GuestBlocks`, built as the engine builds them.
+final class CacheFixture {
+    let blocks: GuestBlocks
+    let cache: TranslationCache
+    let runtime: JITRuntime
+    var compiler = BlockCompiler()
+
+    init(blocks count: Int, size: Int = 1 << 20) throws {
+        blocks = try GuestBlocks(blocks: count)
+        cache = TranslationCache(region: try CodeRegion(size: size), memory: blocks.memory)
+        runtime = try JITRuntime(cache: cache, memory: blocks.memory)
+    }
+
+    /// Compiles and installs block `k`.
+    @discardableResult
+    func install(_ k: Int) -> Translation {
+        let id = cache.reserveID()!
+        let compiled = compiler.compile(blocks.request(k, id: id))!
+        let offset = cache.region.allocate(JITRuntime.length(of: compiled))!
+        let t = runtime.place(compiled, at: offset)
+        cache.insert(t)
+        return t
+    }
+}
+
+@Suite struct CodeRegionTests {
+    @Test func allocatesFirstFitAlignedAndCoalescesWhatIsReleased() throws {
+        let region = try CodeRegion(size: 4096)
+        let a = try #require(region.allocate(100))
+        let b = try #require(region.allocate(200))
+        let c = try #require(region.allocate(50))
+        #expect([a, b, c] == [0, 112, 320])
+        #expect(region.used == 112 + 208 + 64)
+        region.release(offset: b, length: 200)
+        // Freed code is int3, so a stale jump into it traps.
+        #expect(region.writable(at: b).load(fromByteOffset: 17, as: UInt8.self) == 0xcc)
+        // Too big for the hole: after c. Small enough: in the hole, first fit.
+        #expect(region.allocate(300) == 384)
+        #expect(region.allocate(150) == 112)
+        #expect(region.freeRangeCount == 2)
+        region.release(offset: 112, length: 150)
+        region.release(offset: a, length: 100)
+        region.release(offset: c, length: 50)
+        region.release(offset: 384, length: 300)
+        // Every range merged back into one.
+        #expect(region.freeRangeCount == 1)
+        #expect(region.used == 0)
+        #expect(region.canAllocate(4096))
+        #expect(!region.canAllocate(4097))
+        #expect(region.allocate(4097) == nil)
+    }
+}
+
+@Suite struct JumpCacheTests {
+    @Test func entriesAreSetReplacedAndRemovedByPC() {
+        let cache = JumpCache()
+        cache.set(pc: 0x1000, entry: 0xAAAA)
+        let slot = JumpCache.index(0x1000)
+        #expect(cache.table[2 * slot] == 0x1000 && cache.table[2 * slot + 1] == 0xAAAA)
+        // A pc sharing the slot replaces it; removing the old pc then changes nothing.
+        let alias = 0x1000 + UInt64(JumpCache.entries) * 2
+        #expect(JumpCache.index(alias) == slot)
+        cache.set(pc: alias, entry: 0xBBBB)
+        cache.remove(pc: 0x1000)
+        #expect(cache.table[2 * slot] == alias)
+        cache.remove(pc: alias)
+        #expect(cache.table[2 * slot] == JumpCache.empty)
+        cache.set(pc: 0x2000, entry: 1)
+        cache.clear()
+        #expect(cache.table[2 * JumpCache.index(0x2000)] == JumpCache.empty)
+    }
+}
+
+@Suite struct TierPolicyTests {
+    @Test func theAdaptiveThresholdFollowsTheQueue() {
+        var policy = TierPolicy(baseThreshold: 50, adaptive: true)
+        var now: UInt64 = 0
+        func step(_ length: Int) -> UInt32 {
+            now += policy.adaptInterval
+            _ = policy.adapt(queueLength: length, now: now)
+            return policy.threshold
+        }
+        #expect(step(100) == 100)
+        #expect(step(100) == 200)
+        // Not again before the interval has passed.
+        let early = policy.adapt(queueLength: 100, now: now + 1)
+        #expect(!early)
+        #expect(step(10) == 200)  // neither long nor idle
+        #expect(step(0) == 100)
+        #expect(step(0) == 50)
+        #expect(step(0) == 50)  // never below the base
+        for _ in 0..<40 { _ = step(1000) }
+        #expect(policy.threshold == policy.maxThreshold)
+        var fixed = TierPolicy(baseThreshold: 50, adaptive: false)
+        let changed = fixed.adapt(queueLength: 1000, now: 1 << 40)
+        #expect(!changed)
+        #expect(fixed.threshold == 50)
+    }
+
+    @Test func backOffDoublesPerSetbackAndPriorityIsHotnessTimesGain() {
+        let policy = TierPolicy(baseThreshold: 50, adaptive: false)
+        #expect(policy.backoffThreshold(deopts: 0) == 50)
+        #expect(policy.backoffThreshold(deopts: 3) == 400)
+        #expect(policy.backoffThreshold(deopts: 40) == 50 << 16)
+        #expect(policy.priority(executions: 10, instructions: 5) == 10 * 5 * policy.baselineGain)
+        #expect(policy.priority(executions: 0, instructions: 0) == policy.baselineGain)
+    }
+
+    @Test func pcTablesStayBoundedAndDecay() {
+        var table = PCTable(capacity: 64, collision: .replace)
+        for k in 0..<1000 { table.add(UInt64(2 * k), 3) }
+        #expect(table.count <= table.capacity)
+        table.add(0x5000, 4)
+        #expect(table.value(0x5000) == 4)
+        table.halve()
+        #expect(table.value(0x5000) == 2)
+        table.halve()
+        table.halve()
+        #expect(table.value(0x5000) == 0)
+        #expect(table.count == 0)
+        var heavy = PCTable(capacity: 16, collision: .keepLarger)
+        heavy.add(0x100, 1000)
+        // Every pc that shares 0x100's slot and is lighter leaves it alone.
+        for k in 1..<200 { heavy.add(0x100 + UInt64(2 * k), 10) }
+        #expect(heavy.value(0x100) == 1000)
+    }
+}
+
+@Suite struct CompileQueueTests {
+    @Test func requestsComeOutByPriorityAgedByTheirWait() throws {
+        let blocks = try GuestBlocks(blocks: 6)
+        let queue = CompileQueue(threads: 0, capacity: 4)
+        // Same time: the hotter first. Twice as hot = made agingNanoseconds earlier.
+        let age = UInt64(CompileQueue.agingNanoseconds)
+        #expect(queue.submit(blocks.request(0, id: 1, requested: 10 * age, priority: 1)) == .queued)
+        #expect(queue.submit(blocks.request(1, id: 2, requested: 10 * age, priority: 8)) == .queued)
+        #expect(queue.submit(blocks.request(2, id: 3, requested: 6 * age, priority: 1)) == .queued)
+        #expect(queue.submit(blocks.request(3, id: 4, requested: 9 * age, priority: 1)) == .queued)
+        // Full: refused.
+        #expect(queue.submit(blocks.request(4, id: 5, requested: 0, priority: 1000)) == .refused)
+        #expect(queue.refused == 1 && queue.isFull)
+        // A second request for a waiting pc merges (and may move it up).
+        #expect(queue.submit(blocks.request(0, id: 6, requested: 10 * age, priority: 1_048_576)) == .merged)
+        #expect(queue.raise(blocks.starts[3], to: 1, now: 20 * age))  // no higher: stays
+        #expect(!queue.raise(blocks.starts[5], to: 1, now: 0))
+        // Keys (in units of agingNanoseconds): block 0 at 10 - 20, block 2 at 6, block 1 at
+        // 10 - 3, block 3 at 9.
+        let order = (0..<4).compactMap { _ in queue.takeNext()?.pc }
+        #expect(order == [0, 2, 1, 3].map { blocks.starts[$0] })
+        #expect(queue.takeNext() == nil)
+        #expect(queue.merged == 2)
+    }
+
+    @Test func workersCompileWithinTheirBudgetPerWindow() throws {
+        let blocks = try GuestBlocks(blocks: 10)
+        let queue = CompileQueue(threads: 1, windowNanoseconds: 60_000_000_000, windowBudget: 3)
+        for k in 0..<10 { queue.submit(blocks.request(k, id: k + 1)) }
+        var done = 0
+        for _ in 0..<200 where done < 3 {
+            usleep(5000)
+            done += queue.takeResults().completed.count
+        }
+        usleep(50_000)
+        done += queue.takeResults().completed.count
+        #expect(done == 3)
+        #expect(queue.length == 7)
+        queue.shutdown()
+    }
+}
+
+@Suite struct TranslationCacheTests {
+    /// A jump linked to another translation goes straight into it; when the target leaves, the
+    /// jump goes back to its exit stub, and neither keeps a link.
+    @Test func chainingPatchesAndUnchainingRestores() throws {
+        let fixture = try CacheFixture(blocks: 3)
+        let a = fixture.install(0)
+        let b = fixture.install(1)
+        #expect(a.exits == 1 && a.exit(0).target == fixture.blocks.starts[1])
+        func jumpTarget(_ t: Translation) -> UInt {
+            let site = t.hostOffset + Int(t.exit(0).patchOffset)
+            let displacement = fixture.cache.region.writable(at: site).loadUnaligned(as: Int32.self)
+            return UInt(bitPattern: fixture.cache.region.executable(at: site + 4)) &+ UInt(bitPattern: Int(displacement))
+        }
+        let stub = UInt(bitPattern: fixture.cache.region.executable(at: a.hostOffset + Int(a.exit(0).stubOffset)))
+        #expect(jumpTarget(a) == stub)
+        fixture.cache.link(a, exit: 0, to: b)
+        #expect(jumpTarget(a) == fixture.cache.entry(b))
+        #expect(a.linked(0) === b && b.incoming.count == 1)
+        fixture.cache.remove(b)
+        #expect(jumpTarget(a) == stub)
+        #expect(a.linked(0) == nil && b.incoming.isEmpty)
+        #expect(fixture.cache.lookup(fixture.blocks.starts[1]) == nil)
+        // The instruction tables after the code map host offsets back to guest pcs.
+        #expect(a.pc(ofInstruction: 2) == fixture.blocks.starts[0] + 8)
+        #expect(a.instruction(atHostOffset: a.hostLength - 1) == a.instructionCount - 1)
+    }
+
+    /// Each policy evicts in its own order: LRU the longest idle, LFU the least run recently,
+    /// value the cheapest to recompile per byte and use.
+    @Test(arguments: [EvictionPolicy.lru, .lfu, .value])
+    func evictionOrderFollowsThePolicy(_ policy: EvictionPolicy) throws {
+        let fixture = try CacheFixture(blocks: 4)
+        let t = (0..<4).map { fixture.install($0) }
+        // Idle since:        3   1   2   4
+        // Recent instructions: 10  500 1 100
+        for (k, (active, recent)) in [(3, 10.0), (1, 500.0), (2, 1.0), (4, 100.0)].enumerated() {
+            t[k].lastActiveEpoch = UInt64(active)
+            t[k].recentInstructions = recent
+        }
+        var evicted = 0
+        UsageTracker().evict(from: fixture.cache, policy: policy) {
+            evicted += 1
+            return evicted > 2
+        }
+        let survivors = (0..<4).filter { fixture.cache.lookup(fixture.blocks.starts[$0]) != nil }
+        switch policy {
+        case .lru: #expect(survivors == [0, 3])  // 1 and 2 idle longest
+        case .lfu: #expect(survivors == [1, 3])  // 2 and 0 ran least
+        case .value:
+            // Same code sizes; compile times differ little, so reuse decides.
+            #expect(survivors.contains(1) && survivors.count == 2)
+        case .flush: break
+        }
+        #expect(fixture.cache.evictions == 2)
+    }
+}
