@@ -175,11 +175,15 @@ static guest_space *space_containing(uintptr_t address) {
 // Per thread: the hart whose accesses the thread makes, and the pages host faults changed.
 #define MAX_FAULT_PAGES 64
 static __thread uint64_t *thread_hart;
+static __thread uint64_t *thread_dispatch;
+static __thread size_t thread_dispatch_entries;
 static __thread uintptr_t fault_pages[MAX_FAULT_PAGES];
 static __thread int fault_page_count;
 
-void rivet_set_thread_hart(uint64_t *slots) {
+void rivet_set_thread_hart(uint64_t *slots, uint64_t *dispatch, size_t entries) {
     thread_hart = slots;
+    thread_dispatch = dispatch;
+    thread_dispatch_entries = entries;
     fault_page_count = 0;
 }
 
@@ -215,6 +219,8 @@ static int survive_host_fault(int sig, uintptr_t address, int write) {
         hart[RIVET_SLOT_HOST_FAULT_ADDRESS] = address - base;
         __atomic_fetch_or(&hart[RIVET_SLOT_ATTENTION], RIVET_ATTENTION_HOST_FAULT, __ATOMIC_SEQ_CST);
     }
+    // The interpreter looks at the attention bits when a lookup misses its block table.
+    for (size_t i = 0; i < thread_dispatch_entries; i++) thread_dispatch[2 * i] = 1;
     if (fault_page_count < MAX_FAULT_PAGES) fault_pages[fault_page_count] = page;
     // Past the list's end the count still grows: the hart learns it overflowed.
     fault_page_count++;

@@ -74,13 +74,6 @@ extension Interpreter {
                 temporary = nil
             }
             if remaining == 0 { return .budgetExhausted }
-            // Host code faulted on guest memory in the block just run (a file shrank under a
-            // mapping, another thread changed it): the access completed, and the guest gets
-            // the fault here, at the next block. Or another thread wants the hart to stop.
-            if r[Slot.attention] != 0 {
-                if let fault = memory.settleHostFaults(r) { return .fault(fault) }
-                if r[Slot.attention] != 0 { return .interrupted }
-            }
 
             // Find the block.
             let block: Block
@@ -88,6 +81,15 @@ extension Interpreter {
             if entry.pc == pc, remaining >= UInt64(BlockDecoder.maxInstructions), !trace {
                 block = entry.block.unsafelyUnwrapped
             } else {
+                // Host code faulted on guest memory in the block just run (a file shrank under
+                // a mapping): the access completed, and the guest gets the fault here, at the
+                // next block — the fault handler empties the block table, so that the next
+                // lookup comes this way. Or another thread wants the hart to stop (it waits at
+                // most for the run's budget slice, which is short whenever that can happen).
+                if r[Slot.attention] != 0 {
+                    if let fault = memory.settleHostFaults(r) { return .fault(fault) }
+                    if r[Slot.attention] != 0 { return .interrupted }
+                }
                 do {
                     let found = try self.block(at: pc, limit: remaining)
                     block = found.0

@@ -52,6 +52,14 @@ package final class Interpreter {
         memory.addObserver(cache)
     }
 
+    /// Calls `body` with the block table the dispatch loop looks up first (`entries` entries of
+    /// two words, the guest pc first), for CRivetHost's fault handler to empty.
+    package func withDispatchTable(_ body: (UnsafeMutablePointer<UInt64>, Int) -> Void) {
+        let table = UnsafeMutableRawPointer(cache.table).assumingMemoryBound(to: UInt64.self)
+        precondition(MemoryLayout<BlockCache.Entry>.stride == 16 && MemoryLayout<BlockCache.Entry>.offset(of: \.pc) == 0)
+        body(table, 1 << BlockCache.tableBits)
+    }
+
     /// Blocks decoded so far.
     package var decodedBlocks: UInt64 { cache.decodedBlocks }
     /// Blocks dropped because their code changed.

@@ -115,7 +115,10 @@ void rivet_unregister_guest_space(uintptr_t base);
 
 /// Names the hart state (its slots) whose guest accesses this thread makes from now on; host
 /// faults on guest memory are recorded there. NULL: none (such faults are then fatal).
-void rivet_set_thread_hart(uint64_t *slots);
+/// `dispatch` is the interpreter's block table (`entries` entries of two words, the guest pc
+/// first): a host fault empties it (each pc becomes 1), so that the interpreter's next lookup
+/// misses and takes the path that looks at the hart's attention bits.
+void rivet_set_thread_hart(uint64_t *slots, uint64_t *dispatch, size_t entries);
 
 /// A thread that watches one run of a hart: it interrupts the hart's thread (RIVET_ATTENTION_*
 /// and SIGURG, which ends a blocking host syscall with EINTR) when the run's deadline passes or

@@ -132,7 +132,7 @@ package final class Engine {
         let queue = queue
         var remaining = budget
         // Host faults on guest memory in this thread's host code are this hart's.
-        rivet_set_thread_hart(hart.slots)
+        interpreter.withDispatchTable { table, entries in rivet_set_thread_hart(hart.slots, table, entries) }
         while true {
             if hart.slots[HartState.Slot.attention] != 0 {
                 if let fault = memory.settleHostFaults(hart.slots) { return .fault(fault) }
