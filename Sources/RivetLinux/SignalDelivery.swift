@@ -119,8 +119,10 @@ extension LinuxProcess {
         let sp = hart[x: 2]
         var top = sp
         let alt = signals.alternateStack
-        let onAlternate = alt.flags & 2 == 0 && alt.size > 0 && !(sp > alt.base && sp <= alt.base + alt.size)
-        if action.flags & SignalFlag.onStack != 0, onAlternate { top = alt.base + alt.size }
+        // The guest chose the alternate stack's numbers: the arithmetic wraps, and a frame that
+        // does not fit is caught below.
+        let onAlternate = alt.flags & 2 == 0 && alt.size > 0 && !(sp > alt.base && sp <= alt.base &+ alt.size)
+        if action.flags & SignalFlag.onStack != 0, onAlternate { top = alt.base &+ alt.size }
         let frame = (top &- SignalFrame.size) & ~15
         guard frame < top else { return nil }
         var bytes = [UInt8](repeating: 0, count: Int(SignalFrame.size))
@@ -157,15 +159,15 @@ extension LinuxProcess {
     /// rt_sigreturn: restores the context saved by `deliver`.
     func sigreturn(_ hart: HartState) -> SyscallResult {
         let frame = hart[x: 2]
-        let mc = frame + SignalFrame.ucontext + SignalFrame.ucMcontext
+        let mc = frame &+ SignalFrame.ucontext &+ SignalFrame.ucMcontext
         do {
-            let mask = try memory.load(UInt64.self, at: frame + SignalFrame.ucontext + SignalFrame.ucSigmask)
-            let pc = try memory.load(UInt64.self, at: mc + SignalFrame.scRegs)
+            let mask = try memory.load(UInt64.self, at: frame &+ SignalFrame.ucontext &+ SignalFrame.ucSigmask)
+            let pc = try memory.load(UInt64.self, at: mc &+ SignalFrame.scRegs)
             var x = [UInt64](repeating: 0, count: 32)
-            for n in 1..<32 { x[n] = try memory.load(UInt64.self, at: mc + SignalFrame.scRegs + UInt64(8 * n)) }
+            for n in 1..<32 { x[n] = try memory.load(UInt64.self, at: mc &+ SignalFrame.scRegs &+ UInt64(8 &* n)) }
             var f = [UInt64](repeating: 0, count: 32)
-            for n in 0..<32 { f[n] = try memory.load(UInt64.self, at: mc + SignalFrame.scFP + UInt64(8 * n)) }
-            let fcsr = try memory.load(UInt32.self, at: mc + SignalFrame.scFP + 256)
+            for n in 0..<32 { f[n] = try memory.load(UInt64.self, at: mc &+ SignalFrame.scFP &+ UInt64(8 &* n)) }
+            let fcsr = try memory.load(UInt32.self, at: mc &+ SignalFrame.scFP &+ 256)
             for n in 1..<32 { hart[x: n] = x[n] }
             for n in 0..<32 { hart[f: n] = f[n] }
             hart.fcsr = UInt64(fcsr)

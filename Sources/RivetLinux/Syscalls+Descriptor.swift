@@ -122,7 +122,7 @@ extension LinuxProcess {
         }
         do {
             try memory.store(first, at: address)
-            try memory.store(second, at: address + 4)
+            try memory.store(second, at: address &+ 4)
         } catch {
             files.remove(first)
             files.remove(second)

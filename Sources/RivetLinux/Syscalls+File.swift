@@ -133,6 +133,8 @@ extension LinuxProcess {
                 else { Glibc.read(host, destination.baseAddress, destination.count) }
             return Int64(try hostResult(n))
         case .memory(let bytes):
+            // Linux refuses a transfer whose end would pass the largest offset.
+            if let offset { _ = try Self.add(offset, Int64(destination.count)) }
             let start = offset.map { Int(clamping: $0) } ?? file.position
             let n = max(0, min(destination.count, bytes.count - start))
             if n > 0 {
@@ -167,8 +169,8 @@ extension LinuxProcess {
             let base: UInt64
             let length: UInt64
             do {
-                base = try memory.load(UInt64.self, at: vector + 16 * k)
-                length = try memory.load(UInt64.self, at: vector + 16 * k + 8)
+                base = try memory.load(UInt64.self, at: vector &+ 16 &* k)
+                length = try memory.load(UInt64.self, at: vector &+ 16 &* k &+ 8)
             } catch { throw .efault }
             guard Int64(bitPattern: length) >= 0 else { throw .einval }
             let room = min(length, 0x7fff_f000 - total)
@@ -177,9 +179,10 @@ extension LinuxProcess {
             total += room
         }
         guard case .host(let host, _) = file.backing else {
+            if let offset { _ = try Self.add(offset, Int64(total)) }
             var done: Int64 = 0
             for range in ranges {
-                let position = offset.map { $0 + done }
+                let position = try offset.map { offset throws(SandboxError) in try Self.add(offset, done) }
                 let n =
                     write
                     ? try self.write(fd, range.address, range.length, at: position)
@@ -204,6 +207,14 @@ extension LinuxProcess {
 
     // MARK: Position
 
+    /// `a + b` for file positions a guest chose: EINVAL when it overflows, as Linux refuses a
+    /// position past the largest file.
+    static func add(_ a: Int64, _ b: Int64) throws(SandboxError) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        guard !overflow else { throw .einval }
+        return sum
+    }
+
     private func seek(_ fd: Int32, _ offset: Int64, _ whence: Int32) throws(SandboxError) -> Int64 {
         let file = try ioFile(fd)
         if file.isDirectory {
@@ -211,7 +222,7 @@ extension LinuxProcess {
             let target: Int64
             switch whence {
             case SEEK_SET: target = offset
-            case SEEK_CUR: target = Int64(file.position) + offset
+            case SEEK_CUR: target = try Self.add(Int64(file.position), offset)
             default: throw .einval
             }
             guard target >= 0 else { throw .einval }
@@ -226,8 +237,8 @@ extension LinuxProcess {
             let target: Int64
             switch whence {
             case SEEK_SET: target = offset
-            case SEEK_CUR: target = Int64(file.position) + offset
-            case SEEK_END: target = Int64(bytes.count) + offset
+            case SEEK_CUR: target = try Self.add(Int64(file.position), offset)
+            case SEEK_END: target = try Self.add(Int64(bytes.count), offset)
             default: throw .einval
             }
             guard target >= 0 else { throw .einval }

@@ -194,7 +194,7 @@ extension LinuxProcess {
         }
         if newSize <= oldSize {
             if newSize < oldSize {
-                do { try memory.unmap(at: GuestAddress(old + newSize), size: oldSize - newSize) } catch {
+                do { try memory.unmap(at: GuestAddress(old &+ newSize), size: oldSize - newSize) } catch {
                     return Self.mappingFailure(error)
                 }
             }

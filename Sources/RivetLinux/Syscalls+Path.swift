@@ -357,8 +357,8 @@ extension LinuxProcess {
             do {
                 var pair: [timespec] = []
                 for k in 0..<2 {
-                    let seconds = try memory.load(Int64.self, at: timesAddress + 16 * UInt64(k))
-                    let nanoseconds = try memory.load(Int64.self, at: timesAddress + 16 * UInt64(k) + 8)
+                    let seconds = try memory.load(Int64.self, at: timesAddress &+ 16 &* UInt64(k))
+                    let nanoseconds = try memory.load(Int64.self, at: timesAddress &+ 16 &* UInt64(k) &+ 8)
                     pair.append(timespec(tv_sec: Int(seconds), tv_nsec: Int(nanoseconds)))
                 }
                 times = pair

@@ -70,7 +70,7 @@ extension LinuxProcess {
         if args[2] & 1 != 0 { return .value(0) }
         do {
             try memory.store(UInt32(0), at: address)
-            try memory.store(UInt32(0), at: address + 4)
+            try memory.store(UInt32(0), at: address &+ 4)
         } catch { return .efault }
         return .value(0)
     }
@@ -113,7 +113,7 @@ extension LinuxProcess {
         var requested: (soft: UInt64, hard: UInt64)? = nil
         if new != 0 {
             do {
-                requested = (try memory.load(UInt64.self, at: new), try memory.load(UInt64.self, at: new + 8))
+                requested = (try memory.load(UInt64.self, at: new), try memory.load(UInt64.self, at: new &+ 8))
             } catch { return .efault }
             guard let requested, requested.soft <= requested.hard else { return .einval }
             if resource == 7, requested.hard > UInt64(openFilesHardLimit) { return .value(-Errno.EPERM) }
@@ -121,7 +121,7 @@ extension LinuxProcess {
         if old != 0 {
             do {
                 try memory.store(current.0, at: old)
-                try memory.store(current.1, at: old + 8)
+                try memory.store(current.1, at: old &+ 8)
             } catch { return .efault }
         }
         if let requested, resource == 7 {
@@ -149,10 +149,10 @@ extension LinuxProcess {
         do {
             try memory.write([UInt8](repeating: 0, count: 112), at: address)
             try memory.store(Int64(ts.tv_sec), at: address)
-            try memory.store(memory.limit, at: address + 32)  // totalram
-            try memory.store(memory.limit - min(memory.limit, memory.mappedBytes), at: address + 40)  // freeram
-            try memory.store(UInt16(1), at: address + 80)  // procs
-            try memory.store(UInt32(1), at: address + 104)  // mem_unit
+            try memory.store(memory.limit, at: address &+ 32)  // totalram
+            try memory.store(memory.limit - min(memory.limit, memory.mappedBytes), at: address &+ 40)  // freeram
+            try memory.store(UInt16(1), at: address &+ 80)  // procs
+            try memory.store(UInt32(1), at: address &+ 104)  // mem_unit
         } catch { return .efault }
         return .value(0)
     }
@@ -194,7 +194,7 @@ extension LinuxProcess {
         guard args[4] == 0 else { return .einval }
         let count = min(args[1], 64)
         for k in 0..<count {
-            let address = args[0] + 16 * k
+            let address = args[0] &+ 16 &* k
             do {
                 let key = try memory.load(Int64.self, at: address)
                 let value: UInt64?
@@ -206,10 +206,10 @@ extension LinuxProcess {
                 default: value = nil
                 }
                 if let value {
-                    try memory.store(value, at: address + 8)
+                    try memory.store(value, at: address &+ 8)
                 } else {
                     try memory.store(Int64(-1), at: address)
-                    try memory.store(UInt64(0), at: address + 8)
+                    try memory.store(UInt64(0), at: address &+ 8)
                 }
             } catch { return .efault }
         }

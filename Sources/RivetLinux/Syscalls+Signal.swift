@@ -101,16 +101,16 @@ extension LinuxProcess {
             let old = signals.actions[signal]
             do {
                 try memory.store(old.handler, at: args[2])
-                try memory.store(old.flags, at: args[2] + 8)
-                try memory.store(old.mask, at: args[2] + 16)
+                try memory.store(old.flags, at: args[2] &+ 8)
+                try memory.store(old.mask, at: args[2] &+ 16)
             } catch { return .efault }
         }
         if args[1] != 0 {
             guard signal != Int(Signal.SIGKILL), signal != Int(Signal.SIGSTOP) else { return .einval }
             do {
                 signals.actions[signal] = SignalAction(
-                    handler: try memory.load(UInt64.self, at: args[1]), flags: try memory.load(UInt64.self, at: args[1] + 8),
-                    mask: try memory.load(UInt64.self, at: args[1] + 16))
+                    handler: try memory.load(UInt64.self, at: args[1]), flags: try memory.load(UInt64.self, at: args[1] &+ 8),
+                    mask: try memory.load(UInt64.self, at: args[1] &+ 16))
             } catch { return .efault }
         }
         return .value(0)
@@ -141,16 +141,16 @@ extension LinuxProcess {
         if args[1] != 0 {
             do {
                 try memory.store(signals.alternateStack.base, at: args[1])
-                try memory.store(signals.alternateStack.flags, at: args[1] + 8)
-                try memory.store(UInt32(0), at: args[1] + 12)
-                try memory.store(signals.alternateStack.size, at: args[1] + 16)
+                try memory.store(signals.alternateStack.flags, at: args[1] &+ 8)
+                try memory.store(UInt32(0), at: args[1] &+ 12)
+                try memory.store(signals.alternateStack.size, at: args[1] &+ 16)
             } catch { return .efault }
         }
         if args[0] != 0 {
             do {
                 let base = try memory.load(UInt64.self, at: args[0])
-                let flags = try memory.load(UInt32.self, at: args[0] + 8)
-                let size = try memory.load(UInt64.self, at: args[0] + 16)
+                let flags = try memory.load(UInt32.self, at: args[0] &+ 8)
+                let size = try memory.load(UInt64.self, at: args[0] &+ 16)
                 guard flags & ~2 == 0 else { return .einval }
                 if flags & 2 == 0 && size < 2048 { return .value(-Errno.ENOMEM) }
                 signals.alternateStack = (base, size, flags)

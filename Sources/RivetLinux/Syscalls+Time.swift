@@ -35,7 +35,7 @@ extension LinuxProcess {
             if args[0] != 0 {
                 do {
                     try memory.store(Int64(ts.tv_sec), at: args[0])
-                    try memory.store(Int64(ts.tv_nsec / 1000), at: args[0] + 8)
+                    try memory.store(Int64(ts.tv_nsec / 1000), at: args[0] &+ 8)
                 } catch { return .efault }
             }
             if args[1] != 0 {
@@ -52,9 +52,9 @@ extension LinuxProcess {
             if args[0] != 0 {
                 do {
                     try memory.store(Int64(t.tms_utime), at: args[0])
-                    try memory.store(Int64(t.tms_stime), at: args[0] + 8)
-                    try memory.store(Int64(t.tms_cutime), at: args[0] + 16)
-                    try memory.store(Int64(t.tms_cstime), at: args[0] + 24)
+                    try memory.store(Int64(t.tms_stime), at: args[0] &+ 8)
+                    try memory.store(Int64(t.tms_cutime), at: args[0] &+ 16)
+                    try memory.store(Int64(t.tms_cstime), at: args[0] &+ 24)
                 } catch { return .efault }
             }
             return .value(Int64(ticks))
@@ -66,7 +66,7 @@ extension LinuxProcess {
     private func storeTimespec(_ ts: timespec, at address: UInt64) -> SyscallResult {
         do {
             try memory.store(Int64(ts.tv_sec), at: address)
-            try memory.store(Int64(ts.tv_nsec), at: address + 8)
+            try memory.store(Int64(ts.tv_nsec), at: address &+ 8)
         } catch { return .efault }
         return .value(0)
     }
@@ -81,7 +81,7 @@ extension LinuxProcess {
         var ts = timespec()
         do {
             ts.tv_sec = Int(try memory.load(Int64.self, at: request))
-            ts.tv_nsec = Int(try memory.load(Int64.self, at: request + 8))
+            ts.tv_nsec = Int(try memory.load(Int64.self, at: request &+ 8))
         } catch { return .efault }
         guard ts.tv_sec >= 0, ts.tv_nsec >= 0, ts.tv_nsec < 1_000_000_000 else { return .einval }
         let absolute = flags & TIMER_ABSTIME != 0
