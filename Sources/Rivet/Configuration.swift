@@ -42,7 +42,10 @@ public enum CachePolicy: String, Sendable, CaseIterable {
 public struct Limits: Equatable, Sendable {
     /// Most guest instructions to execute; nil for no bound.
     public var instructions: UInt64?
-    /// Most bytes of guest memory mapped at once.
+    /// Most bytes of memory for the guest: its mappings, and what Rivet allocates on its
+    /// behalf — the code cache and the decoded blocks (cut to a quarter and an eighth of this
+    /// when they would not fit) and about 2 MiB of fixed tables. The guest's mappings get the
+    /// rest, at least half.
     public var memoryBytes: UInt64
     /// Most open file descriptors.
     public var openFiles: Int

@@ -43,8 +43,9 @@ public final class VirtualMachine {
         } catch {
             throw RivetError(.invalidProgram, "\(programPath): \(error.message)")
         }
+        let budget = Self.memoryBudget(configuration)
         do {
-            memory = try GuestMemory(limit: configuration.limits.memoryBytes)
+            memory = try GuestMemory(limit: budget.guest)
         } catch {
             throw RivetError(.outOfMemory, "cannot reserve the guest address space")
         }
@@ -94,8 +95,8 @@ public final class VirtualMachine {
             }
         var engineConfiguration = EngineConfiguration()
         engineConfiguration.mode = mode
-        engineConfiguration.codeCacheSize = configuration.codeCacheBytes
-        engineConfiguration.decodedBlockCacheSize = configuration.decodedBlockCacheBytes
+        engineConfiguration.codeCacheSize = budget.codeCache
+        engineConfiguration.decodedBlockCacheSize = budget.decodedBlocks
         engineConfiguration.evictionPolicy =
             switch configuration.cachePolicy {
             case .lru: .lru
@@ -243,6 +244,24 @@ public final class VirtualMachine {
         case .fault(let other, _): return .signaled(other.signal, detail: detail)
         case .resume, .resumeAtPC, nil: return nil
         }
+    }
+
+    /// What Rivet allocates for a guest besides its mappings, in fixed tables: the jump cache,
+    /// the interpreter's block table and hotness table, the engine's PC tables.
+    static let fixedOverhead: UInt64 = 2 << 20
+
+    /// How `Limits.memoryBytes` is shared: it bounds the guest's mappings together with what
+    /// Rivet allocates on its behalf — the code cache and the decoded blocks (each cut to a
+    /// fraction of the limit when they would not fit: a quarter and an eighth) and the fixed
+    /// tables. The guest keeps at least half.
+    static func memoryBudget(_ configuration: Configuration) -> (guest: UInt64, codeCache: Int, decodedBlocks: Int) {
+        let limit = configuration.limits.memoryBytes
+        // The interpreter alone needs no code cache (the engine keeps a 16 KiB stub).
+        let wanted = configuration.tier == .interpreter ? 16 << 10 : configuration.codeCacheBytes
+        let codeCache = min(wanted, max(16 << 10, Int(clamping: limit / 4)))
+        let decoded = min(configuration.decodedBlockCacheBytes, max(64 << 10, Int(clamping: limit / 8)))
+        let rivet = UInt64(codeCache) + UInt64(decoded) + fixedOverhead
+        return (max(limit / 2, limit > rivet ? limit - rivet : 0), codeCache, decoded)
     }
 
     /// `pc 0x10432 (main+0x12)`.

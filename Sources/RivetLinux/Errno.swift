@@ -28,6 +28,7 @@ package enum Errno {
     package static let ESPIPE: Int64 = 29
     package static let EROFS: Int64 = 30
     package static let EPIPE: Int64 = 32
+    package static let EOVERFLOW: Int64 = 75
     package static let ERANGE: Int64 = 34
     package static let ENAMETOOLONG: Int64 = 36
     package static let ENOSYS: Int64 = 38

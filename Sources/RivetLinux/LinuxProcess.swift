@@ -94,7 +94,7 @@ package final class LinuxProcess {
 
     /// Calls per syscall number, for `--stats`.
     package private(set) var syscallCounts: [Int: UInt64] = [:]
-    private var warned: Set<Int> = []
+    private var warned: Set<String> = []
     private var random: RandomSource
 
     /// Called by riscv_flush_icache and fence.i-like events; the engine drops decoded code.
@@ -114,8 +114,8 @@ package final class LinuxProcess {
         rivet_ignore_host_sigpipe()
     }
 
-    /// Prints a warning once per key.
-    package func warnOnce(_ key: Int, _ message: String) {
+    /// Prints a warning once per key (`syscall 12`, `ioctl 0x5401` ...).
+    package func warnOnce(_ key: String, _ message: String) {
         guard warned.insert(key).inserted else { return }
         configuration.diagnostics("rivet: warning: " + message)
     }

@@ -82,7 +82,7 @@ extension LinuxProcess {
             guard let host = file.hostDescriptor else { throw .einval }
             return Int64(try hostResult(Glibc.fcntl(host, command, value)))
         default:
-            warnOnce(0x30000 + Int(command), "unsupported fcntl command \(command) on fd \(fd); returning -EINVAL")
+            warnOnce("fcntl \(command)", "unsupported fcntl command \(command) on fd \(fd); returning -EINVAL")
             throw .einval
         }
     }
@@ -153,7 +153,7 @@ extension LinuxProcess {
         case 0x5421: (size, hostRequest) = (4, UInt(FIONBIO))  // int, read by the host
         default:
             warnOnce(
-                0x10000 + Int(truncatingIfNeeded: request),
+                "ioctl \(request)",
                 "unsupported ioctl 0x\(String(request, radix: 16)) on fd \(fd); returning -ENOTTY")
             throw SandboxError(Errno.ENOTTY)
         }

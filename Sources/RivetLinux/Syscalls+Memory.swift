@@ -118,6 +118,8 @@ extension LinuxProcess {
             return .einval
         }
         guard offset & 0xfff == 0 else { return .einval }
+        // Linux: EOVERFLOW when the mapping would pass the largest file offset.
+        guard offset <= UInt64(Int64.max) - size else { return .value(-Errno.EOVERFLOW) }
         let rights = MemoryPermissions(prot: prot)
         let shared = kind != MapFlag.private
 

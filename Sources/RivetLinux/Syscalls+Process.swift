@@ -172,7 +172,7 @@ extension LinuxProcess {
         case 38: return .value(0)  // PR_SET_NO_NEW_PRIVS
         case 39: return .value(0)  // PR_GET_NO_NEW_PRIVS
         default:
-            warnOnce(0x20000 + Int(truncatingIfNeeded: args[0]), "unsupported prctl option \(args[0]); returning -EINVAL")
+            warnOnce("prctl \(args[0])", "unsupported prctl option \(args[0]); returning -EINVAL")
             return .einval
         }
     }

@@ -1,4 +1,5 @@
 import Rivet
+import RivetFuzz
 import Testing
 
 #if canImport(Glibc)
@@ -319,17 +320,47 @@ extension AdversarialTests {
     }
 
     /// The host memory of a process running a quarter of a million blocks is bounded by the
-    /// caches, whatever their size: measured as the child's peak resident memory.
+    /// caches, whatever their size: the child's own peak resident memory (VmHWM), as its
+    /// `--stats-json` reports it. (Not wait4's ru_maxrss: posix_spawn's child shares the test
+    /// runner's memory until it execs, and Linux counts that peak as the child's.)
     @Test(arguments: ["16K", "64M"])
     func hostMemoryIsBoundedByTheCaches(_ codeCache: String) throws {
         let scratch = try ScratchDirectory()
         let path = scratch.path + "/blocks"
         try Self.manyBlocks(1 << 18, rounds: 4).write(to: path)
-        let process = try HostProcess([rivetCommand, "run", "--no-cwd", "--code-cache", codeCache, path])
+        let json = scratch.path + "/stats.json"
+        let process = try HostProcess([
+            rivetCommand, "run", "--no-cwd", "--code-cache", codeCache, "--stats-json", json, path,
+        ])
         let status = process.wait(timeout: .seconds(300))
         #expect(status == Int32((4 << 18) & 0xff), "\(process.standardError)")
+        let text = try readText(json)
+        let field = try #require(text.range(of: "\"peak_host_bytes\":"))
+        let peak = Int(text[field.upperBound...].prefix { $0.isNumber || $0 == " " }.filter { $0.isNumber }) ?? 0
         // 32 MiB of decoded blocks, the code cache, the guest's 2 MiB, Rivet itself (~30 MiB).
         let bound = (codeCache == "16K" ? 96 : 160) << 20
-        #expect(process.peakResidentBytes > 0 && process.peakResidentBytes < bound, "peak \(process.peakResidentBytes)")
+        #expect(peak > 0 && peak < bound, "peak \(peak)")
+    }
+}
+
+extension AdversarialTests {
+    /// `Limits.memoryBytes` covers what Rivet allocates for the guest: with a 64 MiB limit the
+    /// code cache (16 MiB, or a 16 KiB stub for the interpreter alone), the decoded blocks
+    /// (8 MiB) and the fixed tables (2 MiB) come first, and the guest's own mappings get the
+    /// rest, so 60 MiB of mappings are refused with ENOMEM.
+    @Test(arguments: tiers)
+    func theMemoryLimitCoversWhatRivetHoldsForTheGuest(_ tier: ExecutionTier) throws {
+        let result = try runGuest(try Self.fixture("adv_memory_limit").binary, arguments: ["60"]) {
+            $0.tier = tier
+            $0.limits.memoryBytes = 64 << 20
+        }
+        #expect(result.reason == .exited(1))
+        #expect(result.standardOutput.hasPrefix("refused after "))
+        #expect(result.standardOutput.hasSuffix("MiB: ENOMEM\n"))
+        let structures = result.statistics.structures
+        let codeCache = tier == .interpreter ? 16 << 10 : 16 << 20
+        #expect(structures.first { $0.name == "translations" }?.limit == codeCache)
+        #expect(structures.first { $0.name == "decoded blocks" }?.limit == 8 << 20)
+        #expect(structures.first { $0.name == "guest memory" }?.limit == (64 << 20) - codeCache - (8 << 20) - (2 << 20))
     }
 }

@@ -21,8 +21,6 @@ final class HostProcess {
     private let output: TemporaryFile
     private let errors: TemporaryFile
     private(set) var status: Int32? = nil
-    /// The process's peak resident memory, in bytes, once it has ended.
-    private(set) var peakResidentBytes = 0
 
     /// Starts `arguments`, with a pipe as standard input. The child starts with every signal at
     /// its default action and none blocked, whatever the test runner does.
@@ -91,11 +89,9 @@ final class HostProcess {
         let clock = ContinuousClock()
         let end = clock.now + timeout
         var raw: Int32 = 0
-        var usage = rusage()
         while clock.now < end {
-            let result = wait4(pid, &raw, WNOHANG, &usage)
+            let result = waitpid(pid, &raw, WNOHANG)
             if result == pid {
-                peakResidentBytes = Int(usage.ru_maxrss) * 1024
                 let signal = raw & 0x7f
                 status = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
                 return status
