@@ -51,6 +51,17 @@ let package = Package(
             name: "rivet",
             dependencies: ["Rivet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
+        // Guest-program generators and the differential fuzzing engine (every tier against the
+        // others), shared by the tests and `rivet-fuzz`.
+        .target(
+            name: "RivetFuzz",
+            dependencies: ["Rivet", "RivetISA"],
+            swiftSettings: strict),
+        // The long-running fuzzer: a thin command over RivetFuzz.
+        .executableTarget(
+            name: "rivet-fuzz",
+            dependencies: ["RivetFuzz", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
         // Microbenchmarks of the engine's inner costs (package-benchmark). Without the `Benchmarks`
         // trait this is an empty stub and package-benchmark is not even resolved.
         .executableTarget(
@@ -77,7 +88,7 @@ let package = Package(
             dependencies: ["RivetInterpreter", "RivetMachine", "RivetISA"], swiftSettings: strict),
         .testTarget(
             name: "RivetTests",
-            dependencies: ["Rivet", "RivetLinux", "RivetMachine", "RivetISA"],
+            dependencies: ["Rivet", "RivetFuzz", "RivetLinux", "RivetMachine", "RivetISA"],
             resources: [.copy("Fixtures")],
             swiftSettings: strict),
     ]

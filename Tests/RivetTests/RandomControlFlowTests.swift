@@ -1,4 +1,5 @@
 import Rivet
+import RivetFuzz
 import RivetISA
 import Testing
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Rivet
+import RivetFuzz
 import RivetISA
 import Testing
 

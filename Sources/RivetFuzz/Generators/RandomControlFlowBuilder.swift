@@ -9,8 +9,9 @@ import RivetISA
 /// Every path ends: jumps only go forward, and a loop runs its counter register (`t6`, which
 /// the snippets never write) down from 1...4; jumps into a loop go only to its counter set-up.
 /// CSR snippets are left out: skipping one would break the generator's tracking of `frm`.
-struct RandomControlFlowBuilder {
-    static let counter = 31  // t6
+package struct RandomControlFlowBuilder {
+    /// The loop counter register (t6), which snippets never write.
+    package static let counter = 31  // t6
 
     /// A piece of the body: an instruction, or a jump to a label resolved at layout.
     enum Piece {
@@ -34,11 +35,13 @@ struct RandomControlFlowBuilder {
         }
     }
 
-    var generator: RandomInstructionGenerator
+    /// The generator of the straight-line snippets between jumps.
+    package var generator: RandomInstructionGenerator
     private var pieces: [Piece] = []
     private var labels = 0
 
-    init(generator: RandomInstructionGenerator) {
+    /// A builder drawing snippets from `generator` (which it makes leave `counter` alone).
+    package init(generator: RandomInstructionGenerator) {
         self.generator = generator
         self.generator.reserved = Self.counter
     }
@@ -85,7 +88,7 @@ struct RandomControlFlowBuilder {
     }
 
     /// Units: plain groups and loops. Forward jumps go to the start of a later unit.
-    mutating func body(count: Int) -> [RandomInstruction] {
+    package mutating func body(count: Int) -> [RandomInstruction] {
         pieces.removeAll()
         var unitLabels: [Int] = []
         var units: [[Piece]] = []
@@ -204,7 +207,7 @@ struct RandomControlFlowBuilder {
     }
 
     /// c.beqz/c.bnez rs1', offset (±256 bytes), or nil out of reach.
-    static func compressedBranch(_ equal: Bool, rs1: UInt8, offset: Int) -> UInt16? {
+    package static func compressedBranch(_ equal: Bool, rs1: UInt8, offset: Int) -> UInt16? {
         guard offset >= -256, offset < 256, offset & 1 == 0, (8...15).contains(rs1) else { return nil }
         let o = UInt16(truncatingIfNeeded: offset)
         func bit(_ n: Int) -> UInt16 { (o >> UInt16(n)) & 1 }
@@ -216,7 +219,7 @@ struct RandomControlFlowBuilder {
     }
 
     /// c.j offset (±2 KiB), or nil out of reach.
-    static func compressedJump(offset: Int) -> UInt16? {
+    package static func compressedJump(offset: Int) -> UInt16? {
         guard offset >= -2048, offset < 2048, offset & 1 == 0 else { return nil }
         let o = UInt16(truncatingIfNeeded: offset)
         func bit(_ n: Int) -> UInt16 { (o >> UInt16(n)) & 1 }

@@ -3,32 +3,62 @@ import Glibc
 #endif
 import Rivet
 
-/// Writes minimal static RISC-V ELF64 executables, for tests that make guest programs at run
-/// time (so they need no cross-compiler).
+/// Writes minimal static RISC-V ELF64 executables, for tests and the fuzzer, which make guest
+/// programs at run time (so they need no cross-compiler).
 ///
 /// The file is the ELF header and program headers in its first page, then each segment's bytes
 /// at a page-aligned file offset. Segment addresses must be page-aligned and increasing. There
 /// are no section headers and no symbols: the loader needs neither.
-struct ElfWriter {
-    struct Segment {
-        var address: UInt64
+package struct ElfWriter {
+    /// A PT_LOAD segment.
+    package struct Segment {
+        /// Where the segment is loaded (page-aligned).
+        package var address: UInt64
         /// The bytes loaded from the file; `memorySize - bytes.count` zero bytes follow.
-        var bytes: [UInt8]
-        var memorySize: UInt64
-        var readable = true
-        var writable = false
-        var executable = false
+        package var bytes: [UInt8]
+        /// Bytes of guest memory the segment occupies.
+        package var memorySize: UInt64
+        /// Whether the guest may read it (PF_R).
+        package var readable = true
+        /// Whether the guest may write it (PF_W).
+        package var writable = false
+        /// Whether the guest may execute it (PF_X).
+        package var executable = false
+
+        /// A segment of `memorySize` bytes at `address`, starting with `bytes`.
+        package init(
+            address: UInt64, bytes: [UInt8], memorySize: UInt64, readable: Bool = true, writable: Bool = false,
+            executable: Bool = false
+        ) {
+            self.address = address
+            self.bytes = bytes
+            self.memorySize = memorySize
+            self.readable = readable
+            self.writable = writable
+            self.executable = executable
+        }
     }
 
-    static let pageSize: UInt64 = 4096
+    /// Segments are page-aligned, in memory and in the file.
+    package static let pageSize: UInt64 = 4096
 
-    var entry: UInt64
-    var segments: [Segment]
+    /// Where the program starts.
+    package var entry: UInt64
+    /// The loaded segments, in increasing address order.
+    package var segments: [Segment]
     /// A PT_INTERP path (the file is then a dynamically linked program).
-    var interpreter: String? = nil
+    package var interpreter: String? = nil
+
+    /// A program starting at `entry`, made of `segments`, dynamically linked to `interpreter`
+    /// when one is given.
+    package init(entry: UInt64, segments: [Segment], interpreter: String? = nil) {
+        self.entry = entry
+        self.segments = segments
+        self.interpreter = interpreter
+    }
 
     /// The file's bytes.
-    func bytes() -> [UInt8] {
+    package func bytes() -> [UInt8] {
         let headerCount = segments.count + (interpreter == nil ? 0 : 1)
         precondition(!segments.isEmpty && 64 + 56 * headerCount + 256 <= Int(Self.pageSize))
         var file = [UInt8](repeating: 0, count: Int(Self.pageSize))
@@ -93,7 +123,7 @@ struct ElfWriter {
     }
 
     /// Writes the file to `path`, executable.
-    func write(to path: String) throws {
+    package func write(to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
         guard fd >= 0 else { throw RivetError(.invalidConfiguration, "cannot create \(path)") }
         defer { close(fd) }

@@ -1,22 +1,51 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import Rivet
 import RivetISA
 
 /// A generated guest program: a prologue that loads every register and fcsr from a data block,
 /// a random body, and an epilogue that writes x1...x31, f0...f31, fcsr and the scratch area to
 /// stdout (two write syscalls) and exits with status 0. Everything sits at fixed addresses, so
 /// two correct implementations print the same bytes. The body crosses a page boundary.
-struct RandomInstructionProgram {
-    typealias Layout = RandomInstructionLayout
-    typealias Asm = RandomInstructionEncoding
+///
+/// With `repetitions` above 1, a counter in the data block sends the program back to the
+/// prologue after the body, so that prologue and body run that many times (each time from the
+/// initial registers, with the scratch area as the last round left it) and blocks turn hot
+/// enough for a tiered engine to compile them.
+package struct RandomInstructionProgram {
+    /// Where things are.
+    package typealias Layout = RandomInstructionLayout
+    /// The encoder of the fixed parts.
+    package typealias Asm = RandomInstructionEncoding
 
-    var initial: RandomMachineState
-    var body: [RandomInstruction]
+    /// The registers and scratch area the prologue loads.
+    package var initial: RandomMachineState
+    /// The generated instructions between prologue and epilogue.
+    package var body: [RandomInstruction]
+    /// How many times prologue and body run before the epilogue (1: once, no loop).
+    package var repetitions: Int
+
+    /// A program running `body` from `initial`, `repetitions` times.
+    package init(initial: RandomMachineState, body: [RandomInstruction], repetitions: Int = 1) {
+        self.initial = initial
+        self.body = body
+        self.repetitions = max(1, repetitions)
+    }
+
+    /// After the body when `repetitions > 1`: decrement the counter in memory and go back to
+    /// the prologue (at `entry`) until it reaches 0. Uses t0 and t1, which the prologue
+    /// reloads. `at` is the loop's own guest address.
+    func loopBack(at address: UInt64) -> [UInt32] {
+        let t0 = 5, t1 = 6
+        var words = Asm.loadAddress(t0, Layout.repeatCounter)
+        words += [Asm.ld(t1, 0, t0), Asm.addi(t1, t1, -1), Asm.sd(t1, 0, t0)]
+        // beq t1, zero, +8; jal zero, entry
+        words.append(Asm.encodeChecked(Instruction(opcode: .beq, rs1: UInt8(t1), rs2: 0, imm: 8)))
+        let jalAddress = address + UInt64(4 * words.count)
+        let back = Int64(entry) - Int64(jalAddress)
+        words.append(Asm.encodeChecked(Instruction(opcode: .jal, rd: 0, imm: back)))
+        return words
+    }
 
     /// The prologue: x1 points at the initial state; fcsr, f0...f31, x2...x31, then x1 itself.
-    static var prologue: [UInt32] {
+    package static var prologue: [UInt32] {
         var words = Asm.loadAddress(1, Layout.initialState)
         words.append(Asm.ld(2, 8 * 64, 1))
         words.append(Asm.csrrw(0, .fcsr, 2))
@@ -28,7 +57,7 @@ struct RandomInstructionProgram {
 
     /// The epilogue: parks x1 in the scratch slot the body never touches, dumps the registers
     /// through x1, then writes the dump and the scratch area and exits.
-    static var epilogue: [UInt32] {
+    package static var epilogue: [UInt32] {
         let base = Layout.baseRegister
         var words = [Asm.sd(1, Layout.savedSlot, base)]
         words += Asm.loadAddress(1, Layout.dump)
@@ -51,7 +80,7 @@ struct RandomInstructionProgram {
     /// Bytes of zeros before the prologue, chosen so that the first 32-bit instruction in the
     /// second half of the body starts 2 bytes before a page boundary: every sequence has an
     /// instruction straddling two pages, and blocks that cross a page.
-    var padding: Int {
+    package var padding: Int {
         let prologueBytes = 4 * Self.prologue.count
         var offset = 0
         var straddler: Int? = nil
@@ -67,24 +96,34 @@ struct RandomInstructionProgram {
     }
 
     /// Guest address of the prologue, where the program starts.
-    var entry: UInt64 { Layout.textAddress + UInt64(padding) }
+    package var entry: UInt64 { Layout.textAddress + UInt64(padding) }
 
     /// Guest address of the first body instruction.
-    var bodyAddress: UInt64 { entry + UInt64(4 * Self.prologue.count) }
+    package var bodyAddress: UInt64 { entry + UInt64(4 * Self.prologue.count) }
 
-    var elf: ElfWriter {
+    /// The program as an ELF file: the text segment (padding, prologue, body, epilogue) and the
+    /// data segment (initial state, scratch area, dump area).
+    package var elf: ElfWriter {
         var text = [UInt8](repeating: 0, count: padding)
         func emit(_ bits: UInt32, _ length: Int) {
             for k in 0..<length { text.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt32(k)))) }
         }
         for word in Self.prologue { emit(word, 4) }
         for inst in body { emit(inst.bits, inst.length) }
+        if repetitions > 1 {
+            for word in loopBack(at: Layout.textAddress + UInt64(text.count)) { emit(word, 4) }
+        }
         for word in Self.epilogue { emit(word, 4) }
 
         var data = initial.registerBytes
         data += [UInt8](repeating: 0, count: Int(Layout.scratch - Layout.initialState) - data.count)
         data += initial.scratch
-        let dataSize = Layout.dump + UInt64(Layout.stateSize) - Layout.dataAddress
+        var dataSize = Layout.dump + UInt64(Layout.stateSize) - Layout.dataAddress
+        if repetitions > 1 {
+            data += [UInt8](repeating: 0, count: Int(Layout.repeatCounter - Layout.dataAddress) - data.count)
+            for k in 0..<8 { data.append(UInt8(truncatingIfNeeded: UInt64(repetitions) >> (8 * UInt64(k)))) }
+            dataSize = UInt64(data.count)
+        }
         return ElfWriter(
             entry: entry,
             segments: [
@@ -94,7 +133,7 @@ struct RandomInstructionProgram {
     }
 
     /// The body, one instruction a line: address, encoding, description.
-    var listing: String {
+    package var listing: String {
         var lines: [String] = []
         var pc = bodyAddress
         for inst in body {
@@ -106,7 +145,7 @@ struct RandomInstructionProgram {
     }
 
     /// The initial registers, four a line, and fcsr.
-    var initialListing: String {
+    package var initialListing: String {
         var lines: [String] = []
         for row in stride(from: 0, to: 32, by: 4) {
             lines.append(
@@ -122,7 +161,7 @@ struct RandomInstructionProgram {
 
     /// What differs between two final states, a line per register or scratch range, with the
     /// initial value for context.
-    func differences(
+    package func differences(
         _ state: RandomMachineState, _ reference: RandomMachineState, names: (String, String) = ("rivet", "qemu")
     ) -> [String] {
         let (mine, theirs) = names
@@ -156,119 +195,5 @@ struct RandomInstructionProgram {
             )
         }
         return lines
-    }
-}
-
-/// How a run of a generated program ended.
-struct RandomRunResult {
-    var status: Int32
-    var output: [UInt8]
-    var detail: String
-}
-
-extension RandomInstructionProgram {
-    /// Runs the program at `path` under Rivet with `tier`, capturing its stdout as bytes.
-    static func runUnderRivet(_ path: String, tier: ExecutionTier, threshold: UInt32 = 50) throws -> RandomRunResult {
-        let out = try TemporaryFile()
-        let err = try TemporaryFile()
-        let input = open("/dev/null", O_RDONLY)
-        defer { close(input) }
-        var configuration = Configuration()
-        configuration.standardInput = input
-        configuration.standardOutput = out.fd
-        configuration.standardError = err.fd
-        configuration.limits.instructions = 1_000_000
-        configuration.limits.wallTime = .seconds(60)
-        configuration.tier = tier
-        configuration.tierUpThreshold = threshold
-        let vm = try VirtualMachine(programPath: path, configuration: configuration)
-        let reason = vm.run()
-        var detail = "\(reason)"
-        let errors = err.contents()
-        if !errors.isEmpty { detail += "; stderr: " + errors }
-        return RandomRunResult(status: reason.shellStatus, output: readAllBytes(out.fd), detail: detail)
-    }
-}
-
-/// The whole contents of the host file `fd`, from offset 0.
-func readAllBytes(_ fd: Int32) -> [UInt8] {
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    var offset: off_t = 0
-    while true {
-        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
-        if n <= 0 { break }
-        bytes += buffer[0..<n]
-        offset += off_t(n)
-    }
-    return bytes
-}
-
-/// qemu-riscv64, the outside reference, when it is installed (`RIVET_QEMU` names another
-/// binary).
-enum QemuReference {
-    static let command: String = {
-        if let name = getenv("RIVET_QEMU") { return String(cString: name) }
-        return "qemu-riscv64"
-    }()
-
-    static let isAvailable: Bool = {
-        guard let result = try? run([command, "-version"]) else { return false }
-        return result.status == 0
-    }()
-
-    /// Runs the guest program at `path` under qemu-user, capturing its stdout.
-    static func run(program path: String) throws -> RandomRunResult {
-        try run([command, path])
-    }
-
-    /// Runs qemu-user with `arguments` (options, program, its arguments) in `directory`.
-    static func run(arguments: [String], directory: String) throws -> RandomRunResult {
-        // Through bash (dash cannot close descriptors above 9), which enters the directory for the child alone (the test process runs
-        // tests in parallel, so it must not change its own working directory) and closes the
-        // descriptors the test process left open, which the guest would otherwise see.
-        let script = """
-            cd "$0" || exit 125
-            for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
-            exec "$@"
-            """
-        return try run(["/bin/bash", "-c", script, directory, command] + arguments)
-    }
-
-    private static func run(_ arguments: [String]) throws -> RandomRunResult {
-        let out = try TemporaryFile()
-        let null = open("/dev/null", O_RDWR)
-        defer { close(null) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, null, 0)
-        posix_spawn_file_actions_adddup2(&actions, out.fd, 1)
-        posix_spawn_file_actions_adddup2(&actions, null, 2)
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        // The child starts with no signal blocked and every signal at its default action, whatever
-        // the test runner does with its own.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
-        guard spawned == 0 else {
-            throw RivetError(.invalidConfiguration, "cannot run \(arguments[0]): error \(spawned)")
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        // The shell's view: the exit status, or 128 + the signal number.
-        let signal = status & 0x7f
-        let shellStatus = signal == 0 ? (status >> 8) & 0xff : 128 + signal
-        return RandomRunResult(status: shellStatus, output: readAllBytes(out.fd), detail: "status \(shellStatus)")
     }
 }

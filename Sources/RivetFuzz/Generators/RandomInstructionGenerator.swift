@@ -1,104 +1,19 @@
 import RivetISA
 
-/// A small deterministic generator (xoshiro256**, seeded through SplitMix64), so a seed names
-/// the same sequences on every host and Swift version.
-struct SeededRandom {
-    private var s: (UInt64, UInt64, UInt64, UInt64)
-
-    init(seed: UInt64) {
-        var x = seed
-        func splitmix() -> UInt64 {
-            x &+= 0x9e37_79b9_7f4a_7c15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
-        s = (splitmix(), splitmix(), splitmix(), splitmix())
-    }
-
-    mutating func next() -> UInt64 {
-        let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
-        let t = s.1 << 17
-        s.2 ^= s.0
-        s.3 ^= s.1
-        s.1 ^= s.2
-        s.0 ^= s.3
-        s.2 ^= t
-        s.3 = s.3 << 45 | s.3 >> 19
-        return result
-    }
-
-    /// A number in `0..<n`.
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    /// A number in `range`.
-    mutating func inRange(_ range: ClosedRange<Int>) -> Int { range.lowerBound + below(range.count) }
-    /// True `percent` times in a hundred.
-    mutating func percent(_ percent: Int) -> Bool { below(100) < percent }
-    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-}
-
-/// Where things are in a generated program, and which register holds the scratch address.
-enum RandomInstructionLayout {
-    static let textAddress: UInt64 = 0x10000
-    static let dataAddress: UInt64 = 0x100000
-    /// The initial register file: 65 slots (x0...x31, f0...f31, fcsr), read by the prologue.
-    static let initialState = dataAddress
-    /// 4 KiB the body's loads, stores and atomics use.
-    static let scratch = dataAddress + 0x1000
-    static let scratchSize = 4096
-    /// The value of `baseRegister`: the middle of the scratch area, so 12-bit offsets reach it all.
-    static let base = scratch + 2048
-    /// The final register file, written by the epilogue (same layout as `initialState`).
-    static let dump = dataAddress + 0x2000
-    static let stateSize = 65 * 8
-    /// `a5`: holds `base` throughout; the body never writes it. It is a register of the
-    /// compressed x8...x15 set, so c.lw/c.sd and friends can use it as their base too.
-    static let baseRegister = 15
-    /// `base + savedSlot`: where the epilogue parks x1; the body never touches these 8 bytes.
-    static let savedSlot = 2040
-}
-
-/// The architectural state a program starts from or ends with.
-struct RandomMachineState: Equatable {
-    var x = [UInt64](repeating: 0, count: 32)
-    var f = [UInt64](repeating: 0, count: 32)
-    var fcsr: UInt64 = 0
-    var scratch = [UInt8](repeating: 0, count: RandomInstructionLayout.scratchSize)
-
-    /// The 65 slots as the prologue reads them and the epilogue writes them.
-    var registerBytes: [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(RandomInstructionLayout.stateSize)
-        for value in x + f + [fcsr] {
-            for k in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(k)))) }
-        }
-        return bytes
-    }
-
-    /// Parses the epilogue's output: the register slots, then the scratch area.
-    init?(dump: [UInt8]) {
-        guard dump.count == RandomInstructionLayout.stateSize + RandomInstructionLayout.scratchSize else { return nil }
-        func slot(_ n: Int) -> UInt64 {
-            var value: UInt64 = 0
-            for k in 0..<8 { value |= UInt64(dump[8 * n + k]) << (8 * UInt64(k)) }
-            return value
-        }
-        x = (0..<32).map(slot)
-        x[0] = 0
-        f = (0..<32).map { slot(32 + $0) }
-        fcsr = slot(64)
-        scratch = Array(dump[RandomInstructionLayout.stateSize...])
-    }
-
-    init() {}
-}
-
 /// One instruction of a generated body: its encoding and what it decodes to.
-struct RandomInstruction {
-    var bits: UInt32
-    var decoded: Instruction
-    var length: Int { Int(decoded.length) }
+package struct RandomInstruction {
+    /// The encoding: a 32-bit word, or a 16-bit parcel in the low half.
+    package var bits: UInt32
+    /// What the encoding decodes to (its length is the encoding's).
+    package var decoded: Instruction
+    /// Bytes of the encoding: 2 or 4.
+    package var length: Int { Int(decoded.length) }
+
+    /// An instruction encoded as `bits`, decoding to `decoded`.
+    package init(bits: UInt32, decoded: Instruction) {
+        self.bits = bits
+        self.decoded = decoded
+    }
 }
 
 /// Generates random straight-line RV64GC code: every 32-bit instruction form of
@@ -116,31 +31,35 @@ struct RandomInstruction {
 ///   and `frm` is tracked so that it always holds a valid mode: a dynamic rounding mode can
 ///   never be illegal. Register-form writes take their value from an `addi` just before.
 /// - Rounding-mode fields are random among the valid modes and `dyn`.
-struct RandomInstructionGenerator {
-    var random: SeededRandom
+package struct RandomInstructionGenerator {
+    /// The source of every choice.
+    package var random: SeededRandom
     /// The extensions to draw 32-bit forms from.
-    var extensions: Set<Extension>
+    package var extensions: Set<Extension>
     /// Whether to mix in compressed encodings.
-    var compressed: Bool
+    package var compressed: Bool
     /// The rounding mode `frm` holds at the current point of the body.
     private(set) var frm: UInt64 = 0
 
     private let base = RandomInstructionLayout.baseRegister
     /// A second register the body never writes (a loop counter in branchy bodies), if any.
-    var reserved: Int? = nil
+    package var reserved: Int? = nil
 
-    init(seed: UInt64, extensions: Set<Extension>, compressed: Bool) {
+    /// A generator whose choices follow from `seed`, drawing from `extensions` (and compressed
+    /// encodings when `compressed`).
+    package init(seed: UInt64, extensions: Set<Extension>, compressed: Bool) {
         random = SeededRandom(seed: seed)
         self.extensions = extensions
         self.compressed = compressed
     }
 
     /// How a form is generated.
-    enum Role {
+    package enum Role {
         case excluded, plain, load, store, atomic, loadReserved, csr
     }
 
-    static func role(of format: Format) -> Role {
+    /// How forms of `format` are generated.
+    package static func role(of format: Format) -> Role {
         switch format {
         case .none, .b, .j, .jalr, .system: .excluded
         case .load, .fload: .load
@@ -155,7 +74,7 @@ struct RandomInstructionGenerator {
     }
 
     /// Bytes each memory form accesses.
-    static let accessSize: [Opcode: Int] = [
+    package static let accessSize: [Opcode: Int] = [
         .lb: 1, .lbu: 1, .sb: 1, .lh: 2, .lhu: 2, .sh: 2, .lw: 4, .lwu: 4, .sw: 4, .flw: 4, .fsw: 4,
         .ld: 8, .sd: 8, .fld: 8, .fsd: 8,
         .lr_w: 4, .sc_w: 4, .amoswap_w: 4, .amoadd_w: 4, .amoxor_w: 4, .amoand_w: 4, .amoor_w: 4,
@@ -165,20 +84,23 @@ struct RandomInstructionGenerator {
     ]
 
     /// The forms a body draws from.
-    var candidates: [EncodingRow] {
+    package var candidates: [EncodingRow] {
         EncodingTable.rows.filter { Self.role(of: $0.format) != .excluded && extensions.contains($0.isa) }
     }
 
     // MARK: Initial state
 
-    static let integerEdges: [UInt64] = [
+    /// Integer values worth starting from: around sign and width boundaries.
+    package static let integerEdges: [UInt64] = [
         0, 1, 2, 3, 31, 32, 63, 64, 0x7ff, 0x800, 0xfff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff,
         0x1_0000_0000, 0xffff_ffff_8000_0000, 0xffff_ffff_7fff_ffff, 0x7fff_ffff_ffff_ffff,
         0x8000_0000_0000_0000, 0xffff_ffff_ffff_ffff, 0xffff_ffff_ffff_fffe, 0xffff_ffff_ffff_f800,
         0x0123_4567_89ab_cdef,
     ]
 
-    static let doubleEdges: [UInt64] = [
+    /// Doubles worth starting from: zeros, ones, infinities, NaNs (quiet, signalling, with
+    /// payloads), subnormals, extremes, the edges of integer conversion.
+    package static let doubleEdges: [UInt64] = [
         0, 0x8000_0000_0000_0000, 0x3ff0_0000_0000_0000, 0xbff0_0000_0000_0000, 0x4000_0000_0000_0000,
         0x3fe0_0000_0000_0000, 0x3ff8_0000_0000_0000, 0x4004_0000_0000_0000, 0xc004_0000_0000_0000,
         0x7ff0_0000_0000_0000, 0xfff0_0000_0000_0000, 0x7ff8_0000_0000_0000, 0xfff8_0000_0000_0000,
@@ -190,7 +112,8 @@ struct RandomInstructionGenerator {
         0x4330_0000_0000_0000, 0x3ca0_0000_0000_0000, 0x3fd5_5555_5555_5555,
     ]
 
-    static let singleEdges: [UInt32] = [
+    /// Singles worth starting from, as `doubleEdges`.
+    package static let singleEdges: [UInt32] = [
         0, 0x8000_0000, 0x3f80_0000, 0xbf80_0000, 0x4000_0000, 0x3f00_0000, 0x3fc0_0000, 0x4020_0000,
         0xc020_0000, 0x7f80_0000, 0xff80_0000, 0x7fc0_0000, 0xffc0_0000, 0x7fa0_0000, 0x7f80_0001,
         0x7fc0_1234, 0xff80_0001, 0x0000_0001, 0x007f_ffff, 0x8000_0001, 0x807f_ffff, 0x0080_0000,
@@ -200,7 +123,8 @@ struct RandomInstructionGenerator {
 
     private static func box(_ single: UInt32) -> UInt64 { 0xffff_ffff_0000_0000 | UInt64(single) }
 
-    mutating func integerValue() -> UInt64 {
+    /// A value for an integer register or memory: an edge, a small number, random bits.
+    package mutating func integerValue() -> UInt64 {
         switch random.below(10) {
         case 0..<4: return random.pick(Self.integerEdges)
         case 4: return UInt64(bitPattern: Int64(random.inRange(-64...64)))
@@ -211,7 +135,9 @@ struct RandomInstructionGenerator {
         }
     }
 
-    mutating func floatValue() -> UInt64 {
+    /// A value for an FP register: an edge (boxed single or double), an unboxed single, a
+    /// moderate number, random bits.
+    package mutating func floatValue() -> UInt64 {
         switch random.below(20) {
         case 0..<7: return random.pick(Self.doubleEdges)
         case 7..<13: return Self.box(random.pick(Self.singleEdges))
@@ -233,7 +159,7 @@ struct RandomInstructionGenerator {
 
     /// Registers with interesting values, a valid `frm`, and a scratch area full of values worth
     /// loading.
-    mutating func initialState() -> RandomMachineState {
+    package mutating func initialState() -> RandomMachineState {
         var state = RandomMachineState()
         for r in 1..<32 { state.x[r] = integerValue() }
         state.x[base] = RandomInstructionLayout.base
@@ -250,7 +176,7 @@ struct RandomInstructionGenerator {
     // MARK: Operands
 
     /// An integer destination: anything but the base register.
-    mutating func destination() -> UInt8 {
+    package mutating func destination() -> UInt8 {
         while true {
             let r = random.below(32)
             if r != base && r != reserved { return UInt8(r) }
@@ -258,14 +184,15 @@ struct RandomInstructionGenerator {
     }
 
     /// A register for an address: neither x0 nor the base register.
-    mutating func addressRegister() -> UInt8 {
+    package mutating func addressRegister() -> UInt8 {
         while true {
             let r = random.below(32)
             if r != base && r != 0 && r != reserved { return UInt8(r) }
         }
     }
 
-    mutating func register(for cls: RegisterClass, destination isDestination: Bool) -> UInt8 {
+    /// A register of class `cls`; an integer destination is never the base register.
+    package mutating func register(for cls: RegisterClass, destination isDestination: Bool) -> UInt8 {
         switch cls {
         case .integer: isDestination ? destination() : UInt8(random.below(32))
         case .float: UInt8(random.below(32))
@@ -273,17 +200,19 @@ struct RandomInstructionGenerator {
         }
     }
 
-    mutating func immediate12() -> Int64 {
+    /// A 12-bit signed immediate, edges often.
+    package mutating func immediate12() -> Int64 {
         if random.percent(30) { return random.pick([0, 1, -1, 2, 31, 32, 63, 2047, -2048, 0x7f0, -0x800 + 1]) }
         return Int64(random.inRange(-2048...2047))
     }
 
-    mutating func roundingMode() -> UInt8 { random.pick([0, 1, 2, 3, 4, 7]) }
+    /// A static rounding mode or `dyn`.
+    package mutating func roundingMode() -> UInt8 { random.pick([0, 1, 2, 3, 4, 7]) }
 
     /// An offset from the base register for an access of `size` bytes, inside the scratch area
     /// and clear of the epilogue's slot; aligned when `aligned`.
     /// Two in five land in a small hot window, so that accesses overlap often.
-    mutating func offset(size: Int, aligned: Bool) -> Int64 {
+    package mutating func offset(size: Int, aligned: Bool) -> Int64 {
         let hot = random.percent(40)
         let low = hot ? -64 : -2048
         let high = hot ? 64 - size : RandomInstructionLayout.savedSlot - size
@@ -294,7 +223,7 @@ struct RandomInstructionGenerator {
     // MARK: Bodies
 
     /// A body of at least `count` instructions.
-    mutating func body(count: Int) -> [RandomInstruction] {
+    package mutating func body(count: Int) -> [RandomInstruction] {
         let rows = candidates
         var body: [RandomInstruction] = []
         while body.count < count {
@@ -313,7 +242,7 @@ struct RandomInstructionGenerator {
     }
 
     /// A form with random operands; the base register is never its integer destination.
-    mutating func plain(_ row: EncodingRow, avoiding avoided: UInt8? = nil) -> Instruction {
+    package mutating func plain(_ row: EncodingRow, avoiding avoided: UInt8? = nil) -> Instruction {
         let format = row.format
         var inst = Instruction(opcode: row.opcode)
         repeat {
@@ -347,7 +276,7 @@ struct RandomInstructionGenerator {
     }
 
     /// The instructions that realise one drawn form.
-    mutating func snippet(_ row: EncodingRow) -> [RandomInstruction] {
+    package mutating func snippet(_ row: EncodingRow) -> [RandomInstruction] {
         switch Self.role(of: row.format) {
         case .excluded:
             return []
@@ -411,7 +340,7 @@ struct RandomInstructionGenerator {
 
     /// A CSR instruction on fflags, frm or fcsr that leaves `frm` valid, with the `addi` that
     /// makes its source value when it has a register source.
-    mutating func csrSnippet(_ row: EncodingRow) -> [RandomInstruction] {
+    package mutating func csrSnippet(_ row: EncodingRow) -> [RandomInstruction] {
         let csr = random.pick([CSR.fflags, .frm, .fcsr])
         let op = row.opcode
         let immediate = row.format == .csrImm
@@ -454,7 +383,7 @@ struct RandomInstructionGenerator {
 
     /// A random 16-bit encoding that expands to an allowed form: a plain operation not writing
     /// the base register, or a load/store based on it (c.lw, c.ld, c.fld, c.sw, c.sd, c.fsd).
-    mutating func compressedInstruction() -> RandomInstruction? {
+    package mutating func compressedInstruction() -> RandomInstruction? {
         for _ in 0..<32 {
             let quadrant = UInt16(random.below(3))
             var parcel = UInt16(truncatingIfNeeded: random.next()) & ~3 | quadrant

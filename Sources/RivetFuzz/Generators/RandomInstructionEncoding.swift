@@ -2,10 +2,10 @@ import RivetISA
 
 /// Encodes instructions from `EncodingTable` (a row's match bits with the operand fields its
 /// format lays out), and describes them in an objdump-like form for failure reports.
-enum RandomInstructionEncoding {
+package enum RandomInstructionEncoding {
     /// The 32-bit encoding of `inst`: `row.match | operand fields`, with any operand bits that
     /// fall inside the row's mask dropped (they are fixed by the row).
-    static func encode(_ inst: Instruction) -> UInt32 {
+    package static func encode(_ inst: Instruction) -> UInt32 {
         let row = EncodingTable.row(for: inst.opcode)
         let rd = UInt32(inst.rd & 31) << 7
         let rs1 = UInt32(inst.rs1 & 31) << 15
@@ -52,7 +52,7 @@ enum RandomInstructionEncoding {
     }
 
     /// Encodes `inst` and checks that the decoder reads back the same operation.
-    static func encodeChecked(_ inst: Instruction) -> UInt32 {
+    package static func encodeChecked(_ inst: Instruction) -> UInt32 {
         let word = encode(inst)
         let decoded = Decoder.decode32(word)
         precondition(
@@ -63,36 +63,43 @@ enum RandomInstructionEncoding {
 
     // MARK: Fixed instructions for prologues and epilogues
 
-    static func lui(_ rd: Int, _ upper: UInt32) -> UInt32 {
+    /// `lui rd, upper`.
+    package static func lui(_ rd: Int, _ upper: UInt32) -> UInt32 {
         encodeChecked(Instruction(opcode: .lui, rd: UInt8(rd), imm: Int64(Int32(bitPattern: upper << 12))))
     }
-    static func addi(_ rd: Int, _ rs1: Int, _ imm: Int) -> UInt32 {
+    /// `addi rd, rs1, imm`.
+    package static func addi(_ rd: Int, _ rs1: Int, _ imm: Int) -> UInt32 {
         encodeChecked(Instruction(opcode: .addi, rd: UInt8(rd), rs1: UInt8(rs1), imm: Int64(imm)))
     }
-    static func ld(_ rd: Int, _ offset: Int, _ base: Int) -> UInt32 {
+    /// `ld rd, offset(base)`.
+    package static func ld(_ rd: Int, _ offset: Int, _ base: Int) -> UInt32 {
         encodeChecked(Instruction(opcode: .ld, rd: UInt8(rd), rs1: UInt8(base), imm: Int64(offset)))
     }
-    static func sd(_ rs2: Int, _ offset: Int, _ base: Int) -> UInt32 {
+    /// `sd rs2, offset(base)`.
+    package static func sd(_ rs2: Int, _ offset: Int, _ base: Int) -> UInt32 {
         encodeChecked(Instruction(opcode: .sd, rs1: UInt8(base), rs2: UInt8(rs2), imm: Int64(offset)))
     }
-    static func fld(_ rd: Int, _ offset: Int, _ base: Int) -> UInt32 {
+    /// `fld rd, offset(base)`.
+    package static func fld(_ rd: Int, _ offset: Int, _ base: Int) -> UInt32 {
         encodeChecked(Instruction(opcode: .fld, rd: UInt8(rd), rs1: UInt8(base), imm: Int64(offset)))
     }
-    static func fsd(_ rs2: Int, _ offset: Int, _ base: Int) -> UInt32 {
+    /// `fsd rs2, offset(base)`.
+    package static func fsd(_ rs2: Int, _ offset: Int, _ base: Int) -> UInt32 {
         encodeChecked(Instruction(opcode: .fsd, rs1: UInt8(base), rs2: UInt8(rs2), imm: Int64(offset)))
     }
     /// `csrrw rd, csr, rs1`.
-    static func csrrw(_ rd: Int, _ csr: CSR, _ rs1: Int) -> UInt32 {
+    package static func csrrw(_ rd: Int, _ csr: CSR, _ rs1: Int) -> UInt32 {
         encodeChecked(Instruction(opcode: .csrrw, rd: UInt8(rd), rs1: UInt8(rs1), imm: Int64(csr.rawValue)))
     }
     /// `csrrs rd, csr, x0`: a read.
-    static func csrr(_ rd: Int, _ csr: CSR) -> UInt32 {
+    package static func csrr(_ rd: Int, _ csr: CSR) -> UInt32 {
         encodeChecked(Instruction(opcode: .csrrs, rd: UInt8(rd), rs1: 0, imm: Int64(csr.rawValue)))
     }
-    static let ecall = encodeChecked(Instruction(opcode: .ecall))
+    /// `ecall`.
+    package static let ecall = encodeChecked(Instruction(opcode: .ecall))
 
     /// `lui` + `addi` putting a 32-bit address (below 2 GiB) into `rd`.
-    static func loadAddress(_ rd: Int, _ address: UInt64) -> [UInt32] {
+    package static func loadAddress(_ rd: Int, _ address: UInt64) -> [UInt32] {
         precondition(address < 0x7fff_f000)
         let low = Int(Int64(bitPattern: address << 52) >> 52)  // the sign-extended low 12 bits
         let high = UInt32((Int64(address) - Int64(low)) >> 12) & 0xfffff
@@ -104,7 +111,7 @@ enum RandomInstructionEncoding {
     private static let roundingNames = ["rne", "rtz", "rdn", "rup", "rmm", "rm5", "rm6", "dyn"]
 
     /// `add a0, a1, a2`, `ld t0, -8(a5)`, `fmadd.d fa0, fa1, fa2, fa3, rtz`, `c: addi s0, s0, 4`.
-    static func describe(_ inst: Instruction) -> String {
+    package static func describe(_ inst: Instruction) -> String {
         let format = inst.opcode.format
         func reg(_ n: UInt8, _ cls: RegisterClass) -> String {
             switch cls {
@@ -148,7 +155,7 @@ enum RandomInstructionEncoding {
 }
 
 /// `value` in hex, zero-padded to at least `width` digits.
-func paddedHex<T: BinaryInteger>(_ value: T, _ width: Int) -> String {
+package func paddedHex<T: BinaryInteger>(_ value: T, _ width: Int) -> String {
     let digits = String(value, radix: 16)
     return String(repeating: "0", count: max(0, width - digits.count)) + digits
 }

@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Rivet
+import RivetFuzz
+
+/// How a run of a generated program ended.
+struct RandomRunResult {
+    var status: Int32
+    var output: [UInt8]
+    var detail: String
+}
+
+extension RandomInstructionProgram {
+    /// Runs the program at `path` under Rivet with `tier`, capturing its stdout as bytes.
+    static func runUnderRivet(_ path: String, tier: ExecutionTier, threshold: UInt32 = 50) throws -> RandomRunResult {
+        let out = try TemporaryFile()
+        let err = try TemporaryFile()
+        let input = open("/dev/null", O_RDONLY)
+        defer { close(input) }
+        var configuration = Configuration()
+        configuration.standardInput = input
+        configuration.standardOutput = out.fd
+        configuration.standardError = err.fd
+        configuration.limits.instructions = 1_000_000
+        configuration.limits.wallTime = .seconds(60)
+        configuration.tier = tier
+        configuration.tierUpThreshold = threshold
+        let vm = try VirtualMachine(programPath: path, configuration: configuration)
+        let reason = vm.run()
+        var detail = "\(reason)"
+        let errors = err.contents()
+        if !errors.isEmpty { detail += "; stderr: " + errors }
+        return RandomRunResult(status: reason.shellStatus, output: readAllBytes(out.fd), detail: detail)
+    }
+}
+
+/// The whole contents of the host file `fd`, from offset 0.
+func readAllBytes(_ fd: Int32) -> [UInt8] {
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    var offset: off_t = 0
+    while true {
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+        if n <= 0 { break }
+        bytes += buffer[0..<n]
+        offset += off_t(n)
+    }
+    return bytes
+}
+
+/// qemu-riscv64, the outside reference, when it is installed (`RIVET_QEMU` names another
+/// binary).
+enum QemuReference {
+    static let command: String = {
+        if let name = getenv("RIVET_QEMU") { return String(cString: name) }
+        return "qemu-riscv64"
+    }()
+
+    static let isAvailable: Bool = {
+        guard let result = try? run([command, "-version"]) else { return false }
+        return result.status == 0
+    }()
+
+    /// Runs the guest program at `path` under qemu-user, capturing its stdout.
+    static func run(program path: String) throws -> RandomRunResult {
+        try run([command, path])
+    }
+
+    /// Runs qemu-user with `arguments` (options, program, its arguments) in `directory`.
+    static func run(arguments: [String], directory: String) throws -> RandomRunResult {
+        // Through bash (dash cannot close descriptors above 9), which enters the directory for the child alone (the test process runs
+        // tests in parallel, so it must not change its own working directory) and closes the
+        // descriptors the test process left open, which the guest would otherwise see.
+        let script = """
+            cd "$0" || exit 125
+            for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
+            exec "$@"
+            """
+        return try run(["/bin/bash", "-c", script, directory, command] + arguments)
+    }
+
+    private static func run(_ arguments: [String]) throws -> RandomRunResult {
+        let out = try TemporaryFile()
+        let null = open("/dev/null", O_RDWR)
+        defer { close(null) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, null, 0)
+        posix_spawn_file_actions_adddup2(&actions, out.fd, 1)
+        posix_spawn_file_actions_adddup2(&actions, null, 2)
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        // The child starts with no signal blocked and every signal at its default action, whatever
+        // the test runner does with its own.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
+        guard spawned == 0 else {
+            throw RivetError(.invalidConfiguration, "cannot run \(arguments[0]): error \(spawned)")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // The shell's view: the exit status, or 128 + the signal number.
+        let signal = status & 0x7f
+        let shellStatus = signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        return RandomRunResult(status: shellStatus, output: readAllBytes(out.fd), detail: "status \(shellStatus)")
+    }
+}
