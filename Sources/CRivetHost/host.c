@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -308,8 +309,11 @@ static void *watch(void *raw) {
         uint64_t now = monotonic_now();
         int overdue = w->deadline != 0 && now >= w->deadline;
         int posted = __atomic_load_n(&w->slots[RIVET_SLOT_POSTED_SIGNALS], __ATOMIC_SEQ_CST) != 0;
+        // The process is ending (another guest thread ended it): the hart's thread must stop
+        // even if it missed the interruption, being about to block.
+        int ending = (__atomic_load_n(&w->slots[RIVET_SLOT_ATTENTION], __ATOMIC_SEQ_CST) & RIVET_ATTENTION_ENDING) != 0;
         uint64_t until = 0;
-        if (overdue || posted) {
+        if (overdue || posted || ending) {
             uint64_t bits = RIVET_ATTENTION_INTERRUPT | (overdue ? RIVET_ATTENTION_DEADLINE : 0);
             __atomic_fetch_or(&w->slots[RIVET_SLOT_ATTENTION], bits, __ATOMIC_SEQ_CST);
             pthread_kill(w->target, SIGURG);
@@ -416,3 +420,12 @@ void rivet_install_fault_handler(void) {
     sigemptyset(&interrupt.sa_mask);
     sigaction(SIGURG, &interrupt, NULL);
 }
+
+// MARK: Threads
+
+long rivet_futex(uint32_t *address, int op, uint32_t value, uintptr_t timeout, uint32_t *address2, uint32_t value3) {
+    long result = syscall(SYS_futex, address, op, value, timeout, address2, value3);
+    return result < 0 ? -errno : result;
+}
+
+int32_t rivet_gettid(void) { return (int32_t)syscall(SYS_gettid); }

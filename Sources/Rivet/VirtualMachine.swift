@@ -30,6 +30,10 @@ public final class VirtualMachine {
     private var tracer: InstructionTracer?
     private(set) var wallTime: Duration = .zero
     private var finished: ExitReason?
+    /// Why the process ends, set by the thread that ended it (holding the process's lock).
+    var ending: ExitReason?
+    /// The host threads of the guest threads after the first.
+    let hostThreads = HostThreadGroup()
 
     /// Loads the program at `programPath` (a host path) into a fresh guest.
     /// - Throws: `RivetError` if the program cannot be read or is not a valid RISC-V
@@ -153,19 +157,15 @@ public final class VirtualMachine {
         let clock = ContinuousClock()
         let started = clock.now
         let deadline = configuration.limits.wallTime.map { started + $0 }
-        // A watchdog interrupts the guest at its deadline, even blocked in a syscall, and
-        // brings it the host's signals.
-        var watchdog: OpaquePointer? = nil
-        if let wallTime = configuration.limits.wallTime {
-            watchdog = rivet_watchdog_start(hart.slots, Self.monotonicNanoseconds() + Self.nanoseconds(wallTime))
-        } else if configuration.forwardsHostSignals {
-            watchdog = rivet_watchdog_start(hart.slots, 0)
-        }
+        // A watchdog interrupts the guest at its deadline, even blocked in a syscall, brings it
+        // the host's signals, and wakes the first thread when another ends the process.
+        let limit = configuration.limits.wallTime.map { Self.monotonicNanoseconds() + Self.nanoseconds($0) }
+        let watchdog = rivet_watchdog_start(hart.slots, limit ?? 0)
         if configuration.forwardsHostSignals, let watchdog {
             rivet_forward_host_signals(watchdog, Self.forwardedSignals)
         }
         defer { rivet_watchdog_stop(watchdog) }
-        let reason = loop(deadline: deadline, clock: clock, watched: watchdog != nil)
+        let reason = runThreads(deadline: deadline, clock: clock, watched: watchdog != nil)
         tracer?.finish(hart)
         wallTime += clock.now - started
         finished = reason
@@ -178,16 +178,44 @@ public final class VirtualMachine {
         Signal.SIGCHLD, Signal.SIGWINCH,
     ].reduce(0) { $0 | 1 << UInt64($1 - 1) }
 
-    private func loop(deadline: ContinuousClock.Instant?, clock: ContinuousClock, watched: Bool) -> ExitReason {
+    /// Runs the guest thread that holds the process's lock (the calling host thread's) until it
+    /// exits, or the process ends.
+    /// - Returns: why the process ends, if this thread ended it; nil if only the thread ended,
+    ///   or another thread ended the process.
+    func threadLoop(deadline: ContinuousClock.Instant?, clock: ContinuousClock, watched: Bool) -> ExitReason? {
         let limit = configuration.limits.instructions
-        // Under a watchdog the engine returns every few million instructions, so that a JIT
-        // loop notices an interruption within milliseconds (the interpreter checks every block).
-        let slice: UInt64 = watched ? 4_000_000 : .max
+        var sliceStart = hart.instret
         while true {
-            var budget = slice
+            if process.isEnding { return nil }
+            // Under a watchdog the engine returns every few million instructions, so that a JIT
+            // loop notices an interruption within milliseconds (the interpreter checks every
+            // block); with other threads, at the end of each time slice, to give them their turn
+            // (counted across syscalls: a thread that makes many still yields).
+            let threaded = process.threads.count > 1
+            var budget: UInt64 = watched ? 4_000_000 : .max
+            if threaded {
+                let used = hart.instret &- sliceStart
+                if used >= Self.timeSlice {
+                    process.yield()
+                    sliceStart = hart.instret
+                    if process.isEnding { return nil }
+                }
+                budget = Self.timeSlice - min(Self.timeSlice, hart.instret &- sliceStart)
+            }
             if let limit {
                 guard hart.instret < limit else { return .instructionLimitReached }
                 budget = min(budget, limit - hart.instret)
+            }
+            // Signals sent to this thread while another ran.
+            if threaded, process.signals.pending & ~process.signals.mask != 0
+                || process.processPending & ~process.signals.mask != 0
+            {
+                process.acceptPostedSignals(hart)
+                switch process.deliverPendingSignals(hart) {
+                case .killed(let signal): return .signaled(signal, detail: "at \(describe(pc: hart.pc))")
+                case .exit(let status): return .exited(status)
+                case .resume, .resumeAtPC, .fault, .threadExit, nil: break
+                }
             }
             let stop = engine.run(budget: budget)
             switch stop {
@@ -196,6 +224,7 @@ public final class VirtualMachine {
                 case .resume: hart.pc += 4
                 case .resumeAtPC: break
                 case .exit(let status): return .exited(status)
+                case .threadExit: return nil
                 case .killed(let signal): return .signaled(signal, detail: "at \(describe(pc: hart.pc))")
                 case .fault(let info, let detail):
                     if let reason = fault(info, "\(detail), at \(describe(pc: hart.pc))") { return reason }
@@ -204,6 +233,7 @@ public final class VirtualMachine {
                 break  // The engine handles tier-up itself.
             case .budgetExhausted, .interrupted:
                 rivet_clear_attention(hart.slots, RIVET_ATTENTION_INTERRUPT)
+                if process.isEnding { return nil }
                 if hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE != 0 { return .timeLimitReached }
                 if let deadline, clock.now >= deadline { return .timeLimitReached }
                 process.acceptPostedSignals(hart)
@@ -211,7 +241,7 @@ public final class VirtualMachine {
                 case .killed(let signal):
                     return .signaled(signal, detail: "at \(describe(pc: hart.pc))")
                 case .exit(let status): return .exited(status)
-                case .resume, .resumeAtPC, .fault, nil: break
+                case .resume, .resumeAtPC, .fault, .threadExit, nil: break
                 }
             case .breakpoint:
                 let detail = "breakpoint (ebreak) at \(describe(pc: hart.pc))"
@@ -242,7 +272,7 @@ public final class VirtualMachine {
         case .killed(let signal): return .signaled(signal, detail: detail)
         case .exit(let status): return .exited(status)
         case .fault(let other, _): return .signaled(other.signal, detail: detail)
-        case .resume, .resumeAtPC, nil: return nil
+        case .resume, .resumeAtPC, .threadExit, nil: return nil
         }
     }
 

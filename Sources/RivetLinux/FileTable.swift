@@ -47,6 +47,16 @@ package final class OpenFile {
         if case .host(let fd, owned: true) = backing { Glibc.close(fd) }
     }
 
+    /// Whether I/O on it may wait (a pipe, a socket, a terminal, a device), so that other
+    /// guest threads must run meanwhile; regular files and directories never wait long.
+    package lazy var mayBlock: Bool = {
+        guard case .host(let fd, _) = backing else { return false }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return true }
+        let type = status.st_mode & S_IFMT
+        return type != S_IFREG && type != S_IFDIR
+    }()
+
     /// The host descriptor behind the file, if it is a host file.
     package var hostDescriptor: Int32? {
         if case .host(let fd, _) = backing { return fd }

@@ -41,6 +41,7 @@ extension LinuxProcess {
     /// - Throws: `ELFError` if the arguments do not fit on the stack.
     package func start(_ program: LoadedProgram, hart: HartState) throws(ELFError) {
         self.program = program
+        self.hart = hart
         brkStart = program.brkStart
         brkEnd = program.brkStart
 

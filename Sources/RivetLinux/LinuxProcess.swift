@@ -59,6 +59,8 @@ package enum SyscallOutcome: Equatable, Sendable {
     case resumeAtPC
     /// The process exited with this status (exit_group, or exit of its only thread).
     case exit(Int32)
+    /// The calling thread exited (exit with other threads alive): its host thread ends.
+    case threadExit
     /// The process was killed by this signal.
     case killed(Int32)
     /// A signal the kernel forces on the thread at the current pc, as for a fault (a bad signal
@@ -84,13 +86,22 @@ package final class LinuxProcess {
     package var signals = SignalState()
     /// Guest address of the rt_sigreturn trampoline signal handlers return to.
     package var signalTrampoline: UInt64 = 0
-    package var clearChildTID: UInt64 = 0
     package var umask: UInt32 = 0o022
     /// RLIMIT_NOFILE's hard limit; the soft limit is `files.limit`.
     package var openFilesHardLimit: Int
-    /// The thread's name (prctl PR_SET_NAME / PR_GET_NAME): at most 15 bytes, at first the
-    /// program's file name, as the kernel's `comm`.
-    package var threadName: [UInt8]
+    /// The guest's threads by id, the one holding `lock` (whose registers are in the hart),
+    /// and the lock they take turns with. See `LinuxProcess+Threads.swift`.
+    package internal(set) var threads: [Int64: GuestThread] = [:]
+    package internal(set) var current: GuestThread
+    /// Signals sent to the process while every thread blocked them; the first thread that does
+    /// not (or waits for them) takes them.
+    package internal(set) var processPending: UInt64 = 0
+    package let lock = HartLock()
+    /// The one hart whose registers the running thread uses (set by `start`).
+    package internal(set) var hart = HartState()
+    /// Starts a host thread for a new guest thread (set by the virtual machine) and returns its
+    /// thread id; nil if the host cannot.
+    package var startThread: (GuestThread) -> Int64? = { _ in nil }
 
     /// Calls per syscall number, for `--stats`.
     package private(set) var syscallCounts: [Int: UInt64] = [:]
@@ -110,7 +121,9 @@ package final class LinuxProcess {
         self.files = FileTable(standardStreams: configuration.standardStreams, limit: configuration.maxOpenFiles)
         self.openFilesHardLimit = configuration.maxOpenFiles
         let program = configuration.executablePath.isEmpty ? (configuration.arguments.first ?? "") : configuration.executablePath
-        self.threadName = Array((program.split(separator: "/").last.map { Array($0.utf8) } ?? []).prefix(15))
+        self.current = GuestThread(
+            tid: Int64(getpid()), name: Array((program.split(separator: "/").last.map { Array($0.utf8) } ?? []).prefix(15)))
+        self.threads = [current.tid: current]
         rivet_ignore_host_sigpipe()
     }
 
@@ -141,7 +154,7 @@ package final class LinuxProcess {
         // would: nothing if the signal is one it ignores or blocks (the call runs again), else
         // the handler, then the call again (SA_RESTART) or EINTR.
         while case .value(-Errno.EINTR) = result,
-            hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE == 0
+            hart.slots[HartState.Slot.attention] & (RIVET_ATTENTION_DEADLINE | RIVET_ATTENTION_ENDING) == 0
         {
             rivet_clear_attention(hart.slots, RIVET_ATTENTION_INTERRUPT)
             acceptPostedSignals(hart)

@@ -192,6 +192,10 @@ extension LinuxProcess {
     /// Makes the signals posted to the hart from other threads (host signals forwarded to the
     /// guest) pending; those the guest ignores are discarded, as Linux discards them when sent.
     package func acceptPostedSignals(_ hart: HartState) {
+        if processPending & ~signals.mask != 0 {
+            signals.pending |= processPending & ~signals.mask
+            processPending &= signals.mask
+        }
         var posted = rivet_take_posted_signals(hart.slots)
         while posted != 0 {
             let signal = Int32(posted.trailingZeroBitCount + 1)
@@ -203,7 +207,7 @@ extension LinuxProcess {
     /// Whether a blocking syscall must give way: the run's deadline passed, or a signal the
     /// guest acts on (not blocked, not ignored) is pending.
     func mustInterrupt(_ hart: HartState) -> Bool {
-        if hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE != 0 { return true }
+        if hart.slots[HartState.Slot.attention] & (RIVET_ATTENTION_DEADLINE | RIVET_ATTENTION_ENDING) != 0 { return true }
         acceptPostedSignals(hart)
         return signals.pending & ~signals.mask != 0
     }
@@ -218,7 +222,7 @@ extension LinuxProcess {
             switch deliverPending(hart) {
             case .killed(let signal): return .killed(signal)
             case .exit(let status): return .exit(status)
-            case .resumeAtPC, .resume, .fault: outcome = .resumeAtPC
+            case .resumeAtPC, .resume, .fault, .threadExit: outcome = .resumeAtPC
             case nil: break
             }
         }

@@ -123,14 +123,20 @@ extension LinuxProcess {
 
     // MARK: Read and write
 
+    /// Runs a host transfer on `file`: without the lock (`blocking`) if it may wait.
+    private func mayBlock(_ file: OpenFile, _ body: () -> Int) -> Int {
+        file.mayBlock ? blocking(body) : body()
+    }
+
     private func read(_ fd: Int32, _ address: UInt64, _ count: UInt64, at offset: Int64?) throws(SandboxError) -> Int64 {
         let file = try ioFile(fd)
         let destination = try guestBuffer(address, count, access: .write)
         switch file.backing {
         case .host(let host, _):
-            let n =
+            let n = mayBlock(file) {
                 if let offset { Glibc.pread(host, destination.baseAddress, destination.count, off_t(offset)) }
                 else { Glibc.read(host, destination.baseAddress, destination.count) }
+            }
             return Int64(try hostResult(n))
         case .memory(let bytes):
             // Linux refuses a transfer whose end would pass the largest offset.
@@ -151,9 +157,10 @@ extension LinuxProcess {
         let file = try ioFile(fd)
         let source = try guestBuffer(address, count, access: .read)
         guard case .host(let host, _) = file.backing else { throw .ebadf }
-        let n =
+        let n = mayBlock(file) {
             if let offset { Glibc.pwrite(host, source.baseAddress, source.count, off_t(offset)) }
             else { Glibc.write(host, source.baseAddress, source.count) }
+        }
         return Int64(try hostResult(n))
     }
 
@@ -195,13 +202,14 @@ extension LinuxProcess {
         var buffers: [UnsafeMutableRawBufferPointer] = []
         for range in ranges { buffers.append(try guestBuffer(range.address, range.length, access: write ? .read : .write)) }
         var iovecs = buffers.map { iovec(iov_base: $0.baseAddress, iov_len: $0.count) }
-        let n: Int =
+        let n: Int = mayBlock(file) {
             switch (write, offset) {
             case (true, nil): Glibc.writev(host, &iovecs, Int32(iovecs.count))
             case (false, nil): Glibc.readv(host, &iovecs, Int32(iovecs.count))
             case (true, let offset?): Glibc.pwritev(host, &iovecs, Int32(iovecs.count), off_t(offset))
             case (false, let offset?): Glibc.preadv(host, &iovecs, Int32(iovecs.count), off_t(offset))
             }
+        }
         return Int64(try hostResult(n))
     }
 

@@ -9,9 +9,15 @@ extension LinuxProcess {
 
     func processSyscall(_ number: Int, _ args: SyscallArguments, _ hart: HartState) -> SyscallResult? {
         switch number {
-        case 93, 94:  // exit, exit_group: one thread, so both end the process.
+        case 93:  // exit: the calling thread
+            return .outcome(exitThread(status: Int32(truncatingIfNeeded: args[0] & 0xff)))
+        case 94:  // exit_group
             return .outcome(.exit(Int32(truncatingIfNeeded: args[0] & 0xff)))
-        case 172, 178: return .value(pid)  // getpid, gettid
+        case 172: return .value(pid)  // getpid
+        case 178: return .value(current.tid)  // gettid
+        case 220: return clone(args, hart)
+        case 435: return clone3(args, hart)
+        case 98: return futex(args)
         case 173: return .value(Int64(getppid()))
         case 174: return .value(Int64(identity.uid))
         case 175: return .value(Int64(identity.euid))
@@ -25,9 +31,19 @@ extension LinuxProcess {
             return .value(0)
         case 158: return .value(0)  // getgroups: none
         case 96:  // set_tid_address
-            clearChildTID = args[0]
-            return .value(pid)
-        case 99: return .value(0)  // set_robust_list: nothing to clean up with one thread
+            current.clearChildTID = args[0]
+            return .value(current.tid)
+        case 99:  // set_robust_list(head, size)
+            guard args[1] == 24 else { return .einval }
+            current.robustList = (args[0], args[1])
+            return .value(0)
+        case 100:  // get_robust_list(tid, head_ptr, size_ptr)
+            guard let thread = args[0] == 0 ? current : threads[Int64(args.int(0))] else { return .value(-Errno.ESRCH) }
+            do {
+                try memory.store(thread.robustList.head, at: args[1])
+                try memory.store(UInt64(24), at: args[2])
+            } catch { return .efault }
+            return .value(0)
         case 293: return rseq(args)
         case 160: return uname(args[0])
         case 163: return prlimit(resource: args[0], new: 0, old: args[1])  // getrlimit
@@ -41,7 +57,9 @@ extension LinuxProcess {
             do { try memory.write([1, 0, 0, 0, 0, 0, 0, 0], at: args[2]) } catch { return .efault }
             return .value(8)
         case 122: return .value(0)  // sched_setaffinity
-        case 124: return .value(0)  // sched_yield
+        case 124:  // sched_yield
+            yield()
+            return .value(0)
         case 278: return getrandom(args)
         case 179: return sysinfo(args[0])
         case 166:  // umask
@@ -160,12 +178,12 @@ extension LinuxProcess {
     private func prctl(_ args: SyscallArguments) -> SyscallResult {
         switch args[0] {
         case 15:  // PR_SET_NAME: at most 15 bytes are kept, as in the kernel's comm.
-            do { threadName = Array(try memory.readCString(at: args[1], maxLength: 16).prefix(15)) } catch {
+            do { current.name = Array(try memory.readCString(at: args[1], maxLength: 16).prefix(15)) } catch {
                 return .efault
             }
             return .value(0)
         case 16:  // PR_GET_NAME
-            var bytes = threadName
+            var bytes = current.name
             bytes += [UInt8](repeating: 0, count: 16 - bytes.count)
             do { try memory.write(bytes, at: args[1]) } catch { return .efault }
             return .value(0)

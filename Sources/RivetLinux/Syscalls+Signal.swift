@@ -2,6 +2,8 @@ import RivetMachine
 
 /// Signal numbers (generic Linux numbering).
 package enum Signal {
+    /// SIGKILL and SIGSTOP, which no mask blocks.
+    package static let unblockable: UInt64 = 1 << 8 | 1 << 18
     package static let SIGHUP: Int32 = 1
     package static let SIGINT: Int32 = 2
     package static let SIGQUIT: Int32 = 3
@@ -79,15 +81,16 @@ extension LinuxProcess {
         case 129:  // kill(pid, sig)
             let target = Int64(args.int(0))
             guard target == pid || target == 0 || target == -1 || target == -pid else { return .value(-Errno.EPERM) }
-            return raise(args.int(1), code: 0, hart: hart)
+            return signalProcess(args.int(1), code: 0, hart: hart)
         case 130:  // tkill(tid, sig)
-            guard Int64(args.int(0)) == pid else { return .value(-Errno.ESRCH) }
-            return raise(args.int(1), code: -6, hart: hart)
+            return signalThread(Int64(args.int(0)), args.int(1), hart: hart)
         case 131:  // tgkill(tgid, tid, sig)
-            guard Int64(args.int(0)) == pid, Int64(args.int(1)) == pid else { return .value(-Errno.ESRCH) }
-            return raise(args.int(2), code: -6, hart: hart)
+            guard Int64(args.int(0)) == pid else { return .value(-Errno.ESRCH) }
+            return signalThread(Int64(args.int(1)), args.int(2), hart: hart)
+        case 133: return sigsuspend(args, hart)  // rt_sigsuspend
+        case 137: return sigtimedwait(args, hart)  // rt_sigtimedwait
         case 136:  // rt_sigpending
-            do { try memory.store(signals.pending & signals.mask, at: args[0]) } catch { return .efault }
+            do { try memory.store((signals.pending | processPending) & signals.mask, at: args[0]) } catch { return .efault }
             return .value(0)
         default:
             return nil

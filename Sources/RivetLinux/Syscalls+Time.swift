@@ -93,7 +93,8 @@ extension LinuxProcess {
             until.tv_nsec = (now.tv_nsec + ts.tv_nsec) % 1_000_000_000
         }
         while true {
-            let result = clock_nanosleep(clock, TIMER_ABSTIME, &until, nil)
+            let target = until
+            let result = blocking { withUnsafePointer(to: target) { clock_nanosleep(clock, TIMER_ABSTIME, $0, nil) } }
             if result == 0 { return .value(0) }
             guard result == EINTR else { return .value(-Int64(result)) }
             guard mustInterrupt(hart) else { continue }

@@ -22,7 +22,7 @@ struct Fixture: CustomStringConvertible, Sendable {
         var names: [(String, String)] = []
         while let entry = readdir(dir) {
             let file = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            for ext in [".c", ".S"] where file.hasSuffix(ext) {
+            for ext in [".c", ".cpp", ".S"] where file.hasSuffix(ext) {
                 names.append((String(file.dropLast(ext.count)), file))
             }
         }

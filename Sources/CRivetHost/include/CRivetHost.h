@@ -65,6 +65,14 @@ enum {
 #define RIVET_ATTENTION_INTERRUPT 2ull
 /// The run's wall-time limit has passed.
 #define RIVET_ATTENTION_DEADLINE 4ull
+/// The process is ending (exit_group, a fatal signal, a limit in another thread): every guest
+/// thread stops where it is.
+#define RIVET_ATTENTION_ENDING 8ull
+
+/// Sets attention bits.
+static inline void rivet_set_attention(uint64_t *slots, uint64_t bits) {
+    __atomic_fetch_or(&slots[RIVET_SLOT_ATTENTION], bits, __ATOMIC_SEQ_CST);
+}
 
 /// Clears attention bits.
 static inline void rivet_clear_attention(uint64_t *slots, uint64_t bits) {
@@ -75,6 +83,14 @@ static inline void rivet_clear_attention(uint64_t *slots, uint64_t bits) {
 static inline uint64_t rivet_take_posted_signals(uint64_t *slots) {
     return __atomic_exchange_n(&slots[RIVET_SLOT_POSTED_SIGNALS], 0, __ATOMIC_SEQ_CST);
 }
+
+/// The host's futex(2): `address` and `address2` are host addresses (of guest words),
+/// `timeout` a host `struct timespec *` or, for the requeue operations, the count `val2`.
+/// Returns the result, or -errno.
+long rivet_futex(uint32_t *address, int op, uint32_t value, uintptr_t timeout, uint32_t *address2, uint32_t value3);
+
+/// The calling thread's host thread id (gettid).
+int32_t rivet_gettid(void);
 
 /// Set in RIVET_SLOT_HOST_FAULT_SIGNAL when the faulting access was a write.
 #define RIVET_HOST_FAULT_WRITE 0x100

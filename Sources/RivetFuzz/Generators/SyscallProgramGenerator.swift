@@ -6,7 +6,8 @@
 /// Some calls are steered away from what would stop the fuzzer or make runs differ:
 /// exit and exit_group only end the program; sleeps take only short timespecs on real-time
 /// clocks; pipes, FIFOs and `F_SETFL` keep `O_NONBLOCK` and `flock`/`F_*LKW` never wait, so no
-/// call can block for ever; nothing closes or replaces the results descriptor; `fallocate`,
+/// call can block for ever (futex waits become wakes; clone, sigsuspend and sigtimedwait are
+/// never drawn); nothing closes or replaces the results descriptor; `fallocate`,
 /// `sendfile` and `copy_file_range` move at most a MiB; calls that write times or inode numbers
 /// write them only to the sink.
 package struct SyscallProgramGenerator {
@@ -122,6 +123,8 @@ package struct SyscallProgramGenerator {
             if madeFIFO { a[2] |= nonBlocking }
         case 57:  // close
             if int(0) == results { a[0] = 3 }
+        case 98:  // futex: the waits (and PI locks) could wait for ever; wake instead
+            if [0, 6, 9, 11, 13].contains(UInt32(truncatingIfNeeded: a[1]) & 0x7f) { a[1] = (a[1] & ~0x7f) | 1 }
         case 59:  // pipe2
             a[1] |= nonBlocking
         case 47:  // fallocate

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the guest-program fixtures and records their expected behaviour.
 #
-# Every fixture is one source file here: NAME.c (C, static glibc) or NAME.S (assembly, no libc,
-# entry _start). This script compiles each to bin/NAME with riscv64-linux-gnu-gcc, then runs it
+# Every fixture is one source file here: NAME.c (C, static glibc), NAME.cpp (C++, static
+# libstdc++) or NAME.S (assembly, no libc, entry _start). This script compiles each to bin/NAME with riscv64-linux-gnu-gcc, then runs it
 # under qemu-riscv64 (the outside reference) in a scratch directory and writes
 # expected/NAME.stdout and expected/NAME.status. Binaries and expectations are committed, so the
 # tests need neither a cross-compiler nor qemu.
@@ -18,6 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 CC=${CC:-riscv64-linux-gnu-gcc}
+CXX=${CXX:-riscv64-linux-gnu-g++}
 SYSROOT=${SYSROOT:-/usr/riscv64-linux-gnu}
 
 # A directive's value: the rest of its line, up to a comment's closing */.
@@ -26,10 +27,12 @@ has_directive() { grep -q "rivet-fixture: $2\b" "$1"; }
 
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-    for f in *.c *.S; do [ -e "$f" ] && names+=("${f%.*}"); done
+    for f in *.c *.cpp *.S; do [ -e "$f" ] && names+=("${f%.*}"); done
 fi
 for name in "${names[@]}"; do
-    if [ -e "$name.c" ]; then src="$name.c"; else src="$name.S"; fi
+    if [ -e "$name.c" ]; then src="$name.c"; elif [ -e "$name.cpp" ]; then src="$name.cpp"; else src="$name.S"; fi
+    compiler=$CC
+    if [ "${src##*.}" = cpp ]; then compiler=$CXX; fi
     flags=(-O2 -march=rv64gc -mabi=lp64d)
     # Static unless the fixture asks to be linked dynamically or as a static PIE.
     if ! has_directive "$src" dynamic && [[ "$(directive "$src" cflags)" != *-static-pie* ]]; then
@@ -39,7 +42,7 @@ for name in "${names[@]}"; do
     if [ "${src##*.}" = c ]; then flags+=(-lm); fi
     extra=$(directive "$src" cflags)
     # shellcheck disable=SC2206
-    $CC "${flags[@]}" $extra -o "bin/$name" "$src" $( [ "${src##*.}" = c ] && echo -lm )
+    $compiler "${flags[@]}" $extra -o "bin/$name" "$src" $( [ "${src##*.}" = c ] && echo -lm )
     if has_directive "$src" no-qemu; then echo "built $name (expectations by hand)"; continue; fi
     args=$(directive "$src" args)
     scratch=$(mktemp -d)

@@ -1,0 +1,170 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CRivetHost
+import RivetLinux
+import RivetMachine
+
+/// The host threads running guest threads after the first: how many still run, to be waited
+/// for when the process ends, and their handles, to be joined.
+final class HostThreadGroup: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let changed: UnsafeMutablePointer<pthread_cond_t>
+    private var running = 0
+    private var handles: [pthread_t] = []
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        changed = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(changed, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(changed)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        changed.deallocate()
+    }
+
+    func started(_ handle: pthread_t) {
+        pthread_mutex_lock(mutex)
+        running += 1
+        handles.append(handle)
+        pthread_mutex_unlock(mutex)
+    }
+
+    func finished() {
+        pthread_mutex_lock(mutex)
+        running -= 1
+        pthread_cond_broadcast(changed)
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Waits until none runs or `nanoseconds` passed; returns how many still run.
+    func wait(upTo nanoseconds: UInt64) -> Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        if running > 0 {
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            let total = UInt64(now.tv_nsec) + nanoseconds
+            var until = timespec(tv_sec: now.tv_sec + Int(total / 1_000_000_000), tv_nsec: Int(total % 1_000_000_000))
+            pthread_cond_timedwait(changed, mutex, &until)
+        }
+        return running
+    }
+
+    /// Joins every thread that finished (all of them, once `wait` returned 0).
+    func joinAll() {
+        pthread_mutex_lock(mutex)
+        let joined = handles
+        handles = []
+        pthread_mutex_unlock(mutex)
+        for handle in joined { pthread_join(handle, nil) }
+    }
+}
+
+/// What a new host thread needs to start its guest thread, and how it reports its id.
+private final class ThreadStart {
+    let machine: VirtualMachine
+    let thread: GuestThread
+    let deadline: ContinuousClock.Instant?
+    let ready = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+    var tid: Int32 = 0
+
+    init(machine: VirtualMachine, thread: GuestThread, deadline: ContinuousClock.Instant?) {
+        self.machine = machine
+        self.thread = thread
+        self.deadline = deadline
+        sem_init(ready, 0, 0)
+    }
+
+    deinit {
+        sem_destroy(ready)
+        ready.deallocate()
+    }
+}
+
+extension VirtualMachine {
+    /// Instructions a guest thread runs before the others (waiting for the lock) get a turn.
+    static let timeSlice: UInt64 = 1_000_000
+
+    /// Runs the guest — its first thread on the calling host thread, each thread it creates on
+    /// a host thread of its own — until the process ends, and waits for every thread to stop.
+    func runThreads(deadline: ContinuousClock.Instant?, clock: ContinuousClock, watched: Bool) -> ExitReason {
+        process.startThread = { [unowned self] thread in self.startHostThread(thread, deadline: deadline) }
+        let first = process.current
+        first.host = pthread_self()
+        process.acquire(first)
+        if let reason = threadLoop(deadline: deadline, clock: clock, watched: watched) { end(reason) }
+        process.lock.release()
+        // The first thread exited alone, or the process is ending: wait for the others.
+        while hostThreads.wait(upTo: 10_000_000) > 0 {
+            if process.isEnding {
+                // Again and again: a thread may have been about to block when it was first told.
+                process.lock.acquire()
+                process.interruptOtherThreads()
+                process.lock.release()
+            } else if hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE != 0
+                || deadline.map({ clock.now >= $0 }) == true
+            {
+                process.lock.acquire()
+                end(.timeLimitReached)
+                process.lock.release()
+            }
+        }
+        hostThreads.joinAll()
+        return ending ?? .exited(0)
+    }
+
+    /// Ends the process (called holding the lock): the first reason given is the one reported.
+    func end(_ reason: ExitReason) {
+        if ending == nil { ending = reason }
+        process.endAllThreads()
+    }
+
+    /// Starts a host thread for `thread` and returns its id once it runs (it then waits for the
+    /// lock, which the caller holds); nil if the host cannot start a thread.
+    private func startHostThread(_ thread: GuestThread, deadline: ContinuousClock.Instant?) -> Int64? {
+        let start = ThreadStart(machine: self, thread: thread, deadline: deadline)
+        let context = Unmanaged.passRetained(start).toOpaque()
+        var handle = pthread_t()
+        let created = pthread_create(
+            &handle, nil,
+            { raw in
+                let start = Unmanaged<ThreadStart>.fromOpaque(raw!).takeRetainedValue()
+                start.tid = rivet_gettid()
+                start.thread.host = pthread_self()
+                // Like the first thread: SIGURG ends a blocking host call; faults are survived
+                // on an alternate stack.
+                var urgent = sigset_t()
+                sigemptyset(&urgent)
+                sigaddset(&urgent, SIGURG)
+                pthread_sigmask(SIG_UNBLOCK, &urgent, nil)
+                rivet_install_fault_handler()
+                sem_post(start.ready)
+                start.machine.runSpawned(start.thread, deadline: start.deadline)
+                return nil
+            }, context)
+        guard created == 0 else {
+            Unmanaged<ThreadStart>.fromOpaque(context).release()
+            return nil
+        }
+        hostThreads.started(handle)
+        while sem_wait(start.ready) != 0 {}
+        return Int64(start.tid)
+    }
+
+    /// The body of a guest thread's host thread.
+    fileprivate func runSpawned(_ thread: GuestThread, deadline: ContinuousClock.Instant?) {
+        process.acquire(thread)
+        if let reason = threadLoop(deadline: deadline, clock: ContinuousClock(), watched: true) { end(reason) }
+        process.lock.release()
+        hostThreads.finished()
+    }
+}

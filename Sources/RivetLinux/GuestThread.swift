@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RivetMachine
+
+/// One guest thread: what Linux keeps per task rather than per process. It runs on a host
+/// thread of its own; its registers live in the process's one `HartState` while it holds the
+/// `HartLock`, and in `saved` while another thread does.
+package final class GuestThread: @unchecked Sendable {
+    /// The guest's thread id: the process id for the first thread, the host thread's id for
+    /// the others (as with qemu-user, so that PI futexes the host kernel reads name the right
+    /// owner).
+    package internal(set) var tid: Int64
+    /// The registers (x, f, pc, fcsr) while the thread is switched out.
+    let saved = HartState()
+    /// The signal mask, the signals sent to this thread that wait for it, and the alternate
+    /// signal stack: per thread in Linux.
+    var mask: UInt64 = 0
+    var pending: UInt64 = 0
+    var alternateStack: (base: UInt64, size: UInt64, flags: UInt32) = (0, 0, 2)
+    /// set_tid_address / CLONE_CHILD_CLEARTID: zeroed and woken when the thread exits.
+    package var clearChildTID: UInt64 = 0
+    /// set_robust_list: the head of the thread's list of robust futexes, and its size.
+    var robustList: (head: UInt64, size: UInt64) = (0, 0)
+    /// The host thread running it, to interrupt a blocking host call (SIGURG); set when it starts.
+    package var host: pthread_t? = nil
+    /// The thread's name (prctl PR_SET_NAME / PR_GET_NAME): at most 15 bytes.
+    var name: [UInt8]
+
+    init(tid: Int64, name: [UInt8]) {
+        self.tid = tid
+        self.name = name
+    }
+
+    /// Ends a blocking host call of the thread's host thread with EINTR.
+    func interrupt() {
+        if let host, !pthread_equal(host, pthread_self()).isTrue { pthread_kill(host, SIGURG) }
+    }
+}
+
+extension Int32 {
+    fileprivate var isTrue: Bool { self != 0 }
+}
+
+/// The lock a guest thread holds to run guest code or act on the process: one thread at a time
+/// runs the engine and the syscall layer, and the others wait here or in a blocking host call
+/// (a futex wait, a read of a pipe, a sleep) made without it. Waiters are served in arrival
+/// order (a ticket lock), so a thread that yields at the end of its time slice goes behind the
+/// others.
+///
+/// Guest threads thus run concurrently with each other's blocking calls, not with each other's
+/// guest code: atomics and LR/SC are atomic because nothing else runs between them, and memory
+/// is ordered by the lock's own barriers.
+package final class HartLock: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let turn: UnsafeMutablePointer<pthread_cond_t>
+    private var nextTicket: UInt64 = 0
+    private var serving: UInt64 = 0
+
+    package init() {
+        mutex = .allocate(capacity: 1)
+        turn = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(turn, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(turn)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        turn.deallocate()
+    }
+
+    /// Waits for this thread's turn.
+    package func acquire() {
+        pthread_mutex_lock(mutex)
+        let ticket = nextTicket
+        nextTicket += 1
+        while serving != ticket { pthread_cond_wait(turn, mutex) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Passes the turn to the next waiter.
+    package func release() {
+        pthread_mutex_lock(mutex)
+        serving += 1
+        pthread_cond_broadcast(turn)
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Whether another thread waits for its turn (read by the holder).
+    package var isContended: Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return nextTicket &- serving > 1
+    }
+}
