@@ -429,3 +429,39 @@ long rivet_futex(uint32_t *address, int op, uint32_t value, uintptr_t timeout, u
 }
 
 int32_t rivet_gettid(void) { return (int32_t)syscall(SYS_gettid); }
+
+long rivet_waitid(int which, int id, void *info, int options, void *usage) {
+    long result = syscall(SYS_waitid, which, id, info, options, usage);
+    return result < 0 ? -errno : result;
+}
+
+int rivet_code_region_unshare(rivet_code_region *region, const size_t *offsets, const size_t *lengths, int count) {
+    int fd = memfd_create("rivet-jit", MFD_CLOEXEC);
+    if (fd < 0) return errno;
+    if (ftruncate(fd, (off_t)region->size) != 0) {
+        int e = errno;
+        close(fd);
+        return e;
+    }
+    for (int k = 0; k < count; k++) {
+        size_t done = 0;
+        while (done < lengths[k]) {
+            ssize_t n = pwrite(fd, region->rw + offsets[k] + done, lengths[k] - done, (off_t)(offsets[k] + done));
+            if (n <= 0) {
+                int e = n < 0 ? errno : EIO;
+                close(fd);
+                return e;
+            }
+            done += (size_t)n;
+        }
+    }
+    if (mmap(region->rw, region->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED ||
+        mmap(region->rx, region->size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+        int e = errno;
+        close(fd);
+        return e;
+    }
+    close(region->fd);
+    region->fd = fd;
+    return 0;
+}

@@ -59,6 +59,25 @@ final class HostThreadGroup: @unchecked Sendable {
         return running
     }
 
+    /// Before a fork: the mutex must not be held by another thread when the process is copied.
+    func prepareFork() { pthread_mutex_lock(mutex) }
+
+    /// After a fork: in the child, none of these threads exists.
+    func afterFork(inChild: Bool) {
+        guard inChild else {
+            pthread_mutex_unlock(mutex)
+            return
+        }
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(changed, &attributes)
+        pthread_condattr_destroy(&attributes)
+        running = 0
+        handles = []
+    }
+
     /// Joins every thread that finished (all of them, once `wait` returned 0).
     func joinAll() {
         pthread_mutex_lock(mutex)

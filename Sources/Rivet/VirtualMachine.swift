@@ -26,12 +26,15 @@ public final class VirtualMachine {
     let process: LinuxProcess
     let interpreter: Interpreter
     let engine: Engine
-    let program: ELFFile
+    var program: ELFFile
     private var tracer: InstructionTracer?
     private(set) var wallTime: Duration = .zero
     private var finished: ExitReason?
     /// Why the process ends, set by the thread that ended it (holding the process's lock).
     var ending: ExitReason?
+    /// The watchdog of the running `run()`, and its deadline (monotonic nanoseconds, 0: none).
+    var watchdog: OpaquePointer? = nil
+    var watchdogDeadline: UInt64 = 0
     /// The host threads of the guest threads after the first.
     let hostThreads = HostThreadGroup()
 
@@ -135,6 +138,8 @@ public final class VirtualMachine {
 
         let start = Self.monotonicNanoseconds()
         engine.setTimeSource { (Self.monotonicNanoseconds() - start) / 100 }
+        process.forkHost = { [unowned self] in self.forkHost() }
+        process.replaceImage = { [unowned self] image in self.replaceImage(image) }
         process.flushInstructionCache = { [memory] start, end in
             if end > start, GuestMemory.contains(start, size: end - start) {
                 memory.synchronizeInstructionFetch(GuestAddress(start), GuestAddress(end))
@@ -159,13 +164,16 @@ public final class VirtualMachine {
         let deadline = configuration.limits.wallTime.map { started + $0 }
         // A watchdog interrupts the guest at its deadline, even blocked in a syscall, brings it
         // the host's signals, and wakes the first thread when another ends the process.
-        let limit = configuration.limits.wallTime.map { Self.monotonicNanoseconds() + Self.nanoseconds($0) }
-        let watchdog = rivet_watchdog_start(hart.slots, limit ?? 0)
-        if configuration.forwardsHostSignals, let watchdog {
-            rivet_forward_host_signals(watchdog, Self.forwardedSignals)
+        watchdogDeadline = configuration.limits.wallTime.map { Self.monotonicNanoseconds() + Self.nanoseconds($0) } ?? 0
+        startWatchdog()
+        defer {
+            rivet_watchdog_stop(watchdog)
+            watchdog = nil
         }
-        defer { rivet_watchdog_stop(watchdog) }
         let reason = runThreads(deadline: deadline, clock: clock, watched: watchdog != nil)
+        // A forked child's host process ends with its guest: it must never return into the
+        // program that embeds Rivet (or print the parent's statistics twice).
+        if process.isForkedChild { Self.endForkedChild(reason) }
         tracer?.finish(hart)
         wallTime += clock.now - started
         finished = reason
@@ -186,7 +194,7 @@ public final class VirtualMachine {
         let limit = configuration.limits.instructions
         var sliceStart = hart.instret
         while true {
-            if process.isEnding { return nil }
+            if process.isEnding || process.current.isTerminated { return nil }
             // Under a watchdog the engine returns every few million instructions, so that a JIT
             // loop notices an interruption within milliseconds (the interpreter checks every
             // block); with other threads, at the end of each time slice, to give them their turn

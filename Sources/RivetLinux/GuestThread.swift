@@ -24,6 +24,9 @@ package final class GuestThread: @unchecked Sendable {
     var robustList: (head: UInt64, size: UInt64) = (0, 0)
     /// The host thread running it, to interrupt a blocking host call (SIGURG); set when it starts.
     package var host: pthread_t? = nil
+    /// Set when another thread's execve ended this one: its host thread stops without ending
+    /// the process.
+    package internal(set) var isTerminated = false
     /// The thread's name (prctl PR_SET_NAME / PR_GET_NAME): at most 15 bytes.
     var name: [UInt8]
 
@@ -86,6 +89,22 @@ package final class HartLock: @unchecked Sendable {
         serving += 1
         pthread_cond_broadcast(turn)
         pthread_mutex_unlock(mutex)
+    }
+
+    /// Before a fork (called by the holder): no other thread may be inside the lock's mutex
+    /// when the host process is copied.
+    package func prepareFork() { pthread_mutex_lock(mutex) }
+
+    /// After a fork, in both processes. The child has only the holder: the tickets of the
+    /// threads that waited are void, and the mutex and condition start afresh.
+    package func afterFork(inChild: Bool) {
+        guard inChild else {
+            pthread_mutex_unlock(mutex)
+            return
+        }
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(turn, nil)
+        nextTicket = serving &+ 1
     }
 
     /// Whether another thread waits for its turn (read by the holder).

@@ -123,7 +123,9 @@ extension LinuxProcess {
         guard fields[8] == 0, fields[9] == 0 else { return .value(-Errno.EPERM) }  // set_tid: CAP_SYS_ADMIN
         guard (stack == 0) == (stackSize == 0) else { return .einval }
         if flags & CloneFlag.thread == 0 {
-            return cloneProcess(flags: flags | (fields[4] & 0xff), stack: stack == 0 ? 0 : stack &+ stackSize, hart)
+            return cloneProcess(
+                flags: flags | (fields[4] & 0xff), stack: stack == 0 ? 0 : stack &+ stackSize, parentTID: fields[3],
+                tls: fields[7], childTID: fields[2], hart)
         }
         return cloneThread(
             flags: flags, stack: stack == 0 ? 0 : stack &+ stackSize, parentTID: fields[3], tls: fields[7],
@@ -137,16 +139,7 @@ extension LinuxProcess {
         if flags & CloneFlag.thread != 0 {
             return cloneThread(flags: flags, stack: args[1], parentTID: args[2], tls: args[3], childTID: args[4], hart)
         }
-        return cloneProcess(flags: flags, stack: args[1], hart)
-    }
-
-    /// A new process (fork, vfork, posix_spawn's clone): not supported yet.
-    func cloneProcess(flags: UInt64, stack: UInt64, _ hart: HartState) -> SyscallResult {
-        warnOnce(
-            "clone process",
-            "clone without CLONE_THREAD (fork, vfork, posix_spawn; flags 0x\(String(flags, radix: 16))) at pc 0x\(String(hart.pc, radix: 16)) is not supported yet; returning -ENOSYS"
-        )
-        return .value(-Errno.ENOSYS)
+        return cloneProcess(flags: flags, stack: args[1], parentTID: args[2], tls: args[3], childTID: args[4], hart)
     }
 
     // MARK: Exit

@@ -102,6 +102,16 @@ package final class LinuxProcess {
     /// Starts a host thread for a new guest thread (set by the virtual machine) and returns its
     /// thread id; nil if the host cannot.
     package var startThread: (GuestThread) -> Int64? = { _ in nil }
+    /// Forks the host process with the virtual machine in it (set by the virtual machine):
+    /// the child's pid in the parent, 0 in the child, or -errno.
+    package var forkHost: () -> Int32 = { -Int32(ENOSYS) }
+    /// Loads a new program in place of the current one (execve; set by the virtual machine):
+    /// 0 with the hart at its entry, or -errno with nothing changed.
+    package var replaceImage: (ExecImage) -> Int64 = { _ in -Errno.ENOSYS }
+    /// This process was made by a guest fork: when its guest ends, the host process ends too.
+    package internal(set) var isForkedChild = false
+    /// The guest's live children (host processes made by its forks), which it may signal.
+    package internal(set) var children: Set<Int32> = []
 
     /// Calls per syscall number, for `--stats`.
     package private(set) var syscallCounts: [Int: UInt64] = [:]

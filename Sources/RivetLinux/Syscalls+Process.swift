@@ -18,7 +18,7 @@ extension LinuxProcess {
         case 220: return clone(args, hart)
         case 435: return clone3(args, hart)
         case 98: return futex(args)
-        case 173: return .value(Int64(getppid()))
+        case 173: return .value(Int64(getppid()))  // the parent guest is the host parent
         case 174: return .value(Int64(identity.uid))
         case 175: return .value(Int64(identity.euid))
         case 176: return .value(Int64(identity.gid))
@@ -73,8 +73,12 @@ extension LinuxProcess {
             guard args[2] & ~1 == 0 else { return .einval }
             flushInstructionCache(args[0], args[1])
             return .value(0)
-        case 155, 156: return .value(pid)  // getpgid, getsid
-        case 154, 157: return .value(0)  // setpgid, setsid
+        case 154, 155, 156, 157: return processGroupSyscall(number, args)  // setpgid, getpgid, getsid, setsid
+        case 260: return wait4(args)
+        case 95: return waitid(args)
+        case 221: return execve(path: args[0], argv: args[1], envp: args[2])
+        case 281:  // execveat(dirfd, path, argv, envp, flags)
+            return execve(path: args[1], argv: args[2], envp: args[3], directory: args.int(0), flags: args[4])
         case 140, 141: return .value(0)  // setpriority, getpriority (nice 0 -> 20 - 0)
         default: return nil
         }

@@ -80,6 +80,7 @@ extension LinuxProcess {
         case 132: return sigaltstack(args)
         case 129:  // kill(pid, sig)
             let target = Int64(args.int(0))
+            if let result = signalOtherProcess(target, args.int(1)) { return result }
             guard target == pid || target == 0 || target == -1 || target == -pid else { return .value(-Errno.EPERM) }
             return signalProcess(args.int(1), code: 0, hart: hart)
         case 130:  // tkill(tid, sig)

@@ -47,6 +47,23 @@ struct Fixture: CustomStringConvertible, Sendable {
         Int32((try? readText(Self.directory + "/expected/\(name).status"))?.trimmingCharacters(in: "\n") ?? "") ?? -1
     }
 
+    /// Fixtures that fork run as a `rivet` process of their own, never inside the test runner,
+    /// whose other threads a fork would leave behind holding their locks.
+    var makesProcesses: Bool { directive("processes") != nil }
+
+    /// Runs the fixture with the `rivet` command in a fresh scratch directory (its working
+    /// directory, granted read-write), under `setup`'s options.
+    /// - Returns: its standard output and exit status.
+    func runCommand(_ setup: EngineSetup) throws -> (output: String, errors: String, status: Int32?) {
+        let scratch = try ScratchDirectory()
+        let process = try HostProcess(
+            [rivetCommand, "run", "--sysroot", "/usr/riscv64-linux-gnu", "--clear-env", "--env", "RIVET_FIXTURE=1",
+             "--seed", "42", "--timeout", "60"] + setup.commandLine + ["--", binary] + arguments,
+            directory: scratch.path)
+        let status = process.wait(timeout: .seconds(90))
+        return (process.standardOutput, process.standardError, status)
+    }
+
     /// Runs the fixture under Rivet in a fresh scratch directory, granted read-write.
     func run(configure: (inout Configuration) -> Void = { _ in }) throws -> GuestOutput {
         let scratch = try ScratchDirectory()
@@ -71,6 +88,20 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
     case tinyCacheBaseline = "baseline/64K cache/value"
 
     var description: String { rawValue }
+
+    /// The same set-up as `rivet run` options.
+    var commandLine: [String] {
+        switch self {
+        case .interp: ["--tier", "interp"]
+        case .baseline: ["--tier", "baseline"]
+        case .auto: ["--tier", "auto"]
+        case .tinyCacheGuestThread:
+            ["--tier", "auto", "--code-cache", "64K", "--jit-threads", "0", "--tier-threshold", "T1=2", "--cache-policy", "lru"]
+        case .tinyCacheTwoWorkers:
+            ["--tier", "auto", "--code-cache", "64K", "--jit-threads", "2", "--tier-threshold", "T1=2", "--cache-policy", "lfu"]
+        case .tinyCacheBaseline: ["--tier", "baseline", "--code-cache", "64K", "--cache-policy", "value"]
+        }
+    }
 
     func configure(_ c: inout Configuration) {
         switch self {
@@ -137,6 +168,12 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
     /// Every fixture under every engine set-up must give exactly the recorded (qemu's) result.
     @Test(arguments: Fixture.all, EngineSetup.allCases)
     func fixtureMatchesItsExpectation(_ fixture: Fixture, _ setup: EngineSetup) throws {
+        if fixture.makesProcesses {
+            let result = try fixture.runCommand(setup)
+            #expect(result.output == fixture.expectedOutput)
+            #expect(result.status == fixture.expectedStatus, "stderr: \(result.errors)")
+            return
+        }
         let result = try fixture.run { setup.configure(&$0) }
         #expect(result.standardOutput == fixture.expectedOutput)
         #expect(result.reason.shellStatus == fixture.expectedStatus, "stderr: \(result.standardError)")

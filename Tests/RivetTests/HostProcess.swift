@@ -24,7 +24,9 @@ final class HostProcess {
 
     /// Starts `arguments`, with a pipe as standard input. The child starts with every signal at
     /// its default action and none blocked, whatever the test runner does.
-    init(_ arguments: [String]) throws {
+    /// With `directory`, the command runs there (through `env -C`).
+    init(_ arguments: [String], directory: String? = nil) throws {
+        let arguments = directory.map { ["/usr/bin/env", "-C", $0] + arguments } ?? arguments
         output = try TemporaryFile()
         errors = try TemporaryFile()
         var fds: [Int32] = [0, 0]

@@ -16,6 +16,11 @@ typedef struct {
 /// Creates a code region of `size` bytes (a multiple of the page size). Returns 0, or errno.
 int rivet_code_region_create(size_t size, rivet_code_region *out);
 
+/// Gives a forked child its own copy of the region: a new memfd holding the `count` ranges
+/// (`offsets`, `lengths`) of the old one, mapped over both views at the same addresses (the
+/// old memfd is shared with the parent). Returns 0, or errno.
+int rivet_code_region_unshare(rivet_code_region *region, const size_t *offsets, const size_t *lengths, int count);
+
 /// Unmaps both views and closes the memfd.
 void rivet_code_region_destroy(rivet_code_region *region);
 
@@ -88,6 +93,9 @@ static inline uint64_t rivet_take_posted_signals(uint64_t *slots) {
 /// `timeout` a host `struct timespec *` or, for the requeue operations, the count `val2`.
 /// Returns the result, or -errno.
 long rivet_futex(uint32_t *address, int op, uint32_t value, uintptr_t timeout, uint32_t *address2, uint32_t value3);
+
+/// The raw waitid(2) syscall (with its rusage argument). Returns 0, or -errno.
+long rivet_waitid(int which, int id, void *info, int options, void *usage);
 
 /// The calling thread's host thread id (gettid).
 int32_t rivet_gettid(void);

@@ -47,6 +47,28 @@ final class CodeRegion {
         executableRange.contains(address) ? Int(address - executableRange.lowerBound) : nil
     }
 
+    /// Makes the region this process's own after a fork (it was shared with the parent, whose
+    /// code must not change under the child): a private copy of every allocated range.
+    /// - Returns: false if the host refused.
+    func unshare() -> Bool {
+        var offsets: [UInt] = []
+        var lengths: [UInt] = []
+        var at = 0
+        for range in free + [(offset: size, length: 0)] {
+            if range.offset > at {
+                offsets.append(UInt(at))
+                lengths.append(UInt(range.offset - at))
+            }
+            at = range.offset + range.length
+        }
+        let status = offsets.withUnsafeBufferPointer { o in
+            lengths.withUnsafeBufferPointer { l in
+                rivet_code_region_unshare(&region, o.baseAddress, l.baseAddress, Int32(o.count))
+            }
+        }
+        return status == 0
+    }
+
     /// Reserves `length` bytes, or returns nil if no free range is large enough.
     func allocate(_ length: Int) -> Int? {
         let needed = (length + Self.alignment - 1) & ~(Self.alignment - 1)

@@ -72,6 +72,10 @@ final class CompileQueue: @unchecked Sendable {
         pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
         pthread_cond_init(wake, &attributes)
         pthread_condattr_destroy(&attributes)
+        startWorkers(count)
+    }
+
+    private func startWorkers(_ count: Int) {
         for _ in 0..<count {
             var thread = pthread_t()
             let context = Unmanaged.passUnretained(self).toOpaque()
@@ -99,6 +103,15 @@ final class CompileQueue: @unchecked Sendable {
 
     /// Worker threads running.
     var workerCount: Int { threads.count }
+
+    /// Starts `count` workers again after `shutdown` (a fork stops them: a thread cannot be
+    /// forked, and one holding the queue's lock would leave the child's lock held for ever).
+    func restart(threads count: Int) {
+        lock()
+        stopping = false
+        unlock()
+        startWorkers(count)
+    }
 
     /// Stops the workers and waits for them (pending requests are dropped).
     func shutdown() {

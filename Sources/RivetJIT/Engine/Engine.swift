@@ -1,4 +1,7 @@
 import CRivetHost
+#if canImport(Glibc)
+import Glibc
+#endif
 import RivetISA
 import RivetInterpreter
 import RivetMachine
@@ -112,6 +115,38 @@ package final class Engine {
         queue?.shutdown()
         counts.deinitialize(count: 1)
         counts.deallocate()
+    }
+
+    /// Runs `hostFork` (which forks the host process) with the engine ready for it: the
+    /// compile workers stopped (and started again on both sides), and in the child a private
+    /// copy of the code region, taken while the parent waits so that nothing changes it
+    /// meanwhile.
+    /// - Returns: what `hostFork` returned (the child's pid, 0 in the child, or -errno).
+    package func fork(_ hostFork: () -> Int32) -> Int32 {
+        let workers = queue?.workerCount ?? 0
+        queue?.shutdown()
+        defer { if workers > 0 { queue?.restart(threads: workers) } }
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { return -errno }
+        let pid = hostFork()
+        if pid == 0 {
+            close(ends[0])
+            let copied = cache.region.unshare()
+            close(ends[1])  // the parent's read ends
+            if !copied {
+                let message = "rivet: cannot give the forked child its own code cache\n"
+                message.withCString { _ = write(2, $0, strlen($0)) }
+                _exit(127)
+            }
+            return 0
+        }
+        close(ends[1])
+        if pid > 0 {
+            var byte: UInt8 = 0
+            while read(ends[0], &byte, 1) < 0 && errno == EINTR {}
+        }
+        close(ends[0])
+        return pid
     }
 
     /// The source of the `time` CSR, for every tier.

@@ -1,0 +1,90 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CRivetHost
+import RivetISA
+import RivetInterpreter
+import RivetJIT
+import RivetLinux
+import RivetMachine
+
+extension VirtualMachine {
+    /// Starts the watchdog of a run (or of a forked child's run), forwarding host signals if
+    /// configured.
+    func startWatchdog() {
+        watchdog = rivet_watchdog_start(hart.slots, watchdogDeadline)
+        if configuration.forwardsHostSignals, let watchdog {
+            rivet_forward_host_signals(watchdog, Self.forwardedSignals)
+        }
+    }
+
+    /// Forks the host process for a guest fork (called holding the process's lock): the
+    /// engine stops its workers and unshares its code cache, the locks other host threads may
+    /// hold are taken around the fork, and the child, left with only this thread, gets a
+    /// watchdog of its own (the parent's thread is not in it).
+    func forkHost() -> Int32 {
+        fflush(nil)
+        return engine.fork {
+            hostThreads.prepareFork()
+            process.lock.prepareFork()
+            let pid = Glibc.fork()
+            let error = errno
+            process.lock.afterFork(inChild: pid == 0)
+            hostThreads.afterFork(inChild: pid == 0)
+            if pid == 0 {
+                // The parent's watchdog thread did not come along; its memory stays, unused.
+                startWatchdog()
+            }
+            return pid < 0 ? -error : pid
+        }
+    }
+
+    /// Ends a forked child's host process as its guest ended: with its exit status, or killed by
+    /// the same signal (so that the guest parent's wait4 sees WIFSIGNALED), without a core file.
+    static func endForkedChild(_ reason: ExitReason) -> Never {
+        fflush(nil)
+        if case .signaled(let signal, _) = reason {
+            var none = rlimit(rlim_cur: 0, rlim_max: 0)
+            setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none)
+            Glibc.signal(signal, SIG_DFL)
+            var only = sigset_t()
+            sigemptyset(&only)
+            sigaddset(&only, signal)
+            pthread_sigmask(SIG_UNBLOCK, &only, nil)
+            raise(signal)
+        }
+        _exit(reason.shellStatus)
+    }
+
+    /// execve: loads `image` in place of the running program. Everything that can fail for a
+    /// reason the guest should hear (not an ELF for RISC-V, a missing interpreter) is checked
+    /// first; past that point, the old image is gone and a failure kills the process, as on Linux.
+    /// - Returns: 0 with the hart at the new entry, or -errno with nothing changed.
+    func replaceImage(_ image: ExecImage) -> Int64 {
+        let elf: ELFFile
+        do { elf = try ELFFile(bytes: image.bytes, addressSpaceSize: GuestMemory.addressSpaceSize) } catch {
+            return -Errno.ENOEXEC
+        }
+        var interpreterELF: (ELFFile, path: String)? = nil
+        if let path = elf.interpreter {
+            guard
+                let bytes = try? Self.readInterpreter(path, of: image.guestPath, in: process.filesystem, sysroot: configuration.sysroot),
+                let parsed = try? ELFFile(bytes: bytes, addressSpaceSize: GuestMemory.addressSpaceSize)
+            else { return -Errno.ENOENT }
+            interpreterELF = (parsed, path)
+        }
+        // The point of no return.
+        process.resetForExec(image)
+        do { try memory.unmap(at: GuestAddress(0), size: GuestMemory.addressSpaceSize) } catch {}
+        memory.synchronizeInstructionFetch()
+        program = elf
+        do {
+            let loaded = try Loader.load(elf, path: image.hostPath, interpreter: interpreterELF, into: memory)
+            try process.start(loaded, hart: hart)
+        } catch {
+            process.configuration.diagnostics("rivet: execve of \(image.guestPath) failed after the old image was gone: \(error.message)")
+            return -Errno.ENOMEM
+        }
+        return 0
+    }
+}
