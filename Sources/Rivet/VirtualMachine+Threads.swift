@@ -16,6 +16,11 @@ final class HostThreadGroup: @unchecked Sendable {
     init() {
         mutex = .allocate(capacity: 1)
         changed = .allocate(capacity: 1)
+        initializeLocks()
+    }
+
+    /// The mutex, and the condition on the monotonic clock (its timed waits).
+    private func initializeLocks() {
         pthread_mutex_init(mutex, nil)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
@@ -68,12 +73,7 @@ final class HostThreadGroup: @unchecked Sendable {
             pthread_mutex_unlock(mutex)
             return
         }
-        pthread_mutex_init(mutex, nil)
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        pthread_cond_init(changed, &attributes)
-        pthread_condattr_destroy(&attributes)
+        initializeLocks()
         running = 0
         handles = []
     }

@@ -17,7 +17,7 @@ let rivetCommand: String = {
 final class HostProcess {
     let pid: pid_t
     /// Where the test writes the process's standard input.
-    let input: Int32
+    private(set) var input: Int32
     private let output: TemporaryFile
     private let errors: TemporaryFile
     private(set) var status: Int32? = nil
@@ -66,11 +66,12 @@ final class HostProcess {
             kill(pid, SIGKILL)
             _ = wait(timeout: .seconds(10))
         }
-        close(input)
+        closeInput()
     }
 
     /// What the process wrote so far.
     var standardOutput: String { output.contents() }
+    var outputBytes: [UInt8] { readAllBytes(output.fd) }
     var standardError: String { errors.contents() }
 
     /// Waits for `text` to appear in the standard output; false if it does not within `timeout`.
@@ -101,6 +102,12 @@ final class HostProcess {
             usleep(1000)
         }
         return nil
+    }
+
+    /// Ends the standard input: the process reads end of file.
+    func closeInput() {
+        if input >= 0 { close(input) }
+        input = -1
     }
 
     /// Writes `bytes` to the standard input.

@@ -81,39 +81,12 @@ enum QemuReference {
     }
 
     private static func run(_ arguments: [String]) throws -> RandomRunResult {
-        let out = try TemporaryFile()
-        let null = open("/dev/null", O_RDWR)
-        defer { close(null) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, null, 0)
-        posix_spawn_file_actions_adddup2(&actions, out.fd, 1)
-        posix_spawn_file_actions_adddup2(&actions, null, 2)
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        // The child starts with no signal blocked and every signal at its default action, whatever
-        // the test runner does with its own.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
-        guard spawned == 0 else {
-            throw RivetError(.invalidConfiguration, "cannot run \(arguments[0]): error \(spawned)")
+        // Through env, which searches PATH; standard input is at its end at once.
+        let process = try HostProcess(["/usr/bin/env"] + arguments)
+        process.closeInput()
+        guard let status = process.wait(timeout: .seconds(600)) else {
+            throw RivetError(.invalidConfiguration, "\(arguments[0]) did not finish in 10 minutes")
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        // The shell's view: the exit status, or 128 + the signal number.
-        let signal = status & 0x7f
-        let shellStatus = signal == 0 ? (status >> 8) & 0xff : 128 + signal
-        return RandomRunResult(status: shellStatus, output: readAllBytes(out.fd), detail: "status \(shellStatus)")
+        return RandomRunResult(status: status, output: process.outputBytes, detail: "status \(status)")
     }
 }
