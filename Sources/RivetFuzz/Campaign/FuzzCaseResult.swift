@@ -21,6 +21,9 @@ package struct FuzzCaseResult: Sendable {
     /// How the other tiers differ from the reference, a line per difference, each naming its
     /// tier; empty when all agree.
     package var differences: [String]
+    /// The reference tier did not repeat itself when run again (a result that depends on the
+    /// time, say, which a mutation can make any syscall read): not a disagreement of tiers.
+    package var varies = false
 
     /// The outcomes of `fuzzCase` and their `differences` (`FuzzSession.compare`).
     package init(fuzzCase: FuzzCase, outcomes: [TierOutcome], differences: [String]) {
@@ -31,4 +34,7 @@ package struct FuzzCaseResult: Sendable {
 
     /// Whether every tier did the same.
     package var agrees: Bool { differences.isEmpty }
+
+    /// The word the worker reports: agree, disagree or varies.
+    package var verdict: String { varies ? "varies" : agrees ? "agree" : "disagree" }
 }

@@ -44,7 +44,17 @@ package struct FuzzSession: Sendable {
                 programPath: programPath, tier: tier, setup: fuzzCase.setup, randomSeed: fuzzCase.caseSeed)
             outcomes.append(TierOutcome(tier: tier, outcome: outcome))
         }
-        let result = FuzzCaseResult(fuzzCase: fuzzCase, outcomes: outcomes, differences: Self.compare(outcomes))
+        var result = FuzzCaseResult(fuzzCase: fuzzCase, outcomes: outcomes, differences: Self.compare(outcomes))
+        if !result.agrees, let reference = outcomes.first {
+            // Does the reference repeat itself? If not, the program's behaviour varies from run
+            // to run and the tiers cannot be compared on it.
+            let again = runner.run(
+                programPath: programPath, tier: reference.tier, setup: fuzzCase.setup, randomSeed: fuzzCase.caseSeed)
+            if !Self.compare([reference, TierOutcome(tier: reference.tier, outcome: again)]).isEmpty {
+                result.varies = true
+                result.differences = []
+            }
+        }
         if !result.agrees, let outputDirectory {
             _ = try? FuzzReproducer(result: result, rerunCommand: rerunCommand, limits: runner.limits)
                 .write(into: outputDirectory, label: "disagreement")

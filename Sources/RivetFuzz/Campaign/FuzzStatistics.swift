@@ -10,6 +10,8 @@ package struct FuzzStatistics: Sendable {
         package var crashes = 0
         /// Cases whose tiers disagreed.
         package var disagreements = 0
+        /// Cases whose reference tier did not repeat itself (not compared).
+        package var varying = 0
         /// How the reference tier's runs ended (`FuzzOutcome.Ending.category`), by category.
         package var endings: [String: Int] = [:]
         /// Instructions the `auto` tier ran in compiled code.
@@ -37,6 +39,7 @@ package struct FuzzStatistics: Sendable {
             total.programs += counts.programs
             total.crashes += counts.crashes
             total.disagreements += counts.disagreements
+            total.varying += counts.varying
         }
     }
 
@@ -45,8 +48,10 @@ package struct FuzzStatistics: Sendable {
     ///   - ending: how the reference tier's run ended (`FuzzOutcome.Ending.category`).
     ///   - autoInstructions: instructions the `auto` tier ran in compiled code, and in all.
     package mutating func recordCase(
-        _ kind: FuzzKind, programs: Int, disagreed: Bool, ending: String, autoInstructions: (compiled: UInt64, all: UInt64)
+        _ kind: FuzzKind, programs: Int, disagreed: Bool, varies: Bool = false, ending: String,
+        autoInstructions: (compiled: UInt64, all: UInt64)
     ) {
+        if varies { byKind[kind, default: Counts()].varying += 1 }
         byKind[kind, default: Counts()].endings[ending, default: 0] += 1
         byKind[kind, default: Counts()].autoCompiled += autoInstructions.compiled
         byKind[kind, default: Counts()].autoInstructions += autoInstructions.all
@@ -64,7 +69,7 @@ package struct FuzzStatistics: Sendable {
     /// `1234 cases, 3702 programs run (cases × tiers), 0 host crashes, 0 disagreements`.
     package static func line(_ counts: Counts) -> String {
         "\(counts.cases) cases, \(counts.programs) programs run (cases × tiers), \(counts.crashes) host crashes, "
-            + "\(counts.disagreements) disagreements"
+            + "\(counts.disagreements) disagreements" + (counts.varying > 0 ? ", \(counts.varying) varying (not compared)" : "")
     }
 
     /// The final summary: the totals, then a line per kind.

@@ -230,7 +230,7 @@ package final class FuzzSupervisor {
             running = nil
             let disagreed = words[4] == "disagree"
             statistics.recordCase(
-                kind, programs: programs, disagreed: disagreed, ending: words[5],
+                kind, programs: programs, disagreed: disagreed, varies: words[4] == "varies", ending: words[5],
                 autoInstructions: (compiled: compiled, all: instructions))
             next = index + 1
             if disagreed {

@@ -70,7 +70,7 @@ package struct FuzzWorker {
             let ending = result.outcomes.first?.outcome.ending.category ?? "rejected"
             let auto = result.outcomes.first { $0.tier.tier == .auto }?.outcome
             report(
-                "done \(index) \(kind) \(result.outcomes.count) \(result.agrees ? "agree" : "disagree") \(ending) "
+                "done \(index) \(kind) \(result.outcomes.count) \(result.verdict) \(ending) "
                     + "\(auto?.compiledInstructions ?? 0) \(auto?.instructions ?? 0)")
             index += 1
         }
