@@ -54,7 +54,7 @@ extension Disassembler {
         case .intToFRaw:
             return Printed(name, "\(f(rd)),\(x(rs1))")
         case .none, .r, .i, .load, .shift64, .shift32, .s, .b, .u, .j, .jalr, .fence, .system,
-            .csr, .csrImm, .amo, .lr:
+            .csr, .csrImm, .amo, .lr, .unary, .cbo:
             return .unknown(inst)
         }
     }

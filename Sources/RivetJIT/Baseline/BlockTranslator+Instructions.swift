@@ -175,6 +175,19 @@ extension BlockTranslator {
         case .fmv_d_x:
             load(.rax, i.rs1)
             assembler.emit(.mov(.b64, f(i.rd), .rax))
+
+        // MARK: Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz
+        case .sh1add, .sh2add, .sh3add, .add_uw, .sh1add_uw, .sh2add_uw, .sh3add_uw, .slli_uw,
+            .andn, .orn, .xnor, .clz, .clzw, .ctz, .ctzw, .cpop, .cpopw, .max, .maxu, .min, .minu,
+            .sext_b, .sext_h, .zext_h, .rol, .rolw, .ror, .rori, .roriw, .rorw, .orc_b, .rev8,
+            .bclr, .bclri, .bext, .bexti, .binv, .binvi, .bset, .bseti, .czero_eqz, .czero_nez:
+            emitBitManipulation(i)
+        case .cbo_clean, .cbo_flush, .cbo_zero:
+            emitCacheBlock(i, index: k)
+        case .cbo_inval:
+            // An illegal instruction in user mode: the interpreter raises it.
+            writeBack()
+            leave(code(.trap, k))
         }
     }
 
@@ -220,7 +233,7 @@ extension BlockTranslator {
 
     /// `rd = rs1 op rs2`. When rd is cached the result is computed in its host register,
     /// unless rs2 is rd and the operation does not commute (then through rax).
-    private mutating func alu(_ op: X64ALUOp, _ i: Instruction, _ size: X64OperandSize) {
+    mutating func alu(_ op: X64ALUOp, _ i: Instruction, _ size: X64OperandSize) {
         guard i.rd != 0 else { return }
         if let destination = cached[Int(i.rd)] {
             if i.rs2 != i.rd || i.rs1 == i.rd {
@@ -253,7 +266,7 @@ extension BlockTranslator {
         }
     }
 
-    private mutating func shiftImmediate(_ op: X64ShiftOp, _ i: Instruction, _ size: X64OperandSize) {
+    mutating func shiftImmediate(_ op: X64ShiftOp, _ i: Instruction, _ size: X64OperandSize) {
         guard i.rd != 0 else { return }
         let destination = cached[Int(i.rd)] ?? .rax
         if !(destination != .rax && i.rs1 == i.rd) { load(destination, i.rs1, size) }
@@ -265,7 +278,7 @@ extension BlockTranslator {
         }
     }
 
-    private mutating func shift(_ op: X64ShiftOp, _ i: Instruction, _ size: X64OperandSize) {
+    mutating func shift(_ op: X64ShiftOp, _ i: Instruction, _ size: X64OperandSize) {
         guard i.rd != 0 else { return }
         load(.rcx, i.rs2)
         load(.rax, i.rs1, size)

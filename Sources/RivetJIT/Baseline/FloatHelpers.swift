@@ -167,7 +167,11 @@ extension BlockTranslator {
             .mulw, .divw, .divuw, .remw, .remuw, .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w,
             .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w, .amomaxu_w, .lr_d, .sc_d, .amoswap_d,
             .amoadd_d, .amoxor_d, .amoand_d, .amoor_d, .amomin_d, .amomax_d, .amominu_d, .amomaxu_d,
-            .flw, .fsw, .fld, .fsd:
+            .flw, .fsw, .fld, .fsd, .sh1add, .sh2add, .sh3add, .add_uw, .sh1add_uw, .sh2add_uw, .sh3add_uw,
+            .slli_uw, .andn, .orn, .xnor, .clz, .clzw, .ctz, .ctzw, .cpop, .cpopw, .max, .maxu, .min, .minu,
+            .sext_b, .sext_h, .zext_h, .rol, .rolw, .ror, .rori, .roriw, .rorw, .orc_b, .rev8, .bclr, .bclri,
+            .bext, .bexti, .binv, .binvi, .bset, .bseti, .czero_eqz, .czero_nez, .cbo_clean, .cbo_flush,
+            .cbo_inval, .cbo_zero:
             nil
         }
     }
