@@ -87,6 +87,8 @@ package enum Decoder {
             inst.rd = rd; inst.rs1 = rs1
         case .cbo:
             inst.rs1 = rs1
+        case .fli:
+            inst.rd = rd; inst.imm = Int64(rs1)
         }
         if row.format.hasRoundingMode && (rm == 5 || rm == 6) {
             return .illegal(raw: w, length: 4)

@@ -18,7 +18,8 @@ extension Disassembler {
         case .cbo:
             return Printed(inst.opcode.mnemonic, "(\(x(rs1)))")
         case .none, .i, .load, .s, .b, .u, .j, .jalr, .fence, .system, .csr, .csrImm, .amo, .lr,
-            .fload, .fstore, .fr4, .frm, .fr, .funaryRM, .fcmp, .fToInt, .fToIntRaw, .intToF, .intToFRaw:
+            .fload, .fstore, .fr4, .frm, .fr, .funaryRM, .fcmp, .fToInt, .fToIntRaw, .intToF, .intToFRaw,
+            .fli:
             return .unknown(inst)
         }
     }

@@ -114,6 +114,9 @@ extension Disassembler {
             .bclr, .bclri, .bext, .bexti, .binv, .binvi, .bset, .bseti, .czero_eqz, .czero_nez,
             .cbo_clean, .cbo_flush, .cbo_inval, .cbo_zero:
             return extensionInstruction(inst)
+        case .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s, .fleq_s, .fltq_s, .fli_d, .fminm_d,
+            .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d, .fcvtmod_w_d:
+            return floatingPoint(inst)
         }
     }
 
@@ -218,7 +221,7 @@ extension Disassembler {
         let rm = UInt8((inst.raw >> 12) & 7)
         if rm == 5 || rm == 6 {
             var valid = Decoder.decode32(inst.raw | 0x7000)
-            if valid.opcode.format.hasRoundingMode {
+            if valid.opcode.format.hasRoundingMode && extensions.contains(valid.opcode.isa) {
                 valid.rm = rm
                 valid.raw = inst.raw
                 return full(valid, at: pc)

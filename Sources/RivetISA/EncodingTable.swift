@@ -2,6 +2,7 @@
 package enum Extension: String, CaseIterable, Sendable {
     case i = "I", m = "M", a = "A", f = "F", d = "D", zicsr = "Zicsr", zifencei = "Zifencei"
     case zba = "Zba", zbb = "Zbb", zbs = "Zbs", zicond = "Zicond", zicbom = "Zicbom", zicboz = "Zicboz"
+    case zfa = "Zfa"
     /// `pause`, a `fence` encoding: no rows of its own, but it changes how a fence prints.
     case zihintpause = "Zihintpause"
 
@@ -9,9 +10,9 @@ package enum Extension: String, CaseIterable, Sendable {
     package static let all = Set(allCases)
     /// RV64GC's extensions: what objdump decodes in a file that names no others.
     package static let rv64gc: Set<Extension> = [.i, .m, .a, .f, .d, .zicsr, .zifencei]
-    /// The extensions GNU objdump 2.40 can decode when a file names them: all but Zicond,
-    /// which binutils supports from 2.41 on.
-    package static let binutils240 = all.subtracting([.zicond])
+    /// The extensions GNU objdump 2.40 can decode when a file names them: all but Zicond and
+    /// Zfa, which binutils supports from 2.41 on.
+    package static let binutils240 = all.subtracting([.zicond, .zfa])
 
     /// The extension an ISA string spells `name` (`zba`, `m`; any case), or nil.
     package init?(isaStringName name: some StringProtocol) {
@@ -278,6 +279,23 @@ package enum EncodingTable {
         row(.cbo_flush, "cbo.flush", 0x0020_200f, cbo, .cbo, .zicbom),
         row(.cbo_inval, "cbo.inval", 0x0000_200f, cbo, .cbo, .zicbom),
         row(.cbo_zero, "cbo.zero", 0x0040_200f, cbo, .cbo, .zicboz),
+
+        // Chapter "Zfa", version 1.0, of the RISC-V Unprivileged ISA manual.
+        row(.fli_s, "fli.s", 0xf010_0053, funR, .fli, .zfa),
+        row(.fminm_s, "fminm.s", 0x2800_2053, f7, .fr, .zfa),
+        row(.fmaxm_s, "fmaxm.s", 0x2800_3053, f7, .fr, .zfa),
+        row(.fround_s, "fround.s", 0x4040_0053, fun, .funaryRM, .zfa),
+        row(.froundnx_s, "froundnx.s", 0x4050_0053, fun, .funaryRM, .zfa),
+        row(.fleq_s, "fleq.s", 0xa000_4053, f7, .fcmp, .zfa),
+        row(.fltq_s, "fltq.s", 0xa000_5053, f7, .fcmp, .zfa),
+        row(.fli_d, "fli.d", 0xf210_0053, funR, .fli, .zfa),
+        row(.fminm_d, "fminm.d", 0x2a00_2053, f7, .fr, .zfa),
+        row(.fmaxm_d, "fmaxm.d", 0x2a00_3053, f7, .fr, .zfa),
+        row(.fround_d, "fround.d", 0x4240_0053, fun, .funaryRM, .zfa),
+        row(.froundnx_d, "froundnx.d", 0x4250_0053, fun, .funaryRM, .zfa),
+        row(.fleq_d, "fleq.d", 0xa200_4053, f7, .fcmp, .zfa),
+        row(.fltq_d, "fltq.d", 0xa200_5053, f7, .fcmp, .zfa),
+        row(.fcvtmod_w_d, "fcvtmod.w.d", 0xc280_1053, funR, .fToInt, .zfa),  // rm must be RTZ
     ]
 
     /// The row describing `opcode`. Rows are stored in enum order, which a test checks.

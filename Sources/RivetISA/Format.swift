@@ -61,6 +61,8 @@ package enum Format: UInt8, Sendable {
     case unary
     /// `(rs1)`: cache-block operations on the block holding the address in rs1.
     case cbo
+    /// `fd, constant`: `fli`; the rs1 field (the constant's number) is in `imm`.
+    case fli
 }
 
 /// Which register file an operand names.
@@ -75,7 +77,7 @@ extension Format {
         case .r, .i, .load, .shift64, .shift32, .u, .j, .jalr, .csr, .csrImm, .amo, .lr, .fcmp,
             .fToInt, .fToIntRaw, .unary:
             .integer
-        case .fload, .fr4, .frm, .fr, .funaryRM, .intToF, .intToFRaw:
+        case .fload, .fr4, .frm, .fr, .funaryRM, .intToF, .intToFRaw, .fli:
             .float
         case .none, .s, .b, .fence, .system, .fstore, .cbo:
             .none
@@ -90,7 +92,7 @@ extension Format {
             .integer
         case .fr4, .frm, .fr, .funaryRM, .fcmp, .fToInt, .fToIntRaw:
             .float
-        case .none, .u, .j, .fence, .system, .csrImm:
+        case .none, .u, .j, .fence, .system, .csrImm, .fli:
             .none
         }
     }
@@ -103,7 +105,7 @@ extension Format {
         case .fstore, .fr4, .frm, .fr, .fcmp:
             .float
         case .none, .i, .load, .shift64, .shift32, .u, .j, .jalr, .fence, .system, .csr, .csrImm,
-            .lr, .fload, .funaryRM, .fToInt, .fToIntRaw, .intToF, .intToFRaw, .unary, .cbo:
+            .lr, .fload, .funaryRM, .fToInt, .fToIntRaw, .intToF, .intToFRaw, .unary, .cbo, .fli:
             .none
         }
     }
@@ -116,7 +118,8 @@ extension Format {
         switch self {
         case .fr4, .frm, .funaryRM, .fToInt, .intToF: true
         case .none, .r, .i, .load, .shift64, .shift32, .s, .b, .u, .j, .jalr, .fence, .system,
-            .csr, .csrImm, .amo, .lr, .fload, .fstore, .fr, .fcmp, .fToIntRaw, .intToFRaw, .unary, .cbo:
+            .csr, .csrImm, .amo, .lr, .fload, .fstore, .fr, .fcmp, .fToIntRaw, .intToFRaw, .unary, .cbo,
+            .fli:
             false
         }
     }

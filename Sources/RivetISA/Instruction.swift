@@ -78,7 +78,9 @@ extension Instruction {
             .sh3add_uw, .slli_uw, .andn, .orn, .xnor, .clz, .clzw, .ctz, .ctzw, .cpop, .cpopw, .max,
             .maxu, .min, .minu, .sext_b, .sext_h, .zext_h, .rol, .rolw, .ror, .rori, .roriw, .rorw,
             .orc_b, .rev8, .bclr, .bclri, .bext, .bexti, .binv, .binvi, .bset, .bseti, .czero_eqz,
-            .czero_nez, .cbo_clean, .cbo_flush, .cbo_zero:
+            .czero_nez, .cbo_clean, .cbo_flush, .cbo_zero, .fli_s, .fminm_s, .fmaxm_s, .fround_s,
+            .froundnx_s, .fleq_s, .fltq_s, .fli_d, .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d,
+            .fltq_d, .fcvtmod_w_d:
             false
         }
     }

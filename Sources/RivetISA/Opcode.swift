@@ -1,5 +1,5 @@
 /// Every instruction of RV64IMAFDC + Zicsr + Zifencei and of the extensions current toolchains
-/// emit (Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz), one case per operation. `pause` (Zihintpause)
+/// emit (Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz, Zfa), one case per operation. `pause` (Zihintpause)
 /// is a `fence` encoding and has no case of its own.
 ///
 /// Compressed instructions have no cases of their own: the decoder expands them to the 32-bit
@@ -72,6 +72,10 @@ package enum Opcode: UInt8, CaseIterable, Sendable {
 
     // Zicbom, Zicboz
     case cbo_clean, cbo_flush, cbo_inval, cbo_zero
+
+    // Zfa (RV64: fmvh.x.d and fmvp.d.x are RV32-only)
+    case fli_s, fminm_s, fmaxm_s, fround_s, froundnx_s, fleq_s, fltq_s
+    case fli_d, fminm_d, fmaxm_d, fround_d, froundnx_d, fleq_d, fltq_d, fcvtmod_w_d
 }
 
 extension Opcode {

@@ -454,7 +454,7 @@ extension Interpreter {
                     }
                     if cache.droppedSinceCheck { cache.droppedSinceCheck = false; break inner }
 
-                // MARK: F and D
+                // MARK: F, D and Zfa
                 case .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fadd_s, .fsub_s, .fmul_s, .fdiv_s,
                     .fsqrt_s, .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fmin_s, .fmax_s, .fcvt_w_s, .fcvt_wu_s,
                     .fcvt_l_s, .fcvt_lu_s, .fmv_x_w, .fclass_s, .feq_s, .flt_s, .fle_s, .fcvt_s_w,
@@ -462,7 +462,9 @@ extension Interpreter {
                     .fnmadd_d, .fadd_d, .fsub_d, .fmul_d, .fdiv_d, .fsqrt_d, .fsgnj_d, .fsgnjn_d,
                     .fsgnjx_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .feq_d, .flt_d, .fle_d, .fclass_d,
                     .fcvt_w_d, .fcvt_wu_d, .fcvt_l_d, .fcvt_lu_d, .fmv_x_d, .fcvt_d_w, .fcvt_d_wu,
-                    .fcvt_d_l, .fcvt_d_lu, .fmv_d_x:
+                    .fcvt_d_l, .fcvt_d_lu, .fmv_d_x, .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s,
+                    .fleq_s, .fltq_s, .fli_d, .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d,
+                    .fcvtmod_w_d:
                     if !Self.float(i.pointee, r) {
                         stop = .illegalInstruction(raw: fetchRaw(base &+ i.off), length: i.pointee.length)
                         break inner

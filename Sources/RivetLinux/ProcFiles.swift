@@ -121,7 +121,7 @@ extension LinuxProcess {
     /// order of `riscv_isa_ext[]` in arch/riscv/kernel/cpufeature.c). Zicntr: the cycle, time
     /// and instret counters.
     package static let isaString =
-        "rv64imafdc_zicbom_zicboz_zicntr_zicond_zicsr_zifencei_zihintpause_zba_zbb_zbs"
+        "rv64imafdc_zicbom_zicboz_zicntr_zicond_zicsr_zifencei_zihintpause_zfa_zba_zbb_zbs"
 
     /// `/proc/cpuinfo` as RISC-V Linux prints it (`c_show` in arch/riscv/kernel/cpu.c) for the
     /// one hart the guest sees: no vendor, Sv39 (the guest's 2^38-byte address space).

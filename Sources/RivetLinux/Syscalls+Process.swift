@@ -210,9 +210,9 @@ extension LinuxProcess {
 
     /// RISCV_HWPROBE_KEY_IMA_EXT_0 for the hart we emulate, with the bits of Linux's
     /// arch/riscv/include/uapi/asm/hwprobe.h: IMA_FD 0, IMA_C 1, ZBA 3, ZBB 4, ZBS 5, ZICBOZ 6,
-    /// ZICOND 35, ZIHINTPAUSE 36, ZICBOM 55.
+    /// ZFA 32, ZICOND 35, ZIHINTPAUSE 36, ZICBOM 55.
     static let hwprobeExtensions: UInt64 =
-        1 << 0 | 1 << 1 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 35 | 1 << 36 | 1 << 55
+        1 << 0 | 1 << 1 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 32 | 1 << 35 | 1 << 36 | 1 << 55
 
     /// riscv_hwprobe(pairs, count, cpusetsize, cpus, flags): answers for the hart we emulate.
     private func hwprobe(_ args: SyscallArguments) -> SyscallResult {

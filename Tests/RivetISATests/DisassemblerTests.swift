@@ -75,6 +75,14 @@ import Testing
         // Zicond as binutils 2.41 prints it; binutils 2.40 does not know it.
         #expect(text(0x0e57_55b3) == "czero.eqz\ta1,a4,t0")
         #expect(text(0x0e57_55b3, Extension.binutils240) == ".4byte\t0xe5755b3")
+        // Zfa as binutils 2.41 prints it.
+        #expect(text(0xf210_8553) == "fli.d\tfa0,min")
+        #expect(text(0xf016_0553) == "fli.s\tfa0,0x1p-1")
+        #expect(text(0xc285_9553) == "fcvtmod.w.d\ta0,fa1,rtz")
+        #expect(text(0x4245_f553) == "fround.d\tfa0,fa1")
+        #expect(text(0x4255_8553) == "froundnx.d\tfa0,fa1,rne")
+        #expect(text(0xa0c5_c553) == "fleq.s\ta0,fa1,fa2")
+        #expect(text(0xf210_8553, Extension.binutils240) == ".4byte\t0xf2108553")
         // pause is `fence w,0`.
         #expect(text(0x0100_000f) == "pause")
         #expect(text(0x0100_000f, Extension.rv64gc) == "fence\tw,unknown")

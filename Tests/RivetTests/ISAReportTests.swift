@@ -17,10 +17,10 @@ import Testing
                 #expect(parts.contains(Substring(name)), "\(name) missing from \(isa)")
             }
         }
-        // Linux's canonical order: Zi* before Zb*, alphabetical within each.
+        // Linux's canonical order: by category (Zi*, Zf*, Zb* here), alphabetical within each.
         let z = parts.dropFirst().map(String.init)
-        let zi = z.filter { $0.hasPrefix("zi") }
-        let zb = z.filter { $0.hasPrefix("zb") }
-        #expect(z == zi + zb && zi == zi.sorted() && zb == zb.sorted())
+        let groups = ["zi", "zf", "zb"].map { prefix in z.filter { $0.hasPrefix(prefix) } }
+        #expect(z == groups.flatMap { $0 })
+        for group in groups { #expect(group == group.sorted()) }
     }
 }

@@ -31,8 +31,8 @@ struct RandomInstructionSettings: Sendable {
     /// `RIVET_RANDOM_EXTENSIONS` as given, for reproduction lines.
     var extensionsSpec: String? = nil
 
-    /// The extensions qemu-riscv64 7.2 (Debian bookworm) executes; it lacks Zicond, Zicbom and
-    /// Zicboz (added in qemu 8).
+    /// The extensions qemu-riscv64 7.2 (Debian bookworm) executes; it lacks Zicond, Zicbom,
+    /// Zicboz and Zfa (added in qemu 8).
     static let qemuExtensions: Set<Extension> = [.i, .m, .a, .f, .d, .zicsr, .zba, .zbb, .zbs]
     /// Forms qemu-riscv64 7.2 gets wrong: `ctzw` of a value whose low word is 0 but not its
     /// high word gives the 64-bit count (52 for 0x0010_0000_0000_0000) instead of 32.
@@ -133,8 +133,8 @@ struct RandomInstructionSettings: Sendable {
         try compareTiersWithTheInterpreter(RandomInstructionSettings.current, chunk: chunk)
     }
 
-    /// Sequences over every extension, those qemu 7.2 lacks (Zicond, Zicbom, Zicboz) included:
-    /// compared between the tiers, with qemu or without.
+    /// Sequences over every extension, those qemu 7.2 lacks (Zicond, Zicbom, Zicboz, Zfa)
+    /// included: compared between the tiers, with qemu or without.
     @Test(arguments: 0..<chunks)
     func extensionsQemuLacksAgreeAcrossTiers(chunk: Int) throws {
         var settings = RandomInstructionSettings.current

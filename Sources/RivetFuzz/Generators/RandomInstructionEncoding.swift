@@ -49,6 +49,8 @@ package enum RandomInstructionEncoding {
             fields = rd | rs1
         case .cbo:
             fields = rs1
+        case .fli:
+            fields = rd | (imm & 31) << 15
         }
         return row.match | (fields & ~row.mask)
     }
@@ -151,6 +153,7 @@ package enum RandomInstructionEncoding {
         case .funaryRM, .fToInt, .intToF: operands = "\(rd), \(rs1), \(rm)"
         case .fToIntRaw, .intToFRaw, .unary: operands = "\(rd), \(rs1)"
         case .cbo: operands = "(\(rs1))"
+        case .fli: operands = "\(rd), #\(inst.imm)"
         }
         let text = operands.isEmpty ? mnemonic : mnemonic + " " + operands
         return inst.isCompressed ? "c: " + text : text

@@ -74,7 +74,7 @@ package struct RandomInstructionGenerator {
         case .csr, .csrImm: .csr
         case .cbo: .cacheBlock
         case .r, .i, .shift64, .shift32, .u, .fence, .fr4, .frm, .fr, .funaryRM, .fcmp, .fToInt,
-            .fToIntRaw, .intToF, .intToFRaw, .unary:
+            .fToIntRaw, .intToF, .intToFRaw, .unary, .fli:
             .plain
         }
     }
@@ -271,6 +271,8 @@ package struct RandomInstructionGenerator {
         case .u:
             let upper = random.percent(30) ? random.pick([0, 1, 0x7ffff, 0x80000, 0xfffff]) : UInt32(random.below(1 << 20))
             inst.imm = Int64(Int32(bitPattern: upper << 12))
+        case .fli:
+            inst.imm = Int64(random.below(32))
         case .fence:
             if random.percent(20) {
                 inst.imm = 0x833  // fence.tso

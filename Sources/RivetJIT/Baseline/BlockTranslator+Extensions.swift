@@ -111,7 +111,9 @@ extension BlockTranslator {
             .fnmsub_d, .fnmadd_d, .fadd_d, .fsub_d, .fmul_d, .fdiv_d, .fsqrt_d, .fsgnj_d, .fsgnjn_d,
             .fsgnjx_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .feq_d, .flt_d, .fle_d, .fclass_d,
             .fcvt_w_d, .fcvt_wu_d, .fcvt_l_d, .fcvt_lu_d, .fmv_x_d, .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l,
-            .fcvt_d_lu, .fmv_d_x, .cbo_clean, .cbo_flush, .cbo_inval, .cbo_zero:
+            .fcvt_d_lu, .fmv_d_x, .cbo_clean, .cbo_flush, .cbo_inval, .cbo_zero, .fli_s, .fminm_s, .fmaxm_s,
+            .fround_s, .froundnx_s, .fleq_s, .fltq_s, .fli_d, .fminm_d, .fmaxm_d, .fround_d, .froundnx_d,
+            .fleq_d, .fltq_d, .fcvtmod_w_d:
             preconditionFailure("\(i.opcode.mnemonic) is not a bit-manipulation instruction")
         }
     }

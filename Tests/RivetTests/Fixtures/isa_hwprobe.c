@@ -4,7 +4,8 @@
  * from Linux's arch/riscv/include/uapi/asm/hwprobe.h and arch/riscv/kernel/cpu.c:
  *
  * - IMA_EXT_0 (key 4): IMA_FD 1 << 0, IMA_C 1 << 1, ZBA 1 << 3, ZBB 1 << 4, ZBS 1 << 5,
- *   ZICBOZ 1 << 6, ZICOND 1 << 35, ZIHINTPAUSE 1 << 36, ZICBOM 1 << 55: 0x8000180000007b;
+ *   ZICBOZ 1 << 6, ZFA 1 << 32, ZICOND 1 << 35, ZIHINTPAUSE 1 << 36, ZICBOM 1 << 55:
+ *   0x8000190000007b;
  * - ZICBOZ_BLOCK_SIZE (key 6) and ZICBOM_BLOCK_SIZE (key 12): 64;
  * - an unknown key reads back as key -1, value 0;
  * - cpuinfo's isa line names the same extensions, in the kernel's canonical order.
@@ -29,7 +30,8 @@ int main(void) {
 
     /* The extensions of IMA_EXT_0 must all be in cpuinfo's isa line. */
     static const struct { int bit; const char *name; } bits[] = {
-        {3, "_zba"}, {4, "_zbb"}, {5, "_zbs"}, {6, "_zicboz"}, {35, "_zicond"}, {36, "_zihintpause"}, {55, "_zicbom"},
+        {3, "_zba"}, {4, "_zbb"}, {5, "_zbs"}, {6, "_zicboz"}, {32, "_zfa"}, {35, "_zicond"}, {36, "_zihintpause"},
+        {55, "_zicbom"},
     };
     FILE *file = fopen("/proc/cpuinfo", "r");
     if (!file) {
