@@ -1,4 +1,4 @@
-/// Decodes RV64GC instructions, driven by `EncodingTable`.
+/// Decodes RV64GC instructions and the extensions of `EncodingTable`, driven by that table.
 ///
 /// Decoding is total: every bit pattern yields an `Instruction`, and a pattern that encodes no
 /// RV64GC instruction yields `Opcode.illegal`.
@@ -83,8 +83,12 @@ package enum Decoder {
             inst.rd = rd; inst.rs1 = rs1; inst.rs2 = rs2; inst.rm = rm
         case .funaryRM, .fToInt, .intToF:
             inst.rd = rd; inst.rs1 = rs1; inst.rm = rm
-        case .fToIntRaw, .intToFRaw:
+        case .fToIntRaw, .intToFRaw, .unary:
             inst.rd = rd; inst.rs1 = rs1
+        case .cbo:
+            inst.rs1 = rs1
+        case .fli:
+            inst.rd = rd; inst.imm = Int64(rs1)
         }
         if row.format.hasRoundingMode && (rm == 5 || rm == 6) {
             return .illegal(raw: w, length: 4)

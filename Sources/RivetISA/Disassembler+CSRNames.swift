@@ -242,54 +242,9 @@ extension PrivilegedSpec {
     /// The version a `.riscv.attributes` section's `Tag_RISCV_priv_spec` (8), `_minor` (10) and
     /// `_revision` (12) name, as objdump reads them; nil when absent, unknown or malformed.
     package init?(attributesSection bytes: [UInt8]) {
-        var values: [UInt64: UInt64] = [:]
-        var at = 0
-        func uleb() -> UInt64? {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while at < bytes.count {
-                let byte = bytes[at]
-                at += 1
-                if shift < 64 { value |= UInt64(byte & 0x7f) << shift }
-                shift += 7
-                if byte & 0x80 == 0 { return value }
-            }
+        guard let attributes = RISCVAttributes(section: bytes), let major = attributes.integers[8] else {
             return nil
         }
-        func u32(_ offset: Int) -> Int {
-            (0..<4).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }
-        }
-        // 'A', then subsections: length, vendor name, then sub-subsections (tag, length, tags).
-        guard bytes.first == 0x41, bytes.count >= 5 else { return nil }
-        at = 1
-        while at + 4 <= bytes.count {
-            let subsectionEnd = at + u32(at)
-            guard subsectionEnd > at + 4, subsectionEnd <= bytes.count else { return nil }
-            at += 4
-            guard let nul = bytes[at..<subsectionEnd].firstIndex(of: 0) else { return nil }
-            let vendor = String(decoding: bytes[at..<nul], as: UTF8.self)
-            at = nul + 1
-            while vendor == "riscv" && at < subsectionEnd {
-                let start = at
-                guard let tag = uleb(), at + 4 <= subsectionEnd else { return nil }
-                let end = start + u32(at)
-                guard end > at, end <= subsectionEnd else { return nil }
-                at += 4
-                guard tag == 1 else { at = end; continue }  // file attributes only
-                while at < end {
-                    guard let attribute = uleb() else { return nil }
-                    if attribute & 1 == 1 {  // odd tags hold strings
-                        guard let nul = bytes[at..<end].firstIndex(of: 0) else { return nil }
-                        at = nul + 1
-                    } else {
-                        guard let value = uleb() else { return nil }
-                        values[attribute] = value
-                    }
-                }
-            }
-            at = subsectionEnd
-        }
-        guard let major = values[8] else { return nil }
-        self.init(major: major, minor: values[10] ?? 0, revision: values[12] ?? 0)
+        self.init(major: major, minor: attributes.integers[10] ?? 0, revision: attributes.integers[12] ?? 0)
     }
 }

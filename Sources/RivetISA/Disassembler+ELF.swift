@@ -1,6 +1,6 @@
 /// Reading an ELF file the way `objdump -d` sees it: code sections, the symbol table (or the
 /// dynamic one), symbol versions, dynamic relocations, the PLT's synthetic symbols and the
-/// privileged-spec attributes. This is not the loader's ELF parser (`RivetLinux.ELFFile`
+/// attributes (privileged-spec version, ISA string). This is not the loader's ELF parser (`RivetLinux.ELFFile`
 /// validates executables for running); it accepts object files too, and reads defensively: a
 /// malformed table yields fewer sections or symbols, never a crash.
 extension Listing {
@@ -90,10 +90,17 @@ private struct ObjectFile {
     /// The listing input objdump would derive from the file.
     func listing(fileName: String) -> Listing {
         var spec = PrivilegedSpec.v1_12
-        if let attributes = sections.first(where: { $0.type == 0x7000_0003 }), let data = contents(attributes),
-            let found = PrivilegedSpec(attributesSection: Array(data))
+        var extensions = Extension.rv64gc
+        if let section = sections.first(where: { $0.type == 0x7000_0003 }), let data = contents(section),
+            let attributes = RISCVAttributes(section: Array(data))
         {
-            spec = found
+            if let major = attributes.integers[8],
+                let found = PrivilegedSpec(
+                    major: major, minor: attributes.integers[10] ?? 0, revision: attributes.integers[12] ?? 0)
+            {
+                spec = found
+            }
+            if let arch = attributes.strings[5] { extensions = Extension.decodedByObjdump(arch: arch) }
         }
         // objdump disassembles sections with code and contents (SHF_EXECINSTR, not NOBITS).
         let code = sections.compactMap { h -> Listing.Section? in
@@ -110,7 +117,7 @@ private struct ObjectFile {
         }
         return Listing(
             fileName: fileName, sections: code, symbols: symbols(table, dynamic: dynamic),
-            isRelocatable: Self.u16(bytes, 16) == 1, privilegedSpec: spec,
+            isRelocatable: Self.u16(bytes, 16) == 1, privilegedSpec: spec, extensions: extensions,
             dynamicRelocations: dynamicRelocations(dynamic: dynamic), mappingSymbols: mapping)
     }
 

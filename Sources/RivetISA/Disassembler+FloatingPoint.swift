@@ -1,4 +1,4 @@
-/// The A, F and D extensions as objdump 2.40 prints them.
+/// The A, F and D extensions as objdump 2.40 prints them, and Zfa as binutils 2.41 does.
 extension Disassembler {
     /// `lr.w.aq rd,(rs1)`, `amoadd.d.aqrl rd,rs2,(rs1)`: the ordering bits become suffixes.
     func atomic(_ inst: Instruction) -> Printed {
@@ -53,9 +53,20 @@ extension Disassembler {
             return Printed(name, "\(f(rd)),\(x(rs1))\(rm)")
         case .intToFRaw:
             return Printed(name, "\(f(rd)),\(x(rs1))")
+        case .fli:
+            return Printed(name, "\(f(rd)),\(Self.fliConstants[Int(inst.imm & 31)])")
         case .none, .r, .i, .load, .shift64, .shift32, .s, .b, .u, .j, .jalr, .fence, .system,
-            .csr, .csrImm, .amo, .lr:
+            .csr, .csrImm, .amo, .lr, .unary, .cbo:
             return .unknown(inst)
         }
     }
+
+    /// `fli`'s constants as binutils (2.41 on) prints them: `min`, `inf` and `nan` by name, the
+    /// others in C's `%a` format.
+    static let fliConstants = [
+        "-0x1p+0", "min", "0x1p-16", "0x1p-15", "0x1p-8", "0x1p-7", "0x1p-4", "0x1p-3", "0x1p-2",
+        "0x1.4p-2", "0x1.8p-2", "0x1.cp-2", "0x1p-1", "0x1.4p-1", "0x1.8p-1", "0x1.cp-1", "0x1p+0",
+        "0x1.4p+0", "0x1.8p+0", "0x1.cp+0", "0x1p+1", "0x1.4p+1", "0x1.8p+1", "0x1p+2", "0x1p+3",
+        "0x1p+4", "0x1p+7", "0x1p+8", "0x1p+15", "0x1p+16", "inf", "nan",
+    ]
 }

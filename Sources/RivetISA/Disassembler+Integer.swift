@@ -108,11 +108,20 @@ extension Disassembler {
             .fcvt_w_d, .fcvt_wu_d, .fcvt_l_d, .fcvt_lu_d, .fmv_x_d,
             .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .fmv_d_x:
             return floatingPoint(inst)
+        case .sh1add, .sh2add, .sh3add, .add_uw, .sh1add_uw, .sh2add_uw, .sh3add_uw, .slli_uw,
+            .andn, .orn, .xnor, .clz, .clzw, .ctz, .ctzw, .cpop, .cpopw, .max, .maxu, .min, .minu,
+            .sext_b, .sext_h, .zext_h, .rol, .rolw, .ror, .rori, .roriw, .rorw, .orc_b, .rev8,
+            .bclr, .bclri, .bext, .bexti, .binv, .binvi, .bset, .bseti, .czero_eqz, .czero_nez,
+            .cbo_clean, .cbo_flush, .cbo_inval, .cbo_zero:
+            return extensionInstruction(inst)
+        case .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s, .fleq_s, .fltq_s, .fli_d, .fminm_d,
+            .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d, .fcvtmod_w_d:
+            return floatingPoint(inst)
         }
     }
 
     /// `rd,rs1,rs2` under the instruction's own mnemonic.
-    private func registers(_ inst: Instruction) -> Printed {
+    func registers(_ inst: Instruction) -> Printed {
         Printed(inst.opcode.mnemonic, "\(x(inst.rd)),\(x(inst.rs1)),\(x(inst.rs2))")
     }
 
@@ -157,6 +166,7 @@ extension Disassembler {
         let pred = (inst.imm >> 4) & 0xf
         let succ = inst.imm & 0xf
         guard inst.rd == 0, inst.rs1 == 0 else { return .unknown(inst) }
+        if inst.raw == 0x0100_000f && extensions.contains(.zihintpause) { return Printed("pause") }
         if fm == 8 && pred == 3 && succ == 3 { return Printed("fence.tso") }
         guard fm == 0 else { return .unknown(inst) }
         if pred == 0xf && succ == 0xf { return Printed("fence") }
@@ -211,7 +221,7 @@ extension Disassembler {
         let rm = UInt8((inst.raw >> 12) & 7)
         if rm == 5 || rm == 6 {
             var valid = Decoder.decode32(inst.raw | 0x7000)
-            if valid.opcode.format.hasRoundingMode {
+            if valid.opcode.format.hasRoundingMode && extensions.contains(valid.opcode.isa) {
                 valid.rm = rm
                 valid.raw = inst.raw
                 return full(valid, at: pc)

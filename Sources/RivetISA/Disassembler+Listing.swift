@@ -31,6 +31,8 @@ package struct Listing: Sendable {
     package var isRelocatable: Bool
     /// Which CSR names to print.
     package var privilegedSpec: PrivilegedSpec
+    /// The extensions whose instructions are decoded (objdump's default is RV64GC's).
+    package var extensions: Set<Extension>
     /// The dynamic relocations, in file order.
     package var dynamicRelocations: [DynamicRelocation]
     /// The mapping symbols.
@@ -38,9 +40,10 @@ package struct Listing: Sendable {
 
     package init(
         fileName: String, sections: [Section], symbols: [Symbol], isRelocatable: Bool,
-        privilegedSpec: PrivilegedSpec = .v1_12, dynamicRelocations: [DynamicRelocation] = [],
-        mappingSymbols: [MappingSymbol] = []
+        privilegedSpec: PrivilegedSpec = .v1_12, extensions: Set<Extension> = Extension.rv64gc,
+        dynamicRelocations: [DynamicRelocation] = [], mappingSymbols: [MappingSymbol] = []
     ) {
+        self.extensions = extensions
         self.fileName = fileName
         self.sections = sections
         self.symbols = symbols
@@ -80,7 +83,7 @@ package struct Listing: Sendable {
         let table = SymbolTable(symbols, section: section, relocatable: isRelocatable, dynamicRelocations: relocations)
         let disassembler = Disassembler(
             symbolizer: table.isEmpty ? nil : { @Sendable in table.name(for: $0, requireSection: false) },
-            privilegedSpec: privilegedSpec)
+            privilegedSpec: privilegedSpec, extensions: extensions)
         let addressWidth = Self.addressWidth(sectionEnd: section.range.upperBound)
         // Among mapping symbols at one address objdump obeys the last in its order ("$d" < "$x").
         let mapping = mappingSymbols.filter { $0.section == section.name }.sorted {

@@ -22,11 +22,19 @@ package struct Disassembler: Sendable {
     /// attributes, and defaults to the newest).
     package var privilegedSpec: PrivilegedSpec
 
+    /// The extensions whose instructions print as instructions; an encoding of another prints
+    /// as objdump prints what it does not know (objdump decodes the extensions an ELF file's
+    /// `Tag_RISCV_arch` attribute names, RV64GC's when it names none). The default is every
+    /// extension Rivet executes, for traces; Zicond then prints as binutils 2.41 prints it.
+    package var extensions: Set<Extension>
+
     package init(
-        symbolizer: (@Sendable (UInt64) -> String?)? = nil, privilegedSpec: PrivilegedSpec = .v1_12
+        symbolizer: (@Sendable (UInt64) -> String?)? = nil, privilegedSpec: PrivilegedSpec = .v1_12,
+        extensions: Set<Extension> = Extension.all
     ) {
         self.symbolizer = symbolizer
         self.privilegedSpec = privilegedSpec
+        self.extensions = extensions
     }
 
     /// What objdump remembers from one instruction to the next: the values `lui`, `auipc` and
@@ -55,6 +63,8 @@ package struct Disassembler: Sendable {
     /// `# <address>` comment objdump appends; `context` carries what earlier instructions of
     /// the same listing left behind, and is updated.
     package func text(_ inst: Instruction, at pc: UInt64, context: inout Context) -> String {
+        var inst = inst
+        if !extensions.contains(inst.opcode.isa) { inst = .illegal(raw: inst.raw, length: inst.length) }
         let printed = inst.isCompressed ? compressed(inst, at: pc) : full(inst, at: pc)
         var out = printed.mnemonic
         if !printed.operands.isEmpty { out += "\t" + printed.operands }

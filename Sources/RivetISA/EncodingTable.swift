@@ -1,6 +1,26 @@
 /// The ISA extension an instruction belongs to.
-package enum Extension: String, Sendable {
+package enum Extension: String, CaseIterable, Sendable {
     case i = "I", m = "M", a = "A", f = "F", d = "D", zicsr = "Zicsr", zifencei = "Zifencei"
+    case zba = "Zba", zbb = "Zbb", zbs = "Zbs", zicond = "Zicond", zicbom = "Zicbom", zicboz = "Zicboz"
+    case zfa = "Zfa"
+    /// `pause`, a `fence` encoding: no rows of its own, but it changes how a fence prints.
+    case zihintpause = "Zihintpause"
+
+    /// Every extension Rivet executes.
+    package static let all = Set(allCases)
+    /// RV64GC's extensions: what objdump decodes in a file that names no others.
+    package static let rv64gc: Set<Extension> = [.i, .m, .a, .f, .d, .zicsr, .zifencei]
+    /// The extensions GNU objdump 2.40 can decode when a file names them: all but Zicond and
+    /// Zfa, which binutils supports from 2.41 on.
+    package static let binutils240 = all.subtracting([.zicond, .zfa])
+
+    /// The extension an ISA string spells `name` (`zba`, `m`; any case), or nil.
+    package init?(isaStringName name: some StringProtocol) {
+        guard let found = Self.allCases.first(where: { $0.rawValue.lowercased() == name.lowercased() }) else {
+            return nil
+        }
+        self = found
+    }
 }
 
 /// One row per 32-bit instruction form: the single description of the encodings that the
@@ -37,6 +57,7 @@ package enum EncodingTable {
     private static let frm: UInt32 = 0xfe00_007f  // opcode + funct7, any rm
     private static let fun: UInt32 = 0xfff0_007f  // opcode + funct7 + rs2, any rm
     private static let funR: UInt32 = 0xfff0_707f  // opcode + funct7 + rs2 + funct3
+    private static let cbo: UInt32 = 0xfff0_7fff  // opcode + funct3 + imm12 + rd = 0
 
     /// Every instruction form, in the order of the Opcode enum.
     package static let rows: [EncodingRow] = [
@@ -204,6 +225,77 @@ package enum EncodingTable {
         row(.fcvt_d_l, "fcvt.d.l", 0xd220_0053, fun, .intToF, .d),
         row(.fcvt_d_lu, "fcvt.d.lu", 0xd230_0053, fun, .intToF, .d),
         row(.fmv_d_x, "fmv.d.x", 0xf200_0053, funR, .intToFRaw, .d),
+
+        // The bit-manipulation extensions, version 1.0.0 of "RISC-V Bit-Manipulation ISA-extensions".
+        row(.sh1add, "sh1add", 0x2000_2033, f7, .r, .zba),
+        row(.sh2add, "sh2add", 0x2000_4033, f7, .r, .zba),
+        row(.sh3add, "sh3add", 0x2000_6033, f7, .r, .zba),
+        row(.add_uw, "add.uw", 0x0800_003b, f7, .r, .zba),
+        row(.sh1add_uw, "sh1add.uw", 0x2000_203b, f7, .r, .zba),
+        row(.sh2add_uw, "sh2add.uw", 0x2000_403b, f7, .r, .zba),
+        row(.sh3add_uw, "sh3add.uw", 0x2000_603b, f7, .r, .zba),
+        row(.slli_uw, "slli.uw", 0x0800_101b, sh6, .shift64, .zba),
+
+        row(.andn, "andn", 0x4000_7033, f7, .r, .zbb),
+        row(.orn, "orn", 0x4000_6033, f7, .r, .zbb),
+        row(.xnor, "xnor", 0x4000_4033, f7, .r, .zbb),
+        row(.clz, "clz", 0x6000_1013, funR, .unary, .zbb),
+        row(.clzw, "clzw", 0x6000_101b, funR, .unary, .zbb),
+        row(.ctz, "ctz", 0x6010_1013, funR, .unary, .zbb),
+        row(.ctzw, "ctzw", 0x6010_101b, funR, .unary, .zbb),
+        row(.cpop, "cpop", 0x6020_1013, funR, .unary, .zbb),
+        row(.cpopw, "cpopw", 0x6020_101b, funR, .unary, .zbb),
+        row(.max, "max", 0x0a00_6033, f7, .r, .zbb),
+        row(.maxu, "maxu", 0x0a00_7033, f7, .r, .zbb),
+        row(.min, "min", 0x0a00_4033, f7, .r, .zbb),
+        row(.minu, "minu", 0x0a00_5033, f7, .r, .zbb),
+        row(.sext_b, "sext.b", 0x6040_1013, funR, .unary, .zbb),
+        row(.sext_h, "sext.h", 0x6050_1013, funR, .unary, .zbb),
+        row(.zext_h, "zext.h", 0x0800_403b, funR, .unary, .zbb),  // RV64: packw rd, rs1, x0
+        row(.rol, "rol", 0x6000_1033, f7, .r, .zbb),
+        row(.rolw, "rolw", 0x6000_103b, f7, .r, .zbb),
+        row(.ror, "ror", 0x6000_5033, f7, .r, .zbb),
+        row(.rori, "rori", 0x6000_5013, sh6, .shift64, .zbb),
+        row(.roriw, "roriw", 0x6000_501b, f7, .shift32, .zbb),
+        row(.rorw, "rorw", 0x6000_503b, f7, .r, .zbb),
+        row(.orc_b, "orc.b", 0x2870_5013, funR, .unary, .zbb),
+        row(.rev8, "rev8", 0x6b80_5013, funR, .unary, .zbb),  // RV64 encoding
+
+        row(.bclr, "bclr", 0x4800_1033, f7, .r, .zbs),
+        row(.bclri, "bclri", 0x4800_1013, sh6, .shift64, .zbs),
+        row(.bext, "bext", 0x4800_5033, f7, .r, .zbs),
+        row(.bexti, "bexti", 0x4800_5013, sh6, .shift64, .zbs),
+        row(.binv, "binv", 0x6800_1033, f7, .r, .zbs),
+        row(.binvi, "binvi", 0x6800_1013, sh6, .shift64, .zbs),
+        row(.bset, "bset", 0x2800_1033, f7, .r, .zbs),
+        row(.bseti, "bseti", 0x2800_1013, sh6, .shift64, .zbs),
+
+        // Version 1.0.1 of "RISC-V Integer Conditional (Zicond) operations extension".
+        row(.czero_eqz, "czero.eqz", 0x0e00_5033, f7, .r, .zicond),
+        row(.czero_nez, "czero.nez", 0x0e00_7033, f7, .r, .zicond),
+
+        // Version 1.0 of "RISC-V Base Cache Management Operation ISA Extensions".
+        row(.cbo_clean, "cbo.clean", 0x0010_200f, cbo, .cbo, .zicbom),
+        row(.cbo_flush, "cbo.flush", 0x0020_200f, cbo, .cbo, .zicbom),
+        row(.cbo_inval, "cbo.inval", 0x0000_200f, cbo, .cbo, .zicbom),
+        row(.cbo_zero, "cbo.zero", 0x0040_200f, cbo, .cbo, .zicboz),
+
+        // Chapter "Zfa", version 1.0, of the RISC-V Unprivileged ISA manual.
+        row(.fli_s, "fli.s", 0xf010_0053, funR, .fli, .zfa),
+        row(.fminm_s, "fminm.s", 0x2800_2053, f7, .fr, .zfa),
+        row(.fmaxm_s, "fmaxm.s", 0x2800_3053, f7, .fr, .zfa),
+        row(.fround_s, "fround.s", 0x4040_0053, fun, .funaryRM, .zfa),
+        row(.froundnx_s, "froundnx.s", 0x4050_0053, fun, .funaryRM, .zfa),
+        row(.fleq_s, "fleq.s", 0xa000_4053, f7, .fcmp, .zfa),
+        row(.fltq_s, "fltq.s", 0xa000_5053, f7, .fcmp, .zfa),
+        row(.fli_d, "fli.d", 0xf210_0053, funR, .fli, .zfa),
+        row(.fminm_d, "fminm.d", 0x2a00_2053, f7, .fr, .zfa),
+        row(.fmaxm_d, "fmaxm.d", 0x2a00_3053, f7, .fr, .zfa),
+        row(.fround_d, "fround.d", 0x4240_0053, fun, .funaryRM, .zfa),
+        row(.froundnx_d, "froundnx.d", 0x4250_0053, fun, .funaryRM, .zfa),
+        row(.fleq_d, "fleq.d", 0xa200_4053, f7, .fcmp, .zfa),
+        row(.fltq_d, "fltq.d", 0xa200_5053, f7, .fcmp, .zfa),
+        row(.fcvtmod_w_d, "fcvtmod.w.d", 0xc280_1053, funR, .fToInt, .zfa),  // rm must be RTZ
     ]
 
     /// The row describing `opcode`. Rows are stored in enum order, which a test checks.

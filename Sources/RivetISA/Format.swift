@@ -57,6 +57,12 @@ package enum Format: UInt8, Sendable {
     case intToF
     /// `fd, rs1`: moves from an integer register.
     case intToFRaw
+    /// `rd, rs1`: integer operations of one register (`clz`, `sext.b`, `rev8`).
+    case unary
+    /// `(rs1)`: cache-block operations on the block holding the address in rs1.
+    case cbo
+    /// `fd, constant`: `fli`; the rs1 field (the constant's number) is in `imm`.
+    case fli
 }
 
 /// Which register file an operand names.
@@ -69,11 +75,11 @@ extension Format {
     package var rdClass: RegisterClass {
         switch self {
         case .r, .i, .load, .shift64, .shift32, .u, .j, .jalr, .csr, .csrImm, .amo, .lr, .fcmp,
-            .fToInt, .fToIntRaw:
+            .fToInt, .fToIntRaw, .unary:
             .integer
-        case .fload, .fr4, .frm, .fr, .funaryRM, .intToF, .intToFRaw:
+        case .fload, .fr4, .frm, .fr, .funaryRM, .intToF, .intToFRaw, .fli:
             .float
-        case .none, .s, .b, .fence, .system, .fstore:
+        case .none, .s, .b, .fence, .system, .fstore, .cbo:
             .none
         }
     }
@@ -82,11 +88,11 @@ extension Format {
     package var rs1Class: RegisterClass {
         switch self {
         case .r, .i, .load, .shift64, .shift32, .s, .b, .jalr, .csr, .amo, .lr, .fload, .fstore,
-            .intToF, .intToFRaw:
+            .intToF, .intToFRaw, .unary, .cbo:
             .integer
         case .fr4, .frm, .fr, .funaryRM, .fcmp, .fToInt, .fToIntRaw:
             .float
-        case .none, .u, .j, .fence, .system, .csrImm:
+        case .none, .u, .j, .fence, .system, .csrImm, .fli:
             .none
         }
     }
@@ -99,7 +105,7 @@ extension Format {
         case .fstore, .fr4, .frm, .fr, .fcmp:
             .float
         case .none, .i, .load, .shift64, .shift32, .u, .j, .jalr, .fence, .system, .csr, .csrImm,
-            .lr, .fload, .funaryRM, .fToInt, .fToIntRaw, .intToF, .intToFRaw:
+            .lr, .fload, .funaryRM, .fToInt, .fToIntRaw, .intToF, .intToFRaw, .unary, .cbo, .fli:
             .none
         }
     }
@@ -112,7 +118,8 @@ extension Format {
         switch self {
         case .fr4, .frm, .funaryRM, .fToInt, .intToF: true
         case .none, .r, .i, .load, .shift64, .shift32, .s, .b, .u, .j, .jalr, .fence, .system,
-            .csr, .csrImm, .amo, .lr, .fload, .fstore, .fr, .fcmp, .fToIntRaw, .intToFRaw:
+            .csr, .csrImm, .amo, .lr, .fload, .fstore, .fr, .fcmp, .fToIntRaw, .intToFRaw, .unary, .cbo,
+            .fli:
             false
         }
     }

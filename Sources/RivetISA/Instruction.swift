@@ -55,7 +55,9 @@ extension Instruction {
     /// environment, or changes what later instructions mean.
     package var endsBlock: Bool {
         switch opcode {
-        case .jal, .jalr, .beq, .bne, .blt, .bge, .bltu, .bgeu, .ecall, .ebreak, .fence_i, .illegal:
+        // cbo.inval raises SIGILL in user mode, as Linux leaves it disabled there.
+        case .jal, .jalr, .beq, .bne, .blt, .bge, .bltu, .bgeu, .ecall, .ebreak, .fence_i, .illegal,
+            .cbo_inval:
             true
         case .lui, .auipc, .lb, .lh, .lw, .ld, .lbu, .lhu, .lwu, .sb, .sh, .sw, .sd, .addi, .slti,
             .sltiu, .xori, .ori, .andi, .slli, .srli, .srai, .add, .sub, .sll, .slt, .sltu, .xor,
@@ -72,7 +74,13 @@ extension Instruction {
             .fadd_d, .fsub_d, .fmul_d, .fdiv_d, .fsqrt_d, .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmin_d,
             .fmax_d, .fcvt_s_d, .fcvt_d_s, .feq_d, .flt_d, .fle_d, .fclass_d, .fcvt_w_d,
             .fcvt_wu_d, .fcvt_l_d, .fcvt_lu_d, .fmv_x_d, .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l,
-            .fcvt_d_lu, .fmv_d_x:
+            .fcvt_d_lu, .fmv_d_x, .sh1add, .sh2add, .sh3add, .add_uw, .sh1add_uw, .sh2add_uw,
+            .sh3add_uw, .slli_uw, .andn, .orn, .xnor, .clz, .clzw, .ctz, .ctzw, .cpop, .cpopw, .max,
+            .maxu, .min, .minu, .sext_b, .sext_h, .zext_h, .rol, .rolw, .ror, .rori, .roriw, .rorw,
+            .orc_b, .rev8, .bclr, .bclri, .bext, .bexti, .binv, .binvi, .bset, .bseti, .czero_eqz,
+            .czero_nez, .cbo_clean, .cbo_flush, .cbo_zero, .fli_s, .fminm_s, .fmaxm_s, .fround_s,
+            .froundnx_s, .fleq_s, .fltq_s, .fli_d, .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d,
+            .fltq_d, .fcvtmod_w_d:
             false
         }
     }

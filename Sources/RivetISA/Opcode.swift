@@ -1,4 +1,6 @@
-/// Every RV64IMAFDC + Zicsr + Zifencei instruction, one case per operation.
+/// Every instruction of RV64IMAFDC + Zicsr + Zifencei and of the extensions current toolchains
+/// emit (Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz, Zfa), one case per operation. `pause` (Zihintpause)
+/// is a `fence` encoding and has no case of its own.
 ///
 /// Compressed instructions have no cases of their own: the decoder expands them to the 32-bit
 /// operation they stand for. The raw values are dense so that tiers can index tables by them.
@@ -54,6 +56,26 @@ package enum Opcode: UInt8, CaseIterable, Sendable {
     case fcvt_w_d, fcvt_wu_d, fcvt_l_d, fcvt_lu_d
     case fmv_x_d
     case fcvt_d_w, fcvt_d_wu, fcvt_d_l, fcvt_d_lu, fmv_d_x
+
+    // Zba
+    case sh1add, sh2add, sh3add, add_uw, sh1add_uw, sh2add_uw, sh3add_uw, slli_uw
+
+    // Zbb
+    case andn, orn, xnor, clz, clzw, ctz, ctzw, cpop, cpopw, max, maxu, min, minu
+    case sext_b, sext_h, zext_h, rol, rolw, ror, rori, roriw, rorw, orc_b, rev8
+
+    // Zbs
+    case bclr, bclri, bext, bexti, binv, binvi, bset, bseti
+
+    // Zicond
+    case czero_eqz, czero_nez
+
+    // Zicbom, Zicboz
+    case cbo_clean, cbo_flush, cbo_inval, cbo_zero
+
+    // Zfa (RV64: fmvh.x.d and fmvp.d.x are RV32-only)
+    case fli_s, fminm_s, fmaxm_s, fround_s, froundnx_s, fleq_s, fltq_s
+    case fli_d, fminm_d, fmaxm_d, fround_d, froundnx_d, fleq_d, fltq_d, fcvtmod_w_d
 }
 
 extension Opcode {
@@ -62,4 +84,11 @@ extension Opcode {
 
     /// The operand layout of the instruction's 32-bit encoding.
     package var format: Format { EncodingTable.row(for: self).format }
+
+    /// The extension the instruction belongs to.
+    package var isa: Extension { EncodingTable.row(for: self).isa }
 }
+
+/// Bytes in the cache block a `cbo.*` instruction acts on (the naturally aligned block holding
+/// its address); riscv_hwprobe reports it as the Zicbom and Zicboz block size.
+package let cacheBlockSize: UInt64 = 64

@@ -9,7 +9,7 @@ import RivetMachine
 @inline(__always) private func sext(_ v: UInt32) -> UInt64 { UInt64(bitPattern: Int64(Int32(bitPattern: v))) }
 
 extension Interpreter {
-    /// Executes an F or D computational instruction on the slots `r`. Returns false when the
+    /// Executes an F, D or Zfa computational instruction on the slots `r`. Returns false when the
     /// rounding mode is invalid (an illegal instruction). Single-precision operands are
     /// unboxed (an improperly NaN-boxed value reads as the canonical NaN) and results boxed.
     @inline(never)
@@ -25,7 +25,7 @@ extension Interpreter {
             .fcvt_w_s, .fcvt_wu_s, .fcvt_l_s, .fcvt_lu_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu,
             .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fadd_d, .fsub_d, .fmul_d, .fdiv_d, .fsqrt_d,
             .fcvt_s_d, .fcvt_d_s, .fcvt_w_d, .fcvt_wu_d, .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w, .fcvt_d_wu,
-            .fcvt_d_l, .fcvt_d_lu:
+            .fcvt_d_l, .fcvt_d_lu, .fround_s, .froundnx_s, .fround_d, .froundnx_d:
             if m > 4 { return false }
         default:
             break
@@ -95,6 +95,23 @@ extension Interpreter {
         case .fcvt_d_l: r[rd] = SoftFloat.i64ToF64(Int64(bitPattern: a), m, &fl)
         case .fcvt_d_lu: r[rd] = SoftFloat.u64ToF64(a, m, &fl)
         case .fmv_d_x: r[rd] = a
+
+        // Zfa
+        case .fli_s: r[rd] = box(SoftFloat.fli32(Int(i.imm)))
+        case .fminm_s: r[rd] = box(SoftFloat.minimum32(unbox(a), unbox(b), &fl))
+        case .fmaxm_s: r[rd] = box(SoftFloat.maximum32(unbox(a), unbox(b), &fl))
+        case .fround_s: r[rd] = box(SoftFloat.roundToIntegral32(unbox(a), m, exact: false, &fl))
+        case .froundnx_s: r[rd] = box(SoftFloat.roundToIntegral32(unbox(a), m, exact: true, &fl))
+        case .fleq_s: r[rd] = SoftFloat.quietLE32(unbox(a), unbox(b), &fl) ? 1 : 0
+        case .fltq_s: r[rd] = SoftFloat.quietLT32(unbox(a), unbox(b), &fl) ? 1 : 0
+        case .fli_d: r[rd] = SoftFloat.fli64(Int(i.imm))
+        case .fminm_d: r[rd] = SoftFloat.minimum64(a, b, &fl)
+        case .fmaxm_d: r[rd] = SoftFloat.maximum64(a, b, &fl)
+        case .fround_d: r[rd] = SoftFloat.roundToIntegral64(a, m, exact: false, &fl)
+        case .froundnx_d: r[rd] = SoftFloat.roundToIntegral64(a, m, exact: true, &fl)
+        case .fleq_d: r[rd] = SoftFloat.quietLE64(a, b, &fl) ? 1 : 0
+        case .fltq_d: r[rd] = SoftFloat.quietLT64(a, b, &fl) ? 1 : 0
+        case .fcvtmod_w_d: r[rd] = sext(SoftFloat.f64ToI32Modular(a, &fl))
         default:
             return false
         }

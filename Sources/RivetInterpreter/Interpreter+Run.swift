@@ -21,6 +21,19 @@ let addressSpaceSize: UInt64 = 1 << 38
 @inline(__always) private func sx32(_ v: UInt64) -> UInt64 {
     UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v)))
 }
+@inline(__always) private func zx32(_ v: UInt64) -> UInt64 { v & 0xffff_ffff }
+/// `v` rotated left by `n` modulo its width (right by `n` is left by `0 &- n`).
+@inline(__always) private func rotateLeft<T: FixedWidthInteger & UnsignedInteger>(_ v: T, _ n: UInt64) -> T {
+    let k = T(truncatingIfNeeded: n) & T(T.bitWidth - 1)
+    return v &<< k | v &>> (T(T.bitWidth) &- k)
+}
+/// `orc.b`: each byte of `v` becomes 0xff if it is nonzero, else stays 0.
+@inline(__always) private func orCombineBytes(_ v: UInt64) -> UInt64 {
+    let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
+    // A byte's top bit ends up set iff the byte is nonzero (the sum never carries out of it).
+    let nonzero = (((v & low7) &+ low7) | v) & ~low7
+    return (nonzero &>> 7) &* 0xff
+}
 @inline(__always) private func unbox(_ v: UInt64) -> UInt32 {
     v >> 32 == 0xffff_ffff ? UInt32(truncatingIfNeeded: v) : SoftFloat.canonicalNaN32
 }
@@ -233,6 +246,65 @@ extension Interpreter {
                     let b = UInt32(truncatingIfNeeded: r[i.rs2])
                     r[i.rd] = sx32(UInt64(b == 0 ? a : a % b))
 
+                // MARK: Zba
+                case .sh1add: r[i.rd] = r[i.rs2] &+ (r[i.rs1] &<< 1)
+                case .sh2add: r[i.rd] = r[i.rs2] &+ (r[i.rs1] &<< 2)
+                case .sh3add: r[i.rd] = r[i.rs2] &+ (r[i.rs1] &<< 3)
+                case .add_uw: r[i.rd] = r[i.rs2] &+ zx32(r[i.rs1])
+                case .sh1add_uw: r[i.rd] = r[i.rs2] &+ (zx32(r[i.rs1]) &<< 1)
+                case .sh2add_uw: r[i.rd] = r[i.rs2] &+ (zx32(r[i.rs1]) &<< 2)
+                case .sh3add_uw: r[i.rd] = r[i.rs2] &+ (zx32(r[i.rs1]) &<< 3)
+                case .slli_uw: r[i.rd] = zx32(r[i.rs1]) &<< i.simm
+
+                // MARK: Zbb
+                case .andn: r[i.rd] = r[i.rs1] & ~r[i.rs2]
+                case .orn: r[i.rd] = r[i.rs1] | ~r[i.rs2]
+                case .xnor: r[i.rd] = ~(r[i.rs1] ^ r[i.rs2])
+                case .clz: r[i.rd] = UInt64(truncatingIfNeeded: r[i.rs1].leadingZeroBitCount)
+                case .clzw:
+                    r[i.rd] = UInt64(truncatingIfNeeded: UInt32(truncatingIfNeeded: r[i.rs1]).leadingZeroBitCount)
+                case .ctz: r[i.rd] = UInt64(truncatingIfNeeded: r[i.rs1].trailingZeroBitCount)
+                case .ctzw:
+                    r[i.rd] = UInt64(truncatingIfNeeded: UInt32(truncatingIfNeeded: r[i.rs1]).trailingZeroBitCount)
+                case .cpop: r[i.rd] = UInt64(truncatingIfNeeded: r[i.rs1].nonzeroBitCount)
+                case .cpopw:
+                    r[i.rd] = UInt64(truncatingIfNeeded: UInt32(truncatingIfNeeded: r[i.rs1]).nonzeroBitCount)
+                case .max:
+                    let a = r[i.rs1]
+                    let b = r[i.rs2]
+                    r[i.rd] = Int64(bitPattern: a) > Int64(bitPattern: b) ? a : b
+                case .maxu: r[i.rd] = Swift.max(r[i.rs1], r[i.rs2])
+                case .min:
+                    let a = r[i.rs1]
+                    let b = r[i.rs2]
+                    r[i.rd] = Int64(bitPattern: a) < Int64(bitPattern: b) ? a : b
+                case .minu: r[i.rd] = Swift.min(r[i.rs1], r[i.rs2])
+                case .sext_b: r[i.rd] = sx8(r[i.rs1])
+                case .sext_h: r[i.rd] = sx16(r[i.rs1])
+                case .zext_h: r[i.rd] = r[i.rs1] & 0xffff
+                case .rol: r[i.rd] = rotateLeft(r[i.rs1], r[i.rs2])
+                case .ror: r[i.rd] = rotateLeft(r[i.rs1], 0 &- r[i.rs2])
+                case .rori: r[i.rd] = rotateLeft(r[i.rs1], 0 &- i.simm)
+                case .rolw: r[i.rd] = sx32(UInt64(rotateLeft(UInt32(truncatingIfNeeded: r[i.rs1]), r[i.rs2])))
+                case .rorw: r[i.rd] = sx32(UInt64(rotateLeft(UInt32(truncatingIfNeeded: r[i.rs1]), 0 &- r[i.rs2])))
+                case .roriw: r[i.rd] = sx32(UInt64(rotateLeft(UInt32(truncatingIfNeeded: r[i.rs1]), 0 &- i.simm)))
+                case .orc_b: r[i.rd] = orCombineBytes(r[i.rs1])
+                case .rev8: r[i.rd] = r[i.rs1].byteSwapped
+
+                // MARK: Zbs
+                case .bclr: r[i.rd] = r[i.rs1] & ~(1 &<< r[i.rs2])
+                case .bclri: r[i.rd] = r[i.rs1] & ~(1 &<< i.simm)
+                case .bext: r[i.rd] = (r[i.rs1] &>> r[i.rs2]) & 1
+                case .bexti: r[i.rd] = (r[i.rs1] &>> i.simm) & 1
+                case .binv: r[i.rd] = r[i.rs1] ^ (1 &<< r[i.rs2])
+                case .binvi: r[i.rd] = r[i.rs1] ^ (1 &<< i.simm)
+                case .bset: r[i.rd] = r[i.rs1] | (1 &<< r[i.rs2])
+                case .bseti: r[i.rd] = r[i.rs1] | (1 &<< i.simm)
+
+                // MARK: Zicond
+                case .czero_eqz: r[i.rd] = r[i.rs2] == 0 ? 0 : r[i.rs1]
+                case .czero_nez: r[i.rd] = r[i.rs2] != 0 ? 0 : r[i.rs1]
+
                 // MARK: Loads
                 case .lb:
                     let a = r[i.rs1] &+ i.simm
@@ -360,6 +432,18 @@ extension Interpreter {
                         break inner
                     }
 
+                // MARK: Zicbom, Zicboz
+                case .cbo_clean, .cbo_flush, .cbo_zero:
+                    if let failure = cacheBlock(i.pointee) {
+                        stop = failure
+                        break inner
+                    }
+                    if cache.droppedSinceCheck { cache.droppedSinceCheck = false; break inner }
+                case .cbo_inval:
+                    // Linux leaves senvcfg.CBIE clear: user mode may not invalidate.
+                    stop = .illegalInstruction(raw: fetchRaw(base &+ i.off), length: i.pointee.length)
+                    break inner
+
                 // MARK: A
                 case .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w,
                     .amomax_w, .amominu_w, .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d,
@@ -370,7 +454,7 @@ extension Interpreter {
                     }
                     if cache.droppedSinceCheck { cache.droppedSinceCheck = false; break inner }
 
-                // MARK: F and D
+                // MARK: F, D and Zfa
                 case .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fadd_s, .fsub_s, .fmul_s, .fdiv_s,
                     .fsqrt_s, .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fmin_s, .fmax_s, .fcvt_w_s, .fcvt_wu_s,
                     .fcvt_l_s, .fcvt_lu_s, .fmv_x_w, .fclass_s, .feq_s, .flt_s, .fle_s, .fcvt_s_w,
@@ -378,7 +462,9 @@ extension Interpreter {
                     .fnmadd_d, .fadd_d, .fsub_d, .fmul_d, .fdiv_d, .fsqrt_d, .fsgnj_d, .fsgnjn_d,
                     .fsgnjx_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .feq_d, .flt_d, .fle_d, .fclass_d,
                     .fcvt_w_d, .fcvt_wu_d, .fcvt_l_d, .fcvt_lu_d, .fmv_x_d, .fcvt_d_w, .fcvt_d_wu,
-                    .fcvt_d_l, .fcvt_d_lu, .fmv_d_x:
+                    .fcvt_d_l, .fcvt_d_lu, .fmv_d_x, .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s,
+                    .fleq_s, .fltq_s, .fli_d, .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d,
+                    .fcvtmod_w_d:
                     if !Self.float(i.pointee, r) {
                         stop = .illegalInstruction(raw: fetchRaw(base &+ i.off), length: i.pointee.length)
                         break inner

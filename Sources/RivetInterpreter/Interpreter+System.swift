@@ -132,4 +132,32 @@ extension Interpreter {
             return .fault(error)
         }
     }
+
+    /// Executes `cbo.clean`, `cbo.flush` or `cbo.zero` on the 64-byte block holding the address
+    /// in rs1. Returns why the hart must stop, or nil.
+    ///
+    /// Clean and flush change nothing a program can observe (one hart, coherent host memory),
+    /// but, as the CMO specification says, fault unless a load or a store may access the block;
+    /// zero is a 64-byte store. Faults report rs1, as the specification writes it to `stval`.
+    @inline(never)
+    func cacheBlock(_ i: Inst) -> StopReason? {
+        let address = hart.slots[Int(i.rs1)]
+        let block = address & ~(cacheBlockSize - 1)
+        let size = Int(cacheBlockSize)
+        do throws(GuestFault) {
+            if i.op == .cbo_zero {
+                let buffer = try memory.hostBuffer(at: block, size: size, access: .write)
+                buffer.initializeMemory(as: UInt8.self, repeating: 0)
+            } else {
+                // Write implies read on RISC-V Linux, so "readable" is "a load or a store may".
+                try memory.check(block, size: size, access: .read)
+            }
+            return nil
+        } catch {
+            var fault = error
+            fault.address = GuestAddress(address)
+            fault.access = .write  // a store fault, whatever the operation
+            return .fault(fault)
+        }
+    }
 }

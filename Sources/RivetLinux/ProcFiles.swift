@@ -3,7 +3,7 @@ import Glibc
 #endif
 import RivetMachine
 
-/// A file the sandbox makes up: the guest's `/proc/self` and a few devices. They exist
+/// A file the sandbox makes up: the guest's `/proc/self`, `/proc/cpuinfo` and a few devices. They exist
 /// whatever the grants, and take precedence over them.
 package enum EmulatedFile: Equatable, Sendable {
     /// `/proc/self/exe`: a magic link to the running executable.
@@ -26,7 +26,7 @@ package enum EmulatedFile: Equatable, Sendable {
 
     /// The contents of a generated file.
     package enum GeneratedFile: String, Sendable {
-        case maps, cmdline, environ
+        case maps, cmdline, environ, cpuinfo
     }
 
     /// Every emulated path but `/proc/self/fd/N`. `/proc/self/cwd` is a link whose target, the
@@ -38,6 +38,7 @@ package enum EmulatedFile: Equatable, Sendable {
         (["proc", "self", "maps"], .generated(.maps)),
         (["proc", "self", "cmdline"], .generated(.cmdline)),
         (["proc", "self", "environ"], .generated(.environ)),
+        (["proc", "cpuinfo"], .generated(.cpuinfo)),
         (["dev", "null"], .device("/dev/null")),
         (["dev", "zero"], .device("/dev/zero")),
         (["dev", "random"], .device("/dev/random")),
@@ -111,8 +112,31 @@ extension LinuxProcess {
         case .maps: return Array(mapsText().utf8)
         case .cmdline: return configuration.arguments.flatMap { Array($0.utf8) + [0] }
         case .environ: return configuration.environment.flatMap { Array($0.utf8) + [0] }
+        case .cpuinfo: return Array(Self.cpuinfoText.utf8)
         }
     }
+
+    /// The ISA string of the emulated hart as Linux prints it: single letters, then the Z
+    /// extensions by category in the order IMAFDQLCBKJTPVH and alphabetically within one (the
+    /// order of `riscv_isa_ext[]` in arch/riscv/kernel/cpufeature.c). Zicntr: the cycle, time
+    /// and instret counters.
+    package static let isaString =
+        "rv64imafdc_zicbom_zicboz_zicntr_zicond_zicsr_zifencei_zihintpause_zfa_zba_zbb_zbs"
+
+    /// `/proc/cpuinfo` as RISC-V Linux prints it (`c_show` in arch/riscv/kernel/cpu.c) for the
+    /// one hart the guest sees: no vendor, Sv39 (the guest's 2^38-byte address space).
+    static let cpuinfoText = """
+        processor\t: 0
+        hart\t\t: 0
+        isa\t\t: \(isaString)
+        mmu\t\t: sv39
+        mvendorid\t: 0x0
+        marchid\t\t: 0x0
+        mimpid\t\t: 0x0
+        hart isa\t: \(isaString)
+
+
+        """
 
     /// `/proc/self/maps` in Linux's format (`show_map_vma`): the executable under its guest
     /// name, device and inode as zero.

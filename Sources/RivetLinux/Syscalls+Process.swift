@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RivetISA
 import RivetMachine
 
 extension LinuxProcess {
@@ -211,6 +212,12 @@ extension LinuxProcess {
         return .value(0)
     }
 
+    /// RISCV_HWPROBE_KEY_IMA_EXT_0 for the hart we emulate, with the bits of Linux's
+    /// arch/riscv/include/uapi/asm/hwprobe.h: IMA_FD 0, IMA_C 1, ZBA 3, ZBB 4, ZBS 5, ZICBOZ 6,
+    /// ZFA 32, ZICOND 35, ZIHINTPAUSE 36, ZICBOM 55.
+    static let hwprobeExtensions: UInt64 =
+        1 << 0 | 1 << 1 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 32 | 1 << 35 | 1 << 36 | 1 << 55
+
     /// riscv_hwprobe(pairs, count, cpusetsize, cpus, flags): answers for the hart we emulate.
     private func hwprobe(_ args: SyscallArguments) -> SyscallResult {
         guard args[4] == 0 else { return .einval }
@@ -223,8 +230,9 @@ extension LinuxProcess {
                 switch key {
                 case 0, 1, 2: value = 0  // mvendorid, marchid, mimpid
                 case 3: value = 1  // BASE_BEHAVIOR: IMA
-                case 4: value = 1 | 2  // IMA_EXT_0: FD, C
+                case 4: value = Self.hwprobeExtensions  // IMA_EXT_0
                 case 5: value = 0  // CPUPERF_0: misaligned access speed unknown
+                case 6, 12: value = cacheBlockSize  // ZICBOZ_BLOCK_SIZE, ZICBOM_BLOCK_SIZE
                 default: value = nil
                 }
                 if let value {

@@ -29,7 +29,8 @@ package enum X64Form: UInt8, CaseIterable, Sendable {
     case lea
     case xchgRmReg, xchgRegAcc, xaddRmReg, cmpxchgRmReg
     // Bits.
-    case btRmReg, btRmImm, bswap, lzcnt, tzcnt, popcnt
+    case btRmReg, btRmImm, btsRmReg, btsRmImm, btrRmReg, btrRmImm, btcRmReg, btcRmImm
+    case bsf, bsr, bswap, lzcnt, tzcnt, popcnt
     // Conditions.
     case setcc, cmovcc, jccRel8, jccRel32
     // Control transfer and the stack.

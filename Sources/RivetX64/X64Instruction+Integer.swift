@@ -207,6 +207,38 @@ extension X64Instruction {
         X64Instruction(.btRmImm, size: size, rm: .memory(a), immediate: Int64(bit))
     }
 
+    /// `op a,b` for `bts`, `btr`, `btc`: copies bit `b` of `a` to the carry flag and sets,
+    /// clears or flips it (for a register `a`, `b` counts modulo the operand size).
+    package static func bitModify(_ op: X64BitModifyOp, _ size: X64OperandSize, _ a: HostRegister,
+                                  _ bit: HostRegister) -> X64Instruction
+    { rr(op.forms.byRegister, size, bit, a) }
+
+    /// `op [mem],reg` for `bts`, `btr`, `btc` (the bit offset may reach beyond the addressed word).
+    package static func bitModify(_ op: X64BitModifyOp, _ size: X64OperandSize, _ a: X64Memory,
+                                  _ bit: HostRegister) -> X64Instruction
+    { rm(op.forms.byRegister, size, bit, a) }
+
+    /// `op reg,imm8` for `bts`, `btr`, `btc`.
+    package static func bitModify(_ op: X64BitModifyOp, _ size: X64OperandSize, _ a: HostRegister,
+                                  _ bit: UInt8) -> X64Instruction
+    { X64Instruction(op.forms.byImmediate, size: size, rm: .register(a.rawValue), immediate: Int64(bit)) }
+
+    /// `op [mem],imm8` for `bts`, `btr`, `btc`.
+    package static func bitModify(_ op: X64BitModifyOp, _ size: X64OperandSize, _ a: X64Memory,
+                                  _ bit: UInt8) -> X64Instruction
+    { X64Instruction(op.forms.byImmediate, size: size, rm: .memory(a), immediate: Int64(bit)) }
+
+    /// `bsf dst,src` / `bsr dst,src`: the index of the lowest / highest set bit of `src`; ZF is
+    /// set and `dst` undefined when `src` is 0. Baseline x86-64, unlike `tzcnt`/`lzcnt`.
+    package static func bitScan(_ op: X64BitScanOp, _ size: X64OperandSize, _ dst: HostRegister,
+                                _ src: HostRegister) -> X64Instruction
+    { rr(op.form, size, dst, src) }
+
+    /// `bsf dst,[mem]` / `bsr dst,[mem]`.
+    package static func bitScan(_ op: X64BitScanOp, _ size: X64OperandSize, _ dst: HostRegister,
+                                _ src: X64Memory) -> X64Instruction
+    { rm(op.form, size, dst, src) }
+
     /// `bswap reg` (32 or 64 bits).
     package static func bswap(_ size: X64OperandSize, _ reg: HostRegister) -> X64Instruction {
         X64Instruction(.bswap, size: size, reg: reg.rawValue)
@@ -233,6 +265,41 @@ package enum X64BitCountOp: CaseIterable, Sendable {
         case .lzcnt: .lzcnt
         case .tzcnt: .tzcnt
         case .popcnt: .popcnt
+        }
+    }
+}
+
+/// Bit test-and-modify operations.
+package enum X64BitModifyOp: CaseIterable, Sendable {
+    /// Set the bit.
+    case bts
+    /// Clear (reset) the bit.
+    case btr
+    /// Flip (complement) the bit.
+    case btc
+
+    /// The forms `op r/m,reg` and `op r/m,imm8`.
+    package var forms: (byRegister: X64Form, byImmediate: X64Form) {
+        switch self {
+        case .bts: (.btsRmReg, .btsRmImm)
+        case .btr: (.btrRmReg, .btrRmImm)
+        case .btc: (.btcRmReg, .btcRmImm)
+        }
+    }
+}
+
+/// Bit scans.
+package enum X64BitScanOp: CaseIterable, Sendable {
+    /// Bit scan forward: the lowest set bit.
+    case bsf
+    /// Bit scan reverse: the highest set bit.
+    case bsr
+
+    /// The form `op reg,r/m`.
+    package var form: X64Form {
+        switch self {
+        case .bsf: .bsf
+        case .bsr: .bsr
         }
     }
 }

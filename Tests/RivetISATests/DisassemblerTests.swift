@@ -6,7 +6,8 @@ import Testing
 /// The disassembler against GNU objdump 2.40.
 ///
 /// `Golden/` holds files built from `allforms.S` (an object file with every RV64GC instruction
-/// form and the operand choices that change how objdump prints it), `linked.S` (a small static
+/// form and the operand choices that change how objdump prints it), `extensions.S` (the same
+/// for Zba, Zbb, Zbs, Zicbom, Zicboz and Zihintpause), `linked.S` (a small static
 /// executable) and `dynamic.c` (a dynamically linked one), with the listings
 /// `riscv64-linux-gnu-objdump -d` printed for them; `Golden/regenerate.sh` rebuilds all of
 /// them. Our listing must match line for line. When objdump is installed, further tests
@@ -26,7 +27,8 @@ import Testing
 
     /// The golden files and their listings.
     static let goldenFiles = [
-        ("allforms.o", "allforms.objdump"), ("linked", "linked.objdump"), ("dynamic", "dynamic.objdump"),
+        ("allforms.o", "allforms.objdump"), ("extensions.o", "extensions.objdump"), ("linked", "linked.objdump"),
+        ("dynamic", "dynamic.objdump"),
     ]
 
     @Test(arguments: goldenFiles) func matchesGoldenListing(file: String, listing: String) throws {
@@ -58,6 +60,38 @@ import Testing
         #expect(text(0xffff_ffff) == ".4byte\t0xffffffff")
         let named = Disassembler(symbolizer: { $0 == 0x1008 ? "foo" : nil })
         #expect(named.text(Decoder.decode32(0x0080_00ef), at: 0x1000) == "jal\t1008 <foo>")
+    }
+
+    @Test func extensionsPrintOnlyWhenEnabled() {
+        func text(_ word: UInt32, _ extensions: Set<Extension> = Extension.all) -> String {
+            Disassembler(extensions: extensions).text(Decoder.decode32(word), at: 0)
+        }
+        #expect(text(0x20c5_a533) == "sh1add\ta0,a1,a2")
+        #expect(text(0x20c5_a533, Extension.rv64gc) == ".4byte\t0x20c5a533")
+        #expect(text(0x0805_853b) == "zext.w\ta0,a1")
+        #expect(text(0x4bf5_9513) == "bclr\ta0,a1,0x3f")
+        #expect(text(0x0835_951b) == "slli.uw\ta0,a1,0x3")
+        #expect(text(0x0045_200f) == "cbo.zero\t(a0)")
+        // Zicond as binutils 2.41 prints it; binutils 2.40 does not know it.
+        #expect(text(0x0e57_55b3) == "czero.eqz\ta1,a4,t0")
+        #expect(text(0x0e57_55b3, Extension.binutils240) == ".4byte\t0xe5755b3")
+        // Zfa as binutils 2.41 prints it.
+        #expect(text(0xf210_8553) == "fli.d\tfa0,min")
+        #expect(text(0xf016_0553) == "fli.s\tfa0,0x1p-1")
+        #expect(text(0xc285_9553) == "fcvtmod.w.d\ta0,fa1,rtz")
+        #expect(text(0x4245_f553) == "fround.d\tfa0,fa1")
+        #expect(text(0x4255_8553) == "froundnx.d\tfa0,fa1,rne")
+        #expect(text(0xa0c5_c553) == "fleq.s\ta0,fa1,fa2")
+        #expect(text(0xf210_8553, Extension.binutils240) == ".4byte\t0xf2108553")
+        // pause is `fence w,0`.
+        #expect(text(0x0100_000f) == "pause")
+        #expect(text(0x0100_000f, Extension.rv64gc) == "fence\tw,unknown")
+    }
+
+    @Test func extensionsFromTheArchAttribute() {
+        let arch = "rv64i2p1_m2p0_a2p1_f2p2_d2p2_c2p0_zicsr2p0_zicond1p0_zihintpause2p0_zmmul1p0_zba1p0_zbs1p0"
+        #expect(Extension.decodedByObjdump(arch: arch) == Extension.rv64gc.union([.zihintpause, .zba, .zbs]))
+        #expect(Extension.decodedByObjdump(arch: "rv64gc") == Extension.rv64gc)
     }
 
     @Test func addressCommentsFollowAuipc() {
@@ -132,6 +166,45 @@ import Testing
         ).text
         // The header names the file format, which is "binary" here.
         expectSameLines(ours, live, from: 3)
+    }
+}
+
+/// Live comparisons for the extensions objdump decodes only in a file whose attributes name
+/// them: random words are assembled (`.insn`) into an object file built for those extensions.
+@Suite struct ExtensionObjdumpTests {
+    static let assembler = "riscv64-linux-gnu-as"
+    static let march = "rv64gc_zba_zbb_zbs_zicbom_zicboz_zihintpause"
+    static let available =
+        DisassemblerObjdumpTests.available && Host.run("command -v \(assembler) >/dev/null 2>&1 && echo") != nil
+
+    /// Random words for every row of the extensions (zicond too: objdump 2.40 must print it as
+    /// `.4byte`, as our listing does), and random words across the major opcodes they share
+    /// with the base ISA, with the funct fields often near theirs.
+    @Test(.enabled(if: available)) func randomWordsMatchObjdump() throws {
+        var random = RandomWords(seed: 0x5a42_4253)
+        let perForm = getenv("RIVET_DISASM_FUZZ").flatMap { Int(String(cString: $0)) } ?? 48
+        var words: [UInt32] = []
+        for row in EncodingTable.rows where !Extension.rv64gc.contains(row.isa) {
+            for _ in 0..<perForm { words.append(random.biasedWord() & ~row.mask | row.match) }
+        }
+        let majors: [UInt32] = [0x0f, 0x13, 0x1b, 0x33, 0x3b]
+        let funct7s: [UInt32] = [0x00, 0x04, 0x05, 0x07, 0x10, 0x14, 0x20, 0x24, 0x30, 0x34, 0x35]
+        for _ in 0..<perForm * 200 {
+            var word = random.biasedWord() & ~0x7f | majors[Int(random.next() % 5)]
+            if random.next() % 2 == 0 { word = word & 0x01ff_ffff | funct7s[Int(random.next() % 11)] << 25 }
+            words.append(word)
+        }
+        let scratch = try #require(Host.run("mktemp -d")?.split(separator: "\n").first.map(String.init))
+        defer { _ = Host.run("rm -rf '\(scratch)'") }
+        let source = ".option norvc\n.text\n.globl _start\n_start:\n" + words.map { ".insn 4, 0x" + hexDigits($0) + "\n" }.joined()
+        let sourceBytes = Array(source.utf8)
+        let temporary = try #require(Host.temporaryFile(sourceBytes))
+        defer { unlink(temporary) }
+        try #require(
+            Host.run("\(Self.assembler) -march=\(Self.march) -o '\(scratch)/words.o' '\(temporary)'") != nil)
+        let live = try #require(Host.run("cd '\(scratch)' && \(DisassemblerObjdumpTests.objdump) -d words.o"))
+        let bytes = try #require(Host.read("\(scratch)/words.o"))
+        expectSameLines(try Listing(elf: bytes, fileName: "words.o").text, live)
     }
 }
 

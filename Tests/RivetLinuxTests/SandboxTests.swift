@@ -138,7 +138,7 @@ extension Result where Success == Sandbox.Resolution, Failure == SandboxError {
         let (tree, sandbox) = try Self.standard()
         _ = tree
         #expect(sandbox.resolve("/").target == .virtualDirectory(["dev", "proc", "ro", "work"]))
-        #expect(sandbox.resolve("/proc").target == .virtualDirectory(["self", "thread-self"]))
+        #expect(sandbox.resolve("/proc").target == .virtualDirectory(["cpuinfo", "self", "thread-self"]))
         #expect(sandbox.resolve("/dev/../work/..").target == .virtualDirectory(["dev", "proc", "ro", "work"]))
         // Nothing but mount points exists in a virtual directory.
         #expect(sandbox.resolve("/newfile").errno == Errno.ENOENT)

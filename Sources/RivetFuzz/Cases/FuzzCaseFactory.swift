@@ -58,12 +58,11 @@ package struct FuzzCaseFactory: Sendable {
         var listing: String
     }
 
-    /// The extensions generated code draws from: all of RV64GC mostly, sometimes fewer.
+    /// The extensions generated code draws from: all Rivet executes mostly, sometimes fewer.
     static func extensions(_ random: inout SeededRandom) -> (Set<Extension>, compressed: Bool) {
-        let all: Set<Extension> = [.i, .m, .a, .f, .d, .zicsr]
-        guard random.percent(20) else { return (all, true) }
+        guard random.percent(20) else { return (Extension.all, true) }
         var some: Set<Extension> = [.i]
-        for e in [Extension.m, .a, .f, .d, .zicsr] where random.percent(50) { some.insert(e) }
+        for e in Extension.allCases where e != .i && random.percent(50) { some.insert(e) }
         if some.contains(.d) { some.insert(.f) }
         return (some, random.percent(50))
     }

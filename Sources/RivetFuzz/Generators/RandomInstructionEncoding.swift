@@ -45,8 +45,12 @@ package enum RandomInstructionEncoding {
             fields = rd | rs1 | rs2 | rm
         case .funaryRM, .fToInt, .intToF:
             fields = rd | rs1 | rm
-        case .fToIntRaw, .intToFRaw:
+        case .fToIntRaw, .intToFRaw, .unary:
             fields = rd | rs1
+        case .cbo:
+            fields = rs1
+        case .fli:
+            fields = rd | (imm & 31) << 15
         }
         return row.match | (fields & ~row.mask)
     }
@@ -147,7 +151,9 @@ package enum RandomInstructionEncoding {
         case .fr4: operands = "\(rd), \(rs1), \(rs2), \(reg(inst.rs3, .float)), \(rm)"
         case .frm: operands = "\(rd), \(rs1), \(rs2), \(rm)"
         case .funaryRM, .fToInt, .intToF: operands = "\(rd), \(rs1), \(rm)"
-        case .fToIntRaw, .intToFRaw: operands = "\(rd), \(rs1)"
+        case .fToIntRaw, .intToFRaw, .unary: operands = "\(rd), \(rs1)"
+        case .cbo: operands = "(\(rs1))"
+        case .fli: operands = "\(rd), #\(inst.imm)"
         }
         let text = operands.isEmpty ? mnemonic : mnemonic + " " + operands
         return inst.isCompressed ? "c: " + text : text

@@ -16,9 +16,9 @@ package struct RandomInstruction {
     }
 }
 
-/// Generates random straight-line RV64GC code: every 32-bit instruction form of
-/// `EncodingTable.rows` except control transfer, `ecall`/`ebreak` and `fence.i`, plus random
-/// compressed encodings. Operands are random, with these constraints so that the code cannot
+/// Generates random straight-line code: every 32-bit instruction form of `EncodingTable.rows`
+/// in the extensions asked for, except control transfer, `ecall`/`ebreak` and `fence.i`, plus
+/// random compressed encodings. Operands are random, with these constraints so that the code cannot
 /// fault or depend on anything but its initial state:
 ///
 /// - `a5` (`RandomInstructionLayout.baseRegister`) is never written. Loads and stores use it as
@@ -31,6 +31,9 @@ package struct RandomInstruction {
 ///   and `frm` is tracked so that it always holds a valid mode: a dynamic rounding mode can
 ///   never be illegal. Register-form writes take their value from an `addi` just before.
 /// - Rounding-mode fields are random among the valid modes and `dyn`.
+/// - Cache-block operations get their address from an `addi t, a5, offset` just before them,
+///   such that the whole 64-byte block lies in the scratch area. `cbo.inval` is left out: it
+///   raises SIGILL in user mode, which would end the program.
 package struct RandomInstructionGenerator {
     /// The source of every choice.
     package var random: SeededRandom
@@ -38,6 +41,8 @@ package struct RandomInstructionGenerator {
     package var extensions: Set<Extension>
     /// Whether to mix in compressed encodings.
     package var compressed: Bool
+    /// Forms never drawn (for a reference that gets them wrong).
+    package var excluded: Set<Opcode> = []
     /// The rounding mode `frm` holds at the current point of the body.
     private(set) var frm: UInt64 = 0
 
@@ -55,7 +60,7 @@ package struct RandomInstructionGenerator {
 
     /// How a form is generated.
     package enum Role {
-        case excluded, plain, load, store, atomic, loadReserved, csr
+        case excluded, plain, load, store, atomic, loadReserved, csr, cacheBlock
     }
 
     /// How forms of `format` are generated.
@@ -67,8 +72,9 @@ package struct RandomInstructionGenerator {
         case .amo: .atomic
         case .lr: .loadReserved
         case .csr, .csrImm: .csr
+        case .cbo: .cacheBlock
         case .r, .i, .shift64, .shift32, .u, .fence, .fr4, .frm, .fr, .funaryRM, .fcmp, .fToInt,
-            .fToIntRaw, .intToF, .intToFRaw:
+            .fToIntRaw, .intToF, .intToFRaw, .unary, .fli:
             .plain
         }
     }
@@ -85,7 +91,10 @@ package struct RandomInstructionGenerator {
 
     /// The forms a body draws from.
     package var candidates: [EncodingRow] {
-        EncodingTable.rows.filter { Self.role(of: $0.format) != .excluded && extensions.contains($0.isa) }
+        EncodingTable.rows.filter {
+            Self.role(of: $0.format) != .excluded && extensions.contains($0.isa) && $0.opcode != .cbo_inval
+                && !excluded.contains($0.opcode)
+        }
     }
 
     // MARK: Initial state
@@ -262,6 +271,8 @@ package struct RandomInstructionGenerator {
         case .u:
             let upper = random.percent(30) ? random.pick([0, 1, 0x7ffff, 0x80000, 0xfffff]) : UInt32(random.below(1 << 20))
             inst.imm = Int64(Int32(bitPattern: upper << 12))
+        case .fli:
+            inst.imm = Int64(random.below(32))
         case .fence:
             if random.percent(20) {
                 inst.imm = 0x833  // fence.tso
@@ -269,7 +280,7 @@ package struct RandomInstructionGenerator {
                 inst.imm = Int64(random.below(16) << 4 | random.below(16))
             }
         case .none, .r, .load, .s, .b, .j, .jalr, .system, .csr, .csrImm, .amo, .lr, .fload, .fstore,
-            .fr4, .frm, .fr, .funaryRM, .fcmp, .fToInt, .fToIntRaw, .intToF, .intToFRaw:
+            .fr4, .frm, .fr, .funaryRM, .fcmp, .fToInt, .fToIntRaw, .intToF, .intToFRaw, .unary, .cbo:
             break
         }
         return inst
@@ -335,6 +346,13 @@ package struct RandomInstructionGenerator {
             return result
         case .csr:
             return csrSnippet(row)
+        case .cacheBlock:
+            // Any address whose 64-byte block stays in the scratch area, clear of the saved slot.
+            let address = addressRegister()
+            let highest = (RandomInstructionLayout.savedSlot / 64) * 64 - 1
+            let offset = random.percent(40) ? random.inRange(-64...63) : random.inRange(-2048...highest)
+            let setup = Instruction(opcode: .addi, rd: address, rs1: UInt8(base), imm: Int64(offset))
+            return [item(setup), item(Instruction(opcode: row.opcode, rs1: address))]
         }
     }
 
@@ -401,7 +419,7 @@ package struct RandomInstructionGenerator {
             case .load where !writesBase && Int(inst.rs1) == base,
                 .store where Int(inst.rs1) == base:
                 return RandomInstruction(bits: UInt32(parcel), decoded: inst)
-            case .plain, .load, .store, .excluded, .atomic, .loadReserved, .csr:
+            case .plain, .load, .store, .excluded, .atomic, .loadReserved, .csr, .cacheBlock:
                 continue
             }
         }

@@ -154,14 +154,15 @@ extension BlockTranslator {
             .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
             callHelper(helpers.atomic, packed: Self.pack(i), extra: 0, index: k)
 
-        // MARK: F and D
+        // MARK: F, D and Zfa
         case .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s,
             .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fmin_s, .fmax_s, .fcvt_w_s, .fcvt_wu_s, .fcvt_l_s,
             .fcvt_lu_s, .fmv_x_w, .fclass_s, .feq_s, .flt_s, .fle_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l,
             .fcvt_s_lu, .fmv_w_x, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fadd_d, .fsub_d, .fmul_d,
             .fdiv_d, .fsqrt_d, .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s,
             .feq_d, .flt_d, .fle_d, .fclass_d, .fcvt_w_d, .fcvt_wu_d, .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w,
-            .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu:
+            .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s, .fleq_s, .fltq_s,
+            .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d, .fcvtmod_w_d:
             if let (function, shape) = Self.floatFunction(i.opcode) {
                 emitFloatCall(i, function: function, shape: shape, index: k)
             } else {
@@ -175,6 +176,25 @@ extension BlockTranslator {
         case .fmv_d_x:
             load(.rax, i.rs1)
             assembler.emit(.mov(.b64, f(i.rd), .rax))
+        case .fli_s:
+            assembler.emit(.loadConstant(.rax, 0xffff_ffff_0000_0000 | UInt64(SoftFloat.fli32(Int(i.imm)))))
+            assembler.emit(.mov(.b64, f(i.rd), .rax))
+        case .fli_d:
+            assembler.emit(.loadConstant(.rax, SoftFloat.fli64(Int(i.imm))))
+            assembler.emit(.mov(.b64, f(i.rd), .rax))
+
+        // MARK: Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz
+        case .sh1add, .sh2add, .sh3add, .add_uw, .sh1add_uw, .sh2add_uw, .sh3add_uw, .slli_uw,
+            .andn, .orn, .xnor, .clz, .clzw, .ctz, .ctzw, .cpop, .cpopw, .max, .maxu, .min, .minu,
+            .sext_b, .sext_h, .zext_h, .rol, .rolw, .ror, .rori, .roriw, .rorw, .orc_b, .rev8,
+            .bclr, .bclri, .bext, .bexti, .binv, .binvi, .bset, .bseti, .czero_eqz, .czero_nez:
+            emitBitManipulation(i)
+        case .cbo_clean, .cbo_flush, .cbo_zero:
+            emitCacheBlock(i, index: k)
+        case .cbo_inval:
+            // An illegal instruction in user mode: the interpreter raises it.
+            writeBack()
+            leave(code(.trap, k))
         }
     }
 
@@ -220,7 +240,7 @@ extension BlockTranslator {
 
     /// `rd = rs1 op rs2`. When rd is cached the result is computed in its host register,
     /// unless rs2 is rd and the operation does not commute (then through rax).
-    private mutating func alu(_ op: X64ALUOp, _ i: Instruction, _ size: X64OperandSize) {
+    mutating func alu(_ op: X64ALUOp, _ i: Instruction, _ size: X64OperandSize) {
         guard i.rd != 0 else { return }
         if let destination = cached[Int(i.rd)] {
             if i.rs2 != i.rd || i.rs1 == i.rd {
@@ -253,7 +273,7 @@ extension BlockTranslator {
         }
     }
 
-    private mutating func shiftImmediate(_ op: X64ShiftOp, _ i: Instruction, _ size: X64OperandSize) {
+    mutating func shiftImmediate(_ op: X64ShiftOp, _ i: Instruction, _ size: X64OperandSize) {
         guard i.rd != 0 else { return }
         let destination = cached[Int(i.rd)] ?? .rax
         if !(destination != .rax && i.rs1 == i.rd) { load(destination, i.rs1, size) }
@@ -265,7 +285,7 @@ extension BlockTranslator {
         }
     }
 
-    private mutating func shift(_ op: X64ShiftOp, _ i: Instruction, _ size: X64OperandSize) {
+    mutating func shift(_ op: X64ShiftOp, _ i: Instruction, _ size: X64OperandSize) {
         guard i.rd != 0 else { return }
         load(.rcx, i.rs2)
         load(.rax, i.rs1, size)

@@ -98,6 +98,25 @@ private let fcvtDWU: FloatFunction = { x, _, _, rm, f in withFlags(f) { SoftFloa
 private let fcvtDL: FloatFunction = { x, _, _, rm, f in withFlags(f) { SoftFloat.i64ToF64(Int64(bitPattern: x), mode(rm), &$0) } }
 private let fcvtDLU: FloatFunction = { x, _, _, rm, f in withFlags(f) { SoftFloat.u64ToF64(x, mode(rm), &$0) } }
 
+// Zfa
+private let fminmS: FloatFunction = { a, b, _, _, f in withFlags(f) { box(SoftFloat.minimum32(unbox(a), unbox(b), &$0)) } }
+private let fmaxmS: FloatFunction = { a, b, _, _, f in withFlags(f) { box(SoftFloat.maximum32(unbox(a), unbox(b), &$0)) } }
+private let froundS: FloatFunction = { a, _, _, rm, f in
+    withFlags(f) { box(SoftFloat.roundToIntegral32(unbox(a), mode(rm), exact: false, &$0)) }
+}
+private let froundnxS: FloatFunction = { a, _, _, rm, f in
+    withFlags(f) { box(SoftFloat.roundToIntegral32(unbox(a), mode(rm), exact: true, &$0)) }
+}
+private let fleqS: FloatFunction = { a, b, _, _, f in withFlags(f) { SoftFloat.quietLE32(unbox(a), unbox(b), &$0) ? 1 : 0 } }
+private let fltqS: FloatFunction = { a, b, _, _, f in withFlags(f) { SoftFloat.quietLT32(unbox(a), unbox(b), &$0) ? 1 : 0 } }
+private let fminmD: FloatFunction = { a, b, _, _, f in withFlags(f) { SoftFloat.minimum64(a, b, &$0) } }
+private let fmaxmD: FloatFunction = { a, b, _, _, f in withFlags(f) { SoftFloat.maximum64(a, b, &$0) } }
+private let froundD: FloatFunction = { a, _, _, rm, f in withFlags(f) { SoftFloat.roundToIntegral64(a, mode(rm), exact: false, &$0) } }
+private let froundnxD: FloatFunction = { a, _, _, rm, f in withFlags(f) { SoftFloat.roundToIntegral64(a, mode(rm), exact: true, &$0) } }
+private let fleqD: FloatFunction = { a, b, _, _, f in withFlags(f) { SoftFloat.quietLE64(a, b, &$0) ? 1 : 0 } }
+private let fltqD: FloatFunction = { a, b, _, _, f in withFlags(f) { SoftFloat.quietLT64(a, b, &$0) ? 1 : 0 } }
+private let fcvtmodWD: FloatFunction = { a, _, _, _, f in withFlags(f) { sext(SoftFloat.f64ToI32Modular(a, &$0)) } }
+
 extension BlockTranslator {
     /// The function and call shape of an F/D computational instruction, or nil for the
     /// instructions the translator emits inline (sign injection of doubles, moves) and for
@@ -157,7 +176,20 @@ extension BlockTranslator {
         case .fcvt_d_wu: (fcvtDWU, .fromInteger)
         case .fcvt_d_l: (fcvtDL, .fromInteger)
         case .fcvt_d_lu: (fcvtDLU, .fromInteger)
-        case .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmv_x_d, .fmv_d_x:
+        case .fminm_s: (fminmS, .toFloat)
+        case .fmaxm_s: (fmaxmS, .toFloat)
+        case .fround_s: (froundS, .toFloat)
+        case .froundnx_s: (froundnxS, .toFloat)
+        case .fleq_s: (fleqS, .toInteger)
+        case .fltq_s: (fltqS, .toInteger)
+        case .fminm_d: (fminmD, .toFloat)
+        case .fmaxm_d: (fmaxmD, .toFloat)
+        case .fround_d: (froundD, .toFloat)
+        case .froundnx_d: (froundnxD, .toFloat)
+        case .fleq_d: (fleqD, .toInteger)
+        case .fltq_d: (fltqD, .toInteger)
+        case .fcvtmod_w_d: (fcvtmodWD, .toInteger)
+        case .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmv_x_d, .fmv_d_x, .fli_s, .fli_d:
             nil
         case .illegal, .lui, .auipc, .jal, .jalr, .beq, .bne, .blt, .bge, .bltu, .bgeu, .lb, .lh, .lw, .ld,
             .lbu, .lhu, .lwu, .sb, .sh, .sw, .sd, .addi, .slti, .sltiu, .xori, .ori, .andi, .slli, .srli,
@@ -167,7 +199,11 @@ extension BlockTranslator {
             .mulw, .divw, .divuw, .remw, .remuw, .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w,
             .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w, .amomaxu_w, .lr_d, .sc_d, .amoswap_d,
             .amoadd_d, .amoxor_d, .amoand_d, .amoor_d, .amomin_d, .amomax_d, .amominu_d, .amomaxu_d,
-            .flw, .fsw, .fld, .fsd:
+            .flw, .fsw, .fld, .fsd, .sh1add, .sh2add, .sh3add, .add_uw, .sh1add_uw, .sh2add_uw, .sh3add_uw,
+            .slli_uw, .andn, .orn, .xnor, .clz, .clzw, .ctz, .ctzw, .cpop, .cpopw, .max, .maxu, .min, .minu,
+            .sext_b, .sext_h, .zext_h, .rol, .rolw, .ror, .rori, .roriw, .rorw, .orc_b, .rev8, .bclr, .bclri,
+            .bext, .bexti, .binv, .binvi, .bset, .bseti, .czero_eqz, .czero_nez, .cbo_clean, .cbo_flush,
+            .cbo_inval, .cbo_zero:
             nil
         }
     }
