@@ -107,7 +107,7 @@ enum BlockDecoder {
         func fault(_ address: UInt64) -> GuestFault {
             GuestFault(
                 address: GuestAddress(address), access: .execute,
-                mapped: !memory.permissions(at: address).access.isEmpty)
+                mapped: memory.isMapped(address))
         }
         guard let low = memory.fetchParcel(at: pc) else { return .failure(fault(pc)) }
         if Decoder.length(ofParcel: low) == 2 { return .success(Decoder.decodeCompressed(low)) }

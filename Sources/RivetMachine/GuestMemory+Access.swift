@@ -7,6 +7,12 @@ import Glibc
 // Checked access from Swift (syscalls, the loader, slow paths), instruction fetch, and the
 // host faults that host code survives.
 extension GuestMemory {
+    /// Whether a mapping covers `address`, whatever its permissions (a PROT_NONE page is
+    /// mapped: a fault there is SEGV_ACCERR, not SEGV_MAPERR). For faults, not hot paths.
+    package func isMapped(_ address: UInt64) -> Bool {
+        address < Self.addressSpaceSize && map.region(containing: GuestAddress(address)) != nil
+    }
+
     // MARK: Checked access
 
     /// The permissions of the page holding `address`.
@@ -36,7 +42,7 @@ extension GuestMemory {
             let p = MemoryPermissions(rawValue: pagePermissions[Int(page >> Self.pageShift)])
             guard p.contains(needed) else {
                 throw GuestFault(
-                    address: GuestAddress(max(page, address)), access: access, mapped: !p.access.isEmpty,
+                    address: GuestAddress(max(page, address)), access: access, mapped: isMapped(max(page, address)),
                     pastFileEnd: p.contains(.pastFileEnd))
             }
             page += Self.pageSize
@@ -169,7 +175,7 @@ extension GuestMemory {
         let pastFileEnd = signal & 0xff == UInt64(SIGBUS)
         return GuestFault(
             address: GuestAddress(address), access: signal & 0x100 != 0 ? .write : .read,
-            mapped: !permissions(at: address).access.isEmpty || pastFileEnd, pastFileEnd: pastFileEnd,
+            mapped: isMapped(address) || pastFileEnd, pastFileEnd: pastFileEnd,
             lostTrack: count < 0)
     }
 

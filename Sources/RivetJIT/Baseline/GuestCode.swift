@@ -13,7 +13,7 @@ enum GuestCode {
     /// Fetches and decodes one instruction, or the fault of fetching it.
     static func fetch(at pc: UInt64, memory: GuestMemory) -> Result<Instruction, GuestFault> {
         func fault(_ address: UInt64) -> GuestFault {
-            GuestFault(address: GuestAddress(address), access: .execute, mapped: !memory.permissions(at: address).access.isEmpty)
+            GuestFault(address: GuestAddress(address), access: .execute, mapped: memory.isMapped(address))
         }
         guard let low = memory.fetchParcel(at: pc) else { return .failure(fault(pc)) }
         if Decoder.length(ofParcel: low) == 2 { return .success(Decoder.decodeCompressed(low)) }
