@@ -103,6 +103,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("trace-syscalls"), help: "Print every syscall with its arguments and result.")
     var traceSyscalls = false
 
+    @Option(name: .customLong("argv0"), help: ArgumentHelp("The guest's argv[0] (default: PROGRAM as given).", valueName: "NAME"))
+    var argv0: String?
+
     @Option(help: ArgumentHelp("Seed AT_RANDOM and getrandom, for reproducible runs.", valueName: "N"))
     var seed: UInt64?
 
@@ -122,8 +125,11 @@ struct RunCommand: ParsableCommand {
         for spec in writableDirectories { configuration.directories.append(try grant(spec, writable: true)) }
         for spec in readOnlyDirectories { configuration.directories.append(try grant(spec, writable: false)) }
         configuration.grantsHostFilesystem = hostFilesystem
+        if let argv0 { configuration.programName = argv0 }
         if let sysroot {
             configuration.sysroot = sysroot
+        } else if let named = getenv("RIVET_SYSROOT"), named.pointee != 0 {
+            configuration.sysroot = String(cString: named)
         } else if access("/usr/riscv64-linux-gnu", R_OK) == 0 {
             configuration.sysroot = "/usr/riscv64-linux-gnu"
         }

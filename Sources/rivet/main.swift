@@ -5,8 +5,21 @@ struct RivetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rivet",
         abstract: "Run riscv64 Linux programs on this host.",
+        discussion: """
+            rivet PROGRAM [ARGS...] is rivet run PROGRAM [ARGS...]; qemu-user's options -L, -E, \
+            -U, -0, -strace and -cpu work before the program, so that qemu-riscv64 can be \
+            replaced by rivet. RIVET_SYSROOT names the default sysroot.
+            """,
+        version: rivetVersion,
         subcommands: [RunCommand.self, DisasmCommand.self],
         defaultSubcommand: nil)
 }
 
-RivetCommand.main()
+/// The version `--version` prints.
+let rivetVersion = "rivet 0.4.0 (RV64GC, Zba/Zbb/Zbs/Zicond/Zicbom/Zicboz/Zihintpause/Zfa)"
+
+do {
+    RivetCommand.main(try QemuCompatibility.translate(Array(CommandLine.arguments.dropFirst())))
+} catch {
+    RivetCommand.exit(withError: ValidationError(error.message))
+}

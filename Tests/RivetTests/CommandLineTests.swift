@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+
+/// The `rivet` command as qemu-user's users type it: the program right after `rivet`, qemu's
+/// single-dash options before it.
+@Suite struct CommandLineTests {
+    static let hello = repositoryRoot + "/Examples/hello"
+
+    func run(_ arguments: [String], environment: [String] = []) throws -> (output: String, errors: String, status: Int32?) {
+        let process = try HostProcess(["/usr/bin/env"] + environment + [rivetCommand] + arguments)
+        process.closeInput()
+        let status = process.wait(timeout: .seconds(60))
+        return (process.standardOutput, process.standardError, status)
+    }
+
+    @Test func theProgramMayFollowRivetDirectly() throws {
+        let result = try run([Self.hello, "one", "-E", "--two"])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output.contains("I am \(Self.hello)."))
+        // Options after the program are the program's.
+        #expect(result.output.contains("argument 2: -E") && result.output.contains("argument 3: --two"))
+    }
+
+    @Test func qemuOptionsMeanWhatTheyMeanToQemu() throws {
+        let result = try run(["-0", "renamed", "-cpu", "rv64", "-L", "/usr/riscv64-linux-gnu", "-E", "A=1", "-U", "HOME", "-strace", Self.hello])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output.contains("I am renamed."))
+        #expect(result.errors.contains("exit_group(0)"), "-strace traces syscalls: \(result.errors)")
+    }
+
+    @Test func unknownOrMissingOptionsFailLoudly() throws {
+        let debugger = try run(["-g", "1234", Self.hello])
+        #expect(debugger.status == 64 && debugger.errors.contains("-g: Rivet has no GDB stub yet"))
+        let unknown = try run(["-bogus", Self.hello])
+        #expect(unknown.status == 64 && unknown.errors.contains("-bogus: not a qemu-user option"))
+        let missing = try run(["-L"])
+        #expect(missing.status == 64 && missing.errors.contains("-L needs a value"))
+    }
+
+    @Test func versionAndTheSysrootVariable() throws {
+        let version = try run(["--version"])
+        #expect(version.status == 0 && version.output.hasPrefix("rivet "))
+        // RIVET_SYSROOT names the sysroot when -L is not given: a dynamic program then needs it.
+        let dynamic = repositoryRoot + "/Tests/RivetTests/Fixtures/bin/dynamic_hello"
+        if access(dynamic, R_OK) == 0 {
+            let missing = try run([dynamic], environment: ["RIVET_SYSROOT=/nonexistent"])
+            #expect(missing.status == 127 && missing.errors.contains("/nonexistent"), "\(missing.errors)")
+        }
+    }
+}
