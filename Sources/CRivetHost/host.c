@@ -1,4 +1,7 @@
 #define _GNU_SOURCE
+// Every warning is an error (set here rather than with unsafe flags in Package.swift).
+#pragma GCC diagnostic error "-Wall"
+#pragma GCC diagnostic error "-Wextra"
 #include "CRivetHost.h"
 
 #include <errno.h>

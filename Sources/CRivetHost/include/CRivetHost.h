@@ -1,6 +1,9 @@
 // CRivetHost: what Swift cannot do well (DESIGN.md): executable memory and the fault handler
 // that turns a hardware fault in JIT code into a precise guest trap.
 #pragma once
+#if !defined(__linux__) || !defined(__x86_64__)
+#error "Rivet runs on x86-64 Linux hosts only: its JIT emits x86-64 code and its fault handling is Linux's."
+#endif
 #include <stddef.h>
 #include <stdint.h>
 
