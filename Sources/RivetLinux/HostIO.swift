@@ -2,9 +2,9 @@
 import Glibc
 #endif
 
-/// Host calls for waiting on descriptors, made as raw syscalls: Swift's Glibc module leaves
-/// out `<sys/epoll.h>`, `<sys/eventfd.h>` and `<sys/timerfd.h>`, and hides `ppoll` behind
-/// `_GNU_SOURCE`. Every descriptor made here is close-on-exec on
+/// Host calls for waiting on descriptors and for sockets, made as raw syscalls: Swift's Glibc
+/// module leaves out `<sys/epoll.h>`, `<sys/eventfd.h>` and `<sys/timerfd.h>`, and hides
+/// `ppoll` and `accept4` behind `_GNU_SOURCE`. Every descriptor made here is close-on-exec on
 /// the host.
 ///
 /// Results follow the kernel's convention: a value, or a negative errno. Blocking calls end
@@ -22,6 +22,22 @@ package enum HostIO {
         static let timerfdCreate = 283
         static let timerfdSetTime = 286
         static let timerfdGetTime = 287
+        static let socket = 41
+        static let socketPair = 53
+        static let bind = 49
+        static let listen = 50
+        static let accept4 = 288
+        static let connect = 42
+        static let getSocketName = 51
+        static let getPeerName = 52
+        static let sendTo = 44
+        static let receiveFrom = 45
+        static let setSocketOption = 54
+        static let getSocketOption = 55
+        static let shutdown = 48
+        static let sendMessage = 46
+        static let receiveMessage = 47
+        static let compareProcesses = 312  // kcmp
         #else
         static let ppoll = 73
         static let epollCreate1 = 20
@@ -31,11 +47,29 @@ package enum HostIO {
         static let timerfdCreate = 85
         static let timerfdSetTime = 86
         static let timerfdGetTime = 87
+        static let socket = 198
+        static let socketPair = 199
+        static let bind = 200
+        static let listen = 201
+        static let accept4 = 242
+        static let connect = 203
+        static let getSocketName = 204
+        static let getPeerName = 205
+        static let sendTo = 206
+        static let receiveFrom = 207
+        static let setSocketOption = 208
+        static let getSocketOption = 209
+        static let shutdown = 210
+        static let sendMessage = 211
+        static let receiveMessage = 212
+        static let compareProcesses = 272
         #endif
     }
 
-    /// O_CLOEXEC, which is also EPOLL_CLOEXEC, EFD_CLOEXEC and TFD_CLOEXEC.
+    /// O_CLOEXEC, which is also EPOLL_CLOEXEC, EFD_CLOEXEC, TFD_CLOEXEC and SOCK_CLOEXEC.
     static let closeOnExec = Int(O_CLOEXEC)
+    /// MSG_CMSG_CLOEXEC: descriptors received in SCM_RIGHTS are close-on-exec.
+    static let messageCloseOnExec = 0x4000_0000
 
     private static func call(_ number: Int, _ a: Int = 0, _ b: Int = 0, _ c: Int = 0, _ d: Int = 0, _ e: Int = 0, _ f: Int = 0)
         -> Int
@@ -95,5 +129,94 @@ package enum HostIO {
     /// timerfd_gettime(2) into a 32-byte `struct itimerspec`.
     static func timerfdGetTime(_ fd: Int32, _ current: UnsafeMutableRawPointer) -> Int {
         call(Number.timerfdGetTime, Int(fd), bits(current))
+    }
+
+    // MARK: Sockets
+
+    static func socket(_ domain: Int32, _ type: Int32, _ protocolNumber: Int32) -> Int {
+        call(Number.socket, Int(domain), Int(type) | closeOnExec, Int(protocolNumber))
+    }
+
+    static func socketPair(_ domain: Int32, _ type: Int32, _ protocolNumber: Int32) -> Result<(Int32, Int32), SandboxError> {
+        var fds: (Int32, Int32) = (-1, -1)
+        let result = withUnsafeMutablePointer(to: &fds) {
+            call(Number.socketPair, Int(domain), Int(type) | closeOnExec, Int(protocolNumber), bits($0))
+        }
+        return result == 0 ? .success(fds) : .failure(SandboxError(Int64(-result)))
+    }
+
+    static func bind(_ fd: Int32, _ address: UnsafeRawBufferPointer) -> Int {
+        call(Number.bind, Int(fd), bits(address.baseAddress), address.count)
+    }
+
+    static func connect(_ fd: Int32, _ address: UnsafeRawBufferPointer) -> Int {
+        call(Number.connect, Int(fd), bits(address.baseAddress), address.count)
+    }
+
+    static func listen(_ fd: Int32, backlog: Int32) -> Int { call(Number.listen, Int(fd), Int(backlog)) }
+
+    /// accept4(2); the peer's address goes to `address` (128 bytes), its length to `length`.
+    static func accept(_ fd: Int32, _ address: UnsafeMutableRawPointer, _ length: UnsafeMutablePointer<UInt32>, flags: Int32)
+        -> Int
+    {
+        call(Number.accept4, Int(fd), bits(address), bits(length), Int(flags) | closeOnExec)
+    }
+
+    /// getsockname(2) (`peer` false) or getpeername(2).
+    static func name(_ fd: Int32, peer: Bool, _ address: UnsafeMutableRawPointer, _ length: UnsafeMutablePointer<UInt32>) -> Int {
+        call(peer ? Number.getPeerName : Number.getSocketName, Int(fd), bits(address), bits(length))
+    }
+
+    static func sendTo(_ fd: Int32, _ data: UnsafeRawBufferPointer, flags: Int32, _ address: UnsafeRawBufferPointer?) -> Int {
+        call(
+            Number.sendTo, Int(fd), bits(data.baseAddress), data.count, Int(flags), bits(address?.baseAddress),
+            address?.count ?? 0)
+    }
+
+    static func receiveFrom(
+        _ fd: Int32, _ data: UnsafeMutableRawBufferPointer, flags: Int32, _ address: UnsafeMutableRawPointer?,
+        _ length: UnsafeMutablePointer<UInt32>?
+    ) -> Int {
+        call(Number.receiveFrom, Int(fd), bits(data.baseAddress), data.count, Int(flags), bits(address), bits(length))
+    }
+
+    static func setOption(_ fd: Int32, level: Int32, name: Int32, _ value: UnsafeRawBufferPointer) -> Int {
+        call(Number.setSocketOption, Int(fd), Int(level), Int(name), bits(value.baseAddress), value.count)
+    }
+
+    static func getOption(
+        _ fd: Int32, level: Int32, name: Int32, _ value: UnsafeMutableRawPointer, _ length: UnsafeMutablePointer<UInt32>
+    ) -> Int {
+        call(Number.getSocketOption, Int(fd), Int(level), Int(name), bits(value), bits(length))
+    }
+
+    static func shutdown(_ fd: Int32, _ how: Int32) -> Int { call(Number.shutdown, Int(fd), Int(how)) }
+
+    /// sendmsg(2) with a host `struct msghdr`.
+    static func sendMessage(_ fd: Int32, _ message: UnsafePointer<msghdr>, flags: Int32) -> Int {
+        call(Number.sendMessage, Int(fd), bits(message), Int(flags))
+    }
+
+    /// recvmsg(2) with a host `struct msghdr`; received descriptors are close-on-exec.
+    static func receiveMessage(_ fd: Int32, _ message: UnsafeMutablePointer<msghdr>, flags: Int32) -> Int {
+        call(Number.receiveMessage, Int(fd), bits(message), Int(flags) | messageCloseOnExec)
+    }
+
+    /// The SO_ERROR of a socket (a connect's result), or a negative errno.
+    static func pendingError(_ fd: Int32) -> Int {
+        var value: Int32 = 0
+        var length = UInt32(4)
+        let result = withUnsafeMutableBytes(of: &value) { getOption(fd, level: 1, name: 4, $0.baseAddress!, &length) }
+        return result < 0 ? result : Int(value)
+    }
+
+    // MARK: Descriptions
+
+    /// Whether two host descriptors of this process refer to the same open file description
+    /// (kcmp KCMP_FILE); nil when the host cannot say.
+    static func sameDescription(_ a: Int32, _ b: Int32) -> Bool? {
+        let pid = Int(getpid())
+        let result = call(Number.compareProcesses, pid, pid, 0, Int(a), Int(b))
+        return result < 0 ? nil : result == 0
     }
 }

@@ -11,6 +11,7 @@ extension LinuxProcess {
         if let result = timeSyscall(number, args, hart) { return result }
         if let result = signalSyscall(number, args, hart) { return result }
         if let result = pollSyscall(number, args, hart) { return result }
+        if let result = socketSyscall(number, args, hart) { return result }
         warnOnce(
             "syscall \(number)",
             "unsupported syscall \(number) (\(SyscallNames.name(number))) at pc 0x\(String(hart.pc, radix: 16)); returning -ENOSYS"

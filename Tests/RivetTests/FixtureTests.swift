@@ -47,7 +47,8 @@ struct Fixture: CustomStringConvertible, Sendable {
         Int32((try? readText(Self.directory + "/expected/\(name).status"))?.trimmingCharacters(in: "\n") ?? "") ?? -1
     }
 
-    /// Runs the fixture under Rivet in a fresh scratch directory, granted read-write.
+    /// Runs the fixture under Rivet in a fresh scratch directory, granted read-write (with the
+    /// network grant if the source says `rivet-fixture: net`).
     func run(configure: (inout Configuration) -> Void = { _ in }) throws -> GuestOutput {
         let scratch = try ScratchDirectory()
         return try runGuest(binary, arguments: arguments) {
@@ -56,6 +57,7 @@ struct Fixture: CustomStringConvertible, Sendable {
             $0.directories = [DirectoryGrant(hostPath: scratch.path, isWritable: true)]
             $0.sysroot = "/usr/riscv64-linux-gnu"
             $0.environment = ["RIVET_FIXTURE=1"]
+            $0.network = directive("net") != nil
             configure(&$0)
         }
     }
