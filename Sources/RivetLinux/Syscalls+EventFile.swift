@@ -132,6 +132,8 @@ extension LinuxProcess {
                 buffers.append((base, length))
             }
         } else {
+            // read(2) checks that the buffer lies in user space before the file sees it.
+            guard GuestMemory.contains(args[1], size: args[2]) else { throw .efault }
             buffers = [(args[1], args[2])]
         }
         let room = buffers.reduce(UInt64(0)) { $0 &+ min($1.length, 1 << 20) } / UInt64(Self.signalRecordSize)

@@ -96,8 +96,7 @@ extension LinuxProcess {
 
     private func socket(_ domain: Int32, _ type: Int32, _ protocolNumber: Int32) throws(SandboxError) -> Int64 {
         try requireNetwork("socket(\(Self.familyName(domain)))")
-        try checkFamily(domain, "socket")
-        guard type & ~(SocketABI.typeMask | SocketABI.typeFlags) == 0 else { throw .einval }
+        try checkArguments(domain, type, "socket")
         let host = try hostCheck(HostIO.socket(domain, type & ~FileABI.closeOnExec, protocolNumber))
         return try installSocket(Int32(host), flags: type, state: SocketState())
     }
@@ -107,8 +106,7 @@ extension LinuxProcess {
         -> Int64
     {
         if domain != SocketABI.unix { try requireNetwork("socketpair(\(Self.familyName(domain)))") }
-        try checkFamily(domain, "socketpair")
-        guard type & ~(SocketABI.typeMask | SocketABI.typeFlags) == 0 else { throw .einval }
+        try checkArguments(domain, type, "socketpair")
         let (a, b) = try HostIO.socketPair(domain, type & ~FileABI.closeOnExec, protocolNumber).get()
         let first: Int64
         do { first = try installSocket(a, flags: type, state: SocketState()) } catch {
@@ -131,8 +129,15 @@ extension LinuxProcess {
         return 0
     }
 
-    /// AF_UNIX, AF_INET and AF_INET6 are supported; others fail with EAFNOSUPPORT and a warning.
-    private func checkFamily(_ domain: Int32, _ call: String) throws(SandboxError) {
+    /// The checks socket(2) makes, in Linux's order: flags (EINVAL), a family out of range
+    /// (EAFNOSUPPORT), a type out of range (EINVAL); then the family must be one Rivet supports,
+    /// AF_UNIX, AF_INET or AF_INET6 (EAFNOSUPPORT and a warning otherwise).
+    private func checkArguments(_ domain: Int32, _ type: Int32, _ call: String) throws(SandboxError) {
+        let familyCount: Int32 = 46  // AF_MAX
+        let typeCount: Int32 = 11  // SOCK_MAX
+        guard type & ~(SocketABI.typeMask | SocketABI.typeFlags) == 0 else { throw .einval }
+        guard domain >= 0, domain < familyCount else { throw SandboxError(Errno.EAFNOSUPPORT) }
+        guard type & SocketABI.typeMask < typeCount else { throw .einval }
         guard domain == SocketABI.unix || domain == SocketABI.inet || domain == SocketABI.inet6 else {
             warnOnce(
                 "socket family \(domain)",
@@ -147,7 +152,7 @@ extension LinuxProcess {
             9: "AF_X25", 15: "AF_KEY", 29: "AF_CAN", 30: "AF_TIPC", 31: "AF_BLUETOOTH", 38: "AF_ALG", 40: "AF_VSOCK",
             44: "AF_XDP",
         ]
-        return names[domain] ?? "family \(domain)"
+        return names[domain] ?? String(domain)
     }
 
     // MARK: Names and connections
@@ -180,7 +185,6 @@ extension LinuxProcess {
     private func accept(_ fd: Int32, _ address: UInt64, _ lengthAddress: UInt64, flags: Int32) throws(SandboxError) -> Int64 {
         guard flags & ~SocketABI.typeFlags == 0 else { throw .einval }
         let (file, host) = try socketDescriptor(fd)
-        let room = try addressRoom(address, lengthAddress)
         // Linux takes the descriptor first: with none free, the connection stays queued.
         guard files.hasFreeDescriptor else { throw SandboxError(Errno.EMFILE) }
         var peer = [UInt8](repeating: 0, count: SocketABI.maxAddress)
@@ -189,12 +193,15 @@ extension LinuxProcess {
             HostIO.accept(host, $0.baseAddress!, &peerLength, flags: flags & FileABI.nonBlocking)
         }
         let newFD = try installSocket(Int32(try hostCheck(accepted)), flags: flags, state: SocketState(name: socketState(file).name))
-        if let room {
-            let bytes = guestAddress(Array(peer.prefix(Int(min(peerLength, UInt32(SocketABI.maxAddress))))))
-            do { try storeAddress(bytes, at: address, room: room, lengthAddress: lengthAddress) } catch {
-                files.remove(Int32(newFD))
-                throw error
+        // The address goes out last; if it cannot, the connection is dropped, as on Linux.
+        do {
+            if let room = try addressRoom(address, lengthAddress) {
+                let bytes = guestAddress(Array(peer.prefix(Int(min(peerLength, UInt32(SocketABI.maxAddress))))))
+                try storeAddress(bytes, at: address, room: room, lengthAddress: lengthAddress)
             }
+        } catch {
+            files.remove(Int32(newFD))
+            throw error
         }
         return newFD
     }

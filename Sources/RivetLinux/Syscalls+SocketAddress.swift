@@ -28,7 +28,8 @@ extension LinuxProcess {
         _ address: UInt64, length: UInt64, for use: AddressUse, _ body: (UnsafeRawBufferPointer, UnixName?) -> R
     ) throws(SandboxError) -> R {
         try requireNetwork(use == .bind ? "bind" : "connecting or sending to an address")
-        guard Int32(truncatingIfNeeded: length) >= 0, length <= UInt64(SocketABI.maxAddress) else { throw .einval }
+        let length = Int32(truncatingIfNeeded: length)  // int addrlen
+        guard length >= 0, length <= SocketABI.maxAddress else { throw .einval }
         let bytes: [UInt8]
         do { bytes = try memory.read(at: address, size: Int(length)) } catch { throw .efault }
         let family = bytes.count >= 2 ? UInt16(bytes[0]) | UInt16(bytes[1]) << 8 : 0
