@@ -73,6 +73,10 @@ public struct Configuration: Sendable {
     public var directories: [DirectoryGrant] = []
     /// Let the guest see the whole host filesystem (read-write), as qemu-user does.
     public var grantsHostFilesystem = false
+    /// Let the guest use sockets: AF_UNIX, AF_INET and AF_INET6, with the host's network;
+    /// Unix-domain socket paths obey `directories` as open(2) does. Without it, socket(2) and
+    /// every call naming an address fail with EACCES (one warning); socketpair(AF_UNIX) works.
+    public var network = false
     /// The guest's initial working directory.
     public var workingDirectory = "/"
     /// Where dynamically linked programs find their interpreter and libraries: it is granted

@@ -76,6 +76,7 @@ public final class VirtualMachine {
         }
         linux.grants = grants
         linux.hostFilesystem = configuration.grantsHostFilesystem
+        linux.network = configuration.network
         linux.workingDirectory = configuration.workingDirectory
         linux.traceSyscalls = configuration.tracesSyscalls
         linux.standardStreams = (configuration.standardInput, configuration.standardOutput, configuration.standardError)

@@ -36,4 +36,11 @@ package enum Errno {
     package static let ELOOP: Int64 = 40
     package static let EILSEQ: Int64 = 84
     package static let EOPNOTSUPP: Int64 = 95
+    package static let ENOTSOCK: Int64 = 88
+    package static let EMSGSIZE: Int64 = 90
+    package static let ENOPROTOOPT: Int64 = 92
+    package static let EAFNOSUPPORT: Int64 = 97
+    package static let EADDRINUSE: Int64 = 98
+    package static let ENOBUFS: Int64 = 105
+    package static let ECONNREFUSED: Int64 = 111
 }

@@ -34,6 +34,8 @@ package final class OpenFile {
     /// A directory's entries as getdents64 returns them, read at the first call after an
     /// open or a rewind, so that offsets stay stable.
     package var listing: [DirectoryListingEntry]? = nil
+    /// What Rivet emulates on top of the host descriptor (a signalfd, a socket's names).
+    package var emulation: DescriptorEmulation? = nil
 
     package init(backing: Backing, guestPath: String, writable: Bool, statusFlags: Int32 = 0) {
         self.backing = backing
@@ -83,6 +85,9 @@ package final class FileTable {
     private var entries: [Int32: (file: OpenFile, closeOnExec: Bool)] = [:]
     /// Most descriptors the guest may have open (RLIMIT_NOFILE).
     package var limit: Int
+    /// The signalfds made so far that are still open somewhere, whose readiness Rivet keeps
+    /// in line with the guest's pending signals.
+    private var signalQueues: [WeakReference<SignalQueue>] = []
 
     package init(standardStreams: (Int32, Int32, Int32), limit: Int) {
         self.limit = limit
@@ -116,6 +121,25 @@ package final class FileTable {
         guard fd < limit else { return nil }
         entries[fd] = (file, closeOnExec)
         return fd
+    }
+
+    /// Whether `insert` would find a free descriptor (EMFILE otherwise).
+    package var hasFreeDescriptor: Bool {
+        var fd: Int32 = 0
+        while entries[fd] != nil { fd += 1 }
+        return fd < limit
+    }
+
+    /// Remembers a new signalfd's queue (weakly).
+    package func register(_ queue: SignalQueue) {
+        signalQueues.removeAll { $0.object == nil }
+        signalQueues.append(WeakReference(queue))
+    }
+
+    /// The signalfd queues still open.
+    package var liveSignalQueues: [SignalQueue] {
+        signalQueues.removeAll { $0.object == nil }
+        return signalQueues.compactMap(\.object)
     }
 
     /// Installs `file` at exactly `fd`, closing what was there (dup3).

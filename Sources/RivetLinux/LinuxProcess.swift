@@ -40,6 +40,8 @@ package struct LinuxConfiguration: Sendable {
     package var standardStreams: (Int32, Int32, Int32) = (0, 1, 2)
     /// Most file descriptors the guest may have open (RLIMIT_NOFILE).
     package var maxOpenFiles = 1024
+    /// Allow sockets (socket(2), and naming addresses); without it only socketpair(AF_UNIX).
+    package var network = false
     /// When set, AT_RANDOM and getrandom produce this seed's deterministic stream.
     package var randomSeed: UInt64? = nil
     /// Where warnings and traces go.
@@ -225,6 +227,7 @@ package final class LinuxProcess {
         case 64, 66, 68, 70, 287, 71, 76, 77, 285: return true  // write(v), pwrite(v)(2), sendfile, splice, tee, copy_file_range
         case 206: return args[3] & 0x4000 == 0  // sendto
         case 211: return args[2] & 0x4000 == 0  // sendmsg
+        case 269: return args[3] & 0x4000 == 0  // sendmmsg
         default: return false
         }
     }

@@ -9,6 +9,10 @@ package enum SyscallTracer {
         case openFlags
         /// a file mode, in octal.
         case mode
+        /// an address family (`AF_INET`), a socket type with its flags (`SOCK_STREAM|SOCK_CLOEXEC`).
+        case family, socketType
+        /// a pointer to a socket address: `{AF_INET, 127.0.0.1:80}`, `{AF_UNIX, "path"}`.
+        case socketAddress
     }
 
     /// Argument shapes per syscall number; others print their first three arguments in hex.
@@ -39,6 +43,17 @@ package enum SyscallTracer {
         278: [.hex, .size, .hex], 285: [.fd, .hex, .fd, .hex, .size, .hex], 286: [.fd, .hex, .int, .int, .int, .hex],
         287: [.fd, .hex, .int, .int, .int, .hex], 291: [.dirfd, .path, .hex, .hex, .hex], 293: [.hex, .size, .hex, .hex],
         436: [.fd, .fd, .hex], 439: [.dirfd, .path, .int, .hex], 452: [.dirfd, .path, .mode, .hex],
+        // Waiting and event descriptors
+        19: [.int, .hex], 20: [.hex], 21: [.fd, .int, .fd, .hex], 22: [.fd, .hex, .int, .int, .hex, .size],
+        72: [.int, .hex, .hex, .hex, .hex, .hex], 73: [.hex, .int, .hex, .hex, .size], 74: [.fd, .hex, .size, .hex],
+        85: [.int, .hex], 86: [.fd, .hex, .hex, .hex], 87: [.fd, .hex], 441: [.fd, .hex, .int, .hex, .hex, .size],
+        // Sockets
+        198: [.family, .socketType, .int], 199: [.family, .socketType, .int, .hex],
+        200: [.fd, .socketAddress, .size], 201: [.fd, .int], 202: [.fd, .hex, .hex], 203: [.fd, .socketAddress, .size],
+        204: [.fd, .hex, .hex], 205: [.fd, .hex, .hex], 206: [.fd, .buffer, .size, .hex, .socketAddress, .size],
+        207: [.fd, .hex, .size, .hex, .hex, .hex], 208: [.fd, .int, .int, .hex, .size], 209: [.fd, .int, .int, .hex, .hex],
+        210: [.fd, .int], 211: [.fd, .hex, .hex], 212: [.fd, .hex, .hex], 242: [.fd, .hex, .hex, .socketType],
+        243: [.fd, .hex, .int, .hex, .hex], 269: [.fd, .hex, .int, .hex],
     ]
 
     package static func render(number: Int, args: SyscallArguments, result: Int64?, process: LinuxProcess) -> String {
@@ -77,6 +92,46 @@ package enum SyscallTracer {
             return "0x" + String(value, radix: 16)
         case .openFlags: return openFlags(Int32(truncatingIfNeeded: value))
         case .mode: return "0" + String(value & 0o7777, radix: 8)
+        case .family: return LinuxProcess.familyName(Int32(truncatingIfNeeded: value))
+        case .socketType: return socketType(Int32(truncatingIfNeeded: value))
+        case .socketAddress: return socketAddress(value, process)
+        }
+    }
+
+    /// `SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC`.
+    static func socketType(_ type: Int32) -> String {
+        let names = [1: "SOCK_STREAM", 2: "SOCK_DGRAM", 3: "SOCK_RAW", 4: "SOCK_RDM", 5: "SOCK_SEQPACKET", 10: "SOCK_PACKET"]
+        var parts = type & 0xf == 0 ? [] : [names[Int(type & 0xf)] ?? String(type & 0xf)]
+        if type & 0o4000 != 0 { parts.append("SOCK_NONBLOCK") }
+        if type & 0o2000000 != 0 { parts.append("SOCK_CLOEXEC") }
+        let rest = type & ~(0xf | 0o4000 | 0o2000000)
+        if rest != 0 || parts.isEmpty { parts.append("0x" + String(rest, radix: 16)) }
+        return parts.joined(separator: "|")
+    }
+
+    /// A socket address in guest memory, as far as it can be read (the length is the next
+    /// argument; families are told apart by their first two bytes).
+    static func socketAddress(_ address: UInt64, _ process: LinuxProcess) -> String {
+        let hex = "0x" + String(address, radix: 16)
+        guard let family = try? process.memory.load(UInt16.self, at: address) else { return hex }
+        switch Int32(family) {
+        case 1:
+            guard let path = try? process.memory.readCString(at: address &+ 2, maxLength: 108) else { return hex }
+            if path.isEmpty, let abstract = try? process.memory.read(at: address &+ 3, size: 16) {
+                return "{AF_UNIX, @" + quote(Array(abstract.prefix { $0 != 0 })) + "}"
+            }
+            return "{AF_UNIX, " + quote(path) + "}"
+        case 2:
+            guard let bytes = try? process.memory.read(at: address, size: 8) else { return hex }
+            let port = Int(bytes[2]) << 8 | Int(bytes[3])
+            return "{AF_INET, \(bytes[4]).\(bytes[5]).\(bytes[6]).\(bytes[7]):\(port)}"
+        case 10:
+            guard let bytes = try? process.memory.read(at: address, size: 24) else { return hex }
+            let port = Int(bytes[2]) << 8 | Int(bytes[3])
+            let groups = stride(from: 8, to: 24, by: 2).map { String(Int(bytes[$0]) << 8 | Int(bytes[$0 + 1]), radix: 16) }
+            return "{AF_INET6, [" + groups.joined(separator: ":") + "]:\(port)}"
+        default:
+            return "{" + LinuxProcess.familyName(Int32(family)) + ", ...}"
         }
     }
 
@@ -122,6 +177,10 @@ package enum SyscallTracer {
             6: "ENXIO", 19: "ENODEV", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 24: "EMFILE", 25: "ENOTTY", 28: "ENOSPC",
             29: "ESPIPE", 30: "EROFS", 32: "EPIPE", 34: "ERANGE", 36: "ENAMETOOLONG", 38: "ENOSYS",
             26: "ETXTBSY", 39: "ENOTEMPTY", 40: "ELOOP", 84: "EILSEQ", 95: "EOPNOTSUPP",
+            88: "ENOTSOCK", 89: "EDESTADDRREQ", 90: "EMSGSIZE", 92: "ENOPROTOOPT", 93: "EPROTONOSUPPORT",
+            97: "EAFNOSUPPORT", 98: "EADDRINUSE", 99: "EADDRNOTAVAIL", 101: "ENETUNREACH", 104: "ECONNRESET",
+            105: "ENOBUFS", 106: "EISCONN", 107: "ENOTCONN", 110: "ETIMEDOUT", 111: "ECONNREFUSED",
+            113: "EHOSTUNREACH", 114: "EALREADY", 115: "EINPROGRESS",
         ]
         return (names[code] ?? "E\(code)") + " (errno \(code))"
     }

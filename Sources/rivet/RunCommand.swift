@@ -39,6 +39,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("host-fs"), help: "Let the guest see the whole host filesystem, like qemu-user.")
     var hostFilesystem = false
 
+    @Flag(name: .customLong("net"), help: "Let the guest use sockets and the host's network (Unix-socket paths obey the grants).")
+    var network = false
+
     @Option(help: ArgumentHelp("Where dynamically linked programs find their interpreter and libraries.", valueName: "PATH"))
     var sysroot: String?
 
@@ -126,6 +129,7 @@ struct RunCommand: ParsableCommand {
         for spec in readOnlyDirectories { configuration.directories.append(try grant(spec, writable: false)) }
         configuration.grantsHostFilesystem = hostFilesystem
         if let argv0 { configuration.programName = argv0 }
+        configuration.network = network
         if let sysroot {
             configuration.sysroot = sysroot
         } else if let named = getenv("RIVET_SYSROOT"), named.pointee != 0 {

@@ -64,7 +64,8 @@ struct Fixture: CustomStringConvertible, Sendable {
         return (process.standardOutput, process.standardError, status)
     }
 
-    /// Runs the fixture under Rivet in a fresh scratch directory, granted read-write.
+    /// Runs the fixture under Rivet in a fresh scratch directory, granted read-write (with the
+    /// network grant if the source says `rivet-fixture: net`).
     func run(configure: (inout Configuration) -> Void = { _ in }) throws -> GuestOutput {
         let scratch = try ScratchDirectory()
         return try runGuest(binary, arguments: arguments) {
@@ -73,6 +74,7 @@ struct Fixture: CustomStringConvertible, Sendable {
             $0.directories = [DirectoryGrant(hostPath: scratch.path, isWritable: true)]
             $0.sysroot = "/usr/riscv64-linux-gnu"
             $0.environment = ["RIVET_FIXTURE=1"]
+            $0.network = directive("net") != nil
             configure(&$0)
         }
     }

@@ -11,6 +11,7 @@
 #   rivet-fixture: args A B C        arguments to pass
 #   rivet-fixture: dynamic           link dynamically (loaded through the sysroot)
 #   rivet-fixture: cflags FLAGS      extra compiler flags
+#   rivet-fixture: net               Rivet runs it with the network grant (qemu always has it)
 #   rivet-fixture: no-qemu           qemu differs on purpose (e.g. the sandbox); the expected
 #                                    files are written by hand and this script leaves them alone
 #
