@@ -84,8 +84,8 @@ enum QemuReference {
         // Through env, which searches PATH; standard input is at its end at once.
         let process = try HostProcess(["/usr/bin/env"] + arguments)
         process.closeInput()
-        guard let status = process.wait(timeout: .seconds(600)) else {
-            throw RivetError(.invalidConfiguration, "\(arguments[0]) did not finish in 10 minutes")
+        guard let status = process.wait(timeout: .seconds(120)) else {
+            throw RivetError(.invalidConfiguration, "\(arguments[0]) did not finish in 2 minutes")
         }
         return RandomRunResult(status: status, output: process.outputBytes, detail: "status \(status)")
     }

@@ -164,8 +164,9 @@ static void events(void) {
     show("eventfd, bad flags", eventfd(0, 0x100));
 
     int t = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    struct itimerspec spec = {{0, 0}, {0, 20000000}}, old, cur;
-    show("timerfd_settime 20 ms", timerfd_settime(t, 0, &spec, &old));
+    /* Long enough that a loaded machine cannot let it fire before the read below. */
+    struct itimerspec spec = {{0, 0}, {0, 500000000}}, old, cur;
+    show("timerfd_settime 500 ms", timerfd_settime(t, 0, &spec, &old));
     timerfd_gettime(t, &cur);
     printf("armed: %s, old disarmed: %s\n", cur.it_value.tv_nsec > 0 ? "yes" : "no",
            old.it_value.tv_sec == 0 && old.it_value.tv_nsec == 0 ? "yes" : "no");
