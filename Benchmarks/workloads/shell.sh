@@ -110,7 +110,7 @@ EOF
     echo "subshell status $?"
     depth 5 x >/dev/null
     echo "depth status $? value $(depth 5 x)"
-    echo "fib $((round + 8)) = $(fib $((round + 8)))"
+    echo "fib $((round % 4 + 7)) = $(fib $((round % 4 + 7)))"
 
     # Files, tee, grep, cut, paste, sort by field, xargs, od, md5sum.
     words 300 $((round + 100)) | tee copy.txt | grep -c 'e' | awk '{ print "with e:", $1 }'
