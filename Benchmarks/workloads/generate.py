@@ -6,6 +6,7 @@ can be compared with each other and across runs.
 
     python3 generate.py text BYTES > file      pseudo-English text with numbers (for compressors)
     python3 generate.py sql ROWS > file        a SQL script for the sqlite3 shell
+    python3 generate.py ninja LIBS > file      a build.ninja for `ninja -n` (LIBS libraries)
 """
 
 import sys
@@ -102,11 +103,77 @@ def sql(rows, seed=2):
     return ("\n".join(out) + "\n").encode()
 
 
+def ninja(libraries, seed=3):
+    """A build.ninja of `libraries` libraries (20 to 60 sources each, headers as implicit
+    inputs, generated headers as order-only inputs) and programs linking several of them, for
+    a dry run (`ninja -n`): no input exists, so generator edges without inputs make every
+    source, and every edge is dirty. Rules use variables at file, rule and edge scope, $in and
+    $out, descriptions (printed) and plain commands (printed when no description)."""
+    rng = Lcg(seed)
+    out = [
+        "ninja_required_version = 1.5",
+        "cc = riscv64-linux-gnu-gcc",
+        "cflags = -O2 -Wall -Iinclude",
+        "root = .",
+        "rule gen",
+        "  command = generate --seed $seed > $out",
+        "  description = GEN $out",
+        "rule cc",
+        "  command = $cc $cflags $extra -MMD -MF $out.d -c $in -o $out",
+        "  description = CC $out",
+        "  depfile = $out.d",
+        "rule ar",
+        "  command = rm -f $out && ar crs $out $in",
+        "rule link",
+        "  command = $cc -o $out $in $libs",
+        "  description = LINK $out",
+        "pool heavy",
+        "  depth = 2",
+    ]
+    headers = ["include/common.h", "include/config.h"]
+    for h in headers:
+        out.append("build %s: gen" % h)
+        out.append("  seed = %d" % rng.next(1000))
+    archives = []
+    for lib in range(libraries):
+        objects = []
+        for k in range(20 + rng.next(41)):
+            source = "src/lib%d/file%d.c" % (lib, k)
+            obj = "$root/obj/lib%d/file%d.o" % (lib, k)
+            out.append("build %s: gen" % source)
+            out.append("  seed = %d" % rng.next(100000))
+            header = "src/lib%d/file%d.h" % (lib, rng.next(k + 1))
+            out.append("build %s: cc %s | %s || %s" % (obj, source, header, " ".join(headers)))
+            if rng.next(3) == 0:
+                out.append("  extra = -DLIB=%d -DFILE=%d" % (lib, k))
+            objects.append(obj)
+        for k in range(len(objects)):
+            out.append("build src/lib%d/file%d.h: gen" % (lib, k))
+        archive = "lib/liblib%d.a" % lib
+        out.append("build %s: ar %s" % (archive, " ".join(objects)))
+        archives.append(archive)
+    programs = []
+    for p in range(max(1, libraries // 3)):
+        main = "src/app%d/main.c" % p
+        out.append("build %s: gen" % main)
+        out.append("build obj/app%d/main.o: cc %s || %s" % (p, main, " ".join(headers)))
+        used = sorted({archives[rng.next(len(archives))] for _ in range(1 + rng.next(6))})
+        program = "bin/app%d" % p
+        out.append("build %s: link obj/app%d/main.o %s" % (program, p, " ".join(used)))
+        out.append("  pool = heavy")
+        out.append("  libs = -lm -lpthread")
+        programs.append(program)
+    out.append("build all: phony %s" % " ".join(programs))
+    out.append("default all")
+    return ("\n".join(out) + "\n").encode()
+
+
 def main(argv):
-    if len(argv) != 3 or argv[1] not in ("text", "sql"):
+    kinds = {"text": text, "sql": sql, "ninja": ninja}
+    if len(argv) != 3 or argv[1] not in kinds:
         sys.stderr.write(__doc__)
         return 2
-    data = text(int(argv[2])) if argv[1] == "text" else sql(int(argv[2]))
+    data = kinds[argv[1]](int(argv[2]))
     sys.stdout.buffer.write(data)
     return 0
 

@@ -183,15 +183,27 @@ extension LinuxProcess {
     }
 
     /// The bytes of the executable at guest path `path`: it must be a regular file the guest
-    /// may execute.
+    /// may execute. `/proc/self/exe` is the running program (busybox runs its applets so).
     private func readExecutable(_ path: String) -> Result<([UInt8], String, String), SandboxError> {
         let resolution: Sandbox.Resolution
         switch filesystem.resolve(path) {
         case .failure(let error): return .failure(error)
         case .success(let found): resolution = found
         }
-        guard case .host(let hostPath, _, _) = resolution.target else { return .failure(SandboxError(Errno.EACCES)) }
-        let fd = HostFileSystem.open(hostPath, O_RDONLY)
+        let hostPath: String
+        let guestPath: String
+        let fd: Int32
+        switch resolution.target {
+        case .host(let path, _, _):
+            (hostPath, guestPath) = (path, resolution.guestPath)
+            fd = HostFileSystem.open(hostPath, O_RDONLY)
+        case .emulated(.executableLink):
+            // The file the guest is running, which it may run again wherever it lies.
+            (hostPath, guestPath) = (Sandbox.canonical(configuration.executablePath), executableGuestPath)
+            fd = Glibc.open(hostPath, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+        default:
+            return .failure(SandboxError(Errno.EACCES))
+        }
         guard fd >= 0 else { return .failure(SandboxError(Int64(errno))) }
         defer { close(fd) }
         var info = stat()
@@ -208,7 +220,7 @@ extension LinuxProcess {
             guard n > 0 else { return .failure(SandboxError(Errno.EIO)) }
             done += n
         }
-        return .success((bytes, hostPath, resolution.guestPath))
+        return .success((bytes, hostPath, guestPath))
     }
 
     /// A NULL-terminated array of C strings (argv, envp): at most ARG_MAX bytes in all.

@@ -71,7 +71,7 @@ final class HostProcess {
 
     /// What the process wrote so far.
     var standardOutput: String { output.contents() }
-    var outputBytes: [UInt8] { readAllBytes(output.fd) }
+    var standardOutputBytes: [UInt8] { readAllBytes(output.fd) }
     var standardError: String { errors.contents() }
 
     /// Waits for `text` to appear in the standard output; false if it does not within `timeout`.

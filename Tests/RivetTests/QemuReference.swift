@@ -87,6 +87,6 @@ enum QemuReference {
         guard let status = process.wait(timeout: .seconds(120)) else {
             throw RivetError(.invalidConfiguration, "\(arguments[0]) did not finish in 2 minutes")
         }
-        return RandomRunResult(status: status, output: process.outputBytes, detail: "status \(status)")
+        return RandomRunResult(status: status, output: process.standardOutputBytes, detail: "status \(status)")
     }
 }

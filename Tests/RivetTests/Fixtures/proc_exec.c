@@ -2,7 +2,8 @@
  * arguments and an environment of its choice; descriptors without close-on-exec are
  * inherited and those with it closed; handled signals go back to their default action while
  * ignored ones stay ignored; a `#!` script runs its interpreter (with the optional argument
- * and the script's path); a threaded process execs; ENOENT, EACCES and ENOEXEC are reported.
+ * and the script's path); /proc/self/exe runs the program itself again (how busybox runs its
+ * applets); a threaded process execs; ENOENT, EACCES and ENOEXEC are reported.
  * The expectation comes from the same program built for and run on x86-64 Linux (qemu-user
  * cannot run the copy: it would need binfmt_misc).
  * rivet-fixture: processes
@@ -113,6 +114,10 @@ int main(int argc, char **argv) {
     writeFile("script", script, 0755);
     char *scriptArguments[] = {"script", "x y", NULL};
     printf("exit status %d\n", runAndWait("./script", scriptArguments, environment));
+
+    /* The running program again, through /proc/self/exe. */
+    char *itself[] = {"itself", "child", "through /proc/self/exe", NULL};
+    printf("exit status %d\n", runAndWait("/proc/self/exe", itself, environment));
 
     /* Errors. */
     writeFile("plain", "not executable", 0644);
