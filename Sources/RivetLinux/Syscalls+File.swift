@@ -170,21 +170,8 @@ extension LinuxProcess {
     {
         let file = try ioFile(fd)
         guard count <= 1024 else { throw .einval }
-        var ranges: [(address: UInt64, length: UInt64)] = []
-        var total: UInt64 = 0
-        for k in 0..<count {
-            let base: UInt64
-            let length: UInt64
-            do {
-                base = try memory.load(UInt64.self, at: vector &+ 16 &* k)
-                length = try memory.load(UInt64.self, at: vector &+ 16 &* k &+ 8)
-            } catch { throw .efault }
-            guard Int64(bitPattern: length) >= 0 else { throw .einval }
-            let room = min(length, 0x7fff_f000 - total)
-            if room == 0 { continue }
-            ranges.append((base, room))
-            total += room
-        }
+        let ranges = try ioVector(vector, count: count)
+        let total = ranges.reduce(0) { $0 + $1.length }
         guard case .host(let host, _) = file.backing else {
             if let offset { _ = try Self.add(offset, Int64(total)) }
             var done: Int64 = 0
@@ -211,6 +198,27 @@ extension LinuxProcess {
             }
         }
         return Int64(try hostResult(n))
+    }
+
+    /// The ranges of a guest `struct iovec` array of `count` entries, empty ones left out and
+    /// the total capped as Linux caps one transfer (0x7ffff000 bytes).
+    func ioVector(_ vector: UInt64, count: UInt64) throws(SandboxError) -> [(address: UInt64, length: UInt64)] {
+        var ranges: [(address: UInt64, length: UInt64)] = []
+        var total: UInt64 = 0
+        for k in 0..<count {
+            let base: UInt64
+            let length: UInt64
+            do {
+                base = try memory.load(UInt64.self, at: vector &+ 16 &* k)
+                length = try memory.load(UInt64.self, at: vector &+ 16 &* k &+ 8)
+            } catch { throw .efault }
+            guard Int64(bitPattern: length) >= 0 else { throw .einval }
+            let room = min(length, 0x7fff_f000 - total)
+            if room == 0 { continue }
+            ranges.append((base, room))
+            total += room
+        }
+        return ranges
     }
 
     // MARK: Position

@@ -59,19 +59,8 @@ extension LinuxProcess {
         guard nameLength >= 0 else { throw .einval }
         guard vectorLength <= Self.maxVector else { throw SandboxError(Errno.EMSGSIZE) }
         var buffers: [UnsafeMutableRawBufferPointer] = []
-        var total: UInt64 = 0
-        for k in 0..<vectorLength {
-            let base: UInt64
-            let length: UInt64
-            do {
-                base = try memory.load(UInt64.self, at: vector &+ 16 &* k)
-                length = try memory.load(UInt64.self, at: vector &+ 16 &* k &+ 8)
-            } catch { throw .efault }
-            guard Int64(bitPattern: length) >= 0 else { throw .einval }
-            let room = min(length, 0x7fff_f000 - total)
-            if room == 0 { continue }
-            buffers.append(try guestBuffer(base, room, access: access))
-            total += room
+        for range in try ioVector(vector, count: vectorLength) {
+            buffers.append(try guestBuffer(range.address, range.length, access: access))
         }
         return GuestMessage(
             name: name, nameRoom: min(Int(nameLength), SocketABI.maxAddress), buffers: buffers, control: control,
