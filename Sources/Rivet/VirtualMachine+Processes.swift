@@ -12,7 +12,7 @@ extension VirtualMachine {
     /// Starts the watchdog of a run (or of a forked child's run), forwarding host signals if
     /// configured.
     func startWatchdog() {
-        watchdog = rivet_watchdog_start(hart.slots, watchdogDeadline)
+        watchdog = rivet_watchdog_start(process.hart.slots, watchdogDeadline)
         if configuration.forwardsHostSignals, let watchdog {
             rivet_forward_host_signals(watchdog, Self.forwardedSignals)
         }
@@ -32,7 +32,9 @@ extension VirtualMachine {
             process.lock.afterFork(inChild: pid == 0)
             hostThreads.afterFork(inChild: pid == 0)
             if pid == 0 {
-                // The parent's watchdog thread did not come along; its memory stays, unused.
+                // Only this thread came along: the other harts' runners go, and the parent's
+                // watchdog thread did not come along (its memory stays, unused).
+                engine.keepOnly(hartOf: process.current.hart)
                 startWatchdog()
             }
             return pid < 0 ? -error : pid
@@ -80,7 +82,7 @@ extension VirtualMachine {
         program = elf
         do {
             let loaded = try Loader.load(elf, path: image.hostPath, interpreter: interpreterELF, into: memory)
-            try process.start(loaded, hart: hart)
+            try process.start(loaded, hart: process.current.hart)
         } catch {
             process.configuration.diagnostics("rivet: execve of \(image.guestPath) failed after the old image was gone: \(error.message)")
             return -Errno.ENOMEM

@@ -11,7 +11,7 @@ extension VirtualMachine {
     public var statistics: Statistics {
         var calls: [String: UInt64] = [:]
         for (number, count) in process.syscallCounts { calls[SyscallNames.name(number), default: 0] += count }
-        var s = Statistics(instructions: hart.instret, wallTime: wallTime, syscalls: calls)
+        var s = Statistics(instructions: instructionsRetired.load(ordering: .relaxed), wallTime: wallTime, syscalls: calls)
         let e = engine.statistics
         var interp = Statistics.Tier(name: "interp")
         interp.blocks = interpreter.decodedBlocks
@@ -56,7 +56,7 @@ extension VirtualMachine {
         s.exitsByKind = engine.exitsByKind
         s.compiledCodeFaults = e.hostFaults
         s.codeWriteFaults = e.codeWriteFaults
-        s.hottestBlocks = hottestBlocks(total: max(1, hart.instret))
+        s.hottestBlocks = hottestBlocks(total: max(1, instructionsRetired.load(ordering: .relaxed)))
         s.structures =
             [
                 Statistics.Structure(

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CRivetHost
+import RivetJIT
 import RivetLinux
 import RivetMachine
 
@@ -92,13 +93,15 @@ final class HostThreadGroup: @unchecked Sendable {
 private final class ThreadStart {
     let machine: VirtualMachine
     let thread: GuestThread
+    let runner: HartRunner
     let deadline: ContinuousClock.Instant?
     let ready = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
     var tid: Int32 = 0
 
-    init(machine: VirtualMachine, thread: GuestThread, deadline: ContinuousClock.Instant?) {
+    init(machine: VirtualMachine, thread: GuestThread, runner: HartRunner, deadline: ContinuousClock.Instant?) {
         self.machine = machine
         self.thread = thread
+        self.runner = runner
         self.deadline = deadline
         sem_init(ready, 0, 0)
     }
@@ -110,7 +113,8 @@ private final class ThreadStart {
 }
 
 extension VirtualMachine {
-    /// Instructions a guest thread runs before the others (waiting for the lock) get a turn.
+    /// Instructions a guest thread runs, while others exist, before it looks at its signals
+    /// again (and leaves JIT code, so that code other harts removed can be freed).
     static let timeSlice: UInt64 = 1_000_000
 
     /// Runs the guest — its first thread on the calling host thread, each thread it creates on
@@ -120,7 +124,8 @@ extension VirtualMachine {
         let first = process.current
         first.host = pthread_self()
         process.acquire(first)
-        if let reason = threadLoop(deadline: deadline, clock: clock, watched: watched) { end(reason) }
+        let runner = engine.main
+        if let reason = threadLoop(first, runner: runner, deadline: deadline, clock: clock, watched: watched) { end(reason) }
         process.lock.release()
         // The first thread exited alone, or the process is ending: wait for the others.
         while hostThreads.wait(upTo: 10_000_000) > 0 {
@@ -129,7 +134,7 @@ extension VirtualMachine {
                 process.lock.acquire()
                 process.interruptOtherThreads()
                 process.lock.release()
-            } else if hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE != 0
+            } else if process.hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE != 0
                 || deadline.map({ clock.now >= $0 }) == true
             {
                 process.lock.acquire()
@@ -150,7 +155,7 @@ extension VirtualMachine {
     /// Starts a host thread for `thread` and returns its id once it runs (it then waits for the
     /// lock, which the caller holds); nil if the host cannot start a thread.
     private func startHostThread(_ thread: GuestThread, deadline: ContinuousClock.Instant?) -> Int64? {
-        let start = ThreadStart(machine: self, thread: thread, deadline: deadline)
+        let start = ThreadStart(machine: self, thread: thread, runner: engine.makeRunner(for: thread.hart), deadline: deadline)
         let context = Unmanaged.passRetained(start).toOpaque()
         var handle = pthread_t()
         let created = pthread_create(
@@ -167,10 +172,11 @@ extension VirtualMachine {
                 pthread_sigmask(SIG_UNBLOCK, &urgent, nil)
                 rivet_install_fault_handler()
                 sem_post(start.ready)
-                start.machine.runSpawned(start.thread, deadline: start.deadline)
+                start.machine.runSpawned(start.thread, runner: start.runner, deadline: start.deadline)
                 return nil
             }, context)
         guard created == 0 else {
+            engine.remove(start.runner)
             Unmanaged<ThreadStart>.fromOpaque(context).release()
             return nil
         }
@@ -180,10 +186,13 @@ extension VirtualMachine {
     }
 
     /// The body of a guest thread's host thread.
-    fileprivate func runSpawned(_ thread: GuestThread, deadline: ContinuousClock.Instant?) {
+    fileprivate func runSpawned(_ thread: GuestThread, runner: HartRunner, deadline: ContinuousClock.Instant?) {
         process.acquire(thread)
-        if let reason = threadLoop(deadline: deadline, clock: ContinuousClock(), watched: true) { end(reason) }
+        if let reason = threadLoop(thread, runner: runner, deadline: deadline, clock: ContinuousClock(), watched: true) {
+            end(reason)
+        }
         process.lock.release()
+        engine.remove(runner)
         hostThreads.finished()
     }
 }

@@ -7,6 +7,7 @@ import RivetInterpreter
 import RivetJIT
 import RivetLinux
 import RivetMachine
+import Synchronization
 
 /// A RISC-V Linux guest program, loaded and ready to run in its own sandbox.
 ///
@@ -37,6 +38,8 @@ public final class VirtualMachine {
     var watchdogDeadline: UInt64 = 0
     /// The host threads of the guest threads after the first.
     let hostThreads = HostThreadGroup()
+    /// Instructions every guest thread of the process retired (`Limits.instructions` bounds it).
+    let instructionsRetired = Atomic<UInt64>(0)
 
     /// Loads the program at `programPath` (a host path) into a fresh guest.
     /// - Throws: `RivetError` if the program cannot be read or is not a valid RISC-V
@@ -187,35 +190,33 @@ public final class VirtualMachine {
         Signal.SIGCHLD, Signal.SIGWINCH,
     ].reduce(0) { $0 | 1 << UInt64($1 - 1) }
 
-    /// Runs the guest thread that holds the process's lock (the calling host thread's) until it
-    /// exits, or the process ends.
+    /// Runs `thread` — the calling host thread's, which holds the process's lock — on `runner`
+    /// until it exits, or the process ends. Guest code runs without the lock, in parallel with
+    /// the other threads; syscalls, faults and signals are handled with it.
     /// - Returns: why the process ends, if this thread ended it; nil if only the thread ended,
     ///   or another thread ended the process.
-    func threadLoop(deadline: ContinuousClock.Instant?, clock: ContinuousClock, watched: Bool) -> ExitReason? {
+    func threadLoop(
+        _ thread: GuestThread, runner: HartRunner, deadline: ContinuousClock.Instant?, clock: ContinuousClock, watched: Bool
+    ) -> ExitReason? {
+        let hart = runner.hart
         let limit = configuration.limits.instructions
-        var sliceStart = hart.instret
         while true {
-            if process.isEnding || process.current.isTerminated { return nil }
+            if process.isEnding || thread.isTerminated { return nil }
             // Under a watchdog the engine returns every few million instructions, so that a JIT
             // loop notices an interruption within milliseconds (the interpreter checks every
-            // block); with other threads, at the end of each time slice, to give them their turn
-            // (counted across syscalls: a thread that makes many still yields).
+            // block); with other threads, every time slice, so that it sees signals they sent
+            // and lets the code they removed be freed.
             let threaded = process.threads.count > 1
             var budget: UInt64 = watched ? 4_000_000 : .max
-            if threaded {
-                let used = hart.instret &- sliceStart
-                if used >= Self.timeSlice {
-                    process.yield()
-                    sliceStart = hart.instret
-                    if process.isEnding { return nil }
-                }
-                budget = Self.timeSlice - min(Self.timeSlice, hart.instret &- sliceStart)
-            }
+            if threaded { budget = min(budget, Self.timeSlice) }
             if let limit {
-                guard hart.instret < limit else { return .instructionLimitReached }
-                budget = min(budget, limit - hart.instret)
+                // Every thread's instructions count (threads running at once may each finish
+                // the slice they started).
+                let total = instructionsRetired.load(ordering: .relaxed)
+                guard total < limit else { return .instructionLimitReached }
+                budget = min(budget, limit - total)
             }
-            // Signals sent to this thread while another ran.
+            // Signals sent to this thread while it ran.
             if threaded, process.signals.pending & ~process.signals.mask != 0
                 || process.processPending & ~process.signals.mask != 0
             {
@@ -226,7 +227,14 @@ public final class VirtualMachine {
                 case .resume, .resumeAtPC, .fault, .threadExit, nil: break
                 }
             }
-            let stop = engine.run(budget: budget)
+            thread.runsGuestCode.store(true, ordering: .sequentiallyConsistent)
+            process.lock.release()
+            let before = hart.instret
+            let stop = runner.run(budget: budget)
+            instructionsRetired.add(hart.instret &- before, ordering: .relaxed)
+            thread.runsGuestCode.store(false, ordering: .sequentiallyConsistent)
+            process.acquire(thread)
+            if process.isEnding || thread.isTerminated { return nil }
             switch stop {
             case .ecall:
                 switch process.syscall(hart) {
@@ -236,14 +244,14 @@ public final class VirtualMachine {
                 case .threadExit: return nil
                 case .killed(let signal): return .signaled(signal, detail: "at \(describe(pc: hart.pc))")
                 case .fault(let info, let detail):
-                    if let reason = fault(info, "\(detail), at \(describe(pc: hart.pc))") { return reason }
+                    if let reason = fault(info, "\(detail), at \(describe(pc: hart.pc))", hart) { return reason }
                 }
             case .tierUp:
                 break  // The engine handles tier-up itself.
             case .budgetExhausted, .interrupted:
                 rivet_clear_attention(hart.slots, RIVET_ATTENTION_INTERRUPT)
                 if process.isEnding { return nil }
-                if hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE != 0 { return .timeLimitReached }
+                if process.hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE != 0 { return .timeLimitReached }
                 if let deadline, clock.now >= deadline { return .timeLimitReached }
                 process.acceptPostedSignals(hart)
                 switch process.deliverPendingSignals(hart) {
@@ -254,10 +262,10 @@ public final class VirtualMachine {
                 }
             case .breakpoint:
                 let detail = "breakpoint (ebreak) at \(describe(pc: hart.pc))"
-                if let reason = fault(SignalInfo(signal: Signal.SIGTRAP, code: 1, address: hart.pc), detail) { return reason }
+                if let reason = fault(SignalInfo(signal: Signal.SIGTRAP, code: 1, address: hart.pc), detail, hart) { return reason }
             case .illegalInstruction(let raw, let length):
                 let detail = "illegal instruction 0x\(hexDigits(raw, width: length == 2 ? 4 : 8)) at \(describe(pc: hart.pc))"
-                if let reason = fault(SignalInfo(signal: Signal.SIGILL, code: 1, address: hart.pc), detail) { return reason }
+                if let reason = fault(SignalInfo(signal: Signal.SIGILL, code: 1, address: hart.pc), detail, hart) { return reason }
             case .fault(let fault):
                 // SIGBUS BUS_ADRERR past the end of a mapped file; else SIGSEGV MAPERR/ACCERR.
                 let info =
@@ -267,16 +275,16 @@ public final class VirtualMachine {
                 if fault.lostTrack {
                     return .signaled(info.signal, detail: "\(fault) at \(describe(pc: hart.pc)), on more pages at once than Rivet can restore")
                 }
-                if let reason = self.fault(info, "\(fault) at \(describe(pc: hart.pc))") { return reason }
+                if let reason = self.fault(info, "\(fault) at \(describe(pc: hart.pc))", hart) { return reason }
             case .misalignedAtomic(let address):
                 let detail = "misaligned atomic access to 0x\(String(address, radix: 16)) at \(describe(pc: hart.pc))"
-                if let reason = fault(SignalInfo(signal: Signal.SIGBUS, code: 1, address: address), detail) { return reason }
+                if let reason = fault(SignalInfo(signal: Signal.SIGBUS, code: 1, address: address), detail, hart) { return reason }
             }
         }
     }
 
     /// Delivers a synchronous signal to the guest's handler, or ends the run if it has none.
-    private func fault(_ info: SignalInfo, _ detail: String) -> ExitReason? {
+    private func fault(_ info: SignalInfo, _ detail: String, _ hart: HartState) -> ExitReason? {
         switch process.deliver(info, hart: hart, synchronous: true) {
         case .killed(let signal): return .signaled(signal, detail: detail)
         case .exit(let status): return .exited(status)

@@ -1,4 +1,8 @@
+import CRivetHost
 import RivetMachine
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The interpreter's decoded blocks, by guest pc.
 ///
@@ -17,6 +21,14 @@ import RivetMachine
 ///
 /// Its state is mutated on every decode: `@exclusivity(unchecked)` keeps the runtime's access
 /// checks out of that path (the interpreter is its only user, on one thread).
+///
+/// Each hart has its own cache, used by its own thread; other threads only tell it that code
+/// changed, holding the memory's `CodeLock`. Such a change is not applied at once (the owner
+/// may be executing one of the blocks): it waits in `pending`, the owner's hart gets
+/// RIVET_ATTENTION_CODE_CHANGED, and the owner drops the blocks at its next stop or `fence.i`
+/// (`applyPending`) — as RISC-V lets a hart see another's code changes only after a fence.i.
+/// Everything that changes the page lists (insert, eviction, drops) happens under the lock, so
+/// that another thread's `holdsCode` reads them safely.
 final class BlockCache: CodeInvalidationObserver {
     struct Entry {
         var pc: UInt64
@@ -46,6 +58,13 @@ final class BlockCache: CodeInvalidationObserver {
     /// Set when a block was dropped since the flag was last cleared; the interpreter checks it
     /// after a store that went through the slow path, to stop executing a block that is gone.
     var droppedSinceCheck = false
+
+    /// The thread running the hart this cache belongs to (nil before it first runs), and the
+    /// hart's slots, to ask it to apply changes other threads made.
+    var owner: pthread_t? = nil
+    var ownerSlots: UnsafeMutablePointer<UInt64>? = nil
+    /// Code changes other threads made, for the owner to apply (under the code lock).
+    private var pending: [(start: UInt64, end: UInt64)] = []
 
     /// The most bytes the cache may hold.
     var byteLimit: Int
@@ -185,6 +204,24 @@ final class BlockCache: CodeInvalidationObserver {
     /// Drops every block decoded from bytes in `[start, end)`: blocks elsewhere on the same
     /// pages stay (a store next to code costs the slow path, not the code).
     func guestCodeChanged(start: GuestAddress, end: GuestAddress) {
+        if let owner, pthread_equal(owner, pthread_self()) == 0 {
+            pending.append((start.rawValue, end.rawValue))
+            if let ownerSlots { rivet_set_attention(ownerSlots, RIVET_ATTENTION_CODE_CHANGED) }
+            return
+        }
+        applyPending()
+        drop(start, end)
+    }
+
+    /// Applies the code changes other threads made (by the owner, holding the code lock).
+    func applyPending() {
+        guard !pending.isEmpty else { return }
+        let changes = pending
+        pending.removeAll()
+        for change in changes { drop(GuestAddress(change.start), GuestAddress(change.end)) }
+    }
+
+    private func drop(_ start: GuestAddress, _ end: GuestAddress) {
         let first = start.pageStart.rawValue
         let last = end.pageEnd.rawValue
         let pages = (last - first) >> GuestMemory.pageShift
@@ -208,6 +245,11 @@ final class BlockCache: CodeInvalidationObserver {
     /// Whether a cached block was decoded from page number `page` (or runs into it).
     func holdsCode(page: UInt64) -> Bool {
         let address = page << GuestMemory.pageShift
+        // What waits to be dropped is as good as gone: the owner drops it before it runs
+        // another block of the cache... at its next stop.
+        if pending.contains(where: { $0.start < address + GuestMemory.pageSize && $0.end + GuestMemory.pageSize > address }) {
+            return false
+        }
         if pageHeads.find(address) != nil { return true }
         guard address >= GuestMemory.pageSize else { return false }
         var cursor = pageHeads.find(address - GuestMemory.pageSize)

@@ -413,6 +413,7 @@ extension Interpreter {
                     // The next pc first: collecting frees this block, and `i` points into it.
                     pc = base &+ i.off &+ i.len
                     memory.synchronizeInstructionFetch()
+                    applyPendingCodeChanges()
                     cache.droppedSinceCheck = false
                     cache.collect()
                     continue outer

@@ -1,5 +1,9 @@
+import CRivetHost
 import RivetISA
 import RivetMachine
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Why the interpreter stopped. In every case `HartState.pc` is the pc of the instruction named
 /// (the `ecall`, the faulting instruction, ...) or, for `.budgetExhausted`, the next one.
@@ -60,6 +64,22 @@ package final class Interpreter {
         body(table, 1 << BlockCache.tableBits)
     }
 
+    /// Makes the calling thread the one that runs this interpreter's hart: code changes other
+    /// threads make reach its decoded blocks through `applyPendingCodeChanges`.
+    package func bindToCurrentThread() {
+        cache.owner = pthread_self()
+        cache.ownerSlots = hart.slots
+    }
+
+    /// Drops the decoded blocks whose code other threads changed (RIVET_ATTENTION_CODE_CHANGED).
+    package func applyPendingCodeChanges() {
+        rivet_clear_attention(hart.slots, RIVET_ATTENTION_CODE_CHANGED)
+        memory.codeLock.withLock { cache.applyPending() }
+    }
+
+    /// Stops listening to code changes (the hart's thread ended).
+    package func detach() { memory.removeObserver(cache) }
+
     /// Blocks decoded so far.
     package var decodedBlocks: UInt64 { cache.decodedBlocks }
     /// Blocks dropped because their code changed.
@@ -118,6 +138,10 @@ package final class Interpreter {
     func block(at pc: UInt64, limit: UInt64) throws(FetchFailure) -> (Block, cached: Bool) {
         if !singleStep, limit >= UInt64(BlockDecoder.maxInstructions) {
             if let block = cache.lookup(pc) { return (block, true) }
+            // Decoded and listed under the code lock: another thread's change to this code
+            // comes before (and is seen) or after (and drops the block).
+            memory.codeLock.lock()
+            defer { memory.codeLock.unlock() }
             let block = try BlockDecoder.decode(at: pc, memory: memory, countdown: initialCountdown)
             cache.insert(block)
             return (block, true)

@@ -1,18 +1,23 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CRivetHost
 import RivetMachine
+import Synchronization
 
 /// One guest thread: what Linux keeps per task rather than per process. It runs on a host
-/// thread of its own; its registers live in the process's one `HartState` while it holds the
-/// `HartLock`, and in `saved` while another thread does.
+/// thread of its own, with a hart of its own, in parallel with the others; it holds the
+/// process's `HartLock` only for syscalls and signal delivery.
 package final class GuestThread: @unchecked Sendable {
     /// The guest's thread id: the process id for the first thread, the host thread's id for
     /// the others (as with qemu-user, so that PI futexes the host kernel reads name the right
     /// owner).
     package internal(set) var tid: Int64
-    /// The registers (x, f, pc, fcsr) while the thread is switched out.
-    let saved = HartState()
+    /// The thread's hart: its registers, and the slots its run loop and JIT code use.
+    package internal(set) var hart = HartState()
+    /// Set while the thread's host thread runs guest code (not holding the process's lock):
+    /// execve waits for the other threads to leave guest code before the image goes.
+    package let runsGuestCode = Atomic<Bool>(false)
     /// The signal mask, the signals sent to this thread that wait for it, and the alternate
     /// signal stack: per thread in Linux.
     var mask: UInt64 = 0
@@ -35,8 +40,10 @@ package final class GuestThread: @unchecked Sendable {
         self.name = name
     }
 
-    /// Ends a blocking host call of the thread's host thread with EINTR.
+    /// Makes the thread look at its signals and state: its hart stops at its next check, and a
+    /// blocking host call of its host thread ends with EINTR.
     func interrupt() {
+        rivet_set_attention(hart.slots, RIVET_ATTENTION_INTERRUPT)
         if let host, !pthread_equal(host, pthread_self()).isTrue { pthread_kill(host, SIGURG) }
     }
 }
@@ -45,15 +52,10 @@ extension Int32 {
     fileprivate var isTrue: Bool { self != 0 }
 }
 
-/// The lock a guest thread holds to run guest code or act on the process: one thread at a time
-/// runs the engine and the syscall layer, and the others wait here or in a blocking host call
-/// (a futex wait, a read of a pipe, a sleep) made without it. Waiters are served in arrival
-/// order (a ticket lock), so a thread that yields at the end of its time slice goes behind the
-/// others.
-///
-/// Guest threads thus run concurrently with each other's blocking calls, not with each other's
-/// guest code: atomics and LR/SC are atomic because nothing else runs between them, and memory
-/// is ordered by the lock's own barriers.
+/// The lock a guest thread holds to act on the process: one thread at a time runs the syscall
+/// layer and delivers signals; guest code runs without it, in parallel, and blocking host calls
+/// (a futex wait, a read of a pipe, a sleep) release it. Waiters are served in arrival order (a
+/// ticket lock).
 package final class HartLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let turn: UnsafeMutablePointer<pthread_cond_t>

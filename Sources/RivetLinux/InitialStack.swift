@@ -42,6 +42,7 @@ extension LinuxProcess {
     package func start(_ program: LoadedProgram, hart: HartState) throws(ELFError) {
         self.program = program
         self.hart = hart
+        current.hart = hart
         brkStart = program.brkStart
         brkEnd = program.brkStart
 

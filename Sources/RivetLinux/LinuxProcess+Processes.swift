@@ -255,6 +255,8 @@ extension LinuxProcess {
             thread.isTerminated = true
             thread.interrupt()
         }
+        // Linux kills the other threads before the new image: none may run the old code on.
+        waitForOtherThreadsToLeaveGuestCode()
         // The thread that calls execve takes the process's id (Linux: it becomes the leader).
         current.tid = pid
         threads = [current.tid: current]
@@ -262,7 +264,7 @@ extension LinuxProcess {
         configuration.environment = image.environment
         configuration.executablePath = image.hostPath
         current.name = Array((image.guestPath.split(separator: "/").last.map { Array($0.utf8) } ?? []).prefix(15))
-        for k in 0..<HartState.Slot.reservation { hart.slots[k] = 0 }
-        hart.slots[HartState.Slot.reservation] = HartState.noReservation
+        for k in 0..<HartState.Slot.reservation { current.hart.slots[k] = 0 }
+        current.hart.slots[HartState.Slot.reservation] = HartState.noReservation
     }
 }

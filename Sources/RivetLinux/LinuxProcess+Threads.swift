@@ -21,20 +21,14 @@ enum CloneFlag {
 extension LinuxProcess {
     // MARK: Taking turns
 
-    /// Makes `thread` the running one: called with `lock` held, by `thread`'s host thread. The
-    /// hart still holds the registers of the thread that ran last, which go to its save area.
+    /// Makes `thread` the one the syscall layer acts for: called with `lock` held, by `thread`'s
+    /// host thread. Its signal state goes where the syscalls read it.
     package func switchTo(_ thread: GuestThread) {
         guard thread !== current else { return }
         let out = current
-        // x0...x31, the x0 sink, f0...f31, pc, fcsr, reservation: slots 0...67.
-        let architectural = HartState.Slot.reservation + 1
-        out.saved.slots.update(from: hart.slots, count: architectural)
         out.mask = signals.mask
         out.pending = signals.pending
         out.alternateStack = signals.alternateStack
-        hart.slots.update(from: thread.saved.slots, count: architectural)
-        // A reservation does not survive a switch (Linux breaks it at a context switch).
-        hart.slots[HartState.Slot.reservation] = HartState.noReservation
         signals.mask = thread.mask
         signals.pending = thread.pending
         signals.alternateStack = thread.alternateStack
@@ -58,11 +52,12 @@ extension LinuxProcess {
         return result
     }
 
-    /// Lets the threads that wait for the lock run first (sched_yield, the end of a time slice).
+    /// sched_yield: lets the threads that wait for the lock, or for a host processor, run first.
     package func yield() {
-        guard threads.count > 1, lock.isContended else { return }
+        guard threads.count > 1 else { return }
         let me = current
         lock.release()
+        sched_yield()
         acquire(me)
     }
 
@@ -73,12 +68,23 @@ extension LinuxProcess {
     /// those blocked in a host call are interrupted.
     package func endAllThreads() {
         rivet_set_attention(hart.slots, RIVET_ATTENTION_ENDING | RIVET_ATTENTION_INTERRUPT)
+        for thread in threads.values { rivet_set_attention(thread.hart.slots, RIVET_ATTENTION_ENDING) }
         interruptOtherThreads()
     }
 
-    /// Interrupts the blocking host calls of every thread but the caller's.
+    /// Interrupts every thread: its guest code stops at its next check, its blocking host call
+    /// ends.
     package func interruptOtherThreads() {
         for thread in threads.values { thread.interrupt() }
+    }
+
+    /// Waits until no thread but the caller runs guest code (they were told to stop): they
+    /// leave it within their budget slice and then wait for the lock, which the caller holds.
+    func waitForOtherThreadsToLeaveGuestCode() {
+        while threads.values.contains(where: { $0 !== current && $0.runsGuestCode.load(ordering: .acquiring) }) {
+            for thread in threads.values where thread !== current { thread.interrupt() }
+            usleep(100)
+        }
     }
 
     // MARK: clone
@@ -91,16 +97,17 @@ extension LinuxProcess {
         // Linux: CLONE_THREAD needs CLONE_SIGHAND, which needs CLONE_VM.
         guard flags & CloneFlag.sighand != 0, flags & CloneFlag.vm != 0 else { return .einval }
         let thread = GuestThread(tid: 0, name: current.name)
-        let architectural = HartState.Slot.reservation + 1
-        thread.saved.slots.update(from: hart.slots, count: architectural)
-        thread.saved[x: 10] = 0
-        if stack != 0 { thread.saved[x: 2] = stack }
-        if flags & CloneFlag.setTLS != 0 { thread.saved[x: 4] = tls }
-        thread.saved.pc = hart.pc + 4
-        thread.saved.slots[HartState.Slot.reservation] = HartState.noReservation
+        // x0...x31, the x0 sink, f0...f31, pc, fcsr: the parent's, but for a0, sp and tp.
+        let architectural = HartState.Slot.reservation
+        thread.hart.slots.update(from: hart.slots, count: architectural)
+        thread.hart[x: 10] = 0
+        if stack != 0 { thread.hart[x: 2] = stack }
+        if flags & CloneFlag.setTLS != 0 { thread.hart[x: 4] = tls }
+        thread.hart.pc = hart.pc + 4
+        thread.hart.instret = 0
         thread.mask = signals.mask
         if flags & CloneFlag.childClearTID != 0 { thread.clearChildTID = childTID }
-        // The child's tid must be in place before it runs: it waits for the lock, held here.
+        // The child's tid must be in place before it runs: it takes the lock, held here, first.
         guard let tid = startThread(thread) else { return .value(-Errno.EAGAIN) }
         thread.tid = tid
         threads[tid] = thread

@@ -196,7 +196,8 @@ extension LinuxProcess {
             signals.pending |= processPending & ~signals.mask
             processPending &= signals.mask
         }
-        var posted = rivet_take_posted_signals(hart.slots)
+        // Host signals are posted to the first thread's hart (the watchdog's), for the process.
+        var posted = rivet_take_posted_signals(self.hart.slots)
         while posted != 0 {
             let signal = Int32(posted.trailingZeroBitCount + 1)
             posted &= posted - 1

@@ -10,7 +10,7 @@ extension GuestMemory {
     /// Whether a mapping covers `address`, whatever its permissions (a PROT_NONE page is
     /// mapped: a fault there is SEGV_ACCERR, not SEGV_MAPERR). For faults, not hot paths.
     package func isMapped(_ address: UInt64) -> Bool {
-        address < Self.addressSpaceSize && map.region(containing: GuestAddress(address)) != nil
+        address < Self.addressSpaceSize && codeLock.withLock { map.region(containing: GuestAddress(address)) != nil }
     }
 
     // MARK: Checked access
@@ -58,10 +58,27 @@ extension GuestMemory {
         if size == 0 { return UnsafeMutableRawBufferPointer(start: host(0), count: 0) }
         try check(address, size: size, access: access)
         let end = address + UInt64(size)
-        if access == .write, containsCode(GuestAddress(address), GuestAddress(end)) {
-            notifyCodeChanged(GuestAddress(address), GuestAddress(end))
+        if access == .write, hasCodeMark(address, end) {
+            codeLock.withLock {
+                if containsCode(GuestAddress(address), GuestAddress(end)) {
+                    notifyCodeChanged(GuestAddress(address), GuestAddress(end))
+                }
+            }
         }
         return UnsafeMutableRawBufferPointer(start: host(address), count: size)
+    }
+
+    /// Whether a page of `[address, end)` has its `code` mark (read without the lock: a mark
+    /// set concurrently is another hart's code, which the guest must synchronise with fence.i).
+    @inline(__always)
+    func hasCodeMark(_ address: UInt64, _ end: UInt64) -> Bool {
+        var page = address >> Self.pageShift
+        let last = (end - 1) >> Self.pageShift
+        while page <= last {
+            if pagePermissions[Int(page)] & MemoryPermissions.code.rawValue != 0 { return true }
+            page += 1
+        }
+        return false
     }
 
     /// Copies `size` guest bytes at `address` out.
@@ -169,8 +186,10 @@ extension GuestMemory {
         rivet_clear_attention(slots, RIVET_ATTENTION_HOST_FAULT)
         var pages = [UInt](repeating: 0, count: 64)
         let count = pages.withUnsafeMutableBufferPointer { rivet_take_host_fault_pages($0.baseAddress, Int32($0.count)) }
-        for hostPage in pages.prefix(max(0, Int(count))) {
-            restoreHostProtection(page: UInt64(hostPage - UInt(bitPattern: base)) >> Self.pageShift)
+        codeLock.withLock {
+            for hostPage in pages.prefix(max(0, Int(count))) {
+                restoreHostProtection(page: UInt64(hostPage - UInt(bitPattern: base)) >> Self.pageShift)
+            }
         }
         let pastFileEnd = signal & 0xff == UInt64(SIGBUS)
         return GuestFault(

@@ -67,6 +67,8 @@ extension GuestMemory {
     /// the new end fault with SIGBUS from now on in every tier, precisely; pages the file
     /// covers again come back. Call after a syscall that can change a file's size.
     package func refreshFileSizes() {
+        codeLock.lock()
+        defer { codeLock.unlock() }
         var changed: [ObjectIdentifier: UInt64] = [:]
         var checked: Set<ObjectIdentifier> = []
         for region in map.regions {
@@ -100,6 +102,8 @@ extension GuestMemory {
     package func move(from source: GuestAddress, size: UInt64, to target: GuestAddress, newSize: UInt64)
         throws(MappingError)
     {
+        codeLock.lock()
+        defer { codeLock.unlock() }
         try validate(source, size)
         try validate(target, newSize)
         let sourceEnd = source + size
@@ -158,6 +162,8 @@ extension GuestMemory {
     /// by `extra` bytes, into free pages after it.
     /// - Throws: `.notMapped` if the range is not one mapping, `.outOfMemory` if refused.
     package func grow(mappingFrom start: GuestAddress, size: UInt64, by extra: UInt64) throws(MappingError) {
+        codeLock.lock()
+        defer { codeLock.unlock() }
         try validate(start, size)
         try validate(start + size, extra)
         let pieces = try mappingPieces(start, start + size)

@@ -87,6 +87,9 @@ package final class GuestMemory: @unchecked Sendable {
     /// The most the guest may map; mmap and brk fail with ENOMEM beyond it.
     package var limit: UInt64
 
+    /// Held for every change of the map and of the code marks, and by the engine (see
+    /// `CodeLock`): guest threads run in parallel.
+    package let codeLock = CodeLock()
     var observers: [any CodeInvalidationObserver] = []
     /// Page numbers whose `code` bit is set.
     var codePages: Set<UInt64> = []
@@ -141,7 +144,12 @@ package final class GuestMemory: @unchecked Sendable {
 
     /// Registers an observer of code changes. Observers live as long as the memory.
     package func addObserver(_ observer: any CodeInvalidationObserver) {
-        observers.append(observer)
+        codeLock.withLock { observers.append(observer) }
+    }
+
+    /// Unregisters an observer (a hart's interpreter whose thread ended).
+    package func removeObserver(_ observer: any CodeInvalidationObserver) {
+        codeLock.withLock { observers.removeAll { $0 === observer } }
     }
 
     /// The host address of guest address `address`. Only meaningful for addresses inside the
@@ -200,6 +208,8 @@ package final class GuestMemory: @unchecked Sendable {
         at start: GuestAddress, size: UInt64, permissions: MemoryPermissions, name: String = "",
         shared: Bool = false
     ) throws(MappingError) {
+        codeLock.lock()
+        defer { codeLock.unlock() }
         try validate(start, size)
         try checkRoom(replacing: start, start + size, with: 1, bytes: size)
         var backing: FileBacking? = nil
@@ -237,6 +247,8 @@ package final class GuestMemory: @unchecked Sendable {
         at start: GuestAddress, size: UInt64, permissions: MemoryPermissions, fd: Int32, offset: UInt64,
         shared: Bool, name: String
     ) throws(MappingError) {
+        codeLock.lock()
+        defer { codeLock.unlock() }
         try validate(start, size)
         try checkRoom(replacing: start, start + size, with: 1, bytes: size)
         // Rivet's own descriptor for the file: to move or grow the mapping, and to follow the
@@ -278,6 +290,8 @@ package final class GuestMemory: @unchecked Sendable {
     /// Unmaps `[start, start + size)`; unmapped parts of the range are fine, as for munmap.
     /// - Throws: `MappingError.outOfMemory` if the host refuses (the mapping is then unchanged).
     package func unmap(at start: GuestAddress, size: UInt64) throws(MappingError) {
+        codeLock.lock()
+        defer { codeLock.unlock() }
         try validate(start, size)
         try checkRoom(replacing: start, start + size, with: 0, bytes: 0)
         guard reserveIfPossible(start, start + size) else { throw .outOfMemory }
@@ -319,6 +333,8 @@ package final class GuestMemory: @unchecked Sendable {
     package func protect(at start: GuestAddress, size: UInt64, permissions: MemoryPermissions)
         throws(MappingError)
     {
+        codeLock.lock()
+        defer { codeLock.unlock() }
         try validate(start, size)
         let end = start + size
         let over = map.regions(overlapping: start, end)
@@ -395,6 +411,8 @@ package final class GuestMemory: @unchecked Sendable {
     /// changing what the guest may do: JIT code then faults on writes to a page holding
     /// translated code, and the engine invalidates the code before the write proceeds.
     package func setHostWriteProtection(page: UInt64, protected: Bool) {
+        codeLock.lock()
+        defer { codeLock.unlock() }
         let address = page << Self.pageShift
         guard address < Self.addressSpaceSize else { return }
         if protected { hostWriteProtected.insert(page) } else { hostWriteProtected.remove(page) }
@@ -411,6 +429,8 @@ package final class GuestMemory: @unchecked Sendable {
 
     /// Marks the pages of `[start, end)` as holding decoded or translated code.
     package func markCode(_ start: GuestAddress, _ end: GuestAddress) {
+        codeLock.lock()
+        defer { codeLock.unlock() }
         let first = Int(start.rawValue >> Self.pageShift)
         let last = Int(end.pageEnd.rawValue >> Self.pageShift)
         for page in first..<last where pagePermissions[page] & MemoryPermissions.code.rawValue == 0 {
@@ -430,6 +450,8 @@ package final class GuestMemory: @unchecked Sendable {
     /// once; only code on `unwatchedCodePages` can be stale, and is dropped here. For a
     /// program whose code is not writable this costs nothing.
     package func synchronizeInstructionFetch(_ start: GuestAddress = GuestAddress(0), _ end: GuestAddress = GuestAddress(addressSpaceSize)) {
+        codeLock.lock()
+        defer { codeLock.unlock() }
         let first = start.rawValue >> Self.pageShift
         let last = end.pageEnd.rawValue >> Self.pageShift
         let stale = unwatchedCodePages.filter { page in
@@ -455,6 +477,8 @@ package final class GuestMemory: @unchecked Sendable {
     /// Tells every observer that the guest bytes `[start, end)` changed, then drops the code
     /// mark of the pages where no observer holds code any more.
     package func notifyCodeChanged(_ start: GuestAddress, _ end: GuestAddress) {
+        codeLock.lock()
+        defer { codeLock.unlock() }
         let first = start.pageStart.rawValue >> Self.pageShift
         let last = end.pageEnd.rawValue >> Self.pageShift
         let pages = last - first > UInt64(codePages.count)

@@ -76,6 +76,9 @@ enum {
 /// The process is ending (exit_group, a fatal signal, a limit in another thread): every guest
 /// thread stops where it is.
 #define RIVET_ATTENTION_ENDING 8ull
+/// Another thread changed guest code this hart's interpreter decoded: it drops those blocks at
+/// its next stop (see BlockCache).
+#define RIVET_ATTENTION_CODE_CHANGED 16ull
 
 /// Sets attention bits.
 static inline void rivet_set_attention(uint64_t *slots, uint64_t bits) {

@@ -29,13 +29,13 @@ final class JumpCache {
         table[2 * i + 1] = UInt64(entry)
     }
 
-    /// Removes the entry for `pc`, if present.
+    /// Removes the entry for `pc`, if present. Another hart may be probing this table: only
+    /// the pc word changes (one aligned store), so a probe sees the old pair or an empty
+    /// entry, never the old pc with a new host entry; the old entry's code is kept until
+    /// that hart leaves JIT code.
     func remove(pc: UInt64) {
         let i = Self.index(pc)
-        if table[2 * i] == pc {
-            table[2 * i] = Self.empty
-            table[2 * i + 1] = 0
-        }
+        if table[2 * i] == pc { table[2 * i] = Self.empty }
     }
 
     func clear() {

@@ -5,9 +5,17 @@ import RivetMachine
 
 /// Every live translation: by guest pc, by guest page, and by host address; block chaining;
 /// invalidation when guest code changes.
+///
+/// With guest threads running in parallel, every method is called holding the memory's
+/// `CodeLock`; JIT code of other harts runs meanwhile. So a removed translation's code is freed
+/// only once each hart that was in JIT code at the removal has left it since (`collect`), and a
+/// jump cache entry is emptied by its pc alone (the entry word stays valid until then).
 final class TranslationCache: CodeInvalidationObserver {
     let region: CodeRegion
+    /// The first hart's indirect-branch cache.
     let jumpCache: JumpCache
+    /// The other harts' (each hart probes its own).
+    var otherJumpCaches: [JumpCache] = []
     /// Unowned: the memory keeps its observers alive, and this is one of them.
     unowned let memory: GuestMemory
     /// Execution counters, one 64-bit slot per translation id, incremented by JIT code.
@@ -31,8 +39,13 @@ final class TranslationCache: CodeInvalidationObserver {
     private var protectedPages: Set<UInt64> = []
     /// Removed translations whose code and id are released at `collect()`: JIT code may still
     /// be running in one (a helper's store changed code), and its exit code names its id.
-    private var retired: [Translation] = []
-
+    private var retired: [(translation: Translation, marks: [QuiescenceMark])] = []
+    /// Bytes of code the retired translations hold.
+    private(set) var retiredBytes = 0
+    /// Which harts are in JIT code now, and whether all of those have left it since: set by
+    /// the engine (by default, none ever is).
+    var marksNow: () -> [QuiescenceMark] = { [] }
+    var isQuiescent: ([QuiescenceMark]) -> Bool = { _ in true }
     /// Why a translation left the cache.
     enum Removal {
         /// Its guest code changed (or fence.i): a deoptimization.
@@ -167,6 +180,7 @@ final class TranslationCache: CodeInvalidationObserver {
             }
         }
         jumpCache.remove(pc: t.guestPC)
+        for other in otherJumpCaches { other.remove(pc: t.guestPC) }
         if byPC.pointee.find(t.guestPC)?.id == Int32(truncatingIfNeeded: t.id) { byPC.pointee.remove(t.guestPC) }
         for page in t.pages {
             byPage[page]?.removeAll { $0 === t }
@@ -178,21 +192,35 @@ final class TranslationCache: CodeInvalidationObserver {
             }
         }
         onRemove?(t, reason)
-        retired.append(t)
+        retired.append((t, marksNow()))
+        retiredBytes += t.hostLength
     }
 
-    /// Releases the code and ids of removed translations. Only call when no JIT code runs.
+    /// Whether removed translations wait to be freed.
+    var hasRetired: Bool { !retired.isEmpty }
+
+    /// Releases the code and ids of removed translations no hart can be running: the calling
+    /// hart must not be in JIT code, and every other hart that was in JIT code at a removal
+    /// must have left it since.
     func collect() {
         guard !retired.isEmpty else { return }
-        for t in retired {
+        var kept = 0
+        for k in retired.indices {
+            let (t, marks) = retired[k]
+            guard marks.isEmpty || isQuiescent(marks) else {
+                retired[kept] = retired[k]
+                kept += 1
+                continue
+            }
             byID[t.id] = nil
             region.release(offset: t.hostOffset, length: t.hostLength)
             releaseID(t.id)
+            retiredBytes -= t.hostLength
         }
-        retired.removeAll(keepingCapacity: true)
+        retired.removeLast(retired.count - kept)
     }
 
-    /// Evicts `t` now and frees its code at once: only when no JIT code runs.
+    /// Evicts `t` now, and frees its code at once unless another hart may be running it.
     func evict(_ t: Translation) {
         remove(t, .evicted)
         collect()

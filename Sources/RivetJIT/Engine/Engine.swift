@@ -5,6 +5,7 @@ import Glibc
 import RivetISA
 import RivetInterpreter
 import RivetMachine
+import Synchronization
 
 /// Which tiers run guest code.
 package enum TierMode: String, Sendable, CaseIterable {
@@ -40,10 +41,14 @@ package struct EngineConfiguration: Sendable {
 /// exists, else the interpreter — until the hart needs the environment (a syscall, a trap) or
 /// the budget is spent. Around it: tier-up requests, the compile queue and its workers, the
 /// bounded code cache with its eviction policy, invalidation and the back-off of deopt loops.
+///
+/// One engine serves every hart of a guest (its threads), each through a `HartRunner` with
+/// its own interpreter, jump cache and counts; the translations, the compile queue and the
+/// policy are shared. While more than one hart exists, a hart takes the memory's `CodeLock`
+/// for every look at or change of the shared structures and runs guest code without it (see
+/// `Documentation/Architecture.md`, "Parallel harts").
 package final class Engine {
     package let memory: GuestMemory
-    package let hart: HartState
-    package let interpreter: Interpreter
     package let configuration: EngineConfiguration
     package var mode: TierMode { configuration.mode }
     let cache: TranslationCache
@@ -52,11 +57,31 @@ package final class Engine {
     private let queue: CompileQueue?
     private var usage = UsageTracker()
     private(set) var policy: TierPolicy
-    /// What the engine did. Counted through a pointer (owned: allocated in init, freed in
-    /// deinit) because the run loop bumps these at every exit, and a class's stored property
-    /// would cost a dynamic exclusivity check per bump.
+    /// What the engine did outside any one hart's run loop (translations removed), and what
+    /// the harts that ended did. Counted through a pointer (owned: allocated in init, freed in
+    /// deinit): a class's stored property would cost a dynamic exclusivity check per bump.
     private let counts: UnsafeMutablePointer<EngineStatistics>
-    package var statistics: EngineStatistics { counts.pointee }
+    /// The first hart's runner (the engine's `hart` and `interpreter`), and every live one.
+    package private(set) var main: HartRunner
+    private var runners: [HartRunner] = []
+    /// How many runners are live: while more than one, the run loops take the code lock.
+    private let runnerCount = Atomic<Int>(1)
+    /// The runner whose hart holds the lock and acts now (whose interpreter hears of evictions).
+    private var acting: HartRunner?
+    /// Compiled blocks waiting for room that removed translations still hold (another hart
+    /// may be running them).
+    private var deferred: [CompiledBlock] = []
+    package var hart: HartState { main.hart }
+    package var interpreter: Interpreter { main.interpreter }
+    private var lock: CodeLock { memory.codeLock }
+
+    package var statistics: EngineStatistics {
+        lock.withLock {
+            var total = counts.pointee
+            for runner in runners { total.add(runner.counts.pointee) }
+            return total
+        }
+    }
 
     /// Setbacks per guest pc — invalidations (deopt loops) and compiles discarded for taking
     /// too long — each doubling the executions the block needs before its next compile. Halved
@@ -65,8 +90,6 @@ package final class Engine {
     private var setbacks = PCTable(capacity: 8192, collision: .replace)
     /// `configuration.compileTimeLimit` in nanoseconds, as compiles are timed.
     private let compileTimeLimit: UInt64
-    /// Instructions executed at the last decay of hotness.
-    private var lastDecay: UInt64 = 0
     /// Instructions executed in translations no longer cached, by pc (for the hottest blocks):
     /// the heaviest of the blocks that share a slot are kept.
     private var retiredInstructions = PCTable(capacity: 4096, collision: .keepLarger)
@@ -74,11 +97,9 @@ package final class Engine {
     /// Creates an engine over an interpreter's hart and memory.
     /// - Throws: `JITError` if executable memory cannot be had.
     package init(interpreter: Interpreter, configuration: EngineConfiguration) throws(JITError) {
-        self.interpreter = interpreter
         self.configuration = configuration
         compileTimeLimit = nanoseconds(configuration.compileTimeLimit)
         memory = interpreter.memory
-        hart = interpreter.hart
         policy = configuration.policy
         let jit = configuration.mode != .interpreter
         let region = try CodeRegion(size: jit ? max(configuration.codeCacheSize, 16 << 10) : 1 << 14)
@@ -88,13 +109,10 @@ package final class Engine {
         counts.initialize(to: EngineStatistics())
         queue = configuration.mode == .auto && configuration.compileThreads > 0
             ? CompileQueue(threads: configuration.compileThreads) : nil
-        hart.slots[HartState.Slot.guestBase] = UInt64(UInt(bitPattern: memory.base))
-        hart.slots[HartState.Slot.guestLimit] =
-            UInt64(UInt(bitPattern: memory.base)) + GuestMemory.addressSpaceSize + GuestMemory.guardSize
-        hart.slots[HartState.Slot.jumpCache] = UInt64(UInt(bitPattern: cache.jumpCache.table))
-        hart.slots[HartState.Slot.addressSpaceSize] = GuestMemory.addressSpaceSize
-        interpreter.tierUpThreshold = configuration.mode == .auto ? policy.threshold : nil
-        interpreter.decodedBlockLimit = configuration.decodedBlockCacheSize
+        main = HartRunner(interpreter: interpreter, jumpCache: cache.jumpCache)
+        runners = [main]
+        main.engine = self
+        prepare(main)
         let counters = cache.counters
         cache.onRemove = { [unowned self] t, reason in
             self.retiredInstructions.add(t.guestPC, counters[t.id])
@@ -104,11 +122,77 @@ package final class Engine {
                 self.counts.pointee.deopts += 1
                 self.setbacks.add(t.guestPC, 1)
             case .evicted:
-                // An evicted block must turn hot again before it is compiled again.
-                self.interpreter.setTierUp(at: t.guestPC, after: self.policy.threshold)
+                // An evicted block must turn hot again before it is compiled again (in the
+                // interpreter of the hart evicting; the others ask again when theirs is hot).
+                (self.acting ?? self.main).interpreter.setTierUp(at: t.guestPC, after: self.policy.threshold)
             }
         }
+        cache.marksNow = { [unowned self] in
+            self.runners.compactMap { runner in
+                let epoch = runner.epoch.load(ordering: .acquiring)
+                return epoch & 1 == 1 ? QuiescenceMark(runner: runner, epoch: epoch) : nil
+            }
+        }
+        cache.isQuiescent = { marks in
+            marks.allSatisfy { $0.runner.isRemoved || $0.runner.epoch.load(ordering: .acquiring) != $0.epoch }
+        }
         rivet_install_fault_handler()
+    }
+
+    /// Gives a runner's hart what JIT code and the interpreter read from it.
+    private func prepare(_ runner: HartRunner) {
+        let hart = runner.hart
+        hart.slots[HartState.Slot.guestBase] = UInt64(UInt(bitPattern: memory.base))
+        hart.slots[HartState.Slot.guestLimit] =
+            UInt64(UInt(bitPattern: memory.base)) + GuestMemory.addressSpaceSize + GuestMemory.guardSize
+        hart.slots[HartState.Slot.jumpCache] = UInt64(UInt(bitPattern: runner.jumpCache.table))
+        hart.slots[HartState.Slot.addressSpaceSize] = GuestMemory.addressSpaceSize
+        runner.interpreter.tierUpThreshold = configuration.mode == .auto ? policy.threshold : nil
+        runner.interpreter.decodedBlockLimit = configuration.decodedBlockCacheSize
+    }
+
+    // MARK: Harts
+
+    /// A runner for another hart (a new guest thread), sharing this engine's translations. Its
+    /// interpreter starts with the first one's settings.
+    package func makeRunner(for hart: HartState) -> HartRunner {
+        lock.withLock {
+            let interpreter = Interpreter(memory: memory, hart: hart)
+            interpreter.readTime = main.interpreter.readTime
+            interpreter.singleStep = main.interpreter.singleStep
+            interpreter.traceHook = main.interpreter.traceHook
+            let runner = HartRunner(interpreter: interpreter, jumpCache: JumpCache())
+            runner.engine = self
+            prepare(runner)
+            runner.interpreter.tierUpThreshold = main.interpreter.tierUpThreshold
+            runners.append(runner)
+            cache.otherJumpCaches.append(runner.jumpCache)
+            runnerCount.store(runners.count, ordering: .sequentiallyConsistent)
+            return runner
+        }
+    }
+
+    /// Forgets a runner whose hart's thread ended (its counts stay in the statistics).
+    package func remove(_ runner: HartRunner) {
+        lock.withLock {
+            guard !runner.isRemoved else { return }
+            runner.isRemoved = true
+            counts.pointee.add(runner.counts.pointee)
+            runner.interpreter.detach()
+            runners.removeAll { $0 === runner }
+            cache.otherJumpCaches.removeAll { $0 === runner.jumpCache }
+            runnerCount.store(runners.count, ordering: .sequentiallyConsistent)
+        }
+    }
+
+    /// After a host fork, in the child: only the hart `survivor` came along.
+    package func keepOnly(hartOf survivor: HartState) {
+        for runner in runners where runner.hart !== survivor { remove(runner) }
+    }
+
+    /// The runner of `hart`, if it has one.
+    package func runner(of hart: HartState) -> HartRunner? {
+        lock.withLock { runners.first { $0.hart === hart } }
     }
 
     deinit {
@@ -128,8 +212,14 @@ package final class Engine {
         defer { if workers > 0 { queue?.restart(threads: workers) } }
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { return -errno }
+        // No other hart may be changing the code cache or the memory map as the host process is
+        // copied, or until the child has its own copy of the code.
+        lock.lock()
+        defer { lock.unlock() }
         let pid = hostFork()
         if pid == 0 {
+            lock.reinitializeInChild()
+            lock.lock()  // for the deferred unlock
             close(ends[0])
             let copied = cache.region.unshare()
             close(ends[1])  // the parent's read ends
@@ -151,80 +241,107 @@ package final class Engine {
 
     /// The source of the `time` CSR, for every tier.
     package func setTimeSource(_ read: @escaping () -> UInt64) {
-        interpreter.readTime = read
+        for runner in runners { runner.interpreter.readTime = read }
         runtime.context.readTime = read
     }
 
-    /// Runs until the hart stops, executing at most `budget` instructions. The stop reasons
-    /// and the hart's state at the stop are exactly the interpreter's.
-    package func run(budget: UInt64) -> StopReason {
+    /// Runs the first hart (see `HartRunner.run`).
+    package func run(budget: UInt64) -> StopReason { run(main, budget: budget) }
+
+    /// Runs `r`'s hart until it stops, executing at most `budget` instructions. The stop
+    /// reasons and the hart's state at the stop are exactly the interpreter's.
+    func run(_ r: HartRunner, budget: UInt64) -> StopReason {
         // The objects the loop touches at every turn, held in locals: one reference each for
         // the whole run instead of a retain and a release per use.
         let cache = cache
-        let hart = hart
-        let interpreter = interpreter
-        let counts = counts
+        let hart = r.hart
+        let interpreter = r.interpreter
+        let counts = r.counts
         let queue = queue
+        let lock = lock
+        // Only this hart can add another (clone, a syscall, outside this loop): with one
+        // runner now, there is one for the whole run.
+        let shared = runnerCount.load(ordering: .sequentiallyConsistent) > 1
         var remaining = budget
+        interpreter.bindToCurrentThread()
         // Host faults on guest memory in this thread's host code are this hart's.
         interpreter.withDispatchTable { table, entries in rivet_set_thread_hart(hart.slots, table, entries) }
         while true {
             if hart.slots[HartState.Slot.attention] != 0 {
+                if hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_CODE_CHANGED != 0 {
+                    interpreter.applyPendingCodeChanges()
+                }
                 if let fault = memory.settleHostFaults(hart.slots) { return .fault(fault) }
                 if hart.slots[HartState.Slot.attention] != 0 { return .interrupted }
             }
+            if shared { lock.lock() }
+            acting = r
             cache.collect()
-            if queue?.hasResults == true { installResults(queue.unsafelyUnwrapped) }
-            if remaining == 0 { return .budgetExhausted }
-            maintain()
+            if queue?.hasResults == true { installResults(r, queue.unsafelyUnwrapped) }
+            if !deferred.isEmpty { installDeferred(r) }
+            if remaining == 0 {
+                if shared { lock.unlock() }
+                return .budgetExhausted
+            }
+            maintain(r)
             let pc = hart.pc
             // Plain values, not the Translation: no reference counting on this path.
             var found = cache.entryPoint(pc)
             if found == nil, mode == .baseline, !interpreter.singleStep {
-                if compileNow(pc) != nil {
+                if compileNow(r, pc) != nil {
                     found = cache.entryPoint(pc)
                 } else if case .failure(let fault) = GuestCode.fetch(at: pc, memory: memory) {
+                    if shared { lock.unlock() }
                     return .fault(fault)
                 }
             }
             if found != nil { counts.pointee.lookupHits += 1 } else { counts.pointee.lookupMisses += 1 }
-            // Too little budget for the whole block: the interpreter runs the rest exactly.
-            guard let found, !interpreter.singleStep, remaining >= UInt64(found.instructions) else {
-                let before = hart.instret
-                let stop = interpreter.run(budget: remaining)
-                let executed = hart.instret &- before
-                counts.pointee.interpretedInstructions &+= executed
-                remaining &-= min(remaining, executed)
-                switch stop {
-                case .tierUp:
-                    tierUp(hart.pc)
-                    continue
-                case .budgetExhausted:
-                    if remaining == 0 { return .budgetExhausted }
-                    continue
-                default:
-                    return stop
-                }
+            if let found, !interpreter.singleStep, remaining >= UInt64(found.instructions) {
+                // In JIT code from here: what other harts remove is kept until this hart leaves.
+                r.epoch.add(1, ordering: .sequentiallyConsistent)
+                if shared { lock.unlock() }
+                if let stop = execute(r, entry: found.hostEntry, remaining: &remaining, shared: shared) { return stop }
+                continue
             }
-            if let stop = execute(entry: found.hostEntry, remaining: &remaining) { return stop }
+            if shared { lock.unlock() }
+            // Too little budget for the whole block: the interpreter runs the rest exactly.
+            let before = hart.instret
+            let stop = interpreter.run(budget: remaining)
+            let executed = hart.instret &- before
+            counts.pointee.interpretedInstructions &+= executed
+            remaining &-= min(remaining, executed)
+            switch stop {
+            case .tierUp:
+                if shared { lock.lock() }
+                acting = r
+                tierUp(r, hart.pc)
+                if shared { lock.unlock() }
+                continue
+            case .budgetExhausted:
+                if remaining == 0 { return .budgetExhausted }
+                continue
+            default:
+                return stop
+            }
         }
     }
 
     // MARK: Tiering
 
     /// Periodic work on the guest thread: decay of hotness, adaptive thresholds.
-    private func maintain() {
-        let executed = hart.instret
-        guard executed &- lastDecay >= policy.decayInterval else { return }
-        lastDecay = executed
-        interpreter.decayHotness()
+    private func maintain(_ r: HartRunner) {
+        let executed = r.hart.instret
+        guard executed &- r.lastDecay >= policy.decayInterval else { return }
+        r.lastDecay = executed
+        r.interpreter.decayHotness()
         setbacks.halve()
         usage.sample(cache)
-        counts.pointee.decays += 1
+        r.counts.pointee.decays += 1
     }
 
     /// The interpreter stopped at a hot block (or one that has code now).
-    private func tierUp(_ pc: UInt64) {
+    private func tierUp(_ r: HartRunner, _ pc: UInt64) {
+        let interpreter = r.interpreter
         guard mode == .auto else {
             interpreter.setTierUp(at: pc, immediately: false)
             return
@@ -237,41 +354,44 @@ package final class Engine {
         if count > 0 {
             let needed = policy.backoffThreshold(deopts: count)
             if let info, info.executions < needed {
-                counts.pointee.backoffs += 1
+                r.counts.pointee.backoffs += 1
                 interpreter.setTierUp(at: pc, after: needed - info.executions)
                 return
             }
         }
         let priority = policy.priority(executions: info?.executions ?? 1, instructions: info?.instructions ?? 1)
-        adaptThreshold()
+        adaptThreshold(r)
         if let queue {
             // Keep interpreting meanwhile; ask again (raising the priority) if it takes long.
             interpreter.setTierUp(at: pc, after: policy.threshold)
             if queue.raise(pc, to: priority, now: monotonicNanoseconds()) {
-                counts.pointee.mergedRequests += 1
+                r.counts.pointee.mergedRequests += 1
                 return
             }
             // A full queue refuses: the block runs on where it is and asks again later.
             guard !queue.isFull else {
-                counts.pointee.refusedRequests += 1
+                r.counts.pointee.refusedRequests += 1
                 return
             }
             guard let request = request(pc, priority: priority) else { return }
             if queue.submit(request) == .queued {
-                counts.pointee.queued += 1
+                r.counts.pointee.queued += 1
             } else {
                 cache.releaseID(request.id)
             }
-        } else if compileNow(pc, priority: priority) == nil {
+        } else if compileNow(r, pc, priority: priority) == nil {
             interpreter.setTierUp(at: pc, after: policy.threshold)
         }
     }
 
-    /// Applies the adaptive threshold to the interpreter's new countdowns.
-    private func adaptThreshold() {
-        guard mode == .auto, policy.adapt(queueLength: queue?.length ?? 0, now: monotonicNanoseconds()) else { return }
-        interpreter.tierUpThreshold = policy.threshold
-        counts.pointee.thresholdChanges += 1
+    /// Applies the adaptive threshold to the interpreters' new countdowns (the other harts'
+    /// take it at their next tier-up here).
+    private func adaptThreshold(_ r: HartRunner) {
+        guard mode == .auto else { return }
+        if policy.adapt(queueLength: queue?.length ?? 0, now: monotonicNanoseconds()) {
+            r.counts.pointee.thresholdChanges += 1
+        }
+        r.interpreter.tierUpThreshold = policy.threshold
     }
 
     /// A compile request for the block at `pc`, with a fresh translation id.
@@ -286,34 +406,42 @@ package final class Engine {
     }
 
     /// Compiles and installs the block at `pc` on the guest thread.
-    private func compileNow(_ pc: UInt64, priority: Double = 1) -> Translation? {
+    private func compileNow(_ r: HartRunner, _ pc: UInt64, priority: Double = 1) -> Translation? {
         guard let request = request(pc, priority: priority) else {
-            counts.pointee.failedCompiles += 1
+            r.counts.pointee.failedCompiles += 1
             return nil
         }
         guard let block = compiler.compile(request) else {
             cache.releaseID(request.id)
-            counts.pointee.failedCompiles += 1
+            r.counts.pointee.failedCompiles += 1
             return nil
         }
-        return install(block)
+        return install(r, block)
     }
 
     /// Installs finished background compiles.
-    private func installResults(_ queue: CompileQueue) {
+    private func installResults(_ r: HartRunner, _ queue: CompileQueue) {
         let (completed, failed) = queue.takeResults()
         for request in failed {
             cache.releaseID(request.id)
-            counts.pointee.failedCompiles += 1
+            r.counts.pointee.failedCompiles += 1
         }
-        for block in completed { install(block) }
+        for block in completed { install(r, block) }
+    }
+
+    /// Installs the blocks that waited for room, once removed translations have been freed.
+    private func installDeferred(_ r: HartRunner) {
+        let waiting = deferred
+        deferred.removeAll()
+        for block in waiting { install(r, block) }
     }
 
     /// Places a compiled block in the code cache, evicting by policy to make room, and
     /// publishes it: the next block entry or jump to its pc runs it.
     @discardableResult
-    private func install(_ block: CompiledBlock) -> Translation? {
+    private func install(_ r: HartRunner, _ block: CompiledBlock) -> Translation? {
         let request = block.request
+        let counts = r.counts
         // A translation may exist already, or the guest may have changed the code meanwhile.
         guard !cache.contains(request.pc) else {
             cache.releaseID(request.id)
@@ -330,7 +458,13 @@ package final class Engine {
             counts.pointee.staleCompiles += 1
             return nil
         }
-        guard let offset = allocate(JITRuntime.length(of: block)) else {
+        guard let offset = allocate(r, JITRuntime.length(of: block)) else {
+            if cache.hasRetired, deferred.count < 64 {
+                // Another hart may still run the code evicted to make room: try again once it
+                // is freed.
+                deferred.append(block)
+                return nil
+            }
             cache.releaseID(request.id)
             counts.pointee.failedCompiles += 1
             return nil
@@ -339,14 +473,14 @@ package final class Engine {
         // A new translation counts as just used, as often as it ran in the interpreter: else
         // the next eviction would take exactly the code that just proved hot.
         t.lastActiveEpoch = usage.epoch
-        if let info = interpreter.blockInfo(at: t.guestPC) {
+        if let info = r.interpreter.blockInfo(at: t.guestPC) {
             t.recentInstructions = Double(info.executions) * Double(info.instructions)
         }
         cache.insert(t)
         // Indirect jumps and returns to it find it at once.
-        cache.jumpCache.set(pc: t.guestPC, entry: cache.entry(t))
+        r.jumpCache.set(pc: t.guestPC, entry: cache.entry(t))
         counts.pointee.recordCompile(t)
-        interpreter.setTierUp(at: t.guestPC, immediately: true)
+        r.interpreter.setTierUp(at: t.guestPC, immediately: true)
         configuration.perfMap?.record(t, entry: cache.entry(t))
         return t
     }
@@ -356,18 +490,20 @@ package final class Engine {
     /// are evicted one at a time in the policy's order until the code fits and a sixteenth of
     /// the cache is free (so that the ranking, which visits every translation, is paid once per
     /// episode, not per compile) — never the whole cache, except under the `flush` comparison
-    /// policy.
-    private func allocate(_ length: Int) -> Int? {
+    /// policy. Code another hart may be running is freed later: eviction stops when what waits
+    /// to be freed would make the room, and this compile waits for it.
+    private func allocate(_ r: HartRunner, _ length: Int) -> Int? {
         let bound = cache.region.size
         func free() -> Int { bound - cache.region.used - cache.count * Translation.metadataBytes }
         if free() >= length + Translation.metadataBytes, let offset = cache.region.allocate(length) { return offset }
-        counts.pointee.evictionEpisodes += 1
+        if cache.retiredBytes >= length + Translation.metadataBytes { return nil }
+        r.counts.pointee.evictionEpisodes += 1
         usage.sample(cache)
         let headroom = max(length + Translation.metadataBytes, bound / 16)
         var fits = false
         usage.evict(from: cache, policy: configuration.evictionPolicy) {
             fits = fits || cache.region.canAllocate(length)
-            return fits && free() >= headroom
+            return (fits && free() >= headroom) || free() + cache.retiredBytes >= headroom + bound / 16
         }
         guard free() >= length + Translation.metadataBytes else { return nil }
         return cache.region.allocate(length)
@@ -376,12 +512,18 @@ package final class Engine {
     // MARK: Running JIT code
 
     /// Runs JIT code from `translation` until it exits; returns a stop for the caller, or nil
-    /// to continue the loop.
-    private func execute(entry: UInt, remaining: inout UInt64) -> StopReason? {
+    /// to continue the loop. Called with the hart marked as in JIT code and without the lock;
+    /// the exit is handled with it (when `shared`).
+    private func execute(_ r: HartRunner, entry: UInt, remaining: inout UInt64, shared: Bool) -> StopReason? {
+        let hart = r.hart
+        let counts = r.counts
         let slots = hart.slots
         slots[HartState.Slot.budget] = remaining
         counts.pointee.jitEntries += 1
         let code = runtime.enter(slots, entry)
+        r.epoch.add(1, ordering: .sequentiallyConsistent)
+        if shared { lock.lock() }
+        acting = r
         let executed = remaining &- slots[HartState.Slot.budget]
         var refund: UInt64 = 0
         defer {
@@ -389,6 +531,7 @@ package final class Engine {
             hart.instret &+= retired
             counts.pointee.jitInstructions &+= retired
             remaining &-= retired
+            if shared { lock.unlock() }
         }
         let kind = ExitKind(rawValue: UInt8(truncatingIfNeeded: code)) ?? .trap
         let index = Int(truncatingIfNeeded: (code >> 8) & 0xff_ffff)
@@ -408,14 +551,14 @@ package final class Engine {
             guard let t = source() else { return nil }
             let target = t.exit(index).target
             hart.pc = target
-            if let next = cache.lookup(target) ?? (mode == .baseline ? compileNow(target) : nil), !t.isRetired {
+            if let next = cache.lookup(target) ?? (mode == .baseline ? compileNow(r, target) : nil), !t.isRetired {
                 cache.link(t, exit: index, to: next)
             }
             return nil
         case .indirect:
             // The stub stored the target pc.
-            if let next = cache.lookup(hart.pc) ?? (mode == .baseline ? compileNow(hart.pc) : nil) {
-                cache.jumpCache.set(pc: next.guestPC, entry: cache.entry(next))
+            if let next = cache.lookup(hart.pc) ?? (mode == .baseline ? compileNow(r, hart.pc) : nil) {
+                r.jumpCache.set(pc: next.guestPC, entry: cache.entry(next))
             }
             return nil
         case .syscall:
@@ -426,22 +569,24 @@ package final class Engine {
             guard let t = source() else { return nil }
             hart.pc = t.pc(ofInstruction: index) + 4
             memory.synchronizeInstructionFetch()
+            r.interpreter.applyPendingCodeChanges()
             return nil
         case .trap, .helperFailure, .boundsFault:
             guard let t = source() else { return nil }
             refund = UInt64(t.instructionCount - index)
             hart.pc = t.pc(ofInstruction: index)
             // The interpreter, the reference, produces the exact stop for this instruction.
-            return reexecuteInInterpreter()
+            return reexecuteInInterpreter(r)
         case .hostFault:
-            return hostFault(&refund)
+            return hostFault(r, &refund)
         }
     }
 
     /// A fault inside JIT code: map the host pc to the guest instruction, recover the registers
     /// the code held, then either invalidate (a write to a page of translated code) or report
     /// the guest fault — in both cases by running the instruction in the interpreter.
-    private func hostFault(_ refund: inout UInt64) -> StopReason? {
+    private func hostFault(_ r: HartRunner, _ refund: inout UInt64) -> StopReason? {
+        let hart = r.hart
         let slots = hart.slots
         let hostPC = UInt(slots[HartState.Slot.faultHostPC])
         let hostAddress = UInt(slots[HartState.Slot.faultHostAddress])
@@ -460,25 +605,27 @@ package final class Engine {
             let started = slots[HartState.Slot.faultRegisters + Int(BlockTranslator.loopStart.rawValue)]
             cache.counters[t.id] &+= started &- slots[HartState.Slot.budget]
         }
-        counts.pointee.hostFaults += 1
+        r.counts.pointee.hostFaults += 1
         let guestAddress = UInt64(hostAddress &- UInt(bitPattern: memory.base))
         if cache.isProtected(page: guestAddress >> 12), memory.permissions(at: guestAddress).contains(.write) {
             // Self-modifying code: drop the code on that page, then run the store in the
             // interpreter (retranslating from it would protect the page again).
             memory.notifyCodeChanged(GuestAddress(guestAddress), GuestAddress(guestAddress + 1))
-            counts.pointee.codeWriteFaults += 1
+            r.counts.pointee.codeWriteFaults += 1
         }
-        return reexecuteInInterpreter()
+        return reexecuteInInterpreter(r)
     }
 
     /// Runs exactly one instruction at `hart.pc` in the interpreter and returns its stop.
-    private func reexecuteInInterpreter() -> StopReason? {
+    private func reexecuteInInterpreter(_ r: HartRunner) -> StopReason? {
+        let hart = r.hart
+        let interpreter = r.interpreter
         let before = hart.instret
         let wasSingle = interpreter.singleStep
         interpreter.singleStep = true
         let stop = interpreter.run(budget: 1)
         interpreter.singleStep = wasSingle
-        counts.pointee.interpretedInstructions &+= hart.instret &- before
+        r.counts.pointee.interpretedInstructions &+= hart.instret &- before
         switch stop {
         case .budgetExhausted, .tierUp, .interrupted: return nil
         default: return stop
@@ -494,11 +641,15 @@ package final class Engine {
         }
     }
 
+    /// The interpreters of the live harts.
+    package var interpreters: [Interpreter] { lock.withLock { runners.map(\.interpreter) } }
+
     /// Exits from JIT code to the run loop, by reason.
     package var exitsByKind: [String: UInt64] {
         var result: [String: UInt64] = [:]
-        for kind in ExitKind.allCases where counts.pointee.exits[Int(kind.rawValue)] > 0 {
-            result["\(kind)"] = counts.pointee.exits[Int(kind.rawValue)]
+        let exits = statistics.exits
+        for kind in ExitKind.allCases where exits[Int(kind.rawValue)] > 0 {
+            result["\(kind)"] = exits[Int(kind.rawValue)]
         }
         return result
     }
@@ -518,8 +669,10 @@ package final class Engine {
     package var structures: [Structure] {
         var result = [
             Structure(
-                name: "decoded blocks", entries: interpreter.cachedBlocks, bytes: interpreter.cachedBlockBytes,
-                limit: interpreter.decodedBlockLimit, bound: "bytes", dropped: interpreter.evictedBlocks),
+                name: "decoded blocks", entries: interpreters.reduce(0) { $0 + $1.cachedBlocks },
+                bytes: interpreters.reduce(0) { $0 + $1.cachedBlockBytes },
+                limit: interpreters.reduce(0) { $0 + $1.decodedBlockLimit }, bound: "bytes",
+                dropped: interpreters.reduce(0) { $0 + $1.evictedBlocks }),
             Structure(
                 name: "translations", entries: cache.count,
                 bytes: cache.region.used - runtime.trampolineLength + cache.count * Translation.metadataBytes,
@@ -562,6 +715,48 @@ package final class Engine {
         for t in cache.all { result[t.guestPC, default: 0] &+= cache.counters[t.id] }
         return result
     }
+}
+
+/// What one hart of the engine keeps for itself: its interpreter (with its decoded blocks),
+/// its indirect-branch cache, its counts, and the epoch that tells other harts whether it is
+/// in JIT code.
+package final class HartRunner {
+    package let interpreter: Interpreter
+    package var hart: HartState { interpreter.hart }
+    let jumpCache: JumpCache
+    /// Set by the engine right after both exist.
+    unowned(unsafe) var engine: Engine!
+    /// This hart's counts (summed into `Engine.statistics`). Owned.
+    let counts: UnsafeMutablePointer<EngineStatistics>
+    /// Instructions executed at this hart's last decay of hotness.
+    var lastDecay: UInt64 = 0
+    /// Odd while the hart runs JIT code: a translation removed then is freed only once the
+    /// epoch has moved on (quiescent-state reclamation).
+    let epoch = Atomic<UInt64>(0)
+    /// Set when its thread ended.
+    var isRemoved = false
+
+    init(interpreter: Interpreter, jumpCache: JumpCache) {
+        self.interpreter = interpreter
+        self.jumpCache = jumpCache
+        counts = .allocate(capacity: 1)
+        counts.initialize(to: EngineStatistics())
+    }
+
+    deinit {
+        counts.deinitialize(count: 1)
+        counts.deallocate()
+    }
+
+    /// Runs the hart until it stops, executing at most `budget` instructions (see
+    /// `Engine.run(budget:)`).
+    package func run(budget: UInt64) -> StopReason { engine.run(self, budget: budget) }
+}
+
+/// A hart that was in JIT code when a translation was removed, and its epoch then.
+struct QuiescenceMark {
+    let runner: HartRunner
+    let epoch: UInt64
 }
 
 /// Why JIT code returned to the run loop: the low byte of the exit code. The next 24 bits are

@@ -49,6 +49,35 @@ package struct EngineStatistics: Sendable {
     /// Decays of the hotness counts.
     package var decays: UInt64 = 0
 
+    /// Adds another hart's counts.
+    mutating func add(_ o: EngineStatistics) {
+        translatedBlocks += o.translatedBlocks
+        translatedInstructions += o.translatedInstructions
+        codeBytes += o.codeBytes
+        compileNanoseconds += o.compileNanoseconds
+        for k in compileHistogram.indices where o.compileHistogram[k] != 0 { compileHistogram[k] &+= o.compileHistogram[k] }
+        failedCompiles += o.failedCompiles
+        interpretedInstructions &+= o.interpretedInstructions
+        jitInstructions &+= o.jitInstructions
+        jitEntries += o.jitEntries
+        for k in exits.indices { exits[k] += o.exits[k] }
+        removedEntries &+= o.removedEntries
+        hostFaults += o.hostFaults
+        codeWriteFaults += o.codeWriteFaults
+        lookupHits += o.lookupHits
+        lookupMisses += o.lookupMisses
+        deopts += o.deopts
+        backoffs += o.backoffs
+        queued += o.queued
+        mergedRequests += o.mergedRequests
+        refusedRequests += o.refusedRequests
+        staleCompiles += o.staleCompiles
+        timedOutCompiles += o.timedOutCompiles
+        evictionEpisodes += o.evictionEpisodes
+        thresholdChanges += o.thresholdChanges
+        decays += o.decays
+    }
+
     mutating func recordCompile(_ t: Translation) {
         let ns = t.compileNanoseconds
         translatedBlocks += 1
