@@ -80,7 +80,7 @@ let package = Package(
             name: "RivetISATests", dependencies: ["RivetISA"], exclude: ["FloatVectors"], resources: [.copy("Golden")],
             swiftSettings: strict),
         .testTarget(
-            name: "RivetMachineTests", dependencies: ["RivetMachine"], swiftSettings: strict),
+            name: "RivetMachineTests", dependencies: ["RivetMachine", "RivetISA"], swiftSettings: strict),
         .testTarget(
             name: "RivetLinuxTests", dependencies: ["RivetLinux", "RivetMachine"], swiftSettings: strict),
         .testTarget(name: "RivetX64Tests", dependencies: ["RivetX64"], swiftSettings: strict),

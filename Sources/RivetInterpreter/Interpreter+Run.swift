@@ -408,7 +408,9 @@ extension Interpreter {
 
                 // MARK: System
                 case .fence:
-                    break
+                    // x86-64 keeps every order but stores before later loads (TSO); guest
+                    // threads run on host threads, so that one needs a host barrier.
+                    if FenceOrdering(bits: Int64(i.pointee.imm)).ordersStoresBeforeLoads { GuestMemory.fullBarrier() }
                 case .fence_i:
                     // The next pc first: collecting frees this block, and `i` points into it.
                     pc = base &+ i.off &+ i.len

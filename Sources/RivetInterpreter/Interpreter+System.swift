@@ -49,87 +49,23 @@ extension Interpreter {
         return true
     }
 
-    /// Executes an LR, SC or AMO. Returns why the hart must stop, or nil.
-    ///
-    /// One hart, so plain host loads and stores are atomic with respect to the guest.
+    /// Executes an LR, SC or AMO (`GuestMemory.execute(_:address:operand:slots:)`, which every
+    /// tier shares). Returns why the hart must stop, or nil.
     @inline(never)
     func atomic(_ i: Inst) -> StopReason? {
-        let r = hart.slots
-        let address = r[Int(i.rs1)]
-        let word: Bool
-        switch i.op {
-        case .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w,
-            .amominu_w, .amomaxu_w:
-            word = true
-        default:
-            word = false
+        guard let atomic = GuestAtomic(i.op, ordering: i.rm) else {
+            return .illegalInstruction(raw: 0, length: i.length)
         }
-        let size = word ? 4 : 8
-        guard address & UInt64(size - 1) == 0 else { return .misalignedAtomic(address: address) }
-        do throws(GuestFault) {
-            switch i.op {
-            case .lr_w, .lr_d:
-                let buffer = try memory.hostBuffer(at: address, size: size, access: .read)
-                r[Int(i.rd)] =
-                    word ? UInt64(bitPattern: Int64(buffer.load(as: Int32.self))) : buffer.load(as: UInt64.self)
-                r[HartState.Slot.reservation] = address
-                return nil
-            case .sc_w, .sc_d:
-                // An SC faults on a page it may not write, whether or not it holds the
-                // reservation (as Spike and hardware do; qemu fails it silently).
-                try memory.check(address, size: size, access: .write)
-                let reserved = r[HartState.Slot.reservation] == address
-                r[HartState.Slot.reservation] = HartState.noReservation
-                guard reserved else {
-                    r[Int(i.rd)] = 1
-                    return nil
-                }
-                let buffer = try memory.hostBuffer(at: address, size: size, access: .write)
-                if word {
-                    buffer.storeBytes(of: UInt32(truncatingIfNeeded: r[Int(i.rs2)]), as: UInt32.self)
-                } else {
-                    buffer.storeBytes(of: r[Int(i.rs2)], as: UInt64.self)
-                }
-                r[Int(i.rd)] = 0
-                return nil
-            default:
-                break
-            }
-            // AMOs need read and write rights.
-            try memory.check(address, size: size, access: .read)
-            let buffer = try memory.hostBuffer(at: address, size: size, access: .write)
-            let old = word ? UInt64(bitPattern: Int64(buffer.load(as: Int32.self))) : buffer.load(as: UInt64.self)
-            let operand = r[Int(i.rs2)]
-            let new: UInt64
-            switch i.op {
-            case .amoswap_w, .amoswap_d: new = operand
-            case .amoadd_w, .amoadd_d: new = old &+ operand
-            case .amoxor_w, .amoxor_d: new = old ^ operand
-            case .amoand_w, .amoand_d: new = old & operand
-            case .amoor_w, .amoor_d: new = old | operand
-            case .amomin_w:
-                new = Int32(truncatingIfNeeded: old) < Int32(truncatingIfNeeded: operand) ? old : operand
-            case .amomax_w:
-                new = Int32(truncatingIfNeeded: old) > Int32(truncatingIfNeeded: operand) ? old : operand
-            case .amominu_w:
-                new = UInt32(truncatingIfNeeded: old) < UInt32(truncatingIfNeeded: operand) ? old : operand
-            case .amomaxu_w:
-                new = UInt32(truncatingIfNeeded: old) > UInt32(truncatingIfNeeded: operand) ? old : operand
-            case .amomin_d: new = Int64(bitPattern: old) < Int64(bitPattern: operand) ? old : operand
-            case .amomax_d: new = Int64(bitPattern: old) > Int64(bitPattern: operand) ? old : operand
-            case .amominu_d: new = min(old, operand)
-            case .amomaxu_d: new = max(old, operand)
-            default: return .illegalInstruction(raw: 0, length: i.length)
-            }
-            if word {
-                buffer.storeBytes(of: UInt32(truncatingIfNeeded: new), as: UInt32.self)
-            } else {
-                buffer.storeBytes(of: new, as: UInt64.self)
-            }
-            r[Int(i.rd)] = old
+        let r = hart.slots
+        do throws(AtomicFailure) {
+            let result = try memory.execute(atomic, address: r[Int(i.rs1)], operand: r[Int(i.rs2)], slots: r)
+            r[Int(i.rd)] = result
             return nil
         } catch {
-            return .fault(error)
+            switch error {
+            case .misaligned(let address): return .misalignedAtomic(address: address)
+            case .fault(let fault): return .fault(fault)
+            }
         }
     }
 

@@ -124,6 +124,7 @@ package final class GuestMemory: @unchecked Sendable {
             HartState.Slot.attention == RIVET_SLOT_ATTENTION && HartState.Slot.postedSignals == RIVET_SLOT_POSTED_SIGNALS
                 && HartState.Slot.hostFaultSignal == RIVET_SLOT_HOST_FAULT_SIGNAL
                 && HartState.Slot.hostFaultAddress == RIVET_SLOT_HOST_FAULT_ADDRESS
+                && HartState.Slot.reservationValue == RIVET_SLOT_RESERVATION_VALUE
                 && MemoryPermissions.pastFileEnd.rawValue == RIVET_PAGE_PAST_FILE_END)
         // So that a host access to a page whose file shrank, or that another thread unmapped,
         // is survived and becomes the guest's fault (`settleHostFaults`).

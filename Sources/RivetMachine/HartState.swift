@@ -18,7 +18,9 @@ package final class HartState: @unchecked Sendable {
         @inlinable package static var pc: Int { 65 }
         /// `fflags` in bits 4:0, `frm` in bits 7:5.
         @inlinable package static var fcsr: Int { 66 }
-        /// The address reserved by the last `lr`, or `noReservation`.
+        /// The address reserved by the last `lr`, with bit 0 set if it was `lr.d` (so that an
+        /// SC of the other width fails; an LR's address is aligned, so bit 0 is free), or
+        /// `noReservation`. See `GuestMemory.execute(_:address:operand:slots:)`.
         @inlinable package static var reservation: Int { 67 }
         /// Instructions retired.
         @inlinable package static var instret: Int { 68 }
@@ -62,6 +64,10 @@ package final class HartState: @unchecked Sendable {
         @inlinable package static var hostFaultAddress: Int { 100 }
         /// Guest signals posted from other threads (bit n-1 for signal n), taken atomically.
         @inlinable package static var postedSignals: Int { 101 }
+        /// The value the last `lr` loaded (`lr.w`: its 32 bits, zero-extended), meaningful while
+        /// `reservation` holds an address: the SC succeeds only if a host compare-and-swap from
+        /// this value to its own succeeds.
+        @inlinable package static var reservationValue: Int { 102 }
         @inlinable package static var count: Int { 104 }
     }
 

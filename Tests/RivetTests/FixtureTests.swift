@@ -167,6 +167,20 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The A-extension stress test with a 16 KiB code cache: its blocks (atomics, LR/SC loops,
+    /// the spin lock) are evicted and compiled again while the other guest threads run them, and
+    /// every total must still be exact.
+    @Test(arguments: [ExecutionTier.baseline, .auto])
+    func atomicsStayExactUnderATinyCodeCache(_ tier: ExecutionTier) throws {
+        let fixture = try #require(Fixture.all.first { $0.name == "threads_amo_stress" })
+        let result = try fixture.run {
+            $0.tier = tier
+            $0.codeCacheBytes = 16 << 10
+        }
+        #expect(result.standardOutput == fixture.expectedOutput)
+        #expect(result.reason.shellStatus == fixture.expectedStatus, "stderr: \(result.standardError)")
+    }
+
     /// Every fixture under every engine set-up must give exactly the recorded (qemu's) result.
     @Test(arguments: Fixture.all, EngineSetup.allCases)
     func fixtureMatchesItsExpectation(_ fixture: Fixture, _ setup: EngineSetup) throws {

@@ -65,6 +65,9 @@ enum {
     /// Guest signals posted from outside the hart's thread (host signals forwarded to the guest):
     /// bit n-1 for signal n, set and taken atomically.
     RIVET_SLOT_POSTED_SIGNALS = 101,
+    /// The value the hart's last LR loaded (see HartState.Slot.reservationValue): an SC succeeds
+    /// only if a compare-and-swap from it succeeds.
+    RIVET_SLOT_RESERVATION_VALUE = 102,
 };
 
 /// Host code (not JIT code) faulted on guest memory and survived (RIVET_SLOT_HOST_FAULT_*).
@@ -93,6 +96,86 @@ static inline void rivet_clear_attention(uint64_t *slots, uint64_t bits) {
 /// Takes every posted signal (bit n-1 for signal n), leaving none.
 static inline uint64_t rivet_take_posted_signals(uint64_t *slots) {
     return __atomic_exchange_n(&slots[RIVET_SLOT_POSTED_SIGNALS], 0, __ATOMIC_SEQ_CST);
+}
+
+// MARK: Guest atomics on the host
+//
+// The A extension's read-modify-write operations, each one host atomic operation on the host
+// address of a guest word or doubleword (which the caller checked: aligned, inside the guest
+// space, with the rights the guest needs). All are sequentially consistent: on x86-64 each is a
+// locked instruction (xchg, lock xadd/or/and/xor/cmpxchg), a full barrier, so whatever .aq/.rl
+// bits the guest instruction has, they are honoured.
+
+/// An AMO's operation on the old value and the operand; min/max are signed, minu/maxu unsigned.
+typedef enum {
+    RIVET_AMO_SWAP,
+    RIVET_AMO_ADD,
+    RIVET_AMO_XOR,
+    RIVET_AMO_AND,
+    RIVET_AMO_OR,
+    RIVET_AMO_MIN,
+    RIVET_AMO_MAX,
+    RIVET_AMO_MINU,
+    RIVET_AMO_MAXU,
+} rivet_amo;
+
+/// Defines `name(guest, operation, operand)`, returning the old value at the host address
+/// `guest`: the AMO table, once for each width (`type` unsigned, `signed_type` its signed twin).
+#define RIVET_DEFINE_AMO(name, type, signed_type)                                                       \
+    static inline type name(void *guest, rivet_amo operation, type operand) {                           \
+        type *address = (type *)guest;                                                                  \
+        switch (operation) {                                                                            \
+        case RIVET_AMO_SWAP: return __atomic_exchange_n(address, operand, __ATOMIC_SEQ_CST);          \
+        case RIVET_AMO_ADD: return __atomic_fetch_add(address, operand, __ATOMIC_SEQ_CST);            \
+        case RIVET_AMO_XOR: return __atomic_fetch_xor(address, operand, __ATOMIC_SEQ_CST);            \
+        case RIVET_AMO_AND: return __atomic_fetch_and(address, operand, __ATOMIC_SEQ_CST);            \
+        case RIVET_AMO_OR: return __atomic_fetch_or(address, operand, __ATOMIC_SEQ_CST);              \
+        case RIVET_AMO_MIN: case RIVET_AMO_MAX: case RIVET_AMO_MINU: case RIVET_AMO_MAXU: break;      \
+        }                                                                                               \
+        /* min/max have no host instruction: a compare-and-swap loop. It stores even when the old   \
+           value stays, so that it is a locked write (a full barrier) like the others. */             \
+        int is_signed = operation == RIVET_AMO_MIN || operation == RIVET_AMO_MAX;                       \
+        int is_minimum = operation == RIVET_AMO_MIN || operation == RIVET_AMO_MINU;                     \
+        type old = __atomic_load_n(address, __ATOMIC_RELAXED);                                          \
+        for (;;) {                                                                                      \
+            int less = is_signed ? (signed_type)old < (signed_type)operand : old < operand;             \
+            type new_value = (is_minimum ? less : !less) ? old : operand;                               \
+            if (__atomic_compare_exchange_n(address, &old, new_value, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) \
+                return old;                                                                             \
+        }                                                                                               \
+    }
+
+RIVET_DEFINE_AMO(rivet_amo32, uint32_t, int32_t)
+RIVET_DEFINE_AMO(rivet_amo64, uint64_t, int64_t)
+#undef RIVET_DEFINE_AMO
+
+/// Stores `desired` at `address` if it holds `expected` (one sequentially consistent
+/// compare-and-swap). Returns 1 if it stored, 0 if not.
+static inline int rivet_compare_and_swap32(void *address, uint32_t expected, uint32_t desired) {
+    return __atomic_compare_exchange_n((uint32_t *)address, &expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+/// rivet_compare_and_swap32 for a doubleword.
+static inline int rivet_compare_and_swap64(void *address, uint64_t expected, uint64_t desired) {
+    return __atomic_compare_exchange_n((uint64_t *)address, &expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+/// An atomic (untorn) load of a guest word, for LR; on x86-64 a plain load, which no later
+/// load or store overtakes (so .aq needs nothing more).
+static inline uint32_t rivet_atomic_load32(const void *address) {
+    return __atomic_load_n((const uint32_t *)address, __ATOMIC_ACQUIRE);
+}
+
+/// rivet_atomic_load32 for a doubleword.
+static inline uint64_t rivet_atomic_load64(const void *address) {
+    return __atomic_load_n((const uint64_t *)address, __ATOMIC_ACQUIRE);
+}
+
+/// A full host memory barrier (mfence on x86-64): every earlier load and store is globally
+/// visible before any later one, the one reordering x86-64's TSO allows (a later load passing
+/// an earlier store) included.
+static inline void rivet_full_barrier(void) {
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 /// The host's futex(2): `address` and `address2` are host addresses (of guest words),

@@ -135,7 +135,9 @@ extension BlockTranslator {
 
         // MARK: System
         case .fence:
-            break  // One hart, and x86-64 keeps stores in order: nothing to do.
+            // x86-64 is TSO: it keeps every order a fence can ask for but earlier stores before
+            // later loads, which only a barrier gives (guest threads run on host threads).
+            if FenceOrdering(bits: i.imm).ordersStoresBeforeLoads { assembler.emit(.mfence) }
         case .fence_i:
             writeBack()
             leave(code(.fenceI, k))

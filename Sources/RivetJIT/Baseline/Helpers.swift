@@ -97,79 +97,20 @@ enum JITSystem {
     }
 }
 
-/// The A extension for JIT code. One hart: plain loads and stores are atomic for the guest.
-/// Returns false when the access faults or is misaligned (the interpreter then reports it).
+/// The A extension for JIT code: `GuestMemory.execute(_:address:operand:slots:)`, which the
+/// interpreter shares. Returns false when the access faults or is misaligned (nothing changed
+/// in memory; the interpreter then executes the instruction again and reports it).
 enum JITAtomic {
     static func execute(_ s: UnsafeMutablePointer<UInt64>, _ packed: UInt64) -> Bool {
         let i = PackedInstruction(packed)
+        guard let atomic = GuestAtomic(i.opcode, ordering: i.rm) else { return false }
         let memory = HelperContext.from(s).memory
-        let address = s[i.rs1]
-        let word: Bool
-        switch i.opcode {
-        case .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w,
-            .amominu_w, .amomaxu_w:
-            word = true
-        default:
-            word = false
-        }
-        let size = word ? 4 : 8
-        guard address & UInt64(size - 1) == 0 else { return false }
-        let result: UInt64
-        do throws(GuestFault) {
-            switch i.opcode {
-            case .lr_w, .lr_d:
-                let buffer = try memory.hostBuffer(at: address, size: size, access: .read)
-                result = word ? UInt64(bitPattern: Int64(buffer.load(as: Int32.self))) : buffer.load(as: UInt64.self)
-                s[HartState.Slot.reservation] = address
-            case .sc_w, .sc_d:
-                // A page the guest may not write faults, reserved or not.
-                try memory.check(address, size: size, access: .write)
-                let reserved = s[HartState.Slot.reservation] == address
-                s[HartState.Slot.reservation] = HartState.noReservation
-                if reserved {
-                    let buffer = try memory.hostBuffer(at: address, size: size, access: .write)
-                    if word {
-                        buffer.storeBytes(of: UInt32(truncatingIfNeeded: s[i.rs2]), as: UInt32.self)
-                    } else {
-                        buffer.storeBytes(of: s[i.rs2], as: UInt64.self)
-                    }
-                    result = 0
-                } else {
-                    result = 1
-                }
-            default:
-                try memory.check(address, size: size, access: .read)
-                let buffer = try memory.hostBuffer(at: address, size: size, access: .write)
-                let old = word ? UInt64(bitPattern: Int64(buffer.load(as: Int32.self))) : buffer.load(as: UInt64.self)
-                let b = s[i.rs2]
-                let new: UInt64
-                switch i.opcode {
-                case .amoswap_w, .amoswap_d: new = b
-                case .amoadd_w, .amoadd_d: new = old &+ b
-                case .amoxor_w, .amoxor_d: new = old ^ b
-                case .amoand_w, .amoand_d: new = old & b
-                case .amoor_w, .amoor_d: new = old | b
-                case .amomin_w: new = Int32(truncatingIfNeeded: old) < Int32(truncatingIfNeeded: b) ? old : b
-                case .amomax_w: new = Int32(truncatingIfNeeded: old) > Int32(truncatingIfNeeded: b) ? old : b
-                case .amominu_w: new = UInt32(truncatingIfNeeded: old) < UInt32(truncatingIfNeeded: b) ? old : b
-                case .amomaxu_w: new = UInt32(truncatingIfNeeded: old) > UInt32(truncatingIfNeeded: b) ? old : b
-                case .amomin_d: new = Int64(bitPattern: old) < Int64(bitPattern: b) ? old : b
-                case .amomax_d: new = Int64(bitPattern: old) > Int64(bitPattern: b) ? old : b
-                case .amominu_d: new = min(old, b)
-                case .amomaxu_d: new = max(old, b)
-                default: return false
-                }
-                if word {
-                    buffer.storeBytes(of: UInt32(truncatingIfNeeded: new), as: UInt32.self)
-                } else {
-                    buffer.storeBytes(of: new, as: UInt64.self)
-                }
-                result = old
-            }
+        do throws(AtomicFailure) {
+            let result = try memory.execute(atomic, address: s[i.rs1], operand: s[i.rs2], slots: s)
+            if i.rd != 0 { s[i.rd] = result }
+            return true
         } catch {
             return false
         }
-        if i.rd != 0 { s[i.rd] = result }
-        return true
     }
 }
