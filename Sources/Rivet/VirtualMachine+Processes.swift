@@ -24,21 +24,22 @@ extension VirtualMachine {
     /// watchdog of its own (the parent's thread is not in it).
     func forkHost() -> Int32 {
         fflush(nil)
-        return engine.fork {
+        let pid = engine.fork {
             hostThreads.prepareFork()
             process.lock.prepareFork()
             let pid = Glibc.fork()
             let error = errno
             process.lock.afterFork(inChild: pid == 0)
             hostThreads.afterFork(inChild: pid == 0)
-            if pid == 0 {
-                // Only this thread came along: the other harts' runners go, and the parent's
-                // watchdog thread did not come along (its memory stays, unused).
-                engine.keepOnly(hartOf: process.current.hart)
-                startWatchdog()
-            }
             return pid < 0 ? -error : pid
         }
+        if pid == 0 {
+            // Only this thread came along: the other harts' runners go, and the parent's
+            // watchdog thread did not come along (its memory stays, unused).
+            engine.keepOnly(hartOf: process.current.hart)
+            startWatchdog()
+        }
+        return pid
     }
 
     /// Ends a forked child's host process as its guest ended: with its exit status, or killed by

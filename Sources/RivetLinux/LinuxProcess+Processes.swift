@@ -253,6 +253,8 @@ extension LinuxProcess {
         current.robustList = (0, 0)
         for thread in threads.values where thread !== current {
             thread.isTerminated = true
+            // Its hart's ENDING: a wait it is in, or about to enter, gives up at once.
+            rivet_set_attention(thread.hart.slots, RIVET_ATTENTION_ENDING)
             thread.interrupt()
         }
         // Linux kills the other threads before the new image: none may run the old code on.

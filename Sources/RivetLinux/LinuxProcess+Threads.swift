@@ -44,7 +44,8 @@ extension LinuxProcess {
     /// Runs `body` — a host call that may block — without the lock, so that the other guest
     /// threads run meanwhile. `body` must touch neither the process nor the hart.
     func blocking<T>(_ body: () -> T) -> T {
-        guard threads.count > 1 else { return body() }
+        // A thread another's execve ended is no longer counted, and must not wait holding it.
+        guard threads.count > 1 || current.isTerminated else { return body() }
         let me = current
         lock.release()
         let result = body()

@@ -46,7 +46,7 @@ package struct EngineConfiguration: Sendable {
 /// its own interpreter, jump cache and counts; the translations, the compile queue and the
 /// policy are shared. While more than one hart exists, a hart takes the memory's `CodeLock`
 /// for every look at or change of the shared structures and runs guest code without it (see
-/// `Documentation/Architecture.md`, "Parallel harts").
+/// `Documentation/Architecture.md`, "Guest threads").
 package final class Engine {
     package let memory: GuestMemory
     package let configuration: EngineConfiguration
@@ -521,7 +521,6 @@ package final class Engine {
         slots[HartState.Slot.budget] = remaining
         counts.pointee.jitEntries += 1
         let code = runtime.enter(slots, entry)
-        r.epoch.add(1, ordering: .sequentiallyConsistent)
         if shared { lock.lock() }
         acting = r
         let executed = remaining &- slots[HartState.Slot.budget]
@@ -531,6 +530,9 @@ package final class Engine {
             hart.instret &+= retired
             counts.pointee.jitInstructions &+= retired
             remaining &-= retired
+            // Out of JIT code only now: the exit code names a translation (by id, by host pc)
+            // that must not be freed, its id reused, before it is read.
+            r.epoch.add(1, ordering: .sequentiallyConsistent)
             if shared { lock.unlock() }
         }
         let kind = ExitKind(rawValue: UInt8(truncatingIfNeeded: code)) ?? .trap
