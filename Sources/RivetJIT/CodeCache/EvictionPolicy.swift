@@ -21,9 +21,8 @@ struct UsageTracker {
     mutating func sample(_ cache: TranslationCache) {
         epoch += 1
         let epoch = epoch
-        let counters = cache.counters
         cache.forEachLive { t in
-            let count = counters[t.id]
+            let count = cache.count(t.id)
             let delta = count &- t.sampledCount
             t.sampledCount = count
             if delta != 0 { t.lastActiveEpoch = epoch }

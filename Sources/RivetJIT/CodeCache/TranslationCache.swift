@@ -18,8 +18,11 @@ final class TranslationCache: CodeInvalidationObserver {
     var otherJumpCaches: [JumpCache] = []
     /// Unowned: the memory keeps its observers alive, and this is one of them.
     unowned let memory: GuestMemory
-    /// Execution counters, one 64-bit slot per translation id, incremented by JIT code.
+    /// Execution counters, one 64-bit slot per translation id, incremented by the first hart's
+    /// JIT code; each other hart has a table of its own (`otherCounters`), so that harts
+    /// running the same code do not fight over the counters' cache lines. `count(_:)` sums them.
     let counters: UnsafeMutablePointer<UInt64>
+    var otherCounters: [UnsafeMutablePointer<UInt64>] = []
     static let maxTranslations = 1 << 20
 
     // The run loop's indexes, asked at every exit from JIT code, live behind pointers: a
@@ -77,6 +80,25 @@ final class TranslationCache: CodeInvalidationObserver {
         byPC.deinitialize(count: 1)
         byPC.deallocate()
         munmap(counters, Self.maxTranslations * MemoryLayout<UInt64>.stride)
+        for table in otherCounters { munmap(table, Self.maxTranslations * MemoryLayout<UInt64>.stride) }
+    }
+
+    /// Guest instructions executed in translation `id`, by every hart.
+    func count(_ id: Int) -> UInt64 { otherCounters.reduce(counters[id]) { $0 &+ $1[id] } }
+
+    /// A counter table for another hart.
+    func addCounterTable() -> UnsafeMutablePointer<UInt64> {
+        let table = Self.zeroTable(of: UInt64.self, "a hart's execution counters")
+        otherCounters.append(table)
+        return table
+    }
+
+    /// Folds a hart's counter table into the first one's and frees it.
+    func removeCounterTable(_ table: UnsafeMutablePointer<UInt64>) {
+        guard let k = otherCounters.firstIndex(of: table) else { return }
+        otherCounters.remove(at: k)
+        for id in 1..<nextID where table[id] != 0 { counters[id] &+= table[id] }
+        munmap(table, Self.maxTranslations * MemoryLayout<UInt64>.stride)
     }
 
     /// A table of `maxTranslations` entries of zero-filled memory, mapped on first touch: it
@@ -100,6 +122,7 @@ final class TranslationCache: CodeInvalidationObserver {
 
     func releaseID(_ id: Int) {
         counters[id] = 0
+        for table in otherCounters { table[id] = 0 }
         freeIDs.append(id)
     }
 

@@ -109,14 +109,14 @@ package final class Engine {
         counts.initialize(to: EngineStatistics())
         queue = configuration.mode == .auto && configuration.compileThreads > 0
             ? CompileQueue(threads: configuration.compileThreads) : nil
-        main = HartRunner(interpreter: interpreter, jumpCache: cache.jumpCache)
+        main = HartRunner(interpreter: interpreter, jumpCache: cache.jumpCache, counters: cache.counters)
         runners = [main]
         main.engine = self
         prepare(main)
-        let counters = cache.counters
         cache.onRemove = { [unowned self] t, reason in
-            self.retiredInstructions.add(t.guestPC, counters[t.id])
-            self.counts.pointee.removedEntries &+= counters[t.id] / UInt64(max(1, t.instructionCount))
+            let count = self.cache.count(t.id)
+            self.retiredInstructions.add(t.guestPC, count)
+            self.counts.pointee.removedEntries &+= count / UInt64(max(1, t.instructionCount))
             switch reason {
             case .invalidated:
                 self.counts.pointee.deopts += 1
@@ -161,7 +161,7 @@ package final class Engine {
             interpreter.readTime = main.interpreter.readTime
             interpreter.singleStep = main.interpreter.singleStep
             interpreter.traceHook = main.interpreter.traceHook
-            let runner = HartRunner(interpreter: interpreter, jumpCache: JumpCache())
+            let runner = HartRunner(interpreter: interpreter, jumpCache: JumpCache(), counters: cache.addCounterTable())
             runner.engine = self
             prepare(runner)
             runner.interpreter.tierUpThreshold = main.interpreter.tierUpThreshold
@@ -181,6 +181,7 @@ package final class Engine {
             runner.interpreter.detach()
             runners.removeAll { $0 === runner }
             cache.otherJumpCaches.removeAll { $0 === runner.jumpCache }
+            if runner.counters != cache.counters { cache.removeCounterTable(runner.counters) }
             runnerCount.store(runners.count, ordering: .sequentiallyConsistent)
         }
     }
@@ -520,7 +521,7 @@ package final class Engine {
         let slots = hart.slots
         slots[HartState.Slot.budget] = remaining
         counts.pointee.jitEntries += 1
-        let code = runtime.enter(slots, entry)
+        let code = runtime.enter(slots, entry, counters: r.counters)
         if shared { lock.lock() }
         acting = r
         let executed = remaining &- slots[HartState.Slot.budget]
@@ -605,7 +606,7 @@ package final class Engine {
         if t.isLoop {
             // A loop block counts its instructions when it leaves: from the budget it started with.
             let started = slots[HartState.Slot.faultRegisters + Int(BlockTranslator.loopStart.rawValue)]
-            cache.counters[t.id] &+= started &- slots[HartState.Slot.budget]
+            r.counters[t.id] &+= started &- slots[HartState.Slot.budget]
         }
         r.counts.pointee.hostFaults += 1
         let guestAddress = UInt64(hostAddress &- UInt(bitPattern: memory.base))
@@ -639,7 +640,7 @@ package final class Engine {
     /// Executions of translated blocks (entries and loop iterations), counted by JIT code.
     package var blockEntries: UInt64 {
         cache.all.reduce(counts.pointee.removedEntries) {
-            $0 &+ cache.counters[$1.id] / UInt64(max(1, $1.instructionCount))
+            $0 &+ cache.count($1.id) / UInt64(max(1, $1.instructionCount))
         }
     }
 
@@ -714,7 +715,7 @@ package final class Engine {
     package func compiledInstructionsByPC() -> [UInt64: UInt64] {
         var result: [UInt64: UInt64] = [:]
         retiredInstructions.forEach { result[$0] = $1 }
-        for t in cache.all { result[t.guestPC, default: 0] &+= cache.counters[t.id] }
+        for t in cache.all { result[t.guestPC, default: 0] &+= cache.count(t.id) }
         return result
     }
 }
@@ -726,6 +727,8 @@ package final class HartRunner {
     package let interpreter: Interpreter
     package var hart: HartState { interpreter.hart }
     let jumpCache: JumpCache
+    /// Its execution counters (JIT code adds to them; see `TranslationCache.counters`).
+    let counters: UnsafeMutablePointer<UInt64>
     /// Set by the engine right after both exist.
     unowned(unsafe) var engine: Engine!
     /// This hart's counts (summed into `Engine.statistics`). Owned.
@@ -738,9 +741,10 @@ package final class HartRunner {
     /// Set when its thread ended.
     var isRemoved = false
 
-    init(interpreter: Interpreter, jumpCache: JumpCache) {
+    init(interpreter: Interpreter, jumpCache: JumpCache, counters: UnsafeMutablePointer<UInt64>) {
         self.interpreter = interpreter
         self.jumpCache = jumpCache
+        self.counters = counters
         counts = .allocate(capacity: 1)
         counts.initialize(to: EngineStatistics())
     }

@@ -88,11 +88,11 @@ final class JITRuntime {
 
     /// Runs JIT code from `entry` until it exits; returns the exit code.
     @inline(__always)
-    func enter(_ state: UnsafeMutablePointer<UInt64>, _ entry: UInt) -> UInt64 {
+    func enter(_ state: UnsafeMutablePointer<UInt64>, _ entry: UInt, counters: UnsafeMutablePointer<UInt64>) -> UInt64 {
         state[HartState.Slot.budgetAtEntry] = state[HartState.Slot.budget]
         state[HartState.Slot.commonExit] = commonExit
         state[HartState.Slot.helperContext] = UInt64(UInt(bitPattern: Unmanaged.passUnretained(context).toOpaque()))
-        return enterFunction(state, UnsafeRawPointer(bitPattern: entry)!, cache.counters)
+        return enterFunction(state, UnsafeRawPointer(bitPattern: entry)!, counters)
     }
 
     /// Bytes a compiled block takes in the region: its code and its instruction tables.
