@@ -112,7 +112,7 @@ extension LinuxProcess {
         case .maps: return Array(mapsText().utf8)
         case .cmdline: return configuration.arguments.flatMap { Array($0.utf8) + [0] }
         case .environ: return configuration.environment.flatMap { Array($0.utf8) + [0] }
-        case .cpuinfo: return Array(Self.cpuinfoText.utf8)
+        case .cpuinfo: return Array(Self.cpuinfoText(harts: Self.hartCount).utf8)
         }
     }
 
@@ -123,20 +123,28 @@ extension LinuxProcess {
     package static let isaString =
         "rv64imafdc_zicbom_zicboz_zicntr_zicond_zicsr_zifencei_zihintpause_zfa_zba_zbb_zbs"
 
-    /// `/proc/cpuinfo` as RISC-V Linux prints it (`c_show` in arch/riscv/kernel/cpu.c) for the
-    /// one hart the guest sees: no vendor, Sv39 (the guest's 2^38-byte address space).
-    static let cpuinfoText = """
-        processor\t: 0
-        hart\t\t: 0
-        isa\t\t: \(isaString)
-        mmu\t\t: sv39
-        mvendorid\t: 0x0
-        marchid\t\t: 0x0
-        mimpid\t\t: 0x0
-        hart isa\t: \(isaString)
+    /// The harts the guest sees: one per host processor Rivet may use (guest threads run in
+    /// parallel on host threads), at most 64.
+    package static let hartCount: Int = min(64, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+    /// `/proc/cpuinfo` as RISC-V Linux prints it (`c_show` in arch/riscv/kernel/cpu.c), one
+    /// entry per hart: no vendor, Sv39 (the guest's 2^38-byte address space).
+    static func cpuinfoText(harts: Int) -> String {
+        (0..<harts).map { k in
+            """
+            processor\t: \(k)
+            hart\t\t: \(k)
+            isa\t\t: \(isaString)
+            mmu\t\t: sv39
+            mvendorid\t: 0x0
+            marchid\t\t: 0x0
+            mimpid\t\t: 0x0
+            hart isa\t: \(isaString)
 
 
-        """
+            """
+        }.joined()
+    }
 
     /// `/proc/self/maps` in Linux's format (`show_map_vma`): the executable under its guest
     /// name, device and inode as zero.

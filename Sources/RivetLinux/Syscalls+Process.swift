@@ -52,10 +52,12 @@ extension LinuxProcess {
         case 261:  // prlimit64
             guard args[0] == 0 || Int64(bitPattern: args[0]) == pid else { return .value(-Errno.ESRCH) }
             return prlimit(resource: args[1], new: args[2], old: args[3])
-        case 123:  // sched_getaffinity: one hart, CPU 0.
+        case 123:  // sched_getaffinity: every hart (`hartCount`, one per host processor).
             let size = args[1]
             guard size >= 8, size & 7 == 0 else { return .einval }
-            do { try memory.write([1, 0, 0, 0, 0, 0, 0, 0], at: args[2]) } catch { return .efault }
+            let harts = UInt64(Self.hartCount)
+            let mask: UInt64 = harts >= 64 ? .max : (1 << harts) - 1
+            do { try memory.store(mask, at: args[2]) } catch { return .efault }
             return .value(8)
         case 122: return .value(0)  // sched_setaffinity
         case 124:  // sched_yield

@@ -186,11 +186,22 @@ extension GuestMemory {
         rivet_clear_attention(slots, RIVET_ATTENTION_HOST_FAULT)
         var pages = [UInt](repeating: 0, count: 64)
         let count = pages.withUnsafeMutableBufferPointer { rivet_take_host_fault_pages($0.baseAddress, Int32($0.count)) }
+        // A write the guest may make, refused by the host: another hart write-protected the
+        // page for code it just translated from it, after this thread's checks passed. The
+        // store went through (the handler opened the page); it changed code, not a fault.
+        let racedWithTranslation =
+            count >= 0 && signal & 0xff == UInt64(SIGSEGV) && signal & 0x100 != 0
+            && permissions(at: address).contains(.write)
         codeLock.withLock {
+            if racedWithTranslation {
+                let page = GuestAddress(address).pageStart
+                notifyCodeChanged(page, page + Self.pageSize)
+            }
             for hostPage in pages.prefix(max(0, Int(count))) {
                 restoreHostProtection(page: UInt64(hostPage - UInt(bitPattern: base)) >> Self.pageShift)
             }
         }
+        if racedWithTranslation { return nil }
         let pastFileEnd = signal & 0xff == UInt64(SIGBUS)
         return GuestFault(
             address: GuestAddress(address), access: signal & 0x100 != 0 ? .write : .read,

@@ -10,6 +10,8 @@
  * - an unknown key reads back as key -1, value 0;
  * - cpuinfo's isa line names the same extensions, in the kernel's canonical order.
  * rivet-fixture: no-qemu */
+#define _GNU_SOURCE
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,12 +41,19 @@ int main(void) {
         return 1;
     }
     char line[512], isa[512] = "";
-    printf("/proc/cpuinfo:\n");
+    int processors = 0, first = 1;
+    printf("/proc/cpuinfo (the first hart):\n");
     while (fgets(line, sizeof line, file)) {
-        printf("| %s", line);
-        if (strncmp(line, "isa\t", 4) == 0) snprintf(isa, sizeof isa, "%s", line);
+        if (strncmp(line, "processor\t", 10) == 0) processors++;
+        if (first) printf("| %s", line);
+        if (line[0] == '\n') first = 0;
+        if (strncmp(line, "isa\t", 4) == 0 && !isa[0]) snprintf(isa, sizeof isa, "%s", line);
     }
     fclose(file);
+    /* One entry per hart, as many as sched_getaffinity offers. */
+    cpu_set_t set;
+    int affinity = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : -1;
+    printf("harts in cpuinfo match sched_getaffinity: %s\n", processors == affinity && processors >= 1 ? "yes" : "no");
     for (size_t k = 0; k < sizeof bits / sizeof bits[0]; k++) {
         int probed = (pairs[4].value >> bits[k].bit) & 1;
         int listed = strstr(isa, bits[k].name) != NULL;
