@@ -143,6 +143,7 @@ public final class VirtualMachine {
         let start = Self.monotonicNanoseconds()
         engine.setTimeSource { (Self.monotonicNanoseconds() - start) / 100 }
         process.forkHost = { [unowned self] in self.forkHost() }
+        process.postSignal = { [unowned self] signal in rivet_watchdog_post(self.watchdog, signal) }
         process.replaceImage = { [unowned self] image in self.replaceImage(image) }
         process.flushInstructionCache = { [memory] start, end in
             if end > start, GuestMemory.contains(start, size: end - start) {

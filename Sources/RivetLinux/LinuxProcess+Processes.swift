@@ -43,7 +43,9 @@ extension LinuxProcess {
             if flags & CloneFlag.parentSetTID != 0 { try? memory.store(UInt32(pid), at: parentTID) }
             return .value(Int64(pid))
         }
-        // The child: only this thread is left.
+        // The child: only this thread is left, and no timer (POSIX: not inherited).
+        timers.afterForkInChild()
+        timerClocks = [:]
         isForkedChild = true
         children = []
         current.tid = Int64(getpid())
@@ -257,6 +259,8 @@ extension LinuxProcess {
             rivet_set_attention(thread.hart.slots, RIVET_ATTENTION_ENDING)
             thread.interrupt()
         }
+        timers.deletePOSIXTimers()
+        timerClocks = timerClocks.filter { $0.key == GuestTimers.realTimer }
         // Linux kills the other threads before the new image: none may run the old code on.
         waitForOtherThreadsToLeaveGuestCode()
         // The thread that calls execve takes the process's id (Linux: it becomes the leader).

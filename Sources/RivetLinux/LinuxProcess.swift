@@ -120,6 +120,13 @@ package final class LinuxProcess {
     private var warned: Set<String> = []
     private var random: RandomSource
 
+    /// The guest's interval and POSIX timers, and the clock each POSIX timer was made on.
+    let timers = GuestTimers()
+    var timerClocks: [Int: clockid_t] = [:]
+    /// Posts a signal to the process from any host thread, without the lock (set by the virtual
+    /// machine: as a host signal is, through the watchdog). Timer expiries use it.
+    package var postSignal: (Int32) -> Void = { _ in }
+
     /// Called by riscv_flush_icache and fence.i-like events; the engine drops decoded code.
     package var flushInstructionCache: (UInt64, UInt64) -> Void = { _, _ in }
 
@@ -137,6 +144,7 @@ package final class LinuxProcess {
             tid: Int64(getpid()), name: Array((program.split(separator: "/").last.map { Array($0.utf8) } ?? []).prefix(15)))
         self.threads = [current.tid: current]
         rivet_ignore_host_sigpipe()
+        timers.fire = { [unowned self] signal, _ in self.postSignal(signal) }
     }
 
     /// Prints a warning once per key (`syscall 12`, `ioctl 0x5401` ...).

@@ -9,6 +9,7 @@ extension LinuxProcess {
         if let result = memorySyscall(number, args) { return result }
         if let result = processSyscall(number, args, hart) { return result }
         if let result = timeSyscall(number, args, hart) { return result }
+        if let result = timerSyscall(number, args) { return result }
         if let result = signalSyscall(number, args, hart) { return result }
         if let result = systemSyscall(number, args, hart) { return result }
         if let result = pollSyscall(number, args, hart) { return result }
