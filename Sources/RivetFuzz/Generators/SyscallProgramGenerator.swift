@@ -127,6 +127,10 @@ package struct SyscallProgramGenerator {
             if [0, 6, 9, 11, 13].contains(UInt32(truncatingIfNeeded: a[1]) & 0x7f) { a[1] = (a[1] & ~0x7f) | 1 }
         case 59:  // pipe2
             a[1] |= nonBlocking
+        case 19, 198, 199:  // eventfd2, socket, socketpair: non-blocking descriptors
+            a[1] |= nonBlocking
+        case 73:  // ppoll: a short timeout, never none (no descriptor may be ready)
+            if a[2] == 0 || !poolLayout.sleeps.contains(a[2]) { a[2] = random.pick(poolLayout.sleeps) }
         case 47:  // fallocate
             if a[3] > mebibyte { a[3] &= mebibyte - 1 }
         case 71:  // sendfile

@@ -74,6 +74,9 @@ package enum SyscallSignatures {
     /// The table, by number.
     package static let entries: [Entry] = [
         entry(17, "getcwd", [.buffer, .length]),
+        entry(19, "eventfd2", [.small, .openFlags]),
+        entry(20, "epoll_create1", [.openFlags]),
+        entry(21, "epoll_ctl", [.fd, .small, .fd, .buffer]),
         entry(23, "dup", [.fd]),
         entry(24, "dup3", [.fd, .fd, .openFlags]),
         entry(25, "fcntl", [.fd, .small, .any]),
@@ -111,6 +114,7 @@ package enum SyscallSignatures {
         entry(69, "preadv", [.fd, .iovec, .small, .offset]),
         entry(70, "pwritev", [.fd, .iovec, .small, .offset]),
         entry(71, "sendfile", [.fd, .fd, .buffer, .length]),
+        entry(73, "ppoll", [.buffer, .small, .sleep, .sigset, .length]),
         entry(78, "readlinkat", [.directory, .path, .buffer, .length]),
         entry(79, "newfstatat", [.directory, .path, .sink, .small]),
         entry(80, "fstat", [.fd, .sink]),
@@ -156,6 +160,8 @@ package enum SyscallSignatures {
         entry(174, "getuid", []),
         entry(178, "gettid", []),
         entry(179, "sysinfo", [.sink]),
+        entry(198, "socket", [.small, .small, .small]),
+        entry(199, "socketpair", [.small, .small, .small, .buffer]),
         entry(213, "readahead", [.fd, .offset, .length]),
         entry(214, "brk", [.address]),
         entry(215, "munmap", [.address, .length]),
