@@ -55,6 +55,9 @@ package final class GDBStub {
     package private(set) var breakpoints: Set<UInt64> = []
     /// Whether gdb is connected and has not detached.
     package private(set) var isAttached = false
+    /// The guest's auxiliary vector (`qXfer:auxv:read`), from which gdb learns where a
+    /// position-independent program and the dynamic linker were loaded.
+    package var auxiliaryVector: () -> [UInt8] = { [] }
 
     /// Listens on 127.0.0.1:`port` (0: a port the host picks).
     /// - Throws: `RivetError` if the port cannot be bound.
@@ -123,14 +126,16 @@ package final class GDBStub {
     /// - Parameters:
     ///   - abandoned: asked when a wait is interrupted: true if the guest is ending, so that
     ///     the stub stops waiting for gdb.
-    /// - Returns: what gdb wants; `.detach` if it left or the guest is ending.
+    /// - Returns: what gdb wants; `.detach` if it left; `.resume` if the guest is ending.
     package func serve(_ stop: GDBStop, hart: HartState, memory: GuestMemory, abandoned: () -> Bool) -> GDBResume {
         guard isAttached else { return .detach }
         lastStop = stop
         if stop != .initial { send(stopReply(stop, hart)) }
         while true {
             guard let packet = receivePacket(abandoned: abandoned) else {
-                if !abandoned() { closeAll() }
+                // The guest is ending: gdb hears of the exit (`exited`) once it has.
+                if abandoned() { return .resume(signal: nil) }
+                closeAll()
                 return .detach
             }
             if let resume = handle(packet, hart: hart, memory: memory) { return resume }
@@ -258,12 +263,14 @@ package final class GDBStub {
     /// `q` and `Q` packets.
     private func query(_ packet: String) {
         if packet.hasPrefix("qSupported") {
-            send("PacketSize=4000;qXfer:features:read+;swbreak+;hwbreak+;QStartNoAckMode+;vContSupported+")
+            send("PacketSize=4000;qXfer:features:read+;qXfer:auxv:read+;swbreak+;hwbreak+;QStartNoAckMode+;vContSupported+")
         } else if packet == "QStartNoAckMode" {
             send("OK")
             acknowledges = false
         } else if packet.hasPrefix("qXfer:features:read:target.xml:") {
-            send(transfer(GDBRegisters.targetDescription, range: packet.dropFirst("qXfer:features:read:target.xml:".count)))
+            send(transfer(Array(GDBRegisters.targetDescription.utf8), range: packet.dropFirst("qXfer:features:read:target.xml:".count)))
+        } else if packet.hasPrefix("qXfer:auxv:read::") {
+            send(transfer(auxiliaryVector(), range: packet.dropFirst("qXfer:auxv:read::".count)))
         } else if packet.hasPrefix("qXfer:features:read:") {
             send("E00")
         } else if packet == "qAttached" || packet.hasPrefix("qAttached:") {
@@ -282,13 +289,14 @@ package final class GDBStub {
     }
 
     /// A `qXfer` read of `offset,length` of `document`: `m` and a part, or `l` and the last.
-    private func transfer(_ document: String, range: Substring) -> String {
+    private func transfer(_ bytes: [UInt8], range: Substring) -> [UInt8] {
         let parts = range.split(separator: ",")
-        guard parts.count == 2, let offset = GDBPacket.number(parts[0]), let length = GDBPacket.number(parts[1]) else { return "E00" }
-        let bytes = Array(document.utf8)
+        guard parts.count == 2, let offset = GDBPacket.number(parts[0]), let length = GDBPacket.number(parts[1]) else {
+            return Array("E00".utf8)
+        }
         let start = Int(min(offset, UInt64(bytes.count)))
         let end = Int(min(UInt64(bytes.count), UInt64(start) + min(length, 1 << 20)))
-        return (end < bytes.count ? "m" : "l") + String(decoding: bytes[start..<end], as: UTF8.self)
+        return [UInt8(ascii: end < bytes.count ? "m" : "l")] + bytes[start..<end]
     }
 
     /// `m addr,length`: the bytes in hex, or `E14` (EFAULT) if any is unreadable.
@@ -344,7 +352,10 @@ package final class GDBStub {
     // MARK: I/O
 
     /// Sends one packet.
-    private func send(_ payload: String) {
+    private func send(_ payload: String) { send(Array(payload.utf8)) }
+
+    /// Sends one packet of binary data (escaped as it goes).
+    private func send(_ payload: [UInt8]) {
         lastSent = GDBPacket.frame(payload)
         writeAll(lastSent)
     }

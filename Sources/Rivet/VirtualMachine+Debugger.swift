@@ -60,6 +60,7 @@ extension VirtualMachine {
     /// Makes the interpreter ask `debugger` before every instruction of the first thread.
     func attach(_ debugger: Debugger) {
         self.debugger = debugger
+        debugger.stub.auxiliaryVector = { [unowned process] in process.auxiliaryVector }
         let hart = hart
         interpreter.singleStep = true
         interpreter.stopBefore = { [unowned debugger] pc in debugger.shouldStop(pc, hart) }
