@@ -47,11 +47,11 @@ struct GDBStubTests {
         throw GDBTestError()
     }
 
-    /// Runs gdb-multiarch in batch mode on `program` attached to `port` with `commands`; its
-    /// output (standard output and error).
-    func runGDB(_ program: String, port: UInt16, _ commands: [String]) throws -> String {
-        let arguments = [Self.gdb, "-batch", "-nx", "-ex", "set architecture riscv:rv64", "-ex", "target remote 127.0.0.1:\(port)"]
-            + commands.flatMap { ["-ex", $0] } + [program]
+    /// Runs gdb-multiarch in batch mode on `program`: `setup`, then attached to `port`,
+    /// `commands`; its output (standard output and error).
+    func runGDB(_ program: String, port: UInt16, _ commands: [String], setup: [String] = []) throws -> String {
+        let before = ["set architecture riscv:rv64"] + setup + ["target remote 127.0.0.1:\(port)"]
+        let arguments = [Self.gdb, "-batch", "-nx"] + (before + commands).flatMap { ["-ex", $0] } + [program]
         let gdb = try HostProcess(arguments)
         gdb.closeInput()
         let status = gdb.wait(timeout: .seconds(120))
@@ -104,6 +104,26 @@ struct GDBStubTests {
         #expect(output.contains("exited with code 05"), "\(output)")
         #expect(status == 5, "\(rivet.standardError)")
         #expect(rivet.standardOutput == "arg 1 = One\narg 2 = two\nstrlen = 99999\n", "the write reached the guest: \(rivet.standardOutput)")
+    }
+
+    @Test func aDynamicPositionIndependentProgramIsRelocatedWithItsLibraries() throws {
+        let program = Self.fixtures + "dynamic_hello"
+        guard access(Self.gdb, X_OK) == 0, access("/usr/riscv64-linux-gnu/lib/libc.so.6", R_OK) == 0 else {
+            Issue.record("RIVET_REQUIRE_PROGRAMS is set but \(Self.gdb) or the riscv64 sysroot is missing")
+            return
+        }
+        let (rivet, port) = try startRivet(program, [])
+        // gdb learns the load addresses from the auxiliary vector (qXfer:auxv:read) and the
+        // dynamic linker's list, which it reads from guest memory.
+        let output = try runGDB(
+            program, port: port, ["break main", "continue", "info sharedlibrary", "continue"],
+            setup: ["set sysroot /usr/riscv64-linux-gnu"])
+        let status = rivet.wait(timeout: .seconds(60))
+        #expect(output.contains("Breakpoint 1, 0x") && output.contains(" in main ()"), "\(output)")
+        #expect(output.contains("/usr/riscv64-linux-gnu/lib/libc.so.6"), "\(output)")
+        #expect(output.contains("exited with code 03"), "\(output)")
+        #expect(status == 3, "\(rivet.standardError)")
+        #expect(rivet.standardOutput.hasPrefix("hello from a dynamic executable"), "\(rivet.standardOutput)")
     }
 
     @Test func aFaultIsReportedToGDBAndThenEndsTheGuest() throws {
