@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Rivet
 import Testing
 
 /// gdb-multiarch, a real client, drives `rivet run -g PORT` over TCP: breakpoints, steps,
@@ -126,6 +127,47 @@ struct GDBStubTests {
         #expect(rivet.standardOutput.hasPrefix("hello from a dynamic executable"), "\(rivet.standardOutput)")
     }
 
+    @Test func theProtocolByHandStepsInterruptsAndKills() throws {
+        // 1.4 billion instructions: it is still running when interrupted.
+        let program = repositoryRoot + "/Examples/loop"
+        let (rivet, port) = try startRivet(program, [])
+        let client = try RSPClient(port: port)
+        let supported = client.request("qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386") ?? ""
+        #expect(supported.contains("PacketSize=") && supported.contains("qXfer:features:read+") && supported.contains("swbreak+"))
+        #expect(client.request("QStartNoAckMode") == "OK")
+        let first = client.request("?") ?? ""
+        #expect(first.hasPrefix("T05") && first.contains("thread:1;"), "\(first)")
+        #expect(client.request("vCont?") == "vCont;c;C;s;S")
+        #expect(client.request("qfThreadInfo") == "m1" && client.request("qsThreadInfo") == "l" && client.request("qC") == "QC1")
+        let pc = client.request("p20") ?? ""
+        #expect(first.contains("20:\(pc);"), "the stop reply carries the pc: \(first) \(pc)")
+        let stepped = client.request("vCont;s:1") ?? ""
+        #expect(stepped.hasPrefix("T05") && !stepped.contains("swbreak") && !stepped.contains("20:\(pc);"), "\(stepped)")
+        #expect(client.request("m0,8") == "E14")
+        let description = client.request("qXfer:features:read:target.xml:0,3fff") ?? ""
+        #expect(description.hasPrefix("l") && description.contains("riscv:rv64"))
+        // Continue, then interrupt with 0x03: a SIGINT stop.
+        client.sendRaw(GDBPacket.frame("c"))
+        usleep(300_000)
+        client.sendRaw([0x03])
+        let interrupted = client.reply() ?? ""
+        #expect(interrupted.hasPrefix("T02"), "\(interrupted)")
+        // Stopped in the hot loop: a breakpoint where it stands is passed at once (the resumed
+        // instruction runs) and hit when the loop comes round again.
+        let loopPC = client.request("p20") ?? ""
+        let address = String(GDBPacket.littleEndian(loopPC) ?? 0, radix: 16)
+        #expect(client.request("Z0,\(address),2") == "OK")
+        let hit = client.request("c") ?? ""
+        #expect(hit.hasPrefix("T05") && hit.contains("swbreak:;") && hit.contains("20:\(loopPC);"), "\(hit)")
+        #expect(client.request("z0,\(address),2") == "OK")
+        #expect(client.request("Z2,\(address),4") == "", "no watchpoints yet")
+        // A register write is seen by the guest's registers.
+        #expect(client.request("P5=efbeadde00000000") == "OK" && client.request("p5") == "efbeadde00000000")
+        client.sendRaw(GDBPacket.frame("k"))
+        #expect(rivet.wait(timeout: .seconds(30)) == 137, "\(rivet.standardError)")
+        #expect(rivet.standardError.contains("killed by gdb"))
+    }
+
     @Test func aFaultIsReportedToGDBAndThenEndsTheGuest() throws {
         let program = Self.fixtures + "mem_segv"
         guard access(Self.gdb, X_OK) == 0 else {
@@ -143,6 +185,52 @@ struct GDBStubTests {
 }
 
 struct GDBTestError: Error {}
+
+/// A bare Remote Serial Protocol client, for what gdb's batch mode cannot do (an interrupt).
+final class RSPClient {
+    let fd: Int32
+    private var reader = GDBPacketReader()
+
+    init(port: UInt16) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw GDBTestError()
+        }
+    }
+
+    deinit { close(fd) }
+
+    func sendRaw(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+
+    /// Sends `packet` and returns the reply (nil after 20 s or if the connection closed).
+    func request(_ packet: String) -> String? {
+        sendRaw(GDBPacket.frame(packet))
+        return reply()
+    }
+
+    /// The next packet that arrives.
+    func reply(timeout: Int32 = 20_000) -> String? {
+        while true {
+            while let event = reader.next() {
+                if case .packet(let data) = event { return String(decoding: data, as: UTF8.self) }
+            }
+            var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&waiting, 1, timeout) == 1 else { return nil }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = recv(fd, &buffer, buffer.count, 0)
+            guard n > 0 else { return nil }
+            reader.feed(buffer[0..<n])
+        }
+    }
+}
 
 /// The client the tests drive Rivet with.
 enum GDBClient {
