@@ -8,9 +8,9 @@ import RivetMachine
 /// the process's lock, which a stopped first thread does not hold, only if they need it).
 ///
 /// Under a debugger the first thread runs in the interpreter, one instruction per block
-/// (`Interpreter.singleStep`), which asks `shouldStop` before each instruction: breakpoints
-/// therefore hold whatever the tier, since compiled code is never entered (the engine runs in
-/// interpreter mode while a debugger is configured).
+/// (`Interpreter.singleStep`) while gdb has breakpoints, asking `shouldStop` before each
+/// instruction: breakpoints therefore hold whatever the tier, since compiled code is never
+/// entered (the engine runs in interpreter mode while a debugger is configured).
 final class Debugger {
     let stub: GDBStub
     /// The stop gdb must hear about before the hart runs again.
@@ -88,6 +88,9 @@ extension VirtualMachine {
         debugger.resumedPC = hart.pc
         debugger.resumedInstret = hart.instret
         debugger.hitBreakpoint = false
+        // Without breakpoints the interpreter may run whole blocks: nothing to check between
+        // instructions (a step's budget of one still ends after one).
+        interpreter.singleStep = configuration.tracesInstructions || !debugger.stub.breakpoints.isEmpty
         switch resume {
         case .resume: debugger.stepping = false
         case .step: debugger.stepping = true

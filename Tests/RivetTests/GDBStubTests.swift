@@ -127,6 +127,22 @@ struct GDBStubTests {
         #expect(rivet.standardOutput.hasPrefix("hello from a dynamic executable"), "\(rivet.standardOutput)")
     }
 
+    @Test func aThreadedGuestRunsOnUnderGDB() throws {
+        // The first thread stops at main; the threads it starts run, and share the process's
+        // lock, while it is stepped through the breakpoint checks.
+        let program = Self.fixtures + "threads_sync"
+        guard access(Self.gdb, X_OK) == 0 else {
+            Issue.record("RIVET_REQUIRE_PROGRAMS is set but \(Self.gdb) is missing")
+            return
+        }
+        let (rivet, port) = try startRivet(program, [])
+        let output = try runGDB(program, port: port, ["break main", "continue", "continue"])
+        let status = rivet.wait(timeout: .seconds(60))
+        let expected = try String(contentsOfFile: repositoryRoot + "/Tests/RivetTests/Fixtures/expected/threads_sync.stdout", encoding: .utf8)
+        #expect(output.contains("Breakpoint 1, 0x") && output.contains("exited normally"), "\(output)")
+        #expect(status == 0 && rivet.standardOutput == expected, "\(rivet.standardOutput) \(rivet.standardError)")
+    }
+
     @Test func theProtocolByHandStepsInterruptsAndKills() throws {
         // 1.4 billion instructions: it is still running when interrupted.
         let program = repositoryRoot + "/Examples/loop"
