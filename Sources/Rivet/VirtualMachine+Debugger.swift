@@ -51,9 +51,11 @@ final class Debugger {
 }
 
 extension VirtualMachine {
-    /// The debugger of `hart`'s thread: the first thread's, while gdb is attached.
+    /// The debugger of `hart`'s thread: the first thread's, while gdb is attached. Only the
+    /// first thread reads or changes `debugger` (the hart is compared first), so other threads
+    /// never race with it.
     func debugger(for hart: HartState) -> Debugger? {
-        guard let debugger, debugger.stub.isAttached, hart === self.hart else { return nil }
+        guard hart === self.hart, let debugger, debugger.stub.isAttached else { return nil }
         return debugger
     }
 
