@@ -125,6 +125,11 @@ public struct Configuration: Sendable {
     /// action, as qemu-user does. For a command-line tool running one guest; it replaces the
     /// process's handlers for those signals.
     public var forwardsHostSignals = false
+    /// A TCP port of 127.0.0.1 on which a GDB remote stub waits for gdb before the guest's first
+    /// instruction (`target remote :PORT`); 0 lets the host pick one (`VirtualMachine.debuggerPort`
+    /// says which). Under a debugger the guest runs in the interpreter only, one instruction at a
+    /// time, whatever `tier` says, so that breakpoints hold in all of its code. nil: no stub.
+    public var debugger: UInt16? = nil
 
     public init() {}
 }

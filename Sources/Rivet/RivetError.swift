@@ -11,6 +11,8 @@ public struct RivetError: Error, Equatable, CustomStringConvertible, Sendable {
         case outOfMemory
         /// The configuration is inconsistent (a missing granted directory ...).
         case invalidConfiguration
+        /// The GDB stub could not listen on its port (`Configuration.debugger`).
+        case debuggerUnavailable
     }
 
     public var code: Code

@@ -29,6 +29,8 @@ public final class VirtualMachine {
     let engine: Engine
     var program: ELFFile
     private var tracer: InstructionTracer?
+    /// The GDB stub's state, while gdb debugs the first thread (`Configuration.debugger`).
+    var debugger: Debugger?
     private(set) var wallTime: Duration = .zero
     private var finished: ExitReason?
     /// Why the process ends, set by the thread that ended it (holding the process's lock).
@@ -105,7 +107,8 @@ public final class VirtualMachine {
             case .auto: .auto
             }
         var engineConfiguration = EngineConfiguration()
-        engineConfiguration.mode = mode
+        // Under a debugger compiled code is never entered, so that breakpoints hold everywhere.
+        engineConfiguration.mode = configuration.debugger != nil ? .interpreter : mode
         engineConfiguration.codeCacheSize = budget.codeCache
         engineConfiguration.decodedBlockCacheSize = budget.decodedBlocks
         engineConfiguration.evictionPolicy =
@@ -158,7 +161,14 @@ public final class VirtualMachine {
             interpreter.singleStep = true
             interpreter.traceHook = { hart in tracer.before(hart) }
         }
+        if let port = configuration.debugger {
+            attach(Debugger(stub: try GDBStub(port: port)))
+        }
     }
+
+    /// The port of 127.0.0.1 the GDB stub listens on (`Configuration.debugger`), until gdb
+    /// connects at the start of `run()`; nil without a debugger.
+    public var debuggerPort: UInt16? { debugger?.stub.port }
 
     /// Runs the guest until it exits, is killed, or reaches a limit.
     /// - Returns: why it stopped. Calling `run` again after it stopped returns the same reason.
@@ -175,7 +185,9 @@ public final class VirtualMachine {
             rivet_watchdog_stop(watchdog)
             watchdog = nil
         }
+        if let debugger, !debugger.stub.waitForClient() { detachDebugger() }
         let reason = runThreads(deadline: deadline, clock: clock, watched: watchdog != nil)
+        debugger?.stub.exited(reason)
         // A forked child's host process ends with its guest: it must never return into the
         // program that embeds Rivet (or print the parent's statistics twice).
         if process.isForkedChild { Self.endForkedChild(reason) }
@@ -203,6 +215,9 @@ public final class VirtualMachine {
         let limit = configuration.limits.instructions
         while true {
             if process.isEnding || thread.isTerminated { return nil }
+            // gdb hears why the debugged thread stopped, and says how it goes on.
+            if let reason = reportDebuggerStop(hart) { return reason }
+            if process.isEnding || thread.isTerminated { return nil }
             // Under a watchdog the engine returns every few million instructions, so that a JIT
             // loop notices an interruption within milliseconds (the interpreter checks every
             // block); with other threads, every time slice, so that it sees signals they sent
@@ -210,6 +225,7 @@ public final class VirtualMachine {
             let threaded = process.threads.count > 1
             var budget: UInt64 = watched ? 4_000_000 : .max
             if threaded { budget = min(budget, Self.timeSlice) }
+            if let debugger = debugger(for: hart) { budget = min(budget, debugger.stepping ? 1 : Debugger.slice) }
             if let limit {
                 // Every thread's instructions count (threads running at once may each finish
                 // the slice they started).
@@ -233,6 +249,7 @@ public final class VirtualMachine {
             let before = hart.instret
             let stop = runner.run(budget: budget)
             instructionsRetired.add(hart.instret &- before, ordering: .relaxed)
+            debugger(for: hart)?.ran(stop)
             thread.runsGuestCode.store(false, ordering: .sequentiallyConsistent)
             process.acquire(thread)
             if process.isEnding || thread.isTerminated { return nil }
@@ -250,6 +267,7 @@ public final class VirtualMachine {
             case .tierUp:
                 break  // The engine handles tier-up itself.
             case .budgetExhausted, .interrupted:
+                if debugger(for: hart)?.pending == .breakpoint { break }  // stopped before a breakpoint
                 rivet_clear_attention(hart.slots, RIVET_ATTENTION_INTERRUPT)
                 if process.isEnding { return nil }
                 if process.hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE != 0 { return .timeLimitReached }
@@ -286,6 +304,7 @@ public final class VirtualMachine {
 
     /// Delivers a synchronous signal to the guest's handler, or ends the run if it has none.
     private func fault(_ info: SignalInfo, _ detail: String, _ hart: HartState) -> ExitReason? {
+        if let seen = debuggerSees(info, hart) { return seen }
         switch process.deliver(info, hart: hart, synchronous: true) {
         case .killed(let signal): return .signaled(signal, detail: detail)
         case .exit(let status): return .exited(status)

@@ -112,9 +112,10 @@ extension Interpreter {
                     case .fault(let fault): return .fault(fault)
                     }
                 }
-                if trace, let traceHook {
+                if trace {
                     r[Slot.pc] = pc
-                    traceHook(hart)
+                    if let stopBefore, stopBefore(pc) { return .interrupted }
+                    if let traceHook { traceHook(hart) }
                 }
             }
 

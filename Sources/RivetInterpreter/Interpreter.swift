@@ -38,6 +38,9 @@ package final class Interpreter {
     package var singleStep = false
     /// Called before each instruction in single-step mode with the hart about to execute it.
     package var traceHook: ((HartState) -> Void)?
+    /// Asked in single-step mode before each instruction, with its pc: true stops the run there,
+    /// before the instruction executes, with `.interrupted` (a debugger's breakpoints).
+    package var stopBefore: ((UInt64) -> Bool)?
 
     /// Host time source for the `time` CSR, in ticks of `timebaseFrequency`.
     package var readTime: () -> UInt64 = { 0 }

@@ -106,6 +106,9 @@ extension LinuxProcess {
         words += argPointers + [0]
         words += envPointers + [0]
         for (key, value) in auxv { words += [key, value] }
+        auxiliaryVector = auxv.flatMap { pair in
+            [pair.0, pair.1].flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> (8 * UInt64($0))) } }
+        }
         let tableSize = UInt64(words.count * 8)
         sp = (sp - tableSize) & ~15
         for (k, word) in words.enumerated() {

@@ -89,6 +89,9 @@ package final class LinuxProcess {
     /// Guest address of the rt_sigreturn trampoline signal handlers return to.
     package var signalTrampoline: UInt64 = 0
     package var umask: UInt32 = 0o022
+    /// The auxiliary vector the program started with, as the guest reads it (key and value
+    /// pairs of little-endian 64-bit words, ending with AT_NULL): what a debugger asks for.
+    package internal(set) var auxiliaryVector: [UInt8] = []
     /// RLIMIT_NOFILE's hard limit; the soft limit is `files.limit`.
     package var openFilesHardLimit: Int
     /// The guest's threads by id, the one holding `lock` (whose registers are in the hart),

@@ -7,7 +7,7 @@ enum QemuCompatibility {
 
     /// qemu-user options with a value, and the `rivet run` option each becomes.
     static let withValue: [String: String] = [
-        "-L": "--sysroot", "-E": "--env", "-U": "--unset-env", "-0": "--argv0", "-seed": "--seed",
+        "-L": "--sysroot", "-g": "--gdb", "-E": "--env", "-U": "--unset-env", "-0": "--argv0", "-seed": "--seed",
     ]
     /// qemu-user flags, and the `rivet run` flag each becomes.
     static let flags: [String: String] = ["-strace": "--trace-syscalls"]
@@ -34,8 +34,6 @@ enum QemuCompatibility {
                 index += 1
             } else if ignoredWithValue.contains(word) {
                 index += 2
-            } else if word == "-g" {
-                throw QemuOptionError("-g: Rivet has no GDB stub yet")
             } else if word.hasPrefix("--") {
                 translated.append(word)
                 index += 1

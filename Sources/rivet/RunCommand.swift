@@ -106,6 +106,11 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("trace-syscalls"), help: "Print every syscall with its arguments and result.")
     var traceSyscalls = false
 
+    @Option(name: [.customShort("g"), .customLong("gdb")], help: ArgumentHelp(
+        "Wait for gdb on 127.0.0.1:PORT before the first instruction (target remote :PORT); the guest then runs in the interpreter only.",
+        valueName: "PORT"))
+    var gdbPort: UInt16?
+
     @Option(name: .customLong("argv0"), help: ArgumentHelp("The guest's argv[0] (default: PROGRAM as given).", valueName: "NAME"))
     var argv0: String?
 
@@ -195,6 +200,7 @@ struct RunCommand: ParsableCommand {
         configuration.tracesSyscalls = traceSyscalls
         configuration.randomSeed = seed
         configuration.forwardsHostSignals = true
+        configuration.debugger = gdbPort
 
         let vm: VirtualMachine
         do {
@@ -203,6 +209,7 @@ struct RunCommand: ParsableCommand {
             printError("rivet: \(error.message)")
             throw ExitCode(127)
         }
+        if let port = vm.debuggerPort { printError("rivet: waiting for gdb on 127.0.0.1:\(port)") }
         let reason = vm.run()
         switch reason {
         case .exited: break

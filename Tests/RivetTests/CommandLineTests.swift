@@ -31,8 +31,10 @@ import Testing
     }
 
     @Test func unknownOrMissingOptionsFailLoudly() throws {
-        let debugger = try run(["-g", "1234", Self.hello])
-        #expect(debugger.status == 64 && debugger.errors.contains("-g: Rivet has no GDB stub yet"))
+        let debugger = try run(["-g"])
+        #expect(debugger.status == 64 && debugger.errors.contains("-g needs a value"))
+        let badPort = try run(["-g", "port", Self.hello])
+        #expect(badPort.status == 64, "\(badPort.errors)")
         let unknown = try run(["-bogus", Self.hello])
         #expect(unknown.status == 64 && unknown.errors.contains("-bogus: not a qemu-user option"))
         let missing = try run(["-L"])

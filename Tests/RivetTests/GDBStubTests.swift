@@ -1,0 +1,256 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Rivet
+import Testing
+
+/// gdb-multiarch, a real client, drives `rivet run -g PORT` over TCP: breakpoints, steps,
+/// registers, memory read and write, signals and the exit. Skipped without gdb-multiarch
+/// (Debian: `gdb-multiarch`), unless `RIVET_REQUIRE_PROGRAMS` is set (as `.ci/run` does).
+@Suite(.serialized, .enabled(if: GDBClient.shouldRun, "gdb-multiarch is not installed (Debian: gdb-multiarch)"))
+struct GDBStubTests {
+    static let gdb = GDBClient.path
+    static let fixtures = repositoryRoot + "/Tests/RivetTests/Fixtures/bin/"
+
+    /// A port of 127.0.0.1 nothing listens on now (the host's pick for port 0).
+    func freePort() -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 ? getsockname(fd, $0, &length) : -1
+            }
+        }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    /// Starts `rivet run -g PORT program arguments` and waits until it listens (another
+    /// process may take the port first: then again with another).
+    func startRivet(_ program: String, _ arguments: [String]) throws -> (HostProcess, UInt16) {
+        var failure = ""
+        for _ in 0..<5 {
+            let port = freePort()
+            let rivet = try HostProcess([rivetCommand, "run", "-g", String(port), program] + arguments)
+            rivet.closeInput()
+            let clock = ContinuousClock()
+            let end = clock.now + .seconds(20)
+            while clock.now < end {
+                if rivet.standardError.contains("waiting for gdb on 127.0.0.1:\(port)") { return (rivet, port) }
+                if rivet.wait(timeout: .milliseconds(1)) != nil { break }
+            }
+            failure = rivet.standardError
+        }
+        Issue.record("rivet did not listen: \(failure)")
+        throw GDBTestError()
+    }
+
+    /// Runs gdb-multiarch in batch mode on `program`: `setup`, then attached to `port`,
+    /// `commands`; its output (standard output and error).
+    func runGDB(_ program: String, port: UInt16, _ commands: [String], setup: [String] = []) throws -> String {
+        let before = ["set architecture riscv:rv64"] + setup + ["target remote 127.0.0.1:\(port)"]
+        let arguments = [Self.gdb, "-batch", "-nx"] + (before + commands).flatMap { ["-ex", $0] } + [program]
+        let gdb = try HostProcess(arguments)
+        gdb.closeInput()
+        let status = gdb.wait(timeout: .seconds(120))
+        #expect(status == 0, "gdb: \(gdb.standardError)")
+        return gdb.standardOutput + gdb.standardError
+    }
+
+    /// The hex number after `prefix` in `text` (`$1 = 0x10552`).
+    func number(after prefix: String, in text: String) -> UInt64? {
+        guard let range = text.range(of: prefix) else { return nil }
+        let digits = text[range.upperBound...].prefix { $0.isHexDigit }
+        return UInt64(digits, radix: 16)
+    }
+
+    @Test func gdbStopsAtMainStepsReadsAndWritesMemoryAndTheProgramRunsToItsExit() throws {
+        let program = Self.fixtures + "hello_static"
+        guard access(Self.gdb, X_OK) == 0 else {
+            Issue.record("RIVET_REQUIRE_PROGRAMS is set but \(Self.gdb) is missing")
+            return
+        }
+        let (rivet, port) = try startRivet(program, ["one", "two"])
+        let output = try runGDB(
+            program, port: port,
+            [
+                "p/x &main",  // $1: main's address, from the ELF's symbols
+                "break *main", "continue",
+                "p/x $pc",  // $2: at main
+                "info registers pc",
+                "stepi",
+                "p/x $pc",  // $3: one instruction on
+                "x/2i $pc",
+                "x/s *(char**)($a1+8)",  // argv[1], read through m packets
+                "set var *(char*)(*(char**)($a1+8)) = 'O'",  // and written through M
+                "p/x $fcsr",
+                "continue",
+            ])
+        let status = rivet.wait(timeout: .seconds(60))
+        guard let main = number(after: "$1 = 0x", in: output) else {
+            Issue.record("no address for main in: \(output)")
+            return
+        }
+        #expect(output.contains("Breakpoint 1, 0x" + String(repeating: "0", count: 16 - String(main, radix: 16).count) + String(main, radix: 16) + " in main ()"), "\(output)")
+        #expect(number(after: "$2 = 0x", in: output) == main, "\(output)")
+        #expect(output.contains("<main>"), "info registers pc names main: \(output)")
+        let stepped = number(after: "$3 = 0x", in: output)
+        #expect(stepped == main + 2 || stepped == main + 4, "stepi advanced one instruction: \(output)")
+        #expect(output.contains("=> 0x\(String(stepped ?? 0, radix: 16)) <main+"), "x/2i disassembles at the pc: \(output)")
+        #expect(output.contains("\"one\""), "memory reads: \(output)")
+        #expect(output.contains("$4 = 0x0"), "fcsr reads: \(output)")
+        #expect(output.contains("exited with code 05"), "\(output)")
+        #expect(status == 5, "\(rivet.standardError)")
+        #expect(rivet.standardOutput == "arg 1 = One\narg 2 = two\nstrlen = 99999\n", "the write reached the guest: \(rivet.standardOutput)")
+    }
+
+    @Test func aDynamicPositionIndependentProgramIsRelocatedWithItsLibraries() throws {
+        let program = Self.fixtures + "dynamic_hello"
+        guard access(Self.gdb, X_OK) == 0, access("/usr/riscv64-linux-gnu/lib/libc.so.6", R_OK) == 0 else {
+            Issue.record("RIVET_REQUIRE_PROGRAMS is set but \(Self.gdb) or the riscv64 sysroot is missing")
+            return
+        }
+        let (rivet, port) = try startRivet(program, [])
+        // gdb learns the load addresses from the auxiliary vector (qXfer:auxv:read) and the
+        // dynamic linker's list, which it reads from guest memory.
+        let output = try runGDB(
+            program, port: port, ["break main", "continue", "info sharedlibrary", "continue"],
+            setup: ["set sysroot /usr/riscv64-linux-gnu"])
+        let status = rivet.wait(timeout: .seconds(60))
+        #expect(output.contains("Breakpoint 1, 0x") && output.contains(" in main ()"), "\(output)")
+        #expect(output.contains("/usr/riscv64-linux-gnu/lib/libc.so.6"), "\(output)")
+        #expect(output.contains("exited with code 03"), "\(output)")
+        #expect(status == 3, "\(rivet.standardError)")
+        #expect(rivet.standardOutput.hasPrefix("hello from a dynamic executable"), "\(rivet.standardOutput)")
+    }
+
+    @Test func aThreadedGuestRunsOnUnderGDB() throws {
+        // The first thread stops at main; the threads it starts run, and share the process's
+        // lock, while it is stepped through the breakpoint checks.
+        let program = Self.fixtures + "threads_sync"
+        guard access(Self.gdb, X_OK) == 0 else {
+            Issue.record("RIVET_REQUIRE_PROGRAMS is set but \(Self.gdb) is missing")
+            return
+        }
+        let (rivet, port) = try startRivet(program, [])
+        let output = try runGDB(program, port: port, ["break main", "continue", "continue"])
+        let status = rivet.wait(timeout: .seconds(60))
+        let expected = try String(contentsOfFile: repositoryRoot + "/Tests/RivetTests/Fixtures/expected/threads_sync.stdout", encoding: .utf8)
+        #expect(output.contains("Breakpoint 1, 0x") && output.contains("exited normally"), "\(output)")
+        #expect(status == 0 && rivet.standardOutput == expected, "\(rivet.standardOutput) \(rivet.standardError)")
+    }
+
+    @Test func theProtocolByHandStepsInterruptsAndKills() throws {
+        // 1.4 billion instructions: it is still running when interrupted.
+        let program = repositoryRoot + "/Examples/loop"
+        let (rivet, port) = try startRivet(program, [])
+        let client = try RSPClient(port: port)
+        let supported = client.request("qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386") ?? ""
+        #expect(supported.contains("PacketSize=") && supported.contains("qXfer:features:read+") && supported.contains("swbreak+"))
+        #expect(client.request("QStartNoAckMode") == "OK")
+        let first = client.request("?") ?? ""
+        #expect(first.hasPrefix("T05") && first.contains("thread:1;"), "\(first)")
+        #expect(client.request("vCont?") == "vCont;c;C;s;S")
+        #expect(client.request("qfThreadInfo") == "m1" && client.request("qsThreadInfo") == "l" && client.request("qC") == "QC1")
+        let pc = client.request("p20") ?? ""
+        #expect(first.contains("20:\(pc);"), "the stop reply carries the pc: \(first) \(pc)")
+        let stepped = client.request("vCont;s:1") ?? ""
+        #expect(stepped.hasPrefix("T05") && !stepped.contains("swbreak") && !stepped.contains("20:\(pc);"), "\(stepped)")
+        #expect(client.request("m0,8") == "E14")
+        let description = client.request("qXfer:features:read:target.xml:0,3fff") ?? ""
+        #expect(description.hasPrefix("l") && description.contains("riscv:rv64"))
+        // Continue, then interrupt with 0x03: a SIGINT stop.
+        client.sendRaw(GDBPacket.frame("c"))
+        usleep(300_000)
+        client.sendRaw([0x03])
+        let interrupted = client.reply() ?? ""
+        #expect(interrupted.hasPrefix("T02"), "\(interrupted)")
+        // Stopped in the hot loop: a breakpoint where it stands is passed at once (the resumed
+        // instruction runs) and hit when the loop comes round again.
+        let loopPC = client.request("p20") ?? ""
+        let address = String(GDBPacket.littleEndian(loopPC) ?? 0, radix: 16)
+        #expect(client.request("Z0,\(address),2") == "OK")
+        let hit = client.request("c") ?? ""
+        #expect(hit.hasPrefix("T05") && hit.contains("swbreak:;") && hit.contains("20:\(loopPC);"), "\(hit)")
+        #expect(client.request("z0,\(address),2") == "OK")
+        #expect(client.request("Z2,\(address),4") == "", "no watchpoints yet")
+        // A register write is seen by the guest's registers.
+        #expect(client.request("P5=efbeadde00000000") == "OK" && client.request("p5") == "efbeadde00000000")
+        client.sendRaw(GDBPacket.frame("k"))
+        #expect(rivet.wait(timeout: .seconds(30)) == 137, "\(rivet.standardError)")
+        #expect(rivet.standardError.contains("killed by gdb"))
+    }
+
+    @Test func aFaultIsReportedToGDBAndThenEndsTheGuest() throws {
+        let program = Self.fixtures + "mem_segv"
+        guard access(Self.gdb, X_OK) == 0 else {
+            Issue.record("RIVET_REQUIRE_PROGRAMS is set but \(Self.gdb) is missing")
+            return
+        }
+        let (rivet, port) = try startRivet(program, [])
+        let output = try runGDB(program, port: port, ["continue", "p/x $pc", "continue"])
+        let status = rivet.wait(timeout: .seconds(60))
+        #expect(output.contains("Program received signal SIGSEGV"), "\(output)")
+        #expect(output.contains("Program terminated with signal SIGSEGV"), "\(output)")
+        #expect(status == 139, "\(rivet.standardError)")
+        #expect(rivet.standardError.contains("guest killed by SIGSEGV"))
+    }
+}
+
+struct GDBTestError: Error {}
+
+/// A bare Remote Serial Protocol client, for what gdb's batch mode cannot do (an interrupt).
+final class RSPClient {
+    let fd: Int32
+    private var reader = GDBPacketReader()
+
+    init(port: UInt16) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw GDBTestError()
+        }
+    }
+
+    deinit { close(fd) }
+
+    func sendRaw(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+
+    /// Sends `packet` and returns the reply (nil after 20 s or if the connection closed).
+    func request(_ packet: String) -> String? {
+        sendRaw(GDBPacket.frame(packet))
+        return reply()
+    }
+
+    /// The next packet that arrives.
+    func reply(timeout: Int32 = 20_000) -> String? {
+        while true {
+            while let event = reader.next() {
+                if case .packet(let data) = event { return String(decoding: data, as: UTF8.self) }
+            }
+            var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&waiting, 1, timeout) == 1 else { return nil }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = recv(fd, &buffer, buffer.count, 0)
+            guard n > 0 else { return nil }
+            reader.feed(buffer[0..<n])
+        }
+    }
+}
+
+/// The client the tests drive Rivet with.
+enum GDBClient {
+    static let path = "/usr/bin/gdb-multiarch"
+    /// Installed, or required (then its absence fails the tests instead of skipping them).
+    static let shouldRun = access(path, X_OK) == 0 || getenv("RIVET_REQUIRE_PROGRAMS") != nil
+}
