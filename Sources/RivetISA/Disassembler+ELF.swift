@@ -40,13 +40,9 @@ private struct ObjectFile {
     ///   are unusable.
     init(_ bytes: [UInt8]) throws(ObjectFileError) {
         self.bytes = bytes
-        guard bytes.count >= 64, bytes[0] == 0x7f, bytes[1] == 0x45, bytes[2] == 0x4c, bytes[3] == 0x46 else {
-            throw ObjectFileError("not an ELF file")
-        }
-        guard bytes[4] == 2, bytes[5] == 1 else { throw ObjectFileError("not a little-endian ELF64 file") }
-        guard Self.u16(bytes, 18) == 243 else {
-            throw ObjectFileError("not a RISC-V file (machine \(Self.u16(bytes, 18)))")
-        }
+        guard let identity = ELFIdentification(bytes) else { throw ObjectFileError(ELFIdentification.notELF(bytes)) }
+        if let refusal = identity.refusal(verb: "disassembles") { throw ObjectFileError(refusal) }
+        guard bytes.count >= 64 else { throw ObjectFileError("file too short for an ELF header (\(bytes.count) bytes)") }
         let shoff = Int(clamping: Self.u64(bytes, 40))
         let count = Int(Self.u16(bytes, 60))
         let namesIndex = Int(Self.u16(bytes, 62))

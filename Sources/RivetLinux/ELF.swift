@@ -1,3 +1,5 @@
+import RivetISA
+
 /// Why an ELF file cannot be run. Each message names what is wrong in one line.
 package struct ELFError: Error, Equatable, CustomStringConvertible, Sendable {
     package var message: String
@@ -72,20 +74,19 @@ package struct ELFFile: Sendable {
     package init(bytes: [UInt8], addressSpaceSize: UInt64) throws(ELFError) {
         self.bytes = bytes
         let r = Reader(bytes: bytes)
+        // What the file is, named for a user: "an x86-64 executable, not RISC-V".
+        guard let identity = ELFIdentification(bytes) else { throw ELFError(ELFIdentification.notELF(bytes)) }
+        if let refusal = identity.refusal() { throw ELFError(refusal) }
         guard bytes.count >= 64 else { throw ELFError("file too short for an ELF header (\(bytes.count) bytes)") }
-        guard bytes[0] == 0x7f, bytes[1] == 0x45, bytes[2] == 0x4c, bytes[3] == 0x46 else {
-            throw ELFError("not an ELF file (bad magic)")
-        }
-        guard bytes[4] == 2 else { throw ELFError("not a 64-bit ELF file (class \(bytes[4]))") }
-        guard bytes[5] == 1 else { throw ELFError("not a little-endian ELF file") }
         guard bytes[6] == 1 else { throw ELFError("unsupported ELF version \(bytes[6])") }
-        let type = r.u16(16)
-        guard let kind = Kind(rawValue: type) else {
-            throw ELFError(type == 1 ? "relocatable object, not an executable" : "unsupported ELF type \(type)")
+        guard let kind = Kind(rawValue: identity.type) else {
+            switch identity.type {
+            case 1: throw ELFError("a RISC-V object file (not linked), not an executable")
+            case 4: throw ELFError("a RISC-V core file, not an executable")
+            default: throw ELFError("unsupported ELF type \(identity.type)")
+            }
         }
         self.kind = kind
-        let machine = r.u16(18)
-        guard machine == 243 else { throw ELFError("not a RISC-V executable (machine \(machine))") }
         entry = r.u64(24)
         programHeaderOffset = r.u64(32)
         let shoff = r.u64(40)

@@ -40,8 +40,14 @@ import Testing
         #expect(throws: ObjectFileError("not an ELF file")) { try Listing(elf: [0, 1, 2], fileName: "x") }
         var header = [UInt8](repeating: 0, count: 64)
         header[0..<6] = [0x7f, 0x45, 0x4c, 0x46, 2, 1]
+        header[16] = 1  // ET_REL
         header[18] = 62  // x86-64
-        #expect(throws: ObjectFileError("not a RISC-V file (machine 62)")) { try Listing(elf: header, fileName: "x") }
+        #expect(throws: ObjectFileError("an x86-64 object file, not RISC-V")) { try Listing(elf: header, fileName: "x") }
+        header[4] = 1  // ELFCLASS32
+        header[18] = 243
+        #expect(throws: ObjectFileError("a 32-bit RISC-V object file (RV32); Rivet disassembles RV64 only")) {
+            try Listing(elf: header, fileName: "x")
+        }
     }
 
     @Test func singleInstructions() {

@@ -41,6 +41,15 @@ import Testing
         #expect(missing.status == 64 && missing.errors.contains("-L needs a value"))
     }
 
+    /// A program for another architecture is named as such, not by its ELF machine number.
+    @Test func aHostProgramIsRefusedNamingItsArchitecture() throws {
+        let result = try run(["/bin/true"])
+        #expect(result.status == 127)
+        #expect(result.errors == "rivet: /bin/true: an x86-64 executable, not RISC-V\n", "\(result.errors)")
+        let text = try run([repositoryRoot + "/README.md"])
+        #expect(text.status == 127 && text.errors.hasSuffix("README.md: not an ELF file\n"), "\(text.errors)")
+    }
+
     @Test func versionAndTheSysrootVariable() throws {
         let version = try run(["--version"])
         #expect(version.status == 0 && version.output.hasPrefix("rivet "))
