@@ -433,6 +433,10 @@ long rivet_futex(uint32_t *address, int op, uint32_t value, uintptr_t timeout, u
 
 int32_t rivet_gettid(void) { return (int32_t)syscall(SYS_gettid); }
 
+long rivet_syscall(long number, long a, long b, long c, long d, long e, long f) {
+    return syscall(number, a, b, c, d, e, f);
+}
+
 long rivet_waitid(int which, int id, void *info, int options, void *usage) {
     long result = syscall(SYS_waitid, which, id, info, options, usage);
     return result < 0 ? -errno : result;

@@ -1,3 +1,4 @@
+import CRivetHost
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,20 +17,6 @@ import Glibc
 /// Results follow the kernel's convention: a value, or a negative errno.
 package enum HostFileSystem {
     // MARK: Raw system calls
-
-    /// glibc's `syscall(2)`, called through a fixed seven-argument prototype.
-    ///
-    /// Safe because glibc implements `syscall` in assembly that moves its six register
-    /// arguments (and the seventh from the stack) into the kernel's registers and reads nothing
-    /// else; in particular not `%al`, the only thing a variadic caller passes beyond a normal
-    /// one. Swift cannot call C variadic functions, and the calls this file needs (openat2,
-    /// statx, renameat2, getdents64 ...) have no other glibc entry point Swift can see.
-    private typealias RawSyscall = @convention(c) (Int, Int, Int, Int, Int, Int, Int) -> Int
-
-    private static let rawSyscall: RawSyscall? = {
-        guard let symbol = dlsym(nil, "syscall") else { return nil }  // nil: RTLD_DEFAULT
-        return unsafeBitCast(symbol, to: RawSyscall.self)
-    }()
 
     /// Host syscall numbers (the host's, not the guest's).
     private enum Number {
@@ -60,8 +47,9 @@ package enum HostFileSystem {
     static func call(_ number: Int, _ a: Int = 0, _ b: Int = 0, _ c: Int = 0, _ d: Int = 0, _ e: Int = 0, _ f: Int = 0)
         -> Int
     {
-        guard let rawSyscall else { return -Int(ENOSYS) }
-        let result = rawSyscall(number, a, b, c, d, e, f)
+        // Through CRivetHost, which can call the variadic syscall(2): Swift cannot, and looking
+        // the function up with dlsym fails in a statically linked rivet.
+        let result = rivet_syscall(number, a, b, c, d, e, f)
         return result == -1 ? -Int(errno) : result
     }
 

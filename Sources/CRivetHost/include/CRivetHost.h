@@ -189,6 +189,11 @@ long rivet_waitid(int which, int id, void *info, int options, void *usage);
 /// The calling thread's host thread id (gettid).
 int32_t rivet_gettid(void);
 
+/// The host's syscall(2) with six arguments, for the calls glibc has no wrapper for (openat2,
+/// statx, getdents64 ...) and Swift cannot reach through the variadic `syscall`. Returns the
+/// result, or -1 with errno set.
+long rivet_syscall(long number, long a, long b, long c, long d, long e, long f);
+
 /// Set in RIVET_SLOT_HOST_FAULT_SIGNAL when the faulting access was a write.
 #define RIVET_HOST_FAULT_WRITE 0x100
 
