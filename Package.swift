@@ -50,10 +50,13 @@ let package = Package(
             name: "Rivet",
             dependencies: ["RivetISA", "RivetMachine", "RivetLinux", "RivetInterpreter", "RivetJIT", "CRivetHost"],
             swiftSettings: strict),
+        // What the command-line tool does besides parsing, testable: qemu-user's command line,
+        // binfmt_misc registration.
+        .target(name: "RivetCommandLine", dependencies: ["CRivetHost"], swiftSettings: strict),
         // The command-line tool: a thin layer over Rivet.
         .executableTarget(
             name: "rivet",
-            dependencies: ["Rivet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Rivet", "RivetCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         // Guest-program generators and the differential fuzzing engine (every tier against the
         // others), shared by the tests and `rivet-fuzz`.
@@ -90,6 +93,7 @@ let package = Package(
         .testTarget(
             name: "RivetInterpreterTests",
             dependencies: ["RivetInterpreter", "RivetMachine", "RivetISA"], swiftSettings: strict),
+        .testTarget(name: "RivetCommandLineTests", dependencies: ["RivetCommandLine"], swiftSettings: strict),
         .testTarget(
             name: "RivetTests",
             dependencies: ["Rivet", "RivetFuzz", "RivetLinux", "RivetMachine", "RivetISA"],

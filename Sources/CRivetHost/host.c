@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -436,6 +437,8 @@ int32_t rivet_gettid(void) { return (int32_t)syscall(SYS_gettid); }
 long rivet_syscall(long number, long a, long b, long c, long d, long e, long f) {
     return syscall(number, a, b, c, d, e, f);
 }
+
+unsigned long rivet_auxiliary_value(unsigned long type) { return getauxval(type); }
 
 long rivet_waitid(int which, int id, void *info, int options, void *usage) {
     long result = syscall(SYS_waitid, which, id, info, options, usage);

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RivetCommandLine
 
 /// `rivet`: runs RISC-V Linux programs.
 struct RivetCommand: ParsableCommand {
@@ -8,10 +9,11 @@ struct RivetCommand: ParsableCommand {
         discussion: """
             rivet PROGRAM [ARGS...] is rivet run PROGRAM [ARGS...]; qemu-user's options -L, -E, \
             -U, -0, -strace and -cpu work before the program, so that qemu-riscv64 can be \
-            replaced by rivet. RIVET_SYSROOT names the default sysroot.
+            replaced by rivet. RIVET_SYSROOT names the default sysroot. rivet binfmt makes the \
+            kernel run riscv64 programs through rivet.
             """,
         version: rivetVersion,
-        subcommands: [RunCommand.self, DisasmCommand.self],
+        subcommands: [RunCommand.self, DisasmCommand.self, BinfmtCommand.self],
         defaultSubcommand: nil)
 }
 
@@ -19,7 +21,9 @@ struct RivetCommand: ParsableCommand {
 let rivetVersion = "rivet 0.4.0 (RV64GC, Zba/Zbb/Zbs/Zicond/Zicbom/Zicboz/Zihintpause/Zfa)"
 
 do {
-    RivetCommand.main(try QemuCompatibility.translate(Array(CommandLine.arguments.dropFirst())))
+    // binfmt_misc says in AT_FLAGS when it ran rivet for an entry with flag P.
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    RivetCommand.main(try QemuCompatibility.translate(arguments, auxiliaryFlags: BinfmtRegistration.auxiliaryFlags))
 } catch {
     RivetCommand.exit(withError: ValidationError(error.message))
 }

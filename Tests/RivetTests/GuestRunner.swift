@@ -96,6 +96,13 @@ func writeBytes(_ bytes: [UInt8], to path: String) throws {
     }
 }
 
+/// `path` with its symbolic links resolved, or nil if it does not exist.
+func realpathString(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
+}
+
 /// Removes a host file.
 func unlinkFile(_ path: String) -> Int32 { unlink(path) }
 

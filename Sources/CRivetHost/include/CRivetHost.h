@@ -194,6 +194,10 @@ int32_t rivet_gettid(void);
 /// result, or -1 with errno set.
 long rivet_syscall(long number, long a, long b, long c, long d, long e, long f);
 
+/// The value of entry `type` of this process's auxiliary vector (getauxval(3), which Swift's
+/// Glibc module does not export), or 0.
+unsigned long rivet_auxiliary_value(unsigned long type);
+
 /// Set in RIVET_SLOT_HOST_FAULT_SIGNAL when the faulting access was a write.
 #define RIVET_HOST_FAULT_WRITE 0x100
 

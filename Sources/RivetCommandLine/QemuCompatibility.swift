@@ -1,9 +1,13 @@
 /// qemu-user's command line, so that `qemu-riscv64` can be swapped for `rivet`: the program
 /// may follow `rivet` directly (no `run`), and qemu's single-dash options before it mean what
-/// they mean to qemu. Everything after the program is the program's.
-enum QemuCompatibility {
+/// they mean to qemu. Everything after the program is the program's. This is also how the
+/// kernel calls `rivet` for a binfmt_misc entry (`BinfmtRegistration`): `rivet PROGRAM ARGS...`,
+/// or with flag `P` `rivet PROGRAM ARGV0 ARGS...`.
+package enum QemuCompatibility {
     /// The subcommands and the options `rivet` itself takes before one.
-    static let ownWords: Set<String> = ["run", "disasm", "help", "-h", "--help", "--version", "--generate-completion-script"]
+    static let ownWords: Set<String> = [
+        "run", "disasm", "binfmt", "help", "-h", "--help", "--version", "--generate-completion-script",
+    ]
 
     /// qemu-user options with a value, and the `rivet run` option each becomes.
     static let withValue: [String: String] = [
@@ -16,8 +20,20 @@ enum QemuCompatibility {
     static let ignoredWithValue: Set<String> = ["-cpu"]
 
     /// `arguments` (without the command's own name) as `rivet`'s parser takes them.
+    /// - Parameters:
+    ///   - arguments: the command line after `rivet`.
+    ///   - auxiliaryFlags: the AT_FLAGS entry of rivet's own auxiliary vector
+    ///     (`getauxval(AT_FLAGS)`). binfmt_misc sets `AT_FLAGS_PRESERVE_ARGV0` there when it
+    ///     runs rivet for an entry with flag `P` (Linux 5.12 and later): the arguments are then
+    ///     `PROGRAM ARGV0 ARGS...` and become `run --argv0 ARGV0 -- PROGRAM ARGS...`, whatever
+    ///     the words look like.
     /// - Throws: a message for a qemu option Rivet does not have.
-    static func translate(_ arguments: [String]) throws(QemuOptionError) -> [String] {
+    package static func translate(_ arguments: [String], auxiliaryFlags: UInt = 0) throws(QemuOptionError) -> [String] {
+        if auxiliaryFlags & BinfmtRegistration.kernelFlagPreserveArgv0 != 0, let program = arguments.first {
+            // A caller may exec with an empty argv; then there is no argv[0] to keep.
+            let argv0 = arguments.count > 1 ? arguments[1] : program
+            return ["run", "--argv0", argv0, "--", program] + arguments.dropFirst(2)
+        }
         guard let first = arguments.first, !ownWords.contains(first) else { return arguments }
         // `rivet run ...` style already, or a `--long` option of `run`: leave it to the parser.
         if first.hasPrefix("--") { return ["run"] + arguments }
@@ -49,7 +65,7 @@ enum QemuCompatibility {
 }
 
 /// A qemu-user option Rivet cannot honour.
-struct QemuOptionError: Error {
-    var message: String
-    init(_ message: String) { self.message = message }
+package struct QemuOptionError: Error, Equatable {
+    package var message: String
+    package init(_ message: String) { self.message = message }
 }
