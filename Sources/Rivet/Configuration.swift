@@ -73,6 +73,12 @@ public struct Configuration: Sendable {
     public var directories: [DirectoryGrant] = []
     /// Let the guest see the whole host filesystem (read-write), as qemu-user does.
     public var grantsHostFilesystem = false
+    /// How a user gives the guest more of the filesystem, in the words of the program that
+    /// embeds Rivet. The first time the guest is refused a host path because it lies outside
+    /// every grant (it sees ENOENT, which reads like a missing file), Rivet writes one note to
+    /// `diagnostics`: "rivet: note: PATH is outside the directories granted to the guest, which
+    /// sees ENOENT (ADVICE)". nil: advice naming `directories` and `grantsHostFilesystem`.
+    public var grantAdvice: String? = nil
     /// Let the guest use sockets: AF_UNIX, AF_INET and AF_INET6, with the host's network;
     /// Unix-domain socket paths obey `directories` as open(2) does. Without it, socket(2) and
     /// every call naming an address fail with EACCES (one warning); socketpair(AF_UNIX) works.

@@ -81,6 +81,7 @@ public final class VirtualMachine {
         }
         linux.grants = grants
         linux.hostFilesystem = configuration.grantsHostFilesystem
+        if let advice = configuration.grantAdvice { linux.grantAdvice = advice }
         linux.network = configuration.network
         linux.workingDirectory = configuration.workingDirectory
         linux.traceSyscalls = configuration.tracesSyscalls
@@ -378,6 +379,11 @@ public final class VirtualMachine {
             .missingInterpreter,
             sysroot.map { "\(programPath): interpreter \(path) not found in the sysroot \($0) or the granted directories" }
                 ?? "\(programPath): dynamically linked (needs \(path)); give a sysroot (--sysroot) holding it")
+        // The error says what is missing and where it was looked for; the note on paths outside
+        // the grants would only say it twice.
+        let observer = filesystem.outsideGrantsObserver
+        filesystem.outsideGrantsObserver = nil
+        defer { if filesystem.outsideGrantsObserver == nil { filesystem.outsideGrantsObserver = observer } }
         guard path.hasPrefix("/"), case .success(let resolution) = filesystem.resolve(path),
             case .host(let hostPath, _, _) = resolution.target
         else { throw notFound }

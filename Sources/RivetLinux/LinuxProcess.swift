@@ -44,6 +44,9 @@ package struct LinuxConfiguration: Sendable {
     package var network = false
     /// When set, AT_RANDOM and getrandom produce this seed's deterministic stream.
     package var randomSeed: UInt64? = nil
+    /// How the user widens the guest's view, for the note on a path refused outside every
+    /// grant ("grant more with --dir ..."): the embedder's words, or the command line's.
+    package var grantAdvice = "grant more with Configuration.directories or Configuration.grantsHostFilesystem"
     /// Where warnings and traces go.
     package var diagnostics: @Sendable (String) -> Void = { message in
         var line = message + "\n"
@@ -121,6 +124,9 @@ package final class LinuxProcess {
     /// Calls per syscall number, for `--stats`.
     package private(set) var syscallCounts: [Int: UInt64] = [:]
     private var warned: Set<String> = []
+    /// Whether the note on a path outside the grants was given: a word of memory shared with
+    /// every process this one forks, so that it is said once per run, not once per process.
+    private let notedOutsideGrants: UnsafeMutablePointer<UInt64>?
     private var random: RandomSource
 
     /// The guest's interval and POSIX timers, and the clock each POSIX timer was made on.
@@ -146,8 +152,28 @@ package final class LinuxProcess {
         self.current = GuestThread(
             tid: Int64(getpid()), name: Array((program.split(separator: "/").last.map { Array($0.utf8) } ?? []).prefix(15)))
         self.threads = [current.tid: current]
+        // One shared anonymous page, which fork keeps shared (nil if the host refuses one: the
+        // note is then said once per process).
+        let page = mmap(nil, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
+        notedOutsideGrants = page == MAP_FAILED ? nil : page?.bindMemory(to: UInt64.self, capacity: 1)
         rivet_ignore_host_sigpipe()
         timers.fire = { [unowned self] signal, _ in self.postSignal(signal) }
+        filesystem.outsideGrantsObserver = { [weak self] path in self?.noteOutsideGrants(path) }
+    }
+
+    deinit {
+        if let notedOutsideGrants { munmap(notedOutsideGrants, 4096) }
+    }
+
+    /// Says once per run that `path` was refused because no grant covers it, and how to grant
+    /// more: the guest sees ENOENT, as for a missing file, and the user should know why.
+    private func noteOutsideGrants(_ path: String) {
+        if let notedOutsideGrants {
+            // Another process of this run (a fork) may have said it already.
+            guard rivet_compare_and_swap64(notedOutsideGrants, 0, 1) != 0 else { return }
+        }
+        configuration.diagnostics(
+            "rivet: note: \(path) is outside the directories granted to the guest, which sees ENOENT (\(configuration.grantAdvice))")
     }
 
     /// Prints a warning once per key (`syscall 12`, `ioctl 0x5401` ...).

@@ -50,6 +50,12 @@ package final class Sandbox {
 
     package static let maxSymlinks = 40
 
+    /// Told, once, of a path `resolve` refuses because it lies outside every grant — not because
+    /// it is missing inside one — when the host has that path or its parent directory: the
+    /// guest sees ENOENT, which reads like a missing file, so the user should hear why. Given
+    /// the absolute guest path; cleared once called.
+    package var outsideGrantsObserver: ((String) -> Void)?
+
     private let grantComponents: [[String]]
     /// Guest paths of grants and emulated files, as components.
     private let mountPoints: [[String]]
@@ -199,7 +205,7 @@ package final class Sandbox {
             let candidate = current + [component]
             let isLast = pending.isEmpty
             let follow = !isLast || followFinal || requiresDirectory
-            guard let target = map(candidate) else { return .failure(SandboxError(Errno.ENOENT)) }
+            guard let target = map(candidate) else { return refused(candidate, pending) }
             var linkText: [UInt8]? = nil
             switch target {
             case .virtualDirectory:
@@ -264,6 +270,38 @@ package final class Sandbox {
         }
         let guestPath = "/" + current.joined(separator: "/")
         return .success(Resolution(guestPath: guestPath, target: target, requiresDirectory: requiresDirectory))
+    }
+
+    /// ENOENT for `candidate`, which `map` does not know, followed by the components still
+    /// `pending` (reversed); `outsideGrantsObserver` hears of it if no grant covers it at all.
+    private func refused(_ candidate: [String], _ pending: [String]) -> Result<Resolution, SandboxError> {
+        if let observer = outsideGrantsObserver, liesOutsideGrants(candidate) {
+            let path = Self.normalize("/" + (candidate + pending.reversed()).joined(separator: "/"))
+            if Self.hostShows(path) {
+                outsideGrantsObserver = nil
+                observer(path)
+            }
+        }
+        return .failure(SandboxError(Errno.ENOENT))
+    }
+
+    /// Whether no grant covers the guest path `components` — and it is not in the guest's own
+    /// `/proc/self`, which no grant could show either.
+    package func liesOutsideGrants(_ components: [String]) -> Bool {
+        let components = aliasingProcessID(components)
+        if components.starts(with: ["proc", "self"]) || components.starts(with: ["proc", "thread-self"]) { return false }
+        return !grantComponents.contains { components.starts(with: $0) }
+    }
+
+    /// Whether a grant of the host path (as qemu-user, or `--host-fs`, would show it) could show
+    /// the guest something at `path`: the host has it, or the directory it would be made in.
+    /// Only for the note: the guest learns nothing of the host from it.
+    private static func hostShows(_ path: String) -> Bool {
+        guard !namesHostProcess(path) else { return false }
+        if access(path, F_OK) == 0 { return true }
+        var info = Glibc.stat()
+        if Glibc.lstat(path, &info) == 0 { return true }  // a dangling symlink
+        return Glibc.lstat(normalize(path + "/.."), &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
     }
 
     // MARK: The namespace

@@ -133,6 +133,9 @@ struct RunCommand: ParsableCommand {
         for spec in writableDirectories { configuration.directories.append(try grant(spec, writable: true)) }
         for spec in readOnlyDirectories { configuration.directories.append(try grant(spec, writable: false)) }
         configuration.grantsHostFilesystem = hostFilesystem
+        configuration.grantAdvice =
+            "by default rivet grants only the working directory, read-write; "
+            + "grant more with --dir HOST[:GUEST], --dir-ro HOST[:GUEST] or --host-fs"
         if let argv0 { configuration.programName = argv0 }
         configuration.network = network
         if let sysroot {

@@ -109,6 +109,32 @@ extension Result where Success == Sandbox.Resolution, Failure == SandboxError {
         #expect(sandbox.resolve("/work/chain1/", followFinal: false).guestPath == "/work/sub")
     }
 
+    /// The observer hears, once, of a refusal because no grant covers the path, with the
+    /// path as the guest meant it; not of a file missing inside a grant, nor of what the host
+    /// lacks too, nor of the guest's own /proc/self.
+    @Test func refusalsOutsideEveryGrantAreReportedOnce() throws {
+        let (tree, sandbox) = try Self.standard()
+        var heard: [String] = []
+        sandbox.outsideGrantsObserver = { heard.append($0) }
+        #expect(sandbox.resolve("/work/missing.txt").errno == nil, "a new name in a grant resolves")
+        #expect(sandbox.resolve("/work/missing/deeper").errno == Errno.ENOENT)
+        #expect(sandbox.resolve("/ro/missing/deeper").errno == Errno.ENOENT)
+        #expect(sandbox.resolve("/proc/self/nothing").errno == Errno.ENOENT)
+        #expect(sandbox.resolve("/nonexistent-\(getpid())/x").errno == Errno.ENOENT)
+        #expect(heard.isEmpty, "\(heard)")
+        // A symlink in a grant that leads out: the path it leads to is the one refused.
+        tree.link("grant/escape", to: "../../.." + tree.path("outside/secret.txt"))
+        #expect(sandbox.resolve("/work/escape").errno == Errno.ENOENT)
+        #expect(heard == [tree.path("outside/secret.txt")])
+        #expect(sandbox.resolve("/etc/passwd").errno == Errno.ENOENT)
+        #expect(heard.count == 1, "said once")
+        #expect(sandbox.outsideGrantsObserver == nil)
+        // A new name whose parent the host has (the guest may have wanted to create it).
+        sandbox.outsideGrantsObserver = { heard.append($0) }
+        #expect(sandbox.resolve(tree.path("outside/new.txt")).errno == Errno.ENOENT)
+        #expect(heard.last == tree.path("outside/new.txt"))
+    }
+
     @Test func symlinkLoopsFailWithELOOP() throws {
         let (tree, sandbox) = try Self.standard()
         tree.link("grant/self", to: "self")
