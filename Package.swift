@@ -92,7 +92,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "RivetInterpreterTests",
-            dependencies: ["RivetInterpreter", "RivetMachine", "RivetISA"], swiftSettings: strict),
+            dependencies: ["RivetInterpreter", "RivetMachine", "RivetISA", "RivetFuzz"], swiftSettings: strict),
         .testTarget(name: "RivetCommandLineTests", dependencies: ["RivetCommandLine"], swiftSettings: strict),
         .testTarget(
             name: "RivetTests",

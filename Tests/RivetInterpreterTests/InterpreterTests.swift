@@ -1,0 +1,235 @@
+import RivetFuzz
+import RivetISA
+import RivetInterpreter
+import RivetMachine
+import Testing
+
+/// A hand-assembled guest program in a fresh address space: code at 0x10000 (read-execute),
+/// 64 KiB of data at 0x20000 (read-write), run by the interpreter alone.
+final class GuestCode {
+    static let code: UInt64 = 0x10000
+    static let data: UInt64 = 0x20000
+
+    let memory: GuestMemory
+    let hart = HartState()
+    let interpreter: Interpreter
+
+    init(_ program: [UInt32]) throws {
+        memory = try GuestMemory(limit: 1 << 26)
+        try memory.mapAnonymous(at: GuestAddress(Self.code), size: 0x1000, permissions: .readWrite)
+        for (k, word) in program.enumerated() { try memory.store(word, at: Self.code + UInt64(4 * k)) }
+        try memory.protect(at: GuestAddress(Self.code), size: 0x1000, permissions: .readExecute)
+        try memory.mapAnonymous(at: GuestAddress(Self.data), size: 0x10000, permissions: .readWrite)
+        interpreter = Interpreter(memory: memory, hart: hart)
+        hart.pc = Self.code
+    }
+
+    /// Runs from the current pc.
+    func run(budget: UInt64 = 1_000_000) -> StopReason { interpreter.run(budget: budget) }
+
+    /// The address of instruction `k`.
+    static func pc(_ k: Int) -> UInt64 { code + UInt64(4 * k) }
+}
+
+/// One instruction, encoded from `EncodingTable` (and checked to decode back).
+func asm(_ opcode: Opcode, rd: Int = 0, rs1: Int = 0, rs2: Int = 0, imm: Int64 = 0) -> UInt32 {
+    RandomInstructionEncoding.encodeChecked(
+        Instruction(opcode: opcode, rd: UInt8(rd), rs1: UInt8(rs1), rs2: UInt8(rs2), imm: imm))
+}
+
+/// `rd = value` (lui + addiw), for any 32-bit value.
+func li(_ rd: Int, _ value: Int32) -> [UInt32] {
+    let low = Int64((value << 20) >> 20)
+    let high = Int32(truncatingIfNeeded: (Int64(value) - low) & 0xffff_f000)
+    return [asm(.lui, rd: rd, imm: Int64(high)), asm(.addiw, rd: rd, rs1: rd, imm: low)]
+}
+
+// Register numbers.
+let zero = 0, ra = 1, t0 = 5, t1 = 6, t2 = 7, a0 = 10, a1 = 11, a2 = 12, a3 = 13, a4 = 14, a5 = 15
+
+/// Tier 0 on its own: instruction sequences assembled by hand, and the registers, memory and stop
+/// reason they must leave. The fixtures and the random differential tests run the interpreter
+/// too, against qemu and the JIT; these pin its semantics and its stops down one by one.
+@Suite struct InterpreterTests {
+    @Test func integerArithmeticFollowsTheRISCVRules() throws {
+        let program: [UInt32] =
+            li(a0, -7) + li(a1, 3) + [
+                asm(.add, rd: a2, rs1: a0, rs2: a1),  // -4
+                asm(.sub, rd: a3, rs1: a1, rs2: a0),  // 10
+                asm(.xor, rd: a4, rs1: a0, rs2: a1),
+                asm(.srai, rd: a5, rs1: a0, imm: 1),  // -4: arithmetic
+                asm(.srli, rd: t0, rs1: a0, imm: 60),  // 0xf: logical
+                asm(.sltu, rd: t1, rs1: a1, rs2: a0),  // 1: -7 is huge unsigned
+                asm(.slt, rd: t2, rs1: a1, rs2: a0),  // 0
+                asm(.mul, rd: 16, rs1: a0, rs2: a1),  // -21
+                asm(.div, rd: 17, rs1: a0, rs2: a1),  // -2: rounds toward zero
+                asm(.rem, rd: 18, rs1: a0, rs2: a1),  // -1: the dividend's sign
+                asm(.divu, rd: 19, rs1: a0, rs2: zero),  // all ones: no trap on division by zero
+                asm(.rem, rd: 20, rs1: a0, rs2: zero),  // the dividend
+                asm(.addw, rd: 21, rs1: a0, rs2: a0),  // -14, sign-extended from 32 bits
+                asm(.addi, rd: zero, rs1: a1, imm: 5),  // x0 stays zero
+                asm(.ecall),
+            ]
+        let guest = try GuestCode(program)
+        #expect(guest.run() == .ecall)
+        let h = guest.hart
+        #expect(h[x: a2] == UInt64(bitPattern: -4) && h[x: a3] == 10)
+        #expect(h[x: a4] == UInt64(bitPattern: -7) ^ 3)
+        #expect(h[x: a5] == UInt64(bitPattern: -4) && h[x: t0] == 0xf)
+        #expect(h[x: t1] == 1 && h[x: t2] == 0)
+        #expect(h[x: 16] == UInt64(bitPattern: -21) && h[x: 17] == UInt64(bitPattern: -2))
+        #expect(h[x: 18] == UInt64(bitPattern: -1))
+        #expect(h[x: 19] == .max && h[x: 20] == UInt64(bitPattern: -7))
+        #expect(h[x: 21] == UInt64(bitPattern: -14))
+        #expect(h[x: zero] == 0)
+        // The pc names the ecall, which counts as retired.
+        #expect(h.pc == GuestCode.pc(program.count - 1))
+        #expect(h.instret == UInt64(program.count))
+    }
+
+    @Test func signedDivisionOverflowGivesTheDividend() throws {
+        // INT64_MIN / -1: no trap; the quotient is the dividend and the remainder zero.
+        let program: [UInt32] = [
+            asm(.addi, rd: a0, rs1: zero, imm: 1),
+            asm(.slli, rd: a0, rs1: a0, imm: 63),
+            asm(.addi, rd: a1, rs1: zero, imm: -1),
+            asm(.div, rd: a2, rs1: a0, rs2: a1),
+            asm(.rem, rd: a3, rs1: a0, rs2: a1),
+            asm(.ecall),
+        ]
+        let guest = try GuestCode(program)
+        #expect(guest.run() == .ecall)
+        #expect(guest.hart[x: a2] == 1 << 63 && guest.hart[x: a3] == 0)
+    }
+
+    @Test func aBranchLoopRunsToItsEnd() throws {
+        // a0 = 10 + 9 + ... + 1, counting a1 down.
+        let program: [UInt32] = [
+            asm(.addi, rd: a0, rs1: zero, imm: 0),
+            asm(.addi, rd: a1, rs1: zero, imm: 10),
+            asm(.add, rd: a0, rs1: a0, rs2: a1),  // loop:
+            asm(.addi, rd: a1, rs1: a1, imm: -1),
+            asm(.bne, rs1: a1, rs2: zero, imm: -8),  // to loop
+            asm(.jal, rd: ra, imm: 8),  // over the next instruction, linking
+            asm(.addi, rd: a0, rs1: zero, imm: -1),  // skipped
+            asm(.ecall),
+        ]
+        let guest = try GuestCode(program)
+        #expect(guest.run() == .ecall)
+        #expect(guest.hart[x: a0] == 55 && guest.hart[x: a1] == 0)
+        #expect(guest.hart[x: ra] == GuestCode.pc(6))
+        #expect(guest.hart.instret == 2 + 3 * 10 + 1 + 1)
+    }
+
+    @Test func loadsAndStoresOfEveryWidth() throws {
+        let program: [UInt32] =
+            li(a0, Int32(GuestCode.data)) + li(a1, -2) + [
+                asm(.sd, rs1: a0, rs2: a1, imm: 0),  // fe ff ff ff ff ff ff ff
+                asm(.lw, rd: a2, rs1: a0, imm: 0),  // -2, sign-extended
+                asm(.lwu, rd: a3, rs1: a0, imm: 0),  // 0xfffffffe
+                asm(.lbu, rd: a4, rs1: a0, imm: 0),  // 0xfe
+                asm(.lh, rd: a5, rs1: a0, imm: 0),  // -2
+                asm(.addi, rd: t0, rs1: zero, imm: 0x7f),
+                asm(.sb, rs1: a0, rs2: t0, imm: 9),
+                asm(.sh, rs1: a0, rs2: t0, imm: 12),
+                asm(.ld, rd: t1, rs1: a0, imm: 8),  // bytes 8...15: 00 7f 00 00 7f 00 00 00
+                asm(.ecall),
+            ]
+        let guest = try GuestCode(program)
+        #expect(guest.run() == .ecall)
+        let h = guest.hart
+        #expect(h[x: a2] == UInt64(bitPattern: -2) && h[x: a3] == 0xffff_fffe)
+        #expect(h[x: a4] == 0xfe && h[x: a5] == UInt64(bitPattern: -2))
+        #expect(h[x: t1] == 0x0000_007f_0000_7f00)
+        #expect(try guest.memory.load(UInt64.self, at: GuestCode.data) == UInt64(bitPattern: -2))
+    }
+
+    @Test func aBadAccessStopsAtItsInstructionWithTheEffectsBeforeIt() throws {
+        // A load from an unmapped page, then (resumed past it) a store into the code.
+        let program: [UInt32] = [
+            asm(.addi, rd: a0, rs1: zero, imm: 1),
+            asm(.ld, rd: a1, rs1: zero, imm: 64),  // address 64: unmapped
+            asm(.addi, rd: a0, rs1: zero, imm: 2),
+            asm(.auipc, rd: t0, imm: 0),
+            asm(.sw, rs1: t0, rs2: a0, imm: 0),  // into read-execute code
+            asm(.ecall),
+        ]
+        let guest = try GuestCode(program)
+        #expect(guest.run() == .fault(GuestFault(address: GuestAddress(64), access: .read, mapped: false)))
+        #expect(guest.hart.pc == GuestCode.pc(1) && guest.hart[x: a0] == 1 && guest.hart.instret == 1)
+        guest.hart.pc = GuestCode.pc(2)
+        #expect(guest.run() == .fault(GuestFault(address: GuestAddress(GuestCode.pc(3)), access: .write, mapped: true)))
+        #expect(guest.hart.pc == GuestCode.pc(4) && guest.hart[x: a0] == 2)
+    }
+
+    @Test func illegalInstructionsAndEbreakStopAtTheirPC() throws {
+        // The all-zero parcel is RISC-V's defined illegal instruction (a compressed one).
+        let guest = try GuestCode([asm(.addi, rd: a0, rs1: zero, imm: 3), 0x0000_0000])
+        #expect(guest.run() == .illegalInstruction(raw: 0, length: 2))
+        #expect(guest.hart.pc == GuestCode.pc(1) && guest.hart[x: a0] == 3)
+        let breakpoint = try GuestCode([asm(.addi, rd: a0, rs1: zero, imm: 4), asm(.ebreak)])
+        #expect(breakpoint.run() == .breakpoint)
+        #expect(breakpoint.hart.pc == GuestCode.pc(1))
+    }
+
+    @Test func aMisalignedAtomicStopsWithItsAddress() throws {
+        let program: [UInt32] =
+            li(a0, Int32(GuestCode.data + 2)) + [asm(.amoadd_w, rd: a1, rs1: a0, rs2: a0), asm(.ecall)]
+        let guest = try GuestCode(program)
+        #expect(guest.run() == .misalignedAtomic(address: GuestCode.data + 2))
+        #expect(guest.hart.pc == GuestCode.pc(2))
+    }
+
+    @Test func theBudgetStopsTheHartExactly() throws {
+        // An endless loop (`jal x0, 0`) after two additions.
+        let loop = try GuestCode([
+            asm(.addi, rd: a0, rs1: a0, imm: 1), asm(.addi, rd: a0, rs1: a0, imm: 1), asm(.jal, rd: zero, imm: 0),
+        ])
+        #expect(loop.run(budget: 1000) == .budgetExhausted)
+        #expect(loop.hart.instret == 1000 && loop.hart.pc == GuestCode.pc(2) && loop.hart[x: a0] == 2)
+        // A budget that ends inside a block leaves the pc at the next instruction; the run
+        // goes on from there.
+        let straight = try GuestCode(Array(repeating: asm(.addi, rd: a0, rs1: a0, imm: 1), count: 10) + [asm(.ecall)])
+        #expect(straight.run(budget: 3) == .budgetExhausted)
+        #expect(straight.hart[x: a0] == 3 && straight.hart.pc == GuestCode.pc(3))
+        #expect(straight.run(budget: 100) == .ecall)
+        #expect(straight.hart[x: a0] == 10 && straight.hart.instret == 11)
+    }
+
+    @Test func compressedInstructionsRun() throws {
+        // c.li a0, 5; c.addi a0, 1; c.slli a0, 2; c.nop (so that the ecall is word-aligned).
+        let parcels: [UInt32] = [0x4515, 0x0505, 0x050a, 0x0001]
+        let guest = try GuestCode([parcels[0] | parcels[1] << 16, parcels[2] | parcels[3] << 16, asm(.ecall)])
+        #expect(guest.run() == .ecall)
+        #expect(guest.hart[x: a0] == 24 && guest.hart.instret == 5)
+        #expect(guest.hart.pc == GuestCode.pc(2))
+    }
+
+    @Test func aHotBlockAsksForTheNextTier() throws {
+        let program: [UInt32] = [
+            asm(.addi, rd: a1, rs1: zero, imm: 100),
+            asm(.addi, rd: a1, rs1: a1, imm: -1),  // loop: a block of its own
+            asm(.bne, rs1: a1, rs2: zero, imm: -4),
+            asm(.ecall),
+        ]
+        let guest = try GuestCode(program)
+        guest.interpreter.tierUpThreshold = 3
+        #expect(guest.run() == .tierUp)
+        // The first block (to the bne) ran once; the loop's block three times, and its fourth
+        // entry stops the interpreter before it runs.
+        #expect(guest.hart.pc == GuestCode.pc(1) && guest.hart[x: a1] == 96)
+        #expect(guest.interpreter.blockInfo(at: GuestCode.pc(1))?.executions == 3)
+    }
+
+    @Test func singleSteppingCallsTheTraceHookBeforeEachInstruction() throws {
+        let guest = try GuestCode([
+            asm(.addi, rd: a0, rs1: zero, imm: 1), asm(.addi, rd: a0, rs1: a0, imm: 1), asm(.ecall),
+        ])
+        var seen: [UInt64] = []
+        guest.interpreter.singleStep = true
+        guest.interpreter.traceHook = { seen.append($0.pc) }
+        #expect(guest.run() == .ecall)
+        #expect(seen == [GuestCode.pc(0), GuestCode.pc(1), GuestCode.pc(2)])
+        #expect(guest.hart[x: a0] == 2)
+    }
+}
