@@ -43,31 +43,14 @@ public final class VirtualMachine {
     /// Instructions every guest thread of the process retired (`Limits.instructions` bounds it).
     let instructionsRetired = Atomic<UInt64>(0)
 
-    /// Loads the program at `programPath` (a host path) into a fresh guest.
+    /// Loads the program at `programPath` (a host path) into a fresh guest. A `#!` script runs
+    /// as Linux runs it, through its interpreter, found as the guest would find it (in the
+    /// granted directories and the sysroot).
     /// - Throws: `RivetError` if the program cannot be read or is not a valid RISC-V
-    ///   executable, its interpreter is missing from the sysroot, or the host cannot reserve
-    ///   the guest's memory.
+    ///   executable (or script), its interpreter is missing from the sysroot, or the host cannot
+    ///   reserve the guest's memory.
     public init(programPath: String, configuration: Configuration) throws(RivetError) {
         self.configuration = configuration
-        let bytes = try Self.readFile(programPath)
-        do {
-            program = try ELFFile(bytes: bytes, addressSpaceSize: GuestMemory.addressSpaceSize)
-        } catch {
-            throw RivetError(.invalidProgram, "\(programPath): \(error.message)")
-        }
-        let budget = Self.memoryBudget(configuration)
-        do {
-            memory = try GuestMemory(limit: budget.guest)
-        } catch {
-            throw RivetError(.outOfMemory, "cannot reserve the guest address space")
-        }
-        hart = HartState()
-
-        var linux = LinuxConfiguration()
-        let absoluteProgram = Self.absolutePath(programPath)
-        linux.arguments = [configuration.programName ?? programPath] + configuration.arguments
-        linux.environment = configuration.environment
-        linux.executablePath = absoluteProgram
         var grants: [RivetLinux.DirectoryGrant] = []
         for grant in configuration.directories {
             var info = stat()
@@ -79,6 +62,27 @@ public final class VirtualMachine {
         if let sysroot = configuration.sysroot, let real = Self.realPath(sysroot) {
             grants.append(.init(hostPath: real, guestPath: "/", writable: false))
         }
+        let image = try Self.program(
+            at: programPath, arguments: [configuration.programName ?? programPath] + configuration.arguments,
+            grants: grants, configuration: configuration)
+        do {
+            program = try ELFFile(bytes: image.bytes, addressSpaceSize: GuestMemory.addressSpaceSize)
+        } catch {
+            throw RivetError(.invalidProgram, "\(image.name): \(error.message)")
+        }
+        let budget = Self.memoryBudget(configuration)
+        do {
+            memory = try GuestMemory(limit: budget.guest)
+        } catch {
+            throw RivetError(.outOfMemory, "cannot reserve the guest address space")
+        }
+        hart = HartState()
+
+        var linux = LinuxConfiguration()
+        let absoluteProgram = image.hostPath
+        linux.arguments = image.arguments
+        linux.environment = configuration.environment
+        linux.executablePath = absoluteProgram
         linux.grants = grants
         linux.hostFilesystem = configuration.grantsHostFilesystem
         if let advice = configuration.grantAdvice { linux.grantAdvice = advice }
@@ -93,11 +97,11 @@ public final class VirtualMachine {
 
         var interpreterELF: (ELFFile, path: String)? = nil
         if let interpPath = program.interpreter {
-            let interpBytes = try Self.readInterpreter(interpPath, of: programPath, in: process.filesystem, sysroot: configuration.sysroot)
+            let interpBytes = try Self.readInterpreter(interpPath, of: image.name, in: process.filesystem, sysroot: configuration.sysroot)
             do {
                 interpreterELF = (try ELFFile(bytes: interpBytes, addressSpaceSize: GuestMemory.addressSpaceSize), interpPath)
             } catch {
-                throw RivetError(.invalidProgram, "\(programPath): interpreter \(interpPath): \(error.message)")
+                throw RivetError(.invalidProgram, "\(image.name): interpreter \(interpPath): \(error.message)")
             }
         }
         interpreter = Interpreter(memory: memory, hart: hart)
@@ -141,7 +145,7 @@ public final class VirtualMachine {
             let loaded = try Loader.load(program, path: absoluteProgram, interpreter: interpreterELF, into: memory)
             try process.start(loaded, hart: hart)
         } catch {
-            throw RivetError(.invalidProgram, "\(programPath): \(error.message)")
+            throw RivetError(.invalidProgram, "\(image.name): \(error.message)")
         }
 
         let start = Self.monotonicNanoseconds()
@@ -367,30 +371,6 @@ public final class VirtualMachine {
             done += n
         }
         return bytes
-    }
-
-    /// The bytes of a dynamic program's interpreter (PT_INTERP), found as the guest would find
-    /// the path: resolved in the sandbox (the sysroot and the grants), never through a host path
-    /// of its own. Any failure reads the same, so a hostile ELF learns nothing about the host.
-    static func readInterpreter(_ path: String, of programPath: String, in filesystem: Sandbox, sysroot: String?)
-        throws(RivetError) -> [UInt8]
-    {
-        let notFound = RivetError(
-            .missingInterpreter,
-            sysroot.map { "\(programPath): interpreter \(path) not found in the sysroot \($0) or the granted directories" }
-                ?? "\(programPath): dynamically linked (needs \(path)); give a sysroot (--sysroot) holding it")
-        // The error says what is missing and where it was looked for; the note on paths outside
-        // the grants would only say it twice.
-        let observer = filesystem.outsideGrantsObserver
-        filesystem.outsideGrantsObserver = nil
-        defer { if filesystem.outsideGrantsObserver == nil { filesystem.outsideGrantsObserver = observer } }
-        guard path.hasPrefix("/"), case .success(let resolution) = filesystem.resolve(path),
-            case .host(let hostPath, _, _) = resolution.target
-        else { throw notFound }
-        let fd = HostFileSystem.open(hostPath, O_RDONLY)
-        guard fd >= 0 else { throw notFound }
-        defer { close(fd) }
-        do { return try readDescriptor(fd, hostPath) } catch { throw notFound }
     }
 
     static func realPath(_ path: String) -> String? {

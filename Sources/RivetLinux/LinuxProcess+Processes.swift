@@ -154,7 +154,7 @@ extension LinuxProcess {
         var image = ExecImage(bytes: [], hostPath: "", guestPath: path, arguments: arguments, environment: environment)
         // The path as the caller wrote it: what a script's interpreter receives.
         var requested = path
-        for _ in 0..<5 {
+        for _ in 0..<ScriptHeader.maxDepth {
             switch readExecutable(requested) {
             case .failure(let error): return .value(-error.errno)
             case .success(let (bytes, hostPath, guestPath)):
@@ -162,24 +162,14 @@ extension LinuxProcess {
                 image.hostPath = hostPath
                 image.guestPath = guestPath
             }
-            guard image.bytes.starts(with: Array("#!".utf8)) else {
+            guard ScriptHeader.isScript(image.bytes) else {
                 let result = replaceImage(image)
                 return result == 0 ? .outcome(.resumeAtPC) : .value(result)
             }
             // "#!interpreter [one argument]": argv becomes interpreter, [argument,] script, argv[1...].
-            let line = image.bytes.dropFirst(2).prefix { $0 != 0x0a }
-            let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
-            let text = String(decoding: line, as: UTF8.self)
-            let words = text.split(maxSplits: 1, whereSeparator: blank).map { word in
-                String(word.drop(while: blank).reversed().drop(while: blank).reversed())
-            }
-            guard let interpreter = words.first, !interpreter.isEmpty else { return .value(-Errno.ENOEXEC) }
-            var next: [String] = [interpreter]
-            if words.count > 1, !words[1].isEmpty { next.append(words[1]) }
-            next.append(requested)
-            next += image.arguments.dropFirst()
-            image.arguments = next
-            requested = interpreter
+            guard let header = ScriptHeader(image.bytes) else { return .value(-Errno.ENOEXEC) }
+            image.arguments = header.arguments(script: requested, rest: image.arguments.dropFirst())
+            requested = header.interpreter
         }
         return .value(-Errno.ELOOP)
     }
