@@ -34,11 +34,13 @@ final class GuestLoop {
         entry = Self.codeBase + UInt64(entryOffset)
         do {
             let memory = try GuestMemory(limit: 1 << 24)
+            // Written while writable, then made read-execute (the guest's rights on code).
             try memory.mapAnonymous(
-                at: GuestAddress(Self.codeBase), size: 0x1000, permissions: .readExecute, name: "code")
+                at: GuestAddress(Self.codeBase), size: 0x1000, permissions: .readWrite, name: "code")
+            try memory.write(program.bytes, at: Self.codeBase)
+            try memory.protect(at: GuestAddress(Self.codeBase), size: 0x1000, permissions: .readExecute)
             try memory.mapAnonymous(
                 at: GuestAddress(Self.dataBase), size: 0x10000, permissions: .readWrite, name: "data")
-            try program.bytes.withUnsafeBytes { try memory.writeIgnoringPermissions($0, at: Self.codeBase) }
             self.memory = memory
         } catch {
             fatalError("cannot set up the guest loop \(name): \(error)")
