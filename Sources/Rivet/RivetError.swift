@@ -1,4 +1,4 @@
-/// Why a guest could not be started.
+/// Why a guest could not be started, or an access to its state was refused.
 public struct RivetError: Error, Equatable, CustomStringConvertible, Sendable {
     public enum Code: String, Sendable {
         /// The program file could not be read.
@@ -13,6 +13,10 @@ public struct RivetError: Error, Equatable, CustomStringConvertible, Sendable {
         case invalidConfiguration
         /// The GDB stub could not listen on its port (`Configuration.debugger`).
         case debuggerUnavailable
+        /// A read or write of guest memory that the guest's own mappings do not allow.
+        case guestMemoryFault
+        /// A register number out of range.
+        case invalidRegister
     }
 
     public var code: Code
