@@ -58,19 +58,23 @@ extension Int32 {
 /// ticket lock).
 package final class HartLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    /// Conditions the waiters sleep on, by ticket modulo `turns`: a release wakes only the
+    /// waiters of the next ticket's condition, not every waiter (with thousands of threads, a
+    /// broadcast to all at every release made ending a process quadratic).
     private let turn: UnsafeMutablePointer<pthread_cond_t>
+    private static let turns = 64
     private var nextTicket: UInt64 = 0
     private var serving: UInt64 = 0
 
     package init() {
         mutex = .allocate(capacity: 1)
-        turn = .allocate(capacity: 1)
+        turn = .allocate(capacity: Self.turns)
         pthread_mutex_init(mutex, nil)
-        pthread_cond_init(turn, nil)
+        for k in 0..<Self.turns { pthread_cond_init(turn + k, nil) }
     }
 
     deinit {
-        pthread_cond_destroy(turn)
+        for k in 0..<Self.turns { pthread_cond_destroy(turn + k) }
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
         turn.deallocate()
@@ -81,7 +85,7 @@ package final class HartLock: @unchecked Sendable {
         pthread_mutex_lock(mutex)
         let ticket = nextTicket
         nextTicket += 1
-        while serving != ticket { pthread_cond_wait(turn, mutex) }
+        while serving != ticket { pthread_cond_wait(turn + Int(ticket % UInt64(Self.turns)), mutex) }
         pthread_mutex_unlock(mutex)
     }
 
@@ -89,7 +93,7 @@ package final class HartLock: @unchecked Sendable {
     package func release() {
         pthread_mutex_lock(mutex)
         serving += 1
-        pthread_cond_broadcast(turn)
+        pthread_cond_broadcast(turn + Int(serving % UInt64(Self.turns)))
         pthread_mutex_unlock(mutex)
     }
 
@@ -105,7 +109,7 @@ package final class HartLock: @unchecked Sendable {
             return
         }
         pthread_mutex_init(mutex, nil)
-        pthread_cond_init(turn, nil)
+        for k in 0..<Self.turns { pthread_cond_init(turn + k, nil) }
         nextTicket = serving &+ 1
     }
 

@@ -101,8 +101,8 @@ final class GuestTimers: @unchecked Sendable {
             if id == Self.realTimer, timers[id] == nil { timers[id] = Timer(signal: 14, thread: nil) }
             guard var timer = timers[id] else { return nil }
             let now = Self.now()
-            let left = timer.deadline == 0 ? 0 : max(1, timer.deadline &- now)
-            let before = (timer.deadline == 0 ? 0 : (timer.deadline > now ? left : 1), timer.interval)
+            // An armed timer never reads as 0 left (that would say disarmed).
+            let before = (timer.deadline == 0 ? 0 : timer.deadline > now ? timer.deadline - now : 1, timer.interval)
             timer.deadline = deadline
             timer.interval = deadline == 0 ? 0 : interval
             timer.overrun = 0

@@ -230,7 +230,7 @@ final class TranslationCache: CodeInvalidationObserver {
         var kept = 0
         for k in retired.indices {
             let (t, marks) = retired[k]
-            guard marks.isEmpty || isQuiescent(marks) else {
+            guard isQuiescent(marks) else {
                 retired[kept] = retired[k]
                 kept += 1
                 continue

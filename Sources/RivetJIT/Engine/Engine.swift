@@ -67,7 +67,10 @@ package final class Engine {
     /// How many runners are live: while more than one, the run loops take the code lock.
     private let runnerCount = Atomic<Int>(1)
     /// The runner whose hart holds the lock and acts now (whose interpreter hears of evictions).
-    private var acting: HartRunner?
+    /// Set at every turn of the run loop: unowned, so that costs no reference counting (every
+    /// runner outlives its turns; the engine keeps them in `runners`, and `remove` clears this
+    /// when it drops the one named here).
+    private unowned(unsafe) var acting: HartRunner?
     /// Compiled blocks waiting for room that removed translations still hold (another hart
     /// may be running them).
     private var deferred: [CompiledBlock] = []
@@ -177,6 +180,7 @@ package final class Engine {
         lock.withLock {
             guard !runner.isRemoved else { return }
             runner.isRemoved = true
+            if acting === runner { acting = nil }
             counts.pointee.add(runner.counts.pointee)
             runner.interpreter.detach()
             runners.removeAll { $0 === runner }
