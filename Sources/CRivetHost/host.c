@@ -311,19 +311,22 @@ static void *watch(void *raw) {
     for (;;) {
         if (atomic_load(&w->stopping)) return NULL;
         uint64_t now = monotonic_now();
-        int overdue = w->deadline != 0 && now >= w->deadline;
+        uint64_t deadline = __atomic_load_n(&w->deadline, __ATOMIC_SEQ_CST);
+        int overdue = deadline != 0 && now >= deadline;
         int posted = __atomic_load_n(&w->slots[RIVET_SLOT_POSTED_SIGNALS], __ATOMIC_SEQ_CST) != 0;
         // The process is ending (another guest thread ended it): the hart's thread must stop
         // even if it missed the interruption, being about to block.
-        int ending = (__atomic_load_n(&w->slots[RIVET_SLOT_ATTENTION], __ATOMIC_SEQ_CST) & RIVET_ATTENTION_ENDING) != 0;
+        // Likewise when the embedder paused it.
+        int ending = (__atomic_load_n(&w->slots[RIVET_SLOT_ATTENTION], __ATOMIC_SEQ_CST)
+                         & (RIVET_ATTENTION_ENDING | RIVET_ATTENTION_PAUSE)) != 0;
         uint64_t until = 0;
         if (overdue || posted || ending) {
             uint64_t bits = RIVET_ATTENTION_INTERRUPT | (overdue ? RIVET_ATTENTION_DEADLINE : 0);
             __atomic_fetch_or(&w->slots[RIVET_SLOT_ATTENTION], bits, __ATOMIC_SEQ_CST);
             pthread_kill(w->target, SIGURG);
             until = now + 10000000ull;  // again in 10 ms, until the hart takes notice
-        } else if (w->deadline != 0) {
-            until = w->deadline;
+        } else if (deadline != 0) {
+            until = deadline;
         }
         if (until == 0) {
             while (sem_wait(&w->wake) != 0 && errno == EINTR) {
@@ -374,6 +377,16 @@ void rivet_watchdog_stop(rivet_watchdog *w) {
 void rivet_watchdog_post(rivet_watchdog *w, int signal) {
     if (!w || signal < 1 || signal > 64) return;
     __atomic_fetch_or(&w->slots[RIVET_SLOT_POSTED_SIGNALS], 1ull << (signal - 1), __ATOMIC_SEQ_CST);
+    sem_post(&w->wake);
+}
+
+void rivet_watchdog_wake(rivet_watchdog *w) {
+    if (w) sem_post(&w->wake);
+}
+
+void rivet_watchdog_set_deadline(rivet_watchdog *w, uint64_t deadline) {
+    if (!w) return;
+    __atomic_store_n(&w->deadline, deadline, __ATOMIC_SEQ_CST);
     sem_post(&w->wake);
 }
 

@@ -149,7 +149,7 @@ package final class GDBStub {
         switch reason {
         case .exited(let status): send("W" + String(hexByte(UInt8(truncatingIfNeeded: status))))
         case .signaled(let signal, _): send("X" + hexByte(UInt8(truncatingIfNeeded: signal)))
-        case .instructionLimitReached, .timeLimitReached: send("X09")  // ended from outside, as by SIGKILL
+        case .instructionLimitReached, .timeLimitReached, .paused, .cancelled: send("X09")  // ended from outside, as by SIGKILL
         }
         closeAll()
     }

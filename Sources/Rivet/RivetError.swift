@@ -17,6 +17,14 @@ public struct RivetError: Error, Equatable, CustomStringConvertible, Sendable {
         case guestMemoryFault
         /// A register number out of range.
         case invalidRegister
+        /// The program has no symbol of that name.
+        case noSuchSymbol
+        /// A guest call that cannot be made (too many arguments, a guest that is over).
+        case invalidCall
+        /// A guest call stopped at a limit or a pause before its function returned.
+        case callInterrupted
+        /// The guest exited or was killed during a call: it is over.
+        case guestEnded
     }
 
     public var code: Code

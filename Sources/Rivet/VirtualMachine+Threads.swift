@@ -91,18 +91,18 @@ final class HostThreadGroup: @unchecked Sendable {
 
 /// What a new host thread needs to start its guest thread, and how it reports its id.
 private final class ThreadStart {
-    let machine: VirtualMachine
+    /// Not retained: a machine dropped while its threads are parked ends and joins them in
+    /// its deinit.
+    unowned(unsafe) let machine: VirtualMachine
     let thread: GuestThread
     let runner: HartRunner
-    let deadline: ContinuousClock.Instant?
     let ready = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
     var tid: Int32 = 0
 
-    init(machine: VirtualMachine, thread: GuestThread, runner: HartRunner, deadline: ContinuousClock.Instant?) {
+    init(machine: VirtualMachine, thread: GuestThread, runner: HartRunner) {
         self.machine = machine
         self.thread = thread
         self.runner = runner
-        self.deadline = deadline
         sem_init(ready, 0, 0)
     }
 
@@ -118,15 +118,36 @@ extension VirtualMachine {
     static let timeSlice: UInt64 = 1_000_000
 
     /// Runs the guest — its first thread on the calling host thread, each thread it creates on
-    /// a host thread of its own — until the process ends, and waits for every thread to stop.
-    func runThreads(deadline: ContinuousClock.Instant?, clock: ContinuousClock, watched: Bool) -> ExitReason {
-        process.startThread = { [unowned self] thread in self.startHostThread(thread, deadline: deadline) }
-        let first = process.current
-        first.host = pthread_self()
-        process.acquire(first)
-        let runner = engine.main
-        if let reason = threadLoop(first, runner: runner, deadline: deadline, clock: clock, watched: watched) { end(reason) }
-        process.lock.release()
+    /// a host thread of its own — until the process ends, and waits for every thread to stop;
+    /// or until the run is suspended, every other thread parked.
+    func runThreads(clock: ContinuousClock) -> ExitReason {
+        let watched = watchdog != nil
+        process.startThread = { [unowned self] thread in self.startHostThread(thread) }
+        if let first = mainThread {
+            first.host = pthread_self()
+            process.acquire(first)
+            resumeParkedThreads()
+            rivet_clear_attention(first.hart.slots, RIVET_ATTENTION_PAUSE | RIVET_ATTENTION_DEADLINE)
+            // A pause asked while the guest was not running stops it before it starts.
+            if controlState.paused.load(ordering: .acquiring) { rivet_set_attention(first.hart.slots, RIVET_ATTENTION_PAUSE) }
+            let end: LoopEnd =
+                if let request = takeControlRequest() { request }
+                else { threadLoop(first, runner: engine.main, driving: true, clock: clock, watched: watched) }
+            switch end {
+            case .processEnds(let reason): self.end(reason)
+            case .suspended(let reason):
+                // This host thread leaves the guest thread (the next run may come from another).
+                first.host = nil
+                process.lock.release()
+                return reason
+            case .threadEnded, .returned: mainThread = nil
+            }
+            process.lock.release()
+        } else {
+            process.lock.acquire()
+            resumeParkedThreads()
+            process.lock.release()
+        }
         // The first thread exited alone, or the process is ending: wait for the others.
         while hostThreads.wait(upTo: 10_000_000) > 0 {
             if process.isEnding {
@@ -134,28 +155,56 @@ extension VirtualMachine {
                 process.lock.acquire()
                 process.interruptOtherThreads()
                 process.lock.release()
-            } else if process.hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE != 0
-                || deadline.map({ clock.now >= $0 }) == true
-            {
-                process.lock.acquire()
-                end(.timeLimitReached)
-                process.lock.release()
+                continue
             }
+            process.lock.acquire()
+            if controlState.cancelled.load(ordering: .acquiring) {
+                end(.cancelled)
+            } else if controlState.paused.exchange(false, ordering: .acquiringAndReleasing) {
+                suspend(.paused)
+            } else if suspension == nil,
+                process.hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE != 0
+                    || deadline.map({ clock.now >= $0 }) == true
+            {
+                suspend(.timeLimitReached)
+            }
+            if let suspension {
+                process.lock.release()
+                return suspension
+            }
+            process.lock.release()
         }
         hostThreads.joinAll()
         return ending ?? .exited(0)
+    }
+
+    /// Ends a guest dropped while suspended: its parked threads end and are joined.
+    func endAbandonedRun() {
+        guard finished == nil, hostThreads.wait(upTo: 0) > 0 else { return }
+        process.lock.acquire()
+        end(.cancelled)
+        process.lock.release()
+        while hostThreads.wait(upTo: 10_000_000) > 0 {
+            process.lock.acquire()
+            process.interruptOtherThreads()
+            parking.advance()
+            process.lock.release()
+        }
+        hostThreads.joinAll()
     }
 
     /// Ends the process (called holding the lock): the first reason given is the one reported.
     func end(_ reason: ExitReason) {
         if ending == nil { ending = reason }
         process.endAllThreads()
+        // Parked threads wake to end.
+        parking.advance()
     }
 
     /// Starts a host thread for `thread` and returns its id once it runs (it then waits for the
     /// lock, which the caller holds); nil if the host cannot start a thread.
-    private func startHostThread(_ thread: GuestThread, deadline: ContinuousClock.Instant?) -> Int64? {
-        let start = ThreadStart(machine: self, thread: thread, runner: engine.makeRunner(for: thread.hart), deadline: deadline)
+    func startHostThread(_ thread: GuestThread) -> Int64? {
+        let start = ThreadStart(machine: self, thread: thread, runner: engine.makeRunner(for: thread.hart))
         let context = Unmanaged.passRetained(start).toOpaque()
         var handle = pthread_t()
         let created = pthread_create(
@@ -172,7 +221,7 @@ extension VirtualMachine {
                 pthread_sigmask(SIG_UNBLOCK, &urgent, nil)
                 rivet_install_fault_handler()
                 sem_post(start.ready)
-                start.machine.runSpawned(start.thread, runner: start.runner, deadline: start.deadline)
+                start.machine.runSpawned(start.thread, runner: start.runner)
                 return nil
             }, context)
         guard created == 0 else {
@@ -186,9 +235,9 @@ extension VirtualMachine {
     }
 
     /// The body of a guest thread's host thread.
-    fileprivate func runSpawned(_ thread: GuestThread, runner: HartRunner, deadline: ContinuousClock.Instant?) {
+    fileprivate func runSpawned(_ thread: GuestThread, runner: HartRunner) {
         process.acquire(thread)
-        if let reason = threadLoop(thread, runner: runner, deadline: deadline, clock: ContinuousClock(), watched: true) {
+        if case .processEnds(let reason) = threadLoop(thread, runner: runner, driving: false, clock: ContinuousClock(), watched: true) {
             end(reason)
         }
         process.lock.release()

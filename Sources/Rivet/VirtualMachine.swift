@@ -32,7 +32,9 @@ public final class VirtualMachine {
     /// The GDB stub's state, while gdb debugs the first thread (`Configuration.debugger`).
     var debugger: Debugger?
     private(set) var wallTime: Duration = .zero
-    private var finished: ExitReason?
+    private(set) var finished: ExitReason?
+    /// Whether a run started (gdb is waited for before the first).
+    private(set) var hasStarted = false
     /// Why the process ends, set by the thread that ended it (holding the process's lock).
     var ending: ExitReason?
     /// The watchdog of the running `run()`, and its deadline (monotonic nanoseconds, 0: none).
@@ -40,8 +42,30 @@ public final class VirtualMachine {
     var watchdogDeadline: UInt64 = 0
     /// The host threads of the guest threads after the first.
     let hostThreads = HostThreadGroup()
-    /// Instructions every guest thread of the process retired (`Limits.instructions` bounds it).
+    /// Instructions every guest thread of the process retired (`fuelEnd` bounds it).
     let instructionsRetired = Atomic<UInt64>(0)
+    /// The value of `instructionsRetired` at which the guest runs out of fuel; nil: no bound.
+    var fuelEnd: UInt64?
+    /// What `RunControl` asks of the runs.
+    let controlState: ControlState
+    /// Why the run is being suspended (under the process's lock); `suspending` says so to the
+    /// driving thread without the lock.
+    var suspension: ExitReason?
+    let suspending = Atomic<Bool>(false)
+    /// Where the other threads wait during a suspension.
+    let parking = ParkingLot()
+    /// The thread `run()` drives on its caller's host thread, until it ends.
+    var mainThread: GuestThread?
+    /// The wall-time deadline of the current `run()` (or `call`).
+    var deadline: ContinuousClock.Instant?
+    /// The embedder's host functions, by syscall number.
+    var hostFunctions: [Int: HostFunction] = [:]
+    /// The guest threads in `call`s, innermost last: their `threadLoop` returns `.returned`
+    /// when their pc reaches `VirtualMachine.returnAddress`.
+    var callingThreads: [ObjectIdentifier] = []
+    /// The guest threads in host functions, innermost last, with their runners: a `call` from
+    /// a host function runs on its thread.
+    var handlerFrames: [(GuestThread, HartRunner)] = []
 
     /// Loads the program at `programPath` (a host path) into a fresh guest. A `#!` script runs
     /// as Linux runs it, through its interpreter, found as the guest would find it (in the
@@ -94,6 +118,7 @@ public final class VirtualMachine {
         linux.randomSeed = configuration.randomSeed
         if let diagnostics = configuration.diagnostics { linux.diagnostics = diagnostics }
         process = LinuxProcess(memory: memory, configuration: linux)
+        fuelEnd = configuration.limits.instructions
 
         var interpreterELF: (ELFFile, path: String)? = nil
         if let interpPath = program.interpreter {
@@ -144,10 +169,13 @@ public final class VirtualMachine {
         do {
             let loaded = try Loader.load(program, path: absoluteProgram, interpreter: interpreterELF, into: memory)
             try process.start(loaded, hart: hart)
+            mainThread = process.current
         } catch {
             throw RivetError(.invalidProgram, "\(image.name): \(error.message)")
         }
 
+        // The first thread's hart, now that the process has it.
+        controlState = ControlState(slots: process.hart.slots)
         let start = Self.monotonicNanoseconds()
         engine.setTimeSource { (Self.monotonicNanoseconds() - start) / 100 }
         process.forkHost = { [unowned self] in self.forkHost() }
@@ -171,34 +199,50 @@ public final class VirtualMachine {
         }
     }
 
+    deinit { endAbandonedRun() }
+
     /// The port of 127.0.0.1 the GDB stub listens on (`Configuration.debugger`), until gdb
     /// connects at the start of `run()`; nil without a debugger.
     public var debuggerPort: UInt16? { debugger?.stub.port }
 
-    /// Runs the guest until it exits, is killed, or reaches a limit.
-    /// - Returns: why it stopped. Calling `run` again after it stopped returns the same reason.
+    /// Runs the guest until it exits, is killed, reaches a limit or is paused.
+    /// - Returns: why it stopped. After a resumable reason (`ExitReason.isResumable`: a limit,
+    ///   a pause) the guest stands where it stopped and the next `run()` goes on from there,
+    ///   with the wall-time limit counted afresh (and, for an instruction limit, after more
+    ///   `fuel`); after the others `run()` returns the same reason again.
     public func run() -> ExitReason {
         if let finished { return finished }
+        return drive(wallTime: configuration.limits.wallTime) { clock in runThreads(clock: clock) }
+    }
+
+    /// Runs `body` — the guest's threads until they stop — as the calling host thread's run:
+    /// under a watchdog that interrupts the guest at the deadline (even blocked in a syscall),
+    /// brings it the host's signals and the embedder's requests, and wakes the first thread
+    /// when another ends the process.
+    func drive(wallTime limit: Duration?, _ body: (ContinuousClock) -> ExitReason) -> ExitReason {
         let clock = ContinuousClock()
         let started = clock.now
-        let deadline = configuration.limits.wallTime.map { started + $0 }
-        // A watchdog interrupts the guest at its deadline, even blocked in a syscall, brings it
-        // the host's signals, and wakes the first thread when another ends the process.
-        watchdogDeadline = configuration.limits.wallTime.map { Self.monotonicNanoseconds() + Self.nanoseconds($0) } ?? 0
+        deadline = limit.map { started + $0 }
+        watchdogDeadline = limit.map { Self.monotonicNanoseconds() + Self.nanoseconds($0) } ?? 0
         startWatchdog()
+        controlState.setWatchdog(watchdog)
         defer {
+            controlState.setWatchdog(nil)
             rivet_watchdog_stop(watchdog)
             watchdog = nil
         }
-        if let debugger, !debugger.stub.waitForClient() { detachDebugger() }
-        let reason = runThreads(deadline: deadline, clock: clock, watched: watchdog != nil)
-        debugger?.stub.exited(reason)
-        // A forked child's host process ends with its guest: it must never return into the
-        // program that embeds Rivet (or print the parent's statistics twice).
-        if process.isForkedChild { Self.endForkedChild(reason) }
-        tracer?.finish(hart)
+        if !hasStarted, let debugger, !debugger.stub.waitForClient() { detachDebugger() }
+        hasStarted = true
+        let reason = body(clock)
         wallTime += clock.now - started
-        finished = reason
+        if !reason.isResumable {
+            debugger?.stub.exited(reason)
+            // A forked child's host process ends with its guest: it must never return into the
+            // program that embeds Rivet (or print the parent's statistics twice).
+            if process.isForkedChild { Self.endForkedChild(reason) }
+            tracer?.finish(hart)
+            finished = reason
+        }
         return reason
     }
 
@@ -209,20 +253,24 @@ public final class VirtualMachine {
     ].reduce(0) { $0 | 1 << UInt64($1 - 1) }
 
     /// Runs `thread` — the calling host thread's, which holds the process's lock — on `runner`
-    /// until it exits, or the process ends. Guest code runs without the lock, in parallel with
-    /// the other threads; syscalls, faults and signals are handled with it.
-    /// - Returns: why the process ends, if this thread ended it; nil if only the thread ended,
-    ///   or another thread ended the process.
+    /// until it exits, the process ends or the run is suspended. Guest code runs without the
+    /// lock, in parallel with the other threads; syscalls, faults and signals are handled with
+    /// it. The `driving` thread (the one `run()` or `call` runs on its caller's host thread)
+    /// returns when the run is suspended; the others park until it resumes.
     func threadLoop(
-        _ thread: GuestThread, runner: HartRunner, deadline: ContinuousClock.Instant?, clock: ContinuousClock, watched: Bool
-    ) -> ExitReason? {
+        _ thread: GuestThread, runner: HartRunner, driving: Bool, clock: ContinuousClock, watched: Bool
+    ) -> LoopEnd {
         let hart = runner.hart
-        let limit = configuration.limits.instructions
         while true {
-            if process.isEnding || thread.isTerminated { return nil }
+            if process.isEnding || thread.isTerminated { return .threadEnded }
+            if let suspension {
+                if driving { return .suspended(suspension) }
+                park(thread)
+                continue
+            }
             // gdb hears why the debugged thread stopped, and says how it goes on.
-            if let reason = reportDebuggerStop(hart) { return reason }
-            if process.isEnding || thread.isTerminated { return nil }
+            if let reason = reportDebuggerStop(hart) { return .processEnds(reason) }
+            if process.isEnding || thread.isTerminated { return .threadEnded }
             // Under a watchdog the engine returns every few million instructions, so that a JIT
             // loop notices an interruption within milliseconds (the interpreter checks every
             // block); with other threads, every time slice, so that it sees signals they sent
@@ -231,11 +279,14 @@ public final class VirtualMachine {
             var budget: UInt64 = watched ? 4_000_000 : .max
             if threaded { budget = min(budget, Self.timeSlice) }
             if let debugger = debugger(for: hart) { budget = min(budget, debugger.stepping ? 1 : Debugger.slice) }
-            if let limit {
+            if let limit = fuelEnd {
                 // Every thread's instructions count (threads running at once may each finish
                 // the slice they started).
                 let total = instructionsRetired.load(ordering: .relaxed)
-                guard total < limit else { return .instructionLimitReached }
+                guard total < limit else {
+                    suspend(.instructionLimitReached)
+                    continue
+                }
                 budget = min(budget, limit - total)
             }
             // Signals sent to this thread while it ran.
@@ -244,8 +295,8 @@ public final class VirtualMachine {
             {
                 process.acceptPostedSignals(hart)
                 switch process.deliverPendingSignals(hart) {
-                case .killed(let signal): return .signaled(signal, detail: "at \(describe(pc: hart.pc))")
-                case .exit(let status): return .exited(status)
+                case .killed(let signal): return .processEnds(.signaled(signal, detail: "at \(describe(pc: hart.pc))"))
+                case .exit(let status): return .processEnds(.exited(status))
                 case .resume, .resumeAtPC, .fault, .threadExit, nil: break
                 }
             }
@@ -257,52 +308,71 @@ public final class VirtualMachine {
             debugger(for: hart)?.ran(stop)
             thread.runsGuestCode.store(false, ordering: .sequentiallyConsistent)
             process.acquire(thread)
-            if process.isEnding || thread.isTerminated { return nil }
+            if process.isEnding || thread.isTerminated { return .threadEnded }
             switch stop {
             case .ecall:
+                if !hostFunctions.isEmpty, let function = hostFunctions[Int(truncatingIfNeeded: hart[x: 17])] {
+                    if let end = callHostFunction(function, thread: thread, runner: runner) { return end }
+                    continue
+                }
                 switch process.syscall(hart) {
                 case .resume: hart.pc += 4
                 case .resumeAtPC: break
-                case .exit(let status): return .exited(status)
-                case .threadExit: return nil
-                case .killed(let signal): return .signaled(signal, detail: "at \(describe(pc: hart.pc))")
+                case .exit(let status): return .processEnds(.exited(status))
+                case .threadExit: return .threadEnded
+                case .killed(let signal): return .processEnds(.signaled(signal, detail: "at \(describe(pc: hart.pc))"))
                 case .fault(let info, let detail):
-                    if let reason = fault(info, "\(detail), at \(describe(pc: hart.pc))", hart) { return reason }
+                    if let reason = fault(info, "\(detail), at \(describe(pc: hart.pc))", hart) { return .processEnds(reason) }
                 }
             case .tierUp:
                 break  // The engine handles tier-up itself.
             case .budgetExhausted, .interrupted:
                 if debugger(for: hart)?.pending == .breakpoint { break }  // stopped before a breakpoint
                 rivet_clear_attention(hart.slots, RIVET_ATTENTION_INTERRUPT)
-                if process.isEnding { return nil }
-                if process.hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE != 0 { return .timeLimitReached }
-                if let deadline, clock.now >= deadline { return .timeLimitReached }
+                if process.isEnding { return .threadEnded }
+                if let end = takeControlRequest() { return end }
+                if process.hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE != 0
+                    || deadline.map({ clock.now >= $0 }) == true
+                {
+                    suspend(.timeLimitReached)
+                    continue
+                }
+                if suspension != nil { continue }
                 process.acceptPostedSignals(hart)
                 switch process.deliverPendingSignals(hart) {
                 case .killed(let signal):
-                    return .signaled(signal, detail: "at \(describe(pc: hart.pc))")
-                case .exit(let status): return .exited(status)
+                    return .processEnds(.signaled(signal, detail: "at \(describe(pc: hart.pc))"))
+                case .exit(let status): return .processEnds(.exited(status))
                 case .resume, .resumeAtPC, .fault, .threadExit, nil: break
                 }
             case .breakpoint:
                 let detail = "breakpoint (ebreak) at \(describe(pc: hart.pc))"
-                if let reason = fault(SignalInfo(signal: Signal.SIGTRAP, code: 1, address: hart.pc), detail, hart) { return reason }
+                if let reason = fault(SignalInfo(signal: Signal.SIGTRAP, code: 1, address: hart.pc), detail, hart) {
+                    return .processEnds(reason)
+                }
             case .illegalInstruction(let raw, let length):
                 let detail = "illegal instruction 0x\(hexDigits(raw, width: length == 2 ? 4 : 8)) at \(describe(pc: hart.pc))"
-                if let reason = fault(SignalInfo(signal: Signal.SIGILL, code: 1, address: hart.pc), detail, hart) { return reason }
+                if let reason = fault(SignalInfo(signal: Signal.SIGILL, code: 1, address: hart.pc), detail, hart) {
+                    return .processEnds(reason)
+                }
             case .fault(let fault):
+                // A guest function `call` entered returned to the address no guest code has.
+                if hart.pc == Self.returnAddress, callingThreads.last == ObjectIdentifier(thread) { return .returned }
                 // SIGBUS BUS_ADRERR past the end of a mapped file; else SIGSEGV MAPERR/ACCERR.
                 let info =
                     fault.pastFileEnd
                     ? SignalInfo(signal: Signal.SIGBUS, code: 2, address: fault.address.rawValue)
                     : SignalInfo(signal: Signal.SIGSEGV, code: fault.mapped ? 2 : 1, address: fault.address.rawValue)
                 if fault.lostTrack {
-                    return .signaled(info.signal, detail: "\(fault) at \(describe(pc: hart.pc)), on more pages at once than Rivet can restore")
+                    return .processEnds(
+                        .signaled(info.signal, detail: "\(fault) at \(describe(pc: hart.pc)), on more pages at once than Rivet can restore"))
                 }
-                if let reason = self.fault(info, "\(fault) at \(describe(pc: hart.pc))", hart) { return reason }
+                if let reason = self.fault(info, "\(fault) at \(describe(pc: hart.pc))", hart) { return .processEnds(reason) }
             case .misalignedAtomic(let address):
                 let detail = "misaligned atomic access to 0x\(String(address, radix: 16)) at \(describe(pc: hart.pc))"
-                if let reason = fault(SignalInfo(signal: Signal.SIGBUS, code: 1, address: address), detail, hart) { return reason }
+                if let reason = fault(SignalInfo(signal: Signal.SIGBUS, code: 1, address: address), detail, hart) {
+                    return .processEnds(reason)
+                }
             }
         }
     }

@@ -42,7 +42,7 @@ package final class GuestThread: @unchecked Sendable {
 
     /// Makes the thread look at its signals and state: its hart stops at its next check, and a
     /// blocking host call of its host thread ends with EINTR.
-    func interrupt() {
+    package func interrupt() {
         rivet_set_attention(hart.slots, RIVET_ATTENTION_INTERRUPT)
         if let host, !pthread_equal(host, pthread_self()).isTrue { pthread_kill(host, SIGURG) }
     }

@@ -203,7 +203,7 @@ package final class LinuxProcess {
         // would: nothing if the signal is one it ignores or blocks (the call runs again), else
         // the handler, then the call again (SA_RESTART) or EINTR.
         while case .value(-Errno.EINTR) = result,
-            hart.slots[HartState.Slot.attention] & (RIVET_ATTENTION_DEADLINE | RIVET_ATTENTION_ENDING) == 0
+            hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_STOPS_BLOCKING == 0
         {
             rivet_clear_attention(hart.slots, RIVET_ATTENTION_INTERRUPT)
             acceptPostedSignals(hart)
@@ -223,6 +223,15 @@ package final class LinuxProcess {
                 hart.pc += 4
             }
             return deliverPendingSignals(hart) ?? .resumeAtPC
+        }
+        // The run stops resumably (a pause, a limit): the call runs again, whole, when the
+        // guest resumes, as Linux restarts a call a stopped process was blocked in.
+        if case .value(-Errno.EINTR) = result,
+            hart.slots[HartState.Slot.attention] & (RIVET_ATTENTION_DEADLINE | RIVET_ATTENTION_PAUSE) != 0,
+            hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_ENDING == 0
+        {
+            hart[x: 10] = args[0]
+            return .resumeAtPC
         }
         switch result {
         case .value(let value):

@@ -208,7 +208,7 @@ extension LinuxProcess {
     /// Whether a blocking syscall must give way: the run's deadline passed, or a signal the
     /// guest acts on (not blocked, not ignored) is pending.
     func mustInterrupt(_ hart: HartState) -> Bool {
-        if hart.slots[HartState.Slot.attention] & (RIVET_ATTENTION_DEADLINE | RIVET_ATTENTION_ENDING) != 0 { return true }
+        if hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_STOPS_BLOCKING != 0 { return true }
         acceptPostedSignals(hart)
         return signals.pending & ~signals.mask != 0
     }

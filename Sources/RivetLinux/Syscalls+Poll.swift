@@ -111,7 +111,7 @@ extension LinuxProcess {
         let original = signals.mask
         signals.mask = mask & ~Self.unblockableSignals
         let result = body()
-        let timeIsUp = hart.slots[HartState.Slot.attention] & (RIVET_ATTENTION_DEADLINE | RIVET_ATTENTION_ENDING) != 0
+        let timeIsUp = hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_STOPS_BLOCKING != 0
         guard case .value(-Errno.EINTR) = result, !timeIsUp, signals.pending & ~signals.mask != 0 else {
             signals.mask = original
             return result

@@ -222,6 +222,8 @@ struct RunCommand: ParsableCommand {
             printError("rivet: instruction limit reached (\(maxInstructions ?? 0) instructions)")
         case .timeLimitReached:
             printError("rivet: time limit reached (\(timeout ?? 0) s)")
+        case .paused, .cancelled:
+            printError("rivet: guest stopped (\(reason))")
         }
         if stats { printError(vm.statistics.summary) }
         if let statsJSON {

@@ -42,7 +42,7 @@ import Testing
         let reason = vm.run()
         switch reason {
         case .exited(let status): #expect(status == 0)
-        case .signaled, .instructionLimitReached, .timeLimitReached: Issue.record("unexpected \(reason)")
+        case .signaled, .instructionLimitReached, .timeLimitReached, .paused, .cancelled: Issue.record("unexpected \(reason)")
         }
         #expect(out.contents().contains("argument 1: --verbose"))
         #expect(vm.statistics.summary.contains("guest instructions"))

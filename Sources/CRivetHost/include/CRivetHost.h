@@ -82,6 +82,11 @@ enum {
 /// Another thread changed guest code this hart's interpreter decoded: it drops those blocks at
 /// its next stop (see BlockCache).
 #define RIVET_ATTENTION_CODE_CHANGED 16ull
+/// The embedder asked the run to stop where it is, resumably (a pause, or another thread's
+/// instruction or time limit): blocking syscalls end and run again when the guest resumes.
+#define RIVET_ATTENTION_PAUSE 32ull
+/// What ends a blocking syscall early: the run's deadline, its end, or a pause.
+#define RIVET_ATTENTION_STOPS_BLOCKING 44ull  /* DEADLINE | ENDING | PAUSE (a literal, for Swift) */
 
 /// Sets attention bits.
 static inline void rivet_set_attention(uint64_t *slots, uint64_t bits) {
@@ -259,6 +264,12 @@ void rivet_watchdog_stop(rivet_watchdog *watchdog);
 
 /// Posts guest signal `signal` (1...64) to the watchdog's hart. Async-signal-safe.
 void rivet_watchdog_post(rivet_watchdog *watchdog, int signal);
+
+/// Makes the watchdog look at its hart's attention bits now (RIVET_ATTENTION_PAUSE was set).
+void rivet_watchdog_wake(rivet_watchdog *watchdog);
+
+/// Changes the watchdog's deadline (CLOCK_MONOTONIC nanoseconds, 0 for none).
+void rivet_watchdog_set_deadline(rivet_watchdog *watchdog, uint64_t deadline);
 
 /// Makes the host signals in `mask` (bit n-1 for signal n) sent to this process guest signals
 /// posted to `watchdog` (as qemu-user forwards them), until the watchdog stops.

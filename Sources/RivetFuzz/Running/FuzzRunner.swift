@@ -80,6 +80,7 @@ package struct FuzzRunner: Sendable {
                 detail = text ?? ""
             case .instructionLimitReached: ending = .instructionLimit
             case .timeLimitReached: ending = .timeLimit
+            case .paused, .cancelled: ending = .timeLimit  // the fuzzer neither pauses nor cancels
             }
             let printed = output.contents(limit: Self.outputKept)
             outcome = FuzzOutcome(
