@@ -42,6 +42,8 @@ public final class VirtualMachine {
     let hostThreads = HostThreadGroup()
     /// Instructions every guest thread of the process retired (`Limits.instructions` bounds it).
     let instructionsRetired = Atomic<UInt64>(0)
+    /// The host ends of the guest's standard streams.
+    let streams: GuestStreams
 
     /// Loads the program at `programPath` (a host path) into a fresh guest. A `#!` script runs
     /// as Linux runs it, through its interpreter, found as the guest would find it (in the
@@ -89,7 +91,10 @@ public final class VirtualMachine {
         linux.network = configuration.network
         linux.workingDirectory = configuration.workingDirectory
         linux.traceSyscalls = configuration.tracesSyscalls
-        linux.standardStreams = (configuration.standardInput, configuration.standardOutput, configuration.standardError)
+        streams = try GuestStreams(
+            input: configuration.standardInput, output: configuration.standardOutput, error: configuration.standardError)
+        linux.standardStreams = streams.standardStreams
+        (linux.memoryFiles, linux.memoryDirectories) = try Self.memoryFiles(configuration.files)
         linux.maxOpenFiles = configuration.limits.openFiles
         linux.randomSeed = configuration.randomSeed
         if let diagnostics = configuration.diagnostics { linux.diagnostics = diagnostics }
@@ -196,6 +201,8 @@ public final class VirtualMachine {
         // A forked child's host process ends with its guest: it must never return into the
         // program that embeds Rivet (or print the parent's statistics twice).
         if process.isForkedChild { Self.endForkedChild(reason) }
+        // Everything the guest wrote reaches the embedder's handlers before `run()` returns.
+        streams.finish()
         tracer?.finish(hart)
         wallTime += clock.now - started
         finished = reason
