@@ -13,9 +13,10 @@
 ///
 /// Virtual files take precedence over the granted directories at their paths, and the
 /// directories above them exist for the guest (listing them, and whatever a grant has there).
-/// The guest opens, reads, seeks, maps, stats and polls a virtual file as a regular file; it
-/// cannot create, remove or rename one, nor create anything in a directory that exists only
-/// virtually. `..` and symbolic links are resolved in the guest's view, so no path leads from
+/// The guest opens, reads, seeks, maps, stats and polls a virtual file as a regular file
+/// (changing a writable one through its descriptors: write, O_TRUNC, ftruncate, a shared
+/// mapping); it cannot create, remove, rename, chmod or truncate one by path, nor create
+/// anything in a directory that exists only virtually, nor execute one. `..` and symbolic links are resolved in the guest's view, so no path leads from
 /// a virtual file to a host file.
 public struct VirtualFile: Equatable, Sendable {
     /// What is at the path.
