@@ -86,12 +86,12 @@ import Glibc
         #expect(try kind(.fileDescriptor(null)) == "char\n")
     }
 
-    @Test("stdin from an AsyncStream fed slowly", arguments: ExecutionTier.allCases)
-    func slowStream(tier: ExecutionTier) throws {
+    @Test("stdin from an AsyncStream fed slowly, waited for in ppoll and in epoll", arguments: ExecutionTier.allCases, ["pollcat", "epollcat"])
+    func slowStream(tier: ExecutionTier, mode: String) throws {
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
         let chunks = ["first\n", "second\n", "", "third\n", "fourth, the last\n"]
         let pieces = Mutex<[[UInt8]]>([])
-        var configuration = configuration(tier, "pollcat")
+        var configuration = configuration(tier, mode)
         configuration.standardInput = .stream(stream)
         configuration.standardOutput = .handler { bytes in pieces.withLock { $0.append(bytes) } }
         // The host feeds while the guest runs, from a thread of its own.

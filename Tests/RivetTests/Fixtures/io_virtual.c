@@ -3,6 +3,7 @@
  * builds with clang alone. The first argument picks what it does:
  *   cat      copy standard input to standard output; "cat: N bytes" to standard error
  *   pollcat  the same, waiting in ppoll before each read
+ *   epollcat the same, waiting in epoll_pwait before each read
  *   kind     the type fstat gives standard input (regular, fifo, char ...)
  *   block    read one byte of standard input (the test never sends it)
  *   files    exercise the virtual files /data/... (see files())
@@ -31,7 +32,7 @@ static i64 sys6(i64 n, i64 a, i64 b, i64 c, i64 d, i64 e, i64 f) {
 #define sys(n, a, b, c) sys6(n, (i64)(a), (i64)(b), (i64)(c), 0, 0, 0)
 
 enum {
-    SYS_epoll_create1 = 20, SYS_epoll_ctl = 21, SYS_faccessat = 48, SYS_openat = 56, SYS_close = 57,
+    SYS_epoll_create1 = 20, SYS_epoll_ctl = 21, SYS_epoll_pwait = 22, SYS_faccessat = 48, SYS_openat = 56, SYS_close = 57,
     SYS_getdents64 = 61, SYS_lseek = 62, SYS_read = 63, SYS_write = 64, SYS_pread64 = 67, SYS_ppoll = 73,
     SYS_readlinkat = 78, SYS_newfstatat = 79, SYS_fstat = 80, SYS_exit_group = 94, SYS_munmap = 215,
     SYS_mmap = 222, SYS_statx = 291, SYS_unlinkat = 35, SYS_mkdirat = 34, SYS_ftruncate = 46,
@@ -100,11 +101,33 @@ static void result(const char *label, i64 r) {
     out("\n");
 }
 
+static u8 stat_buffer[256];
+static u32 word(const u8 *p) { return p[0] | p[1] << 8 | p[2] << 16 | (u32)p[3] << 24; }
+static i64 dword(const u8 *p) { return (i64)word(p) | (i64)word(p + 4) << 32; }
+
+/* Copies standard input to standard output: polls 1 waits in ppoll, 2 in epoll_pwait. */
 static int copy(int polls) {
     static char buffer[4096];
     i64 total = 0;
+    int epoll = -1;
+    if (polls == 2) {
+        u8 event[16] = {1 /* EPOLLIN */};
+        epoll = (int)sys(SYS_epoll_create1, 0, 0, 0);
+        i64 added = sys6(SYS_epoll_ctl, epoll, 1 /* ADD */, 0, (i64)event, 0, 0);
+        if (added != 0) {
+            result("epoll_ctl", added);
+            return 1;
+        }
+    }
     for (;;) {
-        if (polls) {
+        if (polls == 2) {
+            u8 event[16];
+            i64 ready = sys6(SYS_epoll_pwait, epoll, (i64)event, 1, -1, 0, 8);
+            if (ready != 1 || !(word(event) & (1 | 0x10 /* EPOLLIN|EPOLLHUP */))) {
+                result("epoll_pwait", ready);
+                return 1;
+            }
+        } else if (polls) {
             struct { int fd; short events, revents; } p = {0, 1 /* POLLIN */, 0};
             i64 ready = sys6(SYS_ppoll, (i64)&p, 1, 0, 0, 8, 0);
             if (ready != 1 || !(p.revents & (1 | 0x10 /* POLLHUP */))) {
@@ -127,9 +150,6 @@ static int copy(int polls) {
     return 0;
 }
 
-static u8 stat_buffer[256];
-static u32 word(const u8 *p) { return p[0] | p[1] << 8 | p[2] << 16 | (u32)p[3] << 24; }
-static i64 dword(const u8 *p) { return (i64)word(p) | (i64)word(p + 4) << 32; }
 
 static void show_stat(const char *label) {
     out(label);
@@ -264,6 +284,7 @@ int cmain(long *stack) {
     const char *mode = argc > 1 ? argv[1] : "none";
     if (same(mode, "cat")) return copy(0);
     if (same(mode, "pollcat")) return copy(1);
+    if (same(mode, "epollcat")) return copy(2);
     if (same(mode, "kind")) return stdin_kind();
     if (same(mode, "files")) return files();
     if (same(mode, "block")) {
