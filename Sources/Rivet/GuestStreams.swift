@@ -28,9 +28,17 @@ final class GuestStreams {
         func failure(_ what: String, _ code: Int32 = errno) -> RivetError {
             RivetError(.invalidConfiguration, "cannot set up the guest's \(what): \(String(cString: strerror(code)))")
         }
+        func makePipe(_ what: String) throws(RivetError) -> (readEnd: Int32, writeEnd: Int32) {
+            switch HostFileSystem.pipe(flags: 0) {
+            case .success(let ends): return ends
+            case .failure(let error): throw failure(what, Int32(error.errno))
+            }
+        }
+        // Descriptors made so far, closed again if a later step fails.
         var opened: [Int32] = []
         var channels: [OutputPump.Channel] = []
         var feeder: InputFeeder? = nil
+        var pump: OutputPump? = nil
         do throws(RivetError) {
             let stdin: StandardStream
             switch input.source {
@@ -46,9 +54,7 @@ final class GuestStreams {
                 stdin = StandardStream(fd, owned: true)
                 opened.append(fd)
             case .stream(let feed):
-                guard case .success(let (readEnd, writeEnd)) = HostFileSystem.pipe(flags: 0) else {
-                    throw failure("standard input")
-                }
+                let (readEnd, writeEnd) = try makePipe("standard input")
                 opened += [readEnd, writeEnd]
                 _ = fcntl(writeEnd, F_SETFL, O_NONBLOCK)
                 stdin = StandardStream(readEnd, owned: true)
@@ -72,7 +78,7 @@ final class GuestStreams {
                         opened.append(fd)
                         return StandardStream(fd, owned: true)
                     }
-                    guard case .success(let (readEnd, writeEnd)) = HostFileSystem.pipe(flags: 0) else { throw failure(name) }
+                    let (readEnd, writeEnd) = try makePipe(name)
                     opened += [readEnd, writeEnd]
                     _ = fcntl(readEnd, F_SETFL, O_NONBLOCK)
                     channels.append(OutputPump.Channel(descriptor: readEnd, deliver: body))
@@ -82,19 +88,24 @@ final class GuestStreams {
             }
             let stdout = try makeOutput(output, "standard output")
             let stderr = try makeOutput(error, "standard error")
-            let pump = channels.isEmpty ? nil : OutputPump(channels)
-            if let pump, !pump.start() { throw failure("output thread") }
+            if !channels.isEmpty {
+                let started = OutputPump(channels)
+                guard started.start() else { throw failure("output thread") }
+                // From here the pump closes the read ends.
+                opened.removeAll { fd in channels.contains { $0.descriptor == fd } }
+                pump = started
+            }
+            if let feeder {
+                guard feeder.start() else { throw failure("input thread") }
+            }
             standardStreams = (stdin, stdout, stderr)
-            self.pump = pump
         } catch {
-            feeder?.close()
+            pump?.stop()
             for fd in opened { Glibc.close(fd) }
             throw error
         }
         self.feeder = feeder
-        if let feeder, !feeder.start() {
-            throw failure("input thread")
-        }
+        self.pump = pump
     }
 
     /// The guest's run ended: every byte it wrote so far goes to its handler, and the input
@@ -207,7 +218,8 @@ final class OutputPump: @unchecked Sendable {
         reading = Mutex([Bool](repeating: false, count: channels.count))
     }
 
-    /// Starts the thread. Returns false if the host cannot.
+    /// Starts the thread. Returns false if the host cannot (the caller still owns the read
+    /// ends then).
     func start() -> Bool {
         guard wake >= 0 else { return false }
         let context = Unmanaged.passRetained(self).toOpaque()
@@ -218,6 +230,7 @@ final class OutputPump: @unchecked Sendable {
         }, context)
         if started != 0 {
             Unmanaged<OutputPump>.fromOpaque(context).release()
+            Glibc.close(wake)
             return false
         }
         running = true
