@@ -223,6 +223,28 @@ import Glibc
         #expect(try readBytes(scratch.path + "/host.txt") == Array("host file\n".utf8))
     }
 
+    @Test("README's example of streams and virtual files")
+    func readmeExample() throws {
+        let requestBody = AsyncStream<[UInt8]> { $0.yield(Array("request\n".utf8)); $0.finish() }
+        let log = Mutex<[UInt8]>([])
+        var configuration = Configuration()
+        configuration.arguments = ["cat"]
+        let output = OutputBuffer()
+        configuration.standardInput = .stream(requestBody)
+        configuration.standardOutput = .buffer(output)
+        configuration.standardError = .handler { bytes in log.withLock { $0 += bytes } }
+        configuration.files = [
+            .file("/etc/config.json", text: "{}"),
+            .file("/out/result.txt", contents: [], isWritable: true),
+            .directory("/tmp"),
+        ]
+        let vm = try VirtualMachine(programPath: Self.program, configuration: configuration)
+        #expect(vm.run() == .exited(0))
+        #expect(output.text == "request\n")
+        #expect(log.withLock { $0 } == Array("cat: 8 bytes\n".utf8))
+        #expect(vm.contentsOfVirtualFile(at: "/out/result.txt") == [])
+    }
+
     @Test("invalid virtual files are refused")
     func invalidFiles() {
         func refused(_ files: [VirtualFile]) -> Bool {
