@@ -118,10 +118,17 @@ public struct Configuration: Sendable {
     public var tracesSyscalls = false
     /// Print every executed instruction with its disassembly and changed registers.
     public var tracesInstructions = false
-    /// Host file descriptors behind the guest's standard input, output and error.
-    public var standardInput: Int32 = 0
-    public var standardOutput: Int32 = 1
-    public var standardError: Int32 = 2
+    /// What the guest reads from its standard input: by default this process's own (host
+    /// descriptor 0); `.bytes`, `.text`, `.empty` or `.stream` supply it from memory.
+    public var standardInput: GuestInput = .fileDescriptor(0)
+    /// Where the guest's standard output goes: by default this process's own (host descriptor
+    /// 1); `.handler`, `.buffer` or `.discarded` keep it in the embedder's hands.
+    public var standardOutput: GuestOutput = .fileDescriptor(1)
+    /// Where the guest's standard error goes: by default this process's own (host descriptor 2).
+    public var standardError: GuestOutput = .fileDescriptor(2)
+    /// Files and directories served from memory at guest paths, beside (and above) the granted
+    /// `directories`. None by default.
+    public var files: [VirtualFile] = []
     /// A fixed seed for AT_RANDOM and getrandom, for reproducible runs; nil uses the host's.
     public var randomSeed: UInt64? = nil
     /// Where warnings (unsupported syscalls) and traces are written; standard error by default.

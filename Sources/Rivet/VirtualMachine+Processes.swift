@@ -39,6 +39,7 @@ extension VirtualMachine {
             engine.keepOnly(hartOf: process.current.hart)
             // The parent's gdb debugs the parent.
             detachDebugger()
+            streams.closeInForkedChild()
             startWatchdog()
         }
         return pid

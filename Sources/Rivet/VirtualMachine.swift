@@ -66,6 +66,8 @@ public final class VirtualMachine {
     /// The guest threads in host functions, innermost last, with their runners: a `call` from
     /// a host function runs on its thread.
     var handlerFrames: [(GuestThread, HartRunner)] = []
+    /// The host ends of the guest's standard streams.
+    let streams: GuestStreams
 
     /// Loads the program at `programPath` (a host path) into a fresh guest. A `#!` script runs
     /// as Linux runs it, through its interpreter, found as the guest would find it (in the
@@ -113,7 +115,10 @@ public final class VirtualMachine {
         linux.network = configuration.network
         linux.workingDirectory = configuration.workingDirectory
         linux.traceSyscalls = configuration.tracesSyscalls
-        linux.standardStreams = (configuration.standardInput, configuration.standardOutput, configuration.standardError)
+        streams = try GuestStreams(
+            input: configuration.standardInput, output: configuration.standardOutput, error: configuration.standardError)
+        linux.standardStreams = streams.standardStreams
+        (linux.memoryFiles, linux.memoryDirectories) = try Self.memoryFiles(configuration.files)
         linux.maxOpenFiles = configuration.limits.openFiles
         linux.randomSeed = configuration.randomSeed
         if let diagnostics = configuration.diagnostics { linux.diagnostics = diagnostics }
@@ -240,8 +245,14 @@ public final class VirtualMachine {
             // A forked child's host process ends with its guest: it must never return into the
             // program that embeds Rivet (or print the parent's statistics twice).
             if process.isForkedChild { Self.endForkedChild(reason) }
+            // Everything the guest wrote reaches the embedder's handlers before `run()`
+            // returns; its input stream is cancelled.
+            streams.finish()
             tracer?.finish(hart)
             finished = reason
+        } else {
+            // Paused: what it wrote so far is delivered; its input stays open.
+            streams.drain()
         }
         return reason
     }

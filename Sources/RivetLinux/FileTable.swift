@@ -66,6 +66,19 @@ package final class OpenFile {
     }
 }
 
+/// A host descriptor behind one of the guest's standard streams.
+package struct StandardStream: Sendable {
+    package var descriptor: Int32
+    /// Whether the guest's file closes it when the last guest descriptor for it goes; else the
+    /// embedder keeps it open.
+    package var owned: Bool
+
+    package init(_ descriptor: Int32, owned: Bool = false) {
+        self.descriptor = descriptor
+        self.owned = owned
+    }
+}
+
 /// One entry of a directory listing, in the guest's `linux_dirent64` terms.
 package struct DirectoryListingEntry: Equatable, Sendable {
     package var name: [UInt8]
@@ -89,14 +102,14 @@ package final class FileTable {
     /// in line with the guest's pending signals.
     private var signalQueues: [WeakReference<SignalQueue>] = []
 
-    package init(standardStreams: (Int32, Int32, Int32), limit: Int) {
+    package init(standardStreams: (StandardStream, StandardStream, StandardStream), limit: Int) {
         self.limit = limit
         let streams = [standardStreams.0, standardStreams.1, standardStreams.2]
         let names = ["/dev/stdin", "/dev/stdout", "/dev/stderr"]
-        for (fd, host) in streams.enumerated() {
-            let flags = fcntl(host, F_GETFL)
+        for (fd, stream) in streams.enumerated() {
+            let flags = fcntl(stream.descriptor, F_GETFL)
             let file = OpenFile(
-                backing: .host(host, owned: false), guestPath: names[fd], writable: true,
+                backing: .host(stream.descriptor, owned: stream.owned), guestPath: names[fd], writable: true,
                 statusFlags: flags < 0 ? Int32(O_RDWR) : flags)
             entries[Int32(fd)] = (file, false)
         }

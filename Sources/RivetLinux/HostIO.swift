@@ -116,7 +116,7 @@ package enum HostIO {
     }
 
     /// eventfd2(2), close-on-exec.
-    static func eventfd(_ initial: UInt32, flags: Int) -> Int { call(Number.eventfd2, Int(initial), flags | closeOnExec) }
+    package static func eventfd(_ initial: UInt32, flags: Int) -> Int { call(Number.eventfd2, Int(initial), flags | closeOnExec) }
 
     /// timerfd_create(2), close-on-exec.
     static func timerfdCreate(_ clock: Int32, flags: Int) -> Int { call(Number.timerfdCreate, Int(clock), flags | closeOnExec) }

@@ -37,7 +37,13 @@ package struct LinuxConfiguration: Sendable {
     /// Print every syscall with its arguments and result, strace style.
     package var traceSyscalls = false
     /// Host file descriptors behind the guest's 0, 1 and 2.
-    package var standardStreams: (Int32, Int32, Int32) = (0, 1, 2)
+    package var standardStreams: (StandardStream, StandardStream, StandardStream) = (
+        StandardStream(0), StandardStream(1), StandardStream(2)
+    )
+    /// Files served from memory, at their guest paths.
+    package var memoryFiles: [MemoryFile] = []
+    /// Directories that exist only in the guest's view (guest paths), unless a grant has them.
+    package var memoryDirectories: [String] = []
     /// Most file descriptors the guest may have open (RLIMIT_NOFILE).
     package var maxOpenFiles = 1024
     /// Allow sockets (socket(2), and naming addresses); without it only socketpair(AF_UNIX).
@@ -145,7 +151,8 @@ package final class LinuxProcess {
         self.random = RandomSource(seed: configuration.randomSeed)
         self.filesystem = Sandbox(
             grants: configuration.grants, hostFilesystem: configuration.hostFilesystem,
-            workingDirectory: configuration.workingDirectory)
+            workingDirectory: configuration.workingDirectory, memoryFiles: configuration.memoryFiles,
+            memoryDirectories: configuration.memoryDirectories)
         self.files = FileTable(standardStreams: configuration.standardStreams, limit: configuration.maxOpenFiles)
         self.openFilesHardLimit = configuration.maxOpenFiles
         let program = configuration.executablePath.isEmpty ? (configuration.arguments.first ?? "") : configuration.executablePath

@@ -23,6 +23,8 @@ package enum EmulatedFile: Equatable, Sendable {
     /// for a daemon. Passing the host's through would let a guest read the user's keyboard
     /// and write to their screen behind redirected standard streams.
     case terminal
+    /// A file the embedder serves from memory (`Configuration.files`).
+    case memoryFile(MemoryFile)
 
     /// The contents of a generated file.
     package enum GeneratedFile: String, Sendable {
@@ -66,7 +68,7 @@ package enum EmulatedFile: Equatable, Sendable {
         switch self {
         case .executableLink, .descriptorLink, .link: DirectoryEntryType.link
         case .descriptorDirectory: DirectoryEntryType.directory
-        case .generated: DirectoryEntryType.regular
+        case .generated, .memoryFile: DirectoryEntryType.regular
         case .device, .terminal: DirectoryEntryType.characterDevice
         }
     }

@@ -22,6 +22,10 @@ import Glibc
 /// directory (listing the mount points below it too), else a virtual, read-only directory that
 /// lists only them; a virtual directory hides whatever the grant it lies in has below it.
 /// Emulated files take precedence over grants, so `/proc/self` is emulated under `--host-fs`.
+///
+/// The embedder's memory files (`MemoryFile`) are emulated files too, and its memory
+/// directories mount points that are directories themselves: the host directory a grant shows
+/// there, else a virtual directory listing the mount points below it.
 package final class Sandbox {
     /// Where a guest path leads.
     package enum Target: Equatable {
@@ -59,6 +63,11 @@ package final class Sandbox {
     private let grantComponents: [[String]]
     /// Guest paths of grants and emulated files, as components.
     private let mountPoints: [[String]]
+    /// The embedder's files served from memory, by guest path.
+    private let memoryFiles: [[String]: MemoryFile]
+    /// The embedder's directories (guest paths, as components): each is a directory even
+    /// with nothing below it.
+    private let memoryDirectories: Set<[String]>
     private let processID = String(getpid())
 
     /// - Parameters:
@@ -66,7 +75,12 @@ package final class Sandbox {
     ///     canonical (symlinks resolved) so that host calls can refuse every symlink.
     ///   - hostFilesystem: also grant the host's `/` at `/`, read-write, below the others.
     ///   - workingDirectory: the guest's initial working directory, a guest path.
-    package init(grants: [DirectoryGrant], hostFilesystem: Bool, workingDirectory: String) {
+    ///   - memoryFiles: files served from memory, at their guest paths.
+    ///   - memoryDirectories: directories that exist in the guest's view (guest paths).
+    package init(
+        grants: [DirectoryGrant], hostFilesystem: Bool, workingDirectory: String, memoryFiles: [MemoryFile] = [],
+        memoryDirectories: [String] = []
+    ) {
         var all = grants.map {
             DirectoryGrant(
                 hostPath: Self.canonical($0.hostPath), guestPath: Self.normalize($0.guestPath), writable: $0.writable)
@@ -75,9 +89,11 @@ package final class Sandbox {
         self.grants = all
         self.workingDirectory = Self.normalize(workingDirectory)
         grantComponents = all.map { Self.components($0.guestPath) }
+        self.memoryFiles = Dictionary(memoryFiles.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        self.memoryDirectories = Set(memoryDirectories.map { Self.components(Self.normalize($0)) })
         mountPoints = grantComponents + EmulatedFile.table.map(\.path) + [
             ["proc", "thread-self"], ["proc", "self", "task", processID],
-        ]
+        ] + memoryFiles.map(\.path) + self.memoryDirectories.filter { !$0.isEmpty }
     }
 
     /// Splits a path into components, dropping empty ones and `.`.
@@ -369,9 +385,11 @@ package final class Sandbox {
         return target(withParent.first { grants[$0].writable } ?? withParent.first ?? layers[0])
     }
 
-    /// Whether the guest path `components` is a strict prefix of a mount point.
+    /// Whether the guest path `components` is a strict prefix of a mount point, or one of the
+    /// embedder's directories: it must be a directory.
     package func isMountPrefix(_ components: [String]) -> Bool {
-        mountPoints.contains { $0.count > components.count && $0.starts(with: components) }
+        memoryDirectories.contains(components)
+            || mountPoints.contains { $0.count > components.count && $0.starts(with: components) }
     }
 
     /// Whether the guest path is a grant's root or lies above a mount point: it cannot be
@@ -433,6 +451,7 @@ package final class Sandbox {
             if entry.file == .link("") { return .link(workingDirectory) }  // /proc/self/cwd
             return entry.file
         }
+        if let file = memoryFiles[components] { return .memoryFile(file) }
         if components == ["proc", "thread-self"] { return .link("/proc/self/task/" + processID) }
         if components.count == 4, components.starts(with: ["proc", "self", "fd"]), let fd = Self.descriptorNumber(components[3]) {
             return .descriptorLink(fd)
@@ -446,6 +465,11 @@ package final class Sandbox {
             name == "0" || !name.hasPrefix("0")
         else { return nil }
         return Int32(name)
+    }
+
+    /// The memory file at the guest path `guestPath`, if there is one.
+    package func memoryFile(at guestPath: String) -> MemoryFile? {
+        memoryFiles[Self.components(Self.normalize(guestPath))]
     }
 
     // MARK: Reverse mapping

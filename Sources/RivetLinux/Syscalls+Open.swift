@@ -141,6 +141,14 @@ extension LinuxProcess {
         case .descriptorLink(let number):
             guard let target = files[number] else { throw .enoent }
             return try reopen(target, request)
+        case .memoryFile(let file):
+            if wantsDirectory { throw SandboxError(Errno.ENOTDIR) }
+            if request.writes && !file.writable { throw .erofs }
+            let passed = FileABI.accessMode | FileABI.nonBlocking | FileABI.append | FileABI.truncate
+            let fd = try hostResult(file.open(flags: request.pathOnly ? HostFileSystem.pathOnly : request.flags & passed))
+            return OpenFile(
+                backing: .host(fd, owned: true), guestPath: guestPath, writable: file.writable,
+                statusFlags: request.statusFlags)
         case .link:
             throw SandboxError(Errno.ELOOP)  // followed by the sandbox; not reached
         }

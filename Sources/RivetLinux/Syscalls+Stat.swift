@@ -27,6 +27,8 @@ extension LinuxProcess {
         case .host(let host, _):
             var info = stat()
             _ = try hostResult(Glibc.fstat(host, &info))
+            // A memory file is a memfd, which has no name on the host; the guest sees one.
+            if info.st_nlink == 0, filesystem.memoryFile(at: file.guestPath) != nil { info.st_nlink = 1 }
             return info
         case .memory:
             return syntheticStatus(S_IFREG | 0o444, guestPath: file.guestPath)
@@ -70,6 +72,10 @@ extension LinuxProcess {
                 return syntheticStatus(S_IFREG | 0o444, guestPath: resolution.guestPath)
             case .descriptorDirectory:
                 return syntheticStatus(S_IFDIR | 0o500, guestPath: resolution.guestPath)
+            case .memoryFile(let file):
+                _ = try hostResult(Glibc.fstat(file.descriptor, &info))
+                info.st_nlink = 1
+                return info
             case .link:
                 throw .enoent  // followed by the sandbox; not reached
             }
@@ -162,7 +168,13 @@ extension LinuxProcess {
             }
         }
         if let file {
-            if let fd = file.hostDescriptor { try host(fd) } else { buffer = Self.statx(from: try status(of: file)) }
+            if let fd = file.hostDescriptor {
+                try host(fd)
+                // stx_nlink of a memory file (a memfd, nameless on the host), as fstat says it.
+                if buffer[16..<20].allSatisfy({ $0 == 0 }), filesystem.memoryFile(at: file.guestPath) != nil { buffer[16] = 1 }
+            } else {
+                buffer = Self.statx(from: try status(of: file))
+            }
         }
         do { try memory.write(buffer, at: args[4]) } catch { throw .efault }
         return 0
@@ -240,6 +252,9 @@ extension LinuxProcess {
                 if wantsWrite && !target.writable { throw SandboxError(Errno.EACCES) }
             case .descriptorDirectory:
                 if wantsWrite { throw SandboxError(Errno.EACCES) }
+            case .memoryFile(let file):
+                if wantsWrite && !file.writable { throw .erofs }
+                if wantsExecute { throw SandboxError(Errno.EACCES) }
             case .link:
                 break
             }

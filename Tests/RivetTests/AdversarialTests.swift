@@ -107,9 +107,9 @@ extension AdversarialTests {
         defer { for fd in input + output { close(fd) } }
         var configuration = Configuration()
         configuration.arguments = ["external"]
-        configuration.standardInput = input[0]
-        configuration.standardOutput = output[1]
-        configuration.standardError = output[1]
+        configuration.standardInput = .fileDescriptor(input[0])
+        configuration.standardOutput = .fileDescriptor(output[1])
+        configuration.standardError = .fileDescriptor(output[1])
         configuration.workingDirectory = scratch.path
         configuration.directories = [DirectoryGrant(hostPath: scratch.path, isWritable: true)]
         configuration.tier = tier

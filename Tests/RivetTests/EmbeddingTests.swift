@@ -12,9 +12,9 @@ import Testing
 
     /// A machine running `embed_calls`, its output in `output`; its host functions log into
     /// `said` and pause at HOST_WAIT.
-    func machine(_ tier: ExecutionTier, output: TemporaryFile, said: Box<[String]>) throws -> VirtualMachine {
+    func machine(_ tier: ExecutionTier, output: OutputBuffer, said: Box<[String]>) throws -> VirtualMachine {
         var configuration = Configuration()
-        configuration.standardOutput = output.fd
+        configuration.standardOutput = .buffer(output)
         configuration.tier = tier
         configuration.limits.instructions = 5_000_000_000
         let vm = try VirtualMachine(programPath: Self.program, configuration: configuration)
@@ -32,12 +32,12 @@ import Testing
 
     @Test(arguments: ExecutionTier.allCases)
     func aGuestCallsTheHostWaitsAndIsCalled(_ tier: ExecutionTier) throws {
-        let out = try TemporaryFile()
+        let out = OutputBuffer()
         let said = Box<[String]>([])
         let vm = try machine(tier, output: out, said: said)
         #expect(vm.run() == .paused)
         #expect(said.value == ["ready"])
-        #expect(out.contents() == "host read 5 bytes\n")
+        #expect(out.text == "host read 5 bytes\n")
         // Paused in its request loop: the host calls its functions.
         #expect(try vm.call("add", arguments: [2, 3]) == 5)
         #expect(try vm.call("add", arguments: [UInt64(bitPattern: -7), 3]) == UInt64(bitPattern: -4))
@@ -66,13 +66,13 @@ import Testing
         #expect(try vm.call("host_calls", arguments: [10_000]) == 10_000 + 49_995_000)
         // The call left the guest where it was: it resumes in its request loop with 42.
         #expect(vm.run() == .exited(42))
-        #expect(out.contents() == "host read 5 bytes\nresumed with 42, counter 11\n")
+        #expect(out.text == "host read 5 bytes\nresumed with 42, counter 11\n")
         #expect(throws: RivetError.self) { try vm.call("add", arguments: [1, 2]) }
     }
 
     @Test(arguments: ExecutionTier.allCases)
     func callsAreBoundedAndFailCleanly(_ tier: ExecutionTier) throws {
-        let out = try TemporaryFile()
+        let out = OutputBuffer()
         let vm = try machine(tier, output: out, said: Box([]))
         #expect(vm.run() == .paused)
         let before = (vm.pc, vm[x: 2], vm[x: 10])
@@ -109,7 +109,7 @@ import Testing
 
     @Test(arguments: ExecutionTier.allCases)
     func aCallThatExitsEndsTheGuest(_ tier: ExecutionTier) throws {
-        let out = try TemporaryFile()
+        let out = OutputBuffer()
         let vm = try machine(tier, output: out, said: Box([]))
         #expect(vm.run() == .paused)
         do {
@@ -120,9 +120,9 @@ import Testing
     }
 
     @Test func hostFunctionsFailStopAndEnd() throws {
-        let out = try TemporaryFile()
+        let out = OutputBuffer()
         var configuration = Configuration()
-        configuration.standardOutput = out.fd
+        configuration.standardOutput = .buffer(out)
         // Before any run, with no C library set up: a function that needs none.
         let vm = try VirtualMachine(programPath: Self.program, configuration: configuration)
         #expect(try vm.call("add", arguments: [20, 22]) == 42)
@@ -131,13 +131,13 @@ import Testing
         #expect(try vm.call("host_calls", arguments: [2]) == UInt64(bitPattern: -22 * 2))
         vm.register(syscall: Self.log) { _ in .exit(3) }
         #expect(vm.run() == .exited(3))
-        #expect(out.contents() == "")
+        #expect(out.text == "")
     }
 
     @Test func overridingALinuxSyscallInterceptsIt() throws {
-        let out = try TemporaryFile()
+        let out = OutputBuffer()
         var configuration = Configuration()
-        configuration.standardOutput = out.fd
+        configuration.standardOutput = .buffer(out)
         let vm = try VirtualMachine(programPath: Fixture.directory + "/bin/hello_static", configuration: configuration)
         let written = Box<[UInt8]>([])
         vm.register(syscall: 64) { call in  // write
@@ -148,7 +148,7 @@ import Testing
             return .value(UInt64(bytes.count))
         }
         #expect(vm.run() == .exited(5))
-        #expect(out.contents() == "")
+        #expect(out.text == "")
         #expect(String(decoding: written.value, as: UTF8.self) == "strlen = 99999\n")
     }
 }

@@ -37,7 +37,7 @@ import Testing
         configuration.directories = [DirectoryGrant(hostPath: repositoryRoot, guestPath: "/data", isWritable: false)]
         configuration.limits = Limits(instructions: 10_000_000_000, memoryBytes: 1 << 30, wallTime: .seconds(5))
         let out = try TemporaryFile()
-        configuration.standardOutput = out.fd
+        configuration.standardOutput = .fileDescriptor(out.fd)
         let vm = try VirtualMachine(programPath: repositoryRoot + "/Examples/hello", configuration: configuration)
         let reason = vm.run()
         switch reason {

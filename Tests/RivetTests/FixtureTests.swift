@@ -66,7 +66,7 @@ struct Fixture: CustomStringConvertible, Sendable {
 
     /// Runs the fixture under Rivet in a fresh scratch directory, granted read-write (with the
     /// network grant if the source says `rivet-fixture: net`).
-    func run(configure: (inout Configuration) -> Void = { _ in }) throws -> GuestOutput {
+    func run(configure: (inout Configuration) -> Void = { _ in }) throws -> GuestRun {
         let scratch = try ScratchDirectory()
         return try runGuest(binary, arguments: arguments) {
             $0.programName = binary

@@ -12,7 +12,7 @@ let repositoryRoot: String = {
 }()
 
 /// What a guest run produced.
-struct GuestOutput {
+struct GuestRun {
     var standardOutput: String
     var standardError: String
     var reason: ExitReason
@@ -21,7 +21,7 @@ struct GuestOutput {
 
 /// Runs a guest program with its output captured in temporary files.
 func runGuest(_ path: String, arguments: [String] = [], configure: (inout Configuration) -> Void = { _ in })
-    throws -> GuestOutput
+    throws -> GuestRun
 {
     let out = try TemporaryFile()
     let err = try TemporaryFile()
@@ -29,15 +29,15 @@ func runGuest(_ path: String, arguments: [String] = [], configure: (inout Config
     defer { close(input) }
     var configuration = Configuration()
     configuration.arguments = arguments
-    configuration.standardInput = input
-    configuration.standardOutput = out.fd
-    configuration.standardError = err.fd
+    configuration.standardInput = .fileDescriptor(input)
+    configuration.standardOutput = .fileDescriptor(out.fd)
+    configuration.standardError = .fileDescriptor(err.fd)
     configuration.randomSeed = 42
     configuration.limits.instructions = 20_000_000_000
     configure(&configuration)
     let vm = try VirtualMachine(programPath: path, configuration: configuration)
     let reason = vm.run()
-    return GuestOutput(
+    return GuestRun(
         standardOutput: out.contents(), standardError: err.contents(), reason: reason, statistics: vm.statistics)
 }
 

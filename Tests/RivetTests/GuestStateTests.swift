@@ -10,7 +10,7 @@ import Testing
     func machine(_ arguments: [String], output: TemporaryFile) throws -> VirtualMachine {
         var configuration = Configuration()
         configuration.arguments = arguments
-        configuration.standardOutput = output.fd
+        configuration.standardOutput = .fileDescriptor(output.fd)
         configuration.tier = .auto
         return try VirtualMachine(programPath: Self.program, configuration: configuration)
     }

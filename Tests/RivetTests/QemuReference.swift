@@ -19,9 +19,9 @@ extension RandomInstructionProgram {
         let input = open("/dev/null", O_RDONLY)
         defer { close(input) }
         var configuration = Configuration()
-        configuration.standardInput = input
-        configuration.standardOutput = out.fd
-        configuration.standardError = err.fd
+        configuration.standardInput = .fileDescriptor(input)
+        configuration.standardOutput = .fileDescriptor(out.fd)
+        configuration.standardError = .fileDescriptor(err.fd)
         configuration.limits.instructions = 1_000_000
         configuration.limits.wallTime = .seconds(60)
         configuration.tier = tier

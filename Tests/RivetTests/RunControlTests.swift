@@ -14,7 +14,7 @@ import Testing
         throws -> VirtualMachine
     {
         var configuration = Configuration()
-        configuration.standardOutput = output.fd
+        configuration.standardOutput = .fileDescriptor(output.fd)
         configuration.tier = tier
         configure(&configuration)
         return try VirtualMachine(programPath: path, configuration: configuration)

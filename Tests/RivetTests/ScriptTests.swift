@@ -17,7 +17,7 @@ import Glibc
     /// Runs `program` with the scratch directory granted (read-write, its working directory) and
     /// Examples/ at /prog, read-only.
     func run(_ program: String, in scratch: ScratchDirectory, _ arguments: [String] = [], configure: (inout Configuration) -> Void = { _ in })
-        throws -> GuestOutput
+        throws -> GuestRun
     {
         try runGuest(program, arguments: arguments) {
             $0.workingDirectory = scratch.path

@@ -48,9 +48,9 @@ package struct FuzzRunner: Sendable {
         configuration.programName = "/program"
         configuration.directories = [DirectoryGrant(hostPath: scratch, guestPath: "/scratch", isWritable: true)]
         configuration.workingDirectory = "/scratch"
-        configuration.standardInput = input
-        configuration.standardOutput = output.fd
-        configuration.standardError = errors.fd
+        configuration.standardInput = .fileDescriptor(input)
+        configuration.standardOutput = .fileDescriptor(output.fd)
+        configuration.standardError = .fileDescriptor(errors.fd)
         // Rivet's warnings (unsupported syscalls) go with the guest's standard error, not the host's.
         let diagnostics = errors.fd
         configuration.diagnostics = { message in

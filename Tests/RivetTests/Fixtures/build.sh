@@ -12,6 +12,9 @@
 #   rivet-fixture: dynamic           link dynamically (loaded through the sysroot)
 #   rivet-fixture: cflags FLAGS      extra compiler flags
 #   rivet-fixture: net               Rivet runs it with the network grant (qemu always has it)
+#   rivet-fixture: freestanding      C without libc (its own _start and syscalls): links with
+#                                    -nostdlib, so any C compiler for riscv64 builds it, e.g.
+#                                    CC="clang --target=riscv64-linux-gnu -fuse-ld=lld" build.sh NAME
 #   rivet-fixture: no-qemu           qemu differs on purpose (e.g. the sandbox); the expected
 #                                    files are written by hand and this script leaves them alone
 #
@@ -39,11 +42,14 @@ for name in "${names[@]}"; do
     if ! has_directive "$src" dynamic && [[ "$(directive "$src" cflags)" != *-static-pie* ]]; then
         flags+=(-static)
     fi
+    libm=
+    if [ "${src##*.}" = c ]; then libm=-lm; fi
     if [ "${src##*.}" = S ]; then flags+=(-nostdlib); fi
-    if [ "${src##*.}" = c ]; then flags+=(-lm); fi
+    if has_directive "$src" freestanding; then flags+=(-nostdlib -ffreestanding -mno-relax); libm=; fi
+    if [ -n "$libm" ]; then flags+=(-lm); fi
     extra=$(directive "$src" cflags)
     # shellcheck disable=SC2206
-    $compiler "${flags[@]}" $extra -o "bin/$name" "$src" $( [ "${src##*.}" = c ] && echo -lm )
+    $compiler "${flags[@]}" $extra -o "bin/$name" "$src" $libm
     if has_directive "$src" no-qemu; then echo "built $name (expectations by hand)"; continue; fi
     args=$(directive "$src" args)
     scratch=$(mktemp -d)
