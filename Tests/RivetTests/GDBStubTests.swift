@@ -49,11 +49,11 @@ struct GDBStubTests {
         throw GDBTestError()
     }
 
-    /// Runs gdb-multiarch in batch mode on `program`: `setup`, then attached to `port`,
-    /// `commands`; its output (standard output and error).
-    func runGDB(_ program: String, port: UInt16, _ commands: [String], setup: [String] = []) throws -> String {
+    /// Runs gdb-multiarch in batch mode on `program` (nil: none, gdb asks the stub): `setup`,
+    /// then attached to `port`, `commands`; its output (standard output and error).
+    func runGDB(_ program: String?, port: UInt16, _ commands: [String], setup: [String] = []) throws -> String {
         let before = ["set architecture riscv:rv64"] + setup + ["target remote 127.0.0.1:\(port)"]
-        let arguments = [Self.gdb, "-batch", "-nx"] + (before + commands).flatMap { ["-ex", $0] } + [program]
+        let arguments = [Self.gdb, "-batch", "-nx"] + (before + commands).flatMap { ["-ex", $0] } + (program.map { [$0] } ?? [])
         let gdb = try HostProcess(arguments)
         gdb.closeInput()
         let status = gdb.wait(timeout: .seconds(120))
@@ -172,6 +172,17 @@ struct GDBStubTests {
         #expect(client.request("m0,8") == "E14")
         let description = client.request("qXfer:features:read:target.xml:0,3fff") ?? ""
         #expect(description.hasPrefix("l") && description.contains("riscv:rv64"))
+        // Host I/O sees the guest's files only (its /proc/PID is the guest's), and writes none.
+        let hex = { (path: String) in GDBPacket.hex(Array(path.utf8)) }
+        let pid = Int(parts.first ?? "", radix: 16) ?? 0
+        #expect(client.request("vFile:setfs:0") == "F0")
+        #expect(client.request("vFile:open:\(hex("/etc/shadow")),0,0") == "F-1,2")
+        #expect(client.request("vFile:open:\(hex("/proc/\(pid)/maps")),1,0") == "F-1,1e")
+        let opened = client.request("vFile:open:\(hex("/proc/\(pid)/maps")),0,0") ?? ""
+        #expect(opened.hasPrefix("F") && !opened.hasPrefix("F-"), "\(opened)")
+        let maps = client.request("vFile:pread:\(opened.dropFirst()),1000,0") ?? ""
+        #expect(maps.contains("[stack]"), "\(maps)")
+        #expect(client.request("vFile:close:\(opened.dropFirst())") == "F0")
         // Continue, then interrupt with 0x03: a SIGINT stop.
         client.sendRaw(GDBPacket.frame("c"))
         usleep(300_000)
@@ -319,6 +330,20 @@ struct GDBStubTests {
         let status = rivet.wait(timeout: .seconds(60))
         #expect(output.contains("target:/lib/libc.so.6"), "\(output)")
         #expect(output.contains("exited with code 03") && status == 3, "\(output)")
+    }
+
+    @Test func givenNoProgramGDBReadsTheOneTheGuestRuns() throws {
+        // qXfer:exec-file:read names it (its guest path), vFile reads it.
+        let program = Self.fixtures + "gdb_threads"
+        guard access(Self.gdb, X_OK) == 0 else {
+            Issue.record("RIVET_REQUIRE_PROGRAMS is set but \(Self.gdb) is missing")
+            return
+        }
+        let (rivet, port) = try startRivet(program, [])
+        let output = try runGDB(nil, port: port, ["break all_started", "continue", "bt", "kill"])
+        _ = rivet.wait(timeout: .seconds(60))
+        #expect(output.contains("hit Breakpoint 1, all_started () at gdb_threads.c"), "\(output)")
+        #expect(output.contains(" in main () at gdb_threads.c"), "\(output)")
     }
 }
 
