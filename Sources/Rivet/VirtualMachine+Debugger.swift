@@ -21,7 +21,7 @@ final class DebuggedThread: @unchecked Sendable {
     }
 
     let hart: HartState
-    unowned let stub: GDBStub
+    let stub: GDBStub
     let memory: GuestMemory
     /// The stop gdb must hear about before the thread runs again.
     var pending: GDBStop?
@@ -298,7 +298,9 @@ extension VirtualMachine {
             }
             let me = debugger.track(thread.hart, memory: memory)
             if !me.isInstalled {
-                runner.interpreter.stopBefore = { [unowned me] pc in me.shouldStop(pc) }
+                // The interpreter keeps the state alive: it may run once more after gdb forgot
+                // the thread (the thread is ending).
+                runner.interpreter.stopBefore = { pc in me.shouldStop(pc) }
                 me.isInstalled = true
             }
             if me.pending == nil, me.action != .hold, debugger.stub.interruptRequested() { me.pending = .interrupt }

@@ -342,7 +342,7 @@ struct GDBStubTests {
         let (rivet, port) = try startRivet(program, [])
         let output = try runGDB(nil, port: port, ["break all_started", "continue", "bt", "kill"])
         _ = rivet.wait(timeout: .seconds(60))
-        #expect(output.contains("hit Breakpoint 1, all_started () at gdb_threads.c"), "\(output)")
+        #expect(output.contains("hit Breakpoint 1, all_started () at gdb_threads.c"), "\(output) rivet: \(rivet.standardError)")
         #expect(output.contains(" in main () at gdb_threads.c"), "\(output)")
     }
 }
