@@ -3,14 +3,17 @@ import Glibc
 #endif
 import RivetMachine
 
-/// Why the debugged hart stopped, as gdb is told.
+/// Why a guest thread stopped, as gdb is told.
 package enum GDBStop: Equatable {
     /// Before the first instruction (the answer to `?` at connection).
     case initial
     /// A single step finished.
     case step
-    /// The hart reached one of gdb's breakpoints (before executing it).
+    /// The thread reached one of gdb's breakpoints (before executing it).
     case breakpoint
+    /// The thread's next instruction accesses memory one of gdb's watchpoints covers (it has
+    /// not executed: RISC-V gdb steps over it itself, then compares the values).
+    case watchpoint(GDBWatchpoint.Kind, address: UInt64)
     /// gdb asked the running guest to stop (0x03).
     case interrupt
     /// The guest got a synchronous signal (a fault, an ebreak): reported before delivery.
@@ -19,29 +22,81 @@ package enum GDBStop: Equatable {
     /// The Linux signal number the stop reply carries.
     var signal: Int32 {
         switch self {
-        case .initial, .step, .breakpoint: 5  // SIGTRAP
+        case .initial, .step, .breakpoint, .watchpoint: 5  // SIGTRAP
         case .interrupt: 2  // SIGINT
         case .signal(let number): number
         }
     }
 }
 
-/// What gdb wants once it has looked at a stopped hart.
-package enum GDBResume: Equatable {
-    /// Run on, until a breakpoint, a signal or an interrupt; deliver `signal` first if given.
+/// What gdb wants one thread to do when the guest resumes.
+package enum GDBThreadAction: Equatable {
+    /// Run on, delivering `signal` first if given.
     case resume(signal: Int32?)
-    /// Execute one instruction; deliver `signal` first if given.
+    /// Execute one instruction, delivering `signal` first if given.
     case step(signal: Int32?)
+}
+
+/// How gdb resumes the guest: an action for some threads, one for the others (nil: they stay
+/// stopped, as `vCont` asks of threads it does not name).
+package struct GDBResumption: Equatable {
+    package var actions: [Int64: GDBThreadAction] = [:]
+    package var others: GDBThreadAction? = nil
+
+    /// What thread `tid` does; nil if it stays stopped.
+    package func action(for tid: Int64) -> GDBThreadAction? { actions[tid] ?? others }
+}
+
+/// What gdb wants once it has looked at the stopped guest.
+package enum GDBResume: Equatable {
+    /// Resume threads as `GDBResumption` says.
+    case resume(GDBResumption)
     /// End the guest (`k`).
     case kill
     /// gdb left (`D`, or it closed the connection): the guest runs on without it.
     case detach
 }
 
-/// A GDB remote stub on a TCP port of 127.0.0.1: it waits for gdb, and while the debugged hart
-/// is stopped serves gdb's packets (registers, memory, breakpoints) until gdb resumes it.
-/// Breakpoints are addresses Rivet checks before each instruction (guest code is never
-/// patched); see `VirtualMachine+Debugger.swift` for how the guest runs under it.
+/// A file gdb opened with `vFile:open`: made-up contents, or a host descriptor (read-only, of a
+/// file the guest itself may read).
+package enum GDBFile {
+    case contents([UInt8])
+    case host(Int32)
+}
+
+/// A `vFile` failure: a positive Linux errno (the numbers gdb's File-I/O uses are the same for
+/// every error Rivet reports).
+package struct GDBFileError: Error, Equatable {
+    package var errno: Int64
+    package init(_ errno: Int64) { self.errno = errno }
+}
+
+/// What the stub shows gdb of the stopped guest: its threads' registers, its memory and the
+/// files it sees. Only asked while no guest thread runs.
+package protocol GDBTarget: AnyObject {
+    /// The guest's process id (gdb's `info proc` and `/proc/PID/...` name it).
+    var processID: Int64 { get }
+    /// The ids of the guest's threads, the first thread's (the process id) first.
+    var threadIDs: [Int64] { get }
+    /// The hart of thread `tid`, if it exists.
+    func hart(ofThread tid: Int64) -> HartState?
+    /// The guest's memory.
+    var memory: GuestMemory { get }
+    /// The auxiliary vector the guest started with (`qXfer:auxv:read`).
+    var auxiliaryVector: [UInt8] { get }
+    /// The guest path of the running executable (`qXfer:exec-file:read`).
+    var executablePath: String { get }
+    /// Opens `path` read-only as the guest would see it (`/proc/PID/maps` is the guest's map).
+    func openFile(_ path: String) -> Result<GDBFile, GDBFileError>
+    /// The target of the symlink `path` as the guest sees it.
+    func readLink(_ path: String) -> Result<String, GDBFileError>
+}
+
+/// A GDB remote stub on a TCP port of 127.0.0.1: it waits for gdb, and while the guest is
+/// stopped serves gdb's packets (threads, registers, memory, breakpoints, watchpoints, the
+/// guest's files) until gdb resumes it. Breakpoints and watchpoints are addresses Rivet checks
+/// before each instruction (guest code is never patched); see `VirtualMachine+Debugger.swift`
+/// for how the guest runs under it.
 package final class GDBStub {
     /// The port it listens on.
     package let port: UInt16
@@ -50,14 +105,24 @@ package final class GDBStub {
     private var reader = GDBPacketReader()
     private var acknowledges = true
     private var lastSent: [UInt8] = []
+    /// The last stop and the thread it happened to (gdb's `?`).
     private var lastStop = GDBStop.initial
-    /// gdb's breakpoints (`Z0`/`Z1`): the hart stops before executing any of these pcs.
+    private var stoppedThread: Int64 = 0
+    /// Whether gdb speaks the multiprocess extensions: thread ids are then `pPID.TID`.
+    private var multiprocess = false
+    /// The threads `Hg` (registers) and `Hc` (the old `c` and `s`) chose; nil: the stopped one
+    /// (for `Hc`: every thread).
+    private var generalThread: Int64? = nil
+    private var continueThread: Int64? = nil
+    /// The files gdb has open (`vFile:open`), by the descriptor it was given.
+    var files: [Int64: GDBFile] = [:]
+    var nextFile: Int64 = 1
+    /// gdb's breakpoints (`Z0`/`Z1`): a thread stops before executing any of these pcs.
     package private(set) var breakpoints: Set<UInt64> = []
+    /// gdb's watchpoints (`Z2`...`Z4`): a thread stops before an instruction that accesses them.
+    package private(set) var watchpoints: [GDBWatchpoint] = []
     /// Whether gdb is connected and has not detached.
     package private(set) var isAttached = false
-    /// The guest's auxiliary vector (`qXfer:auxv:read`), from which gdb learns where a
-    /// position-independent program and the dynamic linker were loaded.
-    package var auxiliaryVector: () -> [UInt8] = { [] }
 
     /// Listens on 127.0.0.1:`port` (0: a port the host picks).
     /// - Throws: `RivetError` if the port cannot be bound.
@@ -113,32 +178,49 @@ package final class GDBStub {
         listener = -1
         connection = -1
         isAttached = false
+        closeFiles()
     }
 
-    /// Whether the hart must stop before executing the instruction at `pc`.
+    /// Whether a thread must stop before executing the instruction at `pc`.
     @inline(__always)
     package func isBreakpoint(_ pc: UInt64) -> Bool { isAttached && breakpoints.contains(pc) }
 
+    /// Whether threads must check each instruction: gdb has breakpoints or watchpoints.
+    package var checksEachInstruction: Bool { isAttached && !(breakpoints.isEmpty && watchpoints.isEmpty) }
+
+    /// The first watchpoint `access` triggers, and the address gdb is told.
+    package func watchpoint(hitBy access: GuestAccess) -> (GDBWatchpoint, address: UInt64)? {
+        for watchpoint in watchpoints {
+            if let address = watchpoint.hit(by: access) { return (watchpoint, address) }
+        }
+        return nil
+    }
+
     // MARK: Serving
 
-    /// Tells gdb why the hart stopped (unless it is the initial stop, which gdb asks about
-    /// with `?`) and answers its packets until it resumes the hart.
+    /// Tells gdb why thread `thread` stopped (unless it is the initial stop, which gdb asks
+    /// about with `?`) and answers its packets until it resumes the guest. Every guest thread
+    /// must be stopped meanwhile.
     /// - Parameters:
     ///   - abandoned: asked when a wait is interrupted: true if the guest is ending, so that
     ///     the stub stops waiting for gdb.
-    /// - Returns: what gdb wants; `.detach` if it left; `.resume` if the guest is ending.
-    package func serve(_ stop: GDBStop, hart: HartState, memory: GuestMemory, abandoned: () -> Bool) -> GDBResume {
+    /// - Returns: what gdb wants; `.detach` if it left; every thread resumes if the guest is
+    ///   ending.
+    package func serve(_ stop: GDBStop, thread: Int64, target: some GDBTarget, abandoned: () -> Bool) -> GDBResume {
         guard isAttached else { return .detach }
         lastStop = stop
-        if stop != .initial { send(stopReply(stop, hart)) }
+        stoppedThread = thread
+        generalThread = nil
+        continueThread = nil
+        if stop != .initial { send(stopReply(stop, thread: thread, target: target)) }
         while true {
             guard let packet = receivePacket(abandoned: abandoned) else {
                 // The guest is ending: gdb hears of the exit (`exited`) once it has.
-                if abandoned() { return .resume(signal: nil) }
+                if abandoned() { return .resume(GDBResumption(others: .resume(signal: nil))) }
                 closeAll()
                 return .detach
             }
-            if let resume = handle(packet, hart: hart, memory: memory) { return resume }
+            if let resume = handle(packet, target: target) { return resume }
         }
     }
 
@@ -155,6 +237,7 @@ package final class GDBStub {
     }
 
     /// Whether gdb asked the running guest to stop (0x03) since the last look; never blocks.
+    /// Called by one thread at a time (holding the process's lock).
     package func interruptRequested() -> Bool {
         guard isAttached else { return false }
         var buffer = [UInt8](repeating: 0, count: 256)
@@ -172,59 +255,118 @@ package final class GDBStub {
         return interrupted
     }
 
-    /// The stop reply: `T05thread:1;swbreak:;` and the like.
-    func stopReply(_ stop: GDBStop, _ hart: HartState) -> String {
+    /// The stop reply: `T05thread:p1f4.1f4;swbreak:;` and the like.
+    func stopReply(_ stop: GDBStop, thread: Int64, target: some GDBTarget) -> String {
         var reply = "T" + hexByte(UInt8(truncatingIfNeeded: stop.signal))
-        reply += "20:" + GDBPacket.hexLittleEndian(hart.pc, size: 8) + ";"
-        reply += "thread:1;"
-        if stop == .breakpoint { reply += "swbreak:;" }
+        if let hart = target.hart(ofThread: thread) { reply += "20:" + GDBPacket.hexLittleEndian(hart.pc, size: 8) + ";" }
+        reply += "thread:" + threadID(thread, target) + ";"
+        switch stop {
+        case .breakpoint: reply += "swbreak:;"
+        case .watchpoint(let kind, let address): reply += kind.stopField + ":" + String(address, radix: 16) + ";"
+        case .initial, .step, .interrupt, .signal: break
+        }
         return reply
     }
 
-    /// Answers one packet; returns how to resume if it resumes the hart.
-    private func handle(_ raw: [UInt8], hart: HartState, memory: GuestMemory) -> GDBResume? {
+    /// A thread id as gdb reads it: `pPID.TID` (multiprocess) or `TID`, in hex.
+    private func threadID(_ tid: Int64, _ target: some GDBTarget) -> String {
+        let thread = String(UInt64(bitPattern: tid), radix: 16)
+        return multiprocess ? "p" + String(UInt64(bitPattern: target.processID), radix: 16) + "." + thread : thread
+    }
+
+    /// Which threads a thread id names: `-1` (or `pPID`, `pPID.-1`) all, `0` any, else one.
+    private enum ThreadSelector: Equatable {
+        case all
+        case any
+        case thread(Int64)
+    }
+
+    private func threadSelector(_ text: Substring) -> ThreadSelector? {
+        var text = text
+        if text.first == "p" {
+            guard let dot = text.firstIndex(of: ".") else { return .all }
+            text = text[text.index(after: dot)...]
+        }
+        if text == "-1" { return .all }
+        guard let number = GDBPacket.number(text) else { return nil }
+        return number == 0 ? .any : .thread(Int64(bitPattern: number))
+    }
+
+    /// The hart `g`, `p`, `G` and `P` read and write: `Hg`'s thread's, else the stopped one's.
+    private func generalHart(_ target: some GDBTarget) -> HartState? {
+        target.hart(ofThread: generalThread ?? stoppedThread) ?? target.hart(ofThread: stoppedThread)
+    }
+
+    /// Answers one packet; returns how to resume if it resumes the guest.
+    private func handle(_ raw: [UInt8], target: some GDBTarget) -> GDBResume? {
         // Only `X` carries binary data; the rest is text.
         if raw.first == UInt8(ascii: "X") {
-            send(writeBinary(raw, memory: memory))
+            send(writeBinary(raw, memory: target.memory))
             return nil
         }
         let packet = String(decoding: raw, as: UTF8.self)
         let command = packet.first ?? " "
         let body = packet.dropFirst()
         switch command {
-        case "?": send(stopReply(lastStop, hart))
-        case "g": send(GDBRegisters.encodeAll(hart))
-        case "G": send(GDBRegisters.decodeAll(body, into: hart) ? "OK" : "E01")
+        case "?": send(stopReply(lastStop, thread: stoppedThread, target: target))
+        case "g":
+            guard let hart = generalHart(target) else { return sendAndContinue("E01") }
+            send(GDBRegisters.encodeAll(hart))
+        case "G":
+            guard let hart = generalHart(target) else { return sendAndContinue("E01") }
+            send(GDBRegisters.decodeAll(body, into: hart) ? "OK" : "E01")
         case "p":
-            guard let number = GDBPacket.number(body), let register = GDBRegisters.register(Int(number)),
-                let value = GDBRegisters.read(register.number, hart)
+            guard let hart = generalHart(target), let number = GDBPacket.number(body),
+                let register = GDBRegisters.register(Int(number)), let value = GDBRegisters.read(register.number, hart)
             else { return sendAndContinue("E45") }
             send(GDBPacket.hexLittleEndian(value, size: register.size))
         case "P":
             let parts = body.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let number = GDBPacket.number(parts[0]), let value = GDBPacket.littleEndian(parts[1]),
-                GDBRegisters.write(Int(number), value, hart)
+            guard let hart = generalHart(target), parts.count == 2, let number = GDBPacket.number(parts[0]),
+                let value = GDBPacket.littleEndian(parts[1]), GDBRegisters.write(Int(number), value, hart)
             else { return sendAndContinue("E45") }
             send("OK")
-        case "m": send(readMemory(body, memory: memory))
-        case "M": send(writeMemory(body, memory: memory))
+        case "m": send(readMemory(body, memory: target.memory))
+        case "M": send(writeMemory(body, memory: target.memory))
         case "Z", "z": send(breakpoint(body, insert: command == "Z"))
-        case "c": return .resume(signal: nil)
-        case "s": return .step(signal: nil)
-        case "C": return .resume(signal: signalNumber(body))
-        case "S": return .step(signal: signalNumber(body))
+        case "c", "C", "s", "S":
+            // The old resumptions: the `Hc` thread (else the stopped one) does it, and every
+            // thread runs unless `Hc` named one.
+            let signal = command == "c" || command == "s" ? nil : signalNumber(body)
+            let action: GDBThreadAction = command == "c" || command == "C" ? .resume(signal: signal) : .step(signal: signal)
+            var resumption = GDBResumption(actions: [continueThread ?? stoppedThread: action])
+            if continueThread == nil { resumption.others = .resume(signal: nil) }
+            return .resume(resumption)
         case "k": return .kill
         case "D":
             send("OK")
             closeAll()
             return .detach
-        case "H": send("OK")  // one thread: every thread selection names it
-        case "T": send(body == "1" || body == "-1" ? "OK" : "E01")
-        case "v": return verbose(packet)
-        case "q", "Q": query(packet)
+        case "H": send(selectThread(body, target))
+        case "T":
+            guard case .thread(let tid) = threadSelector(body), target.threadIDs.contains(tid) else { return sendAndContinue("E01") }
+            send("OK")
+        case "v": return verbose(packet, target: target)
+        case "q", "Q": query(packet, target: target)
         default: send("")
         }
         return nil
+    }
+
+    /// `Hg<thread>` (registers) and `Hc<thread>` (the old `c`/`s`).
+    private func selectThread(_ body: Substring, _ target: some GDBTarget) -> String {
+        guard let kind = body.first, let selector = threadSelector(body.dropFirst()) else { return "E01" }
+        var chosen: Int64? = nil
+        if case .thread(let tid) = selector {
+            guard target.threadIDs.contains(tid) else { return "E01" }
+            chosen = tid
+        }
+        switch kind {
+        case "g": generalThread = chosen
+        case "c": continueThread = chosen
+        default: return "E01"
+        }
+        return "OK"
     }
 
     private func sendAndContinue(_ reply: String) -> GDBResume? {
@@ -232,28 +374,38 @@ package final class GDBStub {
         return nil
     }
 
-    /// `vCont?`, `vCont;ACTION[:thread]...`, `vKill`, `vMustReplyEmpty` and the rest (empty).
-    private func verbose(_ packet: String) -> GDBResume? {
+    /// `vCont?`, `vCont;ACTION[:thread]...`, `vKill`, `vFile:...`, and the rest (empty).
+    private func verbose(_ packet: String, target: some GDBTarget) -> GDBResume? {
         if packet == "vCont?" {
             send("vCont;c;C;s;S")
         } else if packet.hasPrefix("vCont;") {
-            // The first action for thread 1 or for every thread is the hart's.
-            for action in packet.dropFirst(6).split(separator: ";") {
-                let parts = action.split(separator: ":", maxSplits: 1)
-                if parts.count == 2, parts[1] != "1", parts[1] != "-1", parts[1] != "p1.1" { continue }
+            // Each thread does the first action that names it; an action without a thread
+            // applies to the threads no action names; the rest stay stopped.
+            var resumption = GDBResumption()
+            for item in packet.dropFirst(6).split(separator: ";") {
+                let parts = item.split(separator: ":", maxSplits: 1)
                 let verb = parts[0]
+                let action: GDBThreadAction
                 switch verb.first {
-                case "c": return .resume(signal: nil)
-                case "s": return .step(signal: nil)
-                case "C": return .resume(signal: signalNumber(verb.dropFirst()))
-                case "S": return .step(signal: signalNumber(verb.dropFirst()))
-                default: continue
+                case "c": action = .resume(signal: nil)
+                case "s": action = .step(signal: nil)
+                case "C": action = .resume(signal: signalNumber(verb.dropFirst()))
+                case "S": action = .step(signal: signalNumber(verb.dropFirst()))
+                default: return sendAndContinue("E01")
+                }
+                let selector = parts.count == 2 ? threadSelector(parts[1]) : .all
+                switch selector {
+                case .thread(let tid): if resumption.actions[tid] == nil { resumption.actions[tid] = action }
+                case .all, .any: if resumption.others == nil { resumption.others = action }
+                case nil: return sendAndContinue("E01")
                 }
             }
-            send("E01")
+            return .resume(resumption)
         } else if packet.hasPrefix("vKill") {
             send("OK")
             return .kill
+        } else if packet.hasPrefix("vFile:") {
+            send(fileRequest(packet.dropFirst(6), target: target))
         } else {
             send("")
         }
@@ -261,24 +413,32 @@ package final class GDBStub {
     }
 
     /// `q` and `Q` packets.
-    private func query(_ packet: String) {
+    private func query(_ packet: String, target: some GDBTarget) {
         if packet.hasPrefix("qSupported") {
-            send("PacketSize=4000;qXfer:features:read+;qXfer:auxv:read+;swbreak+;hwbreak+;QStartNoAckMode+;vContSupported+")
+            multiprocess = packet.contains("multiprocess+")
+            send(
+                "PacketSize=4000;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;swbreak+;hwbreak+;"
+                    + "QStartNoAckMode+;vContSupported+" + (multiprocess ? ";multiprocess+" : ""))
         } else if packet == "QStartNoAckMode" {
             send("OK")
             acknowledges = false
         } else if packet.hasPrefix("qXfer:features:read:target.xml:") {
             send(transfer(Array(GDBRegisters.targetDescription.utf8), range: packet.dropFirst("qXfer:features:read:target.xml:".count)))
         } else if packet.hasPrefix("qXfer:auxv:read::") {
-            send(transfer(auxiliaryVector(), range: packet.dropFirst("qXfer:auxv:read::".count)))
-        } else if packet.hasPrefix("qXfer:features:read:") {
+            send(transfer(target.auxiliaryVector, range: packet.dropFirst("qXfer:auxv:read::".count)))
+        } else if packet.hasPrefix("qXfer:exec-file:read:") {
+            // qXfer:exec-file:read:PID:offset,length (the annex is the process, or empty).
+            let rest = packet.dropFirst("qXfer:exec-file:read:".count)
+            guard let colon = rest.firstIndex(of: ":") else { return send("E00") }
+            send(transfer(Array(target.executablePath.utf8), range: rest[rest.index(after: colon)...]))
+        } else if packet.hasPrefix("qXfer:") {
             send("E00")
         } else if packet == "qAttached" || packet.hasPrefix("qAttached:") {
             send("1")
         } else if packet == "qC" {
-            send("QC1")
+            send("QC" + threadID(stoppedThread, target))
         } else if packet == "qfThreadInfo" {
-            send("m1")
+            send("m" + target.threadIDs.map { threadID($0, target) }.joined(separator: ","))
         } else if packet == "qsThreadInfo" {
             send("l")
         } else if packet.hasPrefix("qSymbol") {
@@ -331,13 +491,22 @@ package final class GDBStub {
         return (try? memory.write(bytes, at: address)) != nil ? "OK" : "E14"
     }
 
-    /// `Z0/Z1,addr,kind` and `z0/z1`: software and hardware breakpoints are the same here.
-    /// Watchpoints (2-4) are not supported (empty reply).
+    /// `Z0`/`Z1,addr,kind` and `z0`/`z1` (software and hardware breakpoints are the same
+    /// here); `Z2`/`Z3`/`Z4,addr,length` and `z2`...`z4`: write, read and access watchpoints.
     private func breakpoint(_ body: Substring, insert: Bool) -> String {
         let parts = body.split(separator: ",")
-        guard parts.count >= 2, parts[0] == "0" || parts[0] == "1" else { return "" }
-        guard let address = GDBPacket.number(parts[1]) else { return "E01" }
-        if insert { breakpoints.insert(address) } else { breakpoints.remove(address) }
+        guard parts.count >= 3, let type = UInt8(parts[0]), type <= 4 else { return "" }
+        guard let address = GDBPacket.number(parts[1]), let length = GDBPacket.number(parts[2]) else { return "E01" }
+        guard let kind = GDBWatchpoint.Kind(rawValue: type) else {
+            if insert { breakpoints.insert(address) } else { breakpoints.remove(address) }
+            return "OK"
+        }
+        let watchpoint = GDBWatchpoint(kind: kind, address: address, length: length)
+        if insert {
+            if !watchpoints.contains(watchpoint) { watchpoints.append(watchpoint) }
+        } else {
+            watchpoints.removeAll { $0 == watchpoint }
+        }
         return "OK"
     }
 
@@ -347,15 +516,15 @@ package final class GDBStub {
         return number == 0 ? nil : Int32(truncatingIfNeeded: number)
     }
 
-    private func hexByte(_ byte: UInt8) -> String { String(decoding: GDBPacket.hex(byte), as: UTF8.self) }
+    func hexByte(_ byte: UInt8) -> String { String(decoding: GDBPacket.hex(byte), as: UTF8.self) }
 
     // MARK: I/O
 
     /// Sends one packet.
-    private func send(_ payload: String) { send(Array(payload.utf8)) }
+    func send(_ payload: String) { send(Array(payload.utf8)) }
 
     /// Sends one packet of binary data (escaped as it goes).
-    private func send(_ payload: [UInt8]) {
+    func send(_ payload: [UInt8]) {
         lastSent = GDBPacket.frame(payload)
         writeAll(lastSent)
     }

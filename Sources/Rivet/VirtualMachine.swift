@@ -29,7 +29,7 @@ public final class VirtualMachine {
     let engine: Engine
     var program: ELFFile
     private var tracer: InstructionTracer?
-    /// The GDB stub's state, while gdb debugs the first thread (`Configuration.debugger`).
+    /// The GDB stub and the debugged threads, while gdb debugs the guest (`Configuration.debugger`).
     var debugger: Debugger?
     private(set) var wallTime: Duration = .zero
     private(set) var finished: ExitReason?
@@ -280,7 +280,7 @@ public final class VirtualMachine {
                 continue
             }
             // gdb hears why the debugged thread stopped, and says how it goes on.
-            if let reason = reportDebuggerStop(hart) { return .processEnds(reason) }
+            if let reason = reportDebuggerStop(thread, runner) { return .processEnds(reason) }
             if process.isEnding || thread.isTerminated { return .threadEnded }
             // Under a watchdog the engine returns every few million instructions, so that a JIT
             // loop notices an interruption within milliseconds (the interpreter checks every
@@ -338,7 +338,7 @@ public final class VirtualMachine {
             case .tierUp:
                 break  // The engine handles tier-up itself.
             case .budgetExhausted, .interrupted:
-                if debugger(for: hart)?.pending == .breakpoint { break }  // stopped before a breakpoint
+                if debugger(for: hart)?.stoppedBefore == true { break }  // before a breakpoint or watchpoint
                 rivet_clear_attention(hart.slots, RIVET_ATTENTION_INTERRUPT)
                 if process.isEnding { return .threadEnded }
                 if let end = takeControlRequest() { return end }

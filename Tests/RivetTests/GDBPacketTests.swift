@@ -1,4 +1,5 @@
 import Rivet
+import RivetISA
 import RivetMachine
 import Testing
 
@@ -101,5 +102,41 @@ import Testing
         #expect(xml.contains("<reg name=\"pc\" bitsize=\"64\" type=\"code_ptr\" regnum=\"32\"/>"))
         #expect(xml.contains("<reg name=\"ft0\" bitsize=\"64\" type=\"riscv_double\" regnum=\"33\"/>"))
         #expect(xml.contains("<reg name=\"fcsr\" bitsize=\"32\" type=\"int\" regnum=\"68\"/>"))
+    }
+}
+
+/// Which memory an instruction touches (what watchpoints are checked against), and when a
+/// watchpoint is hit, without a guest.
+@Suite struct GDBWatchpointTests {
+    func access(_ word: UInt32, _ registers: [Int: UInt64]) -> GuestAccess? {
+        let hart = HartState()
+        for (number, value) in registers { hart[x: number] = value }
+        return GuestAccess.of(Decoder.decode(low: UInt16(truncatingIfNeeded: word), high: UInt16(word >> 16)), hart)
+    }
+
+    @Test func loadsStoresAtomicsAndCompressedFormsAreDecodedFromTheRegisters() {
+        // sd a1, 8(a0)
+        #expect(access(0x00b5_3423, [10: 0x1000]) == GuestAccess(address: 0x1008, size: 8, reads: false, writes: true))
+        // lw a0, -4(sp)
+        #expect(access(0xffc1_2503, [2: 0x2000]) == GuestAccess(address: 0x1ffc, size: 4, reads: true, writes: false))
+        // c.sdsp ra, 8(sp)
+        #expect(access(0xe406, [2: 0x3000]) == GuestAccess(address: 0x3008, size: 8, reads: false, writes: true))
+        // amoadd.w a0, a1, (a2): read and written
+        #expect(access(0x00b6_252f, [12: 0x4000]) == GuestAccess(address: 0x4000, size: 4, reads: true, writes: true))
+        // cbo.zero (a0): the aligned 64-byte block
+        #expect(access(0x0045_200f, [10: 0x5047]) == GuestAccess(address: 0x5040, size: 64, reads: false, writes: true))
+        // addi x0, x0, 0 touches nothing
+        #expect(access(0x0000_0013, [:]) == nil)
+    }
+
+    @Test func aWatchpointIsHitByOverlappingAccessesOfItsKind() {
+        let store = GuestAccess(address: 0x1004, size: 8, reads: false, writes: true)
+        let load = GuestAccess(address: 0x1004, size: 8, reads: true, writes: false)
+        let write = GDBWatchpoint(kind: .write, address: 0x1008, length: 4)
+        #expect(write.hit(by: store) == 0x1008)
+        #expect(write.hit(by: load) == nil)
+        #expect(GDBWatchpoint(kind: .read, address: 0x1000, length: 8).hit(by: load) == 0x1004)
+        #expect(GDBWatchpoint(kind: .access, address: 0x1000, length: 4).hit(by: store) == nil, "ends where the access starts")
+        #expect(GDBWatchpoint(kind: .access, address: 0x100b, length: 1).hit(by: store) == 0x100b)
     }
 }
