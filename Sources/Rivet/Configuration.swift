@@ -114,6 +114,11 @@ public struct Configuration: Sendable {
     public var compileTimeLimit: Duration = .milliseconds(10)
     /// Write /tmp/perf-PID.map so that `perf report` names compiled code by guest symbol.
     public var writesPerfMap = false
+    /// Sample where the guest's time goes, for `Statistics.time`: a thread of Rivet's looks
+    /// every millisecond at what each guest thread does (compiled code, the interpreter,
+    /// compiling, a syscall, waiting). It costs the guest nothing measurable; without it,
+    /// `Statistics.time` has only the wall and loading times. `rivet run --stats` sets it.
+    public var measuresTime = false
     /// Print every syscall with its arguments and result (strace style) to standard error.
     public var tracesSyscalls = false
     /// Print every executed instruction with its disassembly and changed registers.

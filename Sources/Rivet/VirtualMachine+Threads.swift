@@ -126,6 +126,7 @@ extension VirtualMachine {
         process.acquire(first)
         let runner = engine.main
         if let reason = threadLoop(first, runner: runner, deadline: deadline, clock: clock, watched: watched) { end(reason) }
+        first.hart.activity = .blocked  // for the others
         process.lock.release()
         // The first thread exited alone, or the process is ending: wait for the others.
         while hostThreads.wait(upTo: 10_000_000) > 0 {
@@ -187,10 +188,12 @@ extension VirtualMachine {
 
     /// The body of a guest thread's host thread.
     fileprivate func runSpawned(_ thread: GuestThread, runner: HartRunner, deadline: ContinuousClock.Instant?) {
+        timeKeeper.add(thread.hart)
         process.acquire(thread)
         if let reason = threadLoop(thread, runner: runner, deadline: deadline, clock: ContinuousClock(), watched: true) {
             end(reason)
         }
+        timeKeeper.remove(thread.hart)
         process.lock.release()
         engine.remove(runner)
         hostThreads.finished()

@@ -42,6 +42,8 @@ public final class VirtualMachine {
     let hostThreads = HostThreadGroup()
     /// Instructions every guest thread of the process retired (`Limits.instructions` bounds it).
     let instructionsRetired = Atomic<UInt64>(0)
+    /// Loading and run times, and the sampler of where the run's time goes (`Statistics.time`).
+    let timeKeeper = TimeKeeper()
 
     /// Loads the program at `programPath` (a host path) into a fresh guest. A `#!` script runs
     /// as Linux runs it, through its interpreter, found as the guest would find it (in the
@@ -169,6 +171,7 @@ public final class VirtualMachine {
         if let port = configuration.debugger {
             attach(Debugger(stub: try GDBStub(port: port)))
         }
+        timeKeeper.loaded()
     }
 
     /// The port of 127.0.0.1 the GDB stub listens on (`Configuration.debugger`), until gdb
@@ -181,6 +184,7 @@ public final class VirtualMachine {
         if let finished { return finished }
         let clock = ContinuousClock()
         let started = clock.now
+        let setupStarted = Self.monotonicNanoseconds()
         let deadline = configuration.limits.wallTime.map { started + $0 }
         // A watchdog interrupts the guest at its deadline, even blocked in a syscall, brings it
         // the host's signals, and wakes the first thread when another ends the process.
@@ -190,8 +194,10 @@ public final class VirtualMachine {
             rivet_watchdog_stop(watchdog)
             watchdog = nil
         }
+        timeKeeper.beginRun(setupSince: setupStarted, first: hart, sampling: configuration.measuresTime)
         if let debugger, !debugger.stub.waitForClient() { detachDebugger() }
         let reason = runThreads(deadline: deadline, clock: clock, watched: watchdog != nil)
+        timeKeeper.endRun()
         debugger?.stub.exited(reason)
         // A forked child's host process ends with its guest: it must never return into the
         // program that embeds Rivet (or print the parent's statistics twice).
