@@ -410,7 +410,7 @@ struct rivet_sampler {
     pthread_t thread;
     sem_t wake;
     _Atomic int stopping;
-    uint64_t period;
+    uint64_t shortest, longest;
     /// Guards everything below (the sampler thread, and the harts' threads adding and removing).
     pthread_mutex_t mutex;
     sampled_hart *harts;
@@ -436,10 +436,15 @@ static void *sample(void *raw) {
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
-    uint64_t next = monotonic_now();
+    uint64_t started = monotonic_now(), next = started;
     for (;;) {
-        // The first 200 looks come four times as often: a short run gets enough of them too.
-        next += s->samples < 200 ? s->period / 4 : s->period;
+        // A fiftieth of the time so far, within the bounds: some fifty looks for every tenfold
+        // of the run's length, and never more than one per `longest` past it (a wake-up costs
+        // some 25 µs of CPU on a virtual machine's idle core).
+        uint64_t period = (next - started) / 50;
+        if (period < s->shortest) period = s->shortest;
+        if (period > s->longest) period = s->longest;
+        next += period;
         struct timespec ts = {.tv_sec = (time_t)(next / 1000000000ull), .tv_nsec = (long)(next % 1000000000ull)};
         while (sem_clockwait(&s->wake, CLOCK_MONOTONIC, &ts) != 0 && errno == EINTR) {
         }
@@ -447,7 +452,7 @@ static void *sample(void *raw) {
         uint64_t now = monotonic_now();
         // Woken late (a busy host): go on from now rather than catch up in a burst. The time
         // is not lost: each look counts all of it since the previous one.
-        if (now > next + s->period) next = now;
+        if (now > next + period) next = now;
         pthread_mutex_lock(&s->mutex);
         for (size_t k = 0; k < s->count; k++) count_time(&s->harts[k], now);
         s->samples++;
@@ -455,10 +460,11 @@ static void *sample(void *raw) {
     }
 }
 
-rivet_sampler *rivet_sampler_start(uint64_t period) {
+rivet_sampler *rivet_sampler_start(uint64_t shortest, uint64_t longest) {
     rivet_sampler *s = calloc(1, sizeof *s);
     if (!s) return NULL;
-    s->period = period > 0 ? period : 1000000;
+    s->shortest = shortest > 0 ? shortest : 1000;
+    s->longest = longest > s->shortest ? longest : s->shortest;
     pthread_mutex_init(&s->mutex, NULL);
     sem_init(&s->wake, 0, 0);
     if (pthread_create(&s->thread, NULL, sample, s) != 0) {
@@ -511,10 +517,10 @@ void rivet_sampler_remove(rivet_sampler *s, const uint64_t *slots) {
 void rivet_sampler_stop(rivet_sampler *s, rivet_sampler_report *report) {
     memset(report, 0, sizeof *report);
     if (!s) return;
+    uint64_t now = monotonic_now();
     atomic_store(&s->stopping, 1);
     sem_post(&s->wake);
     pthread_join(s->thread, NULL);
-    uint64_t now = monotonic_now();
     memcpy(report->first, s->first_totals, sizeof report->first);
     memcpy(report->all, s->ended, sizeof report->all);
     for (size_t k = 0; k < s->count; k++) {

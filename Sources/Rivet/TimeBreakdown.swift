@@ -4,10 +4,11 @@
 ///
 /// Loading and the wall time are measured; the rest is sampled: each thread's run loop says
 /// what it does at its coarse boundaries (entering compiled code or the interpreter, a
-/// syscall, a blocking host call) with one store, and a sampling thread looks every
-/// millisecond (every quarter millisecond at first), counting the time since its previous look
-/// to what each thread does now. The figures are estimates, as good as the number of looks;
-/// each thread's add up to its lifetime. Only with `Configuration.measuresTime`.
+/// syscall, a blocking host call) with one store, and a sampling thread looks every fiftieth
+/// of the time so far (every 0.1 ms at first, every 20 ms at most), counting the time since its
+/// previous look to what each thread does now. The figures are estimates, as good as the number
+/// of looks (100 in the first 10 ms, 300 in a second: a share is right to within a few
+/// percent); each thread's add up to its lifetime. Only with `Configuration.measuresTime`.
 public struct TimeBreakdown: Equatable, Sendable {
     /// The time one guest thread (or all of them, summed) spent in each activity.
     public struct Activities: Equatable, Sendable {

@@ -144,6 +144,7 @@ extension VirtualMachine {
             }
         }
         hostThreads.joinAll()
+        first.hart.activity = .runLoop
         return ending ?? .exited(0)
     }
 

@@ -8,8 +8,11 @@ import RivetMachine
 /// The sampler is set before the run's first thread starts and cleared after the last ended,
 /// so the threads that add and remove harts read it without a lock.
 final class TimeKeeper: @unchecked Sendable {
-    /// How often the sampler looks.
-    static let period: UInt64 = 1_000_000
+    /// How often the sampler looks: every fiftieth of the time so far, within these bounds
+    /// (nanoseconds): about 100 looks in the first 10 ms, 200 in 100 ms, 300 in a second,
+    /// then 50 a second.
+    static let shortestPeriod: UInt64 = 100_000
+    static let longestPeriod: UInt64 = 20_000_000
 
     /// When the virtual machine began to be made (CLOCK_MONOTONIC nanoseconds).
     private let created = VirtualMachine.monotonicNanoseconds()
@@ -32,7 +35,7 @@ final class TimeKeeper: @unchecked Sendable {
     func beginRun(setupSince runStarted: UInt64, first: HartState, sampling: Bool) {
         let now = VirtualMachine.monotonicNanoseconds()
         loading &+= now &- runStarted
-        guard sampling, let sampler = rivet_sampler_start(Self.period) else { return }
+        guard sampling, let sampler = rivet_sampler_start(Self.shortestPeriod, Self.longestPeriod) else { return }
         self.sampler = sampler
         rivet_sampler_add(sampler, first.slots)
     }

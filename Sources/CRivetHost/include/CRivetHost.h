@@ -298,7 +298,7 @@ void rivet_watchdog_post(rivet_watchdog *watchdog, int signal);
 /// posted to `watchdog` (as qemu-user forwards them), until the watchdog stops.
 void rivet_forward_host_signals(rivet_watchdog *watchdog, uint64_t mask);
 
-/// A thread that samples, every `period` nanoseconds, what each registered hart's thread is
+/// A thread that samples, every millisecond or so, what each registered hart's thread is
 /// doing (RIVET_SLOT_ACTIVITY), and adds the time since its previous look to that activity's
 /// total: where the time went, for `--stats`, at no cost to the harts beyond the stores of
 /// `rivet_set_activity`. Each hart's totals add up to the time it was registered.
@@ -313,9 +313,10 @@ typedef struct {
     uint64_t samples;
 } rivet_sampler_report;
 
-/// Starts a sampler that looks every `period` nanoseconds (its first 200 looks, four times as
-/// often). NULL if no thread could be started.
-rivet_sampler *rivet_sampler_start(uint64_t period);
+/// Starts a sampler that looks every fiftieth of the time since it started, but not more often
+/// than every `shortest` nanoseconds nor less often than every `longest`: some fifty looks for
+/// each tenfold of the run's length. NULL if no thread could be started.
+rivet_sampler *rivet_sampler_start(uint64_t shortest, uint64_t longest);
 
 /// Registers a hart (its `slots`); its time counts from now. The first hart registered is the
 /// report's `first`. Returns 0, or ENOMEM.
