@@ -409,6 +409,147 @@ void rivet_forward_host_signals(rivet_watchdog *w, uint64_t mask) {
     }
 }
 
+// MARK: Time sampling
+
+/// A hart the sampler watches, and the time it counted for it so far.
+typedef struct {
+    const uint64_t *slots;
+    /// When its time was last counted (CLOCK_MONOTONIC nanoseconds).
+    uint64_t since;
+    uint64_t totals[RIVET_ACTIVITY_COUNT];
+} sampled_hart;
+
+struct rivet_sampler {
+    pthread_t thread;
+    sem_t wake;
+    _Atomic int stopping;
+    uint64_t shortest, longest;
+    /// Guards everything below (the sampler thread, and the harts' threads adding and removing).
+    pthread_mutex_t mutex;
+    sampled_hart *harts;
+    size_t count, capacity;
+    /// The first hart registered, and its totals once it is removed.
+    const uint64_t *first;
+    uint64_t first_totals[RIVET_ACTIVITY_COUNT];
+    /// The totals of the harts removed (the first's included, once removed).
+    uint64_t ended[RIVET_ACTIVITY_COUNT];
+    uint64_t harts_seen, samples;
+};
+
+/// Adds the time since `h` was last counted to what its thread is doing now.
+static void count_time(sampled_hart *h, uint64_t now) {
+    uint64_t activity = rivet_activity(h->slots);
+    if (activity >= RIVET_ACTIVITY_COUNT) activity = RIVET_ACTIVITY_RUN_LOOP;
+    if (now > h->since) h->totals[activity] += now - h->since;
+    h->since = now;
+}
+
+static void *sample(void *raw) {
+    rivet_sampler *s = raw;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    uint64_t started = monotonic_now(), next = started;
+    for (;;) {
+        // A fiftieth of the time so far, within the bounds: some fifty looks for every tenfold
+        // of the run's length, and never more than one per `longest` past it (a wake-up costs
+        // some 25 µs of CPU on a virtual machine's idle core).
+        uint64_t period = (next - started) / 50;
+        if (period < s->shortest) period = s->shortest;
+        if (period > s->longest) period = s->longest;
+        next += period;
+        struct timespec ts = {.tv_sec = (time_t)(next / 1000000000ull), .tv_nsec = (long)(next % 1000000000ull)};
+        while (sem_clockwait(&s->wake, CLOCK_MONOTONIC, &ts) != 0 && errno == EINTR) {
+        }
+        if (atomic_load(&s->stopping)) return NULL;
+        uint64_t now = monotonic_now();
+        // Woken late (a busy host): go on from now rather than catch up in a burst. The time
+        // is not lost: each look counts all of it since the previous one.
+        if (now > next + period) next = now;
+        pthread_mutex_lock(&s->mutex);
+        for (size_t k = 0; k < s->count; k++) count_time(&s->harts[k], now);
+        s->samples++;
+        pthread_mutex_unlock(&s->mutex);
+    }
+}
+
+rivet_sampler *rivet_sampler_start(uint64_t shortest, uint64_t longest) {
+    rivet_sampler *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->shortest = shortest > 0 ? shortest : 1000;
+    s->longest = longest > s->shortest ? longest : s->shortest;
+    pthread_mutex_init(&s->mutex, NULL);
+    sem_init(&s->wake, 0, 0);
+    if (pthread_create(&s->thread, NULL, sample, s) != 0) {
+        sem_destroy(&s->wake);
+        pthread_mutex_destroy(&s->mutex);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int rivet_sampler_add(rivet_sampler *s, const uint64_t *slots) {
+    if (!s) return 0;
+    pthread_mutex_lock(&s->mutex);
+    if (s->count == s->capacity) {
+        size_t capacity = s->capacity ? s->capacity * 2 : 16;
+        sampled_hart *grown = realloc(s->harts, capacity * sizeof *grown);
+        if (!grown) {
+            pthread_mutex_unlock(&s->mutex);
+            return ENOMEM;
+        }
+        s->harts = grown;
+        s->capacity = capacity;
+    }
+    sampled_hart *h = &s->harts[s->count++];
+    memset(h, 0, sizeof *h);
+    h->slots = slots;
+    h->since = monotonic_now();
+    if (!s->first) s->first = slots;
+    s->harts_seen++;
+    pthread_mutex_unlock(&s->mutex);
+    return 0;
+}
+
+void rivet_sampler_remove(rivet_sampler *s, const uint64_t *slots) {
+    if (!s) return;
+    pthread_mutex_lock(&s->mutex);
+    for (size_t k = 0; k < s->count; k++) {
+        sampled_hart *h = &s->harts[k];
+        if (h->slots != slots) continue;
+        count_time(h, monotonic_now());
+        for (int a = 0; a < RIVET_ACTIVITY_COUNT; a++) s->ended[a] += h->totals[a];
+        if (slots == s->first) memcpy(s->first_totals, h->totals, sizeof h->totals);
+        s->harts[k] = s->harts[--s->count];
+        break;
+    }
+    pthread_mutex_unlock(&s->mutex);
+}
+
+void rivet_sampler_stop(rivet_sampler *s, rivet_sampler_report *report) {
+    memset(report, 0, sizeof *report);
+    if (!s) return;
+    uint64_t now = monotonic_now();
+    atomic_store(&s->stopping, 1);
+    sem_post(&s->wake);
+    pthread_join(s->thread, NULL);
+    memcpy(report->first, s->first_totals, sizeof report->first);
+    memcpy(report->all, s->ended, sizeof report->all);
+    for (size_t k = 0; k < s->count; k++) {
+        sampled_hart *h = &s->harts[k];
+        count_time(h, now);
+        for (int a = 0; a < RIVET_ACTIVITY_COUNT; a++) report->all[a] += h->totals[a];
+        if (h->slots == s->first) memcpy(report->first, h->totals, sizeof report->first);
+    }
+    report->harts = s->harts_seen;
+    report->samples = s->samples;
+    free(s->harts);
+    sem_destroy(&s->wake);
+    pthread_mutex_destroy(&s->mutex);
+    free(s);
+}
+
 void rivet_install_fault_handler(void) {
     // An alternate stack for this thread, so a fault on a full stack still reaches the handler.
     stack_t current;

@@ -1,5 +1,5 @@
-/// Figures about a guest run (DESIGN.md decision 8): what each tier did, the compile queue, the
-/// code cache, the hottest code, and the syscalls.
+/// Figures about a guest run (DESIGN.md decision 8): where the time went, what each tier did,
+/// the compile queue, the code cache, the hottest code, and the syscalls.
 public struct Statistics: Equatable, Sendable {
     /// One tier's figures.
     public struct Tier: Equatable, Sendable {
@@ -56,6 +56,9 @@ public struct Statistics: Equatable, Sendable {
     public var wallTime: Duration
     /// Calls per syscall name.
     public var syscalls: [String: UInt64]
+    /// Where the time went: loading, compiled code, the interpreter, compiling, syscalls,
+    /// waiting, the run loop (sampled with `Configuration.measuresTime`).
+    public var time = TimeBreakdown()
     /// The tiers, lowest first.
     public var tiers: [Tier] = []
 
@@ -121,6 +124,8 @@ public struct Statistics: Equatable, Sendable {
         var lines: [String] = []
         lines.append(
             "guest instructions \(grouped(instructions)) in \(formatted(seconds(wallTime), digits: 3)) s (\(formatted(mips, digits: 1)) MIPS)")
+        lines.append("")
+        lines += time.summary
         lines.append("")
         let header = ["tier", "blocks", "compiles", "compile total", "mean", "p99", "code bytes", "instructions", "share"]
         var rows: [[String]] = [header]
@@ -188,6 +193,7 @@ public struct Statistics: Equatable, Sendable {
         o["instructions"] = .int(instructions)
         o["wall_seconds"] = .number(seconds(wallTime))
         o["mips"] = .number(mips)
+        o["time"] = time.json
         o["tiers"] = .array(
             tiers.map { t in
                 var j = JSONObject()
@@ -329,12 +335,13 @@ extension String {
 
 /// Minimal JSON output.
 enum JSONValue {
-    case int(UInt64), number(Double), string(String), array([JSONValue]), object(JSONObject), null
+    case int(UInt64), number(Double), bool(Bool), string(String), array([JSONValue]), object(JSONObject), null
 
     var text: String {
         switch self {
         case .int(let v): return String(v)
         case .number(let v): return v.isFinite ? formatted(v, digits: 6) : "null"
+        case .bool(let v): return v ? "true" : "false"
         case .string(let s): return quoted(s)
         case .null: return "null"
         case .array(let items): return "[" + items.map(\.text).joined(separator: ",") + "]"

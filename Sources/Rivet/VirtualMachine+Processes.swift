@@ -37,6 +37,7 @@ extension VirtualMachine {
             // Only this thread came along: the other harts' runners go, and the parent's
             // watchdog thread did not come along (its memory stays, unused).
             engine.keepOnly(hartOf: process.current.hart)
+            timeKeeper.abandonInForkedChild()
             // The parent's gdb debugs the parent.
             detachDebugger()
             streams.closeInForkedChild()

@@ -12,6 +12,8 @@ extension VirtualMachine {
         var calls: [String: UInt64] = [:]
         for (number, count) in process.syscallCounts { calls[SyscallNames.name(number), default: 0] += count }
         var s = Statistics(instructions: instructionsRetired.load(ordering: .relaxed), wallTime: wallTime, syscalls: calls)
+        s.time = timeKeeper.breakdown(
+            run: wallTime, backgroundCompile: engine.backgroundCompileNanoseconds, workers: engine.queueStatistics?.workers ?? 0)
         let e = engine.statistics
         var interp = Statistics.Tier(name: "interp")
         interp.blocks = interpreter.decodedBlocks

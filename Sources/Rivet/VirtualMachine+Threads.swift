@@ -142,6 +142,7 @@ extension VirtualMachine {
                 return reason
             case .threadEnded, .returned: mainThread = nil
             }
+            first.hart.activity = .blocked  // for the others
             process.lock.release()
         } else {
             process.lock.acquire()
@@ -175,6 +176,7 @@ extension VirtualMachine {
             process.lock.release()
         }
         hostThreads.joinAll()
+        process.hart.activity = .runLoop
         return ending ?? .exited(0)
     }
 
@@ -236,10 +238,12 @@ extension VirtualMachine {
 
     /// The body of a guest thread's host thread.
     fileprivate func runSpawned(_ thread: GuestThread, runner: HartRunner) {
+        timeKeeper.add(thread.hart)
         process.acquire(thread)
         if case .processEnds(let reason) = threadLoop(thread, runner: runner, driving: false, clock: ContinuousClock(), watched: true) {
             end(reason)
         }
+        timeKeeper.remove(thread.hart)
         process.lock.release()
         engine.remove(runner)
         hostThreads.finished()

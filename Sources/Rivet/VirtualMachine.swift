@@ -68,6 +68,8 @@ public final class VirtualMachine {
     var handlerFrames: [(GuestThread, HartRunner)] = []
     /// The host ends of the guest's standard streams.
     let streams: GuestStreams
+    /// Loading and run times, and the sampler of where the run's time goes (`Statistics.time`).
+    let timeKeeper = TimeKeeper()
 
     /// Loads the program at `programPath` (a host path) into a fresh guest. A `#!` script runs
     /// as Linux runs it, through its interpreter, found as the guest would find it (in the
@@ -202,6 +204,7 @@ public final class VirtualMachine {
         if let port = configuration.debugger {
             attach(Debugger(stub: try GDBStub(port: port)))
         }
+        timeKeeper.loaded()
     }
 
     deinit { endAbandonedRun() }
@@ -227,6 +230,7 @@ public final class VirtualMachine {
     func drive(wallTime limit: Duration?, _ body: (ContinuousClock) -> ExitReason) -> ExitReason {
         let clock = ContinuousClock()
         let started = clock.now
+        let setupStarted = Self.monotonicNanoseconds()
         deadline = limit.map { started + $0 }
         watchdogDeadline = limit.map { Self.monotonicNanoseconds() + Self.nanoseconds($0) } ?? 0
         startWatchdog()
@@ -236,9 +240,11 @@ public final class VirtualMachine {
             rivet_watchdog_stop(watchdog)
             watchdog = nil
         }
+        timeKeeper.beginRun(setupSince: setupStarted, first: hart, sampling: configuration.measuresTime)
         if !hasStarted, let debugger, !debugger.stub.waitForClient() { detachDebugger() }
         hasStarted = true
         let reason = body(clock)
+        timeKeeper.endRun()
         wallTime += clock.now - started
         if !reason.isResumable {
             debugger?.stub.exited(reason)

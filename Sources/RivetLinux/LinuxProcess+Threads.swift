@@ -37,16 +37,24 @@ extension LinuxProcess {
 
     /// Takes the lock for `thread` and makes it the running one.
     package func acquire(_ thread: GuestThread) {
+        let hart = thread.hart
+        let activity = hart.activity
+        hart.activity = .lock
         lock.acquire()
+        hart.activity = activity
         switchTo(thread)
     }
 
     /// Runs `body` — a host call that may block — without the lock, so that the other guest
     /// threads run meanwhile. `body` must touch neither the process nor the hart.
     func blocking<T>(_ body: () -> T) -> T {
-        // A thread another's execve ended is no longer counted, and must not wait holding it.
-        guard threads.count > 1 || current.isTerminated else { return body() }
         let me = current
+        let hart = me.hart
+        let activity = hart.activity
+        hart.activity = .blocked
+        defer { hart.activity = activity }
+        // A thread another's execve ended is no longer counted, and must not wait holding it.
+        guard threads.count > 1 || me.isTerminated else { return body() }
         lock.release()
         let result = body()
         acquire(me)
@@ -57,6 +65,9 @@ extension LinuxProcess {
     package func yield() {
         guard threads.count > 1 else { return }
         let me = current
+        let activity = me.hart.activity
+        me.hart.activity = .blocked
+        defer { me.hart.activity = activity }
         lock.release()
         sched_yield()
         acquire(me)

@@ -201,6 +201,10 @@ package final class LinuxProcess {
         let args = SyscallArguments(
             hart[x: 10], hart[x: 11], hart[x: 12], hart[x: 13], hart[x: 14], hart[x: 15])
         syscallCounts[number, default: 0] += 1
+        // For the time sampler: the host work of syscalls, but for their blocking host calls.
+        let activity = hart.activity
+        hart.activity = .syscall
+        defer { hart.activity = activity }
         var result = dispatch(number, args, hart)
         // Host code faulted on guest memory (a file shrank under a mapping the syscall read or
         // wrote): the access completed with zeros, and the syscall fails as Linux's would.

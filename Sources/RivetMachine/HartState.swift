@@ -1,3 +1,5 @@
+import CRivetHost
+
 /// The architectural state of one hart, in memory with a fixed layout of 64-bit slots.
 ///
 /// Every tier reaches the registers through `slots`, so the layout is part of the contract
@@ -68,6 +70,8 @@ package final class HartState: @unchecked Sendable {
         /// `reservation` holds an address: the SC succeeds only if a host compare-and-swap from
         /// this value to its own succeeds.
         @inlinable package static var reservationValue: Int { 102 }
+        /// What the hart's thread is doing now (a `HartActivity`), for the time sampler.
+        @inlinable package static var activity: Int { 103 }
         @inlinable package static var count: Int { 104 }
     }
 
@@ -112,5 +116,35 @@ package final class HartState: @unchecked Sendable {
     package subscript(f n: Int) -> UInt64 {
         get { slots[Slot.f + n] }
         set { slots[Slot.f + n] = newValue }
+    }
+}
+
+/// What a hart's thread is doing, as the time sampler of `--stats` sees it (CRivetHost's
+/// RIVET_ACTIVITY_*, in the slot `HartState.Slot.activity`). The run loop and the syscall layer
+/// say it at their coarse boundaries — an entry into compiled code or the interpreter, a
+/// syscall, a blocking host call — with one store each; a thread elsewhere samples it.
+package enum HartActivity: UInt64, CaseIterable, Sendable {
+    /// The run loop, the transitions between tiers, signal delivery: Rivet's own work.
+    case runLoop = 0
+    /// Compiled (tier-1) code, with the helpers it calls.
+    case compiled = 1
+    /// The interpreter (tier 0).
+    case interpreter = 2
+    /// A syscall's host work.
+    case syscall = 3
+    /// A host call that may block for the guest (futex, poll, a read of a pipe, a sleep).
+    case blocked = 4
+    /// Waiting for the process's lock, which another guest thread holds.
+    case lock = 5
+    /// Compiling on the guest's thread.
+    case compiling = 6
+}
+
+extension HartState {
+    /// What the hart's thread is doing now (see `HartActivity`): a plain store, for the run
+    /// loop's every turn.
+    package var activity: HartActivity {
+        @inline(__always) get { HartActivity(rawValue: rivet_activity(slots)) ?? .runLoop }
+        @inline(__always) set { rivet_set_activity(slots, newValue.rawValue) }
     }
 }

@@ -97,7 +97,7 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("perf-map"), help: "Write /tmp/perf-PID.map so that perf report names compiled code.")
     var perfMap = false
 
-    @Flag(help: "Print a summary at exit: instructions, time, MIPS, syscalls.")
+    @Flag(help: "Print a summary at exit: where the time went (loading, compiled code, interpreter, compiling, syscalls, waiting), instructions, MIPS, tiers, caches, syscalls.")
     var stats = false
 
     @Flag(help: "Print each executed instruction with its disassembly and changed registers.")
@@ -201,6 +201,7 @@ struct RunCommand: ParsableCommand {
         configuration.writesPerfMap = perfMap
         configuration.tracesInstructions = trace
         configuration.tracesSyscalls = traceSyscalls
+        configuration.measuresTime = stats || statsJSON != nil
         configuration.randomSeed = seed
         configuration.forwardsHostSignals = true
         configuration.debugger = gdbPort

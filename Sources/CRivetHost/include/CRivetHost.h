@@ -68,6 +68,9 @@ enum {
     /// The value the hart's last LR loaded (see HartState.Slot.reservationValue): an SC succeeds
     /// only if a compare-and-swap from it succeeds.
     RIVET_SLOT_RESERVATION_VALUE = 102,
+    /// What the hart's thread is doing now (a RIVET_ACTIVITY_*), written at the run loop's
+    /// coarse boundaries and read by the time sampler (`rivet_sampler_*`) for `--stats`.
+    RIVET_SLOT_ACTIVITY = 103,
 };
 
 /// Host code (not JIT code) faulted on guest memory and survived (RIVET_SLOT_HOST_FAULT_*).
@@ -101,6 +104,37 @@ static inline void rivet_clear_attention(uint64_t *slots, uint64_t bits) {
 /// Takes every posted signal (bit n-1 for signal n), leaving none.
 static inline uint64_t rivet_take_posted_signals(uint64_t *slots) {
     return __atomic_exchange_n(&slots[RIVET_SLOT_POSTED_SIGNALS], 0, __ATOMIC_SEQ_CST);
+}
+
+/// What a hart's thread is doing (RIVET_SLOT_ACTIVITY). A fresh hart's slot is 0: the run loop.
+enum {
+    /// The run loop, the transitions between tiers, signal delivery: Rivet's own work.
+    RIVET_ACTIVITY_RUN_LOOP = 0,
+    /// Compiled (tier-1) code, with the helpers it calls.
+    RIVET_ACTIVITY_COMPILED = 1,
+    /// The interpreter (tier 0).
+    RIVET_ACTIVITY_INTERPRETER = 2,
+    /// A syscall's host work.
+    RIVET_ACTIVITY_SYSCALL = 3,
+    /// A host call that may block for the guest (futex, poll, a read of a pipe, a sleep), or
+    /// the first thread waiting for the others to end.
+    RIVET_ACTIVITY_BLOCKED = 4,
+    /// Waiting for the process's lock, held by another guest thread.
+    RIVET_ACTIVITY_LOCK = 5,
+    /// Compiling on the guest thread (no compile workers, or `--tier baseline`).
+    RIVET_ACTIVITY_COMPILING = 6,
+    RIVET_ACTIVITY_COUNT = 7,
+};
+
+/// Says what the hart's thread is doing now: one plain store (relaxed, so the compiler keeps
+/// it where it is written), cheap enough for every entry into compiled code.
+static inline void rivet_set_activity(uint64_t *slots, uint64_t activity) {
+    __atomic_store_n(&slots[RIVET_SLOT_ACTIVITY], activity, __ATOMIC_RELAXED);
+}
+
+/// What the hart's thread is doing now.
+static inline uint64_t rivet_activity(const uint64_t *slots) {
+    return __atomic_load_n(&slots[RIVET_SLOT_ACTIVITY], __ATOMIC_RELAXED);
 }
 
 // MARK: Guest atomics on the host
@@ -274,6 +308,38 @@ void rivet_watchdog_set_deadline(rivet_watchdog *watchdog, uint64_t deadline);
 /// Makes the host signals in `mask` (bit n-1 for signal n) sent to this process guest signals
 /// posted to `watchdog` (as qemu-user forwards them), until the watchdog stops.
 void rivet_forward_host_signals(rivet_watchdog *watchdog, uint64_t mask);
+
+/// A thread that samples, every millisecond or so, what each registered hart's thread is
+/// doing (RIVET_SLOT_ACTIVITY), and adds the time since its previous look to that activity's
+/// total: where the time went, for `--stats`, at no cost to the harts beyond the stores of
+/// `rivet_set_activity`. Each hart's totals add up to the time it was registered.
+typedef struct rivet_sampler rivet_sampler;
+
+/// What a sampler measured: the first hart's nanoseconds per activity, every hart's summed
+/// (the first's included), how many harts it saw, and how many looks it took.
+typedef struct {
+    uint64_t first[RIVET_ACTIVITY_COUNT];
+    uint64_t all[RIVET_ACTIVITY_COUNT];
+    uint64_t harts;
+    uint64_t samples;
+} rivet_sampler_report;
+
+/// Starts a sampler that looks every fiftieth of the time since it started, but not more often
+/// than every `shortest` nanoseconds nor less often than every `longest`: some fifty looks for
+/// each tenfold of the run's length. NULL if no thread could be started.
+rivet_sampler *rivet_sampler_start(uint64_t shortest, uint64_t longest);
+
+/// Registers a hart (its `slots`); its time counts from now. The first hart registered is the
+/// report's `first`. Returns 0, or ENOMEM.
+int rivet_sampler_add(rivet_sampler *sampler, const uint64_t *slots);
+
+/// Unregisters a hart whose thread ends (before its slots are freed): its time up to now goes
+/// into the report's `all`.
+void rivet_sampler_remove(rivet_sampler *sampler, const uint64_t *slots);
+
+/// Stops the sampler, writes what it measured (the harts still registered count up to now),
+/// and frees it.
+void rivet_sampler_stop(rivet_sampler *sampler, rivet_sampler_report *report);
 
 /// The host addresses of the pages this thread's host faults changed since the last call, at
 /// most `capacity`; returns how many, or -1 if more were changed than the list holds (the

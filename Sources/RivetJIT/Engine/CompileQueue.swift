@@ -58,6 +58,9 @@ final class CompileQueue: @unchecked Sendable {
     private(set) var started: UInt64 = 0
     private(set) var merged: UInt64 = 0
     private(set) var refused: UInt64 = 0
+    /// The CPU clocks of the workers running, and the CPU time of those that stopped.
+    private var workerClocks: [clockid_t] = []
+    private var stoppedWorkersCPU: UInt64 = 0
 
     /// Starts `threads` workers (none: a queue that only orders, for tests).
     init(threads count: Int, capacity: Int = 4096, windowNanoseconds: UInt64 = 10_000_000, windowBudget: Int = 400) {
@@ -201,9 +204,34 @@ final class CompileQueue: @unchecked Sendable {
         return heap.popFirst()
     }
 
+    /// CPU time the workers spent, those running and those stopped (not on the guest's wall
+    /// clock: they run beside it).
+    var workerCPUNanoseconds: UInt64 {
+        lock()
+        defer { unlock() }
+        return workerClocks.reduce(stoppedWorkersCPU) { total, clock in
+            var ts = timespec()
+            return clock_gettime(clock, &ts) == 0 ? total + nanoseconds(ts) : total
+        }
+    }
+
+    private func nanoseconds(_ ts: timespec) -> UInt64 { UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec) }
+
     private func work() {
         var compiler = BlockCompiler()
+        var clock = clockid_t()
+        let hasClock = pthread_getcpuclockid(pthread_self(), &clock) == 0
         lock()
+        if hasClock { workerClocks.append(clock) }
+        defer {
+            // Its CPU time stays counted once the thread is gone.
+            if hasClock {
+                var ts = timespec()
+                if clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0 { stoppedWorkersCPU += nanoseconds(ts) }
+                workerClocks.removeAll { $0 == clock }
+            }
+            unlock()
+        }
         while true {
             if stopping { break }
             let now = monotonicNanoseconds()
@@ -233,7 +261,6 @@ final class CompileQueue: @unchecked Sendable {
             if let result { completed.append(result) } else { failed.append(request) }
             ready.store(true, ordering: .releasing)
         }
-        unlock()
     }
 }
 

@@ -311,7 +311,10 @@ package final class Engine {
             if shared { lock.unlock() }
             // Too little budget for the whole block: the interpreter runs the rest exactly.
             let before = hart.instret
+            // What the time sampler sees (C's inline store, with C's constants: no call here).
+            rivet_set_activity(hart.slots, UInt64(RIVET_ACTIVITY_INTERPRETER))
             let stop = interpreter.run(budget: remaining)
+            rivet_set_activity(hart.slots, UInt64(RIVET_ACTIVITY_RUN_LOOP))
             let executed = hart.instret &- before
             counts.pointee.interpretedInstructions &+= executed
             remaining &-= min(remaining, executed)
@@ -412,6 +415,9 @@ package final class Engine {
 
     /// Compiles and installs the block at `pc` on the guest thread.
     private func compileNow(_ r: HartRunner, _ pc: UInt64, priority: Double = 1) -> Translation? {
+        let activity = r.hart.activity
+        r.hart.activity = .compiling
+        defer { r.hart.activity = activity }
         guard let request = request(pc, priority: priority) else {
             r.counts.pointee.failedCompiles += 1
             return nil
@@ -525,7 +531,9 @@ package final class Engine {
         let slots = hart.slots
         slots[HartState.Slot.budget] = remaining
         counts.pointee.jitEntries += 1
+        rivet_set_activity(slots, UInt64(RIVET_ACTIVITY_COMPILED))
         let code = runtime.enter(slots, entry, counters: r.counters)
+        rivet_set_activity(slots, UInt64(RIVET_ACTIVITY_RUN_LOOP))
         if shared { lock.lock() }
         acting = r
         let executed = remaining &- slots[HartState.Slot.budget]
@@ -707,6 +715,8 @@ package final class Engine {
     package var evictions: UInt64 { cache.evictions }
     package var invalidations: UInt64 { cache.invalidations }
     package var links: UInt64 { cache.links }
+    /// CPU time of the compile workers (0 without them): beside the guest, not on its clock.
+    package var backgroundCompileNanoseconds: UInt64 { queue?.workerCPUNanoseconds ?? 0 }
     package var queueStatistics: (maxLength: Int, started: UInt64, meanWaitMicroseconds: Double, merged: UInt64, workers: Int)? {
         guard let queue else { return nil }
         let mean = queue.started == 0 ? 0 : Double(queue.totalWaitNanoseconds) / Double(queue.started) / 1000
