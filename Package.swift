@@ -69,6 +69,9 @@ let package = Package(
             name: "rivet-fuzz",
             dependencies: ["RivetFuzz", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
+        // The embedding API's figures: host calls, snapshots, many sandboxes (Performance.md).
+        .executableTarget(
+            name: "rivet-sandbox-bench", dependencies: ["Rivet"], path: "Benchmarks/Sandboxes", swiftSettings: strict),
         // Microbenchmarks of the engine's inner costs (package-benchmark). Without the `Benchmarks`
         // trait this is an empty stub and package-benchmark is not even resolved.
         .executableTarget(

@@ -25,6 +25,8 @@ public struct RivetError: Error, Equatable, CustomStringConvertible, Sendable {
         case callInterrupted
         /// The guest exited or was killed during a call: it is over.
         case guestEnded
+        /// The guest cannot be snapshotted now (it is over, has threads or open files).
+        case snapshotUnavailable
     }
 
     public var code: Code

@@ -173,7 +173,7 @@ extension VirtualMachine {
 }
 
 /// A hart's registers, pc and fcsr, to put back after a guest call.
-private struct SavedRegisters {
+struct SavedRegisters: Sendable {
     var x: [UInt64]
     var f: [UInt64]
     var pc: UInt64

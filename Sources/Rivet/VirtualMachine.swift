@@ -77,7 +77,19 @@ public final class VirtualMachine {
     /// - Throws: `RivetError` if the program cannot be read or is not a valid RISC-V
     ///   executable (or script), its interpreter is missing from the sysroot, or the host cannot
     ///   reserve the guest's memory.
-    public init(programPath: String, configuration: Configuration) throws(RivetError) {
+    public convenience init(programPath: String, configuration: Configuration) throws(RivetError) {
+        try self.init(.path(programPath), configuration: configuration)
+    }
+
+    /// Where a machine comes from.
+    enum Source {
+        /// A program file (or `#!` script) at this host path.
+        case path(String)
+        /// A snapshot of another machine.
+        case snapshot(Snapshot)
+    }
+
+    init(_ source: Source, configuration: Configuration) throws(RivetError) {
         self.configuration = configuration
         var grants: [RivetLinux.DirectoryGrant] = []
         for grant in configuration.directories {
@@ -90,13 +102,20 @@ public final class VirtualMachine {
         if let sysroot = configuration.sysroot, let real = Self.realPath(sysroot) {
             grants.append(.init(hostPath: real, guestPath: "/", writable: false))
         }
-        let image = try Self.program(
-            at: programPath, arguments: [configuration.programName ?? programPath] + configuration.arguments,
-            grants: grants, configuration: configuration)
-        do {
-            program = try ELFFile(bytes: image.bytes, addressSpaceSize: GuestMemory.addressSpaceSize)
-        } catch {
-            throw RivetError(.invalidProgram, "\(image.name): \(error.message)")
+        let image: ProgramImage
+        switch source {
+        case .path(let programPath):
+            image = try Self.program(
+                at: programPath, arguments: [configuration.programName ?? programPath] + configuration.arguments,
+                grants: grants, configuration: configuration)
+            do {
+                program = try ELFFile(bytes: image.bytes, addressSpaceSize: GuestMemory.addressSpaceSize)
+            } catch {
+                throw RivetError(.invalidProgram, "\(image.name): \(error.message)")
+            }
+        case .snapshot(let snapshot):
+            image = ProgramImage(bytes: [], hostPath: snapshot.executablePath, arguments: snapshot.arguments, name: snapshot.executablePath)
+            program = snapshot.process.elf
         }
         let budget = Self.memoryBudget(configuration)
         do {
@@ -128,7 +147,7 @@ public final class VirtualMachine {
         fuelEnd = configuration.limits.instructions
 
         var interpreterELF: (ELFFile, path: String)? = nil
-        if let interpPath = program.interpreter {
+        if case .path = source, let interpPath = program.interpreter {
             let interpBytes = try Self.readInterpreter(interpPath, of: image.name, in: process.filesystem, sysroot: configuration.sysroot)
             do {
                 interpreterELF = (try ELFFile(bytes: interpBytes, addressSpaceSize: GuestMemory.addressSpaceSize), interpPath)
@@ -173,13 +192,22 @@ public final class VirtualMachine {
             throw RivetError(.outOfMemory, "cannot set up the JIT: \(error)")
         }
 
-        do {
-            let loaded = try Loader.load(program, path: absoluteProgram, interpreter: interpreterELF, into: memory)
-            try process.start(loaded, hart: hart)
-            mainThread = process.current
-        } catch {
-            throw RivetError(.invalidProgram, "\(image.name): \(error.message)")
+        switch source {
+        case .path:
+            do {
+                let loaded = try Loader.load(program, path: absoluteProgram, interpreter: interpreterELF, into: memory)
+                try process.start(loaded, hart: hart)
+            } catch {
+                throw RivetError(.invalidProgram, "\(image.name): \(error.message)")
+            }
+        case .snapshot(let snapshot):
+            do { try memory.restore(snapshot.memory) } catch {
+                throw RivetError(.outOfMemory, "the snapshot's memory does not fit the guest's limit")
+            }
+            process.restore(snapshot.process, hart: hart)
+            snapshot.registers.restore(hart)
         }
+        mainThread = process.current
 
         // The first thread's hart, now that the process has it.
         controlState = ControlState(slots: process.hart.slots)
