@@ -40,7 +40,7 @@ func pauseDemo() throws {
     let vm = try VirtualMachine(programPath: Guests.loop, configuration: configuration)
     let control = vm.control
     Task.detached {
-        try? await Task.sleep(for: .milliseconds(100))
+        try? await Task.sleep(for: .milliseconds(50))
         control.pause()
     }
     let paused = vm.run()  // blocks this thread until the pause
