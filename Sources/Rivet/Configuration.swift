@@ -152,5 +152,8 @@ public struct Configuration: Sendable {
     /// time, whatever `tier` says, so that breakpoints hold in all of its code. nil: no stub.
     public var debugger: UInt16? = nil
 
+    /// The defaults: no arguments, an empty environment, no directory granted, no network,
+    /// no limits but memory's, the tiers chosen automatically, and this process's standard
+    /// streams.
     public init() {}
 }

@@ -1,5 +1,6 @@
 /// Why a guest could not be started, or an access to its state was refused.
 public struct RivetError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// What kind of failure it is.
     public enum Code: String, Sendable {
         /// The program file could not be read.
         case unreadableProgram
@@ -29,14 +30,17 @@ public struct RivetError: Error, Equatable, CustomStringConvertible, Sendable {
         case snapshotUnavailable
     }
 
+    /// What kind of failure it is.
     public var code: Code
     /// One line saying what is wrong, naming the file involved.
     public var message: String
 
+    /// An error of kind `code`, saying `message`.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
+    /// The message.
     public var description: String { message }
 }

@@ -9,9 +9,11 @@ public struct Statistics: Equatable, Sendable {
         public var blocks: UInt64 = 0
         /// Compiles (0 for the interpreter).
         public var compiles: UInt64 = 0
-        /// Compile time in total, mean and 99th percentile per block.
+        /// Compile time in total.
         public var compileTime: Duration = .zero
+        /// Mean compile time per block, in microseconds.
         public var meanCompileMicroseconds: Double = 0
+        /// The 99th percentile of compile time per block, in microseconds.
         public var p99CompileMicroseconds: Double = 0
         /// Bytes of host code (0 for the interpreter).
         public var codeBytes: UInt64 = 0
@@ -65,13 +67,17 @@ public struct Statistics: Equatable, Sendable {
     // The compile queue (background compilation).
     /// Worker threads (0: compiles ran on the guest thread).
     public var compileThreads = 0
+    /// The compile queue's longest length.
     public var queueMaxLength = 0
+    /// How long a request waited in the compile queue on average, in microseconds.
     public var queueMeanWaitMicroseconds: Double = 0
-    /// Tier-up requests queued, and those merged into a request already waiting.
+    /// Tier-up requests queued.
     public var queuedRequests: UInt64 = 0
+    /// Tier-up requests merged into a request already waiting.
     public var mergedRequests: UInt64 = 0
-    /// Compiles that failed, and those dropped because the guest code changed meanwhile.
+    /// Compiles that failed.
     public var failedCompiles: UInt64 = 0
+    /// Compiles dropped because the guest code changed meanwhile.
     public var staleCompiles: UInt64 = 0
     /// Compiles discarded for taking longer than `Configuration.compileTimeLimit`.
     public var timedOutCompiles: UInt64 = 0
@@ -79,30 +85,40 @@ public struct Statistics: Equatable, Sendable {
     public var threshold: UInt32 = 0
 
     // The code cache.
+    /// The code cache's size, in bytes.
     public var codeCacheSize = 0
+    /// Bytes of the code cache in use at the end.
     public var codeCacheUsed = 0
-    /// Run-loop lookups that found compiled code, and those that did not.
+    /// Run-loop lookups that found compiled code.
     public var cacheHits: UInt64 = 0
+    /// Run-loop lookups that found no compiled code.
     public var cacheMisses: UInt64 = 0
+    /// Translations evicted from the code cache.
     public var evictions: UInt64 = 0
     /// Times the cache was full and evicted a batch (about a sixteenth of it).
     public var evictionEpisodes: UInt64 = 0
+    /// Translations dropped because the guest code they came from changed.
     public var invalidations: UInt64 = 0
-    /// Compiled code discarded with execution going on in the interpreter, and tier-ups held
-    /// back because a block keeps being invalidated.
+    /// Compiled code discarded with execution going on in the interpreter.
     public var deopts: UInt64 = 0
+    /// Tier-ups held back because a block keeps being invalidated.
     public var backoffs: UInt64 = 0
 
     // Transfers between blocks.
+    /// Exits from compiled code to the run loop.
     public var exitsToRunLoop: UInt64 = 0
+    /// Transfers from one compiled block straight into the next (chained).
     public var chainedTransfers: UInt64 = 0
+    /// Indirect jumps in compiled code.
     public var indirectJumps: UInt64 = 0
+    /// Indirect jumps whose target the jump cache had.
     public var jumpCacheHits: UInt64 = 0
     /// Exits from compiled code to the run loop by reason: budget, syscall, chain (a direct
     /// jump not linked yet), indirect (a jump-cache miss), fault, trap, bounds, fence.i, helper.
     public var exitsByKind: [String: UInt64] = [:]
-    /// Faults in compiled code, of which writes to pages holding compiled code.
+    /// Faults in compiled code.
     public var compiledCodeFaults: UInt64 = 0
+    /// Faults in compiled code that were writes to pages holding compiled code.
     public var codeWriteFaults: UInt64 = 0
 
     /// The ten blocks that executed the most instructions.

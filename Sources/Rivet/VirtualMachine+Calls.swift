@@ -37,6 +37,8 @@ extension VirtualMachine {
     /// `.pause` where the guest waits for requests. Other guest threads stay parked meanwhile.
     ///
     /// - Parameters:
+    ///   - address: the guest address of the function's first instruction.
+    ///   - arguments: at most eight integer or pointer arguments, for a0...a7.
     ///   - instructions: the most the call may execute (besides the guest's `fuel`).
     ///   - wallTime: the most time the call may take.
     /// - Throws: `RivetError`: `.invalidCall` for more than eight arguments or a guest that is

@@ -29,26 +29,6 @@ import Testing
     }
 }
 
-/// The embedding example of README.md, kept compiling and working.
-@Suite struct ReadmeExampleTests {
-    @Test func embeddingExampleRuns() throws {
-        var configuration = Configuration()  // grants nothing, host environment not passed
-        configuration.arguments = ["--verbose"]
-        configuration.directories = [DirectoryGrant(hostPath: repositoryRoot, guestPath: "/data", isWritable: false)]
-        configuration.limits = Limits(instructions: 10_000_000_000, memoryBytes: 1 << 30, wallTime: .seconds(5))
-        let out = try TemporaryFile()
-        configuration.standardOutput = .fileDescriptor(out.fd)
-        let vm = try VirtualMachine(programPath: repositoryRoot + "/Examples/hello", configuration: configuration)
-        let reason = vm.run()
-        switch reason {
-        case .exited(let status): #expect(status == 0)
-        case .signaled, .instructionLimitReached, .timeLimitReached, .paused, .cancelled: Issue.record("unexpected \(reason)")
-        }
-        #expect(out.contents().contains("argument 1: --verbose"))
-        #expect(vm.statistics.summary.contains("guest instructions"))
-    }
-}
-
 /// Instruction counting stays exact in compiled code: stopping a guest after N instructions
 /// leaves every tier at the same instruction with the same registers.
 @Suite struct InstructionLimitTests {
