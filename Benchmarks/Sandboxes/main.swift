@@ -15,6 +15,8 @@ let root: String = {
 }()
 let program = root + "/Tests/RivetTests/Fixtures/bin/embed_calls"
 let quick = CommandLine.arguments.contains("--quick")
+/// Only the host-call figures (for profiling them).
+let callsOnly = CommandLine.arguments.contains("--calls-only")
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 /// `x` with `digits` decimals (no Foundation here).
@@ -59,7 +61,7 @@ func percentile(_ values: [Duration], _ p: Int) -> Duration { values.sorted()[mi
 
 // 1. Host function round trips: the guest's loop calls HOST_ADD n times.
 let calls: UInt64 = quick ? 200_000 : 2_000_000
-for tier in [ExecutionTier.interpreter, .baseline, .auto] {
+for tier in callsOnly ? [ExecutionTier.baseline] : [.interpreter, .baseline, .auto] {
     let vm = try template(tier)
     _ = try vm.call("host_calls", arguments: [1000])  // warm: compiled where the tier compiles
     let clock = ContinuousClock()
@@ -69,6 +71,8 @@ for tier in [ExecutionTier.interpreter, .baseline, .auto] {
     precondition(total == calls + calls * (calls - 1) / 2)
     print("host function round trip, \(tier.rawValue): \(fixed(seconds(elapsed) / Double(calls) * 1e9, 0)) ns per call (\(calls) calls)")
 }
+
+if callsOnly { exit(0) }
 
 // 2. Machines from a snapshot.
 for threads in [nil, 0] as [Int?] {

@@ -31,10 +31,12 @@ public enum HostCallResult: Sendable {
 ///     return .value(UInt64(text.utf8.count))
 /// }
 /// ```
+///
+/// A `HostCall` is valid only while its host function runs: do not keep it.
 public struct HostCall {
     /// The machine the guest runs in: its `call` calls back into the guest (re-entrantly).
-    public let machine: VirtualMachine
-    let hart: HartState
+    public unowned(unsafe) let machine: VirtualMachine
+    unowned(unsafe) let hart: HartState
     /// The syscall number (a7).
     public let number: Int
 
@@ -112,11 +114,44 @@ extension VirtualMachine {
     /// from 0x10000, or take over one of Linux's, such as `write`, to intercept it).
     public func register(syscall number: Int, _ function: @escaping HostFunction) {
         hostFunctions[number] = function
+        installHostCallHook()
     }
 
     /// Gives syscall `number` back to Linux (or to nothing: ENOSYS).
     public func unregister(syscall number: Int) {
         hostFunctions[number] = nil
+        installHostCallHook()
+    }
+
+    /// Gives the engine the host functions to call in place (`callHostFunctionInPlace`), as an
+    /// immutable table the hook holds.
+    private func installHostCallHook() {
+        guard !hostFunctions.isEmpty else {
+            engine.main.ecallHook = nil
+            return
+        }
+        let functions = hostFunctions
+        engine.main.ecallHook = { [unowned(unsafe) self] hart in
+            guard let function = functions[Int(truncatingIfNeeded: hart[x: 17])] else { return false }
+            return self.callHostFunctionInPlace(function, hart)
+        }
+    }
+
+    /// A host function called where the engine stopped for its `ecall` (the first thread, alone,
+    /// in the middle of a run), as the run loop would call it — holding the process's lock —
+    /// but without leaving the run: the round trip costs a lock, not a return through the loop.
+    /// - Returns: whether the guest goes on; if not (a pause, an exit) the run returns `.ecall`
+    ///   and the loop finds the outcome in `hostCallDone`.
+    func callHostFunctionInPlace(_ function: HostFunction, _ hart: HartState) -> Bool {
+        guard let thread = mainThread, thread.hart === hart, debugger == nil else { return false }
+        process.acquire(thread)
+        inPlaceHostCalls += 1
+        let end = callHostFunction(function, thread: thread, runner: engine.main)
+        inPlaceHostCalls -= 1
+        let goesOn = end == nil && suspension == nil && !process.isEnding
+        if !goesOn { hostCallDone = (end: end, ()) }
+        process.lock.release()
+        return goesOn
     }
 
     /// Runs a host function for the `ecall` the thread stopped at (holding the process's lock).

@@ -150,7 +150,11 @@ extension VirtualMachine {
                 rivet_watchdog_set_deadline(watchdog, outerWatchdogDeadline)
             }
         }
+        let before = thread.hart.instret
         let end = threadLoop(thread, runner: runner, driving: true, clock: clock, watched: true)
+        // Called by a host function in place, inside the outer run of the same hart: that run
+        // counts these instructions again when it returns.
+        if inPlaceHostCalls > 0 { instructionsRetired.subtract(thread.hart.instret &- before, ordering: .relaxed) }
         switch end {
         case .suspended:
             // The call stops; the run around it goes on.

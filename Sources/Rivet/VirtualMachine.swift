@@ -66,6 +66,10 @@ public final class VirtualMachine {
     /// The guest threads in host functions, innermost last, with their runners: a `call` from
     /// a host function runs on its thread.
     var handlerFrames: [(GuestThread, HartRunner)] = []
+    /// Host functions running where the engine stopped (`callHostFunctionInPlace`), and what
+    /// the one that stopped the run left for the loop.
+    var inPlaceHostCalls = 0
+    var hostCallDone: (end: LoopEnd?, Void)?
     /// The host ends of the guest's standard streams.
     let streams: GuestStreams
     /// Loading and run times, and the sampler of where the run's time goes (`Statistics.time`).
@@ -356,6 +360,12 @@ public final class VirtualMachine {
             if process.isEnding || thread.isTerminated { return .threadEnded }
             switch stop {
             case .ecall:
+                // A host function ran in place and stopped the run.
+                if let done = hostCallDone {
+                    hostCallDone = nil
+                    if let end = done.end { return end }
+                    continue
+                }
                 if !hostFunctions.isEmpty, let function = hostFunctions[Int(truncatingIfNeeded: hart[x: 17])] {
                     if let end = callHostFunction(function, thread: thread, runner: runner) { return end }
                     continue

@@ -305,7 +305,11 @@ package final class Engine {
                 // In JIT code from here: what other harts remove is kept until this hart leaves.
                 r.epoch.add(1, ordering: .sequentiallyConsistent)
                 if shared { lock.unlock() }
-                if let stop = execute(r, entry: found.hostEntry, remaining: &remaining, shared: shared) { return stop }
+                if let stop = execute(r, entry: found.hostEntry, remaining: &remaining, shared: shared) {
+                    // A host function handled where the ecall stopped, without leaving the run.
+                    if case .ecall = stop, !shared, let hook = r.ecallHook, hook(hart) { continue }
+                    return stop
+                }
                 continue
             }
             if shared { lock.unlock() }
@@ -328,6 +332,9 @@ package final class Engine {
             case .budgetExhausted:
                 if remaining == 0 { return .budgetExhausted }
                 continue
+            case .ecall:
+                if !shared, let hook = r.ecallHook, hook(hart) { continue }
+                return stop
             default:
                 return stop
             }
@@ -754,6 +761,10 @@ package final class HartRunner {
     let epoch = Atomic<UInt64>(0)
     /// Set when its thread ended.
     var isRemoved = false
+    /// Handles an `ecall` where the run stopped for it, while this is the only hart: true if it
+    /// did (the hart goes on at its pc), false to return `.ecall` from the run. The embedder's
+    /// host functions use it, to cost no round trip through the run loop.
+    package var ecallHook: ((HartState) -> Bool)?
 
     init(interpreter: Interpreter, jumpCache: JumpCache, counters: UnsafeMutablePointer<UInt64>) {
         self.interpreter = interpreter
