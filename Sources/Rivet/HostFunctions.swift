@@ -130,10 +130,17 @@ extension VirtualMachine {
             engine.main.ecallHook = nil
             return
         }
+        // What a call in place needs, held by the hook without reference counting (the hook
+        // belongs to the runner, which the machine owns with the thread).
         let functions = hostFunctions
-        engine.main.ecallHook = { [unowned(unsafe) self] hart in
+        let runner = engine.main
+        guard let thread = mainThread, thread.hart === runner.hart else {
+            runner.ecallHook = nil
+            return
+        }
+        runner.ecallHook = { [unowned(unsafe) self, unowned(unsafe) thread, unowned(unsafe) runner] hart in
             guard let function = functions[Int(truncatingIfNeeded: hart[x: 17])] else { return false }
-            return self.callHostFunctionInPlace(function, hart)
+            return self.callHostFunctionInPlace(function, thread, runner)
         }
     }
 
@@ -142,11 +149,11 @@ extension VirtualMachine {
     /// but without leaving the run: the round trip costs a lock, not a return through the loop.
     /// - Returns: whether the guest goes on; if not (a pause, an exit) the run returns `.ecall`
     ///   and the loop finds the outcome in `hostCallDone`.
-    func callHostFunctionInPlace(_ function: HostFunction, _ hart: HartState) -> Bool {
-        guard let thread = mainThread, thread.hart === hart, debugger == nil else { return false }
+    func callHostFunctionInPlace(_ function: HostFunction, _ thread: GuestThread, _ runner: HartRunner) -> Bool {
+        guard debugger == nil, !thread.isTerminated else { return false }
         process.acquire(thread)
         inPlaceHostCalls += 1
-        let end = callHostFunction(function, thread: thread, runner: engine.main)
+        let end = callHostFunction(function, thread: thread, runner: runner)
         inPlaceHostCalls -= 1
         let goesOn = end == nil && suspension == nil && !process.isEnding
         if !goesOn { hostCallDone = (end: end, ()) }
@@ -158,9 +165,13 @@ extension VirtualMachine {
     /// - Returns: how the thread's loop ends, if it does.
     func callHostFunction(_ function: HostFunction, thread: GuestThread, runner: HartRunner) -> LoopEnd? {
         let hart = thread.hart
-        handlerFrames.append((thread, runner))
+        let outerThread = handlerThread
+        let outerRunner = handlerRunner
+        handlerThread = thread
+        handlerRunner = runner
         let result = function(HostCall(machine: self, hart: hart, number: Int(truncatingIfNeeded: hart[x: 17])))
-        handlerFrames.removeLast()
+        handlerThread = outerThread
+        handlerRunner = outerRunner
         // A guest function it called may have ended the process or the thread.
         if process.isEnding || thread.isTerminated { return .threadEnded }
         switch result {

@@ -58,7 +58,7 @@ extension VirtualMachine {
     ///   could not share.
     public func snapshot() throws(RivetError) -> Snapshot {
         if let finished { throw RivetError(.snapshotUnavailable, "the guest is over (\(finished))") }
-        guard handlerFrames.isEmpty, callingThreads.isEmpty else {
+        guard handlerThread == nil, callingThreads.isEmpty else {
             throw RivetError(.snapshotUnavailable, "a snapshot is taken between runs, not from a host function")
         }
         let image: ProcessImage

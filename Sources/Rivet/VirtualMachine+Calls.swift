@@ -52,7 +52,7 @@ extension VirtualMachine {
             throw RivetError(.invalidCall, "a guest call takes at most 8 arguments (a0...a7), not \(arguments.count)")
         }
         if let finished { throw RivetError(.invalidCall, "the guest is over (\(finished)): it cannot be called") }
-        let nested = handlerFrames.last
+        let nested = handlerThread.flatMap { thread in handlerRunner.map { (thread, $0) } }
         guard let thread = nested?.0 ?? mainThread, !thread.isTerminated else {
             throw RivetError(.invalidCall, "the guest's first thread has exited: no thread to call on")
         }

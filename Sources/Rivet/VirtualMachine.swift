@@ -63,9 +63,11 @@ public final class VirtualMachine {
     /// The guest threads in `call`s, innermost last: their `threadLoop` returns `.returned`
     /// when their pc reaches `VirtualMachine.returnAddress`.
     var callingThreads: [ObjectIdentifier] = []
-    /// The guest threads in host functions, innermost last, with their runners: a `call` from
-    /// a host function runs on its thread.
-    var handlerFrames: [(GuestThread, HartRunner)] = []
+    /// The guest thread in the innermost running host function, and its runner: a `call` from
+    /// a host function runs on its thread. (Unowned: both outlive the function's run; the
+    /// outer frames' are kept on the host stack by `callHostFunction`.)
+    unowned(unsafe) var handlerThread: GuestThread?
+    unowned(unsafe) var handlerRunner: HartRunner?
     /// Host functions running where the engine stopped (`callHostFunctionInPlace`), and what
     /// the one that stopped the run left for the loop.
     var inPlaceHostCalls = 0

@@ -54,7 +54,11 @@ final class BlockCache: CodeInvalidationObserver {
     @exclusivity(unchecked) private var hand = 0
     /// The hotness of evicted blocks, direct-mapped by pc.
     static let hotnessEntries = 1 << 16
+    /// Mapped, not allocated: untouched slots cost no memory and no start-up time (a machine per
+    /// request would otherwise write its 1 MiB). A slot's `pc` field holds the pc XOR
+    /// `emptyPC`, so that a zero page reads as empty slots.
     private let hotness: UnsafeMutablePointer<(pc: UInt64, countdown: Int32, executions: UInt32)>
+    private static let hotnessBytes = hotnessEntries * MemoryLayout<(pc: UInt64, countdown: Int32, executions: UInt32)>.stride
     /// Set when a block was dropped since the flag was last cleared; the interpreter checks it
     /// after a store that went through the slow path, to stop executing a block that is gone.
     var droppedSinceCheck = false
@@ -78,15 +82,17 @@ final class BlockCache: CodeInvalidationObserver {
         self.byteLimit = byteLimit
         table = .allocate(capacity: 1 << Self.tableBits)
         table.initialize(repeating: Entry(pc: Self.emptyPC, block: nil), count: 1 << Self.tableBits)
-        hotness = .allocate(capacity: Self.hotnessEntries)
-        hotness.initialize(repeating: (Self.emptyPC, 0, 0), count: Self.hotnessEntries)
+        guard let mapped = mmap(nil, Self.hotnessBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+            mapped != MAP_FAILED
+        else { fatalError("rivet: cannot map the interpreter's hotness table (\(Self.hotnessBytes) bytes)") }
+        hotness = mapped.bindMemory(to: (pc: UInt64, countdown: Int32, executions: UInt32).self, capacity: Self.hotnessEntries)
     }
 
     deinit {
         blocks.forEach { _, block in free(block) }
         collect()
         table.deallocate()
-        hotness.deallocate()
+        munmap(hotness, Self.hotnessBytes)
     }
 
     /// Blocks cached now.
@@ -124,10 +130,10 @@ final class BlockCache: CodeInvalidationObserver {
         let cost = Self.cost(block)
         evict(toFit: cost)
         let saved = hotness[Self.hotnessSlot(pc)]
-        if saved.pc == pc {
+        if saved.pc ^ Self.emptyPC == pc {
             block.pointee.countdown = min(block.pointee.countdown, saved.countdown)
             block.pointee.executions = saved.executions
-            hotness[Self.hotnessSlot(pc)].pc = Self.emptyPC
+            hotness[Self.hotnessSlot(pc)].pc = 0  // empty
         }
         blocks.set(pc, block)
         bytes += cost
@@ -173,7 +179,7 @@ final class BlockCache: CodeInvalidationObserver {
             }
             ring.swapAt(hand, ring.count - 1)
             ring.removeLast()
-            hotness[Self.hotnessSlot(pc)] = (pc, block.pointee.countdown, block.pointee.executions)
+            hotness[Self.hotnessSlot(pc)] = (pc ^ Self.emptyPC, block.pointee.countdown, block.pointee.executions)
             remove(block)
             free(block)
             evictedBlocks += 1

@@ -75,8 +75,12 @@ final class CompileQueue: @unchecked Sendable {
         pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
         pthread_cond_init(wake, &attributes)
         pthread_condattr_destroy(&attributes)
-        startWorkers(count)
+        pendingWorkers = count
     }
+
+    /// Workers not started yet: they start at the first request, so that a machine that never
+    /// compiles (a short sandbox, a copy from a snapshot that ends soon) makes no thread.
+    private var pendingWorkers = 0
 
     private func startWorkers(_ count: Int) {
         for _ in 0..<count {
@@ -104,22 +108,27 @@ final class CompileQueue: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// Worker threads running.
-    var workerCount: Int { threads.count }
+    /// Worker threads running, or to start at the first request.
+    var workerCount: Int {
+        lock()
+        defer { unlock() }
+        return threads.count + pendingWorkers
+    }
 
     /// Starts `count` workers again after `shutdown` (a fork stops them: a thread cannot be
     /// forked, and one holding the queue's lock would leave the child's lock held for ever).
     func restart(threads count: Int) {
         lock()
         stopping = false
+        pendingWorkers = count
         unlock()
-        startWorkers(count)
     }
 
     /// Stops the workers and waits for them (pending requests are dropped).
     func shutdown() {
         lock()
         stopping = true
+        pendingWorkers = 0
         pthread_cond_broadcast(wake)
         unlock()
         for thread in threads { pthread_join(thread, nil) }
@@ -150,6 +159,10 @@ final class CompileQueue: @unchecked Sendable {
         }
         heap.insert(request, key: Self.key(requested: request.requested, priority: request.priority))
         maxLength = max(maxLength, heap.count)
+        if pendingWorkers > 0 {
+            startWorkers(pendingWorkers)
+            pendingWorkers = 0
+        }
         pthread_cond_signal(wake)
         return .queued
     }
