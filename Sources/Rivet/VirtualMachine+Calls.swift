@@ -11,6 +11,11 @@ extension VirtualMachine {
     /// guest code can be there, and the fetch that fails there says the function returned.
     static let returnAddress: UInt64 = GuestMemory.addressSpaceSize
 
+    /// Guest calls nested in one another (a host function calling the guest, which calls a host
+    /// function that calls the guest ...): each takes host stack, and a guest must not be able
+    /// to exhaust it.
+    public static let maximumCallDepth = 16
+
     /// Calls the guest function named `symbol` (from the program's ELF symbols) with integer
     /// or pointer `arguments` in a0...a7, as the RISC-V calling convention passes them, and
     /// returns its a0. See `call(address:arguments:instructions:wallTime:)`.
@@ -52,6 +57,9 @@ extension VirtualMachine {
             throw RivetError(.invalidCall, "a guest call takes at most 8 arguments (a0...a7), not \(arguments.count)")
         }
         if let finished { throw RivetError(.invalidCall, "the guest is over (\(finished)): it cannot be called") }
+        guard callingThreads.count < Self.maximumCallDepth else {
+            throw RivetError(.invalidCall, "guest calls nested \(Self.maximumCallDepth) deep: no deeper")
+        }
         let nested = handlerThread.flatMap { thread in handlerRunner.map { (thread, $0) } }
         guard let thread = nested?.0 ?? mainThread, !thread.isTerminated else {
             throw RivetError(.invalidCall, "the guest's first thread has exited: no thread to call on")

@@ -119,6 +119,35 @@ import Testing
         #expect(vm.run() == .exited(9))
     }
 
+    /// A host function that calls the guest function that calls it: the guest cannot recurse
+    /// through the host without bound (the host's stack is finite).
+    @Test(arguments: ExecutionTier.allCases)
+    func recursionThroughTheHostIsBounded(_ tier: ExecutionTier) throws {
+        let out = OutputBuffer()
+        let vm = try machine(tier, output: out, said: Box([]))
+        #expect(vm.run() == .paused)
+        let scratch = try #require(vm.address(ofSymbol: "scratch"))
+        let depth = Box(0)
+        let refusals = Box(0)
+        vm.register(syscall: Self.log) { call in
+            depth.value += 1
+            do {
+                _ = try call.machine.call("greet", arguments: [scratch + 2048])
+            } catch let error as RivetError {
+                #expect(error.code == .invalidCall)
+                refusals.value += 1
+            } catch {
+                Issue.record("unexpected \(error)")
+            }
+            return .value(0)
+        }
+        try vm.writeMemory(Array("again\0".utf8), at: scratch + 2048)
+        #expect(try vm.call("greet", arguments: [scratch + 2048]) == 0)
+        #expect(depth.value == VirtualMachine.maximumCallDepth)
+        #expect(refusals.value == 1)
+        #expect(vm.run() == .exited(42))
+    }
+
     @Test func hostFunctionsFailStopAndEnd() throws {
         let out = OutputBuffer()
         var configuration = Configuration()
