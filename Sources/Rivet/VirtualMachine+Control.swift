@@ -36,22 +36,32 @@ public struct RunControl: Sendable {
 final class ControlState: @unchecked Sendable {
     let paused = Atomic<Bool>(false)
     let cancelled = Atomic<Bool>(false)
-    /// The first hart's slots (they live as long as the machine's process).
-    private let slots: UnsafeMutablePointer<UInt64>
-    private let slotsLock = Mutex<UInt>(0)
+    /// The first hart's slots and the running run's watchdog, as pointer bits (0: none). A
+    /// `RunControl` may outlive its machine: the machine clears both before it goes, under the
+    /// same lock a request takes.
+    private let pointers: Mutex<(slots: UInt, watchdog: UInt)>
 
-    init(slots: UnsafeMutablePointer<UInt64>) { self.slots = slots }
+    init(slots: UnsafeMutablePointer<UInt64>) {
+        pointers = Mutex((UInt(bitPattern: slots), 0))
+    }
 
-    /// The watchdog of the running run (its pointer's bits; 0: none), to wake on a request.
+    /// The watchdog of the running run, to wake on a request.
     func setWatchdog(_ watchdog: OpaquePointer?) {
-        slotsLock.withLock { $0 = watchdog.map { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer($0))) } ?? 0 }
+        pointers.withLock { $0.watchdog = watchdog.map { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer($0))) } ?? 0 }
+    }
+
+    /// The machine is going: requests touch nothing of it any more.
+    func detach() {
+        pointers.withLock { $0 = (0, 0) }
     }
 
     func request(pause: Bool) {
         if pause { paused.store(true, ordering: .releasing) } else { cancelled.store(true, ordering: .releasing) }
-        rivet_set_attention(slots, RIVET_ATTENTION_PAUSE | RIVET_ATTENTION_INTERRUPT)
-        slotsLock.withLock { bits in
-            if bits != 0 { rivet_watchdog_wake(OpaquePointer(bitPattern: bits)) }
+        pointers.withLock { pointers in
+            if let slots = UnsafeMutablePointer<UInt64>(bitPattern: pointers.slots) {
+                rivet_set_attention(slots, RIVET_ATTENTION_PAUSE | RIVET_ATTENTION_INTERRUPT)
+            }
+            if pointers.watchdog != 0 { rivet_watchdog_wake(OpaquePointer(bitPattern: pointers.watchdog)) }
         }
     }
 }

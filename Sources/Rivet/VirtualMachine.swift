@@ -241,7 +241,10 @@ public final class VirtualMachine {
         timeKeeper.loaded()
     }
 
-    deinit { endAbandonedRun() }
+    deinit {
+        controlState.detach()
+        endAbandonedRun()
+    }
 
     /// The port of 127.0.0.1 the GDB stub listens on (`Configuration.debugger`), until gdb
     /// connects at the start of `run()`; nil without a debugger.

@@ -132,6 +132,23 @@ import Testing
         #expect(await task.value == .cancelled)
     }
 
+    /// A `RunControl` outlives its machine harmlessly.
+    @Test func aControlOutlivesItsMachine() throws {
+        let out = try TemporaryFile()
+        var control: RunControl? = nil
+        do {
+            let vm = try machine(Fixture.directory + "/bin/hello_static", .auto, output: out)
+            control = vm.control
+            #expect(vm.run() == .exited(5))
+        }
+        for _ in 0..<100 {
+            _ = try machine(Fixture.directory + "/bin/hello_static", .auto, output: out)  // reuse the memory
+            control?.pause()
+            control?.cancel()
+        }
+        #expect(control?.isCancelled == true)
+    }
+
     /// A machine dropped while its threads are parked ends them.
     @Test func droppingASuspendedThreadedGuestEndsItsThreads() throws {
         let fixture = try #require(Fixture.all.first { $0.name == "threads_amo_stress" })
