@@ -629,3 +629,7 @@ int rivet_code_region_unshare(rivet_code_region *region, const size_t *offsets, 
     region->fd = fd;
     return 0;
 }
+
+// The header spells this mask as a literal, so that Swift imports it: it must stay the union.
+_Static_assert(RIVET_ATTENTION_STOPS_BLOCKING == (RIVET_ATTENTION_DEADLINE | RIVET_ATTENTION_ENDING | RIVET_ATTENTION_PAUSE),
+               "RIVET_ATTENTION_STOPS_BLOCKING must be DEADLINE | ENDING | PAUSE");

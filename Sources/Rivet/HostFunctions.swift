@@ -148,7 +148,7 @@ extension VirtualMachine {
     /// in the middle of a run), as the run loop would call it — holding the process's lock —
     /// but without leaving the run: the round trip costs a lock, not a return through the loop.
     /// - Returns: whether the guest goes on; if not (a pause, an exit) the run returns `.ecall`
-    ///   and the loop finds the outcome in `hostCallDone`.
+    ///   and the loop finds the outcome in `hostCallStopped`.
     func callHostFunctionInPlace(_ function: HostFunction, _ thread: GuestThread, _ runner: HartRunner) -> Bool {
         guard debugger == nil, !thread.isTerminated else { return false }
         process.acquire(thread)
@@ -156,7 +156,8 @@ extension VirtualMachine {
         let end = callHostFunction(function, thread: thread, runner: runner)
         inPlaceHostCalls -= 1
         let goesOn = end == nil && suspension == nil && !process.isEnding
-        if !goesOn { hostCallDone = (end: end, ()) }
+        // A pause, or the process ending: the loop's next turn sees the suspension or the end.
+        if !goesOn { hostCallStopped = end ?? .suspended(.paused) }
         process.lock.release()
         return goesOn
     }

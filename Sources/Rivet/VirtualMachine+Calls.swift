@@ -113,28 +113,26 @@ extension VirtualMachine {
     /// A call from no host function: the thread runs on the calling host thread, the other
     /// threads stay parked (or, for threads the function starts, are parked when it returns).
     private func outermostCall(_ thread: GuestThread, clock: ContinuousClock) -> LoopEnd {
-        process.startThread = { [unowned self] thread in self.startHostThread(thread) }
         thread.host = pthread_self()
         process.acquire(thread)
         // Parked threads stay parked: the parking lot does not advance.
         let parked = suspension
         suspension = nil
         rivet_clear_attention(thread.hart.slots, RIVET_ATTENTION_PAUSE | RIVET_ATTENTION_DEADLINE)
-        var end = takeControlRequest() ?? threadLoop(thread, runner: engine.main, driving: true, clock: clock, watched: true)
+        let end = takeControlRequest() ?? threadLoop(thread, runner: engine.main, driving: true, clock: clock, watched: true)
         switch end {
         case .processEnds(let reason):
             self.end(reason)
             process.lock.release()
-            endThreads()
+            joinEndingThreads()
             return end
         case .threadEnded:
             process.lock.release()
-            endThreads()
+            joinEndingThreads()
             return end
         case .returned, .suspended:
             // Whatever else runs now stops until the next run.
             if process.threads.count > 1 { suspend(parked ?? .paused) } else { suspension = parked }
-            if case .suspended = end {} else { end = .returned }
         }
         thread.host = nil
         process.lock.release()
@@ -173,16 +171,6 @@ extension VirtualMachine {
             break
         }
         return end
-    }
-
-    /// After the process ended in a call: waits for its threads, and the guest is over.
-    private func endThreads() {
-        while hostThreads.wait(upTo: 10_000_000) > 0 {
-            process.lock.acquire()
-            process.interruptOtherThreads()
-            process.lock.release()
-        }
-        hostThreads.joinAll()
     }
 }
 

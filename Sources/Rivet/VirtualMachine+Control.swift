@@ -167,7 +167,6 @@ extension VirtualMachine {
     /// but the driving one parks, and is told so now (its blocking syscall ends, to run again).
     func suspend(_ reason: ExitReason) {
         if suspension == nil { suspension = reason }
-        suspending.store(true, ordering: .releasing)
         for thread in process.threads.values {
             rivet_set_attention(thread.hart.slots, RIVET_ATTENTION_PAUSE)
             thread.interrupt()
@@ -190,9 +189,8 @@ extension VirtualMachine {
 
     /// Ends a suspension (under the process's lock): the parked threads go on.
     func resumeParkedThreads() {
-        guard suspension != nil || suspending.load(ordering: .acquiring) else { return }
+        guard suspension != nil else { return }
         suspension = nil
-        suspending.store(false, ordering: .releasing)
         for thread in process.threads.values {
             rivet_clear_attention(thread.hart.slots, RIVET_ATTENTION_PAUSE | RIVET_ATTENTION_DEADLINE)
         }

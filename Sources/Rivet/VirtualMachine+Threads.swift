@@ -122,14 +122,13 @@ extension VirtualMachine {
     /// or until the run is suspended, every other thread parked.
     func runThreads(clock: ContinuousClock) -> ExitReason {
         let watched = watchdog != nil
-        process.startThread = { [unowned self] thread in self.startHostThread(thread) }
         if let first = mainThread {
             first.host = pthread_self()
             process.acquire(first)
             resumeParkedThreads()
             rivet_clear_attention(first.hart.slots, RIVET_ATTENTION_PAUSE | RIVET_ATTENTION_DEADLINE)
-            // A pause asked while the guest was not running stops it before it starts.
-            if controlState.paused.load(ordering: .acquiring) { rivet_set_attention(first.hart.slots, RIVET_ATTENTION_PAUSE) }
+            // A pause or cancellation asked while the guest was not running stops it before it
+            // starts.
             let end: LoopEnd =
                 if let request = takeControlRequest() { request }
                 else { threadLoop(first, runner: engine.main, driving: true, clock: clock, watched: watched) }
@@ -149,35 +148,40 @@ extension VirtualMachine {
             resumeParkedThreads()
             process.lock.release()
         }
-        // The first thread exited alone, or the process is ending: wait for the others.
-        while hostThreads.wait(upTo: 10_000_000) > 0 {
-            if process.isEnding {
-                // Again and again: a thread may have been about to block when it was first told.
-                process.lock.acquire()
-                process.interruptOtherThreads()
-                process.lock.release()
-                continue
-            }
+        // The first thread exited alone: the others run on, and the embedder's requests and
+        // the deadline still stop them.
+        while !process.isEnding, hostThreads.wait(upTo: 10_000_000) > 0 {
             process.lock.acquire()
-            if controlState.cancelled.load(ordering: .acquiring) {
-                end(.cancelled)
-            } else if controlState.paused.exchange(false, ordering: .acquiringAndReleasing) {
-                suspend(.paused)
+            if case .processEnds(let reason)? = takeControlRequest() {
+                end(reason)
             } else if suspension == nil,
                 process.hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_DEADLINE != 0
                     || deadline.map({ clock.now >= $0 }) == true
             {
                 suspend(.timeLimitReached)
             }
-            if let suspension {
+            if let suspension, !process.isEnding {
                 process.lock.release()
                 return suspension
             }
             process.lock.release()
         }
-        hostThreads.joinAll()
+        joinEndingThreads()
         process.hart.activity = .runLoop
         return ending ?? .exited(0)
+    }
+
+    /// Once the process ends (or every thread did): tells the other threads again and again
+    /// until their host threads stopped — one may have been about to block when first told, or
+    /// parked — and joins them.
+    func joinEndingThreads() {
+        while hostThreads.wait(upTo: 10_000_000) > 0 {
+            process.lock.acquire()
+            process.interruptOtherThreads()
+            parking.advance()
+            process.lock.release()
+        }
+        hostThreads.joinAll()
     }
 
     /// Ends a guest dropped while suspended: its parked threads end and are joined.
@@ -186,13 +190,7 @@ extension VirtualMachine {
         process.lock.acquire()
         end(.cancelled)
         process.lock.release()
-        while hostThreads.wait(upTo: 10_000_000) > 0 {
-            process.lock.acquire()
-            process.interruptOtherThreads()
-            parking.advance()
-            process.lock.release()
-        }
-        hostThreads.joinAll()
+        joinEndingThreads()
     }
 
     /// Ends the process (called holding the lock): the first reason given is the one reported.

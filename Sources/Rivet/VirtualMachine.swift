@@ -48,10 +48,9 @@ public final class VirtualMachine {
     var fuelEnd: UInt64?
     /// What `RunControl` asks of the runs.
     let controlState: ControlState
-    /// Why the run is being suspended (under the process's lock); `suspending` says so to the
-    /// driving thread without the lock.
+    /// Why the run is being suspended (under the process's lock); while it is set, every thread
+    /// but the driving one is parked or parks at its next stop.
     var suspension: ExitReason?
-    let suspending = Atomic<Bool>(false)
     /// Where the other threads wait during a suspension.
     let parking = ParkingLot()
     /// The thread `run()` drives on its caller's host thread, until it ends.
@@ -71,7 +70,7 @@ public final class VirtualMachine {
     /// Host functions running where the engine stopped (`callHostFunctionInPlace`), and what
     /// the one that stopped the run left for the loop.
     var inPlaceHostCalls = 0
-    var hostCallDone: (end: LoopEnd?, Void)?
+    var hostCallStopped: LoopEnd?
     /// The host ends of the guest's standard streams.
     let streams: GuestStreams
     /// Loading and run times, and the sampler of where the run's time goes (`Statistics.time`).
@@ -220,6 +219,7 @@ public final class VirtualMachine {
         let start = Self.monotonicNanoseconds()
         engine.setTimeSource { (Self.monotonicNanoseconds() - start) / 100 }
         process.forkHost = { [unowned self] in self.forkHost() }
+        process.startThread = { [unowned self] thread in self.startHostThread(thread) }
         process.postSignal = { [unowned self] signal in rivet_watchdog_post(self.watchdog, signal) }
         process.replaceImage = { [unowned self] image in self.replaceImage(image) }
         process.flushInstructionCache = { [memory] start, end in
@@ -366,9 +366,9 @@ public final class VirtualMachine {
             switch stop {
             case .ecall:
                 // A host function ran in place and stopped the run.
-                if let done = hostCallDone {
-                    hostCallDone = nil
-                    if let end = done.end { return end }
+                if let stopped = hostCallStopped {
+                    hostCallStopped = nil
+                    if case .processEnds = stopped { return stopped }
                     continue
                 }
                 if !hostFunctions.isEmpty, let function = hostFunctions[Int(truncatingIfNeeded: hart[x: 17])] {
