@@ -61,6 +61,12 @@ extension VirtualMachine {
             throw RivetError(.invalidCall, "guest calls nested \(Self.maximumCallDepth) deep: no deeper")
         }
         let nested = handlerThread.flatMap { thread in handlerRunner.map { (thread, $0) } }
+        hostCalls.pointee.guestCalls &+= 1
+        if let (thread, _) = nested, hostCalls.pointee.lock == .notTaken {
+            // A host function called from JIT code runs without the process's lock until now.
+            process.acquire(thread)
+            hostCalls.pointee.lock = .taken
+        }
         guard let thread = nested?.0 ?? mainThread, !thread.isTerminated else {
             throw RivetError(.invalidCall, "the guest's first thread has exited: no thread to call on")
         }
@@ -160,7 +166,7 @@ extension VirtualMachine {
         let end = threadLoop(thread, runner: runner, driving: true, clock: clock, watched: true)
         // Called by a host function in place, inside the outer run of the same hart: that run
         // counts these instructions again when it returns.
-        if inPlaceHostCalls > 0 { instructionsRetired.subtract(thread.hart.instret &- before, ordering: .relaxed) }
+        if hostCalls.pointee.inPlace > 0 { instructionsRetired.subtract(thread.hart.instret &- before, ordering: .relaxed) }
         switch end {
         case .suspended:
             // The call stops; the run around it goes on.

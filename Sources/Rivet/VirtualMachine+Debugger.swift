@@ -214,6 +214,7 @@ extension VirtualMachine {
     /// Debugs the guest with `debugger`: the first thread stops before its first instruction.
     func attach(_ debugger: Debugger) {
         self.debugger = debugger
+        hostCalls.pointee.debugged = true
         debugger.track(hart, memory: memory).pending = .initial
     }
 
@@ -223,6 +224,7 @@ extension VirtualMachine {
         guard let debugger else { return }
         debugger.stub.closeAll()
         self.debugger = nil
+        hostCalls.pointee.debugged = false
         var interpreters = [interpreter]
         for thread in process.threads.values {
             if let runner = engine.runner(of: thread.hart) { interpreters.append(runner.interpreter) }

@@ -62,14 +62,14 @@ public final class VirtualMachine {
     /// The guest threads in `call`s, innermost last: their `threadLoop` returns `.returned`
     /// when their pc reaches `VirtualMachine.returnAddress`.
     var callingThreads: [ObjectIdentifier] = []
-    /// The guest thread in the innermost running host function, and its runner: a `call` from
-    /// a host function runs on its thread. (Unowned: both outlive the function's run; the
-    /// outer frames' are kept on the host stack by `callHostFunction`.)
-    unowned(unsafe) var handlerThread: GuestThread?
-    unowned(unsafe) var handlerRunner: HartRunner?
-    /// Host functions running where the engine stopped (`callHostFunctionInPlace`), and what
-    /// the one that stopped the run left for the loop.
-    var inPlaceHostCalls = 0
+    /// The host functions as the engine's ecall handler reads them, and the state of the
+    /// running ones (plain memory: see `HostCallState`). Owned.
+    let hostCalls: UnsafeMutablePointer<HostCallState>
+    /// Keeps the functions `hostCalls` points at alive.
+    var hostFunctionBoxes: [HostFunctionBox] = []
+    /// Tables replaced while a host function ran from them, freed when none runs.
+    var retiredHostFunctionTables: [(UnsafeMutableBufferPointer<Unmanaged<HostFunctionBox>>, [HostFunctionBox])] = []
+    /// What the host function that stopped the run left for the loop.
     var hostCallStopped: LoopEnd?
     /// The host ends of the guest's standard streams.
     let streams: GuestStreams
@@ -216,6 +216,8 @@ public final class VirtualMachine {
 
         // The first thread's hart, now that the process has it.
         controlState = ControlState(slots: process.hart.slots)
+        hostCalls = .allocate(capacity: 1)
+        hostCalls.initialize(to: HostCallState())
         let start = Self.monotonicNanoseconds()
         engine.setTimeSource { (Self.monotonicNanoseconds() - start) / 100 }
         process.forkHost = { [unowned self] in self.forkHost() }
@@ -244,6 +246,10 @@ public final class VirtualMachine {
     deinit {
         controlState.detach()
         endAbandonedRun()
+        hostCalls.pointee.table.deallocate()
+        releaseRetiredHostFunctionTables()
+        hostCalls.deinitialize(count: 1)
+        hostCalls.deallocate()
     }
 
     /// The port of 127.0.0.1 the GDB stub listens on (`Configuration.debugger`), until gdb
@@ -371,7 +377,7 @@ public final class VirtualMachine {
                     if case .processEnds = stopped { return stopped }
                     continue
                 }
-                if !hostFunctions.isEmpty, let function = hostFunctions[Int(truncatingIfNeeded: hart[x: 17])] {
+                if let function = hostCalls.pointee.function(Int(truncatingIfNeeded: hart[x: 17])) {
                     if let end = callHostFunction(function, thread: thread, runner: runner) { return end }
                     continue
                 }

@@ -72,7 +72,12 @@ package final class HartState: @unchecked Sendable {
         @inlinable package static var reservationValue: Int { 102 }
         /// What the hart's thread is doing now (a `HartActivity`), for the time sampler.
         @inlinable package static var activity: Int { 103 }
-        @inlinable package static var count: Int { 104 }
+        /// A C-convention function JIT code calls at an `ecall` before leaving for the run loop
+        /// (`(slots, ecall's pc) -> EcallOutcome`), or 0; the engine's embedder sets it.
+        @inlinable package static var ecallHandler: Int { 104 }
+        /// What the ecall handler needs (an unretained pointer its owner keeps alive).
+        @inlinable package static var ecallContext: Int { 105 }
+        @inlinable package static var count: Int { 106 }
     }
 
     package static let noReservation = UInt64.max

@@ -148,6 +148,46 @@ import Testing
         #expect(vm.run() == .exited(42))
     }
 
+    /// Host functions called from JIT code at their `ecall` (the baseline and `auto` tiers)
+    /// while the code that called waits on the stack: each one calls back into the guest, in a
+    /// code cache so small that the calling block is evicted meanwhile, and every hundredth
+    /// replaces the table of functions it runs from. The guest must go on exactly.
+    @Test(arguments: ExecutionTier.allCases)
+    func hostFunctionsFromJITCodeSurviveEvictionAndNewFunctions(_ tier: ExecutionTier) throws {
+        var configuration = Configuration()
+        configuration.standardOutput = .discarded
+        configuration.tier = tier
+        configuration.codeCacheBytes = 16 << 10
+        configuration.cachePolicy = .flush  // the calling block goes too
+        configuration.tierUpThreshold = 2
+        let vm = try VirtualMachine(programPath: Self.program, configuration: configuration)
+        vm.register(syscall: Self.log) { _ in .value(5) }
+        vm.register(syscall: Self.wait) { _ in .pause(returning: 42) }
+        #expect(vm.run() == .paused)
+        let name = try #require(vm.address(ofSymbol: "scratch")) + 2048
+        try vm.writeMemory(Array("eviction\0".utf8), at: name)
+        let calls = Box(0)
+        let wrong = Box(0)
+        vm.register(syscall: Self.add) { call in
+            calls.value += 1
+            let a = call.argument(0)
+            let b = call.argument(1)
+            // greet (snprintf) compiles, and in this cache evicts, a few hundred blocks.
+            if (try? call.machine.call("greet", arguments: [name])) != 5 { wrong.value += 1 }
+            if calls.value % 100 == 0 {
+                call.machine.register(syscall: 0x10100 + calls.value) { _ in .value(0) }
+            }
+            return .value(a &+ b)
+        }
+        let n: UInt64 = 1_000
+        #expect(try vm.call("host_calls", arguments: [n]) == n + n * (n - 1) / 2)
+        #expect(calls.value == Int(n))
+        #expect(wrong.value == 0)
+        if tier != .interpreter { #expect(vm.statistics.evictions > 0) }
+        // A pause from JIT code: the guest resumes after the ecall, once.
+        #expect(vm.run() == .exited(42))
+    }
+
     @Test func hostFunctionsFailStopAndEnd() throws {
         let out = OutputBuffer()
         var configuration = Configuration()

@@ -143,7 +143,7 @@ extension BlockTranslator {
             leave(code(.fenceI, k))
         case .ecall:
             writeBack()
-            leave(code(.syscall, k))
+            emitEcall(at: pc, index: k)
         case .ebreak, .illegal:
             writeBack()
             leave(code(.trap, k))

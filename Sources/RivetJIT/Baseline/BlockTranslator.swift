@@ -319,6 +319,37 @@ struct BlockTranslator: ~Copyable {
         exitIf(.ne, .helperFailure, k)
     }
 
+    /// An `ecall` (its registers written back): when the hart has an ecall handler, calls it
+    /// first (`(slots, pc) -> EcallOutcome`), and on `.resume` goes on to the next instruction
+    /// as a chained exit, without leaving JIT code; otherwise leaves with `.syscall` for the
+    /// run loop. (The embedder's host functions cost a call this way, not a trip through the
+    /// run loop.) The handler may run guest code itself (the hart's slots change; the block's
+    /// cached registers are dead here, the next block reloads them).
+    mutating func emitEcall(at pc: UInt64, index k: Int) {
+        let syscall = assembler.newLabel()
+        assembler.emit(.mov(.b64, .rax, slot(HartState.Slot.ecallHandler)))
+        assembler.emit(.test(.b64, .rax, .rax))
+        assembler.jcc(.e, to: syscall)
+        assembler.emit(.mov(.b64, slot(HartState.Slot.budget), Pinned.budget))
+        assembler.emit(.mov(.b64, .rdi, Pinned.state))
+        assembler.emit(.loadConstant(.rsi, pc))
+        assembler.emit(.call(.rax))
+        assembler.emit(.test(.b64, .rax, .rax))
+        exit(to: pc + 4, if: .e)
+        let handled = assembler.newLabel()
+        let stopped = assembler.newLabel()
+        assembler.emit(.alu(.cmp, .b64, .rax, imm: Int32(EcallOutcome.handled.rawValue)))
+        assembler.jcc(.e, to: handled)
+        assembler.emit(.alu(.cmp, .b64, .rax, imm: Int32(EcallOutcome.stopped.rawValue)))
+        assembler.jcc(.e, to: stopped)
+        assembler.bind(syscall)
+        leave(code(.syscall, k))
+        assembler.bind(handled)
+        leave(code(.ecallHandled, k))
+        assembler.bind(stopped)
+        leave(code(.ecallStopped, k))
+    }
+
     /// The block's shared exit tail for `kind`.
     mutating func tail(_ kind: ExitKind) -> X64Label {
         if let existing = tails[kind] { return existing }

@@ -171,6 +171,7 @@ package final class Engine {
             runners.append(runner)
             cache.otherJumpCaches.append(runner.jumpCache)
             runnerCount.store(runners.count, ordering: .sequentiallyConsistent)
+            updateEcallHandler()
             return runner
         }
     }
@@ -187,6 +188,7 @@ package final class Engine {
             cache.otherJumpCaches.removeAll { $0 === runner.jumpCache }
             if runner.counters != cache.counters { cache.removeCounterTable(runner.counters) }
             runnerCount.store(runners.count, ordering: .sequentiallyConsistent)
+            updateEcallHandler()
         }
     }
 
@@ -250,6 +252,34 @@ package final class Engine {
         runtime.context.readTime = read
     }
 
+    /// Whether one hart alone runs (no other guest thread exists).
+    package var isSingleHart: Bool { runnerCount.load(ordering: .relaxed) == 1 }
+
+    /// Makes the first hart's JIT code call `handler` at every `ecall` (with `context` in
+    /// `HartState.Slot.ecallContext`) before it leaves for the run loop; nil for none.
+    /// The handler is called only while the first hart runs alone: with other threads, the
+    /// `ecall` goes to the run loop.
+    package func setEcallHandler(_ handler: EcallHandler?, context: UnsafeMutableRawPointer?) {
+        lock.withLock {
+            ecallHandler = (handler.map { UInt64(UInt(bitPattern: unsafeBitCast($0, to: Int.self))) } ?? 0,
+                            UInt64(UInt(bitPattern: context)))
+            updateEcallHandler()
+        }
+    }
+
+    /// The ecall handler and its context, as slot values.
+    private var ecallHandler: (function: UInt64, context: UInt64) = (0, 0)
+
+    /// Gives the first hart its ecall handler while it runs alone, takes it away while it does
+    /// not (under `lock`; only the first hart's own thread can add a runner then, outside JIT
+    /// code, so the JIT code never reads the slot while it changes meaningfully).
+    private func updateEcallHandler() {
+        let alone = runners.count == 1 && runners[0] === main
+        let slots = main.hart.slots
+        slots[HartState.Slot.ecallContext] = alone ? ecallHandler.context : 0
+        slots[HartState.Slot.ecallHandler] = alone ? ecallHandler.function : 0
+    }
+
     /// Runs the first hart (see `HartRunner.run`).
     package func run(budget: UInt64) -> StopReason { run(main, budget: budget) }
 
@@ -303,11 +333,18 @@ package final class Engine {
             if found != nil { counts.pointee.lookupHits += 1 } else { counts.pointee.lookupMisses += 1 }
             if let found, !interpreter.singleStep, remaining >= UInt64(found.instructions) {
                 // In JIT code from here: what other harts remove is kept until this hart leaves.
-                r.epoch.add(1, ordering: .sequentiallyConsistent)
+                if r.ecallDepth == 0 { r.epoch.add(1, ordering: .sequentiallyConsistent) }
                 if shared { lock.unlock() }
                 if let stop = execute(r, entry: found.hostEntry, remaining: &remaining, shared: shared) {
                     // A host function handled where the ecall stopped, without leaving the run.
-                    if case .ecall = stop, !shared, let hook = r.ecallHook, hook(hart) { continue }
+                    if r.ecallHandledStop {
+                        r.ecallHandledStop = false
+                        return stop
+                    }
+                    if case .ecall = stop, !shared, let hook = r.ecallHook, hook(hart) {
+                        if runnerCount.load(ordering: .relaxed) > 1 { return .interrupted }
+                        continue
+                    }
                     return stop
                 }
                 continue
@@ -333,7 +370,11 @@ package final class Engine {
                 if remaining == 0 { return .budgetExhausted }
                 continue
             case .ecall:
-                if !shared, let hook = r.ecallHook, hook(hart) { continue }
+                if !shared, let hook = r.ecallHook, hook(hart) {
+                    // (A thread started by the hook makes this loop's `shared` stale.)
+                    if runnerCount.load(ordering: .relaxed) > 1 { return .interrupted }
+                    continue
+                }
                 return stop
             default:
                 return stop
@@ -551,8 +592,9 @@ package final class Engine {
             counts.pointee.jitInstructions &+= retired
             remaining &-= retired
             // Out of JIT code only now: the exit code names a translation (by id, by host pc)
-            // that must not be freed, its id reused, before it is read.
-            r.epoch.add(1, ordering: .sequentiallyConsistent)
+            // that must not be freed, its id reused, before it is read. (Inside an ecall
+            // handler, JIT code waits below on the stack: the hart stays in it.)
+            if r.ecallDepth == 0 { r.epoch.add(1, ordering: .sequentiallyConsistent) }
             if shared { lock.unlock() }
         }
         let kind = ExitKind(rawValue: UInt8(truncatingIfNeeded: code)) ?? .trap
@@ -586,6 +628,14 @@ package final class Engine {
         case .syscall:
             guard let t = source() else { return nil }
             hart.pc = t.pc(ofInstruction: index)
+            return .ecall
+        case .ecallHandled:
+            // The handler may have started a thread (through a guest call): the loop's
+            // `shared` is stale then, so the run ends here and starts again.
+            return runnerCount.load(ordering: .relaxed) > 1 ? .interrupted : nil
+        case .ecallStopped:
+            // Handled already: the run returns without asking the runner's hook again.
+            r.ecallHandledStop = true
             return .ecall
         case .fenceI:
             guard let t = source() else { return nil }
@@ -765,6 +815,13 @@ package final class HartRunner {
     /// did (the hart goes on at its pc), false to return `.ecall` from the run. The embedder's
     /// host functions use it, to cost no round trip through the run loop.
     package var ecallHook: ((HartState) -> Bool)?
+    /// Ecall handlers (`HartState.Slot.ecallHandler`) running on this hart's thread, called
+    /// from JIT code: while it is above zero, the JIT code that called waits on the stack, so
+    /// the hart counts as in JIT code throughout (its epoch stays odd) and nothing it may
+    /// return into is freed, whatever the handler runs meanwhile (a guest call, compiles).
+    package var ecallDepth = 0
+    /// Set when the ecall handler stopped the run (the run returns `.ecall`, handled).
+    var ecallHandledStop = false
 
     init(interpreter: Interpreter, jumpCache: JumpCache, counters: UnsafeMutablePointer<UInt64>) {
         self.interpreter = interpreter
@@ -811,4 +868,24 @@ enum ExitKind: UInt8, CaseIterable {
     case fenceI = 7
     /// A helper (FP, atomics, CSR) could not complete the instruction.
     case helperFailure = 8
+    /// The ecall handler handled an `ecall` and set the pc after it; the run loop goes on.
+    case ecallHandled = 9
+    /// The ecall handler handled an `ecall`, set the pc after it, and stops the run (`.ecall`).
+    case ecallStopped = 10
 }
+
+/// What an ecall handler (`HartState.Slot.ecallHandler`) tells the JIT code that called it.
+package enum EcallOutcome: UInt64 {
+    /// Handled: the JIT code goes on at the next instruction (chained, without leaving).
+    case resume = 0
+    /// Not handled: the JIT code leaves with `.syscall` and the run loop handles the `ecall`.
+    case notHandled = 1
+    /// Handled, the pc set after it; back to the run loop, which goes on (e.g. the handler
+    /// changed code or something needs the loop's attention).
+    case handled = 2
+    /// Handled, the pc set after it; the run returns `.ecall` (the handler stopped the run).
+    case stopped = 3
+}
+
+/// The C signature of an ecall handler: `(hart's slots, the ecall's pc) -> EcallOutcome`.
+package typealias EcallHandler = @convention(c) (UnsafeMutablePointer<UInt64>, UInt64) -> UInt64
