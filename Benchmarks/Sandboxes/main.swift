@@ -17,6 +17,7 @@ let program = root + "/Tests/RivetTests/Fixtures/bin/embed_calls"
 let quick = CommandLine.arguments.contains("--quick")
 /// Only the host-call figures (for profiling them).
 let callsOnly = CommandLine.arguments.contains("--calls-only")
+let snapshotsOnly = CommandLine.arguments.contains("--snapshots-only")
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 /// `x` with `digits` decimals (no Foundation here).
@@ -61,7 +62,7 @@ func percentile(_ values: [Duration], _ p: Int) -> Duration { values.sorted()[mi
 
 // 1. Host function round trips: the guest's loop calls HOST_ADD n times.
 let calls: UInt64 = quick ? 200_000 : 2_000_000
-for tier in callsOnly ? [ExecutionTier.baseline] : [.interpreter, .baseline, .auto] {
+for tier in callsOnly ? [ExecutionTier.baseline] : snapshotsOnly ? [] : [.interpreter, .baseline, .auto] {
     let vm = try template(tier)
     _ = try vm.call("host_calls", arguments: [1000])  // warm: compiled where the tier compiles
     let clock = ContinuousClock()
@@ -74,24 +75,48 @@ for tier in callsOnly ? [ExecutionTier.baseline] : [.interpreter, .baseline, .au
 
 if callsOnly { exit(0) }
 
-// 2. Machines from a snapshot.
+// 2. Machines from a snapshot: fresh ones (every copy kept alive, so none is recycled), and
+// recycled ones (each dropped before the next starts: the next takes its machine), with the
+// cost of dropping one (which resets it for the next).
 for threads in [nil, 0] as [Int?] {
     let snapshot = try template(.auto, compileThreads: threads).snapshot()
     var configuration = Configuration()
     configuration.standardOutput = .discarded
     configuration.compileThreads = threads
-    var times: [Duration] = []
+    let label = threads.map { "\($0) compile threads" } ?? "default compile threads"
     let clock = ContinuousClock()
-    for _ in 0..<(quick ? 200 : 2_000) {
+    let count = quick ? 200 : 2_000
+    var fresh: [Duration] = []
+    var kept: [VirtualMachine] = []
+    for k in 0..<count {
         let start = clock.now
         let vm = try VirtualMachine(snapshot: snapshot, configuration: configuration)
-        times.append(clock.now - start)
-        withExtendedLifetime(vm) {}
+        fresh.append(clock.now - start)
+        kept.append(vm)
+        // (Dropped in batches: at most 100 machines alive, each dropped with others waiting.)
+        if k % 100 == 99 { kept.removeAll() }
     }
-    let mean = times.reduce(Duration.zero, +) / times.count
-    let label = threads.map { "\($0) compile threads" } ?? "default compile threads"
-    print("machine from a snapshot (\(label)): mean \(micro(mean)), p50 \(micro(percentile(times, 50))), p99 \(micro(percentile(times, 99))); snapshot holds \(snapshot.storedBytes >> 10) KiB of \(snapshot.mappedBytes >> 20) MiB mapped")
+    kept.removeAll()
+    var recycled: [Duration] = []
+    var dropped: [Duration] = []
+    for _ in 0..<count {
+        let start = clock.now
+        var vm: VirtualMachine? = try VirtualMachine(snapshot: snapshot, configuration: configuration)
+        recycled.append(clock.now - start)
+        serve(vm!)
+        _ = try vm!.call("add", arguments: [1, 2])
+        let drop = clock.now
+        vm = nil
+        dropped.append(clock.now - drop)
+    }
+    func line(_ times: [Duration]) -> String {
+        let mean = times.reduce(Duration.zero, +) / times.count
+        return "mean \(micro(mean)), p50 \(micro(percentile(times, 50))), p99 \(micro(percentile(times, 99)))"
+    }
+    print("machine from a snapshot (\(label)), fresh: \(line(fresh)); snapshot holds \(snapshot.storedBytes >> 10) KiB of \(snapshot.mappedBytes >> 20) MiB mapped")
+    print("machine from a snapshot (\(label)), recycled: \(line(recycled)); dropping one that served a call: \(line(dropped))")
 }
+if snapshotsOnly { exit(0) }
 
 // 3. Idle copies: resident memory per machine, each having served one call.
 do {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -66,6 +67,11 @@ int rivet_mremap_fixed(void *old_address, size_t old_size, size_t new_size, void
 int rivet_memfd(const char *name) {
     int fd = memfd_create(name, MFD_CLOEXEC);
     return fd < 0 ? -errno : fd;
+}
+
+long rivet_random_bytes(void *buffer, size_t count) {
+    ssize_t n = getrandom(buffer, count, 0);
+    return n < 0 ? -errno : (long)n;
 }
 
 int rivet_memfd_flags(const char *name, unsigned flags) {

@@ -1,5 +1,8 @@
+import RivetInterpreter
+import RivetJIT
 import RivetLinux
 import RivetMachine
+import Synchronization
 
 /// A guest frozen between runs, from which new machines start as copies of it — libriscv's
 /// machine fork, for a sandbox per request: start the guest once, let it reach the point where
@@ -25,6 +28,10 @@ public final class Snapshot: Sendable {
     let memory: MemoryImage
     let process: ProcessImage
     let registers: SavedRegisters
+    /// Machines of dropped copies, reset to the snapshot and ready for the next copy (see
+    /// `RecycledMachine`), at most `recycledLimit`.
+    let recycled = Mutex<[RecycledMachine]>([])
+    static let recycledLimit = 8
 
     init(
         configuration: Configuration, executablePath: String, arguments: [String], memory: MemoryImage,
@@ -36,6 +43,21 @@ public final class Snapshot: Sendable {
         self.memory = memory
         self.process = process
         self.registers = registers
+    }
+
+    /// A recycled machine for a copy with `key`'s configuration, if one waits.
+    func takeRecycled(_ key: RecycleKey) -> RecycledMachine? {
+        recycled.withLock { machines in
+            guard let k = machines.lastIndex(where: { $0.key == key }) else { return nil }
+            return machines.remove(at: k)
+        }
+    }
+
+    /// Keeps `machine` for the next copy, unless enough wait already (then it is freed).
+    func keep(_ machine: RecycledMachine) {
+        recycled.withLock { machines in
+            if machines.count < Self.recycledLimit { machines.append(machine) }
+        }
     }
 
     /// Bytes of guest memory the snapshot holds (pages of zeros are not held).
@@ -84,5 +106,70 @@ extension VirtualMachine {
     ///   memory exceeds `configuration`'s limit.
     public convenience init(snapshot: Snapshot, configuration: Configuration? = nil) throws(RivetError) {
         try self.init(.snapshot(snapshot), configuration: configuration ?? snapshot.configuration)
+    }
+}
+
+/// What a dropped copy of a snapshot leaves for the next copy: its address space (reset to the
+/// snapshot: the pages it wrote dropped, its layout still the snapshot's), its first hart, and
+/// its interpreter and engine with the code they decoded and compiled. A copy made from one
+/// skips reserving and mapping memory and building an engine (most of a start: the host's
+/// mmap calls alone cost 3-5 µs each here), and runs the snapshot's code compiled at once:
+/// copies of one snapshot share compiled code in sequence.
+///
+/// Only a copy that ends as it began can be recycled: one thread, its mappings unchanged
+/// (`GuestMemory.reset(to:)`), no debugger; the rest are freed as any machine is.
+/// What the next guest could learn of the last one: nothing of its memory (each page is the
+/// snapshot's again), registers or streams (new), only which snapshot code ran and got compiled
+/// (code from pages the guest could write is forgotten).
+struct RecycledMachine: @unchecked Sendable {
+    // (Unchecked: a recycled machine has one owner at a time, the pool or one copy.)
+    let key: RecycleKey
+    let memory: GuestMemory
+    let hart: HartState
+    let interpreter: Interpreter
+    let engine: Engine
+}
+
+/// What of a copy's configuration its memory, interpreter and engine were built for: a
+/// recycled machine serves only a copy configured the same.
+struct RecycleKey: Equatable, Sendable {
+    let memoryBytes: UInt64
+    let tier: ExecutionTier
+    let codeCacheBytes: Int
+    let decodedBlockCacheBytes: Int
+    let cachePolicy: CachePolicy
+    let tierUpThreshold: UInt32
+    let optimizingThreshold: UInt32
+    let adaptsThresholds: Bool
+    let compileThreads: Int?
+    let compileTimeLimit: Duration
+
+    /// nil for a configuration whose machines are never recycled (a debugger, traces, a perf map
+    /// name their program's code in ways a recycled engine would not).
+    init?(_ c: Configuration) {
+        guard c.debugger == nil, !c.tracesInstructions, !c.writesPerfMap else { return nil }
+        memoryBytes = c.limits.memoryBytes
+        tier = c.tier
+        codeCacheBytes = c.codeCacheBytes
+        decodedBlockCacheBytes = c.decodedBlockCacheBytes
+        cachePolicy = c.cachePolicy
+        tierUpThreshold = c.tierUpThreshold
+        optimizingThreshold = c.optimizingThreshold
+        adaptsThresholds = c.adaptsThresholds
+        compileThreads = c.compileThreads
+        compileTimeLimit = c.compileTimeLimit
+    }
+}
+
+extension VirtualMachine {
+    /// Gives this machine's memory, hart, interpreter and engine to its snapshot for the next
+    /// copy, if it is a copy that can be recycled (see `RecycledMachine`). Called as it is
+    /// dropped, with no guest thread running.
+    func recycle() {
+        guard let (snapshot, key) = recycling, debugger == nil, process.threads.count == 1,
+            mainThread?.hart === hart, engine.isSingleHart, hostCalls.pointee.running == 0
+        else { return }
+        guard memory.reset(to: snapshot.memory), engine.prepareForAnotherGuest() else { return }
+        snapshot.keep(RecycledMachine(key: key, memory: memory, hart: hart, interpreter: interpreter, engine: engine))
     }
 }

@@ -69,6 +69,8 @@ public final class VirtualMachine {
     var hostFunctionBoxes: [HostFunctionBox] = []
     /// Tables replaced while a host function ran from them, freed when none runs.
     var retiredHostFunctionTables: [(UnsafeMutableBufferPointer<Unmanaged<HostFunctionBox>>, [HostFunctionBox])] = []
+    /// The snapshot this copy came from, if its machine can be recycled for the next copy.
+    var recycling: (Snapshot, RecycleKey)? = nil
     /// What the host function that stopped the run left for the loop.
     var hostCallStopped: LoopEnd?
     /// The host ends of the guest's standard streams.
@@ -123,12 +125,23 @@ public final class VirtualMachine {
             program = snapshot.process.elf
         }
         let budget = Self.memoryBudget(configuration)
-        do {
-            memory = try GuestMemory(limit: budget.guest)
-        } catch {
-            throw RivetError(.outOfMemory, "cannot reserve the guest address space")
+        // A copy of a snapshot takes a dropped copy's machine if one waits (`RecycledMachine`).
+        var recycled: RecycledMachine? = nil
+        if case .snapshot(let snapshot) = source, let key = RecycleKey(configuration) {
+            recycling = (snapshot, key)
+            recycled = snapshot.takeRecycled(key)
         }
-        hart = HartState()
+        if let recycled {
+            memory = recycled.memory
+            hart = recycled.hart
+        } else {
+            do {
+                memory = try GuestMemory(limit: budget.guest)
+            } catch {
+                throw RivetError(.outOfMemory, "cannot reserve the guest address space")
+            }
+            hart = HartState()
+        }
 
         var linux = LinuxConfiguration()
         let absoluteProgram = image.hostPath
@@ -160,7 +173,7 @@ public final class VirtualMachine {
                 throw RivetError(.invalidProgram, "\(image.name): interpreter \(interpPath): \(error.message)")
             }
         }
-        interpreter = Interpreter(memory: memory, hart: hart)
+        interpreter = recycled?.interpreter ?? Interpreter(memory: memory, hart: hart)
         let mode: TierMode =
             switch configuration.tier {
             case .interpreter: .interpreter
@@ -192,7 +205,7 @@ public final class VirtualMachine {
             }
         }
         do {
-            engine = try Engine(interpreter: interpreter, configuration: engineConfiguration)
+            engine = try recycled?.engine ?? Engine(interpreter: interpreter, configuration: engineConfiguration)
         } catch {
             throw RivetError(.outOfMemory, "cannot set up the JIT: \(error)")
         }
@@ -205,6 +218,10 @@ public final class VirtualMachine {
             } catch {
                 throw RivetError(.invalidProgram, "\(image.name): \(error.message)")
             }
+        case .snapshot(let snapshot) where recycled != nil:
+            // The memory is the snapshot's already.
+            process.restore(snapshot.process, hart: hart)
+            snapshot.registers.restore(hart)
         case .snapshot(let snapshot):
             do { try memory.restore(snapshot.memory) } catch {
                 throw RivetError(.outOfMemory, "the snapshot's memory does not fit the guest's limit")
@@ -246,6 +263,7 @@ public final class VirtualMachine {
     deinit {
         controlState.detach()
         endAbandonedRun()
+        recycle()
         hostCalls.pointee.table.deallocate()
         releaseRetiredHostFunctionTables()
         hostCalls.deinitialize(count: 1)
@@ -524,10 +542,12 @@ public final class VirtualMachine {
     }
 
     /// Processors the host lets this process use.
-    static func hostCores() -> Int {
+    static func hostCores() -> Int { onlineCores }
+    /// (Read once: glibc reads /sys for it at every call.)
+    private static let onlineCores: Int = {
         let n = sysconf(Int32(_SC_NPROCESSORS_ONLN))
         return n > 0 ? n : 1
-    }
+    }()
 
     static func nanoseconds(_ d: Duration) -> UInt64 {
         UInt64(max(0, d.components.seconds)) * 1_000_000_000 + UInt64(max(0, d.components.attoseconds) / 1_000_000_000)

@@ -329,11 +329,9 @@ struct RandomSource {
         var seed = seed ?? 0
         if seed == 0 {
             var bytes: UInt64 = 0
-            let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-            if fd >= 0 {
-                _ = withUnsafeMutableBytes(of: &bytes) { Glibc.read(fd, $0.baseAddress, 8) }
-                close(fd)
-            }
+            // One system call (a machine starts in tens of microseconds: open, read and close
+            // of /dev/urandom were a tenth of it).
+            _ = withUnsafeMutableBytes(of: &bytes) { rivet_random_bytes($0.baseAddress, 8) }
             seed = bytes ^ UInt64(truncatingIfNeeded: time(nil)) | 1
         }
         func splitmix(_ x: inout UInt64) -> UInt64 {

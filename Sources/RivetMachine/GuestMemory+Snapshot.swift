@@ -106,6 +106,34 @@ extension GuestMemory {
             }
             commit(MemoryRegion(start: piece.start, end: piece.end, permissions: piece.permissions, name: piece.name))
         }
+        restored = (ObjectIdentifier(image), layoutChanges)
+    }
+
+    /// Puts the address space back to `image`'s contents, if `restore(image)` mapped it and the
+    /// guest has not changed a mapping since (no mmap, munmap, mprotect, brk): every page the
+    /// guest wrote (its private copy) is dropped, so the next access reads the image's page
+    /// again, and code read from pages the guest could write is forgotten. This is how a
+    /// snapshot's copy is recycled into the next one (`Snapshot`).
+    /// - Returns: false, having changed nothing, if the layout is not the image's any more (or
+    ///   the host refused: then the memory is only fit to be unmapped).
+    package func reset(to image: MemoryImage) -> Bool {
+        codeLock.lock()
+        guard let restored, restored.image == ObjectIdentifier(image), restored.layout == layoutChanges else {
+            codeLock.unlock()
+            return false
+        }
+        for piece in image.pieces {
+            // MADV_DONTNEED on a private file mapping drops the private copies: the file's
+            // (the image's) pages show through again.
+            guard madvise(host(piece.start.rawValue), Int(piece.end - piece.start), MADV_DONTNEED) == 0 else {
+                self.restored = nil
+                codeLock.unlock()
+                return false
+            }
+        }
+        codeLock.unlock()
+        for piece in image.pieces where piece.permissions.contains(.write) { notifyCodeChanged(piece.start, piece.end) }
+        return true
     }
 
     private static func isZero(_ pointer: UnsafeMutableRawPointer, _ count: Int) -> Bool {

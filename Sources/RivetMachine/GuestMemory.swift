@@ -81,7 +81,12 @@ package final class GuestMemory: @unchecked Sendable {
     private let permissionsTableSize: Int
 
     /// The guest's mappings, for /proc/self/maps, munmap, mprotect and placement of new mappings.
-    package internal(set) var map = MemoryMap()
+    package internal(set) var map = MemoryMap() { didSet { layoutChanges &+= 1 } }
+    /// Changes of `map` so far (a snapshot's copy whose layout is still the image's can be
+    /// reset to it: `reset(to:)`).
+    private(set) var layoutChanges: UInt64 = 0
+    /// The image `restore` mapped, and `layoutChanges` just after.
+    var restored: (image: ObjectIdentifier, layout: UInt64)?
     /// Bytes currently mapped for the guest.
     package internal(set) var mappedBytes: UInt64 = 0
     /// The most the guest may map; mmap and brk fail with ENOMEM beyond it.

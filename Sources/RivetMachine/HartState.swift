@@ -93,6 +93,17 @@ package final class HartState: @unchecked Sendable {
 
     deinit { slots.deallocate() }
 
+    /// Clears everything of the guest's in the slots (registers, pc, fcsr, reservation, counts,
+    /// attention, posted signals, fault records), keeping what the engine set up for its JIT
+    /// code: for a hart recycled into another guest.
+    package func resetGuestState() {
+        let kept = [Slot.guestBase, Slot.guestLimit, Slot.jumpCache, Slot.addressSpaceSize, Slot.commonExit, Slot.helperContext]
+        let values = kept.map { slots[$0] }
+        slots.update(repeating: 0, count: Slot.count)
+        for (slot, value) in zip(kept, values) { slots[slot] = value }
+        slots[Slot.reservation] = Self.noReservation
+    }
+
     /// The pc. Bit 0 is always clear, as in RISC-V's `sepc` with compressed instructions: a
     /// signal handler's address or a sigcontext's pc with bit 0 set resumes at the even address,
     /// as on Linux.

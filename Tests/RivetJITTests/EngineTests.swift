@@ -51,7 +51,7 @@ final class CacheFixture {
 
     init(blocks count: Int, size: Int = 1 << 20) throws {
         blocks = try GuestBlocks(blocks: count)
-        cache = TranslationCache(region: try CodeRegion(size: size), memory: blocks.memory)
+        cache = TranslationCache(region: CodeRegion(size: size), memory: blocks.memory)
         runtime = try JITRuntime(cache: cache, memory: blocks.memory)
     }
 
@@ -69,7 +69,10 @@ final class CacheFixture {
 
 @Suite struct CodeRegionTests {
     @Test func allocatesFirstFitAlignedAndCoalescesWhatIsReleased() throws {
-        let region = try CodeRegion(size: 4096)
+        let region = CodeRegion(size: 4096)
+        // Nothing is mapped until the region is first used.
+        #expect(!region.isMapped && region.allocate(16) == nil && region.executableRange.isEmpty)
+        try region.map()
         let a = try #require(region.allocate(100))
         let b = try #require(region.allocate(200))
         let c = try #require(region.allocate(50))

@@ -77,6 +77,57 @@ import Testing
         #expect(grandchild.run() == .exited(8))
     }
 
+    /// A dropped copy's machine serves the next copy (`RecycledMachine`): the next copy starts
+    /// from the snapshot's memory, not from what the last one wrote — its data, its stack, a
+    /// page it wrote through a syscall — and runs the code the last one compiled. A copy that
+    /// changed its mappings is not recycled.
+    @Test(arguments: ExecutionTier.allCases)
+    func recycledCopiesStartFromTheSnapshotNotFromTheLastCopy(_ tier: ExecutionTier) throws {
+        let original = try template(tier)
+        let snapshot = try original.snapshot()
+        let scratch = try #require(original.address(ofSymbol: "scratch"))
+        let stackPage = (original[x: 2] & ~4095) - 4096
+        let before = try original.readMemory(at: stackPage, count: 4096)
+        var compiledBefore = 0
+        for k in 0..<4 {
+            let out = OutputBuffer()
+            let vm = try copy(of: snapshot, tier, output: out)
+            // What the last copy wrote is not here.
+            #expect(try vm.readMemory(at: scratch, count: 16) == [UInt8](repeating: 0, count: 16))
+            #expect(try vm.readMemory(at: stackPage, count: 4096) == before)
+            #expect(vm[x: 10] == 42)
+            if k > 0, tier != .interpreter {
+                // The last copy's compiled code is here.
+                #expect(vm.statistics.codeCacheUsed >= compiledBefore)
+                #expect(vm.statistics.codeCacheUsed > 0)
+            }
+            Self.serve(vm, resumeWith: UInt64(k))
+            #expect(try vm.call("bump", arguments: [UInt64(k + 1)]) == UInt64(6 + k))
+            #expect(try vm.call("fib", arguments: [15]) == 610)
+            try vm.writeMemory([UInt8](repeating: 0xa5, count: 16), at: scratch)
+            try vm.writeMemory([UInt8](repeating: 0x5a, count: 4096), at: stackPage)
+            // greet writes `scratch` from the guest too.
+            try vm.writeMemory(Array("copy\0".utf8), at: scratch + 2048)
+            #expect(try vm.call("greet", arguments: [scratch + 2048]) == 11)
+            compiledBefore = vm.statistics.codeCacheUsed
+            vm[x: 10] = UInt64(k)
+            #expect(vm.run() == .exited(Int32(k)))
+            #expect(out.text == "resumed with \(k), counter \(6 + k)\n")
+        }
+        // A copy whose guest maps more memory (a large malloc) is not recycled: the next copy is
+        // built afresh, with nothing compiled.
+        if tier != .interpreter {
+            let vm = try copy(of: snapshot, tier, output: OutputBuffer())
+            #expect(vm.statistics.codeCacheUsed > 0)
+            Self.serve(vm, resumeWith: 0)
+            #expect(try vm.call("malloc", arguments: [4 << 20]) != 0)
+            _ = consume vm
+            let fresh = try copy(of: snapshot, tier, output: OutputBuffer())
+            #expect(fresh.statistics.codeCacheUsed == 0)
+            #expect(try fresh.readMemory(at: scratch, count: 16) == [UInt8](repeating: 0, count: 16))
+        }
+    }
+
     @Test func whatCannotBeCopiedIsRefused() throws {
         let vm = try template(.auto)
         #expect(vm.run() == .exited(42))

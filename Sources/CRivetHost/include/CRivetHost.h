@@ -36,6 +36,10 @@ int rivet_mremap_fixed(void *old_address, size_t old_size, size_t new_size, void
 /// memfd_create(2) with MFD_CLOEXEC. Returns the descriptor, or -errno.
 int rivet_memfd(const char *name);
 
+/// getrandom(2) of `count` bytes (blocking only until the host's pool is ready). Returns the
+/// bytes written, or -errno.
+long rivet_random_bytes(void *buffer, size_t count);
+
 /// memfd_create(2) with the guest's `flags` (MFD_CLOEXEC, MFD_ALLOW_SEALING). Returns the
 /// descriptor, or -errno.
 int rivet_memfd_flags(const char *name, unsigned flags);

@@ -18,16 +18,27 @@ final class CodeRegion {
     /// Bytes currently allocated.
     private(set) var used = 0
 
-    /// Maps a region of `size` bytes (rounded up to the page size).
-    /// - Throws: `JITError.executableMemory` if the host refuses.
-    init(size requested: Int) throws(JITError) {
+    /// Whether the region is mapped: at its first use (`map()`), not at creation, so that a
+    /// machine that never compiles — a sandbox serving one short request, a machine in the
+    /// interpreter — costs no memfd and no mappings (about a third of starting one).
+    private(set) var isMapped = false
+
+    /// A region of `size` bytes (rounded up to the page size), mapped by `map()`.
+    init(size requested: Int) {
         size = (requested + 4095) & ~4095
-        let status = rivet_code_region_create(size, &region)
-        guard status == 0 else { throw .executableMemory(errno: status) }
         free = [(0, size)]
     }
 
-    deinit { rivet_code_region_destroy(&region) }
+    /// Maps the region (the memfd, its writable and executable views), once.
+    /// - Throws: `JITError.executableMemory` if the host refuses.
+    func map() throws(JITError) {
+        guard !isMapped else { return }
+        let status = rivet_code_region_create(size, &region)
+        guard status == 0 else { throw .executableMemory(errno: status) }
+        isMapped = true
+    }
+
+    deinit { if isMapped { rivet_code_region_destroy(&region) } }
 
     /// Where code at `offset` is written.
     @inline(__always)
@@ -39,7 +50,8 @@ final class CodeRegion {
 
     /// Host address range of the executable view.
     var executableRange: Range<UInt> {
-        UInt(bitPattern: region.rx)..<UInt(bitPattern: region.rx) + UInt(size)
+        guard isMapped else { return 0..<0 }
+        return UInt(bitPattern: region.rx)..<UInt(bitPattern: region.rx) + UInt(size)
     }
 
     /// The offset of an executable address inside the region, if it is inside.
@@ -51,6 +63,7 @@ final class CodeRegion {
     /// code must not change under the child): a private copy of every allocated range.
     /// - Returns: false if the host refused.
     func unshare() -> Bool {
+        guard isMapped else { return true }
         var offsets: [UInt] = []
         var lengths: [UInt] = []
         var at = 0
@@ -69,8 +82,10 @@ final class CodeRegion {
         return status == 0
     }
 
-    /// Reserves `length` bytes, or returns nil if no free range is large enough.
+    /// Reserves `length` bytes, or returns nil if no free range is large enough (or the region
+    /// is not mapped).
     func allocate(_ length: Int) -> Int? {
+        guard isMapped else { return nil }
         let needed = (length + Self.alignment - 1) & ~(Self.alignment - 1)
         guard let k = free.firstIndex(where: { $0.length >= needed }) else { return nil }
         let offset = free[k].offset

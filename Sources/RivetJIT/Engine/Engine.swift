@@ -52,7 +52,22 @@ package final class Engine {
     package let configuration: EngineConfiguration
     package var mode: TierMode { configuration.mode }
     let cache: TranslationCache
-    let runtime: JITRuntime
+    /// The trampolines and helper context of JIT code, made (with the code region mapped) when
+    /// the first translation is installed: a machine that compiles nothing never maps it.
+    private var madeRuntime: JITRuntime?
+    /// The runtime, once a translation exists (JIT code is entered only then).
+    var runtime: JITRuntime { madeRuntime.unsafelyUnwrapped }
+    /// The `time` CSR's source (given to the runtime when it is made).
+    private var readTime: () -> UInt64 = { 0 }
+
+    /// The runtime, made now if it was not.
+    private func makeRuntime() -> JITRuntime? {
+        if let madeRuntime { return madeRuntime }
+        guard let made = try? JITRuntime(cache: cache, memory: memory) else { return nil }
+        made.context.readTime = readTime
+        madeRuntime = made
+        return made
+    }
     private var compiler = BlockCompiler()
     private let queue: CompileQueue?
     private var usage = UsageTracker()
@@ -105,9 +120,8 @@ package final class Engine {
         memory = interpreter.memory
         policy = configuration.policy
         let jit = configuration.mode != .interpreter
-        let region = try CodeRegion(size: jit ? max(configuration.codeCacheSize, 16 << 10) : 1 << 14)
+        let region = CodeRegion(size: jit ? max(configuration.codeCacheSize, 16 << 10) : 1 << 14)
         cache = TranslationCache(region: region, memory: memory)
-        runtime = try JITRuntime(cache: cache, memory: memory)
         counts = .allocate(capacity: 1)
         counts.initialize(to: EngineStatistics())
         queue = configuration.mode == .auto && configuration.compileThreads > 0
@@ -249,7 +263,33 @@ package final class Engine {
     /// The source of the `time` CSR, for every tier.
     package func setTimeSource(_ read: @escaping () -> UInt64) {
         for runner in runners { runner.interpreter.readTime = read }
-        runtime.context.readTime = read
+        readTime = read
+        madeRuntime?.context.readTime = read
+    }
+
+    /// Makes the engine, its first hart and its interpreter ready for another guest of the same
+    /// program (a snapshot's next copy): the translations and decoded blocks stay — the code
+    /// they were made from is the same; the memory's reset forgot what came from writable pages
+    /// — everything of the last guest's goes (registers, hooks, the ecall handler, counts).
+    /// - Returns: false if more than one hart exists (the engine is not reusable then).
+    package func prepareForAnotherGuest() -> Bool {
+        lock.withLock {
+            guard runners.count == 1, runners[0] === main, main.ecallDepth == 0 else { return false }
+            ecallHandler = (0, 0)
+            updateEcallHandler()
+            main.ecallHook = nil
+            main.ecallHandledStop = false
+            main.lastDecay = 0
+            main.counts.pointee = EngineStatistics()
+            counts.pointee = EngineStatistics()
+            acting = nil
+            let interpreter = main.interpreter
+            interpreter.singleStep = false
+            interpreter.traceHook = nil
+            interpreter.stopBefore = nil
+            main.hart.resetGuestState()
+            return true
+        }
     }
 
     /// Whether one hart alone runs (no other guest thread exists).
@@ -517,7 +557,7 @@ package final class Engine {
             counts.pointee.staleCompiles += 1
             return nil
         }
-        guard let offset = allocate(r, JITRuntime.length(of: block)) else {
+        guard let runtime = makeRuntime(), let offset = allocate(r, JITRuntime.length(of: block)) else {
             if cache.hasRetired, deferred.count < 64 {
                 // Another hart may still run the code evicted to make room: try again once it
                 // is freed.
@@ -747,7 +787,7 @@ package final class Engine {
                 dropped: interpreters.reduce(0) { $0 + $1.evictedBlocks }),
             Structure(
                 name: "translations", entries: cache.count,
-                bytes: cache.region.used - runtime.trampolineLength + cache.count * Translation.metadataBytes,
+                bytes: cache.region.used - (madeRuntime?.trampolineLength ?? 0) + cache.count * Translation.metadataBytes,
                 limit: cache.region.size, bound: "bytes", dropped: cache.evictions),
             Structure(
                 name: "back-off table", entries: setbacks.count, bytes: setbacks.bytes, limit: setbacks.capacity,
@@ -768,7 +808,7 @@ package final class Engine {
     /// Translations alive now, and the code cache's size and use.
     package var translationCount: Int { cache.count }
     package var codeCacheSize: Int { cache.region.size }
-    package var codeCacheUsed: Int { cache.region.used - runtime.trampolineLength }
+    package var codeCacheUsed: Int { cache.region.used - (madeRuntime?.trampolineLength ?? 0) }
     package var evictions: UInt64 { cache.evictions }
     package var invalidations: UInt64 { cache.invalidations }
     package var links: UInt64 { cache.links }

@@ -64,6 +64,7 @@ final class JITRuntime {
         a.emit(.mov(.b32, .rax, imm: Int64(ExitKind.hostFault.rawValue)))
         a.jmp(to: exitLabel)
         do { try a.finish() } catch { throw .cacheFull }
+        try cache.region.map()
         let length = a.count
         guard let offset = cache.region.allocate(length), offset == 0 else { throw .cacheFull }
         do {

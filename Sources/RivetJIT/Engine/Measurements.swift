@@ -31,8 +31,7 @@ package enum JITMeasurements {
         /// Compiles the blocks at `pcs` into a fresh cache of `cacheSize` bytes.
         package init?(memory: GuestMemory, pcs: [UInt64], cacheSize: Int = 16 << 20) {
             self.memory = memory
-            guard let region = try? CodeRegion(size: cacheSize) else { return nil }
-            cache = TranslationCache(region: region, memory: memory)
+            cache = TranslationCache(region: CodeRegion(size: cacheSize), memory: memory)
             guard let runtime = try? JITRuntime(cache: cache, memory: memory) else { return nil }
             self.runtime = runtime
             for pc in pcs {
