@@ -18,6 +18,7 @@ let quick = CommandLine.arguments.contains("--quick")
 /// Only the host-call figures (for profiling them).
 let callsOnly = CommandLine.arguments.contains("--calls-only")
 let snapshotsOnly = CommandLine.arguments.contains("--snapshots-only")
+let sandboxesOnly = CommandLine.arguments.contains("--sandboxes-only")
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 /// `x` with `digits` decimals (no Foundation here).
@@ -62,7 +63,7 @@ func percentile(_ values: [Duration], _ p: Int) -> Duration { values.sorted()[mi
 
 // 1. Host function round trips: the guest's loop calls HOST_ADD n times.
 let calls: UInt64 = quick ? 200_000 : 2_000_000
-for tier in callsOnly ? [ExecutionTier.baseline] : snapshotsOnly ? [] : [.interpreter, .baseline, .auto] {
+for tier in callsOnly ? [ExecutionTier.baseline] : snapshotsOnly || sandboxesOnly ? [] : [.interpreter, .baseline, .auto] {
     let vm = try template(tier)
     _ = try vm.call("host_calls", arguments: [1000])  // warm: compiled where the tier compiles
     let clock = ContinuousClock()
@@ -78,7 +79,7 @@ if callsOnly { exit(0) }
 // 2. Machines from a snapshot: fresh ones (every copy kept alive, so none is recycled), and
 // recycled ones (each dropped before the next starts: the next takes its machine), with the
 // cost of dropping one (which resets it for the next).
-for threads in [nil, 0] as [Int?] {
+for threads in sandboxesOnly ? [] : [nil, 0] as [Int?] {
     let snapshot = try template(.auto, compileThreads: threads).snapshot()
     var configuration = Configuration()
     configuration.standardOutput = .discarded
@@ -119,7 +120,7 @@ for threads in [nil, 0] as [Int?] {
 if snapshotsOnly { exit(0) }
 
 // 3. Idle copies: resident memory per machine, each having served one call.
-do {
+if !sandboxesOnly {
     let snapshot = try template(.auto, compileThreads: 0).snapshot()
     var configuration = Configuration()
     configuration.standardOutput = .discarded

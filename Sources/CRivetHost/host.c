@@ -293,7 +293,32 @@ struct rivet_watchdog {
     uint64_t deadline;
     /// The target thread's signal mask before SIGURG was unblocked in it.
     sigset_t saved_mask;
+    /// Posted by the thread when it has stopped watching (it touches the slots no more).
+    sem_t stopped;
+    /// Posted to give the idle thread its next run to watch (or, with `exiting`, to end it).
+    sem_t resume;
+    int exiting;
+    /// The next idle watchdog in the pool.
+    struct rivet_watchdog *next_idle;
 };
+
+/// Idle watchdogs, their threads waiting for a run to watch: a run starts one in a few
+/// microseconds instead of creating a thread (a sandbox that serves one request drives two
+/// runs). At most `WATCHDOG_POOL_LIMIT` wait; the rest end.
+static pthread_mutex_t watchdog_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static rivet_watchdog *watchdog_pool;
+static int watchdog_pool_count;
+enum { WATCHDOG_POOL_LIMIT = 64 };
+static pthread_once_t watchdog_pool_once = PTHREAD_ONCE_INIT;
+
+/// In a forked child the pool's threads did not come along: forget them (their memory stays).
+static void watchdog_pool_forget_in_child(void) {
+    pthread_mutex_init(&watchdog_pool_lock, NULL);
+    watchdog_pool = NULL;
+    watchdog_pool_count = 0;
+}
+
+static void watchdog_pool_setup(void) { pthread_atfork(NULL, NULL, watchdog_pool_forget_in_child); }
 
 /// The watchdog host signals are forwarded to, if any.
 static rivet_watchdog *_Atomic forwarding_target;
@@ -309,13 +334,27 @@ static void interrupt_handler(int sig, siginfo_t *info, void *context) {
     (void)sig, (void)info, (void)context;
 }
 
+static void watch_run(rivet_watchdog *w);
+
 static void *watch(void *raw) {
     rivet_watchdog *w = raw;
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
     for (;;) {
-        if (atomic_load(&w->stopping)) return NULL;
+        watch_run(w);
+        sem_post(&w->stopped);
+        // Idle in the pool until the next run (or the end).
+        while (sem_wait(&w->resume) != 0 && errno == EINTR) {
+        }
+        if (w->exiting) return NULL;
+    }
+}
+
+/// Watches one run, until `stopping`.
+static void watch_run(rivet_watchdog *w) {
+    for (;;) {
+        if (atomic_load(&w->stopping)) return;
         uint64_t now = monotonic_now();
         uint64_t deadline = __atomic_load_n(&w->deadline, __ATOMIC_SEQ_CST);
         int overdue = deadline != 0 && now >= deadline;
@@ -347,21 +386,43 @@ static void *watch(void *raw) {
 
 rivet_watchdog *rivet_watchdog_start(uint64_t *slots, uint64_t deadline) {
     rivet_install_fault_handler();
-    rivet_watchdog *w = calloc(1, sizeof *w);
-    if (!w) return NULL;
+    pthread_once(&watchdog_pool_once, watchdog_pool_setup);
+    pthread_mutex_lock(&watchdog_pool_lock);
+    rivet_watchdog *w = watchdog_pool;
+    if (w) {
+        watchdog_pool = w->next_idle;
+        watchdog_pool_count -= 1;
+    }
+    pthread_mutex_unlock(&watchdog_pool_lock);
+    int reused = w != NULL;
+    if (!reused) {
+        w = calloc(1, sizeof *w);
+        if (!w) return NULL;
+        sem_init(&w->wake, 0, 0);
+        sem_init(&w->stopped, 0, 0);
+        sem_init(&w->resume, 0, 0);
+    } else {
+        // Wake-ups meant for its last run.
+        while (sem_trywait(&w->wake) == 0) {
+        }
+    }
     w->slots = slots;
     w->target = pthread_self();
     w->deadline = deadline;
+    atomic_store(&w->stopping, 0);
     // The hart's thread may block SIGURG (a dispatch worker blocks all asynchronous signals):
     // it must take it for as long as it is watched.
     sigset_t urgent;
     sigemptyset(&urgent);
     sigaddset(&urgent, SIGURG);
     pthread_sigmask(SIG_UNBLOCK, &urgent, &w->saved_mask);
-    sem_init(&w->wake, 0, 0);
-    if (pthread_create(&w->thread, NULL, watch, w) != 0) {
+    if (reused) {
+        sem_post(&w->resume);
+    } else if (pthread_create(&w->thread, NULL, watch, w) != 0) {
         pthread_sigmask(SIG_SETMASK, &w->saved_mask, NULL);
         sem_destroy(&w->wake);
+        sem_destroy(&w->stopped);
+        sem_destroy(&w->resume);
         free(w);
         return NULL;
     }
@@ -374,9 +435,26 @@ void rivet_watchdog_stop(rivet_watchdog *w) {
     atomic_compare_exchange_strong(&forwarding_target, &expected, NULL);
     atomic_store(&w->stopping, 1);
     sem_post(&w->wake);
+    // Once it says so, the thread no longer touches the run's slots.
+    while (sem_wait(&w->stopped) != 0 && errno == EINTR) {
+    }
+    pthread_sigmask(SIG_SETMASK, &w->saved_mask, NULL);
+    pthread_mutex_lock(&watchdog_pool_lock);
+    int kept = watchdog_pool_count < WATCHDOG_POOL_LIMIT;
+    if (kept) {
+        w->slots = NULL;
+        w->next_idle = watchdog_pool;
+        watchdog_pool = w;
+        watchdog_pool_count += 1;
+    }
+    pthread_mutex_unlock(&watchdog_pool_lock);
+    if (kept) return;
+    w->exiting = 1;
+    sem_post(&w->resume);
     pthread_join(w->thread, NULL);
     sem_destroy(&w->wake);
-    pthread_sigmask(SIG_SETMASK, &w->saved_mask, NULL);
+    sem_destroy(&w->stopped);
+    sem_destroy(&w->resume);
     free(w);
 }
 

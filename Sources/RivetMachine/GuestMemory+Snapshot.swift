@@ -122,10 +122,21 @@ extension GuestMemory {
             codeLock.unlock()
             return false
         }
-        for piece in image.pieces {
-            // MADV_DONTNEED on a private file mapping drops the private copies: the file's
-            // (the image's) pages show through again.
-            guard madvise(host(piece.start.rawValue), Int(piece.end - piece.start), MADV_DONTNEED) == 0 else {
+        // MADV_DONTNEED on a private file mapping drops the private copies: the file's (the
+        // image's) pages show through again. Only pieces the guest can write can hold any (its
+        // rights are the image's still; Rivet writes guest memory only where the guest may),
+        // and neighbours go in one call: each call costs the host a TLB shootdown on every
+        // core the process runs on.
+        var runs: [(start: GuestAddress, end: GuestAddress)] = []
+        for piece in image.pieces where piece.permissions.contains(.write) {
+            if let last = runs.last, last.end == piece.start {
+                runs[runs.count - 1].end = piece.end
+            } else {
+                runs.append((piece.start, piece.end))
+            }
+        }
+        for run in runs {
+            guard madvise(host(run.start.rawValue), Int(run.end - run.start), MADV_DONTNEED) == 0 else {
                 self.restored = nil
                 codeLock.unlock()
                 return false
