@@ -126,6 +126,20 @@ import Testing
             #expect(fresh.statistics.codeCacheUsed == 0)
             #expect(try fresh.readMemory(at: scratch, count: 16) == [UInt8](repeating: 0, count: 16))
         }
+        // Machines are kept up to the snapshot's limit, and built ahead on request.
+        var configuration = Configuration()
+        configuration.tier = tier
+        snapshot.keptMachines = 0
+        #expect(snapshot.recycled.withLock { $0.machines.count } == 0)
+        try snapshot.prepareMachines(3, configuration: configuration)
+        #expect(snapshot.recycled.withLock { $0.machines.count } == 0)
+        snapshot.keptMachines = 2
+        try snapshot.prepareMachines(3, configuration: configuration)
+        #expect(snapshot.recycled.withLock { $0.machines.count } == 2)
+        let prepared = try VirtualMachine(snapshot: snapshot, configuration: configuration)
+        #expect(snapshot.recycled.withLock { $0.machines.count } == 1)
+        Self.serve(prepared, resumeWith: 9)
+        #expect(try prepared.call("bump", arguments: [1]) == 6)
     }
 
     @Test func whatCannotBeCopiedIsRefused() throws {
