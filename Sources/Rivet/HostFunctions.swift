@@ -177,13 +177,13 @@ struct HostCallState {
 
 /// The engine's ecall handler for host functions (`HartState.Slot.ecallContext` points at the
 /// machine's `HostCallState`; the machine owns the engine, whose JIT code calls this).
-private let hostFunctionEcallHandler: EcallHandler = { slots, pc in
+private let hostFunctionEcallHandler: EcallHandler = { slots, pc, fromJIT in
     let state = UnsafeMutablePointer<HostCallState>(bitPattern: UInt(slots[HartState.Slot.ecallContext]))!
     guard let function = state.pointee.function(Int(truncatingIfNeeded: slots[HartState.Slot.x + 17])) else {
         return EcallOutcome.notHandled.rawValue
     }
     return state.pointee.machine.unsafelyUnwrapped._withUnsafeGuaranteedRef {
-        $0.callHostFunctionFromJIT(function, state, slots, pc: pc).rawValue
+        $0.callHostFunctionInPlace(function, state, slots, pc: pc, fromJIT: fromJIT != 0).rawValue
     }
 }
 
@@ -223,7 +223,6 @@ extension VirtualMachine {
         guard !hostFunctions.isEmpty, let thread = mainThread, thread.hart === runner.hart else {
             state.pointee.thread = nil
             state.pointee.runner = nil
-            runner.ecallHook = nil
             engine.setEcallHandler(nil, context: nil)
             return
         }
@@ -231,10 +230,6 @@ extension VirtualMachine {
         state.pointee.thread = Unmanaged.passUnretained(thread)
         state.pointee.runner = Unmanaged.passUnretained(runner)
         engine.setEcallHandler(hostFunctionEcallHandler, context: UnsafeMutableRawPointer(state))
-        runner.ecallHook = { [unowned(unsafe) self] hart in
-            guard let function = state.pointee.function(Int(truncatingIfNeeded: hart[x: 17])) else { return false }
-            return self.callHostFunctionInPlace(function)
-        }
     }
 
     /// Frees the tables (and functions) replaced, once no host function runs from them.
@@ -244,30 +239,34 @@ extension VirtualMachine {
         hostCalls.pointee.hasRetiredTables = false
     }
 
-    /// A host function called from JIT code at its `ecall` (the engine's ecall handler, while
-    /// the first thread runs alone), which goes on without leaving JIT code if the function lets
-    /// it: the common case — a value or an errno, no guest call — touches only plain memory.
-    func callHostFunctionFromJIT(
+    /// A host function called where the engine is at its `ecall` (the engine's ecall handler,
+    /// while the first thread runs alone): from JIT code, which goes on without leaving if the
+    /// function lets it, or from the run loop (after the interpreter, or JIT code that could not
+    /// call it), which goes on without returning from the run. The common case — a value or an
+    /// errno, no guest call — touches only plain memory and takes no lock.
+    func callHostFunctionInPlace(
         _ function: Unmanaged<HostFunctionBox>, _ state: UnsafeMutablePointer<HostCallState>,
-        _ slots: UnsafeMutablePointer<UInt64>, pc: UInt64
+        _ slots: UnsafeMutablePointer<UInt64>, pc: UInt64, fromJIT: Bool
     ) -> EcallOutcome {
-        guard !state.pointee.debugged, let threadRef = state.pointee.thread, let runnerRef = state.pointee.runner else {
-            return .notHandled
-        }
+        guard !state.pointee.debugged, let threadRef = state.pointee.thread, let runnerRef = state.pointee.runner,
+            !threadRef._withUnsafeGuaranteedRef({ $0.isTerminated })
+        else { return .notHandled }
         slots[HartState.Slot.pc] = pc
         // A guest call from the function runs this hart's JIT code again, from the run loop:
-        // the code that called waits on the stack with its budget, and gets its slots back.
+        // JIT code that called waits on the stack with its budget, and gets its slots back;
+        // the hart counts as in JIT code meanwhile (`HartRunner.ecallDepth`).
         let budget = slots[HartState.Slot.budget]
         let budgetAtEntry = slots[HartState.Slot.budgetAtEntry]
+        let activity = rivet_activity(slots)
         rivet_set_activity(slots, UInt64(RIVET_ACTIVITY_SYSCALL))
-        runnerRef._withUnsafeGuaranteedRef { $0.ecallDepth += 1 }
+        if fromJIT { runnerRef._withUnsafeGuaranteedRef { $0.ecallDepth += 1 } }
         let guestCalls = state.pointee.guestCalls
         let outerLock = state.pointee.lock
         state.pointee.lock = .notTaken
         state.pointee.inPlace += 1
         let result = run(function, state, thread: threadRef, runner: runnerRef, slots)
         state.pointee.inPlace -= 1
-        runnerRef._withUnsafeGuaranteedRef { $0.ecallDepth -= 1 }
+        if fromJIT { runnerRef._withUnsafeGuaranteedRef { $0.ecallDepth -= 1 } }
         var outcome = EcallOutcome.resume
         switch result {
         case .value(let value) where state.pointee.guestCalls == guestCalls:
@@ -298,30 +297,8 @@ extension VirtualMachine {
         if outcome == .resume, slots[HartState.Slot.attention] != 0 { outcome = .handled }
         slots[HartState.Slot.budget] = budget
         slots[HartState.Slot.budgetAtEntry] = budgetAtEntry
-        rivet_set_activity(slots, UInt64(RIVET_ACTIVITY_COMPILED))
+        rivet_set_activity(slots, activity)
         return outcome
-    }
-
-    /// A host function called where the engine stopped for its `ecall` (the first thread, alone,
-    /// in the middle of a run), as the run loop would call it — holding the process's lock —
-    /// but without leaving the run: the round trip costs a lock, not a return through the loop.
-    /// - Returns: whether the guest goes on; if not (a pause, an exit) the run returns `.ecall`
-    ///   and the loop finds the outcome in `hostCallStopped`.
-    func callHostFunctionInPlace(_ function: Unmanaged<HostFunctionBox>) -> Bool {
-        let state = hostCalls
-        guard !state.pointee.debugged, let threadRef = state.pointee.thread, let runnerRef = state.pointee.runner,
-            !threadRef._withUnsafeGuaranteedRef({ $0.isTerminated })
-        else { return false }
-        let thread = threadRef.takeUnretainedValue()
-        process.acquire(thread)
-        state.pointee.inPlace += 1
-        let end = callHostFunction(function, thread: thread, runner: runnerRef.takeUnretainedValue())
-        state.pointee.inPlace -= 1
-        let goesOn = end == nil && suspension == nil && !process.isEnding
-        // A pause, or the process ending: the loop's next turn sees the suspension or the end.
-        if !goesOn { hostCallStopped = end ?? .suspended(.paused) }
-        process.lock.release()
-        return goesOn
     }
 
     /// Runs a host function for the `ecall` the thread stopped at (holding the process's lock).

@@ -73,7 +73,7 @@ package final class HartState: @unchecked Sendable {
         /// What the hart's thread is doing now (a `HartActivity`), for the time sampler.
         @inlinable package static var activity: Int { 103 }
         /// A C-convention function JIT code calls at an `ecall` before leaving for the run loop
-        /// (`(slots, ecall's pc) -> EcallOutcome`), or 0; the engine's embedder sets it.
+        /// (`(slots, ecall's pc, from JIT code) -> EcallOutcome`), or 0; the engine's embedder sets it.
         @inlinable package static var ecallHandler: Int { 104 }
         /// What the ecall handler needs (an unretained pointer its owner keeps alive).
         @inlinable package static var ecallContext: Int { 105 }

@@ -320,7 +320,7 @@ struct BlockTranslator: ~Copyable {
     }
 
     /// An `ecall` (its registers written back): when the hart has an ecall handler, calls it
-    /// first (`(slots, pc) -> EcallOutcome`), and on `.resume` goes on to the next instruction
+    /// first (`(slots, pc, 1) -> EcallOutcome`), and on `.resume` goes on to the next instruction
     /// as a chained exit, without leaving JIT code; otherwise leaves with `.syscall` for the
     /// run loop. (The embedder's host functions cost a call this way, not a trip through the
     /// run loop.) The handler may run guest code itself (the hart's slots change; the block's
@@ -333,6 +333,7 @@ struct BlockTranslator: ~Copyable {
         assembler.emit(.mov(.b64, slot(HartState.Slot.budget), Pinned.budget))
         assembler.emit(.mov(.b64, .rdi, Pinned.state))
         assembler.emit(.loadConstant(.rsi, pc))
+        assembler.emit(.mov(.b32, .rdx, imm: 1))  // from JIT code
         assembler.emit(.call(.rax))
         assembler.emit(.test(.b64, .rax, .rax))
         exit(to: pc + 4, if: .e)

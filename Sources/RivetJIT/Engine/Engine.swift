@@ -277,7 +277,6 @@ package final class Engine {
             guard runners.count == 1, runners[0] === main, main.ecallDepth == 0 else { return false }
             ecallHandler = (0, 0)
             updateEcallHandler()
-            main.ecallHook = nil
             main.ecallHandledStop = false
             main.lastDecay = 0
             main.counts.pointee = EngineStatistics()
@@ -381,9 +380,12 @@ package final class Engine {
                         r.ecallHandledStop = false
                         return stop
                     }
-                    if case .ecall = stop, !shared, let hook = r.ecallHook, hook(hart) {
-                        if runnerCount.load(ordering: .relaxed) > 1 { return .interrupted }
-                        continue
+                    if case .ecall = stop, !shared {
+                        switch handleEcall(r) {
+                        case .notHandled: return stop
+                        case .goOn: continue
+                        case .stop(let reason): return reason
+                        }
                     }
                     return stop
                 }
@@ -410,15 +412,39 @@ package final class Engine {
                 if remaining == 0 { return .budgetExhausted }
                 continue
             case .ecall:
-                if !shared, let hook = r.ecallHook, hook(hart) {
-                    // (A thread started by the hook makes this loop's `shared` stale.)
-                    if runnerCount.load(ordering: .relaxed) > 1 { return .interrupted }
-                    continue
+                guard !shared else { return stop }
+                switch handleEcall(r) {
+                case .notHandled: return stop
+                case .goOn: continue
+                case .stop(let reason): return reason
                 }
-                return stop
             default:
                 return stop
             }
+        }
+    }
+
+    /// What the run does after the ecall handler saw an `ecall` it stopped at.
+    private enum EcallHandling {
+        case notHandled
+        case goOn
+        case stop(StopReason)
+    }
+
+    /// Gives the `ecall` the run stopped at (in the interpreter, or in JIT code that left
+    /// for it) to the hart's ecall handler, if it has one: as JIT code calls it, but outside
+    /// JIT code (`fromJIT` 0).
+    private func handleEcall(_ r: HartRunner) -> EcallHandling {
+        let slots = r.hart.slots
+        let raw = slots[HartState.Slot.ecallHandler]
+        guard raw != 0 else { return .notHandled }
+        let handler = unsafeBitCast(UInt(raw), to: EcallHandler.self)
+        switch EcallOutcome(rawValue: handler(slots, slots[HartState.Slot.pc], 0)) {
+        case .resume, .handled:
+            // A thread started by the handler makes this loop's `shared` stale.
+            return runnerCount.load(ordering: .relaxed) > 1 ? .stop(.interrupted) : .goOn
+        case .stopped: return .stop(.ecall)
+        case .notHandled, nil: return .notHandled
         }
     }
 
@@ -851,10 +877,6 @@ package final class HartRunner {
     let epoch = Atomic<UInt64>(0)
     /// Set when its thread ended.
     var isRemoved = false
-    /// Handles an `ecall` where the run stopped for it, while this is the only hart: true if it
-    /// did (the hart goes on at its pc), false to return `.ecall` from the run. The embedder's
-    /// host functions use it, to cost no round trip through the run loop.
-    package var ecallHook: ((HartState) -> Bool)?
     /// Ecall handlers (`HartState.Slot.ecallHandler`) running on this hart's thread, called
     /// from JIT code: while it is above zero, the JIT code that called waits on the stack, so
     /// the hart counts as in JIT code throughout (its epoch stays odd) and nothing it may
@@ -927,5 +949,7 @@ package enum EcallOutcome: UInt64 {
     case stopped = 3
 }
 
-/// The C signature of an ecall handler: `(hart's slots, the ecall's pc) -> EcallOutcome`.
-package typealias EcallHandler = @convention(c) (UnsafeMutablePointer<UInt64>, UInt64) -> UInt64
+/// The C signature of an ecall handler: `(hart's slots, the ecall's pc, from JIT code?) ->
+/// EcallOutcome`. Called from JIT code (1), JIT code waits on the stack meanwhile; else (0) from
+/// the run loop, with the pc at the `ecall`.
+package typealias EcallHandler = @convention(c) (UnsafeMutablePointer<UInt64>, UInt64, UInt64) -> UInt64
