@@ -6,11 +6,17 @@
 package enum Pass: String, CaseIterable, Sendable {
     /// ConstantFolding.swift
     case constfold
+    /// CopyPropagation.swift
+    case copyprop
+    /// DeadCodeElimination.swift
+    case dce
 
     /// Runs the pass on `f`.
     package func run(_ f: inout Function) {
         switch self {
         case .constfold: ConstantFolding.run(&f)
+        case .copyprop: CopyPropagation.run(&f)
+        case .dce: DeadCodeElimination.run(&f)
         }
     }
 }
@@ -18,7 +24,7 @@ package enum Pass: String, CaseIterable, Sendable {
 /// Pass orders.
 package enum Pipeline {
     /// Tier 2's pipeline. A last `dce` removes what state forwarding and LICM leave unused.
-    package static let tier2: [Pass] = [.constfold]
+    package static let tier2: [Pass] = [.constfold, .copyprop, .dce]
 }
 
 /// Runs passes, verifying the function after each one when asked (always in tests; by default
