@@ -10,6 +10,8 @@ package enum Pass: String, CaseIterable, Sendable {
     case copyprop
     /// DeadCodeElimination.swift
     case dce
+    /// GlobalValueNumbering.swift
+    case gvn
 
     /// Runs the pass on `f`.
     package func run(_ f: inout Function) {
@@ -17,6 +19,7 @@ package enum Pass: String, CaseIterable, Sendable {
         case .constfold: ConstantFolding.run(&f)
         case .copyprop: CopyPropagation.run(&f)
         case .dce: DeadCodeElimination.run(&f)
+        case .gvn: GlobalValueNumbering.run(&f)
         }
     }
 }
@@ -24,7 +27,7 @@ package enum Pass: String, CaseIterable, Sendable {
 /// Pass orders.
 package enum Pipeline {
     /// Tier 2's pipeline. A last `dce` removes what state forwarding and LICM leave unused.
-    package static let tier2: [Pass] = [.constfold, .copyprop, .dce]
+    package static let tier2: [Pass] = [.constfold, .copyprop, .dce, .gvn]
 }
 
 /// Runs passes, verifying the function after each one when asked (always in tests; by default
