@@ -5,7 +5,7 @@
 package struct ControlFlowGraph {
     /// Successors by block, in branch order, duplicates removed.
     package var successors: [[Block]]
-    /// Predecessors by block, each once, in layout order of the branching block.
+    /// Reachable predecessors by block, each once, in layout order of the branching block.
     package var predecessors: [[Block]]
     /// Blocks reachable from the entry, in reverse postorder (entry first).
     package var reversePostorder: [Block]
@@ -21,7 +21,6 @@ package struct ControlFlowGraph {
             var succs: [Block] = []
             for s in f.successors(b) where !succs.contains(s) { succs.append(s) }
             successors[b.id] = succs
-            for s in succs { predecessors[s.id].append(b) }
         }
         // Iterative depth-first search for the postorder.
         var visited = [Bool](repeating: false, count: n)
@@ -47,6 +46,9 @@ package struct ControlFlowGraph {
         reversePostorder = postorder.reversed()
         rpoIndex = [Int](repeating: -1, count: n)
         for (i, b) in reversePostorder.enumerated() { rpoIndex[b.id] = i }
+        for b in f.layout where visited[b.id] {
+            for s in successors[b.id] { predecessors[s.id].append(b) }
+        }
     }
 
     /// Whether `b` is reachable from the entry.

@@ -12,6 +12,8 @@ package enum Pass: String, CaseIterable, Sendable {
     case dce
     /// GlobalValueNumbering.swift
     case gvn
+    /// BlockMerging.swift
+    case blockmerge
 
     /// Runs the pass on `f`.
     package func run(_ f: inout Function) {
@@ -20,6 +22,7 @@ package enum Pass: String, CaseIterable, Sendable {
         case .copyprop: CopyPropagation.run(&f)
         case .dce: DeadCodeElimination.run(&f)
         case .gvn: GlobalValueNumbering.run(&f)
+        case .blockmerge: BlockMerging.run(&f)
         }
     }
 }
@@ -27,7 +30,7 @@ package enum Pass: String, CaseIterable, Sendable {
 /// Pass orders.
 package enum Pipeline {
     /// Tier 2's pipeline. A last `dce` removes what state forwarding and LICM leave unused.
-    package static let tier2: [Pass] = [.constfold, .copyprop, .dce, .gvn]
+    package static let tier2: [Pass] = [.constfold, .copyprop, .dce, .gvn, .blockmerge]
 }
 
 /// Runs passes, verifying the function after each one when asked (always in tests; by default
