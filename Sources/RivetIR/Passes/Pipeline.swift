@@ -14,6 +14,8 @@ package enum Pass: String, CaseIterable, Sendable {
     case gvn
     /// BlockMerging.swift
     case blockmerge
+    /// StateForwarding.swift
+    case stateforward
 
     /// Runs the pass on `f`.
     package func run(_ f: inout Function) {
@@ -23,14 +25,16 @@ package enum Pass: String, CaseIterable, Sendable {
         case .dce: DeadCodeElimination.run(&f)
         case .gvn: GlobalValueNumbering.run(&f)
         case .blockmerge: BlockMerging.run(&f)
+        case .stateforward: StateForwarding.run(&f)
         }
     }
 }
 
 /// Pass orders.
 package enum Pipeline {
-    /// Tier 2's pipeline. A last `dce` removes what state forwarding and LICM leave unused.
-    package static let tier2: [Pass] = [.constfold, .copyprop, .dce, .gvn, .blockmerge]
+    /// Tier 2's pipeline. State forwarding is followed by copyprop and dce, which remove the
+    /// trivial block parameters it may add and the values it leaves unused.
+    package static let tier2: [Pass] = [.constfold, .copyprop, .dce, .gvn, .blockmerge, .stateforward, .copyprop, .dce]
 }
 
 /// Runs passes, verifying the function after each one when asked (always in tests; by default
