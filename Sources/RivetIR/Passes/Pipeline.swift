@@ -16,6 +16,8 @@ package enum Pass: String, CaseIterable, Sendable {
     case blockmerge
     /// StateForwarding.swift
     case stateforward
+    /// LoopInvariantCodeMotion.swift
+    case licm
 
     /// Runs the pass on `f`.
     package func run(_ f: inout Function) {
@@ -26,6 +28,7 @@ package enum Pass: String, CaseIterable, Sendable {
         case .gvn: GlobalValueNumbering.run(&f)
         case .blockmerge: BlockMerging.run(&f)
         case .stateforward: StateForwarding.run(&f)
+        case .licm: LoopInvariantCodeMotion.run(&f)
         }
     }
 }
@@ -34,7 +37,9 @@ package enum Pass: String, CaseIterable, Sendable {
 package enum Pipeline {
     /// Tier 2's pipeline. State forwarding is followed by copyprop and dce, which remove the
     /// trivial block parameters it may add and the values it leaves unused.
-    package static let tier2: [Pass] = [.constfold, .copyprop, .dce, .gvn, .blockmerge, .stateforward, .copyprop, .dce]
+    package static let tier2: [Pass] = [
+        .constfold, .copyprop, .dce, .gvn, .blockmerge, .stateforward, .copyprop, .dce, .licm,
+    ]
 }
 
 /// Runs passes, verifying the function after each one when asked (always in tests; by default
