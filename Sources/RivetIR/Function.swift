@@ -326,6 +326,14 @@ package struct Function: Sendable {
         }
     }
 
+    /// Removes blocks `cfg` found unreachable from the layout.
+    package mutating func removeUnreachableBlocks(_ cfg: ControlFlowGraph) {
+        for b in layout where !cfg.isReachable(b) {
+            for inst in blocks[b.id].insts { insts[inst.id].block = nil }
+        }
+        layout.removeAll { !cfg.isReachable($0) }
+    }
+
     /// Removes instructions for which `remove` is true from every block.
     package mutating func removeInsts(where remove: (Inst) -> Bool) {
         for b in layout {

@@ -32,11 +32,7 @@ package enum BlockMerging {
             let cfg = ControlFlowGraph(f)
             if bypassOne(&f, cfg) || mergeOne(&f, cfg) { changed = true }
         }
-        let cfg = ControlFlowGraph(f)
-        for b in f.layout where !cfg.isReachable(b) {
-            for inst in f.blocks[b.id].insts { f.insts[inst.id].block = nil }
-        }
-        f.layout.removeAll { !cfg.isReachable($0) }
+        f.removeUnreachableBlocks(ControlFlowGraph(f))
     }
 
     /// Bypasses one block that only jumps on; returns whether it did.

@@ -15,10 +15,7 @@
 package enum DeadCodeElimination {
     package static func run(_ f: inout Function) {
         let cfg = ControlFlowGraph(f)
-        for b in f.layout where !cfg.isReachable(b) {
-            for inst in f.blocks[b.id].insts { f.insts[inst.id].block = nil }
-        }
-        f.layout.removeAll { !cfg.isReachable($0) }
+        f.removeUnreachableBlocks(cfg)
 
         // Branches into each block, to follow a live parameter to its arguments.
         var incoming = [[ValueList]](repeating: [], count: f.blocks.count)

@@ -28,6 +28,8 @@
 // Parameters this adds may be trivial (the same value on every edge): copyprop and dce remove
 // them.
 //
+// Unreachable blocks are removed first (they would branch to blocks given new parameters).
+//
 // Assumes: a verified function whose exit states list only state not yet in the struct.
 // Preserves: the guest state observable at every exit and fault (struct + exit entries) and
 // at every helper that reads or writes guest state; all other instructions and their order.
@@ -62,6 +64,8 @@ private struct Forwarding {
         let slotCount = f.slots.count
         guard slotCount > 0 else { return }
         map = (0..<f.values.count).map { Value($0) }
+        // Unreachable blocks go first: they would branch to blocks given new parameters.
+        f.removeUnreachableBlocks(ControlFlowGraph(f))
         let cfg = ControlFlowGraph(f)
         let tree = DominatorTree(cfg)
         let n = f.blocks.count
