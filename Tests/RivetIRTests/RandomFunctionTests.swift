@@ -31,6 +31,35 @@ import Testing
         try check(Pipeline.tier2 + Pipeline.tier2)
     }
 
+    /// The generator covers what the comparison needs: every way of leaving, loops that run,
+    /// functions the pipeline changes.
+    @Test func generatorCoversOutcomes() {
+        var exits = 0, indirect = 0, faults = 0, limits = 0, looped = 0, changed = 0, withUpdates = 0
+        for seed in Self.seeds {
+            let f = RandomFunctionGenerator.make(seed: seed)
+            var env = randomEnvironment(f, seed: seed)
+            let outcome = Evaluator.run(f, &env, stepLimit: 20_000)
+            switch outcome {
+            case .exit: exits += 1
+            case .exitIndirect: indirect += 1
+            case .fault: faults += 1
+            case .stepLimit: limits += 1
+            case .trap, .badHelper: break
+            }
+            if !outcome.updates.isEmpty { withUpdates += 1 }
+            if ControlFlowGraph(f).reversePostorder.contains(where: { b in
+                f.successors(b).contains { ControlFlowGraph(f).rpoIndex[$0.id] <= ControlFlowGraph(f).rpoIndex[b.id] }
+            }) { looped += 1 }
+            var g = f
+            try? PassManager(verifyEachPass: false).run(Pipeline.tier2, on: &g)
+            if g.text != f.text { changed += 1 }
+        }
+        #expect(limits == 0)
+        #expect(exits > 40 && indirect > 10 && faults > 40 && withUpdates > 40, "\(exits) \(indirect) \(faults) \(withUpdates)")
+        #expect(looped > 40, "\(looped) functions with loops")
+        #expect(changed > Self.seeds.count / 2, "\(changed) functions changed by the pipeline")
+    }
+
     private func check(_ passes: [Pass]) throws {
         var failures = 0
         for seed in Self.seeds {
