@@ -33,6 +33,7 @@ package enum GlobalValueNumbering {
         let tree = DominatorTree(cfg)
         var map = (0..<f.values.count).map { Value($0) }
         var table: [Key: Value] = [:]
+        table.reserveCapacity(f.insts.count)
         var undo: [Key] = []
         var removed = [Bool](repeating: false, count: f.insts.count)
         let none = Value(UInt32.max)
@@ -46,11 +47,12 @@ package enum GlobalValueNumbering {
                 guard let result = data.result else { continue }
                 let isLoad = data.opcode.info.format == .load
                 guard effects.contains(.isPure) || isLoad else { continue }
-                let args = f.args(inst).map { map[$0.id] }
-                guard args.count <= 3 else { continue }
+                let count = Int(data.args.count), start = Int(data.args.start)
+                guard count <= 3 else { continue }
                 var key = Key(
-                    opcode: data.opcode, type: data.type, imm: data.imm, a: args.count > 0 ? args[0] : none,
-                    b: args.count > 1 ? args[1] : none, c: args.count > 2 ? args[2] : none, count: args.count)
+                    opcode: data.opcode, type: data.type, imm: data.imm,
+                    a: count > 0 ? map[f.pool[start].id] : none, b: count > 1 ? map[f.pool[start + 1].id] : none,
+                    c: count > 2 ? map[f.pool[start + 2].id] : none, count: count)
                 normalize(&key)
                 if isLoad {
                     if let existing = loads[key] {
