@@ -18,7 +18,7 @@
 
 /// The global value numbering pass.
 package enum GlobalValueNumbering {
-    private struct Key: Hashable {
+    fileprivate struct Key: Hashable {
         var opcode: Opcode
         var type: IRType
         var imm: UInt64
@@ -26,20 +26,66 @@ package enum GlobalValueNumbering {
         var b: Value
         var c: Value
         var count: Int
+
+        /// One combine of a cheap mix instead of hashing each field.
+        func hash(into hasher: inout Hasher) {
+            var h = imm &* 0x9e37_79b9_7f4a_7c15
+            h ^= UInt64(opcode.rawValue) | UInt64(type.rawValue) << 8 | UInt64(count) << 16
+            h = (h ^ UInt64(a.index)) &* 0xbf58_476d_1ce4_e5b9
+            h = (h ^ UInt64(b.index)) &* 0x94d0_49bb_1331_11eb
+            h ^= UInt64(c.index) << 32
+            hasher.combine(h)
+        }
     }
 
     package static func run(_ f: inout Function) {
-        let cfg = ControlFlowGraph(f)
-        let tree = DominatorTree(cfg)
-        var map = (0..<f.values.count).map { Value($0) }
+        var state = Numbering(f: f)
+        state.run()
+        f = state.f
+    }
+
+    /// The walk's state, as a struct so that its fields are not captured by closures.
+    fileprivate struct Numbering {
+        var f: Function
+        var map: [Value]
         var table: [Key: Value] = [:]
-        table.reserveCapacity(f.insts.count)
         var undo: [Key] = []
-        var removed = [Bool](repeating: false, count: f.insts.count)
+        var loads: [Key: Value] = [:]
+        var removed: [Bool]
         let none = Value(UInt32.max)
 
-        func visit(_ block: Block) {
-            var loads: [Key: Value] = [:]
+        init(f: Function) {
+            self.f = f
+            map = (0..<f.values.count).map { Value($0) }
+            removed = [Bool](repeating: false, count: f.insts.count)
+            table.reserveCapacity(f.insts.count)
+        }
+
+        mutating func run() {
+            let tree = DominatorTree(ControlFlowGraph(f))
+            // Preorder walk with scopes: entering a block records the undo mark; leaving pops.
+            guard let entry = tree.preorder.first else { return }
+            var stack: [(block: Block, child: Int, mark: Int)] = [(entry, 0, 0)]
+            visit(entry)
+            while let top = stack.last {
+                let children = tree.children[top.block.id]
+                if top.child < children.count {
+                    stack[stack.count - 1].child += 1
+                    let c = children[top.child]
+                    stack.append((c, 0, undo.count))
+                    visit(c)
+                } else {
+                    while undo.count > top.mark { table[undo.removeLast()] = nil }
+                    stack.removeLast()
+                }
+            }
+            let removed = self.removed
+            f.removeInsts { removed[$0.id] }
+            f.rewriteUses(map)
+        }
+
+        mutating func visit(_ block: Block) {
+            loads.removeAll(keepingCapacity: true)
             for inst in f.blocks[block.id].insts {
                 let data = f.insts[inst.id]
                 let effects = f.effects(inst)
@@ -53,7 +99,7 @@ package enum GlobalValueNumbering {
                     opcode: data.opcode, type: data.type, imm: data.imm,
                     a: count > 0 ? map[f.pool[start].id] : none, b: count > 1 ? map[f.pool[start + 1].id] : none,
                     c: count > 2 ? map[f.pool[start + 2].id] : none, count: count)
-                normalize(&key)
+                GlobalValueNumbering.normalize(&key)
                 if isLoad {
                     if let existing = loads[key] {
                         map[result.id] = existing
@@ -70,29 +116,10 @@ package enum GlobalValueNumbering {
                 }
             }
         }
-
-        // Preorder walk with scopes: entering a block records the undo mark; leaving pops.
-        guard let entry = tree.preorder.first else { return }
-        var stack: [(block: Block, child: Int, mark: Int)] = [(entry, 0, 0)]
-        visit(entry)
-        while let top = stack.last {
-            let children = tree.children[top.block.id]
-            if top.child < children.count {
-                stack[stack.count - 1].child += 1
-                let c = children[top.child]
-                stack.append((c, 0, undo.count))
-                visit(c)
-            } else {
-                while undo.count > top.mark { table[undo.removeLast()] = nil }
-                stack.removeLast()
-            }
-        }
-        f.removeInsts { removed[$0.id] }
-        f.rewriteUses(map)
     }
 
     /// Orders the operands of commutative operations.
-    private static func normalize(_ key: inout Key) {
+    fileprivate static func normalize(_ key: inout Key) {
         func sort() {
             if key.b < key.a { swap(&key.a, &key.b) }
         }
