@@ -169,7 +169,7 @@ package struct Parser {
     // MARK: Entities
 
     private mutating func valueNumber(_ t: Token) throws(ParseError) -> Int {
-        guard t.kind == .ident, t.text.hasPrefix("v"), let n = Int(t.text.dropFirst()), n < 1 << 24 else {
+        guard t.kind == .ident, t.text.hasPrefix("v"), let n = Int(t.text.dropFirst()), n < 1 << 20 else {
             throw error("expected a value, found '\(t.text)'", at: t)
         }
         while function.values.count <= n {
@@ -195,7 +195,7 @@ package struct Parser {
     }
 
     private mutating func blockRef(_ t: Token) throws(ParseError) -> Block {
-        guard t.kind == .ident, t.text.hasPrefix("block"), let n = Int(t.text.dropFirst(5)), n < 1 << 24 else {
+        guard t.kind == .ident, t.text.hasPrefix("block"), let n = Int(t.text.dropFirst(5)), n < 1 << 20 else {
             throw error("expected a block, found '\(t.text)'", at: t)
         }
         while function.blocks.count <= n {

@@ -100,3 +100,36 @@ let loopExample = """
         #expect(try Parser.parse(text).text == text)
     }
 }
+
+/// Mangled text never crashes the parser or the verifier: it parses or fails with a located
+/// error, and what parses and verifies round-trips.
+@Suite struct ParserFuzzTests {
+    @Test func mangledTextFailsCleanly() throws {
+        let source = Array(loopExample.unicodeScalars)
+        let pieces: [String] = ["v", "block", "(", ")", ",", "[", "]", "=", "0x", "-", ";", "\n", "iconst", "9", "@", "%", ":", "pc="]
+        var rng = TestRandom(seed: 7)
+        var parsed = 0
+        for _ in 0..<3000 {
+            var text = source
+            for _ in 0..<(1 + rng.below(3)) {
+                let at = rng.below(text.count)
+                switch rng.below(3) {
+                case 0: text.remove(at: at)
+                case 1: text.insert(contentsOf: pieces[rng.below(pieces.count)].unicodeScalars, at: at)
+                default: text[at] = text[rng.below(text.count)]
+                }
+            }
+            let mangled = String(String.UnicodeScalarView(text))
+            do {
+                let f = try Parser.parse(mangled)
+                parsed += 1
+                if (try? Verifier.verify(f)) != nil {
+                    #expect(try Parser.parse(f.text).text == f.text, "\(mangled)")
+                }
+            } catch {
+                #expect(error.line >= 1 && error.column >= 1 && !error.message.isEmpty)
+            }
+        }
+        #expect(parsed > 0)
+    }
+}
