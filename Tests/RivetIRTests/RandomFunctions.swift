@@ -78,7 +78,7 @@ struct RandomFunctionGenerator {
                 return a
             }
             let forward = i + 1 < blockCount ? i + 1 + rng.below(blockCount - i - 1) : nil
-            switch (forward, rng.below(6)) {
+            switch (forward, rng.below(7)) {
             case (nil, _), (_, 0):
                 if rng.chance(20) {
                     b.exitIndirect(pick(ints), exitEntries(ints, floats))
@@ -87,7 +87,7 @@ struct RandomFunctionGenerator {
                 }
             case (let f?, 1), (let f?, 2):
                 b.jump(blocks[f], args(f))
-            case (let f?, 3), (let f?, 4):
+            case (let f?, 3), (let f?, 4), (let f?, 5):
                 // A loop: back to an earlier block (not the entry) while the counter is small.
                 let back = i == 0 ? f : 1 + rng.below(i)
                 let limit = b.iconst(loopLimit)
@@ -128,7 +128,7 @@ struct RandomFunctionGenerator {
             .ushr, .sshr, .rotl, .rotr,
         ]
         let unaries: [Opcode] = [.bnot, .ineg, .sext8, .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap]
-        switch rng.below(20) {
+        switch rng.below(23) {
         case 0, 1, 2, 3:
             ints.append(b.binary(binaries[rng.below(binaries.count)], pick(ints), pick(ints)))
         case 4:
@@ -187,9 +187,31 @@ struct RandomFunctionGenerator {
             } else {
                 floats.append(b.unary(.bitcast, pick(ints), type: .f64))
             }
-        default:
+        case 19:
             let cond = FloatCondition.allCases[rng.below(FloatCondition.allCases.count)]
             bools.append(b.fcmp(cond, pick(floats), pick(floats)))
+        case 20:
+            // Single precision, through its bits.
+            let x = b.unary(.f32FromBits, pick(ints))
+            let y = b.unary(.f32FromBits, pick(ints))
+            let ops: [Opcode] = [.fadd, .fsub, .fmul, .fdiv, .fmin, .fmax]
+            var r = b.binary(ops[rng.below(ops.count)], x, y, type: .f32)
+            if rng.chance(30) { r = b.unary([.fsqrt, .fneg, .fabs][rng.below(3)], r, type: .f32) }
+            if rng.chance(30) { bools.append(b.fcmp(.lt, r, x)) }
+            ints.append(b.unary(.f32ToBits, r))
+        default:
+            let a = address(ints)
+            let entries = exitEntries(ints, floats)
+            switch rng.below(4) {
+            case 0: floats.append(b.load(.loadF64, a, exit: ExitState(pc: nextPC(), entries: entries)))
+            case 1: b.store(.storeF64, a, pick(floats), exit: ExitState(pc: nextPC(), entries: entries))
+            case 2:
+                let v = b.load(.loadF32, a, exit: ExitState(pc: nextPC(), entries: entries))
+                ints.append(b.unary(.f32ToBits, v))
+            default:
+                let v = b.unary(.f32FromBits, pick(ints))
+                b.store(.storeF32, a, v, exit: ExitState(pc: nextPC(), entries: entries))
+            }
         }
     }
 }
