@@ -180,10 +180,10 @@ package enum Evaluator {
                         return .fault(pc: f.exitState(inst)?.pc ?? GuestAddress(0), address: 0, updates: updates(inst))
                     }
                 case .jump, .brif:
-                    let target = op == .jump || a & 1 != 0 ? data.target0 : data.target1
-                    let incoming = f.list(target.args).map { values[$0.id] }
-                    for (p, v) in zip(f.blocks[target.block.id].params, incoming) { values[p.id] = v }
-                    block = target.block
+                    let destination = op == .jump || a & 1 != 0 ? data.destination0 : data.destination1
+                    let incoming = f.list(destination.args).map { values[$0.id] }
+                    for (p, v) in zip(f.blocks[destination.block.id].params, incoming) { values[p.id] = v }
+                    block = destination.block
                 case .exit:
                     return .exit(pc: f.exitState(inst)?.pc ?? GuestAddress(0), updates: updates(inst))
                 case .exitIndirect:

@@ -93,9 +93,9 @@ package struct InstData: Sendable {
     /// The result, if any.
     package var result: Value?
     /// `jump`'s and `brif`'s first destination.
-    package var target0: BlockCall
+    package var destination0: BlockCall
     /// `brif`'s second destination.
-    package var target1: BlockCall
+    package var destination1: BlockCall
     /// Index into `Function.exitStates`, or -1.
     package var exitState: Int32
     /// The block holding it, or nil once removed.
@@ -190,8 +190,8 @@ package struct Function: Sendable {
     package func destinations(_ inst: Inst) -> [BlockCall] {
         let data = insts[inst.id]
         switch data.opcode {
-        case .jump: return [data.target0]
-        case .brif: return [data.target0, data.target1]
+        case .jump: return [data.destination0]
+        case .brif: return [data.destination0, data.destination1]
         case .iconst, .bconst, .f32const, .f64const, .iadd, .isub, .imul, .imulhs, .imulhu, .imulhsu, .sdiv,
             .udiv, .srem, .urem, .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8,
             .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .icmp, .select, .bint, .fadd,
@@ -215,8 +215,8 @@ package struct Function: Sendable {
         let data = insts[inst.id]
         for v in list(data.args) { body(v) }
         if data.opcode == .jump || data.opcode == .brif {
-            for v in list(data.target0.args) { body(v) }
-            if data.opcode == .brif { for v in list(data.target1.args) { body(v) } }
+            for v in list(data.destination0.args) { body(v) }
+            if data.opcode == .brif { for v in list(data.destination1.args) { body(v) } }
         }
         if data.exitState >= 0 { for e in exitStates[Int(data.exitState)].entries { body(e.value) } }
     }
@@ -268,7 +268,7 @@ package struct Function: Sendable {
     /// A new instruction, in no block yet; makes its result value if it has one.
     package mutating func makeInst(
         _ opcode: Opcode, type: IRType = .i64, imm: UInt64 = 0, args: [Value] = [],
-        targets: (BlockCall, BlockCall)? = nil, exit: ExitState? = nil
+        destinations: (BlockCall, BlockCall)? = nil, exit: ExitState? = nil
     ) -> Inst {
         let inst = Inst(insts.count)
         let empty = BlockCall(block: Block(0), args: .empty)
@@ -281,7 +281,7 @@ package struct Function: Sendable {
         insts.append(
             InstData(
                 opcode: opcode, type: type, imm: imm, args: makeList(args), result: nil,
-                target0: targets?.0 ?? empty, target1: targets?.1 ?? empty, exitState: exitIndex, block: nil))
+                destination0: destinations?.0 ?? empty, destination1: destinations?.1 ?? empty, exitState: exitIndex, block: nil))
         if let rt = resultType(opcode, type, imm) {
             insts[inst.id].result = makeValue(rt, .inst(inst))
         }
@@ -368,8 +368,8 @@ package struct Function: Sendable {
     package mutating func makeJump(_ inst: Inst, _ call: BlockCall) {
         insts[inst.id].opcode = .jump
         insts[inst.id].args = .empty
-        insts[inst.id].target0 = call
-        insts[inst.id].target1 = BlockCall(block: Block(0), args: .empty)
+        insts[inst.id].destination0 = call
+        insts[inst.id].destination1 = BlockCall(block: Block(0), args: .empty)
         insts[inst.id].type = .i64
     }
 }

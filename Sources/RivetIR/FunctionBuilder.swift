@@ -50,9 +50,9 @@ package struct FunctionBuilder {
     @discardableResult
     package mutating func append(
         _ opcode: Opcode, type: IRType = .i64, imm: UInt64 = 0, args: [Value] = [],
-        targets: (BlockCall, BlockCall)? = nil, exit: ExitState? = nil
+        destinations: (BlockCall, BlockCall)? = nil, exit: ExitState? = nil
     ) -> Inst {
-        let inst = function.makeInst(opcode, type: type, imm: imm, args: args, targets: targets, exit: exit)
+        let inst = function.makeInst(opcode, type: type, imm: imm, args: args, destinations: destinations, exit: exit)
         function.insert(inst, into: current)
         return inst
     }
@@ -125,13 +125,13 @@ package struct FunctionBuilder {
     /// `jump block(args)`.
     package mutating func jump(_ block: Block, _ args: [Value] = []) {
         let call = BlockCall(block: block, args: function.makeList(args))
-        append(.jump, targets: (call, BlockCall(block: Block(0), args: .empty)))
+        append(.jump, destinations: (call, BlockCall(block: Block(0), args: .empty)))
     }
     /// `brif c, a(aArgs), b(bArgs)`.
     package mutating func brif(_ c: Value, _ a: Block, _ aArgs: [Value], _ b: Block, _ bArgs: [Value]) {
         let t0 = BlockCall(block: a, args: function.makeList(aArgs))
         let t1 = BlockCall(block: b, args: function.makeList(bArgs))
-        append(.brif, args: [c], targets: (t0, t1))
+        append(.brif, args: [c], destinations: (t0, t1))
     }
     /// `exit pc=... [state]`.
     package mutating func exit(_ state: ExitState) { append(.exit, exit: state) }

@@ -381,7 +381,7 @@ package struct Parser {
         }
         var imm: UInt64 = 0
         var args: [Value] = []
-        var targets: (BlockCall, BlockCall)? = nil
+        var destinations: (BlockCall, BlockCall)? = nil
         var exit: ExitState? = nil
         let none = BlockCall(block: Block(0), args: .empty)
         switch opcode.info.format {
@@ -438,13 +438,13 @@ package struct Parser {
             }
             if peek.kind == .punct && peek.text == "[" { exit = try exitState(pc: nil) }
         case .jump:
-            targets = (try blockCall(), none)
+            destinations = (try blockCall(), none)
         case .brif:
             args = try operands(1)
             try expect(",")
             let a = try blockCall()
             try expect(",")
-            targets = (a, try blockCall())
+            destinations = (a, try blockCall())
         case .exit:
             let t = try expectIdent("'pc='")
             guard t.text == "pc" else { throw error("expected 'pc='", at: t) }
@@ -461,7 +461,7 @@ package struct Parser {
             throw error(hasResult ? "'\(opcode.name)' needs a result" : "'\(opcode.name)' has no result", at: nameToken)
         }
         // The instruction makes a fresh result value; rename it to the number in the text.
-        let inst = function.makeInst(opcode, type: type, imm: imm, args: args, targets: targets, exit: exit)
+        let inst = function.makeInst(opcode, type: type, imm: imm, args: args, destinations: destinations, exit: exit)
         if let resultToken, let made = function.insts[inst.id].result {
             let resultType = function.type(made)
             function.values.removeLast()  // `made` is the newest value

@@ -67,9 +67,9 @@ extension Function {
             let h = Int(data.imm) < helpers.count ? helpers[Int(data.imm)].name : "?\(data.imm)"
             s += " @\(h)(" + operands + ")"
         case .jump:
-            s += " " + callText(data.target0)
+            s += " " + callText(data.destination0)
         case .brif:
-            s += " " + operands + ", " + callText(data.target0) + ", " + callText(data.target1)
+            s += " " + operands + ", " + callText(data.destination0) + ", " + callText(data.destination1)
         case .exit:
             s += " pc=\(exitState(inst)?.pc ?? GuestAddress(0))"
         case .exitIndirect:

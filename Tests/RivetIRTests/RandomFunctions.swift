@@ -69,10 +69,10 @@ struct RandomFunctionGenerator {
             // Terminator.
             let one = b.iconst(Int64(1))
             let next = b.binary(.iadd, counter, one)
-            func args(_ target: Int) -> [Value] {
-                guard target > 0 else { return [] }
+            func args(_ destination: Int) -> [Value] {
+                guard destination > 0 else { return [] }
                 var a = [next]
-                for p in extraParams[target] {
+                for p in extraParams[destination] {
                     a.append(b.function.type(p) == .i64 ? pick(ints) : pick(floats))
                 }
                 return a

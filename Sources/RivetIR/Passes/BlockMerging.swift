@@ -24,7 +24,7 @@ package enum BlockMerging {
             changed = false
             for b in f.layout {
                 guard let t = f.terminator(b), f.insts[t.id].opcode == .brif else { continue }
-                let d0 = f.insts[t.id].target0, d1 = f.insts[t.id].target1
+                let d0 = f.insts[t.id].destination0, d1 = f.insts[t.id].destination1
                 if d0.block == d1.block && f.list(d0.args) == f.list(d1.args) {
                     f.makeJump(t, d0)
                 }
@@ -40,7 +40,7 @@ package enum BlockMerging {
         for c in f.layout where c != f.entry && cfg.isReachable(c) {
             let insts = f.blocks[c.id].insts
             guard insts.count == 1, f.insts[insts[0].id].opcode == .jump else { continue }
-            let onward = f.insts[insts[0].id].target0
+            let onward = f.insts[insts[0].id].destination0
             let preds = cfg.predecessors[c.id]
             guard onward.block != c, !preds.contains(c), !preds.isEmpty else { continue }
             let params = f.blocks[c.id].params
@@ -48,7 +48,7 @@ package enum BlockMerging {
             for p in preds {
                 let t = f.terminator(p)!
                 for which in 0..<f.destinations(t).count {
-                    let call = which == 0 ? f.insts[t.id].target0 : f.insts[t.id].target1
+                    let call = which == 0 ? f.insts[t.id].destination0 : f.insts[t.id].destination1
                     guard call.block == c else { continue }
                     let passed = Array(f.list(call.args))
                     let args = f.list(onward.args).map { v -> Value in
@@ -56,7 +56,7 @@ package enum BlockMerging {
                         return v
                     }
                     let redirected = BlockCall(block: onward.block, args: f.makeList(args))
-                    if which == 0 { f.insts[t.id].target0 = redirected } else { f.insts[t.id].target1 = redirected }
+                    if which == 0 { f.insts[t.id].destination0 = redirected } else { f.insts[t.id].destination1 = redirected }
                 }
             }
             return true
@@ -68,7 +68,7 @@ package enum BlockMerging {
     private static func mergeOne(_ f: inout Function, _ cfg: ControlFlowGraph) -> Bool {
         for b in f.layout where cfg.isReachable(b) {
             guard let t = f.terminator(b), f.insts[t.id].opcode == .jump else { continue }
-            let call = f.insts[t.id].target0
+            let call = f.insts[t.id].destination0
             let c = call.block
             guard c != b, c != f.entry, cfg.predecessors[c.id] == [b] else { continue }
             var map = (0..<f.values.count).map { Value($0) }

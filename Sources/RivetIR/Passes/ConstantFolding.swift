@@ -21,7 +21,7 @@ package enum ConstantFolding {
             for inst in f.blocks[b.id].insts {
                 let data = f.insts[inst.id]
                 if data.opcode == .brif {
-                    if let c = constant[f.arg(inst, 0).id] { f.makeJump(inst, c & 1 != 0 ? data.target0 : data.target1) }
+                    if let c = constant[f.arg(inst, 0).id] { f.makeJump(inst, c & 1 != 0 ? data.destination0 : data.destination1) }
                     continue
                 }
                 guard let result = data.result, f.effects(inst).contains(.isPure), data.opcode != .call else { continue }

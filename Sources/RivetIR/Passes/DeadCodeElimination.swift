@@ -62,11 +62,11 @@ package enum DeadCodeElimination {
             for pred in f.layout {
                 guard let t = f.terminator(pred) else { continue }
                 for which in 0..<2 {
-                    let call = which == 0 ? f.insts[t.id].target0 : f.insts[t.id].target1
+                    let call = which == 0 ? f.insts[t.id].destination0 : f.insts[t.id].destination1
                     guard call.block == b, f.destinations(t).count > which else { continue }
                     let args = Array(f.list(call.args))
                     let kept = f.makeList(zip(args, keep).filter { $0.1 }.map(\.0))
-                    if which == 0 { f.insts[t.id].target0.args = kept } else { f.insts[t.id].target1.args = kept }
+                    if which == 0 { f.insts[t.id].destination0.args = kept } else { f.insts[t.id].destination1.args = kept }
                 }
             }
         }

@@ -122,13 +122,13 @@ package enum LoopInvariantCodeMotion {
         let ph = f.makeBlock()
         var params: [Value] = []
         for p in f.blocks[header.id].params { params.append(f.appendParam(ph, f.type(p))) }
-        let jump = f.makeInst(.jump, targets: (BlockCall(block: header, args: f.makeList(params)), BlockCall(block: Block(0), args: .empty)))
+        let jump = f.makeInst(.jump, destinations: (BlockCall(block: header, args: f.makeList(params)), BlockCall(block: Block(0), args: .empty)))
         f.insert(jump, into: ph)
         for p in outside {
             let t = f.terminator(p)!
             for which in 0..<f.destinations(t).count {
-                if which == 0 && f.insts[t.id].target0.block == header { f.insts[t.id].target0.block = ph }
-                if which == 1 && f.insts[t.id].target1.block == header { f.insts[t.id].target1.block = ph }
+                if which == 0 && f.insts[t.id].destination0.block == header { f.insts[t.id].destination0.block = ph }
+                if which == 1 && f.insts[t.id].destination1.block == header { f.insts[t.id].destination1.block = ph }
             }
         }
         f.layout.insert(ph, at: f.layout.firstIndex(of: header)!)

@@ -229,10 +229,10 @@ private struct Forwarding {
     mutating func appendArgs(from pred: Block, to block: Block, _ args: [Value]) {
         guard let t = f.terminator(pred) else { return }
         for which in 0..<f.destinations(t).count {
-            let call = which == 0 ? f.insts[t.id].target0 : f.insts[t.id].target1
+            let call = which == 0 ? f.insts[t.id].destination0 : f.insts[t.id].destination1
             guard call.block == block else { continue }
             let list = f.makeList(Array(f.list(call.args)) + args)
-            if which == 0 { f.insts[t.id].target0.args = list } else { f.insts[t.id].target1.args = list }
+            if which == 0 { f.insts[t.id].destination0.args = list } else { f.insts[t.id].destination1.args = list }
         }
     }
 }
