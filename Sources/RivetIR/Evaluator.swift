@@ -9,6 +9,7 @@ package struct EvalMemory: Equatable, Sendable {
     /// Mapped pages by page number.
     package var pages: [UInt64: [UInt8]] = [:]
 
+    /// An empty (all unmapped) memory.
     package init() {}
 
     /// Maps `[base, base + size)` (rounded out to pages), zero-filled where not yet mapped.
@@ -72,6 +73,7 @@ package struct Environment {
     /// Helper implementations by name.
     package var helpers: [String: HelperImplementation]
 
+    /// An environment with these slot contents, memory and helpers.
     package init(slots: [UInt64], memory: EvalMemory = EvalMemory(), helpers: [String: HelperImplementation] = [:]) {
         self.slots = slots
         self.memory = memory
@@ -81,8 +83,11 @@ package struct Environment {
 
 /// One `slot = bits` update of an exit.
 package struct SlotUpdate: Equatable, Sendable {
+    /// The slot written.
     package var slot: Slot
+    /// Its new contents.
     package var bits: UInt64
+    /// An update of `slot` to `bits`.
     package init(slot: Slot, bits: UInt64) {
         self.slot = slot
         self.bits = bits

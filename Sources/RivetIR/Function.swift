@@ -12,6 +12,7 @@ package struct SlotDecl: Hashable, Sendable {
     package var type: IRType
     /// Byte offset in the host's state struct.
     package var offset: Int
+    /// A slot declaration.
     package init(name: String, type: IRType, offset: Int) {
         self.name = name
         self.type = type
@@ -29,6 +30,7 @@ package struct HelperDecl: Hashable, Sendable {
     package var result: IRType?
     /// What a call does (`.isPure` for none at all; `.canFault` needs an exit state).
     package var effects: Effects
+    /// A helper declaration.
     package init(name: String, params: [IRType], result: IRType?, effects: Effects) {
         self.name = name
         self.params = params
@@ -39,9 +41,13 @@ package struct HelperDecl: Hashable, Sendable {
 
 /// A range of values in `Function.pool`.
 package struct ValueList: Hashable, Sendable {
+    /// Index of the first value in the pool.
     package var start: UInt32
+    /// Number of values.
     package var count: UInt32
+    /// No values.
     package static let empty = ValueList(start: 0, count: 0)
+    /// The list of `count` values from `start`.
     package init(start: UInt32, count: UInt32) {
         self.start = start
         self.count = count
@@ -50,8 +56,11 @@ package struct ValueList: Hashable, Sendable {
 
 /// A branch destination: a block and the arguments for its parameters.
 package struct BlockCall: Hashable, Sendable {
+    /// The destination block.
     package var block: Block
+    /// Arguments for the block's parameters, in order.
     package var args: ValueList
+    /// A destination with its arguments.
     package init(block: Block, args: ValueList) {
         self.block = block
         self.args = args
@@ -60,8 +69,11 @@ package struct BlockCall: Hashable, Sendable {
 
 /// One `slot = value` pair of an exit state.
 package struct ExitEntry: Hashable, Sendable {
+    /// The slot not yet written back.
     package var slot: Slot
+    /// Its current value.
     package var value: Value
+    /// A `slot = value` entry.
     package init(slot: Slot, value: Value) {
         self.slot = slot
         self.value = value
@@ -72,8 +84,11 @@ package struct ExitEntry: Hashable, Sendable {
 /// the guest state that is not in the state struct yet (values to write there first). Entries
 /// are sorted by slot, at most one per slot.
 package struct ExitState: Hashable, Sendable {
+    /// The guest pc to resume at (unused by `exit_indirect`).
     package var pc: GuestAddress
+    /// Guest state to write to the struct before resuming, sorted by slot.
     package var entries: [ExitEntry]
+    /// An exit state (entries are sorted when it is attached).
     package init(pc: GuestAddress, entries: [ExitEntry] = []) {
         self.pc = pc
         self.entries = entries
@@ -104,7 +119,9 @@ package struct InstData: Sendable {
 
 /// A block: its parameters and its instructions in order (the last one a terminator).
 package struct BlockData: Sendable {
+    /// Parameters, in order.
     package var params: [Value] = []
+    /// Instructions, in order; the last is the terminator.
     package var insts: [Inst] = []
 }
 
@@ -120,7 +137,9 @@ package enum ValueDef: Hashable, Sendable {
 
 /// A value's type and origin.
 package struct ValueData: Sendable {
+    /// The type.
     package var type: IRType
+    /// The definition.
     package var def: ValueDef
 }
 
@@ -128,18 +147,26 @@ package struct ValueData: Sendable {
 /// `layout` order in the text; the first is the entry, which has no parameters and no
 /// predecessors.
 package struct Function: Sendable {
+    /// Name in the text form (`%name`).
     package var name: String
+    /// Guest-state slots, indexed by `Slot`.
     package var slots: [SlotDecl] = []
+    /// Helpers, indexed by `HelperRef`.
     package var helpers: [HelperDecl] = []
+    /// Blocks, indexed by `Block` (deleted ones included: see `layout`).
     package var blocks: [BlockData] = []
     /// Blocks in text order; blocks not listed are deleted.
     package var layout: [Block] = []
+    /// Instructions, indexed by `Inst` (removed ones included: their `block` is nil).
     package var insts: [InstData] = []
+    /// Values, indexed by `Value`.
     package var values: [ValueData] = []
     /// Operand lists (`ValueList`s point here).
     package var pool: [Value] = []
+    /// Exit states (`InstData.exitState` indexes here).
     package var exitStates: [ExitState] = []
 
+    /// An empty function (no blocks yet).
     package init(name: String) { self.name = name }
 
     /// The entry block.

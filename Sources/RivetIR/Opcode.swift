@@ -42,7 +42,9 @@ package enum Opcode: UInt8, CaseIterable, Sendable {
 
 /// Effects of an operation (an opcode, or a helper a `call` calls).
 package struct Effects: OptionSet, Hashable, Sendable {
+    /// The flags as bits.
     package var rawValue: UInt16
+    /// Flags from bits.
     package init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// No effect at all and no fault: may be removed when unused, duplicated, merged with an

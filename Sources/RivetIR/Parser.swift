@@ -12,6 +12,7 @@ package struct ParseError: Error, CustomStringConvertible, Equatable {
     /// What is wrong.
     package var message: String
     package var description: String { "\(line):\(column): \(message)" }
+    /// An error at a place.
     package init(line: Int, column: Int, message: String) {
         self.line = line
         self.column = column

@@ -18,6 +18,7 @@
 
 /// The branch-folding and block-merging pass.
 package enum BlockMerging {
+    /// Runs the pass on `f` (see the header).
     package static func run(_ f: inout Function) {
         var changed = true
         while changed {

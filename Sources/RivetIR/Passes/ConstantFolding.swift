@@ -14,6 +14,7 @@
 
 /// The constant-folding pass.
 package enum ConstantFolding {
+    /// Runs the pass on `f` (see the header).
     package static func run(_ f: inout Function) {
         var constant = [UInt64?](repeating: nil, count: f.values.count)
         let cfg = ControlFlowGraph(f)

@@ -13,6 +13,7 @@
 
 /// The copy-propagation pass.
 package enum CopyPropagation {
+    /// Runs the pass on `f` (see the header).
     package static func run(_ f: inout Function) {
         var map = (0..<f.values.count).map { Value($0) }
         func resolve(_ v: Value) -> Value {

@@ -13,6 +13,7 @@
 
 /// The dead-code elimination pass.
 package enum DeadCodeElimination {
+    /// Runs the pass on `f` (see the header).
     package static func run(_ f: inout Function) {
         let cfg = ControlFlowGraph(f)
         f.removeUnreachableBlocks(cfg)

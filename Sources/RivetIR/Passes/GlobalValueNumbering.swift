@@ -38,6 +38,7 @@ package enum GlobalValueNumbering {
         }
     }
 
+    /// Runs the pass on `f` (see the header).
     package static func run(_ f: inout Function) {
         var state = Numbering(f: f)
         state.run()

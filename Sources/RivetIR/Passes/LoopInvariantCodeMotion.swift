@@ -22,6 +22,7 @@
 
 /// The loop-invariant code motion pass.
 package enum LoopInvariantCodeMotion {
+    /// Runs the pass on `f` (see the header).
     package static func run(_ f: inout Function) {
         var done = [Bool](repeating: false, count: f.blocks.count)
         while true {

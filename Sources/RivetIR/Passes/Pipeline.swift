@@ -48,6 +48,7 @@ package struct PassManager {
     /// Whether to run the verifier after each pass.
     package var verifyEachPass: Bool
 
+    /// A pass manager; `verifyEachPass` defaults to on in debug builds, off in release.
     package init(verifyEachPass: Bool? = nil) {
         var debug = false
         assert({ debug = true; return true }())
@@ -56,8 +57,11 @@ package struct PassManager {
 
     /// A pass left the function malformed.
     package struct Failure: Error, CustomStringConvertible {
+        /// The pass that ran last.
         package var pass: Pass
+        /// The verifier's complaints.
         package var error: VerifierError
+        /// The function as the pass left it, in text form.
         package var function: String
         package var description: String { "after \(pass.rawValue):\n\(error)\n\(function)" }
     }

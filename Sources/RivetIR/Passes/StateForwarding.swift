@@ -36,6 +36,7 @@
 
 /// The guest-state forwarding pass.
 package enum StateForwarding {
+    /// Runs the pass on `f` (see the header).
     package static func run(_ f: inout Function) {
         var pass = Forwarding(f: f)
         pass.run()
