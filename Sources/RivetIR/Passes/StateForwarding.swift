@@ -88,7 +88,8 @@ private struct Forwarding {
             for s in 0..<slotCount where b != f.entry {
                 let values = forward.map { outCurrent[$0.id][s] }
                 let dirtyAny = forward.contains { outDirty[$0.id][s] }
-                let agreed: Value? = values.allSatisfy { $0 != nil && $0 == values.first! } ? values.first! : nil
+                let first = values.first ?? nil
+                let agreed: Value? = first != nil && values.allSatisfy { $0 == first } ? first : nil
                 let needsParam = isHeader ? (setInLoop[s] || dirtyAny) : (dirtyAny && agreed == nil)
                 if needsParam {
                     let p = f.appendParam(b, f.slots[s].type)
