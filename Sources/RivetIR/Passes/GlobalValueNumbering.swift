@@ -40,9 +40,11 @@ package enum GlobalValueNumbering {
 
     /// Runs the pass on `f` (see the header).
     package static func run(_ f: inout Function) {
+        // Swapped in and out, not copied: the arrays stay uniquely referenced (no copy on write).
         var state = Numbering(f: f)
+        f = Function(name: "")
         state.run()
-        f = state.f
+        swap(&state.f, &f)
     }
 
     /// The walk's state, as a struct so that its fields are not captured by closures.

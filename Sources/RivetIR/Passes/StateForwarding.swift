@@ -38,9 +38,11 @@
 package enum StateForwarding {
     /// Runs the pass on `f` (see the header).
     package static func run(_ f: inout Function) {
-        var pass = Forwarding(f: f)
+        // Swapped in and out, not copied: the arrays stay uniquely referenced (no copy on write).
+        var pass = Forwarding(f: Function(name: ""))
+        swap(&pass.f, &f)
         pass.run()
-        f = pass.f
+        swap(&pass.f, &f)
     }
 }
 
