@@ -79,3 +79,20 @@ import Testing
         }
     }
 }
+
+@Suite struct CompactionTests {
+    /// After the pipeline, compaction keeps the function's meaning and leaves no holes.
+    @Test func compactedFunctionsAreDenseAndEquivalent() throws {
+        for seed in UInt64(0)..<300 {
+            var f = RandomFunctionGenerator.make(seed: seed)
+            try PassManager(verifyEachPass: false).run(Pipeline.tier2, on: &f)
+            let c = f.compacted()
+            try Verifier.verify(c)
+            #expect(c.blocks.count == c.layout.count && c.insts.count == c.liveInsts.count, "seed \(seed)")
+            #expect(c.values.allSatisfy { $0.def != .none }, "seed \(seed)")
+            #expect(c.exitStates.count == c.liveInsts.filter { c.exitState($0) != nil }.count, "seed \(seed)")
+            #expect(try Parser.parse(c.text).text == c.text)
+            if let d = semanticDifference(f, c, seeds: 0..<4) { Issue.record("seed \(seed): \(d)\n\(c.text)") }
+        }
+    }
+}
