@@ -102,7 +102,7 @@ package enum Outcome: Equatable, Sendable {
     case exitIndirect(pc: UInt64, updates: [SlotUpdate])
     /// A fault at an instruction (a load, store or helper), with its exit state's pc and
     /// updates and the faulting address (0 for a helper).
-    case fault(pc: GuestAddress, address: UInt64, updates: [SlotUpdate])
+    case fault(at: Inst, pc: GuestAddress, address: UInt64, updates: [SlotUpdate])
     /// `trap` was executed.
     case trap
     /// The step limit was reached.
@@ -113,18 +113,19 @@ package enum Outcome: Equatable, Sendable {
     /// The exit state's updates, if any.
     package var updates: [SlotUpdate] {
         switch self {
-        case .exit(_, let u), .exitIndirect(_, let u), .fault(_, _, let u): return u
+        case .exit(_, let u), .exitIndirect(_, let u), .fault(_, _, _, let u): return u
         case .trap, .stepLimit, .badHelper: return []
         }
     }
 
-    /// The outcome without its updates (what must match between two versions of a function;
-    /// the updates may move between the exit state and the struct).
+    /// The outcome without its updates and faulting instruction (what must match between two
+    /// versions of a function: the updates may move between the exit state and the struct,
+    /// instructions are renumbered).
     package var withoutUpdates: Outcome {
         switch self {
         case .exit(let pc, _): return .exit(pc: pc, updates: [])
         case .exitIndirect(let pc, _): return .exitIndirect(pc: pc, updates: [])
-        case .fault(let pc, let a, _): return .fault(pc: pc, address: a, updates: [])
+        case .fault(_, let pc, let a, _): return .fault(at: Inst(0), pc: pc, address: a, updates: [])
         case .trap, .stepLimit, .badHelper: return self
         }
     }
@@ -165,12 +166,12 @@ package enum Evaluator {
                 case .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .loadF32, .loadF64:
                     let size = accessSize(op)
                     guard let raw = environment.memory.load(a, size) else {
-                        return .fault(pc: f.exitState(inst)?.pc ?? GuestAddress(0), address: a, updates: updates(inst))
+                        return .fault(at: inst, pc: f.exitState(inst)?.pc ?? GuestAddress(0), address: a, updates: updates(inst))
                     }
                     result = extend(op, raw)
                 case .store8, .store16, .store32, .store64, .storeF32, .storeF64:
                     guard environment.memory.store(a, accessSize(op), b) else {
-                        return .fault(pc: f.exitState(inst)?.pc ?? GuestAddress(0), address: a, updates: updates(inst))
+                        return .fault(at: inst, pc: f.exitState(inst)?.pc ?? GuestAddress(0), address: a, updates: updates(inst))
                     }
                 case .call:
                     let helper = f.helpers[Int(data.imm)]
@@ -182,7 +183,7 @@ package enum Evaluator {
                     case .none:
                         guard helper.result == nil else { return .badHelper(helper.name) }
                     case .fault:
-                        return .fault(pc: f.exitState(inst)?.pc ?? GuestAddress(0), address: 0, updates: updates(inst))
+                        return .fault(at: inst, pc: f.exitState(inst)?.pc ?? GuestAddress(0), address: 0, updates: updates(inst))
                     }
                 case .jump, .brif:
                     let destination = op == .jump || a & 1 != 0 ? data.destination0 : data.destination1

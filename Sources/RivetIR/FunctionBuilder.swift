@@ -141,4 +141,7 @@ package struct FunctionBuilder {
     }
     /// `trap`.
     package mutating func trap() { append(.trap) }
+
+    /// Sets or replaces the exit state of an instruction already appended.
+    package mutating func setExitState(_ inst: Inst, _ state: ExitState) { function.setExitState(inst, state) }
 }

@@ -34,6 +34,26 @@ import Testing
         #expect(Semantics.evaluate(.fcmp, type: .f64, imm: UInt64(FloatCondition.ne.rawValue), canonicalNaN64, one, 0) == 1)
     }
 
+    @Test func helperFaultsCarryTheCallsExitState() throws {
+        let f = try Parser.parse(
+            """
+            function %h(slots: x1: i64 @8; helpers: @check(i64) can_fault) {
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = iconst 1
+                v2 = iadd v0, v1
+                call @check(v0) [pc=0x30 x1=v2]
+                exit pc=0x34
+            }
+            """)
+        var env = Environment(slots: [0], helpers: ["check": { _, a in a[0] == 0 ? .fault : .none }])
+        #expect(Evaluator.run(f, &env) == .fault(at: f.blocks[0].insts[3], pc: GuestAddress(0x30), address: 0, updates: [SlotUpdate(slot: Slot(0), bits: 1)]))
+        var env2 = Environment(slots: [5], helpers: ["check": { _, a in a[0] == 0 ? .fault : .none }])
+        #expect(Evaluator.run(f, &env2) == .exit(pc: GuestAddress(0x34), updates: []))
+        var env3 = Environment(slots: [5])
+        #expect(Evaluator.run(f, &env3) == .badHelper("check"))
+    }
+
     @Test func loopRunsAndExitsWithState() throws {
         let f = try Parser.parse(
             """
@@ -75,10 +95,10 @@ import Testing
         memory.map(0x1000, size: 0x100)
         var env = Environment(slots: [0x10fe], memory: memory)
         // The store crosses into an unmapped page: it faults and writes nothing.
-        #expect(Evaluator.run(f, &env) == .fault(pc: GuestAddress(0x10), address: 0x10fe, updates: []))
+        #expect(Evaluator.run(f, &env) == .fault(at: f.blocks[0].insts[1], pc: GuestAddress(0x10), address: 0x10fe, updates: []))
         #expect(env.memory.load(0x10fe, 2) == 0)
         var env2 = Environment(slots: [0x2000], memory: memory)
-        #expect(Evaluator.run(f, &env2).withoutUpdates == .fault(pc: GuestAddress(0x10), address: 0x2000, updates: []))
+        #expect(Evaluator.run(f, &env2).withoutUpdates == .fault(at: Inst(0), pc: GuestAddress(0x10), address: 0x2000, updates: []))
         var env3 = Environment(slots: [0x1000], memory: memory)
         #expect(Evaluator.run(f, &env3) == .exit(pc: GuestAddress(0x18), updates: []))
         #expect(env3.memory.load(0x1000, 4) == 0x1000)
