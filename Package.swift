@@ -34,6 +34,9 @@ let package = Package(
         .target(name: "RivetLinux", dependencies: ["RivetMachine", "RivetISA", "CRivetHost"], swiftSettings: strict),
         // Tier 0: the reference interpreter.
         .target(name: "RivetInterpreter", dependencies: ["RivetMachine", "RivetISA"], swiftSettings: strict),
+        // Tier 2's SSA IR: opcodes as a table, builder, text form, verifier, evaluator, passes.
+        // Knows nothing of RISC-V or x86-64.
+        .target(name: "RivetIR", swiftSettings: strict),
         // The x86-64 assembler: encodings as a table, labels and fixups.
         .target(name: "RivetX64", swiftSettings: strict),
         // The engine: tier-1 translation to x86-64, code cache, chaining, invalidation, tiering.
@@ -90,6 +93,7 @@ let package = Package(
         .testTarget(
             name: "RivetLinuxTests", dependencies: ["RivetLinux", "RivetMachine"], swiftSettings: strict),
         .testTarget(name: "RivetX64Tests", dependencies: ["RivetX64"], swiftSettings: strict),
+        .testTarget(name: "RivetIRTests", dependencies: ["RivetIR"], exclude: ["Filetests"], swiftSettings: strict),
         .testTarget(
             name: "RivetJITTests", dependencies: ["RivetJIT", "RivetMachine", "RivetInterpreter", "RivetISA"],
             swiftSettings: strict),

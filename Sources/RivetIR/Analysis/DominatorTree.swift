@@ -1,0 +1,107 @@
+// Dominators of the reachable blocks, by the iterative algorithm of Cooper, Harvey and Kennedy,
+// "A Simple, Fast Dominance Algorithm" (2001): intersect the predecessors' immediate
+// dominators in reverse postorder until nothing changes. Also the tree's children and a
+// preorder, for passes that walk it (GVN), and instruction-level dominance.
+
+/// The dominator tree of a function's reachable blocks.
+package struct DominatorTree {
+    /// Immediate dominator by block; the entry's is itself; unreachable blocks have nil.
+    package var idom: [Block?]
+    /// Children in the tree, by block.
+    package var children: [[Block]]
+    /// Blocks in a preorder of the tree (entry first).
+    package var preorder: [Block]
+    /// Position of each block in `preorder` and one past its subtree's last, for O(1) queries.
+    private var enter: [Int]
+    private var leave: [Int]
+
+    /// Computes the tree from a control-flow graph.
+    package init(_ cfg: ControlFlowGraph) {
+        let n = cfg.rpoIndex.count
+        let rpo = cfg.reversePostorder
+        var doms = [Int](repeating: -1, count: n)  // by block, the idom's block index
+        if let entry = rpo.first { doms[entry.id] = entry.id }
+        func intersect(_ a: Int, _ b: Int) -> Int {
+            var x = a, y = b
+            while x != y {
+                while cfg.rpoIndex[x] > cfg.rpoIndex[y] { x = doms[x] }
+                while cfg.rpoIndex[y] > cfg.rpoIndex[x] { y = doms[y] }
+            }
+            return x
+        }
+        var changed = true
+        while changed {
+            changed = false
+            for b in rpo.dropFirst() {
+                var newIdom = -1
+                for p in cfg.predecessors[b.id] where doms[p.id] >= 0 {
+                    newIdom = newIdom < 0 ? p.id : intersect(p.id, newIdom)
+                }
+                if newIdom >= 0 && doms[b.id] != newIdom {
+                    doms[b.id] = newIdom
+                    changed = true
+                }
+            }
+        }
+        idom = doms.map { $0 < 0 ? nil : Block($0) }
+        children = Array(repeating: [], count: n)
+        for b in rpo.dropFirst() { children[doms[b.id]].append(b) }
+        preorder = []
+        enter = [Int](repeating: -1, count: n)
+        leave = [Int](repeating: -1, count: n)
+        if let entry = rpo.first {
+            var stack: [(Block, Int)] = [(entry, 0)]
+            enter[entry.id] = 0
+            preorder.append(entry)
+            while let (b, i) = stack.last {
+                if i < children[b.id].count {
+                    stack[stack.count - 1].1 += 1
+                    let c = children[b.id][i]
+                    enter[c.id] = preorder.count
+                    preorder.append(c)
+                    stack.append((c, 0))
+                } else {
+                    leave[b.id] = preorder.count
+                    stack.removeLast()
+                }
+            }
+        }
+    }
+
+    /// Whether `a` dominates `b` (every block dominates itself). False if either is unreachable.
+    @inline(__always)
+    package func dominates(_ a: Block, _ b: Block) -> Bool {
+        let ea = enter[a.id], eb = enter[b.id]
+        return ea >= 0 && eb >= 0 && ea <= eb && eb < leave[a.id]
+    }
+
+    /// Whether `b` is reachable (in the tree).
+    @inline(__always) package func contains(_ b: Block) -> Bool { enter[b.id] >= 0 }
+}
+
+/// Positions of instructions in their blocks, for instruction-level dominance.
+package struct InstPositions {
+    /// Index of each instruction in its block (-1 if in none).
+    package var position: [Int]
+
+    /// Records the positions of `f`'s instructions.
+    package init(_ f: Function) {
+        position = [Int](repeating: -1, count: f.insts.count)
+        for b in f.layout { for (i, inst) in f.blocks[b.id].insts.enumerated() { position[inst.id] = i } }
+    }
+
+    /// Whether `v`'s definition dominates a use at `inst` (a block parameter is defined at
+    /// its block's start; a result just after its instruction).
+    package func dominates(_ f: Function, _ tree: DominatorTree, _ v: Value, use inst: Inst) -> Bool {
+        guard let useBlock = f.insts[inst.id].block else { return false }
+        switch f.values[v.id].def {
+        case .none: return false
+        case .param(let b, _):
+            return f.blocks[b.id].params.contains(v) && tree.dominates(b, useBlock)
+        case .inst(let d):
+            guard let defBlock = f.insts[d.id].block, f.insts[d.id].result == v else { return false }
+            if defBlock == useBlock { return position[d.id] < position[inst.id] }
+            return tree.dominates(defBlock, useBlock)
+        }
+    }
+}

@@ -1,0 +1,113 @@
+// Ids of the IR's entities: small wrappers over UInt32 indexes into a `Function`'s arrays
+// (after Cranelift's `ir/entities.rs`). An id means nothing without its function.
+
+/// An SSA value: the result of an instruction or a block parameter. Printed `v12`.
+package struct Value: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Index into `Function.values`.
+    package var index: UInt32
+    /// Wraps an index.
+    @inline(__always) package init(_ index: UInt32) { self.index = index }
+    /// Wraps an index.
+    @inline(__always) package init(_ index: Int) { self.index = UInt32(index) }
+    /// The index as an `Int`, for subscripting.
+    @inline(__always) package var id: Int { Int(index) }
+    package static func < (a: Value, b: Value) -> Bool { a.index < b.index }
+    package var description: String { "v\(index)" }
+}
+
+/// A basic block. Printed `block3`.
+package struct Block: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Index into `Function.blocks`.
+    package var index: UInt32
+    /// Wraps an index.
+    @inline(__always) package init(_ index: UInt32) { self.index = index }
+    /// Wraps an index.
+    @inline(__always) package init(_ index: Int) { self.index = UInt32(index) }
+    /// The index as an `Int`, for subscripting.
+    @inline(__always) package var id: Int { Int(index) }
+    package static func < (a: Block, b: Block) -> Bool { a.index < b.index }
+    package var description: String { "block\(index)" }
+}
+
+/// An instruction. Not printed: instructions are named by their position.
+package struct Inst: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Index into `Function.insts`.
+    package var index: UInt32
+    /// Wraps an index.
+    @inline(__always) package init(_ index: UInt32) { self.index = index }
+    /// Wraps an index.
+    @inline(__always) package init(_ index: Int) { self.index = UInt32(index) }
+    /// The index as an `Int`, for subscripting.
+    @inline(__always) package var id: Int { Int(index) }
+    package static func < (a: Inst, b: Inst) -> Bool { a.index < b.index }
+    package var description: String { "inst\(index)" }
+}
+
+/// A declared guest-state slot (a field of the host's state struct). Printed by its name.
+package struct Slot: Hashable, Comparable, Sendable {
+    /// Index into `Function.slots`.
+    package var index: UInt32
+    /// Wraps an index.
+    @inline(__always) package init(_ index: UInt32) { self.index = index }
+    /// Wraps an index.
+    @inline(__always) package init(_ index: Int) { self.index = UInt32(index) }
+    /// The index as an `Int`, for subscripting.
+    @inline(__always) package var id: Int { Int(index) }
+    package static func < (a: Slot, b: Slot) -> Bool { a.index < b.index }
+}
+
+/// A declared helper function. Printed `@name`.
+package struct HelperRef: Hashable, Comparable, Sendable {
+    /// Index into `Function.helpers`.
+    package var index: UInt32
+    /// Wraps an index.
+    @inline(__always) package init(_ index: UInt32) { self.index = index }
+    /// Wraps an index.
+    @inline(__always) package init(_ index: Int) { self.index = UInt32(index) }
+    /// The index as an `Int`, for subscripting.
+    @inline(__always) package var id: Int { Int(index) }
+    package static func < (a: HelperRef, b: HelperRef) -> Bool { a.index < b.index }
+}
+
+/// A guest address, for the pcs that exits resume at.
+package struct GuestAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The address as a number.
+    package var rawValue: UInt64
+    /// Wraps an address.
+    @inline(__always) package init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    package static func < (a: GuestAddress, b: GuestAddress) -> Bool { a.rawValue < b.rawValue }
+    /// `0x` and the address in hex.
+    package var description: String { "0x" + String(rawValue, radix: 16) }
+}
+
+/// The type of a value. Integer operations are 64-bit only; booleans come from comparisons.
+package enum IRType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// A 64-bit integer (signedness is in the operation, not the type).
+    case i64
+    /// A boolean (0 or 1), the result of a comparison.
+    case b1
+    /// An IEEE binary32; in the evaluator, the low 32 bits of a UInt64.
+    case f32
+    /// An IEEE binary64.
+    case f64
+
+    package var description: String {
+        switch self {
+        case .i64: "i64"
+        case .b1: "b1"
+        case .f32: "f32"
+        case .f64: "f64"
+        }
+    }
+
+    /// Parses `i64`, `b1`, `f32`, `f64`.
+    package init?(name: Substring) {
+        switch name {
+        case "i64": self = .i64
+        case "b1": self = .b1
+        case "f32": self = .f32
+        case "f64": self = .f64
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,77 @@
+// Constant folding and propagation.
+//
+// Walks reachable blocks in reverse postorder, so that a value's definition is seen before its
+// uses (except through block parameters, which are never taken as constant here: copy
+// propagation turns a parameter that receives one value from every predecessor into that value,
+// and a later run of this pass then folds it). A pure instruction whose operands are all
+// constants becomes a constant of its result (its value number is kept); so do a few
+// instructions with an absorbing constant operand (`imul x, 0`, `band x, 0`, `bor x, -1`) and
+// comparisons of a value with itself. `brif` on a constant becomes `jump` to the taken
+// destination; the other destination may become unreachable (removed by dce).
+//
+// Assumes: a verified function. Preserves: every value, block and parameter; results are the
+// opcode table's semantics (Semantics.swift), so folding cannot disagree with the evaluator.
+
+/// The constant-folding pass.
+package enum ConstantFolding {
+    /// Runs the pass on `f` (see the header).
+    package static func run(_ f: inout Function) {
+        var constant = [UInt64?](repeating: nil, count: f.values.count)
+        let cfg = ControlFlowGraph(f)
+        for b in cfg.reversePostorder {
+            for inst in f.blocks[b.id].insts {
+                let data = f.insts[inst.id]
+                if data.opcode == .brif {
+                    if let c = constant[f.arg(inst, 0).id] { f.makeJump(inst, c & 1 != 0 ? data.destination0 : data.destination1) }
+                    continue
+                }
+                guard let result = data.result, f.effects(inst).contains(.isPure), data.opcode != .call else { continue }
+                let args = f.args(inst)
+                var operands: [UInt64] = [0, 0, 0]
+                var allConstant = true
+                for (i, v) in args.enumerated() {
+                    if let c = constant[v.id] { operands[i] = c } else { allConstant = false }
+                }
+                var folded: UInt64? = nil
+                if allConstant {
+                    folded = Semantics.evaluate(data.opcode, type: data.type, imm: data.imm, operands[0], operands[1], operands[2])
+                } else {
+                    folded = absorbed(f, inst, args.map { constant[$0.id] })
+                }
+                if let folded {
+                    constant[result.id] = folded
+                    if !isConstantOpcode(data.opcode) { f.makeConstant(inst, folded) }
+                }
+            }
+        }
+    }
+
+    private static func isConstantOpcode(_ op: Opcode) -> Bool {
+        op == .iconst || op == .bconst || op == .f32const || op == .f64const
+    }
+
+    /// The result of an instruction some of whose operands are constant, when that decides it.
+    private static func absorbed(_ f: Function, _ inst: Inst, _ c: [UInt64?]) -> UInt64? {
+        let data = f.insts[inst.id]
+        let args = f.args(inst)
+        func either(_ k: UInt64) -> Bool { c.count == 2 && (c[0] == k || c[1] == k) }
+        switch data.opcode {
+        case .imul, .band, .imulhu: return either(0) ? 0 : nil
+        case .bor: return either(UInt64.max) ? UInt64.max : nil
+        case .icmp:
+            guard args[args.startIndex] == args[args.startIndex + 1],
+                let cond = IntCondition(rawValue: UInt8(truncatingIfNeeded: data.imm))
+            else { return nil }
+            return cond.holds(0, 0) ? 1 : 0
+        case .isub, .bxor:
+            return args[args.startIndex] == args[args.startIndex + 1] ? 0 : nil
+        case .iconst, .bconst, .f32const, .f64const, .iadd, .imulhs, .imulhsu, .sdiv, .udiv, .srem, .urem, .bnot,
+            .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz,
+            .popcnt, .bswap, .select, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .fneg, .fabs, .fmin, .fmax, .fcmp,
+            .bitcast, .f32FromBits, .f32ToBits, .getSlot, .setSlot, .loadI64, .uload8, .sload8, .uload16, .sload16,
+            .uload32, .sload32, .loadF32, .loadF64, .store8, .store16, .store32, .store64, .storeF32, .storeF64,
+            .call, .jump, .brif, .exit, .exitIndirect, .trap:
+            return nil
+        }
+    }
+}

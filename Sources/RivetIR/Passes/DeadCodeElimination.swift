@@ -1,0 +1,75 @@
+// Dead code elimination: removes blocks unreachable from the entry, instructions whose results
+// are unused and that have no effect but reading (pure operations, `get_slot`, calls of helpers
+// that neither write nor fault), and block parameters that nothing live uses (with the
+// corresponding argument at every branch).
+//
+// Liveness is computed by marking from the roots (instructions with effects, terminators) and
+// following operands, exit-state values, and, for a live block parameter, the arguments
+// branches pass to it: so a loop-carried value used only by itself dies (Cytron et al.'s
+// "aggressive" DCE restricted to data, without control dependence).
+//
+// Assumes: a verified function. Preserves: everything with an effect, every exit state, the
+// order of what remains; values and blocks keep their numbers.
+
+/// The dead-code elimination pass.
+package enum DeadCodeElimination {
+    /// Runs the pass on `f` (see the header).
+    package static func run(_ f: inout Function) {
+        let cfg = ControlFlowGraph(f)
+        f.removeUnreachableBlocks(cfg)
+
+        // Branches into each block, to follow a live parameter to its arguments.
+        var incoming = [[ValueList]](repeating: [], count: f.blocks.count)
+        for b in f.layout {
+            if let t = f.terminator(b) { for call in f.destinations(t) { incoming[call.block.id].append(call.args) } }
+        }
+        var liveValue = [Bool](repeating: false, count: f.values.count)
+        var liveInst = [Bool](repeating: false, count: f.insts.count)
+        var work: [Value] = []
+        func markValue(_ v: Value) {
+            if !liveValue[v.id] {
+                liveValue[v.id] = true
+                work.append(v)
+            }
+        }
+        func markInst(_ inst: Inst) {
+            guard !liveInst[inst.id] else { return }
+            liveInst[inst.id] = true
+            // Operands and exit states; not block arguments (they live with their parameter).
+            for v in f.args(inst) { markValue(v) }
+            if let state = f.exitState(inst) { for e in state.entries { markValue(e.value) } }
+        }
+        let effects: Effects = [.writesState, .writesMemory, .canFault, .isTerminator]
+        for b in f.layout {
+            for inst in f.blocks[b.id].insts where !f.effects(inst).isDisjoint(with: effects) { markInst(inst) }
+        }
+        while let v = work.popLast() {
+            switch f.values[v.id].def {
+            case .none: break
+            case .inst(let d): markInst(d)
+            case .param(let b, let i): for list in incoming[b.id] { markValue(f.pool[Int(list.start) + i]) }
+            }
+        }
+        f.removeInsts { !liveInst[$0.id] }
+
+        // Parameters nothing live uses.
+        for b in f.layout where b != f.entry {
+            let params = f.blocks[b.id].params
+            guard params.contains(where: { !liveValue[$0.id] }) else { continue }
+            let keep = params.map { liveValue[$0.id] }
+            f.blocks[b.id].params = params.filter { liveValue[$0.id] }
+            for (i, p) in f.blocks[b.id].params.enumerated() { f.values[p.id].def = .param(b, i) }
+            for p in params where !liveValue[p.id] { f.values[p.id].def = .none }
+            for pred in f.layout {
+                guard let t = f.terminator(pred) else { continue }
+                for which in 0..<2 {
+                    let call = which == 0 ? f.insts[t.id].destination0 : f.insts[t.id].destination1
+                    guard call.block == b, f.destinations(t).count > which else { continue }
+                    let args = Array(f.list(call.args))
+                    let kept = f.makeList(zip(args, keep).filter { $0.1 }.map(\.0))
+                    if which == 0 { f.insts[t.id].destination0.args = kept } else { f.insts[t.id].destination1.args = kept }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+// The index of tier 2's optimization passes: each one in its own file beside this one, with a
+// header saying what it assumes and preserves. `Pipeline.tier2` is the order tier 2 runs them
+// in (after dynarmic's ir/opt/passes.h).
+
+/// An optimization pass.
+package enum Pass: String, CaseIterable, Sendable {
+    /// ConstantFolding.swift
+    case constfold
+    /// CopyPropagation.swift
+    case copyprop
+    /// DeadCodeElimination.swift
+    case dce
+    /// GlobalValueNumbering.swift
+    case gvn
+    /// BlockMerging.swift
+    case blockmerge
+    /// StateForwarding.swift
+    case stateforward
+    /// LoopInvariantCodeMotion.swift
+    case licm
+
+    /// Runs the pass on `f`.
+    package func run(_ f: inout Function) {
+        switch self {
+        case .constfold: ConstantFolding.run(&f)
+        case .copyprop: CopyPropagation.run(&f)
+        case .dce: DeadCodeElimination.run(&f)
+        case .gvn: GlobalValueNumbering.run(&f)
+        case .blockmerge: BlockMerging.run(&f)
+        case .stateforward: StateForwarding.run(&f)
+        case .licm: LoopInvariantCodeMotion.run(&f)
+        }
+    }
+}
+
+/// Pass orders.
+package enum Pipeline {
+    /// Tier 2's pipeline. State forwarding is followed by copyprop and dce, which remove the
+    /// trivial block parameters it may add and the values it leaves unused.
+    package static let tier2: [Pass] = [
+        .constfold, .copyprop, .dce, .gvn, .blockmerge, .stateforward, .copyprop, .dce, .licm,
+    ]
+}
+
+/// Runs passes, verifying the function after each one when asked (always in tests; by default
+/// in debug builds).
+package struct PassManager {
+    /// Whether to run the verifier after each pass.
+    package var verifyEachPass: Bool
+
+    /// A pass manager; `verifyEachPass` defaults to on in debug builds, off in release.
+    package init(verifyEachPass: Bool? = nil) {
+        var debug = false
+        assert({ debug = true; return true }())
+        self.verifyEachPass = verifyEachPass ?? debug
+    }
+
+    /// A pass left the function malformed.
+    package struct Failure: Error, CustomStringConvertible {
+        /// The pass that ran last.
+        package var pass: Pass
+        /// The verifier's complaints.
+        package var error: VerifierError
+        /// The function as the pass left it, in text form.
+        package var function: String
+        package var description: String { "after \(pass.rawValue):\n\(error)\n\(function)" }
+    }
+
+    /// Runs `passes` in order on `f`.
+    /// - Throws: `Failure` if verification is on and a pass broke the function.
+    package func run(_ passes: [Pass], on f: inout Function) throws(Failure) {
+        for pass in passes {
+            pass.run(&f)
+            if verifyEachPass {
+                do { try Verifier.verify(f) } catch { throw Failure(pass: pass, error: error, function: f.text) }
+            }
+        }
+    }
+}
