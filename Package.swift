@@ -42,7 +42,7 @@ let package = Package(
         // The engine: tier-1 translation to x86-64, code cache, chaining, invalidation, tiering.
         .target(
             name: "RivetJIT",
-            dependencies: ["RivetISA", "RivetMachine", "RivetInterpreter", "RivetX64", "CRivetHost"],
+            dependencies: ["RivetISA", "RivetMachine", "RivetInterpreter", "RivetX64", "RivetIR", "CRivetHost"],
             swiftSettings: strict),
         // What Swift cannot do well: executable memory, signal handling.
         // (No unsafe flags anywhere, so that the package works as a versioned dependency:
@@ -95,7 +95,8 @@ let package = Package(
         .testTarget(name: "RivetX64Tests", dependencies: ["RivetX64"], swiftSettings: strict),
         .testTarget(name: "RivetIRTests", dependencies: ["RivetIR"], exclude: ["Filetests"], swiftSettings: strict),
         .testTarget(
-            name: "RivetJITTests", dependencies: ["RivetJIT", "RivetMachine", "RivetInterpreter", "RivetISA"],
+            name: "RivetJITTests",
+            dependencies: ["RivetJIT", "RivetMachine", "RivetInterpreter", "RivetISA", "RivetIR", "RivetFuzz"],
             swiftSettings: strict),
         .testTarget(
             name: "RivetInterpreterTests",

@@ -97,9 +97,10 @@ import Testing
             #expect(try vm.readMemory(at: stackPage, count: 4096) == before)
             #expect(vm[x: 10] == 42)
             if k > 0, tier != .interpreter {
-                // The last copy's compiled code is here.
+                // The last copy's compiled code is here (`auto` compiles in the background: its
+                // first copy may end before any compile is installed).
                 #expect(vm.statistics.codeCacheUsed >= compiledBefore)
-                #expect(vm.statistics.codeCacheUsed > 0)
+                if tier == .baseline { #expect(vm.statistics.codeCacheUsed > 0) }
             }
             Self.serve(vm, resumeWith: UInt64(k))
             #expect(try vm.call("bump", arguments: [UInt64(k + 1)]) == UInt64(6 + k))
@@ -116,7 +117,7 @@ import Testing
         }
         // A copy whose guest maps more memory (a large malloc) is not recycled: the next copy is
         // built afresh, with nothing compiled.
-        if tier != .interpreter {
+        if tier == .baseline {
             let vm = try copy(of: snapshot, tier, output: OutputBuffer())
             #expect(vm.statistics.codeCacheUsed > 0)
             Self.serve(vm, resumeWith: 0)
