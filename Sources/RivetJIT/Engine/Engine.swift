@@ -376,7 +376,7 @@ package final class Engine {
         }
         let priority = policy.priority(executions: info?.executions ?? 1, instructions: info?.instructions ?? 1)
         adaptThreshold(r)
-        if let queue {
+        if let queue, queue.length < policy.longQueue {
             // Keep interpreting meanwhile; ask again (raising the priority) if it takes long.
             interpreter.setTierUp(at: pc, after: policy.threshold)
             if queue.raise(pc, to: priority, now: monotonicNanoseconds()) {
@@ -403,7 +403,8 @@ package final class Engine {
     /// take it at their next tier-up here).
     private func adaptThreshold(_ r: HartRunner) {
         guard mode == .auto else { return }
-        if policy.adapt(queueLength: queue?.length ?? 0, now: monotonicNanoseconds()) {
+        let interpreted = r.counts.pointee.interpretedInstructions
+        if policy.adapt(queueLength: queue?.length ?? 0, interpreted: interpreted, executed: r.hart.instret, now: monotonicNanoseconds()) {
             r.counts.pointee.thresholdChanges += 1
         }
         r.interpreter.tierUpThreshold = policy.threshold
@@ -573,13 +574,18 @@ package final class Engine {
             guard let t = source() else { return nil }
             let target = t.exit(index).target
             hart.pc = target
+            // No translation there yet (in `auto`, the target is still interpreted): nothing to
+            // link, and no reference to take.
+            guard mode == .baseline || cache.contains(target) else { return nil }
             if let next = cache.lookup(target) ?? (mode == .baseline ? compileNow(r, target) : nil), !t.isRetired {
                 cache.link(t, exit: index, to: next)
             }
             return nil
         case .indirect:
-            // The stub stored the target pc.
-            if let next = cache.lookup(hart.pc) ?? (mode == .baseline ? compileNow(r, hart.pc) : nil) {
+            // The stub stored the target pc. Plain values from the pc index: no reference taken.
+            if let next = cache.entryPoint(hart.pc) {
+                r.jumpCache.set(pc: hart.pc, entry: next.hostEntry)
+            } else if mode == .baseline, let next = compileNow(r, hart.pc) {
                 r.jumpCache.set(pc: next.guestPC, entry: cache.entry(next))
             }
             return nil
