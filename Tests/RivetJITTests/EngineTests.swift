@@ -141,7 +141,7 @@ final class CacheFixture {
         #expect(fixed.threshold == 50)
     }
 
-    @Test func aBusyInterpreterLowersTheThresholdAndCompiledCodeRaisesItBack() {
+    @Test func aBusyInterpreterWithWarmCodeLowersTheThreshold() {
         var policy = TierPolicy(baseThreshold: 50, adaptive: true)
         var now: UInt64 = 0
         var interpreted: UInt64 = 0
@@ -163,12 +163,12 @@ final class CacheFixture {
         #expect(step(0.5) == 3)
         #expect(step(0.5) == policy.minThreshold)
         #expect(step(0.5) == policy.minThreshold)  // never below the minimum
-        #expect(step(0.5, queue: 100) == 2 * policy.minThreshold)  // a long queue still raises it
-        #expect(step(policy.busyInterpreterShare / 2) == 2 * policy.minThreshold)  // in between: kept
-        #expect(step(0) == 2 * policy.minThreshold)  // warm blocks still turn hot: kept
-        #expect(step(0, hot: 1) == 4 * policy.minThreshold)  // compiled code runs everything: back up
-        for _ in 0..<10 { _ = step(0, hot: 1) }
-        #expect(policy.threshold == 50)  // to the base, not above
+        #expect(step(0, hot: 1) == policy.minThreshold)  // compiled code runs everything: kept low
+        #expect(step(0.5, queue: 100) == 2 * policy.minThreshold)  // a long queue raises it
+        for _ in 0..<10 { _ = step(0, queue: 100) }
+        #expect(step(0) == 1024)  // and it falls back towards the base when the queue drains
+        for _ in 0..<10 { _ = step(0) }
+        #expect(policy.threshold == 50)
     }
 
     @Test func backOffDoublesPerSetbackAndPriorityIsHotnessTimesGain() {

@@ -9,10 +9,13 @@
 /// interpreter runs a large share of the instructions and many blocks turn hot — a flat
 /// profile: thousands of warm blocks and no hot loop, where every block pays its first
 /// `threshold` runs in the interpreter and the transitions around them — it falls fourfold at a
-/// time down to `minThreshold`, and doubles back to the base once compiled code runs nearly
-/// everything and few blocks turn hot any more. (Code that runs once, as at start-up, keeps the
-/// interpreter busy too, but few of its blocks turn hot: the threshold stays.) A block whose
-/// translation keeps being
+/// time down to `minThreshold`, and stays there: rising back once compiled code ran nearly
+/// everything was measured and rejected (the flat profile's long tail of blocks then paid 50
+/// interpreted runs each again: 18-27% slower), and a low threshold costs a program with a hot
+/// loop next to nothing (its few new blocks are compiled at their second run). Code that runs
+/// once, as at start-up, keeps the interpreter busy too, but few of its blocks turn hot: the
+/// threshold stays where it is, and that code in the interpreter. A block whose translation
+/// keeps being
 /// invalidated (self-modifying code: a deopt loop) backs off exponentially: each invalidation
 /// doubles the executions it needs before it is compiled again.
 package struct TierPolicy: Sendable {
@@ -36,7 +39,7 @@ package struct TierPolicy: Sendable {
     package var manyTierUps = 4
     /// Share of the instructions since the last adjustment run in the interpreter above which
     /// the threshold falls (the interpreter takes about ten times as long per instruction, so
-    /// this is about a third of the time), and below a quarter of which it rises back.
+    /// this is about a third of the time).
     package var busyInterpreterShare = 1.0 / 32
 
     /// The threshold now in force.
@@ -77,11 +80,9 @@ package struct TierPolicy: Sendable {
     /// wait. While fewer than a quarter of that do, it divides it by four — down to
     /// `minThreshold` — if more than `busyInterpreterShare` of the instructions since the last
     /// adjustment ran in the interpreter and at least `manyTierUps` blocks turned hot, or else
-    /// halves it back towards the base from above; and doubles it back towards the base from
-    /// below once that share is under a quarter of `busyInterpreterShare` and fewer than
-    /// `manyTierUps` blocks turned hot (a flat profile's long tail keeps it low). `interpreted` and
-    /// `executed` are running totals of the instructions the interpreter ran and of all
-    /// instructions. Returns whether the threshold changed.
+    /// halves it back towards the base from above. `interpreted` and `executed` are running
+    /// totals of the instructions the interpreter ran and of all instructions. Returns whether
+    /// the threshold changed.
     ///
     /// (Raising it under code-cache pressure too was measured and rejected: it kept more code in
     /// the interpreter and cost more than the evictions it saved.)
@@ -104,8 +105,6 @@ package struct TierPolicy: Sendable {
                 // Busy with code that runs once or twice: leave it be.
             } else if threshold > baseThreshold {
                 threshold = max(baseThreshold, threshold / 2)
-            } else if threshold < baseThreshold, share < busyInterpreterShare / 4, !warm {
-                threshold = min(baseThreshold, threshold * 2)
             }
         }
         return threshold != old
