@@ -403,11 +403,15 @@ package final class Engine {
     /// take it at their next tier-up here).
     private func adaptThreshold(_ r: HartRunner) {
         guard mode == .auto else { return }
+        let old = policy.threshold
         let interpreted = r.counts.pointee.interpretedInstructions
         if policy.adapt(queueLength: queue?.length ?? 0, interpreted: interpreted, executed: r.hart.instret, now: monotonicNanoseconds()) {
             r.counts.pointee.thresholdChanges += 1
         }
         r.interpreter.tierUpThreshold = policy.threshold
+        // Blocks decoded under the old threshold count down from the new one. (The threshold
+        // falls a few times a run: it stays low once it fell, so the walk is paid rarely.)
+        if policy.threshold < old { r.interpreter.lowerCountdowns(to: policy.threshold) }
     }
 
     /// A compile request for the block at `pc`, with a fresh translation id.
