@@ -404,8 +404,16 @@ package final class Engine {
     private func adaptThreshold(_ r: HartRunner) {
         guard mode == .auto else { return }
         let old = policy.threshold
-        let interpreted = r.counts.pointee.interpretedInstructions
-        if policy.adapt(queueLength: queue?.length ?? 0, interpreted: interpreted, executed: r.hart.instret, now: monotonicNanoseconds()) {
+        // The whole process's figures (the policy is shared): every hart's, and those of harts
+        // that ended, so that the totals only grow. (Other harts' counters are read while they
+        // run, as `statistics` reads them: aligned 64-bit words, at worst a little old.)
+        var interpreted = counts.pointee.interpretedInstructions
+        var executed = interpreted &+ counts.pointee.jitInstructions
+        for runner in runners {
+            interpreted &+= runner.counts.pointee.interpretedInstructions
+            executed &+= runner.counts.pointee.interpretedInstructions &+ runner.counts.pointee.jitInstructions
+        }
+        if policy.adapt(queueLength: queue?.length ?? 0, interpreted: interpreted, executed: executed, now: monotonicNanoseconds()) {
             r.counts.pointee.thresholdChanges += 1
         }
         r.interpreter.tierUpThreshold = policy.threshold
