@@ -103,10 +103,14 @@ public struct Configuration: Sendable {
     public var tierUpThreshold: UInt32 = 50
     /// Executions before the optimizing tier would take a block (reserved: no such tier yet).
     public var optimizingThreshold: UInt32 = 10_000
-    /// Raise the threshold while the compile queue is long, lower it while it is idle.
+    /// Adapt the threshold: raise it while the compile queue is long, lower it (down to 1) while
+    /// the interpreter runs a large share of the instructions, many blocks turn hot and the
+    /// queue is short.
     public var adaptsThresholds = true
-    /// Threads compiling in the background; nil: one less than the host's cores, at least 1;
-    /// 0: compile on the guest's thread.
+    /// Threads compiling in the background; nil or 0: compile on the guest's thread (the
+    /// default: a tier-1 compile takes a few microseconds, less than handing it to a worker and
+    /// installing its result cost the guest's thread, and on a machine with few cores the
+    /// worker competes with the guest for one; see Documentation/Performance.md, "Large code").
     public var compileThreads: Int? = nil
     /// A compile that takes longer is discarded and counted; its block stays in the tier below
     /// (and backs off before it is tried again). Tier-1 compiles take microseconds; this bounds

@@ -195,7 +195,7 @@ public final class VirtualMachine {
         engineConfiguration.policy = TierPolicy(
             baseThreshold: configuration.tierUpThreshold, optimizingThreshold: configuration.optimizingThreshold,
             adaptive: configuration.adaptsThresholds)
-        engineConfiguration.compileThreads = configuration.compileThreads ?? max(1, Self.hostCores() - 1)
+        engineConfiguration.compileThreads = configuration.compileThreads ?? 0
         engineConfiguration.compileTimeLimit = configuration.compileTimeLimit
         if configuration.writesPerfMap {
             let elf = program
@@ -540,14 +540,6 @@ public final class VirtualMachine {
         let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return Sandbox.normalize(cwd + "/" + path)
     }
-
-    /// Processors the host lets this process use.
-    static func hostCores() -> Int { onlineCores }
-    /// (Read once: glibc reads /sys for it at every call.)
-    private static let onlineCores: Int = {
-        let n = sysconf(Int32(_SC_NPROCESSORS_ONLN))
-        return n > 0 ? n : 1
-    }()
 
     static func nanoseconds(_ d: Duration) -> UInt64 {
         UInt64(max(0, d.components.seconds)) * 1_000_000_000 + UInt64(max(0, d.components.attoseconds) / 1_000_000_000)

@@ -121,6 +121,13 @@ package final class Interpreter {
         return (block.pointee.executions, Int(block.pointee.count))
     }
 
+    /// Makes every block that counts down from more than `entries` count down from `entries`
+    /// (the tier-up threshold fell).
+    package func lowerCountdowns(to entries: UInt32) {
+        let limit = Int32(clamping: entries)
+        for block in cache.allBlocks() where block.pointee.countdown > limit { block.pointee.countdown = limit }
+    }
+
     /// Halves every block's progress towards tier-up, so that old hotness fades.
     package func decayHotness() {
         let full = initialCountdown

@@ -6,19 +6,26 @@
 /// what they put in it).
 ///
 /// Unsafe code: the two buffers are owned here, sized `capacity`, and every index is masked.
-package struct PCMap<Value: BitwiseCopyable>: ~Copyable {
+///
+/// `public`, unlike the rest of this module (which no product exports): Swift 6.3 inlines an
+/// `@inlinable` declaration into other modules only if it is `public`; a `package` one stays a
+/// call, and for this generic type a call to the unspecialized `find`, copying its value through
+/// the type's metadata (12-16% of the time of the interpreter and of the run loop on code with
+/// tens of thousands of blocks: Documentation/Performance.md, "Large code").
+public struct PCMap<Value: BitwiseCopyable>: ~Copyable {
     /// A pc no entry has (pcs are even).
-    package static var empty: UInt64 { 1 }
+    @inlinable public static var empty: UInt64 { 1 }
 
     @usableFromInline var keys: UnsafeMutablePointer<UInt64>
     @usableFromInline var values: UnsafeMutablePointer<Value>
     @usableFromInline var capacity: Int
     @usableFromInline var shift: UInt64
+    @usableFromInline var stored = 0
     /// Entries stored.
-    @usableFromInline package internal(set) var count = 0
+    @inlinable public var count: Int { stored }
 
     /// An empty map with room for `initial` entries before it first grows (a power of two).
-    package init(capacity initial: Int = 1 << 12) {
+    public init(capacity initial: Int = 1 << 12) {
         capacity = max(8, initial)
         shift = UInt64(64 - capacity.trailingZeroBitCount)
         keys = .allocate(capacity: capacity)
@@ -32,14 +39,14 @@ package struct PCMap<Value: BitwiseCopyable>: ~Copyable {
     }
 
     /// Bytes the table takes.
-    package var bytes: Int { capacity * (8 + MemoryLayout<Value>.stride) }
+    public var bytes: Int { capacity * (8 + MemoryLayout<Value>.stride) }
 
     @inlinable @inline(__always)
     func home(_ pc: UInt64) -> Int { Int(truncatingIfNeeded: (pc &* 0x9E37_79B9_7F4A_7C15) >> shift) }
 
     /// The value stored for `pc`, if any.
     @inlinable @inline(__always)
-    package func find(_ pc: UInt64) -> Value? {
+    public func find(_ pc: UInt64) -> Value? {
         let mask = capacity - 1
         var i = home(pc)
         while true {
@@ -52,20 +59,20 @@ package struct PCMap<Value: BitwiseCopyable>: ~Copyable {
 
     /// Stores `value` for `pc`, replacing any earlier one.
     @inlinable
-    package mutating func set(_ pc: UInt64, _ value: Value) {
+    public mutating func set(_ pc: UInt64, _ value: Value) {
         precondition(pc != Self.empty, "an odd pc cannot start a block")
         if 2 * (count + 1) > capacity { grow() }
         let mask = capacity - 1
         var i = home(pc)
         while keys[i] != Self.empty && keys[i] != pc { i = (i + 1) & mask }
-        if keys[i] == Self.empty { count += 1 }
+        if keys[i] == Self.empty { stored += 1 }
         keys[i] = pc
         values[i] = value
     }
 
     /// Removes `pc`; entries after it in its probe run move back to close the gap.
     @inlinable
-    package mutating func remove(_ pc: UInt64) {
+    public mutating func remove(_ pc: UInt64) {
         guard pc != Self.empty else { return }
         let mask = capacity - 1
         var i = home(pc)
@@ -73,7 +80,7 @@ package struct PCMap<Value: BitwiseCopyable>: ~Copyable {
             if keys[i] == Self.empty { return }
             i = (i + 1) & mask
         }
-        count -= 1
+        stored -= 1
         var hole = i
         var j = i
         while true {
@@ -92,7 +99,7 @@ package struct PCMap<Value: BitwiseCopyable>: ~Copyable {
 
     /// Calls `body` with every (pc, value), in table order.
     @inlinable
-    package func forEach(_ body: (UInt64, Value) -> Void) {
+    public func forEach(_ body: (UInt64, Value) -> Void) {
         for i in 0..<capacity where keys[i] != Self.empty { body(keys[i], values[i]) }
     }
 
@@ -106,7 +113,7 @@ package struct PCMap<Value: BitwiseCopyable>: ~Copyable {
         keys = .allocate(capacity: capacity)
         keys.initialize(repeating: Self.empty, count: capacity)
         values = .allocate(capacity: capacity)
-        count = 0
+        stored = 0
         for i in 0..<oldCapacity where oldKeys[i] != Self.empty { set(oldKeys[i], oldValues[i]) }
         oldKeys.deallocate()
         oldValues.deallocate()

@@ -63,11 +63,11 @@ struct RunCommand: ParsableCommand {
         "Executions before a block moves up a tier (T2 is reserved for the optimizing tier).", valueName: "T1=N,T2=M"))
     var tierThreshold: String?
 
-    @Flag(name: .customLong("fixed-threshold"), help: "Keep the threshold fixed instead of adapting it to the compile queue.")
+    @Flag(name: .customLong("fixed-threshold"), help: "Keep the threshold fixed instead of adapting it to the compile queue and the interpreter's share.")
     var fixedThreshold = false
 
     @Option(name: .customLong("jit-threads"), help: ArgumentHelp(
-        "Threads compiling in the background (default: cores - 1, at least 1; 0 compiles on the guest thread).",
+        "Threads compiling in the background (default 0: compiles on the guest thread).",
         valueName: "N"))
     var jitThreads: Int?
 

@@ -144,6 +144,36 @@ final class CacheFixture {
         #expect(fixed.threshold == 50)
     }
 
+    @Test func aBusyInterpreterWithWarmCodeLowersTheThreshold() {
+        var policy = TierPolicy(baseThreshold: 50, adaptive: true)
+        var now: UInt64 = 0
+        var interpreted: UInt64 = 0
+        var executed: UInt64 = 0
+        // `share` of the next million instructions run in the interpreter, `hot` blocks turning
+        // hot meanwhile (each a call of `adapt`, the last one after the interval).
+        func step(_ share: Double, hot: Int = 100, queue: Int = 0) -> UInt32 {
+            executed += 1_000_000
+            interpreted += UInt64(share * 1_000_000)
+            for _ in 0..<hot - 1 { _ = policy.adapt(queueLength: queue, interpreted: interpreted, executed: executed, now: now) }
+            now += policy.adaptInterval
+            _ = policy.adapt(queueLength: queue, interpreted: interpreted, executed: executed, now: now)
+            return policy.threshold
+        }
+        _ = step(0)
+        #expect(policy.threshold == 50)
+        #expect(step(0.5, hot: 3) == 50)  // start-up code: busy, but few blocks turn hot
+        #expect(step(0.5) == 12)  // a flat profile: thousands of warm blocks
+        #expect(step(0.5) == 3)
+        #expect(step(0.5) == policy.minThreshold)
+        #expect(step(0.5) == policy.minThreshold)  // never below the minimum
+        #expect(step(0, hot: 1) == policy.minThreshold)  // compiled code runs everything: kept low
+        #expect(step(0.5, queue: 100) == 2 * policy.minThreshold)  // a long queue raises it
+        for _ in 0..<10 { _ = step(0, queue: 100) }
+        #expect(step(0) == 1024)  // and it falls back towards the base when the queue drains
+        for _ in 0..<10 { _ = step(0) }
+        #expect(policy.threshold == 50)
+    }
+
     @Test func backOffDoublesPerSetbackAndPriorityIsHotnessTimesGain() {
         let policy = TierPolicy(baseThreshold: 50, adaptive: false)
         #expect(policy.backoffThreshold(deopts: 0) == 50)

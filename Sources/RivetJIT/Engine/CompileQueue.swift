@@ -163,7 +163,9 @@ final class CompileQueue: @unchecked Sendable {
             startWorkers(pendingWorkers)
             pendingWorkers = 0
         }
-        pthread_cond_signal(wake)
+        // A busy worker takes the request when it is done; waking costs a futex call (and, on
+        // a flat profile's tens of thousands of requests, 5% of the guest's time).
+        if idleWorkers > 0 { pthread_cond_signal(wake) }
         return .queued
     }
 
@@ -180,6 +182,8 @@ final class CompileQueue: @unchecked Sendable {
     }
 
     private var inFlight: Set<UInt64> = []
+    /// Workers waiting for a request (not those waiting for the budget's next window).
+    private var idleWorkers = 0
 
     /// Requests waiting now.
     var length: Int {
@@ -254,7 +258,9 @@ final class CompileQueue: @unchecked Sendable {
             }
             guard windowCount < windowBudget, let request = heap.popFirst() else {
                 if heap.count == 0 || windowCount < windowBudget {
+                    idleWorkers += 1
                     pthread_cond_wait(wake, mutex)
+                    idleWorkers -= 1
                 } else {
                     // Out of budget: wait until the window ends (or shutdown).
                     let end = windowStart &+ windowNanoseconds

@@ -483,7 +483,7 @@ package final class Engine {
         }
         let priority = policy.priority(executions: info?.executions ?? 1, instructions: info?.instructions ?? 1)
         adaptThreshold(r)
-        if let queue {
+        if let queue, queue.length < policy.longQueue {
             // Keep interpreting meanwhile; ask again (raising the priority) if it takes long.
             interpreter.setTierUp(at: pc, after: policy.threshold)
             if queue.raise(pc, to: priority, now: monotonicNanoseconds()) {
@@ -510,10 +510,23 @@ package final class Engine {
     /// take it at their next tier-up here).
     private func adaptThreshold(_ r: HartRunner) {
         guard mode == .auto else { return }
-        if policy.adapt(queueLength: queue?.length ?? 0, now: monotonicNanoseconds()) {
+        let old = policy.threshold
+        // The whole process's figures (the policy is shared): every hart's, and those of harts
+        // that ended, so that the totals only grow. (Other harts' counters are read while they
+        // run, as `statistics` reads them: aligned 64-bit words, at worst a little old.)
+        var interpreted = counts.pointee.interpretedInstructions
+        var executed = interpreted &+ counts.pointee.jitInstructions
+        for runner in runners {
+            interpreted &+= runner.counts.pointee.interpretedInstructions
+            executed &+= runner.counts.pointee.interpretedInstructions &+ runner.counts.pointee.jitInstructions
+        }
+        if policy.adapt(queueLength: queue?.length ?? 0, interpreted: interpreted, executed: executed, now: monotonicNanoseconds()) {
             r.counts.pointee.thresholdChanges += 1
         }
         r.interpreter.tierUpThreshold = policy.threshold
+        // Blocks decoded under the old threshold count down from the new one. (The threshold
+        // falls a few times a run: it stays low once it fell, so the walk is paid rarely.)
+        if policy.threshold < old { r.interpreter.lowerCountdowns(to: policy.threshold) }
     }
 
     /// A compile request for the block at `pc`, with a fresh translation id.
@@ -681,13 +694,18 @@ package final class Engine {
             guard let t = source() else { return nil }
             let target = t.exit(index).target
             hart.pc = target
+            // No translation there yet (in `auto`, the target is still interpreted): nothing to
+            // link, and no reference to take.
+            guard mode == .baseline || cache.contains(target) else { return nil }
             if let next = cache.lookup(target) ?? (mode == .baseline ? compileNow(r, target) : nil), !t.isRetired {
                 cache.link(t, exit: index, to: next)
             }
             return nil
         case .indirect:
-            // The stub stored the target pc.
-            if let next = cache.lookup(hart.pc) ?? (mode == .baseline ? compileNow(r, hart.pc) : nil) {
+            // The stub stored the target pc. Plain values from the pc index: no reference taken.
+            if let next = cache.entryPoint(hart.pc) {
+                r.jumpCache.set(pc: hart.pc, entry: next.hostEntry)
+            } else if mode == .baseline, let next = compileNow(r, hart.pc) {
                 r.jumpCache.set(pc: next.guestPC, entry: cache.entry(next))
             }
             return nil

@@ -5,7 +5,17 @@
 /// executions × instructions: the time it takes) times the expected gain of the next tier.
 /// Counts decay: every `decayInterval` instructions the accumulated counts halve, so old
 /// hotness fades. In adaptive mode the threshold doubles while the compile queue is long and
-/// halves back towards its base while the queue is idle. A block whose translation keeps being
+/// halves back towards its base while the queue is idle; and while the queue is short but the
+/// interpreter runs a large share of the instructions and many blocks turn hot — a flat
+/// profile: thousands of warm blocks and no hot loop, where every block pays its first
+/// `threshold` runs in the interpreter and the transitions around them — it falls fourfold at a
+/// time down to `minThreshold`, and stays there: rising back once compiled code ran nearly
+/// everything was measured and rejected (the flat profile's long tail of blocks then paid 50
+/// interpreted runs each again: 18-27% slower), and a low threshold costs a program with a hot
+/// loop next to nothing (its few new blocks are compiled at their second run). Code that runs
+/// once, as at start-up, keeps the interpreter busy too, but few of its blocks turn hot: the
+/// threshold stays where it is, and that code in the interpreter. A block whose translation
+/// keeps being
 /// invalidated (self-modifying code: a deopt loop) backs off exponentially: each invalidation
 /// doubles the executions it needs before it is compiled again.
 package struct TierPolicy: Sendable {
@@ -22,6 +32,15 @@ package struct TierPolicy: Sendable {
     /// Queue length above which the adaptive threshold rises, and the most it rises to.
     package var longQueue = 32
     package var maxThreshold: UInt32 = 1 << 16
+    /// The lowest the threshold falls while the interpreter is busy with warm code.
+    package var minThreshold: UInt32 = 1
+    /// Blocks turning hot between two adjustments for the threshold to fall: warm code, not
+    /// code that runs once.
+    package var manyTierUps = 4
+    /// Share of the instructions since the last adjustment run in the interpreter above which
+    /// the threshold falls (the interpreter takes about ten times as long per instruction, so
+    /// this is about a third of the time).
+    package var busyInterpreterShare = 1.0 / 32
 
     /// The threshold now in force.
     package private(set) var threshold: UInt32
@@ -52,21 +71,41 @@ package struct TierPolicy: Sendable {
     /// Nanoseconds between adjustments of the threshold.
     package var adaptInterval: UInt64 = 1_000_000
     private var lastAdapt: UInt64 = 0
+    private var lastInterpreted: UInt64 = 0
+    private var lastExecuted: UInt64 = 0
+    private var tierUps = 0
 
-    /// Adjusts the threshold to the queue's length (adaptive mode), at most once per
-    /// `adaptInterval`: doubles it while more than `longQueue` requests wait, halves it back
-    /// towards the base while fewer than a quarter of that do. Returns whether it changed.
+    /// Called at every block that turns hot (a tier-up); adjusts the threshold (adaptive
+    /// mode), at most once per `adaptInterval`: doubles it while more than `longQueue` requests
+    /// wait. While fewer than a quarter of that do, it divides it by four — down to
+    /// `minThreshold` — if more than `busyInterpreterShare` of the instructions since the last
+    /// adjustment ran in the interpreter and at least `manyTierUps` blocks turned hot, or else
+    /// halves it back towards the base from above. `interpreted` and `executed` are running
+    /// totals of the instructions the interpreter ran and of all instructions. Returns whether
+    /// the threshold changed.
     ///
     /// (Raising it under code-cache pressure too was measured and rejected: it kept more code in
     /// the interpreter and cost more than the evictions it saved.)
-    package mutating func adapt(queueLength: Int, now: UInt64) -> Bool {
+    package mutating func adapt(queueLength: Int, interpreted: UInt64 = 0, executed: UInt64 = 0, now: UInt64) -> Bool {
+        tierUps += 1
         guard adaptive, now &- lastAdapt >= adaptInterval else { return false }
         lastAdapt = now
+        let share = Double(interpreted &- lastInterpreted) / Double(max(1, executed &- lastExecuted))
+        let warm = tierUps >= manyTierUps
+        lastInterpreted = interpreted
+        lastExecuted = executed
+        tierUps = 0
         let old = threshold
         if queueLength > longQueue {
             threshold = min(maxThreshold, threshold * 2)
-        } else if queueLength < longQueue / 4, threshold > baseThreshold {
-            threshold = max(baseThreshold, threshold / 2)
+        } else if queueLength < longQueue / 4 {
+            if share > busyInterpreterShare, warm {
+                threshold = max(min(minThreshold, baseThreshold), threshold / 4)
+            } else if share > busyInterpreterShare {
+                // Busy with code that runs once or twice: leave it be.
+            } else if threshold > baseThreshold {
+                threshold = max(baseThreshold, threshold / 2)
+            }
         }
         return threshold != old
     }
