@@ -84,6 +84,7 @@ extension Lowering {
             asm.emit(.bswap(.b64, d))
             store(result(inst), d)
         case .icmp:
+            if fusedCompares[inst.id] { return }  // emitted by the brif after it
             load(.rax, f.arg(inst, 0))
             alu(.cmp, .rax, f.arg(inst, 1))
             asm.emit(.setcc(Self.condition(IntCondition(rawValue: UInt8(truncatingIfNeeded: data.imm)) ?? .eq), .rax))

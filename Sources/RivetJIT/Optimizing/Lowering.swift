@@ -87,6 +87,9 @@ struct Lowering: ~Copyable {
     let epilogue: X64Label
     /// Fault stubs to emit after the body: label, exit state.
     var faultStubs: [(X64Label, ExitState)] = []
+    /// By instruction: an `icmp` whose only use is the `brif` right after it, which compares and
+    /// branches on the flags itself.
+    let fusedCompares: [Bool]
     /// Callee-saved registers pushed by the prologue, in push order.
     let saved: [HostRegister]
     /// Bytes below the pushes: the limit words and the spill slots (rounded to 16).
@@ -107,6 +110,19 @@ struct Lowering: ~Copyable {
         for _ in f.blocks.indices { labels.append(asm.newLabel()) }
         blockLabels = labels
         self.asm = asm
+        var uses = [Int](repeating: 0, count: f.values.count)
+        for b in f.layout { for inst in f.blocks[b.id].insts { f.forEachUse(inst) { uses[$0.id] += 1 } } }
+        var fused = [Bool](repeating: false, count: f.insts.count)
+        for b in f.layout {
+            let insts = f.blocks[b.id].insts
+            guard insts.count >= 2, f.insts[insts[insts.count - 1].id].opcode == .brif else { continue }
+            let compare = insts[insts.count - 2]
+            let condition = f.arg(insts[insts.count - 1], 0)
+            if f.insts[compare.id].opcode == .icmp, f.insts[compare.id].result == condition, uses[condition.id] == 1 {
+                fused[compare.id] = true
+            }
+        }
+        fusedCompares = fused
         let calleeSaved: [HostRegister] = [.rbx, .rbp, .r15]
         saved = [Self.stateRegister, Self.memoryRegister, Self.limitRegister]
             + calleeSaved.filter { allocation.usedRegisters.contains($0) }
@@ -232,22 +248,32 @@ struct Lowering: ~Copyable {
     mutating func emitBranch(_ inst: Inst, next: Block?) {
         let data = f.insts[inst.id]
         let condition = f.arg(inst, 0)
-        switch allocation.location(condition) {
-        case .register(let r): asm.emit(.test(.b32, r, imm: 1))
-        case .stack(let k): asm.emit(.test(.b32, Self.spill(k), imm: 1))
+        var cc = X64Condition.ne
+        if case .inst(let compare) = f.values[condition.id].def, fusedCompares[compare.id] {
+            // The icmp right before, not emitted: its operands are still where they were.
+            let a = f.arg(compare, 0)
+            let r = register(a) ?? .rax
+            load(r, a)
+            alu(.cmp, r, f.arg(compare, 1))
+            cc = Self.condition(IntCondition(rawValue: UInt8(truncatingIfNeeded: f.insts[compare.id].imm)) ?? .eq)
+        } else {
+            switch allocation.location(condition) {
+            case .register(let r): asm.emit(.test(.b32, r, imm: 1))
+            case .stack(let k): asm.emit(.test(.b32, Self.spill(k), imm: 1))
+            }
         }
         let taken = data.destination0, notTaken = data.destination1
         if !hasMoves(taken) {
             // No moves on the taken edge: branch straight to it (moves of the other edge follow).
-            asm.jcc(.ne, to: blockLabels[taken.block.id])
+            asm.jcc(cc, to: blockLabels[taken.block.id])
             emitJump(notTaken, next: next)
         } else if !hasMoves(notTaken) {
-            asm.jcc(.e, to: blockLabels[notTaken.block.id])
+            asm.jcc(cc.negated, to: blockLabels[notTaken.block.id])
             emitJump(taken, next: next)
         } else {
             // Both edges move values: each gets its own code (a split critical edge).
             let other = asm.newLabel()
-            asm.jcc(.e, to: other)
+            asm.jcc(cc.negated, to: other)
             emitJump(taken, next: nil)
             asm.bind(other)
             emitJump(notTaken, next: next)
