@@ -33,7 +33,7 @@ import Testing
 
     @Test func randomRegionsMatchTheEvaluator() throws {
         var compiled = 0, skipped = 0, faults = 0
-        var guestInstructions = 0, hostBytes = 0
+        var guestInstructions = 0, hostBytes = 0, stubBytes = 0
         var compileTime = Duration.zero
         let clock = ContinuousClock()
         for seed in 0..<400 as Range<UInt64> {
@@ -59,8 +59,11 @@ import Testing
                     Issue.record("seed \(seed): not compiled")
                     continue
                 }
+                let elapsed = clock.now - start
+                LinearScanTests.expectDisjoint(machineCode.allocation)
                 if optimized {
-                    compileTime += clock.now - start
+                    stubBytes += machineCode.stubBytes
+                    compileTime += elapsed
                     compiled += 1
                     guestInstructions += region.instructions
                     hostBytes += machineCode.count
@@ -86,7 +89,7 @@ import Testing
         #expect(skipped < 80)
         print(
             "tier 2 backend: \(compiled) regions, \(guestInstructions) guest instructions, \(hostBytes) host bytes "
-                + "(\(hostBytes / max(guestInstructions, 1)) per guest instruction), \(faults) bounds faults, "
+                + "(\(hostBytes / max(guestInstructions, 1)) per guest instruction, \(stubBytes) of them in fault stubs), \(faults) bounds faults, "
                 + "\(skipped) skipped, compile \(compileTime / max(compiled, 1)) per region")
     }
 

@@ -40,6 +40,8 @@ package enum Tier2Backend {
         package var assembler: X64Assembler
         /// The allocation the code follows.
         package var allocation: RegisterAllocation
+        /// Bytes of the fault stubs (after the body; part of `count`).
+        package var stubBytes: Int
         /// Bytes of code.
         package var count: Int { assembler.count }
     }
@@ -52,8 +54,9 @@ package enum Tier2Backend {
         let allocation = LinearScan.allocate(f, registers: allocatable)
         var lowering = Lowering(f, allocation)
         lowering.emitFunction()
+        let stubBytes = lowering.stubBytes
         guard let assembler = lowering.finish() else { return nil }
-        return Code(assembler: assembler, allocation: allocation)
+        return Code(assembler: assembler, allocation: allocation, stubBytes: stubBytes)
     }
 
     /// Whether every instruction and value of `f` is in the lowered subset.
@@ -90,6 +93,8 @@ struct Lowering: ~Copyable {
     /// By instruction: an `icmp` whose only use is the `brif` right after it, which compares and
     /// branches on the flags itself.
     let fusedCompares: [Bool]
+    /// Bytes of fault stubs, once emitted.
+    var stubBytes = 0
     /// Callee-saved registers pushed by the prologue, in push order.
     let saved: [HostRegister]
     /// Bytes below the pushes: the limit words and the spill slots (rounded to 16).
@@ -202,10 +207,12 @@ struct Lowering: ~Copyable {
             let next = k + 1 < f.layout.count ? f.layout[k + 1] : nil
             for inst in f.blocks[b.id].insts { emit(inst, next: next) }
         }
+        let stubStart = asm.count
         for (label, state) in faultStubs {
             asm.bind(label)
             emitExit(state, pc: nil, code: Tier2Backend.boundsFaultCode)
         }
+        stubBytes = asm.count - stubStart
         asm.bind(epilogue)
         asm.emit(.alu(.add, .b64, .rsp, imm: frameSize))
         for r in saved.reversed() { asm.emit(.pop(r)) }
