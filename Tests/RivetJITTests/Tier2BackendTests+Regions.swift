@@ -141,3 +141,80 @@ import Testing
         #expect(actual.pc == guest.hart.pc)
     }
 }
+
+extension Tier2BackendRegionTests {
+    /// The same regions with the address space ending in the middle of the scratch area (the
+    /// evaluator maps the code and the scratch area's first half): accesses past it take the
+    /// bounds exit, whose exit state (filled by state forwarding) must leave the registers the
+    /// interpreter would have at the faulting instruction.
+    @Test func randomRegionsFaultAtTheEndOfTheAddressSpace() throws {
+        let limit = RandomInstructionLayout.scratch + 2048
+        var faults = 0, compared = 0
+        for seed in 0..<400 as Range<UInt64> {
+            var generator = RandomInstructionGenerator(
+                seed: seed, extensions: RegionFrontendTests.extensions, compressed: true)
+            let state = generator.initialState()
+            let body = generator.body(count: 30)
+            var code: [UInt8] = []
+            for item in body {
+                for k in 0..<item.length { code.append(UInt8(truncatingIfNeeded: item.bits >> (8 * UInt32(k)))) }
+            }
+            for k in 0..<4 { code.append(UInt8(truncatingIfNeeded: RegionFrontendTests.ecall >> (8 * UInt32(k)))) }
+            let decoded = body.map(\.decoded) + [Decoder.decode32(RegionFrontendTests.ecall)]
+            guard var region = RegionFrontend.translate(pc: RandomInstructionLayout.textAddress, instructions: decoded)
+            else { continue }
+            try PassManager(verifyEachPass: true).run(Pipeline.tier2, on: &region.function)
+            guard let machineCode = Tier2Backend.compile(region.function) else {
+                Issue.record("seed \(seed): not compiled")
+                continue
+            }
+            let executable = try Tier2ExecutableCode(machineCode)
+
+            var memory = EvalMemory()
+            memory.map(RandomInstructionLayout.textAddress, size: 0x10000)
+            for (k, byte) in code.enumerated() {
+                _ = memory.store(RandomInstructionLayout.textAddress + UInt64(k), 1, UInt64(byte))
+            }
+            memory.map(RandomInstructionLayout.scratch, size: 2048)
+            for k in 0..<2048 { _ = memory.store(RandomInstructionLayout.scratch + UInt64(k), 1, UInt64(state.scratch[k])) }
+            var environment = Environment(slots: Array(state.x[1...]), memory: memory)
+            let outcome = Evaluator.run(region.function, &environment, stepLimit: 1_000_000)
+            var expectedKind = Tier2Backend.exitCode
+            let expectedPC: UInt64
+            switch outcome {
+            case .exit(let to, _): expectedPC = to.rawValue
+            case .exitIndirect(let to, _): expectedPC = to
+            case .fault(_, let at, let address, _):
+                // Unmapped for the evaluator but inside the address space: not comparable.
+                if address < limit { continue }
+                expectedKind = Tier2Backend.boundsFaultCode
+                expectedPC = at.rawValue
+                faults += 1
+            case .trap, .stepLimit, .badHelper:
+                Issue.record("seed \(seed): \(outcome)")
+                continue
+            }
+            for update in outcome.updates { environment.slots[update.slot.id] = update.bits }
+            let expectedScratch = (0..<2048).map {
+                UInt8(truncatingIfNeeded: environment.memory.load(RandomInstructionLayout.scratch + UInt64($0), 1) ?? 0)
+            }
+
+            let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(limit), alignment: 4096)
+            defer { arena.deallocate() }
+            arena.initializeMemory(as: UInt8.self, repeating: 0)
+            for (k, byte) in code.enumerated() { arena[Int(RandomInstructionLayout.textAddress) + k] = byte }
+            for k in 0..<2048 { arena[Int(RandomInstructionLayout.scratch) + k] = state.scratch[k] }
+            var hart = [UInt64](repeating: 0, count: Tier2Harness.stateWords)
+            for n in 1..<32 { hart[HartState.Slot.x + n] = state.x[n] }
+            let kind = executable.run(&hart, arena, size: limit)
+            compared += 1
+            #expect(kind == expectedKind, "seed \(seed): exit kind")
+            #expect(hart[HartState.Slot.pc] == expectedPC, "seed \(seed): pc")
+            #expect((1..<32).map { hart[HartState.Slot.x + $0] } == environment.slots, "seed \(seed): registers")
+            #expect((0..<2048).map { arena[Int(RandomInstructionLayout.scratch) + $0] } == expectedScratch, "seed \(seed): memory")
+        }
+        #expect(compared > 300)
+        #expect(faults > 50)
+        print("tier 2 backend: \(compared) regions compared with the address space ending at 0x\(String(limit, radix: 16)), \(faults) bounds faults")
+    }
+}
