@@ -134,6 +134,12 @@ import Testing
             }
         }
         let executable = try Tier2ExecutableCode(machineCode)
+        if let path = getenv("RIVET_TIER2_DUMP") {
+            // For `objdump -D -b binary -mi386:x86-64 <path>`.
+            let file = fopen(path, "wb")
+            fwrite(executable.base, 1, executable.bytes, file)
+            fclose(file)
+        }
         let actual = Self.run(executable, x: x, scratch: scratch, bytes: bytes)
         #expect(actual.kind == Tier2Backend.exitCode)
         #expect(actual.x == (0..<32).map { guest.hart[x: $0] })
