@@ -224,3 +224,56 @@ extension Tier2BackendRegionTests {
         print("tier 2 backend: \(compared) regions compared with the address space ending at 0x\(String(limit, radix: 16)), \(faults) bounds faults")
     }
 }
+
+extension Tier2BackendRegionTests {
+    /// Random loops: a random body (none of it writing x31), then `addi x31, x31, -1;
+    /// bne x31, x0, start`, run for a few iterations: values carried around the back edge, spills
+    /// and parallel moves under pressure, faults in later iterations.
+    @Test func randomLoopsMatchTheEvaluator() throws {
+        var loops = 0, compared = 0
+        for seed in 0..<300 as Range<UInt64> {
+            var generator = RandomInstructionGenerator(
+                seed: 1000 + seed, extensions: RegionFrontendTests.extensions, compressed: true)
+            var state = generator.initialState()
+            let body = generator.body(count: 12).filter { $0.decoded.rd != 31 }
+            var code: [UInt8] = []
+            for item in body {
+                for k in 0..<item.length { code.append(UInt8(truncatingIfNeeded: item.bits >> (8 * UInt32(k)))) }
+            }
+            let tail = [
+                Instruction(opcode: .addi, rd: 31, rs1: 31, imm: -1),
+                Instruction(opcode: .bne, rs1: 31, rs2: 0, imm: -Int64(code.count + 4)),
+            ]
+            var decoded = body.map(\.decoded)
+            for i in tail {
+                let word = RandomInstructionEncoding.encodeChecked(i)
+                for k in 0..<4 { code.append(UInt8(truncatingIfNeeded: word >> (8 * UInt32(k)))) }
+                decoded.append(Decoder.decode32(word))
+            }
+            state.x[31] = 1 + seed % 7
+            guard var region = RegionFrontend.translate(pc: RandomInstructionLayout.textAddress, instructions: decoded)
+            else { continue }
+            if region.isLoop { loops += 1 }
+            try PassManager(verifyEachPass: true).run(Pipeline.tier2, on: &region.function)
+            guard let machineCode = Tier2Backend.compile(region.function) else {
+                Issue.record("seed \(seed): not compiled")
+                continue
+            }
+            LinearScanTests.expectDisjoint(machineCode.allocation)
+            let executable = try Tier2ExecutableCode(machineCode)
+            guard let expected = RegionFrontendTests.evaluate(region.function, x: state.x, scratch: state.scratch, code: code)
+            else { continue }
+            if let address = expected.fault, address < UInt64(Self.arenaSize) { continue }
+            compared += 1
+            let actual = Self.run(executable, x: state.x, scratch: state.scratch, bytes: code)
+            let kind = expected.fault == nil ? Tier2Backend.exitCode : Tier2Backend.boundsFaultCode
+            #expect(actual.kind == kind, "seed \(seed): exit kind")
+            #expect(actual.x == expected.x, "seed \(seed): registers")
+            #expect(actual.scratch == expected.scratch, "seed \(seed): memory")
+            #expect(actual.pc == expected.pc, "seed \(seed): pc")
+        }
+        #expect(loops > 100)
+        #expect(compared > 200)
+        print("tier 2 backend: \(loops) random loops, \(compared) compared")
+    }
+}
