@@ -152,6 +152,19 @@ package enum LinearScan {
             intervals[v] = LiveInterval(value: Value(v), start: starts[v], end: ends[v])
         }
 
+        // Hints: a block parameter and the arguments passed to it prefer one register, so that
+        // the edge needs no move (as regalloc2's and Cranelift's move hints do).
+        var partners = [[Value]](repeating: [], count: valueCount)
+        for b in f.layout {
+            guard let term = f.terminator(b) else { continue }
+            for call in f.destinations(term) {
+                for (p, a) in zip(f.blocks[call.block.id].params, f.list(call.args)) {
+                    partners[p.id].append(a)
+                    partners[a.id].append(p)
+                }
+            }
+        }
+
         // The scan: intervals by start; `active` sorted by end.
         let order = intervals.compactMap { $0 }.sorted { ($0.start, $0.value) < ($1.start, $1.value) }
         var locations = [ValueLocation?](repeating: nil, count: valueCount)
@@ -165,7 +178,16 @@ package enum LinearScan {
                 active.removeFirst()
                 if case .register(let r) = locations[first.value.id]! { free.append(r) }
             }
-            if let r = free.popLast() {
+            let hinted = partners[interval.value.id].lazy.compactMap { partner -> Int? in
+                guard case .register(let r) = locations[partner.id] else { return nil }
+                return free.lastIndex(of: r)
+            }.first
+            if let k = hinted {
+                let r = free.remove(at: k)
+                locations[interval.value.id] = .register(r)
+                used.insert(r)
+                insertActive(&active, interval)
+            } else if let r = free.popLast() {
                 locations[interval.value.id] = .register(r)
                 used.insert(r)
                 insertActive(&active, interval)
