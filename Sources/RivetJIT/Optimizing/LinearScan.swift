@@ -57,15 +57,18 @@ package struct RegisterAllocation: Sendable {
     /// Read position of each instruction, by instruction.
     package var instPositions: [Int]
 
-    /// The location of `v` (every defined value has one).
+    /// The location of `v` (every defined value not left unallocated has one).
     @inline(__always) package func location(_ v: Value) -> ValueLocation { locations[v.id]! }
 }
 
 /// Linear-scan register allocation.
 package enum LinearScan {
     /// Allocates `registers` (in order of preference) to the values of the compacted function
-    /// `f`; values that do not fit are spilled to stack slots.
-    package static func allocate(_ f: Function, registers: [HostRegister]) -> RegisterAllocation {
+    /// `f`; values that do not fit are spilled to stack slots. Values marked in `unallocated`
+    /// (constants the lowering folds into instructions) get an interval but no location.
+    package static func allocate(_ f: Function, registers: [HostRegister], unallocated: [Bool] = [])
+        -> RegisterAllocation
+    {
         let valueCount = f.values.count
         let blockCount = f.blocks.count
         // Positions.
@@ -166,7 +169,7 @@ package enum LinearScan {
         }
 
         // The scan: intervals by start; `active` sorted by end.
-        let order = intervals.compactMap { $0 }.sorted { ($0.start, $0.value) < ($1.start, $1.value) }
+        let order = intervals.compactMap { $0 }.filter { $0.value.id >= unallocated.count || !unallocated[$0.value.id] }.sorted { ($0.start, $0.value) < ($1.start, $1.value) }
         var locations = [ValueLocation?](repeating: nil, count: valueCount)
         var free = Array(registers.reversed())  // popped from the end: the first preferred
         var active: [LiveInterval] = []

@@ -15,6 +15,7 @@ extension Lowering {
         switch data.opcode {
         case .iconst, .bconst:
             let r = result(inst)
+            if immediates[r.id] { return }  // folded into its uses
             if let d = register(r) {
                 asm.emit(.loadConstant(d, data.imm))
             } else {

@@ -51,12 +51,44 @@ package enum Tier2Backend {
     package static func compile(_ function: Function) -> Code? {
         let f = function.compacted()
         guard isSupported(f) else { return nil }
-        let allocation = LinearScan.allocate(f, registers: allocatable)
-        var lowering = Lowering(f, allocation)
+        let immediates = immediateConstants(f)
+        let allocation = LinearScan.allocate(f, registers: allocatable, unallocated: immediates)
+        var lowering = Lowering(f, allocation, immediates: immediates)
         lowering.emitFunction()
         let stubBytes = lowering.stubBytes
         guard let assembler = lowering.finish() else { return nil }
         return Code(assembler: assembler, allocation: allocation, stubBytes: stubBytes)
+    }
+
+    /// By value: an `iconst` that fits a sign-extended imm32 and is only ever the second operand
+    /// of `iadd isub band bor bxor icmp`. It gets no register: each use is an immediate.
+    static func immediateConstants(_ f: Function) -> [Bool] {
+        var uses = [Int](repeating: 0, count: f.values.count)
+        var immediateUses = [Int](repeating: 0, count: f.values.count)
+        for b in f.layout {
+            for inst in f.blocks[b.id].insts {
+                f.forEachUse(inst) { uses[$0.id] += 1 }
+                switch f.insts[inst.id].opcode {
+                case .iadd, .isub, .band, .bor, .bxor, .icmp: immediateUses[f.arg(inst, 1).id] += 1
+                case .iconst, .bconst, .f32const, .f64const, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv, .srem,
+                    .urem, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16, .sext32, .zext8, .zext16,
+                    .zext32, .clz, .ctz, .popcnt, .bswap, .select, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .fneg,
+                    .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .getSlot, .setSlot, .loadI64,
+                    .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .loadF32, .loadF64, .store8, .store16,
+                    .store32, .store64, .storeF32, .storeF64, .call, .jump, .brif, .exit, .exitIndirect, .trap:
+                    continue
+                }
+            }
+        }
+        var out = [Bool](repeating: false, count: f.values.count)
+        for b in f.layout {
+            for inst in f.blocks[b.id].insts where f.insts[inst.id].opcode == .iconst {
+                let v = f.result(inst), bits = Int64(bitPattern: f.insts[inst.id].imm)
+                out[v.id] = Int64(Int32(truncatingIfNeeded: bits)) == bits && uses[v.id] > 0
+                    && uses[v.id] == immediateUses[v.id]
+            }
+        }
+        return out
     }
 
     /// Whether every instruction and value of `f` is in the lowered subset.
@@ -106,8 +138,12 @@ struct Lowering: ~Copyable {
     /// Scratch for cycles of parallel moves.
     static let cycleRegister = HostRegister.r11
 
-    init(_ f: Function, _ allocation: RegisterAllocation) {
+    /// By value: constants used only as immediates (no location, never emitted alone).
+    let immediates: [Bool]
+
+    init(_ f: Function, _ allocation: RegisterAllocation, immediates: [Bool]) {
         self.f = f
+        self.immediates = immediates
         self.allocation = allocation
         var asm = X64Assembler(capacity: 4096)
         epilogue = asm.newLabel()
@@ -156,37 +192,46 @@ struct Lowering: ~Copyable {
 
     /// A value's register, if it has one.
     func register(_ v: Value) -> HostRegister? {
-        if case .register(let r) = allocation.location(v) { return r }
+        if case .register(let r)? = allocation.locations[v.id] { return r }
         return nil
     }
 
     /// The memory operand of a spilled value.
     func memory(_ v: Value) -> X64Memory? {
-        if case .stack(let k) = allocation.location(v) { return Self.spill(k) }
+        if case .stack(let k)? = allocation.locations[v.id] { return Self.spill(k) }
         return nil
+    }
+
+    /// The constant of an immediate (`immediates[v]`): its iconst's bits.
+    func constant(_ v: Value) -> UInt64 {
+        guard case .inst(let inst) = f.values[v.id].def else { return 0 }
+        return f.insts[inst.id].imm
     }
 
     /// `mov r, v`.
     mutating func load(_ r: HostRegister, _ v: Value) {
-        switch allocation.location(v) {
-        case .register(let s): if s != r { asm.emit(.mov(.b64, r, s)) }
-        case .stack(let k): asm.emit(.mov(.b64, r, Self.spill(k)))
+        switch allocation.locations[v.id] {
+        case .register(let s)?: if s != r { asm.emit(.mov(.b64, r, s)) }
+        case .stack(let k)?: asm.emit(.mov(.b64, r, Self.spill(k)))
+        case nil: asm.emit(.loadConstant(r, constant(v)))
         }
     }
 
     /// `mov v, r`.
     mutating func store(_ v: Value, _ r: HostRegister) {
-        switch allocation.location(v) {
-        case .register(let d): if d != r { asm.emit(.mov(.b64, d, r)) }
-        case .stack(let k): asm.emit(.mov(.b64, Self.spill(k), r))
+        switch allocation.locations[v.id] {
+        case .register(let d)?: if d != r { asm.emit(.mov(.b64, d, r)) }
+        case .stack(let k)?: asm.emit(.mov(.b64, Self.spill(k), r))
+        case nil: break  // an immediate: never computed alone
         }
     }
 
-    /// `op r, v` for a two-operand ALU instruction.
+    /// `op r, v` for a two-operand ALU instruction (an immediate for a folded constant).
     mutating func alu(_ op: X64ALUOp, _ r: HostRegister, _ v: Value) {
-        switch allocation.location(v) {
-        case .register(let s): asm.emit(.alu(op, .b64, r, s))
-        case .stack(let k): asm.emit(.alu(op, .b64, r, Self.spill(k)))
+        switch allocation.locations[v.id] {
+        case .register(let s)?: asm.emit(.alu(op, .b64, r, s))
+        case .stack(let k)?: asm.emit(.alu(op, .b64, r, Self.spill(k)))
+        case nil: asm.emit(.alu(op, .b64, r, imm: Int32(truncatingIfNeeded: Int64(bitPattern: constant(v)))))
         }
     }
 
