@@ -127,9 +127,9 @@ extension Lowering {
             asm.emit(.mov(operandSize, .at(Self.memoryRegister, index: address), .rcx))
         case .jump: emitJump(data.destination0, next: next)
         case .brif: emitBranch(inst, next: next)
-        case .exit: emitExit(f.exitState(inst) ?? ExitState(pc: GuestAddress(0)), pc: nil, code: Tier2Backend.exitCode)
+        case .exit: emitExit(f.exitState(inst) ?? ExitState(pc: GuestAddress(0)), pc: nil, tail: exitTail)
         case .exitIndirect:
-            emitExit(f.exitState(inst) ?? ExitState(pc: GuestAddress(0)), pc: f.arg(inst, 0), code: Tier2Backend.exitCode)
+            emitExit(f.exitState(inst) ?? ExitState(pc: GuestAddress(0)), pc: f.arg(inst, 0), tail: exitTail)
         case .trap:
             asm.emit(.loadConstant(.rax, Tier2Backend.trapCode))
             asm.jmp(to: epilogue)

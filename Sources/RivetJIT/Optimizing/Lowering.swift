@@ -38,7 +38,7 @@ package enum Tier2Backend {
     package struct Code: ~Copyable {
         /// The assembler holding the code (`finish()` done): place it with `copy(to:address:)`.
         package var assembler: X64Assembler
-        /// The allocation the code follows.
+        /// The allocation the code follows (its values are those of `function.compacted()`).
         package var allocation: RegisterAllocation
         /// Bytes of the fault stubs (after the body; part of `count`).
         package var stubBytes: Int
@@ -120,6 +120,9 @@ struct Lowering: ~Copyable {
     var asm: X64Assembler
     var blockLabels: [X64Label]
     let epilogue: X64Label
+    /// Shared ends of exits and fault stubs (see `emitExit`).
+    let exitTail: X64Label
+    let faultTail: X64Label
     /// Fault stubs to emit after the body: label, exit state.
     var faultStubs: [(X64Label, ExitState)] = []
     /// By instruction: an `icmp` whose only use is the `brif` right after it, which compares and
@@ -147,6 +150,8 @@ struct Lowering: ~Copyable {
         self.allocation = allocation
         var asm = X64Assembler(capacity: 4096)
         epilogue = asm.newLabel()
+        exitTail = asm.newLabel()
+        faultTail = asm.newLabel()
         var labels: [X64Label] = []
         for _ in f.blocks.indices { labels.append(asm.newLabel()) }
         blockLabels = labels
@@ -255,18 +260,26 @@ struct Lowering: ~Copyable {
         let stubStart = asm.count
         for (label, state) in faultStubs {
             asm.bind(label)
-            emitExit(state, pc: nil, code: Tier2Backend.boundsFaultCode)
+            emitExit(state, pc: nil, tail: faultTail)
         }
         stubBytes = asm.count - stubStart
+        // The shared tails: the pc (in rax) to its slot, the return code.
+        asm.bind(exitTail)
+        asm.emit(.mov(.b64, .at(Self.stateRegister, Int32(Tier2Backend.pcOffset)), .rax))
+        asm.emit(.loadConstant(.rax, Tier2Backend.exitCode))
+        asm.jmp(to: epilogue)
+        asm.bind(faultTail)
+        asm.emit(.mov(.b64, .at(Self.stateRegister, Int32(Tier2Backend.pcOffset)), .rax))
+        asm.emit(.loadConstant(.rax, Tier2Backend.boundsFaultCode))
         asm.bind(epilogue)
         asm.emit(.alu(.add, .b64, .rsp, imm: frameSize))
         for r in saved.reversed() { asm.emit(.pop(r)) }
         asm.emit(.ret)
     }
 
-    /// Writes the exit state's entries and the pc (`state.pc`, or the value `pc`) and leaves
-    /// with `code`.
-    mutating func emitExit(_ state: ExitState, pc: Value?, code: UInt64) {
+    /// Writes the exit state's entries, puts the pc (`state.pc`, or the value `pc`) in rax and
+    /// jumps to `tail` (`exitTail` or `faultTail`), which stores it and sets the return code.
+    mutating func emitExit(_ state: ExitState, pc: Value?, tail: X64Label) {
         for entry in state.entries {
             let slot = X64Memory.at(Self.stateRegister, Int32(f.slots[entry.slot.id].offset))
             let r = register(entry.value) ?? .rax
@@ -278,9 +291,7 @@ struct Lowering: ~Copyable {
         } else {
             asm.emit(.loadConstant(.rax, state.pc.rawValue))
         }
-        asm.emit(.mov(.b64, .at(Self.stateRegister, Int32(Tier2Backend.pcOffset)), .rax))
-        asm.emit(.loadConstant(.rax, code))
-        asm.jmp(to: epilogue)
+        asm.jmp(to: tail)
     }
 
     /// A label for the fault stub of `inst` (its exit state), emitted after the body.
