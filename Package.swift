@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "RivetIRTests", dependencies: ["RivetIR"], exclude: ["Filetests"], swiftSettings: strict),
         .testTarget(
             name: "RivetJITTests",
-            dependencies: ["RivetJIT", "RivetMachine", "RivetInterpreter", "RivetISA", "RivetIR", "RivetFuzz"],
+            dependencies: ["RivetJIT", "RivetMachine", "RivetInterpreter", "RivetISA", "RivetIR", "RivetFuzz", "RivetX64"],
             swiftSettings: strict),
         .testTarget(
             name: "RivetInterpreterTests",

@@ -1,0 +1,281 @@
+import RivetIR
+import RivetX64
+
+// Lowering of single instructions (the integer subset): the value semantics are
+// `RivetIR/Semantics.swift`'s, bit for bit. Every sequence reads its operands before it writes
+// its result (a result may share the register of an operand whose last use this is); results
+// are computed in the result's register when no operand lives there, else in `rax`.
+// Baseline x86-64 only: no BMI, LZCNT or POPCNT (bsr/bsf with cmov, a SWAR popcount).
+
+extension Lowering {
+    /// Lowers `inst`; `next` is the block laid out after the current one (a jump there is
+    /// omitted).
+    mutating func emit(_ inst: Inst, next: Block?) {
+        let data = f.insts[inst.id]
+        switch data.opcode {
+        case .iconst, .bconst:
+            let r = result(inst)
+            if immediates[r.id] { return }  // folded into its uses
+            if let d = register(r) {
+                asm.emit(.loadConstant(d, data.imm))
+            } else {
+                asm.emit(.loadConstant(.rax, data.imm))
+                store(r, .rax)
+            }
+        case .iadd: binary(inst, .add)
+        case .isub: binary(inst, .sub)
+        case .band: binary(inst, .and)
+        case .bor: binary(inst, .or)
+        case .bxor: binary(inst, .xor)
+        case .imul:
+            let d = target(inst, avoiding: f.arg(inst, 1))
+            load(d, f.arg(inst, 0))
+            if let b = register(f.arg(inst, 1)) { asm.emit(.imul(.b64, d, b)) } else { asm.emit(.imul(.b64, d, memory(f.arg(inst, 1))!)) }
+            store(result(inst), d)
+        case .imulhs, .imulhu, .imulhsu:
+            load(.rax, f.arg(inst, 0))
+            let b = f.arg(inst, 1)
+            let op: X64UnaryOp = data.opcode == .imulhs ? .imul : .mul
+            if let r = register(b) { asm.emit(.unary(op, .b64, r)) } else { asm.emit(.unary(op, .b64, memory(b)!)) }
+            if data.opcode == .imulhsu {
+                // signed(a) * unsigned(b): the unsigned high half, less b when a is negative.
+                load(.rcx, f.arg(inst, 0))
+                asm.emit(.shift(.sar, .b64, .rcx, 63))
+                alu(.and, .rcx, b)
+                asm.emit(.alu(.sub, .b64, .rdx, .rcx))
+            }
+            store(result(inst), .rdx)
+        case .sdiv, .srem: signedDivision(inst, remainder: data.opcode == .srem)
+        case .udiv, .urem: unsignedDivision(inst, remainder: data.opcode == .urem)
+        case .bnot, .ineg:
+            let d = target(inst, avoiding: nil)
+            load(d, f.arg(inst, 0))
+            asm.emit(.unary(data.opcode == .bnot ? .not : .neg, .b64, d))
+            store(result(inst), d)
+        case .shl: shift(inst, .shl)
+        case .ushr: shift(inst, .shr)
+        case .sshr: shift(inst, .sar)
+        case .rotl: shift(inst, .rol)
+        case .rotr: shift(inst, .ror)
+        case .sext8: extend(inst) { .movsx(.b64, $0, $0, from: .b8) }
+        case .sext16: extend(inst) { .movsx(.b64, $0, $0, from: .b16) }
+        case .sext32: extend(inst) { .movsx(.b64, $0, $0, from: .b32) }
+        case .zext8: extend(inst) { .movzx(.b32, $0, $0, from: .b8) }
+        case .zext16: extend(inst) { .movzx(.b32, $0, $0, from: .b16) }
+        case .zext32: extend(inst) { .mov(.b32, $0, $0) }
+        case .clz:
+            // bsr gives the index of the highest set bit (ZF when zero): clz = 63 ^ index, and
+            // 127 ^ 63 = 64 for zero.
+            load(.rdx, f.arg(inst, 0))
+            asm.emit(.loadConstant(.rcx, 127))
+            asm.emit(.bitScan(.bsr, .b64, .rax, .rdx))
+            asm.emit(.cmov(.e, .b64, .rax, .rcx))
+            asm.emit(.alu(.xor, .b64, .rax, imm: 63))
+            store(result(inst), .rax)
+        case .ctz:
+            load(.rdx, f.arg(inst, 0))
+            asm.emit(.loadConstant(.rcx, 64))
+            asm.emit(.bitScan(.bsf, .b64, .rax, .rdx))
+            asm.emit(.cmov(.e, .b64, .rax, .rcx))
+            store(result(inst), .rax)
+        case .popcnt: popcount(inst)
+        case .bswap:
+            let d = target(inst, avoiding: nil)
+            load(d, f.arg(inst, 0))
+            asm.emit(.bswap(.b64, d))
+            store(result(inst), d)
+        case .icmp:
+            if fusedCompares[inst.id] { return }  // emitted by the brif after it
+            load(.rax, f.arg(inst, 0))
+            alu(.cmp, .rax, f.arg(inst, 1))
+            asm.emit(.setcc(Self.condition(IntCondition(rawValue: UInt8(truncatingIfNeeded: data.imm)) ?? .eq), .rax))
+            asm.emit(.movzx(.b32, .rax, .rax, from: .b8))
+            store(result(inst), .rax)
+        case .select:
+            // a & 1 ? b : c
+            load(.rax, f.arg(inst, 2))
+            let a = f.arg(inst, 0), b = f.arg(inst, 1)
+            if let r = register(a) { asm.emit(.test(.b32, r, imm: 1)) } else { asm.emit(.test(.b32, memory(a)!, imm: 1)) }
+            if let r = register(b) { asm.emit(.cmov(.ne, .b64, .rax, r)) } else { asm.emit(.cmov(.ne, .b64, .rax, memory(b)!)) }
+            store(result(inst), .rax)
+        case .bint:
+            let d = target(inst, avoiding: nil)
+            load(d, f.arg(inst, 0))
+            asm.emit(.alu(.and, .b32, d, imm: 1))
+            store(result(inst), d)
+        case .getSlot:
+            let d = register(result(inst)) ?? .rax
+            asm.emit(.mov(.b64, d, slot(data.imm)))
+            store(result(inst), d)
+        case .setSlot:
+            let v = f.arg(inst, 0)
+            let r = register(v) ?? .rax
+            load(r, v)
+            asm.emit(.mov(.b64, slot(data.imm), r))
+        case .loadI64: guestLoad(inst, size: 8) { .mov(.b64, $0, $1) }
+        case .uload8: guestLoad(inst, size: 1) { .movzx(.b32, $0, $1, from: .b8) }
+        case .sload8: guestLoad(inst, size: 1) { .movsx(.b64, $0, $1, from: .b8) }
+        case .uload16: guestLoad(inst, size: 2) { .movzx(.b32, $0, $1, from: .b16) }
+        case .sload16: guestLoad(inst, size: 2) { .movsx(.b64, $0, $1, from: .b16) }
+        case .uload32: guestLoad(inst, size: 4) { .mov(.b32, $0, $1) }
+        case .sload32: guestLoad(inst, size: 4) { .movsx(.b64, $0, $1, from: .b32) }
+        case .store8, .store16, .store32, .store64:
+            let size = Evaluator.accessSize(data.opcode)
+            let address = guestAddress(inst, size: size)
+            load(.rcx, f.arg(inst, 1))
+            let operandSize: X64OperandSize = size == 1 ? .b8 : size == 2 ? .b16 : size == 4 ? .b32 : .b64
+            asm.emit(.mov(operandSize, .at(Self.memoryRegister, index: address), .rcx))
+        case .jump: emitJump(data.destination0, next: next)
+        case .brif: emitBranch(inst, next: next)
+        case .exit: emitExit(f.exitState(inst) ?? ExitState(pc: GuestAddress(0)), pc: nil, tail: exitTail)
+        case .exitIndirect:
+            emitExit(f.exitState(inst) ?? ExitState(pc: GuestAddress(0)), pc: f.arg(inst, 0), tail: exitTail)
+        case .trap:
+            asm.emit(.loadConstant(.rax, Tier2Backend.trapCode))
+            asm.jmp(to: epilogue)
+        case .f32const, .f64const, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast,
+            .f32FromBits, .f32ToBits, .loadF32, .loadF64, .storeF32, .storeF64, .call:
+            // `Tier2Backend.isSupported` rejected these before allocation.
+            preconditionFailure("tier 2 backend: \(data.opcode.name) is not lowered")
+        }
+    }
+
+    // MARK: Pieces
+
+    func result(_ inst: Inst) -> Value { f.result(inst) }
+
+    /// The register to compute `inst`'s result in: its own, unless `avoiding` (an operand read
+    /// after the first is loaded) lives there or it is spilled; then `rax`.
+    func target(_ inst: Inst, avoiding operand: Value?) -> HostRegister {
+        guard let d = register(result(inst)) else { return .rax }
+        if let operand, register(operand) == d { return .rax }
+        return d
+    }
+
+    /// The state struct's field of slot `index`.
+    func slot(_ index: UInt64) -> X64Memory {
+        .at(Self.stateRegister, Int32(f.slots[Int(index)].offset))
+    }
+
+    /// `result = extension(arg0)`, computed in place.
+    mutating func extend(_ inst: Inst, _ extension: (HostRegister) -> X64Instruction) {
+        let d = target(inst, avoiding: nil)
+        load(d, f.arg(inst, 0))
+        asm.emit(`extension`(d))
+        store(result(inst), d)
+    }
+
+    /// A guest load of `size` bytes after the bounds check: `access(register, [base + address])`.
+    mutating func guestLoad(_ inst: Inst, size: Int, _ access: (HostRegister, X64Memory) -> X64Instruction) {
+        let address = guestAddress(inst, size: size)
+        let d = register(result(inst)) ?? .rax
+        asm.emit(access(d, .at(Self.memoryRegister, index: address)))
+        store(result(inst), d)
+    }
+
+    mutating func binary(_ inst: Inst, _ op: X64ALUOp) {
+        let d = target(inst, avoiding: f.arg(inst, 1))
+        load(d, f.arg(inst, 0))
+        alu(op, d, f.arg(inst, 1))
+        store(result(inst), d)
+    }
+
+    mutating func shift(_ inst: Inst, _ op: X64ShiftOp) {
+        // A 64-bit shift or rotate by cl takes the count mod 64, as the IR does.
+        load(.rcx, f.arg(inst, 1))
+        let d = target(inst, avoiding: nil)
+        load(d, f.arg(inst, 0))
+        asm.emit(.shiftByCL(op, .b64, d))
+        store(result(inst), d)
+    }
+
+    /// RISC-V's total signed division: x / 0 = -1, x % 0 = x; MIN / -1 = MIN, MIN % -1 = 0
+    /// (idiv would raise #DE for both).
+    mutating func signedDivision(_ inst: Inst, remainder: Bool) {
+        let byZero = asm.newLabel(), normal = asm.newLabel(), done = asm.newLabel()
+        load(.rcx, f.arg(inst, 1))
+        load(.rax, f.arg(inst, 0))
+        asm.emit(.test(.b64, .rcx, .rcx))
+        asm.jcc(.e, to: byZero)
+        asm.emit(.alu(.cmp, .b64, .rcx, imm: -1))
+        asm.jcc(.ne, to: normal)
+        // Division by -1: the wrapping negation, remainder 0.
+        if remainder { asm.emit(.alu(.xor, .b32, .rax, .rax)) } else { asm.emit(.unary(.neg, .b64, .rax)) }
+        asm.jmp(to: done)
+        asm.bind(normal)
+        asm.emit(.cqo)
+        asm.emit(.unary(.idiv, .b64, .rcx))
+        if remainder { asm.emit(.mov(.b64, .rax, .rdx)) }
+        asm.jmp(to: done)
+        asm.bind(byZero)
+        if !remainder { asm.emit(.mov(.b64, .rax, imm: -1)) }  // else rax = x already
+        asm.bind(done)
+        store(result(inst), .rax)
+    }
+
+    /// RISC-V's total unsigned division: x / 0 = all ones, x % 0 = x.
+    mutating func unsignedDivision(_ inst: Inst, remainder: Bool) {
+        let byZero = asm.newLabel(), done = asm.newLabel()
+        load(.rcx, f.arg(inst, 1))
+        load(.rax, f.arg(inst, 0))
+        asm.emit(.test(.b64, .rcx, .rcx))
+        asm.jcc(.e, to: byZero)
+        asm.emit(.alu(.xor, .b32, .rdx, .rdx))
+        asm.emit(.unary(.div, .b64, .rcx))
+        if remainder { asm.emit(.mov(.b64, .rax, .rdx)) }
+        asm.jmp(to: done)
+        asm.bind(byZero)
+        if !remainder { asm.emit(.mov(.b64, .rax, imm: -1)) }
+        asm.bind(done)
+        store(result(inst), .rax)
+    }
+
+    /// The SWAR population count (Hacker's Delight, figure 5-2), without POPCNT.
+    mutating func popcount(_ inst: Inst) {
+        load(.rax, f.arg(inst, 0))
+        asm.emit(.mov(.b64, .rcx, .rax))
+        asm.emit(.shift(.shr, .b64, .rcx, 1))
+        asm.emit(.loadConstant(.rdx, 0x5555_5555_5555_5555))
+        asm.emit(.alu(.and, .b64, .rcx, .rdx))
+        asm.emit(.alu(.sub, .b64, .rax, .rcx))
+        asm.emit(.loadConstant(.rdx, 0x3333_3333_3333_3333))
+        asm.emit(.mov(.b64, .rcx, .rax))
+        asm.emit(.alu(.and, .b64, .rcx, .rdx))
+        asm.emit(.shift(.shr, .b64, .rax, 2))
+        asm.emit(.alu(.and, .b64, .rax, .rdx))
+        asm.emit(.alu(.add, .b64, .rax, .rcx))
+        asm.emit(.mov(.b64, .rcx, .rax))
+        asm.emit(.shift(.shr, .b64, .rcx, 4))
+        asm.emit(.alu(.add, .b64, .rax, .rcx))
+        asm.emit(.loadConstant(.rdx, 0x0f0f_0f0f_0f0f_0f0f))
+        asm.emit(.alu(.and, .b64, .rax, .rdx))
+        asm.emit(.loadConstant(.rdx, 0x0101_0101_0101_0101))
+        asm.emit(.imul(.b64, .rax, .rdx))
+        asm.emit(.shift(.shr, .b64, .rax, 56))
+        store(result(inst), .rax)
+    }
+
+    /// Loads `inst`'s guest address (operand 0) into rdx and branches to a fault stub unless
+    /// `[address, address + size)` is inside the address space; returns rdx.
+    mutating func guestAddress(_ inst: Inst, size: Int) -> HostRegister {
+        load(.rdx, f.arg(inst, 0))
+        asm.emit(.alu(.cmp, .b64, .rdx, Self.limit(size)))
+        asm.jcc(.a, to: faultLabel(inst))
+        return .rdx
+    }
+
+    static func condition(_ c: IntCondition) -> X64Condition {
+        switch c {
+        case .eq: .e
+        case .ne: .ne
+        case .slt: .l
+        case .sle: .le
+        case .sgt: .g
+        case .sge: .ge
+        case .ult: .b
+        case .ule: .be
+        case .ugt: .a
+        case .uge: .ae
+        }
+    }
+}

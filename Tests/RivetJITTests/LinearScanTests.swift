@@ -1,0 +1,99 @@
+import RivetIR
+import RivetJIT
+import RivetX64
+import Testing
+
+/// Tier 2's linear-scan allocator on small hand-built functions: intervals, registers never
+/// shared by overlapping intervals, spills under pressure.
+@Suite struct LinearScanTests {
+    static func parse(_ body: String) throws -> Function {
+        let f = try Parser.parse("function %t(slots: x1: i64 @8, x2: i64 @16, x3: i64 @24) {\n" + body + "\n}")
+        try Verifier.verify(f)
+        return f.compacted()
+    }
+
+    /// No two overlapping intervals share a location.
+    static func expectDisjoint(_ a: RegisterAllocation, sourceLocation: SourceLocation = #_sourceLocation) {
+        let intervals = a.intervals.compactMap { $0 }
+        for i in intervals.indices {
+            for j in intervals.indices where j > i && intervals[i].overlaps(intervals[j]) {
+                // Unallocated values (folded constants) have no location.
+                guard let first = a.locations[intervals[i].value.id], let second = a.locations[intervals[j].value.id]
+                else { continue }
+                #expect(first != second,
+                        "\(intervals[i]) and \(intervals[j]) share a location", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    @Test func straightLineIntervals() throws {
+        let f = try Self.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = iconst 3
+                v2 = iadd v0, v1
+                v3 = imul v2, v0
+                exit pc=0x10 [x2=v3]
+            """)
+        let a = LinearScan.allocate(f, registers: [.rsi, .rdi, .r8])
+        // Block 0 starts at 0; instructions read at 2, 4, 6, 8, 10 and define at 3, 5, 7, 9.
+        #expect(a.intervals[0] == LiveInterval(value: Value(0), start: 3, end: 8))
+        #expect(a.intervals[1] == LiveInterval(value: Value(1), start: 5, end: 6))
+        #expect(a.intervals[2] == LiveInterval(value: Value(2), start: 7, end: 8))
+        #expect(a.intervals[3] == LiveInterval(value: Value(3), start: 9, end: 10))  // the exit state uses it
+        #expect(a.spillSlots == 0)
+        Self.expectDisjoint(a)
+        // v1's register is free again when v3 is defined.
+        #expect(a.location(Value(3)) == a.location(Value(1)) || a.location(Value(3)) == a.location(Value(0))
+            || a.location(Value(3)) == a.location(Value(2)))
+    }
+
+    @Test func loopsExtendIntervalsAcrossTheBackEdge() throws {
+        let f = try Self.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = iconst 0
+                jump block1(v1)
+            block1(v2: i64):
+                v3 = iconst 1
+                v4 = iadd v2, v3
+                v5 = icmp ult v4, v0
+                brif v5, block1(v4), block2
+            block2:
+                exit pc=0x20 [x1=v4]
+            """)
+        let a = LinearScan.allocate(f, registers: [.rsi, .rdi, .r8, .r9])
+        let header = a.blockStarts[1], exitBlock = a.blockStarts[2]
+        // v0 is used in the loop: it lives to the end of the loop's last block.
+        let v0 = try #require(a.intervals[0])
+        #expect(v0.start < header && v0.end >= exitBlock - 1)
+        // The parameter starts at the header; v4 is live out of the loop to the exit.
+        #expect(a.intervals[2]?.start == header)
+        #expect((a.intervals[4]?.end ?? 0) > exitBlock)
+        Self.expectDisjoint(a)
+    }
+
+    @Test func pressureSpills() throws {
+        // Eight values live at once with three registers.
+        var body = "block0:\n"
+        for k in 0..<8 { body += "    v\(k) = iconst \(k)\n" }
+        var sum = 8
+        body += "    v8 = iadd v0, v1\n"
+        for k in 2..<8 {
+            body += "    v\(sum + 1) = iadd v\(sum), v\(k)\n"
+            sum += 1
+        }
+        body += "    exit pc=0x30 [x1=v\(sum)]"
+        let f = try Self.parse(body)
+        let a = LinearScan.allocate(f, registers: [.rsi, .rdi, .r8])
+        #expect(a.spillSlots > 0)
+        #expect(a.usedRegisters.count == 3)
+        Self.expectDisjoint(a)
+        // With enough registers, nothing spills.
+        let b = LinearScan.allocate(f, registers: [.rsi, .rdi, .r8, .r9, .r10, .rbx, .rbp, .r15, .r11])
+        #expect(b.spillSlots == 0)
+        Self.expectDisjoint(b)
+    }
+}

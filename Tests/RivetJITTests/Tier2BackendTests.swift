@@ -1,0 +1,345 @@
+import Glibc
+import RivetFuzz
+import RivetIR
+import RivetISA
+import RivetJIT
+import RivetMachine
+import RivetX64
+import Testing
+
+/// Tier 2's code placed in executable memory: mapped read-write, filled, then read-execute.
+final class Tier2ExecutableCode {
+    typealias Entry = @convention(c) (UnsafeMutablePointer<UInt64>, UnsafeMutableRawPointer, UInt64) -> UInt64
+    let base: UnsafeMutableRawPointer
+    let size: Int
+    let bytes: Int
+
+    init(_ code: consuming Tier2Backend.Code) throws {
+        bytes = code.count
+        size = (code.count + 4095) / 4096 * 4096
+        let pointer = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        try #require(pointer != MAP_FAILED)
+        base = pointer!
+        try code.assembler.copy(to: UnsafeMutableRawBufferPointer(start: base, count: size), address: HostAddress(base))
+        try #require(mprotect(base, size, PROT_READ | PROT_EXEC) == 0)
+    }
+
+    deinit { munmap(base, size) }
+
+    /// Runs the code on `state` and a guest arena.
+    func run(_ state: inout [UInt64], _ arena: UnsafeMutableRawBufferPointer, size: UInt64) -> UInt64 {
+        // Unsafe: the code follows the SysV ABI for `Entry` (Tier2Backend's calling convention).
+        let entry = unsafeBitCast(base, to: Entry.self)
+        return state.withUnsafeMutableBufferPointer { entry($0.baseAddress!, arena.baseAddress!, size) }
+    }
+}
+
+/// What came out of a run, in the terms both sides share.
+struct Tier2Result: Equatable, CustomStringConvertible {
+    /// 0 exit, 1 bounds fault, 2 trap.
+    var kind: UInt64
+    var pc: UInt64
+    var slots: [UInt64]
+    var memory: [UInt8]
+    var description: String { "kind \(kind) pc 0x\(String(pc, radix: 16)) slots \(slots)" }
+}
+
+enum Tier2Harness {
+    static let stateWords = 80
+
+    /// Runs `f` in the evaluator with `slots` and memory `bytes` at guest 0 (the rest unmapped,
+    /// `mapped` ranges only if given), the exit state applied.
+    static func evaluate(_ f: Function, slots: [UInt64], bytes: [UInt8], mapped: [Range<UInt64>]? = nil) -> Tier2Result? {
+        var memory = EvalMemory()
+        for range in mapped ?? [0..<UInt64(bytes.count)] {
+            memory.map(range.lowerBound, size: UInt64(range.count))
+            for a in range { _ = memory.store(a, 1, UInt64(bytes[Int(a)])) }
+        }
+        var env = Environment(slots: slots, memory: memory)
+        let outcome = Evaluator.run(f, &env, stepLimit: 1_000_000)
+        var kind: UInt64 = 0
+        var pc: UInt64 = 0
+        switch outcome {
+        case .exit(let to, _): pc = to.rawValue
+        case .exitIndirect(let to, _): pc = to
+        case .fault(_, let at, _, _):
+            kind = 1
+            pc = at.rawValue
+        case .trap: kind = 2
+        case .stepLimit, .badHelper: return nil
+        }
+        for update in outcome.updates { env.slots[update.slot.id] = update.bits }
+        var out = bytes
+        for range in mapped ?? [0..<UInt64(bytes.count)] {
+            for a in range { out[Int(a)] = UInt8(truncatingIfNeeded: env.memory.load(a, 1) ?? 0) }
+        }
+        return Tier2Result(kind: kind, pc: pc, slots: env.slots, memory: out)
+    }
+
+    /// Runs `code` (compiled from `f`) with the same inputs; the arena is `bytes` (its size is
+    /// the address-space size).
+    static func execute(_ code: Tier2ExecutableCode, _ f: Function, slots: [UInt64], bytes: [UInt8]) -> Tier2Result {
+        var state = [UInt64](repeating: 0xdead, count: stateWords)
+        for (k, decl) in f.slots.enumerated() { state[decl.offset / 8] = slots[k] }
+        state[HartState.Slot.pc] = 0
+        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
+        defer { arena.deallocate() }
+        arena.copyBytes(from: bytes)
+        let kind = code.run(&state, arena, size: UInt64(bytes.count))
+        let out = [UInt8](arena)
+        return Tier2Result(
+            kind: kind, pc: kind == 2 ? 0 : state[HartState.Slot.pc], slots: f.slots.map { state[$0.offset / 8] },
+            memory: out)
+    }
+
+    /// Slots x1...x31 at their HartState offsets, for hand-written functions.
+    static let slotHeader = (1..<32).map { "x\($0): i64 @\(8 * $0)" }.joined(separator: ", ")
+
+    static func parse(_ body: String, name: String = "t") throws -> Function {
+        try Parser.parse("function %\(name)(slots: \(slotHeader)) {\n" + body + "\n}")
+    }
+
+    /// Compiles `f` and checks it against the evaluator on each input.
+    static func check(_ f: Function, inputs: [[UInt64]], bytes: [UInt8] = [UInt8](repeating: 0, count: 256),
+                      sourceLocation: SourceLocation = #_sourceLocation) throws
+    {
+        try Verifier.verify(f)
+        guard let compiled = Tier2Backend.compile(f) else {
+            Issue.record("not compiled", sourceLocation: sourceLocation)
+            return
+        }
+        let code = try Tier2ExecutableCode(compiled)
+        for input in inputs {
+            var slots = input + [UInt64](repeating: 0, count: 31 - input.count)
+            slots = Array(slots.prefix(31))
+            let expected = try #require(evaluate(f, slots: slots, bytes: bytes), sourceLocation: sourceLocation)
+            let actual = execute(code, f, slots: slots, bytes: bytes)
+            #expect(actual == expected, "inputs \(input.map { String($0, radix: 16) })", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Interesting 64-bit numbers.
+    static let edges: [UInt64] = [
+        0, 1, 2, 3, 7, 63, 64, 65, 0x7f, 0x80, 0xff, 0x8000, 0xffff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff,
+        1 << 63, (1 << 63) - 1, UInt64.max, UInt64.max - 1, 0x1234_5678_9abc_def0, 0xfedc_ba98_7654_3210,
+    ]
+
+    /// Pairs of edge numbers plus random ones.
+    static func pairs(seed: UInt64, random: Int = 40) -> [[UInt64]] {
+        var out: [[UInt64]] = []
+        for a in edges { for b in [0, 1, UInt64.max, 1 << 63, 63, 64, 0x8000_0000] { out.append([a, b]) } }
+        var rng = SplitMix(seed: seed)
+        for _ in 0..<random { out.append([rng.next(), rng.next() >> (rng.next() % 64)]) }
+        return out
+    }
+}
+
+/// A small deterministic generator for test inputs.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
+
+/// Tier 2's backend against the IR evaluator: hand-written functions per opcode group, random
+/// RISC-V regions through the frontend and the pipeline, and a loop.
+@Suite struct Tier2BackendTests {
+    typealias H = Tier2Harness
+
+    @Test func binaryArithmetic() throws {
+        // Every binary op of the same two inputs, all live to the exit: more values than
+        // registers, so some are spilled.
+        let ops = ["iadd", "isub", "imul", "imulhs", "imulhu", "imulhsu", "band", "bor", "bxor", "shl", "ushr", "sshr",
+                   "rotl", "rotr", "sdiv", "udiv", "srem", "urem"]
+        var body = "block0:\n    v0 = get_slot.i64 x1\n    v1 = get_slot.i64 x2\n"
+        for (k, op) in ops.enumerated() { body += "    v\(k + 2) = \(op) v0, v1\n" }
+        body += "    exit pc=0x1234 [" + ops.indices.map { "x\($0 + 3)=v\($0 + 2)" }.joined(separator: " ") + "]"
+        let f = try H.parse(body)
+        guard let code = Tier2Backend.compile(f) else {
+            Issue.record("not compiled")
+            return
+        }
+        #expect(code.allocation.spillSlots > 0)
+        try H.check(f, inputs: H.pairs(seed: 1))
+        // Swapped operands, and each operand against itself.
+        try H.check(f, inputs: H.pairs(seed: 2).map { [$0[1], $0[0]] } + H.edges.map { [$0, $0] })
+    }
+
+    @Test func divisionEdgeCases() throws {
+        let f = try H.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = get_slot.i64 x2
+                v2 = sdiv v0, v1
+                v3 = srem v0, v1
+                v4 = udiv v0, v1
+                v5 = urem v0, v1
+                set_slot x3, v2
+                set_slot x4, v3
+                set_slot x5, v4
+                set_slot x6, v5
+                exit pc=0x40
+            """)
+        let min: UInt64 = 1 << 63, minusOne = UInt64.max
+        let cases: [[UInt64]] = [
+            [min, minusOne], [min, 0], [0, 0], [5, 0], [minusOne, 0], [min, 1], [min, 2], [7, minusOne],
+            [UInt64(bitPattern: -7), 2], [7, UInt64(bitPattern: -2)], [UInt64(bitPattern: -7), UInt64(bitPattern: -2)],
+            [minusOne, minusOne], [100, 7], [min - 1, minusOne],
+        ]
+        try H.check(f, inputs: cases)
+    }
+
+    @Test func unaryOperationsAndComparisons() throws {
+        let unary = ["bnot", "ineg", "sext8", "sext16", "sext32", "zext8", "zext16", "zext32", "clz", "ctz", "popcnt", "bswap"]
+        var body = "block0:\n    v0 = get_slot.i64 x1\n    v1 = get_slot.i64 x2\n"
+        var n = 2
+        var entries: [String] = []
+        for op in unary {
+            body += "    v\(n) = \(op) v0\n"
+            entries.append("x\(entries.count + 3)=v\(n)")
+            n += 1
+        }
+        for cond in ["eq", "ne", "slt", "sle", "sgt", "sge", "ult", "ule", "ugt", "uge"] {
+            body += "    v\(n) = icmp \(cond) v0, v1\n    v\(n + 1) = bint v\(n)\n"
+            body += "    v\(n + 2) = select.i64 v\(n), v0, v1\n    v\(n + 3) = bxor v\(n + 1), v\(n + 2)\n"
+            entries.append("x\(entries.count + 3)=v\(n + 3)")
+            n += 4
+        }
+        body += "    v\(n) = iconst 0xfedcba9876543210\n    v\(n + 1) = bconst true\n"
+        body += "    v\(n + 2) = select.i64 v\(n + 1), v\(n), v0\n"
+        entries.append("x\(entries.count + 3)=v\(n + 2)")
+        body += "    exit pc=0x80 [" + entries.joined(separator: " ") + "]"
+        let f = try H.parse(body)
+        var inputs = H.pairs(seed: 3)
+        inputs += H.edges.map { [$0, $0] }
+        try H.check(f, inputs: inputs)
+    }
+
+    @Test func memoryAccessesAndBoundsFaults() throws {
+        // Loads and stores of every width at x1 (stores of x2), then a load at x3 that may be
+        // out of bounds: its exit state holds a value computed before it.
+        let f = try H.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = get_slot.i64 x2
+                v2 = get_slot.i64 x3
+                v3 = load.i64 v0 [pc=0x100]
+                v4 = uload8 v0 [pc=0x104]
+                v5 = sload8 v0 [pc=0x108]
+                v6 = uload16 v0 [pc=0x10c]
+                v7 = sload16 v0 [pc=0x110]
+                v8 = uload32 v0 [pc=0x114]
+                v9 = sload32 v0 [pc=0x118]
+                v10 = iconst 8
+                v11 = iadd v0, v10
+                store8 v11, v1 [pc=0x11c x4=v3]
+                v12 = iconst 16
+                v13 = iadd v0, v12
+                store16 v13, v1 [pc=0x120 x4=v3 x5=v4]
+                v14 = iconst 24
+                v15 = iadd v0, v14
+                store32 v15, v1 [pc=0x124]
+                v16 = iconst 32
+                v17 = iadd v0, v16
+                store64 v17, v1 [pc=0x128 x6=v5]
+                v18 = load.i64 v2 [pc=0x12c x4=v3 x5=v4 x6=v5 x7=v6 x8=v7 x9=v8 x10=v9]
+                set_slot x11, v18
+                exit pc=0x130 [x4=v3 x5=v4 x6=v5 x7=v6 x8=v7 x9=v8 x10=v9]
+            """)
+        var rng = SplitMix(seed: 4)
+        let bytes = (0..<512).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        var inputs: [[UInt64]] = []
+        for address: UInt64 in [0, 1, 100, 255, 470, 471, 472, 473, 480, 505, 511, 512, UInt64.max, UInt64.max - 3, 1 << 63] {
+            for other: UInt64 in [0, 504, 505, 511, 512, UInt64.max - 7, UInt64.max] {
+                inputs.append([address, rng.next(), other])
+            }
+        }
+        try H.check(f, inputs: inputs, bytes: bytes)
+    }
+
+    @Test func loopsWithBlockParametersAndSwaps() throws {
+        // A Fibonacci loop whose back edge swaps two parameters (a cycle of moves), a counter,
+        // and a value live across the loop.
+        let f = try H.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = get_slot.i64 x2
+                v2 = get_slot.i64 x3
+                v3 = iconst 0
+                jump block1(v0, v1, v3)
+            block1(v4: i64, v5: i64, v6: i64):
+                v7 = iadd v4, v5
+                v8 = iconst 1
+                v9 = iadd v6, v8
+                v10 = icmp ult v9, v2
+                brif v10, block1(v5, v7, v9), block2(v7, v4)
+            block2(v11: i64, v12: i64):
+                v13 = bxor v11, v0
+                exit pc=0x200 [x4=v11 x5=v12 x6=v13 x7=v9]
+            """)
+        try H.check(f, inputs: [[0, 1, 10], [1, 1, 90], [5, 3, 0], [UInt64.max, 7, 33], [3, 4, 1000]])
+        // Swaps on both edges of a brif (critical edges), and an exit_indirect.
+        let g = try H.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = get_slot.i64 x2
+                v2 = get_slot.i64 x3
+                jump block1(v0, v1, v2)
+            block1(v3: i64, v4: i64, v5: i64):
+                v6 = iconst 1
+                v7 = isub v5, v6
+                v8 = iconst 0
+                v9 = icmp eq v7, v8
+                v10 = band v7, v6
+                v11 = icmp eq v10, v8
+                brif v9, block2(v4, v3), block3(v3, v4, v7, v11)
+            block3(v12: i64, v13: i64, v14: i64, v15: b1):
+                brif v15, block1(v13, v12, v14), block1(v12, v13, v14)
+            block2(v16: i64, v17: i64):
+                exit_indirect v16 [x4=v17]
+            """)
+        try H.check(g, inputs: [[0x10, 0x20, 1], [0x10, 0x20, 2], [0x10, 0x20, 7], [0x10, 0x20, 100]])
+    }
+
+    @Test func trapsAndUnsupportedOpcodes() throws {
+        let f = try H.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = iconst 0
+                v2 = icmp eq v0, v1
+                brif v2, block1, block2
+            block1:
+                trap
+            block2:
+                exit pc=0x300 [x2=v0]
+            """)
+        try H.check(f, inputs: [[0], [1]])
+        let float = try Parser.parse(
+            """
+            function %f(slots: f1: f64 @264) {
+            block0:
+                v0 = get_slot.f64 f1
+                v1 = fadd.f64 v0, v0
+                set_slot f1, v1
+                exit pc=0x10
+            }
+            """)
+        let compiled = Tier2Backend.compile(float)
+        let rejected = switch consume compiled {
+        case .none: true
+        case .some: false
+        }
+        #expect(rejected)
+    }
+}
