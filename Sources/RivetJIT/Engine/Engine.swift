@@ -277,7 +277,6 @@ package final class Engine {
             guard runners.count == 1, runners[0] === main, main.ecallDepth == 0 else { return false }
             ecallHandler = (0, 0)
             updateEcallHandler()
-            main.ecallHandledStop = false
             main.lastDecay = 0
             main.counts.pointee = EngineStatistics()
             counts.pointee = EngineStatistics()
@@ -374,21 +373,9 @@ package final class Engine {
                 // In JIT code from here: what other harts remove is kept until this hart leaves.
                 if r.ecallDepth == 0 { r.epoch.add(1, ordering: .sequentiallyConsistent) }
                 if shared { lock.unlock() }
-                if let stop = execute(r, entry: found.hostEntry, remaining: &remaining, shared: shared) {
-                    // A host function handled where the ecall stopped, without leaving the run.
-                    if r.ecallHandledStop {
-                        r.ecallHandledStop = false
-                        return stop
-                    }
-                    if case .ecall = stop, !shared {
-                        switch handleEcall(r) {
-                        case .notHandled: return stop
-                        case .goOn: continue
-                        case .stop(let reason): return reason
-                        }
-                    }
-                    return stop
-                }
+                // (An `ecall` stop from JIT code needs no look at the ecall handler: the JIT
+                // code called it already, or it stopped the run.)
+                if let stop = execute(r, entry: found.hostEntry, remaining: &remaining, shared: shared) { return stop }
                 continue
             }
             if shared { lock.unlock() }
@@ -431,9 +418,8 @@ package final class Engine {
         case stop(StopReason)
     }
 
-    /// Gives the `ecall` the run stopped at (in the interpreter, or in JIT code that left
-    /// for it) to the hart's ecall handler, if it has one: as JIT code calls it, but outside
-    /// JIT code (`fromJIT` 0).
+    /// Gives the `ecall` the interpreter stopped at to the hart's ecall handler, if it has one:
+    /// as JIT code calls it, but outside JIT code (`fromJIT` 0).
     private func handleEcall(_ r: HartRunner) -> EcallHandling {
         let slots = r.hart.slots
         let raw = slots[HartState.Slot.ecallHandler]
@@ -718,8 +704,6 @@ package final class Engine {
             // `shared` is stale then, so the run ends here and starts again.
             return runnerCount.load(ordering: .relaxed) > 1 ? .interrupted : nil
         case .ecallStopped:
-            // Handled already: the run returns without asking the runner's hook again.
-            r.ecallHandledStop = true
             return .ecall
         case .fenceI:
             guard let t = source() else { return nil }
@@ -900,8 +884,6 @@ package final class HartRunner {
     /// the hart counts as in JIT code throughout (its epoch stays odd) and nothing it may
     /// return into is freed, whatever the handler runs meanwhile (a guest call, compiles).
     package var ecallDepth = 0
-    /// Set when the ecall handler stopped the run (the run returns `.ecall`, handled).
-    var ecallHandledStop = false
 
     init(interpreter: Interpreter, jumpCache: JumpCache, counters: UnsafeMutablePointer<UInt64>) {
         self.interpreter = interpreter
