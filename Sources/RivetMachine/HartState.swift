@@ -77,7 +77,14 @@ package final class HartState: @unchecked Sendable {
         @inlinable package static var ecallHandler: Int { 104 }
         /// What the ecall handler needs (an unretained pointer its owner keeps alive).
         @inlinable package static var ecallContext: Int { 105 }
-        @inlinable package static var count: Int { 106 }
+        /// The budget when the running tier-2 region was entered (its exits count the
+        /// instructions it ran from it).
+        @inlinable package static var tier2Entry: Int { 106 }
+        /// `spillCount` slots: tier-2 code's spilled values (in the state, not on the stack, so
+        /// that a fault's recovery finds them beside the registers and no frame is needed).
+        @inlinable package static var spill: Int { 107 }
+        @inlinable package static var spillCount: Int { 64 }
+        @inlinable package static var count: Int { 171 }
     }
 
     package static let noReservation = UInt64.max

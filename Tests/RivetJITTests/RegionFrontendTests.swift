@@ -50,7 +50,7 @@ import Testing
         for (k, byte) in scratch.enumerated() {
             _ = memory.store(RandomInstructionLayout.scratch + UInt64(k), 1, UInt64(byte))
         }
-        return Environment(slots: Array(x[1...]), memory: memory)
+        return Environment(slots: Array(x[1...]), memory: memory, helpers: RegionFrontend.evaluatorHelpers)
     }
 
     /// Evaluates `function` from `x`/`scratch`; returns the registers, scratch bytes and pc

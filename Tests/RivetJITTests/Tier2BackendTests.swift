@@ -7,36 +7,97 @@ import RivetMachine
 import RivetX64
 import Testing
 
-/// Tier 2's code placed in executable memory: mapped read-write, filled, then read-execute.
+/// Tier 2's code placed in executable memory after a small trampoline that enters and leaves it
+/// as the engine's does (`JITRuntime`): pinned registers set from the state, the exit code
+/// returned from the common exit. Mapped read-write, filled, then read-execute.
 final class Tier2ExecutableCode {
-    typealias Entry = @convention(c) (UnsafeMutablePointer<UInt64>, UnsafeMutableRawPointer, UInt64) -> UInt64
+    typealias Entry = @convention(c) (
+        UnsafeMutablePointer<UInt64>, UnsafeMutableRawPointer, UnsafeMutablePointer<UInt64>, UnsafeRawPointer
+    ) -> UInt64
     let base: UnsafeMutableRawPointer
     let size: Int
     let bytes: Int
+    /// Where the region's code starts, and the common exit.
+    let code: UnsafeRawPointer
+    let commonExit: UInt64
+    let exits: [ExitSite]
+    /// The translation's counter (index 0: the code is compiled for id 0).
+    let counters = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    /// A jump cache with no entry: every indirect exit misses.
+    let jumpCache = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 << 14)
 
-    init(_ code: consuming Tier2Backend.Code) throws {
-        bytes = code.count
-        size = (code.count + 4095) / 4096 * 4096
+    init(_ compiled: consuming Tier2Backend.Code) throws {
+        var t = X64Assembler(capacity: 256)
+        let exitLabel = t.newLabel()
+        for r: HostRegister in [.rbp, .rbx, .r12, .r13, .r14, .r15] { t.emit(.push(r)) }
+        t.emit(.alu(.sub, .b64, .rsp, imm: 8))
+        t.emit(.mov(.b64, .rbx, .rdi))
+        t.emit(.mov(.b64, .r15, .rsi))
+        t.emit(.mov(.b64, .r13, .rdx))
+        t.emit(.mov(.b64, .r12, .at(.rbx, Int32(8 * HartState.Slot.budget))))
+        t.emit(.mov(.b64, .r14, .at(.rbx, Int32(8 * HartState.Slot.jumpCache))))
+        t.emit(.jmp(.rcx))
+        t.align(16)
+        t.bind(exitLabel)
+        t.emit(.mov(.b64, .at(.rbx, Int32(8 * HartState.Slot.budget)), .r12))
+        t.emit(.alu(.add, .b64, .rsp, imm: 8))
+        for r: HostRegister in [.r15, .r14, .r13, .r12, .rbx, .rbp] { t.emit(.pop(r)) }
+        t.emit(.ret)
+        t.align(16)
+        try t.finish()
+        let offset = (t.count + 15) / 16 * 16
+        bytes = compiled.count
+        exits = compiled.exits
+        size = (offset + compiled.count + 4095) / 4096 * 4096
         let pointer = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         try #require(pointer != MAP_FAILED)
         base = pointer!
-        try code.assembler.copy(to: UnsafeMutableRawBufferPointer(start: base, count: size), address: HostAddress(base))
+        try t.copy(to: UnsafeMutableRawBufferPointer(start: base, count: offset), address: HostAddress(base))
+        try compiled.assembler.copy(
+            to: UnsafeMutableRawBufferPointer(start: base + offset, count: size - offset), address: HostAddress(base + offset))
         try #require(mprotect(base, size, PROT_READ | PROT_EXEC) == 0)
+        code = UnsafeRawPointer(base + offset)
+        commonExit = UInt64(UInt(bitPattern: base)) + UInt64(t.offset(of: exitLabel)!)
+        for k in 0..<(1 << 14) {
+            jumpCache[2 * k] = 1
+            jumpCache[2 * k + 1] = 0
+        }
     }
 
-    deinit { munmap(base, size) }
+    deinit {
+        munmap(base, size)
+        counters.deallocate()
+        jumpCache.deallocate()
+    }
 
-    /// Runs the code on `state` and a guest arena.
-    func run(_ state: inout [UInt64], _ arena: UnsafeMutableRawBufferPointer, size: UInt64) -> UInt64 {
-        // Unsafe: the code follows the SysV ABI for `Entry` (Tier2Backend's calling convention).
+    /// Runs the code on `state` (at least `HartState.Slot.count` words) and a guest arena of
+    /// `size` bytes. Returns 0 for an exit (the pc in the pc slot), 1 for a bounds fault (the
+    /// faulting instruction's pc in the pc slot), 3 when the budget ran out.
+    func run(_ state: inout [UInt64], _ arena: UnsafeMutableRawBufferPointer, size: UInt64, budget: UInt64 = 1 << 40) -> UInt64 {
+        state[HartState.Slot.addressSpaceSize] = size
+        state[HartState.Slot.commonExit] = commonExit
+        state[HartState.Slot.jumpCache] = UInt64(UInt(bitPattern: jumpCache))
+        state[HartState.Slot.budget] = budget
+        counters[0] = 0
+        // Unsafe: the trampoline follows the SysV ABI for `Entry`; the region follows tier 1's
+        // convention inside it.
         let entry = unsafeBitCast(base, to: Entry.self)
-        return state.withUnsafeMutableBufferPointer { entry($0.baseAddress!, arena.baseAddress!, size) }
+        let exitCode = state.withUnsafeMutableBufferPointer { entry($0.baseAddress!, arena.baseAddress!, counters, code) }
+        let index = Int((exitCode >> 8) & 0xff_ffff)
+        switch exitCode & 0xff {
+        case 2:  // chain: the patchable exit's target
+            state[HartState.Slot.pc] = exits[index].target
+            return 0
+        case 3: return 0  // indirect: the pc is in its slot
+        case 6: return 1  // bounds fault
+        default: return 3  // budget
+        }
     }
 }
 
 /// What came out of a run, in the terms both sides share.
 struct Tier2Result: Equatable, CustomStringConvertible {
-    /// 0 exit, 1 bounds fault, 2 trap.
+    /// 0 exit, 1 bounds fault, 3 budget exhausted.
     var kind: UInt64
     var pc: UInt64
     var slots: [UInt64]
@@ -45,7 +106,7 @@ struct Tier2Result: Equatable, CustomStringConvertible {
 }
 
 enum Tier2Harness {
-    static let stateWords = 80
+    static let stateWords = HartState.Slot.count
 
     /// Runs `f` in the evaluator with `slots` and memory `bytes` at guest 0 (the rest unmapped,
     /// `mapped` ranges only if given), the exit state applied.
@@ -55,7 +116,7 @@ enum Tier2Harness {
             memory.map(range.lowerBound, size: UInt64(range.count))
             for a in range { _ = memory.store(a, 1, UInt64(bytes[Int(a)])) }
         }
-        var env = Environment(slots: slots, memory: memory)
+        var env = Environment(slots: slots, memory: memory, helpers: RegionFrontend.evaluatorHelpers)
         let outcome = Evaluator.run(f, &env, stepLimit: 1_000_000)
         var kind: UInt64 = 0
         var pc: UInt64 = 0
@@ -65,8 +126,7 @@ enum Tier2Harness {
         case .fault(_, let at, _, _):
             kind = 1
             pc = at.rawValue
-        case .trap: kind = 2
-        case .stepLimit, .badHelper: return nil
+        case .trap, .stepLimit, .badHelper: return nil
         }
         for update in outcome.updates { env.slots[update.slot.id] = update.bits }
         var out = bytes
@@ -82,13 +142,15 @@ enum Tier2Harness {
         var state = [UInt64](repeating: 0xdead, count: stateWords)
         for (k, decl) in f.slots.enumerated() { state[decl.offset / 8] = slots[k] }
         state[HartState.Slot.pc] = 0
-        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
+        // Beyond the address space, a page stands for the guard pages after the reservation.
+        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count + 4096, alignment: 16)
         defer { arena.deallocate() }
+        arena.initializeMemory(as: UInt8.self, repeating: 0)
         arena.copyBytes(from: bytes)
         let kind = code.run(&state, arena, size: UInt64(bytes.count))
-        let out = [UInt8](arena)
+        let out = [UInt8](arena.prefix(bytes.count))
         return Tier2Result(
-            kind: kind, pc: kind == 2 ? 0 : state[HartState.Slot.pc], slots: f.slots.map { state[$0.offset / 8] },
+            kind: kind, pc: state[HartState.Slot.pc], slots: f.slots.map { state[$0.offset / 8] },
             memory: out)
     }
 
@@ -262,6 +324,23 @@ struct SplitMix {
                 inputs.append([address, rng.next(), other])
             }
         }
+        // An access that starts inside the address space and runs past its end is checked
+        // against the start only: it touches the guard pages after the reservation, and the
+        // engine recovers the host fault (EngineTier2Tests). This harness has no fault handler,
+        // so those inputs are left out: the first access outside [0, 512) must start outside.
+        let accesses: [(operand: Int, offset: UInt64, size: UInt64)] = [
+            (0, 0, 8), (0, 0, 1), (0, 0, 1), (0, 0, 2), (0, 0, 2), (0, 0, 4), (0, 0, 4),
+            (0, 8, 1), (0, 16, 2), (0, 24, 4), (0, 32, 8), (2, 0, 8),
+        ]
+        inputs = inputs.filter { input in
+            for access in accesses {
+                let a = input[access.operand] &+ access.offset
+                if a < 512 && a + access.size <= 512 { continue }
+                return a >= 512
+            }
+            return true
+        }
+        #expect(inputs.count > 60)
         try H.check(f, inputs: inputs, bytes: bytes)
     }
 
@@ -312,6 +391,7 @@ struct SplitMix {
     }
 
     @Test func trapsAndUnsupportedOpcodes() throws {
+        // `trap` (unreachable code) names no guest instruction to leave at: not compiled.
         let f = try H.parse(
             """
             block0:
@@ -324,7 +404,12 @@ struct SplitMix {
             block2:
                 exit pc=0x300 [x2=v0]
             """)
-        try H.check(f, inputs: [[0], [1]])
+        let trapping = Tier2Backend.compile(f)
+        let refused = switch consume trapping {
+        case .none: true
+        case .some: false
+        }
+        #expect(refused)
         let float = try Parser.parse(
             """
             function %f(slots: f1: f64 @264) {

@@ -1,11 +1,11 @@
 /// A jump out of a block to a known guest pc, as the compiler emitted it.
-struct ExitSite: Sendable {
+package struct ExitSite: Sendable {
     /// The guest pc it goes to.
-    let target: UInt64
+    package let target: UInt64
     /// Offset, from the translation's start, of the rel32 field of the patchable jump.
-    let patchOffset: Int
+    package let patchOffset: Int
     /// Offset of the exit stub the jump goes to while unlinked.
-    let stubOffset: Int
+    package let stubOffset: Int
 }
 
 /// Native code for one guest basic block, and what the engine must know about it.

@@ -1,4 +1,5 @@
 import RivetIR
+import RivetMachine
 import RivetX64
 
 // Lowering of single instructions (the integer subset): the value semantics are
@@ -124,17 +125,15 @@ extension Lowering {
             let address = guestAddress(inst, size: size)
             load(.rcx, f.arg(inst, 1))
             let operandSize: X64OperandSize = size == 1 ? .b8 : size == 2 ? .b16 : size == 4 ? .b32 : .b64
+            recordFaultSite(inst)
             asm.emit(.mov(operandSize, .at(Self.memoryRegister, index: address), .rcx))
         case .jump: emitJump(data.destination0, next: next)
         case .brif: emitBranch(inst, next: next)
-        case .exit: emitExit(f.exitState(inst) ?? ExitState(pc: GuestAddress(0)), pc: nil, tail: exitTail)
-        case .exitIndirect:
-            emitExit(f.exitState(inst) ?? ExitState(pc: GuestAddress(0)), pc: f.arg(inst, 0), tail: exitTail)
-        case .trap:
-            asm.emit(.loadConstant(.rax, Tier2Backend.trapCode))
-            asm.jmp(to: epilogue)
+        case .exit: emitExit(f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0)))
+        case .exitIndirect: emitIndirectExit(f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0)), target: f.arg(inst, 0))
+        case .call: emitBudget(inst)  // the only helper `isSupported` lets through
         case .f32const, .f64const, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast,
-            .f32FromBits, .f32ToBits, .loadF32, .loadF64, .storeF32, .storeF64, .call:
+            .f32FromBits, .f32ToBits, .loadF32, .loadF64, .storeF32, .storeF64, .trap:
             // `Tier2Backend.isSupported` rejected these before allocation.
             preconditionFailure("tier 2 backend: \(data.opcode.name) is not lowered")
         }
@@ -169,6 +168,7 @@ extension Lowering {
     mutating func guestLoad(_ inst: Inst, size: Int, _ access: (HostRegister, X64Memory) -> X64Instruction) {
         let address = guestAddress(inst, size: size)
         let d = register(result(inst)) ?? .rax
+        recordFaultSite(inst)
         asm.emit(access(d, .at(Self.memoryRegister, index: address)))
         store(result(inst), d)
     }
@@ -255,12 +255,13 @@ extension Lowering {
         store(result(inst), .rax)
     }
 
-    /// Loads `inst`'s guest address (operand 0) into rdx and branches to a fault stub unless
-    /// `[address, address + size)` is inside the address space; returns rdx.
+    /// Loads `inst`'s guest address (operand 0) into rdx and branches to a fault stub unless it
+    /// is below the address-space size. (An access that starts inside and runs past the end
+    /// touches the guard pages after the reservation: a host fault, recovered as any other.)
     mutating func guestAddress(_ inst: Inst, size: Int) -> HostRegister {
         load(.rdx, f.arg(inst, 0))
-        asm.emit(.alu(.cmp, .b64, .rdx, Self.limit(size)))
-        asm.jcc(.a, to: faultLabel(inst))
+        asm.emit(.alu(.cmp, .b64, .rdx, Self.hartSlot(HartState.Slot.addressSpaceSize)))
+        asm.jcc(.ae, to: faultLabel(inst))
         return .rdx
     }
 

@@ -6,33 +6,55 @@ import RivetX64
 // scan (LinearScan.swift). This file holds the frame, the control flow (blocks, parallel moves
 // on edges, exits, fault stubs); Lowering+Instructions.swift lowers the other instructions.
 //
-// The code is a C function `(state, memoryBase, addressSpaceSize) -> UInt64` (SysV):
-// - `r12` holds the state struct, `r13` the host address of guest address 0, `r14` the
-//   address-space size (pinned, callee-saved); the callee-saved registers it uses are pushed;
-// - the frame holds `addressSpaceSize - n` for accesses of n = 1, 2, 4, 8 bytes (an access at
-//   `a` is in bounds when `a <= size - n`, unsigned; the size must be at least 8), then the
-//   spill slots;
-// - `rax`, `rcx`, `rdx`, `r11` are scratch, never allocated (`rdx:rax` for mul/div, `cl` for
-//   shifts, `r11` breaks cycles of parallel moves);
-// - it returns `Tier2Backend.exitCode` (0, the pc in the pc slot), `boundsFaultCode` (1, the pc
-//   slot holds the faulting instruction's exit-state pc) or `trapCode` (2). Exit-state entries
-//   are written to their slots before leaving by an exit or a fault.
+// The code follows tier 1's convention (JITRuntime.swift), so that the engine enters, chains
+// and leaves it as it does a baseline block:
+// - it is jumped to (from the entry trampoline or another translation) with the pinned
+//   registers set: `rbx` the hart's slots, `r15` guest address 0, `r12` the budget, `r13` the
+//   execution counters, `r14` the jump cache;
+// - values live in `rsi rdi r8 r9 r10 r11 rbp`; `rax`, `rcx`, `rdx` are scratch (`rdx:rax` for
+//   mul/div, `cl` for shifts, `rcx` breaks cycles of parallel moves); spilled values live in
+//   the hart's spill slots (`HartState.Slot.spill`), so the code has no frame and a fault's
+//   recovery finds every value in the registers saved at the fault or in the slots;
+// - it leaves as tier 1 does, `rax` = `ExitKind | index << 8 | id << 32` and a jump to the common
+//   exit: `chain` (a patchable jump, linked by the engine to the target's code), `indirect`
+//   (after a miss in the jump cache, the pc in its slot), `boundsFault` (index: the faulting
+//   guest instruction, whose pc is also stored), `budget` (the budget check at the region's
+//   head found too little; nothing of the iteration ran). Exit-state entries are written to
+//   their slots before any exit, and the instructions run since entry
+//   (`tier2Entry - budget`) are added to the translation's counter.
+// - The budget check is the intrinsic helper `budget(n)`: `sub r12, n; jb` to its exit.
 // No calls are made: the caller-saved registers are free for values. Nothing is executed after
 // a fault but the stub, so a store faults before any byte is written.
 
 /// Tier 2's x86-64 backend.
 package enum Tier2Backend {
-    /// Returned by an `exit` or `exit_indirect`.
-    package static let exitCode: UInt64 = 0
-    /// Returned when a guest access is out of bounds.
-    package static let boundsFaultCode: UInt64 = 1
-    /// Returned by `trap`.
-    package static let trapCode: UInt64 = 2
     /// The byte offset of the pc in the state struct.
     package static let pcOffset = 8 * HartState.Slot.pc
+    /// The intrinsic helper that takes its argument (a constant) from the budget, or leaves by
+    /// its exit state if the budget is smaller (`ExitKind.budget`).
+    package static let budgetHelper = "budget"
 
     /// Registers values may live in (neither pinned nor scratch), in order of preference.
-    package static let allocatable: [HostRegister] = [.rsi, .rdi, .r8, .r9, .r10, .rbx, .rbp, .r15]
+    package static let allocatable: [HostRegister] = [.rsi, .rdi, .r8, .r9, .r10, .r11, .rbp]
+
+    /// Where a value of an exit state is at a fault: what the engine reads to rebuild it.
+    package enum Recovery: Sendable, Equatable {
+        /// In a host register (its number), saved by the fault handler.
+        case register(UInt8)
+        /// In a hart slot (a spill slot).
+        case slot(Int)
+        /// A constant.
+        case constant(UInt64)
+    }
+
+    /// A guest access that may fault on the host (a page without the permission): at host
+    /// offset `hostOffset` (the access instruction's first byte), guest instruction `index` of
+    /// the region; the guest state there is the struct overwritten by `entries`.
+    package struct FaultSite: Sendable {
+        package var hostOffset: Int
+        package var index: Int
+        package var entries: [(slot: Int, value: Recovery)]
+    }
 
     /// Machine code for one function, not yet placed.
     package struct Code: ~Copyable {
@@ -40,24 +62,41 @@ package enum Tier2Backend {
         package var assembler: X64Assembler
         /// The allocation the code follows (its values are those of `function.compacted()`).
         package var allocation: RegisterAllocation
-        /// Bytes of the fault stubs (after the body; part of `count`).
+        /// Bytes of the stubs (after the body; part of `count`).
         package var stubBytes: Int
+        /// Patchable exits to constant pcs (at most `maxChainedExits`), in exit-index order.
+        package var exits: [ExitSite]
+        /// Every guest access, by host offset.
+        package var faultSites: [FaultSite]
         /// Bytes of code.
         package var count: Int { assembler.count }
     }
 
-    /// Compiles `function` (verified; compacted here) to x86-64, or nil if it uses what this
-    /// backend does not lower yet (floating point, helper calls).
-    package static func compile(_ function: Function) -> Code? {
+    /// Exits to constant pcs that get patchable jumps (a translation keeps two); more leave
+    /// through the run loop as indirect exits.
+    static let maxChainedExits = 2
+
+    /// Compiles `function` (verified; compacted here) to x86-64 for translation `id`, or nil if
+    /// it uses what this backend does not lower yet (floating point, helper calls other than
+    /// `budget`) or needs more spill slots than the hart has. `instructionIndex` maps the guest
+    /// pcs of the region's instructions to their indexes (exit codes and fault sites name the
+    /// instruction by index).
+    package static func compile(_ function: Function, id: Int = 0, instructionIndex: [UInt64: Int] = [:]) -> Code? {
         let f = function.compacted()
         guard isSupported(f) else { return nil }
         let immediates = immediateConstants(f)
         let allocation = LinearScan.allocate(f, registers: allocatable, unallocated: immediates)
-        var lowering = Lowering(f, allocation, immediates: immediates)
+        guard allocation.spillSlots <= HartState.Slot.spillCount else { return nil }
+        var lowering = Lowering(f, allocation, immediates: immediates, id: id, instructionIndex: instructionIndex)
         lowering.emitFunction()
         let stubBytes = lowering.stubBytes
+        let sites = lowering.faultSites
+        let exitJumps = lowering.exitJumps
         guard let assembler = lowering.finish() else { return nil }
-        return Code(assembler: assembler, allocation: allocation, stubBytes: stubBytes)
+        let exits = exitJumps.map {
+            ExitSite(target: $0.target, patchOffset: $0.jump.displacementOffset, stubOffset: assembler.offset(of: $0.stub)!)
+        }
+        return Code(assembler: assembler, allocation: allocation, stubBytes: stubBytes, exits: exits, faultSites: sites)
     }
 
     /// By value: an `iconst` that fits a sign-extended imm32 and is only ever the second operand
@@ -70,6 +109,7 @@ package enum Tier2Backend {
                 f.forEachUse(inst) { uses[$0.id] += 1 }
                 switch f.insts[inst.id].opcode {
                 case .iadd, .isub, .band, .bor, .bxor, .icmp: immediateUses[f.arg(inst, 1).id] += 1
+                case .call where isBudget(f, inst): immediateUses[f.arg(inst, 0).id] += 1
                 case .iconst, .bconst, .f32const, .f64const, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv, .srem,
                     .urem, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16, .sext32, .zext8, .zext16,
                     .zext32, .clz, .ctz, .popcnt, .bswap, .select, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .fneg,
@@ -101,15 +141,29 @@ package enum Tier2Backend {
                     .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16, .sext32,
                     .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .icmp, .select, .bint, .getSlot, .setSlot,
                     .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .store8, .store16, .store32,
-                    .store64, .jump, .brif, .exit, .exitIndirect, .trap:
+                    .store64, .jump, .brif, .exit, .exitIndirect:
                     continue
+                case .call:
+                    guard isBudget(f, inst) else { return false }
                 case .f32const, .f64const, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .fneg, .fabs, .fmin, .fmax, .fcmp,
-                    .bitcast, .f32FromBits, .f32ToBits, .loadF32, .loadF64, .storeF32, .storeF64, .call:
+                    .bitcast, .f32FromBits, .f32ToBits, .loadF32, .loadF64, .storeF32, .storeF64:
+                    return false
+                case .trap:
+                    // Unreachable code has no guest instruction to name at an exit.
                     return false
                 }
             }
         }
         return true
+    }
+
+    /// Whether `inst` (a `call`) is the budget intrinsic with a constant argument.
+    static func isBudget(_ f: Function, _ inst: Inst) -> Bool {
+        let helper = f.helpers[Int(f.insts[inst.id].imm)]
+        guard helper.name == budgetHelper, helper.params == [.i64], helper.result == nil,
+            case .inst(let def) = f.values[f.arg(inst, 0).id].def, f.insts[def.id].opcode == .iconst
+        else { return false }
+        return f.insts[def.id].imm < 1 << 31
     }
 }
 
@@ -119,39 +173,47 @@ struct Lowering: ~Copyable {
     let allocation: RegisterAllocation
     var asm: X64Assembler
     var blockLabels: [X64Label]
-    let epilogue: X64Label
-    /// Shared ends of exits and fault stubs (see `emitExit`).
-    let exitTail: X64Label
-    let faultTail: X64Label
-    /// Fault stubs to emit after the body: label, exit state.
-    var faultStubs: [(X64Label, ExitState)] = []
+    /// Stubs to emit after the body.
+    enum Stub {
+        /// A guest access out of bounds: write the exit state, leave with `boundsFault`.
+        case fault(ExitState)
+        /// The budget check found less than `instructions`: give them back, write the exit
+        /// state, leave with `budget`.
+        case budget(ExitState, instructions: Int32)
+        /// A patchable exit not linked yet: leave with `chain` and the exit's index.
+        case chain(Int)
+        /// A miss in the jump cache (the target pc in rax): store it, leave with `indirect`.
+        case indirectMiss
+    }
+    var stubs: [(X64Label, Stub)] = []
+    /// The patchable exits, in index order.
+    var exitJumps: [(target: UInt64, jump: X64PatchableJump, stub: X64Label)] = []
+    /// Every guest access, as `Tier2Backend.FaultSite`s.
+    var faultSites: [Tier2Backend.FaultSite] = []
     /// By instruction: an `icmp` whose only use is the `brif` right after it, which compares and
     /// branches on the flags itself.
     let fusedCompares: [Bool]
-    /// Bytes of fault stubs, once emitted.
+    /// Bytes of stubs, once emitted.
     var stubBytes = 0
-    /// Callee-saved registers pushed by the prologue, in push order.
-    let saved: [HostRegister]
-    /// Bytes below the pushes: the limit words and the spill slots (rounded to 16).
-    let frameSize: Int32
+    /// The translation id (exit codes, the execution counter).
+    let id: Int
+    let instructionIndex: [UInt64: Int]
 
-    static let stateRegister = HostRegister.r12
-    static let memoryRegister = HostRegister.r13
-    static let limitRegister = HostRegister.r14
+    static let stateRegister = Pinned.state
+    static let memoryRegister = Pinned.memory
     /// Scratch for cycles of parallel moves.
-    static let cycleRegister = HostRegister.r11
+    static let cycleRegister = HostRegister.rcx
 
     /// By value: constants used only as immediates (no location, never emitted alone).
     let immediates: [Bool]
 
-    init(_ f: Function, _ allocation: RegisterAllocation, immediates: [Bool]) {
+    init(_ f: Function, _ allocation: RegisterAllocation, immediates: [Bool], id: Int, instructionIndex: [UInt64: Int]) {
         self.f = f
         self.immediates = immediates
         self.allocation = allocation
+        self.id = id
+        self.instructionIndex = instructionIndex
         var asm = X64Assembler(capacity: 4096)
-        epilogue = asm.newLabel()
-        exitTail = asm.newLabel()
-        faultTail = asm.newLabel()
         var labels: [X64Label] = []
         for _ in f.blocks.indices { labels.append(asm.newLabel()) }
         blockLabels = labels
@@ -169,10 +231,6 @@ struct Lowering: ~Copyable {
             }
         }
         fusedCompares = fused
-        let calleeSaved: [HostRegister] = [.rbx, .rbp, .r15]
-        saved = [Self.stateRegister, Self.memoryRegister, Self.limitRegister]
-            + calleeSaved.filter { allocation.usedRegisters.contains($0) }
-        frameSize = Int32((4 + allocation.spillSlots + 1) / 2 * 16)
     }
 
     /// The finished assembler, or nil if a label reference cannot be resolved.
@@ -187,13 +245,28 @@ struct Lowering: ~Copyable {
 
     // MARK: Locations
 
-    /// The frame word holding `addressSpaceSize - size`.
-    static func limit(_ size: Int) -> X64Memory {
-        .at(.rsp, Int32(8 * size.trailingZeroBitCount))
+    /// The hart slot of spill slot `k`.
+    static func spill(_ k: Int) -> X64Memory { .at(Pinned.state, Int32(8 * (HartState.Slot.spill + k))) }
+
+    /// A hart slot.
+    static func hartSlot(_ n: Int) -> X64Memory { .at(Pinned.state, Int32(8 * n)) }
+
+    /// Where the engine finds `v` at a fault.
+    func recovery(_ v: Value) -> Tier2Backend.Recovery {
+        switch allocation.locations[v.id] {
+        case .register(let r)?: .register(r.rawValue)
+        case .stack(let k)?: .slot(HartState.Slot.spill + k)
+        case nil: .constant(constant(v))
+        }
     }
 
-    /// The stack slot of spill slot `k`.
-    static func spill(_ k: Int) -> X64Memory { .at(.rsp, Int32(8 * (4 + k))) }
+    /// The exit code for `kind` at guest instruction or exit `index`.
+    func code(_ kind: ExitKind, _ index: Int) -> UInt64 {
+        UInt64(kind.rawValue) | UInt64(index) << 8 | UInt64(id) << 32
+    }
+
+    /// The region's index of the guest instruction at `pc` (0 if unknown: hand-written IR).
+    func index(of pc: RivetIR.GuestAddress) -> Int { instructionIndex[pc.rawValue] ?? 0 }
 
     /// A value's register, if it has one.
     func register(_ v: Value) -> HostRegister? {
@@ -243,62 +316,123 @@ struct Lowering: ~Copyable {
     // MARK: The function
 
     mutating func emitFunction() {
-        for r in saved { asm.emit(.push(r)) }
-        asm.emit(.mov(.b64, Self.stateRegister, .rdi))
-        asm.emit(.mov(.b64, Self.memoryRegister, .rsi))
-        asm.emit(.mov(.b64, Self.limitRegister, .rdx))
-        asm.emit(.alu(.sub, .b64, .rsp, imm: frameSize))
-        for size in [1, 2, 4, 8] {
-            asm.emit(.lea(.b64, .rax, .at(Self.limitRegister, Int32(-size))))
-            asm.emit(.mov(.b64, Self.limit(size), .rax))
-        }
+        // The budget at entry: every exit counts the instructions run since from it.
+        asm.emit(.mov(.b64, Self.hartSlot(HartState.Slot.tier2Entry), Pinned.budget))
         for (k, b) in f.layout.enumerated() {
             asm.bind(blockLabels[b.id])
             let next = k + 1 < f.layout.count ? f.layout[k + 1] : nil
             for inst in f.blocks[b.id].insts { emit(inst, next: next) }
         }
         let stubStart = asm.count
-        for (label, state) in faultStubs {
+        for (label, stub) in stubs {
             asm.bind(label)
-            emitExit(state, pc: nil, tail: faultTail)
+            switch stub {
+            case .fault(let state):
+                writeEntries(state)
+                asm.emit(.loadConstant(.rax, state.pc.rawValue))
+                asm.emit(.mov(.b64, Self.hartSlot(HartState.Slot.pc), .rax))
+                count()
+                leave(code(.boundsFault, index(of: state.pc)))
+            case .budget(let state, let n):
+                asm.emit(.alu(.add, .b64, Pinned.budget, imm: n))
+                writeEntries(state)
+                count()
+                leave(code(.budget, 0))
+            case .chain(let k):
+                leave(code(.chain, k))
+            case .indirectMiss:
+                asm.emit(.mov(.b64, Self.hartSlot(HartState.Slot.pc), .rax))
+                leave(code(.indirect, 0))
+            }
         }
         stubBytes = asm.count - stubStart
-        // The shared tails: the pc (in rax) to its slot, the return code.
-        asm.bind(exitTail)
-        asm.emit(.mov(.b64, .at(Self.stateRegister, Int32(Tier2Backend.pcOffset)), .rax))
-        asm.emit(.loadConstant(.rax, Tier2Backend.exitCode))
-        asm.jmp(to: epilogue)
-        asm.bind(faultTail)
-        asm.emit(.mov(.b64, .at(Self.stateRegister, Int32(Tier2Backend.pcOffset)), .rax))
-        asm.emit(.loadConstant(.rax, Tier2Backend.boundsFaultCode))
-        asm.bind(epilogue)
-        asm.emit(.alu(.add, .b64, .rsp, imm: frameSize))
-        for r in saved.reversed() { asm.emit(.pop(r)) }
-        asm.emit(.ret)
     }
 
-    /// Writes the exit state's entries, puts the pc (`state.pc`, or the value `pc`) in rax and
-    /// jumps to `tail` (`exitTail` or `faultTail`), which stores it and sets the return code.
-    mutating func emitExit(_ state: ExitState, pc: Value?, tail: X64Label) {
+    /// `movabs rax, code; jmp [common exit]`.
+    mutating func leave(_ code: UInt64) {
+        asm.emit(.loadConstant(.rax, code))
+        asm.emit(.jmp(Self.hartSlot(HartState.Slot.commonExit)))
+    }
+
+    /// Adds the instructions run since entry to the translation's counter (uses rax).
+    mutating func count() {
+        asm.emit(.mov(.b64, .rax, Self.hartSlot(HartState.Slot.tier2Entry)))
+        asm.emit(.alu(.sub, .b64, .rax, Pinned.budget))
+        asm.emit(.alu(.add, .b64, .at(Pinned.counters, Int32(8 * id)), .rax))
+    }
+
+    /// Writes the exit state's entries to their slots (through rax for what is not in a register).
+    mutating func writeEntries(_ state: ExitState) {
         for entry in state.entries {
             let slot = X64Memory.at(Self.stateRegister, Int32(f.slots[entry.slot.id].offset))
             let r = register(entry.value) ?? .rax
             load(r, entry.value)
             asm.emit(.mov(.b64, slot, r))
         }
-        if let pc {
-            load(.rax, pc)
-        } else {
-            asm.emit(.loadConstant(.rax, state.pc.rawValue))
-        }
-        asm.jmp(to: tail)
     }
 
-    /// A label for the fault stub of `inst` (its exit state), emitted after the body.
+    /// Leaves for the exit state's pc (`exit`): its entries written, the instructions counted,
+    /// then a patchable jump (the first `maxChainedExits` exits) or a store of the pc and an
+    /// indirect exit.
+    mutating func emitExit(_ state: ExitState) {
+        writeEntries(state)
+        count()
+        if exitJumps.count < Tier2Backend.maxChainedExits {
+            let stub = asm.newLabel()
+            let jump = asm.patchableJump(to: stub)
+            stubs.append((stub, .chain(exitJumps.count)))
+            exitJumps.append((state.pc.rawValue, jump, stub))
+        } else {
+            asm.emit(.loadConstant(.rax, state.pc.rawValue))
+            asm.emit(.mov(.b64, Self.hartSlot(HartState.Slot.pc), .rax))
+            leave(code(.indirect, 0))
+        }
+    }
+
+    /// Leaves for the pc `target` (`exit_indirect`): the entries written, the instructions
+    /// counted, then through the jump cache as tier 1 does (a miss leaves for the run loop).
+    mutating func emitIndirectExit(_ state: ExitState, target: Value) {
+        writeEntries(state)
+        // The target after the count (which uses rax); rdx keeps it meanwhile.
+        load(.rdx, target)
+        count()
+        asm.emit(.mov(.b64, .rax, .rdx))
+        asm.emit(.unary(.inc, .b64, Self.hartSlot(HartState.Slot.indirectJumps)))
+        asm.emit(.mov(.b32, .rcx, .rax))
+        asm.emit(.shift(.shr, .b32, .rcx, 1))
+        asm.emit(.alu(.and, .b32, .rcx, imm: Int32(JumpCache.mask)))
+        asm.emit(.shift(.shl, .b32, .rcx, 4))
+        asm.emit(.alu(.cmp, .b64, .rax, .at(Pinned.jumpCache, index: .rcx)))
+        let miss = asm.newLabel()
+        asm.jcc(.ne, to: miss)
+        asm.emit(.jmp(.at(Pinned.jumpCache, index: .rcx, 8)))
+        stubs.append((miss, .indirectMiss))
+    }
+
+    /// A label for the bounds-fault stub of `inst` (its exit state), emitted after the body.
     mutating func faultLabel(_ inst: Inst) -> X64Label {
         let label = asm.newLabel()
-        faultStubs.append((label, f.exitState(inst) ?? ExitState(pc: GuestAddress(0))))
+        stubs.append((label, .fault(f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0)))))
         return label
+    }
+
+    /// Records the guest access about to be emitted (at the current offset) as a fault site.
+    mutating func recordFaultSite(_ inst: Inst) {
+        let state = f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0))
+        faultSites.append(
+            Tier2Backend.FaultSite(
+                hostOffset: asm.count, index: index(of: state.pc),
+                entries: state.entries.map { (f.slots[$0.slot.id].offset / 8, recovery($0.value)) }))
+    }
+
+    /// The budget intrinsic: `sub r12, n; jb` to a stub that gives n back and leaves by the
+    /// call's exit state.
+    mutating func emitBudget(_ inst: Inst) {
+        let n = Int32(truncatingIfNeeded: constant(f.arg(inst, 0)))
+        let stub = asm.newLabel()
+        asm.emit(.alu(.sub, .b64, Pinned.budget, imm: n))
+        asm.jcc(.b, to: stub)
+        stubs.append((stub, .budget(f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0)), instructions: n)))
     }
 
     // MARK: Control flow
@@ -353,7 +487,7 @@ struct Lowering: ~Copyable {
     }
 
     /// The parallel move of the edge's arguments to the destination's parameters, sequenced
-    /// (moves whose destination no other pending move reads first; a cycle goes through r11).
+    /// (moves whose destination no other pending move reads first; a cycle goes through rcx).
     mutating func emitMoves(_ call: BlockCall) {
         enum Place: Equatable {
             case location(ValueLocation)
@@ -374,7 +508,7 @@ struct Lowering: ~Copyable {
                 case .cycle: emitMove(from: nil, to: move.to)
                 }
             } else {
-                // A cycle: park the first move's source in r11.
+                // A cycle: park the first move's source in rcx.
                 let source = moves[0].from
                 if case .location(let l) = source { emitMove(from: l, toRegister: Self.cycleRegister) }
                 for k in moves.indices where moves[k].from == source { moves[k].from = .cycle }
@@ -382,7 +516,7 @@ struct Lowering: ~Copyable {
         }
     }
 
-    /// `mov to, from` (from nil: r11), through rax between two stack slots.
+    /// `mov to, from` (from nil: rcx), through rax between two spill slots.
     mutating func emitMove(from: ValueLocation?, to: ValueLocation) {
         let source: ValueLocation = from ?? .register(Self.cycleRegister)
         switch (source, to) {

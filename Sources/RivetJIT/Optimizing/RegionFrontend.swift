@@ -36,6 +36,11 @@ package struct RegionFrontend {
         package var isLoop: Bool
     }
 
+    /// What the evaluator needs to run a region: the budget intrinsic, with an unbounded budget.
+    package static let evaluatorHelpers: [String: HelperImplementation] = [
+        Tier2Backend.budgetHelper: { _, _ in .none }
+    ]
+
     /// The IR of the region of `instructions` (decoded at consecutive pcs from `pc`), or nil if
     /// its first instruction is one the IR does not model.
     package static func translate(pc: UInt64, instructions: [Instruction]) -> Region? {
@@ -75,6 +80,16 @@ package struct RegionFrontend {
         let body = b.appendBlock()
         b.jump(body)
         b.switchTo(body)
+        // The body starts by taking its instructions from the budget (each iteration of a
+        // loop): with too little left, it leaves before running any, with the state at its head.
+        var covering = 0
+        for i in instructions {
+            guard Self.isModelled(i) else { break }
+            covering += 1
+            if i.endsBlock { break }
+        }
+        let budget = b.declareHelper(Tier2Backend.budgetHelper, params: [.i64], result: nil, effects: [.canFault])
+        _ = b.call(budget, [constant(UInt64(covering))], exit: ExitState(pc: RivetIR.GuestAddress(pc)))
         var covered = 0
         for (k, i) in instructions.enumerated() {
             guard Self.isModelled(i) else {
