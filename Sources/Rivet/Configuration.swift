@@ -21,8 +21,12 @@ public enum ExecutionTier: String, Sendable, CaseIterable {
     case interpreter = "interp"
     /// Every block is compiled by the baseline JIT at its first execution (for testing).
     case baseline
-    /// Blocks start in the interpreter and are compiled when they turn hot.
+    /// Blocks start in the interpreter and are compiled when they turn hot; the hottest loops
+    /// are compiled again by the optimizing tier in the background.
     case auto
+    /// Every block is compiled at its first execution by the optimizing tier where it can, else
+    /// by the baseline JIT (for testing the optimizing tier).
+    case optimizing = "opt"
 }
 
 /// Which compiled code the bounded code cache evicts first.

@@ -3,7 +3,7 @@
 public struct Statistics: Equatable, Sendable {
     /// One tier's figures.
     public struct Tier: Equatable, Sendable {
-        /// The tier's name: `interp` or `baseline`.
+        /// The tier's name: `interp`, `baseline` or `opt`.
         public var name: String
         /// Blocks decoded (interpreter) or compiled (JIT tiers).
         public var blocks: UInt64 = 0
@@ -19,6 +19,22 @@ public struct Statistics: Equatable, Sendable {
         public var codeBytes: UInt64 = 0
         /// Guest instructions the tier executed.
         public var instructions: UInt64 = 0
+    }
+
+    /// What the optimizing tier (tier 2) did beside its row in `tiers`.
+    public struct Optimizing: Equatable, Sendable {
+        /// Regions sent to its background queue (`auto`).
+        public var requests: UInt64 = 0
+        /// Blocks it could not compile (an instruction it does not model first, or something the
+        /// backend does not lower): they stay with the baseline JIT.
+        public var failures: UInt64 = 0
+        /// Regions dropped because they stopped before their block's end (`auto`).
+        public var partialRegions: UInt64 = 0
+        /// Guest instructions in the regions compiled.
+        public var guestInstructions: UInt64 = 0
+        /// IR instructions of those regions before and after the passes.
+        public var irInstructionsBefore: UInt64 = 0
+        public var irInstructionsAfter: UInt64 = 0
     }
 
     /// A block among the hottest.
@@ -63,6 +79,8 @@ public struct Statistics: Equatable, Sendable {
     public var time = TimeBreakdown()
     /// The tiers, lowest first.
     public var tiers: [Tier] = []
+    /// The optimizing tier's figures, when it is on (`auto`, `opt`).
+    public var optimizing: Optimizing?
 
     // The compile queue (background compilation).
     /// Worker threads (0: compiles ran on the guest thread).
@@ -162,6 +180,14 @@ public struct Statistics: Equatable, Sendable {
         if tiers.count > 1 {
             let hits = cacheHits + cacheMisses == 0 ? 0 : Double(cacheHits) / Double(cacheHits + cacheMisses) * 100
             let jumpHits = indirectJumps == 0 ? 0 : Double(jumpCacheHits) / Double(indirectJumps) * 100
+            if let o = optimizing, let opt = tiers.first(where: { $0.name == "opt" }) {
+                let perInstruction = o.guestInstructions == 0 ? 0 : Double(opt.compileTime.components.seconds) * 1e6
+                    + Double(opt.compileTime.components.attoseconds) / 1e12
+                let reduced = o.irInstructionsBefore == 0 ? 0 : (1 - Double(o.irInstructionsAfter) / Double(o.irInstructionsBefore)) * 100
+                lines.append(
+                    "optimizing tier \(grouped(o.requests)) requests, \(grouped(opt.compiles)) regions of \(grouped(o.guestInstructions)) guest instructions (\(formatted(o.guestInstructions == 0 ? 0 : perInstruction / Double(o.guestInstructions), digits: 2)) µs each to compile), \(o.failures) not compilable, \(o.partialRegions) partial; IR \(grouped(o.irInstructionsBefore)) → \(grouped(o.irInstructionsAfter)) instructions by the passes (−\(formatted(reduced, digits: 0))%)"
+                )
+            }
             lines.append(
                 "compile queue   \(compileThreads == 0 ? "compiles on the guest thread" : "\(compileThreads) worker thread\(compileThreads == 1 ? "" : "s")"), \(grouped(queuedRequests)) requests (\(grouped(mergedRequests)) merged), max length \(queueMaxLength), mean wait \(formatted(queueMeanWaitMicroseconds, digits: 1)) µs, \(failedCompiles) failed, \(staleCompiles) stale, \(timedOutCompiles) timed out; threshold now \(threshold)"
             )
@@ -223,6 +249,16 @@ public struct Statistics: Equatable, Sendable {
                 j["instructions"] = .int(t.instructions)
                 return .object(j)
             })
+        if let t2 = optimizing {
+            var j = JSONObject()
+            j["requests"] = .int(t2.requests)
+            j["failures"] = .int(t2.failures)
+            j["partial_regions"] = .int(t2.partialRegions)
+            j["guest_instructions"] = .int(t2.guestInstructions)
+            j["ir_instructions_before"] = .int(t2.irInstructionsBefore)
+            j["ir_instructions_after"] = .int(t2.irInstructionsAfter)
+            o["optimizing"] = .object(j)
+        }
         var q = JSONObject()
         q["threads"] = .int(UInt64(compileThreads))
         q["requests"] = .int(queuedRequests)

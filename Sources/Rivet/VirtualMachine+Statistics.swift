@@ -27,8 +27,24 @@ extension VirtualMachine {
             baseline.meanCompileMicroseconds = e.meanCompileMicroseconds
             baseline.p99CompileMicroseconds = e.compilePercentile(99)
             baseline.codeBytes = e.codeBytes
-            baseline.instructions = e.jitInstructions
+            let optimizedInstructions = min(e.jitInstructions, engine.optimizedInstructionsExecuted)
+            baseline.instructions = e.jitInstructions - optimizedInstructions
             s.tiers.append(baseline)
+            if engine.mode == .auto || engine.mode == .optimizing {
+                var opt = Statistics.Tier(name: "opt")
+                opt.blocks = UInt64(engine.optimizedRegionCount)
+                opt.compiles = e.optimizedRegions
+                opt.compileTime = .nanoseconds(Int64(e.optimizedCompileNanoseconds))
+                opt.meanCompileMicroseconds = e.meanOptimizingMicroseconds
+                opt.p99CompileMicroseconds = e.compilePercentile(99, optimizing: true)
+                opt.codeBytes = e.optimizedCodeBytes
+                opt.instructions = optimizedInstructions
+                s.tiers.append(opt)
+                s.optimizing = Statistics.Optimizing(
+                    requests: e.optimizeRequests, failures: e.optimizeFailures, partialRegions: e.partialRegions,
+                    guestInstructions: e.optimizedInstructions, irInstructionsBefore: e.optimizedIRBefore,
+                    irInstructionsAfter: e.optimizedIRAfter)
+            }
         }
         if let q = engine.queueStatistics {
             s.compileThreads = q.workers

@@ -179,6 +179,7 @@ public final class VirtualMachine {
             case .interpreter: .interpreter
             case .baseline: .baseline
             case .auto: .auto
+            case .optimizing: .optimizing
             }
         var engineConfiguration = EngineConfiguration()
         // Under a debugger compiled code is never entered, so that breakpoints hold everywhere.

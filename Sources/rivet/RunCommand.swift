@@ -55,12 +55,12 @@ struct RunCommand: ParsableCommand {
     var memoryLimit: String?
 
     @Option(help: ArgumentHelp(
-        "Which tiers run guest code: interp (interpreter only), baseline (compile every block at once), auto (compile hot blocks).",
+        "Which tiers run guest code: interp (interpreter only), baseline (compile every block at once), auto (compile hot blocks, then hot loops again optimized), opt (compile every block at once, optimized where tier 2 can).",
         valueName: "TIER"))
     var tier: String = "auto"
 
     @Option(name: .customLong("tier-threshold"), help: ArgumentHelp(
-        "Executions before a block moves up a tier (T2 is reserved for the optimizing tier).", valueName: "T1=N,T2=M"))
+        "Executions before a block moves up a tier: T1 to the baseline JIT, T2 (iterations of a loop) to the optimizing tier.", valueName: "T1=N,T2=M"))
     var tierThreshold: String?
 
     @Flag(name: .customLong("fixed-threshold"), help: "Keep the threshold fixed instead of adapting it to the compile queue and the interpreter's share.")

@@ -84,7 +84,7 @@ struct Fixture: CustomStringConvertible, Sendable {
 /// cache forces constant eviction while blocks tier up at once, compiled on the guest thread or
 /// by two workers, under each eviction policy.
 enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
-    case interp, baseline, auto
+    case interp, baseline, auto, opt
     case tinyCacheGuestThread = "auto/64K cache/jit-threads 0/threshold 2/lru"
     case tinyCacheTwoWorkers = "auto/64K cache/jit-threads 2/threshold 2/lfu"
     case tinyCacheBaseline = "baseline/64K cache/value"
@@ -97,6 +97,7 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         case .interp: ["--tier", "interp"]
         case .baseline: ["--tier", "baseline"]
         case .auto: ["--tier", "auto"]
+        case .opt: ["--tier", "opt"]
         case .tinyCacheGuestThread:
             ["--tier", "auto", "--code-cache", "64K", "--jit-threads", "0", "--tier-threshold", "T1=2", "--cache-policy", "lru"]
         case .tinyCacheTwoWorkers:
@@ -110,6 +111,7 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         case .interp: c.tier = .interpreter
         case .baseline: c.tier = .baseline
         case .auto: c.tier = .auto
+        case .opt: c.tier = .optimizing
         case .tinyCacheGuestThread:
             c.tier = .auto
             c.codeCacheBytes = 64 << 10
@@ -179,6 +181,23 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         }
         #expect(result.standardOutput == fixture.expectedOutput)
         #expect(result.reason.shellStatus == fixture.expectedStatus, "stderr: \(result.standardError)")
+    }
+
+    /// The optimizing tier runs the hot loop of `opt_loop_fault`: in `opt` from its first
+    /// iteration, in `auto` once it ran long enough (a loop the baseline's code runs moves to
+    /// tier 2 between slices, while it runs); the fault in it is rebuilt from tier 2's metadata.
+    @Test(arguments: [ExecutionTier.optimizing, .auto])
+    func theOptimizingTierRunsTheHotLoop(_ tier: ExecutionTier) throws {
+        let fixture = try #require(Fixture.all.first { $0.name == "opt_loop_fault" })
+        let result = try fixture.run { $0.tier = tier }
+        #expect(result.standardOutput == fixture.expectedOutput)
+        #expect(result.reason.shellStatus == fixture.expectedStatus)
+        let s = result.statistics
+        let opt = try #require(s.tiers.first { $0.name == "opt" })
+        #expect(Double(opt.instructions) > 0.5 * Double(s.instructions), "\(s.summary)")
+        #expect(opt.compiles > 0 && opt.codeBytes > 0)
+        #expect(s.compiledCodeFaults >= 1, "the fault happened in compiled code")
+        if tier == .auto { #expect((s.optimizing?.requests ?? 0) >= 1) }
     }
 
     /// Every fixture under every engine set-up must give exactly the recorded (qemu's) result.

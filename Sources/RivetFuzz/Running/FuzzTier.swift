@@ -18,11 +18,13 @@ package struct FuzzTier: Sendable, Equatable {
     }
 
     /// Every tier: the interpreter (the reference), the baseline JIT compiling every block at
-    /// once, and `auto` compiling blocks after two executions, so that programs switch between
-    /// interpreted and compiled code as they run.
+    /// once, `auto` compiling blocks after two executions, so that programs switch between
+    /// interpreted and compiled code as they run, and the optimizing tier compiling every block
+    /// it can at once.
     package static let all: [FuzzTier] = [
         FuzzTier("interp", .interpreter, threshold: 50),
         FuzzTier("baseline", .baseline, threshold: 50),
         FuzzTier("auto", .auto, threshold: 2),
+        FuzzTier("opt", .optimizing, threshold: 50),
     ]
 }

@@ -14,6 +14,8 @@ struct CompileRequest: Sendable {
     let requested: UInt64
     /// Its priority when made (hotness × expected gain).
     let priority: Double
+    /// 1 for the baseline JIT, 2 for the optimizing tier.
+    var tier = 1
 
     var guestEnd: UInt64 { pc + UInt64(guestBytes.count) }
 }
@@ -27,6 +29,10 @@ struct CompiledBlock: Sendable {
     let cachedRegisters: [(guest: UInt8, host: UInt8)]
     let isLoop: Bool
     let compileNanoseconds: UInt64
+    /// Tier 2's metadata (nil for the baseline's code).
+    var optimized: OptimizedCode? = nil
+    /// Guest instructions the code covers (a tier-2 region may stop before the block's end).
+    var instructions: Int { instructionStarts.count }
 }
 
 /// Turns a decoded block into host code. One per thread that compiles; keeps its assembler's
@@ -39,8 +45,10 @@ struct BlockCompiler: ~Copyable {
     /// Most guest instructions in one translation.
     static let maxInstructions = 64
 
-    /// Compiles `request`; nil if the assembler fails (never for valid blocks).
+    /// Compiles `request`; nil if the assembler fails (never for valid blocks), or for a tier-2
+    /// request, if the optimizing tier cannot compile the block.
     mutating func compile(_ request: CompileRequest) -> CompiledBlock? {
+        if request.tier == 2 { return RegionCompiler.compile(request) }
         let start = ContinuousClock.now
         let output: BlockTranslator.Output
         do {

@@ -38,6 +38,8 @@ final class Translation {
     private let registerCount: UInt8
     /// Whether the block branches back to its own start (its code loops without leaving).
     let isLoop: Bool
+    /// Tier 2's metadata, for code from the optimizing tier (nil: the baseline's).
+    let optimized: OptimizedCode?
     /// Removed from the cache; its code is freed at the next collection.
     var isRetired = false
     /// Where the code (and after it the instruction tables) lives in the code region.
@@ -77,7 +79,7 @@ final class Translation {
     init(
         id: Int, guestPC: UInt64, guestEnd: UInt64, instructionOffsets: [UInt32], hostOffset: Int, code: UnsafeMutableRawPointer,
         codeLength: Int, hostInstructionStarts: [UInt32], exits: [ExitSite], cachedRegisters: [(guest: UInt8, host: UInt8)],
-        isLoop: Bool, compileNanoseconds: UInt64
+        isLoop: Bool, compileNanoseconds: UInt64, optimized: OptimizedCode? = nil
     ) {
         precondition(
             instructionOffsets.count == hostInstructionStarts.count && instructionOffsets.count <= 255
@@ -91,6 +93,7 @@ final class Translation {
         exitCount = UInt8(exits.count)
         registerCount = UInt8(cachedRegisters.count)
         self.isLoop = isLoop
+        self.optimized = optimized
         self.hostOffset = hostOffset
         let tablesStart = (codeLength + 1) & ~1
         hostLength = codeLength + Self.tableLength(codeLength: codeLength, instructions: instructionOffsets.count)
@@ -173,4 +176,33 @@ final class Translation {
         }
         return max(0, low - 1)
     }
+}
+
+/// What the engine keeps of a tier-2 region beside its code: where each guest access is in the
+/// host code and how to rebuild the guest state if it faults there (the deoptimization
+/// metadata of its only kind of side exit that is not compiled in: a host fault).
+final class OptimizedCode: @unchecked Sendable {
+    /// By ascending host offset.
+    let sites: [Tier2Backend.FaultSite]
+    /// Instructions in the region's IR before and after the passes (for `--stats`).
+    let irInstructions: (before: Int, after: Int)
+
+    init(sites: [Tier2Backend.FaultSite], irInstructions: (before: Int, after: Int)) {
+        self.sites = sites.sorted { $0.hostOffset < $1.hostOffset }
+        self.irInstructions = irInstructions
+    }
+
+    /// The access whose instruction starts at host offset `offset` (from the code's start).
+    func site(atHostOffset offset: Int) -> Tier2Backend.FaultSite? {
+        var low = 0
+        var high = sites.count
+        while low < high {
+            let mid = (low + high) / 2
+            if sites[mid].hostOffset < offset { low = mid + 1 } else { high = mid }
+        }
+        return low < sites.count && sites[low].hostOffset == offset ? sites[low] : nil
+    }
+
+    /// Bytes the metadata takes (counted against the code cache's bound).
+    var bytes: Int { 64 + sites.reduce(0) { $0 + 32 + 24 * $1.entries.count } }
 }

@@ -55,6 +55,8 @@ final class TranslationCache: CodeInvalidationObserver {
         case invalidated
         /// Evicted to make room.
         case evicted
+        /// Replaced by code of a higher tier for the same pc.
+        case replaced
     }
 
     /// Called for each translation removed (statistics, back-off of deopt loops).
@@ -167,6 +169,15 @@ final class TranslationCache: CodeInvalidationObserver {
             }
         }
         memory.markCode(GuestAddress(t.guestPC), GuestAddress(max(t.guestEnd, t.guestPC + 1)))
+    }
+
+    /// Replaces `old` by `new`, code of a higher tier for the same pc: the jumps that entered
+    /// `old` enter `new` from now on; `old` is freed once no hart can be running it.
+    func replace(_ old: Translation, with new: Translation) {
+        let incoming = old.incoming.filter { $0.source !== old && !$0.source.isRetired && $0.source.linked($0.exit) === old }
+        remove(old, .replaced)
+        insert(new)
+        for (source, index) in incoming { link(source, exit: index, to: new) }
     }
 
     /// Links exit `index` of `source` to `target`: the jump is patched to enter it directly.

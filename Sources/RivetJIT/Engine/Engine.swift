@@ -13,8 +13,12 @@ package enum TierMode: String, Sendable, CaseIterable {
     case interpreter = "interp"
     /// Every block is translated at its first execution, on the guest thread (for testing).
     case baseline
-    /// Blocks start in the interpreter and are translated when their counters cross a threshold.
+    /// Blocks start in the interpreter and are translated when their counters cross a threshold;
+    /// the hottest loops are then compiled again by the optimizing tier, in the background.
     case auto
+    /// Every block is compiled at its first execution, on the guest thread, by the optimizing
+    /// tier where it can (else by the baseline JIT): for testing tier 2.
+    case optimizing = "opt"
 }
 
 /// How the engine is set up.
@@ -33,6 +37,10 @@ package struct EngineConfiguration: Sendable {
     package var compileTimeLimit: Duration = .milliseconds(10)
     /// Write a Linux perf map (/tmp/perf-PID.map) naming each translation.
     package var perfMap: PerfMap? = nil
+    /// Whether `auto` compiles hot loops again with the optimizing tier.
+    package var optimizingTier = true
+    /// How long a tier-2 compile may take; a slower one is discarded and its block backs off.
+    package var optimizingTimeLimit: Duration = .milliseconds(50)
 
     package init() {}
 }
@@ -70,6 +78,13 @@ package final class Engine {
     }
     private var compiler = BlockCompiler()
     private let queue: CompileQueue?
+    /// The optimizing tier's own queue and worker (its own priorities and compile budget), made
+    /// at its first request.
+    private var optimizingQueue: CompileQueue?
+    /// Pcs whose block was sent to the optimizing tier (once each; forgotten when it fills).
+    private var optimizingAsked: Set<UInt64> = []
+    /// `configuration.optimizingTimeLimit` in nanoseconds.
+    private let optimizingTimeLimit: UInt64
     private var usage = UsageTracker()
     private(set) var policy: TierPolicy
     /// What the engine did outside any one hart's run loop (translations removed), and what
@@ -117,6 +132,7 @@ package final class Engine {
     package init(interpreter: Interpreter, configuration: EngineConfiguration) throws(JITError) {
         self.configuration = configuration
         compileTimeLimit = nanoseconds(configuration.compileTimeLimit)
+        optimizingTimeLimit = nanoseconds(configuration.optimizingTimeLimit)
         memory = interpreter.memory
         policy = configuration.policy
         let jit = configuration.mode != .interpreter
@@ -134,6 +150,7 @@ package final class Engine {
             let count = self.cache.count(t.id)
             self.retiredInstructions.add(t.guestPC, count)
             self.counts.pointee.removedEntries &+= count / UInt64(max(1, t.instructionCount))
+            if t.optimized != nil { self.counts.pointee.removedOptimizedInstructions &+= count }
             switch reason {
             case .invalidated:
                 self.counts.pointee.deopts += 1
@@ -142,6 +159,8 @@ package final class Engine {
                 // An evicted block must turn hot again before it is compiled again (in the
                 // interpreter of the hart evicting; the others ask again when theirs is hot).
                 (self.acting ?? self.main).interpreter.setTierUp(at: t.guestPC, after: self.policy.threshold)
+            case .replaced:
+                break
             }
         }
         cache.marksNow = { [unowned self] in
@@ -218,6 +237,7 @@ package final class Engine {
 
     deinit {
         queue?.shutdown()
+        optimizingQueue?.shutdown()
         counts.deinitialize(count: 1)
         counts.deallocate()
     }
@@ -229,8 +249,13 @@ package final class Engine {
     /// - Returns: what `hostFork` returned (the child's pid, 0 in the child, or -errno).
     package func fork(_ hostFork: () -> Int32) -> Int32 {
         let workers = queue?.workerCount ?? 0
+        let optimizingWorkers = optimizingQueue?.workerCount ?? 0
         queue?.shutdown()
-        defer { if workers > 0 { queue?.restart(threads: workers) } }
+        optimizingQueue?.shutdown()
+        defer {
+            if workers > 0 { queue?.restart(threads: workers) }
+            if optimizingWorkers > 0 { optimizingQueue?.restart(threads: optimizingWorkers) }
+        }
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { return -errno }
         // No other hart may be changing the code cache or the memory map as the host process is
@@ -351,6 +376,7 @@ package final class Engine {
             acting = r
             cache.collect()
             if queue?.hasResults == true { installResults(r, queue.unsafelyUnwrapped) }
+            if optimizingQueue?.hasResults == true { installResults(r, optimizingQueue.unsafelyUnwrapped) }
             if !deferred.isEmpty { installDeferred(r) }
             if remaining == 0 {
                 if shared { lock.unlock() }
@@ -360,7 +386,7 @@ package final class Engine {
             let pc = hart.pc
             // Plain values, not the Translation: no reference counting on this path.
             var found = cache.entryPoint(pc)
-            if found == nil, mode == .baseline, !interpreter.singleStep {
+            if found == nil, compilesEagerly, !interpreter.singleStep {
                 if compileNow(r, pc) != nil {
                     found = cache.entryPoint(pc)
                 } else if case .failure(let fault) = GuestCode.fetch(at: pc, memory: memory) {
@@ -531,9 +557,15 @@ package final class Engine {
         let activity = r.hart.activity
         r.hart.activity = .compiling
         defer { r.hart.activity = activity }
-        guard let request = request(pc, priority: priority) else {
+        guard var request = request(pc, priority: priority) else {
             r.counts.pointee.failedCompiles += 1
             return nil
+        }
+        if mode == .optimizing {
+            request.tier = 2
+            if let block = compiler.compile(request) { return install(r, block) }
+            r.counts.pointee.optimizeFailures += 1
+            request.tier = 1
         }
         guard let block = compiler.compile(request) else {
             cache.releaseID(request.id)
@@ -548,7 +580,7 @@ package final class Engine {
         let (completed, failed) = queue.takeResults()
         for request in failed {
             cache.releaseID(request.id)
-            r.counts.pointee.failedCompiles += 1
+            if request.tier == 2 { r.counts.pointee.optimizeFailures += 1 } else { r.counts.pointee.failedCompiles += 1 }
         }
         for block in completed { install(r, block) }
     }
@@ -566,12 +598,23 @@ package final class Engine {
     private func install(_ r: HartRunner, _ block: CompiledBlock) -> Translation? {
         let request = block.request
         let counts = r.counts
-        // A translation may exist already, or the guest may have changed the code meanwhile.
-        guard !cache.contains(request.pc) else {
+        // A translation may exist already (code of the optimizing tier replaces the baseline's),
+        // or the guest may have changed the code meanwhile.
+        let existing = cache.lookup(request.pc)
+        if let existing {
+            guard block.optimized != nil, existing.optimized == nil else {
+                cache.releaseID(request.id)
+                return nil
+            }
+        }
+        if mode == .auto, block.optimized != nil, block.instructions < request.block.count {
+            // A region that stops before the block's end would leave to the middle of the block,
+            // where no code is: the baseline's code stays.
             cache.releaseID(request.id)
+            counts.pointee.partialRegions += 1
             return nil
         }
-        if mode == .auto, block.compileNanoseconds > compileTimeLimit {
+        if mode == .auto, block.compileNanoseconds > (block.optimized == nil ? compileTimeLimit : optimizingTimeLimit) {
             cache.releaseID(request.id)
             counts.pointee.timedOutCompiles += 1
             setbacks.add(request.pc, 1)
@@ -600,7 +643,11 @@ package final class Engine {
         if let info = r.interpreter.blockInfo(at: t.guestPC) {
             t.recentInstructions = Double(info.executions) * Double(info.instructions)
         }
-        cache.insert(t)
+        if let existing, !existing.isRetired {
+            cache.replace(existing, with: t)
+        } else {
+            cache.insert(t)
+        }
         // Indirect jumps and returns to it find it at once.
         r.jumpCache.set(pc: t.guestPC, entry: cache.entry(t))
         counts.pointee.recordCompile(t)
@@ -633,6 +680,31 @@ package final class Engine {
         return cache.region.allocate(length)
     }
 
+    /// Whether blocks are compiled at their first execution (`baseline`, `opt`).
+    private var compilesEagerly: Bool { mode == .baseline || mode == .optimizing }
+
+    /// Most instructions JIT code runs in `auto` before it comes back to the run loop.
+    static let slice: UInt64 = 1 << 22
+
+    /// A baseline translation came back to the run loop at its head (a budget exit between
+    /// slices): if it ran enough, and loops, its block goes to the optimizing tier's queue.
+    private func considerOptimizing(_ r: HartRunner, _ t: Translation) {
+        guard configuration.optimizingTier, t.isLoop, !t.isRetired, cache.count(t.id) / UInt64(max(1, t.instructionCount)) >= UInt64(policy.optimizingThreshold),
+            !optimizingAsked.contains(t.guestPC), setbacks.value(t.guestPC) == 0
+        else { return }
+        if optimizingAsked.count >= 16_384 { optimizingAsked.removeAll() }
+        optimizingAsked.insert(t.guestPC)
+        let queue = optimizingQueue ?? CompileQueue(threads: 1, capacity: 256, windowBudget: 40)
+        optimizingQueue = queue
+        guard var request = request(t.guestPC, priority: Double(cache.count(t.id))) else { return }
+        request.tier = 2
+        if queue.submit(request) == .queued {
+            r.counts.pointee.optimizeRequests += 1
+        } else {
+            cache.releaseID(request.id)
+        }
+    }
+
     // MARK: Running JIT code
 
     /// Runs JIT code from `translation` until it exits; returns a stop for the caller, or nil
@@ -642,14 +714,17 @@ package final class Engine {
         let hart = r.hart
         let counts = r.counts
         let slots = hart.slots
-        slots[HartState.Slot.budget] = remaining
+        // In `auto`, at most a slice at a time: JIT code comes back to the run loop (by a budget
+        // exit at a block's head) often enough for a hot loop to move to tier 2 while it runs.
+        let given = mode == .auto && configuration.optimizingTier ? min(remaining, Self.slice) : remaining
+        slots[HartState.Slot.budget] = given
         counts.pointee.jitEntries += 1
         rivet_set_activity(slots, UInt64(RIVET_ACTIVITY_COMPILED))
         let code = runtime.enter(slots, entry, counters: r.counters)
         rivet_set_activity(slots, UInt64(RIVET_ACTIVITY_RUN_LOOP))
         if shared { lock.lock() }
         acting = r
-        let executed = remaining &- slots[HartState.Slot.budget]
+        let executed = given &- slots[HartState.Slot.budget]
         var refund: UInt64 = 0
         defer {
             let retired = executed &- refund
@@ -672,9 +747,11 @@ package final class Engine {
 
         switch kind {
         case .budget:
-            // The block did not start: its entry gave the instructions back.
+            // The block did not start: its entry gave the instructions back. (In `auto`, JIT code
+            // runs in slices: a hot loop passes here, where it may move to the optimizing tier.)
             guard let t = source() else { return nil }
             hart.pc = t.guestPC
+            if mode == .auto, t.optimized == nil { considerOptimizing(r, t) }
             return nil
         case .chain:
             guard let t = source() else { return nil }
@@ -682,8 +759,8 @@ package final class Engine {
             hart.pc = target
             // No translation there yet (in `auto`, the target is still interpreted): nothing to
             // link, and no reference to take.
-            guard mode == .baseline || cache.contains(target) else { return nil }
-            if let next = cache.lookup(target) ?? (mode == .baseline ? compileNow(r, target) : nil), !t.isRetired {
+            guard compilesEagerly || cache.contains(target) else { return nil }
+            if let next = cache.lookup(target) ?? (compilesEagerly ? compileNow(r, target) : nil), !t.isRetired {
                 cache.link(t, exit: index, to: next)
             }
             return nil
@@ -691,7 +768,7 @@ package final class Engine {
             // The stub stored the target pc. Plain values from the pc index: no reference taken.
             if let next = cache.entryPoint(hart.pc) {
                 r.jumpCache.set(pc: hart.pc, entry: next.hostEntry)
-            } else if mode == .baseline, let next = compileNow(r, hart.pc) {
+            } else if compilesEagerly, let next = compileNow(r, hart.pc) {
                 r.jumpCache.set(pc: next.guestPC, entry: cache.entry(next))
             }
             return nil
@@ -733,14 +810,35 @@ package final class Engine {
         guard let t = cache.translation(containingHost: hostPC) else {
             fatalError("rivet: JIT fault at host pc 0x\(String(hostPC, radix: 16)) outside any translation")
         }
-        let index = t.instruction(atHostOffset: Int(hostPC) - Int(cache.entry(t)))
-        refund = UInt64(t.instructionCount - index)
-        hart.pc = t.pc(ofInstruction: index)
-        // Registers the code kept in host registers are in the registers saved at the fault.
-        for (guest, host) in t.cachedRegisters {
-            slots[Int(guest)] = slots[HartState.Slot.faultRegisters + Int(host)]
+        let offset = Int(hostPC) - Int(cache.entry(t))
+        if let optimized = t.optimized {
+            // Tier 2: the guest state at the access is the struct overwritten by the site's
+            // entries, each in a saved host register, a spill slot or a constant.
+            guard let site = optimized.site(atHostOffset: offset) else {
+                fatalError("rivet: tier-2 fault at host offset \(offset) of the region at 0x\(String(t.guestPC, radix: 16)), not a guest access")
+            }
+            var values: [(slot: Int, bits: UInt64)] = []
+            for (slot, value) in site.entries {
+                switch value {
+                case .register(let n): values.append((slot, slots[HartState.Slot.faultRegisters + Int(n)]))
+                case .slot(let k): values.append((slot, slots[k]))
+                case .constant(let bits): values.append((slot, bits))
+                }
+            }
+            for (slot, bits) in values { slots[slot] = bits }
+            refund = UInt64(t.instructionCount - site.index)
+            hart.pc = t.pc(ofInstruction: site.index)
+            r.counters[t.id] &+= slots[HartState.Slot.tier2Entry] &- slots[HartState.Slot.budget]
+        } else {
+            let index = t.instruction(atHostOffset: offset)
+            refund = UInt64(t.instructionCount - index)
+            hart.pc = t.pc(ofInstruction: index)
+            // Registers the code kept in host registers are in the registers saved at the fault.
+            for (guest, host) in t.cachedRegisters {
+                slots[Int(guest)] = slots[HartState.Slot.faultRegisters + Int(host)]
+            }
         }
-        if t.isLoop {
+        if t.isLoop && t.optimized == nil {
             // A loop block counts its instructions when it leaves: from the budget it started with.
             let started = slots[HartState.Slot.faultRegisters + Int(BlockTranslator.loopStart.rawValue)]
             r.counters[t.id] &+= started &- slots[HartState.Slot.budget]
@@ -779,6 +877,13 @@ package final class Engine {
         cache.all.reduce(counts.pointee.removedEntries) {
             $0 &+ cache.count($1.id) / UInt64(max(1, $1.instructionCount))
         }
+    }
+
+    /// Tier-2 regions in the cache now, and the guest instructions executed in tier-2 code (live
+    /// and removed).
+    package var optimizedRegionCount: Int { cache.all.reduce(0) { $0 + ($1.optimized == nil ? 0 : 1) } }
+    package var optimizedInstructionsExecuted: UInt64 {
+        cache.all.reduce(statistics.removedOptimizedInstructions) { $0 &+ ($1.optimized == nil ? 0 : cache.count($1.id)) }
     }
 
     /// The interpreters of the live harts.

@@ -49,6 +49,26 @@ package struct EngineStatistics: Sendable {
     /// Decays of the hotness counts.
     package var decays: UInt64 = 0
 
+    // The optimizing tier (tier 2).
+    /// Regions compiled and installed, the guest instructions they cover, their host code bytes.
+    package var optimizedRegions: UInt64 = 0
+    package var optimizedInstructions: UInt64 = 0
+    package var optimizedCodeBytes: UInt64 = 0
+    /// IR instructions of the regions before and after the passes.
+    package var optimizedIRBefore: UInt64 = 0
+    package var optimizedIRAfter: UInt64 = 0
+    /// Compile time of the installed regions, and its histogram (as `compileHistogram`).
+    package var optimizedCompileNanoseconds: UInt64 = 0
+    package var optimizedCompileHistogram = [UInt32](repeating: 0, count: 16_000)
+    /// Requests sent to the optimizing tier's queue; compiles it could not do (the region's
+    /// first instruction or something in it not supported); regions dropped because they
+    /// stopped before the block's end.
+    package var optimizeRequests: UInt64 = 0
+    package var optimizeFailures: UInt64 = 0
+    package var partialRegions: UInt64 = 0
+    /// Instructions executed in tier-2 regions no longer cached.
+    package var removedOptimizedInstructions: UInt64 = 0
+
     /// Adds another hart's counts.
     mutating func add(_ o: EngineStatistics) {
         translatedBlocks += o.translatedBlocks
@@ -76,10 +96,33 @@ package struct EngineStatistics: Sendable {
         evictionEpisodes += o.evictionEpisodes
         thresholdChanges += o.thresholdChanges
         decays += o.decays
+        optimizedRegions += o.optimizedRegions
+        optimizedInstructions += o.optimizedInstructions
+        optimizedCodeBytes += o.optimizedCodeBytes
+        optimizedIRBefore += o.optimizedIRBefore
+        optimizedIRAfter += o.optimizedIRAfter
+        optimizedCompileNanoseconds += o.optimizedCompileNanoseconds
+        for k in optimizedCompileHistogram.indices where o.optimizedCompileHistogram[k] != 0 {
+            optimizedCompileHistogram[k] &+= o.optimizedCompileHistogram[k]
+        }
+        optimizeRequests += o.optimizeRequests
+        optimizeFailures += o.optimizeFailures
+        partialRegions += o.partialRegions
+        removedOptimizedInstructions &+= o.removedOptimizedInstructions
     }
 
     mutating func recordCompile(_ t: Translation) {
         let ns = t.compileNanoseconds
+        if let optimized = t.optimized {
+            optimizedRegions += 1
+            optimizedInstructions += UInt64(t.instructionCount)
+            optimizedCodeBytes += UInt64(t.hostLength)
+            optimizedIRBefore += UInt64(optimized.irInstructions.before)
+            optimizedIRAfter += UInt64(optimized.irInstructions.after)
+            optimizedCompileNanoseconds += ns
+            optimizedCompileHistogram[min(Int(ns / 250), optimizedCompileHistogram.count - 1)] &+= 1
+            return
+        }
         translatedBlocks += 1
         translatedInstructions += UInt64(t.instructionCount)
         codeBytes += UInt64(t.hostLength)
@@ -92,8 +135,15 @@ package struct EngineStatistics: Sendable {
         translatedBlocks == 0 ? 0 : Double(compileNanoseconds) / Double(translatedBlocks) / 1000
     }
 
-    /// The p-th percentile (0...100) of translation times, in microseconds (to 0.25 µs).
-    package func compilePercentile(_ p: Double) -> Double {
+    /// Mean tier-2 compile time per region, in microseconds.
+    package var meanOptimizingMicroseconds: Double {
+        optimizedRegions == 0 ? 0 : Double(optimizedCompileNanoseconds) / Double(optimizedRegions) / 1000
+    }
+
+    /// The p-th percentile (0...100) of translation times (tier 2's with `optimizing`), in
+    /// microseconds (to 0.25 µs).
+    package func compilePercentile(_ p: Double, optimizing: Bool = false) -> Double {
+        let compileHistogram = optimizing ? optimizedCompileHistogram : compileHistogram
         let total = compileHistogram.reduce(UInt64(0)) { $0 + UInt64($1) }
         guard total > 0 else { return 0 }
         let rank = UInt64((p / 100 * Double(total - 1)).rounded()) + 1

@@ -98,7 +98,7 @@ final class JITRuntime {
 
     /// Bytes a compiled block takes in the region: its code and its instruction tables.
     static func length(of block: CompiledBlock) -> Int {
-        block.code.count + Translation.tableLength(codeLength: block.code.count, instructions: block.request.block.count)
+        block.code.count + Translation.tableLength(codeLength: block.code.count, instructions: block.instructions)
     }
 
     /// Places a compiled block at `offset` in the region (`length(of:)` bytes) and makes its
@@ -110,9 +110,10 @@ final class JITRuntime {
         }
         let r = block.request
         let t = Translation(
-            id: r.id, guestPC: r.pc, guestEnd: r.guestEnd, instructionOffsets: r.block.map(\.offset), hostOffset: offset,
-            code: code, codeLength: block.code.count, hostInstructionStarts: block.instructionStarts, exits: block.exits,
-            cachedRegisters: block.cachedRegisters, isLoop: block.isLoop, compileNanoseconds: block.compileNanoseconds)
+            id: r.id, guestPC: r.pc, guestEnd: r.guestEnd, instructionOffsets: r.block.prefix(block.instructions).map(\.offset),
+            hostOffset: offset, code: code, codeLength: block.code.count, hostInstructionStarts: block.instructionStarts,
+            exits: block.exits, cachedRegisters: block.cachedRegisters, isLoop: block.isLoop,
+            compileNanoseconds: block.compileNanoseconds, optimized: block.optimized)
         if let directory = Self.dumpDirectory { dump(t, to: directory) }
         return t
     }

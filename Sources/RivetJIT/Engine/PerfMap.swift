@@ -3,7 +3,8 @@ import Glibc
 #endif
 
 /// A Linux perf map (`/tmp/perf-PID.map`): one line per translation, `START SIZE NAME` in hex,
-/// so that `perf record` / `perf report` name JIT code by guest symbol.
+/// so that `perf record` / `perf report` name JIT code by guest symbol: `rivet:` for the
+/// baseline's code, `rivet-opt:` for the optimizing tier's.
 package final class PerfMap: @unchecked Sendable {
     private let fd: Int32
     private let symbolizer: @Sendable (UInt64) -> String?
@@ -23,7 +24,8 @@ package final class PerfMap: @unchecked Sendable {
 
     func record(_ t: Translation, entry: UInt) {
         let name = symbolizer(t.guestPC).map { "\($0) " } ?? ""
-        var line = "\(String(entry, radix: 16)) \(String(t.hostLength, radix: 16)) rivet:\(name)[0x\(String(t.guestPC, radix: 16))]\n"
+        let tier = t.optimized == nil ? "rivet" : "rivet-opt"
+        var line = "\(String(entry, radix: 16)) \(String(t.hostLength, radix: 16)) \(tier):\(name)[0x\(String(t.guestPC, radix: 16))]\n"
         line.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
     }
 }

@@ -21,7 +21,7 @@
 package struct TierPolicy: Sendable {
     /// Interpreter executions before a block is compiled by the baseline JIT.
     package var baseThreshold: UInt32
-    /// Executions before a baseline block would move to the optimizing tier (not built yet).
+    /// Executions (iterations) before a baseline loop moves to the optimizing tier.
     package var optimizingThreshold: UInt32
     /// Raise and lower the threshold with the queue's length.
     package var adaptive: Bool

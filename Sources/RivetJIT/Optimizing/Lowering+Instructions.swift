@@ -174,13 +174,26 @@ extension Lowering {
     }
 
     mutating func binary(_ inst: Inst, _ op: X64ALUOp) {
-        let d = target(inst, avoiding: f.arg(inst, 1))
-        load(d, f.arg(inst, 0))
-        alu(op, d, f.arg(inst, 1))
+        var a = f.arg(inst, 0), b = f.arg(inst, 1)
+        // A commutative operation whose result shares the second operand's register computes
+        // in place with the operands swapped, not through rax.
+        if op != .sub, let d = register(result(inst)), register(b) == d, register(a) != d { swap(&a, &b) }
+        let d: HostRegister
+        if let r = register(result(inst)), register(b) == r { d = .rax } else { d = register(result(inst)) ?? .rax }
+        load(d, a)
+        alu(op, d, b)
         store(result(inst), d)
     }
 
     mutating func shift(_ inst: Inst, _ op: X64ShiftOp) {
+        if immediates[f.arg(inst, 1).id] {
+            // A constant count: an immediate, mod 64 as the IR takes it.
+            let d = target(inst, avoiding: nil)
+            load(d, f.arg(inst, 0))
+            asm.emit(.shift(op, .b64, d, UInt8(truncatingIfNeeded: constant(f.arg(inst, 1)) & 63)))
+            store(result(inst), d)
+            return
+        }
         // A 64-bit shift or rotate by cl takes the count mod 64, as the IR does.
         load(.rcx, f.arg(inst, 1))
         let d = target(inst, avoiding: nil)

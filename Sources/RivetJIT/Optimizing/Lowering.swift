@@ -100,7 +100,8 @@ package enum Tier2Backend {
     }
 
     /// By value: an `iconst` that fits a sign-extended imm32 and is only ever the second operand
-    /// of `iadd isub band bor bxor icmp`. It gets no register: each use is an immediate.
+    /// of `iadd isub band bor bxor icmp` or the count of a shift or rotate. It gets no register:
+    /// each use is an immediate.
     static func immediateConstants(_ f: Function) -> [Bool] {
         var uses = [Int](repeating: 0, count: f.values.count)
         var immediateUses = [Int](repeating: 0, count: f.values.count)
@@ -108,10 +109,11 @@ package enum Tier2Backend {
             for inst in f.blocks[b.id].insts {
                 f.forEachUse(inst) { uses[$0.id] += 1 }
                 switch f.insts[inst.id].opcode {
-                case .iadd, .isub, .band, .bor, .bxor, .icmp: immediateUses[f.arg(inst, 1).id] += 1
+                case .iadd, .isub, .band, .bor, .bxor, .icmp, .shl, .ushr, .sshr, .rotl, .rotr:
+                    immediateUses[f.arg(inst, 1).id] += 1
                 case .call where isBudget(f, inst): immediateUses[f.arg(inst, 0).id] += 1
                 case .iconst, .bconst, .f32const, .f64const, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv, .srem,
-                    .urem, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16, .sext32, .zext8, .zext16,
+                    .urem, .bnot, .ineg, .sext8, .sext16, .sext32, .zext8, .zext16,
                     .zext32, .clz, .ctz, .popcnt, .bswap, .select, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .fneg,
                     .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .getSlot, .setSlot, .loadI64,
                     .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .loadF32, .loadF64, .store8, .store16,

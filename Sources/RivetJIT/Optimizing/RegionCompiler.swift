@@ -1,0 +1,70 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RivetIR
+import RivetISA
+
+/// Tier 2 from a compile request to code the engine places: the frontend (RISC-V to IR), the
+/// pass pipeline, the backend. Runs on a compile worker (or, in `--tier opt`, on the guest
+/// thread); touches nothing but the request.
+enum RegionCompiler {
+    /// Compiles `request` (a block decoded on the guest thread) as a tier-2 region, or nil if
+    /// the frontend or the backend cannot (its first instruction is not modelled, the backend
+    /// does not lower what the region needs).
+    static func compile(_ request: CompileRequest) -> CompiledBlock? {
+        let start = ContinuousClock.now
+        guard var region = RegionFrontend.translate(pc: request.pc, instructions: request.block.map(\.instruction))
+        else { return nil }
+        let before = dumpDirectory == nil ? "" : region.function.text
+        let instructionsBefore = irInstructions(region.function)
+        do {
+            try PassManager().run(Pipeline.tier2, on: &region.function)
+        } catch {
+            // Only with verification on (debug builds): a pass broke the function.
+            report("tier 2: a pass broke the region at 0x\(String(request.pc, radix: 16)): \(error)")
+            return nil
+        }
+        var index: [UInt64: Int] = [:]
+        for (k, decoded) in request.block.prefix(region.instructions).enumerated() {
+            index[request.pc &+ UInt64(decoded.offset)] = k
+        }
+        guard let code = Tier2Backend.compile(region.function, id: request.id, instructionIndex: index) else { return nil }
+        let bytes = code.assembler.buffer.bytes
+        let elapsed = nanoseconds(ContinuousClock.now - start)
+        if let directory = dumpDirectory {
+            let name = directory + "/" + String(request.pc, radix: 16)
+            write(before, to: name + ".before.rvir")
+            write(region.function.text, to: name + ".after.rvir")
+        }
+        return CompiledBlock(
+            request: request, code: bytes, instructionStarts: [UInt32](repeating: 0, count: region.instructions),
+            exits: code.exits, cachedRegisters: [], isLoop: region.isLoop, compileNanoseconds: elapsed,
+            optimized: OptimizedCode(
+                sites: code.faultSites, irInstructions: (instructionsBefore, irInstructions(region.function))))
+    }
+
+    /// Instructions in `f`'s blocks.
+    static func irInstructions(_ f: Function) -> Int {
+        f.layout.reduce(0) { $0 + f.blocks[$1.id].insts.count }
+    }
+
+    /// Where to write each region's IR before and after the passes (`RIVET_IR_DUMP=DIR`):
+    /// `DIR/PC.before.rvir` and `DIR/PC.after.rvir`.
+    static let dumpDirectory: String? = {
+        guard let value = getenv("RIVET_IR_DUMP") else { return nil }
+        return String(cString: value)
+    }()
+
+    private static func write(_ text: String, to path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { return }
+        var text = text
+        text.withUTF8 { _ = Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
+    private static func report(_ message: String) {
+        let line = "rivet: " + message + "\n"
+        line.withCString { _ = Glibc.write(2, $0, strlen($0)) }
+    }
+}
