@@ -16,6 +16,8 @@ struct CompileRequest: Sendable {
     let priority: Double
     /// 1 for the baseline JIT, 2 for the optimizing tier.
     var tier = 1
+    /// For tier 2: the region's other blocks (a loop's body beyond its header, `block`).
+    var regionBlocks: [RegionFormation.Block] = []
 
     var guestEnd: UInt64 { pc + UInt64(guestBytes.count) }
 }
@@ -84,9 +86,10 @@ extension GuestCode {
         return CompileRequest(id: id, pc: pc, block: block, guestBytes: bytes, requested: requested, priority: priority)
     }
 
-    /// Whether guest memory still holds `request`'s bytes, executable.
+    /// Whether guest memory still holds `request`'s bytes (and its region's), executable.
     static func isCurrent(_ request: CompileRequest, memory: GuestMemory) -> Bool {
         memory.readCode(at: request.pc, count: request.guestBytes.count) == request.guestBytes
+            && request.regionBlocks.allSatisfy { memory.readCode(at: $0.pc, count: $0.bytes.count) == $0.bytes }
     }
 }
 

@@ -121,8 +121,15 @@ final class Translation {
     var instructionCount: Int { Int(count) }
     /// The pc just past the block's last instruction.
     var guestEnd: UInt64 { guestPC + UInt64(guestLength) }
-    /// Guest pages the block was decoded from.
-    var pages: ClosedRange<UInt64> { (guestPC >> 12)...((max(guestEnd, guestPC + 1) - 1) >> 12) }
+    /// Guest pages the block (or a tier-2 region's blocks) was decoded from.
+    var pages: ClosedRange<UInt64> {
+        let range = guestRange
+        return (range.lowerBound >> 12)...((range.upperBound - 1) >> 12)
+    }
+
+    /// The guest addresses the code was made from (a tier-2 region's blocks may lie before its
+    /// entry and past its first block).
+    var guestRange: Range<UInt64> { optimized?.guestRange ?? guestPC..<max(guestEnd, guestPC + 1) }
     var compileNanoseconds: UInt64 { UInt64(compileTime) }
 
     /// The block's direct exits.
@@ -186,10 +193,24 @@ final class OptimizedCode: @unchecked Sendable {
     let sites: [Tier2Backend.FaultSite]
     /// Instructions in the region's IR before and after the passes (for `--stats`).
     let irInstructions: (before: Int, after: Int)
+    /// By region instruction index (exit codes and sites name instructions so): the pc, and the
+    /// instructions a fault there gives back (its block took them all at its head).
+    let pcs: [UInt64]
+    let refunds: [Int]
+    /// The guest addresses of all the region's blocks.
+    let guestRange: Range<UInt64>
+    /// Guest blocks in the region.
+    let blocks: Int
 
-    init(sites: [Tier2Backend.FaultSite], irInstructions: (before: Int, after: Int)) {
+    init(sites: [Tier2Backend.FaultSite], irInstructions: (before: Int, after: Int), pcs: [UInt64], refunds: [Int],
+         guestRange: Range<UInt64>, blocks: Int)
+    {
         self.sites = sites.sorted { $0.hostOffset < $1.hostOffset }
         self.irInstructions = irInstructions
+        self.pcs = pcs
+        self.refunds = refunds
+        self.guestRange = guestRange
+        self.blocks = blocks
     }
 
     /// The access whose instruction starts at host offset `offset` (from the code's start).
@@ -204,5 +225,5 @@ final class OptimizedCode: @unchecked Sendable {
     }
 
     /// Bytes the metadata takes (counted against the code cache's bound).
-    var bytes: Int { 64 + sites.reduce(0) { $0 + 32 + 24 * $1.entries.count } }
+    var bytes: Int { 96 + 16 * pcs.count + sites.reduce(0) { $0 + 32 + 24 * $1.entries.count } }
 }

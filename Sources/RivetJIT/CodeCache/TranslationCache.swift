@@ -168,7 +168,7 @@ final class TranslationCache: CodeInvalidationObserver {
                 memory.setHostWriteProtection(page: page, protected: true)
             }
         }
-        memory.markCode(GuestAddress(t.guestPC), GuestAddress(max(t.guestEnd, t.guestPC + 1)))
+        memory.markCode(GuestAddress(t.guestRange.lowerBound), GuestAddress(t.guestRange.upperBound))
     }
 
     /// Replaces `old` by `new`, code of a higher tier for the same pc: the jumps that entered

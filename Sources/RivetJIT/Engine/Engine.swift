@@ -563,6 +563,7 @@ package final class Engine {
         }
         if mode == .optimizing {
             request.tier = 2
+            request.regionBlocks = RegionFormation.loopBlocks(header: pc, first: request.block, memory: memory)
             if let block = compiler.compile(request) { return install(r, block) }
             r.counts.pointee.optimizeFailures += 1
             request.tier = 1
@@ -687,9 +688,10 @@ package final class Engine {
     static let slice: UInt64 = 1 << 22
 
     /// A baseline translation came back to the run loop at its head (a budget exit between
-    /// slices): if it ran enough, and loops, its block goes to the optimizing tier's queue.
+    /// slices): if it ran enough and lies on a loop, the loop through it (entered at it) goes to
+    /// the optimizing tier's queue.
     private func considerOptimizing(_ r: HartRunner, _ t: Translation) {
-        guard configuration.optimizingTier, t.isLoop, !t.isRetired, cache.count(t.id) / UInt64(max(1, t.instructionCount)) >= UInt64(policy.optimizingThreshold),
+        guard configuration.optimizingTier, !t.isRetired, cache.count(t.id) / UInt64(max(1, t.instructionCount)) >= UInt64(policy.optimizingThreshold),
             !optimizingAsked.contains(t.guestPC), setbacks.value(t.guestPC) == 0
         else { return }
         if optimizingAsked.count >= 16_384 { optimizingAsked.removeAll() }
@@ -698,6 +700,12 @@ package final class Engine {
         optimizingQueue = queue
         guard var request = request(t.guestPC, priority: Double(cache.count(t.id))) else { return }
         request.tier = 2
+        request.regionBlocks = RegionFormation.loopBlocks(header: t.guestPC, first: request.block, memory: memory)
+        // Loops first: a block in no loop stays with the baseline's code.
+        guard t.isLoop || !request.regionBlocks.isEmpty else {
+            cache.releaseID(request.id)
+            return
+        }
         if queue.submit(request) == .queued {
             r.counts.pointee.optimizeRequests += 1
         } else {
@@ -750,8 +758,10 @@ package final class Engine {
             // The block did not start: its entry gave the instructions back. (In `auto`, JIT code
             // runs in slices: a hot loop passes here, where it may move to the optimizing tier.)
             guard let t = source() else { return nil }
+            // (Tier 2's blocks each check the budget; its stub stored the block's pc.)
+            guard t.optimized == nil else { return nil }
             hart.pc = t.guestPC
-            if mode == .auto, t.optimized == nil { considerOptimizing(r, t) }
+            if mode == .auto { considerOptimizing(r, t) }
             return nil
         case .chain:
             guard let t = source() else { return nil }
@@ -790,8 +800,13 @@ package final class Engine {
             return nil
         case .trap, .helperFailure, .boundsFault:
             guard let t = source() else { return nil }
-            refund = UInt64(t.instructionCount - index)
-            hart.pc = t.pc(ofInstruction: index)
+            if let optimized = t.optimized {
+                refund = UInt64(optimized.refunds[index])
+                hart.pc = optimized.pcs[index]
+            } else {
+                refund = UInt64(t.instructionCount - index)
+                hart.pc = t.pc(ofInstruction: index)
+            }
             // The interpreter, the reference, produces the exact stop for this instruction.
             return reexecuteInInterpreter(r)
         case .hostFault:
@@ -826,8 +841,8 @@ package final class Engine {
                 }
             }
             for (slot, bits) in values { slots[slot] = bits }
-            refund = UInt64(t.instructionCount - site.index)
-            hart.pc = t.pc(ofInstruction: site.index)
+            refund = UInt64(optimized.refunds[site.index])
+            hart.pc = optimized.pcs[site.index]
             r.counters[t.id] &+= slots[HartState.Slot.tier2Entry] &- slots[HartState.Slot.budget]
         } else {
             let index = t.instruction(atHostOffset: offset)

@@ -23,7 +23,9 @@ extension Lowering {
                 asm.emit(.loadConstant(.rax, data.imm))
                 store(r, .rax)
             }
-        case .iadd: binary(inst, .add)
+        case .iadd:
+            if folded[result(inst).id] != nil { return }  // computed by the access after it
+            binary(inst, .add)
         case .isub: binary(inst, .sub)
         case .band: binary(inst, .and)
         case .bor: binary(inst, .or)
@@ -123,10 +125,12 @@ extension Lowering {
         case .store8, .store16, .store32, .store64:
             let size = Evaluator.accessSize(data.opcode)
             let address = guestAddress(inst, size: size)
-            load(.rcx, f.arg(inst, 1))
+            let value = f.arg(inst, 1)
+            let source = register(value) ?? .rcx
+            load(source, value)
             let operandSize: X64OperandSize = size == 1 ? .b8 : size == 2 ? .b16 : size == 4 ? .b32 : .b64
             recordFaultSite(inst)
-            asm.emit(.mov(operandSize, .at(Self.memoryRegister, index: address), .rcx))
+            asm.emit(.mov(operandSize, .at(Self.memoryRegister, index: address), source))
         case .jump: emitJump(data.destination0, next: next)
         case .brif: emitBranch(inst, next: next)
         case .exit: emitExit(f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0)))
@@ -272,7 +276,16 @@ extension Lowering {
     /// is below the address-space size. (An access that starts inside and runs past the end
     /// touches the guard pages after the reservation: a host fault, recovered as any other.)
     mutating func guestAddress(_ inst: Inst, size: Int) -> HostRegister {
-        load(.rdx, f.arg(inst, 0))
+        if let (base, offset) = folded[f.arg(inst, 0).id] {
+            if let r = register(base) {
+                asm.emit(.lea(.b64, .rdx, .at(r, offset)))
+            } else {
+                load(.rdx, base)
+                asm.emit(.alu(.add, .b64, .rdx, imm: offset))
+            }
+        } else {
+            load(.rdx, f.arg(inst, 0))
+        }
         asm.emit(.alu(.cmp, .b64, .rdx, Self.hartSlot(HartState.Slot.addressSpaceSize)))
         asm.jcc(.ae, to: faultLabel(inst))
         return .rdx

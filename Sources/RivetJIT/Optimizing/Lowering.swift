@@ -17,9 +17,10 @@ import RivetX64
 //   recovery finds every value in the registers saved at the fault or in the slots;
 // - it leaves as tier 1 does, `rax` = `ExitKind | index << 8 | id << 32` and a jump to the common
 //   exit: `chain` (a patchable jump, linked by the engine to the target's code), `indirect`
-//   (after a miss in the jump cache, the pc in its slot), `boundsFault` (index: the faulting
-//   guest instruction, whose pc is also stored), `budget` (the budget check at the region's
-//   head found too little; nothing of the iteration ran). Exit-state entries are written to
+//   (after a miss in the jump cache, the pc in its slot; exits past the first two to constant
+//   pcs probe the jump cache too), `boundsFault` (index: the faulting guest instruction, whose
+//   pc is also stored), `budget` (a block's budget check found too little; nothing of the
+//   block ran; its pc is stored). Exit-state entries are written to
 //   their slots before any exit, and the instructions run since entry
 //   (`tier2Entry - budget`) are added to the translation's counter.
 // - The budget check is the intrinsic helper `budget(n)`: `sub r12, n; jb` to its exit.
@@ -85,9 +86,12 @@ package enum Tier2Backend {
         let f = function.compacted()
         guard isSupported(f) else { return nil }
         let immediates = immediateConstants(f)
-        let allocation = LinearScan.allocate(f, registers: allocatable, unallocated: immediates)
+        let folded = foldedAddresses(f, immediates: immediates)
+        let allocation = LinearScan.allocate(
+            f, registers: allocatable, unallocated: zip(immediates, folded).map { $0 || $1 != nil })
         guard allocation.spillSlots <= HartState.Slot.spillCount else { return nil }
-        var lowering = Lowering(f, allocation, immediates: immediates, id: id, instructionIndex: instructionIndex)
+        var lowering = Lowering(
+            f, allocation, immediates: immediates, folded: folded, id: id, instructionIndex: instructionIndex)
         lowering.emitFunction()
         let stubBytes = lowering.stubBytes
         let sites = lowering.faultSites
@@ -128,6 +132,30 @@ package enum Tier2Backend {
                 let v = f.result(inst), bits = Int64(bitPattern: f.insts[inst.id].imm)
                 out[v.id] = Int64(Int32(truncatingIfNeeded: bits)) == bits && uses[v.id] > 0
                     && uses[v.id] == immediateUses[v.id]
+            }
+        }
+        return out
+    }
+
+    /// By value: an address `base + constant` (an `iadd` whose second operand is an immediate)
+    /// used only as the address of the load or store right after it: the access computes it
+    /// with `lea` from the base (which is live up to the `iadd`, so no value defined in
+    /// between can take its register). It gets no register and is not emitted alone.
+    static func foldedAddresses(_ f: Function, immediates: [Bool]) -> [(base: Value, offset: Int32)?] {
+        var uses = [Int](repeating: 0, count: f.values.count)
+        for b in f.layout { for inst in f.blocks[b.id].insts { f.forEachUse(inst) { uses[$0.id] += 1 } } }
+        var out = [(base: Value, offset: Int32)?](repeating: nil, count: f.values.count)
+        for b in f.layout {
+            let insts = f.blocks[b.id].insts
+            for (previous, inst) in zip(insts, insts.dropFirst()) {
+                guard f.insts[previous.id].opcode == .iadd, immediates[f.arg(previous, 1).id],
+                    f.insts[inst.id].opcode.info.format == .load || f.insts[inst.id].opcode.info.format == .store
+                else { continue }
+                let address = f.result(previous)
+                guard f.arg(inst, 0) == address, uses[address.id] == 1,
+                    case .inst(let def) = f.values[f.arg(previous, 1).id].def
+                else { continue }
+                out[address.id] = (f.arg(previous, 0), Int32(truncatingIfNeeded: Int64(bitPattern: f.insts[def.id].imm)))
             }
         }
         return out
@@ -208,10 +236,15 @@ struct Lowering: ~Copyable {
 
     /// By value: constants used only as immediates (no location, never emitted alone).
     let immediates: [Bool]
+    /// By value: addresses folded into their access (`Tier2Backend.foldedAddresses`).
+    let folded: [(base: Value, offset: Int32)?]
 
-    init(_ f: Function, _ allocation: RegisterAllocation, immediates: [Bool], id: Int, instructionIndex: [UInt64: Int]) {
+    init(_ f: Function, _ allocation: RegisterAllocation, immediates: [Bool], folded: [(base: Value, offset: Int32)?],
+         id: Int, instructionIndex: [UInt64: Int])
+    {
         self.f = f
         self.immediates = immediates
+        self.folded = folded
         self.allocation = allocation
         self.id = id
         self.instructionIndex = instructionIndex
@@ -338,6 +371,9 @@ struct Lowering: ~Copyable {
             case .budget(let state, let n):
                 asm.emit(.alu(.add, .b64, Pinned.budget, imm: n))
                 writeEntries(state)
+                // The block to start again (a region's blocks each check the budget).
+                asm.emit(.loadConstant(.rax, state.pc.rawValue))
+                asm.emit(.mov(.b64, Self.hartSlot(HartState.Slot.pc), .rax))
                 count()
                 leave(code(.budget, 0))
             case .chain(let k):
@@ -385,9 +421,9 @@ struct Lowering: ~Copyable {
             stubs.append((stub, .chain(exitJumps.count)))
             exitJumps.append((state.pc.rawValue, jump, stub))
         } else {
+            // No patchable jump left: through the jump cache, as an indirect jump.
             asm.emit(.loadConstant(.rax, state.pc.rawValue))
-            asm.emit(.mov(.b64, Self.hartSlot(HartState.Slot.pc), .rax))
-            leave(code(.indirect, 0))
+            probeJumpCache()
         }
     }
 
@@ -399,6 +435,12 @@ struct Lowering: ~Copyable {
         load(.rdx, target)
         count()
         asm.emit(.mov(.b64, .rax, .rdx))
+        probeJumpCache()
+    }
+
+    /// Jumps to the guest pc in rax through the jump cache (a hit enters its code), or leaves
+    /// for the run loop with `indirect`.
+    mutating func probeJumpCache() {
         asm.emit(.unary(.inc, .b64, Self.hartSlot(HartState.Slot.indirectJumps)))
         asm.emit(.mov(.b32, .rcx, .rax))
         asm.emit(.shift(.shr, .b32, .rcx, 1))

@@ -13,8 +13,9 @@ enum RegionCompiler {
     /// does not lower what the region needs).
     static func compile(_ request: CompileRequest) -> CompiledBlock? {
         let start = ContinuousClock.now
-        guard var region = RegionFrontend.translate(pc: request.pc, instructions: request.block.map(\.instruction))
-        else { return nil }
+        let blocks = [RegionFrontend.GuestBlock(pc: request.pc, instructions: request.block.map(\.instruction))]
+            + request.regionBlocks.map { RegionFrontend.GuestBlock(pc: $0.pc, instructions: $0.decoded.map(\.instruction)) }
+        guard var region = RegionFrontend.translate(blocks) else { return nil }
         let before = dumpDirectory == nil ? "" : region.function.text
         let instructionsBefore = irInstructions(region.function)
         do {
@@ -25,9 +26,7 @@ enum RegionCompiler {
             return nil
         }
         var index: [UInt64: Int] = [:]
-        for (k, decoded) in request.block.prefix(region.instructions).enumerated() {
-            index[request.pc &+ UInt64(decoded.offset)] = k
-        }
+        for (k, pc) in region.pcs.enumerated() { index[pc] = k }
         guard let code = Tier2Backend.compile(region.function, id: request.id, instructionIndex: index) else { return nil }
         let bytes = code.assembler.buffer.bytes
         let elapsed = nanoseconds(ContinuousClock.now - start)
@@ -40,7 +39,11 @@ enum RegionCompiler {
             request: request, code: bytes, instructionStarts: [UInt32](repeating: 0, count: region.instructions),
             exits: code.exits, cachedRegisters: [], isLoop: region.isLoop, compileNanoseconds: elapsed,
             optimized: OptimizedCode(
-                sites: code.faultSites, irInstructions: (instructionsBefore, irInstructions(region.function))))
+                sites: code.faultSites, irInstructions: (instructionsBefore, irInstructions(region.function)),
+                pcs: region.pcs, refunds: region.refunds,
+                guestRange: request.regionBlocks.reduce(request.pc..<request.guestEnd) {
+                    min($0.lowerBound, $1.pc)..<max($0.upperBound, $1.end)
+                }, blocks: blocks.count))
     }
 
     /// Instructions in `f`'s blocks.

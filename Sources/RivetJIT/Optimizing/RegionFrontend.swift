@@ -30,10 +30,26 @@ package struct RegionFrontend {
     /// The function built, and how many guest instructions each pass through it retires.
     package struct Region {
         package var function: Function
-        /// Instructions the region covers (its exits retire them all; a loop retires them per
-        /// iteration).
+        /// Instructions of the entry block the region covers (an entry retires them all; a
+        /// loop retires them per iteration).
         package var instructions: Int
+        /// Whether the region loops (a branch goes back to one of its blocks).
         package var isLoop: Bool
+        /// By region instruction index (the blocks in order, each block's covered instructions
+        /// in order): its pc, and the instructions a fault there gives back to the budget (its
+        /// block took them all at its head).
+        package var pcs: [UInt64]
+        package var refunds: [Int]
+    }
+
+    /// One guest block of a region: its pc and its instructions, at consecutive pcs.
+    package struct GuestBlock {
+        package var pc: UInt64
+        package var instructions: [Instruction]
+        package init(pc: UInt64, instructions: [Instruction]) {
+            self.pc = pc
+            self.instructions = instructions
+        }
     }
 
     /// What the evaluator needs to run a region: the budget intrinsic, with an unbounded budget.
@@ -44,8 +60,16 @@ package struct RegionFrontend {
     /// The IR of the region of `instructions` (decoded at consecutive pcs from `pc`), or nil if
     /// its first instruction is one the IR does not model.
     package static func translate(pc: UInt64, instructions: [Instruction]) -> Region? {
-        var frontend = RegionFrontend(pc: pc)
-        return frontend.build(instructions)
+        translate([GuestBlock(pc: pc, instructions: instructions)])
+    }
+
+    /// The IR of a region of several guest blocks, entered at the first: a transfer to the start
+    /// of one of them is an edge inside the region, any other leaves it. The blocks must not
+    /// overlap. Nil if the first block's first instruction is one the IR does not model.
+    package static func translate(_ blocks: [GuestBlock]) -> Region? {
+        guard let first = blocks.first else { return nil }
+        var frontend = RegionFrontend(pc: first.pc)
+        return frontend.build(blocks)
     }
 
     private var b = FunctionBuilder(name: "region")
@@ -54,6 +78,10 @@ package struct RegionFrontend {
     private var slots: [Slot] = []
     /// Values of registers in the current IR block (nil: read the slot).
     private var values: [Value?] = Array(repeating: nil, count: 32)
+    /// The IR block of each guest block of the region, by pc.
+    private var heads: [UInt64: Block] = [:]
+    /// Whether an edge went to a block of the region (a loop).
+    private var loops = false
 
     private init(pc: UInt64) {
         self.pc = pc
@@ -64,48 +92,88 @@ package struct RegionFrontend {
         }
     }
 
-    private mutating func build(_ instructions: [Instruction]) -> Region? {
-        guard let first = instructions.first, Self.isModelled(first) else { return nil }
-        // A loop: the last instruction branches back to the first.
-        var address = pc
-        var pcs: [UInt64] = []
+    /// Instructions of `instructions` the region covers: up to the first it does not model, or
+    /// through the first transfer.
+    static func covered(_ instructions: [Instruction]) -> Int {
+        var n = 0
         for i in instructions {
-            pcs.append(address)
-            address &+= UInt64(i.length)
-        }
-        let last = instructions[instructions.count - 1]
-        let isLoop = last.opcode.format == .b && pcs[pcs.count - 1] &+ UInt64(bitPattern: last.imm) == pc
-            && instructions.allSatisfy(Self.isModelled)
-        // The entry jumps to the body (a loop's header), which the back edge jumps to again.
-        let body = b.appendBlock()
-        b.jump(body)
-        b.switchTo(body)
-        // The body starts by taking its instructions from the budget (each iteration of a
-        // loop): with too little left, it leaves before running any, with the state at its head.
-        var covering = 0
-        for i in instructions {
-            guard Self.isModelled(i) else { break }
-            covering += 1
+            guard isModelled(i) else { break }
+            n += 1
             if i.endsBlock { break }
         }
+        return n
+    }
+
+    private mutating func build(_ blocks: [GuestBlock]) -> Region? {
+        guard let first = blocks[0].instructions.first, Self.isModelled(first) else { return nil }
         let budget = b.declareHelper(Tier2Backend.budgetHelper, params: [.i64], result: nil, effects: [.canFault])
-        _ = b.call(budget, [constant(UInt64(covering))], exit: ExitState(pc: RivetIR.GuestAddress(pc)))
-        var covered = 0
-        for (k, i) in instructions.enumerated() {
-            guard Self.isModelled(i) else {
-                // The lower tiers run it: the region exits before it.
-                b.exit(ExitState(pc: RivetIR.GuestAddress(pcs[k])))
-                return Region(function: b.function, instructions: covered, isLoop: false)
-            }
-            covered += 1
-            let next = pcs[k] &+ UInt64(i.length)
-            if emit(i, at: pcs[k], next: next, loopHead: isLoop && k == instructions.count - 1 ? body : nil) {
-                return Region(function: b.function, instructions: covered, isLoop: isLoop)
-            }
+        // The entry jumps to the first block (a loop's header), which edges may enter again.
+        var irBlocks: [Block] = []
+        for block in blocks {
+            let ir = b.appendBlock()
+            irBlocks.append(ir)
+            if heads[block.pc] == nil { heads[block.pc] = ir }
         }
-        // Fell off the end without a transfer: go on at the next pc.
-        b.exit(ExitState(pc: RivetIR.GuestAddress(address)))
-        return Region(function: b.function, instructions: covered, isLoop: false)
+        b.jump(irBlocks[0])
+        var pcs: [UInt64] = []
+        var refunds: [Int] = []
+        for (block, ir) in zip(blocks, irBlocks) {
+            b.switchTo(ir)
+            values = Array(repeating: nil, count: 32)
+            // Each block starts by taking its instructions from the budget (at every entry):
+            // with too little left, it leaves before running any, with the state at its head.
+            let count = Self.covered(block.instructions)
+            guard count > 0 else {
+                // A block that starts with what the IR does not model: edges to it leave.
+                b.exit(ExitState(pc: RivetIR.GuestAddress(block.pc)))
+                continue
+            }
+            _ = b.call(budget, [constant(UInt64(count))], exit: ExitState(pc: RivetIR.GuestAddress(block.pc)))
+            var address = block.pc
+            var transferred = false
+            for (k, i) in block.instructions.prefix(count).enumerated() {
+                pcs.append(address)
+                refunds.append(count - k)
+                let next = address &+ UInt64(i.length)
+                if emit(i, at: address, next: next) {
+                    transferred = true
+                    break
+                }
+                address = next
+            }
+            // Stopped before an instruction it does not model, or fell off the block's end:
+            // go on at that pc.
+            if !transferred { goto(address) }
+        }
+        return Region(
+            function: b.function, instructions: Self.covered(blocks[0].instructions), isLoop: loops, pcs: pcs,
+            refunds: refunds)
+    }
+
+    /// Ends the current IR block with a transfer to guest `target`: an edge to the region's
+    /// block there, or an exit.
+    private mutating func goto(_ target: UInt64) {
+        if let head = heads[target] {
+            loops = true
+            b.jump(head)
+        } else {
+            b.exit(ExitState(pc: RivetIR.GuestAddress(target)))
+        }
+    }
+
+    /// The IR block to branch to for guest `target`: the region's block there, or a new block
+    /// that exits to it.
+    private mutating func destination(_ target: UInt64) -> Block {
+        if let head = heads[target] {
+            loops = true
+            return head
+        }
+        let current = b.current
+        let exit = b.appendBlock()
+        b.switchTo(exit)
+        b.exit(ExitState(pc: RivetIR.GuestAddress(target)))
+        b.switchTo(current)
+        return exit
     }
 
     // MARK: Registers
@@ -182,26 +250,26 @@ package struct RegionFrontend {
     }
 
     /// Emits `i` (at `pc`, followed by `next`); returns true if it ended the region (a
-    /// transfer). `loopHead` is the body block when `i` is a loop's back edge.
-    private mutating func emit(_ i: Instruction, at pc: UInt64, next: UInt64, loopHead: Block?) -> Bool {
+    /// transfer).
+    private mutating func emit(_ i: Instruction, at pc: UInt64, next: UInt64) -> Bool {
         let here = ExitState(pc: RivetIR.GuestAddress(pc))
         switch i.opcode {
         // Control transfer.
         case .jal:
             write(i.rd, constant(next))
-            b.exit(ExitState(pc: RivetIR.GuestAddress(pc &+ UInt64(bitPattern: i.imm))))
+            goto(pc &+ UInt64(bitPattern: i.imm))
             return true
         case .jalr:
             let target = binary(.band, binary(.iadd, read(i.rs1), constant(i.imm)), constant(Int64(-2)))
             write(i.rd, constant(next))
             b.exitIndirect(target)
             return true
-        case .beq: branch(i, .eq, pc, next, loopHead)
-        case .bne: branch(i, .ne, pc, next, loopHead)
-        case .blt: branch(i, .slt, pc, next, loopHead)
-        case .bge: branch(i, .sge, pc, next, loopHead)
-        case .bltu: branch(i, .ult, pc, next, loopHead)
-        case .bgeu: branch(i, .uge, pc, next, loopHead)
+        case .beq: branch(i, .eq, pc, next)
+        case .bne: branch(i, .ne, pc, next)
+        case .blt: branch(i, .slt, pc, next)
+        case .bge: branch(i, .sge, pc, next)
+        case .bltu: branch(i, .ult, pc, next)
+        case .bgeu: branch(i, .uge, pc, next)
 
         // Memory.
         case .lb: load(i, .sload8, here)
@@ -373,21 +441,12 @@ package struct RegionFrontend {
         b.store(op, address, read(i.rs2), exit: here)
     }
 
-    /// A conditional branch: to its destination or the next instruction, each an exit — or,
-    /// for a loop's back edge, to the loop's head.
-    private mutating func branch(_ i: Instruction, _ cond: IntCondition, _ pc: UInt64, _ next: UInt64, _ loopHead: Block?) {
+    /// A conditional branch: to its destination or the next instruction, each an edge to a
+    /// block of the region or an exit.
+    private mutating func branch(_ i: Instruction, _ cond: IntCondition, _ pc: UInt64, _ next: UInt64) {
         let c = b.icmp(cond, read(i.rs1), read(i.rs2))
-        let taken = pc &+ UInt64(bitPattern: i.imm)
-        let out = b.appendBlock()
-        if let loopHead {
-            b.brif(c, loopHead, [], out, [])
-        } else {
-            let exitTaken = b.appendBlock()
-            b.brif(c, exitTaken, [], out, [])
-            b.switchTo(exitTaken)
-            b.exit(ExitState(pc: RivetIR.GuestAddress(taken)))
-        }
-        b.switchTo(out)
-        b.exit(ExitState(pc: RivetIR.GuestAddress(next)))
+        let taken = destination(pc &+ UInt64(bitPattern: i.imm))
+        let notTaken = destination(next)
+        b.brif(c, taken, [], notTaken, [])
     }
 }
