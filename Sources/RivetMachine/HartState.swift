@@ -84,7 +84,10 @@ package final class HartState: @unchecked Sendable {
         /// that a fault's recovery finds them beside the registers and no frame is needed).
         @inlinable package static var spill: Int { 107 }
         @inlinable package static var spillCount: Int { 64 }
-        @inlinable package static var count: Int { 171 }
+        /// The hart's execution counters (what JIT code keeps in `r13`), for tier-2 code, which
+        /// uses `r13` and `r14` for values and reloads them from here before it leaves.
+        @inlinable package static var counters: Int { 171 }
+        @inlinable package static var count: Int { 172 }
     }
 
     package static let noReservation = UInt64.max

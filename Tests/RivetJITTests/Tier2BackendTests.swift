@@ -78,6 +78,7 @@ final class Tier2ExecutableCode {
         state[HartState.Slot.commonExit] = commonExit
         state[HartState.Slot.jumpCache] = UInt64(UInt(bitPattern: jumpCache))
         state[HartState.Slot.budget] = budget
+        state[HartState.Slot.counters] = UInt64(UInt(bitPattern: counters))
         counters[0] = 0
         // Unsafe: the trampoline follows the SysV ABI for `Entry`; the region follows tier 1's
         // convention inside it.

@@ -92,6 +92,7 @@ final class JITRuntime {
     func enter(_ state: UnsafeMutablePointer<UInt64>, _ entry: UInt, counters: UnsafeMutablePointer<UInt64>) -> UInt64 {
         state[HartState.Slot.budgetAtEntry] = state[HartState.Slot.budget]
         state[HartState.Slot.commonExit] = commonExit
+        state[HartState.Slot.counters] = UInt64(UInt(bitPattern: counters))
         state[HartState.Slot.helperContext] = UInt64(UInt(bitPattern: Unmanaged.passUnretained(context).toOpaque()))
         return enterFunction(state, UnsafeRawPointer(bitPattern: entry)!, counters)
     }

@@ -10,8 +10,9 @@ import RivetX64
 // and leaves it as it does a baseline block:
 // - it is jumped to (from the entry trampoline or another translation) with the pinned
 //   registers set: `rbx` the hart's slots, `r15` guest address 0, `r12` the budget, `r13` the
-//   execution counters, `r14` the jump cache;
-// - values live in `rsi rdi r8 r9 r10 r11 rbp`; `rax`, `rcx`, `rdx` are scratch (`rdx:rax` for
+//   execution counters, `r14` the jump cache; `r13` and `r14` are reloaded from the hart's
+//   slots before a jump to other code, so they hold values meanwhile;
+// - values live in `rsi rdi r8 r9 r10 r11 rbp r13 r14`; `rax`, `rcx`, `rdx` are scratch (`rdx:rax` for
 //   mul/div, `cl` for shifts, `rcx` breaks cycles of parallel moves); spilled values live in
 //   the hart's spill slots (`HartState.Slot.spill`), so the code has no frame and a fault's
 //   recovery finds every value in the registers saved at the fault or in the slots;
@@ -36,7 +37,9 @@ package enum Tier2Backend {
     package static let budgetHelper = "budget"
 
     /// Registers values may live in (neither pinned nor scratch), in order of preference.
-    package static let allocatable: [HostRegister] = [.rsi, .rdi, .r8, .r9, .r10, .r11, .rbp]
+    /// `r13` and `r14` (tier 1's counters and jump cache) are free inside tier-2 code: it
+    /// reloads them from the hart's slots before it jumps to other code.
+    package static let allocatable: [HostRegister] = [.rsi, .rdi, .r8, .r9, .r10, .r11, .rbp, .r13, .r14]
 
     /// Where a value of an exit state is at a fault: what the engine reads to rebuild it.
     package enum Recovery: Sendable, Equatable {
@@ -392,11 +395,19 @@ struct Lowering: ~Copyable {
         asm.emit(.jmp(Self.hartSlot(HartState.Slot.commonExit)))
     }
 
-    /// Adds the instructions run since entry to the translation's counter (uses rax).
+    /// Adds the instructions run since entry to the translation's counter (uses rax and rcx).
     mutating func count() {
         asm.emit(.mov(.b64, .rax, Self.hartSlot(HartState.Slot.tier2Entry)))
         asm.emit(.alu(.sub, .b64, .rax, Pinned.budget))
-        asm.emit(.alu(.add, .b64, .at(Pinned.counters, Int32(8 * id)), .rax))
+        asm.emit(.mov(.b64, .rcx, Self.hartSlot(HartState.Slot.counters)))
+        asm.emit(.alu(.add, .b64, .at(.rcx, Int32(8 * id)), .rax))
+    }
+
+    /// Gives `r13` and `r14` back their pinned values (the counters, the jump cache) before a
+    /// jump into other JIT code.
+    mutating func restorePinned() {
+        asm.emit(.mov(.b64, Pinned.counters, Self.hartSlot(HartState.Slot.counters)))
+        asm.emit(.mov(.b64, Pinned.jumpCache, Self.hartSlot(HartState.Slot.jumpCache)))
     }
 
     /// Writes the exit state's entries to their slots (through rax for what is not in a register).
@@ -415,6 +426,7 @@ struct Lowering: ~Copyable {
     mutating func emitExit(_ state: ExitState) {
         writeEntries(state)
         count()
+        restorePinned()
         if exitJumps.count < Tier2Backend.maxChainedExits {
             let stub = asm.newLabel()
             let jump = asm.patchableJump(to: stub)
@@ -431,9 +443,10 @@ struct Lowering: ~Copyable {
     /// counted, then through the jump cache as tier 1 does (a miss leaves for the run loop).
     mutating func emitIndirectExit(_ state: ExitState, target: Value) {
         writeEntries(state)
-        // The target after the count (which uses rax); rdx keeps it meanwhile.
+        // The target after the count (which uses rax and rcx); rdx keeps it meanwhile.
         load(.rdx, target)
         count()
+        restorePinned()
         asm.emit(.mov(.b64, .rax, .rdx))
         probeJumpCache()
     }
