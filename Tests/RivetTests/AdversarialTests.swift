@@ -12,7 +12,7 @@ import Glibc
 /// fixtures named `adv_*` (so the fixture matrix also runs each under every engine set-up);
 /// here they run in the configurations that make them dangerous.
 @Suite struct AdversarialTests {
-    static let tiers: [ExecutionTier] = [.interpreter, .baseline, .auto]
+    static let tiers: [ExecutionTier] = [.interpreter, .baseline, .auto, .optimizing]
 
     static func fixture(_ name: String) throws -> Fixture {
         try #require(Fixture.all.first { $0.name == name })
@@ -314,7 +314,7 @@ extension AdversarialTests {
             }
         }
         // The cache the tier fills had to evict.
-        let name = tier == .baseline ? "translations" : "decoded blocks"
+        let name = tier == .baseline || tier == .optimizing ? "translations" : "decoded blocks"
         let cache = try #require(result.statistics.structures.first { $0.name == name })
         #expect(cache.dropped > 0, "\(name) never had to evict")
     }

@@ -63,6 +63,9 @@ final class TranslationCache: CodeInvalidationObserver {
     var onRemove: ((Translation, Removal) -> Void)?
 
     private(set) var invalidations: UInt64 = 0
+    /// What the live tier-2 regions' metadata takes beyond `Translation.metadataBytes` each
+    /// (`OptimizedCode.bytes`): counted against the cache's bound too.
+    private(set) var optimizedMetadataBytes = 0
     private(set) var links: UInt64 = 0
 
     init(region: CodeRegion, memory: GuestMemory) {
@@ -161,6 +164,7 @@ final class TranslationCache: CodeInvalidationObserver {
             t.guestPC,
             PCIndex.Entry(id: Int32(truncatingIfNeeded: t.id), instructions: UInt32(t.instructionCount), hostEntry: entry(t)))
         byID[t.id] = t
+        optimizedMetadataBytes += t.optimized?.bytes ?? 0
         for page in t.pages {
             byPage[page, default: []].append(t)
             if !protectedPages.contains(page), memory.permissions(at: page << 12).contains(.write) {
@@ -201,6 +205,7 @@ final class TranslationCache: CodeInvalidationObserver {
     func remove(_ t: Translation, _ reason: Removal = .invalidated) {
         guard translation(id: t.id) === t, !t.isRetired else { return }
         t.isRetired = true
+        optimizedMetadataBytes -= t.optimized?.bytes ?? 0
         for (source, index) in t.incoming where source.linked(index) === t {
             let stub = UInt(bitPattern: region.executable(at: source.hostOffset + Int(source.exit(index).stubOffset)))
             patch(source, exit: index, destination: stub)

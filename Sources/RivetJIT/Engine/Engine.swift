@@ -626,7 +626,9 @@ package final class Engine {
             counts.pointee.staleCompiles += 1
             return nil
         }
-        guard let runtime = makeRuntime(), let offset = allocate(r, JITRuntime.length(of: block)) else {
+        guard let runtime = makeRuntime(), let offset = allocate(
+            r, JITRuntime.length(of: block), metadata: Translation.metadataBytes + (block.optimized?.bytes ?? 0))
+        else {
             if cache.hasRetired, deferred.count < 64 {
                 // Another hart may still run the code evicted to make room: try again once it
                 // is freed.
@@ -658,26 +660,29 @@ package final class Engine {
     }
 
     /// Room for `length` bytes of code. The cache's bound covers the code and what each
-    /// translation costs beside it (`Translation.metadataBytes`). When it is full, translations
+    /// translation costs beside it (`Translation.metadataBytes`, and a tier-2 region's metadata,
+    /// `OptimizedCode.bytes`, on top). When it is full, translations
     /// are evicted one at a time in the policy's order until the code fits and a sixteenth of
     /// the cache is free (so that the ranking, which visits every translation, is paid once per
     /// episode, not per compile) — never the whole cache, except under the `flush` comparison
     /// policy. Code another hart may be running is freed later: eviction stops when what waits
     /// to be freed would make the room, and this compile waits for it.
-    private func allocate(_ r: HartRunner, _ length: Int) -> Int? {
+    private func allocate(_ r: HartRunner, _ length: Int, metadata: Int = Translation.metadataBytes) -> Int? {
         let bound = cache.region.size
-        func free() -> Int { bound - cache.region.used - cache.count * Translation.metadataBytes }
-        if free() >= length + Translation.metadataBytes, let offset = cache.region.allocate(length) { return offset }
-        if cache.retiredBytes >= length + Translation.metadataBytes { return nil }
+        func free() -> Int {
+            bound - cache.region.used - cache.count * Translation.metadataBytes - cache.optimizedMetadataBytes
+        }
+        if free() >= length + metadata, let offset = cache.region.allocate(length) { return offset }
+        if cache.retiredBytes >= length + metadata { return nil }
         r.counts.pointee.evictionEpisodes += 1
         usage.sample(cache)
-        let headroom = max(length + Translation.metadataBytes, bound / 16)
+        let headroom = max(length + metadata, bound / 16)
         var fits = false
         usage.evict(from: cache, policy: configuration.evictionPolicy) {
             fits = fits || cache.region.canAllocate(length)
             return (fits && free() >= headroom) || free() + cache.retiredBytes >= headroom + bound / 16
         }
-        guard free() >= length + Translation.metadataBytes else { return nil }
+        guard free() >= length + metadata else { return nil }
         return cache.region.allocate(length)
     }
 
@@ -935,7 +940,8 @@ package final class Engine {
                 dropped: interpreters.reduce(0) { $0 + $1.evictedBlocks }),
             Structure(
                 name: "translations", entries: cache.count,
-                bytes: cache.region.used - (madeRuntime?.trampolineLength ?? 0) + cache.count * Translation.metadataBytes,
+                bytes: cache.region.used - (madeRuntime?.trampolineLength ?? 0) + cache.count * Translation.metadataBytes
+                    + cache.optimizedMetadataBytes,
                 limit: cache.region.size, bound: "bytes", dropped: cache.evictions),
             Structure(
                 name: "back-off table", entries: setbacks.count, bytes: setbacks.bytes, limit: setbacks.capacity,
