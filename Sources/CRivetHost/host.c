@@ -267,6 +267,10 @@ static void fault_handler(int sig, siginfo_t *info, void *context) {
         static const int order[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
                                       REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15};
         for (int r = 0; r < 16; r++) state[RIVET_SLOT_FAULT_REGISTERS + r] = (uint64_t)gregs[order[r]];
+        // The SSE flags raised since the code cleared them (tier 2 accrues them into fflags);
+        // the kernel restores MXCSR from the frame, but host code may raise more before the
+        // engine reads them.
+        state[RIVET_SLOT_MXCSR] = uc->uc_mcontext.fpregs ? uc->uc_mcontext.fpregs->mxcsr : 0;
         gregs[REG_RIP] = (greg_t)exit;
         atomic_fetch_add_explicit(&handled_faults, 1, memory_order_relaxed);
         return;

@@ -64,6 +64,10 @@ package struct Effects: OptionSet, Hashable, Sendable {
     package static let isTerminator = Effects(rawValue: 1 << 6)
     /// Calls a helper (the effects of the call are the helper's).
     package static let callsHelper = Effects(rawValue: 1 << 7)
+    /// Raises IEEE 754 exception flags (invalid, divide by zero, overflow, underflow, inexact),
+    /// which the backend accrues into the guest's `fflags`: not pure (never folded, removed,
+    /// merged or moved), though it has no other effect. The evaluator does not model flags.
+    package static let raisesFPFlags = Effects(rawValue: 1 << 8)
 
     /// Helper flags in text form, in this order.
     package static let helperFlagNames: [(Effects, String)] = [

@@ -31,7 +31,7 @@ extension OpcodeInfo {
         func binary(_ name: String, _ doc: String) -> OpcodeInfo { r(name, .binary, [i64, i64], i64, doc: doc) }
         func unary(_ name: String, _ doc: String) -> OpcodeInfo { r(name, .unary, [i64], i64, doc: doc) }
         func fbinary(_ name: String, _ doc: String) -> OpcodeInfo {
-            r(name, .binary, [ctrl, ctrl], ctrl, .floats, doc: doc + " Round to nearest, ties to even; a NaN result is the canonical NaN (0x7ff8000000000000 / 0x7fc00000); no flags.")
+            r(name, .binary, [ctrl, ctrl], ctrl, .floats, [.raisesFPFlags], doc: doc + " Round to nearest, ties to even; a NaN result is the canonical NaN (0x7ff8000000000000 / 0x7fc00000); raises IEEE flags as RISC-V does (tininess after rounding).")
         }
         func load(_ name: String, _ result: TypeRule, _ doc: String) -> OpcodeInfo {
             r(name, .load, [i64], result, .none, loadEffects, doc: doc + " The operand is a guest address (the backend adds the arena base); faults if the guest may not read it, with the instruction's exit state. No alignment is required.")
@@ -81,12 +81,12 @@ extension OpcodeInfo {
         case .fsub: return fbinary("fsub", "a - b.")
         case .fmul: return fbinary("fmul", "a * b.")
         case .fdiv: return fbinary("fdiv", "a / b (x/0 is an infinity, 0/0 the canonical NaN).")
-        case .fsqrt: return r("fsqrt", .unary, [ctrl], ctrl, .floats, doc: "The correctly rounded square root; a negative non-zero operand or NaN gives the canonical NaN; sqrt(-0) is -0.")
+        case .fsqrt: return r("fsqrt", .unary, [ctrl], ctrl, .floats, [.raisesFPFlags], doc: "The correctly rounded square root; a negative non-zero operand or NaN gives the canonical NaN; sqrt(-0) is -0. Raises invalid and inexact as RISC-V does.")
         case .fneg: return r("fneg", .unary, [ctrl], ctrl, .floats, doc: "Flips the sign bit (NaN payloads kept: a bit operation, not arithmetic).")
         case .fabs: return r("fabs", .unary, [ctrl], ctrl, .floats, doc: "Clears the sign bit (NaN payloads kept).")
-        case .fmin: return r("fmin", .binary, [ctrl, ctrl], ctrl, .floats, doc: "The smaller value, RISC-V (IEEE 754-2019 minimumNumber) rules: one NaN operand gives the other operand, two give the canonical NaN; -0 is smaller than +0.")
-        case .fmax: return r("fmax", .binary, [ctrl, ctrl], ctrl, .floats, doc: "The larger value, RISC-V rules as for fmin; +0 is larger than -0.")
-        case .fcmp: return r("fcmp", .compare, [ctrl, ctrl], b1, .floats, doc: "Compares two floats with a condition (eq ne lt le gt ge uno ord); only ne and uno are true on NaN.")
+        case .fmin: return r("fmin", .binary, [ctrl, ctrl], ctrl, .floats, [.raisesFPFlags], doc: "The smaller value, RISC-V (IEEE 754-2019 minimumNumber) rules: one NaN operand gives the other operand, two give the canonical NaN; -0 is smaller than +0. Raises invalid for a signaling NaN operand.")
+        case .fmax: return r("fmax", .binary, [ctrl, ctrl], ctrl, .floats, [.raisesFPFlags], doc: "The larger value, RISC-V rules as for fmin; +0 is larger than -0.")
+        case .fcmp: return r("fcmp", .compare, [ctrl, ctrl], b1, .floats, [.raisesFPFlags], doc: "Compares two floats with a condition (eq ne lt le gt ge uno ord); only ne and uno are true on NaN. eq, ne, uno and ord are quiet (invalid only for a signaling NaN operand, as RISC-V's feq); lt, le, gt and ge signal (invalid for any NaN operand, as flt and fle).")
         case .bitcast: return r("bitcast", .unary, [.bitcastSource], ctrl, .i64OrF64, doc: "Reinterprets the 64 bits of an i64 as an f64 (bitcast.f64) or back (bitcast.i64).")
         case .f32FromBits: return r("f32_from_bits", .unary, [i64], f32, doc: "The binary32 whose bits are the low 32 bits of the operand (the high bits are ignored: no NaN-boxing check here).")
         case .f32ToBits: return r("f32_to_bits", .unary, [f32], i64, doc: "The 32 bits of the binary32, zero-extended to 64.")

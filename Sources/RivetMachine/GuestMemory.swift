@@ -130,7 +130,7 @@ package final class GuestMemory: @unchecked Sendable {
                 && HartState.Slot.hostFaultSignal == RIVET_SLOT_HOST_FAULT_SIGNAL
                 && HartState.Slot.hostFaultAddress == RIVET_SLOT_HOST_FAULT_ADDRESS
                 && HartState.Slot.reservationValue == RIVET_SLOT_RESERVATION_VALUE
-                && HartState.Slot.activity == RIVET_SLOT_ACTIVITY
+                && HartState.Slot.activity == RIVET_SLOT_ACTIVITY && HartState.Slot.mxcsr == RIVET_SLOT_MXCSR
                 && HartActivity.allCases.count == RIVET_ACTIVITY_COUNT
                 && Int(HartActivity.compiling.rawValue) == RIVET_ACTIVITY_COMPILING
                 && MemoryPermissions.pastFileEnd.rawValue == RIVET_PAGE_PAST_FILE_END)

@@ -87,7 +87,11 @@ package final class HartState: @unchecked Sendable {
         /// The hart's execution counters (what JIT code keeps in `r13`), for tier-2 code, which
         /// uses `r13` and `r14` for values and reloads them from here before it leaves.
         @inlinable package static var counters: Int { 171 }
-        @inlinable package static var count: Int { 172 }
+        /// The host's SSE control and status register (MXCSR, in the low 32 bits): the fault
+        /// handler's copy at a fault in JIT code (tier-2 code accrues its exception flags into
+        /// `fflags`), and tier-2 code's scratch for `ldmxcsr`/`stmxcsr`.
+        @inlinable package static var mxcsr: Int { 172 }
+        @inlinable package static var count: Int { 173 }
     }
 
     package static let noReservation = UInt64.max

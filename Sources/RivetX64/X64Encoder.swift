@@ -154,7 +154,7 @@ package enum X64Encoder {
         case .rel32:
             precondition(value >= -0x8000_0000 && value <= 0x7FFF_FFFF, "displacement does not fit 32 bits")
             width = 4
-        case .reg, .rm, .rm8, .rm16, .rm32, .mem, .opReg, .acc, .cl, .xreg, .xrm32, .xrm64, .xrm128:
+        case .reg, .rm, .rm8, .rm16, .rm32, .mem, .mem32, .opReg, .acc, .cl, .xreg, .xrm32, .xrm64, .xrm128:
             preconditionFailure("not an immediate kind")
         }
         if width != 0 {

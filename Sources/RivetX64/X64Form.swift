@@ -37,7 +37,7 @@ package enum X64Form: UInt8, CaseIterable, Sendable {
     case jmpRel8, jmpRel32, jmpRm, callRel32, callRm, ret
     case pushReg, pushRm, popReg, popRm
     // Miscellaneous.
-    case nop, nopRm, ud2, int3, pause, mfence, lfence, sfence
+    case nop, nopRm, ud2, int3, pause, mfence, lfence, sfence, ldmxcsr, stmxcsr
     // SSE moves.
     case movssRegRm, movssRmReg, movsdRegRm, movsdRmReg, movaps
     case movdRegRm, movdRmReg, movqRegRm, movqRmReg
@@ -68,6 +68,8 @@ package enum X64OperandKind: UInt8, Sendable {
     case rm8, rm16, rm32
     /// Memory in ModRM.rm whose size does not matter (`lea`'s address).
     case mem
+    /// 4 bytes of memory in ModRM.rm, never a register (`ldmxcsr`, `stmxcsr`).
+    case mem32
     /// A general register in the low three bits of the opcode, of the instruction's size.
     case opReg
     /// The accumulator (`al`/`ax`/`eax`/`rax`), implied by the opcode.
@@ -92,7 +94,7 @@ package enum X64OperandKind: UInt8, Sendable {
     /// Whether the operand lives in ModRM.rm.
     package var isInModRMRm: Bool {
         switch self {
-        case .rm, .rm8, .rm16, .rm32, .mem, .xrm32, .xrm64, .xrm128: true
+        case .rm, .rm8, .rm16, .rm32, .mem, .mem32, .xrm32, .xrm64, .xrm128: true
         case .none, .reg, .opReg, .acc, .cl, .xreg, .imm8, .uimm8, .immZ, .immV, .rel8, .rel32: false
         }
     }
@@ -101,7 +103,7 @@ package enum X64OperandKind: UInt8, Sendable {
     package var isImmediate: Bool {
         switch self {
         case .imm8, .uimm8, .immZ, .immV, .rel8, .rel32: true
-        case .none, .reg, .rm, .rm8, .rm16, .rm32, .mem, .opReg, .acc, .cl, .xreg, .xrm32, .xrm64, .xrm128:
+        case .none, .reg, .rm, .rm8, .rm16, .rm32, .mem, .mem32, .opReg, .acc, .cl, .xreg, .xrm32, .xrm64, .xrm128:
             false
         }
     }
@@ -206,7 +208,7 @@ package struct X64FormRow: Sendable {
         regSized = operands.contains(.reg) || operands.contains(.opReg)
         rmSized = operands.contains(.rm)
         rmByte = operands.contains(.rm8)
-        rmMemoryOnly = operands.contains(.mem)
+        rmMemoryOnly = operands.contains(.mem) || operands.contains(.mem32)
         hasModRM = modRMExtension != nil || regInModRM || operands.contains(where: \.isInModRMRm)
         immediate = operands.first(where: \.isImmediate) ?? .none
     }

@@ -139,6 +139,8 @@ package enum X64FormTable {
         r(.mfence, "mfence", [0x0F, 0xAE, 0xF0], []),
         r(.lfence, "lfence", [0x0F, 0xAE, 0xE8], []),
         r(.sfence, "sfence", [0x0F, 0xAE, 0xF8], []),
+        r(.ldmxcsr, "ldmxcsr", [0x0F, 0xAE], [.mem32], .b32, ext: 2),
+        r(.stmxcsr, "stmxcsr", [0x0F, 0xAE], [.mem32], .b32, ext: 3),
 
         // SSE moves. movd/movq move between XMM and general registers or memory.
         r(.movssRegRm, "movss", [0x0F, 0x10], [.xreg, .xrm32], prefix: .pF3),

@@ -214,6 +214,13 @@ extension X64Instruction {
     package static let int3 = X64Instruction(.int3)
     /// `pause`: a spin-wait hint.
     package static let pause = X64Instruction(.pause)
+    /// `ldmxcsr DWORD PTR [mem]`: loads the SSE control and status register (rounding,
+    /// exception masks, sticky exception flags).
+    package static func ldmxcsr(_ src: X64Memory) -> X64Instruction { X64Instruction(.ldmxcsr, rm: .memory(src)) }
+
+    /// `stmxcsr DWORD PTR [mem]`: stores the SSE control and status register.
+    package static func stmxcsr(_ dst: X64Memory) -> X64Instruction { X64Instruction(.stmxcsr, rm: .memory(dst)) }
+
     /// `mfence`: orders all earlier loads and stores before all later ones.
     package static let mfence = X64Instruction(.mfence)
     /// `lfence`: orders loads (and serialises instruction dispatch).

@@ -33,6 +33,9 @@ package enum X64Printer {
         case .mem:
             guard case .memory(let m) = inst.rm else { return "?" }
             return memory(m)
+        case .mem32:
+            guard case .memory(let m) = inst.rm else { return "?" }
+            return "DWORD PTR " + memory(m)
         case .xreg: return "xmm\(inst.reg)"
         case .xrm32: return xmmOrMemory(inst.rm, "DWORD")
         case .xrm64: return xmmOrMemory(inst.rm, "QWORD")

@@ -91,6 +91,7 @@ final class Tier2ExecutableCode {
             return 0
         case 3: return 0  // indirect: the pc is in its slot
         case 6: return 1  // bounds fault
+        case 11: return 4  // entry guard failed
         default: return 3  // budget
         }
     }
@@ -416,7 +417,7 @@ struct SplitMix {
             function %f(slots: f1: f64 @264) {
             block0:
                 v0 = get_slot.f64 f1
-                v1 = fadd.f64 v0, v0
+                v1 = fmin.f64 v0, v0
                 set_slot f1, v1
                 exit pc=0x10
             }
@@ -427,5 +428,63 @@ struct SplitMix {
         case .some: false
         }
         #expect(rejected)
+    }
+
+    /// Float arithmetic on the SSE unit gives RISC-V's results: canonical NaNs, and MXCSR's
+    /// flags accrued into `fflags` at the exit (ORed into those already there); with `frm` not
+    /// `rne`, the entry guard leaves before anything runs.
+    @Test func floatArithmeticGivesRISCVResultsAndFlags() throws {
+        let f1 = 8 * (HartState.Slot.f + 1), f2 = f1 + 8, f3 = f1 + 16
+        let f = try Parser.parse(
+            """
+            function %div(slots: f1: i64 @\(f1), f2: i64 @\(f2), f3: i64 @\(f3)) {
+            block0:
+                v0 = get_slot.i64 f1
+                v1 = bitcast.f64 v0
+                v2 = get_slot.i64 f2
+                v3 = bitcast.f64 v2
+                v4 = fdiv.f64 v1, v3
+                v5 = bitcast.i64 v4
+                set_slot f3, v5
+                exit pc=0x10
+            }
+            """)
+        guard let machineCode = Tier2Backend.compile(f) else {
+            Issue.record("not compiled")
+            return
+        }
+        let executable = try Tier2ExecutableCode(machineCode)
+        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { arena.deallocate() }
+        let one: UInt64 = 0x3ff0_0000_0000_0000, zero: UInt64 = 0
+        // (a, b, fcsr before) -> (a / b, fcsr after): fflags is NV DZ OF UF NX in bits 4-0.
+        let cases: [(UInt64, UInt64, UInt64, UInt64, UInt64)] = [
+            (one, 0x4008_0000_0000_0000, 0, (1.0 / 3.0).bitPattern, 0x01),
+            (one, zero, 0, 0x7ff0_0000_0000_0000, 0x08),
+            (one, zero, 0x01, 0x7ff0_0000_0000_0000, 0x09),
+            (zero, zero, 0, 0x7ff8_0000_0000_0000, 0x10),
+            (0x7ff0_0000_0000_0001, one, 0, 0x7ff8_0000_0000_0000, 0x10),  // signaling NaN
+            (0x7ff8_0000_0000_abcd, one, 0, 0x7ff8_0000_0000_0000, 0x00),  // quiet NaN: no payload
+            (0xfff8_0000_0000_0000, one, 0, 0x7ff8_0000_0000_0000, 0x00),
+            (0x0010_0000_0000_0000, 0x4008_0000_0000_0000, 0, (Double.leastNormalMagnitude / 3).bitPattern, 0x03),
+            (0x0010_0000_0000_0000, 0x4000_0000_0000_0000, 0, (Double.leastNormalMagnitude / 2).bitPattern, 0x00),
+            (Double.greatestFiniteMagnitude.bitPattern, 0x3fe0_0000_0000_0000, 0, 0x7ff0_0000_0000_0000, 0x05),
+        ]
+        for (a, b, before, quotient, after) in cases {
+            var state = [UInt64](repeating: 0, count: Tier2Harness.stateWords)
+            state[HartState.Slot.f + 1] = a
+            state[HartState.Slot.f + 2] = b
+            state[HartState.Slot.fcsr] = before
+            #expect(executable.run(&state, arena, size: 4096) == 0)
+            #expect(state[HartState.Slot.f + 3] == quotient, "\(a) / \(b)")
+            #expect(state[HartState.Slot.fcsr] == after, "\(a) / \(b)")
+        }
+        // frm = rtz: nothing runs, the guard's exit.
+        var state = [UInt64](repeating: 0, count: Tier2Harness.stateWords)
+        state[HartState.Slot.f + 1] = one
+        state[HartState.Slot.f + 2] = 0x4008_0000_0000_0000
+        state[HartState.Slot.fcsr] = 1 << 5
+        #expect(executable.run(&state, arena, size: 4096) == 4)
+        #expect(state[HartState.Slot.f + 3] == 0 && state[HartState.Slot.fcsr] == 1 << 5)
     }
 }

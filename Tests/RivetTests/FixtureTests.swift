@@ -183,12 +183,13 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(result.reason.shellStatus == fixture.expectedStatus, "stderr: \(result.standardError)")
     }
 
-    /// The optimizing tier runs the hot loop of `opt_loop_fault`: in `opt` from its first
-    /// iteration, in `auto` once it ran long enough (a loop the baseline's code runs moves to
-    /// tier 2 between slices, while it runs); the fault in it is rebuilt from tier 2's metadata.
-    @Test(arguments: [ExecutionTier.optimizing, .auto])
-    func theOptimizingTierRunsTheHotLoop(_ tier: ExecutionTier) throws {
-        let fixture = try #require(Fixture.all.first { $0.name == "opt_loop_fault" })
+    /// The optimizing tier runs the hot loop of `opt_loop_fault` (integers) and `opt_fp_fault`
+    /// (doubles, raising flags): in `opt` from its first iteration, in `auto` once it ran long
+    /// enough (a loop the baseline's code runs moves to tier 2 between slices, while it runs);
+    /// the fault in it is rebuilt from tier 2's metadata, with the float flags it raised.
+    @Test(arguments: ["opt_loop_fault", "opt_fp_fault"], [ExecutionTier.optimizing, .auto])
+    func theOptimizingTierRunsTheHotLoop(_ name: String, _ tier: ExecutionTier) throws {
+        let fixture = try #require(Fixture.all.first { $0.name == name })
         let result = try fixture.run { $0.tier = tier }
         #expect(result.standardOutput == fixture.expectedOutput)
         #expect(result.reason.shellStatus == fixture.expectedStatus)

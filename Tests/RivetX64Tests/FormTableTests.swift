@@ -43,7 +43,7 @@ import Testing
             let row = form.row
             let size: X64OperandSize = row.sizes.contains(.b64) ? .b64 : row.sizes.contains(.b32) ? .b32 : .b16
             guard row.sizes.contains(size) else { continue }
-            var inst = X64Instruction(form, size: size, reg: 1, rm: row.operandList.contains(.mem)
+            var inst = X64Instruction(form, size: size, reg: 1, rm: row.operandList.contains(.mem) || row.operandList.contains(.mem32)
                                           ? .memory(.at(.rdx)) : .register(2))
             if form == .xchgRegAcc { inst.reg = 3 }
             let bytes = inst.bytes

@@ -37,7 +37,7 @@ enum FormVariants {
             case .b64: return [Int64.min, Int64.max, -1, 0x1234_5678_9ABC_DEF0]
             }
         case .rel32: return [0, -5, 0x7FFF_FFFF, 0x1000]
-        case .none, .reg, .rm, .rm8, .rm16, .rm32, .mem, .opReg, .acc, .cl, .xreg, .xrm32, .xrm64, .xrm128:
+        case .none, .reg, .rm, .rm8, .rm16, .rm32, .mem, .mem32, .opReg, .acc, .cl, .xreg, .xrm32, .xrm64, .xrm128:
             return [0]
         }
     }
@@ -47,7 +47,7 @@ enum FormVariants {
         let row = form.row
         let kinds = row.operandList
         let hasReg = kinds.contains(.reg) || kinds.contains(.xreg) || kinds.contains(.opReg)
-        let memoryOnly = kinds.contains(.mem)
+        let memoryOnly = kinds.contains(.mem) || kinds.contains(.mem32)
         var result: [X64Instruction] = []
         for size in X64OperandSize.allCases where row.sizes.contains(size) {
             // A base instruction, then one field at a time.

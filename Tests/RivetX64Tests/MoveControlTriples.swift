@@ -129,4 +129,7 @@ let moveControlTriples: [X64Triple] = [
     X64Triple(.mfence, "0f ae f0", "mfence"),
     X64Triple(.lfence, "0f ae e8", "lfence"),
     X64Triple(.sfence, "0f ae f8", "sfence"),
+    X64Triple(.ldmxcsr(.at(.rbx, 0x580)), "0f ae 93 80 05 00 00", "ldmxcsr DWORD PTR [rbx+0x580]"),
+    X64Triple(.stmxcsr(.at(.rbx, 8)), "0f ae 5b 08", "stmxcsr DWORD PTR [rbx+0x8]"),
+    X64Triple(.stmxcsr(.at(.r12, 0)), "41 0f ae 1c 24", "stmxcsr DWORD PTR [r12]"),
 ]

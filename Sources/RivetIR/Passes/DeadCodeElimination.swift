@@ -39,7 +39,7 @@ package enum DeadCodeElimination {
             for v in f.args(inst) { markValue(v) }
             if let state = f.exitState(inst) { for e in state.entries { markValue(e.value) } }
         }
-        let effects: Effects = [.writesState, .writesMemory, .canFault, .isTerminator]
+        let effects: Effects = [.writesState, .writesMemory, .canFault, .isTerminator, .raisesFPFlags]
         for b in f.layout {
             for inst in f.blocks[b.id].insts where !f.effects(inst).isDisjoint(with: effects) { markInst(inst) }
         }

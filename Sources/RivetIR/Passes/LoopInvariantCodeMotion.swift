@@ -103,7 +103,7 @@ package enum LoopInvariantCodeMotion {
                     f.insert(inst, into: ph, at: f.blocks[ph.id].insts.count - 1)
                     continue
                 }
-                if !effects.isDisjoint(with: [.canFault, .writesMemory, .writesState, .isTerminator])
+                if !effects.isDisjoint(with: [.canFault, .writesMemory, .writesState, .isTerminator, .raisesFPFlags])
                     || (effects.contains(.callsHelper) && !effects.contains(.isPure))
                 {
                     quietSoFar = false

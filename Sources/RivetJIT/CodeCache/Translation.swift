@@ -201,10 +201,14 @@ final class OptimizedCode: @unchecked Sendable {
     let guestRange: Range<UInt64>
     /// Guest blocks in the region.
     let blocks: Int
+    /// Whether the code accrues float exception flags from MXCSR (`Tier2Backend.accruesFlags`):
+    /// a fault inside it accrues those the fault handler saved.
+    let accruesFlags: Bool
 
     init(sites: [Tier2Backend.FaultSite], irInstructions: (before: Int, after: Int), pcs: [UInt64], refunds: [Int],
-         guestRange: Range<UInt64>, blocks: Int)
+         guestRange: Range<UInt64>, blocks: Int, accruesFlags: Bool)
     {
+        self.accruesFlags = accruesFlags
         self.sites = sites.sorted { $0.hostOffset < $1.hostOffset }
         self.irInstructions = irInstructions
         self.pcs = pcs

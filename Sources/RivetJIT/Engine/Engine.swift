@@ -803,7 +803,7 @@ package final class Engine {
             memory.synchronizeInstructionFetch()
             r.interpreter.applyPendingCodeChanges()
             return nil
-        case .trap, .helperFailure, .boundsFault:
+        case .trap, .helperFailure, .boundsFault, .guardFailed:
             guard let t = source() else { return nil }
             if let optimized = t.optimized {
                 refund = UInt64(optimized.refunds[index])
@@ -846,6 +846,10 @@ package final class Engine {
                 }
             }
             for (slot, bits) in values { slots[slot] = bits }
+            // The float flags the region raised before the access, as its exits would accrue them.
+            if optimized.accruesFlags {
+                slots[HartState.Slot.fcsr] |= Tier2Backend.riscvFlags(mxcsr: slots[HartState.Slot.mxcsr])
+            }
             refund = UInt64(optimized.refunds[site.index])
             hart.pc = optimized.pcs[site.index]
             r.counters[t.id] &+= slots[HartState.Slot.tier2Entry] &- slots[HartState.Slot.budget]
@@ -1060,6 +1064,9 @@ enum ExitKind: UInt8, CaseIterable {
     case ecallHandled = 9
     /// The ecall handler handled an `ecall`, set the pc after it, and stops the run (`.ecall`).
     case ecallStopped = 10
+    /// A tier-2 region's entry guard failed (its float arithmetic rounds to nearest, and `frm`
+    /// says otherwise): nothing ran, and the interpreter runs its first instruction (index 0).
+    case guardFailed = 11
 }
 
 /// What an ecall handler (`HartState.Slot.ecallHandler`) tells the JIT code that called it.

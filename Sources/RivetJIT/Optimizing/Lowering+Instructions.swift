@@ -108,21 +108,22 @@ extension Lowering {
             store(result(inst), d)
         case .getSlot:
             let d = register(result(inst)) ?? .rax
-            asm.emit(.mov(.b64, d, slot(data.imm)))
+            // A single in a register is its 32 bits, zero-extended.
+            asm.emit(.mov(f.type(result(inst)) == .f32 ? .b32 : .b64, d, slot(data.imm)))
             store(result(inst), d)
         case .setSlot:
             let v = f.arg(inst, 0)
             let r = register(v) ?? .rax
             load(r, v)
             asm.emit(.mov(.b64, slot(data.imm), r))
-        case .loadI64: guestLoad(inst, size: 8) { .mov(.b64, $0, $1) }
+        case .loadI64, .loadF64: guestLoad(inst, size: 8) { .mov(.b64, $0, $1) }
         case .uload8: guestLoad(inst, size: 1) { .movzx(.b32, $0, $1, from: .b8) }
         case .sload8: guestLoad(inst, size: 1) { .movsx(.b64, $0, $1, from: .b8) }
         case .uload16: guestLoad(inst, size: 2) { .movzx(.b32, $0, $1, from: .b16) }
         case .sload16: guestLoad(inst, size: 2) { .movsx(.b64, $0, $1, from: .b16) }
-        case .uload32: guestLoad(inst, size: 4) { .mov(.b32, $0, $1) }
+        case .uload32, .loadF32: guestLoad(inst, size: 4) { .mov(.b32, $0, $1) }
         case .sload32: guestLoad(inst, size: 4) { .movsx(.b64, $0, $1, from: .b32) }
-        case .store8, .store16, .store32, .store64:
+        case .store8, .store16, .store32, .store64, .storeF32, .storeF64:
             let size = Evaluator.accessSize(data.opcode)
             let address = guestAddress(inst, size: size)
             let value = f.arg(inst, 1)
@@ -136,11 +137,110 @@ extension Lowering {
         case .exit: emitExit(f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0)))
         case .exitIndirect: emitIndirectExit(f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0)), target: f.arg(inst, 0))
         case .call: emitBudget(inst)  // the only helper `isSupported` lets through
-        case .f32const, .f64const, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast,
-            .f32FromBits, .f32ToBits, .loadF32, .loadF64, .storeF32, .storeF64, .trap:
+        case .f32const, .f64const:
+            // Bits in a general register, as every float value (a single zero-extended).
+            let d = register(result(inst)) ?? .rax
+            asm.emit(.loadConstant(d, data.imm))
+            store(result(inst), d)
+        case .fadd: floatArithmetic(inst, single: .addss, double: .addsd)
+        case .fsub: floatArithmetic(inst, single: .subss, double: .subsd)
+        case .fmul: floatArithmetic(inst, single: .mulss, double: .mulsd)
+        case .fdiv: floatArithmetic(inst, single: .divss, double: .divsd)
+        case .fsqrt: floatArithmetic(inst, single: .sqrtss, double: .sqrtsd)
+        case .fneg, .fabs:
+            // The sign bit, flipped or cleared in the general register.
+            let d = target(inst, avoiding: nil)
+            load(d, f.arg(inst, 0))
+            let bit: UInt8 = data.type == .f32 ? 31 : 63
+            asm.emit(.bitModify(data.opcode == .fneg ? .btc : .btr, .b64, d, bit))
+            store(result(inst), d)
+        case .fcmp: floatCompare(inst)
+        case .bitcast, .f32ToBits:
+            // The same bits (a single's are zero-extended already).
+            let d = target(inst, avoiding: nil)
+            load(d, f.arg(inst, 0))
+            store(result(inst), d)
+        case .f32FromBits: extend(inst) { .mov(.b32, $0, $0) }
+        case .fmin, .fmax, .trap:
             // `Tier2Backend.isSupported` rejected these before allocation.
             preconditionFailure("tier 2 backend: \(data.opcode.name) is not lowered")
         }
+    }
+
+    // MARK: Floats
+
+    /// Loads float `v` (its bits in a general register or a spill slot) into `x`.
+    mutating func loadFloat(_ x: XMMRegister, _ v: Value) {
+        let size: X64OperandSize = f.type(v) == .f32 ? .b32 : .b64
+        switch allocation.locations[v.id] {
+        case .register(let r)?: asm.emit(.movGPRToXMM(size, x, r))
+        case .stack(let k)?: asm.emit(.movGPRToXMM(size, x, Self.spill(k)))
+        case nil:
+            asm.emit(.loadConstant(.rax, constant(v)))
+            asm.emit(.movGPRToXMM(size, x, .rax))
+        }
+    }
+
+    /// `xmm0 = a op b` (or `op a` for a square root) on the SSE unit, which raises the flags in
+    /// MXCSR; a NaN result becomes the canonical NaN (x86 keeps an operand's payload or gives a
+    /// negative default NaN; RISC-V gives 0x7ff8000000000000 / 0x7fc00000).
+    mutating func floatArithmetic(_ inst: Inst, single: X64SSEOp, double: X64SSEOp) {
+        let isSingle = f.insts[inst.id].type == .f32
+        let op = isSingle ? single : double
+        if f.insts[inst.id].opcode == .fsqrt {
+            loadFloat(.xmm1, f.arg(inst, 0))
+            asm.emit(.sse(op, .xmm0, .xmm1))
+        } else {
+            loadFloat(.xmm0, f.arg(inst, 0))
+            let b = f.arg(inst, 1)
+            if let m = memory(b) {
+                asm.emit(.sse(op, .xmm0, m))
+            } else {
+                loadFloat(.xmm1, b)
+                asm.emit(.sse(op, .xmm0, .xmm1))
+            }
+        }
+        let d = register(result(inst)) ?? .rax
+        let ordered = asm.newLabel()
+        // An arithmetic result is never a signaling NaN: this compare raises nothing.
+        asm.emit(.sse(isSingle ? .ucomiss : .ucomisd, .xmm0, .xmm0))
+        asm.emit(.movXMMToGPR(isSingle ? .b32 : .b64, d, .xmm0))
+        asm.jcc(.np, to: ordered)
+        asm.emit(.loadConstant(d, isSingle ? canonicalNaN32 : canonicalNaN64))
+        asm.bind(ordered)
+        store(result(inst), d)
+    }
+
+    /// `fcmp`: `ucomis` for the quiet conditions, `comis` (invalid for any NaN) for the ordered
+    /// relations, the result 0 or 1. After `(u)comis a, b`: unordered sets ZF, PF and CF; a < b
+    /// CF; a = b ZF. `lt` and `le` compare the other way round, as `gt` and `ge` (`a`/`ae`:
+    /// false when unordered).
+    mutating func floatCompare(_ inst: Inst) {
+        let a = f.arg(inst, 0), b = f.arg(inst, 1)
+        let isSingle = f.type(a) == .f32
+        let cond = FloatCondition(rawValue: UInt8(truncatingIfNeeded: f.insts[inst.id].imm)) ?? .eq
+        let quiet = cond == .eq || cond == .ne || cond == .uno || cond == .ord
+        let op: X64SSEOp = quiet ? (isSingle ? .ucomiss : .ucomisd) : (isSingle ? .comiss : .comisd)
+        let swapped = cond == .lt || cond == .le
+        loadFloat(.xmm0, swapped ? b : a)
+        loadFloat(.xmm1, swapped ? a : b)
+        asm.emit(.sse(op, .xmm0, .xmm1))
+        switch cond {
+        case .eq:
+            asm.emit(.setcc(.e, .rax))
+            asm.emit(.setcc(.np, .rcx))
+            asm.emit(.alu(.and, .b32, .rax, .rcx))
+        case .ne:
+            asm.emit(.setcc(.ne, .rax))
+            asm.emit(.setcc(.p, .rcx))
+            asm.emit(.alu(.or, .b32, .rax, .rcx))
+        case .lt, .gt: asm.emit(.setcc(.a, .rax))
+        case .le, .ge: asm.emit(.setcc(.ae, .rax))
+        case .uno: asm.emit(.setcc(.p, .rax))
+        case .ord: asm.emit(.setcc(.np, .rax))
+        }
+        asm.emit(.movzx(.b32, .rax, .rax, from: .b8))
+        store(result(inst), .rax)
     }
 
     // MARK: Pieces

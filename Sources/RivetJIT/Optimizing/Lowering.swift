@@ -72,6 +72,10 @@ package enum Tier2Backend {
         package var exits: [ExitSite]
         /// Every guest access, by host offset.
         package var faultSites: [FaultSite]
+        /// Whether the code runs float operations whose exception flags it accrues into
+        /// `fflags` at its exits (`Tier2Backend.accruesFlags`): a fault inside it must accrue
+        /// those the fault handler saved (`HartState.Slot.mxcsr`).
+        package var accruesFlags: Bool
         /// Bytes of code.
         package var count: Int { assembler.count }
     }
@@ -99,11 +103,14 @@ package enum Tier2Backend {
         let stubBytes = lowering.stubBytes
         let sites = lowering.faultSites
         let exitJumps = lowering.exitJumps
+        let accrues = lowering.accruesFlags
         guard let assembler = lowering.finish() else { return nil }
         let exits = exitJumps.map {
             ExitSite(target: $0.target, patchOffset: $0.jump.displacementOffset, stubOffset: assembler.offset(of: $0.stub)!)
         }
-        return Code(assembler: assembler, allocation: allocation, stubBytes: stubBytes, exits: exits, faultSites: sites)
+        return Code(
+            assembler: assembler, allocation: allocation, stubBytes: stubBytes, exits: exits, faultSites: sites,
+            accruesFlags: accrues)
     }
 
     /// By value: an `iconst` that fits a sign-extended imm32 and is only ever the second operand
@@ -166,7 +173,6 @@ package enum Tier2Backend {
 
     /// Whether every instruction and value of `f` is in the lowered subset.
     static func isSupported(_ f: Function) -> Bool {
-        for v in f.values where v.type == .f32 || v.type == .f64 { return false }
         for b in f.layout {
             for inst in f.blocks[b.id].insts {
                 switch f.insts[inst.id].opcode {
@@ -174,12 +180,14 @@ package enum Tier2Backend {
                     .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16, .sext32,
                     .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .icmp, .select, .bint, .getSlot, .setSlot,
                     .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .store8, .store16, .store32,
-                    .store64, .jump, .brif, .exit, .exitIndirect:
+                    .store64, .jump, .brif, .exit, .exitIndirect, .f32const, .f64const, .fadd, .fsub, .fmul, .fdiv,
+                    .fsqrt, .fneg, .fabs, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .loadF32, .loadF64, .storeF32,
+                    .storeF64:
                     continue
                 case .call:
                     guard isBudget(f, inst) else { return false }
-                case .f32const, .f64const, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .fneg, .fabs, .fmin, .fmax, .fcmp,
-                    .bitcast, .f32FromBits, .f32ToBits, .loadF32, .loadF64, .storeF32, .storeF64:
+                case .fmin, .fmax:
+                    // RISC-V's minimumNumber/maximumNumber (signed zeros, NaNs) is not lowered yet.
                     return false
                 case .trap:
                     // Unreachable code has no guest instruction to name at an exit.
@@ -189,6 +197,29 @@ package enum Tier2Backend {
         }
         return true
     }
+
+    /// Whether `f` runs float operations that raise IEEE flags: its code then clears MXCSR's
+    /// flags at entry, accrues them into `fflags` at every exit, and runs only when `frm` is
+    /// `rne` (the IR's floats round to nearest; a guard at entry leaves with `guardFailed`).
+    static func accruesFlags(_ f: Function) -> Bool {
+        for b in f.layout {
+            for inst in f.blocks[b.id].insts where f.effects(inst).contains(.raisesFPFlags) { return true }
+        }
+        return false
+    }
+
+    /// MXCSR's exception flags (bits 0-5: invalid, denormal, divide by zero, overflow,
+    /// underflow, precision) as RISC-V's `fflags` (NV DZ OF UF NX in bits 4-0). x86's denormal
+    /// flag has no RISC-V counterpart. Both detect tininess after rounding (Intel SDM vol. 1,
+    /// 4.9.1.5; RISC-V unprivileged spec, 11.2), and with every exception masked, underflow is
+    /// raised only for an inexact tiny result, as RISC-V's default.
+    package static func riscvFlags(mxcsr: UInt64) -> UInt64 {
+        (mxcsr >> 5 & 1) | (mxcsr >> 3 & 2) | (mxcsr >> 1 & 4) | (mxcsr << 1 & 8) | (mxcsr << 4 & 16)
+    }
+
+    /// MXCSR as tier-2 code runs: every exception masked, round to nearest, no flush to zero,
+    /// no flags.
+    static let mxcsrAtEntry: Int32 = 0x1f80
 
     /// Whether `inst` (a `call`) is the budget intrinsic with a constant argument.
     static func isBudget(_ f: Function, _ inst: Inst) -> Bool {
@@ -217,6 +248,9 @@ struct Lowering: ~Copyable {
         case chain(Int)
         /// A miss in the jump cache (the target pc in rax): store it, leave with `indirect`.
         case indirectMiss
+        /// The entry guard failed (`frm` is not `rne`): take the first block's instructions
+        /// (the engine gives them back) and leave with `guardFailed`.
+        case guardFailed(instructions: Int32)
     }
     var stubs: [(X64Label, Stub)] = []
     /// The patchable exits, in index order.
@@ -231,6 +265,8 @@ struct Lowering: ~Copyable {
     /// The translation id (exit codes, the execution counter).
     let id: Int
     let instructionIndex: [UInt64: Int]
+    /// `Tier2Backend.accruesFlags(f)`.
+    let accruesFlags: Bool
 
     static let stateRegister = Pinned.state
     static let memoryRegister = Pinned.memory
@@ -251,6 +287,7 @@ struct Lowering: ~Copyable {
         self.allocation = allocation
         self.id = id
         self.instructionIndex = instructionIndex
+        accruesFlags = Tier2Backend.accruesFlags(f)
         var asm = X64Assembler(capacity: 4096)
         var labels: [X64Label] = []
         for _ in f.blocks.indices { labels.append(asm.newLabel()) }
@@ -354,6 +391,16 @@ struct Lowering: ~Copyable {
     // MARK: The function
 
     mutating func emitFunction() {
+        if accruesFlags {
+            // Float arithmetic rounds to nearest: with another `frm`, the interpreter runs it.
+            let guardFailed = asm.newLabel()
+            asm.emit(.test(.b32, Self.hartSlot(HartState.Slot.fcsr), imm: 0xe0))
+            asm.jcc(.ne, to: guardFailed)
+            stubs.append((guardFailed, .guardFailed(instructions: firstBudget())))
+            // MXCSR without flags: those raised from here are the guest's.
+            asm.emit(.mov(.b32, Self.hartSlot(HartState.Slot.mxcsr), imm: Tier2Backend.mxcsrAtEntry))
+            asm.emit(.ldmxcsr(Self.hartSlot(HartState.Slot.mxcsr)))
+        }
         // The budget at entry: every exit counts the instructions run since from it.
         asm.emit(.mov(.b64, Self.hartSlot(HartState.Slot.tier2Entry), Pinned.budget))
         for (k, b) in f.layout.enumerated() {
@@ -384,6 +431,9 @@ struct Lowering: ~Copyable {
             case .indirectMiss:
                 asm.emit(.mov(.b64, Self.hartSlot(HartState.Slot.pc), .rax))
                 leave(code(.indirect, 0))
+            case .guardFailed(let n):
+                asm.emit(.alu(.sub, .b64, Pinned.budget, imm: n))
+                leave(code(.guardFailed, 0))
             }
         }
         stubBytes = asm.count - stubStart
@@ -410,7 +460,8 @@ struct Lowering: ~Copyable {
         asm.emit(.mov(.b64, Pinned.jumpCache, Self.hartSlot(HartState.Slot.jumpCache)))
     }
 
-    /// Writes the exit state's entries to their slots (through rax for what is not in a register).
+    /// Writes the exit state's entries to their slots (through rax for what is not in a
+    /// register), and accrues the float exception flags (using rax, rcx, rdx).
     mutating func writeEntries(_ state: ExitState) {
         for entry in state.entries {
             let slot = X64Memory.at(Self.stateRegister, Int32(f.slots[entry.slot.id].offset))
@@ -418,6 +469,44 @@ struct Lowering: ~Copyable {
             load(r, entry.value)
             asm.emit(.mov(.b64, slot, r))
         }
+        if accruesFlags { accrueFlags() }
+    }
+
+    /// ORs MXCSR's exception flags, as RISC-V's (`Tier2Backend.riscvFlags`), into `fflags`.
+    mutating func accrueFlags() {
+        let mxcsr = Self.hartSlot(HartState.Slot.mxcsr)
+        let none = asm.newLabel()
+        asm.emit(.stmxcsr(mxcsr))
+        asm.emit(.mov(.b32, .rax, mxcsr))
+        asm.emit(.test(.b32, .rax, imm: 0x3d))
+        asm.jcc(.e, to: none)
+        // precision (5) -> NX (0), underflow (4) -> UF (1), overflow (3) -> OF (2),
+        // divide by zero (2) -> DZ (3), invalid (0) -> NV (4).
+        asm.emit(.mov(.b32, .rcx, .rax))
+        asm.emit(.shift(.shr, .b32, .rcx, 5))
+        asm.emit(.alu(.and, .b32, .rcx, imm: 1))
+        let moves: [(X64ShiftOp, UInt8, Int32)] = [(.shr, 3, 2), (.shr, 1, 4), (.shl, 1, 8)]
+        for (op, count, mask) in moves {
+            asm.emit(.mov(.b32, .rdx, .rax))
+            asm.emit(.shift(op, .b32, .rdx, count))
+            asm.emit(.alu(.and, .b32, .rdx, imm: mask))
+            asm.emit(.alu(.or, .b32, .rcx, .rdx))
+        }
+        asm.emit(.shift(.shl, .b32, .rax, 4))
+        asm.emit(.alu(.and, .b32, .rax, imm: 16))
+        asm.emit(.alu(.or, .b32, .rcx, .rax))
+        asm.emit(.alu(.or, .b64, Self.hartSlot(HartState.Slot.fcsr), .rcx))
+        asm.bind(none)
+    }
+
+    /// The instructions the first block's budget check takes (0 for IR without one).
+    func firstBudget() -> Int32 {
+        for b in f.layout {
+            for inst in f.blocks[b.id].insts where f.insts[inst.id].opcode == .call && Tier2Backend.isBudget(f, inst) {
+                return Int32(truncatingIfNeeded: constant(f.arg(inst, 0)))
+            }
+        }
+        return 0
     }
 
     /// Leaves for the exit state's pc (`exit`): its entries written, the instructions counted,

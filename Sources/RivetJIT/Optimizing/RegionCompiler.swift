@@ -43,7 +43,7 @@ enum RegionCompiler {
                 pcs: region.pcs, refunds: region.refunds,
                 guestRange: request.regionBlocks.reduce(request.pc..<request.guestEnd) {
                     min($0.lowerBound, $1.pc)..<max($0.upperBound, $1.end)
-                }, blocks: blocks.count))
+                }, blocks: blocks.count, accruesFlags: code.accruesFlags))
     }
 
     /// Instructions in `f`'s blocks.

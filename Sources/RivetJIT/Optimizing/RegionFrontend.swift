@@ -20,9 +20,11 @@ typealias IROpcode = RivetIR.Opcode
 ///   register the region wrote use the value, not the slot;
 /// - memory accesses carry their instruction's pc as their exit state: a fault resumes there,
 ///   with the state before the instruction, and the interpreter raises it exactly;
-/// - instructions the IR does not model yet (floating point, atomics, CSRs, system
-///   instructions, fences) end the region *before* them: an `exit` to their pc, where the lower
-///   tiers take over. A region whose first instruction is one of them is not made.
+/// - F and D as `RegionFrontend+Float.swift` says;
+/// - instructions the IR does not model yet (fused multiply-add, float min/max and
+///   conversions, atomics, CSRs, system instructions, fences) end the region *before* them: an
+///   `exit` to their pc, where the lower tiers take over. A region whose first instruction is
+///   one of them is not made.
 ///
 /// `retired` counts the instructions the region covers on each path out (all of them, or those
 /// before an instruction it stops at), for the budget.
@@ -72,12 +74,19 @@ package struct RegionFrontend {
         return frontend.build(blocks)
     }
 
-    private var b = FunctionBuilder(name: "region")
+    var b = FunctionBuilder(name: "region")
     private let pc: UInt64
     /// The slots of x1...x31 (index 0 unused).
     private var slots: [Slot] = []
     /// Values of registers in the current IR block (nil: read the slot).
     private var values: [Value?] = Array(repeating: nil, count: 32)
+    /// The slots of f0...f31, declared at their first use (integer regions declare none).
+    var floatSlots: [Slot?] = Array(repeating: nil, count: 32)
+    /// Values of f registers in the current IR block, as their 64 raw bits and, when known, as
+    /// an f64 or as the (unboxed) f32 they hold.
+    var floatBits: [Value?] = Array(repeating: nil, count: 32)
+    var doubles: [Value?] = Array(repeating: nil, count: 32)
+    var singles: [Value?] = Array(repeating: nil, count: 32)
     /// The IR block of each guest block of the region, by pc.
     private var heads: [UInt64: Block] = [:]
     /// Whether an edge went to a block of the region (a loop).
@@ -120,6 +129,7 @@ package struct RegionFrontend {
         for (block, ir) in zip(blocks, irBlocks) {
             b.switchTo(ir)
             values = Array(repeating: nil, count: 32)
+            forgetFloatValues()
             // Each block starts by taking its instructions from the budget (at every entry):
             // with too little left, it leaves before running any, with the state at its head.
             let count = Self.covered(block.instructions)
@@ -178,7 +188,7 @@ package struct RegionFrontend {
 
     // MARK: Registers
 
-    private mutating func read(_ r: UInt8) -> Value {
+    mutating func read(_ r: UInt8) -> Value {
         if r == 0 { return b.iconst(UInt64(0)) }
         if let v = values[Int(r)] { return v }
         let v = b.getSlot(slots[Int(r)])
@@ -186,17 +196,17 @@ package struct RegionFrontend {
         return v
     }
 
-    private mutating func write(_ r: UInt8, _ v: Value) {
+    mutating func write(_ r: UInt8, _ v: Value) {
         guard r != 0 else { return }
         b.setSlot(slots[Int(r)], v)
         values[Int(r)] = v
     }
 
-    private mutating func constant(_ v: UInt64) -> Value { b.iconst(v) }
-    private mutating func constant(_ v: Int64) -> Value { b.iconst(v) }
+    mutating func constant(_ v: UInt64) -> Value { b.iconst(v) }
+    mutating func constant(_ v: Int64) -> Value { b.iconst(v) }
 
-    private mutating func binary(_ op: IROpcode, _ x: Value, _ y: Value) -> Value { b.binary(op, x, y) }
-    private mutating func unary(_ op: IROpcode, _ x: Value) -> Value { b.unary(op, x) }
+    mutating func binary(_ op: IROpcode, _ x: Value, _ y: Value) -> Value { b.binary(op, x, y) }
+    mutating func unary(_ op: IROpcode, _ x: Value) -> Value { b.unary(op, x) }
 
     /// rd = op(rs1, rs2).
     private mutating func rr(_ i: Instruction, _ op: IROpcode) {
@@ -233,18 +243,19 @@ package struct RegionFrontend {
             .ror, .rori, .rev8, .bclr, .bclri, .bext, .bexti, .binv, .binvi, .bset, .bseti, .czero_eqz,
             .czero_nez:
             return true
-        case .illegal, .fence, .ecall, .ebreak, .fence_i, .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci,
-            .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w,
+        case .flw, .fsw, .fld, .fsd, .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s, .fadd_d, .fsub_d, .fmul_d,
+            .fdiv_d, .fsqrt_d, .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmv_x_w, .fmv_w_x,
+            .fmv_x_d, .fmv_d_x, .feq_s, .flt_s, .fle_s, .feq_d, .flt_d, .fle_d:
+            return isModelledFloat(i)
+        case .illegal, .fence, .ecall, .ebreak, .fence_i, .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci, .lr_w,
+            .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w,
             .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d, .amomin_d, .amomax_d,
-            .amominu_d, .amomaxu_d, .flw, .fsw, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fadd_s, .fsub_s,
-            .fmul_s, .fdiv_s, .fsqrt_s, .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fmin_s, .fmax_s, .fcvt_w_s, .fcvt_wu_s,
-            .fcvt_l_s, .fcvt_lu_s, .fmv_x_w, .fclass_s, .feq_s, .flt_s, .fle_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l,
-            .fcvt_s_lu, .fmv_w_x, .fld, .fsd, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fadd_d, .fsub_d, .fmul_d,
-            .fdiv_d, .fsqrt_d, .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .feq_d,
-            .flt_d, .fle_d, .fclass_d, .fcvt_w_d, .fcvt_wu_d, .fcvt_l_d, .fcvt_lu_d, .fmv_x_d, .fcvt_d_w,
-            .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .fmv_d_x, .rolw, .roriw, .rorw, .orc_b, .cbo_clean, .cbo_flush,
-            .cbo_inval, .cbo_zero, .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s, .fleq_s, .fltq_s, .fli_d,
-            .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d, .fcvtmod_w_d:
+            .amominu_d, .amomaxu_d, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fmin_s, .fmax_s, .fcvt_w_s,
+            .fcvt_wu_s, .fcvt_l_s, .fcvt_lu_s, .fclass_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu, .fmadd_d,
+            .fmsub_d, .fnmsub_d, .fnmadd_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fclass_d, .fcvt_w_d, .fcvt_wu_d,
+            .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .rolw, .roriw, .rorw, .orc_b,
+            .cbo_clean, .cbo_flush, .cbo_inval, .cbo_zero, .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s,
+            .fleq_s, .fltq_s, .fli_d, .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d, .fcvtmod_w_d:
             return false
         }
     }
@@ -382,18 +393,21 @@ package struct RegionFrontend {
         case .czero_eqz: czero(i, .eq)
         case .czero_nez: czero(i, .ne)
 
-        case .illegal, .fence, .ecall, .ebreak, .fence_i, .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci,
-            .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w,
+        // F and D (RegionFrontend+Float.swift).
+        case .flw, .fsw, .fld, .fsd, .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s, .fadd_d, .fsub_d, .fmul_d,
+            .fdiv_d, .fsqrt_d, .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmv_x_w, .fmv_w_x,
+            .fmv_x_d, .fmv_d_x, .feq_s, .flt_s, .fle_s, .feq_d, .flt_d, .fle_d:
+            emitFloat(i, here)
+
+        case .illegal, .fence, .ecall, .ebreak, .fence_i, .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci, .lr_w,
+            .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w,
             .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d, .amomin_d, .amomax_d,
-            .amominu_d, .amomaxu_d, .flw, .fsw, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fadd_s, .fsub_s,
-            .fmul_s, .fdiv_s, .fsqrt_s, .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fmin_s, .fmax_s, .fcvt_w_s, .fcvt_wu_s,
-            .fcvt_l_s, .fcvt_lu_s, .fmv_x_w, .fclass_s, .feq_s, .flt_s, .fle_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l,
-            .fcvt_s_lu, .fmv_w_x, .fld, .fsd, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fadd_d, .fsub_d, .fmul_d,
-            .fdiv_d, .fsqrt_d, .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .feq_d,
-            .flt_d, .fle_d, .fclass_d, .fcvt_w_d, .fcvt_wu_d, .fcvt_l_d, .fcvt_lu_d, .fmv_x_d, .fcvt_d_w,
-            .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .fmv_d_x, .rolw, .roriw, .rorw, .orc_b, .cbo_clean, .cbo_flush,
-            .cbo_inval, .cbo_zero, .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s, .fleq_s, .fltq_s, .fli_d,
-            .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d, .fcvtmod_w_d:
+            .amominu_d, .amomaxu_d, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fmin_s, .fmax_s, .fcvt_w_s,
+            .fcvt_wu_s, .fcvt_l_s, .fcvt_lu_s, .fclass_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu, .fmadd_d,
+            .fmsub_d, .fnmsub_d, .fnmadd_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fclass_d, .fcvt_w_d, .fcvt_wu_d,
+            .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .rolw, .roriw, .rorw, .orc_b,
+            .cbo_clean, .cbo_flush, .cbo_inval, .cbo_zero, .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s,
+            .fleq_s, .fltq_s, .fli_d, .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d, .fcvtmod_w_d:
             // Not modelled: `build` ends the region before these.
             preconditionFailure("\(i.opcode) is not modelled by the tier-2 frontend")
         }

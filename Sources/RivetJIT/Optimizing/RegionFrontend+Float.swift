@@ -1,0 +1,194 @@
+import RivetIR
+import RivetISA
+import RivetMachine
+
+// Tier 2's frontend for F and D: f registers as state slots of their 64 raw bits, arithmetic on
+// IR floats.
+//
+// - f0...f31 are the slots `f0`...`f31` (i64, the register's bits as `HartState` keeps them:
+//   singles NaN-boxed), declared at their first use. Loads, stores, moves and sign injection of
+//   doubles are integer operations on those bits.
+// - A single is read by unboxing: a register whose upper 32 bits are not all ones holds the
+//   canonical NaN (the F extension's rule). A single result is written boxed. Within an IR
+//   block the frontend remembers each register's value as an f64 or an unboxed f32, so a chain
+//   of operations neither boxes nor unboxes between them.
+// - Arithmetic (add, sub, mul, div, sqrt) is modelled only for the rounding modes `rne` and
+//   `dyn`: the backend runs a region with such operations only when `frm` is `rne` (see
+//   `Tier2Backend`), since the IR's floats round to nearest, ties to even. Other static modes,
+//   fused multiply-add, min/max, conversions and `fclass` end the region before them.
+// - The IR's float operations raise IEEE flags (`Effects.raisesFPFlags`), which the backend
+//   accrues into `fflags` from the host's MXCSR; their NaN results are canonical, as RISC-V's.
+extension RegionFrontend {
+    /// The box of a single: its upper 32 bits set.
+    static let singleBox: UInt64 = 0xffff_ffff_0000_0000
+    static let signBit64: UInt64 = 1 << 63
+    static let signBit32: UInt64 = 1 << 31
+
+    /// Whether the F/D instruction `i` (one of those `isModelled` sends here) is modelled.
+    static func isModelledFloat(_ i: Instruction) -> Bool {
+        switch i.opcode {
+        case .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s, .fadd_d, .fsub_d, .fmul_d, .fdiv_d, .fsqrt_d:
+            return i.rm == RoundingMode.rne.rawValue || i.rm == RoundingMode.dyn.rawValue
+        default:
+            return true
+        }
+    }
+
+    mutating func forgetFloatValues() {
+        floatBits = Array(repeating: nil, count: 32)
+        doubles = Array(repeating: nil, count: 32)
+        singles = Array(repeating: nil, count: 32)
+    }
+
+    /// The slot of f`r`, declared at its first use.
+    mutating func floatSlot(_ r: UInt8) -> Slot {
+        if let slot = floatSlots[Int(r)] { return slot }
+        let slot = b.declareSlot("f\(r)", .i64, offset: 8 * (HartState.Slot.f + Int(r)))
+        floatSlots[Int(r)] = slot
+        return slot
+    }
+
+    /// The 64 bits of f`r`.
+    mutating func readBits(_ r: UInt8) -> Value {
+        if let v = floatBits[Int(r)] { return v }
+        let v = b.getSlot(floatSlot(r))
+        floatBits[Int(r)] = v
+        return v
+    }
+
+    /// f`r` as a double.
+    mutating func readDouble(_ r: UInt8) -> Value {
+        if let v = doubles[Int(r)] { return v }
+        let v = b.unary(.bitcast, readBits(r), type: .f64)
+        doubles[Int(r)] = v
+        return v
+    }
+
+    /// f`r` as a single: its low 32 bits if it is NaN-boxed, else the canonical NaN.
+    mutating func readSingle(_ r: UInt8) -> Value {
+        if let v = singles[Int(r)] { return v }
+        let bits = readBits(r)
+        let boxed = b.icmp(.eq, binary(.sshr, bits, constant(UInt64(32))), constant(Int64(-1)))
+        let v = b.unary(.f32FromBits, b.select(boxed, bits, constant(canonicalNaN32)))
+        singles[Int(r)] = v
+        return v
+    }
+
+    /// f`r` = `bits` (64 raw bits).
+    mutating func writeBits(_ r: UInt8, _ bits: Value) {
+        b.setSlot(floatSlot(r), bits)
+        floatBits[Int(r)] = bits
+        doubles[Int(r)] = nil
+        singles[Int(r)] = nil
+    }
+
+    /// f`r` = the double `v`.
+    mutating func writeDouble(_ r: UInt8, _ v: Value) {
+        writeBits(r, b.unary(.bitcast, v, type: .i64))
+        doubles[Int(r)] = v
+    }
+
+    /// f`r` = the single `v`, NaN-boxed.
+    mutating func writeSingle(_ r: UInt8, _ v: Value) {
+        writeBits(r, binary(.bor, b.unary(.f32ToBits, v), constant(Self.singleBox)))
+        singles[Int(r)] = v
+    }
+
+    /// Emits the F/D instruction `i` (modelled: `isModelledFloat`).
+    mutating func emitFloat(_ i: Instruction, _ here: ExitState) {
+        switch i.opcode {
+        // Memory: bits, untouched.
+        case .fld:
+            writeBits(i.rd, b.load(.loadI64, address(i), exit: here))
+        case .flw:
+            let word = b.load(.uload32, address(i), exit: here)
+            writeBits(i.rd, binary(.bor, word, constant(Self.singleBox)))
+            singles[Int(i.rd)] = b.unary(.f32FromBits, word)
+        case .fsd: b.store(.store64, address(i), readBits(i.rs2), exit: here)
+        case .fsw: b.store(.store32, address(i), readBits(i.rs2), exit: here)
+
+        // Arithmetic.
+        case .fadd_d: writeDouble(i.rd, b.binary(.fadd, readDouble(i.rs1), readDouble(i.rs2), type: .f64))
+        case .fsub_d: writeDouble(i.rd, b.binary(.fsub, readDouble(i.rs1), readDouble(i.rs2), type: .f64))
+        case .fmul_d: writeDouble(i.rd, b.binary(.fmul, readDouble(i.rs1), readDouble(i.rs2), type: .f64))
+        case .fdiv_d: writeDouble(i.rd, b.binary(.fdiv, readDouble(i.rs1), readDouble(i.rs2), type: .f64))
+        case .fsqrt_d: writeDouble(i.rd, b.unary(.fsqrt, readDouble(i.rs1), type: .f64))
+        case .fadd_s: writeSingle(i.rd, b.binary(.fadd, readSingle(i.rs1), readSingle(i.rs2), type: .f32))
+        case .fsub_s: writeSingle(i.rd, b.binary(.fsub, readSingle(i.rs1), readSingle(i.rs2), type: .f32))
+        case .fmul_s: writeSingle(i.rd, b.binary(.fmul, readSingle(i.rs1), readSingle(i.rs2), type: .f32))
+        case .fdiv_s: writeSingle(i.rd, b.binary(.fdiv, readSingle(i.rs1), readSingle(i.rs2), type: .f32))
+        case .fsqrt_s: writeSingle(i.rd, b.unary(.fsqrt, readSingle(i.rs1), type: .f32))
+
+        // Sign injection (fmv, fneg and fabs are the forms with rs1 = rs2).
+        case .fsgnj_d, .fsgnjn_d, .fsgnjx_d: signInjection(i, double: true)
+        case .fsgnj_s, .fsgnjn_s, .fsgnjx_s: signInjection(i, double: false)
+
+        // Moves between register files: bits, no unboxing.
+        case .fmv_x_d: write(i.rd, readBits(i.rs1))
+        case .fmv_d_x: writeBits(i.rd, read(i.rs1))
+        case .fmv_x_w: write(i.rd, unary(.sext32, readBits(i.rs1)))
+        case .fmv_w_x:
+            let x = read(i.rs1)
+            writeBits(i.rd, binary(.bor, unary(.zext32, x), constant(Self.singleBox)))
+            singles[Int(i.rd)] = b.unary(.f32FromBits, x)
+
+        // Comparisons: feq is quiet, flt and fle signal (the IR's conditions say the same).
+        case .feq_d: compare(i, .eq, double: true)
+        case .flt_d: compare(i, .lt, double: true)
+        case .fle_d: compare(i, .le, double: true)
+        case .feq_s: compare(i, .eq, double: false)
+        case .flt_s: compare(i, .lt, double: false)
+        case .fle_s: compare(i, .le, double: false)
+        default:
+            preconditionFailure("\(i.opcode) is not an F/D instruction the tier-2 frontend models")
+        }
+    }
+
+    /// rs1 + imm.
+    private mutating func address(_ i: Instruction) -> Value { binary(.iadd, read(i.rs1), constant(i.imm)) }
+
+    private mutating func compare(_ i: Instruction, _ cond: FloatCondition, double: Bool) {
+        let c = double
+            ? b.fcmp(cond, readDouble(i.rs1), readDouble(i.rs2)) : b.fcmp(cond, readSingle(i.rs1), readSingle(i.rs2))
+        write(i.rd, unary(.bint, c))
+    }
+
+    /// fsgnj/fsgnjn/fsgnjx: rs1's magnitude with rs2's sign, its negation, or the two signs'
+    /// exclusive or. The same register twice is fmv, fneg or fabs.
+    private mutating func signInjection(_ i: Instruction, double: Bool) {
+        let negate = i.opcode == .fsgnjn_d || i.opcode == .fsgnjn_s
+        let exclusive = i.opcode == .fsgnjx_d || i.opcode == .fsgnjx_s
+        if i.rs1 == i.rs2 {
+            if double {
+                if negate {
+                    writeDouble(i.rd, b.unary(.fneg, readDouble(i.rs1), type: .f64))
+                } else if exclusive {
+                    writeDouble(i.rd, b.unary(.fabs, readDouble(i.rs1), type: .f64))
+                } else {
+                    let bits = readBits(i.rs1), value = doubles[Int(i.rs1)]
+                    writeBits(i.rd, bits)
+                    doubles[Int(i.rd)] = value
+                }
+            } else {
+                let v = readSingle(i.rs1)
+                writeSingle(i.rd, negate ? b.unary(.fneg, v, type: .f32) : exclusive ? b.unary(.fabs, v, type: .f32) : v)
+            }
+            return
+        }
+        let sign = constant(double ? Self.signBit64 : Self.signBit32)
+        let a = double ? readBits(i.rs1) : b.unary(.f32ToBits, readSingle(i.rs1))
+        let c = double ? readBits(i.rs2) : b.unary(.f32ToBits, readSingle(i.rs2))
+        let magnitude = binary(.band, a, unary(.bnot, sign))
+        let bits: Value
+        if exclusive {
+            bits = binary(.bxor, a, binary(.band, c, sign))
+        } else {
+            bits = binary(.bor, magnitude, binary(.band, negate ? unary(.bnot, c) : c, sign))
+        }
+        if double {
+            writeBits(i.rd, bits)
+        } else {
+            writeSingle(i.rd, b.unary(.f32FromBits, bits))
+        }
+    }
+}
