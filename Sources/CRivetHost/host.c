@@ -85,6 +85,14 @@ void rivet_ignore_host_sigpipe(void) {
     if (!(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_DFL) signal(SIGPIPE, SIG_IGN);
 }
 
+int rivet_host_has_fma(void) {
+    // FMA3 with the OS saving the YMM state (the compiler's check covers both), unless
+    // RIVET_NO_FMA is set (to test the code without it).
+    if (getenv("RIVET_NO_FMA")) return 0;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("fma") ? 1 : 0;
+}
+
 // Registered code ranges. Written under `table_lock` by registering threads, read lock-free by
 // the handler: an entry is published by storing `end` last and retired by zeroing `end` first.
 #define MAX_RANGES 256

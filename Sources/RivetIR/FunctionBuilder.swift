@@ -83,6 +83,10 @@ package struct FunctionBuilder {
     package mutating func binary(_ op: Opcode, _ a: Value, _ b: Value, type: IRType = .i64) -> Value {
         value(op, type: type, args: [a, b])
     }
+    /// A ternary operation (`ffma.f64` with `type`).
+    package mutating func ternary(_ op: Opcode, _ a: Value, _ b: Value, _ c: Value, type: IRType) -> Value {
+        value(op, type: type, args: [a, b, c])
+    }
     /// `icmp cond a, b`.
     package mutating func icmp(_ cond: IntCondition, _ a: Value, _ b: Value) -> Value {
         value(.icmp, imm: UInt64(cond.rawValue), args: [a, b])

@@ -17,7 +17,7 @@ package enum Opcode: UInt8, CaseIterable, Sendable {
     // Comparison and selection.
     case icmp, select, bint
     // Floating point.
-    case fadd, fsub, fmul, fdiv, fsqrt, fneg, fabs, fmin, fmax, fcmp, bitcast, f32FromBits, f32ToBits
+    case fadd, fsub, fmul, fdiv, fsqrt, ffma, fneg, fabs, fmin, fmax, fcmp, bitcast, f32FromBits, f32ToBits
     // Guest state.
     case getSlot, setSlot
     // Guest memory.
@@ -73,6 +73,7 @@ package struct Effects: OptionSet, Hashable, Sendable {
     package static let helperFlagNames: [(Effects, String)] = [
         (.isPure, "pure"), (.readsState, "reads_state"), (.writesState, "writes_state"),
         (.readsMemory, "reads_memory"), (.writesMemory, "writes_memory"), (.canFault, "can_fault"),
+        (.raisesFPFlags, "raises_fp_flags"),
     ]
 }
 

@@ -82,6 +82,7 @@ extension OpcodeInfo {
         case .fmul: return fbinary("fmul", "a * b.")
         case .fdiv: return fbinary("fdiv", "a / b (x/0 is an infinity, 0/0 the canonical NaN).")
         case .fsqrt: return r("fsqrt", .unary, [ctrl], ctrl, .floats, [.raisesFPFlags], doc: "The correctly rounded square root; a negative non-zero operand or NaN gives the canonical NaN; sqrt(-0) is -0. Raises invalid and inexact as RISC-V does.")
+        case .ffma: return r("ffma", .ternary, [ctrl, ctrl, ctrl], ctrl, .floats, [.raisesFPFlags], doc: "a * b + c with one rounding (to nearest, ties to even); a NaN result is the canonical NaN; raises IEEE flags as RISC-V's fmadd, invalid for infinity times zero even when c is a quiet NaN.")
         case .fneg: return r("fneg", .unary, [ctrl], ctrl, .floats, doc: "Flips the sign bit (NaN payloads kept: a bit operation, not arithmetic).")
         case .fabs: return r("fabs", .unary, [ctrl], ctrl, .floats, doc: "Clears the sign bit (NaN payloads kept).")
         case .fmin: return r("fmin", .binary, [ctrl, ctrl], ctrl, .floats, [.raisesFPFlags], doc: "The smaller value, RISC-V (IEEE 754-2019 minimumNumber) rules: one NaN operand gives the other operand, two give the canonical NaN; -0 is smaller than +0. Raises invalid for a signaling NaN operand.")

@@ -77,6 +77,15 @@ package enum Semantics {
             }
             let r = Double(bitPattern: a).squareRoot()
             return r.isNaN ? canonicalNaN64 : r.bitPattern
+        case .ffma:
+            // Swift's addingProduct is fused (one rounding).
+            if type == .f32 {
+                let x = Float(bitPattern: UInt32(truncatingIfNeeded: a)), y = Float(bitPattern: UInt32(truncatingIfNeeded: b))
+                let r = Float(bitPattern: UInt32(truncatingIfNeeded: c)).addingProduct(x, y)
+                return r.isNaN ? canonicalNaN32 : UInt64(r.bitPattern)
+            }
+            let r = Double(bitPattern: c).addingProduct(Double(bitPattern: a), Double(bitPattern: b))
+            return r.isNaN ? canonicalNaN64 : r.bitPattern
         case .fneg: return type == .f32 ? (a ^ 0x8000_0000) & 0xffff_ffff : a ^ (1 << 63)
         case .fabs: return type == .f32 ? a & 0x7fff_ffff : a & ~(1 << 63)
         case .fcmp:

@@ -28,6 +28,40 @@ package enum X64Encoder {
         let size = inst.size
         precondition(row.sizes.contains(size), "operand size not allowed for this form")
         var n = 0
+        if row.flags.contains(.vex) { n = encodeVEX(inst, row, into: out) } else { n = encodeLegacy(inst, row, into: out) }
+        return encodeOperands(inst, row, into: out, at: n)
+    }
+
+    /// The 3-byte VEX prefix and the opcode's last byte (Intel SDM vol. 2, 2.3): C4, then
+    /// ~R ~X ~B mmmmm, then W ~vvvv L pp. Returns the bytes written.
+    @inline(__always)
+    private static func encodeVEX(_ inst: X64Instruction, _ row: X64FormRow, into out: UnsafeMutablePointer<UInt8>) -> Int {
+        var r: UInt8 = 0, x: UInt8 = 0, b: UInt8 = 0
+        if inst.reg >= 8 { r = 1 }
+        switch inst.rm {
+        case .register(let n): if n >= 8 { b = 1 }
+        case .memory(let m):
+            if case .register(let base) = m.base, base.rawValue >= 8 { b = 1 }
+            if let index = m.index, index.rawValue >= 8 { x = 1 }
+        }
+        let opcode = row.opcode
+        precondition(opcode.count >= 2, "a VEX opcode starts with 0F")
+        let second = UInt8(truncatingIfNeeded: opcode.packed >> 8)
+        let map: UInt8 = opcode.count == 2 ? 1 : second == 0x38 ? 2 : 3
+        let pp: UInt8 = row.prefix == .p66 ? 1 : row.prefix == .pF3 ? 2 : row.prefix == .pF2 ? 3 : 0
+        let vvvv = UInt8(truncatingIfNeeded: inst.immediate) & 15
+        out[0] = 0xC4
+        out[1] = (r ^ 1) << 7 | (x ^ 1) << 6 | (b ^ 1) << 5 | map
+        out[2] = (inst.size == .b64 ? 0x80 : 0) | (~vvvv & 15) << 3 | pp
+        out[3] = UInt8(truncatingIfNeeded: opcode.packed >> (8 * (opcode.count - 1)))
+        return 4
+    }
+
+    /// Legacy prefixes, REX and the opcode. Returns the bytes written.
+    @inline(__always)
+    private static func encodeLegacy(_ inst: X64Instruction, _ row: X64FormRow, into out: UnsafeMutablePointer<UInt8>) -> Int {
+        let size = inst.size
+        var n = 0
 
         // Legacy prefixes.
         if inst.isLocked {
@@ -86,6 +120,17 @@ package enum X64Encoder {
         }
         out[n] = last
         n += 1
+        return n
+    }
+
+    /// ModRM, SIB, displacement and immediate after the opcode at `n`.
+    @inline(__always)
+    private static func encodeOperands(
+        _ inst: X64Instruction, _ row: X64FormRow, into out: UnsafeMutablePointer<UInt8>, at start: Int
+    ) -> X64Encoding {
+        let size = inst.size
+        let reg = inst.reg
+        var n = start
 
         // ModRM, SIB, displacement.
         var displacementOffset = -1
@@ -154,7 +199,7 @@ package enum X64Encoder {
         case .rel32:
             precondition(value >= -0x8000_0000 && value <= 0x7FFF_FFFF, "displacement does not fit 32 bits")
             width = 4
-        case .reg, .rm, .rm8, .rm16, .rm32, .mem, .mem32, .opReg, .acc, .cl, .xreg, .xrm32, .xrm64, .xrm128:
+        case .reg, .rm, .rm8, .rm16, .rm32, .mem, .mem32, .opReg, .acc, .cl, .xreg, .xvex, .xrm32, .xrm64, .xrm128:
             preconditionFailure("not an immediate kind")
         }
         if width != 0 {

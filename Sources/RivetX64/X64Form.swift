@@ -50,6 +50,8 @@ package enum X64Form: UInt8, CaseIterable, Sendable {
     // SSE conversions and rounding.
     case cvtss2sd, cvtsd2ss, cvtsi2ss, cvtsi2sd, cvttss2si, cvttsd2si, cvtss2si, cvtsd2si
     case roundss, roundsd
+    // Fused multiply-add (FMA3, VEX-encoded): dst = src1 * dst + src2.
+    case vfmadd213ss, vfmadd213sd
 
     /// The form's row in the table.
     @inline(__always)
@@ -78,6 +80,8 @@ package enum X64OperandKind: UInt8, Sendable {
     case cl
     /// An XMM register in ModRM.reg.
     case xreg
+    /// An XMM register in VEX.vvvv (the instruction's `immediate` holds its number).
+    case xvex
     /// An XMM register or 4, 8 or 16 bytes of memory in ModRM.rm.
     case xrm32, xrm64, xrm128
     /// A byte immediate, sign-extended to the operand size.
@@ -95,7 +99,7 @@ package enum X64OperandKind: UInt8, Sendable {
     package var isInModRMRm: Bool {
         switch self {
         case .rm, .rm8, .rm16, .rm32, .mem, .mem32, .xrm32, .xrm64, .xrm128: true
-        case .none, .reg, .opReg, .acc, .cl, .xreg, .imm8, .uimm8, .immZ, .immV, .rel8, .rel32: false
+        case .none, .reg, .opReg, .acc, .cl, .xreg, .xvex, .imm8, .uimm8, .immZ, .immV, .rel8, .rel32: false
         }
     }
 
@@ -103,7 +107,7 @@ package enum X64OperandKind: UInt8, Sendable {
     package var isImmediate: Bool {
         switch self {
         case .imm8, .uimm8, .immZ, .immV, .rel8, .rel32: true
-        case .none, .reg, .rm, .rm8, .rm16, .rm32, .mem, .mem32, .opReg, .acc, .cl, .xreg, .xrm32, .xrm64, .xrm128:
+        case .none, .reg, .rm, .rm8, .rm16, .rm32, .mem, .mem32, .opReg, .acc, .cl, .xreg, .xvex, .xrm32, .xrm64, .xrm128:
             false
         }
     }
@@ -130,6 +134,9 @@ package struct X64FormFlags: OptionSet, Sendable {
     package static let conditional = X64FormFlags(rawValue: 4)
     /// A `lock` prefix is allowed when the destination is memory.
     package static let lockable = X64FormFlags(rawValue: 8)
+    /// VEX-encoded (3-byte C4 prefix): the row's prefix is VEX.pp, the opcode's leading
+    /// 0F / 0F 38 / 0F 3A bytes are VEX.mmmmm, a 64-bit size sets VEX.W; no legacy prefix or REX.
+    package static let vex = X64FormFlags(rawValue: 16)
 }
 
 /// One to three opcode bytes, the first in the low byte.

@@ -194,5 +194,9 @@ package enum X64FormTable {
         r(.cvtsd2si, "cvtsd2si", [0x0F, 0x2D], [.reg, .xrm64], .dq, prefix: .pF2),
         r(.roundss, "roundss", [0x0F, 0x3A, 0x0A], [.xreg, .xrm32, .uimm8], prefix: .p66),
         r(.roundsd, "roundsd", [0x0F, 0x3A, 0x0B], [.xreg, .xrm64, .uimm8], prefix: .p66),
+
+        // FMA3, VEX-encoded (W1 for doubles).
+        r(.vfmadd213ss, "vfmadd213ss", [0x0F, 0x38, 0xA9], [.xreg, .xvex, .xrm32], .b32, prefix: .p66, flags: .vex),
+        r(.vfmadd213sd, "vfmadd213sd", [0x0F, 0x38, 0xA9], [.xreg, .xvex, .xrm64], .b64, prefix: .p66, flags: .vex),
     ]
 }

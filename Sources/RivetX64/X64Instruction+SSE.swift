@@ -72,6 +72,15 @@ extension X64Instruction {
         X64Instruction(op.form, reg: dst.rawValue, rm: .memory(src))
     }
 
+    /// `vfmadd213ss`/`vfmadd213sd dst,src1,src2` (FMA3): dst = src1 * dst + src2 with one
+    /// rounding; the rest of the register is dst's (its upper YMM half zeroed).
+    package static func fma(double: Bool, _ dst: XMMRegister, _ src1: XMMRegister, _ src2: XMMRegister)
+        -> X64Instruction
+    {
+        X64Instruction(double ? .vfmadd213sd : .vfmadd213ss, size: double ? .b64 : .b32, reg: dst.rawValue,
+                       rm: .register(src2.rawValue), immediate: Int64(src1.rawValue))
+    }
+
     /// `movss dst,src`: copies the low 32 bits, keeping the rest of `dst`.
     package static func movss(_ dst: XMMRegister, _ src: XMMRegister) -> X64Instruction {
         X64Instruction(.movssRegRm, reg: dst.rawValue, rm: .register(src.rawValue))

@@ -37,6 +37,7 @@ package enum X64Printer {
             guard case .memory(let m) = inst.rm else { return "?" }
             return "DWORD PTR " + memory(m)
         case .xreg: return "xmm\(inst.reg)"
+        case .xvex: return "xmm\(inst.immediate)"
         case .xrm32: return xmmOrMemory(inst.rm, "DWORD")
         case .xrm64: return xmmOrMemory(inst.rm, "QWORD")
         case .xrm128: return xmmOrMemory(inst.rm, "XMMWORD")

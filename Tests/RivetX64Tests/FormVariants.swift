@@ -37,7 +37,7 @@ enum FormVariants {
             case .b64: return [Int64.min, Int64.max, -1, 0x1234_5678_9ABC_DEF0]
             }
         case .rel32: return [0, -5, 0x7FFF_FFFF, 0x1000]
-        case .none, .reg, .rm, .rm8, .rm16, .rm32, .mem, .mem32, .opReg, .acc, .cl, .xreg, .xrm32, .xrm64, .xrm128:
+        case .none, .reg, .rm, .rm8, .rm16, .rm32, .mem, .mem32, .opReg, .acc, .cl, .xreg, .xvex, .xrm32, .xrm64, .xrm128:
             return [0]
         }
     }
@@ -54,6 +54,7 @@ enum FormVariants {
             var base = X64Instruction(form, size: size, reg: 1, rm: memoryOnly ? .memory(.at(.rdx)) : .register(2))
             base.immediate = immediates(row.immediate, size).first ?? 0
             if form == .xchgRegAcc && size != .b16 { base.reg = 3 }
+            if kinds.contains(.xvex) { base.immediate = 3 }
             result.append(base)
             if hasReg {
                 for reg in UInt8(0)..<16 where !(form == .xchgRegAcc && reg == 0 && size != .b16) {
@@ -78,6 +79,13 @@ enum FormVariants {
                         inst.isLocked = true
                         result.append(inst)
                     }
+                }
+            }
+            if kinds.contains(.xvex) {
+                for v in Int64(0)..<16 {
+                    var inst = base
+                    inst.immediate = v
+                    result.append(inst)
                 }
             }
             for imm in immediates(row.immediate, size).dropFirst() {

@@ -87,4 +87,7 @@ let sseTriples: [X64Triple] = [
     X64Triple(.round(double: true, .xmm9, .at(.rax), control: 0x0C), "66 44 0f 3a 0b 08 0c", "roundsd xmm9,QWORD PTR [rax],0xc"),
     X64Triple(.round(double: false, .xmm8, .at(.r9), control: 3), "66 45 0f 3a 0a 01 03", "roundss xmm8,DWORD PTR [r9],0x3"),
     X64Triple(.round(double: false, .xmm0, .xmm15, control: 1), "66 41 0f 3a 0a c7 01", "roundss xmm0,xmm15,0x1"),
+    X64Triple(.fma(double: true, .xmm0, .xmm1, .xmm2), "c4 e2 f1 a9 c2", "vfmadd213sd xmm0,xmm1,xmm2"),
+    X64Triple(.fma(double: false, .xmm0, .xmm1, .xmm2), "c4 e2 71 a9 c2", "vfmadd213ss xmm0,xmm1,xmm2"),
+    X64Triple(.fma(double: true, .xmm9, .xmm10, .xmm11), "c4 42 a9 a9 cb", "vfmadd213sd xmm9,xmm10,xmm11"),
 ]

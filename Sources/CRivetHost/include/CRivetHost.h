@@ -48,6 +48,10 @@ int rivet_memfd_flags(const char *name, unsigned flags);
 /// to a closed pipe gets EPIPE (and its own SIGPIPE, from the syscall layer); Rivet must not die.
 void rivet_ignore_host_sigpipe(void);
 
+/// Whether the host has FMA3 (VEX-encoded fused multiply-add) and the OS saves the YMM state;
+/// 0 if the environment variable RIVET_NO_FMA is set.
+int rivet_host_has_fma(void);
+
 /// Slots of the hart state (64-bit words) that the fault handler writes. They must match
 /// HartState.Slot in RivetMachine; RivetJIT checks this at start-up.
 enum {

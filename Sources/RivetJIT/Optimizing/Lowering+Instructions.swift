@@ -136,7 +136,9 @@ extension Lowering {
         case .brif: emitBranch(inst, next: next)
         case .exit: emitExit(f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0)))
         case .exitIndirect: emitIndirectExit(f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0)), target: f.arg(inst, 0))
-        case .call: emitBudget(inst)  // the only helper `isSupported` lets through
+        case .call:
+            // The intrinsics, the only helpers `isSupported` lets through.
+            if Tier2Backend.isBudget(f, inst) { emitBudget(inst) } else { emitTakeFlags(inst) }
         case .f32const, .f64const:
             // Bits in a general register, as every float value (a single zero-extended).
             let d = register(result(inst)) ?? .rax
@@ -147,6 +149,14 @@ extension Lowering {
         case .fmul: floatArithmetic(inst, single: .mulss, double: .mulsd)
         case .fdiv: floatArithmetic(inst, single: .divss, double: .divsd)
         case .fsqrt: floatArithmetic(inst, single: .sqrtss, double: .sqrtsd)
+        case .ffma:
+            // xmm0 = xmm1 * xmm0 + xmm2 = b * a + c, one rounding.
+            let isSingle = data.type == .f32
+            loadFloat(.xmm0, f.arg(inst, 0))
+            loadFloat(.xmm1, f.arg(inst, 1))
+            loadFloat(.xmm2, f.arg(inst, 2))
+            asm.emit(.fma(double: !isSingle, .xmm0, .xmm1, .xmm2))
+            fusedResult(inst, single: isSingle)
         case .fneg, .fabs:
             // The sign bit, flipped or cleared in the general register.
             let d = target(inst, avoiding: nil)
@@ -200,6 +210,11 @@ extension Lowering {
                 asm.emit(.sse(op, .xmm0, .xmm1))
             }
         }
+        floatResult(inst, single: isSingle)
+    }
+
+    /// The result of a float operation in xmm0 to its location, a NaN as the canonical NaN.
+    mutating func floatResult(_ inst: Inst, single isSingle: Bool) {
         let d = register(result(inst)) ?? .rax
         let ordered = asm.newLabel()
         // An arithmetic result is never a signaling NaN: this compare raises nothing.
@@ -208,6 +223,45 @@ extension Lowering {
         asm.jcc(.np, to: ordered)
         asm.emit(.loadConstant(d, isSingle ? canonicalNaN32 : canonicalNaN64))
         asm.bind(ordered)
+        store(result(inst), d)
+    }
+
+    /// The result of `ffma` (xmm0; b still in xmm1, a in its location) as `floatResult`, but a
+    /// NaN result also raises invalid when the product is infinity times zero: RISC-V's fmadd
+    /// does even when the addend is a quiet NaN, x86's FMA does not (IEEE 754 leaves it to the
+    /// implementation). `comisd` of the NaN with itself raises exactly invalid.
+    mutating func fusedResult(_ inst: Inst, single isSingle: Bool) {
+        let d = register(result(inst)) ?? .rax
+        let nan = asm.newLabel(), canonical = asm.newLabel(), raise = asm.newLabel(), other = asm.newLabel()
+        let done = asm.newLabel()
+        let sign: UInt8 = isSingle ? 31 : 63
+        let infinity: UInt64 = isSingle ? 0x7f80_0000 : 0x7ff0_0000_0000_0000
+        asm.emit(.sse(isSingle ? .ucomiss : .ucomisd, .xmm0, .xmm0))
+        asm.jcc(.p, to: nan)
+        asm.emit(.movXMMToGPR(isSingle ? .b32 : .b64, d, .xmm0))
+        asm.jmp(to: done)
+        asm.bind(nan)
+        // |b| in rax, |a| in rcx (a's register is intact: d is not written yet).
+        asm.emit(.movXMMToGPR(isSingle ? .b32 : .b64, .rax, .xmm1))
+        asm.emit(.bitModify(.btr, .b64, .rax, sign))
+        load(.rcx, f.arg(inst, 0))
+        asm.emit(.bitModify(.btr, .b64, .rcx, sign))
+        asm.emit(.loadConstant(.rdx, infinity))
+        asm.emit(.alu(.cmp, .b64, .rcx, .rdx))
+        asm.jcc(.ne, to: other)
+        asm.emit(.test(.b64, .rax, .rax))
+        asm.jcc(.e, to: raise)
+        asm.jmp(to: canonical)
+        asm.bind(other)
+        asm.emit(.alu(.cmp, .b64, .rax, .rdx))
+        asm.jcc(.ne, to: canonical)
+        asm.emit(.test(.b64, .rcx, .rcx))
+        asm.jcc(.ne, to: canonical)
+        asm.bind(raise)
+        asm.emit(.sse(isSingle ? .comiss : .comisd, .xmm0, .xmm0))
+        asm.bind(canonical)
+        asm.emit(.loadConstant(d, isSingle ? canonicalNaN32 : canonicalNaN64))
+        asm.bind(done)
         store(result(inst), d)
     }
 

@@ -1,3 +1,4 @@
+import CRivetHost
 import RivetIR
 import RivetMachine
 import RivetX64
@@ -35,6 +36,9 @@ package enum Tier2Backend {
     /// The intrinsic helper that takes its argument (a constant) from the budget, or leaves by
     /// its exit state if the budget is smaller (`ExitKind.budget`).
     package static let budgetHelper = "budget"
+    /// The intrinsic that returns the float exception flags raised since the region's entry or
+    /// its last call (MXCSR's, as RISC-V's `fflags` bits) and clears them.
+    package static let flagsHelper = "fpflags"
 
     /// Registers values may live in (neither pinned nor scratch), in order of preference.
     /// `r13` and `r14` (tier 1's counters and jump cache) are free inside tier-2 code: it
@@ -128,7 +132,7 @@ package enum Tier2Backend {
                 case .call where isBudget(f, inst): immediateUses[f.arg(inst, 0).id] += 1
                 case .iconst, .bconst, .f32const, .f64const, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv, .srem,
                     .urem, .bnot, .ineg, .sext8, .sext16, .sext32, .zext8, .zext16,
-                    .zext32, .clz, .ctz, .popcnt, .bswap, .select, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .fneg,
+                    .zext32, .clz, .ctz, .popcnt, .bswap, .select, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg,
                     .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .getSlot, .setSlot, .loadI64,
                     .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .loadF32, .loadF64, .store8, .store16,
                     .store32, .store64, .storeF32, .storeF64, .call, .jump, .brif, .exit, .exitIndirect, .trap:
@@ -185,7 +189,10 @@ package enum Tier2Backend {
                     .storeF64:
                     continue
                 case .call:
-                    guard isBudget(f, inst) else { return false }
+                    guard isBudget(f, inst) || isFlags(f, inst) else { return false }
+                case .ffma:
+                    // One rounding needs FMA3; without it, regions stop before fused multiply-adds.
+                    guard hostHasFMA else { return false }
                 case .fmin, .fmax:
                     // RISC-V's minimumNumber/maximumNumber (signed zeros, NaNs) is not lowered yet.
                     return false
@@ -220,6 +227,16 @@ package enum Tier2Backend {
     /// MXCSR as tier-2 code runs: every exception masked, round to nearest, no flush to zero,
     /// no flags.
     static let mxcsrAtEntry: Int32 = 0x1f80
+
+    /// Whether the host has FMA3 (`rivet_host_has_fma`).
+    package static let hostHasFMA = rivet_host_has_fma() != 0
+
+    /// Whether `inst` (a `call`) is the float-flags intrinsic.
+    static func isFlags(_ f: Function, _ inst: Inst) -> Bool {
+        let helper = f.helpers[Int(f.insts[inst.id].imm)]
+        return helper.name == flagsHelper && helper.params.isEmpty && helper.result == .i64
+            && helper.effects.contains(.raisesFPFlags)
+    }
 
     /// Whether `inst` (a `call`) is the budget intrinsic with a constant argument.
     static func isBudget(_ f: Function, _ inst: Inst) -> Bool {
@@ -480,6 +497,24 @@ struct Lowering: ~Copyable {
         asm.emit(.mov(.b32, .rax, mxcsr))
         asm.emit(.test(.b32, .rax, imm: 0x3d))
         asm.jcc(.e, to: none)
+        riscvFlags()
+        asm.emit(.alu(.or, .b64, Self.hartSlot(HartState.Slot.fcsr), .rcx))
+        asm.bind(none)
+    }
+
+    /// The float-flags intrinsic: MXCSR's flags as RISC-V's, then MXCSR without flags.
+    mutating func emitTakeFlags(_ inst: Inst) {
+        let mxcsr = Self.hartSlot(HartState.Slot.mxcsr)
+        asm.emit(.stmxcsr(mxcsr))
+        asm.emit(.mov(.b32, .rax, mxcsr))
+        riscvFlags()
+        asm.emit(.mov(.b32, mxcsr, imm: Tier2Backend.mxcsrAtEntry))
+        asm.emit(.ldmxcsr(mxcsr))
+        store(f.result(inst), .rcx)
+    }
+
+    /// rcx = the RISC-V flags of the MXCSR in eax (`Tier2Backend.riscvFlags`; uses rdx, rax).
+    mutating func riscvFlags() {
         // precision (5) -> NX (0), underflow (4) -> UF (1), overflow (3) -> OF (2),
         // divide by zero (2) -> DZ (3), invalid (0) -> NV (4).
         asm.emit(.mov(.b32, .rcx, .rax))
@@ -495,8 +530,6 @@ struct Lowering: ~Copyable {
         asm.emit(.shift(.shl, .b32, .rax, 4))
         asm.emit(.alu(.and, .b32, .rax, imm: 16))
         asm.emit(.alu(.or, .b32, .rcx, .rax))
-        asm.emit(.alu(.or, .b64, Self.hartSlot(HartState.Slot.fcsr), .rcx))
-        asm.bind(none)
     }
 
     /// The instructions the first block's budget check takes (0 for IR without one).

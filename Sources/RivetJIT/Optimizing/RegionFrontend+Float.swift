@@ -12,10 +12,13 @@ import RivetMachine
 //   canonical NaN (the F extension's rule). A single result is written boxed. Within an IR
 //   block the frontend remembers each register's value as an f64 or an unboxed f32, so a chain
 //   of operations neither boxes nor unboxes between them.
-// - Arithmetic (add, sub, mul, div, sqrt) is modelled only for the rounding modes `rne` and
-//   `dyn`: the backend runs a region with such operations only when `frm` is `rne` (see
-//   `Tier2Backend`), since the IR's floats round to nearest, ties to even. Other static modes,
-//   fused multiply-add, min/max, conversions and `fclass` end the region before them.
+// - Arithmetic (add, sub, mul, div, sqrt, and fused multiply-add on a host with FMA3) is
+//   modelled only for the rounding modes `rne` and `dyn`: the backend runs a region with such
+//   operations only when `frm` is `rne` (see `Tier2Backend`), since the IR's floats round to
+//   nearest, ties to even. Other static modes, min/max, conversions and `fclass` end the region
+//   before them.
+// - `fflags` reads and writes and `fcsr` reads take the flags raised so far out of the host
+//   (`call @fpflags()`) first.
 // - The IR's float operations raise IEEE flags (`Effects.raisesFPFlags`), which the backend
 //   accrues into `fflags` from the host's MXCSR; their NaN results are canonical, as RISC-V's.
 extension RegionFrontend {
@@ -24,11 +27,26 @@ extension RegionFrontend {
     static let signBit64: UInt64 = 1 << 63
     static let signBit32: UInt64 = 1 << 31
 
+    static let fflagsNumber: UInt32 = 0x001
+    static let fcsrNumber: UInt32 = 0x003
+
     /// Whether the F/D instruction `i` (one of those `isModelled` sends here) is modelled.
     static func isModelledFloat(_ i: Instruction) -> Bool {
         switch i.opcode {
         case .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s, .fadd_d, .fsub_d, .fmul_d, .fdiv_d, .fsqrt_d:
             return i.rm == RoundingMode.rne.rawValue || i.rm == RoundingMode.dyn.rawValue
+        case .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d:
+            // One rounding: only on a host with FMA3 (the backend's `ffma`).
+            return Tier2Backend.hostHasFMA
+                && (i.rm == RoundingMode.rne.rawValue || i.rm == RoundingMode.dyn.rawValue)
+        case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
+            // fflags, read or written; fcsr, read only (a write may change frm, which the
+            // region's guard assumed).
+            switch UInt32(truncatingIfNeeded: i.imm) & 0xfff {
+            case fflagsNumber: return true
+            case fcsrNumber: return (i.opcode == .csrrs || i.opcode == .csrrc || i.opcode == .csrrsi || i.opcode == .csrrci) && i.rs1 == 0
+            default: return false
+            }
         default:
             return true
         }
@@ -119,6 +137,12 @@ extension RegionFrontend {
         case .fdiv_s: writeSingle(i.rd, b.binary(.fdiv, readSingle(i.rs1), readSingle(i.rs2), type: .f32))
         case .fsqrt_s: writeSingle(i.rd, b.unary(.fsqrt, readSingle(i.rs1), type: .f32))
 
+        // Fused multiply-add: ±(rs1 × rs2) ± rs3 with one rounding, the signs as operand
+        // negations (exact), as RISC-V defines them: fnmadd is -(rs1 × rs2) - rs3, so an exact
+        // zero sum is +0 (round to nearest), not the negation of fmadd's.
+        case .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d: fused(i, double: true)
+        case .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s: fused(i, double: false)
+
         // Sign injection (fmv, fneg and fabs are the forms with rs1 = rs2).
         case .fsgnj_d, .fsgnjn_d, .fsgnjx_d: signInjection(i, double: true)
         case .fsgnj_s, .fsgnjn_s, .fsgnjx_s: signInjection(i, double: false)
@@ -139,9 +163,53 @@ extension RegionFrontend {
         case .feq_s: compare(i, .eq, double: false)
         case .flt_s: compare(i, .lt, double: false)
         case .fle_s: compare(i, .le, double: false)
+
+        // fflags and fcsr (`isModelledFloat` says which).
+        case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci: flagsCSR(i)
         default:
             preconditionFailure("\(i.opcode) is not an F/D instruction the tier-2 frontend models")
         }
+    }
+
+    /// A read or write of `fflags` (or a read of `fcsr`), as the interpreter's `csr`: the flags
+    /// raised since the region's entry or the last such instruction are taken out of the host
+    /// (`call @fpflags()`) and ORed into the slot first.
+    private mutating func flagsCSR(_ i: Instruction) {
+        if flagsHelper == nil {
+            flagsHelper = b.declareHelper(Tier2Backend.flagsHelper, params: [], result: .i64, effects: [.raisesFPFlags])
+        }
+        if fcsrSlot == nil { fcsrSlot = b.declareSlot("fcsr", .i64, offset: 8 * HartState.Slot.fcsr) }
+        let taken = b.call(flagsHelper!, [])!
+        let current = binary(.bor, b.getSlot(fcsrSlot!), taken)
+        let isFlags = UInt32(truncatingIfNeeded: i.imm) & 0xfff == Self.fflagsNumber
+        let old = binary(.band, current, constant(UInt64(isFlags ? 0x1f : 0xff)))
+        let immediate = i.opcode == .csrrwi || i.opcode == .csrrsi || i.opcode == .csrrci
+        let writes = i.opcode == .csrrw || i.opcode == .csrrwi || i.rs1 != 0
+        if writes {
+            let source = immediate ? constant(UInt64(i.rs1)) : read(i.rs1)
+            let new: Value
+            switch i.opcode {
+            case .csrrw, .csrrwi: new = source
+            case .csrrs, .csrrsi: new = binary(.bor, old, source)
+            default: new = binary(.band, old, unary(.bnot, source))
+            }
+            let kept = binary(.band, current, constant(~UInt64(0x1f)))
+            b.setSlot(fcsrSlot!, binary(.bor, kept, binary(.band, new, constant(UInt64(0x1f)))))
+        } else {
+            b.setSlot(fcsrSlot!, current)
+        }
+        write(i.rd, old)
+    }
+
+    private mutating func fused(_ i: Instruction, double: Bool) {
+        let type: IRType = double ? .f64 : .f32
+        func operand(_ r: UInt8) -> Value { double ? readDouble(r) : readSingle(r) }
+        var a = operand(i.rs1), c = operand(i.rs3)
+        let b = operand(i.rs2)
+        if [.fnmsub_d, .fnmadd_d, .fnmsub_s, .fnmadd_s].contains(i.opcode) { a = self.b.unary(.fneg, a, type: type) }
+        if [.fmsub_d, .fnmadd_d, .fmsub_s, .fnmadd_s].contains(i.opcode) { c = self.b.unary(.fneg, c, type: type) }
+        let v = self.b.ternary(.ffma, a, b, c, type: type)
+        if double { writeDouble(i.rd, v) } else { writeSingle(i.rd, v) }
     }
 
     /// rs1 + imm.

@@ -21,8 +21,8 @@ typealias IROpcode = RivetIR.Opcode
 /// - memory accesses carry their instruction's pc as their exit state: a fault resumes there,
 ///   with the state before the instruction, and the interpreter raises it exactly;
 /// - F and D as `RegionFrontend+Float.swift` says;
-/// - instructions the IR does not model yet (fused multiply-add, float min/max and
-///   conversions, atomics, CSRs, system instructions, fences) end the region *before* them: an
+/// - instructions the IR does not model yet (float min/max, conversions and `fclass`, atomics,
+///   CSRs other than `fflags`/`fcsr`, system instructions, fences) end the region *before* them: an
 ///   `exit` to their pc, where the lower tiers take over. A region whose first instruction is
 ///   one of them is not made.
 ///
@@ -54,9 +54,11 @@ package struct RegionFrontend {
         }
     }
 
-    /// What the evaluator needs to run a region: the budget intrinsic, with an unbounded budget.
+    /// What the evaluator needs to run a region: the budget intrinsic, with an unbounded budget,
+    /// and the float-flags intrinsic, which finds none (the evaluator does not model flags).
     package static let evaluatorHelpers: [String: HelperImplementation] = [
-        Tier2Backend.budgetHelper: { _, _ in .none }
+        Tier2Backend.budgetHelper: { _, _ in .none },
+        Tier2Backend.flagsHelper: { _, _ in .value(0) },
     ]
 
     /// The IR of the region of `instructions` (decoded at consecutive pcs from `pc`), or nil if
@@ -87,6 +89,9 @@ package struct RegionFrontend {
     var floatBits: [Value?] = Array(repeating: nil, count: 32)
     var doubles: [Value?] = Array(repeating: nil, count: 32)
     var singles: [Value?] = Array(repeating: nil, count: 32)
+    /// The float-flags intrinsic and the `fcsr` slot, declared at their first use.
+    var flagsHelper: HelperRef?
+    var fcsrSlot: Slot?
     /// The IR block of each guest block of the region, by pc.
     private var heads: [UInt64: Block] = [:]
     /// Whether an edge went to a block of the region (a loop).
@@ -245,14 +250,15 @@ package struct RegionFrontend {
             return true
         case .flw, .fsw, .fld, .fsd, .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s, .fadd_d, .fsub_d, .fmul_d,
             .fdiv_d, .fsqrt_d, .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmv_x_w, .fmv_w_x,
-            .fmv_x_d, .fmv_d_x, .feq_s, .flt_s, .fle_s, .feq_d, .flt_d, .fle_d:
+            .fmv_x_d, .fmv_d_x, .feq_s, .flt_s, .fle_s, .feq_d, .flt_d, .fle_d, .csrrw, .csrrs, .csrrc, .csrrwi,
+            .csrrsi, .csrrci, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d:
             return isModelledFloat(i)
-        case .illegal, .fence, .ecall, .ebreak, .fence_i, .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci, .lr_w,
+        case .illegal, .fence, .ecall, .ebreak, .fence_i,       .lr_w,
             .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w,
             .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d, .amomin_d, .amomax_d,
-            .amominu_d, .amomaxu_d, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fmin_s, .fmax_s, .fcvt_w_s,
-            .fcvt_wu_s, .fcvt_l_s, .fcvt_lu_s, .fclass_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu, .fmadd_d,
-            .fmsub_d, .fnmsub_d, .fnmadd_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fclass_d, .fcvt_w_d, .fcvt_wu_d,
+            .amominu_d, .amomaxu_d,     .fmin_s, .fmax_s, .fcvt_w_s,
+            .fcvt_wu_s, .fcvt_l_s, .fcvt_lu_s, .fclass_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu, 
+               .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fclass_d, .fcvt_w_d, .fcvt_wu_d,
             .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .rolw, .roriw, .rorw, .orc_b,
             .cbo_clean, .cbo_flush, .cbo_inval, .cbo_zero, .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s,
             .fleq_s, .fltq_s, .fli_d, .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d, .fcvtmod_w_d:
@@ -396,15 +402,16 @@ package struct RegionFrontend {
         // F and D (RegionFrontend+Float.swift).
         case .flw, .fsw, .fld, .fsd, .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s, .fadd_d, .fsub_d, .fmul_d,
             .fdiv_d, .fsqrt_d, .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmv_x_w, .fmv_w_x,
-            .fmv_x_d, .fmv_d_x, .feq_s, .flt_s, .fle_s, .feq_d, .flt_d, .fle_d:
+            .fmv_x_d, .fmv_d_x, .feq_s, .flt_s, .fle_s, .feq_d, .flt_d, .fle_d, .csrrw, .csrrs, .csrrc, .csrrwi,
+            .csrrsi, .csrrci, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d:
             emitFloat(i, here)
 
-        case .illegal, .fence, .ecall, .ebreak, .fence_i, .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci, .lr_w,
+        case .illegal, .fence, .ecall, .ebreak, .fence_i,       .lr_w,
             .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w,
             .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d, .amomin_d, .amomax_d,
-            .amominu_d, .amomaxu_d, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fmin_s, .fmax_s, .fcvt_w_s,
-            .fcvt_wu_s, .fcvt_l_s, .fcvt_lu_s, .fclass_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu, .fmadd_d,
-            .fmsub_d, .fnmsub_d, .fnmadd_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fclass_d, .fcvt_w_d, .fcvt_wu_d,
+            .amominu_d, .amomaxu_d,     .fmin_s, .fmax_s, .fcvt_w_s,
+            .fcvt_wu_s, .fcvt_l_s, .fcvt_lu_s, .fclass_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu, 
+               .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fclass_d, .fcvt_w_d, .fcvt_wu_d,
             .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .rolw, .roriw, .rorw, .orc_b,
             .cbo_clean, .cbo_flush, .cbo_inval, .cbo_zero, .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s,
             .fleq_s, .fltq_s, .fli_d, .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d, .fcvtmod_w_d:

@@ -1,6 +1,10 @@
 /* Adversarial: writing to a pipe nobody reads. Ignoring SIGPIPE gives EPIPE; a handler runs
  * and the write still fails with EPIPE; the default action kills the guest (status 141), never
- * Rivet itself. */
+ * Rivet itself.
+ * The tests run it in its own rivet process: in the test process, a child another test spawns
+ * (posix_spawn) holds the pipe's read end for an instant before its exec closes it, and a write
+ * in that instant succeeds (seen once under `swift test`).
+ * rivet-fixture: processes */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>

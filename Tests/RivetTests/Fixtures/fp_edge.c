@@ -345,6 +345,8 @@ static void arithmetic(void) {
     T3("fnmadd.d", D_ZERO, D_ZERO, D_ZERO);
     T3("fnmsub.d", D_ZERO, D_ZERO, D_ZERO);
     T3("fmsub.s", S_ZERO, S_ZERO, S_ZERO);
+    T3("fnmadd.d", D_ONE, D_ONE, D_NONE);  /* an exact zero sum: +0, not -(+0) */
+    T3("fnmadd.s", S_ONE, S_ONE, S_NONE);
     T3("fmadd.d", D_MAX, D_TWO, 0xffefffffffffffffull);
     T3("fmadd.s", S_MAX, S_TWO, BOX(0xff7fffff));
     puts("# sqrt");
