@@ -18,6 +18,8 @@ package enum Opcode: UInt8, CaseIterable, Sendable {
     case icmp, select, bint
     // Floating point.
     case fadd, fsub, fmul, fdiv, fsqrt, ffma, fneg, fabs, fmin, fmax, fcmp, bitcast, f32FromBits, f32ToBits
+    // Conversions.
+    case sitof, ftosi32, ftosi64, fpromote, fdemote
     // Guest state.
     case getSlot, setSlot
     // Guest memory.

@@ -96,6 +96,26 @@ package enum Semantics {
         case .bitcast: return a
         case .f32FromBits: return a & 0xffff_ffff
         case .f32ToBits: return a & 0xffff_ffff
+        case .sitof:
+            let n = Int64(bitPattern: a)
+            return type == .f32 ? UInt64(Float(n).bitPattern) : Double(n).bitPattern
+        case .ftosi32, .ftosi64:
+            // Every binary32 is exactly a binary64: one path for both.
+            let x = type == .f32 ? Double(Float(bitPattern: UInt32(truncatingIfNeeded: a))) : Double(bitPattern: a)
+            if op == .ftosi32 {
+                if x.isNaN || x >= 2_147_483_648 { return UInt64(bitPattern: Int64(Int32.max)) }
+                if x <= -2_147_483_649 { return UInt64(bitPattern: Int64(Int32.min)) }
+                return UInt64(bitPattern: Int64(Int32(x.rounded(.towardZero))))
+            }
+            if x.isNaN || x >= 9_223_372_036_854_775_808 { return UInt64(bitPattern: Int64.max) }
+            if x < -9_223_372_036_854_775_808 { return UInt64(bitPattern: Int64.min) }
+            return UInt64(bitPattern: Int64(x.rounded(.towardZero)))
+        case .fpromote:
+            let r = Double(Float(bitPattern: UInt32(truncatingIfNeeded: a)))
+            return r.isNaN ? canonicalNaN64 : r.bitPattern
+        case .fdemote:
+            let r = Float(Double(bitPattern: a))
+            return r.isNaN ? canonicalNaN32 : UInt64(r.bitPattern)
         case .getSlot, .setSlot, .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .loadF32,
             .loadF64, .store8, .store16, .store32, .store64, .storeF32, .storeF64, .call, .jump, .brif, .exit,
             .exitIndirect, .trap:

@@ -165,6 +165,24 @@ extension Lowering {
             asm.emit(.bitModify(data.opcode == .fneg ? .btc : .btr, .b64, d, bit))
             store(result(inst), d)
         case .fcmp: floatCompare(inst)
+        case .sitof:
+            // xorps first: cvtsi2sd keeps the rest of xmm0 (a false dependency otherwise).
+            let isSingle = data.type == .f32
+            load(.rax, f.arg(inst, 0))
+            asm.emit(.sse(.xorps, .xmm0, .xmm0))
+            asm.emit(.cvtsi2f(.b64, double: !isSingle, .xmm0, .rax))
+            let d = register(result(inst)) ?? .rax
+            asm.emit(.movXMMToGPR(isSingle ? .b32 : .b64, d, .xmm0))
+            store(result(inst), d)
+        case .ftosi32, .ftosi64: truncation(inst, wide: data.opcode == .ftosi64)
+        case .fpromote:
+            loadFloat(.xmm1, f.arg(inst, 0))
+            asm.emit(.sse(.cvtss2sd, .xmm0, .xmm1))
+            floatResult(inst, single: false)
+        case .fdemote:
+            loadFloat(.xmm1, f.arg(inst, 0))
+            asm.emit(.sse(.cvtsd2ss, .xmm0, .xmm1))
+            floatResult(inst, single: true)
         case .bitcast, .f32ToBits:
             // The same bits (a single's are zero-extended already).
             let d = target(inst, avoiding: nil)
@@ -262,6 +280,45 @@ extension Lowering {
         asm.bind(canonical)
         asm.emit(.loadConstant(d, isSingle ? canonicalNaN32 : canonicalNaN64))
         asm.bind(done)
+        store(result(inst), d)
+    }
+
+    /// `ftosi32`/`ftosi64`: `cvttsd2si` (toward zero) gives the "integer indefinite" value
+    /// 0x80...0 with invalid for NaN and out-of-range operands; RISC-V saturates, so the
+    /// indefinite value of a NaN or a positive operand becomes the largest integer (a negative
+    /// one, or exactly the smallest integer, stays). A 32-bit result is sign-extended.
+    mutating func truncation(_ inst: Inst, wide: Bool) {
+        let a = f.arg(inst, 0)
+        let isSingle = f.type(a) == .f32
+        let size: X64OperandSize = wide ? .b64 : .b32
+        let done = asm.newLabel(), largest = asm.newLabel()
+        loadFloat(.xmm0, a)
+        asm.emit(.cvtf2si(isSingle ? .cvttss2si : .cvttsd2si, size, .rax, .xmm0))
+        if wide {
+            asm.emit(.loadConstant(.rdx, 1 << 63))
+            asm.emit(.alu(.cmp, .b64, .rax, .rdx))
+        } else {
+            asm.emit(.alu(.cmp, .b32, .rax, imm: Int32.min))
+        }
+        asm.jcc(.ne, to: done)
+        asm.emit(.sse(isSingle ? .ucomiss : .ucomisd, .xmm0, .xmm0))
+        asm.jcc(.p, to: largest)
+        asm.emit(.movXMMToGPR(isSingle ? .b32 : .b64, .rcx, .xmm0))
+        asm.emit(.test(isSingle ? .b32 : .b64, .rcx, .rcx))
+        asm.jcc(.s, to: done)
+        asm.bind(largest)
+        if wide {
+            asm.emit(.alu(.sub, .b64, .rax, imm: 1))  // 0x80...0 - 1 = 0x7f...f
+        } else {
+            asm.emit(.mov(.b32, .rax, imm: Int64(Int32.max)))
+        }
+        asm.bind(done)
+        let d = register(result(inst)) ?? .rax
+        if wide {
+            if d != .rax { asm.emit(.mov(.b64, d, .rax)) }
+        } else {
+            asm.emit(.movsx(.b64, d, .rax, from: .b32))
+        }
         store(result(inst), d)
     }
 

@@ -133,7 +133,7 @@ package enum Tier2Backend {
                 case .iconst, .bconst, .f32const, .f64const, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv, .srem,
                     .urem, .bnot, .ineg, .sext8, .sext16, .sext32, .zext8, .zext16,
                     .zext32, .clz, .ctz, .popcnt, .bswap, .select, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg,
-                    .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .getSlot, .setSlot, .loadI64,
+                    .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .getSlot, .setSlot, .loadI64,
                     .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .loadF32, .loadF64, .store8, .store16,
                     .store32, .store64, .storeF32, .storeF64, .call, .jump, .brif, .exit, .exitIndirect, .trap:
                     continue
@@ -185,7 +185,7 @@ package enum Tier2Backend {
                     .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .icmp, .select, .bint, .getSlot, .setSlot,
                     .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .store8, .store16, .store32,
                     .store64, .jump, .brif, .exit, .exitIndirect, .f32const, .f64const, .fadd, .fsub, .fmul, .fdiv,
-                    .fsqrt, .fneg, .fabs, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .loadF32, .loadF64, .storeF32,
+                    .fsqrt, .fneg, .fabs, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .loadF32, .loadF64, .storeF32,
                     .storeF64:
                     continue
                 case .call:

@@ -15,7 +15,8 @@ import RivetMachine
 // - Arithmetic (add, sub, mul, div, sqrt, and fused multiply-add on a host with FMA3) is
 //   modelled only for the rounding modes `rne` and `dyn`: the backend runs a region with such
 //   operations only when `frm` is `rne` (see `Tier2Backend`), since the IR's floats round to
-//   nearest, ties to even. Other static modes, min/max, conversions and `fclass` end the region
+//   nearest, ties to even. Other static modes, min/max, `fclass`, conversions to unsigned
+//   integers or from u64, and float-to-integer conversions not toward zero end the region
 //   before them.
 // - `fflags` reads and writes and `fcsr` reads take the flags raised so far out of the host
 //   (`call @fpflags()`) first.
@@ -39,6 +40,13 @@ extension RegionFrontend {
             // One rounding: only on a host with FMA3 (the backend's `ffma`).
             return Tier2Backend.hostHasFMA
                 && (i.rm == RoundingMode.rne.rawValue || i.rm == RoundingMode.dyn.rawValue)
+        case .fcvt_w_s, .fcvt_l_s, .fcvt_w_d, .fcvt_l_d:
+            // To an integer: toward zero only (C's casts; the IR's ftosi32/ftosi64).
+            return i.rm == RoundingMode.rtz.rawValue
+        case .fcvt_d_w, .fcvt_d_wu, .fcvt_d_s:
+            return true  // exact: no rounding
+        case .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_d_l, .fcvt_s_d:
+            return i.rm == RoundingMode.rne.rawValue || i.rm == RoundingMode.dyn.rawValue
         case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
             // fflags, read or written; fcsr, read only (a write may change frm, which the
             // region's guard assumed).
@@ -142,6 +150,20 @@ extension RegionFrontend {
         // zero sum is +0 (round to nearest), not the negation of fmadd's.
         case .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d: fused(i, double: true)
         case .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s: fused(i, double: false)
+
+        // Conversions (signed, and 32-bit unsigned through a zero-extended 64-bit integer).
+        case .fcvt_d_w: writeDouble(i.rd, b.unary(.sitof, unary(.sext32, read(i.rs1)), type: .f64))
+        case .fcvt_d_wu: writeDouble(i.rd, b.unary(.sitof, unary(.zext32, read(i.rs1)), type: .f64))
+        case .fcvt_d_l: writeDouble(i.rd, b.unary(.sitof, read(i.rs1), type: .f64))
+        case .fcvt_s_w: writeSingle(i.rd, b.unary(.sitof, unary(.sext32, read(i.rs1)), type: .f32))
+        case .fcvt_s_wu: writeSingle(i.rd, b.unary(.sitof, unary(.zext32, read(i.rs1)), type: .f32))
+        case .fcvt_s_l: writeSingle(i.rd, b.unary(.sitof, read(i.rs1), type: .f32))
+        case .fcvt_w_d: write(i.rd, b.unary(.ftosi32, readDouble(i.rs1), type: .f64))
+        case .fcvt_l_d: write(i.rd, b.unary(.ftosi64, readDouble(i.rs1), type: .f64))
+        case .fcvt_w_s: write(i.rd, b.unary(.ftosi32, readSingle(i.rs1), type: .f32))
+        case .fcvt_l_s: write(i.rd, b.unary(.ftosi64, readSingle(i.rs1), type: .f32))
+        case .fcvt_d_s: writeDouble(i.rd, b.unary(.fpromote, readSingle(i.rs1)))
+        case .fcvt_s_d: writeSingle(i.rd, b.unary(.fdemote, readDouble(i.rs1)))
 
         // Sign injection (fmv, fneg and fabs are the forms with rs1 = rs2).
         case .fsgnj_d, .fsgnjn_d, .fsgnjx_d: signInjection(i, double: true)

@@ -21,7 +21,7 @@ typealias IROpcode = RivetIR.Opcode
 /// - memory accesses carry their instruction's pc as their exit state: a fault resumes there,
 ///   with the state before the instruction, and the interpreter raises it exactly;
 /// - F and D as `RegionFrontend+Float.swift` says;
-/// - instructions the IR does not model yet (float min/max, conversions and `fclass`, atomics,
+/// - instructions the IR does not model yet (float min/max, some conversions, `fclass`, atomics,
 ///   CSRs other than `fflags`/`fcsr`, system instructions, fences) end the region *before* them: an
 ///   `exit` to their pc, where the lower tiers take over. A region whose first instruction is
 ///   one of them is not made.
@@ -251,15 +251,17 @@ package struct RegionFrontend {
         case .flw, .fsw, .fld, .fsd, .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s, .fadd_d, .fsub_d, .fmul_d,
             .fdiv_d, .fsqrt_d, .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmv_x_w, .fmv_w_x,
             .fmv_x_d, .fmv_d_x, .feq_s, .flt_s, .fle_s, .feq_d, .flt_d, .fle_d, .csrrw, .csrrs, .csrrc, .csrrwi,
-            .csrrsi, .csrrci, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d:
+            .csrrsi, .csrrci, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d,
+            .fcvt_w_s, .fcvt_l_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_d, .fcvt_d_s, .fcvt_w_d, .fcvt_l_d,
+            .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l:
             return isModelledFloat(i)
         case .illegal, .fence, .ecall, .ebreak, .fence_i,       .lr_w,
             .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w,
             .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d, .amomin_d, .amomax_d,
-            .amominu_d, .amomaxu_d,     .fmin_s, .fmax_s, .fcvt_w_s,
-            .fcvt_wu_s, .fcvt_l_s, .fcvt_lu_s, .fclass_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu, 
-               .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fclass_d, .fcvt_w_d, .fcvt_wu_d,
-            .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .rolw, .roriw, .rorw, .orc_b,
+            .amominu_d, .amomaxu_d,     .fmin_s, .fmax_s, 
+            .fcvt_wu_s,  .fcvt_lu_s, .fclass_s,    .fcvt_s_lu, 
+               .fmin_d, .fmax_d,   .fclass_d,  .fcvt_wu_d,
+             .fcvt_lu_d,    .fcvt_d_lu, .rolw, .roriw, .rorw, .orc_b,
             .cbo_clean, .cbo_flush, .cbo_inval, .cbo_zero, .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s,
             .fleq_s, .fltq_s, .fli_d, .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d, .fcvtmod_w_d:
             return false
@@ -403,16 +405,18 @@ package struct RegionFrontend {
         case .flw, .fsw, .fld, .fsd, .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s, .fadd_d, .fsub_d, .fmul_d,
             .fdiv_d, .fsqrt_d, .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmv_x_w, .fmv_w_x,
             .fmv_x_d, .fmv_d_x, .feq_s, .flt_s, .fle_s, .feq_d, .flt_d, .fle_d, .csrrw, .csrrs, .csrrc, .csrrwi,
-            .csrrsi, .csrrci, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d:
+            .csrrsi, .csrrci, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d,
+            .fcvt_w_s, .fcvt_l_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_d, .fcvt_d_s, .fcvt_w_d, .fcvt_l_d,
+            .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l:
             emitFloat(i, here)
 
         case .illegal, .fence, .ecall, .ebreak, .fence_i,       .lr_w,
             .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w,
             .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d, .amomin_d, .amomax_d,
-            .amominu_d, .amomaxu_d,     .fmin_s, .fmax_s, .fcvt_w_s,
-            .fcvt_wu_s, .fcvt_l_s, .fcvt_lu_s, .fclass_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu, 
-               .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fclass_d, .fcvt_w_d, .fcvt_wu_d,
-            .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .rolw, .roriw, .rorw, .orc_b,
+            .amominu_d, .amomaxu_d,     .fmin_s, .fmax_s, 
+            .fcvt_wu_s,  .fcvt_lu_s, .fclass_s,    .fcvt_s_lu, 
+               .fmin_d, .fmax_d,   .fclass_d,  .fcvt_wu_d,
+             .fcvt_lu_d,    .fcvt_d_lu, .rolw, .roriw, .rorw, .orc_b,
             .cbo_clean, .cbo_flush, .cbo_inval, .cbo_zero, .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s,
             .fleq_s, .fltq_s, .fli_d, .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d, .fcvtmod_w_d:
             // Not modelled: `build` ends the region before these.

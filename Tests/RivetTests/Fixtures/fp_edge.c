@@ -77,6 +77,8 @@ static void show(const char *name, u64 result) {
 #define TX1(op, a) show(op " " #a, FX(op " %0, ft0", a, 0))
 #define TX2(op, a, b) show(op " " #a "," #b, FX(op " %0, ft0, ft1", a, b))
 #define TI(op, x) show(op " " #x, FF(op " ft3, %1", x, 0, 0))
+/* A float-to-integer conversion toward zero (C's casts): saturation, NaN, exact limits. */
+#define TXR(op, a) show(op " rtz " #a, FX(op " %0, ft0, rtz", a, 0))
 
 /* The op in every static rounding mode, then with rm = dyn under every frm. */
 #define ALLRM_F(label, op, a, b, c)                                                    \
@@ -255,6 +257,33 @@ static void conversions(void) {
     TX1("fcvt.w.d", 0x41dfffffffc00000ull); /* 2^31 - 1 exactly */
     TX1("fcvt.w.d", 0x41e0000000000000ull); /* 2^31 */
     TX1("fcvt.w.d", D_NZERO);
+    TXR("fcvt.w.d", D_QNAN);
+    TXR("fcvt.w.d", D_SNAN);
+    TXR("fcvt.w.d", D_INF);
+    TXR("fcvt.w.d", D_NINF);
+    TXR("fcvt.w.d", 0x4202a05f20000000ull); /* 1e10 */
+    TXR("fcvt.w.d", 0xc202a05f20000000ull); /* -1e10 */
+    TXR("fcvt.w.d", 0xc1e0000000000000ull); /* -2^31 */
+    TXR("fcvt.w.d", 0xc1e0000000100000ull); /* -2^31 - 0.5: -2^31, inexact */
+    TXR("fcvt.w.d", 0xc1e0000000200000ull); /* -2^31 - 1: saturates */
+    TXR("fcvt.w.d", 0x41dfffffffffffffull); /* just below 2^31 */
+    TXR("fcvt.w.d", 0x41e0000000000000ull); /* 2^31 */
+    TXR("fcvt.w.d", 0xbfefffffffffffffull); /* just above -1: -0 -> 0, inexact */
+    TXR("fcvt.l.d", D_QNAN);
+    TXR("fcvt.l.d", 0x43e0000000000000ull); /* 2^63 */
+    TXR("fcvt.l.d", 0xc3e0000000000000ull); /* -2^63 */
+    TXR("fcvt.l.d", 0xc3e0000000000001ull); /* below -2^63 */
+    TXR("fcvt.l.d", 0xc415af1d78b58c40ull); /* -1e20 */
+    TXR("fcvt.l.d", 0x4415af1d78b58c40ull); /* 1e20 */
+    TXR("fcvt.w.s", S_QNAN);
+    TXR("fcvt.w.s", S_NINF);
+    TXR("fcvt.w.s", BOX(0x4f000000)); /* 2^31 */
+    TXR("fcvt.w.s", BOX(0xcf000000)); /* -2^31 */
+    TXR("fcvt.w.s", 0x000000004f000000ull); /* not boxed: the canonical NaN */
+    TXR("fcvt.l.s", S_SNAN);
+    TXR("fcvt.l.s", BOX(0xdf000000)); /* -2^63 */
+    TXR("fcvt.l.s", BOX(0x5f000000)); /* 2^63 */
+    TXR("fcvt.l.s", BOX(0xc0490fdb)); /* -pi */
     TX1("fcvt.wu.d", D_NONE);
     TX1("fcvt.wu.d", 0xbfe0000000000000ull); /* -0.5 rne -> -0 -> 0, NX only */
     TX1("fcvt.wu.d", 0x41e65a0bc0000000ull); /* 3e9: sign-extended 32-bit result */
