@@ -705,7 +705,13 @@ package final class Engine {
         optimizingQueue = queue
         guard var request = request(t.guestPC, priority: Double(cache.count(t.id))) else { return }
         request.tier = 2
-        request.regionBlocks = RegionFormation.loopBlocks(header: t.guestPC, first: request.block, memory: memory)
+        let cache = self.cache
+        func executions(_ u: Translation) -> UInt64 { cache.count(u.id) / UInt64(max(1, u.instructionCount)) }
+        let headerRuns = executions(t)
+        request.regionBlocks = RegionFormation.loopBlocks(header: t.guestPC, first: request.block, memory: memory) { pc in
+            guard let u = cache.lookup(pc) else { return false }
+            return executions(u) &* 16 >= headerRuns
+        }
         // Loops first: a block in no loop stays with the baseline's code.
         guard t.isLoop || !request.regionBlocks.isEmpty else {
             cache.releaseID(request.id)

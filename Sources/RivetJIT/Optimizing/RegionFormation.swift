@@ -9,8 +9,11 @@ import RivetMachine
 /// distance of the header; calls, returns and indirect jumps end the walk. Of those, the
 /// region keeps the blocks from which the header can be reached again: the natural loop of the
 /// header over the blocks seen (a loop's body with its branches, not the code after it). Blocks
-/// the IR does not model wholly, and blocks that would overlap one already taken (a branch into
-/// the middle of a block), stay out: edges to them leave the region.
+/// the IR does not model wholly, blocks that would overlap one already taken (a branch into
+/// the middle of a block), and, with a profile, blocks that are not hot, stay out: edges to them
+/// leave the region. (Without the profile, a loop closed only through a cold path, e.g. the
+/// default case of an interpreter's switch whose hot cases leave by an indirect jump, made a
+/// region that ran once per entry: tier 2's entry and exit costs and no loop to win them back.)
 enum RegionFormation {
     /// A guest block of a region and the bytes it was decoded from.
     struct Block: Sendable {
@@ -25,7 +28,11 @@ enum RegionFormation {
 
     /// The blocks of the loop headed by `header` (whose block is `first`), other than the header's
     /// own; empty when the header heads no loop of more than itself.
-    static func loopBlocks(header: UInt64, first: [GuestCode.Decoded], memory: GuestMemory) -> [Block] {
+    /// `isHot` says whether a block (by pc) runs often enough beside the header to be part of
+    /// its loop (the engine: a baseline translation that ran at least 1/16 as often).
+    static func loopBlocks(
+        header: UInt64, first: [GuestCode.Decoded], memory: GuestMemory, isHot: (UInt64) -> Bool = { _ in true }
+    ) -> [Block] {
         guard let headerBlock = block(at: header, decoded: first, memory: memory) else { return [] }
         var blocks = [headerBlock]
         var index: [UInt64: Int] = [header: 0]
@@ -35,7 +42,7 @@ enum RegionFormation {
             let targets = self.successors(of: blocks[k])
             successors.append(targets)
             for target in targets where index[target] == nil && blocks.count < maxBlocks {
-                guard target &- header &+ maxDistance < 2 * maxDistance,
+                guard target &- header &+ maxDistance < 2 * maxDistance, target == header || isHot(target),
                     !blocks.contains(where: { $0.pc < target && target < $0.end })
                 else { continue }
                 let decoded = GuestCode.decodeBlock(at: target, memory: memory, limit: BlockCompiler.maxInstructions)
