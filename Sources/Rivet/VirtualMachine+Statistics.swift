@@ -42,6 +42,7 @@ extension VirtualMachine {
                 s.tiers.append(opt)
                 s.optimizing = Statistics.Optimizing(
                     requests: e.optimizeRequests, failures: e.optimizeFailures, partialRegions: e.partialRegions,
+                    guardFailures: e.guardFailures,
                     guestInstructions: e.optimizedInstructions, irInstructionsBefore: e.optimizedIRBefore,
                     irInstructionsAfter: e.optimizedIRAfter)
             }

@@ -201,6 +201,18 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         if tier == .auto { #expect((s.optimizing?.requests ?? 0) >= 1) }
     }
 
+    /// `fp_edge` runs float code under every rounding mode: a tier-2 region compiled for round
+    /// to nearest meets another `frm`, its entry guard fails, the region is removed and the
+    /// lower tiers give the exact results.
+    @Test func aFailedRoundingGuardRemovesTheRegion() throws {
+        let fixture = try #require(Fixture.all.first { $0.name == "fp_edge" })
+        let result = try fixture.run { $0.tier = .optimizing }
+        #expect(result.standardOutput == fixture.expectedOutput)
+        let optimizing = try #require(result.statistics.optimizing)
+        #expect(optimizing.guardFailures >= 1, "\(result.statistics.summary)")
+        #expect(result.statistics.deopts >= optimizing.guardFailures)
+    }
+
     /// Every fixture under every engine set-up must give exactly the recorded (qemu's) result.
     @Test(arguments: Fixture.all, EngineSetup.allCases)
     func fixtureMatchesItsExpectation(_ fixture: Fixture, _ setup: EngineSetup) throws {

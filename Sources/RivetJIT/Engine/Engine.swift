@@ -561,7 +561,8 @@ package final class Engine {
             r.counts.pointee.failedCompiles += 1
             return nil
         }
-        if mode == .optimizing {
+        // (A pc backing off after a deoptimization gets tier 1.)
+        if mode == .optimizing, setbacks.value(pc) == 0 {
             request.tier = 2
             request.regionBlocks = RegionFormation.loopBlocks(header: pc, first: request.block, memory: memory)
             if let block = compiler.compile(request) { return install(r, block) }
@@ -809,7 +810,17 @@ package final class Engine {
             memory.synchronizeInstructionFetch()
             r.interpreter.applyPendingCodeChanges()
             return nil
-        case .trap, .helperFailure, .boundsFault, .guardFailed:
+        case .guardFailed:
+            // Nothing of the region ran, and its stub took nothing from the budget. Its
+            // assumption (`frm` is `rne`) does not hold for this program: the region is removed
+            // (a deoptimization, which backs the pc off), and the lower tiers run the code,
+            // tier 1 with its helpers for every rounding mode.
+            guard let t = source(), let optimized = t.optimized else { return nil }
+            hart.pc = optimized.pcs[0]
+            counts.pointee.guardFailures += 1
+            cache.remove(t)
+            return nil
+        case .trap, .helperFailure, .boundsFault:
             guard let t = source() else { return nil }
             if let optimized = t.optimized {
                 refund = UInt64(optimized.refunds[index])
@@ -819,16 +830,16 @@ package final class Engine {
                 hart.pc = t.pc(ofInstruction: index)
             }
             // The interpreter, the reference, produces the exact stop for this instruction.
-            return reexecuteInInterpreter(r)
+            return reexecuteInInterpreter(r, &remaining)
         case .hostFault:
-            return hostFault(r, &refund)
+            return hostFault(r, &refund, &remaining)
         }
     }
 
     /// A fault inside JIT code: map the host pc to the guest instruction, recover the registers
     /// the code held, then either invalidate (a write to a page of translated code) or report
     /// the guest fault — in both cases by running the instruction in the interpreter.
-    private func hostFault(_ r: HartRunner, _ refund: inout UInt64) -> StopReason? {
+    private func hostFault(_ r: HartRunner, _ refund: inout UInt64, _ remaining: inout UInt64) -> StopReason? {
         let hart = r.hart
         let slots = hart.slots
         let hostPC = UInt(slots[HartState.Slot.faultHostPC])
@@ -881,11 +892,14 @@ package final class Engine {
             memory.notifyCodeChanged(GuestAddress(guestAddress), GuestAddress(guestAddress + 1))
             r.counts.pointee.codeWriteFaults += 1
         }
-        return reexecuteInInterpreter(r)
+        return reexecuteInInterpreter(r, &remaining)
     }
 
-    /// Runs exactly one instruction at `hart.pc` in the interpreter and returns its stop.
-    private func reexecuteInInterpreter(_ r: HartRunner) -> StopReason? {
+    /// Runs exactly one instruction at `hart.pc` in the interpreter and returns its stop (the
+    /// interpreter faults exactly, or, after a failed guard, goes on). What it retires counts
+    /// against `remaining`, beside what the JIT code retired (the JIT code's exit gave the
+    /// instruction back, so `remaining` has room for it).
+    private func reexecuteInInterpreter(_ r: HartRunner, _ remaining: inout UInt64) -> StopReason? {
         let hart = r.hart
         let interpreter = r.interpreter
         let before = hart.instret
@@ -894,6 +908,7 @@ package final class Engine {
         let stop = interpreter.run(budget: 1)
         interpreter.singleStep = wasSingle
         r.counts.pointee.interpretedInstructions &+= hart.instret &- before
+        remaining &-= min(remaining, hart.instret &- before)
         switch stop {
         case .budgetExhausted, .tierUp, .interrupted: return nil
         default: return stop
@@ -1071,7 +1086,7 @@ enum ExitKind: UInt8, CaseIterable {
     /// The ecall handler handled an `ecall`, set the pc after it, and stops the run (`.ecall`).
     case ecallStopped = 10
     /// A tier-2 region's entry guard failed (its float arithmetic rounds to nearest, and `frm`
-    /// says otherwise): nothing ran, and the interpreter runs its first instruction (index 0).
+    /// says otherwise): nothing of it ran, and the interpreter runs its first instruction.
     case guardFailed = 11
 }
 

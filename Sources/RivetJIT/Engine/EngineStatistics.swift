@@ -66,6 +66,8 @@ package struct EngineStatistics: Sendable {
     package var optimizeRequests: UInt64 = 0
     package var optimizeFailures: UInt64 = 0
     package var partialRegions: UInt64 = 0
+    /// Regions removed because their entry guard failed (`frm` not `rne`): deoptimizations.
+    package var guardFailures: UInt64 = 0
     /// Instructions executed in tier-2 regions no longer cached.
     package var removedOptimizedInstructions: UInt64 = 0
 
@@ -108,6 +110,7 @@ package struct EngineStatistics: Sendable {
         optimizeRequests += o.optimizeRequests
         optimizeFailures += o.optimizeFailures
         partialRegions += o.partialRegions
+        guardFailures += o.guardFailures
         removedOptimizedInstructions &+= o.removedOptimizedInstructions
     }
 

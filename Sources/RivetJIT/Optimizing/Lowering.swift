@@ -265,9 +265,9 @@ struct Lowering: ~Copyable {
         case chain(Int)
         /// A miss in the jump cache (the target pc in rax): store it, leave with `indirect`.
         case indirectMiss
-        /// The entry guard failed (`frm` is not `rne`): take the first block's instructions
-        /// (the engine gives them back) and leave with `guardFailed`.
-        case guardFailed(instructions: Int32)
+        /// The entry guard failed (`frm` is not `rne`): leave with `guardFailed` (nothing ran,
+        /// nothing was taken from the budget).
+        case guardFailed
     }
     var stubs: [(X64Label, Stub)] = []
     /// The patchable exits, in index order.
@@ -413,7 +413,7 @@ struct Lowering: ~Copyable {
             let guardFailed = asm.newLabel()
             asm.emit(.test(.b32, Self.hartSlot(HartState.Slot.fcsr), imm: 0xe0))
             asm.jcc(.ne, to: guardFailed)
-            stubs.append((guardFailed, .guardFailed(instructions: firstBudget())))
+            stubs.append((guardFailed, .guardFailed))
             // MXCSR without flags: those raised from here are the guest's.
             asm.emit(.mov(.b32, Self.hartSlot(HartState.Slot.mxcsr), imm: Tier2Backend.mxcsrAtEntry))
             asm.emit(.ldmxcsr(Self.hartSlot(HartState.Slot.mxcsr)))
@@ -448,8 +448,7 @@ struct Lowering: ~Copyable {
             case .indirectMiss:
                 asm.emit(.mov(.b64, Self.hartSlot(HartState.Slot.pc), .rax))
                 leave(code(.indirect, 0))
-            case .guardFailed(let n):
-                asm.emit(.alu(.sub, .b64, Pinned.budget, imm: n))
+            case .guardFailed:
                 leave(code(.guardFailed, 0))
             }
         }
@@ -532,15 +531,6 @@ struct Lowering: ~Copyable {
         asm.emit(.alu(.or, .b32, .rcx, .rax))
     }
 
-    /// The instructions the first block's budget check takes (0 for IR without one).
-    func firstBudget() -> Int32 {
-        for b in f.layout {
-            for inst in f.blocks[b.id].insts where f.insts[inst.id].opcode == .call && Tier2Backend.isBudget(f, inst) {
-                return Int32(truncatingIfNeeded: constant(f.arg(inst, 0)))
-            }
-        }
-        return 0
-    }
 
     /// Leaves for the exit state's pc (`exit`): its entries written, the instructions counted,
     /// then a patchable jump (the first `maxChainedExits` exits) or a store of the pc and an
