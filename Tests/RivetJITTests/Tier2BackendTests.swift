@@ -412,17 +412,18 @@ struct SplitMix {
         case .some: false
         }
         #expect(refused)
-        let float = try Parser.parse(
+        // A helper other than the intrinsics (budget, fpflags): no calls are lowered.
+        let call = try Parser.parse(
             """
-            function %f(slots: f1: f64 @264) {
+            function %f(slots: x1: i64 @8; helpers: @mix(i64, i64) -> i64 pure) {
             block0:
-                v0 = get_slot.f64 f1
-                v1 = fmin.f64 v0, v0
-                set_slot f1, v1
+                v0 = get_slot.i64 x1
+                v1 = call @mix(v0, v0)
+                set_slot x1, v1
                 exit pc=0x10
             }
             """)
-        let compiled = Tier2Backend.compile(float)
+        let compiled = Tier2Backend.compile(call)
         let rejected = switch consume compiled {
         case .none: true
         case .some: false

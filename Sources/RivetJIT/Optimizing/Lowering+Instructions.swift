@@ -189,7 +189,8 @@ extension Lowering {
             load(d, f.arg(inst, 0))
             store(result(inst), d)
         case .f32FromBits: extend(inst) { .mov(.b32, $0, $0) }
-        case .fmin, .fmax, .trap:
+        case .fmin, .fmax: minMax(inst, max: data.opcode == .fmax)
+        case .trap:
             // `Tier2Backend.isSupported` rejected these before allocation.
             preconditionFailure("tier 2 backend: \(data.opcode.name) is not lowered")
         }
@@ -320,6 +321,47 @@ extension Lowering {
             asm.emit(.movsx(.b64, d, .rax, from: .b32))
         }
         store(result(inst), d)
+    }
+
+    /// RISC-V's fmin/fmax (IEEE 754-2019 minimumNumber/maximumNumber, -0 < +0): `minsd` will
+    /// not do (it returns the second operand for a NaN or for equal zeros, and raises invalid
+    /// for a quiet NaN). `ucomisd a, b` raises invalid exactly for a signaling NaN, as RISC-V;
+    /// then equal operands give `a | b` (min: -0 if either is) or `a & b` (max), ordered ones
+    /// the smaller or larger, and NaNs the other operand, or the canonical NaN for two.
+    mutating func minMax(_ inst: Inst, max: Bool) {
+        let a = f.arg(inst, 0), b = f.arg(inst, 1)
+        let isSingle = f.type(a) == .f32
+        let compare: X64SSEOp = isSingle ? .ucomiss : .ucomisd
+        let nan = asm.newLabel(), unequal = asm.newLabel(), takeA = asm.newLabel(), takeB = asm.newLabel()
+        let aIsNaN = asm.newLabel(), done = asm.newLabel()
+        loadFloat(.xmm0, a)
+        loadFloat(.xmm1, b)
+        asm.emit(.sse(compare, .xmm0, .xmm1))
+        asm.jcc(.p, to: nan)
+        asm.jcc(.ne, to: unequal)
+        load(.rax, a)
+        alu(max ? .and : .or, .rax, b)
+        asm.jmp(to: done)
+        asm.bind(unequal)
+        // a > b: min takes b, max takes a.
+        asm.jcc(.a, to: max ? takeA : takeB)
+        asm.jmp(to: max ? takeB : takeA)
+        asm.bind(nan)
+        asm.emit(.sse(compare, .xmm0, .xmm0))
+        asm.jcc(.p, to: aIsNaN)
+        asm.jmp(to: takeA)  // b is the NaN
+        asm.bind(aIsNaN)
+        asm.emit(.sse(compare, .xmm1, .xmm1))
+        asm.jcc(.np, to: takeB)
+        asm.emit(.loadConstant(.rax, isSingle ? canonicalNaN32 : canonicalNaN64))
+        asm.jmp(to: done)
+        asm.bind(takeA)
+        load(.rax, a)
+        asm.jmp(to: done)
+        asm.bind(takeB)
+        load(.rax, b)
+        asm.bind(done)
+        store(result(inst), .rax)
     }
 
     /// `fcmp`: `ucomis` for the quiet conditions, `comis` (invalid for any NaN) for the ordered

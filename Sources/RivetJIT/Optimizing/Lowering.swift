@@ -89,8 +89,8 @@ package enum Tier2Backend {
     static let maxChainedExits = 2
 
     /// Compiles `function` (verified; compacted here) to x86-64 for translation `id`, or nil if
-    /// it uses what this backend does not lower yet (floating point, helper calls other than
-    /// `budget`) or needs more spill slots than the hart has. `instructionIndex` maps the guest
+    /// it uses what this backend does not lower yet (`ffma` without FMA3, helper calls other
+    /// than the intrinsics `budget` and `fpflags`) or needs more spill slots than the hart has. `instructionIndex` maps the guest
     /// pcs of the region's instructions to their indexes (exit codes and fault sites name the
     /// instruction by index).
     package static func compile(_ function: Function, id: Int = 0, instructionIndex: [UInt64: Int] = [:]) -> Code? {
@@ -194,8 +194,7 @@ package enum Tier2Backend {
                     // One rounding needs FMA3; without it, regions stop before fused multiply-adds.
                     guard hostHasFMA else { return false }
                 case .fmin, .fmax:
-                    // RISC-V's minimumNumber/maximumNumber (signed zeros, NaNs) is not lowered yet.
-                    return false
+                    continue
                 case .trap:
                     // Unreachable code has no guest instruction to name at an exit.
                     return false

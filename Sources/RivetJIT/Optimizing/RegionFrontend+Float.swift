@@ -15,7 +15,7 @@ import RivetMachine
 // - Arithmetic (add, sub, mul, div, sqrt, and fused multiply-add on a host with FMA3) is
 //   modelled only for the rounding modes `rne` and `dyn`: the backend runs a region with such
 //   operations only when `frm` is `rne` (see `Tier2Backend`), since the IR's floats round to
-//   nearest, ties to even. Other static modes, min/max, `fclass`, conversions to unsigned
+//   nearest, ties to even. Other static modes, `fclass`, conversions to unsigned
 //   integers or from u64, and float-to-integer conversions not toward zero end the region
 //   before them.
 // - `fflags` reads and writes and `fcsr` reads take the flags raised so far out of the host
@@ -144,6 +144,10 @@ extension RegionFrontend {
         case .fmul_s: writeSingle(i.rd, b.binary(.fmul, readSingle(i.rs1), readSingle(i.rs2), type: .f32))
         case .fdiv_s: writeSingle(i.rd, b.binary(.fdiv, readSingle(i.rs1), readSingle(i.rs2), type: .f32))
         case .fsqrt_s: writeSingle(i.rd, b.unary(.fsqrt, readSingle(i.rs1), type: .f32))
+        case .fmin_d: writeDouble(i.rd, b.binary(.fmin, readDouble(i.rs1), readDouble(i.rs2), type: .f64))
+        case .fmax_d: writeDouble(i.rd, b.binary(.fmax, readDouble(i.rs1), readDouble(i.rs2), type: .f64))
+        case .fmin_s: writeSingle(i.rd, b.binary(.fmin, readSingle(i.rs1), readSingle(i.rs2), type: .f32))
+        case .fmax_s: writeSingle(i.rd, b.binary(.fmax, readSingle(i.rs1), readSingle(i.rs2), type: .f32))
 
         // Fused multiply-add: ±(rs1 × rs2) ± rs3 with one rounding, the signs as operand
         // negations (exact), as RISC-V defines them: fnmadd is -(rs1 × rs2) - rs3, so an exact

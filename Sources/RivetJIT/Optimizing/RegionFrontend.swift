@@ -21,7 +21,7 @@ typealias IROpcode = RivetIR.Opcode
 /// - memory accesses carry their instruction's pc as their exit state: a fault resumes there,
 ///   with the state before the instruction, and the interpreter raises it exactly;
 /// - F and D as `RegionFrontend+Float.swift` says;
-/// - instructions the IR does not model yet (float min/max, some conversions, `fclass`, atomics,
+/// - instructions the IR does not model yet (some float conversions, `fclass`, atomics,
 ///   CSRs other than `fflags`/`fcsr`, system instructions, fences) end the region *before* them: an
 ///   `exit` to their pc, where the lower tiers take over. A region whose first instruction is
 ///   one of them is not made.
@@ -253,14 +253,14 @@ package struct RegionFrontend {
             .fmv_x_d, .fmv_d_x, .feq_s, .flt_s, .fle_s, .feq_d, .flt_d, .fle_d, .csrrw, .csrrs, .csrrc, .csrrwi,
             .csrrsi, .csrrci, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d,
             .fcvt_w_s, .fcvt_l_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_d, .fcvt_d_s, .fcvt_w_d, .fcvt_l_d,
-            .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l:
+            .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fmin_s, .fmax_s, .fmin_d, .fmax_d:
             return isModelledFloat(i)
         case .illegal, .fence, .ecall, .ebreak, .fence_i,       .lr_w,
             .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w,
             .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d, .amomin_d, .amomax_d,
-            .amominu_d, .amomaxu_d,     .fmin_s, .fmax_s, 
+            .amominu_d, .amomaxu_d,       
             .fcvt_wu_s,  .fcvt_lu_s, .fclass_s,    .fcvt_s_lu, 
-               .fmin_d, .fmax_d,   .fclass_d,  .fcvt_wu_d,
+                   .fclass_d,  .fcvt_wu_d,
              .fcvt_lu_d,    .fcvt_d_lu, .rolw, .roriw, .rorw, .orc_b,
             .cbo_clean, .cbo_flush, .cbo_inval, .cbo_zero, .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s,
             .fleq_s, .fltq_s, .fli_d, .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d, .fcvtmod_w_d:
@@ -407,15 +407,15 @@ package struct RegionFrontend {
             .fmv_x_d, .fmv_d_x, .feq_s, .flt_s, .fle_s, .feq_d, .flt_d, .fle_d, .csrrw, .csrrs, .csrrc, .csrrwi,
             .csrrsi, .csrrci, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d,
             .fcvt_w_s, .fcvt_l_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_d, .fcvt_d_s, .fcvt_w_d, .fcvt_l_d,
-            .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l:
+            .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fmin_s, .fmax_s, .fmin_d, .fmax_d:
             emitFloat(i, here)
 
         case .illegal, .fence, .ecall, .ebreak, .fence_i,       .lr_w,
             .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w,
             .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d, .amomin_d, .amomax_d,
-            .amominu_d, .amomaxu_d,     .fmin_s, .fmax_s, 
+            .amominu_d, .amomaxu_d,       
             .fcvt_wu_s,  .fcvt_lu_s, .fclass_s,    .fcvt_s_lu, 
-               .fmin_d, .fmax_d,   .fclass_d,  .fcvt_wu_d,
+                   .fclass_d,  .fcvt_wu_d,
              .fcvt_lu_d,    .fcvt_d_lu, .rolw, .roriw, .rorw, .orc_b,
             .cbo_clean, .cbo_flush, .cbo_inval, .cbo_zero, .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s,
             .fleq_s, .fltq_s, .fli_d, .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d, .fcvtmod_w_d:
