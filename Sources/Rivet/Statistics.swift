@@ -46,7 +46,7 @@ public struct Statistics: Equatable, Sendable {
         public var address: UInt64
         /// The ELF symbol it lies in, with the offset, when the program has symbols.
         public var symbol: String?
-        /// The tier that executed most of it.
+        /// The tier that executed most of it: `interp`, `baseline` or `opt`.
         public var tier: String
         /// Guest instructions executed in it.
         public var instructions: UInt64

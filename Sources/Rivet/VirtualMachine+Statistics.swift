@@ -112,6 +112,7 @@ extension VirtualMachine {
             interpreted[b.pc, default: 0] &+= UInt64(b.executions) &* UInt64(b.instructions)
         }
         let compiled = engine.compiledInstructionsByPC()
+        let optimized = engine.optimizedInstructionsByPC()
         var totals = interpreted
         for (pc, n) in compiled { totals[pc, default: 0] &+= n }
         return totals.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(10).map { pc, n in
@@ -119,7 +120,9 @@ extension VirtualMachine {
             if let (symbol, offset) = program.symbol(containing: pc), offset < max(symbol.size, 1) {
                 name = offset == 0 ? symbol.name : "\(symbol.name)+0x\(String(offset, radix: 16))"
             }
-            let tier = (compiled[pc] ?? 0) >= (interpreted[pc] ?? 0) ? "baseline" : "interp"
+            // Compiled code runs the block's instructions: tier 2's if most of them ran there.
+            let jit = compiled[pc] ?? 0
+            let tier = jit < (interpreted[pc] ?? 0) ? "interp" : (optimized[pc] ?? 0) &* 2 >= jit ? "opt" : "baseline"
             return Statistics.HotBlock(address: pc, symbol: name, tier: tier, instructions: n, share: Double(n) / Double(total))
         }
     }

@@ -1002,6 +1002,14 @@ package final class Engine {
     package var currentThreshold: UInt32 { policy.threshold }
 
     /// Guest instructions executed in translated code, by block pc (live and removed).
+    /// Instructions executed in the live tier-2 regions, by their entry pc (a region counts all
+    /// its blocks' instructions at its entry).
+    package func optimizedInstructionsByPC() -> [UInt64: UInt64] {
+        var result: [UInt64: UInt64] = [:]
+        for t in cache.all where t.optimized != nil { result[t.guestPC, default: 0] &+= cache.count(t.id) }
+        return result
+    }
+
     package func compiledInstructionsByPC() -> [UInt64: UInt64] {
         var result: [UInt64: UInt64] = [:]
         retiredInstructions.forEach { result[$0] = $1 }
