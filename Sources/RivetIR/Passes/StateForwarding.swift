@@ -197,7 +197,8 @@ private struct Forwarding {
                 .udiv, .srem, .urem, .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8,
                 .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .icmp, .select, .bint,
                 .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits,
-                .f32ToBits, .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .loadF32, .loadF64,
+                .f32ToBits, .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .loadI64, .uload8, .sload8, .uload16,
+                .sload16, .uload32, .sload32, .loadF32, .loadF64,
                 .store8, .store16, .store32, .store64, .storeF32, .storeF64, .jump, .brif, .exit, .exitIndirect:
                 break
             }

@@ -90,9 +90,9 @@ package enum Tier2Backend {
 
     /// Compiles `function` (verified; compacted here) to x86-64 for translation `id`, or nil if
     /// it uses what this backend does not lower yet (`ffma` without FMA3, helper calls other
-    /// than the intrinsics `budget` and `fpflags`) or needs more spill slots than the hart has. `instructionIndex` maps the guest
-    /// pcs of the region's instructions to their indexes (exit codes and fault sites name the
-    /// instruction by index).
+    /// than the intrinsics `budget` and `fpflags`) or needs more spill slots than the hart has.
+    /// `instructionIndex` maps the guest pcs of the region's instructions to their indexes (exit
+    /// codes and fault sites name the instruction by index).
     package static func compile(_ function: Function, id: Int = 0, instructionIndex: [UInt64: Int] = [:]) -> Code? {
         let f = function.compacted()
         guard isSupported(f) else { return nil }
@@ -132,8 +132,9 @@ package enum Tier2Backend {
                 case .call where isBudget(f, inst): immediateUses[f.arg(inst, 0).id] += 1
                 case .iconst, .bconst, .f32const, .f64const, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv, .srem,
                     .urem, .bnot, .ineg, .sext8, .sext16, .sext32, .zext8, .zext16,
-                    .zext32, .clz, .ctz, .popcnt, .bswap, .select, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg,
-                    .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .getSlot, .setSlot, .loadI64,
+                    .zext32, .clz, .ctz, .popcnt, .bswap, .select, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma,
+                    .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32, .ftosi64,
+                    .fpromote, .fdemote, .getSlot, .setSlot, .loadI64,
                     .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .loadF32, .loadF64, .store8, .store16,
                     .store32, .store64, .storeF32, .storeF64, .call, .jump, .brif, .exit, .exitIndirect, .trap:
                     continue
@@ -185,16 +186,14 @@ package enum Tier2Backend {
                     .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .icmp, .select, .bint, .getSlot, .setSlot,
                     .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .store8, .store16, .store32,
                     .store64, .jump, .brif, .exit, .exitIndirect, .f32const, .f64const, .fadd, .fsub, .fmul, .fdiv,
-                    .fsqrt, .fneg, .fabs, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .loadF32, .loadF64, .storeF32,
-                    .storeF64:
+                    .fsqrt, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32,
+                    .ftosi64, .fpromote, .fdemote, .loadF32, .loadF64, .storeF32, .storeF64:
                     continue
                 case .call:
                     guard isBudget(f, inst) || isFlags(f, inst) else { return false }
                 case .ffma:
                     // One rounding needs FMA3; without it, regions stop before fused multiply-adds.
                     guard hostHasFMA else { return false }
-                case .fmin, .fmax:
-                    continue
                 case .trap:
                     // Unreachable code has no guest instruction to name at an exit.
                     return false
@@ -408,7 +407,8 @@ struct Lowering: ~Copyable {
 
     mutating func emitFunction() {
         if accruesFlags {
-            // Float arithmetic rounds to nearest: with another `frm`, the interpreter runs it.
+            // Float arithmetic rounds to nearest: with another `frm`, the region leaves before
+            // anything runs, and the engine removes it.
             let guardFailed = asm.newLabel()
             asm.emit(.test(.b32, Self.hartSlot(HartState.Slot.fcsr), imm: 0xe0))
             asm.jcc(.ne, to: guardFailed)
@@ -500,15 +500,23 @@ struct Lowering: ~Copyable {
         asm.bind(none)
     }
 
-    /// The float-flags intrinsic: MXCSR's flags as RISC-V's, then MXCSR without flags.
+    /// The float-flags intrinsic: MXCSR's flags as RISC-V's (unless nothing uses them, as for
+    /// `fsflags`), then MXCSR without flags.
     mutating func emitTakeFlags(_ inst: Inst) {
         let mxcsr = Self.hartSlot(HartState.Slot.mxcsr)
-        asm.emit(.stmxcsr(mxcsr))
-        asm.emit(.mov(.b32, .rax, mxcsr))
-        riscvFlags()
+        let result = f.result(inst)
+        var used = false
+        for b in f.layout where !used {
+            for user in f.blocks[b.id].insts where !used { f.forEachUse(user) { if $0 == result { used = true } } }
+        }
+        if used {
+            asm.emit(.stmxcsr(mxcsr))
+            asm.emit(.mov(.b32, .rax, mxcsr))
+            riscvFlags()
+        }
         asm.emit(.mov(.b32, mxcsr, imm: Tier2Backend.mxcsrAtEntry))
         asm.emit(.ldmxcsr(mxcsr))
-        store(f.result(inst), .rcx)
+        if used { store(result, .rcx) }
     }
 
     /// rcx = the RISC-V flags of the MXCSR in eax (`Tier2Backend.riscvFlags`; uses rdx, rax).

@@ -206,20 +206,28 @@ extension RegionFrontend {
         }
         if fcsrSlot == nil { fcsrSlot = b.declareSlot("fcsr", .i64, offset: 8 * HartState.Slot.fcsr) }
         let taken = b.call(flagsHelper!, [])!
-        let current = binary(.bor, b.getSlot(fcsrSlot!), taken)
+        let slot = b.getSlot(fcsrSlot!)
+        let immediate = i.opcode == .csrrwi || i.opcode == .csrrsi || i.opcode == .csrrci
+        let source = immediate ? constant(UInt64(i.rs1)) : read(i.rs1)
+        // fflags bits 7:5 (frm) stay; a write puts `new` in bits 4:0.
+        let kept = binary(.band, slot, constant(~UInt64(0x1f)))
+        if (i.opcode == .csrrw || i.opcode == .csrrwi) && i.rd == 0 {
+            // `fsflags`: the flags raised so far are overwritten, unread (the intrinsic still
+            // clears them; its result unused, it maps nothing).
+            b.setSlot(fcsrSlot!, binary(.bor, kept, binary(.band, source, constant(UInt64(0x1f)))))
+            return
+        }
+        let current = binary(.bor, slot, taken)
         let isFlags = UInt32(truncatingIfNeeded: i.imm) & 0xfff == Self.fflagsNumber
         let old = binary(.band, current, constant(UInt64(isFlags ? 0x1f : 0xff)))
-        let immediate = i.opcode == .csrrwi || i.opcode == .csrrsi || i.opcode == .csrrci
         let writes = i.opcode == .csrrw || i.opcode == .csrrwi || i.rs1 != 0
         if writes {
-            let source = immediate ? constant(UInt64(i.rs1)) : read(i.rs1)
             let new: Value
             switch i.opcode {
             case .csrrw, .csrrwi: new = source
             case .csrrs, .csrrsi: new = binary(.bor, old, source)
             default: new = binary(.band, old, unary(.bnot, source))
             }
-            let kept = binary(.band, current, constant(~UInt64(0x1f)))
             b.setSlot(fcsrSlot!, binary(.bor, kept, binary(.band, new, constant(UInt64(0x1f)))))
         } else {
             b.setSlot(fcsrSlot!, current)
