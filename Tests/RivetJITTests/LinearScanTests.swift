@@ -96,4 +96,36 @@ import Testing
         #expect(b.spillSlots == 0)
         Self.expectDisjoint(b)
     }
+
+    @Test func theLoopsCounterKeepsARegisterAndAnExitOnlyValueIsSpilled() throws {
+        // v0 is read only by the exit; the counter (v3, v5) and the bound (v1) run every pass.
+        let f = try Self.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = get_slot.i64 x2
+                v2 = iconst 0
+                jump block1(v2)
+            block1(v3: i64):
+                v4 = iconst 1
+                v5 = iadd v3, v4
+                v6 = icmp ult v5, v1
+                brif v6, block1(v5), block2
+            block2:
+                exit pc=0x20 [x1=v5 x3=v0]
+            """)
+        // Two registers; the constants are immediates.
+        let a = LinearScan.allocate(
+            f, registers: [.rsi, .rdi], unallocated: (0..<f.values.count).map { $0 == 2 || $0 == 4 })
+        Self.expectDisjoint(a)
+        #expect(a.location(Value(0)) == .stack(0) || a.location(Value(0)) == .stack(1))
+        for v in [3, 5] {
+            guard case .register = a.location(Value(v)) else {
+                Issue.record("v\(v) is at \(a.location(Value(v)))")
+                continue
+            }
+        }
+        // Loop depths: the loop is block1 alone.
+        #expect(LinearScan.loopDepths(f) == [0, 1, 0])
+    }
 }

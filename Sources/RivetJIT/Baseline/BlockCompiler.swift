@@ -18,6 +18,15 @@ struct CompileRequest: Sendable {
     var tier = 1
     /// For tier 2: the region's other blocks (a loop's body beyond its header, `block`).
     var regionBlocks: [RegionFormation.Block] = []
+    /// For tier 2: instructions of `block` the region's header keeps (fewer when the loop
+    /// branches into the block's middle, RegionFormation.swift).
+    var regionHeaderLength: Int? = nil
+
+    /// Takes `loop` (or no loop) as the region of this tier-2 request.
+    mutating func setRegion(_ loop: RegionFormation.Loop?) {
+        regionBlocks = loop?.blocks ?? []
+        regionHeaderLength = loop?.header.decoded.count
+    }
 
     var guestEnd: UInt64 { pc + UInt64(guestBytes.count) }
 }

@@ -564,7 +564,7 @@ package final class Engine {
         // (A pc backing off after a deoptimization gets tier 1.)
         if mode == .optimizing, setbacks.value(pc) == 0 {
             request.tier = 2
-            request.regionBlocks = RegionFormation.loopBlocks(header: pc, first: request.block, memory: memory)
+            request.setRegion(RegionFormation.loop(header: pc, first: request.block, memory: memory))
             if let block = compiler.compile(request) { return install(r, block) }
             r.counts.pointee.optimizeFailures += 1
             request.tier = 1
@@ -709,10 +709,10 @@ package final class Engine {
         let cache = self.cache
         func executions(_ u: Translation) -> UInt64 { cache.count(u.id) / UInt64(max(1, u.instructionCount)) }
         let headerRuns = executions(t)
-        request.regionBlocks = RegionFormation.loopBlocks(header: t.guestPC, first: request.block, memory: memory) { pc in
+        request.setRegion(RegionFormation.loop(header: t.guestPC, first: request.block, memory: memory) { pc in
             guard let u = cache.lookup(pc) else { return false }
             return executions(u) &* 16 >= headerRuns
-        }
+        })
         // Loops first: a block in no loop stays with the baseline's code.
         guard t.isLoop || !request.regionBlocks.isEmpty else {
             cache.releaseID(request.id)

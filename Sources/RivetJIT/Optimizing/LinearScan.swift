@@ -11,6 +11,12 @@ import RivetX64
 // the instruction carrying them) and every block it is live into or out of, from a backward
 // liveness analysis over blocks; so a value live around a loop covers the whole loop.
 //
+// Under pressure the interval spilled is the one, of the active ones and the new one, whose
+// register saves least per position (its spill weight over its length), not the one that ends
+// last as in the paper: in a loop nearly every interval spans the loop, so "ends last" chose
+// among them at random and spilled the loop's counter while a value read only at exits kept a
+// register.
+//
 // Positions: block b starts at an even position where its parameters are defined; instruction
 // k of the layout reads its operands at an even position p and defines its result at p + 1. A
 // value whose last use is at p may share its register with the result defined at p + 1: the
@@ -168,6 +174,25 @@ package enum LinearScan {
             }
         }
 
+        // Spill weights: what keeping a value in a register saves, per position of its interval.
+        // Each definition, operand and block argument counts 8^(loop depth) of its block (as
+        // Chaitin's and LLVM's spill costs do); exit-state entries count nothing, since an exit or
+        // a fault reads a spilled value from its slot as cheaply, and only when it leaves.
+        let depth = loopDepths(f)
+        var weights = [Double](repeating: 0, count: valueCount)
+        for b in f.layout {
+            let w = Double(1 << (3 * min(depth[b.id], 6)))
+            for p in f.blocks[b.id].params { weights[p.id] += w }
+            for inst in f.blocks[b.id].insts {
+                for v in f.args(inst) { weights[v.id] += w }
+                for call in f.destinations(inst) {
+                    for v in f.list(call.args) { weights[v.id] += w }
+                }
+                if let r = f.insts[inst.id].result { weights[r.id] += w }
+            }
+        }
+        func priority(_ i: LiveInterval) -> Double { weights[i.value.id] / Double(i.end - i.start + 1) }
+
         // The scan: intervals by start; `active` sorted by end.
         let order = intervals.compactMap { $0 }.filter { $0.value.id >= unallocated.count || !unallocated[$0.value.id] }.sorted { ($0.start, $0.value) < ($1.start, $1.value) }
         var locations = [ValueLocation?](repeating: nil, count: valueCount)
@@ -194,21 +219,61 @@ package enum LinearScan {
                 locations[interval.value.id] = .register(r)
                 used.insert(r)
                 insertActive(&active, interval)
-            } else if let last = active.last, last.end > interval.end {
-                // Spill the active interval that lives longest; this one takes its register.
-                locations[interval.value.id] = locations[last.value.id]
-                locations[last.value.id] = .stack(spillSlots)
-                spillSlots += 1
-                active.removeLast()
-                insertActive(&active, interval)
             } else {
-                locations[interval.value.id] = .stack(spillSlots)
+                // No register is free: of the active intervals and this one, spill the one whose
+                // register saves least per position (on a tie, the one that lives longest, as
+                // Poletto and Sarkar do); if it is an active one, this one takes its register.
+                var victim: Int? = nil
+                var best = (priority(interval), -interval.end)
+                for (k, a) in active.enumerated() {
+                    let candidate = (priority(a), -a.end)
+                    if candidate < best {
+                        best = candidate
+                        victim = k
+                    }
+                }
+                if let k = victim {
+                    let spilled = active.remove(at: k)
+                    locations[interval.value.id] = locations[spilled.value.id]
+                    locations[spilled.value.id] = .stack(spillSlots)
+                    insertActive(&active, interval)
+                } else {
+                    locations[interval.value.id] = .stack(spillSlots)
+                }
                 spillSlots += 1
             }
         }
         return RegisterAllocation(
             intervals: intervals, locations: locations, spillSlots: spillSlots, usedRegisters: used,
             blockStarts: blockStarts, instPositions: instPositions)
+    }
+
+    /// By block: how many loops contain it. A loop is the natural loop of a back edge, an edge to
+    /// a block at or before its source in the layout (the blocks that reach the source without
+    /// passing the target); a layout that is not in reverse postorder only misjudges weights.
+    package static func loopDepths(_ f: Function) -> [Int] {
+        var order = [Int](repeating: -1, count: f.blocks.count)
+        for (k, b) in f.layout.enumerated() { order[b.id] = k }
+        var predecessors = [[Block]](repeating: [], count: f.blocks.count)
+        for b in f.layout { for s in f.successors(b) { predecessors[s.id].append(b) } }
+        var bodies: [Int: Set<Int>] = [:]  // by header
+        for b in f.layout {
+            for s in f.successors(b) where order[s.id] >= 0 && order[s.id] <= order[b.id] {
+                var body = bodies[s.id] ?? [s.id]
+                var work = body.contains(b.id) ? [] : [b]
+                body.insert(b.id)
+                while let x = work.popLast() {
+                    for p in predecessors[x.id] where order[p.id] >= 0 && !body.contains(p.id) {
+                        body.insert(p.id)
+                        work.append(p)
+                    }
+                }
+                bodies[s.id] = body
+            }
+        }
+        var depth = [Int](repeating: 0, count: f.blocks.count)
+        for body in bodies.values { for b in body { depth[b] += 1 } }
+        return depth
     }
 
     private static func insertActive(_ active: inout [LiveInterval], _ interval: LiveInterval) {

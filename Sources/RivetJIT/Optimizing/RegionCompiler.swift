@@ -13,7 +13,8 @@ enum RegionCompiler {
     /// does not lower what the region needs).
     static func compile(_ request: CompileRequest) -> CompiledBlock? {
         let start = ContinuousClock.now
-        let blocks = [RegionFrontend.GuestBlock(pc: request.pc, instructions: request.block.map(\.instruction))]
+        let header = request.block.prefix(request.regionHeaderLength ?? request.block.count)
+        let blocks = [RegionFrontend.GuestBlock(pc: request.pc, instructions: header.map(\.instruction))]
             + request.regionBlocks.map { RegionFrontend.GuestBlock(pc: $0.pc, instructions: $0.decoded.map(\.instruction)) }
         guard var region = RegionFrontend.translate(blocks) else { return nil }
         let before = dumpDirectory == nil ? "" : region.function.text

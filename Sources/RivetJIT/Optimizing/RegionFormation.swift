@@ -9,11 +9,17 @@ import RivetMachine
 /// distance of the header; calls, returns and indirect jumps end the walk. Of those, the
 /// region keeps the blocks from which the header can be reached again: the natural loop of the
 /// header over the blocks seen (a loop's body with its branches, not the code after it). Blocks
-/// the IR does not model wholly, blocks that would overlap one already taken (a branch into
-/// the middle of a block), and, with a profile, blocks that are not hot, stay out: edges to them
-/// leave the region. (Without the profile, a loop closed only through a cold path, e.g. the
+/// the IR does not model wholly and, with a profile, blocks that are not hot stay out: edges to
+/// them leave the region. (Without the profile, a loop closed only through a cold path, e.g. the
 /// default case of an interpreter's switch whose hot cases leave by an indirect jump, made a
 /// region that ran once per entry: tier 2's entry and exit costs and no loop to win them back.)
+///
+/// Blocks do not overlap: a block that runs into the start of one taken ends there, falling
+/// through to it, and a branch into the middle of a block taken splits that block (the header
+/// too). Both are common: the `then` of an `if` without `else` falls into the join, which the
+/// condition's branch also targets. (Before, such blocks stayed out, and a loop whose body had
+/// one left the region on every pass through it: Collatz's `if (n & 1) n = 3n + 1` bounced
+/// between three regions of one loop, each entry and exit a transition.)
 enum RegionFormation {
     /// A guest block of a region and the bytes it was decoded from.
     struct Block: Sendable {
@@ -23,39 +29,58 @@ enum RegionFormation {
         var end: UInt64 { pc + UInt64(bytes.count) }
     }
 
+    /// A loop: its header (the header's block, perhaps ended early where the loop branches into
+    /// it) and its other blocks.
+    struct Loop {
+        var header: Block
+        var blocks: [Block]
+    }
+
     static let maxBlocks = 16
     static let maxDistance: UInt64 = 4096
 
-    /// The blocks of the loop headed by `header` (whose block is `first`), other than the header's
-    /// own; empty when the header heads no loop of more than itself.
-    /// `isHot` says whether a block (by pc) runs often enough beside the header to be part of
-    /// its loop (the engine: a baseline translation that ran at least 1/16 as often).
-    static func loopBlocks(
+    /// The loop headed by `header` (whose block is `first`), or nil when the header heads no loop
+    /// of more than itself. `isHot` says whether a block (by pc) runs often enough beside the
+    /// header to be part of its loop (the engine: a baseline translation that ran at least 1/16
+    /// as often).
+    static func loop(
         header: UInt64, first: [GuestCode.Decoded], memory: GuestMemory, isHot: (UInt64) -> Bool = { _ in true }
-    ) -> [Block] {
-        guard let headerBlock = block(at: header, decoded: first, memory: memory) else { return [] }
+    ) -> Loop? {
+        guard let headerBlock = block(at: header, decoded: first, memory: memory) else { return nil }
         var blocks = [headerBlock]
-        var index: [UInt64: Int] = [header: 0]
-        var successors: [[UInt64]] = []
         var k = 0
         while k < blocks.count {
-            let targets = self.successors(of: blocks[k])
-            successors.append(targets)
-            for target in targets where index[target] == nil && blocks.count < maxBlocks {
-                guard target &- header &+ maxDistance < 2 * maxDistance, target == header || isHot(target),
-                    !blocks.contains(where: { $0.pc < target && target < $0.end })
+            for target in successors(of: blocks[k]) where blocks.count < maxBlocks {
+                guard !blocks.contains(where: { $0.pc == target }),
+                    target &- header &+ maxDistance < 2 * maxDistance, target == header || isHot(target)
                 else { continue }
-                let decoded = GuestCode.decodeBlock(at: target, memory: memory, limit: BlockCompiler.maxInstructions)
+                if let j = blocks.firstIndex(where: { $0.pc < target && target < $0.end }) {
+                    // Into the middle of a block taken: split it (unless the target is not one of
+                    // its instructions' starts, as a jump into the second half of a 4-byte one).
+                    guard let (prefix, suffix) = split(blocks[j], at: target) else { continue }
+                    blocks[j] = prefix
+                    blocks.append(suffix)
+                    continue
+                }
+                var decoded = GuestCode.decodeBlock(at: target, memory: memory, limit: BlockCompiler.maxInstructions)
+                // Into the start of a block taken: end there.
+                if let next = blocks.lazy.map(\.pc).filter({ $0 > target }).min(),
+                    let cut = decoded.firstIndex(where: { target + UInt64($0.offset) >= next })
+                {
+                    guard target + UInt64(decoded[cut].offset) == next, cut > 0 else { continue }
+                    decoded.removeSubrange(cut...)
+                }
                 guard let candidate = block(at: target, decoded: decoded, memory: memory),
-                    RegionFrontend.covered(candidate.decoded.map(\.instruction)) == candidate.decoded.count,
-                    !blocks.contains(where: { candidate.pc < $0.pc && $0.pc < candidate.end })
+                    RegionFrontend.covered(candidate.decoded.map(\.instruction)) == candidate.decoded.count
                 else { continue }
-                index[target] = blocks.count
                 blocks.append(candidate)
             }
             k += 1
         }
         // The natural loop: blocks from which the header is reached again.
+        var index: [UInt64: Int] = [:]
+        for (k, b) in blocks.enumerated() { index[b.pc] = k }
+        let successors = blocks.map { self.successors(of: $0) }
         var reaches = [Bool](repeating: false, count: blocks.count)
         var changed = true
         while changed {
@@ -67,7 +92,20 @@ enum RegionFormation {
                 }
             }
         }
-        return (1..<blocks.count).filter { reaches[$0] }.map { blocks[$0] }
+        let body = (1..<blocks.count).filter { reaches[$0] }.map { blocks[$0] }
+        return body.isEmpty ? nil : Loop(header: blocks[0], blocks: body)
+    }
+
+    /// `block` cut at `pc`, the start of one of its instructions other than the first: the part
+    /// before (which falls through to `pc`) and the part from `pc`.
+    private static func split(_ block: Block, at pc: UInt64) -> (Block, Block)? {
+        let offset = UInt32(pc - block.pc)
+        guard let cut = block.decoded.firstIndex(where: { $0.offset == offset }), cut > 0 else { return nil }
+        let suffix = block.decoded[cut...].map { GuestCode.Decoded(instruction: $0.instruction, offset: $0.offset - offset) }
+        return (
+            Block(pc: block.pc, decoded: Array(block.decoded[..<cut]), bytes: Array(block.bytes[..<Int(offset)])),
+            Block(pc: pc, decoded: suffix, bytes: Array(block.bytes[Int(offset)...]))
+        )
     }
 
     private static func block(at pc: UInt64, decoded: [GuestCode.Decoded], memory: GuestMemory) -> Block? {
