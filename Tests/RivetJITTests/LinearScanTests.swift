@@ -128,4 +128,30 @@ import Testing
         // Loop depths: the loop is block1 alone.
         #expect(LinearScan.loopDepths(f) == [0, 1, 0])
     }
+
+    @Test func aValueSharesARegisterThroughAnothersHole() throws {
+        // v0 is read in block0 and by block2's exit, laid out after block1: it is dead in
+        // block1, where v2 and v3 need both registers.
+        let f = try Self.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = icmp eq v0, v0
+                brif v1, block1, block2
+            block1:
+                v2 = get_slot.i64 x2
+                v3 = get_slot.i64 x3
+                v4 = iadd v2, v3
+                exit pc=0x10 [x1=v4]
+            block2:
+                exit pc=0x20 [x2=v0]
+            """)
+        let a = LinearScan.allocate(f, registers: [.rsi, .rdi])
+        let v0 = try #require(a.intervals[0])
+        #expect(v0.ranges.count == 2)
+        #expect(v0.ranges.first!.upperBound < a.blockStarts[1] && v0.ranges.last!.lowerBound == a.blockStarts[2])
+        #expect(a.spillSlots == 0)
+        #expect(a.location(Value(0)) == a.location(Value(2)) || a.location(Value(0)) == a.location(Value(3)))
+        Self.expectDisjoint(a)
+    }
 }

@@ -16,7 +16,11 @@
 //    free of effects and faults, and its exit state names only values defined outside the loop:
 //    then a fault in the preheader is the fault the first iteration would have taken, with the
 //    same exit state, and later iterations would read the same bytes.
-// A faulting load in the body proper (which may run zero times) is never moved.
+// A faulting load in the body proper (which may run zero times) is never moved. Neither is
+// `iadd x, k` with a constant k that fits 32 signed bits: an address or an offset, which x86
+// computes for free in the addressing mode of the access that uses it (or in one `add`/`lea`).
+// Hoisted, each would hold a register across the loop: a loop reading 30 fields of a struct
+// hoisted 30 addresses, and needed over 64 spill slots.
 //
 // Assumes: a verified function. Preserves: every effect and fault, in order; block numbers.
 
@@ -86,7 +90,7 @@ package enum LoopInvariantCodeMotion {
                 let data = f.insts[inst.id]
                 let effects = f.effects(inst)
                 var movable = false
-                if data.result != nil && f.args(inst).allSatisfy(isInvariant) {
+                if data.result != nil && f.args(inst).allSatisfy(isInvariant) && !isOffset(f, inst) {
                     if effects.contains(.isPure) {
                         movable = true
                     } else if data.opcode == .getSlot {
@@ -112,6 +116,19 @@ package enum LoopInvariantCodeMotion {
             }
             f.blocks[b.id].insts = kept
         }
+    }
+
+    /// Whether `inst` is `iadd x, k` (either order) with a non-constant x and a constant k that
+    /// fits 32 signed bits.
+    private static func isOffset(_ f: Function, _ inst: Inst) -> Bool {
+        guard f.insts[inst.id].opcode == .iadd else { return false }
+        func constant(_ v: Value) -> UInt64? {
+            guard case .inst(let d) = f.values[v.id].def, f.insts[d.id].opcode == .iconst else { return nil }
+            return f.insts[d.id].imm
+        }
+        let a = constant(f.arg(inst, 0)), b = constant(f.arg(inst, 1))
+        guard (a == nil) != (b == nil), let k = a ?? b else { return false }
+        return Int64(bitPattern: k) == Int64(Int32(truncatingIfNeeded: k))
     }
 
     /// The loop's preheader, made if needed.

@@ -6,7 +6,7 @@ import RivetX64
 //
 // Assumes: a verified, compacted function (`Function.compacted()`: blocks numbered in layout
 // order, values dense). Every value gets one location for its whole life (no splitting): a host
-// register or a stack slot of the frame. An interval is the hull of everything the value is live
+// register or a spill slot (reused by intervals that do not overlap). An interval is the hull of everything the value is live
 // at: its definition, its uses (operands, block arguments at the branch, exit-state entries at
 // the instruction carrying them) and every block it is live into or out of, from a backward
 // liveness analysis over blocks; so a value live around a loop covers the whole loop.
@@ -30,22 +30,45 @@ package enum ValueLocation: Hashable, Sendable {
     case stack(Int)
 }
 
-/// A value's live interval: positions `start...end` (inclusive).
+/// A value's live interval: the positions it is live at, as ranges in increasing order with
+/// holes between them (where the value is dead: a block of the layout that neither it nor its
+/// uses reach), and their hull `start...end`.
 package struct LiveInterval: Hashable, Sendable {
     /// The value.
     package var value: Value
+    /// Its ranges, disjoint and in increasing order, none adjacent to the next.
+    package var ranges: [ClosedRange<Int>]
     /// First position (its definition or the start of the first block it is live into).
-    package var start: Int
+    package var start: Int { ranges.first!.lowerBound }
     /// Last position (its last use or the end of the last block it is live out of).
-    package var end: Int
-    /// The interval `start...end` of `value`.
-    package init(value: Value, start: Int, end: Int) {
+    package var end: Int { ranges.last!.upperBound }
+    /// Positions the interval covers.
+    package var length: Int { ranges.reduce(0) { $0 + $1.count } }
+    /// The interval of `value` over `ranges` (non-empty, increasing, disjoint).
+    package init(value: Value, ranges: [ClosedRange<Int>]) {
         self.value = value
-        self.start = start
-        self.end = end
+        self.ranges = ranges
     }
-    /// Whether two intervals share a position.
-    package func overlaps(_ other: LiveInterval) -> Bool { start <= other.end && other.start <= end }
+    /// The interval `start...end` of `value`, without holes.
+    package init(value: Value, start: Int, end: Int) { self.init(value: value, ranges: [start...end]) }
+    /// Whether two intervals share a position (not merely their hulls).
+    package func overlaps(_ other: LiveInterval) -> Bool { overlaps(other, margin: 0) }
+    /// Whether `other`, its ranges widened by `margin` positions to the left, shares a position.
+    func overlaps(_ other: LiveInterval, margin: Int) -> Bool {
+        var i = 0, j = 0
+        while i < ranges.count && j < other.ranges.count {
+            let a = ranges[i], b = other.ranges[j]
+            let bLower = b.lowerBound - margin
+            if a.upperBound < bLower {
+                i += 1
+            } else if b.upperBound < a.lowerBound {
+                j += 1
+            } else {
+                return true
+            }
+        }
+        return false
+    }
 }
 
 /// The result of register allocation.
@@ -127,38 +150,56 @@ package enum LinearScan {
             }
         }
 
-        // Intervals: the hull of definitions, uses and live-in/live-out blocks.
-        var starts = [Int](repeating: Int.max, count: valueCount)
-        var ends = [Int](repeating: -1, count: valueCount)
-        func cover(_ v: Value, _ p: Int) {
-            starts[v.id] = min(starts[v.id], p)
-            ends[v.id] = max(ends[v.id], p)
-        }
+        // Ranges, block by block: from the block's start (live in, or a parameter) or the
+        // definition, to the block's end (live out) or the last use in it; a definition nothing
+        // uses still covers its own position (the lowering writes it).
+        var ranges = [[ClosedRange<Int>]](repeating: [], count: valueCount)
+        var first = [Int](repeating: -1, count: valueCount)  // in the current block
+        var last = [Int](repeating: -1, count: valueCount)
+        var touched: [Int] = []
         for b in f.layout {
-            for p in f.blocks[b.id].params { cover(p, blockStarts[b.id]) }
-            for inst in f.blocks[b.id].insts {
-                let p = instPositions[inst.id]
-                f.forEachUse(inst) { cover($0, p) }
-                if let r = f.insts[inst.id].result { cover(r, p + 1) }
+            let bs = blockStarts[b.id], be = blockEnds[b.id]
+            func touch(_ v: Int, _ p: Int) {
+                if first[v] < 0 {
+                    first[v] = p
+                    touched.append(v)
+                }
+                last[v] = max(last[v], p)
             }
             for w in 0..<words {
                 var bits = liveIn[b.id][w]
                 while bits != 0 {
-                    let v = Value(w * 64 + bits.trailingZeroBitCount)
+                    touch(w * 64 + bits.trailingZeroBitCount, bs)
                     bits &= bits - 1
-                    cover(v, blockStarts[b.id])
-                }
-                bits = liveOut[b.id][w]
-                while bits != 0 {
-                    let v = Value(w * 64 + bits.trailingZeroBitCount)
-                    bits &= bits - 1
-                    cover(v, blockEnds[b.id])
                 }
             }
+            for p in f.blocks[b.id].params { touch(p.id, bs) }
+            for inst in f.blocks[b.id].insts {
+                let p = instPositions[inst.id]
+                f.forEachUse(inst) { touch($0.id, p) }
+                if let r = f.insts[inst.id].result { touch(r.id, p + 1) }
+            }
+            for w in 0..<words {
+                var bits = liveOut[b.id][w]
+                while bits != 0 {
+                    touch(w * 64 + bits.trailingZeroBitCount, be)
+                    bits &= bits - 1
+                }
+            }
+            for v in touched {
+                if let previous = ranges[v].last, previous.upperBound + 1 >= first[v] {
+                    ranges[v][ranges[v].count - 1] = previous.lowerBound...max(previous.upperBound, last[v])
+                } else {
+                    ranges[v].append(first[v]...last[v])
+                }
+                first[v] = -1
+                last[v] = -1
+            }
+            touched.removeAll(keepingCapacity: true)
         }
         var intervals = [LiveInterval?](repeating: nil, count: valueCount)
-        for v in 0..<valueCount where ends[v] >= 0 {
-            intervals[v] = LiveInterval(value: Value(v), start: starts[v], end: ends[v])
+        for v in 0..<valueCount where !ranges[v].isEmpty {
+            intervals[v] = LiveInterval(value: Value(v), ranges: ranges[v])
         }
 
         // Hints: a block parameter and the arguments passed to it prefer one register, so that
@@ -191,60 +232,75 @@ package enum LinearScan {
                 if let r = f.insts[inst.id].result { weights[r.id] += w }
             }
         }
-        func priority(_ i: LiveInterval) -> Double { weights[i.value.id] / Double(i.end - i.start + 1) }
+        func priority(_ i: LiveInterval) -> Double { weights[i.value.id] / Double(i.length) }
 
-        // The scan: intervals by start; `active` sorted by end.
-        let order = intervals.compactMap { $0 }.filter { $0.value.id >= unallocated.count || !unallocated[$0.value.id] }.sorted { ($0.start, $0.value) < ($1.start, $1.value) }
+        // The scan, by start. Each register (and spill slot) keeps the intervals given to it
+        // that may still meet a later one (those ending before the current start are dropped);
+        // an interval fits a register none of whose intervals it overlaps (it may fit a hole).
+        let order = intervals.compactMap { $0 }.filter { $0.value.id >= unallocated.count || !unallocated[$0.value.id] }
+            .sorted { ($0.start, $0.value) < ($1.start, $1.value) }
         var locations = [ValueLocation?](repeating: nil, count: valueCount)
-        var free = Array(registers.reversed())  // popped from the end: the first preferred
-        var active: [LiveInterval] = []
-        var spillSlots = 0
+        var holders = [[LiveInterval]](repeating: [], count: registers.count)
         var used = Set<HostRegister>()
-        for interval in order {
-            // Expire intervals that end before this one starts.
-            while let first = active.first, first.end < interval.start {
-                active.removeFirst()
-                if case .register(let r) = locations[first.value.id]! { free.append(r) }
+        // Spill slots are reused by intervals that do not overlap, widened by one position (so
+        // that, unlike a register, an operand's last use and the same instruction's result never
+        // share one); a block parameter and its arguments prefer one slot (the edge's move
+        // vanishes).
+        var slotHolders: [[LiveInterval]] = []
+        func slot(for interval: LiveInterval) -> Int {
+            func fits(_ k: Int) -> Bool {
+                slotHolders[k].removeAll { $0.end < interval.start - 1 }
+                return !slotHolders[k].contains { $0.overlaps(interval, margin: 1) }
             }
             let hinted = partners[interval.value.id].lazy.compactMap { partner -> Int? in
-                guard case .register(let r) = locations[partner.id] else { return nil }
-                return free.lastIndex(of: r)
+                guard case .stack(let k) = locations[partner.id], fits(k) else { return nil }
+                return k
             }.first
-            if let k = hinted {
-                let r = free.remove(at: k)
-                locations[interval.value.id] = .register(r)
-                used.insert(r)
-                insertActive(&active, interval)
-            } else if let r = free.popLast() {
-                locations[interval.value.id] = .register(r)
-                used.insert(r)
-                insertActive(&active, interval)
+            if let k = hinted ?? slotHolders.indices.first(where: fits) {
+                slotHolders[k].append(interval)
+                return k
+            }
+            slotHolders.append([interval])
+            return slotHolders.count - 1
+        }
+        let registerIndex = Dictionary(uniqueKeysWithValues: registers.enumerated().map { ($1, $0) })
+        for interval in order {
+            func fits(_ k: Int) -> Bool {
+                holders[k].removeAll { $0.end < interval.start }
+                return !holders[k].contains { $0.overlaps(interval) }
+            }
+            let hinted = partners[interval.value.id].lazy.compactMap { partner -> Int? in
+                guard case .register(let r) = locations[partner.id], let k = registerIndex[r], fits(k) else { return nil }
+                return k
+            }.first
+            if let k = hinted ?? registers.indices.first(where: fits) {
+                locations[interval.value.id] = .register(registers[k])
+                used.insert(registers[k])
+                holders[k].append(interval)
+                continue
+            }
+            // No register fits: of the registers' overlapping intervals and this one, spill
+            // what saves least per position. A register's cost is the sum over the intervals
+            // it would have to give up; if the cheapest costs less than this interval, they go
+            // to spill slots and this one takes the register.
+            var best: (cost: Double, k: Int)? = nil
+            for k in registers.indices {
+                let cost = holders[k].lazy.filter { $0.overlaps(interval) }.reduce(0) { $0 + priority($1) }
+                if best == nil || cost < best!.cost { best = (cost, k) }
+            }
+            if let (cost, k) = best, cost < priority(interval) {
+                for spilled in holders[k] where spilled.overlaps(interval) {
+                    locations[spilled.value.id] = .stack(slot(for: spilled))
+                }
+                holders[k].removeAll { $0.overlaps(interval) }
+                locations[interval.value.id] = .register(registers[k])
+                holders[k].append(interval)
             } else {
-                // No register is free: of the active intervals and this one, spill the one whose
-                // register saves least per position (on a tie, the one that lives longest, as
-                // Poletto and Sarkar do); if it is an active one, this one takes its register.
-                var victim: Int? = nil
-                var best = (priority(interval), -interval.end)
-                for (k, a) in active.enumerated() {
-                    let candidate = (priority(a), -a.end)
-                    if candidate < best {
-                        best = candidate
-                        victim = k
-                    }
-                }
-                if let k = victim {
-                    let spilled = active.remove(at: k)
-                    locations[interval.value.id] = locations[spilled.value.id]
-                    locations[spilled.value.id] = .stack(spillSlots)
-                    insertActive(&active, interval)
-                } else {
-                    locations[interval.value.id] = .stack(spillSlots)
-                }
-                spillSlots += 1
+                locations[interval.value.id] = .stack(slot(for: interval))
             }
         }
         return RegisterAllocation(
-            intervals: intervals, locations: locations, spillSlots: spillSlots, usedRegisters: used,
+            intervals: intervals, locations: locations, spillSlots: slotHolders.count, usedRegisters: used,
             blockStarts: blockStarts, instPositions: instPositions)
     }
 
@@ -274,10 +330,5 @@ package enum LinearScan {
         var depth = [Int](repeating: 0, count: f.blocks.count)
         for body in bodies.values { for b in body { depth[b] += 1 } }
         return depth
-    }
-
-    private static func insertActive(_ active: inout [LiveInterval], _ interval: LiveInterval) {
-        let index = active.firstIndex { $0.end > interval.end } ?? active.count
-        active.insert(interval, at: index)
     }
 }

@@ -636,7 +636,10 @@ struct Lowering: ~Copyable {
             }
         }
         let taken = data.destination0, notTaken = data.destination1
-        if !hasMoves(taken) {
+        if taken.block == next, !hasMoves(taken), !hasMoves(notTaken) {
+            // The taken side comes next: branch on the negated condition and fall through.
+            asm.jcc(cc.negated, to: blockLabels[notTaken.block.id])
+        } else if !hasMoves(taken) {
             // No moves on the taken edge: branch straight to it (moves of the other edge follow).
             asm.jcc(cc, to: blockLabels[taken.block.id])
             emitJump(notTaken, next: next)

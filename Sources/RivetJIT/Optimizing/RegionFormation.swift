@@ -36,7 +36,7 @@ enum RegionFormation {
         var blocks: [Block]
     }
 
-    static let maxBlocks = 16
+    static let maxBlocks = 32
     static let maxDistance: UInt64 = 4096
 
     /// The loop headed by `header` (whose block is `first`), or nil when the header heads no loop
