@@ -18,6 +18,8 @@ package enum Pass: String, CaseIterable, Sendable {
     case stateforward
     /// LoopInvariantCodeMotion.swift
     case licm
+    /// Simplify.swift
+    case simplify
 
     /// Runs the pass on `f`.
     package func run(_ f: inout Function) {
@@ -29,6 +31,7 @@ package enum Pass: String, CaseIterable, Sendable {
         case .blockmerge: BlockMerging.run(&f)
         case .stateforward: StateForwarding.run(&f)
         case .licm: LoopInvariantCodeMotion.run(&f)
+        case .simplify: Simplify.run(&f)
         }
     }
 }
@@ -38,7 +41,7 @@ package enum Pipeline {
     /// Tier 2's pipeline. State forwarding is followed by copyprop and dce, which remove the
     /// trivial block parameters it may add and the values it leaves unused.
     package static let tier2: [Pass] = [
-        .constfold, .copyprop, .dce, .gvn, .blockmerge, .stateforward, .copyprop, .dce, .licm,
+        .constfold, .simplify, .copyprop, .dce, .gvn, .blockmerge, .stateforward, .copyprop, .dce, .licm,
     ]
 }
 

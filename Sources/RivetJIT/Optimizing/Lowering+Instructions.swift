@@ -60,12 +60,12 @@ extension Lowering {
         case .sshr: shift(inst, .sar)
         case .rotl: shift(inst, .rol)
         case .rotr: shift(inst, .ror)
-        case .sext8: extend(inst) { .movsx(.b64, $0, $0, from: .b8) }
-        case .sext16: extend(inst) { .movsx(.b64, $0, $0, from: .b16) }
-        case .sext32: extend(inst) { .movsx(.b64, $0, $0, from: .b32) }
-        case .zext8: extend(inst) { .movzx(.b32, $0, $0, from: .b8) }
-        case .zext16: extend(inst) { .movzx(.b32, $0, $0, from: .b16) }
-        case .zext32: extend(inst) { .mov(.b32, $0, $0) }
+        case .sext8: extend(inst) { .movsx(.b64, $0, $1, from: .b8) }
+        case .sext16: extend(inst) { .movsx(.b64, $0, $1, from: .b16) }
+        case .sext32: extend(inst) { .movsx(.b64, $0, $1, from: .b32) }
+        case .zext8: extend(inst) { .movzx(.b32, $0, $1, from: .b8) }
+        case .zext16: extend(inst) { .movzx(.b32, $0, $1, from: .b16) }
+        case .zext32: extend(inst) { .mov(.b32, $0, $1) }
         case .clz:
             // bsr gives the index of the highest set bit (ZF when zero): clz = 63 ^ index, and
             // 127 ^ 63 = 64 for zero.
@@ -188,7 +188,7 @@ extension Lowering {
             let d = target(inst, avoiding: nil)
             load(d, f.arg(inst, 0))
             store(result(inst), d)
-        case .f32FromBits: extend(inst) { .mov(.b32, $0, $0) }
+        case .f32FromBits: extend(inst) { .mov(.b32, $0, $1) }
         case .fmin, .fmax: minMax(inst, max: data.opcode == .fmax)
         case .trap:
             // `Tier2Backend.isSupported` rejected these before allocation.
@@ -413,11 +413,17 @@ extension Lowering {
         .at(Self.stateRegister, Int32(f.slots[Int(index)].offset))
     }
 
-    /// `result = extension(arg0)`, computed in place.
-    mutating func extend(_ inst: Inst, _ extension: (HostRegister) -> X64Instruction) {
+    /// `result = extension(arg0)`: `extension(destination, source)` from the operand's register,
+    /// or in place after loading a spilled operand.
+    mutating func extend(_ inst: Inst, _ extension: (HostRegister, HostRegister) -> X64Instruction) {
         let d = target(inst, avoiding: nil)
-        load(d, f.arg(inst, 0))
-        asm.emit(`extension`(d))
+        let a = f.arg(inst, 0)
+        if let s = register(a) {
+            asm.emit(`extension`(d, s))
+        } else {
+            load(d, a)
+            asm.emit(`extension`(d, d))
+        }
         store(result(inst), d)
     }
 
@@ -525,10 +531,17 @@ extension Lowering {
         store(result(inst), .rax)
     }
 
-    /// Loads `inst`'s guest address (operand 0) into rdx and branches to a fault stub unless it
-    /// is below the address-space size. (An access that starts inside and runs past the end
-    /// touches the guard pages after the reservation: a host fault, recovered as any other.)
+    /// The register holding `inst`'s guest address (operand 0): its own register, or rdx
+    /// (computed there for a folded `base + k`, loaded there if spilled); branches to a fault
+    /// stub unless the address is below the address-space size. (An access that starts inside
+    /// and runs past the end touches the guard pages after the reservation: a host fault,
+    /// recovered as any other.)
     mutating func guestAddress(_ inst: Inst, size: Int) -> HostRegister {
+        if folded[f.arg(inst, 0).id] == nil, let r = register(f.arg(inst, 0)) {
+            asm.emit(.alu(.cmp, .b64, r, Self.hartSlot(HartState.Slot.addressSpaceSize)))
+            asm.jcc(.ae, to: faultLabel(inst))
+            return r
+        }
         if let (base, offset) = folded[f.arg(inst, 0).id] {
             if let r = register(base) {
                 asm.emit(.lea(.b64, .rdx, .at(r, offset)))

@@ -1,0 +1,72 @@
+// Algebraic simplification: shift and mask idioms become the extension they spell.
+//
+// RISC-V has no zero-extension of a word in RV64I, so compilers write `zext.w` as `slli 32;
+// srli 32` and `zext.b` as `andi 0xff`; Zbb's `sext.b`/`sext.h` are `slli; srai` without it. In
+// the IR these are two shifts (or an `and` whose mask may not fit an x86 immediate), where one
+// extension suffices: x86 zero-extends a word with a 32-bit `mov`, a byte or half with `movzx`.
+// Rewritten in place (the instruction keeps its result, so no use changes):
+//  - `ushr (shl x, k), k` → `zext32/16/8 x` for k = 32, 48, 56; `sshr` → `sext32/16/8 x`;
+//  - `band x, 0xff / 0xffff / 0xffffffff` (either order) → `zext8/16/32 x`;
+//  - `ushr (shl x, 32), 32 - s` for s = 1, 2, 3 → `shl (zext32 x), s` (a word index scaled to
+//    bytes, as zlib's `prev[cur & wmask]`: the new `zext32` and constant go right before it).
+// The inner `shl` stays for its other uses, if any; dce removes it otherwise.
+//
+// Assumes: a verified function. Preserves: every value and its bits, blocks, effects.
+
+/// The simplification pass.
+package enum Simplify {
+    /// Runs the pass on `f` (see the header).
+    package static func run(_ f: inout Function) {
+        func constant(_ v: Value) -> UInt64? {
+            guard case .inst(let d) = f.values[v.id].def, f.insts[d.id].opcode == .iconst else { return nil }
+            return f.insts[d.id].imm
+        }
+        /// The operand of `v`'s definition if that is `shl x, k` with a non-constant x.
+        func shifted(_ v: Value, by k: UInt64) -> Value? {
+            guard case .inst(let d) = f.values[v.id].def, f.insts[d.id].opcode == .shl,
+                f.insts[d.id].type == .i64, constant(f.arg(d, 1)) == k, constant(f.arg(d, 0)) == nil
+            else { return nil }
+            return f.arg(d, 0)
+        }
+        for b in f.layout {
+            var k = 0
+            while k < f.blocks[b.id].insts.count {
+                let inst = f.blocks[b.id].insts[k]
+                k += 1
+                let data = f.insts[inst.id]
+                guard data.type == .i64, data.result != nil else { continue }
+                var rewritten: (Opcode, Value)? = nil
+                if data.opcode == .ushr || data.opcode == .sshr, let amount = constant(f.arg(inst, 1)) {
+                    let signed = data.opcode == .sshr
+                    if let x = shifted(f.arg(inst, 0), by: amount) {
+                        if amount == 32 { rewritten = (signed ? .sext32 : .zext32, x) }
+                        if amount == 48 { rewritten = (signed ? .sext16 : .zext16, x) }
+                        if amount == 56 { rewritten = (signed ? .sext8 : .zext8, x) }
+                    } else if !signed, (29...31).contains(amount), let x = shifted(f.arg(inst, 0), by: 32) {
+                        // A scaled word index: `shl (zext32 x), 32 - amount`, the zext32 just before.
+                        let extend = f.makeInst(.zext32, args: [x])
+                        let scale = f.makeInst(.iconst, imm: 32 - amount)
+                        f.insert(extend, into: b, at: k - 1)
+                        f.insert(scale, into: b, at: k)
+                        k += 2
+                        f.insts[inst.id].opcode = .shl
+                        f.insts[inst.id].args = f.makeList([f.result(extend), f.result(scale)])
+                        continue
+                    }
+                } else if data.opcode == .band {
+                    for (mask, x) in [(f.arg(inst, 1), f.arg(inst, 0)), (f.arg(inst, 0), f.arg(inst, 1))] {
+                        guard rewritten == nil, let m = constant(mask), constant(x) == nil else { continue }
+                        if m == 0xff { rewritten = (.zext8, x) }
+                        if m == 0xffff { rewritten = (.zext16, x) }
+                        if m == 0xffff_ffff { rewritten = (.zext32, x) }
+                    }
+                }
+                if let (op, x) = rewritten {
+                    f.insts[inst.id].opcode = op
+                    f.insts[inst.id].imm = 0
+                    f.insts[inst.id].args = f.makeList([x])
+                }
+            }
+        }
+    }
+}
