@@ -199,6 +199,13 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(opt.compiles > 0 && opt.codeBytes > 0)
         #expect(s.compiledCodeFaults >= 1, "the fault happened in compiled code")
         if tier == .auto { #expect((s.optimizing?.requests ?? 0) >= 1) }
+        // Its exits count its entries: the loop stays in tier 2 for many iterations per entry
+        // (a region left at each iteration would average a few dozen instructions).
+        let exits = try #require(s.optimizing?.exits)
+        #expect(exits >= 1 && opt.instructions / max(1, exits) >= 1_000, "\(s.summary)")
+        // Under `opt` nearly everything runs in tier 2, so transfers are few (in `auto` the
+        // baseline's code runs the loop until tier 2 takes over, with a transfer per block).
+        if tier == .optimizing { #expect(s.chainedTransfers < s.instructions / 100, "\(s.summary)") }
     }
 
     /// `fp_edge` runs float code under every rounding mode: a tier-2 region compiled for round

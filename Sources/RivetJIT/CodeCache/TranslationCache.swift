@@ -72,7 +72,7 @@ final class TranslationCache: CodeInvalidationObserver {
         self.region = region
         self.memory = memory
         jumpCache = JumpCache()
-        counters = Self.zeroTable(of: UInt64.self, "the execution counters")
+        counters = Self.zeroTable(of: UInt64.self, "the execution counters", entries: Self.counterEntries)
         byID = Self.zeroTable(of: Translation?.self, "the translation table")
         byPC = .allocate(capacity: 1)
         byPC.initialize(to: PCIndex())
@@ -84,16 +84,28 @@ final class TranslationCache: CodeInvalidationObserver {
         munmap(byID, Self.maxTranslations * MemoryLayout<Translation?>.stride)
         byPC.deinitialize(count: 1)
         byPC.deallocate()
-        munmap(counters, Self.maxTranslations * MemoryLayout<UInt64>.stride)
-        for table in otherCounters { munmap(table, Self.maxTranslations * MemoryLayout<UInt64>.stride) }
+        munmap(counters, Self.counterEntries * MemoryLayout<UInt64>.stride)
+        for table in otherCounters { munmap(table, Self.counterEntries * MemoryLayout<UInt64>.stride) }
     }
 
     /// Guest instructions executed in translation `id`, by every hart.
     func count(_ id: Int) -> UInt64 { otherCounters.reduce(counters[id]) { $0 &+ $1[id] } }
 
+    /// A counter table holds, by id, the instructions executed (`count`) and then, from
+    /// `maxTranslations` on, how often tier-2 code left (`exits`): its exits count themselves
+    /// (`Tier2Backend`), since a region's instructions say nothing of its entries.
+    static let counterEntries = 2 * maxTranslations
+    /// The byte offset of translation 0's exit counter in a counter table.
+    static let exitCounterOffset = 8 * maxTranslations
+
+    /// How often tier-2 translation `id` was left (so entered), by every hart; 0 for tier 1's.
+    func exits(_ id: Int) -> UInt64 {
+        otherCounters.reduce(counters[Self.maxTranslations + id]) { $0 &+ $1[Self.maxTranslations + id] }
+    }
+
     /// A counter table for another hart.
     func addCounterTable() -> UnsafeMutablePointer<UInt64> {
-        let table = Self.zeroTable(of: UInt64.self, "a hart's execution counters")
+        let table = Self.zeroTable(of: UInt64.self, "a hart's execution counters", entries: Self.counterEntries)
         otherCounters.append(table)
         return table
     }
@@ -102,17 +114,20 @@ final class TranslationCache: CodeInvalidationObserver {
     func removeCounterTable(_ table: UnsafeMutablePointer<UInt64>) {
         guard let k = otherCounters.firstIndex(of: table) else { return }
         otherCounters.remove(at: k)
-        for id in 1..<nextID where table[id] != 0 { counters[id] &+= table[id] }
-        munmap(table, Self.maxTranslations * MemoryLayout<UInt64>.stride)
+        for id in 1..<nextID {
+            counters[id] &+= table[id]
+            counters[Self.maxTranslations + id] &+= table[Self.maxTranslations + id]
+        }
+        munmap(table, Self.counterEntries * MemoryLayout<UInt64>.stride)
     }
 
     /// A table of `maxTranslations` entries of zero-filled memory, mapped on first touch: it
     /// costs nothing until ids are used. Zero bits are a valid value for both uses (a count of
     /// 0, a nil reference).
-    private static func zeroTable<T>(of _: T.Type, _ what: String) -> UnsafeMutablePointer<T> {
-        let raw = mmap(nil, maxTranslations * MemoryLayout<T>.stride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+    private static func zeroTable<T>(of _: T.Type, _ what: String, entries: Int = maxTranslations) -> UnsafeMutablePointer<T> {
+        let raw = mmap(nil, entries * MemoryLayout<T>.stride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         precondition(raw != MAP_FAILED, "cannot map \(what)")
-        return raw!.bindMemory(to: T.self, capacity: maxTranslations)
+        return raw!.bindMemory(to: T.self, capacity: entries)
     }
 
     var count: Int { byPC.pointee.count }
@@ -127,7 +142,11 @@ final class TranslationCache: CodeInvalidationObserver {
 
     func releaseID(_ id: Int) {
         counters[id] = 0
-        for table in otherCounters { table[id] = 0 }
+        counters[Self.maxTranslations + id] = 0
+        for table in otherCounters {
+            table[id] = 0
+            table[Self.maxTranslations + id] = 0
+        }
         freeIDs.append(id)
     }
 

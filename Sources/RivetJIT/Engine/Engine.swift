@@ -149,8 +149,13 @@ package final class Engine {
         cache.onRemove = { [unowned self] t, reason in
             let count = self.cache.count(t.id)
             self.retiredInstructions.add(t.guestPC, count)
-            self.counts.pointee.removedEntries &+= count / UInt64(max(1, t.instructionCount))
-            if t.optimized != nil { self.counts.pointee.removedOptimizedInstructions &+= count }
+            if t.optimized != nil {
+                self.counts.pointee.removedOptimizedInstructions &+= count
+                self.counts.pointee.removedOptimizedExits &+= self.cache.exits(t.id)
+                self.counts.pointee.removedEntries &+= self.cache.exits(t.id)
+            } else {
+                self.counts.pointee.removedEntries &+= count / UInt64(max(1, t.instructionCount))
+            }
             switch reason {
             case .invalidated:
                 self.counts.pointee.deopts += 1
@@ -920,13 +925,19 @@ package final class Engine {
     /// Executions of translated blocks (entries and loop iterations), counted by JIT code.
     package var blockEntries: UInt64 {
         cache.all.reduce(counts.pointee.removedEntries) {
-            $0 &+ cache.count($1.id) / UInt64(max(1, $1.instructionCount))
+            // A region's instructions say nothing of its entries; its exits count them.
+            $0 &+ ($1.optimized == nil ? cache.count($1.id) / UInt64(max(1, $1.instructionCount)) : cache.exits($1.id))
         }
     }
 
     /// Tier-2 regions in the cache now, and the guest instructions executed in tier-2 code (live
     /// and removed).
     package var optimizedRegionCount: Int { cache.all.reduce(0) { $0 + ($1.optimized == nil ? 0 : 1) } }
+    /// How often tier-2 code was left (live regions and removed ones): each entry leaves once,
+    /// by a side exit, the loop's exit or a budget exit.
+    package var optimizedExits: UInt64 {
+        cache.all.reduce(statistics.removedOptimizedExits) { $0 &+ ($1.optimized == nil ? 0 : cache.exits($1.id)) }
+    }
     package var optimizedInstructionsExecuted: UInt64 {
         cache.all.reduce(statistics.removedOptimizedInstructions) { $0 &+ ($1.optimized == nil ? 0 : cache.count($1.id)) }
     }

@@ -70,6 +70,8 @@ package struct EngineStatistics: Sendable {
     package var guardFailures: UInt64 = 0
     /// Instructions executed in tier-2 regions no longer cached.
     package var removedOptimizedInstructions: UInt64 = 0
+    /// Exits from tier-2 regions no longer in the cache.
+    package var removedOptimizedExits: UInt64 = 0
 
     /// Adds another hart's counts.
     mutating func add(_ o: EngineStatistics) {
@@ -112,6 +114,7 @@ package struct EngineStatistics: Sendable {
         partialRegions += o.partialRegions
         guardFailures += o.guardFailures
         removedOptimizedInstructions &+= o.removedOptimizedInstructions
+        removedOptimizedExits &+= o.removedOptimizedExits
     }
 
     mutating func recordCompile(_ t: Translation) {

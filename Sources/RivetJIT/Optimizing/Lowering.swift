@@ -460,12 +460,14 @@ struct Lowering: ~Copyable {
         asm.emit(.jmp(Self.hartSlot(HartState.Slot.commonExit)))
     }
 
-    /// Adds the instructions run since entry to the translation's counter (uses rax and rcx).
+    /// Adds the instructions run since entry to the translation's counter, and one to its exit
+    /// counter (uses rax and rcx).
     mutating func count() {
         asm.emit(.mov(.b64, .rax, Self.hartSlot(HartState.Slot.tier2Entry)))
         asm.emit(.alu(.sub, .b64, .rax, Pinned.budget))
         asm.emit(.mov(.b64, .rcx, Self.hartSlot(HartState.Slot.counters)))
         asm.emit(.alu(.add, .b64, .at(.rcx, Int32(8 * id)), .rax))
+        asm.emit(.unary(.inc, .b64, .at(.rcx, Int32(TranslationCache.exitCounterOffset + 8 * id))))
     }
 
     /// Gives `r13` and `r14` back their pinned values (the counters, the jump cache) before a
