@@ -10,8 +10,10 @@
 // Loads are merged only inside one block, and only while nothing that may write memory (a
 // store, a call of a helper that writes memory) comes between: the second load then cannot
 // fault if the first did not and reads the same bytes. Loads are never merged across blocks.
-// Calls of pure helpers are merged like pure instructions. Guest state reads are state
-// forwarding's business, not this pass's.
+// Calls of pure helpers are merged like pure instructions. Guest state reads are mostly state
+// forwarding's business; this pass merges only `get_slot`s of one slot in one block with no
+// `set_slot` of it or state-writing call between (LICM leaves such reads, hoisted from several
+// blocks of a loop, side by side in the preheader).
 //
 // Assumes: a verified function. Preserves: every effect and its order; removed instructions
 // had pure results replaced by identical ones computed earlier on every path.
@@ -54,6 +56,7 @@ package enum GlobalValueNumbering {
         var table: [Key: Value] = [:]
         var undo: [Key] = []
         var loads: [Key: Value] = [:]
+        var slotReads: [UInt64: Value] = [:]
         var removed: [Bool]
         let none = Value(UInt32.max)
 
@@ -89,11 +92,28 @@ package enum GlobalValueNumbering {
 
         mutating func visit(_ block: Block) {
             loads.removeAll(keepingCapacity: true)
+            slotReads.removeAll(keepingCapacity: true)
             for inst in f.blocks[block.id].insts {
                 let data = f.insts[inst.id]
                 let effects = f.effects(inst)
                 if effects.contains(.writesMemory) { loads.removeAll(keepingCapacity: true) }
+                // Slots by offset: two declarations of one field are one slot here.
+                if data.opcode == .setSlot {
+                    slotReads[UInt64(f.slots[Int(data.imm)].offset)] = nil
+                } else if effects.contains(.writesState) {
+                    slotReads.removeAll(keepingCapacity: true)
+                }
                 guard let result = data.result else { continue }
+                if data.opcode == .getSlot {
+                    let offset = UInt64(f.slots[Int(data.imm)].offset)
+                    if let existing = slotReads[offset], f.type(existing) == f.type(result) {
+                        map[result.id] = existing
+                        removed[inst.id] = true
+                    } else {
+                        slotReads[offset] = result
+                    }
+                    continue
+                }
                 let isLoad = data.opcode.info.format == .load
                 guard effects.contains(.isPure) || isLoad else { continue }
                 let count = Int(data.args.count), start = Int(data.args.start)

@@ -39,9 +39,12 @@ package enum Pass: String, CaseIterable, Sendable {
 /// Pass orders.
 package enum Pipeline {
     /// Tier 2's pipeline. State forwarding is followed by copyprop and dce, which remove the
-    /// trivial block parameters it may add and the values it leaves unused.
+    /// trivial block parameters it may add and the values it leaves unused; LICM by gvn and dce,
+    /// which merge what it hoisted side by side from several blocks (slot reads, constants,
+    /// addresses) and remove the copies.
     package static let tier2: [Pass] = [
-        .constfold, .simplify, .copyprop, .dce, .gvn, .blockmerge, .stateforward, .copyprop, .dce, .licm,
+        .constfold, .simplify, .copyprop, .dce, .gvn, .blockmerge, .stateforward, .copyprop, .dce, .licm, .gvn,
+        .dce,
     ]
 }
 
