@@ -629,7 +629,12 @@ struct Lowering: ~Copyable {
             let a = f.arg(compare, 0)
             let r = register(a) ?? .rax
             load(r, a)
-            alu(.cmp, r, f.arg(compare, 1))
+            let b = f.arg(compare, 1)
+            if immediates[b.id], constant(b) == 0 {
+                asm.emit(.test(.b64, r, r))  // the flags of `cmp r, 0`, one byte shorter
+            } else {
+                alu(.cmp, r, b)
+            }
             cc = Self.condition(IntCondition(rawValue: UInt8(truncatingIfNeeded: f.insts[compare.id].imm)) ?? .eq)
         } else {
             switch allocation.location(condition) {
