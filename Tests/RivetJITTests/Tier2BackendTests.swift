@@ -21,12 +21,17 @@ final class Tier2ExecutableCode {
     let code: UnsafeRawPointer
     let commonExit: UInt64
     let exits: [ExitSite]
-    /// The translation's counter (index 0: the code is compiled for id 0).
-    let counters = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    /// The counter table (the code is compiled for id 0: its instructions at 0, its exits at
+    /// `Tier2Backend.counterTableEntries / 2`), mapped as the engine's is: the code writes both.
+    let counters: UnsafeMutablePointer<UInt64>
     /// A jump cache with no entry: every indirect exit misses.
     let jumpCache = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 << 14)
 
     init(_ compiled: consuming Tier2Backend.Code) throws {
+        let table = mmap(
+            nil, 8 * Tier2Backend.counterTableEntries, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        try #require(table != MAP_FAILED)
+        counters = table!.bindMemory(to: UInt64.self, capacity: Tier2Backend.counterTableEntries)
         var t = X64Assembler(capacity: 256)
         let exitLabel = t.newLabel()
         for r: HostRegister in [.rbp, .rbx, .r12, .r13, .r14, .r15] { t.emit(.push(r)) }
@@ -66,7 +71,7 @@ final class Tier2ExecutableCode {
 
     deinit {
         munmap(base, size)
-        counters.deallocate()
+        munmap(counters, 8 * Tier2Backend.counterTableEntries)
         jumpCache.deallocate()
     }
 
@@ -79,11 +84,15 @@ final class Tier2ExecutableCode {
         state[HartState.Slot.jumpCache] = UInt64(UInt(bitPattern: jumpCache))
         state[HartState.Slot.budget] = budget
         state[HartState.Slot.counters] = UInt64(UInt(bitPattern: counters))
+        let exitCounter = Tier2Backend.counterTableEntries / 2
         counters[0] = 0
+        counters[exitCounter] = 0
         // Unsafe: the trampoline follows the SysV ABI for `Entry`; the region follows tier 1's
         // convention inside it.
         let entry = unsafeBitCast(base, to: Entry.self)
         let exitCode = state.withUnsafeMutableBufferPointer { entry($0.baseAddress!, arena.baseAddress!, counters, code) }
+        // Every way out but a failed entry guard counts one exit (the engine's entry count).
+        #expect(counters[exitCounter] == (exitCode & 0xff == 11 ? 0 : 1), "exit code \(exitCode)")
         let index = Int((exitCode >> 8) & 0xff_ffff)
         switch exitCode & 0xff {
         case 2:  // chain: the patchable exit's target

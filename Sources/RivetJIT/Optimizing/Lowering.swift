@@ -40,6 +40,11 @@ package enum Tier2Backend {
     /// its last call (MXCSR's, as RISC-V's `fflags` bits) and clears them.
     package static let flagsHelper = "fpflags"
 
+    /// Entries of the counter table tier-2 code writes (`HartState.Slot.counters`): by
+    /// translation id its instructions, then from `counterTableEntries / 2` on its exits. A
+    /// caller that runs tier-2 code outside the engine must give it a table this long.
+    package static let counterTableEntries = TranslationCache.counterEntries
+
     /// Registers values may live in (neither pinned nor scratch), in order of preference.
     /// `r13` and `r14` (tier 1's counters and jump cache) are free inside tier-2 code: it
     /// reloads them from the hart's slots before it jumps to other code.
