@@ -1,7 +1,8 @@
 // Loop-invariant code motion.
 //
-// Loops are natural loops: a header h with back edges from blocks it dominates; the body is
-// what reaches a back edge's source without passing h. Inner loops (smaller bodies) are done
+// Loops are natural loops (`NaturalLoops`): a header h with back edges from blocks it
+// dominates; the body is what reaches a back edge's source without passing h. Inner loops
+// (smaller bodies) are done
 // first, so what they hoist into their preheader can move on out of an enclosing loop. Each
 // loop gets a preheader: the single outside predecessor if it ends with a jump to h, else a
 // new block (taking h's parameters) that all outside predecessors branch to instead.
@@ -33,24 +34,8 @@ package enum LoopInvariantCodeMotion {
             let cfg = ControlFlowGraph(f)
             let tree = DominatorTree(cfg)
             // The innermost loop not yet done.
-            var best: (header: Block, body: [Bool], size: Int)? = nil
-            for h in cfg.reversePostorder where h.id < done.count && !done[h.id] {
-                let latches = cfg.predecessors[h.id].filter { tree.dominates(h, $0) }
-                guard !latches.isEmpty else { continue }
-                var body = [Bool](repeating: false, count: f.blocks.count)
-                body[h.id] = true
-                var work = latches.filter { $0 != h }
-                for l in work { body[l.id] = true }
-                var size = 1 + work.count
-                while let b = work.popLast() {
-                    for p in cfg.predecessors[b.id] where !body[p.id] {
-                        body[p.id] = true
-                        size += 1
-                        work.append(p)
-                    }
-                }
-                if best == nil || size < best!.size { best = (h, body, size) }
-            }
+            let best = NaturalLoops(cfg, tree).loops.filter { $0.header.id < done.count && !done[$0.header.id] }
+                .min { $0.size < $1.size }
             guard let loop = best else { return }
             done[loop.header.id] = true
             hoist(&f, loop.header, loop.body, cfg)

@@ -304,31 +304,10 @@ package enum LinearScan {
             blockStarts: blockStarts, instPositions: instPositions)
     }
 
-    /// By block: how many loops contain it. A loop is the natural loop of a back edge, an edge to
-    /// a block at or before its source in the layout (the blocks that reach the source without
-    /// passing the target); a layout that is not in reverse postorder only misjudges weights.
+    /// By block: how many natural loops contain it (`NaturalLoops`; 0 for unreachable blocks).
     package static func loopDepths(_ f: Function) -> [Int] {
-        var order = [Int](repeating: -1, count: f.blocks.count)
-        for (k, b) in f.layout.enumerated() { order[b.id] = k }
-        var predecessors = [[Block]](repeating: [], count: f.blocks.count)
-        for b in f.layout { for s in f.successors(b) { predecessors[s.id].append(b) } }
-        var bodies: [Int: Set<Int>] = [:]  // by header
-        for b in f.layout {
-            for s in f.successors(b) where order[s.id] >= 0 && order[s.id] <= order[b.id] {
-                var body = bodies[s.id] ?? [s.id]
-                var work = body.contains(b.id) ? [] : [b]
-                body.insert(b.id)
-                while let x = work.popLast() {
-                    for p in predecessors[x.id] where order[p.id] >= 0 && !body.contains(p.id) {
-                        body.insert(p.id)
-                        work.append(p)
-                    }
-                }
-                bodies[s.id] = body
-            }
-        }
-        var depth = [Int](repeating: 0, count: f.blocks.count)
-        for body in bodies.values { for b in body { depth[b] += 1 } }
-        return depth
+        let cfg = ControlFlowGraph(f)
+        let depths = NaturalLoops(cfg, DominatorTree(cfg)).depths
+        return depths.isEmpty ? [Int](repeating: 0, count: f.blocks.count) : depths
     }
 }
