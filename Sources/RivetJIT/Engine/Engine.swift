@@ -149,12 +149,10 @@ package final class Engine {
         cache.onRemove = { [unowned self] t, reason in
             let count = self.cache.count(t.id)
             self.retiredInstructions.add(t.guestPC, count)
+            self.counts.pointee.removedEntries &+= self.entries(t)
             if t.optimized != nil {
                 self.counts.pointee.removedOptimizedInstructions &+= count
                 self.counts.pointee.removedOptimizedExits &+= self.cache.exits(t.id)
-                self.counts.pointee.removedEntries &+= self.cache.exits(t.id)
-            } else {
-                self.counts.pointee.removedEntries &+= count / UInt64(max(1, t.instructionCount))
             }
             switch reason {
             case .invalidated:
@@ -711,12 +709,10 @@ package final class Engine {
         optimizingQueue = queue
         guard var request = request(t.guestPC, priority: Double(cache.count(t.id))) else { return }
         request.tier = 2
-        let cache = self.cache
-        func executions(_ u: Translation) -> UInt64 { cache.count(u.id) / UInt64(max(1, u.instructionCount)) }
-        let headerRuns = executions(t)
+        let headerRuns = entries(t)
         request.setRegion(RegionFormation.loop(header: t.guestPC, first: request.block, memory: memory) { pc in
-            guard let u = cache.lookup(pc) else { return false }
-            return executions(u) &* 16 >= headerRuns
+            guard let u = self.cache.lookup(pc) else { return false }
+            return self.entries(u) &* 16 >= headerRuns
         })
         // Loops first: a block in no loop stays with the baseline's code.
         guard t.isLoop || !request.regionBlocks.isEmpty else {
@@ -923,11 +919,12 @@ package final class Engine {
     // MARK: Figures
 
     /// Executions of translated blocks (entries and loop iterations), counted by JIT code.
-    package var blockEntries: UInt64 {
-        cache.all.reduce(counts.pointee.removedEntries) {
-            // A region's instructions say nothing of its entries; its exits count them.
-            $0 &+ ($1.optimized == nil ? cache.count($1.id) / UInt64(max(1, $1.instructionCount)) : cache.exits($1.id))
-        }
+    package var blockEntries: UInt64 { cache.all.reduce(counts.pointee.removedEntries) { $0 &+ entries($1) } }
+
+    /// How often `t` was entered: a block's instructions over its length; a region's exits
+    /// (its instructions say nothing of its entries).
+    private func entries(_ t: Translation) -> UInt64 {
+        t.optimized == nil ? cache.count(t.id) / UInt64(max(1, t.instructionCount)) : cache.exits(t.id)
     }
 
     /// Tier-2 regions in the cache now, and the guest instructions executed in tier-2 code (live
