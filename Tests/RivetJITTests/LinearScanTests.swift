@@ -154,4 +154,39 @@ import Testing
         #expect(a.location(Value(0)) == a.location(Value(2)) || a.location(Value(0)) == a.location(Value(3)))
         Self.expectDisjoint(a)
     }
+
+    @Test func hintsFollowTwoAddressChainsToTheBackEdge() throws {
+        // Collatz's step (alu's hot loop): v10 = v8 + v4 goes to the parameter v6, v9 to v5.
+        // v8 is allocated before v10 and v5's register is free then: without following the
+        // chain v8 -> v10 -> v6, v8 took it and the back edge swapped two registers.
+        let f = try Self.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = get_slot.i64 x2
+                v2 = iconst 1
+                v3 = get_slot.i64 x3
+                jump block1(v0, v1, v1)
+            block1(v4: i64, v5: i64, v6: i64):
+                v7 = bxor v5, v6
+                set_slot x3, v7
+                v8 = shl v4, v2
+                v9 = band v4, v2
+                v10 = iadd v8, v4
+                v11 = ushr v4, v2
+                v12 = icmp ult v11, v3
+                brif v12, block1(v11, v9, v10), block2
+            block2:
+                exit pc=0x40 [x1=v11 x2=v9 x3=v10]
+            """)
+        let a = LinearScan.allocate(f, registers: [.rsi, .rdi, .r8, .r9, .r10, .r11])
+        #expect(a.spillSlots == 0)
+        // The back edge moves nothing: each argument is where its parameter is.
+        for (parameter, argument) in [(4, 11), (5, 9), (6, 10)] {
+            #expect(a.location(Value(parameter)) == a.location(Value(argument)), "v\(parameter) and v\(argument)")
+        }
+        // The addition computes in place: v8 is where v10 is.
+        #expect(a.location(Value(8)) == a.location(Value(10)))
+        Self.expectDisjoint(a)
+    }
 }

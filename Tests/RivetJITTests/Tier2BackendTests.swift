@@ -401,6 +401,52 @@ struct SplitMix {
         try H.check(g, inputs: [[0x10, 0x20, 1], [0x10, 0x20, 2], [0x10, 0x20, 7], [0x10, 0x20, 100]])
     }
 
+    @Test func additionsOfShiftedValuesAreOneLea() throws {
+        // a + (x << k) for k = 1, 2, 3 (folded), k = 4 and 0 (not), either operand order; the
+        // collatz form x + (x << 1) with an instruction in between; a shift whose operand dies
+        // before the addition (not folded: its register may be reused in between); a shift with
+        // two uses (not folded). Every value is live to the exit, so some are spilled.
+        let f = try H.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = get_slot.i64 x2
+                v2 = iconst 1
+                v3 = iconst 2
+                v4 = iconst 3
+                v5 = iconst 4
+                v6 = iconst 0
+                v7 = shl v1, v4
+                v8 = iadd v0, v7
+                v9 = shl v1, v3
+                v10 = iadd v9, v0
+                v11 = shl v0, v2
+                v12 = band v0, v2
+                v13 = iadd v11, v0
+                v14 = shl v1, v5
+                v15 = iadd v0, v14
+                v16 = shl v1, v6
+                v17 = iadd v0, v16
+                v18 = get_slot.i64 x3
+                v19 = shl v18, v2
+                v20 = get_slot.i64 x4
+                v21 = iadd v20, v19
+                v22 = shl v1, v2
+                v23 = iadd v0, v22
+                v24 = iadd v22, v23
+                v25 = iadd v0, v1
+                v26 = iadd v1, v4
+                exit pc=0x300 [x5=v8 x6=v10 x7=v12 x8=v13 x9=v15 x10=v17 x11=v21 x12=v24 x13=v25 x14=v26 x15=v0 x16=v1]
+            """)
+        let g = f.compacted()
+        let scaled = Tier2Backend.scaledAdditions(g, immediates: Tier2Backend.immediateConstants(g))
+        let folded = Set(scaled.indices.filter { scaled[$0] != nil })
+        // v8, v10, v13 fold; v15 (<< 4), v17 (<< 0), v21 (x3 dies at its shift, which is not
+        // right before) and v23, v24 (v22 has two uses) do not.
+        #expect(folded == Set([8, 10, 13]))
+        try H.check(f, inputs: H.pairs(seed: 5).map { $0 + [$0[0] ^ 0x55, $0[1] &+ 9] })
+    }
+
     @Test func trapsAndUnsupportedOpcodes() throws {
         // `trap` (unreachable code) names no guest instruction to leave at: not compiled.
         let f = try H.parse(

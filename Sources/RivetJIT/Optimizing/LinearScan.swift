@@ -203,9 +203,20 @@ package enum LinearScan {
         }
 
         // Hints: a block parameter and the arguments passed to it prefer one register, so that
-        // the edge needs no move (as regalloc2's and Cranelift's move hints do).
+        // the edge needs no move (as regalloc2's and Cranelift's move hints do); so do the
+        // result of a two-address operation and its first operand (x86 computes `d = a op b` as
+        // `mov d, a; op d, b`: the `mov` goes when `a` dies there and `d` takes its register).
+        // Hints are followed through chains of partners not allocated yet: in
+        // `v3 = shl v28, 1; v6 = iadd v3, v28; jump block1(.., v6)`, `v3` takes the register of
+        // the parameter `v6` goes to before `v6` is allocated.
         var partners = [[Value]](repeating: [], count: valueCount)
         for b in f.layout {
+            for inst in f.blocks[b.id].insts {
+                if let r = f.insts[inst.id].result, let operand = twoAddressOperand(f, inst) {
+                    partners[r.id].append(operand)
+                    partners[operand.id].append(r)
+                }
+            }
             guard let term = f.terminator(b) else { continue }
             for call in f.destinations(term) {
                 for (p, a) in zip(f.blocks[call.block.id].params, f.list(call.args)) {
@@ -269,14 +280,30 @@ package enum LinearScan {
                 holders[k].removeAll { $0.end < interval.start }
                 return !holders[k].contains { $0.overlaps(interval) }
             }
-            let hinted = partners[interval.value.id].lazy.compactMap { partner -> Int? in
-                guard case .register(let r) = locations[partner.id], let k = registerIndex[r], fits(k) else { return nil }
-                return k
-            }.first
-            if let k = hinted ?? registers.indices.first(where: fits) {
+            // The nearest partner (breadth first, up to three edges away) whose register fits.
+            func hinted() -> Int? {
+                var frontier = [interval.value], seen: Set<Value> = [interval.value]
+                for _ in 0..<3 {
+                    var next: [Value] = []
+                    for v in frontier {
+                        for partner in partners[v.id] where seen.insert(partner).inserted {
+                            if case .register(let r) = locations[partner.id], let k = registerIndex[r], fits(k) {
+                                return k
+                            }
+                            next.append(partner)
+                        }
+                    }
+                    frontier = next
+                }
+                return nil
+            }
+            func assign(_ k: Int) {
                 locations[interval.value.id] = .register(registers[k])
                 used.insert(registers[k])
                 holders[k].append(interval)
+            }
+            if let k = hinted() ?? registers.indices.first(where: fits) {
+                assign(k)
                 continue
             }
             // No register fits: of the registers' overlapping intervals and this one, spill
@@ -293,8 +320,7 @@ package enum LinearScan {
                     locations[spilled.value.id] = .stack(slot(for: spilled))
                 }
                 holders[k].removeAll { $0.overlaps(interval) }
-                locations[interval.value.id] = .register(registers[k])
-                holders[k].append(interval)
+                assign(k)
             } else {
                 locations[interval.value.id] = .stack(slot(for: interval))
             }
@@ -304,6 +330,17 @@ package enum LinearScan {
             blockStarts: blockStarts, instPositions: instPositions)
     }
 
+    /// The operand whose register `inst`'s result best shares: the first of a two-address
+    /// operation (`binary`, `shift`, `imul`, one-operand operations in Lowering+Instructions).
+    static func twoAddressOperand(_ f: Function, _ inst: Inst) -> Value? {
+        switch f.insts[inst.id].opcode {
+        case .iadd, .isub, .band, .bor, .bxor, .imul, .shl, .ushr, .sshr, .rotl, .rotr, .bnot, .ineg, .bswap, .bint:
+            return f.arg(inst, 0)
+        default:
+            return nil
+        }
+    }
+
     /// By block: how many natural loops contain it (`NaturalLoops`; 0 for unreachable blocks).
     package static func loopDepths(_ f: Function) -> [Int] {
         let cfg = ControlFlowGraph(f)
@@ -311,3 +348,4 @@ package enum LinearScan {
         return depths.isEmpty ? [Int](repeating: 0, count: f.blocks.count) : depths
     }
 }
+

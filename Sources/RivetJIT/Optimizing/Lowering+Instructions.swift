@@ -25,6 +25,27 @@ extension Lowering {
             }
         case .iadd:
             if folded[result(inst).id] != nil { return }  // computed by the access after it
+            if result(inst).id < scaled.count, let (base, index, scale, _) = scaled[result(inst).id] {
+                let b = register(base) ?? .rax, x = register(index) ?? .rdx
+                load(b, base)
+                load(x, index)
+                let d = register(result(inst)) ?? .rax
+                asm.emit(.lea(.b64, d, .at(b, index: x, scale: scale)))
+                store(result(inst), d)
+                return
+            }
+            if let d = register(result(inst)), let a = register(f.arg(inst, 0)), a != d {
+                // d = a + b into a third register: one `lea`, no `mov`.
+                let b = f.arg(inst, 1)
+                if let r = register(b), r != d {
+                    asm.emit(.lea(.b64, d, .at(a, index: r)))
+                    return
+                }
+                if immediates[b.id] {
+                    asm.emit(.lea(.b64, d, .at(a, Int32(truncatingIfNeeded: Int64(bitPattern: constant(b))))))
+                    return
+                }
+            }
             binary(inst, .add)
         case .isub: binary(inst, .sub)
         case .band: binary(inst, .and)
@@ -55,7 +76,9 @@ extension Lowering {
             load(d, f.arg(inst, 0))
             asm.emit(.unary(data.opcode == .bnot ? .not : .neg, .b64, d))
             store(result(inst), d)
-        case .shl: shift(inst, .shl)
+        case .shl:
+            if scaledShifts.contains(result(inst)) { return }  // computed by the `lea` of its `iadd`
+            shift(inst, .shl)
         case .ushr: shift(inst, .shr)
         case .sshr: shift(inst, .sar)
         case .rotl: shift(inst, .rol)

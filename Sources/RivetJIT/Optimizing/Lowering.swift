@@ -103,11 +103,14 @@ package enum Tier2Backend {
         guard isSupported(f) else { return nil }
         let immediates = immediateConstants(f)
         let folded = foldedAddresses(f, immediates: immediates)
-        let allocation = LinearScan.allocate(
-            f, registers: allocatable, unallocated: zip(immediates, folded).map { $0 || $1 != nil })
+        let scaled = scaledAdditions(f, immediates: immediates)
+        var unallocated = zip(immediates, folded).map { $0 || $1 != nil }
+        for case let (base: _, index: _, scale: _, shift: shift)? in scaled { unallocated[shift.id] = true }
+        let allocation = LinearScan.allocate(f, registers: allocatable, unallocated: unallocated)
         guard allocation.spillSlots <= HartState.Slot.spillCount else { return nil }
         var lowering = Lowering(
-            f, allocation, immediates: immediates, folded: folded, id: id, instructionIndex: instructionIndex)
+            f, allocation, immediates: immediates, folded: folded, scaled: scaled, id: id,
+            instructionIndex: instructionIndex)
         lowering.emitFunction()
         let stubBytes = lowering.stubBytes
         let sites = lowering.faultSites
@@ -125,7 +128,7 @@ package enum Tier2Backend {
     /// By value: an `iconst` that fits a sign-extended imm32 and is only ever the second operand
     /// of `iadd isub band bor bxor icmp` or the count of a shift or rotate. It gets no register:
     /// each use is an immediate.
-    static func immediateConstants(_ f: Function) -> [Bool] {
+    package static func immediateConstants(_ f: Function) -> [Bool] {
         var uses = [Int](repeating: 0, count: f.values.count)
         var immediateUses = [Int](repeating: 0, count: f.values.count)
         for b in f.layout {
@@ -176,6 +179,41 @@ package enum Tier2Backend {
                     case .inst(let def) = f.values[f.arg(previous, 1).id].def
                 else { continue }
                 out[address.id] = (f.arg(previous, 0), Int32(truncatingIfNeeded: Int64(bitPattern: f.insts[def.id].imm)))
+            }
+        }
+        return out
+    }
+
+    /// By value: an `iadd` of a value and another shifted left by 1, 2 or 3 (`a + (x << k)`,
+    /// either order), whose shift has no other use. The addition is one
+    /// `lea d, [a + x * 2^k]`; the shift gets no register and is not emitted. `x` must still be
+    /// live at the `iadd` (its register then holds it): the shift comes right before the `iadd`,
+    /// or `x` is an operand of the `iadd` or of an instruction after it in the block.
+    package static func scaledAdditions(_ f: Function, immediates: [Bool])
+        -> [(base: Value, index: Value, scale: X64Scale, shift: Value)?]
+    {
+        var uses = [Int](repeating: 0, count: f.values.count)
+        for b in f.layout { for inst in f.blocks[b.id].insts { f.forEachUse(inst) { uses[$0.id] += 1 } } }
+        var out = [(base: Value, index: Value, scale: X64Scale, shift: Value)?](repeating: nil, count: f.values.count)
+        for b in f.layout {
+            let insts = f.blocks[b.id].insts
+            var position = [Int: Int]()  // instruction id to its index in the block
+            for (k, inst) in insts.enumerated() { position[inst.id] = k }
+            for (k, inst) in insts.enumerated() where f.insts[inst.id].opcode == .iadd {
+                for (shifted, other) in [(f.arg(inst, 1), f.arg(inst, 0)), (f.arg(inst, 0), f.arg(inst, 1))] {
+                    guard !immediates[other.id], uses[shifted.id] == 1, case .inst(let shift) = f.values[shifted.id].def,
+                        f.insts[shift.id].opcode == .shl, let at = position[shift.id], at < k,
+                        immediates[f.arg(shift, 1).id], case .inst(let count) = f.values[f.arg(shift, 1).id].def,
+                        let scale = X64Scale(rawValue: UInt8(truncatingIfNeeded: f.insts[count.id].imm & 63)),
+                        scale != .x1
+                    else { continue }
+                    let x = f.arg(shift, 0)
+                    var live = at == k - 1 || x == other
+                    for later in insts[k...] where !live { f.forEachUse(later) { if $0 == x { live = true } } }
+                    guard live else { continue }
+                    out[f.result(inst).id] = (other, x, scale, shifted)
+                    break
+                }
             }
         }
         return out
@@ -297,13 +335,20 @@ struct Lowering: ~Copyable {
     let immediates: [Bool]
     /// By value: addresses folded into their access (`Tier2Backend.foldedAddresses`).
     let folded: [(base: Value, offset: Int32)?]
+    /// By value: additions of a shifted value, one `lea` (`Tier2Backend.scaledAdditions`).
+    let scaled: [(base: Value, index: Value, scale: X64Scale, shift: Value)?]
+    /// By value: the shifts those `lea`s compute (not emitted).
+    let scaledShifts: Set<Value>
 
     init(_ f: Function, _ allocation: RegisterAllocation, immediates: [Bool], folded: [(base: Value, offset: Int32)?],
-         id: Int, instructionIndex: [UInt64: Int])
+         scaled: [(base: Value, index: Value, scale: X64Scale, shift: Value)?] = [], id: Int,
+         instructionIndex: [UInt64: Int])
     {
         self.f = f
         self.immediates = immediates
         self.folded = folded
+        self.scaled = scaled
+        scaledShifts = Set(scaled.compactMap { $0?.shift })
         self.allocation = allocation
         self.id = id
         self.instructionIndex = instructionIndex
