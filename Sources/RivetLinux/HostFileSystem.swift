@@ -137,12 +137,17 @@ package enum HostFileSystem {
     /// does) and the last component of `path`. For `/` the name is `.`.
     /// - Returns: what `body` returns (a value or negative errno), or the negative errno of
     ///   opening the parent.
-    package static func inParent<R: BinaryInteger>(_ path: String, _ body: (Int32, String) -> R) -> R {
+    package static func inParent<R: BinaryInteger>(
+        _ path: String, _ body: (Int32, String) -> R, onFailure: (Int32) -> Void = { _ in }
+    ) -> R {
         var parts = Sandbox.components(path)
         let name = parts.popLast() ?? "."
         let parent = "/" + parts.joined(separator: "/")
         let directory = open(parent, pathOnly | O_DIRECTORY)
-        guard directory >= 0 else { return R(directory) }
+        guard directory >= 0 else {
+            onFailure(directory)
+            return R(directory)
+        }
         defer { Glibc.close(directory) }
         return body(directory, name)
     }
@@ -156,6 +161,20 @@ package enum HostFileSystem {
             fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno
         }
         return result == 0 ? .success(info) : .failure(SandboxError(Int64(-result)))
+    }
+
+    /// The status of `path` itself, and whether its parent directory opened: when it did, no
+    /// component before the last is a symlink, each is a directory, and the status (or the
+    /// error of fstatat) is the last component's.
+    package static func lstatBelowRealDirectories(_ path: String) -> (parentOpened: Bool, Result<stat, SandboxError>) {
+        var info = stat()
+        var opened = true
+        let result: Int32 = inParent(path) { directory, name in
+            fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno
+        } onFailure: { _ in
+            opened = false
+        }
+        return (opened, result == 0 ? .success(info) : .failure(SandboxError(Int64(-result))))
     }
 
     /// The target of the symlink `path`.

@@ -46,6 +46,13 @@ package final class Sandbox {
         package var target: Target
         /// The path ended in `/` (or `.` or `..`), so it must name a directory.
         package var requiresDirectory: Bool
+        /// The `lstat` of a host target as the resolution found it, or ENOENT if it found
+        /// nothing there (nil if it did not look): a stat of the path needs no second look.
+        package var status: Result<stat, SandboxError>? = nil
+
+        package static func == (a: Resolution, b: Resolution) -> Bool {
+            a.guestPath == b.guestPath && a.target == b.target && a.requiresDirectory == b.requiresDirectory
+        }
     }
 
     package private(set) var grants: [DirectoryGrant]
@@ -61,6 +68,12 @@ package final class Sandbox {
     package var outsideGrantsObserver: ((String) -> Void)?
 
     private let grantComponents: [[String]]
+    /// By grant: whether no other grant has its guest path (it is not overlaid).
+    private let singleLayer: [Bool]
+    /// By grant: whether the walk down to its guest root meets only directories, which it does
+    /// unless an emulated or memory file stands on the way (each name above a grant's root
+    /// leads to a mount point, so `map` makes it a real or a virtual directory, never a link).
+    private let reachableDirectly: [Bool]
     /// Guest paths of grants and emulated files, as components.
     private let mountPoints: [[String]]
     /// The embedder's files served from memory, by guest path.
@@ -88,7 +101,13 @@ package final class Sandbox {
         if hostFilesystem { all.append(DirectoryGrant(hostPath: "/", guestPath: "/", writable: true)) }
         self.grants = all
         self.workingDirectory = Self.normalize(workingDirectory)
-        grantComponents = all.map { Self.components($0.guestPath) }
+        let guestComponents = all.map { Self.components($0.guestPath) }
+        grantComponents = guestComponents
+        singleLayer = guestComponents.map { prefix in guestComponents.lazy.filter { $0 == prefix }.count == 1 }
+        let files = Set(EmulatedFile.table.map(\.path) + memoryFiles.map(\.path))
+        reachableDirectly = guestComponents.map { root in
+            root.first != "proc" && !(0..<root.count).contains { files.contains(Array(root.prefix($0))) }
+        }
         self.memoryFiles = Dictionary(memoryFiles.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         self.memoryDirectories = Set(memoryDirectories.map { Self.components(Self.normalize($0)) })
         mountPoints = grantComponents + EmulatedFile.table.map(\.path) + [
@@ -98,7 +117,21 @@ package final class Sandbox {
 
     /// Splits a path into components, dropping empty ones and `.`.
     package static func components(_ path: String) -> [String] {
-        path.split(separator: "/", omittingEmptySubsequences: true).map(String.init).filter { $0 != "." }
+        // Over the UTF-8 bytes (a `/` is never part of a longer sequence): splitting the String
+        // by Characters took a tenth of ninja's run, which resolves 50,000 paths.
+        var path = path
+        return path.withUTF8 { bytes in
+            var out: [String] = []
+            var start = 0
+            for end in 0...bytes.count where end == bytes.count || bytes[end] == 0x2f {
+                let length = end - start
+                if length > 0 && !(length == 1 && bytes[start] == 0x2e) {
+                    out.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+                }
+                start = end + 1
+            }
+            return out
+        }
     }
 
     /// Lexically normalizes an absolute path: no `.`, `..`, or repeated slashes.
@@ -142,6 +175,23 @@ package final class Sandbox {
     }()
 
     /// A mountinfo path with its octal escapes (`\040` for a space ...) decoded.
+    /// The last component of each of `procMounts`, as bytes.
+    private static let procMountNames: [[UInt8]] = procMounts.map { Array(($0.last ?? "").utf8) }
+
+    /// Whether the bytes `name` occur in `text`.
+    private static func contains(_ text: String, _ name: [UInt8]) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard !name.isEmpty, bytes.count >= name.count else { return name.isEmpty }
+            for start in 0...(bytes.count - name.count) where bytes[start] == name[0] {
+                var k = 1
+                while k < name.count && bytes[start + k] == name[k] { k += 1 }
+                if k == name.count { return true }
+            }
+            return false
+        }
+    }
+
     private static func unescapeMountPath(_ text: String) -> String {
         var out: [UInt8] = []
         let bytes = Array(text.utf8)
@@ -166,6 +216,9 @@ package final class Sandbox {
     /// write Rivet's own memory (`mem`), so no grant, not even the whole host filesystem, leads
     /// there: such paths do not exist for the guest.
     package static func namesHostProcess(_ hostPath: String) -> Bool {
+        // Most paths are far from procfs: a path without the name of each mount's last
+        // component in it is under none of them (no splitting then, on every resolution).
+        guard procMountNames.contains(where: { name in contains(hostPath, name) }) else { return false }
         let parts = components(hostPath)
         for mount in procMounts where parts.count > mount.count && parts.starts(with: mount) {
             let name = parts[mount.count]
@@ -212,7 +265,20 @@ package final class Sandbox {
         var pending = Array(Self.components(absolute).reversed())
         var current: [String] = []
         var links = 0
+        // The lstat of the last host name looked at, while it is `current`'s last component.
+        var status: Result<stat, SandboxError>? = nil
+        // Most paths lie inside one grant: they go from its root in one step.
+        if let (grant, depth) = deepestGrant(pending.reversed()), reachableDirectly[grant],
+            let (components, found) = resolveWithinGrant(
+                grantComponents[grant], hostPath: grants[grant].hostPath, grant: grant,
+                rest: Array(pending.reversed().dropFirst(depth)), followFinal: followFinal || requiresDirectory)
+        {
+            current = components
+            pending.removeAll()
+            status = found.map { .success($0) } ?? .failure(SandboxError(Errno.ENOENT))
+        }
         while let component = pending.popLast() {
+            status = nil
             if component == ".." {
                 if !current.isEmpty { current.removeLast() }
                 continue
@@ -239,8 +305,19 @@ package final class Sandbox {
                 default:
                     if !isLast && !file.isDirectory { return .failure(SandboxError(Errno.ENOTDIR)) }
                 }
-            case .host(let hostPath, _, _):
-                switch HostFileSystem.lstat(hostPath) {
+            case .host(let hostPath, _, let grant):
+                if !isLast, let (components, found) = resolveWithinGrant(
+                    candidate, hostPath: hostPath, grant: grant, rest: pending.reversed(),
+                    followFinal: followFinal || requiresDirectory)
+                {
+                    current = components
+                    pending.removeAll()
+                    status = found.map { .success($0) } ?? .failure(SandboxError(Errno.ENOENT))
+                    continue
+                }
+                let found = HostFileSystem.lstat(hostPath)
+                status = found
+                switch found {
                 case .failure(let error):
                     // A missing last component is fine: the caller may be creating it.
                     if isLast && error.errno == Errno.ENOENT { break }
@@ -268,6 +345,7 @@ package final class Sandbox {
                     requiresDirectory = true
                 }
                 pending.append(contentsOf: Self.components(text).reversed())
+                status = nil
                 continue
             }
             current = candidate
@@ -285,7 +363,51 @@ package final class Sandbox {
             }
         }
         let guestPath = "/" + current.joined(separator: "/")
-        return .success(Resolution(guestPath: guestPath, target: target, requiresDirectory: requiresDirectory))
+        var resolution = Resolution(guestPath: guestPath, target: target, requiresDirectory: requiresDirectory)
+        if case .host = target { resolution.status = status }
+        return .success(resolution)
+    }
+
+    /// The grant with the longest guest path that is a proper prefix of `components`, and
+    /// that path's length.
+    private func deepestGrant(_ components: [String]) -> (grant: Int, depth: Int)? {
+        var best: (grant: Int, depth: Int)? = nil
+        for (grant, root) in grantComponents.enumerated()
+        where root.count < components.count && root.count > (best?.depth ?? -1) && components.starts(with: root) {
+            best = (grant, root.count)
+        }
+        return best
+    }
+
+    /// The rest of a resolution in one step, when `candidate` (a directory or not, mapped to
+    /// `hostPath` in `grant`) and every name in `rest` lie in one grant that is the only layer
+    /// at its guest path, with no mount point below `candidate`: then the guest path below
+    /// `candidate` is the host path below `hostPath`, and if its parent opens refusing symlinks
+    /// (`HostFileSystem.lstatBelowRealDirectories`), each name before the last is a real
+    /// directory, as the walk would have found one name at a time with an `lstat` each (three
+    /// host calls per name: 41,000 `newfstatat` of ninja's took 2.2 s so).
+    /// - Returns: the components of the whole path and the last one's status (nil if it is
+    ///   missing: the caller may create it); nil to walk instead (a `..`, a symlink on the way
+    ///   or at the end when it is followed, an error but ENOENT at the end, a name too long,
+    ///   another layer, `/proc`).
+    private func resolveWithinGrant(
+        _ candidate: [String], hostPath: String, grant: Int, rest: [String], followFinal: Bool
+    ) -> ([String], stat?)? {
+        guard !rest.isEmpty, candidate.first != "proc", singleLayer[grant], !isMountPrefix(candidate),
+            !rest.contains(where: { $0 == ".." || $0.utf8.count > 255 })
+        else { return nil }
+        let components = candidate + rest
+        let fullHostPath = (hostPath == "/" ? "" : hostPath) + "/" + rest.joined(separator: "/")
+        guard case .host(fullHostPath, _, grant)? = map(components) else { return nil }
+        let (parentOpened, found) = HostFileSystem.lstatBelowRealDirectories(fullHostPath)
+        guard parentOpened else { return nil }
+        switch found {
+        case .success(let info):
+            if info.st_mode & S_IFMT == S_IFLNK && followFinal { return nil }
+            return (components, info)
+        case .failure(let error):
+            return error.errno == Errno.ENOENT ? (components, nil) : nil
+        }
     }
 
     /// ENOENT for `candidate`, which `map` does not know, followed by the components still

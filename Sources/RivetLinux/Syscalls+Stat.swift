@@ -43,6 +43,7 @@ extension LinuxProcess {
         var info = stat()
         switch resolution.target {
         case .host(let path, _, _):
+            if let status = resolution.status { return try status.get() }
             return try HostFileSystem.lstat(path).get()
         case .virtualDirectory:
             return syntheticStatus(S_IFDIR | 0o555, guestPath: resolution.guestPath)

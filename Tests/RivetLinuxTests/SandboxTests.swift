@@ -135,6 +135,40 @@ extension Result where Success == Sandbox.Resolution, Failure == SandboxError {
         #expect(heard.last == tree.path("outside/new.txt"))
     }
 
+    /// A resolution keeps the `lstat` of what it found (a stat needs no second look): the
+    /// file's, the link's when not followed, the target's when followed through links on the
+    /// way, and ENOENT for a missing last name.
+    @Test func resolutionsCarryTheStatusTheyFound() throws {
+        let (tree, sandbox) = try Self.standard()
+        tree.link("grant/absolute", to: "/etc/passwd")
+        tree.link("grant/to-sub", to: "sub")
+        tree.link("grant/sub/to-inner", to: "inner.txt")
+        for dir in ["grant/a", "grant/a/b", "grant/a/b/c", "grant/a/b/c/d"] { tree.directory(dir) }
+        tree.file("grant/a/b/c/d/deep.txt")
+        func inode(_ relative: String) -> ino_t {
+            var info = stat()
+            return Glibc.lstat(tree.path(relative), &info) == 0 ? info.st_ino : 0
+        }
+        func status(_ path: String, followFinal: Bool = true) throws -> Result<stat, SandboxError>? {
+            try sandbox.resolve(path, followFinal: followFinal).get().status
+        }
+        #expect(try status("/work/sub/inner.txt")?.get().st_ino == inode("grant/sub/inner.txt"))
+        #expect(try status("a/b/c/d/deep.txt")?.get().st_ino == inode("grant/a/b/c/d/deep.txt"))
+        #expect(try status("/work/to-sub/to-inner")?.get().st_ino == inode("grant/sub/inner.txt"))
+        let link = try #require(try status("/work/to-sub/to-inner", followFinal: false)?.get())
+        #expect(link.st_mode & S_IFMT == S_IFLNK && link.st_ino == inode("grant/sub/to-inner"))
+        #expect(try (status("/work/absolute", followFinal: false)?.get().st_mode ?? 0) & S_IFMT == S_IFLNK)
+        guard case .failure(let missing)? = try status("/work/a/b/missing.txt") else {
+            Issue.record("a missing name has no ENOENT status")
+            return
+        }
+        #expect(missing.errno == Errno.ENOENT)
+        // Through a link on the way (the walk), and below a missing directory (an error).
+        #expect(sandbox.resolve("/work/to-sub/inner.txt").guestPath == "/work/sub/inner.txt")
+        #expect(sandbox.resolve("/work/a/missing/deep.txt").errno == Errno.ENOENT)
+        #expect(sandbox.resolve("/work/a/b/c/d/deep.txt/x").errno == Errno.ENOTDIR)
+    }
+
     @Test func symlinkLoopsFailWithELOOP() throws {
         let (tree, sandbox) = try Self.standard()
         tree.link("grant/self", to: "self")

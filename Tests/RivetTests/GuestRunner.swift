@@ -85,7 +85,10 @@ func readBytes(_ path: String) throws -> [UInt8] {
 
 /// Writes a whole host file (mode 0755, so it can be run).
 func writeBytes(_ bytes: [UInt8], to path: String) throws {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o755)
+    // Close-on-exec: a process another test spawns meanwhile must not inherit the descriptor,
+    // or executing the file fails with ETXTBSY while that process runs (BinfmtTests did, with
+    // status 126, beside the GDB tests' long-running clients).
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
     guard fd >= 0 else { throw RivetError(.invalidConfiguration, "cannot create \(path)") }
     defer { close(fd) }
     var done = 0
