@@ -259,9 +259,12 @@ package enum LinearScan {
         // vanishes).
         var slotHolders: [[LiveInterval]] = []
         func slot(for interval: LiveInterval) -> Int {
+            // Nothing is dropped from a slot's intervals: an interval evicted from a register
+            // started before the scan's position and may overlap any of them (dropping those
+            // that ended before the position let two parameters of one block share a slot, and
+            // bzip2's mainSort read the wrong x11 at a fault). The margin applies both ways.
             func fits(_ k: Int) -> Bool {
-                slotHolders[k].removeAll { $0.end < interval.start - 1 }
-                return !slotHolders[k].contains { $0.overlaps(interval, margin: 1) }
+                !slotHolders[k].contains { $0.overlaps(interval, margin: 1) || interval.overlaps($0, margin: 1) }
             }
             let hinted = partners[interval.value.id].lazy.compactMap { partner -> Int? in
                 guard case .stack(let k) = locations[partner.id], fits(k) else { return nil }
