@@ -105,7 +105,7 @@ public struct Configuration: Sendable {
     public var cachePolicy: CachePolicy = .lru
     /// Interpreter executions of a block before `auto` compiles it (the tier-1 threshold).
     public var tierUpThreshold: UInt32 = 50
-    /// Executions before the optimizing tier would take a block (reserved: no such tier yet).
+    /// Executions (of a loop's iterations) before `auto` gives a block to the optimizing tier.
     public var optimizingThreshold: UInt32 = 10_000
     /// Adapt the threshold: raise it while the compile queue is long, lower it (down to 1) while
     /// the interpreter runs a large share of the instructions, many blocks turn hot and the

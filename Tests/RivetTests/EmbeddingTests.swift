@@ -220,6 +220,30 @@ import Testing
         #expect(out.text == "")
         #expect(String(decoding: written.value, as: UTF8.self) == "strlen = 99999\n")
     }
+
+    /// With the adaptive threshold at its floor, `auto` compiles a block the first time it
+    /// meets it instead of decoding and interpreting it once first (warm code, as `flat`'s);
+    /// with a fixed threshold of 1 the interpreter still runs each block once. Both print the
+    /// same.
+    @Test func autoAtTheThresholdsFloorCompilesBlocksAtFirstSight() throws {
+        func run(adaptive: Bool) throws -> (text: String, interpreted: UInt64, compiled: UInt64) {
+            let out = OutputBuffer()
+            var configuration = Configuration()
+            configuration.standardOutput = .buffer(out)
+            configuration.tier = .auto
+            configuration.tierUpThreshold = 1
+            configuration.adaptsThresholds = adaptive
+            let vm = try VirtualMachine(programPath: Fixture.directory + "/bin/hello_static", configuration: configuration)
+            #expect(vm.run() == .exited(5))
+            let tiers = vm.statistics.tiers
+            return (out.text, tiers.first { $0.name == "interp" }?.blocks ?? 0,
+                    tiers.first { $0.name == "baseline" }?.compiles ?? 0)
+        }
+        let adaptive = try run(adaptive: true), fixed = try run(adaptive: false)
+        #expect(adaptive.text == fixed.text && adaptive.text == "strlen = 99999\n")
+        #expect(fixed.compiled > 50 && fixed.interpreted >= fixed.compiled, "\(fixed)")
+        #expect(adaptive.compiled > 50 && adaptive.interpreted * 10 < adaptive.compiled, "\(adaptive)")
+    }
 }
 
 /// A value a test's closures share.
