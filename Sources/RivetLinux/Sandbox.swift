@@ -267,15 +267,18 @@ package final class Sandbox {
         var links = 0
         // The lstat of the last host name looked at, while it is `current`'s last component.
         var status: Result<stat, SandboxError>? = nil
+        // The target of `current` when a step within a grant found it (else `map` tells).
+        var known: Target? = nil
         // Most paths lie inside one grant: they go from its root in one step.
         if let (grant, depth) = deepestGrant(pending.reversed()), reachableDirectly[grant],
-            let (components, found) = resolveWithinGrant(
+            let step = resolveWithinGrant(
                 grantComponents[grant], hostPath: grants[grant].hostPath, grant: grant,
                 rest: Array(pending.reversed().dropFirst(depth)), followFinal: followFinal || requiresDirectory)
         {
-            current = components
+            current = step.components
             pending.removeAll()
-            status = found.map { .success($0) } ?? .failure(SandboxError(Errno.ENOENT))
+            status = step.status.map { .success($0) } ?? .failure(SandboxError(Errno.ENOENT))
+            known = step.target
         }
         while let component = pending.popLast() {
             status = nil
@@ -306,13 +309,14 @@ package final class Sandbox {
                     if !isLast && !file.isDirectory { return .failure(SandboxError(Errno.ENOTDIR)) }
                 }
             case .host(let hostPath, _, let grant):
-                if !isLast, let (components, found) = resolveWithinGrant(
+                if !isLast, let step = resolveWithinGrant(
                     candidate, hostPath: hostPath, grant: grant, rest: pending.reversed(),
                     followFinal: followFinal || requiresDirectory)
                 {
-                    current = components
+                    current = step.components
                     pending.removeAll()
-                    status = found.map { .success($0) } ?? .failure(SandboxError(Errno.ENOENT))
+                    status = step.status.map { .success($0) } ?? .failure(SandboxError(Errno.ENOENT))
+                    known = step.target
                     continue
                 }
                 let found = HostFileSystem.lstat(hostPath)
@@ -350,7 +354,7 @@ package final class Sandbox {
             }
             current = candidate
         }
-        guard let target = map(current) else { return .failure(SandboxError(Errno.ENOENT)) }
+        guard let target = known ?? map(current) else { return .failure(SandboxError(Errno.ENOENT)) }
         if requiresDirectory {
             switch target {
             case .virtualDirectory: break
@@ -392,21 +396,25 @@ package final class Sandbox {
     ///   another layer, `/proc`).
     private func resolveWithinGrant(
         _ candidate: [String], hostPath: String, grant: Int, rest: [String], followFinal: Bool
-    ) -> ([String], stat?)? {
+    ) -> (components: [String], status: stat?, target: Target)? {
         guard !rest.isEmpty, candidate.first != "proc", singleLayer[grant], !isMountPrefix(candidate),
             !rest.contains(where: { $0 == ".." || $0.utf8.count > 255 })
         else { return nil }
-        let components = candidate + rest
+        // What `map` would say of the whole path, without its search: no grant or mount point
+        // lies below `candidate`, so `grant` is the deepest covering it, and no emulated or
+        // memory file is there; only the host's own /proc entries stay out.
         let fullHostPath = (hostPath == "/" ? "" : hostPath) + "/" + rest.joined(separator: "/")
-        guard case .host(fullHostPath, _, grant)? = map(components) else { return nil }
+        guard !Self.namesHostProcess(fullHostPath) else { return nil }
+        let components = candidate + rest
+        let target = Target.host(fullHostPath, writable: grants[grant].writable, grant: grant)
         let (parentOpened, found) = HostFileSystem.lstatBelowRealDirectories(fullHostPath)
         guard parentOpened else { return nil }
         switch found {
         case .success(let info):
             if info.st_mode & S_IFMT == S_IFLNK && followFinal { return nil }
-            return (components, info)
+            return (components, info, target)
         case .failure(let error):
-            return error.errno == Errno.ENOENT ? (components, nil) : nil
+            return error.errno == Errno.ENOENT ? (components, nil, target) : nil
         }
     }
 
