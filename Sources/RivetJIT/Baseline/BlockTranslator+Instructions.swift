@@ -244,6 +244,21 @@ extension BlockTranslator {
     /// unless rs2 is rd and the operation does not commute (then through rax).
     mutating func alu(_ op: X64ALUOp, _ i: Instruction, _ size: X64OperandSize) {
         guard i.rd != 0 else { return }
+        if i.rs1 == 0 || i.rs2 == 0, op == .add || op == .or || op == .xor {
+            // x0 reads 0: rd is the other operand (`mv rd, rs` is `add rd, x0, rs`), a move
+            // rather than loading x0's slot and adding it.
+            let source = i.rs1 == 0 ? i.rs2 : i.rs1
+            if let destination = cached[Int(i.rd)] {
+                if source != i.rd || size == .b32 { load(destination, source, size) }
+                if size == .b32 { assembler.emit(.movsx(.b64, destination, destination, from: .b32)) }
+            } else if size == .b64, let host = cached[Int(source)] {
+                assembler.emit(.mov(.b64, x(i.rd), host))
+            } else {
+                load(.rax, source, size)
+                storeResult(i.rd, word: size == .b32)
+            }
+            return
+        }
         if let destination = cached[Int(i.rd)] {
             if i.rs2 != i.rd || i.rs1 == i.rd {
                 if i.rs1 != i.rd { load(destination, i.rs1, size) }
