@@ -174,24 +174,10 @@ package final class Sandbox {
         return mounts.isEmpty ? [["proc"]] : mounts
     }()
 
+    /// The last component of each of `procMounts`.
+    private static let procMountNames: [String] = procMounts.map { $0.last ?? "" }
+
     /// A mountinfo path with its octal escapes (`\040` for a space ...) decoded.
-    /// The last component of each of `procMounts`, as bytes.
-    private static let procMountNames: [[UInt8]] = procMounts.map { Array(($0.last ?? "").utf8) }
-
-    /// Whether the bytes `name` occur in `text`.
-    private static func contains(_ text: String, _ name: [UInt8]) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
-            guard !name.isEmpty, bytes.count >= name.count else { return name.isEmpty }
-            for start in 0...(bytes.count - name.count) where bytes[start] == name[0] {
-                var k = 1
-                while k < name.count && bytes[start + k] == name[k] { k += 1 }
-                if k == name.count { return true }
-            }
-            return false
-        }
-    }
-
     private static func unescapeMountPath(_ text: String) -> String {
         var out: [UInt8] = []
         let bytes = Array(text.utf8)
@@ -218,7 +204,7 @@ package final class Sandbox {
     package static func namesHostProcess(_ hostPath: String) -> Bool {
         // Most paths are far from procfs: a path without the name of each mount's last
         // component in it is under none of them (no splitting then, on every resolution).
-        guard procMountNames.contains(where: { name in contains(hostPath, name) }) else { return false }
+        guard procMountNames.contains(where: { hostPath.utf8.contains($0.utf8) }) else { return false }
         let parts = components(hostPath)
         for mount in procMounts where parts.count > mount.count && parts.starts(with: mount) {
             let name = parts[mount.count]
@@ -269,16 +255,19 @@ package final class Sandbox {
         var status: Result<stat, SandboxError>? = nil
         // The target of `current` when a step within a grant found it (else `map` tells).
         var known: Target? = nil
+        func take(_ step: (components: [String], status: stat?, target: Target)) {
+            current = step.components
+            pending.removeAll()
+            status = step.status.map { .success($0) } ?? .failure(SandboxError(Errno.ENOENT))
+            known = step.target
+        }
         // Most paths lie inside one grant: they go from its root in one step.
         if let (grant, depth) = deepestGrant(pending.reversed()), reachableDirectly[grant],
             let step = resolveWithinGrant(
                 grantComponents[grant], hostPath: grants[grant].hostPath, grant: grant,
                 rest: Array(pending.reversed().dropFirst(depth)), followFinal: followFinal || requiresDirectory)
         {
-            current = step.components
-            pending.removeAll()
-            status = step.status.map { .success($0) } ?? .failure(SandboxError(Errno.ENOENT))
-            known = step.target
+            take(step)
         }
         while let component = pending.popLast() {
             status = nil
@@ -313,10 +302,7 @@ package final class Sandbox {
                     candidate, hostPath: hostPath, grant: grant, rest: pending.reversed(),
                     followFinal: followFinal || requiresDirectory)
                 {
-                    current = step.components
-                    pending.removeAll()
-                    status = step.status.map { .success($0) } ?? .failure(SandboxError(Errno.ENOENT))
-                    known = step.target
+                    take(step)
                     continue
                 }
                 let found = HostFileSystem.lstat(hostPath)
@@ -361,7 +347,7 @@ package final class Sandbox {
             case .emulated(let file):
                 if !file.isDirectory { return .failure(SandboxError(Errno.ENOTDIR)) }
             case .host(let hostPath, _, _):
-                if case .success(let info) = HostFileSystem.lstat(hostPath), info.st_mode & S_IFMT != S_IFDIR {
+                if case .success(let info) = status ?? HostFileSystem.lstat(hostPath), info.st_mode & S_IFMT != S_IFDIR {
                     return .failure(SandboxError(Errno.ENOTDIR))
                 }
             }

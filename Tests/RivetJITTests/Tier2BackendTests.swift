@@ -439,7 +439,9 @@ struct SplitMix {
                 exit pc=0x300 [x5=v8 x6=v10 x7=v12 x8=v13 x9=v15 x10=v17 x11=v21 x12=v24 x13=v25 x14=v26 x15=v0 x16=v1]
             """)
         let g = f.compacted()
-        let scaled = Tier2Backend.scaledAdditions(g, immediates: Tier2Backend.immediateConstants(g))
+        let uses = Tier2Backend.useCounts(g)
+        let scaled = Tier2Backend.scaledAdditions(
+            g, immediates: Tier2Backend.immediateConstants(g, uses: uses), uses: uses)
         let folded = Set(scaled.indices.filter { scaled[$0] != nil })
         // v8, v10, v13 fold; v15 (<< 4), v17 (<< 0), v21 (x3 dies at its shift, which is not
         // right before) and v23, v24 (v22 has two uses) do not.

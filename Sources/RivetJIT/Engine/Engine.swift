@@ -389,15 +389,13 @@ package final class Engine {
             let pc = hart.pc
             // Plain values, not the Translation: no reference counting on this path.
             var found = cache.entryPoint(pc)
-            if found == nil, compilesEagerly, !interpreter.singleStep {
-                if compileNow(r, pc) != nil {
+            if found == nil, !interpreter.singleStep {
+                if compileOnMiss(r, pc) != nil {
                     found = cache.entryPoint(pc)
-                } else if case .failure(let fault) = GuestCode.fetch(at: pc, memory: memory) {
+                } else if compilesEagerly, case .failure(let fault) = GuestCode.fetch(at: pc, memory: memory) {
                     if shared { lock.unlock() }
                     return .fault(fault)
                 }
-            } else if found == nil, compilesAtFirstSight, !interpreter.singleStep, compileAtFirstSight(r, pc) != nil {
-                found = cache.entryPoint(pc)
             }
             if found != nil { counts.pointee.lookupHits += 1 } else { counts.pointee.lookupMisses += 1 }
             if let found, !interpreter.singleStep, remaining >= UInt64(found.instructions) {
@@ -704,11 +702,16 @@ package final class Engine {
         mode == .auto && queue == nil && policy.adaptive && policy.threshold <= policy.minThreshold
     }
 
-    /// Compiles the block at `pc` met at first sight (`compilesAtFirstSight`) unless it backs
-    /// off; a failed compile backs it off, so the interpreter takes it (and reports a fault
-    /// precisely) and the next meeting does not try again at once.
-    private func compileAtFirstSight(_ r: HartRunner, _ pc: UInt64) -> Translation? {
-        guard setbacks.value(pc) == 0 else { return nil }
+    /// Whether a pc without code is compiled where it is met: eagerly, or at first sight.
+    private var compilesOnMiss: Bool { compilesEagerly || compilesAtFirstSight }
+
+    /// Compiles the block at `pc`, which has no code, where it is met (`compilesOnMiss`), or
+    /// nil. At first sight, a pc that backs off is left alone, and a failed compile backs it
+    /// off, so the interpreter takes it (and reports a fault precisely) and the next meeting
+    /// does not try again at once.
+    private func compileOnMiss(_ r: HartRunner, _ pc: UInt64) -> Translation? {
+        if compilesEagerly { return compileNow(r, pc) }
+        guard compilesAtFirstSight, setbacks.value(pc) == 0 else { return nil }
         if let t = compileNow(r, pc) { return t }
         setbacks.add(pc, 1)
         return nil
@@ -803,12 +806,8 @@ package final class Engine {
             hart.pc = target
             // No translation there yet (in `auto`, the target is still interpreted): nothing to
             // link, and no reference to take.
-            let atFirstSight = !compilesEagerly && compilesAtFirstSight
-            guard compilesEagerly || atFirstSight || cache.contains(target) else { return nil }
-            if let next = cache.lookup(target)
-                ?? (compilesEagerly ? compileNow(r, target) : atFirstSight ? compileAtFirstSight(r, target) : nil),
-                !t.isRetired
-            {
+            guard compilesOnMiss || cache.contains(target) else { return nil }
+            if let next = cache.lookup(target) ?? compileOnMiss(r, target), !t.isRetired {
                 cache.link(t, exit: index, to: next)
             }
             return nil
@@ -816,9 +815,7 @@ package final class Engine {
             // The stub stored the target pc. Plain values from the pc index: no reference taken.
             if let next = cache.entryPoint(hart.pc) {
                 r.jumpCache.set(pc: hart.pc, entry: next.hostEntry)
-            } else if compilesEagerly, let next = compileNow(r, hart.pc) {
-                r.jumpCache.set(pc: next.guestPC, entry: cache.entry(next))
-            } else if compilesAtFirstSight, let next = compileAtFirstSight(r, hart.pc) {
+            } else if let next = compileOnMiss(r, hart.pc) {
                 r.jumpCache.set(pc: next.guestPC, entry: cache.entry(next))
             }
             return nil

@@ -351,4 +351,3 @@ package enum LinearScan {
         return depths.isEmpty ? [Int](repeating: 0, count: f.blocks.count) : depths
     }
 }
-

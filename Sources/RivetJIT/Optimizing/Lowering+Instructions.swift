@@ -25,7 +25,7 @@ extension Lowering {
             }
         case .iadd:
             if folded[result(inst).id] != nil { return }  // computed by the access after it
-            if result(inst).id < scaled.count, let (base, index, scale, _) = scaled[result(inst).id] {
+            if let (base, index, scale, _) = scaled[result(inst).id] {
                 let b = register(base) ?? .rax, x = register(index) ?? .rdx
                 load(b, base)
                 load(x, index)

@@ -101,15 +101,16 @@ package enum Tier2Backend {
     package static func compile(_ function: Function, id: Int = 0, instructionIndex: [UInt64: Int] = [:]) -> Code? {
         let f = function.compacted()
         guard isSupported(f) else { return nil }
-        let immediates = immediateConstants(f)
-        let folded = foldedAddresses(f, immediates: immediates)
-        let scaled = scaledAdditions(f, immediates: immediates)
+        let uses = useCounts(f)
+        let immediates = immediateConstants(f, uses: uses)
+        let folded = foldedAddresses(f, immediates: immediates, uses: uses)
+        let scaled = scaledAdditions(f, immediates: immediates, uses: uses)
         var unallocated = zip(immediates, folded).map { $0 || $1 != nil }
         for case let (base: _, index: _, scale: _, shift: shift)? in scaled { unallocated[shift.id] = true }
         let allocation = LinearScan.allocate(f, registers: allocatable, unallocated: unallocated)
         guard allocation.spillSlots <= HartState.Slot.spillCount else { return nil }
         var lowering = Lowering(
-            f, allocation, immediates: immediates, folded: folded, scaled: scaled, id: id,
+            f, allocation, uses: uses, immediates: immediates, folded: folded, scaled: scaled, id: id,
             instructionIndex: instructionIndex)
         lowering.emitFunction()
         let stubBytes = lowering.stubBytes
@@ -125,15 +126,20 @@ package enum Tier2Backend {
             accruesFlags: accrues)
     }
 
+    /// By value: how many operands, block arguments and exit-state entries read it.
+    package static func useCounts(_ f: Function) -> [Int] {
+        var uses = [Int](repeating: 0, count: f.values.count)
+        for b in f.layout { for inst in f.blocks[b.id].insts { f.forEachUse(inst) { uses[$0.id] += 1 } } }
+        return uses
+    }
+
     /// By value: an `iconst` that fits a sign-extended imm32 and is only ever the second operand
     /// of `iadd isub band bor bxor icmp` or the count of a shift or rotate. It gets no register:
     /// each use is an immediate.
-    package static func immediateConstants(_ f: Function) -> [Bool] {
-        var uses = [Int](repeating: 0, count: f.values.count)
+    package static func immediateConstants(_ f: Function, uses: [Int]) -> [Bool] {
         var immediateUses = [Int](repeating: 0, count: f.values.count)
         for b in f.layout {
             for inst in f.blocks[b.id].insts {
-                f.forEachUse(inst) { uses[$0.id] += 1 }
                 switch f.insts[inst.id].opcode {
                 case .iadd, .isub, .band, .bor, .bxor, .icmp, .shl, .ushr, .sshr, .rotl, .rotr:
                     immediateUses[f.arg(inst, 1).id] += 1
@@ -164,9 +170,7 @@ package enum Tier2Backend {
     /// used only as the address of the load or store right after it: the access computes it
     /// with `lea` from the base (which is live up to the `iadd`, so no value defined in
     /// between can take its register). It gets no register and is not emitted alone.
-    static func foldedAddresses(_ f: Function, immediates: [Bool]) -> [(base: Value, offset: Int32)?] {
-        var uses = [Int](repeating: 0, count: f.values.count)
-        for b in f.layout { for inst in f.blocks[b.id].insts { f.forEachUse(inst) { uses[$0.id] += 1 } } }
+    static func foldedAddresses(_ f: Function, immediates: [Bool], uses: [Int]) -> [(base: Value, offset: Int32)?] {
         var out = [(base: Value, offset: Int32)?](repeating: nil, count: f.values.count)
         for b in f.layout {
             let insts = f.blocks[b.id].insts
@@ -189,20 +193,18 @@ package enum Tier2Backend {
     /// `lea d, [a + x * 2^k]`; the shift gets no register and is not emitted. `x` must still be
     /// live at the `iadd` (its register then holds it): the shift comes right before the `iadd`,
     /// or `x` is an operand of the `iadd` or of an instruction after it in the block.
-    package static func scaledAdditions(_ f: Function, immediates: [Bool])
+    package static func scaledAdditions(_ f: Function, immediates: [Bool], uses: [Int])
         -> [(base: Value, index: Value, scale: X64Scale, shift: Value)?]
     {
-        var uses = [Int](repeating: 0, count: f.values.count)
-        for b in f.layout { for inst in f.blocks[b.id].insts { f.forEachUse(inst) { uses[$0.id] += 1 } } }
         var out = [(base: Value, index: Value, scale: X64Scale, shift: Value)?](repeating: nil, count: f.values.count)
+        var position = [Int](repeating: -1, count: f.insts.count)  // by instruction: its index in its block
+        for b in f.layout { for (k, inst) in f.blocks[b.id].insts.enumerated() { position[inst.id] = k } }
         for b in f.layout {
             let insts = f.blocks[b.id].insts
-            var position = [Int: Int]()  // instruction id to its index in the block
-            for (k, inst) in insts.enumerated() { position[inst.id] = k }
             for (k, inst) in insts.enumerated() where f.insts[inst.id].opcode == .iadd {
                 for (shifted, other) in [(f.arg(inst, 1), f.arg(inst, 0)), (f.arg(inst, 0), f.arg(inst, 1))] {
                     guard !immediates[other.id], uses[shifted.id] == 1, case .inst(let shift) = f.values[shifted.id].def,
-                        f.insts[shift.id].opcode == .shl, let at = position[shift.id], at < k,
+                        f.insts[shift.id].opcode == .shl, f.insts[shift.id].block == b, case let at = position[shift.id], at < k,
                         immediates[f.arg(shift, 1).id], case .inst(let count) = f.values[f.arg(shift, 1).id].def,
                         let scale = X64Scale(rawValue: UInt8(truncatingIfNeeded: f.insts[count.id].imm & 63)),
                         scale != .x1
@@ -340,9 +342,9 @@ struct Lowering: ~Copyable {
     /// By value: the shifts those `lea`s compute (not emitted).
     let scaledShifts: Set<Value>
 
-    init(_ f: Function, _ allocation: RegisterAllocation, immediates: [Bool], folded: [(base: Value, offset: Int32)?],
-         scaled: [(base: Value, index: Value, scale: X64Scale, shift: Value)?] = [], id: Int,
-         instructionIndex: [UInt64: Int])
+    init(_ f: Function, _ allocation: RegisterAllocation, uses: [Int], immediates: [Bool],
+         folded: [(base: Value, offset: Int32)?], scaled: [(base: Value, index: Value, scale: X64Scale, shift: Value)?],
+         id: Int, instructionIndex: [UInt64: Int])
     {
         self.f = f
         self.immediates = immediates
@@ -358,8 +360,6 @@ struct Lowering: ~Copyable {
         for _ in f.blocks.indices { labels.append(asm.newLabel()) }
         blockLabels = labels
         self.asm = asm
-        var uses = [Int](repeating: 0, count: f.values.count)
-        for b in f.layout { for inst in f.blocks[b.id].insts { f.forEachUse(inst) { uses[$0.id] += 1 } } }
         var fused = [Bool](repeating: false, count: f.insts.count)
         for b in f.layout {
             let insts = f.blocks[b.id].insts
