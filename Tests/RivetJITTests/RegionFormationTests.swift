@@ -1,3 +1,4 @@
+import RivetIR
 import RivetISA
 import RivetMachine
 import Testing
@@ -70,5 +71,64 @@ import Testing
         let loop = try #require(try Self.loop(at: 0x00) { $0 != Self.base + 0x14 })
         #expect(loop.header == 5)
         #expect(loop.blocks == [[0x18, 2]])
+    }
+
+    // A loop calling a function more than a page away, whose branch has a return on each side.
+    //   0x0000 addi a0,a0,1; jal ra, f (0x3000)
+    //   0x0008 bne a0,a2, 0x0000
+    //   0x000c ret
+    //   0x3000 f: andi a1,a0,1; beqz a1, 0x300c
+    //   0x3008 ret
+    //   0x300c addi a0,a0,2; ret
+    static let callLayout: [(UInt64, UInt32)] = [
+        (0x0000, itype(1, rs1: 10, funct3: 0, rd: 10)), (0x0004, jal(rd: 1, 0x2ffc)), (0x0008, branch(1, 10, 12, -8)),
+        (0x000c, ret), (0x3000, itype(1, rs1: 10, funct3: 7, rd: 11)), (0x3004, branch(0, 11, 0, 8)), (0x3008, ret),
+        (0x300c, itype(2, rs1: 10, funct3: 0, rd: 10)), (0x3010, ret),
+    ]
+    static let ret: UInt32 = 0x0000_8067
+
+    static func itype(_ imm: Int32, rs1: UInt32, funct3: UInt32, rd: UInt32) -> UInt32 {
+        UInt32(bitPattern: imm) << 20 | rs1 << 15 | funct3 << 12 | rd << 7 | 0x13
+    }
+
+    static func jal(rd: UInt32, _ offset: Int32) -> UInt32 {
+        let o = UInt32(bitPattern: offset)
+        return (o >> 20 & 1) << 31 | (o >> 1 & 0x3ff) << 21 | (o >> 11 & 1) << 20 | (o >> 12 & 0xff) << 12 | rd << 7 | 0x6f
+    }
+
+    static func branch(_ funct3: UInt32, _ rs1: UInt32, _ rs2: UInt32, _ offset: Int32) -> UInt32 {
+        let o = UInt32(bitPattern: offset)
+        return (o >> 12 & 1) << 31 | (o >> 5 & 0x3f) << 25 | rs2 << 20 | rs1 << 15 | funct3 << 12 | (o >> 1 & 0xf) << 8
+            | (o >> 11 & 1) << 7 | 0x63
+    }
+
+    static func callLoop(isHot: (UInt64) -> Bool = { _ in true }) throws -> RegionFormation.Loop? {
+        let memory = try GuestMemory(limit: 1 << 30)
+        try memory.mapAnonymous(at: GuestAddress(base), size: 0x4000, permissions: .readWrite)
+        for (offset, word) in callLayout { try memory.store(word, at: base + offset) }
+        try memory.protect(at: GuestAddress(base), size: 0x4000, permissions: .readExecute)
+        let first = GuestCode.decodeBlock(at: base, memory: memory, limit: BlockCompiler.maxInstructions)
+        return RegionFormation.loop(header: base, first: first, memory: memory, isHot: isHot)
+    }
+
+    @Test func aLoopTakesTheFunctionsItCalls() throws {
+        let loop = try #require(try Self.callLoop())
+        #expect(loop.header.decoded.count == 2)
+        #expect(loop.blocks.map { [Int($0.pc - Self.base), $0.decoded.count] }.sorted { $0[0] < $1[0] }
+            == [[0x8, 1], [0x3000, 2], [0x3008, 1], [0x300c, 2]])
+        // Through the frontend and the passes: both returns go on at the continuation (the link
+        // register is the constant the call set), so nothing leaves by an indirect jump.
+        let blocks = [loop.header] + loop.blocks
+        var region = try #require(
+            RegionFrontend.translate(blocks.map { RegionFrontend.GuestBlock(pc: $0.pc, instructions: $0.decoded.map(\.instruction)) }))
+        #expect(region.function.text.contains("exit_indirect"))
+        try PassManager(verifyEachPass: true).run(Pipeline.tier2, on: &region.function)
+        #expect(!region.function.text.contains("exit_indirect"), "\(region.function.text)")
+        #expect(region.isLoop)
+    }
+
+    @Test func aColdCalleeLeavesNoLoop() throws {
+        // Without the callee the continuation is reached only from outside: no loop.
+        #expect(try Self.callLoop { $0 != Self.base + 0x3000 } == nil)
     }
 }

@@ -208,6 +208,22 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         if tier == .optimizing { #expect(s.chainedTransfers < s.instructions / 100, "\(s.summary)") }
     }
 
+    /// `opt_calls`' hot loops call functions (and fmaxf/fminf, written with `fclass`): tier 2
+    /// takes the callees into the loop's region, so under `auto` most instructions run in tier 2
+    /// and a region is left rarely. (Before regions crossed calls, none of these loops made a
+    /// region: the walk stopped at the call, and the loop did not close.) The outputs are
+    /// checked under every engine set-up by `fixtureMatchesItsExpectation`.
+    @Test func theOptimizingTiersRegionsTakeTheFunctionsLoopsCall() throws {
+        let fixture = try #require(Fixture.all.first { $0.name == "opt_calls" })
+        let result = try fixture.run { $0.tier = .auto }
+        #expect(result.standardOutput == fixture.expectedOutput)
+        let s = result.statistics
+        let opt = try #require(s.tiers.first { $0.name == "opt" })
+        #expect(Double(opt.instructions) > 0.5 * Double(s.instructions), "\(s.summary)")
+        let exits = try #require(s.optimizing?.exits)
+        #expect(opt.instructions / max(1, exits) >= 1_000, "\(s.summary)")
+    }
+
     /// `fp_edge` runs float code under every rounding mode: a tier-2 region compiled for round
     /// to nearest meets another `frm`, its entry guard fails, the region is removed and the
     /// lower tiers give the exact results.

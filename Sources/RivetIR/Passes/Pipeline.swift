@@ -39,12 +39,14 @@ package enum Pass: String, CaseIterable, Sendable {
 /// Pass orders.
 package enum Pipeline {
     /// Tier 2's pipeline. State forwarding is followed by copyprop and dce, which remove the
-    /// trivial block parameters it may add and the values it leaves unused; LICM by gvn and dce,
+    /// trivial block parameters it may add and the values it leaves unused, and by constfold
+    /// and blockmerge: a return whose link register the region set is now a comparison of
+    /// constants, and takes one way (RegionFrontend's returns); LICM by gvn and dce,
     /// which merge what it hoisted side by side from several blocks (slot reads, constants,
     /// addresses) and remove the copies.
     package static let tier2: [Pass] = [
-        .constfold, .simplify, .copyprop, .dce, .gvn, .blockmerge, .stateforward, .copyprop, .dce, .licm, .gvn,
-        .dce,
+        .constfold, .simplify, .copyprop, .dce, .gvn, .blockmerge, .stateforward, .copyprop, .constfold,
+        .blockmerge, .dce, .licm, .gvn, .dce,
     ]
 }
 

@@ -121,15 +121,20 @@ final class Translation {
     var instructionCount: Int { Int(count) }
     /// The pc just past the block's last instruction.
     var guestEnd: UInt64 { guestPC + UInt64(guestLength) }
-    /// Guest pages the block (or a tier-2 region's blocks) was decoded from.
-    var pages: ClosedRange<UInt64> {
-        let range = guestRange
-        return (range.lowerBound >> 12)...((range.upperBound - 1) >> 12)
+    /// Guest pages the block (or a tier-2 region's blocks) was decoded from, in order.
+    var pages: [UInt64] {
+        var pages: [UInt64] = []
+        for range in guestRanges {
+            for page in (range.lowerBound >> 12)...((range.upperBound - 1) >> 12) where pages.last.map({ $0 < page }) ?? true {
+                pages.append(page)
+            }
+        }
+        return pages
     }
 
-    /// The guest addresses the code was made from (a tier-2 region's blocks may lie before its
-    /// entry and past its first block).
-    var guestRange: Range<UInt64> { optimized?.guestRange ?? guestPC..<max(guestEnd, guestPC + 1) }
+    /// The guest addresses the code was made from, in order (a tier-2 region's blocks may lie
+    /// before its entry, past its first block, and in the functions it calls).
+    var guestRanges: [Range<UInt64>] { optimized?.guestRanges ?? [guestPC..<max(guestEnd, guestPC + 1)] }
     var compileNanoseconds: UInt64 { UInt64(compileTime) }
 
     /// The block's direct exits.
@@ -197,8 +202,8 @@ final class OptimizedCode: @unchecked Sendable {
     /// instructions a fault there gives back (its block took them all at its head).
     let pcs: [UInt64]
     let refunds: [Int]
-    /// The guest addresses of all the region's blocks.
-    let guestRange: Range<UInt64>
+    /// The guest addresses of the region's blocks, in order, adjacent blocks as one range.
+    let guestRanges: [Range<UInt64>]
     /// Guest blocks in the region.
     let blocks: Int
     /// Whether the code accrues float exception flags from MXCSR (`Tier2Backend.accruesFlags`):
@@ -206,14 +211,14 @@ final class OptimizedCode: @unchecked Sendable {
     let accruesFlags: Bool
 
     init(sites: [Tier2Backend.FaultSite], irInstructions: (before: Int, after: Int), pcs: [UInt64], refunds: [Int],
-         guestRange: Range<UInt64>, blocks: Int, accruesFlags: Bool)
+         guestRanges: [Range<UInt64>], blocks: Int, accruesFlags: Bool)
     {
         self.accruesFlags = accruesFlags
         self.sites = sites.sorted { $0.hostOffset < $1.hostOffset }
         self.irInstructions = irInstructions
         self.pcs = pcs
         self.refunds = refunds
-        self.guestRange = guestRange
+        self.guestRanges = guestRanges
         self.blocks = blocks
     }
 

@@ -191,7 +191,7 @@ final class TranslationCache: CodeInvalidationObserver {
                 memory.setHostWriteProtection(page: page, protected: true)
             }
         }
-        memory.markCode(GuestAddress(t.guestRange.lowerBound), GuestAddress(t.guestRange.upperBound))
+        for range in t.guestRanges { memory.markCode(GuestAddress(range.lowerBound), GuestAddress(range.upperBound)) }
     }
 
     /// Replaces `old` by `new`, code of a higher tier for the same pc: the jumps that entered

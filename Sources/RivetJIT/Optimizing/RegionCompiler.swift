@@ -42,9 +42,24 @@ enum RegionCompiler {
             optimized: OptimizedCode(
                 sites: code.faultSites, irInstructions: (instructionsBefore, irInstructions(region.function)),
                 pcs: region.pcs, refunds: region.refunds,
-                guestRange: request.regionBlocks.reduce(request.pc..<request.guestEnd) {
-                    min($0.lowerBound, $1.pc)..<max($0.upperBound, $1.end)
-                }, blocks: blocks.count, accruesFlags: code.accruesFlags))
+                guestRanges: guestRanges(request), blocks: blocks.count, accruesFlags: code.accruesFlags))
+    }
+
+    /// The guest addresses of the request's blocks, in order, overlapping or adjacent ones as
+    /// one range (not their hull: a callee may lie far from its caller).
+    static func guestRanges(_ request: CompileRequest) -> [Range<UInt64>] {
+        let ranges = ([request.pc..<request.guestEnd] + request.regionBlocks.map { $0.pc..<$0.end }).sorted {
+            $0.lowerBound < $1.lowerBound
+        }
+        var merged: [Range<UInt64>] = []
+        for range in ranges {
+            if let last = merged.last, range.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
+            } else {
+                merged.append(range)
+            }
+        }
+        return merged
     }
 
     /// Instructions in `f`'s blocks.

@@ -6,9 +6,14 @@ import RivetMachine
 ///
 /// From the header, blocks are followed along their direct edges (conditional branches both
 /// ways, `jal x0`, a block's fall-through), to at most `maxBlocks` blocks within a page's
-/// distance of the header; calls, returns and indirect jumps end the walk. Of those, the
-/// region keeps the blocks from which the header can be reached again: the natural loop of the
-/// header over the blocks seen (a loop's body with its branches, not the code after it). Blocks
+/// distance of the header. A direct call (`jal` with a link register) goes on in the callee,
+/// whose blocks are measured from its entry, and at the call's continuation; a return
+/// (`jalr x0` through `ra` or `t0`) goes on at the continuations of the region's calls, which
+/// the frontend compares the address returned to with (when the region made the call, state
+/// forwarding knows the link register and only one way is left). Indirect jumps and calls end
+/// the walk. Of the blocks seen, the region keeps those from which the header can be reached
+/// again and that the header reaches: the natural loop of the header (a loop's body with its
+/// branches and the functions it calls, not the code after it). Blocks
 /// the IR does not model wholly and, with a profile, blocks that are not hot stay out: edges to
 /// them leave the region. (Without the profile, a loop closed only through a cold path, e.g. the
 /// default case of an interpreter's switch whose hot cases leave by an indirect jump, made a
@@ -48,11 +53,16 @@ enum RegionFormation {
     ) -> Loop? {
         guard let headerBlock = block(at: header, decoded: first, memory: memory) else { return nil }
         var blocks = [headerBlock]
+        // The pc each block's distance is measured from: the header, or the entry of the callee
+        // the walk reached it through (a callee may lie anywhere; its blocks lie near its entry).
+        var bases = [header]
         var k = 0
         while k < blocks.count {
-            for target in successors(of: blocks[k]) where blocks.count < maxBlocks {
+            let base = bases[k]
+            for (target, isCall, _) in walkSuccessors(of: blocks[k]) where blocks.count < maxBlocks {
+                let targetBase = isCall ? target : base
                 guard !blocks.contains(where: { $0.pc == target }),
-                    target &- header &+ maxDistance < 2 * maxDistance, target == header || isHot(target)
+                    target &- targetBase &+ maxDistance < 2 * maxDistance, target == header || isHot(target)
                 else { continue }
                 if let j = blocks.firstIndex(where: { $0.pc < target && target < $0.end }) {
                     // Into the middle of a block taken: split it (unless the target is not one of
@@ -60,6 +70,7 @@ enum RegionFormation {
                     guard let (prefix, suffix) = split(blocks[j], at: target) else { continue }
                     blocks[j] = prefix
                     blocks.append(suffix)
+                    bases.append(bases[j])
                     continue
                 }
                 var decoded = GuestCode.decodeBlock(at: target, memory: memory, limit: BlockCompiler.maxInstructions)
@@ -74,13 +85,21 @@ enum RegionFormation {
                     RegionFrontend.covered(candidate.decoded.map(\.instruction)) == candidate.decoded.count
                 else { continue }
                 blocks.append(candidate)
+                bases.append(targetBase)
             }
             k += 1
         }
-        // The natural loop: blocks from which the header is reached again.
+        // The natural loop: blocks from which the header is reached again. A call goes on in its
+        // callee, and a return at every call's continuation (the frontend compares with each).
         var index: [UInt64: Int] = [:]
         for (k, b) in blocks.enumerated() { index[b.pc] = k }
-        let successors = blocks.map { self.successors(of: $0) }
+        let continuations = blocks.compactMap(continuation(of:))
+        // (A return of the header's own function goes back to its caller, not to a continuation.)
+        let successors = blocks.indices.map { k in
+            isReturn(blocks[k])
+                ? (bases[k] == header ? [] : continuations)
+                : walkSuccessors(of: blocks[k]).filter { !$0.isContinuation }.map { $0.pc }
+        }
         var reaches = [Bool](repeating: false, count: blocks.count)
         var changed = true
         while changed {
@@ -92,7 +111,20 @@ enum RegionFormation {
                 }
             }
         }
-        let body = (1..<blocks.count).filter { reaches[$0] }.map { blocks[$0] }
+        // ... and that the header reaches: the walk took a call's continuation before knowing
+        // whether the callee would be in the region (a cold callee is not, and its caller's
+        // continuation is then reached only from outside).
+        var reached = [Bool](repeating: false, count: blocks.count)
+        reached[0] = true
+        var work = [0]
+        while let k = work.popLast() {
+            for target in successors[k] {
+                guard let j = index[target], !reached[j] else { continue }
+                reached[j] = true
+                work.append(j)
+            }
+        }
+        let body = (1..<blocks.count).filter { reaches[$0] && reached[$0] }.map { blocks[$0] }
         return body.isEmpty ? nil : Loop(header: blocks[0], blocks: body)
     }
 
@@ -115,15 +147,38 @@ enum RegionFormation {
         return Block(pc: pc, decoded: decoded, bytes: bytes)
     }
 
-    /// Where a block goes on by direct edges (none for calls, returns, indirect jumps and what
-    /// ends a block otherwise, e.g. `ecall`).
+    /// Where a block goes on by direct edges (none for returns, indirect jumps and what ends a
+    /// block otherwise, e.g. `ecall`).
     private static func successors(of block: Block) -> [UInt64] {
         guard let last = block.decoded.last else { return [] }
         let pc = block.pc + UInt64(last.offset)
         let next = pc + UInt64(last.instruction.length)
         let i = last.instruction
         if i.opcode.format == .b { return [pc &+ UInt64(bitPattern: i.imm), next] }
-        if i.opcode == .jal { return i.rd == 0 ? [pc &+ UInt64(bitPattern: i.imm)] : [] }
+        if i.opcode == .jal { return [pc &+ UInt64(bitPattern: i.imm)] }
         return i.endsBlock ? [] : [next]
+    }
+
+    /// The blocks the walk goes on to from `block`: its direct successors (a call's callee marked
+    /// so), and after a call its continuation, where the callee's returns go on.
+    private static func walkSuccessors(of block: Block) -> [(pc: UInt64, isCall: Bool, isContinuation: Bool)] {
+        let isCall = continuation(of: block) != nil
+        var result = successors(of: block).map { (pc: $0, isCall: isCall, isContinuation: false) }
+        if let next = continuation(of: block) { result.append((next, false, true)) }
+        return result
+    }
+
+    /// Where a block that ends in a direct call (`jal` with a link register) returns to.
+    private static func continuation(of block: Block) -> UInt64? {
+        guard let last = block.decoded.last, last.instruction.opcode == .jal, last.instruction.rd != 0 else { return nil }
+        return block.pc + UInt64(last.offset) + UInt64(last.instruction.length)
+    }
+
+    /// Whether a block ends in a return (`jalr x0, rs` through a link register, `ra` or `t0`):
+    /// the frontend goes on at the continuation of a call in the region when its address is
+    /// the one returned to.
+    static func isReturn(_ block: Block) -> Bool {
+        guard let last = block.decoded.last?.instruction else { return false }
+        return RegionFrontend.isReturn(last)
     }
 }

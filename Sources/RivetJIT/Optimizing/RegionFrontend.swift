@@ -21,7 +21,7 @@ typealias IROpcode = RivetIR.Opcode
 /// - memory accesses carry their instruction's pc as their exit state: a fault resumes there,
 ///   with the state before the instruction, and the interpreter raises it exactly;
 /// - F and D as `RegionFrontend+Float.swift` says;
-/// - instructions the IR does not model yet (some float conversions, `fclass`, atomics,
+/// - instructions the IR does not model yet (some float conversions, atomics,
 ///   CSRs other than `fflags`/`fcsr`, system instructions, fences) end the region *before* them: an
 ///   `exit` to their pc, where the lower tiers take over. A region whose first instruction is
 ///   one of them is not made.
@@ -96,6 +96,9 @@ package struct RegionFrontend {
     private var heads: [UInt64: Block] = [:]
     /// Whether an edge went to a block of the region (a loop).
     private var loops = false
+    /// The continuations of the region's calls that are blocks of the region: where a return
+    /// may go on inside it.
+    private var returnSites: [UInt64] = []
 
     private init(pc: UInt64) {
         self.pc = pc
@@ -129,6 +132,15 @@ package struct RegionFrontend {
             if heads[block.pc] == nil { heads[block.pc] = ir }
         }
         b.jump(irBlocks[0])
+        for block in blocks {
+            let count = Self.covered(block.instructions)
+            guard count > 0 else { continue }
+            let last = block.instructions[count - 1]
+            let offset = block.instructions.prefix(count).reduce(UInt64(0)) { $0 + UInt64($1.length) }
+            if last.opcode == .jal, last.rd != 0, heads[block.pc &+ offset] != nil, !returnSites.contains(block.pc &+ offset) {
+                returnSites.append(block.pc &+ offset)
+            }
+        }
         var pcs: [UInt64] = []
         var refunds: [Int] = []
         for (block, ir) in zip(blocks, irBlocks) {
@@ -174,6 +186,25 @@ package struct RegionFrontend {
         } else {
             b.exit(ExitState(pc: RivetIR.GuestAddress(target)))
         }
+    }
+
+    /// A return to `target`: to the continuation of one of the region's calls, compared in turn,
+    /// or out of the region. (Where the call is in the region, state forwarding makes the link
+    /// register a constant and constant folding takes the one way.)
+    private mutating func returnInside(_ target: Value) {
+        for site in returnSites {
+            let next = b.appendBlock()
+            b.brif(b.icmp(.eq, target, constant(site)), heads[site]!, [], next, [])
+            b.switchTo(next)
+            loops = true
+        }
+        b.exitIndirect(target)
+    }
+
+    /// Whether `i` is a return: `jalr x0` through a link register (`ra` or `t0`, as the ISA's
+    /// hints for the return-address stack say).
+    static func isReturn(_ i: Instruction) -> Bool {
+        i.opcode == .jalr && i.rd == 0 && (i.rs1 == 1 || i.rs1 == 5)
     }
 
     /// The IR block to branch to for guest `target`: the region's block there, or a new block
@@ -253,15 +284,13 @@ package struct RegionFrontend {
             .fmv_x_d, .fmv_d_x, .feq_s, .flt_s, .fle_s, .feq_d, .flt_d, .fle_d, .csrrw, .csrrs, .csrrc, .csrrwi,
             .csrrsi, .csrrci, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d,
             .fcvt_w_s, .fcvt_l_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_d, .fcvt_d_s, .fcvt_w_d, .fcvt_l_d,
-            .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fmin_s, .fmax_s, .fmin_d, .fmax_d:
+            .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fmin_s, .fmax_s, .fmin_d, .fmax_d, .fclass_s, .fclass_d:
             return isModelledFloat(i)
         case .illegal, .fence, .ecall, .ebreak, .fence_i,       .lr_w,
             .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w,
             .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d, .amomin_d, .amomax_d,
             .amominu_d, .amomaxu_d,       
-            .fcvt_wu_s,  .fcvt_lu_s, .fclass_s,    .fcvt_s_lu, 
-                   .fclass_d,  .fcvt_wu_d,
-             .fcvt_lu_d,    .fcvt_d_lu, .rolw, .roriw, .rorw, .orc_b,
+            .fcvt_wu_s, .fcvt_lu_s, .fcvt_s_lu, .fcvt_wu_d, .fcvt_lu_d,    .fcvt_d_lu, .rolw, .roriw, .rorw, .orc_b,
             .cbo_clean, .cbo_flush, .cbo_inval, .cbo_zero, .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s,
             .fleq_s, .fltq_s, .fli_d, .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d, .fcvtmod_w_d:
             return false
@@ -281,7 +310,7 @@ package struct RegionFrontend {
         case .jalr:
             let target = binary(.band, binary(.iadd, read(i.rs1), constant(i.imm)), constant(Int64(-2)))
             write(i.rd, constant(next))
-            b.exitIndirect(target)
+            if Self.isReturn(i) { returnInside(target) } else { b.exitIndirect(target) }
             return true
         case .beq: branch(i, .eq, pc, next)
         case .bne: branch(i, .ne, pc, next)
@@ -407,16 +436,14 @@ package struct RegionFrontend {
             .fmv_x_d, .fmv_d_x, .feq_s, .flt_s, .fle_s, .feq_d, .flt_d, .fle_d, .csrrw, .csrrs, .csrrc, .csrrwi,
             .csrrsi, .csrrci, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d,
             .fcvt_w_s, .fcvt_l_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_d, .fcvt_d_s, .fcvt_w_d, .fcvt_l_d,
-            .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fmin_s, .fmax_s, .fmin_d, .fmax_d:
+            .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fmin_s, .fmax_s, .fmin_d, .fmax_d, .fclass_s, .fclass_d:
             emitFloat(i, here)
 
         case .illegal, .fence, .ecall, .ebreak, .fence_i,       .lr_w,
             .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w,
             .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d, .amomin_d, .amomax_d,
             .amominu_d, .amomaxu_d,       
-            .fcvt_wu_s,  .fcvt_lu_s, .fclass_s,    .fcvt_s_lu, 
-                   .fclass_d,  .fcvt_wu_d,
-             .fcvt_lu_d,    .fcvt_d_lu, .rolw, .roriw, .rorw, .orc_b,
+            .fcvt_wu_s, .fcvt_lu_s, .fcvt_s_lu, .fcvt_wu_d, .fcvt_lu_d,    .fcvt_d_lu, .rolw, .roriw, .rorw, .orc_b,
             .cbo_clean, .cbo_flush, .cbo_inval, .cbo_zero, .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s,
             .fleq_s, .fltq_s, .fli_d, .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d, .fcvtmod_w_d:
             // Not modelled: `build` ends the region before these.
