@@ -210,7 +210,7 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
 
     /// `opt_calls`' hot loops call functions (and fmaxf/fminf, written with `fclass`): tier 2
     /// takes the callees into the loop's region, so under `auto` most instructions run in tier 2
-    /// and a region is left rarely. (Before regions crossed calls, none of these loops made a
+    /// and a region is not left at every iteration. (Before regions crossed calls, none of these loops made a
     /// region: the walk stopped at the call, and the loop did not close.) The outputs are
     /// checked under every engine set-up by `fixtureMatchesItsExpectation`.
     @Test func theOptimizingTiersRegionsTakeTheFunctionsLoopsCall() throws {
@@ -220,8 +220,12 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         let s = result.statistics
         let opt = try #require(s.tiers.first { $0.name == "opt" })
         #expect(Double(opt.instructions) > 0.5 * Double(s.instructions), "\(s.summary)")
+        // Which regions form depends on when slices end and compiles finish; the recursion's
+        // region (fib) leaves at its outermost return. Measured: 676-1,069 guest instructions per
+        // entry. A region left at every pass through `two_sites`' loop (12 instructions and two
+        // calls) would average about 20.
         let exits = try #require(s.optimizing?.exits)
-        #expect(opt.instructions / max(1, exits) >= 1_000, "\(s.summary)")
+        #expect(opt.instructions / max(1, exits) >= 100, "\(s.summary)")
     }
 
     /// `fp_edge` runs float code under every rounding mode: a tier-2 region compiled for round
