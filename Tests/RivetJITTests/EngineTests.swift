@@ -112,9 +112,17 @@ final class CacheFixture {
         #expect(cache.table[2 * slot] == alias)
         cache.remove(pc: alias)
         #expect(cache.table[2 * slot] == JumpCache.empty)
-        cache.set(pc: 0x2000, entry: 1)
-        cache.clear()
-        #expect(cache.table[2 * JumpCache.index(0x2000)] == JumpCache.empty)
+    }
+
+    /// A fresh table is zeroed but for entry 0: no probe finds an entry, a jump to guest pc 0
+    /// (a null function pointer) included, whose entry is the only one a zero pc could match.
+    @Test func aFreshTableMatchesNoPC() {
+        let cache = JumpCache()
+        for pc: UInt64 in [0, 2, 0x1000, 0x10000, UInt64(JumpCache.entries) * 2, 0xffff_fffe] {
+            let i = JumpCache.index(pc)
+            #expect(cache.table[2 * i] != pc, "pc \(pc) matches a fresh entry")
+        }
+        #expect(JumpCache.index(0) == 0 && cache.table[0] == JumpCache.empty)
     }
 }
 
