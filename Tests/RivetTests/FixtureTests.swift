@@ -228,6 +228,18 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(opt.instructions / max(1, exits) >= 100, "\(s.summary)")
     }
 
+    /// `opt_syscall_loop`'s hot loop makes a syscall every 12,000 instructions: tier 2's slices
+    /// run on across those exits, so the loop meets a slice's end and moves to tier 2 (when
+    /// every exit began a new slice, it never did: 0 requests).
+    @Test func aLoopThatMakesSyscallsStillMovesToTier2() throws {
+        let fixture = try #require(Fixture.all.first { $0.name == "opt_syscall_loop" })
+        let result = try fixture.run { $0.tier = .auto }
+        #expect(result.standardOutput == fixture.expectedOutput)
+        let s = result.statistics
+        let opt = try #require(s.tiers.first { $0.name == "opt" })
+        #expect(Double(opt.instructions) > 0.5 * Double(s.instructions), "\(s.summary)")
+    }
+
     /// `fp_edge` runs float code under every rounding mode: a tier-2 region compiled for round
     /// to nearest meets another `frm`, its entry guard fails, the region is removed and the
     /// lower tiers give the exact results.

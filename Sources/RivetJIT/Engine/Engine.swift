@@ -761,7 +761,10 @@ package final class Engine {
         let slots = hart.slots
         // In `auto`, at most a slice at a time: JIT code comes back to the run loop (by a budget
         // exit at a block's head) often enough for a hot loop to move to tier 2 while it runs.
-        let given = mode == .auto && configuration.optimizingTier ? min(remaining, Self.slice) : remaining
+        // The slice runs on across other exits: a loop that makes a syscall every 100,000
+        // instructions (bzip2 reading its input in chunks) still meets the end of a slice.
+        let slicing = mode == .auto && configuration.optimizingTier
+        let given = slicing ? min(remaining, r.sliceLeft) : remaining
         slots[HartState.Slot.budget] = given
         counts.pointee.jitEntries += 1
         rivet_set_activity(slots, UInt64(RIVET_ACTIVITY_COMPILED))
@@ -783,6 +786,8 @@ package final class Engine {
             if shared { lock.unlock() }
         }
         let kind = ExitKind(rawValue: UInt8(truncatingIfNeeded: code)) ?? .trap
+        // A budget exit ends the slice (the next block may need more than what was left).
+        if slicing { r.sliceLeft = kind == .budget || executed >= r.sliceLeft ? Self.slice : r.sliceLeft - executed }
         let index = Int(truncatingIfNeeded: (code >> 8) & 0xff_ffff)
         let id = Int(truncatingIfNeeded: code >> 32)
         counts.pointee.exits[Int(kind.rawValue)] += 1
@@ -1065,6 +1070,8 @@ package final class HartRunner {
     let counts: UnsafeMutablePointer<EngineStatistics>
     /// Instructions executed at this hart's last decay of hotness.
     var lastDecay: UInt64 = 0
+    /// JIT instructions left in the current slice (`Engine.slice`), over however many entries.
+    var sliceLeft = Engine.slice
     /// Odd while the hart runs JIT code: a translation removed then is freed only once the
     /// epoch has moved on (quiescent-state reclamation).
     let epoch = Atomic<UInt64>(0)
