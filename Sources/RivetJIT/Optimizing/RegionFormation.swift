@@ -59,7 +59,7 @@ enum RegionFormation {
         var k = 0
         while k < blocks.count {
             let base = bases[k]
-            for (target, isCall, _) in walkSuccessors(of: blocks[k]) where blocks.count < maxBlocks {
+            for (target, isCall) in walkSuccessors(of: blocks[k]) where blocks.count < maxBlocks {
                 let targetBase = isCall ? target : base
                 guard !blocks.contains(where: { $0.pc == target }),
                     target &- targetBase &+ maxDistance < 2 * maxDistance, target == header || isHot(target)
@@ -96,9 +96,7 @@ enum RegionFormation {
         let continuations = blocks.compactMap(continuation(of:))
         // (A return of the header's own function goes back to its caller, not to a continuation.)
         let successors = blocks.indices.map { k in
-            isReturn(blocks[k])
-                ? (bases[k] == header ? [] : continuations)
-                : walkSuccessors(of: blocks[k]).filter { !$0.isContinuation }.map { $0.pc }
+            isReturn(blocks[k]) ? (bases[k] == header ? [] : continuations) : self.successors(of: blocks[k])
         }
         var reaches = [Bool](repeating: false, count: blocks.count)
         var changed = true
@@ -161,11 +159,9 @@ enum RegionFormation {
 
     /// The blocks the walk goes on to from `block`: its direct successors (a call's callee marked
     /// so), and after a call its continuation, where the callee's returns go on.
-    private static func walkSuccessors(of block: Block) -> [(pc: UInt64, isCall: Bool, isContinuation: Bool)] {
-        let isCall = continuation(of: block) != nil
-        var result = successors(of: block).map { (pc: $0, isCall: isCall, isContinuation: false) }
-        if let next = continuation(of: block) { result.append((next, false, true)) }
-        return result
+    private static func walkSuccessors(of block: Block) -> [(pc: UInt64, isCall: Bool)] {
+        guard let next = continuation(of: block) else { return successors(of: block).map { ($0, false) } }
+        return successors(of: block).map { ($0, true) } + [(next, false)]
     }
 
     /// Where a block that ends in a direct call (`jal` with a link register) returns to.
