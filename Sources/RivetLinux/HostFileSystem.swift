@@ -165,7 +165,8 @@ package enum HostFileSystem {
 
     /// The status of `path` itself, and whether its parent directory opened: when it did, no
     /// component before the last is a symlink, each is a directory, and the status (or the
-    /// error of fstatat) is the last component's.
+    /// error of fstatat) is the last component's. When it did not, the error is opening the
+    /// parent's (ELOOP at a symlink on the way, ENOENT at a missing name, ENOTDIR ...).
     package static func lstatBelowRealDirectories(_ path: String) -> (parentOpened: Bool, Result<stat, SandboxError>) {
         var info = stat()
         var opened = true

@@ -204,7 +204,7 @@ package final class Sandbox {
     package static func namesHostProcess(_ hostPath: String) -> Bool {
         // Most paths are far from procfs: a path without the name of each mount's last
         // component in it is under none of them (no splitting then, on every resolution).
-        guard procMountNames.contains(where: { hostPath.utf8.contains($0.utf8) }) else { return false }
+        guard procMountNames.contains(where: { contains(hostPath, $0) }) else { return false }
         let parts = components(hostPath)
         for mount in procMounts where parts.count > mount.count && parts.starts(with: mount) {
             let name = parts[mount.count]
@@ -216,6 +216,24 @@ package final class Sandbox {
             if access(task, F_OK) == 0 { return true }
         }
         return false
+    }
+
+    /// Whether `text` has `part` in it, byte by byte: the standard library's generic search
+    /// costs microseconds a call (metadata lookups), and every path a guest names passes here.
+    private static func contains(_ text: String, _ part: String) -> Bool {
+        var text = text, part = part
+        return text.withUTF8 { haystack in
+            part.withUTF8 { needle in
+                guard let first = needle.first else { return true }
+                guard haystack.count >= needle.count else { return false }
+                for start in 0...(haystack.count - needle.count) where haystack[start] == first {
+                    var k = 1
+                    while k < needle.count && haystack[start + k] == needle[k] { k += 1 }
+                    if k == needle.count { return true }
+                }
+                return false
+            }
+        }
     }
 
     /// The host's canonical form of `path` (realpath), or its normalized form if it does not exist.
@@ -255,11 +273,11 @@ package final class Sandbox {
         var status: Result<stat, SandboxError>? = nil
         // The target of `current` when a step within a grant found it (else `map` tells).
         var known: Target? = nil
-        func take(_ step: (components: [String], status: stat?, target: Target)) {
-            current = step.components
+        func take(_ components: [String], _ found: stat?, _ target: Target) {
+            current = components
             pending.removeAll()
-            status = step.status.map { .success($0) } ?? .failure(SandboxError(Errno.ENOENT))
-            known = step.target
+            status = found.map { .success($0) } ?? .failure(SandboxError(Errno.ENOENT))
+            known = target
         }
         // Most paths lie inside one grant: they go from its root in one step.
         if let (grant, depth) = deepestGrant(pending.reversed()), reachableDirectly[grant],
@@ -267,7 +285,10 @@ package final class Sandbox {
                 grantComponents[grant], hostPath: grants[grant].hostPath, grant: grant,
                 rest: Array(pending.reversed().dropFirst(depth)), followFinal: followFinal || requiresDirectory)
         {
-            take(step)
+            switch step {
+            case .found(let components, let found, let target): take(components, found, target)
+            case .failed(let error): return .failure(error)
+            }
         }
         while let component = pending.popLast() {
             status = nil
@@ -302,7 +323,10 @@ package final class Sandbox {
                     candidate, hostPath: hostPath, grant: grant, rest: pending.reversed(),
                     followFinal: followFinal || requiresDirectory)
                 {
-                    take(step)
+                    switch step {
+                    case .found(let components, let found, let target): take(components, found, target)
+                    case .failed(let error): return .failure(error)
+                    }
                     continue
                 }
                 let found = HostFileSystem.lstat(hostPath)
@@ -377,12 +401,14 @@ package final class Sandbox {
     /// directory, as the walk would have found one name at a time with an `lstat` each (three
     /// host calls per name: 41,000 `newfstatat` of ninja's took 2.2 s so).
     /// - Returns: the components of the whole path and the last one's status (nil if it is
-    ///   missing: the caller may create it); nil to walk instead (a `..`, a symlink on the way
-    ///   or at the end when it is followed, an error but ENOENT at the end, a name too long,
-    ///   another layer, `/proc`).
+    ///   missing: the caller may create it); the error of the whole resolution when a name
+    ///   before the last is missing or not a directory (the parent's walk, refusing symlinks,
+    ///   stopped at a real name, as the caller's walk would: a build tool's `stat` of outputs
+    ///   in directories not made yet); nil to walk instead (a `..`, a symlink on the way or at
+    ///   the end when it is followed, another error, a name too long, another layer, `/proc`).
     private func resolveWithinGrant(
         _ candidate: [String], hostPath: String, grant: Int, rest: [String], followFinal: Bool
-    ) -> (components: [String], status: stat?, target: Target)? {
+    ) -> WithinGrant? {
         guard !rest.isEmpty, candidate.first != "proc", singleLayer[grant], !isMountPrefix(candidate),
             !rest.contains(where: { $0 == ".." || $0.utf8.count > 255 })
         else { return nil }
@@ -394,14 +420,23 @@ package final class Sandbox {
         let components = candidate + rest
         let target = Target.host(fullHostPath, writable: grants[grant].writable, grant: grant)
         let (parentOpened, found) = HostFileSystem.lstatBelowRealDirectories(fullHostPath)
-        guard parentOpened else { return nil }
         switch found {
         case .success(let info):
             if info.st_mode & S_IFMT == S_IFLNK && followFinal { return nil }
-            return (components, info, target)
+            return .found(components, info, target)
+        case .failure(let error) where !parentOpened:
+            return error.errno == Errno.ENOENT || error.errno == Errno.ENOTDIR ? .failed(error) : nil
         case .failure(let error):
-            return error.errno == Errno.ENOENT ? (components, nil, target) : nil
+            return error.errno == Errno.ENOENT ? .found(components, nil, target) : nil
         }
+    }
+
+    /// What `resolveWithinGrant` found.
+    private enum WithinGrant {
+        /// The whole path's components, the last one's status (nil if missing) and its target.
+        case found([String], stat?, Target)
+        /// The resolution fails with this error.
+        case failed(SandboxError)
     }
 
     /// ENOENT for `candidate`, which `map` does not know, followed by the components still
