@@ -244,6 +244,50 @@ struct SplitMix {
         try H.check(f, inputs: H.pairs(seed: 2).map { [$0[1], $0[0]] } + H.edges.map { [$0, $0] })
     }
 
+    @Test func constantsAreRematerializedNotKeptInRegisters() throws {
+        // A loop whose constants are immediates, shift counts, first operands (64-bit ones
+        // too), block arguments and exit-state entries: none takes a register or a slot. The
+        // 64-bit constant is the first operand of commutative operations whose results may
+        // share the second's register (computed in place with the operands swapped, it would
+        // have to be an imm32: isa_compressed's `c.add` of 1 << 60 came out without it).
+        let f = try H.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = get_slot.i64 x2
+                v2 = iconst 0
+                v3 = iconst 1
+                v4 = iconst 0x1000000000000000
+                v5 = iconst 5
+                jump block1(v0, v2, v3)
+            block1(v6: i64, v7: i64, v8: i64):
+                v9 = band v6, v3
+                v10 = shl v6, v3
+                v11 = iadd v10, v6
+                v12 = ushr v6, v3
+                v13 = iadd v4, v11
+                v14 = bxor v4, v12
+                v15 = iadd v7, v3
+                v16 = icmp eq v9, v2
+                brif v16, block2(v14, v15, v2), block2(v13, v15, v3)
+            block2(v17: i64, v18: i64, v19: i64):
+                v20 = icmp ult v18, v5
+                brif v20, block1(v17, v18, v19), block3
+            block3:
+                exit pc=0x300 [x3=v17 x4=v18 x5=v19 x6=v4 x7=v2 x8=v1]
+            """)
+        guard let code = Tier2Backend.compile(f) else {
+            Issue.record("not compiled")
+            return
+        }
+        let g = f.compacted()
+        for (k, value) in g.values.enumerated() {
+            guard case .inst(let inst) = value.def, g.insts[inst.id].opcode == .iconst else { continue }
+            #expect(code.allocation.locations[k] == nil, "constant v\(k) has a location")
+        }
+        try H.check(f, inputs: H.pairs(seed: 7))
+    }
+
     @Test func divisionEdgeCases() throws {
         let f = try H.parse(
             """

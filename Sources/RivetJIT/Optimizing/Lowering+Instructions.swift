@@ -463,7 +463,8 @@ extension Lowering {
         var a = f.arg(inst, 0), b = f.arg(inst, 1)
         // A commutative operation whose result shares the second operand's register computes
         // in place with the operands swapped, not through rax.
-        if op != .sub, let d = register(result(inst)), register(b) == d, register(a) != d { swap(&a, &b) }
+        // (Not a rematerialized constant: as the second operand it would have to fit an imm32.)
+        if op != .sub, let d = register(result(inst)), register(b) == d, let r = register(a), r != d { swap(&a, &b) }
         let d: HostRegister
         if let r = register(result(inst)), register(b) == r { d = .rax } else { d = register(result(inst)) ?? .rax }
         load(d, a)

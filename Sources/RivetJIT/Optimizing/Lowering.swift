@@ -133,34 +133,55 @@ package enum Tier2Backend {
         return uses
     }
 
-    /// By value: an `iconst` that fits a sign-extended imm32 and is only ever the second operand
-    /// of `iadd isub band bor bxor icmp` or the count of a shift or rotate. It gets no register:
-    /// each use is an immediate.
+    /// By value: an `iconst` that gets no register or slot, rematerialized at each use: every
+    /// use is one the lowering takes a constant for (an immediate, or a `mov` of it into the
+    /// register the instruction computes in, a block argument's place or an exit state's slot).
+    /// A constant kept in a register across a loop takes one from the guest's values (alu's
+    /// Collatz loop kept 0, 1 and 5 in three, and shifted by `cl`). Where it must be an
+    /// instruction's immediate (the second operand of `iadd isub band bor bxor icmp`), it
+    /// fits a sign-extended imm32.
     package static func immediateConstants(_ f: Function, uses: [Int]) -> [Bool] {
-        var immediateUses = [Int](repeating: 0, count: f.values.count)
+        var constantUses = [Int](repeating: 0, count: f.values.count)
+        var asImmediate = [Bool](repeating: false, count: f.values.count)
         for b in f.layout {
             for inst in f.blocks[b.id].insts {
-                switch f.insts[inst.id].opcode {
-                case .iadd, .isub, .band, .bor, .bxor, .icmp, .shl, .ushr, .sshr, .rotl, .rotr:
-                    immediateUses[f.arg(inst, 1).id] += 1
-                case .call where isBudget(f, inst): immediateUses[f.arg(inst, 0).id] += 1
+                let data = f.insts[inst.id]
+                switch data.opcode {
+                case .iadd, .isub, .band, .bor, .bxor, .icmp:
+                    // The first operand is loaded into the register the result computes in.
+                    constantUses[f.arg(inst, 0).id] += 1
+                    constantUses[f.arg(inst, 1).id] += 1
+                    asImmediate[f.arg(inst, 1).id] = true
+                case .shl, .ushr, .sshr, .rotl, .rotr:
+                    constantUses[f.arg(inst, 0).id] += 1
+                    constantUses[f.arg(inst, 1).id] += 1  // a count, taken mod 64
+                case .sext8, .sext16, .sext32, .zext8, .zext16, .zext32, .bnot, .ineg, .setSlot, .exitIndirect:
+                    constantUses[f.arg(inst, 0).id] += 1
+                case .store8, .store16, .store32, .store64:
+                    constantUses[f.arg(inst, 1).id] += 1  // the value, through a register
+                case .call where isBudget(f, inst):
+                    constantUses[f.arg(inst, 0).id] += 1
+                case .jump, .brif:
+                    // Block arguments: a move of the constant into the parameter's place.
+                    for v in f.list(data.destination0.args) { constantUses[v.id] += 1 }
+                    if data.opcode == .brif { for v in f.list(data.destination1.args) { constantUses[v.id] += 1 } }
                 case .iconst, .bconst, .f32const, .f64const, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv, .srem,
-                    .urem, .bnot, .ineg, .sext8, .sext16, .sext32, .zext8, .zext16,
-                    .zext32, .clz, .ctz, .popcnt, .bswap, .select, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma,
+                    .urem, .clz, .ctz, .popcnt, .bswap, .select, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma,
                     .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32, .ftosi64,
-                    .fpromote, .fdemote, .getSlot, .setSlot, .loadI64,
-                    .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .loadF32, .loadF64, .store8, .store16,
-                    .store32, .store64, .storeF32, .storeF64, .call, .jump, .brif, .exit, .exitIndirect, .trap:
-                    continue
+                    .fpromote, .fdemote, .getSlot, .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32, .sload32,
+                    .loadF32, .loadF64, .storeF32, .storeF64, .call, .exit, .trap:
+                    break
                 }
+                // Exit states: the engine rebuilds a constant from the fault site's record.
+                if let state = f.exitState(inst) { for entry in state.entries { constantUses[entry.value.id] += 1 } }
             }
         }
         var out = [Bool](repeating: false, count: f.values.count)
         for b in f.layout {
             for inst in f.blocks[b.id].insts where f.insts[inst.id].opcode == .iconst {
                 let v = f.result(inst), bits = Int64(bitPattern: f.insts[inst.id].imm)
-                out[v.id] = Int64(Int32(truncatingIfNeeded: bits)) == bits && uses[v.id] > 0
-                    && uses[v.id] == immediateUses[v.id]
+                out[v.id] = uses[v.id] > 0 && uses[v.id] == constantUses[v.id]
+                    && (!asImmediate[v.id] || Int64(Int32(truncatingIfNeeded: bits)) == bits)
             }
         }
         return out
@@ -716,7 +737,7 @@ struct Lowering: ~Copyable {
     /// Whether the edge `call` needs moves.
     func hasMoves(_ call: BlockCall) -> Bool {
         for (p, a) in zip(f.blocks[call.block.id].params, f.list(call.args))
-        where allocation.location(p) != allocation.location(a) {
+        where allocation.locations[a.id] != allocation.location(p) {
             return true
         }
         return false
@@ -728,10 +749,16 @@ struct Lowering: ~Copyable {
         enum Place: Equatable {
             case location(ValueLocation)
             case cycle
+            /// A rematerialized constant (`immediates`): it reads no place.
+            case constant(UInt64)
         }
         var moves: [(from: Place, to: ValueLocation)] = []
         for (p, a) in zip(f.blocks[call.block.id].params, f.list(call.args)) {
-            let from = allocation.location(a), to = allocation.location(p)
+            let to = allocation.location(p)
+            guard let from = allocation.locations[a.id] else {
+                moves.append((.constant(constant(a)), to))
+                continue
+            }
             if from != to { moves.append((.location(from), to)) }
         }
         while !moves.isEmpty {
@@ -742,10 +769,17 @@ struct Lowering: ~Copyable {
                 switch move.from {
                 case .location(let l): emitMove(from: l, to: move.to)
                 case .cycle: emitMove(from: nil, to: move.to)
+                case .constant(let bits):
+                    switch move.to {
+                    case .register(let d): asm.emit(.loadConstant(d, bits))
+                    case .stack(let k):
+                        asm.emit(.loadConstant(.rax, bits))
+                        asm.emit(.mov(.b64, Self.spill(k), .rax))
+                    }
                 }
             } else {
-                // A cycle: park the first move's source in rcx.
-                let source = moves[0].from
+                // A cycle: park a source in rcx (a constant's move waits for the cycle's).
+                let source = moves.first { if case .location = $0.from { true } else { false } }!.from
                 if case .location(let l) = source { emitMove(from: l, toRegister: Self.cycleRegister) }
                 for k in moves.indices where moves[k].from == source { moves[k].from = .cycle }
             }
