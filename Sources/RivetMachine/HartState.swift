@@ -83,15 +83,15 @@ package final class HartState: @unchecked Sendable {
         /// `spillCount` slots: tier-2 code's spilled values (in the state, not on the stack, so
         /// that a fault's recovery finds them beside the registers and no frame is needed).
         @inlinable package static var spill: Int { 107 }
-        @inlinable package static var spillCount: Int { 64 }
+        @inlinable package static var spillCount: Int { 192 }
         /// The hart's execution counters (what JIT code keeps in `r13`), for tier-2 code, which
         /// uses `r13` and `r14` for values and reloads them from here before it leaves.
-        @inlinable package static var counters: Int { 171 }
+        @inlinable package static var counters: Int { 299 }
         /// The host's SSE control and status register (MXCSR, in the low 32 bits): the fault
         /// handler's copy at a fault in JIT code (tier-2 code accrues its exception flags into
         /// `fflags`), and tier-2 code's scratch for `ldmxcsr`/`stmxcsr`.
-        @inlinable package static var mxcsr: Int { 172 }
-        @inlinable package static var count: Int { 173 }
+        @inlinable package static var mxcsr: Int { 300 }
+        @inlinable package static var count: Int { 301 }
     }
 
     package static let noReservation = UInt64.max

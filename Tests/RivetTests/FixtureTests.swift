@@ -240,6 +240,20 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(Double(opt.instructions) > 0.5 * Double(s.instructions), "\(s.summary)")
     }
 
+    /// `opt_big_region`'s loop is 640 instructions of loads and additions with ten sums live:
+    /// its region's code passes 64 KiB (a bounds stub per access writes the live registers),
+    /// and it needs more than 64 spill slots. Such a region stopped the host on a precondition
+    /// (a translation's code was limited to 64 KiB), once there were slots enough for it.
+    @Test func aRegionWhoseCodePasses64KiBRuns() throws {
+        let fixture = try #require(Fixture.all.first { $0.name == "opt_big_region" })
+        let result = try fixture.run { $0.tier = .auto }
+        #expect(result.standardOutput == fixture.expectedOutput)
+        let s = result.statistics
+        let opt = try #require(s.tiers.first { $0.name == "opt" })
+        #expect(Double(opt.instructions) > 0.5 * Double(s.instructions), "\(s.summary)")
+        #expect(opt.codeBytes > 65_536, "\(s.summary)")
+    }
+
     /// `fp_edge` runs float code under every rounding mode: a tier-2 region compiled for round
     /// to nearest meets another `frm`, its entry guard fails, the region is removed and the
     /// lower tiers give the exact results.

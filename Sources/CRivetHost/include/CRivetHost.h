@@ -80,7 +80,7 @@ enum {
     /// coarse boundaries and read by the time sampler (`rivet_sampler_*`) for `--stats`.
     RIVET_SLOT_ACTIVITY = 103,
     /// The host's MXCSR at the fault (see HartState.Slot.mxcsr): tier-2 code's FP exception flags.
-    RIVET_SLOT_MXCSR = 172,
+    RIVET_SLOT_MXCSR = 300,
 };
 
 /// Host code (not JIT code) faulted on guest memory and survived (RIVET_SLOT_HOST_FAULT_*).

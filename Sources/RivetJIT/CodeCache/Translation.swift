@@ -25,8 +25,9 @@ final class Translation {
     /// run loop), patched to jump straight into the target's translation once it exists.
     struct Exit {
         let target: UInt64
-        let patchOffset: UInt16
-        let stubOffset: UInt16
+        // (32 bits: a tier-2 region's code may pass 64 KiB; the struct is 16 bytes either way.)
+        let patchOffset: UInt32
+        let stubOffset: UInt32
     }
 
     /// Identifies the translation in exit codes and indexes its execution counter.
@@ -68,6 +69,11 @@ final class Translation {
     /// Instructions executed, decayed by half at each sample: recent frequency.
     private var recent: Float = 0
 
+    /// Most bytes of code a tier-2 region's translation may have (the baseline's: 64 KiB, as
+    /// its host instruction table holds 16-bit offsets; a region's table is not read: its
+    /// faults are found by `OptimizedCode.sites`).
+    static let maxOptimizedCode = 1 << 22
+
     /// Bytes the instruction tables of `instructions` instructions take after `codeLength`
     /// bytes of code.
     static func tableLength(codeLength: Int, instructions: Int) -> Int {
@@ -84,7 +90,8 @@ final class Translation {
         precondition(
             instructionOffsets.count == hostInstructionStarts.count && instructionOffsets.count <= 255
                 && (instructionOffsets.last ?? 0) < 256 && exits.count <= 2
-                && cachedRegisters.count <= 7 && codeLength < 1 << 16 && guestEnd - guestPC < 1 << 16,
+                && cachedRegisters.count <= 7 && codeLength < (optimized == nil ? 1 << 16 : Self.maxOptimizedCode)
+                && guestEnd - guestPC < 1 << 16,
             "a translation beyond the baseline compiler's bounds")
         self.id = id
         self.guestPC = guestPC
@@ -106,7 +113,7 @@ final class Translation {
         tables = UnsafeRawPointer(guestTable)
         func exit(_ k: Int) -> Exit {
             guard k < exits.count else { return Exit(target: 0, patchOffset: 0, stubOffset: 0) }
-            return Exit(target: exits[k].target, patchOffset: UInt16(exits[k].patchOffset), stubOffset: UInt16(exits[k].stubOffset))
+            return Exit(target: exits[k].target, patchOffset: UInt32(exits[k].patchOffset), stubOffset: UInt32(exits[k].stubOffset))
         }
         exit0 = exit(0)
         exit1 = exit(1)

@@ -30,6 +30,7 @@ enum RegionCompiler {
         for (k, pc) in region.pcs.enumerated() { index[pc] = k }
         guard let code = Tier2Backend.compile(region.function, id: request.id, instructionIndex: index) else { return nil }
         let bytes = code.assembler.buffer.bytes
+        guard bytes.count < Translation.maxOptimizedCode else { return nil }
         let elapsed = nanoseconds(ContinuousClock.now - start)
         if let directory = dumpDirectory {
             let name = directory + "/" + String(request.pc, radix: 16)
