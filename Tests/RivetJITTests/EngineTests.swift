@@ -180,6 +180,15 @@ final class CacheFixture {
         #expect(step(0) == 1024)  // and it falls back towards the base when the queue drains
         for _ in 0..<10 { _ = step(0) }
         #expect(policy.threshold == 50)
+        // A forked child starts from the base again (its code is not the parent's), and its
+        // own flat profile lowers it as the parent's did.
+        while step(0.5) > policy.minThreshold {}
+        policy.restartAfterFork()
+        #expect(policy.threshold == 50)
+        #expect(step(0.5) == 12)
+        var fixed = TierPolicy(baseThreshold: 7, adaptive: false)
+        fixed.restartAfterFork()
+        #expect(fixed.threshold == 7)
     }
 
     @Test func backOffDoublesPerSetbackAndPriorityIsHotnessTimesGain() {

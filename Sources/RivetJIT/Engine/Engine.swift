@@ -272,6 +272,10 @@ package final class Engine {
             close(ends[0])
             let copied = cache.region.unshare()
             close(ends[1])  // the parent's read ends
+            if mode == .auto {
+                policy.restartAfterFork()
+                for runner in [main] + runners { runner.interpreter.tierUpThreshold = policy.threshold }
+            }
             if !copied {
                 let message = "rivet: cannot give the forked child its own code cache\n"
                 message.withCString { _ = write(2, $0, strlen($0)) }

@@ -110,6 +110,17 @@ package struct TierPolicy: Sendable {
         return threshold != old
     }
 
+    /// Back to the base threshold, for a forked child: the parent's threshold may have fallen
+    /// to 1 for its warm code, and a child (a shell's pipeline stage, an applet) runs code the
+    /// parent never ran, often a few times and for a few milliseconds. Compiled at its first
+    /// run, each block cost more than interpreting it (busybox sh's workload: 11% slower under
+    /// `baseline` than under `interp`). A long-lived child with a flat profile lowers it again.
+    package mutating func restartAfterFork() {
+        guard adaptive else { return }
+        threshold = baseThreshold
+        tierUps = 0
+    }
+
     /// The executions a block needs before its next compile after `deopts` invalidations.
     package func backoffThreshold(deopts: Int) -> UInt32 {
         let shift = min(deopts, 16)
