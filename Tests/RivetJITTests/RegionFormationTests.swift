@@ -131,4 +131,46 @@ import Testing
         // Without the callee the continuation is reached only from outside: no loop.
         #expect(try Self.callLoop { $0 != Self.base + 0x3000 } == nil)
     }
+    // A dispatch loop: the header jumps through a1 (not a return) to one of its cases, each of
+    // which jumps back to the header.
+    //   0x00 addi a0,a0,1; jalr x0, 0(a1)
+    //   0x10 addi a2,a2,1; jal x0, 0x00
+    //   0x20 addi a2,a2,2; jal x0, 0x00
+    //   0x30 addi a3,a3,1; jal x0, 0x00   (never a target)
+    static let dispatchLayout: [(UInt64, UInt32)] = [
+        (0x00, itype(1, rs1: 10, funct3: 0, rd: 10)), (0x04, 11 << 15 | 0x67),
+        (0x10, itype(1, rs1: 12, funct3: 0, rd: 12)), (0x14, jal(rd: 0, -0x14)),
+        (0x20, itype(2, rs1: 12, funct3: 0, rd: 12)), (0x24, jal(rd: 0, -0x24)),
+        (0x30, itype(1, rs1: 13, funct3: 0, rd: 13)), (0x34, jal(rd: 0, -0x34)),
+    ]
+
+    static func dispatchLoop(indirectTargets: [UInt64]) throws -> RegionFormation.Loop? {
+        let memory = try GuestMemory(limit: 1 << 30)
+        try memory.mapAnonymous(at: GuestAddress(base), size: 0x1000, permissions: .readWrite)
+        for (offset, word) in dispatchLayout { try memory.store(word, at: base + offset) }
+        try memory.protect(at: GuestAddress(base), size: 0x1000, permissions: .readExecute)
+        let first = GuestCode.decodeBlock(at: base, memory: memory, limit: BlockCompiler.maxInstructions)
+        return RegionFormation.loop(header: base, first: first, memory: memory, indirectTargets: indirectTargets)
+    }
+
+    @Test func aDispatchLoopClosesThroughItsIndirectTargets() throws {
+        // Without targets the walk stops at the indirect jump: no loop.
+        #expect(try Self.dispatchLoop(indirectTargets: []) == nil)
+        // With the profiled targets (hottest first; one that is no block of the loop drops out),
+        // the cases are the loop's body and the frontend compares the jump's target with each.
+        let loop = try #require(try Self.dispatchLoop(indirectTargets: [Self.base + 0x20, Self.base + 0x10, Self.base + 0x800]))
+        #expect(loop.blocks.map { Int($0.pc - Self.base) }.sorted() == [0x10, 0x20])
+        #expect(loop.indirectTargets == [Self.base + 0x20, Self.base + 0x10])
+        let blocks = [loop.header] + loop.blocks
+        var region = try #require(
+            RegionFrontend.translate(
+                blocks.map { RegionFrontend.GuestBlock(pc: $0.pc, instructions: $0.decoded.map(\.instruction)) },
+                indirectTargets: loop.indirectTargets))
+        try PassManager(verifyEachPass: true).run(Pipeline.tier2, on: &region.function)
+        let text = region.function.text
+        #expect(region.isLoop)
+        #expect(text.contains("iconst 65568") && text.contains("iconst 65552"), "\(text)")
+        // Any other target leaves the region by the jump cache.
+        #expect(text.contains("exit_indirect"), "\(text)")
+    }
 }

@@ -254,6 +254,21 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(opt.codeBytes > 65_536, "\(s.summary)")
     }
 
+    /// `opt_switch`'s dispatch loop jumps through a jump table: tier 2 takes the cases the
+    /// jump went to into the loop's region (before, the walk stopped at the indirect jump: a
+    /// region of the header alone, left every 4 instructions), and the program's later jumps
+    /// to a case never taken before and to the default leave by the jump cache correctly.
+    @Test func aDispatchLoopsRegionTakesItsCases() throws {
+        let fixture = try #require(Fixture.all.first { $0.name == "opt_switch" })
+        let result = try fixture.run { $0.tier = .auto }
+        #expect(result.standardOutput == fixture.expectedOutput)
+        let s = result.statistics
+        let opt = try #require(s.tiers.first { $0.name == "opt" })
+        #expect(Double(opt.instructions) > 0.5 * Double(s.instructions), "\(s.summary)")
+        let exits = try #require(s.optimizing?.exits)
+        #expect(opt.instructions / max(1, exits) >= 100, "\(s.summary)")
+    }
+
     /// `fp_edge` runs float code under every rounding mode: a tier-2 region compiled for round
     /// to nearest meets another `frm`, its entry guard fails, the region is removed and the
     /// lower tiers give the exact results.

@@ -22,10 +22,15 @@ struct CompileRequest: Sendable {
     /// branches into the block's middle, RegionFormation.swift).
     var regionHeaderLength: Int? = nil
 
+    /// For tier 2: the pcs of the region's blocks its indirect jumps (not returns) compare their
+    /// target with, hottest first (`RegionFormation.Loop.indirectTargets`).
+    var regionIndirectTargets: [UInt64] = []
+
     /// Takes `loop` (or no loop) as the region of this tier-2 request.
     mutating func setRegion(_ loop: RegionFormation.Loop?) {
         regionBlocks = loop?.blocks ?? []
         regionHeaderLength = loop?.header.decoded.count
+        regionIndirectTargets = loop?.indirectTargets ?? []
     }
 
     var guestEnd: UInt64 { pc + UInt64(guestBytes.count) }

@@ -43,6 +43,10 @@ final class JumpCache {
         table[2 * i + 1] = UInt64(entry)
     }
 
+    /// Whether the table has an entry for `pc`: an indirect jump (or a return) went there since
+    /// the entry was made.
+    func contains(pc: UInt64) -> Bool { table[2 * Self.index(pc)] == pc }
+
     /// Removes the entry for `pc`, if present. Another hart may be probing this table: only
     /// the pc word changes (one aligned store), so a probe sees the old pair or an empty
     /// entry, never the old pc with a new host entry; the old entry's code is kept until

@@ -311,6 +311,9 @@ final class TranslationCache: CodeInvalidationObserver {
     /// Whether a live translation was decoded from page number `page`.
     func holdsCode(page: UInt64) -> Bool { byPage[page] != nil }
 
+    /// The live translations made from guest page `page` (a region's for each page it spans).
+    func translations(onPage page: UInt64) -> [Translation] { byPage[page] ?? [] }
+
     /// Whether `page` is write-protected because of translations on it.
     func isProtected(page: UInt64) -> Bool { protectedPages.contains(page) }
 

@@ -16,7 +16,7 @@ enum RegionCompiler {
         let header = request.block.prefix(request.regionHeaderLength ?? request.block.count)
         let blocks = [RegionFrontend.GuestBlock(pc: request.pc, instructions: header.map(\.instruction))]
             + request.regionBlocks.map { RegionFrontend.GuestBlock(pc: $0.pc, instructions: $0.decoded.map(\.instruction)) }
-        guard var region = RegionFrontend.translate(blocks) else { return nil }
+        guard var region = RegionFrontend.translate(blocks, indirectTargets: request.regionIndirectTargets) else { return nil }
         let before = dumpDirectory == nil ? "" : region.function.text
         let instructionsBefore = irInstructions(region.function)
         do {

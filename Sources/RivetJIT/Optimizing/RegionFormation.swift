@@ -39,17 +39,28 @@ enum RegionFormation {
     struct Loop {
         var header: Block
         var blocks: [Block]
+        /// Pcs of the loop's blocks (the header's too) that its indirect jumps went to, hottest
+        /// first: the frontend compares an indirect jump's target with each.
+        var indirectTargets: [UInt64] = []
     }
 
     static let maxBlocks = 32
     static let maxDistance: UInt64 = 4096
+    /// Most pcs an indirect jump of a region compares its target with.
+    static let maxIndirectTargets = 16
 
     /// The loop headed by `header` (whose block is `first`), or nil when the header heads no loop
     /// of more than itself. `isHot` says whether a block (by pc) runs often enough beside the
     /// header to be part of its loop (the engine: a baseline translation that ran at least 1/16
     /// as often).
+    ///
+    /// `indirectTargets` are pcs indirect jumps went to (the engine: hot blocks near the header
+    /// that the jump cache holds), hottest first: the walk goes on from an indirect jump (not a
+    /// return) at each, as at a call's callee, and a `switch` or an interpreter's dispatch loop,
+    /// whose cases jump back to its head, closes through them.
     static func loop(
-        header: UInt64, first: [GuestCode.Decoded], memory: GuestMemory, isHot: (UInt64) -> Bool = { _ in true }
+        header: UInt64, first: [GuestCode.Decoded], memory: GuestMemory, indirectTargets: [UInt64] = [],
+        isHot: (UInt64) -> Bool = { _ in true }
     ) -> Loop? {
         guard let headerBlock = block(at: header, decoded: first, memory: memory) else { return nil }
         var blocks = [headerBlock]
@@ -59,7 +70,8 @@ enum RegionFormation {
         var k = 0
         while k < blocks.count {
             let base = bases[k]
-            for (target, isCall) in walkSuccessors(of: blocks[k]) where blocks.count < maxBlocks {
+            let onward = isIndirectJump(blocks[k]) ? indirectTargets.map { ($0, true) } : walkSuccessors(of: blocks[k])
+            for (target, isCall) in onward where blocks.count < maxBlocks {
                 let targetBase = isCall ? target : base
                 guard !blocks.contains(where: { $0.pc == target }),
                     target &- targetBase &+ maxDistance < 2 * maxDistance, target == header || isHot(target)
@@ -96,7 +108,8 @@ enum RegionFormation {
         let continuations = blocks.compactMap(continuation(of:))
         // (A return of the header's own function goes back to its caller, not to a continuation.)
         let successors = blocks.indices.map { k in
-            isReturn(blocks[k]) ? (bases[k] == header ? [] : continuations) : self.successors(of: blocks[k])
+            isReturn(blocks[k]) ? (bases[k] == header ? [] : continuations)
+                : isIndirectJump(blocks[k]) ? indirectTargets : self.successors(of: blocks[k])
         }
         var reaches = [Bool](repeating: false, count: blocks.count)
         var changed = true
@@ -122,8 +135,10 @@ enum RegionFormation {
                 work.append(j)
             }
         }
-        let body = (1..<blocks.count).filter { reaches[$0] && reached[$0] }.map { blocks[$0] }
-        return body.isEmpty ? nil : Loop(header: blocks[0], blocks: body)
+        let kept = (1..<blocks.count).filter { reaches[$0] && reached[$0] }
+        guard !kept.isEmpty else { return nil }
+        let pcs = Set([header] + kept.map { blocks[$0].pc })
+        return Loop(header: blocks[0], blocks: kept.map { blocks[$0] }, indirectTargets: indirectTargets.filter(pcs.contains))
     }
 
     /// `block` cut at `pc`, the start of one of its instructions other than the first: the part
@@ -168,6 +183,13 @@ enum RegionFormation {
     private static func continuation(of block: Block) -> UInt64? {
         guard let last = block.decoded.last, last.instruction.opcode == .jal, last.instruction.rd != 0 else { return nil }
         return block.pc + UInt64(last.offset) + UInt64(last.instruction.length)
+    }
+
+    /// Whether a block ends in an indirect jump that is not a return (`jalr x0` through another
+    /// register: a `switch`'s jump table, an interpreter's dispatch).
+    static func isIndirectJump(_ block: Block) -> Bool {
+        guard let last = block.decoded.last?.instruction else { return false }
+        return last.opcode == .jalr && last.rd == 0 && !RegionFrontend.isReturn(last)
     }
 
     /// Whether a block ends in a return (`jalr x0, rs` through a link register, `ra` or `t0`):

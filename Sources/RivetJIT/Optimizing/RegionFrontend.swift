@@ -70,9 +70,13 @@ package struct RegionFrontend {
     /// The IR of a region of several guest blocks, entered at the first: a transfer to the start
     /// of one of them is an edge inside the region, any other leaves it. The blocks must not
     /// overlap. Nil if the first block's first instruction is one the IR does not model.
-    package static func translate(_ blocks: [GuestBlock]) -> Region? {
+    /// `indirectTargets`: pcs an indirect jump (not a return) compares its target with, in
+    /// order, going on at the region's block there when it is one (else it leaves by the jump
+    /// cache): the profiled targets of a `switch`'s jump table or an interpreter's dispatch.
+    package static func translate(_ blocks: [GuestBlock], indirectTargets: [UInt64] = []) -> Region? {
         guard let first = blocks.first else { return nil }
         var frontend = RegionFrontend(pc: first.pc)
+        frontend.indirectTargets = indirectTargets
         return frontend.build(blocks)
     }
 
@@ -99,6 +103,8 @@ package struct RegionFrontend {
     /// The continuations of the region's calls that are blocks of the region: where a return
     /// may go on inside it.
     private var returnSites: [UInt64] = []
+    /// Where an indirect jump may go on inside the region (`translate`'s `indirectTargets`).
+    private var indirectTargets: [UInt64] = []
 
     private init(pc: UInt64) {
         self.pc = pc
@@ -192,9 +198,17 @@ package struct RegionFrontend {
     /// or out of the region. (Where the call is in the region, state forwarding makes the link
     /// register a constant and constant folding takes the one way.)
     private mutating func returnInside(_ target: Value) {
-        for site in returnSites {
+        jumpInside(target, to: returnSites)
+    }
+
+    /// A transfer to `target`: to the region's block at one of `sites` when it is there (each
+    /// compared in turn), else out of the region by the jump cache. Always correct: going on at
+    /// the region's block at pc X is going on at X.
+    private mutating func jumpInside(_ target: Value, to sites: [UInt64]) {
+        for site in sites {
+            guard let head = heads[site] else { continue }
             let next = b.appendBlock()
-            b.brif(b.icmp(.eq, target, constant(site)), heads[site]!, [], next, [])
+            b.brif(b.icmp(.eq, target, constant(site)), head, [], next, [])
             b.switchTo(next)
             loops = true
         }
@@ -310,7 +324,7 @@ package struct RegionFrontend {
         case .jalr:
             let target = binary(.band, binary(.iadd, read(i.rs1), constant(i.imm)), constant(Int64(-2)))
             write(i.rd, constant(next))
-            if Self.isReturn(i) { returnInside(target) } else { b.exitIndirect(target) }
+            if Self.isReturn(i) { returnInside(target) } else { jumpInside(target, to: indirectTargets) }
             return true
         case .beq: branch(i, .eq, pc, next)
         case .bne: branch(i, .ne, pc, next)
