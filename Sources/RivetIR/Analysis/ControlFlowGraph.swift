@@ -18,9 +18,19 @@ package struct ControlFlowGraph {
         successors = Array(repeating: [], count: n)
         predecessors = Array(repeating: [], count: n)
         for b in f.layout {
-            var succs: [Block] = []
-            for s in f.successors(b) where !succs.contains(s) { succs.append(s) }
-            successors[b.id] = succs
+            // The terminator's destinations, read in place (`Function.successors` builds two
+            // arrays a block; the passes build this graph a dozen times a region).
+            guard let term = f.terminator(b) else { continue }
+            let data = f.insts[term.id]
+            switch data.opcode {
+            case .jump:
+                successors[b.id] = [data.destination0.block]
+            case .brif:
+                let taken = data.destination0.block, other = data.destination1.block
+                successors[b.id] = taken == other ? [taken] : [taken, other]
+            default:
+                continue
+            }
         }
         // Iterative depth-first search for the postorder.
         var visited = [Bool](repeating: false, count: n)

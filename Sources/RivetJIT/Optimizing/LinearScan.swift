@@ -159,30 +159,23 @@ package enum LinearScan {
         var touched: [Int] = []
         for b in f.layout {
             let bs = blockStarts[b.id], be = blockEnds[b.id]
-            func touch(_ v: Int, _ p: Int) {
-                if first[v] < 0 {
-                    first[v] = p
-                    touched.append(v)
-                }
-                last[v] = max(last[v], p)
-            }
             for w in 0..<words {
                 var bits = liveIn[b.id][w]
                 while bits != 0 {
-                    touch(w * 64 + bits.trailingZeroBitCount, bs)
+                    touch(w * 64 + bits.trailingZeroBitCount, bs, &first, &last, &touched)
                     bits &= bits - 1
                 }
             }
-            for p in f.blocks[b.id].params { touch(p.id, bs) }
+            for p in f.blocks[b.id].params { touch(p.id, bs, &first, &last, &touched) }
             for inst in f.blocks[b.id].insts {
                 let p = instPositions[inst.id]
-                f.forEachUse(inst) { touch($0.id, p) }
-                if let r = f.insts[inst.id].result { touch(r.id, p + 1) }
+                f.forEachUse(inst) { touch($0.id, p, &first, &last, &touched) }
+                if let r = f.insts[inst.id].result { touch(r.id, p + 1, &first, &last, &touched) }
             }
             for w in 0..<words {
                 var bits = liveOut[b.id][w]
                 while bits != 0 {
-                    touch(w * 64 + bits.trailingZeroBitCount, be)
+                    touch(w * 64 + bits.trailingZeroBitCount, be, &first, &last, &touched)
                     bits &= bits - 1
                 }
             }
@@ -243,70 +236,63 @@ package enum LinearScan {
                 if let r = f.insts[inst.id].result { weights[r.id] += w }
             }
         }
-        func priority(_ i: LiveInterval) -> Double { weights[i.value.id] / Double(i.length) }
 
         // The scan, by start. Each register (and spill slot) keeps the intervals given to it
         // that may still meet a later one (those ending before the current start are dropped);
         // an interval fits a register none of whose intervals it overlaps (it may fit a hole).
+        // (No local functions capture the scan's state: each access to a captured `var` paid a
+        // dynamic exclusivity check, a quarter of the allocator's time.)
         let order = intervals.compactMap { $0 }.filter { $0.value.id >= unallocated.count || !unallocated[$0.value.id] }
             .sorted { ($0.start, $0.value) < ($1.start, $1.value) }
         var locations = [ValueLocation?](repeating: nil, count: valueCount)
         var holders = [[LiveInterval]](repeating: [], count: registers.count)
-        var used = Set<HostRegister>()
+        var used = [Bool](repeating: false, count: registers.count)
         // Spill slots are reused by intervals that do not overlap, widened by one position (so
         // that, unlike a register, an operand's last use and the same instruction's result never
         // share one); a block parameter and its arguments prefer one slot (the edge's move
         // vanishes).
         var slotHolders: [[LiveInterval]] = []
-        func slot(for interval: LiveInterval) -> Int {
-            // Nothing is dropped from a slot's intervals: an interval evicted from a register
-            // started before the scan's position and may overlap any of them (dropping those
-            // that ended before the position let two parameters of one block share a slot, and
-            // bzip2's mainSort read the wrong x11 at a fault). The margin applies both ways.
-            func fits(_ k: Int) -> Bool {
-                !slotHolders[k].contains { $0.overlaps(interval, margin: 1) || interval.overlaps($0, margin: 1) }
-            }
-            let hinted = partners[interval.value.id].lazy.compactMap { partner -> Int? in
-                guard case .stack(let k) = locations[partner.id], fits(k) else { return nil }
-                return k
-            }.first
-            if let k = hinted ?? slotHolders.indices.first(where: fits) {
-                slotHolders[k].append(interval)
-                return k
-            }
-            slotHolders.append([interval])
-            return slotHolders.count - 1
-        }
-        let registerIndex = Dictionary(uniqueKeysWithValues: registers.enumerated().map { ($1, $0) })
-        for interval in order {
-            func fits(_ k: Int) -> Bool {
-                holders[k].removeAll { $0.end < interval.start }
-                return !holders[k].contains { $0.overlaps(interval) }
-            }
+        // By host register number: its index in `registers`, or -1.
+        var registerIndex = [Int](repeating: -1, count: 32)
+        for (k, r) in registers.enumerated() { registerIndex[Int(r.rawValue)] = k }
+        // The hint search's marks: by value, the position in `order` of the interval that last
+        // visited it.
+        var seen = [Int](repeating: -1, count: valueCount)
+        var frontier: [Value] = []
+        var next: [Value] = []
+        for (n, interval) in order.enumerated() {
+            for k in holders.indices { holders[k].removeAll { $0.end < interval.start } }
             // The nearest partner (breadth first, up to three edges away) whose register fits.
-            func hinted() -> Int? {
-                var frontier = [interval.value], seen: Set<Value> = [interval.value]
-                for _ in 0..<3 {
-                    var next: [Value] = []
-                    for v in frontier {
-                        for partner in partners[v.id] where seen.insert(partner).inserted {
-                            if case .register(let r) = locations[partner.id], let k = registerIndex[r], fits(k) {
-                                return k
-                            }
-                            next.append(partner)
+            var choice: Int? = nil
+            seen[interval.value.id] = n
+            frontier.removeAll(keepingCapacity: true)
+            frontier.append(interval.value)
+            search: for _ in 0..<3 {
+                next.removeAll(keepingCapacity: true)
+                for v in frontier {
+                    for partner in partners[v.id] where seen[partner.id] != n {
+                        seen[partner.id] = n
+                        if case .register(let r) = locations[partner.id], case let k = registerIndex[Int(r.rawValue)], k >= 0,
+                            !overlapsAny(holders[k], interval)
+                        {
+                            choice = k
+                            break search
                         }
+                        next.append(partner)
                     }
-                    frontier = next
                 }
-                return nil
+                swap(&frontier, &next)
             }
-            func assign(_ k: Int) {
+            if choice == nil {
+                for k in registers.indices where !overlapsAny(holders[k], interval) {
+                    choice = k
+                    break
+                }
+            }
+            if let k = choice {
                 locations[interval.value.id] = .register(registers[k])
-                used.insert(registers[k])
+                used[k] = true
                 holders[k].append(interval)
-            }
-            if let k = hinted() ?? registers.indices.first(where: fits) {
-                assign(k)
                 continue
             }
             // No register fits: of the registers' overlapping intervals and this one, spill
@@ -315,22 +301,77 @@ package enum LinearScan {
             // to spill slots and this one takes the register.
             var best: (cost: Double, k: Int)? = nil
             for k in registers.indices {
-                let cost = holders[k].lazy.filter { $0.overlaps(interval) }.reduce(0) { $0 + priority($1) }
+                var cost = 0.0
+                for held in holders[k] where held.overlaps(interval) { cost += weights[held.value.id] / Double(held.length) }
                 if best == nil || cost < best!.cost { best = (cost, k) }
             }
-            if let (cost, k) = best, cost < priority(interval) {
+            if let (cost, k) = best, cost < weights[interval.value.id] / Double(interval.length) {
                 for spilled in holders[k] where spilled.overlaps(interval) {
-                    locations[spilled.value.id] = .stack(slot(for: spilled))
+                    locations[spilled.value.id] = .stack(
+                        slot(for: spilled, partners: partners[spilled.value.id], locations, &slotHolders))
                 }
                 holders[k].removeAll { $0.overlaps(interval) }
-                assign(k)
+                locations[interval.value.id] = .register(registers[k])
+                used[k] = true
+                holders[k].append(interval)
             } else {
-                locations[interval.value.id] = .stack(slot(for: interval))
+                locations[interval.value.id] = .stack(
+                    slot(for: interval, partners: partners[interval.value.id], locations, &slotHolders))
             }
         }
+        let usedRegisters = Set(registers.indices.filter { used[$0] }.map { registers[$0] })
         return RegisterAllocation(
-            intervals: intervals, locations: locations, spillSlots: slotHolders.count, usedRegisters: used,
+            intervals: intervals, locations: locations, spillSlots: slotHolders.count, usedRegisters: usedRegisters,
             blockStarts: blockStarts, instPositions: instPositions)
+    }
+
+    /// Notes value `v` at position `p` of the current block (its first and last there).
+    @inline(__always)
+    static func touch(_ v: Int, _ p: Int, _ first: inout [Int], _ last: inout [Int], _ touched: inout [Int]) {
+        if first[v] < 0 {
+            first[v] = p
+            touched.append(v)
+        }
+        last[v] = max(last[v], p)
+    }
+
+    /// Whether `interval` overlaps one of `held`.
+    @inline(__always)
+    static func overlapsAny(_ held: [LiveInterval], _ interval: LiveInterval) -> Bool {
+        held.contains { $0.overlaps(interval) }
+    }
+
+    /// A spill slot for `interval`: a partner's (`partners`, with their `locations`) if it fits,
+    /// else the first that fits, else a new one. Nothing is dropped from a slot's intervals: an
+    /// interval evicted from a register started before the scan's position and may overlap any
+    /// of them (dropping those that ended before the position let two parameters of one block
+    /// share a slot, and bzip2's mainSort read the wrong x11 at a fault). The margin applies
+    /// both ways.
+    static func slot(
+        for interval: LiveInterval, partners: [Value], _ locations: [ValueLocation?], _ slotHolders: inout [[LiveInterval]]
+    ) -> Int {
+        func fits(_ held: [LiveInterval]) -> Bool {
+            !held.contains { $0.overlaps(interval, margin: 1) || interval.overlaps($0, margin: 1) }
+        }
+        var choice: Int? = nil
+        for partner in partners {
+            if case .stack(let k) = locations[partner.id], fits(slotHolders[k]) {
+                choice = k
+                break
+            }
+        }
+        if choice == nil {
+            for k in slotHolders.indices where fits(slotHolders[k]) {
+                choice = k
+                break
+            }
+        }
+        if let k = choice {
+            slotHolders[k].append(interval)
+            return k
+        }
+        slotHolders.append([interval])
+        return slotHolders.count - 1
     }
 
     /// The operand whose register `inst`'s result best shares: the first of a two-address
