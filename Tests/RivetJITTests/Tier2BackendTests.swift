@@ -21,6 +21,10 @@ final class Tier2ExecutableCode {
     let code: UnsafeRawPointer
     let commonExit: UInt64
     let exits: [ExitSite]
+    /// The guest accesses: a bounds fault leaves with its site, whose record rebuilds the state
+    /// (as the engine does).
+    let sites: [Tier2Backend.FaultSite]
+    let accruesFlags: Bool
     /// The counter table (the code is compiled for id 0: its instructions at 0, its exits at
     /// `Tier2Backend.counterTableEntries / 2`), mapped as the engine's is: the code writes both.
     let counters: UnsafeMutablePointer<UInt64>
@@ -53,6 +57,8 @@ final class Tier2ExecutableCode {
         let offset = (t.count + 15) / 16 * 16
         bytes = compiled.count
         exits = compiled.exits
+        sites = compiled.faultSites
+        accruesFlags = compiled.accruesFlags
         size = (offset + compiled.count + 4095) / 4096 * 4096
         let pointer = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         try #require(pointer != MAP_FAILED)
@@ -99,7 +105,19 @@ final class Tier2ExecutableCode {
             state[HartState.Slot.pc] = exits[index].target
             return 0
         case 3: return 0  // indirect: the pc is in its slot
-        case 6: return 1  // bounds fault
+        case 6:
+            // Bounds fault: the state from the site's record (registers saved by the code).
+            let site = sites[index]
+            for (slot, value) in site.entries {
+                switch value {
+                case .register(let n): state[slot] = state[HartState.Slot.faultRegisters + Int(n)]
+                case .slot(let k): state[slot] = state[k]
+                case .constant(let bits): state[slot] = bits
+                }
+            }
+            if accruesFlags { state[HartState.Slot.fcsr] |= Tier2Backend.riscvFlags(mxcsr: state[HartState.Slot.mxcsr]) }
+            state[HartState.Slot.pc] = site.pc
+            return 1
         case 11: return 4  // entry guard failed
         default: return 3  // budget
         }

@@ -60,12 +60,15 @@ package enum Tier2Backend {
         case constant(UInt64)
     }
 
-    /// A guest access that may fault on the host (a page without the permission): at host
-    /// offset `hostOffset` (the access instruction's first byte), guest instruction `index` of
-    /// the region; the guest state there is the struct overwritten by `entries`.
+    /// A guest access that may fault on the host (a page without the permission), or whose
+    /// address lies outside the address space (its bounds check leaves with `boundsFault` and
+    /// the site's number): at host offset `hostOffset` (the access instruction's first byte),
+    /// guest instruction `index` of the region at `pc`; the guest state there is the struct
+    /// overwritten by `entries`.
     package struct FaultSite: Sendable {
         package var hostOffset: Int
         package var index: Int
+        package var pc: UInt64
         package var entries: [(slot: Int, value: Recovery)]
     }
 
@@ -320,8 +323,11 @@ struct Lowering: ~Copyable {
     var blockLabels: [X64Label]
     /// Stubs to emit after the body.
     enum Stub {
-        /// A guest access out of bounds: write the exit state, leave with `boundsFault`.
-        case fault(ExitState)
+        /// A guest access out of bounds, fault site `site`: `edx` = the site, then the shared
+        /// bounds-fault code (`boundsFaultLabel`), which saves the registers for the engine to
+        /// rebuild the state from the site's record, as after a host fault. (A stub writing the
+        /// exit state itself took about 150 bytes an access: most of a region's code.)
+        case fault(site: Int)
         /// The budget check found less than `instructions`: give them back, write the exit
         /// state, leave with `budget`.
         case budget(ExitState, instructions: Int32)
@@ -336,8 +342,11 @@ struct Lowering: ~Copyable {
     var stubs: [(X64Label, Stub)] = []
     /// The patchable exits, in index order.
     var exitJumps: [(target: UInt64, jump: X64PatchableJump, stub: X64Label)] = []
-    /// Every guest access, as `Tier2Backend.FaultSite`s.
+    /// Every guest access, as `Tier2Backend.FaultSite`s, in the order of the code.
     var faultSites: [Tier2Backend.FaultSite] = []
+    /// The shared bounds-fault code, and whether a bounds check jumps to it.
+    var boundsFaultLabel: X64Label
+    var usesBoundsFault = false
     /// By instruction: an `icmp` whose only use is the `brif` right after it, which compares and
     /// branches on the flags itself.
     let fusedCompares: [Bool]
@@ -380,6 +389,7 @@ struct Lowering: ~Copyable {
         var labels: [X64Label] = []
         for _ in f.blocks.indices { labels.append(asm.newLabel()) }
         blockLabels = labels
+        boundsFaultLabel = asm.newLabel()
         self.asm = asm
         var fused = [Bool](repeating: false, count: f.insts.count)
         for b in f.layout {
@@ -499,12 +509,9 @@ struct Lowering: ~Copyable {
         for (label, stub) in stubs {
             asm.bind(label)
             switch stub {
-            case .fault(let state):
-                writeEntries(state)
-                asm.emit(.loadConstant(.rax, state.pc.rawValue))
-                asm.emit(.mov(.b64, Self.hartSlot(HartState.Slot.pc), .rax))
-                count()
-                leave(code(.boundsFault, index(of: state.pc)))
+            case .fault(let site):
+                asm.emit(.loadConstant(.rdx, UInt64(site)))
+                asm.jmp(to: boundsFaultLabel)
             case .budget(let state, let n):
                 asm.emit(.alu(.add, .b64, Pinned.budget, imm: n))
                 writeEntries(state)
@@ -521,6 +528,21 @@ struct Lowering: ~Copyable {
             case .guardFailed:
                 leave(code(.guardFailed, 0))
             }
+        }
+        if usesBoundsFault {
+            // The shared bounds-fault code (the site in edx): every register a value may live in,
+            // where a host fault's handler saves them; MXCSR for the flags; the count; leave with
+            // the site's number.
+            asm.bind(boundsFaultLabel)
+            for r in Tier2Backend.allocatable {
+                asm.emit(.mov(.b64, Self.hartSlot(HartState.Slot.faultRegisters + Int(r.rawValue)), r))
+            }
+            if accruesFlags { asm.emit(.stmxcsr(Self.hartSlot(HartState.Slot.mxcsr))) }
+            count()
+            asm.emit(.shift(.shl, .b64, .rdx, 8))
+            asm.emit(.loadConstant(.rax, code(.boundsFault, 0)))
+            asm.emit(.alu(.or, .b64, .rax, .rdx))
+            asm.emit(.jmp(Self.hartSlot(HartState.Slot.commonExit)))
         }
         stubBytes = asm.count - stubStart
     }
@@ -658,10 +680,12 @@ struct Lowering: ~Copyable {
         stubs.append((miss, .indirectMiss))
     }
 
-    /// A label for the bounds-fault stub of `inst` (its exit state), emitted after the body.
+    /// A label for the bounds-fault stub of `inst`, emitted after the body: its fault site is
+    /// the next one recorded (`recordFaultSite`, right before the access).
     mutating func faultLabel(_ inst: Inst) -> X64Label {
         let label = asm.newLabel()
-        stubs.append((label, .fault(f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0)))))
+        stubs.append((label, .fault(site: faultSites.count)))
+        usesBoundsFault = true
         return label
     }
 
@@ -670,7 +694,7 @@ struct Lowering: ~Copyable {
         let state = f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0))
         faultSites.append(
             Tier2Backend.FaultSite(
-                hostOffset: asm.count, index: index(of: state.pc),
+                hostOffset: asm.count, index: index(of: state.pc), pc: state.pc.rawValue,
                 entries: state.entries.map { (f.slots[$0.slot.id].offset / 8, recovery($0.value)) }))
     }
 

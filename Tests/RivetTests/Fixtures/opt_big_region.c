@@ -1,9 +1,9 @@
-/* A hot loop whose body is nearly 4 KiB of straight-line loads and additions (unrolled, as
- * bzip2's sendMTFValues is), with ten sums live across it: tier 2 makes one region of it whose
- * code passes 64 KiB (every guest access has a stub that writes the live registers at a bounds
- * fault). Such a region once stopped the host on a precondition (a translation's code was
- * limited to 64 KiB); now it runs, and gives the interpreter's results. The body is generated
- * (200 additions of p[k % 31] to c[k % 10]). */
+/* A hot loop whose body is over 2 KiB of straight-line loads and additions (unrolled, as
+ * bzip2's sendMTFValues is), with ten sums live across it: tier 2 makes one region of it that
+ * needs about 100 spill slots. While every guest access had a stub writing the live registers
+ * at a bounds fault, its code passed 64 KiB and stopped the host on a precondition (a
+ * translation's code was limited to 64 KiB); now it runs, and gives the interpreter's
+ * results. The body is generated (200 additions of p[k % 31] to c[k % 10]). */
 #include <stdint.h>
 #include <stdio.h>
 
