@@ -98,6 +98,31 @@ final class CacheFixture {
     }
 }
 
+@Suite struct TranslationTests {
+    /// A tier-2 region's translation may hold more than 64 KiB of code, its exits' offsets
+    /// beyond 16 bits (a baseline translation may not: its host instruction table is 16-bit).
+    /// The engine places such code as any other (`JITRuntime.place`).
+    @Test func aRegionsTranslationMayPass64KiB() {
+        let length = 100_000
+        let code = UnsafeMutableRawPointer.allocate(byteCount: length + 64, alignment: 16)
+        defer { code.deallocate() }
+        let optimized = OptimizedCode(
+            sites: [], irInstructions: (0, 0), pcs: [0x1000], refunds: [1], guestRanges: [0x1000..<0x1004], blocks: 1,
+            accruesFlags: false)
+        let exits = [
+            ExitSite(target: 0x2000, patchOffset: 70_001, stubOffset: 99_000),
+            ExitSite(target: 0x3000, patchOffset: 12, stubOffset: 65_536),
+        ]
+        let t = Translation(
+            id: 1, guestPC: 0x1000, guestEnd: 0x1004, instructionOffsets: [0], hostOffset: 0, code: code,
+            codeLength: length, hostInstructionStarts: [0], exits: exits, cachedRegisters: [], isLoop: true,
+            compileNanoseconds: 0, optimized: optimized)
+        #expect(t.exit(0).target == 0x2000 && t.exit(0).patchOffset == 70_001 && t.exit(0).stubOffset == 99_000)
+        #expect(t.exit(1).target == 0x3000 && t.exit(1).patchOffset == 12 && t.exit(1).stubOffset == 65_536)
+        #expect(t.hostLength >= length)
+    }
+}
+
 @Suite struct JumpCacheTests {
     @Test func entriesAreSetReplacedAndRemovedByPC() {
         let cache = JumpCache()
