@@ -767,7 +767,9 @@ package final class Engine {
     /// chained code. A wrong guess costs a comparison, never a result.
     private func indirectTargets(near pc: UInt64, _ r: HartRunner, headerRuns: UInt64) -> [UInt64] {
         var found: [(pc: UInt64, runs: UInt64)] = []
-        for page in (pc >> 12) &- 1 ... (pc >> 12) &+ 1 {
+        // (Saturating: a guest may run code in page 0, or in the address space's last page.)
+        let page = pc >> 12
+        for page in (page == 0 ? 0 : page - 1)...(page == UInt64.max >> 12 ? page : page + 1) {
             for u in cache.translations(onPage: page) where u.optimized == nil && r.jumpCache.contains(pc: u.guestPC) {
                 let runs = entries(u)
                 if runs &* 16 >= headerRuns, !found.contains(where: { $0.pc == u.guestPC }) { found.append((u.guestPC, runs)) }
