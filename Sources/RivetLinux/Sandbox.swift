@@ -273,11 +273,18 @@ package final class Sandbox {
         var status: Result<stat, SandboxError>? = nil
         // The target of `current` when a step within a grant found it (else `map` tells).
         var known: Target? = nil
-        func take(_ components: [String], _ found: stat?, _ target: Target) {
-            current = components
-            pending.removeAll()
-            status = found.map { .success($0) } ?? .failure(SandboxError(Errno.ENOENT))
-            known = target
+        // A step within a grant: the rest of the path taken, or the resolution's error.
+        func take(_ step: WithinGrant) -> SandboxError? {
+            switch step {
+            case .found(let components, let found, let target):
+                current = components
+                pending.removeAll()
+                status = found.map { .success($0) } ?? .failure(SandboxError(Errno.ENOENT))
+                known = target
+                return nil
+            case .failed(let error):
+                return error
+            }
         }
         // Most paths lie inside one grant: they go from its root in one step.
         if let (grant, depth) = deepestGrant(pending.reversed()), reachableDirectly[grant],
@@ -285,10 +292,7 @@ package final class Sandbox {
                 grantComponents[grant], hostPath: grants[grant].hostPath, grant: grant,
                 rest: Array(pending.reversed().dropFirst(depth)), followFinal: followFinal || requiresDirectory)
         {
-            switch step {
-            case .found(let components, let found, let target): take(components, found, target)
-            case .failed(let error): return .failure(error)
-            }
+            if let error = take(step) { return .failure(error) }
         }
         while let component = pending.popLast() {
             status = nil
@@ -323,10 +327,7 @@ package final class Sandbox {
                     candidate, hostPath: hostPath, grant: grant, rest: pending.reversed(),
                     followFinal: followFinal || requiresDirectory)
                 {
-                    switch step {
-                    case .found(let components, let found, let target): take(components, found, target)
-                    case .failed(let error): return .failure(error)
-                    }
+                    if let error = take(step) { return .failure(error) }
                     continue
                 }
                 let found = HostFileSystem.lstat(hostPath)

@@ -106,16 +106,12 @@ final class Tier2ExecutableCode {
             return 0
         case 3: return 0  // indirect: the pc is in its slot
         case 6:
-            // Bounds fault: the state from the site's record (registers saved by the code).
+            // Bounds fault: the state from the site's record (registers saved by the code), as
+            // the engine rebuilds it.
             let site = sites[index]
-            for (slot, value) in site.entries {
-                switch value {
-                case .register(let n): state[slot] = state[HartState.Slot.faultRegisters + Int(n)]
-                case .slot(let k): state[slot] = state[k]
-                case .constant(let bits): state[slot] = bits
-                }
+            state.withUnsafeMutableBufferPointer {
+                Tier2Backend.rebuildState(at: site, accruesFlags: accruesFlags, $0.baseAddress!)
             }
-            if accruesFlags { state[HartState.Slot.fcsr] |= Tier2Backend.riscvFlags(mxcsr: state[HartState.Slot.mxcsr]) }
             state[HartState.Slot.pc] = site.pc
             return 1
         case 11: return 4  // entry guard failed

@@ -886,7 +886,7 @@ package final class Engine {
                 // the fault site, whose record rebuilds the state as after a host fault.
                 guard index < optimized.sites.count else { fatalError("rivet: tier-2 bounds fault at no site (\(index))") }
                 let site = optimized.sites[index]
-                Self.rebuildState(at: site, of: optimized, slots)
+                Tier2Backend.rebuildState(at: site, accruesFlags: optimized.accruesFlags, slots)
                 refund = UInt64(optimized.refunds[site.index])
                 hart.pc = optimized.pcs[site.index]
             } else if let optimized = t.optimized {
@@ -906,25 +906,6 @@ package final class Engine {
     /// A fault inside JIT code: map the host pc to the guest instruction, recover the registers
     /// the code held, then either invalidate (a write to a page of translated code) or report
     /// the guest fault — in both cases by running the instruction in the interpreter.
-    /// Tier 2's guest state at fault site `site`: the struct overwritten by the site's entries,
-    /// each in a saved host register (`HartState.Slot.faultRegisters`, where the host fault
-    /// handler and the shared bounds-fault code save them), a spill slot or a constant; and
-    /// the float flags the region raised before the access, as its exits would accrue them.
-    static func rebuildState(at site: Tier2Backend.FaultSite, of optimized: OptimizedCode, _ slots: UnsafeMutablePointer<UInt64>) {
-        var values: [(slot: Int, bits: UInt64)] = []
-        for (slot, value) in site.entries {
-            switch value {
-            case .register(let n): values.append((slot, slots[HartState.Slot.faultRegisters + Int(n)]))
-            case .slot(let k): values.append((slot, slots[k]))
-            case .constant(let bits): values.append((slot, bits))
-            }
-        }
-        for (slot, bits) in values { slots[slot] = bits }
-        if optimized.accruesFlags {
-            slots[HartState.Slot.fcsr] |= Tier2Backend.riscvFlags(mxcsr: slots[HartState.Slot.mxcsr])
-        }
-    }
-
     private func hostFault(_ r: HartRunner, _ refund: inout UInt64, _ remaining: inout UInt64) -> StopReason? {
         let hart = r.hart
         let slots = hart.slots
@@ -940,7 +921,7 @@ package final class Engine {
             guard let site = optimized.site(atHostOffset: offset) else {
                 fatalError("rivet: tier-2 fault at host offset \(offset) of the region at 0x\(String(t.guestPC, radix: 16)), not a guest access")
             }
-            Self.rebuildState(at: site, of: optimized, slots)
+            Tier2Backend.rebuildState(at: site, accruesFlags: optimized.accruesFlags, slots)
             refund = UInt64(optimized.refunds[site.index])
             hart.pc = optimized.pcs[site.index]
             r.counters[t.id] &+= slots[HartState.Slot.tier2Entry] &- slots[HartState.Slot.budget]

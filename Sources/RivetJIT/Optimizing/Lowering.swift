@@ -72,6 +72,24 @@ package enum Tier2Backend {
         package var entries: [(slot: Int, value: Recovery)]
     }
 
+    /// The guest state at fault site `site` after a host fault or a bounds fault: the struct
+    /// overwritten by the site's entries, each in a saved host register
+    /// (`HartState.Slot.faultRegisters`, where the host fault handler and the shared
+    /// bounds-fault code save them), a spill slot or a constant; and, for code that `accruesFlags`,
+    /// the float flags raised before the access (MXCSR as saved there), as its exits accrue them.
+    package static func rebuildState(at site: FaultSite, accruesFlags: Bool, _ slots: UnsafeMutablePointer<UInt64>) {
+        var values: [(slot: Int, bits: UInt64)] = []
+        for (slot, value) in site.entries {
+            switch value {
+            case .register(let n): values.append((slot, slots[HartState.Slot.faultRegisters + Int(n)]))
+            case .slot(let k): values.append((slot, slots[k]))
+            case .constant(let bits): values.append((slot, bits))
+            }
+        }
+        for (slot, bits) in values { slots[slot] = bits }
+        if accruesFlags { slots[HartState.Slot.fcsr] |= riscvFlags(mxcsr: slots[HartState.Slot.mxcsr]) }
+    }
+
     /// Machine code for one function, not yet placed.
     package struct Code: ~Copyable {
         /// The assembler holding the code (`finish()` done): place it with `copy(to:address:)`.
