@@ -340,6 +340,8 @@ public final class VirtualMachine {
         _ thread: GuestThread, runner: HartRunner, driving: Bool, clock: ContinuousClock, watched: Bool
     ) -> LoopEnd {
         let hart = runner.hart
+        // Ended by another thread's execve: that thread waits for this (the lock held).
+        defer { if thread.isTerminated { thread.hasLeft.store(true, ordering: .releasing) } }
         while true {
             if process.isEnding || thread.isTerminated { return .threadEnded }
             if let suspension {
@@ -400,7 +402,11 @@ public final class VirtualMachine {
                     if let end = callHostFunction(function, thread: thread, runner: runner) { return end }
                     continue
                 }
-                switch process.syscall(hart) {
+                let outcome = process.syscall(hart)
+                // Another thread's execve ended this one while its syscall blocked: what the
+                // syscall asks for (even the end of the process) no longer concerns anyone.
+                if thread.isTerminated { return .threadEnded }
+                switch outcome {
                 case .resume: hart.pc += 4
                 case .resumeAtPC: break
                 case .exit(let status): return .processEnds(.exited(status))

@@ -32,6 +32,10 @@ package final class GuestThread: @unchecked Sendable {
     /// Set when another thread's execve ended this one: its host thread stops without ending
     /// the process.
     package internal(set) var isTerminated = false
+    /// Set by the thread's host thread, holding the process's lock, when it has stopped acting
+    /// on the process for good (its run loop ended): execve waits for this in the threads it
+    /// ended before the old image goes.
+    package let hasLeft = Atomic<Bool>(false)
     /// The thread's name (prctl PR_SET_NAME / PR_GET_NAME): at most 15 bytes.
     var name: [UInt8]
 

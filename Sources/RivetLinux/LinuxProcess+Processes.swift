@@ -236,6 +236,9 @@ extension LinuxProcess {
     /// alternate stack and the thread's exit futex and robust list are forgotten, and the
     /// other threads end.
     package func resetForExec(_ image: ExecImage) {
+        // Linux ends the other threads first: none may run the old code, or finish a syscall
+        // in the new image, or see what exec closes.
+        endOtherThreadsForExec()
         for fd in files.descriptors where files.closeOnExec(fd) { files.remove(fd) }
         for k in 1..<signals.actions.count where signals.actions[k].handler != SignalAction.ignoreHandler {
             signals.actions[k] = SignalAction()
@@ -243,16 +246,8 @@ extension LinuxProcess {
         signals.alternateStack = (0, 0, 2)
         current.clearChildTID = 0
         current.robustList = (0, 0)
-        for thread in threads.values where thread !== current {
-            thread.isTerminated = true
-            // Its hart's ENDING: a wait it is in, or about to enter, gives up at once.
-            rivet_set_attention(thread.hart.slots, RIVET_ATTENTION_ENDING)
-            thread.interrupt()
-        }
         timers.deletePOSIXTimers()
         timerClocks = timerClocks.filter { $0.key == GuestTimers.realTimer }
-        // Linux kills the other threads before the new image: none may run the old code on.
-        waitForOtherThreadsToLeaveGuestCode()
         // The thread that calls execve takes the process's id (Linux: it becomes the leader).
         current.tid = pid
         threads = [current.tid: current]

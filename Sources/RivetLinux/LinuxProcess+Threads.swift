@@ -90,12 +90,25 @@ extension LinuxProcess {
         for thread in threads.values { thread.interrupt() }
     }
 
-    /// Waits until no thread but the caller runs guest code (they were told to stop): they
-    /// leave it within their budget slice and then wait for the lock, which the caller holds.
-    func waitForOtherThreadsToLeaveGuestCode() {
-        while threads.values.contains(where: { $0 !== current && $0.runsGuestCode.load(ordering: .acquiring) }) {
-            for thread in threads.values where thread !== current { thread.interrupt() }
+    /// execve's end of the other threads (Linux's de_thread): each is told to end, and the
+    /// caller waits until every one has left — stopped running guest code, and finished the
+    /// syscall it was in — before the old image goes. A thread in a blocking host call needs
+    /// the lock to finish it, so the lock is lent while waiting; one that was about to block
+    /// when first told (the interruption came before its host call started) is told again
+    /// until it has left.
+    func endOtherThreadsForExec() {
+        let me = current
+        let others = threads.values.filter { $0 !== me }
+        for thread in others {
+            thread.isTerminated = true
+            // Its hart's ENDING: a wait it is in, or about to enter, gives up at once.
+            rivet_set_attention(thread.hart.slots, RIVET_ATTENTION_ENDING)
+        }
+        while others.contains(where: { !$0.hasLeft.load(ordering: .acquiring) }) {
+            for thread in others where !thread.hasLeft.load(ordering: .acquiring) { thread.interrupt() }
+            lock.release()
             usleep(100)
+            acquire(me)
         }
     }
 
