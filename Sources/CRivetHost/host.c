@@ -341,9 +341,93 @@ static uint64_t monotonic_now(void) {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/// SIGURG: only to end a blocking host syscall of the hart's thread with EINTR.
+// MARK: Blocking host calls that an interruption cannot miss
+
+// A guest thread told to look at its signals or to end (its attention bits set, then SIGURG)
+// must not sleep on in a host call it was about to start when the signal came: SIGURG
+// arriving between the caller's last look at its state and the `syscall` instruction would be
+// lost, and the call would wait for ever. Between `rivet_blocking_begin` and
+// `rivet_blocking_end`, the host calls below go through `safe_syscall`, which tests the
+// attention bits just before `syscall`; SIGURG's handler, finding the thread between that test
+// and the `syscall` instruction, moves it to the -EINTR return instead. (The technique is the
+// one qemu-user describes for its safe_syscall in linux-user/safe-syscall.S.)
+
+#if defined(__x86_64__)
+extern long rivet_safe_syscall(volatile uint64_t *attention, uint64_t bits, long number, long a, long b, long c,
+                               long d, long e, long f);
+extern const char rivet_safe_syscall_check[], rivet_safe_syscall_done[], rivet_safe_syscall_interrupted[];
+
+__asm__(
+    ".text\n"
+    ".globl rivet_safe_syscall\n"
+    ".hidden rivet_safe_syscall\n"
+    ".type rivet_safe_syscall, @function\n"
+    "rivet_safe_syscall:\n"
+    "    .cfi_startproc\n"
+    // attention in rdi, bits in rsi, number in rdx, a b c in rcx r8 r9, d e f on the stack.
+    "    mov %rdi, %r11\n"
+    "    mov %rsi, %r10\n"
+    "    mov %rdx, %rax\n"
+    "    mov %rcx, %rdi\n"
+    "    mov %r8, %rsi\n"
+    "    mov %r9, %rdx\n"
+    "    mov %r10, %rcx\n"
+    "    mov 8(%rsp), %r10\n"
+    "    mov 16(%rsp), %r8\n"
+    "    mov 24(%rsp), %r9\n"
+    // From here to the `syscall` instruction, SIGURG returns -EINTR instead.
+    ".globl rivet_safe_syscall_check\n"
+    ".hidden rivet_safe_syscall_check\n"
+    "rivet_safe_syscall_check:\n"
+    "    test %rcx, (%r11)\n"
+    "    jnz rivet_safe_syscall_interrupted\n"
+    "    syscall\n"
+    ".globl rivet_safe_syscall_done\n"
+    ".hidden rivet_safe_syscall_done\n"
+    "rivet_safe_syscall_done:\n"
+    "    ret\n"
+    ".globl rivet_safe_syscall_interrupted\n"
+    ".hidden rivet_safe_syscall_interrupted\n"
+    "rivet_safe_syscall_interrupted:\n"
+    "    mov $-4, %rax\n"
+    "    ret\n"
+    "    .cfi_endproc\n"
+    ".size rivet_safe_syscall, .-rivet_safe_syscall\n");
+#endif
+
+/// The attention word the calling thread's blocking host calls watch (NULL: none).
+static __thread volatile uint64_t *blocking_attention;
+
+void rivet_blocking_begin(uint64_t *slots) { blocking_attention = &slots[RIVET_SLOT_ATTENTION]; }
+
+void rivet_blocking_end(void) { blocking_attention = NULL; }
+
+/// A host syscall, through `rivet_safe_syscall` inside a blocking section: -errno on failure.
+static long host_call(long number, long a, long b, long c, long d, long e, long f) {
+#if defined(__x86_64__)
+    volatile uint64_t *attention = blocking_attention;
+    if (attention) {
+        return rivet_safe_syscall(attention, RIVET_ATTENTION_INTERRUPT | RIVET_ATTENTION_STOPS_BLOCKING, number, a, b,
+                                  c, d, e, f);
+    }
+#endif
+    long result = syscall(number, a, b, c, d, e, f);
+    return result == -1 ? -errno : result;
+}
+
+/// SIGURG: only to end a blocking host syscall of the hart's thread with EINTR, also one about
+/// to start.
 static void interrupt_handler(int sig, siginfo_t *info, void *context) {
-    (void)sig, (void)info, (void)context;
+    (void)sig, (void)info;
+#if defined(__x86_64__)
+    greg_t *gregs = ((ucontext_t *)context)->uc_mcontext.gregs;
+    greg_t pc = gregs[REG_RIP];
+    if (pc >= (greg_t)rivet_safe_syscall_check && pc < (greg_t)rivet_safe_syscall_done) {
+        gregs[REG_RIP] = (greg_t)rivet_safe_syscall_interrupted;
+    }
+#else
+    (void)context;
+#endif
 }
 
 static void watch_run(rivet_watchdog *w);
@@ -678,21 +762,24 @@ void rivet_install_fault_handler(void) {
 // MARK: Threads
 
 long rivet_futex(uint32_t *address, int op, uint32_t value, uintptr_t timeout, uint32_t *address2, uint32_t value3) {
-    long result = syscall(SYS_futex, address, op, value, timeout, address2, value3);
-    return result < 0 ? -errno : result;
+    return host_call(SYS_futex, (long)address, op, value, (long)timeout, (long)address2, value3);
 }
 
 int32_t rivet_gettid(void) { return (int32_t)syscall(SYS_gettid); }
 
 long rivet_syscall(long number, long a, long b, long c, long d, long e, long f) {
-    return syscall(number, a, b, c, d, e, f);
+    long result = host_call(number, a, b, c, d, e, f);
+    if (result < 0 && result > -4096) {
+        errno = (int)-result;
+        return -1;
+    }
+    return result;
 }
 
 unsigned long rivet_auxiliary_value(unsigned long type) { return getauxval(type); }
 
 long rivet_waitid(int which, int id, void *info, int options, void *usage) {
-    long result = syscall(SYS_waitid, which, id, info, options, usage);
-    return result < 0 ? -errno : result;
+    return host_call(SYS_waitid, which, id, (long)info, options, (long)usage, 0);
 }
 
 int rivet_code_region_unshare(rivet_code_region *region, const size_t *offsets, const size_t *lengths, int count) {

@@ -402,6 +402,21 @@ public final class VirtualMachine {
                     if let end = callHostFunction(function, thread: thread, runner: runner) { return end }
                     continue
                 }
+                // A signal sent while this thread ran guest code is delivered before the
+                // syscall, as Linux delivers it on the way back to user mode: its handler
+                // returns to the `ecall`. (A blocking syscall would otherwise wait with the
+                // signal's interruption already spent.)
+                if process.signals.pending & ~process.signals.mask != 0
+                    || process.processPending & ~process.signals.mask != 0
+                {
+                    process.acceptPostedSignals(hart)
+                    switch process.deliverPendingSignals(hart) {
+                    case .killed(let signal): return .processEnds(.signaled(signal, detail: "at \(describe(pc: hart.pc))"))
+                    case .exit(let status): return .processEnds(.exited(status))
+                    case .resumeAtPC: continue
+                    case .resume, .fault, .threadExit, nil: break
+                    }
+                }
                 let outcome = process.syscall(hart)
                 // Another thread's execve ended this one while its syscall blocked: what the
                 // syscall asks for (even the end of the process) no longer concerns anyone.

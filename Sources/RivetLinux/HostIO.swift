@@ -38,6 +38,16 @@ package enum HostIO {
         static let sendMessage = 46
         static let receiveMessage = 47
         static let compareProcesses = 312  // kcmp
+        static let clockNanosleep = 230
+        static let wait4 = 61
+        static let read = 0
+        static let write = 1
+        static let pread = 17
+        static let pwrite = 18
+        static let readv = 19
+        static let writev = 20
+        static let preadv = 295
+        static let pwritev = 296
         #else
         static let ppoll = 73
         static let epollCreate1 = 20
@@ -63,6 +73,16 @@ package enum HostIO {
         static let sendMessage = 211
         static let receiveMessage = 212
         static let compareProcesses = 272
+        static let clockNanosleep = 115
+        static let wait4 = 260
+        static let read = 63
+        static let write = 64
+        static let pread = 67
+        static let pwrite = 68
+        static let readv = 65
+        static let writev = 66
+        static let preadv = 69
+        static let pwritev = 70
         #endif
     }
 
@@ -87,6 +107,38 @@ package enum HostIO {
             return withUnsafePointer(to: &timeout) { call(Number.ppoll, bits(fds.baseAddress), fds.count, bits($0)) }
         }
         return call(Number.ppoll, bits(fds.baseAddress), fds.count, 0)
+    }
+
+    /// read(2), or pread(2) at `offset`: the bytes read, or -errno.
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64? = nil) -> Int {
+        if let offset { return call(Number.pread, Int(fd), bits(buffer.baseAddress), buffer.count, Int(offset)) }
+        return call(Number.read, Int(fd), bits(buffer.baseAddress), buffer.count)
+    }
+
+    /// write(2), or pwrite(2) at `offset`: the bytes written, or -errno.
+    static func write(_ fd: Int32, from buffer: UnsafeRawBufferPointer, at offset: Int64? = nil) -> Int {
+        if let offset { return call(Number.pwrite, Int(fd), bits(buffer.baseAddress), buffer.count, Int(offset)) }
+        return call(Number.write, Int(fd), bits(buffer.baseAddress), buffer.count)
+    }
+
+    /// readv/writev, or preadv/pwritev at `offset`: the bytes moved, or -errno.
+    static func transfer(_ fd: Int32, _ vectors: UnsafeBufferPointer<iovec>, write: Bool, at offset: Int64?) -> Int {
+        let base = bits(vectors.baseAddress)
+        guard let offset else { return call(write ? Number.writev : Number.readv, Int(fd), base, vectors.count) }
+        // The offset in two halves (low, high), as the raw syscalls take it.
+        return call(write ? Number.pwritev : Number.preadv, Int(fd), base, vectors.count, Int(truncatingIfNeeded: offset & 0xffff_ffff), Int(offset >> 32))
+    }
+
+    /// clock_nanosleep(clock, TIMER_ABSTIME, until): 0, or -errno (-EINTR when interrupted).
+    static func sleep(until: timespec, on clock: clockid_t) -> Int {
+        withUnsafePointer(to: until) { call(Number.clockNanosleep, Int(clock), Int(TIMER_ABSTIME), bits($0), 0) }
+    }
+
+    /// wait4(2): a child's id, 0 (WNOHANG, none ready), or -errno.
+    static func wait4(
+        _ pid: Int32, _ status: UnsafeMutablePointer<Int32>, options: Int32, _ usage: UnsafeMutablePointer<rusage>
+    ) -> Int {
+        call(Number.wait4, Int(pid), bits(status), Int(options), bits(usage))
     }
 
     /// Whether `fd` is readable now.

@@ -67,12 +67,12 @@ extension LinuxProcess {
         var usage = rusage()
         let pid = Int32(truncatingIfNeeded: args[0])
         let options = Int32(truncatingIfNeeded: args[2])
-        let result = blocking { Glibc.wait4(pid, &status, options, &usage) }
-        if result < 0 { return .value(-Int64(errno)) }
+        let result = blocking { HostIO.wait4(pid, &status, options: options, &usage) }
+        if result < 0 { return .value(Int64(result)) }
         if result > 0 {
             // Exited (low 7 bits 0) or killed (low 7 bits a signal), not stopped or continued.
             let low = status & 0x7f
-            if low != 0x7f, status != 0xffff { children.remove(result) }
+            if low != 0x7f, status != 0xffff { children.remove(Int32(result)) }
             do {
                 if args[1] != 0 { try memory.store(UInt32(bitPattern: status), at: args[1]) }
                 if args[3] != 0 { try withUnsafeBytes(of: &usage) { try memory.write(Array($0), at: args[3]) } }

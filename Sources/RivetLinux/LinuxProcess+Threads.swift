@@ -47,12 +47,22 @@ extension LinuxProcess {
 
     /// Runs `body` — a host call that may block — without the lock, so that the other guest
     /// threads run meanwhile. `body` must touch neither the process nor the hart.
-    func blocking<T>(_ body: () -> T) -> T {
+    ///
+    /// The host calls `body` makes through `HostIO` (`rivet_syscall`), `rivet_futex` and
+    /// `rivet_waitid` end with EINTR once the thread is interrupted, even if the interruption
+    /// came before the call started (the caller looked at its signals, holding the lock, before
+    /// this). `startsAnyway` is for a call that must not be skipped that way: a connect, which
+    /// an interruption leaves in progress.
+    func blocking<T>(startsAnyway: Bool = false, _ body: () -> T) -> T {
         let me = current
         let hart = me.hart
         let activity = hart.activity
         hart.activity = .blocked
         defer { hart.activity = activity }
+        // Interruptions before now were looked at; those from now on end the call.
+        rivet_clear_attention(hart.slots, RIVET_ATTENTION_INTERRUPT)
+        if !startsAnyway { rivet_blocking_begin(hart.slots) }
+        defer { rivet_blocking_end() }
         // A thread another's execve ended is no longer counted, and must not wait holding it.
         guard threads.count > 1 || me.isTerminated else { return body() }
         lock.release()

@@ -133,11 +133,8 @@ extension LinuxProcess {
         let destination = try guestBuffer(address, count, access: .write)
         switch file.backing {
         case .host(let host, _):
-            let n = mayBlock(file) {
-                if let offset { Glibc.pread(host, destination.baseAddress, destination.count, off_t(offset)) }
-                else { Glibc.read(host, destination.baseAddress, destination.count) }
-            }
-            return Int64(try hostResult(n))
+            let n = mayBlock(file) { HostIO.read(host, into: destination, at: offset) }
+            return Int64(try hostCheck(n))
         case .memory(let bytes):
             // Linux refuses a transfer whose end would pass the largest offset.
             if let offset { _ = try Self.add(offset, Int64(destination.count)) }
@@ -157,11 +154,8 @@ extension LinuxProcess {
         let file = try ioFile(fd)
         let source = try guestBuffer(address, count, access: .read)
         guard case .host(let host, _) = file.backing else { throw .ebadf }
-        let n = mayBlock(file) {
-            if let offset { Glibc.pwrite(host, source.baseAddress, source.count, off_t(offset)) }
-            else { Glibc.write(host, source.baseAddress, source.count) }
-        }
-        return Int64(try hostResult(n))
+        let n = mayBlock(file) { HostIO.write(host, from: UnsafeRawBufferPointer(source), at: offset) }
+        return Int64(try hostCheck(n))
     }
 
     /// readv, writev, preadv, pwritev. Host files get one host call, so a pipe sees one write.
@@ -188,16 +182,11 @@ extension LinuxProcess {
         }
         var buffers: [UnsafeMutableRawBufferPointer] = []
         for range in ranges { buffers.append(try guestBuffer(range.address, range.length, access: write ? .read : .write)) }
-        var iovecs = buffers.map { iovec(iov_base: $0.baseAddress, iov_len: $0.count) }
+        let iovecs = buffers.map { iovec(iov_base: $0.baseAddress, iov_len: $0.count) }
         let n: Int = mayBlock(file) {
-            switch (write, offset) {
-            case (true, nil): Glibc.writev(host, &iovecs, Int32(iovecs.count))
-            case (false, nil): Glibc.readv(host, &iovecs, Int32(iovecs.count))
-            case (true, let offset?): Glibc.pwritev(host, &iovecs, Int32(iovecs.count), off_t(offset))
-            case (false, let offset?): Glibc.preadv(host, &iovecs, Int32(iovecs.count), off_t(offset))
-            }
+            iovecs.withUnsafeBufferPointer { HostIO.transfer(host, $0, write: write, at: offset) }
         }
-        return Int64(try hostResult(n))
+        return Int64(try hostCheck(n))
     }
 
     /// The ranges of a guest `struct iovec` array of `count` entries, empty ones left out and

@@ -86,8 +86,8 @@ extension LinuxProcess {
     private func sleepForSignal(until: UInt64? = nil) {
         let now = Self.monotonicNow()
         let wake = min(until ?? .max, now &+ UInt64(Self.signalWaitSlice))
-        var target = timespec(tv_sec: Int(wake / 1_000_000_000), tv_nsec: Int(wake % 1_000_000_000))
-        _ = blocking { clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &target, nil) }
+        let target = timespec(tv_sec: Int(wake / 1_000_000_000), tv_nsec: Int(wake % 1_000_000_000))
+        _ = blocking { HostIO.sleep(until: target, on: CLOCK_MONOTONIC) }
     }
 
     static func monotonicNow() -> UInt64 {

@@ -169,7 +169,7 @@ extension LinuxProcess {
     /// waiting for the connection (calling the host's connect again would say EALREADY).
     private func connect(_ fd: Int32, _ address: UInt64, _ length: UInt64, _ hart: HartState) throws(SandboxError) -> Int64 {
         let (_, host) = try socketDescriptor(fd)
-        let result = try withHostAddress(address, length: length, for: .reach) { address, _ in blocking { HostIO.connect(host, address) } }
+        let result = try withHostAddress(address, length: length, for: .reach) { address, _ in blocking(startsAnyway: true) { HostIO.connect(host, address) } }
         guard result == -Int(EINTR) else { return Int64(try hostCheck(result)) }
         while true {
             if mustInterrupt(hart) { throw SandboxError(Errno.EINTR) }

@@ -94,9 +94,9 @@ extension LinuxProcess {
         }
         while true {
             let target = until
-            let result = blocking { withUnsafePointer(to: target) { clock_nanosleep(clock, TIMER_ABSTIME, $0, nil) } }
+            let result = blocking { HostIO.sleep(until: target, on: clock) }
             if result == 0 { return .value(0) }
-            guard result == EINTR else { return .value(-Int64(result)) }
+            guard result == -Int(EINTR) else { return .value(Int64(result)) }
             guard mustInterrupt(hart) else { continue }
             if !absolute, remaining != 0 {
                 var now = timespec()

@@ -232,6 +232,14 @@ static inline void rivet_full_barrier(void) {
 /// Returns the result, or -errno.
 long rivet_futex(uint32_t *address, int op, uint32_t value, uintptr_t timeout, uint32_t *address2, uint32_t value3);
 
+/// Between these, on the calling thread, the host calls made through `rivet_syscall`,
+/// `rivet_futex` and `rivet_waitid` end with EINTR when any of the attention bits
+/// RIVET_ATTENTION_INTERRUPT or RIVET_ATTENTION_STOPS_BLOCKING of `slots` is set, also when
+/// SIGURG came after the caller last looked and before the call started (which a plain
+/// syscall would miss, and then wait for ever).
+void rivet_blocking_begin(uint64_t *slots);
+void rivet_blocking_end(void);
+
 /// The raw waitid(2) syscall (with its rusage argument). Returns 0, or -errno.
 long rivet_waitid(int which, int id, void *info, int options, void *usage);
 
