@@ -150,7 +150,32 @@ import Testing
         for (offset, word) in dispatchLayout { try memory.store(word, at: base + offset) }
         try memory.protect(at: GuestAddress(base), size: 0x1000, permissions: .readExecute)
         let first = GuestCode.decodeBlock(at: base, memory: memory, limit: BlockCompiler.maxInstructions)
-        return RegionFormation.loop(header: base, first: first, memory: memory, indirectTargets: indirectTargets)
+        return RegionFormation.loop(header: base, first: first, memory: memory, indirectTargets: { indirectTargets })
+    }
+
+    /// The engine's search for indirect targets costs a scan of its translations near the
+    /// header: formation asks for them only when it meets an indirect jump, and once.
+    @Test func indirectTargetsAreAskedForOnlyAtAnIndirectJump() throws {
+        var asked = 0
+        let memory = try Self.memory()
+        let first = GuestCode.decodeBlock(at: Self.base, memory: memory, limit: BlockCompiler.maxInstructions)
+        let collatz = RegionFormation.loop(header: Self.base, first: first, memory: memory, indirectTargets: {
+            asked += 1
+            return []
+        })
+        #expect(collatz != nil)
+        #expect(asked == 0)
+        let dispatchMemory = try GuestMemory(limit: 1 << 30)
+        try dispatchMemory.mapAnonymous(at: GuestAddress(Self.base), size: 0x1000, permissions: .readWrite)
+        for (offset, word) in Self.dispatchLayout { try dispatchMemory.store(word, at: Self.base + offset) }
+        try dispatchMemory.protect(at: GuestAddress(Self.base), size: 0x1000, permissions: .readExecute)
+        let dispatchFirst = GuestCode.decodeBlock(at: Self.base, memory: dispatchMemory, limit: BlockCompiler.maxInstructions)
+        let dispatch = RegionFormation.loop(header: Self.base, first: dispatchFirst, memory: dispatchMemory, indirectTargets: {
+            asked += 1
+            return [Self.base + 0x10, Self.base + 0x20]
+        })
+        #expect(dispatch?.indirectTargets == [Self.base + 0x10, Self.base + 0x20])
+        #expect(asked == 1)
     }
 
     @Test func aDispatchLoopClosesThroughItsIndirectTargets() throws {

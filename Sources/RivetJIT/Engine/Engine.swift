@@ -741,7 +741,7 @@ package final class Engine {
         request.setRegion(
             RegionFormation.loop(
                 header: t.guestPC, first: request.block, memory: memory,
-                indirectTargets: indirectTargets(near: t.guestPC, r, headerRuns: headerRuns)
+                indirectTargets: { self.indirectTargets(near: t.guestPC, r, headerRuns: headerRuns) }
             ) { pc in
                 guard let u = self.cache.lookup(pc) else { return false }
                 return self.entries(u) &* 16 >= headerRuns

@@ -54,14 +54,23 @@ enum RegionFormation {
     /// header to be part of its loop (the engine: a baseline translation that ran at least 1/16
     /// as often).
     ///
-    /// `indirectTargets` are pcs indirect jumps went to (the engine: hot blocks near the header
-    /// that the jump cache holds), hottest first: the walk goes on from an indirect jump (not a
-    /// return) at each, as at a call's callee, and a `switch` or an interpreter's dispatch loop,
-    /// whose cases jump back to its head, closes through them.
+    /// `indirectTargets` gives the pcs indirect jumps went to (the engine: hot blocks near the
+    /// header that the jump cache holds), hottest first; it is asked once, when the walk meets
+    /// an indirect jump (most loops have none, and the engine's search is not free). The walk
+    /// goes on from an indirect jump (not a return) at each, as at a call's callee, and a
+    /// `switch` or an interpreter's dispatch loop, whose cases jump back to its head, closes
+    /// through them.
     static func loop(
-        header: UInt64, first: [GuestCode.Decoded], memory: GuestMemory, indirectTargets: [UInt64] = [],
+        header: UInt64, first: [GuestCode.Decoded], memory: GuestMemory, indirectTargets findIndirectTargets: () -> [UInt64] = { [] },
         isHot: (UInt64) -> Bool = { _ in true }
     ) -> Loop? {
+        var found: [UInt64]? = nil
+        func indirectTargets() -> [UInt64] {
+            if let found { return found }
+            let targets = findIndirectTargets()
+            found = targets
+            return targets
+        }
         guard let headerBlock = block(at: header, decoded: first, memory: memory) else { return nil }
         var blocks = [headerBlock]
         // The pc each block's distance is measured from: the header, or the entry of the callee
@@ -70,7 +79,7 @@ enum RegionFormation {
         var k = 0
         while k < blocks.count {
             let base = bases[k]
-            let onward = isIndirectJump(blocks[k]) ? indirectTargets.map { ($0, true) } : walkSuccessors(of: blocks[k])
+            let onward = isIndirectJump(blocks[k]) ? indirectTargets().map { ($0, true) } : walkSuccessors(of: blocks[k])
             for (target, isCall) in onward where blocks.count < maxBlocks {
                 let targetBase = isCall ? target : base
                 guard !blocks.contains(where: { $0.pc == target }),
@@ -109,7 +118,7 @@ enum RegionFormation {
         // (A return of the header's own function goes back to its caller, not to a continuation.)
         let successors = blocks.indices.map { k in
             isReturn(blocks[k]) ? (bases[k] == header ? [] : continuations)
-                : isIndirectJump(blocks[k]) ? indirectTargets : self.successors(of: blocks[k])
+                : isIndirectJump(blocks[k]) ? indirectTargets() : self.successors(of: blocks[k])
         }
         var reaches = [Bool](repeating: false, count: blocks.count)
         var changed = true
@@ -138,7 +147,7 @@ enum RegionFormation {
         let kept = (1..<blocks.count).filter { reaches[$0] && reached[$0] }
         guard !kept.isEmpty else { return nil }
         let pcs = Set([header] + kept.map { blocks[$0].pc })
-        return Loop(header: blocks[0], blocks: kept.map { blocks[$0] }, indirectTargets: indirectTargets.filter(pcs.contains))
+        return Loop(header: blocks[0], blocks: kept.map { blocks[$0] }, indirectTargets: (found ?? []).filter(pcs.contains))
     }
 
     /// `block` cut at `pc`, the start of one of its instructions other than the first: the part
