@@ -125,8 +125,8 @@ package enum HostIO {
     static func transfer(_ fd: Int32, _ vectors: UnsafeBufferPointer<iovec>, write: Bool, at offset: Int64?) -> Int {
         let base = bits(vectors.baseAddress)
         guard let offset else { return call(write ? Number.writev : Number.readv, Int(fd), base, vectors.count) }
-        // The offset in two halves (low, high), as the raw syscalls take it.
-        return call(write ? Number.pwritev : Number.preadv, Int(fd), base, vectors.count, Int(truncatingIfNeeded: offset & 0xffff_ffff), Int(offset >> 32))
+        // The offset as glibc passes it (pos_l, pos_h): a 64-bit kernel takes all of pos_l.
+        return call(write ? Number.pwritev : Number.preadv, Int(fd), base, vectors.count, Int(offset), Int(offset >> 32))
     }
 
     /// clock_nanosleep(clock, TIMER_ABSTIME, until): 0, or -errno (-EINTR when interrupted).

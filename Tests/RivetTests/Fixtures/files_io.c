@@ -79,6 +79,18 @@ int main(void) {
     lseek(fd, 0, SEEK_SET);
     show("readv", readv(fd, in, 2));
     printf("  -> %s|%s\n", x, y);
+    /* Offsets past 4 GiB (a sparse file): the raw preadv/pwritev take the offset in halves. */
+    int sparse = open("sparse", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    off_t far = ((off_t)1 << 32) + 5;
+    struct iovec farOut[1] = {{"far", 3}};
+    show("pwritev past 4 GiB", pwritev(sparse, farOut, 1, far));
+    char farBack[4] = {0}, hole[4] = {1, 1, 1, 0};
+    struct iovec farIn[1] = {{farBack, 3}};
+    show("preadv past 4 GiB", preadv(sparse, farIn, 1, far));
+    show("pread of the hole at 5", pread(sparse, hole, 3, 5));
+    printf("  -> %s, hole %d%d%d, size %ld\n", farBack, hole[0], hole[1], hole[2], (long)lseek(sparse, 0, SEEK_END));
+    close(sparse);
+    unlink("sparse");
     show("ftruncate 4", ftruncate(fd, 4));
     show("fsync", fsync(fd));
     show("fdatasync", fdatasync(fd));
