@@ -42,7 +42,7 @@ extension VirtualMachine {
                 s.tiers.append(opt)
                 s.optimizing = Statistics.Optimizing(
                     requests: e.optimizeRequests, failures: e.optimizeFailures, partialRegions: e.partialRegions,
-                    guardFailures: e.guardFailures, exits: engine.optimizedExits,
+                    guardFailures: e.guardFailures, demotedRegions: e.demotedRegions, exits: engine.optimizedExits,
                     guestInstructions: e.optimizedInstructions, irInstructionsBefore: e.optimizedIRBefore,
                     irInstructionsAfter: e.optimizedIRAfter)
             }

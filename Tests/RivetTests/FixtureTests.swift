@@ -270,6 +270,18 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(opt.instructions / max(1, exits) >= 100, "\(s.summary)")
     }
 
+    /// `opt_short_trips`'s loop turns hot in long entries, then is entered 1.5 million times
+    /// for one iteration: its region, left every few instructions, is demoted (the baseline's
+    /// code is cheaper to enter), and the sum stays the interpreter's.
+    @Test func aRegionLeftEveryFewInstructionsIsDemoted() throws {
+        let fixture = try #require(Fixture.all.first { $0.name == "opt_short_trips" })
+        let result = try fixture.run { $0.tier = .auto }
+        #expect(result.standardOutput == fixture.expectedOutput)
+        #expect(result.reason.shellStatus == fixture.expectedStatus)
+        let optimizing = try #require(result.statistics.optimizing)
+        #expect(optimizing.demotedRegions >= 1, "\(result.statistics.summary)")
+    }
+
     /// `fp_edge` runs float code under every rounding mode: a tier-2 region compiled for round
     /// to nearest meets another `frm`, its entry guard fails, the region is removed and the
     /// lower tiers give the exact results.

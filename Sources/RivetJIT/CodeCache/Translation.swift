@@ -43,6 +43,9 @@ final class Translation {
     let optimized: OptimizedCode?
     /// Removed from the cache; its code is freed at the next collection.
     var isRetired = false
+    /// A tier-2 region's exit and instruction counters when its last window of exits began
+    /// (`Engine.demoteLosingRegions`).
+    var windowStart: (exits: UInt64, instructions: UInt64) = (0, 0)
     /// Where the code (and after it the instruction tables) lives in the code region.
     let hostOffset: Int
     /// Bytes the translation takes in the region: code and tables.

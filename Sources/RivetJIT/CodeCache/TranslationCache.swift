@@ -57,6 +57,8 @@ final class TranslationCache: CodeInvalidationObserver {
         case evicted
         /// Replaced by code of a higher tier for the same pc.
         case replaced
+        /// A tier-2 region left too often to pay for itself (`Engine.demoteLosingRegions`).
+        case demoted
     }
 
     /// Called for each translation removed (statistics, back-off of deopt loops).

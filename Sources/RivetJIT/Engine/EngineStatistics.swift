@@ -71,6 +71,8 @@ package struct EngineStatistics: Sendable {
     package var partialRegions: UInt64 = 0
     /// Regions removed because their entry guard failed (`frm` not `rne`): deoptimizations.
     package var guardFailures: UInt64 = 0
+    /// Regions removed because they were left every few instructions (`demoteLosingRegions`).
+    package var demotedRegions: UInt64 = 0
     /// Instructions executed in tier-2 regions no longer cached.
     package var removedOptimizedInstructions: UInt64 = 0
     /// Exits from tier-2 regions no longer in the cache.
@@ -116,6 +118,7 @@ package struct EngineStatistics: Sendable {
         optimizeFailures += o.optimizeFailures
         partialRegions += o.partialRegions
         guardFailures += o.guardFailures
+        demotedRegions += o.demotedRegions
         removedOptimizedInstructions &+= o.removedOptimizedInstructions
         removedOptimizedExits &+= o.removedOptimizedExits
     }
