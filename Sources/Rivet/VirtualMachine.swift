@@ -371,15 +371,8 @@ public final class VirtualMachine {
                 budget = min(budget, limit - total)
             }
             // Signals sent to this thread while it ran.
-            if threaded, process.signals.pending & ~process.signals.mask != 0
-                || process.processPending & ~process.signals.mask != 0
-            {
-                process.acceptPostedSignals(hart)
-                switch process.deliverPendingSignals(hart) {
-                case .killed(let signal): return .processEnds(.signaled(signal, detail: "at \(describe(pc: hart.pc))"))
-                case .exit(let status): return .processEnds(.exited(status))
-                case .resume, .resumeAtPC, .fault, .threadExit, nil: break
-                }
+            if threaded, hasDeliverableSignal, case .processEnds(let reason) = deliverSignals(hart) {
+                return .processEnds(reason)
             }
             thread.runsGuestCode.store(true, ordering: .sequentiallyConsistent)
             process.lock.release()
@@ -406,15 +399,11 @@ public final class VirtualMachine {
                 // syscall, as Linux delivers it on the way back to user mode: its handler
                 // returns to the `ecall`. (A blocking syscall would otherwise wait with the
                 // signal's interruption already spent.)
-                if process.signals.pending & ~process.signals.mask != 0
-                    || process.processPending & ~process.signals.mask != 0
-                {
-                    process.acceptPostedSignals(hart)
-                    switch process.deliverPendingSignals(hart) {
-                    case .killed(let signal): return .processEnds(.signaled(signal, detail: "at \(describe(pc: hart.pc))"))
-                    case .exit(let status): return .processEnds(.exited(status))
-                    case .resumeAtPC: continue
-                    case .resume, .fault, .threadExit, nil: break
+                if hasDeliverableSignal {
+                    switch deliverSignals(hart) {
+                    case .processEnds(let reason): return .processEnds(reason)
+                    case .handlerRuns: continue
+                    case .unchanged: break
                     }
                 }
                 let outcome = process.syscall(hart)
@@ -444,13 +433,7 @@ public final class VirtualMachine {
                     continue
                 }
                 if suspension != nil { continue }
-                process.acceptPostedSignals(hart)
-                switch process.deliverPendingSignals(hart) {
-                case .killed(let signal):
-                    return .processEnds(.signaled(signal, detail: "at \(describe(pc: hart.pc))"))
-                case .exit(let status): return .processEnds(.exited(status))
-                case .resume, .resumeAtPC, .fault, .threadExit, nil: break
-                }
+                if case .processEnds(let reason) = deliverSignals(hart) { return .processEnds(reason) }
             case .breakpoint:
                 let detail = "breakpoint (ebreak) at \(describe(pc: hart.pc))"
                 if let reason = fault(SignalInfo(signal: Signal.SIGTRAP, code: 1, address: hart.pc), detail, hart) {
@@ -480,6 +463,32 @@ public final class VirtualMachine {
                     return .processEnds(reason)
                 }
             }
+        }
+    }
+
+    /// Whether a signal not blocked waits for the running thread, or for the process.
+    private var hasDeliverableSignal: Bool {
+        process.signals.pending & ~process.signals.mask != 0 || process.processPending & ~process.signals.mask != 0
+    }
+
+    /// What delivering the waiting signals did.
+    private enum Delivery {
+        /// A signal's default action ended the process.
+        case processEnds(ExitReason)
+        /// A handler will run: the hart is at it.
+        case handlerRuns
+        /// Nothing changed where the hart goes on.
+        case unchanged
+    }
+
+    /// Delivers the signals waiting for the running thread (its posted ones accepted first).
+    private func deliverSignals(_ hart: HartState) -> Delivery {
+        process.acceptPostedSignals(hart)
+        switch process.deliverPendingSignals(hart) {
+        case .killed(let signal): return .processEnds(.signaled(signal, detail: "at \(describe(pc: hart.pc))"))
+        case .exit(let status): return .processEnds(.exited(status))
+        case .resumeAtPC: return .handlerRuns
+        case .resume, .fault, .threadExit, nil: return .unchanged
         }
     }
 
