@@ -183,6 +183,13 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(result.reason.shellStatus == fixture.expectedStatus, "stderr: \(result.standardError)")
     }
 
+    /// The share of a fixture's instructions tier 2 must run under `auto` to show that its loop
+    /// moved there (without the mechanism a test checks, the share is 0). Tier 2 compiles on a
+    /// background worker, so on a loaded machine its regions arrive later: with four busy loops
+    /// beside it on two cores, `opt_calls` ran 37-54% in tier 2 (46% in one CI run, which a bound
+    /// of 50% failed), `opt_big_region` 56-81%, `opt_syscall_loop` 57-91%, idle 60-97%.
+    static let autoTier2Share = 0.25
+
     /// The optimizing tier runs the hot loop of `opt_loop_fault` (integers) and `opt_fp_fault`
     /// (doubles, raising flags): in `opt` from its first iteration, in `auto` once it ran long
     /// enough (a loop the baseline's code runs moves to tier 2 between slices, while it runs);
@@ -195,7 +202,8 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(result.reason.shellStatus == fixture.expectedStatus)
         let s = result.statistics
         let opt = try #require(s.tiers.first { $0.name == "opt" })
-        #expect(Double(opt.instructions) > 0.5 * Double(s.instructions), "\(s.summary)")
+        let share = tier == .auto ? Self.autoTier2Share : 0.5
+        #expect(Double(opt.instructions) > share * Double(s.instructions), "\(s.summary)")
         #expect(opt.compiles > 0 && opt.codeBytes > 0)
         #expect(s.compiledCodeFaults >= 1, "the fault happened in compiled code")
         if tier == .auto { #expect((s.optimizing?.requests ?? 0) >= 1) }
@@ -209,8 +217,9 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
     }
 
     /// `opt_calls`' hot loops call functions (and fmaxf/fminf, written with `fclass`): tier 2
-    /// takes the callees into the loop's region, so under `auto` most instructions run in tier 2
-    /// and a region is not left at every iteration. (Before regions crossed calls, none of these loops made a
+    /// takes the callees into the loop's region, so under `auto` a large share of the
+    /// instructions runs in tier 2 (`autoTier2Share`) and a region is not left at every
+    /// iteration. (Before regions crossed calls, none of these loops made a
     /// region: the walk stopped at the call, and the loop did not close.) The outputs are
     /// checked under every engine set-up by `fixtureMatchesItsExpectation`.
     @Test func theOptimizingTiersRegionsTakeTheFunctionsLoopsCall() throws {
@@ -219,7 +228,7 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(result.standardOutput == fixture.expectedOutput)
         let s = result.statistics
         let opt = try #require(s.tiers.first { $0.name == "opt" })
-        #expect(Double(opt.instructions) > 0.5 * Double(s.instructions), "\(s.summary)")
+        #expect(Double(opt.instructions) > Self.autoTier2Share * Double(s.instructions), "\(s.summary)")
         // Which regions form depends on when slices end and compiles finish; the recursion's
         // region (fib) leaves at its outermost return. Measured: 676-1,069 guest instructions per
         // entry. A region left at every pass through `two_sites`' loop (12 instructions and two
@@ -237,7 +246,7 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(result.standardOutput == fixture.expectedOutput)
         let s = result.statistics
         let opt = try #require(s.tiers.first { $0.name == "opt" })
-        #expect(Double(opt.instructions) > 0.5 * Double(s.instructions), "\(s.summary)")
+        #expect(Double(opt.instructions) > Self.autoTier2Share * Double(s.instructions), "\(s.summary)")
     }
 
     /// `opt_big_region`'s loop is 640 instructions of loads and additions with ten sums live: its
@@ -251,7 +260,7 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(result.standardOutput == fixture.expectedOutput)
         let s = result.statistics
         let opt = try #require(s.tiers.first { $0.name == "opt" })
-        #expect(Double(opt.instructions) > 0.5 * Double(s.instructions), "\(s.summary)")
+        #expect(Double(opt.instructions) > Self.autoTier2Share * Double(s.instructions), "\(s.summary)")
         #expect(opt.codeBytes < 65_536, "\(s.summary)")
     }
 
@@ -265,7 +274,7 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(result.standardOutput == fixture.expectedOutput)
         let s = result.statistics
         let opt = try #require(s.tiers.first { $0.name == "opt" })
-        #expect(Double(opt.instructions) > 0.5 * Double(s.instructions), "\(s.summary)")
+        #expect(Double(opt.instructions) > Self.autoTier2Share * Double(s.instructions), "\(s.summary)")
         let exits = try #require(s.optimizing?.exits)
         #expect(opt.instructions / max(1, exits) >= 100, "\(s.summary)")
     }
