@@ -279,6 +279,13 @@ static void fault_handler(int sig, siginfo_t *info, void *context) {
         // the kernel restores MXCSR from the frame, but host code may raise more before the
         // engine reads them.
         state[RIVET_SLOT_MXCSR] = uc->uc_mcontext.fpregs ? uc->uc_mcontext.fpregs->mxcsr : 0;
+        // Tier 2's float values live in XMM registers: their low 64 bits, from the frame's
+        // FXSAVE area.
+        for (int r = 0; r < 16; r++) {
+            uint64_t bits = 0;
+            if (uc->uc_mcontext.fpregs) memcpy(&bits, uc->uc_mcontext.fpregs->_xmm[r].element, 8);
+            state[RIVET_SLOT_FAULT_XMM_REGISTERS + r] = bits;
+        }
         gregs[REG_RIP] = (greg_t)exit;
         atomic_fetch_add_explicit(&handled_faults, 1, memory_order_relaxed);
         return;

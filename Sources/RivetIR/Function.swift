@@ -71,7 +71,7 @@ package struct BlockCall: Hashable, Sendable {
 package struct ExitEntry: Hashable, Sendable {
     /// The slot not yet written back.
     package var slot: Slot
-    /// Its current value.
+    /// Its current value: of the slot's type, or an f64 for an i64 slot (its bits).
     package var value: Value
     /// A `slot = value` entry.
     package init(slot: Slot, value: Value) {

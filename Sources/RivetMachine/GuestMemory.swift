@@ -131,6 +131,7 @@ package final class GuestMemory: @unchecked Sendable {
                 && HartState.Slot.hostFaultAddress == RIVET_SLOT_HOST_FAULT_ADDRESS
                 && HartState.Slot.reservationValue == RIVET_SLOT_RESERVATION_VALUE
                 && HartState.Slot.activity == RIVET_SLOT_ACTIVITY && HartState.Slot.mxcsr == RIVET_SLOT_MXCSR
+                && HartState.Slot.faultXMMRegisters == RIVET_SLOT_FAULT_XMM_REGISTERS
                 && HartActivity.allCases.count == RIVET_ACTIVITY_COUNT
                 && Int(HartActivity.compiling.rawValue) == RIVET_ACTIVITY_COMPILING
                 && MemoryPermissions.pastFileEnd.rawValue == RIVET_PAGE_PAST_FILE_END)

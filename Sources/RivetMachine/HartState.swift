@@ -91,7 +91,10 @@ package final class HartState: @unchecked Sendable {
         /// handler's copy at a fault in JIT code (tier-2 code accrues its exception flags into
         /// `fflags`), and tier-2 code's scratch for `ldmxcsr`/`stmxcsr`.
         @inlinable package static var mxcsr: Int { 300 }
-        @inlinable package static var count: Int { 301 }
+        /// 16 slots: the low 64 bits of the host's `xmm0`...`xmm15` at a fault in JIT code
+        /// (tier-2 code keeps float values in XMM registers), saved where `faultRegisters` are.
+        @inlinable package static var faultXMMRegisters: Int { 301 }
+        @inlinable package static var count: Int { 317 }
     }
 
     package static let noReservation = UInt64.max

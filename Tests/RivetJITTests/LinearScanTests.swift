@@ -49,6 +49,42 @@ import Testing
             || a.location(Value(3)) == a.location(Value(2)))
     }
 
+    /// With float registers, f32 and f64 values take them and every other value a general
+    /// register: each class spills under its own pressure (three doubles live at once, two XMM
+    /// registers; the integers fit).
+    @Test func floatValuesTakeTheirOwnClass() throws {
+        let f = try Self.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = bitcast.f64 v0
+                v2 = fadd.f64 v1, v1
+                v3 = fmul.f64 v2, v1
+                v4 = fsub.f64 v3, v2
+                v5 = fadd.f64 v4, v1
+                v6 = bitcast.i64 v5
+                v7 = iadd v0, v6
+                exit pc=0x10 [x2=v7 x3=v3]
+            """)
+        let a = LinearScan.allocate(f, registers: [.rsi, .rdi], floatRegisters: [.xmm3, .xmm4])
+        Self.expectDisjoint(a)
+        for v in 0..<f.values.count {
+            let isFloat = f.values[v].type == .f64
+            switch a.locations[v] {
+            case .register?: #expect(!isFloat, "v\(v) is a double in a general register")
+            case .float?: #expect(isFloat, "v\(v) is an integer in an XMM register")
+            case .stack?: #expect(isFloat, "v\(v): only the doubles lack registers")
+            case nil: Issue.record("v\(v) has no location")
+            }
+        }
+        #expect(a.spillSlots > 0)
+        #expect(a.usedRegisters.isSubset(of: [.rsi, .rdi]) && a.usedFloatRegisters == [.xmm3, .xmm4])
+        // Without float registers, every value takes a general register or a slot, as before.
+        let b = LinearScan.allocate(f, registers: [.rsi, .rdi, .r8, .r9, .r10, .r11])
+        Self.expectDisjoint(b)
+        #expect(b.usedFloatRegisters.isEmpty && b.spillSlots == 0)
+    }
+
     @Test func loopsExtendIntervalsAcrossTheBackEdge() throws {
         let f = try Self.parse(
             """

@@ -165,6 +165,7 @@ enum Tier2Harness {
     /// the address-space size).
     static func execute(_ code: Tier2ExecutableCode, _ f: Function, slots: [UInt64], bytes: [UInt8]) -> Tier2Result {
         var state = [UInt64](repeating: 0xdead, count: stateWords)
+        state[HartState.Slot.fcsr] = 0  // frm = rne: code with float operations runs only then
         for (k, decl) in f.slots.enumerated() { state[decl.offset / 8] = slots[k] }
         state[HartState.Slot.pc] = 0
         // Beyond the address space, a page stands for the guard pages after the reservation.
@@ -413,6 +414,48 @@ struct SplitMix {
         try H.check(f, inputs: inputs, bytes: bytes)
     }
 
+    /// A block checks an address once: a later access to the same value, or to the same base
+    /// and offset, needs no bounds check (nor a fault stub); one in another block checks again.
+    @Test func anAddressCheckedInABlockIsNotCheckedAgain() throws {
+        func stubBytes(_ f: Function) -> Int? {
+            guard let code = Tier2Backend.compile(f) else { return nil }
+            return code.stubBytes
+        }
+        func function(secondAddress: String, thirdBlock: Bool) throws -> Function {
+            try H.parse(
+                """
+                block0:
+                    v0 = get_slot.i64 x1
+                    v1 = get_slot.i64 x2
+                    v2 = load.i64 v0 [pc=0x100]
+                    v3 = iadd v2, v2
+                    store64 \(secondAddress), v3 [pc=0x104]
+                    v4 = iconst 8
+                    v5 = iadd v0, v4
+                    v6 = uload32 v5 [pc=0x108]
+                    v7 = iadd v0, v4
+                    store32 v7, v6 [pc=0x10c]
+                    jump block1
+                block1:
+                    v8 = \(thirdBlock ? "uload8 v0 [pc=0x110]" : "iconst 0")
+                    exit pc=0x114 [x3=v3 x4=v6 x5=v8]
+                """)
+        }
+        let same = try function(secondAddress: "v0", thirdBlock: false)
+        let other = try function(secondAddress: "v1", thirdBlock: false)
+        let again = try function(secondAddress: "v0", thirdBlock: true)
+        let sameBytes = try #require(stubBytes(same)), otherBytes = try #require(stubBytes(other))
+        let againBytes = try #require(stubBytes(again))
+        // Two checks (v0, v0 + 8) against three, each with a stub of the same size (the stubs'
+        // bytes also hold the shared bounds-fault code); the access in block1 checks v0 again.
+        #expect(otherBytes > sameBytes && againBytes - sameBytes == otherBytes - sameBytes,
+                "\(sameBytes), \(otherBytes) and \(againBytes) bytes of stubs")
+        var rng = SplitMix(seed: 9)
+        let bytes = (0..<256).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let inputs: [[UInt64]] = [[0, 8], [16, 0], [248, 0], [240, 300], [300, 0], [UInt64.max, 8], [8, UInt64.max]]
+        for f in [same, other, again] { try H.check(f, inputs: inputs, bytes: bytes) }
+    }
+
     @Test func loopsWithBlockParametersAndSwaps() throws {
         // A Fibonacci loop whose back edge swaps two parameters (a cycle of moves), a counter,
         // and a value live across the loop.
@@ -457,6 +500,122 @@ struct SplitMix {
                 exit_indirect v16 [x4=v17]
             """)
         try H.check(g, inputs: [[0x10, 0x20, 1], [0x10, 0x20, 2], [0x10, 0x20, 7], [0x10, 0x20, 100]])
+    }
+
+    /// Float values in XMM registers: sixteen doubles and two singles live around a loop (more
+    /// than the thirteen XMM registers: some spilled), rotated on the back edge (a cycle of
+    /// moves between registers and slots), combined by every float operation the backend
+    /// lowers, stored, and given to exits and to a load's fault as doubles (the exit state
+    /// takes an f64 for an i64 slot; a bounds fault saves the XMM registers for the rebuild).
+    @Test func floatValuesLiveInXMMRegisters() throws {
+        var text = "block0:\n"
+        for k in 0..<16 {
+            text += "    v\(k) = get_slot.i64 x\(k + 1)\n    d\(k) = bitcast.f64 v\(k)\n"
+        }
+        text += """
+                n0 = get_slot.i64 x17
+                n1 = iconst 3
+                n2 = band n0, n1
+                n3 = iconst 1
+                n4 = iadd n2, n3
+                s0 = f32_from_bits v0
+                s1 = f32_from_bits v1
+                jump block1(n4, \((0..<16).map { "d\($0)" }.joined(separator: ", ")), s0, s1)
+            block1(c: i64, \((0..<16).map { "a\($0): f64" }.joined(separator: ", ")), t0: f32, t1: f32):
+                m0 = fmul.f64 a0, a1
+                m1 = fadd.f64 a2, m0
+                m2 = fsub.f64 a3, m1
+                m3 = fdiv.f64 m2, a4
+                m4 = fsqrt.f64 a5
+                m5 = fmin.f64 m3, a6
+                m6 = fmax.f64 a7, m4
+                m7 = fneg.f64 a8
+                m8 = fabs.f64 m7
+                m9 = fpromote t0
+                m10 = fadd.f64 m9, a9
+                u0 = fmul.f32 t0, t1
+                u1 = fdemote a10
+                u2 = fsub.f32 u1, u0
+                c1 = isub c, n3
+                k0 = iconst 0
+                k1 = icmp ne c1, k0
+                brif k1, block1(c1, m0, m1, m2, m3, m4, m5, m6, m8, m10, a11, a12, a13, a14, a15, a0, a1, u2, t0), block2
+            block2:
+                e0 = fcmp.f64 lt a0, a1
+                e1 = fcmp.f64 eq a2, a2
+                e2 = ftosi64.f64 a3
+                e3 = ftosi32.f32 t1
+                e4 = sitof.f64 e2
+                e5 = sitof.f32 e3
+                e6 = bint e0
+                e7 = bint e1
+                e8 = bitcast.i64 e4
+                e9 = f32_to_bits e5
+                e10 = f32_to_bits t0
+                g0 = fadd.f64 a4, a5
+                g1 = fmul.f64 a6, a7
+                w0 = get_slot.i64 x18
+                w1 = iconst 504
+                w2 = band w0, w1
+                store.f64 w2, a8 [pc=0x100 x1=g0 x2=g1 x3=a9]
+                w3 = iconst 8
+                w4 = iadd w2, w3
+                w5 = load.f64 w4 [pc=0x104 x1=g0 x2=g1 x3=a9]
+                w6 = fadd.f64 w5, g0
+                w7 = fmul.f64 w6, g1
+                exit pc=0x108 [x1=g0 x2=g1 x3=w7 x6=e6 x7=e7 x8=e8 x9=e9 x10=e10 x12=a0 x13=a1 x14=a2 x15=a3]
+            """
+        // Symbolic value names (d0, a3, m5, ...) to the text form's v0, v1, ...
+        var numbers: [String: Int] = [:]
+        var renamed = "", token = ""
+        func flush() {
+            if let first = token.first, "vdamunkewstcg".contains(first), token == "c" || Int(token.dropFirst()) != nil {
+                if numbers[token] == nil { numbers[token] = numbers.count }
+                renamed += "v\(numbers[token]!)"
+            } else {
+                renamed += token
+            }
+            token = ""
+        }
+        for ch in text {
+            if ch.isLetter || ch.isNumber || ch == "_" {
+                token.append(ch)
+            } else {
+                flush()
+                renamed.append(ch)
+            }
+        }
+        flush()
+        let f = try H.parse(renamed)
+        guard let compiled = Tier2Backend.compile(f) else {
+            Issue.record("not compiled")
+            return
+        }
+        let locations = compiled.allocation.locations
+        _ = consume compiled
+        let inXMM = locations.filter { if case .float? = $0 { true } else { false } }.count
+        let spilledFloats = zip(locations, f.compacted().values).filter {
+            if case .stack? = $0.0, $0.1.type == .f64 || $0.1.type == .f32 { true } else { false }
+        }.count
+        #expect(inXMM > 13 && spilledFloats > 0, "\(inXMM) values in XMM registers, \(spilledFloats) floats spilled")
+        let specials: [UInt64] = [
+            0, 1 << 63, 0x3ff0_0000_0000_0000, 0x7ff0_0000_0000_0000, 0xfff0_0000_0000_0000, 0x7ff8_0000_0000_0000,
+            0x7ff0_0000_0000_0001, 0xfff8_0000_0000_1234, 0x0000_0000_0000_0001, 0x4340_0000_0000_0000, 0xc3e0_0000_0000_0000,
+        ]
+        var rng = SplitMix(seed: 11)
+        var inputs: [[UInt64]] = []
+        for k in 0..<60 {
+            var input: [UInt64] = []
+            for _ in 0..<16 {
+                // Mostly ordinary doubles (exponent near the bias), some special ones.
+                let r = rng.next()
+                input.append(r % 5 == 0 ? specials[Int(r >> 8) % specials.count] : (r & 0x800f_ffff_ffff_ffff) | (0x3f0 + r >> 56 & 0x1f) << 52)
+            }
+            input.append(UInt64(k))  // x17: the loop's trips
+            input.append(k % 3 == 0 ? 0x1f8 : rng.next())  // x18: an address (out of bounds from 256 on)
+            inputs.append(input)
+        }
+        try H.check(f, inputs: inputs, bytes: (0..<256).map { UInt8(truncatingIfNeeded: $0 &* 37) })
     }
 
     @Test func additionsOfShiftedValuesAreOneLea() throws {

@@ -81,6 +81,8 @@ enum {
     RIVET_SLOT_ACTIVITY = 103,
     /// The host's MXCSR at the fault (see HartState.Slot.mxcsr): tier-2 code's FP exception flags.
     RIVET_SLOT_MXCSR = 300,
+    /// 16 slots: the low 64 bits of xmm0 ... xmm15 at the fault (tier-2 code's float values).
+    RIVET_SLOT_FAULT_XMM_REGISTERS = 301,
 };
 
 /// Host code (not JIT code) faulted on guest memory and survived (RIVET_SLOT_HOST_FAULT_*).

@@ -20,6 +20,8 @@ package enum Pass: String, CaseIterable, Sendable {
     case licm
     /// Simplify.swift
     case simplify
+    /// FloatForms.swift
+    case floatforms
 
     /// Runs the pass on `f`.
     package func run(_ f: inout Function) {
@@ -32,6 +34,7 @@ package enum Pass: String, CaseIterable, Sendable {
         case .stateforward: StateForwarding.run(&f)
         case .licm: LoopInvariantCodeMotion.run(&f)
         case .simplify: Simplify.run(&f)
+        case .floatforms: FloatForms.run(&f)
         }
     }
 }
@@ -43,10 +46,11 @@ package enum Pipeline {
     /// and blockmerge: a return whose link register the region set is now a comparison of
     /// constants, and takes one way (RegionFrontend's returns); LICM by gvn and dce,
     /// which merge what it hoisted side by side from several blocks (slot reads, constants,
-    /// addresses) and remove the copies.
+    /// addresses) and remove the copies. Float forms come last, on the values that are left,
+    /// followed by copyprop (a `bitcast.f64` of what is now a `bitcast.i64`) and dce.
     package static let tier2: [Pass] = [
         .constfold, .simplify, .copyprop, .dce, .gvn, .blockmerge, .stateforward, .copyprop, .constfold,
-        .blockmerge, .dce, .licm, .gvn, .dce,
+        .blockmerge, .dce, .licm, .gvn, .floatforms, .copyprop, .dce,
     ]
 }
 

@@ -17,6 +17,11 @@ import RivetX64
 // among them at random and spilled the loop's counter while a value read only at exits kept a
 // register.
 //
+// Two register classes: given float registers, values of type f32 and f64 get XMM registers
+// (or spill slots), the others general registers; each class is scanned over its own registers,
+// and hints join only values of one class (a block parameter has its arguments' type). Without
+// float registers, every value takes a general register.
+//
 // Positions: block b starts at an even position where its parameters are defined; instruction
 // k of the layout reads its operands at an even position p and defines its result at p + 1. A
 // value whose last use is at p may share its register with the result defined at p + 1: the
@@ -24,8 +29,10 @@ import RivetX64
 
 /// Where a value lives for its whole life.
 package enum ValueLocation: Hashable, Sendable {
-    /// A host register.
+    /// A host general register.
     case register(HostRegister)
+    /// A host XMM register (a float value: a single in the low 32 bits, a double in the low 64).
+    case float(XMMRegister)
     /// The stack slot with this index in the frame's spill area.
     case stack(Int)
 }
@@ -79,8 +86,10 @@ package struct RegisterAllocation: Sendable {
     package var locations: [ValueLocation?]
     /// Stack slots used for spilled values.
     package var spillSlots: Int
-    /// The registers given to some value.
+    /// The general registers given to some value.
     package var usedRegisters: Set<HostRegister>
+    /// The XMM registers given to some value.
+    package var usedFloatRegisters: Set<XMMRegister>
     /// Position where each block starts, by block.
     package var blockStarts: [Int]
     /// Read position of each instruction, by instruction.
@@ -93,11 +102,13 @@ package struct RegisterAllocation: Sendable {
 /// Linear-scan register allocation.
 package enum LinearScan {
     /// Allocates `registers` (in order of preference) to the values of the compacted function
-    /// `f`; values that do not fit are spilled to stack slots. Values marked in `unallocated`
-    /// (constants the lowering folds into instructions) get an interval but no location.
-    package static func allocate(_ f: Function, registers: [HostRegister], unallocated: [Bool] = [])
-        -> RegisterAllocation
-    {
+    /// `f`, and `floatRegisters` to its f32 and f64 values if there are any (else those take
+    /// general registers too); values that do not fit are spilled to stack slots. Values marked
+    /// in `unallocated` (constants the lowering folds into instructions) get an interval but no
+    /// location.
+    package static func allocate(
+        _ f: Function, registers: [HostRegister], floatRegisters: [XMMRegister] = [], unallocated: [Bool] = []
+    ) -> RegisterAllocation {
         let valueCount = f.values.count
         let blockCount = f.blocks.count
         // Positions.
@@ -245,16 +256,19 @@ package enum LinearScan {
         let order = intervals.compactMap { $0 }.filter { $0.value.id >= unallocated.count || !unallocated[$0.value.id] }
             .sorted { ($0.start, $0.value) < ($1.start, $1.value) }
         var locations = [ValueLocation?](repeating: nil, count: valueCount)
-        var holders = [[LiveInterval]](repeating: [], count: registers.count)
-        var used = [Bool](repeating: false, count: registers.count)
+        // Both classes' registers in one list: general ones first, then XMM ones.
+        let places = registers.map { ValueLocation.register($0) } + floatRegisters.map { ValueLocation.float($0) }
+        let generalClass = 0..<registers.count, floatClass = registers.count..<places.count
+        var holders = [[LiveInterval]](repeating: [], count: places.count)
+        var used = [Bool](repeating: false, count: places.count)
         // Spill slots are reused by intervals that do not overlap, widened by one position (so
         // that, unlike a register, an operand's last use and the same instruction's result never
         // share one); a block parameter and its arguments prefer one slot (the edge's move
         // vanishes).
         var slotHolders: [[LiveInterval]] = []
-        // By host register number: its index in `registers`, or -1.
-        var registerIndex = [Int](repeating: -1, count: 32)
-        for (k, r) in registers.enumerated() { registerIndex[Int(r.rawValue)] = k }
+        // By host register number (XMM registers from 32 on): its index in `places`, or -1.
+        var registerIndex = [Int](repeating: -1, count: 48)
+        for (k, place) in places.enumerated() { registerIndex[placeNumber(place)!] = k }
         // The hint search's marks: by value, the position in `order` of the interval that last
         // visited it.
         var seen = [Int](repeating: -1, count: valueCount)
@@ -262,6 +276,8 @@ package enum LinearScan {
         var next: [Value] = []
         for (n, interval) in order.enumerated() {
             for k in holders.indices { holders[k].removeAll { $0.end < interval.start } }
+            let type = f.type(interval.value)
+            let candidates = !floatRegisters.isEmpty && (type == .f32 || type == .f64) ? floatClass : generalClass
             // The nearest partner (breadth first, up to three edges away) whose register fits.
             var choice: Int? = nil
             seen[interval.value.id] = n
@@ -272,8 +288,8 @@ package enum LinearScan {
                 for v in frontier {
                     for partner in partners[v.id] where seen[partner.id] != n {
                         seen[partner.id] = n
-                        if case .register(let r) = locations[partner.id], case let k = registerIndex[Int(r.rawValue)], k >= 0,
-                            !overlapsAny(holders[k], interval)
+                        if let number = placeNumber(locations[partner.id]), case let k = registerIndex[number],
+                            candidates.contains(k), !overlapsAny(holders[k], interval)
                         {
                             choice = k
                             break search
@@ -284,13 +300,13 @@ package enum LinearScan {
                 swap(&frontier, &next)
             }
             if choice == nil {
-                for k in registers.indices where !overlapsAny(holders[k], interval) {
+                for k in candidates where !overlapsAny(holders[k], interval) {
                     choice = k
                     break
                 }
             }
             if let k = choice {
-                locations[interval.value.id] = .register(registers[k])
+                locations[interval.value.id] = places[k]
                 used[k] = true
                 holders[k].append(interval)
                 continue
@@ -300,7 +316,7 @@ package enum LinearScan {
             // it would have to give up; if the cheapest costs less than this interval, they go
             // to spill slots and this one takes the register.
             var best: (cost: Double, k: Int)? = nil
-            for k in registers.indices {
+            for k in candidates {
                 var cost = 0.0
                 for held in holders[k] where held.overlaps(interval) { cost += weights[held.value.id] / Double(held.length) }
                 if best == nil || cost < best!.cost { best = (cost, k) }
@@ -311,7 +327,7 @@ package enum LinearScan {
                         slot(for: spilled, partners: partners[spilled.value.id], locations, &slotHolders))
                 }
                 holders[k].removeAll { $0.overlaps(interval) }
-                locations[interval.value.id] = .register(registers[k])
+                locations[interval.value.id] = places[k]
                 used[k] = true
                 holders[k].append(interval)
             } else {
@@ -319,10 +335,22 @@ package enum LinearScan {
                     slot(for: interval, partners: partners[interval.value.id], locations, &slotHolders))
             }
         }
-        let usedRegisters = Set(registers.indices.filter { used[$0] }.map { registers[$0] })
+        let usedRegisters = Set(generalClass.filter { used[$0] }.map { registers[$0] })
+        let usedFloatRegisters = Set(floatClass.filter { used[$0] }.map { floatRegisters[$0 - registers.count] })
         return RegisterAllocation(
             intervals: intervals, locations: locations, spillSlots: slotHolders.count, usedRegisters: usedRegisters,
-            blockStarts: blockStarts, instPositions: instPositions)
+            usedFloatRegisters: usedFloatRegisters, blockStarts: blockStarts, instPositions: instPositions)
+    }
+
+    /// A register's number among both classes (XMM registers from 32 on), or nil for a stack
+    /// slot or no location.
+    @inline(__always)
+    static func placeNumber(_ location: ValueLocation?) -> Int? {
+        switch location {
+        case .register(let r)?: Int(r.rawValue)
+        case .float(let x)?: 32 + Int(x.rawValue)
+        case .stack?, nil: nil
+        }
     }
 
     /// Notes value `v` at position `p` of the current block (its first and last there).
@@ -375,10 +403,12 @@ package enum LinearScan {
     }
 
     /// The operand whose register `inst`'s result best shares: the first of a two-address
-    /// operation (`binary`, `shift`, `imul`, one-operand operations in Lowering+Instructions).
+    /// operation (`binary`, `shift`, `imul`, one-operand operations, `floatArithmetic` in
+    /// Lowering+Instructions).
     static func twoAddressOperand(_ f: Function, _ inst: Inst) -> Value? {
         switch f.insts[inst.id].opcode {
-        case .iadd, .isub, .band, .bor, .bxor, .imul, .shl, .ushr, .sshr, .rotl, .rotr, .bnot, .ineg, .bswap, .bint:
+        case .iadd, .isub, .band, .bor, .bxor, .imul, .shl, .ushr, .sshr, .rotl, .rotr, .bnot, .ineg, .bswap, .bint,
+            .fadd, .fsub, .fmul, .fdiv:
             return f.arg(inst, 0)
         default:
             return nil

@@ -122,7 +122,14 @@ extension Lowering {
             load(.rax, f.arg(inst, 2))
             let a = f.arg(inst, 0), b = f.arg(inst, 1)
             if let r = register(a) { asm.emit(.test(.b32, r, imm: 1)) } else { asm.emit(.test(.b32, memory(a)!, imm: 1)) }
-            if let r = register(b) { asm.emit(.cmov(.ne, .b64, .rax, r)) } else { asm.emit(.cmov(.ne, .b64, .rax, memory(b)!)) }
+            if let r = register(b) {
+                asm.emit(.cmov(.ne, .b64, .rax, r))
+            } else if let m = memory(b), f.type(b) != .f32 {
+                asm.emit(.cmov(.ne, .b64, .rax, m))
+            } else {
+                load(.rcx, b)  // a float's bits
+                asm.emit(.cmov(.ne, .b64, .rax, .rcx))
+            }
             store(result(inst), .rax)
         case .bint:
             let d = target(inst, avoiding: nil)
@@ -130,26 +137,44 @@ extension Lowering {
             asm.emit(.alu(.and, .b32, d, imm: 1))
             store(result(inst), d)
         case .getSlot:
+            if f.type(result(inst)) == .f64 {
+                let x = floatRegister(result(inst)) ?? .xmm0
+                asm.emit(.movsd(x, slot(data.imm)))
+                storeFloat(result(inst), x)
+                return
+            }
             let d = register(result(inst)) ?? .rax
             // A single in a register is its 32 bits, zero-extended.
             asm.emit(.mov(f.type(result(inst)) == .f32 ? .b32 : .b64, d, slot(data.imm)))
             store(result(inst), d)
         case .setSlot:
             let v = f.arg(inst, 0)
+            if f.type(v) == .f64, let x = floatRegister(v) {
+                asm.emit(.movsd(slot(data.imm), x))
+                return
+            }
             let r = register(v) ?? .rax
             load(r, v)
             asm.emit(.mov(.b64, slot(data.imm), r))
-        case .loadI64, .loadF64: guestLoad(inst, size: 8) { .mov(.b64, $0, $1) }
+        case .loadI64: guestLoad(inst, size: 8) { .mov(.b64, $0, $1) }
+        case .loadF64: floatLoad(inst, single: false)
+        case .loadF32: floatLoad(inst, single: true)
         case .uload8: guestLoad(inst, size: 1) { .movzx(.b32, $0, $1, from: .b8) }
         case .sload8: guestLoad(inst, size: 1) { .movsx(.b64, $0, $1, from: .b8) }
         case .uload16: guestLoad(inst, size: 2) { .movzx(.b32, $0, $1, from: .b16) }
         case .sload16: guestLoad(inst, size: 2) { .movsx(.b64, $0, $1, from: .b16) }
-        case .uload32, .loadF32: guestLoad(inst, size: 4) { .mov(.b32, $0, $1) }
+        case .uload32: guestLoad(inst, size: 4) { .mov(.b32, $0, $1) }
         case .sload32: guestLoad(inst, size: 4) { .movsx(.b64, $0, $1, from: .b32) }
         case .store8, .store16, .store32, .store64, .storeF32, .storeF64:
             let size = Evaluator.accessSize(data.opcode)
             let address = guestAddress(inst, size: size)
             let value = f.arg(inst, 1)
+            if let x = floatRegister(value) {
+                recordFaultSite(inst)
+                let target = X64Memory.at(Self.memoryRegister, index: address)
+                asm.emit(size == 4 ? .movss(target, x) : .movsd(target, x))
+                return
+            }
             let source = register(value) ?? .rcx
             load(source, value)
             let operandSize: X64OperandSize = size == 1 ? .b8 : size == 2 ? .b16 : size == 4 ? .b32 : .b64
@@ -163,10 +188,9 @@ extension Lowering {
             // The intrinsics, the only helpers `isSupported` lets through.
             if Tier2Backend.isBudget(f, inst) { emitBudget(inst) } else { emitTakeFlags(inst) }
         case .f32const, .f64const:
-            // Bits in a general register, as every float value (a single zero-extended).
-            let d = register(result(inst)) ?? .rax
-            asm.emit(.loadConstant(d, data.imm))
-            store(result(inst), d)
+            // Through rax into the value's XMM register (or slot).
+            asm.emit(.loadConstant(.rax, data.imm))
+            store(result(inst), .rax)
         case .fadd: floatArithmetic(inst, single: .addss, double: .addsd)
         case .fsub: floatArithmetic(inst, single: .subss, double: .subsd)
         case .fmul: floatArithmetic(inst, single: .mulss, double: .mulsd)
@@ -181,37 +205,47 @@ extension Lowering {
             asm.emit(.fma(double: !isSingle, .xmm0, .xmm1, .xmm2))
             fusedResult(inst, single: isSingle)
         case .fneg, .fabs:
-            // The sign bit, flipped or cleared in the general register.
-            let d = target(inst, avoiding: nil)
-            load(d, f.arg(inst, 0))
+            // The sign bit, flipped or cleared in a general register.
+            load(.rax, f.arg(inst, 0))
             let bit: UInt8 = data.type == .f32 ? 31 : 63
-            asm.emit(.bitModify(data.opcode == .fneg ? .btc : .btr, .b64, d, bit))
-            store(result(inst), d)
+            asm.emit(.bitModify(data.opcode == .fneg ? .btc : .btr, .b64, .rax, bit))
+            store(result(inst), .rax)
         case .fcmp: floatCompare(inst)
         case .sitof:
-            // xorps first: cvtsi2sd keeps the rest of xmm0 (a false dependency otherwise).
+            // xorps first: cvtsi2sd keeps the rest of the register (a false dependency otherwise).
             let isSingle = data.type == .f32
             load(.rax, f.arg(inst, 0))
-            asm.emit(.sse(.xorps, .xmm0, .xmm0))
-            asm.emit(.cvtsi2f(.b64, double: !isSingle, .xmm0, .rax))
-            let d = register(result(inst)) ?? .rax
-            asm.emit(.movXMMToGPR(isSingle ? .b32 : .b64, d, .xmm0))
-            store(result(inst), d)
+            let x = floatRegister(result(inst)) ?? .xmm0
+            asm.emit(.sse(.xorps, x, x))
+            asm.emit(.cvtsi2f(.b64, double: !isSingle, x, .rax))
+            storeFloat(result(inst), x)
         case .ftosi32, .ftosi64: truncation(inst, wide: data.opcode == .ftosi64)
-        case .fpromote:
-            loadFloat(.xmm1, f.arg(inst, 0))
-            asm.emit(.sse(.cvtss2sd, .xmm0, .xmm1))
-            floatResult(inst, single: false)
-        case .fdemote:
-            loadFloat(.xmm1, f.arg(inst, 0))
-            asm.emit(.sse(.cvtsd2ss, .xmm0, .xmm1))
-            floatResult(inst, single: true)
-        case .bitcast, .f32ToBits:
-            // The same bits (a single's are zero-extended already).
-            let d = target(inst, avoiding: nil)
-            load(d, f.arg(inst, 0))
-            store(result(inst), d)
-        case .f32FromBits: extend(inst) { .mov(.b32, $0, $1) }
+        case .fpromote, .fdemote:
+            let s = floatOperand(f.arg(inst, 0), scratch: .xmm1)
+            let x = floatRegister(result(inst)) ?? .xmm0
+            asm.emit(.sse(data.opcode == .fpromote ? .cvtss2sd : .cvtsd2ss, x, s))
+            floatResult(inst, x, single: data.opcode == .fdemote)
+        case .bitcast, .f32ToBits, .f32FromBits:
+            // The same bits: between the classes a `movq`/`movd` (a single's bits zero-extended
+            // in a general register; in an XMM register only its low 32 bits are read).
+            let a = f.arg(inst, 0)
+            let type = f.type(result(inst))
+            if type == .f32 || type == .f64 {
+                let x = floatRegister(result(inst)) ?? .xmm0
+                if let r = register(a) {
+                    asm.emit(.movGPRToXMM(.b64, x, r))
+                } else if let m = memory(a) {
+                    asm.emit(.movGPRToXMM(.b64, x, m))
+                } else {
+                    asm.emit(.loadConstant(.rax, constant(a)))
+                    asm.emit(.movGPRToXMM(.b64, x, .rax))
+                }
+                storeFloat(result(inst), x)
+            } else {
+                let d = register(result(inst)) ?? .rax
+                load(d, a)
+                store(result(inst), d)
+            }
         case .fmin, .fmax: minMax(inst, max: data.opcode == .fmax)
         case .trap:
             // `Tier2Backend.isSupported` rejected these before allocation.
@@ -221,10 +255,11 @@ extension Lowering {
 
     // MARK: Floats
 
-    /// Loads float `v` (its bits in a general register or a spill slot) into `x`.
+    /// Loads float `v` into `x`: from its XMM register, its spill slot or its constant.
     mutating func loadFloat(_ x: XMMRegister, _ v: Value) {
         let size: X64OperandSize = f.type(v) == .f32 ? .b32 : .b64
         switch allocation.locations[v.id] {
+        case .float(let s)?: if s != x { asm.emit(.sse(.movaps, x, s)) }
         case .register(let r)?: asm.emit(.movGPRToXMM(size, x, r))
         case .stack(let k)?: asm.emit(.movGPRToXMM(size, x, Self.spill(k)))
         case nil:
@@ -233,39 +268,74 @@ extension Lowering {
         }
     }
 
-    /// `xmm0 = a op b` (or `op a` for a square root) on the SSE unit, which raises the flags in
-    /// MXCSR; a NaN result becomes the canonical NaN (x86 keeps an operand's payload or gives a
-    /// negative default NaN; RISC-V gives 0x7ff8000000000000 / 0x7fc00000).
+    /// The XMM register holding float `v` to read: its own, or `scratch` loaded.
+    mutating func floatOperand(_ v: Value, scratch: XMMRegister) -> XMMRegister {
+        if let x = floatRegister(v) { return x }
+        loadFloat(scratch, v)
+        return scratch
+    }
+
+    /// Float `v` from `x` to its location: its XMM register or its spill slot (a single's 32
+    /// bits, a double's 64).
+    mutating func storeFloat(_ v: Value, _ x: XMMRegister) {
+        switch allocation.locations[v.id] {
+        case .float(let d)?: if d != x { asm.emit(.sse(.movaps, d, x)) }
+        case .stack(let k)?: asm.emit(f.type(v) == .f32 ? .movss(Self.spill(k), x) : .movsd(Self.spill(k), x))
+        case .register(let r)?: asm.emit(.movXMMToGPR(f.type(v) == .f32 ? .b32 : .b64, r, x))
+        case nil: break
+        }
+    }
+
+    /// A guest load of a single or a double into the result's XMM register.
+    mutating func floatLoad(_ inst: Inst, single: Bool) {
+        let address = guestAddress(inst, size: single ? 4 : 8)
+        let x = floatRegister(result(inst)) ?? .xmm0
+        recordFaultSite(inst)
+        let source = X64Memory.at(Self.memoryRegister, index: address)
+        asm.emit(single ? .movss(x, source) : .movsd(x, source))
+        storeFloat(result(inst), x)
+    }
+
+    /// `a op b` (or `op a` for a square root) on the SSE unit, which raises the flags in MXCSR,
+    /// in the result's register when neither operand stops it (x86's `op d, b` computes
+    /// `d = d op b`: `d` must not hold `b` unless the operation commutes), else in xmm0; a NaN
+    /// result becomes the canonical NaN (x86 keeps an operand's payload or gives a negative
+    /// default NaN; RISC-V gives 0x7ff8000000000000 / 0x7fc00000).
     mutating func floatArithmetic(_ inst: Inst, single: X64SSEOp, double: X64SSEOp) {
         let isSingle = f.insts[inst.id].type == .f32
         let op = isSingle ? single : double
+        var x = floatRegister(result(inst)) ?? .xmm0
         if f.insts[inst.id].opcode == .fsqrt {
-            loadFloat(.xmm1, f.arg(inst, 0))
-            asm.emit(.sse(op, .xmm0, .xmm1))
-        } else {
-            loadFloat(.xmm0, f.arg(inst, 0))
-            let b = f.arg(inst, 1)
-            if let m = memory(b) {
-                asm.emit(.sse(op, .xmm0, m))
+            if let m = memory(f.arg(inst, 0)) {
+                asm.emit(.sse(op, x, m))
             } else {
-                loadFloat(.xmm1, b)
-                asm.emit(.sse(op, .xmm0, .xmm1))
+                asm.emit(.sse(op, x, floatOperand(f.arg(inst, 0), scratch: .xmm1)))
+            }
+        } else {
+            var a = f.arg(inst, 0), b = f.arg(inst, 1)
+            let commutes = op == .addss || op == .addsd || op == .mulss || op == .mulsd
+            if commutes, floatRegister(b) == x, floatRegister(a) != x { swap(&a, &b) }
+            if floatRegister(b) == x, floatRegister(a) != x { x = .xmm0 }
+            loadFloat(x, a)
+            if let m = memory(b) {
+                asm.emit(.sse(op, x, m))
+            } else {
+                asm.emit(.sse(op, x, floatOperand(b, scratch: .xmm1)))
             }
         }
-        floatResult(inst, single: isSingle)
+        floatResult(inst, x, single: isSingle)
     }
 
-    /// The result of a float operation in xmm0 to its location, a NaN as the canonical NaN.
-    mutating func floatResult(_ inst: Inst, single isSingle: Bool) {
-        let d = register(result(inst)) ?? .rax
-        let ordered = asm.newLabel()
+    /// The result of a float operation in `x` to its location, a NaN as the canonical NaN (an
+    /// out-of-line stub replaces it).
+    mutating func floatResult(_ inst: Inst, _ x: XMMRegister, single isSingle: Bool) {
+        let back = asm.newLabel(), stub = asm.newLabel()
         // An arithmetic result is never a signaling NaN: this compare raises nothing.
-        asm.emit(.sse(isSingle ? .ucomiss : .ucomisd, .xmm0, .xmm0))
-        asm.emit(.movXMMToGPR(isSingle ? .b32 : .b64, d, .xmm0))
-        asm.jcc(.np, to: ordered)
-        asm.emit(.loadConstant(d, isSingle ? canonicalNaN32 : canonicalNaN64))
-        asm.bind(ordered)
-        store(result(inst), d)
+        asm.emit(.sse(isSingle ? .ucomiss : .ucomisd, x, x))
+        asm.jcc(.p, to: stub)
+        asm.bind(back)
+        stubs.append((stub, .canonicalNaN(x, single: isSingle, back: back)))
+        storeFloat(result(inst), x)
     }
 
     /// The result of `ffma` (xmm0; b still in xmm1, a in its location) as `floatResult`, but a
@@ -273,17 +343,15 @@ extension Lowering {
     /// does even when the addend is a quiet NaN, x86's FMA does not (IEEE 754 leaves it to the
     /// implementation). `comisd` of the NaN with itself raises exactly invalid.
     mutating func fusedResult(_ inst: Inst, single isSingle: Bool) {
-        let d = register(result(inst)) ?? .rax
         let nan = asm.newLabel(), canonical = asm.newLabel(), raise = asm.newLabel(), other = asm.newLabel()
         let done = asm.newLabel()
         let sign: UInt8 = isSingle ? 31 : 63
         let infinity: UInt64 = isSingle ? 0x7f80_0000 : 0x7ff0_0000_0000_0000
         asm.emit(.sse(isSingle ? .ucomiss : .ucomisd, .xmm0, .xmm0))
         asm.jcc(.p, to: nan)
-        asm.emit(.movXMMToGPR(isSingle ? .b32 : .b64, d, .xmm0))
         asm.jmp(to: done)
         asm.bind(nan)
-        // |b| in rax, |a| in rcx (a's register is intact: d is not written yet).
+        // |b| in rax, |a| in rcx.
         asm.emit(.movXMMToGPR(isSingle ? .b32 : .b64, .rax, .xmm1))
         asm.emit(.bitModify(.btr, .b64, .rax, sign))
         load(.rcx, f.arg(inst, 0))
@@ -302,9 +370,10 @@ extension Lowering {
         asm.bind(raise)
         asm.emit(.sse(isSingle ? .comiss : .comisd, .xmm0, .xmm0))
         asm.bind(canonical)
-        asm.emit(.loadConstant(d, isSingle ? canonicalNaN32 : canonicalNaN64))
+        asm.emit(.loadConstant(.rax, isSingle ? canonicalNaN32 : canonicalNaN64))
+        asm.emit(.movGPRToXMM(.b64, .xmm0, .rax))
         asm.bind(done)
-        store(result(inst), d)
+        storeFloat(result(inst), .xmm0)
     }
 
     /// `ftosi32`/`ftosi64`: `cvttsd2si` (toward zero) gives the "integer indefinite" value
@@ -316,8 +385,8 @@ extension Lowering {
         let isSingle = f.type(a) == .f32
         let size: X64OperandSize = wide ? .b64 : .b32
         let done = asm.newLabel(), largest = asm.newLabel()
-        loadFloat(.xmm0, a)
-        asm.emit(.cvtf2si(isSingle ? .cvttss2si : .cvttsd2si, size, .rax, .xmm0))
+        let x = floatOperand(a, scratch: .xmm0)
+        asm.emit(.cvtf2si(isSingle ? .cvttss2si : .cvttsd2si, size, .rax, x))
         if wide {
             asm.emit(.loadConstant(.rdx, 1 << 63))
             asm.emit(.alu(.cmp, .b64, .rax, .rdx))
@@ -325,9 +394,9 @@ extension Lowering {
             asm.emit(.alu(.cmp, .b32, .rax, imm: Int32.min))
         }
         asm.jcc(.ne, to: done)
-        asm.emit(.sse(isSingle ? .ucomiss : .ucomisd, .xmm0, .xmm0))
+        asm.emit(.sse(isSingle ? .ucomiss : .ucomisd, x, x))
         asm.jcc(.p, to: largest)
-        asm.emit(.movXMMToGPR(isSingle ? .b32 : .b64, .rcx, .xmm0))
+        asm.emit(.movXMMToGPR(isSingle ? .b32 : .b64, .rcx, x))
         asm.emit(.test(isSingle ? .b32 : .b64, .rcx, .rcx))
         asm.jcc(.s, to: done)
         asm.bind(largest)
@@ -357,34 +426,35 @@ extension Lowering {
         let compare: X64SSEOp = isSingle ? .ucomiss : .ucomisd
         let nan = asm.newLabel(), unequal = asm.newLabel(), takeA = asm.newLabel(), takeB = asm.newLabel()
         let aIsNaN = asm.newLabel(), done = asm.newLabel()
-        loadFloat(.xmm0, a)
-        loadFloat(.xmm1, b)
-        asm.emit(.sse(compare, .xmm0, .xmm1))
+        // The result in xmm2 (the result's register may be an operand's).
+        let xa = floatOperand(a, scratch: .xmm0), xb = floatOperand(b, scratch: .xmm1)
+        asm.emit(.sse(compare, xa, xb))
         asm.jcc(.p, to: nan)
         asm.jcc(.ne, to: unequal)
-        load(.rax, a)
-        alu(max ? .and : .or, .rax, b)
+        asm.emit(.sse(.movaps, .xmm2, xa))
+        asm.emit(.sse(max ? .andps : .orps, .xmm2, xb))
         asm.jmp(to: done)
         asm.bind(unequal)
         // a > b: min takes b, max takes a.
         asm.jcc(.a, to: max ? takeA : takeB)
         asm.jmp(to: max ? takeB : takeA)
         asm.bind(nan)
-        asm.emit(.sse(compare, .xmm0, .xmm0))
+        asm.emit(.sse(compare, xa, xa))
         asm.jcc(.p, to: aIsNaN)
         asm.jmp(to: takeA)  // b is the NaN
         asm.bind(aIsNaN)
-        asm.emit(.sse(compare, .xmm1, .xmm1))
+        asm.emit(.sse(compare, xb, xb))
         asm.jcc(.np, to: takeB)
         asm.emit(.loadConstant(.rax, isSingle ? canonicalNaN32 : canonicalNaN64))
+        asm.emit(.movGPRToXMM(.b64, .xmm2, .rax))
         asm.jmp(to: done)
         asm.bind(takeA)
-        load(.rax, a)
+        asm.emit(.sse(.movaps, .xmm2, xa))
         asm.jmp(to: done)
         asm.bind(takeB)
-        load(.rax, b)
+        asm.emit(.sse(.movaps, .xmm2, xb))
         asm.bind(done)
-        store(result(inst), .rax)
+        storeFloat(result(inst), .xmm2)
     }
 
     /// `fcmp`: `ucomis` for the quiet conditions, `comis` (invalid for any NaN) for the ordered
@@ -398,9 +468,9 @@ extension Lowering {
         let quiet = cond == .eq || cond == .ne || cond == .uno || cond == .ord
         let op: X64SSEOp = quiet ? (isSingle ? .ucomiss : .ucomisd) : (isSingle ? .comiss : .comisd)
         let swapped = cond == .lt || cond == .le
-        loadFloat(.xmm0, swapped ? b : a)
-        loadFloat(.xmm1, swapped ? a : b)
-        asm.emit(.sse(op, .xmm0, .xmm1))
+        let x = floatOperand(swapped ? b : a, scratch: .xmm0)
+        let y = floatOperand(swapped ? a : b, scratch: .xmm1)
+        asm.emit(.sse(op, x, y))
         switch cond {
         case .eq:
             asm.emit(.setcc(.e, .rax))
@@ -557,11 +627,20 @@ extension Lowering {
 
     /// The register holding `inst`'s guest address (operand 0): its own register, or rdx
     /// (computed there for a folded `base + k`, loaded there if spilled); branches to a fault
-    /// stub unless the address is below the address-space size. (An access that starts inside
-    /// and runs past the end touches the guard pages after the reservation: a host fault,
-    /// recovered as any other.)
+    /// stub unless the address is below the address-space size, or an access before it in the
+    /// block checked the same address (the same value, or the same base and offset). (An
+    /// access that starts inside and runs past the end touches the guard pages after the
+    /// reservation: a host fault, recovered as any other.)
     mutating func guestAddress(_ inst: Inst, size: Int) -> HostRegister {
+        let key: CheckedAddress
+        if let (base, offset) = folded[f.arg(inst, 0).id] {
+            key = CheckedAddress(value: base.id, offset: offset, folded: true)
+        } else {
+            key = CheckedAddress(value: f.arg(inst, 0).id, offset: 0, folded: false)
+        }
+        let checked = !checkedAddresses.insert(key).inserted
         if folded[f.arg(inst, 0).id] == nil, let r = register(f.arg(inst, 0)) {
+            if checked { return r }
             asm.emit(.alu(.cmp, .b64, r, Self.hartSlot(HartState.Slot.addressSpaceSize)))
             asm.jcc(.ae, to: faultLabel(inst))
             return r
@@ -576,6 +655,7 @@ extension Lowering {
         } else {
             load(.rdx, f.arg(inst, 0))
         }
+        if checked { return .rdx }
         asm.emit(.alu(.cmp, .b64, .rdx, Self.hartSlot(HartState.Slot.addressSpaceSize)))
         asm.jcc(.ae, to: faultLabel(inst))
         return .rdx

@@ -13,10 +13,11 @@ import RivetX64
 //   registers set: `rbx` the hart's slots, `r15` guest address 0, `r12` the budget, `r13` the
 //   execution counters, `r14` the jump cache; `r13` and `r14` are reloaded from the hart's
 //   slots before a jump to other code, so they hold values meanwhile;
-// - values live in `rsi rdi r8 r9 r10 r11 rbp r13 r14`; `rax`, `rcx`, `rdx` are scratch (`rdx:rax` for
-//   mul/div, `cl` for shifts, `rcx` breaks cycles of parallel moves); spilled values live in
-//   the hart's spill slots (`HartState.Slot.spill`), so the code has no frame and a fault's
-//   recovery finds every value in the registers saved at the fault or in the slots;
+// - values live in `rsi rdi r8 r9 r10 r11 rbp r13 r14`, float values (f32, f64) in `xmm3`...`xmm15`;
+//   `rax`, `rcx`, `rdx` and `xmm0`...`xmm2` are scratch (`rdx:rax` for mul/div, `cl` for
+//   shifts, `rcx` breaks cycles of parallel moves); spilled values live in the hart's spill
+//   slots (`HartState.Slot.spill`), so the code has no frame and a fault's recovery finds
+//   every value in the registers saved at the fault (general and XMM) or in the slots;
 // - it leaves as tier 1 does, `rax` = `ExitKind | index << 8 | id << 32` and a jump to the common
 //   exit: `chain` (a patchable jump, linked by the engine to the target's code), `indirect`
 //   (after a miss in the jump cache, the pc in its slot; exits past the first two to constant
@@ -50,10 +51,18 @@ package enum Tier2Backend {
     /// reloads them from the hart's slots before it jumps to other code.
     package static let allocatable: [HostRegister] = [.rsi, .rdi, .r8, .r9, .r10, .r11, .rbp, .r13, .r14]
 
+    /// XMM registers float values may live in (`xmm0`...`xmm2` are scratch: `ffma` takes three
+    /// operands). Nothing is called from tier-2 code, so all are free.
+    package static let allocatableFloat: [XMMRegister] = [
+        .xmm3, .xmm4, .xmm5, .xmm6, .xmm7, .xmm8, .xmm9, .xmm10, .xmm11, .xmm12, .xmm13, .xmm14, .xmm15,
+    ]
+
     /// Where a value of an exit state is at a fault: what the engine reads to rebuild it.
     package enum Recovery: Sendable, Equatable {
         /// In a host register (its number), saved by the fault handler.
         case register(UInt8)
+        /// In a host XMM register (its number): its low 64 bits, saved by the fault handler.
+        case xmm(UInt8)
         /// In a hart slot (a spill slot).
         case slot(Int)
         /// A constant.
@@ -82,6 +91,7 @@ package enum Tier2Backend {
         for (slot, value) in site.entries {
             switch value {
             case .register(let n): values.append((slot, slots[HartState.Slot.faultRegisters + Int(n)]))
+            case .xmm(let n): values.append((slot, slots[HartState.Slot.faultXMMRegisters + Int(n)]))
             case .slot(let k): values.append((slot, slots[k]))
             case .constant(let bits): values.append((slot, bits))
             }
@@ -128,7 +138,8 @@ package enum Tier2Backend {
         let scaled = scaledAdditions(f, immediates: immediates, uses: uses)
         var unallocated = zip(immediates, folded).map { $0 || $1 != nil }
         for case let (base: _, index: _, scale: _, shift: shift)? in scaled { unallocated[shift.id] = true }
-        let allocation = LinearScan.allocate(f, registers: allocatable, unallocated: unallocated)
+        let allocation = LinearScan.allocate(
+            f, registers: allocatable, floatRegisters: allocatableFloat, unallocated: unallocated)
         guard allocation.spillSlots <= HartState.Slot.spillCount else { return nil }
         var lowering = Lowering(
             f, allocation, uses: uses, immediates: immediates, folded: folded, scaled: scaled, id: id,
@@ -356,12 +367,25 @@ struct Lowering: ~Copyable {
         /// The entry guard failed (`frm` is not `rne`): leave with `guardFailed` (nothing ran,
         /// nothing was taken from the budget).
         case guardFailed
+        /// A float result in the register is a NaN: the canonical NaN there instead, then back
+        /// to the label (out of line: the common case falls through).
+        case canonicalNaN(XMMRegister, single: Bool, back: X64Label)
     }
     var stubs: [(X64Label, Stub)] = []
     /// The patchable exits, in index order.
     var exitJumps: [(target: UInt64, jump: X64PatchableJump, stub: X64Label)] = []
     /// Every guest access, as `Tier2Backend.FaultSite`s, in the order of the code.
     var faultSites: [Tier2Backend.FaultSite] = []
+    /// An address a bounds check found inside the address space: a value, or a base value plus
+    /// an offset (`Tier2Backend.foldedAddresses`).
+    struct CheckedAddress: Hashable {
+        var value: Int
+        var offset: Int32
+        var folded: Bool
+    }
+    /// The addresses checked since the current block's start (a later access to one needs no
+    /// check: the address-space size does not change while the code runs).
+    var checkedAddresses: Set<CheckedAddress> = []
     /// The shared bounds-fault code, and whether a bounds check jumps to it.
     var boundsFaultLabel: X64Label
     var usesBoundsFault = false
@@ -444,6 +468,7 @@ struct Lowering: ~Copyable {
     func recovery(_ v: Value) -> Tier2Backend.Recovery {
         switch allocation.locations[v.id] {
         case .register(let r)?: .register(r.rawValue)
+        case .float(let x)?: .xmm(x.rawValue)
         case .stack(let k)?: .slot(HartState.Slot.spill + k)
         case nil: .constant(constant(v))
         }
@@ -463,6 +488,12 @@ struct Lowering: ~Copyable {
         return nil
     }
 
+    /// A float value's XMM register, if it has one.
+    func floatRegister(_ v: Value) -> XMMRegister? {
+        if case .float(let x)? = allocation.locations[v.id] { return x }
+        return nil
+    }
+
     /// The memory operand of a spilled value.
     func memory(_ v: Value) -> X64Memory? {
         if case .stack(let k)? = allocation.locations[v.id] { return Self.spill(k) }
@@ -475,19 +506,22 @@ struct Lowering: ~Copyable {
         return f.insts[inst.id].imm
     }
 
-    /// `mov r, v`.
+    /// `mov r, v`: a float value's bits (a single's zero-extended).
     mutating func load(_ r: HostRegister, _ v: Value) {
+        let size: X64OperandSize = f.type(v) == .f32 ? .b32 : .b64
         switch allocation.locations[v.id] {
         case .register(let s)?: if s != r { asm.emit(.mov(.b64, r, s)) }
-        case .stack(let k)?: asm.emit(.mov(.b64, r, Self.spill(k)))
+        case .float(let x)?: asm.emit(.movXMMToGPR(size, r, x))
+        case .stack(let k)?: asm.emit(.mov(size, r, Self.spill(k)))
         case nil: asm.emit(.loadConstant(r, constant(v)))
         }
     }
 
-    /// `mov v, r`.
+    /// `mov v, r`: to a float value, the bits in `r`.
     mutating func store(_ v: Value, _ r: HostRegister) {
         switch allocation.locations[v.id] {
         case .register(let d)?: if d != r { asm.emit(.mov(.b64, d, r)) }
+        case .float(let x)?: asm.emit(.movGPRToXMM(f.type(v) == .f32 ? .b32 : .b64, x, r))
         case .stack(let k)?: asm.emit(.mov(.b64, Self.spill(k), r))
         case nil: break  // an immediate: never computed alone
         }
@@ -498,6 +532,7 @@ struct Lowering: ~Copyable {
         switch allocation.locations[v.id] {
         case .register(let s)?: asm.emit(.alu(op, .b64, r, s))
         case .stack(let k)?: asm.emit(.alu(op, .b64, r, Self.spill(k)))
+        case .float?: preconditionFailure("tier 2 backend: an integer operation on a float value")
         case nil: asm.emit(.alu(op, .b64, r, imm: Int32(truncatingIfNeeded: Int64(bitPattern: constant(v)))))
         }
     }
@@ -520,6 +555,7 @@ struct Lowering: ~Copyable {
         asm.emit(.mov(.b64, Self.hartSlot(HartState.Slot.tier2Entry), Pinned.budget))
         for (k, b) in f.layout.enumerated() {
             asm.bind(blockLabels[b.id])
+            checkedAddresses.removeAll(keepingCapacity: true)
             let next = k + 1 < f.layout.count ? f.layout[k + 1] : nil
             for inst in f.blocks[b.id].insts { emit(inst, next: next) }
         }
@@ -545,6 +581,10 @@ struct Lowering: ~Copyable {
                 leave(code(.indirect, 0))
             case .guardFailed:
                 leave(code(.guardFailed, 0))
+            case .canonicalNaN(let x, let single, let back):
+                asm.emit(.loadConstant(.rax, single ? canonicalNaN32 : canonicalNaN64))
+                asm.emit(.movGPRToXMM(.b64, x, .rax))
+                asm.jmp(to: back)
             }
         }
         if usesBoundsFault {
@@ -554,6 +594,9 @@ struct Lowering: ~Copyable {
             asm.bind(boundsFaultLabel)
             for r in Tier2Backend.allocatable {
                 asm.emit(.mov(.b64, Self.hartSlot(HartState.Slot.faultRegisters + Int(r.rawValue)), r))
+            }
+            for x in Tier2Backend.allocatableFloat where allocation.usedFloatRegisters.contains(x) {
+                asm.emit(.movsd(Self.hartSlot(HartState.Slot.faultXMMRegisters + Int(x.rawValue)), x))
             }
             if accruesFlags { asm.emit(.stmxcsr(Self.hartSlot(HartState.Slot.mxcsr))) }
             count()
@@ -593,6 +636,10 @@ struct Lowering: ~Copyable {
     mutating func writeEntries(_ state: ExitState) {
         for entry in state.entries {
             let slot = X64Memory.at(Self.stateRegister, Int32(f.slots[entry.slot.id].offset))
+            if let x = floatRegister(entry.value), f.type(entry.value) == .f64 {
+                asm.emit(.movsd(slot, x))  // a double's bits in an i64 slot
+                continue
+            }
             let r = register(entry.value) ?? .rax
             load(r, entry.value)
             asm.emit(.mov(.b64, slot, r))
@@ -753,6 +800,7 @@ struct Lowering: ~Copyable {
             switch allocation.location(condition) {
             case .register(let r): asm.emit(.test(.b32, r, imm: 1))
             case .stack(let k): asm.emit(.test(.b32, Self.spill(k), imm: 1))
+            case .float: preconditionFailure("tier 2 backend: a b1 value in an XMM register")
             }
         }
         let taken = data.destination0, notTaken = data.destination1
@@ -817,6 +865,9 @@ struct Lowering: ~Copyable {
                     case .stack(let k):
                         asm.emit(.loadConstant(.rax, bits))
                         asm.emit(.mov(.b64, Self.spill(k), .rax))
+                    case .float(let d):
+                        asm.emit(.loadConstant(.rax, bits))
+                        asm.emit(.movGPRToXMM(.b64, d, .rax))
                     }
                 }
             } else {
@@ -828,7 +879,8 @@ struct Lowering: ~Copyable {
         }
     }
 
-    /// `mov to, from` (from nil: rcx), through rax between two spill slots.
+    /// `mov to, from` (from nil: rcx), through rax between two spill slots. A move's 64 bits
+    /// carry a single's 32 (the rest is never read as a single).
     mutating func emitMove(from: ValueLocation?, to: ValueLocation) {
         let source: ValueLocation = from ?? .register(Self.cycleRegister)
         switch (source, to) {
@@ -838,6 +890,11 @@ struct Lowering: ~Copyable {
         case (.stack(let j), .stack(let k)):
             asm.emit(.mov(.b64, .rax, Self.spill(j)))
             asm.emit(.mov(.b64, Self.spill(k), .rax))
+        case (.float(let s), .float(let d)): asm.emit(.sse(.movaps, d, s))
+        case (.float(let s), .stack(let k)): asm.emit(.movsd(Self.spill(k), s))
+        case (.stack(let k), .float(let d)): asm.emit(.movsd(d, Self.spill(k)))
+        case (.float(let s), .register(let d)): asm.emit(.movXMMToGPR(.b64, d, s))
+        case (.register(let s), .float(let d)): asm.emit(.movGPRToXMM(.b64, d, s))
         }
     }
 
@@ -845,6 +902,7 @@ struct Lowering: ~Copyable {
         switch from {
         case .register(let s): asm.emit(.mov(.b64, r, s))
         case .stack(let k): asm.emit(.mov(.b64, r, Self.spill(k)))
+        case .float(let s): asm.emit(.movXMMToGPR(.b64, r, s))
         }
     }
 }
