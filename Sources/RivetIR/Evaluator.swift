@@ -141,7 +141,11 @@ package enum Evaluator {
         var block = f.entry
         var steps = 0
         func updates(_ inst: Inst) -> [SlotUpdate] {
-            (f.exitState(inst)?.entries ?? []).map { SlotUpdate(slot: $0.slot, bits: values[$0.value.id]) }
+            (f.exitState(inst)?.entries ?? []).map {
+                // A single for an i64 slot is NaN-boxed (ExitEntry).
+                let boxed = f.type($0.value) == .f32 && f.slots[$0.slot.id].type == .i64
+                return SlotUpdate(slot: $0.slot, bits: boxed ? values[$0.value.id] & 0xffff_ffff | 0xffff_ffff_0000_0000 : values[$0.value.id])
+            }
         }
         while true {
             for inst in f.blocks[block.id].insts {

@@ -71,7 +71,9 @@ package struct BlockCall: Hashable, Sendable {
 package struct ExitEntry: Hashable, Sendable {
     /// The slot not yet written back.
     package var slot: Slot
-    /// Its current value: of the slot's type, or an f64 for an i64 slot (its bits).
+    /// Its current value: of the slot's type, or a float for an i64 slot: a double's bits, or a
+    /// single NaN-boxed (its 32 bits, the upper 32 all ones: how RISC-V, the IR's guest, keeps
+    /// a single in a 64-bit register).
     package var value: Value
     /// A `slot = value` entry.
     package init(slot: Slot, value: Value) {

@@ -177,9 +177,9 @@ private struct Checker {
                 }
                 if e.slot.id <= last { fail(b, inst, "exit state entries not sorted by slot or repeated") }
                 last = e.slot.id
-                // An f64 may stand for an i64 slot: its bits.
+                // A float may stand for an i64 slot: a double's bits, a single NaN-boxed.
                 if e.value.id < f.values.count && f.type(e.value) != f.slots[e.slot.id].type
-                    && !(f.type(e.value) == .f64 && f.slots[e.slot.id].type == .i64)
+                    && !((f.type(e.value) == .f64 || f.type(e.value) == .f32) && f.slots[e.slot.id].type == .i64)
                 {
                     fail(b, inst, "exit state gives \(f.slots[e.slot.id].name) a value of type \(f.type(e.value))")
                 }

@@ -328,6 +328,31 @@ struct SplitMix {
         try H.check(f, inputs: cases)
     }
 
+    /// A select right after its compare (the compare's only use) compares and moves on the
+    /// flags: against a register, an immediate and a 64-bit constant, choosing between
+    /// registers and constants (a constant value is a `mov`, before the `cmp`).
+    @Test func selectsOfComparesMoveOnTheFlags() throws {
+        var body = "block0:\n    v0 = get_slot.i64 x1\n    v1 = get_slot.i64 x2\n"
+        var n = 2
+        var entries: [String] = []
+        let constants = "    v\(n) = iconst 7\n    v\(n + 1) = iconst 0x7fc00000\n    v\(n + 2) = iconst 0x123456789\n"
+        let (seven, nan, wide) = (n, n + 1, n + 2)
+        body += constants
+        n += 3
+        for (k, cond) in ["eq", "ne", "slt", "sle", "sgt", "sge", "ult", "ule", "ugt", "uge"].enumerated() {
+            let other = ["v1", "v\(seven)", "v\(wide)"][k % 3]
+            let (yes, no) = [("v0", "v1"), ("v1", "v\(nan)"), ("v\(wide)", "v0"), ("v\(seven)", "v\(nan)")][k % 4]
+            body += "    v\(n) = icmp \(cond) v0, \(other)\n    v\(n + 1) = select.i64 v\(n), \(yes), \(no)\n"
+            entries.append("x\(entries.count + 3)=v\(n + 1)")
+            n += 2
+        }
+        body += "    exit pc=0x80 [" + entries.joined(separator: " ") + "]"
+        let f = try H.parse(body)
+        var inputs = H.pairs(seed: 5)
+        inputs += H.edges.map { [$0, $0] } + H.edges.map { [$0, 7] } + H.edges.map { [$0, 0x1_2345_6789] }
+        try H.check(f, inputs: inputs)
+    }
+
     @Test func unaryOperationsAndComparisons() throws {
         let unary = ["bnot", "ineg", "sext8", "sext16", "sext32", "zext8", "zext16", "zext32", "clz", "ctz", "popcnt", "bswap"]
         var body = "block0:\n    v0 = get_slot.i64 x1\n    v1 = get_slot.i64 x2\n"
@@ -505,8 +530,9 @@ struct SplitMix {
     /// Float values in XMM registers: sixteen doubles and two singles live around a loop (more
     /// than the thirteen XMM registers: some spilled), rotated on the back edge (a cycle of
     /// moves between registers and slots), combined by every float operation the backend
-    /// lowers, stored, and given to exits and to a load's fault as doubles (the exit state
-    /// takes an f64 for an i64 slot; a bounds fault saves the XMM registers for the rebuild).
+    /// lowers, stored, and given to exits and to a load's fault as doubles and NaN-boxed
+    /// singles (an exit state takes a float for an i64 slot; a bounds fault saves the XMM
+    /// registers for the rebuild).
     @Test func floatValuesLiveInXMMRegisters() throws {
         var text = "block0:\n"
         for k in 0..<16 {
@@ -560,10 +586,10 @@ struct SplitMix {
                 store.f64 w2, a8 [pc=0x100 x1=g0 x2=g1 x3=a9]
                 w3 = iconst 8
                 w4 = iadd w2, w3
-                w5 = load.f64 w4 [pc=0x104 x1=g0 x2=g1 x3=a9]
+                w5 = load.f64 w4 [pc=0x104 x1=g0 x2=g1 x3=a9 x4=t0 x5=t1]
                 w6 = fadd.f64 w5, g0
                 w7 = fmul.f64 w6, g1
-                exit pc=0x108 [x1=g0 x2=g1 x3=w7 x6=e6 x7=e7 x8=e8 x9=e9 x10=e10 x12=a0 x13=a1 x14=a2 x15=a3]
+                exit pc=0x108 [x1=g0 x2=g1 x3=w7 x4=t0 x5=t1 x6=e6 x7=e7 x8=e8 x9=e9 x10=e10 x12=a0 x13=a1 x14=a2 x15=a3]
             """
         // Symbolic value names (d0, a3, m5, ...) to the text form's v0, v1, ...
         var numbers: [String: Int] = [:]

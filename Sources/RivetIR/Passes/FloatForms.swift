@@ -1,4 +1,4 @@
-// Float forms: doubles stay doubles between memory, arithmetic and the guest state.
+// Float forms: floats stay floats between memory, arithmetic and the guest state.
 //
 // A frontend that keeps float registers as the 64 bits of integer slots (RISC-V's f registers
 // are NaN-boxed bits) loads a double as `load.i64` and reinterprets it (`bitcast.f64`), and
@@ -6,10 +6,13 @@
 // moves every such value between its register classes, and keeps both forms alive. Rewritten:
 //  - `v = load.i64 a` with a use `bitcast.f64 v` → `w = load.f64 a` (same exit state) and
 //    `v = bitcast.i64 w` in the load's place; each `bitcast.f64 v` becomes `w`;
-//  - an exit-state entry `bitcast.i64 x` of a double `x` → `x` (an f64 may stand for an i64
-//    slot: its bits, as the verifier allows);
+//  - an exit-state entry `bitcast.i64 x` of a double `x` → `x`, and one that is a single's
+//    NaN-box → the single (a float may stand for an i64 slot: see `ExitEntry`);
 //  - `store64 a, (bitcast.i64 x)` of a double → `store.f64 a, x`;
-//  - an i64 block parameter that receives a double's bits becomes an f64 (`retypeParameters`).
+//  - the same for singles: `uload32` read by `f32_from_bits` → `load.f32` (its bits by
+//    `f32_to_bits`), `store32` of `f32_to_bits x` or of `x`'s NaN-box → `store.f32 a, x`;
+//  - an i64 block parameter that receives a double's bits becomes an f64 (`retypeParameters`);
+//  - `f32_from_bits` of a single's NaN-box (or of the frontend's unboxing of it) → the single.
 // The bitcasts left without uses go with dce.
 //
 // Assumes: a verified function. Preserves: every value's bits at every use, blocks, effects,
@@ -19,52 +22,79 @@
 package enum FloatForms {
     /// Runs the pass on `f` (see the header).
     package static func run(_ f: inout Function) {
-        // Loads whose result is reinterpreted as a double.
-        var reinterpreted = [Bool](repeating: false, count: f.values.count)
+        // Values reinterpreted as a double, or as a single.
+        var asDouble = [Bool](repeating: false, count: f.values.count)
+        var asSingle = asDouble
         for b in f.layout {
-            for inst in f.blocks[b.id].insts where f.insts[inst.id].opcode == .bitcast && f.insts[inst.id].type == .f64 {
-                reinterpreted[f.arg(inst, 0).id] = true
+            for inst in f.blocks[b.id].insts {
+                let data = f.insts[inst.id]
+                if data.opcode == .bitcast && data.type == .f64 { asDouble[f.arg(inst, 0).id] = true }
+                if data.opcode == .f32FromBits { asSingle[f.arg(inst, 0).id] = true }
             }
         }
-        var loadedAsDouble = [Value?](repeating: nil, count: f.values.count)
+        var loadedAsFloat = [Value?](repeating: nil, count: f.values.count)
         for b in f.layout {
             var k = 0
             while k < f.blocks[b.id].insts.count {
                 let inst = f.blocks[b.id].insts[k]
                 k += 1
-                guard f.insts[inst.id].opcode == .loadI64, case let v = f.result(inst), reinterpreted[v.id] else { continue }
-                let load = f.makeInst(.loadF64, args: [f.arg(inst, 0)], exit: f.exitState(inst))
+                let opcode = f.insts[inst.id].opcode
+                guard (opcode == .loadI64 && asDouble[f.result(inst).id]) || (opcode == .uload32 && asSingle[f.result(inst).id])
+                else { continue }
+                let v = f.result(inst)
+                let single = opcode == .uload32
+                let load = f.makeInst(single ? .loadF32 : .loadF64, args: [f.arg(inst, 0)], exit: f.exitState(inst))
                 f.insert(load, into: b, at: k - 1)
                 k += 1
                 let w = f.result(load)
-                f.insts[inst.id].opcode = .bitcast
+                // The bits as the integer load gave them (a single's zero-extended).
+                f.insts[inst.id].opcode = single ? .f32ToBits : .bitcast
                 f.insts[inst.id].type = .i64
                 f.insts[inst.id].args = f.makeList([w])
                 f.insts[inst.id].exitState = -1
-                loadedAsDouble[v.id] = w
+                loadedAsFloat[v.id] = w
             }
         }
         var map = (0..<f.values.count).map { Value($0) }
         for b in f.layout {
-            for inst in f.blocks[b.id].insts where f.insts[inst.id].opcode == .bitcast && f.insts[inst.id].type == .f64 {
-                if let w = loadedAsDouble[f.arg(inst, 0).id] { map[f.result(inst).id] = w }
+            for inst in f.blocks[b.id].insts {
+                let data = f.insts[inst.id]
+                guard (data.opcode == .bitcast && data.type == .f64) || data.opcode == .f32FromBits,
+                    let w = loadedAsFloat[f.arg(inst, 0).id], f.type(w) == f.type(f.result(inst))
+                else { continue }
+                map[f.result(inst).id] = w
             }
         }
         f.rewriteUses(map)
 
         retypeParameters(&f)
         func double(_ v: Value) -> Value? { Self.double(f, v) }
+
+        // Singles unboxed from their own box.
+        var unboxed = (0..<f.values.count).map { Value($0) }
+        for b in f.layout {
+            for inst in f.blocks[b.id].insts where f.insts[inst.id].opcode == .f32FromBits {
+                if let x = unbox(f, f.arg(inst, 0)) { unboxed[f.result(inst).id] = x }
+            }
+        }
+        f.rewriteUses(unboxed)
         for s in f.exitStates.indices {
-            for e in f.exitStates[s].entries.indices {
-                if let x = double(f.exitStates[s].entries[e].value) { f.exitStates[s].entries[e].value = x }
+            for e in f.exitStates[s].entries.indices where f.slots[f.exitStates[s].entries[e].slot.id].type == .i64 {
+                let v = f.exitStates[s].entries[e].value
+                if let x = double(v) ?? box(f, v) { f.exitStates[s].entries[e].value = x }
             }
         }
         for b in f.layout {
-            for inst in f.blocks[b.id].insts where f.insts[inst.id].opcode == .store64 {
-                guard let x = double(f.arg(inst, 1)) else { continue }
+            for inst in f.blocks[b.id].insts where f.insts[inst.id].opcode == .store64 || f.insts[inst.id].opcode == .store32 {
                 let address = f.arg(inst, 0)
-                f.insts[inst.id].opcode = .storeF64
-                f.insts[inst.id].args = f.makeList([address, x])
+                if f.insts[inst.id].opcode == .store64, let x = double(f.arg(inst, 1)) {
+                    f.insts[inst.id].opcode = .storeF64
+                    f.insts[inst.id].args = f.makeList([address, x])
+                } else if f.insts[inst.id].opcode == .store32, let x = singleBits(f, f.arg(inst, 1)) {
+                    // The low 32 bits of the box, or of the zero-extended bits: the single's.
+                    f.insts[inst.id].opcode = .storeF32
+                    f.insts[inst.id].args = f.makeList([address, x])
+                }
             }
         }
     }
@@ -74,6 +104,45 @@ package enum FloatForms {
         guard case .inst(let d) = f.values[v.id].def, f.insts[d.id].opcode == .bitcast, f.insts[d.id].type == .i64
         else { return nil }
         return f.arg(d, 0)
+    }
+
+    /// The single `x` whose NaN-box `v` is (`bor (f32_to_bits x), 0xffffffff00000000`, either
+    /// order), if it is one.
+    static func box(_ f: Function, _ v: Value) -> Value? {
+        guard case .inst(let d) = f.values[v.id].def, f.insts[d.id].opcode == .bor else { return nil }
+        for (bits, mask) in [(f.arg(d, 0), f.arg(d, 1)), (f.arg(d, 1), f.arg(d, 0))] {
+            guard constant(f, mask) == 0xffff_ffff_0000_0000, case .inst(let e) = f.values[bits.id].def,
+                f.insts[e.id].opcode == .f32ToBits
+            else { continue }
+            return f.arg(e, 0)
+        }
+        return nil
+    }
+
+    /// The single `x` whose bits are `v`'s low 32: `f32_to_bits x` or `x`'s box.
+    static func singleBits(_ f: Function, _ v: Value) -> Value? {
+        if case .inst(let d) = f.values[v.id].def, f.insts[d.id].opcode == .f32ToBits { return f.arg(d, 0) }
+        return box(f, v)
+    }
+
+    /// The single `x` if `v`, read as a single's bits (`f32_from_bits v`), is `x`: `v` is
+    /// `x`'s box, or the frontend's unboxing of it (`select (icmp eq (sshr B, 32), -1), B, k`
+    /// with `B` the box: always `B`).
+    static func unbox(_ f: Function, _ v: Value) -> Value? {
+        if let x = box(f, v) { return x }
+        guard case .inst(let select) = f.values[v.id].def, f.insts[select.id].opcode == .select,
+            let x = box(f, f.arg(select, 1)), case .inst(let compare) = f.values[f.arg(select, 0).id].def,
+            f.insts[compare.id].opcode == .icmp, f.insts[compare.id].imm == UInt64(IntCondition.eq.rawValue),
+            constant(f, f.arg(compare, 1)) == UInt64.max, case .inst(let shift) = f.values[f.arg(compare, 0).id].def,
+            f.insts[shift.id].opcode == .sshr, f.arg(shift, 0) == f.arg(select, 1), constant(f, f.arg(shift, 1)) == 32
+        else { return nil }
+        return x
+    }
+
+    /// The bits of `v` if an `iconst` defines it.
+    static func constant(_ f: Function, _ v: Value) -> UInt64? {
+        guard case .inst(let d) = f.values[v.id].def, f.insts[d.id].opcode == .iconst else { return nil }
+        return f.insts[d.id].imm
     }
 
     /// Block parameters that carry a double's bits (an f register around a loop) become f64:

@@ -111,7 +111,7 @@ extension Lowering {
             asm.emit(.bswap(.b64, d))
             store(result(inst), d)
         case .icmp:
-            if fusedCompares[inst.id] { return }  // emitted by the brif after it
+            if fusedCompares[inst.id] { return }  // emitted by the brif or select after it
             load(.rax, f.arg(inst, 0))
             alu(.cmp, .rax, f.arg(inst, 1))
             asm.emit(.setcc(Self.condition(IntCondition(rawValue: UInt8(truncatingIfNeeded: data.imm)) ?? .eq), .rax))
@@ -121,6 +121,20 @@ extension Lowering {
             // a & 1 ? b : c
             load(.rax, f.arg(inst, 2))
             let a = f.arg(inst, 0), b = f.arg(inst, 1)
+            if case .inst(let compare) = f.values[a.id].def, fusedCompares[compare.id] {
+                // The icmp right before, not emitted: `cmp` (after the `mov` of c, which a
+                // constant's `xor` would clobber the flags of), then `cmovCC`.
+                let x = f.arg(compare, 0), y = f.arg(compare, 1)
+                let r = register(x) ?? .rdx
+                load(r, x)
+                let source = register(b) ?? .rcx
+                if memory(b) == nil { load(source, b) }
+                alu(.cmp, r, y)
+                let cc = Self.condition(IntCondition(rawValue: UInt8(truncatingIfNeeded: f.insts[compare.id].imm)) ?? .eq)
+                if let m = memory(b) { asm.emit(.cmov(cc, .b64, .rax, m)) } else { asm.emit(.cmov(cc, .b64, .rax, source)) }
+                store(result(inst), .rax)
+                return
+            }
             if let r = register(a) { asm.emit(.test(.b32, r, imm: 1)) } else { asm.emit(.test(.b32, memory(a)!, imm: 1)) }
             if let r = register(b) {
                 asm.emit(.cmov(.ne, .b64, .rax, r))

@@ -63,6 +63,11 @@ package enum Tier2Backend {
         case register(UInt8)
         /// In a host XMM register (its number): its low 64 bits, saved by the fault handler.
         case xmm(UInt8)
+        /// A single in a host XMM register (its number), NaN-boxed: its low 32 bits, the upper
+        /// 32 all ones (`ExitEntry`).
+        case boxedXMM(UInt8)
+        /// A single in a hart slot (a spill slot's low 32 bits), NaN-boxed.
+        case boxedSlot(Int)
         /// In a hart slot (a spill slot).
         case slot(Int)
         /// A constant.
@@ -92,6 +97,8 @@ package enum Tier2Backend {
             switch value {
             case .register(let n): values.append((slot, slots[HartState.Slot.faultRegisters + Int(n)]))
             case .xmm(let n): values.append((slot, slots[HartState.Slot.faultXMMRegisters + Int(n)]))
+            case .boxedXMM(let n): values.append((slot, slots[HartState.Slot.faultXMMRegisters + Int(n)] | singleBox))
+            case .boxedSlot(let k): values.append((slot, slots[k] & 0xffff_ffff | singleBox))
             case .slot(let k): values.append((slot, slots[k]))
             case .constant(let bits): values.append((slot, bits))
             }
@@ -99,6 +106,9 @@ package enum Tier2Backend {
         for (slot, bits) in values { slots[slot] = bits }
         if accruesFlags { slots[HartState.Slot.fcsr] |= riscvFlags(mxcsr: slots[HartState.Slot.mxcsr]) }
     }
+
+    /// A single's NaN-box: the upper 32 bits of a 64-bit register holding it.
+    static let singleBox: UInt64 = 0xffff_ffff_0000_0000
 
     /// Machine code for one function, not yet placed.
     package struct Code: ~Copyable {
@@ -191,6 +201,10 @@ package enum Tier2Backend {
                     constantUses[f.arg(inst, 0).id] += 1
                 case .store8, .store16, .store32, .store64:
                     constantUses[f.arg(inst, 1).id] += 1  // the value, through a register
+                case .select:
+                    // The values: a `mov` into rax (the false one) or rcx (the true one).
+                    constantUses[f.arg(inst, 1).id] += 1
+                    constantUses[f.arg(inst, 2).id] += 1
                 case .call where isBudget(f, inst):
                     constantUses[f.arg(inst, 0).id] += 1
                 case .jump, .brif:
@@ -198,7 +212,7 @@ package enum Tier2Backend {
                     for v in f.list(data.destination0.args) { constantUses[v.id] += 1 }
                     if data.opcode == .brif { for v in f.list(data.destination1.args) { constantUses[v.id] += 1 } }
                 case .iconst, .bconst, .f32const, .f64const, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv, .srem,
-                    .urem, .clz, .ctz, .popcnt, .bswap, .select, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma,
+                    .urem, .clz, .ctz, .popcnt, .bswap, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma,
                     .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32, .ftosi64,
                     .fpromote, .fdemote, .getSlot, .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32, .sload32,
                     .loadF32, .loadF64, .storeF32, .storeF64, .call, .exit, .trap:
@@ -390,7 +404,8 @@ struct Lowering: ~Copyable {
     var boundsFaultLabel: X64Label
     var usesBoundsFault = false
     /// By instruction: an `icmp` whose only use is the `brif` right after it, which compares and
-    /// branches on the flags itself.
+    /// branches on the flags itself, or the condition of the integer `select` right after it,
+    /// which compares and moves on the flags (`cmovCC`).
     let fusedCompares: [Bool]
     /// Bytes of stubs, once emitted.
     var stubBytes = 0
@@ -436,6 +451,16 @@ struct Lowering: ~Copyable {
         var fused = [Bool](repeating: false, count: f.insts.count)
         for b in f.layout {
             let insts = f.blocks[b.id].insts
+            for (compare, select) in zip(insts, insts.dropFirst())
+            where f.insts[compare.id].opcode == .icmp && f.insts[select.id].opcode == .select {
+                let condition = f.result(compare)
+                let type = f.type(f.result(select))
+                if f.arg(select, 0) == condition, f.arg(select, 1) != condition, f.arg(select, 2) != condition,
+                    uses[condition.id] == 1, type != .f32, type != .f64
+                {
+                    fused[compare.id] = true
+                }
+            }
             guard insts.count >= 2, f.insts[insts[insts.count - 1].id].opcode == .brif else { continue }
             let compare = insts[insts.count - 2]
             let condition = f.arg(insts[insts.count - 1], 0)
@@ -468,8 +493,8 @@ struct Lowering: ~Copyable {
     func recovery(_ v: Value) -> Tier2Backend.Recovery {
         switch allocation.locations[v.id] {
         case .register(let r)?: .register(r.rawValue)
-        case .float(let x)?: .xmm(x.rawValue)
-        case .stack(let k)?: .slot(HartState.Slot.spill + k)
+        case .float(let x)?: f.type(v) == .f32 ? .boxedXMM(x.rawValue) : .xmm(x.rawValue)
+        case .stack(let k)?: f.type(v) == .f32 ? .boxedSlot(HartState.Slot.spill + k) : .slot(HartState.Slot.spill + k)
         case nil: .constant(constant(v))
         }
     }
@@ -638,6 +663,14 @@ struct Lowering: ~Copyable {
             let slot = X64Memory.at(Self.stateRegister, Int32(f.slots[entry.slot.id].offset))
             if let x = floatRegister(entry.value), f.type(entry.value) == .f64 {
                 asm.emit(.movsd(slot, x))  // a double's bits in an i64 slot
+                continue
+            }
+            if f.type(entry.value) == .f32 {
+                // A single NaN-boxed (rcx is free here).
+                load(.rax, entry.value)
+                asm.emit(.loadConstant(.rcx, Tier2Backend.singleBox))
+                asm.emit(.alu(.or, .b64, .rax, .rcx))
+                asm.emit(.mov(.b64, slot, .rax))
                 continue
             }
             let r = register(entry.value) ?? .rax
