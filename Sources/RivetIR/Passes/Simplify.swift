@@ -10,8 +10,12 @@
 //  - `ushr (shl x, 32), 32 - s` for s = 1, 2, 3 → `shl (zext32 x), s` (a word index scaled to
 //    bytes, as zlib's `prev[cur & wmask]`: the new `zext32` and constant go right before it).
 // The inner `shl` stays for its other uses, if any; dce removes it otherwise.
+// And a branch on a boolean made an integer and compared with 0 or 1 (RISC-V's `flt a0, ...;
+// beqz a0`, `sltu a0, ...; bnez a0`) branches on the boolean: `brif (icmp ne (bint c), 0)` →
+// `brif c`, with `eq` (or a comparison with 1 the other way) the destinations swapped.
 //
-// Assumes: a verified function. Preserves: every value and its bits, blocks, effects.
+// Assumes: a verified function. Preserves: every value and its bits, blocks, effects (a
+// rewritten `brif` takes the same edges).
 
 /// The simplification pass.
 package enum Simplify {
@@ -29,6 +33,21 @@ package enum Simplify {
             return f.arg(d, 0)
         }
         for b in f.layout {
+            if let t = f.terminator(b), f.insts[t.id].opcode == .brif, case .inst(let compare) = f.values[f.arg(t, 0).id].def,
+                f.insts[compare.id].opcode == .icmp, case .inst(let cast) = f.values[f.arg(compare, 0).id].def,
+                f.insts[cast.id].opcode == .bint, let k = constant(f.arg(compare, 1)), k <= 1,
+                let condition = IntCondition(rawValue: UInt8(truncatingIfNeeded: f.insts[compare.id].imm)),
+                condition == .eq || condition == .ne
+            {
+                // bint c is 0 or 1: `ne 0` and `eq 1` are c, `eq 0` and `ne 1` its negation.
+                let negated = (condition == .eq) == (k == 0)
+                f.insts[t.id].args = f.makeList([f.arg(cast, 0)])
+                if negated {
+                    let taken = f.insts[t.id].destination0
+                    f.insts[t.id].destination0 = f.insts[t.id].destination1
+                    f.insts[t.id].destination1 = taken
+                }
+            }
             var k = 0
             while k < f.blocks[b.id].insts.count {
                 let inst = f.blocks[b.id].insts[k]
