@@ -341,8 +341,13 @@ extension Lowering {
     }
 
     /// The result of a float operation in `x` to its location, a NaN as the canonical NaN (an
-    /// out-of-line stub replaces it).
+    /// out-of-line stub replaces it), unless nothing that reads it sees a NaN's bits.
     mutating func floatResult(_ inst: Inst, _ x: XMMRegister, single isSingle: Bool) {
+        if uncheckedNaNs[result(inst).id] {
+            // Only NaN-blind operations and exits read it (`uncheckedNaNs`).
+            storeFloat(result(inst), x)
+            return
+        }
         let back = asm.newLabel(), stub = asm.newLabel()
         // An arithmetic result is never a signaling NaN: this compare raises nothing.
         asm.emit(.sse(isSingle ? .ucomiss : .ucomisd, x, x))

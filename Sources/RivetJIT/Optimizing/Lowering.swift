@@ -61,17 +61,39 @@ package enum Tier2Backend {
     package enum Recovery: Sendable, Equatable {
         /// In a host register (its number), saved by the fault handler.
         case register(UInt8)
-        /// In a host XMM register (its number): its low 64 bits, saved by the fault handler.
-        case xmm(UInt8)
-        /// A single in a host XMM register (its number), NaN-boxed: its low 32 bits, the upper
-        /// 32 all ones (`ExitEntry`).
-        case boxedXMM(UInt8)
-        /// A single in a hart slot (a spill slot's low 32 bits), NaN-boxed.
-        case boxedSlot(Int)
-        /// In a hart slot (a spill slot).
-        case slot(Int)
+        /// In a host XMM register (its number): its low 64 bits, saved by the fault handler,
+        /// in the form given.
+        case xmm(UInt8, Form)
+        /// In a hart slot (a spill slot), in the form given.
+        case slot(Int, Form)
         /// A constant.
         case constant(UInt64)
+    }
+
+    /// How the saved 64 bits of a value give the slot's bits.
+    package enum Form: Sendable, Equatable {
+        /// As they are.
+        case bits
+        /// A single's: the low 32 bits, NaN-boxed (`ExitEntry`).
+        case boxedSingle
+        /// A double computed without its NaN check (`Lowering.uncheckedNaNs`): a NaN becomes the
+        /// canonical NaN.
+        case uncheckedDouble
+        /// A single computed without its NaN check, NaN-boxed.
+        case uncheckedSingle
+
+        /// The slot's bits for the saved `bits`.
+        package func apply(_ bits: UInt64) -> UInt64 {
+            switch self {
+            case .bits: return bits
+            case .boxedSingle: return bits | Tier2Backend.singleBox
+            case .uncheckedDouble:
+                return bits & 0x7fff_ffff_ffff_ffff > 0x7ff0_0000_0000_0000 ? canonicalNaN64 : bits
+            case .uncheckedSingle:
+                let single = bits & 0x7fff_ffff > 0x7f80_0000 ? canonicalNaN32 : bits & 0xffff_ffff
+                return single | Tier2Backend.singleBox
+            }
+        }
     }
 
     /// A guest access that may fault on the host (a page without the permission), or whose
@@ -96,10 +118,8 @@ package enum Tier2Backend {
         for (slot, value) in site.entries {
             switch value {
             case .register(let n): values.append((slot, slots[HartState.Slot.faultRegisters + Int(n)]))
-            case .xmm(let n): values.append((slot, slots[HartState.Slot.faultXMMRegisters + Int(n)]))
-            case .boxedXMM(let n): values.append((slot, slots[HartState.Slot.faultXMMRegisters + Int(n)] | singleBox))
-            case .boxedSlot(let k): values.append((slot, slots[k] & 0xffff_ffff | singleBox))
-            case .slot(let k): values.append((slot, slots[k]))
+            case .xmm(let n, let form): values.append((slot, form.apply(slots[HartState.Slot.faultXMMRegisters + Int(n)])))
+            case .slot(let k, let form): values.append((slot, form.apply(slots[k])))
             case .constant(let bits): values.append((slot, bits))
             }
         }
@@ -407,6 +427,14 @@ struct Lowering: ~Copyable {
     /// branches on the flags itself, or the condition of the integer `select` right after it,
     /// which compares and moves on the flags (`cmovCC`).
     let fusedCompares: [Bool]
+    /// By value: a float result whose NaN check is left out (`floatResult`): every use is an
+    /// operation whose result does not depend on a NaN operand's sign or payload (arithmetic,
+    /// which canonicalizes its own result; comparisons, fmin/fmax, conversions to integers),
+    /// or an exit-state entry, which canonicalizes when it is written (`writeEntries`) or
+    /// rebuilt (`Tier2Backend.Form`). x86 makes only quiet NaNs, so no flag differs either.
+    /// Stores, bit operations (fneg, fabs, bitcasts) and block arguments see the value's bits:
+    /// those uses need the check.
+    let uncheckedNaNs: [Bool]
     /// Bytes of stubs, once emitted.
     var stubBytes = 0
     /// The translation id (exit codes, the execution counter).
@@ -469,6 +497,34 @@ struct Lowering: ~Copyable {
             }
         }
         fusedCompares = fused
+        uncheckedNaNs = Self.uncheckedNaNs(f)
+    }
+
+    /// `uncheckedNaNs` for `f`.
+    static func uncheckedNaNs(_ f: Function) -> [Bool] {
+        var unchecked = [Bool](repeating: false, count: f.values.count)
+        for b in f.layout {
+            for inst in f.blocks[b.id].insts {
+                switch f.insts[inst.id].opcode {
+                case .fadd, .fsub, .fmul, .fdiv, .fsqrt, .fpromote, .fdemote: unchecked[f.result(inst).id] = true
+                default: break
+                }
+            }
+        }
+        for b in f.layout {
+            for inst in f.blocks[b.id].insts {
+                let data = f.insts[inst.id]
+                switch data.opcode {
+                case .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fcmp, .fmin, .fmax, .ftosi32, .ftosi64, .fpromote,
+                    .fdemote:
+                    continue  // NaN operands of any sign and payload give the same result and flags
+                default:
+                    for v in f.args(inst) { unchecked[v.id] = false }
+                    for call in f.destinations(inst) { for v in f.list(call.args) { unchecked[v.id] = false } }
+                }
+            }
+        }
+        return unchecked
     }
 
     /// The finished assembler, or nil if a label reference cannot be resolved.
@@ -493,9 +549,18 @@ struct Lowering: ~Copyable {
     func recovery(_ v: Value) -> Tier2Backend.Recovery {
         switch allocation.locations[v.id] {
         case .register(let r)?: .register(r.rawValue)
-        case .float(let x)?: f.type(v) == .f32 ? .boxedXMM(x.rawValue) : .xmm(x.rawValue)
-        case .stack(let k)?: f.type(v) == .f32 ? .boxedSlot(HartState.Slot.spill + k) : .slot(HartState.Slot.spill + k)
+        case .float(let x)?: .xmm(x.rawValue, form(v))
+        case .stack(let k)?: .slot(HartState.Slot.spill + k, form(v))
         case nil: .constant(constant(v))
+        }
+    }
+
+    /// How a fault's rebuild turns `v`'s saved bits into its slot's.
+    func form(_ v: Value) -> Tier2Backend.Form {
+        switch f.type(v) {
+        case .f32: uncheckedNaNs[v.id] ? .uncheckedSingle : .boxedSingle
+        case .f64: uncheckedNaNs[v.id] ? .uncheckedDouble : .bits
+        case .i64, .b1: .bits
         }
     }
 
@@ -661,15 +726,35 @@ struct Lowering: ~Copyable {
     mutating func writeEntries(_ state: ExitState) {
         for entry in state.entries {
             let slot = X64Memory.at(Self.stateRegister, Int32(f.slots[entry.slot.id].offset))
-            if let x = floatRegister(entry.value), f.type(entry.value) == .f64 {
-                asm.emit(.movsd(slot, x))  // a double's bits in an i64 slot
+            let unchecked = uncheckedNaNs[entry.value.id]
+            if f.type(entry.value) == .f64, floatRegister(entry.value) != nil || unchecked {
+                // A double's bits in an i64 slot; one computed without its NaN check made canonical.
+                let x = floatOperand(entry.value, scratch: .xmm0)
+                asm.emit(.movsd(slot, x))
+                if unchecked {
+                    let ordered = asm.newLabel()
+                    asm.emit(.sse(.ucomisd, x, x))
+                    asm.jcc(.np, to: ordered)
+                    asm.emit(.loadConstant(.rax, canonicalNaN64))
+                    asm.emit(.mov(.b64, slot, .rax))
+                    asm.bind(ordered)
+                }
                 continue
             }
             if f.type(entry.value) == .f32 {
-                // A single NaN-boxed (rcx is free here).
+                // A single NaN-boxed (rcx is free here); one computed without its NaN check made
+                // canonical.
                 load(.rax, entry.value)
                 asm.emit(.loadConstant(.rcx, Tier2Backend.singleBox))
                 asm.emit(.alu(.or, .b64, .rax, .rcx))
+                if unchecked {
+                    let ordered = asm.newLabel()
+                    let x = floatOperand(entry.value, scratch: .xmm0)
+                    asm.emit(.sse(.ucomiss, x, x))
+                    asm.jcc(.np, to: ordered)
+                    asm.emit(.loadConstant(.rax, Tier2Backend.singleBox | canonicalNaN32))
+                    asm.bind(ordered)
+                }
                 asm.emit(.mov(.b64, slot, .rax))
                 continue
             }
