@@ -132,7 +132,7 @@ extension BlockTranslator {
                 assembler.emit(.mov(.b64, .at(Pinned.memory, index: .rax, offset), imm: 0))
             }
         } else {
-            assembler.emit(.movzx(.b32, .rcx, guest, from: .b8))
+            assembler.emit(.movzx(.b32, .rcx, guest(.rax), from: .b8))
         }
     }
 

@@ -109,22 +109,22 @@ extension BlockTranslator {
         case .remuw: divide(i, signed: false, remainder: true, .b32)
 
         // MARK: Loads and stores
-        case .lb: load(i, k) { .movsx(.b64, .rcx, $0, from: .b8) }
-        case .lh: load(i, k) { .movsx(.b64, .rcx, $0, from: .b16) }
-        case .lw: load(i, k) { .movsx(.b64, .rcx, $0, from: .b32) }
-        case .ld: load(i, k) { .mov(.b64, .rcx, $0) }
-        case .lbu: load(i, k) { .movzx(.b32, .rcx, $0, from: .b8) }
-        case .lhu: load(i, k) { .movzx(.b32, .rcx, $0, from: .b16) }
-        case .lwu: load(i, k) { .mov(.b32, .rcx, $0) }
+        case .lb: load(i, k) { .movsx(.b64, $0, $1, from: .b8) }
+        case .lh: load(i, k) { .movsx(.b64, $0, $1, from: .b16) }
+        case .lw: load(i, k) { .movsx(.b64, $0, $1, from: .b32) }
+        case .ld: load(i, k) { .mov(.b64, $0, $1) }
+        case .lbu: load(i, k) { .movzx(.b32, $0, $1, from: .b8) }
+        case .lhu: load(i, k) { .movzx(.b32, $0, $1, from: .b16) }
+        case .lwu: load(i, k) { .mov(.b32, $0, $1) }
         case .flw:
-            address(i, index: k)
-            assembler.emit(.mov(.b32, .rcx, guest))
+            let a = address(i, index: k)
+            assembler.emit(.mov(.b32, .rcx, guest(a)))
             assembler.emit(.loadConstant(.rdx, 0xffff_ffff_0000_0000))
             assembler.emit(.alu(.or, .b64, .rcx, .rdx))
             assembler.emit(.mov(.b64, f(i.rd), .rcx))
         case .fld:
-            address(i, index: k)
-            assembler.emit(.mov(.b64, .rcx, guest))
+            let a = address(i, index: k)
+            assembler.emit(.mov(.b64, .rcx, guest(a)))
             assembler.emit(.mov(.b64, f(i.rd), .rcx))
         case .sb: store(i, k, .b8, float: false)
         case .sh: store(i, k, .b16, float: false)
@@ -204,7 +204,9 @@ extension BlockTranslator {
 
     private mutating func branch(_ i: Instruction, _ condition: X64Condition, _ pc: UInt64) {
         let target = pc &+ UInt64(bitPattern: i.imm)
-        if let host = cached[Int(i.rs1)] {
+        if let host = cached[Int(i.rs1)], i.rs2 == 0 {
+            assembler.emit(.test(.b64, host, host))  // against x0: the flags of `cmp host, 0`
+        } else if let host = cached[Int(i.rs1)] {
             if let other = cached[Int(i.rs2)] {
                 assembler.emit(.alu(.cmp, .b64, host, other))
             } else {
@@ -281,6 +283,11 @@ extension BlockTranslator {
     private mutating func aluImmediate(_ op: X64ALUOp, _ i: Instruction, _ size: X64OperandSize = .b64) {
         guard i.rd != 0 else { return }
         let destination = cached[Int(i.rd)] ?? .rax
+        if op == .add, size == .b64, destination != .rax, i.rs1 != i.rd, i.imm != 0, let source = cached[Int(i.rs1)] {
+            // rd = rs1 + imm into a third register: one `lea`.
+            assembler.emit(.lea(.b64, destination, .at(source, Int32(i.imm))))
+            return
+        }
         if !(destination != .rax && i.rs1 == i.rd) { load(destination, i.rs1, size) }
         if i.imm != 0 || op == .and { assembler.emit(.alu(op, size, destination, imm: Int32(i.imm))) }
         if destination == .rax {
@@ -363,20 +370,30 @@ extension BlockTranslator {
         storeResult(i.rd, word: size == .b32)
     }
 
-    private mutating func load(_ i: Instruction, _ k: Int, _ access: (X64Memory) -> X64Instruction) {
-        address(i, index: k)
-        assembler.emit(access(guest))
+    /// `access(destination, [r15 + address])`: straight into rd's cache register if it has
+    /// one (a fault writes nothing: the handler finds the old value there), else through rcx.
+    private mutating func load(_ i: Instruction, _ k: Int, _ access: (HostRegister, X64Memory) -> X64Instruction) {
+        let a = address(i, index: k)
+        if i.rd != 0, let host = cached[Int(i.rd)] {
+            assembler.emit(access(host, guest(a)))
+            return
+        }
+        assembler.emit(access(.rcx, guest(a)))
         // A load into x0 still runs, for its fault.
         storeResult(i.rd, from: .rcx)
     }
 
+    /// A store of rs2 (from its cache register if it has one) to `[r15 + address]`.
     private mutating func store(_ i: Instruction, _ k: Int, _ size: X64OperandSize, float: Bool) {
-        address(i, index: k)
+        let a = address(i, index: k)
         if float {
             assembler.emit(.mov(.b64, .rcx, f(i.rs2)))
+        } else if let host = cached[Int(i.rs2)] {
+            assembler.emit(.mov(size, guest(a), host))
+            return
         } else {
             load(.rcx, i.rs2)
         }
-        assembler.emit(.mov(size, guest, .rcx))
+        assembler.emit(.mov(size, guest(a), .rcx))
     }
 }

@@ -290,18 +290,29 @@ struct BlockTranslator: ~Copyable {
         }
     }
 
-    /// Loads the effective address `rs1 + imm` into rax and checks it against the end of the
+    /// The register holding the effective address `rs1 + imm`, checked against the end of the
     /// guest address space (an access past the end leaves through a stub; the interpreter then
-    /// reports the fault).
-    mutating func address(_ i: Instruction, index k: Int) {
-        load(.rax, i.rs1)
-        if i.imm != 0 { assembler.emit(.alu(.add, .b64, .rax, imm: Int32(truncatingIfNeeded: i.imm))) }
-        assembler.emit(.alu(.cmp, .b64, .rax, slot(HartState.Slot.addressSpaceSize)))
+    /// reports the fault): rs1's cache register for an offset of 0, else rax (`lea` from the
+    /// cache register, or the slot's value plus the offset).
+    mutating func address(_ i: Instruction, index k: Int) -> HostRegister {
+        var register = HostRegister.rax
+        if let host = cached[Int(i.rs1)] {
+            if i.imm == 0 {
+                register = host
+            } else {
+                assembler.emit(.lea(.b64, .rax, .at(host, Int32(truncatingIfNeeded: i.imm))))
+            }
+        } else {
+            load(.rax, i.rs1)
+            if i.imm != 0 { assembler.emit(.alu(.add, .b64, .rax, imm: Int32(truncatingIfNeeded: i.imm))) }
+        }
+        assembler.emit(.alu(.cmp, .b64, register, slot(HartState.Slot.addressSpaceSize)))
         exitIf(.ae, .boundsFault, k)
+        return register
     }
 
-    /// The guest memory operand `[r15 + rax]`.
-    var guest: X64Memory { .at(Pinned.memory, index: .rax) }
+    /// The guest memory operand `[r15 + address]`.
+    func guest(_ address: HostRegister) -> X64Memory { .at(Pinned.memory, index: address) }
 
     /// Calls a helper `(state, packed, extra) -> status`; a non-zero status leaves through
     /// a stub and the interpreter re-executes the instruction for its exact trap.
