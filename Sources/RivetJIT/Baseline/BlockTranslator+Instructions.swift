@@ -117,14 +117,12 @@ extension BlockTranslator {
         case .lhu: load(i, k) { .movzx(.b32, $0, $1, from: .b16) }
         case .lwu: load(i, k) { .mov(.b32, $0, $1) }
         case .flw:
-            let a = address(i, index: k)
-            assembler.emit(.mov(.b32, .rcx, guest(a)))
+            assembler.emit(.mov(.b32, .rcx, guestAccess(i, index: k)))
             assembler.emit(.loadConstant(.rdx, 0xffff_ffff_0000_0000))
             assembler.emit(.alu(.or, .b64, .rcx, .rdx))
             assembler.emit(.mov(.b64, f(i.rd), .rcx))
         case .fld:
-            let a = address(i, index: k)
-            assembler.emit(.mov(.b64, .rcx, guest(a)))
+            assembler.emit(.mov(.b64, .rcx, guestAccess(i, index: k)))
             assembler.emit(.mov(.b64, f(i.rd), .rcx))
         case .sb: store(i, k, .b8, float: false)
         case .sh: store(i, k, .b16, float: false)
@@ -373,27 +371,27 @@ extension BlockTranslator {
     /// `access(destination, [r15 + address])`: straight into rd's cache register if it has
     /// one (a fault writes nothing: the handler finds the old value there), else through rcx.
     private mutating func load(_ i: Instruction, _ k: Int, _ access: (HostRegister, X64Memory) -> X64Instruction) {
-        let a = address(i, index: k)
+        let memory = guestAccess(i, index: k)
         if i.rd != 0, let host = cached[Int(i.rd)] {
-            assembler.emit(access(host, guest(a)))
+            assembler.emit(access(host, memory))
             return
         }
-        assembler.emit(access(.rcx, guest(a)))
+        assembler.emit(access(.rcx, memory))
         // A load into x0 still runs, for its fault.
         storeResult(i.rd, from: .rcx)
     }
 
     /// A store of rs2 (from its cache register if it has one) to `[r15 + address]`.
     private mutating func store(_ i: Instruction, _ k: Int, _ size: X64OperandSize, float: Bool) {
-        let a = address(i, index: k)
+        let memory = guestAccess(i, index: k)
         if float {
             assembler.emit(.mov(.b64, .rcx, f(i.rs2)))
         } else if let host = cached[Int(i.rs2)] {
-            assembler.emit(.mov(size, guest(a), host))
+            assembler.emit(.mov(size, memory, host))
             return
         } else {
             load(.rcx, i.rs2)
         }
-        assembler.emit(.mov(size, guest(a), .rcx))
+        assembler.emit(.mov(size, memory, .rcx))
     }
 }

@@ -46,6 +46,10 @@ struct BlockTranslator: ~Copyable {
     var cached: [HostRegister?] = Array(repeating: nil, count: 32)
     var cachedList: [(guest: UInt8, host: HostRegister)] = []
     var dirty: [(guest: UInt8, host: HostRegister)] = []
+    /// Guest registers whose value, since it was last written, a range check found in
+    /// [2048, size + 2048): an access `rs1 + imm` (|imm| ≤ 2048) from one of them lies in
+    /// [0, size + 4096), inside the space or its guard region, and needs no check of its own.
+    var rangeChecked = [Bool](repeating: false, count: 32)
     /// Bound after the cache registers are loaded: a branch back to the block's own start
     /// jumps here and keeps its registers in host registers.
     var loopHead: X64Label? = nil
@@ -101,11 +105,14 @@ struct BlockTranslator: ~Copyable {
         stubs.append(.budget(short, instructions: count, code: code(.budget, 0)))
 
         var endsWithTransfer = false
+        for k in 0..<32 { rangeChecked[k] = false }
         for (k, decoded) in block.enumerated() {
             starts.append(UInt32(assembler.count))
             let instPC = pc + UInt64(decoded.offset)
             endsWithTransfer = decoded.instruction.endsBlock
             emit(decoded.instruction, index: k, pc: instPC)
+            // Whatever rd names, its check is void (a float rd, or none, only costs a check).
+            rangeChecked[Int(decoded.instruction.rd) & 31] = false
         }
         if !endsWithTransfer, let last = block.last {
             writeBack()
@@ -290,6 +297,32 @@ struct BlockTranslator: ~Copyable {
         }
     }
 
+    /// The guest memory operand of the access `rs1 + imm`. The first access from rs1 in the
+    /// block (since rs1 was last written) checks that rs1 lies in [2048, size + 2048) (`lea
+    /// rax, [rs1 - 2048]; cmp rax, [size]`, unsigned): then every access from it with a 12-bit
+    /// offset falls inside the space or its guard region (a host fault, recovered as any
+    /// other), and later ones need no check: `[r15 + rs1 + imm]` (sp-relative saves and
+    /// restores are 4 host instructions each without it). A base outside the range leaves
+    /// through a stub, and the interpreter runs the access exactly. Accesses from x0 check
+    /// their address exactly (`address`).
+    mutating func guestAccess(_ i: Instruction, index k: Int) -> X64Memory {
+        guard i.rs1 != 0, (-2048...2047).contains(i.imm) else { return guest(address(i, index: k)) }
+        let base: HostRegister
+        if let host = cached[Int(i.rs1)] {
+            base = host
+        } else {
+            load(.rax, i.rs1)
+            base = .rax
+        }
+        if !rangeChecked[Int(i.rs1)] {
+            assembler.emit(.lea(.b64, .rcx, .at(base, -2048)))
+            assembler.emit(.alu(.cmp, .b64, .rcx, slot(HartState.Slot.addressSpaceSize)))
+            exitIf(.ae, .boundsFault, k)
+            rangeChecked[Int(i.rs1)] = true
+        }
+        return .at(Pinned.memory, index: base, Int32(truncatingIfNeeded: i.imm))
+    }
+
     /// The register holding the effective address `rs1 + imm`, checked against the end of the
     /// guest address space (an access past the end leaves through a stub; the interpreter then
     /// reports the fault): rs1's cache register for an offset of 0, else rax (`lea` from the
@@ -318,6 +351,7 @@ struct BlockTranslator: ~Copyable {
     /// a stub and the interpreter re-executes the instruction for its exact trap.
     mutating func callHelper(_ address: UInt, packed: UInt64, extra: UInt64, index k: Int) {
         // Helpers work on the slots, and calls clobber the caller-saved cache registers.
+        for r in 0..<32 { rangeChecked[r] = false }
         writeBackRegisters()
         assembler.emit(.mov(.b64, slot(HartState.Slot.budget), Pinned.budget))
         assembler.emit(.mov(.b64, .rdi, Pinned.state))
