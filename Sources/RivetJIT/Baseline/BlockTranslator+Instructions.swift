@@ -229,10 +229,9 @@ extension BlockTranslator {
     /// Jumps to the guest pc in rax through the jump cache, or leaves for the run loop.
     private mutating func indirectJump() {
         assembler.emit(.unary(.inc, .b64, slot(HartState.Slot.indirectJumps)))
-        assembler.emit(.mov(.b32, .rcx, .rax))
-        assembler.emit(.shift(.shr, .b32, .rcx, 1))
-        assembler.emit(.alu(.and, .b32, .rcx, imm: Int32(JumpCache.mask)))
-        assembler.emit(.shift(.shl, .b32, .rcx, 4))
+        // The entry's offset, ((pc >> 1) & mask) << 4, is (pc << 3) & (mask << 4).
+        assembler.emit(.lea(.b32, .rcx, .at(index: .rax, scale: .x8)))
+        assembler.emit(.alu(.and, .b32, .rcx, imm: Int32(JumpCache.mask << 4)))
         assembler.emit(.alu(.cmp, .b64, .rax, .at(Pinned.jumpCache, index: .rcx)))
         let miss = assembler.newLabel()
         assembler.jcc(.ne, to: miss)
@@ -281,9 +280,10 @@ extension BlockTranslator {
     private mutating func aluImmediate(_ op: X64ALUOp, _ i: Instruction, _ size: X64OperandSize = .b64) {
         guard i.rd != 0 else { return }
         let destination = cached[Int(i.rd)] ?? .rax
-        if op == .add, size == .b64, destination != .rax, i.rs1 != i.rd, i.imm != 0, let source = cached[Int(i.rs1)] {
-            // rd = rs1 + imm into a third register: one `lea`.
+        if op == .add, size == .b64, i.rs1 != i.rd, i.imm != 0, let source = cached[Int(i.rs1)] {
+            // rd = rs1 + imm into a third register (or rax for rd's slot): one `lea`.
             assembler.emit(.lea(.b64, destination, .at(source, Int32(i.imm))))
+            if destination == .rax { storeResult(i.rd) }
             return
         }
         if !(destination != .rax && i.rs1 == i.rd) { load(destination, i.rs1, size) }

@@ -852,10 +852,9 @@ struct Lowering: ~Copyable {
     /// for the run loop with `indirect`.
     mutating func probeJumpCache() {
         asm.emit(.unary(.inc, .b64, Self.hartSlot(HartState.Slot.indirectJumps)))
-        asm.emit(.mov(.b32, .rcx, .rax))
-        asm.emit(.shift(.shr, .b32, .rcx, 1))
-        asm.emit(.alu(.and, .b32, .rcx, imm: Int32(JumpCache.mask)))
-        asm.emit(.shift(.shl, .b32, .rcx, 4))
+        // The entry's offset, ((pc >> 1) & mask) << 4, is (pc << 3) & (mask << 4).
+        asm.emit(.lea(.b32, .rcx, .at(index: .rax, scale: .x8)))
+        asm.emit(.alu(.and, .b32, .rcx, imm: Int32(JumpCache.mask << 4)))
         asm.emit(.alu(.cmp, .b64, .rax, .at(Pinned.jumpCache, index: .rcx)))
         let miss = asm.newLabel()
         asm.jcc(.ne, to: miss)
