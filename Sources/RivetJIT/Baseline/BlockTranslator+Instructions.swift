@@ -259,6 +259,11 @@ extension BlockTranslator {
             return
         }
         if let destination = cached[Int(i.rd)] {
+            if op == .add, size == .b64, i.rs1 != i.rd, i.rs2 != i.rd, let a = cached[Int(i.rs1)], let b = cached[Int(i.rs2)] {
+                // rd = rs1 + rs2, three cache registers: one `lea`.
+                assembler.emit(.lea(.b64, destination, .at(a, index: b)))
+                return
+            }
             if i.rs2 != i.rd || i.rs1 == i.rd {
                 if i.rs1 != i.rd { load(destination, i.rs1, size) }
                 alu(op, size, destination, i.rs2)
