@@ -323,25 +323,15 @@ struct BlockTranslator: ~Copyable {
         return .at(Pinned.memory, index: base, Int32(truncatingIfNeeded: i.imm))
     }
 
-    /// The register holding the effective address `rs1 + imm`, checked against the end of the
-    /// guest address space (an access past the end leaves through a stub; the interpreter then
-    /// reports the fault): rs1's cache register for an offset of 0, else rax (`lea` from the
-    /// cache register, or the slot's value plus the offset).
+    /// The effective address `rs1 + imm` in rax, checked against the end of the guest address
+    /// space (an access past the end leaves through a stub; the interpreter then reports the
+    /// fault): `guestAccess` for a base it cannot range-check (x0).
     mutating func address(_ i: Instruction, index k: Int) -> HostRegister {
-        var register = HostRegister.rax
-        if let host = cached[Int(i.rs1)] {
-            if i.imm == 0 {
-                register = host
-            } else {
-                assembler.emit(.lea(.b64, .rax, .at(host, Int32(truncatingIfNeeded: i.imm))))
-            }
-        } else {
-            load(.rax, i.rs1)
-            if i.imm != 0 { assembler.emit(.alu(.add, .b64, .rax, imm: Int32(truncatingIfNeeded: i.imm))) }
-        }
-        assembler.emit(.alu(.cmp, .b64, register, slot(HartState.Slot.addressSpaceSize)))
+        load(.rax, i.rs1)
+        if i.imm != 0 { assembler.emit(.alu(.add, .b64, .rax, imm: Int32(truncatingIfNeeded: i.imm))) }
+        assembler.emit(.alu(.cmp, .b64, .rax, slot(HartState.Slot.addressSpaceSize)))
         exitIf(.ae, .boundsFault, k)
-        return register
+        return .rax
     }
 
     /// The guest memory operand `[r15 + address]`.

@@ -246,14 +246,7 @@ extension Lowering {
             let type = f.type(result(inst))
             if type == .f32 || type == .f64 {
                 let x = floatRegister(result(inst)) ?? .xmm0
-                if let r = register(a) {
-                    asm.emit(.movGPRToXMM(.b64, x, r))
-                } else if let m = memory(a) {
-                    asm.emit(.movGPRToXMM(.b64, x, m))
-                } else {
-                    asm.emit(.loadConstant(.rax, constant(a)))
-                    asm.emit(.movGPRToXMM(.b64, x, .rax))
-                }
+                loadFloat(x, a)  // an i64's 64 bits
                 storeFloat(result(inst), x)
             } else {
                 let d = register(result(inst)) ?? .rax
