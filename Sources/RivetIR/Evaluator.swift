@@ -109,12 +109,15 @@ package enum Outcome: Equatable, Sendable {
     case stepLimit
     /// A helper the environment does not implement, or returning the wrong kind of result.
     case badHelper(String)
+    /// An entry guard failed (`FloatForms.nanBoxedHelper`, built into the evaluator): nothing
+    /// ran, and the code's lower tiers take the region's entry `pc` (a deoptimization).
+    case deoptimized(pc: GuestAddress)
 
     /// The exit state's updates, if any.
     package var updates: [SlotUpdate] {
         switch self {
         case .exit(_, let u), .exitIndirect(_, let u), .fault(_, _, _, let u): return u
-        case .trap, .stepLimit, .badHelper: return []
+        case .trap, .stepLimit, .badHelper, .deoptimized: return []
         }
     }
 
@@ -126,7 +129,7 @@ package enum Outcome: Equatable, Sendable {
         case .exit(let pc, _): return .exit(pc: pc, updates: [])
         case .exitIndirect(let pc, _): return .exitIndirect(pc: pc, updates: [])
         case .fault(_, let pc, let a, _): return .fault(at: Inst(0), pc: pc, address: a, updates: [])
-        case .trap, .stepLimit, .badHelper: return self
+        case .trap, .stepLimit, .badHelper, .deoptimized: return self
         }
     }
 }
@@ -180,6 +183,12 @@ package enum Evaluator {
                     }
                 case .call:
                     let helper = f.helpers[Int(data.imm)]
+                    if helper.name == FloatForms.nanBoxedHelper, helper.params == [.i64], helper.result == nil {
+                        guard values[f.arg(inst, 0).id] >> 32 == 0xffff_ffff else {
+                            return .deoptimized(pc: f.exitState(inst)?.pc ?? GuestAddress(0))
+                        }
+                        break
+                    }
                     guard let implementation = environment.helpers[helper.name] else { return .badHelper(helper.name) }
                     switch implementation(&environment, args.map { values[$0.id] }) {
                     case .value(let v):

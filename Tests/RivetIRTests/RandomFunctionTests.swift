@@ -44,7 +44,7 @@ import Testing
             case .exitIndirect: indirect += 1
             case .fault: faults += 1
             case .stepLimit: limits += 1
-            case .trap, .badHelper: break
+            case .trap, .badHelper, .deoptimized: break
             }
             if !outcome.updates.isEmpty { withUpdates += 1 }
             if ControlFlowGraph(f).reversePostorder.contains(where: { b in

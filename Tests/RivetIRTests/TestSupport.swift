@@ -71,6 +71,11 @@ func semanticDifference(_ before: Function, _ after: Function, seeds: Range<UInt
         let o1 = Evaluator.run(before, &env1, stepLimit: stepLimit)
         if o1 == .stepLimit { continue }
         let o2 = Evaluator.run(after, &env2, stepLimit: stepLimit * 4)
+        // An entry guard the passes added failed: the lower tiers run the code (nothing ran).
+        if case .deoptimized = o2 {
+            let fresh = randomEnvironment(before, seed: seed)
+            if env2.slots == fresh.slots && env2.memory == fresh.memory { continue }
+        }
         if o1.withoutUpdates != o2.withoutUpdates { return "seed \(seed): outcome \(o1) before, \(o2) after" }
         for u in o1.updates { env1.slots[u.slot.id] = u.bits }
         for u in o2.updates { env2.slots[u.slot.id] = u.bits }

@@ -68,7 +68,7 @@ import Testing
         case .fault(_, let at, let address, _):
             pc = at.rawValue
             fault = address
-        case .trap, .stepLimit, .badHelper:
+        case .trap, .stepLimit, .badHelper, .deoptimized:
             Issue.record("the region ended with \(outcome)")
             return nil
         }

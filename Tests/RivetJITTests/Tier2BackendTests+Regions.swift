@@ -197,6 +197,8 @@ extension Tier2BackendRegionTests {
                 expectedKind = 1
                 expectedPC = at.rawValue
                 faults += 1
+            case .deoptimized:
+                continue  // (random f registers: the regions here carry no singles round loops)
             case .trap, .stepLimit, .badHelper:
                 Issue.record("seed \(seed): \(outcome)")
                 continue

@@ -151,6 +151,9 @@ enum Tier2Harness {
         case .fault(_, let at, _, _):
             kind = 1
             pc = at.rawValue
+        case .deoptimized:
+            // As the code's entry guard leaves: nothing changed (`run`'s kind 4).
+            return Tier2Result(kind: 4, pc: 0, slots: slots, memory: bytes)
         case .trap, .stepLimit, .badHelper: return nil
         }
         for update in outcome.updates { env.slots[update.slot.id] = update.bits }

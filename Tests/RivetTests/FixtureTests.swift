@@ -216,6 +216,19 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         if tier == .optimizing { #expect(s.chainedTransfers < s.instructions / 100, "\(s.summary)") }
     }
 
+    /// `opt_single_guard`'s loop carries singles, which tier 2 keeps as singles behind a guard
+    /// at the region's entry: under `opt` the region is compiled when the loop first runs, with
+    /// a double's bits in the accumulator, so the guard fails at once and the region goes (the
+    /// lower tiers run the loop); every bit of the results matches qemu's, in `auto` too.
+    @Test(arguments: [ExecutionTier.optimizing, .auto])
+    func aRegionEnteredWithoutANaNBoxLeavesByItsGuard(_ tier: ExecutionTier) throws {
+        let fixture = try #require(Fixture.all.first { $0.name == "opt_single_guard" })
+        let result = try fixture.run { $0.tier = tier }
+        #expect(result.standardOutput == fixture.expectedOutput)
+        #expect(result.reason.shellStatus == fixture.expectedStatus)
+        if tier == .optimizing { #expect((result.statistics.optimizing?.guardFailures ?? 0) >= 1, "\(result.statistics.summary)") }
+    }
+
     /// `opt_calls`' hot loops call functions (and fmaxf/fminf, written with `fclass`): tier 2
     /// takes the callees into the loop's region, so under `auto` a large share of the
     /// instructions runs in tier 2 (`autoTier2Share`) and a region is not left at every

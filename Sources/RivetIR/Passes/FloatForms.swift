@@ -12,14 +12,24 @@
 //  - the same for singles: `uload32` read by `f32_from_bits` → `load.f32` (its bits by
 //    `f32_to_bits`), `store32` of `f32_to_bits x` or of `x`'s NaN-box → `store.f32 a, x`;
 //  - an i64 block parameter that receives a double's bits becomes an f64 (`retypeParameters`);
+//  - an i64 block parameter that receives a single's NaN-box round a loop becomes an f32 when
+//    its other values are boxes too or the region's entry values, each of which then gets a
+//    guard at entry (`retypeSingleParameters`);
 //  - `f32_from_bits` of a single's NaN-box (or of the frontend's unboxing of it) → the single.
 // The bitcasts left without uses go with dce.
 //
 // Assumes: a verified function. Preserves: every value's bits at every use, blocks, effects,
-// exit states (only their entries' values change, to values with the same bits).
+// exit states (only their entries' values change, to values with the same bits); adds entry
+// guards (see `nanBoxedHelper`).
 
 /// The float-forms pass.
 package enum FloatForms {
+    /// The guard helper `nanboxed(bits)`: returns if `bits` is a single's NaN-box (its high 32
+    /// bits all ones), and otherwise leaves the region at its entry, before anything ran (its
+    /// exit state: the entry pc, no updates), for the lower tiers: a deoptimization (the
+    /// evaluator's `Outcome.deoptimized`, built in; a backend's entry-guard exit).
+    package static let nanBoxedHelper = "nanboxed"
+
     /// Runs the pass on `f` (see the header).
     package static func run(_ f: inout Function) {
         // Values reinterpreted as a double, or as a single.
@@ -68,6 +78,7 @@ package enum FloatForms {
         f.rewriteUses(map)
 
         retypeParameters(&f)
+        retypeSingleParameters(&f)
         func double(_ v: Value) -> Value? { Self.double(f, v) }
 
         // Singles unboxed from their own box.
@@ -206,6 +217,140 @@ package enum FloatForms {
                         let cast = f.makeInst(.bitcast, type: .f64, args: [a])
                         f.insert(cast, into: edge.from, at: f.blocks[edge.from.id].insts.count - 1)
                         f.pool[at] = f.result(cast)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Block parameters that carry a single's NaN-box round a loop (an f register a loop
+    /// computes in single precision) become f32, so that the loop neither unboxes nor boxes it
+    /// on every pass: an i64 parameter qualifies when one of its values is a box (`bor
+    /// (f32_to_bits x), 0xffffffff00000000`, or a constant one) or another such parameter, and each of the others
+    /// is one of these or a `get_slot` of the entry block (the register at the region's entry).
+    /// Such an entry value is a box only if the guest put a single there: a `nanboxed` guard
+    /// after its `get_slot` leaves the region otherwise, before anything ran, and its edge
+    /// passes `f32_from_bits` of it. The parameter's old uses read its box, made at the block's
+    /// start (the unboxing rewrite then reads the single).
+    static func retypeSingleParameters(_ f: inout Function) {
+        var incoming = [[(from: Block, call: BlockCall)]](repeating: [], count: f.blocks.count)
+        for b in f.layout {
+            guard let t = f.terminator(b) else { continue }
+            for call in f.destinations(t) { incoming[call.block.id].append((b, call)) }
+        }
+        // The entry block must be a prologue (reads of slots and pure values, then a jump to
+        // the region's first guest block), so that a guard in it leaves before anything ran.
+        guard let jump = f.terminator(f.entry), f.insts[jump.id].opcode == .jump else { return }
+        let prologue = f.blocks[f.entry.id].insts.dropLast().allSatisfy { inst in
+            let data = f.insts[inst.id]
+            let effects: Set<Opcode> = [.call, .setSlot, .store8, .store16, .store32, .store64, .storeF32, .storeF64]
+            return data.exitState < 0 && !effects.contains(data.opcode)
+        }
+        let first = f.insts[jump.id].destination0.block
+        guard let pc = f.blocks[first.id].insts.compactMap({ f.exitState($0)?.pc }).first else { return }
+        func isEntryValue(_ v: Value) -> Bool {
+            guard prologue, case .inst(let d) = f.values[v.id].def, f.insts[d.id].opcode == .getSlot else { return false }
+            return f.insts[d.id].block == f.entry && f.type(v) == .i64
+        }
+        // Candidates: every value on every edge a box, an entry value or a candidate (to a fixed
+        // point); of those, the ones a single's box reaches (an integer that starts as a
+        // negative constant is no single). A box: of a single, or a constant one (`fmv.w.x
+        // fa0, zero`).
+        func isBox(_ v: Value) -> Bool { box(f, v) != nil || (constant(f, v).map { $0 >> 32 == 0xffff_ffff } ?? false) }
+        var candidate = [Bool](repeating: false, count: f.values.count)
+        for b in f.layout where b != f.entry {
+            for p in f.blocks[b.id].params where f.type(p) == .i64 { candidate[p.id] = true }
+        }
+        func values(_ b: Block, _ i: Int) -> [Value] {
+            incoming[b.id].map { f.pool[Int($0.call.args.start) + i] }
+        }
+        var changed = true
+        while changed {
+            changed = false
+            for b in f.layout where b != f.entry {
+                for (i, p) in f.blocks[b.id].params.enumerated() where candidate[p.id] {
+                    let vs = values(b, i)
+                    if vs.isEmpty || !vs.allSatisfy({ isBox($0) || candidate[$0.id] || isEntryValue($0) }) {
+                        candidate[p.id] = false
+                        changed = true
+                    }
+                }
+            }
+        }
+        var single = [Bool](repeating: false, count: f.values.count)
+        changed = true
+        while changed {
+            changed = false
+            for b in f.layout where b != f.entry {
+                for (i, p) in f.blocks[b.id].params.enumerated() where candidate[p.id] && !single[p.id] {
+                    if values(b, i).contains(where: { box(f, $0) != nil || single[$0.id] }) {
+                        single[p.id] = true
+                        changed = true
+                    }
+                }
+            }
+        }
+        candidate = single
+        guard candidate.contains(true) else { return }
+        let helper: Int
+        if let k = f.helpers.firstIndex(where: { $0.name == nanBoxedHelper }) {
+            helper = k
+        } else {
+            f.helpers.append(HelperDecl(name: nanBoxedHelper, params: [.i64], result: nil, effects: [.canFault]))
+            helper = f.helpers.count - 1
+        }
+        // The old uses read the box: `pt = f32_to_bits p; pb = bor pt, mask` at the block's start.
+        var map = (0..<f.values.count).map { Value($0) }
+        var boxes: [(bits: Inst, param: Value)] = []
+        for b in f.layout where b != f.entry {
+            var position = 0
+            for p in f.blocks[b.id].params where candidate[p.id] {
+                let bits = f.makeInst(.f32ToBits, type: .i64, args: [p])
+                let mask = f.makeInst(.iconst, type: .i64, imm: 0xffff_ffff_0000_0000)
+                let boxed = f.makeInst(.bor, type: .i64, args: [f.result(bits), f.result(mask)])
+                for inst in [bits, mask, boxed] {
+                    f.insert(inst, into: b, at: position)
+                    position += 1
+                }
+                while map.count < f.values.count { map.append(Value(map.count)) }
+                map[p.id] = f.result(boxed)
+                boxes.append((bits, p))
+            }
+        }
+        while map.count < f.values.count { map.append(Value(map.count)) }
+        f.rewriteUses(map)
+        for (bits, p) in boxes {
+            f.insts[bits.id].args = f.makeList([p])
+            f.values[p.id].type = .f32
+        }
+        // Each edge passes a single: the boxed one, or an entry value's (guarded).
+        var guarded: [Value: Value] = [:]
+        for b in f.layout where b != f.entry {
+            for (i, p) in f.blocks[b.id].params.enumerated() where candidate[p.id] {
+                for edge in incoming[b.id] {
+                    let at = Int(edge.call.args.start) + i
+                    let a = f.pool[at]
+                    if let x = box(f, a) {
+                        f.pool[at] = x
+                    } else if let bits = constant(f, a) {
+                        let single = f.makeInst(.f32const, imm: bits & 0xffff_ffff)
+                        f.insert(single, into: f.entry, at: 0)
+                        f.pool[at] = f.result(single)
+                    } else if f.type(a) == .f32 {
+                        continue  // a retyped parameter
+                    } else if let single = guarded[a] {
+                        f.pool[at] = single
+                    } else {
+                        // The guard right after the entry value's `get_slot`; the single after it.
+                        guard case .inst(let d) = f.values[a.id].def,
+                            let k = f.blocks[f.entry.id].insts.firstIndex(of: d)
+                        else { preconditionFailure("floatforms: an entry value outside the entry block") }
+                        let check = f.makeInst(.call, imm: UInt64(helper), args: [a], exit: ExitState(pc: pc))
+                        let single = f.makeInst(.f32FromBits, args: [a])
+                        f.insert(check, into: f.entry, at: k + 1)
+                        f.insert(single, into: f.entry, at: k + 2)
+                        guarded[a] = f.result(single)
+                        f.pool[at] = f.result(single)
                     }
                 }
             }

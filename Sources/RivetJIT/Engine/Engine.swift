@@ -903,9 +903,10 @@ package final class Engine {
             return nil
         case .guardFailed:
             // Nothing of the region ran, and its stub took nothing from the budget. Its
-            // assumption (`frm` is `rne`) does not hold for this program: the region is removed
-            // (a deoptimization, which backs the pc off), and the lower tiers run the code,
-            // tier 1 with its helpers for every rounding mode.
+            // assumption (`frm` is `rne`, or an f register it keeps as a single holds a
+            // NaN-box) does not hold here: the region is removed (a deoptimization, which backs
+            // the pc off), and the lower tiers run the code, tier 1 with its helpers for every
+            // rounding mode.
             guard let t = source(), let optimized = t.optimized else { return nil }
             hart.pc = optimized.pcs[0]
             counts.pointee.guardFailures += 1

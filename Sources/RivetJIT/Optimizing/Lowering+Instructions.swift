@@ -200,7 +200,13 @@ extension Lowering {
         case .exitIndirect: emitIndirectExit(f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0)), target: f.arg(inst, 0))
         case .call:
             // The intrinsics, the only helpers `isSupported` lets through.
-            if Tier2Backend.isBudget(f, inst) { emitBudget(inst) } else { emitTakeFlags(inst) }
+            if Tier2Backend.isBudget(f, inst) {
+                emitBudget(inst)
+            } else if Tier2Backend.isNaNBoxedGuard(f, inst) {
+                emitNaNBoxedGuard(inst)
+            } else {
+                emitTakeFlags(inst)
+            }
         case .f32const, .f64const:
             // Through rax into the value's XMM register (or slot).
             asm.emit(.loadConstant(.rax, data.imm))

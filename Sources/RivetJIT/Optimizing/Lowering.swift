@@ -322,7 +322,7 @@ package enum Tier2Backend {
                     .ftosi64, .fpromote, .fdemote, .loadF32, .loadF64, .storeF32, .storeF64:
                     continue
                 case .call:
-                    guard isBudget(f, inst) || isFlags(f, inst) else { return false }
+                    guard isBudget(f, inst) || isFlags(f, inst) || isNaNBoxedGuard(f, inst) else { return false }
                 case .ffma:
                     // One rounding needs FMA3; without it, regions stop before fused multiply-adds.
                     guard hostHasFMA else { return false }
@@ -368,6 +368,12 @@ package enum Tier2Backend {
             && helper.effects.contains(.raisesFPFlags)
     }
 
+    /// Whether `inst` (a `call`) is `floatforms`' entry guard (`FloatForms.nanBoxedHelper`).
+    static func isNaNBoxedGuard(_ f: Function, _ inst: Inst) -> Bool {
+        let helper = f.helpers[Int(f.insts[inst.id].imm)]
+        return helper.name == FloatForms.nanBoxedHelper && helper.params == [.i64] && helper.result == nil
+    }
+
     /// Whether `inst` (a `call`) is the budget intrinsic with a constant argument.
     static func isBudget(_ f: Function, _ inst: Inst) -> Bool {
         let helper = f.helpers[Int(f.insts[inst.id].imm)]
@@ -398,8 +404,8 @@ struct Lowering: ~Copyable {
         case chain(Int)
         /// A miss in the jump cache (the target pc in rax): store it, leave with `indirect`.
         case indirectMiss
-        /// The entry guard failed (`frm` is not `rne`): leave with `guardFailed` (nothing ran,
-        /// nothing was taken from the budget).
+        /// An entry guard failed (`frm` is not `rne`, or an f register is not a NaN-box): leave
+        /// with `guardFailed` (nothing ran, nothing was taken from the budget).
         case guardFailed
         /// A float result in the register is a NaN: the canonical NaN there instead, then back
         /// to the label (out of line: the common case falls through).
@@ -878,6 +884,18 @@ struct Lowering: ~Copyable {
             Tier2Backend.FaultSite(
                 hostOffset: asm.count, index: index(of: state.pc), pc: state.pc.rawValue,
                 entries: state.entries.map { (f.slots[$0.slot.id].offset / 8, recovery($0.value)) }))
+    }
+
+    /// `floatforms`' entry guard: unless the value's high 32 bits are all ones (a single's
+    /// NaN-box), leave by `guardFailed` (in the entry block: nothing ran, nothing was taken from
+    /// the budget), and the engine removes the region.
+    mutating func emitNaNBoxedGuard(_ inst: Inst) {
+        load(.rax, f.arg(inst, 0))
+        asm.emit(.shift(.shr, .b64, .rax, 32))
+        asm.emit(.alu(.cmp, .b32, .rax, imm: -1))
+        let stub = asm.newLabel()
+        asm.jcc(.ne, to: stub)
+        stubs.append((stub, .guardFailed))
     }
 
     /// The budget intrinsic: `sub r12, n; jb` to a stub that gives n back and leaves by the
