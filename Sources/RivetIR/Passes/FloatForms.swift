@@ -156,6 +156,16 @@ package enum FloatForms {
         return f.insts[d.id].imm
     }
 
+    /// The edges into each block: where from, and the call (its arguments) of the terminator.
+    static func edges(into f: Function) -> [[(from: Block, call: BlockCall)]] {
+        var incoming = [[(from: Block, call: BlockCall)]](repeating: [], count: f.blocks.count)
+        for b in f.layout {
+            guard let t = f.terminator(b) else { continue }
+            for call in f.destinations(t) { incoming[call.block.id].append((b, call)) }
+        }
+        return incoming
+    }
+
     /// Block parameters that carry a double's bits (an f register around a loop) become f64:
     /// an i64 parameter receiving `bitcast.i64 x` of a double on some edge, or another such
     /// parameter (to a fixed point). Each edge then passes the double (`x`, or a
@@ -163,11 +173,7 @@ package enum FloatForms {
     /// read `bitcast.i64` of it, made at the block's start (copyprop and the rewrites after
     /// this fold what reads it back as a double; dce removes it if nothing else does).
     static func retypeParameters(_ f: inout Function) {
-        var incoming = [[(from: Block, call: BlockCall)]](repeating: [], count: f.blocks.count)
-        for b in f.layout {
-            guard let t = f.terminator(b) else { continue }
-            for call in f.destinations(t) { incoming[call.block.id].append((b, call)) }
-        }
+        let incoming = edges(into: f)
         var retyped = [Bool](repeating: false, count: f.values.count)
         var changed = true
         while changed {
@@ -233,11 +239,7 @@ package enum FloatForms {
     /// passes `f32_from_bits` of it. The parameter's old uses read its box, made at the block's
     /// start (the unboxing rewrite then reads the single).
     static func retypeSingleParameters(_ f: inout Function) {
-        var incoming = [[(from: Block, call: BlockCall)]](repeating: [], count: f.blocks.count)
-        for b in f.layout {
-            guard let t = f.terminator(b) else { continue }
-            for call in f.destinations(t) { incoming[call.block.id].append((b, call)) }
-        }
+        let incoming = edges(into: f)
         // The entry block must be a prologue (reads of slots and pure values, then a jump to
         // the region's first guest block), so that a guard in it leaves before anything ran.
         guard let jump = f.terminator(f.entry), f.insts[jump.id].opcode == .jump else { return }
@@ -312,7 +314,6 @@ package enum FloatForms {
                     f.insert(inst, into: b, at: position)
                     position += 1
                 }
-                while map.count < f.values.count { map.append(Value(map.count)) }
                 map[p.id] = f.result(boxed)
                 boxes.append((bits, p))
             }
@@ -323,8 +324,10 @@ package enum FloatForms {
             f.insts[bits.id].args = f.makeList([p])
             f.values[p.id].type = .f32
         }
-        // Each edge passes a single: the boxed one, or an entry value's (guarded).
+        // Each edge passes a single: the boxed one (a retyped parameter's old uses read its
+        // box too), a constant's, or an entry value's (guarded); one of each.
         var guarded: [Value: Value] = [:]
+        var constants: [UInt64: Value] = [:]
         for b in f.layout where b != f.entry {
             for (i, p) in f.blocks[b.id].params.enumerated() where candidate[p.id] {
                 for edge in incoming[b.id] {
@@ -333,11 +336,12 @@ package enum FloatForms {
                     if let x = box(f, a) {
                         f.pool[at] = x
                     } else if let bits = constant(f, a) {
-                        let single = f.makeInst(.f32const, imm: bits & 0xffff_ffff)
-                        f.insert(single, into: f.entry, at: 0)
-                        f.pool[at] = f.result(single)
-                    } else if f.type(a) == .f32 {
-                        continue  // a retyped parameter
+                        if constants[bits] == nil {
+                            let single = f.makeInst(.f32const, imm: bits & 0xffff_ffff)
+                            f.insert(single, into: f.entry, at: 0)
+                            constants[bits] = f.result(single)
+                        }
+                        f.pool[at] = constants[bits]!
                     } else if let single = guarded[a] {
                         f.pool[at] = single
                     } else {

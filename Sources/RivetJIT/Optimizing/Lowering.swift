@@ -412,6 +412,8 @@ struct Lowering: ~Copyable {
         case canonicalNaN(XMMRegister, single: Bool, back: X64Label)
     }
     var stubs: [(X64Label, Stub)] = []
+    /// The `guardFailed` stub's label, once an entry guard needs it.
+    var guardFailed: X64Label?
     /// The patchable exits, in index order.
     var exitJumps: [(target: UInt64, jump: X64PatchableJump, stub: X64Label)] = []
     /// Every guest access, as `Tier2Backend.FaultSite`s, in the order of the code.
@@ -639,10 +641,8 @@ struct Lowering: ~Copyable {
         if accruesFlags {
             // Float arithmetic rounds to nearest: with another `frm`, the region leaves before
             // anything runs, and the engine removes it.
-            let guardFailed = asm.newLabel()
             asm.emit(.test(.b32, Self.hartSlot(HartState.Slot.fcsr), imm: 0xe0))
-            asm.jcc(.ne, to: guardFailed)
-            stubs.append((guardFailed, .guardFailed))
+            asm.jcc(.ne, to: guardFailedLabel())
             // MXCSR without flags: those raised from here are the guest's.
             asm.emit(.mov(.b32, Self.hartSlot(HartState.Slot.mxcsr), imm: Tier2Backend.mxcsrAtEntry))
             asm.emit(.ldmxcsr(Self.hartSlot(HartState.Slot.mxcsr)))
@@ -893,9 +893,16 @@ struct Lowering: ~Copyable {
         load(.rax, f.arg(inst, 0))
         asm.emit(.shift(.shr, .b64, .rax, 32))
         asm.emit(.alu(.cmp, .b32, .rax, imm: -1))
-        let stub = asm.newLabel()
-        asm.jcc(.ne, to: stub)
-        stubs.append((stub, .guardFailed))
+        asm.jcc(.ne, to: guardFailedLabel())
+    }
+
+    /// The one `guardFailed` stub of the function's entry guards.
+    mutating func guardFailedLabel() -> X64Label {
+        if let label = guardFailed { return label }
+        let label = asm.newLabel()
+        stubs.append((label, .guardFailed))
+        guardFailed = label
+        return label
     }
 
     /// The budget intrinsic: `sub r12, n; jb` to a stub that gives n back and leaves by the
