@@ -151,6 +151,7 @@ extension Lowering {
             asm.emit(.alu(.and, .b32, d, imm: 1))
             store(result(inst), d)
         case .getSlot:
+            if entryReads[result(inst).id] { return }  // loaded by the entry block's jump
             if f.type(result(inst)) == .f64 {
                 let x = floatRegister(result(inst)) ?? .xmm0
                 asm.emit(.movsd(x, slot(data.imm)))

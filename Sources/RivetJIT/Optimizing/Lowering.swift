@@ -166,14 +166,16 @@ package enum Tier2Backend {
         let immediates = immediateConstants(f, uses: uses)
         let folded = foldedAddresses(f, immediates: immediates, uses: uses)
         let scaled = scaledAdditions(f, immediates: immediates, uses: uses)
+        let entryReads = entrySlotArguments(f, uses: uses)
         var unallocated = zip(immediates, folded).map { $0 || $1 != nil }
         for case let (base: _, index: _, scale: _, shift: shift)? in scaled { unallocated[shift.id] = true }
+        for (v, read) in entryReads.enumerated() where read { unallocated[v] = true }
         let allocation = LinearScan.allocate(
             f, registers: allocatable, floatRegisters: allocatableFloat, unallocated: unallocated)
         guard allocation.spillSlots <= HartState.Slot.spillCount else { return nil }
         var lowering = Lowering(
-            f, allocation, uses: uses, immediates: immediates, folded: folded, scaled: scaled, id: id,
-            instructionIndex: instructionIndex)
+            f, allocation, uses: uses, immediates: immediates, folded: folded, scaled: scaled,
+            entryReads: entryReads, id: id, instructionIndex: instructionIndex)
         lowering.emitFunction()
         let stubBytes = lowering.stubBytes
         let sites = lowering.faultSites
@@ -193,6 +195,27 @@ package enum Tier2Backend {
         var uses = [Int](repeating: 0, count: f.values.count)
         for b in f.layout { for inst in f.blocks[b.id].insts { f.forEachUse(inst) { uses[$0.id] += 1 } } }
         return uses
+    }
+
+    /// By value: a `get_slot` of the entry block whose every use is an argument of the entry
+    /// block's jump (a register a loop carries, read at entry): it gets no register or slot,
+    /// and the jump loads the slot straight into the parameter's place. Materialized in the
+    /// entry block, every such value was live there at once: a region reading 23 registers
+    /// spilled 14 of them (a load and a store each) and then moved them all again into the
+    /// loop's parameters, 75 instructions per entry for loops left every 20-50 instructions.
+    /// The entry block writes no slot (a prologue), so the slot still holds the value.
+    static func entrySlotArguments(_ f: Function, uses: [Int]) -> [Bool] {
+        var reads = [Bool](repeating: false, count: f.values.count)
+        guard let jump = f.terminator(f.entry), f.insts[jump.id].opcode == .jump,
+            !f.blocks[f.entry.id].insts.contains(where: { f.insts[$0.id].opcode == .setSlot })
+        else { return reads }
+        var argumentUses = [Int](repeating: 0, count: f.values.count)
+        for v in f.list(f.insts[jump.id].destination0.args) { argumentUses[v.id] += 1 }
+        for inst in f.blocks[f.entry.id].insts where f.insts[inst.id].opcode == .getSlot {
+            let v = f.result(inst)
+            if f.type(v) == .i64, uses[v.id] > 0, argumentUses[v.id] == uses[v.id] { reads[v.id] = true }
+        }
+        return reads
     }
 
     /// By value: an `iconst` that gets no register or slot, rematerialized at each use: every
@@ -464,13 +487,17 @@ struct Lowering: ~Copyable {
     let scaled: [(base: Value, index: Value, scale: X64Scale, shift: Value)?]
     /// By value: the shifts those `lea`s compute (not emitted).
     let scaledShifts: Set<Value>
+    /// By value: slot reads the entry block's jump loads into its parameters' places
+    /// (`Tier2Backend.entrySlotArguments`; not emitted).
+    let entryReads: [Bool]
 
     init(_ f: Function, _ allocation: RegisterAllocation, uses: [Int], immediates: [Bool],
          folded: [(base: Value, offset: Int32)?], scaled: [(base: Value, index: Value, scale: X64Scale, shift: Value)?],
-         id: Int, instructionIndex: [UInt64: Int])
+         entryReads: [Bool], id: Int, instructionIndex: [UInt64: Int])
     {
         self.f = f
         self.immediates = immediates
+        self.entryReads = entryReads
         self.folded = folded
         self.scaled = scaled
         scaledShifts = Set(scaled.compactMap { $0?.shift })
@@ -983,12 +1010,18 @@ struct Lowering: ~Copyable {
             case cycle
             /// A rematerialized constant (`immediates`): it reads no place.
             case constant(UInt64)
+            /// A slot the entry block reads (`entryReads`): it reads no place either.
+            case slot(UInt64)
         }
         var moves: [(from: Place, to: ValueLocation)] = []
         for (p, a) in zip(f.blocks[call.block.id].params, f.list(call.args)) {
             let to = allocation.location(p)
             guard let from = allocation.locations[a.id] else {
-                moves.append((.constant(constant(a)), to))
+                if entryReads[a.id], case .inst(let read) = f.values[a.id].def {
+                    moves.append((.slot(f.insts[read.id].imm), to))
+                } else {
+                    moves.append((.constant(constant(a)), to))
+                }
                 continue
             }
             if from != to { moves.append((.location(from), to)) }
@@ -1011,9 +1044,17 @@ struct Lowering: ~Copyable {
                         asm.emit(.loadConstant(.rax, bits))
                         asm.emit(.movGPRToXMM(.b64, d, .rax))
                     }
+                case .slot(let index):
+                    switch move.to {
+                    case .register(let d): asm.emit(.mov(.b64, d, slot(index)))
+                    case .stack(let k):
+                        asm.emit(.mov(.b64, .rax, slot(index)))
+                        asm.emit(.mov(.b64, Self.spill(k), .rax))
+                    case .float(let d): asm.emit(.movsd(d, slot(index)))
+                    }
                 }
             } else {
-                // A cycle: park a source in rcx (a constant's move waits for the cycle's).
+                // A cycle: park a source in rcx (a constant's or slot's move waits for the cycle's).
                 let source = moves.first { if case .location = $0.from { true } else { false } }!.from
                 if case .location(let l) = source { emitMove(from: l, toRegister: Self.cycleRegister) }
                 for k in moves.indices where moves[k].from == source { moves[k].from = .cycle }
