@@ -229,6 +229,21 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         if tier == .optimizing { #expect((result.statistics.optimizing?.guardFailures ?? 0) >= 1, "\(result.statistics.summary)") }
     }
 
+    /// `opt_loop_entry`'s `step` runs straight into its loop's head (six instructions, then the
+    /// loop, two passes of 15). Once tier 2 has the loop, the baseline block at `step`'s entry
+    /// must end at the loop's head and chain into the region, rather than run the first pass
+    /// itself on every call: the block then runs 6 instructions a call, 21 before (21 million
+    /// over the million calls; the bound leaves room for tier 2 arriving late).
+    @Test func runningIntoARegionsHeaderEntersIt() throws {
+        let fixture = try #require(Fixture.all.first { $0.name == "opt_loop_entry" })
+        let result = try fixture.run { $0.tier = .auto }
+        #expect(result.standardOutput == fixture.expectedOutput)
+        let s = result.statistics
+        let entry = try #require(s.hottestBlocks.first { $0.symbol == "step" && $0.tier == "baseline" }, "\(s.summary)")
+        #expect(entry.instructions < 15_000_000, "\(s.summary)")
+        #expect((s.tiers.first { $0.name == "opt" }?.instructions ?? 0) > 0)
+    }
+
     /// `opt_calls`' hot loops call functions (and fmaxf/fminf, written with `fclass`): tier 2
     /// takes the callees into the loop's region, so under `auto` a large share of the
     /// instructions runs in tier 2 (`autoTier2Share`) and a region is not left at every

@@ -88,12 +88,12 @@ func nanoseconds(_ d: Duration) -> UInt64 {
 }
 
 extension GuestCode {
-    /// Decodes the block at `pc` and copies its bytes, for a compile request; nil if its first
-    /// instruction cannot be fetched.
-    static func request(at pc: UInt64, id: Int, memory: GuestMemory, requested: UInt64, priority: Double)
-        -> CompileRequest?
-    {
-        let block = decodeBlock(at: pc, memory: memory, limit: BlockCompiler.maxInstructions)
+    /// Decodes the block at `pc` (ending before a pc in `stops`) and copies its bytes, for a
+    /// compile request; nil if its first instruction cannot be fetched.
+    static func request(
+        at pc: UInt64, id: Int, memory: GuestMemory, requested: UInt64, priority: Double, stops: Set<UInt64> = []
+    ) -> CompileRequest? {
+        let block = decodeBlock(at: pc, memory: memory, limit: BlockCompiler.maxInstructions, stops: stops)
         guard let last = block.last else { return nil }
         let length = Int(last.offset) + Int(last.instruction.length)
         guard let bytes = memory.readCode(at: pc, count: length) else { return nil }

@@ -22,13 +22,14 @@ enum GuestCode {
     }
 
     /// The basic block at `pc`: instructions up to and including the first that ends a block,
-    /// stopping at a page end, `limit` instructions, or an instruction that cannot be fetched
-    /// (which is left for the interpreter to fault on). Empty if the first cannot be fetched.
-    static func decodeBlock(at pc: UInt64, memory: GuestMemory, limit: Int) -> [Decoded] {
+    /// stopping at a page end, `limit` instructions, an instruction that cannot be fetched
+    /// (which is left for the interpreter to fault on), or before a pc in `stops` (other than
+    /// `pc`). Empty if the first cannot be fetched.
+    static func decodeBlock(at pc: UInt64, memory: GuestMemory, limit: Int, stops: Set<UInt64> = []) -> [Decoded] {
         var block: [Decoded] = []
         block.reserveCapacity(16)
         var cursor = pc
-        while block.count < limit {
+        while block.count < limit, block.isEmpty || stops.isEmpty || !stops.contains(cursor) {
             guard case .success(let inst) = fetch(at: cursor, memory: memory) else { break }
             block.append(Decoded(instruction: inst, offset: UInt32(cursor - pc)))
             cursor += UInt64(inst.length)
