@@ -690,7 +690,9 @@ package final class Engine {
         if regionHeaders.count >= 4096 { regionHeaders.removeAll() }
         regionHeaders.insert(t.guestPC)
         let header = t.guestPC
-        for u in cache.all where u.optimized == nil && !u.isRetired && u.guestPC < header && header < u.guestEnd {
+        // (A block that runs through the header starts on its page: blocks end at a page's end.)
+        for u in cache.translations(onPage: header >> 12)
+        where u.optimized == nil && !u.isRetired && u.guestPC < header && header < u.guestEnd {
             cache.remove(u, .replaced)  // (no deoptimization: compiled again at once when met)
         }
     }
