@@ -108,8 +108,8 @@ extension VirtualMachine {
     /// The ten blocks with the most executed instructions, across tiers.
     private func hottestBlocks(total: UInt64) -> [Statistics.HotBlock] {
         var interpreted: [UInt64: UInt64] = [:]
-        for b in interpreter.blockExecutions() {
-            interpreted[b.pc, default: 0] &+= UInt64(b.executions) &* UInt64(b.instructions)
+        for b in interpreter.retiredInstructionsByBlock() {
+            interpreted[b.pc, default: 0] &+= b.instructions
         }
         let compiled = engine.compiledInstructionsByPC()
         let optimized = engine.optimizedInstructionsByPC()

@@ -37,7 +37,9 @@ struct BlockHeader {
     /// Entries left before the interpreter stops at this block with `StopReason.tierUp`.
     /// Set to 0 to stop at the next entry (a translation for this pc exists).
     var countdown: Int32
-    var reserved: UInt32 = 0
+    /// Instructions the block's entries did not run because a branch inside it was taken:
+    /// executions × count − skipped instructions retired here.
+    var skipped: UInt32 = 0
     /// The blocks decoded from the same (first) page, a list `BlockCache` keeps.
     var previousOnPage: UnsafeMutablePointer<BlockHeader>? = nil
     var nextOnPage: UnsafeMutablePointer<BlockHeader>? = nil
@@ -63,9 +65,14 @@ enum BlockDecoder {
     /// Most guest instructions in one block.
     static let maxInstructions = 128
 
-    /// Decodes the block starting at `pc`, ending at the first control transfer, system
-    /// instruction, page end, `limit` instructions or an instruction that cannot be fetched.
-    /// The block's memory is allocated here and owned by the caller.
+    /// Decodes the block starting at `pc`, ending at the first control transfer other than a
+    /// conditional branch, system instruction, page end, `limit` instructions or an instruction
+    /// that cannot be fetched. A conditional branch inside the block leaves it when taken and
+    /// falls through inside it when not; its `rd` holds how many of the block's instructions
+    /// follow it (what a taken branch did not retire). A `jal` forward to the same page is
+    /// followed: it becomes an `auipc` of its link address, and the block goes on at its target
+    /// (so the block's bytes are in `[pc, endPC)`, not all of them its code). The block's memory
+    /// is allocated here and owned by the caller.
     static func decode(at pc: UInt64, memory: GuestMemory, limit: Int = maxInstructions, countdown: Int32 = .max) throws(FetchFailure)
         -> Block
     {
@@ -82,12 +89,29 @@ enum BlockDecoder {
                 if insts.isEmpty { throw .fault(fault) }
                 break loop  // fault when execution reaches it
             }
+            if inst.opcode == .jal {
+                let target = cursor &+ UInt64(bitPattern: inst.imm)
+                let end = cursor + UInt64(inst.length)
+                if target >= end, target >> GuestMemory.pageShift == firstPage,
+                    (end - 1) >> GuestMemory.pageShift == firstPage
+                {
+                    var link = lower(inst, offset: UInt32(cursor - pc))
+                    link.op = .auipc
+                    link.imm = Int32(inst.length)
+                    insts.append(link)
+                    cursor = target
+                    continue
+                }
+            }
             insts.append(lower(inst, offset: UInt32(cursor - pc)))
             cursor += UInt64(inst.length)
-            if inst.endsBlock { break }
+            if inst.endsBlock && !inst.opcode.isConditionalBranch { break }
             if cursor >> GuestMemory.pageShift != firstPage { break }
         }
         let count = insts.count
+        for k in insts.indices where insts[k].op.isConditionalBranch {
+            insts[k].rd = UInt8(count - k - 1)
+        }
         // The synthetic fall-through jump.
         insts.append(
             Inst(op: .jal, rd: UInt8(HartState.Slot.zeroSink), rs1: 0, rs2: 0, imm: 0, rs3: 0, rm: 0, length: 0,

@@ -59,6 +59,9 @@ extension UnsafeMutablePointer where Pointee == Inst {
     @inline(__always) var simm: UInt64 { UInt64(bitPattern: Int64(pointee.imm)) }
     @inline(__always) var off: UInt64 { UInt64(pointee.offset) }
     @inline(__always) var len: UInt64 { UInt64(pointee.length) }
+    /// A conditional branch's count of the block's instructions after it.
+    @inline(__always) var skip: UInt64 { UInt64(pointee.rd) }
+    @inline(__always) var skip32: UInt32 { UInt32(pointee.rd) }
 }
 
 extension Interpreter {
@@ -72,28 +75,36 @@ extension Interpreter {
         // Bit 0 of the pc is never set (`HartState.pc`); an odd pc would also meet the block
         // table's empty marker.
         var pc = r[Slot.pc] & ~1
+        // `instret` is kept here, as what the budget lost: `r[Slot.instret]` is written back on
+        // the way out and before anything that reads it.
         var remaining = budget
+        let instretAtStart = r[Slot.instret]
+        // A block from the table runs only if it cannot overrun the budget, and never in
+        // single-step mode (blocks are one instruction long there).
+        let fastPathAbove = trace ? UInt64.max : UInt64(BlockDecoder.maxInstructions) - 1
+        // A block decoded for this run only (shortened to the budget, or for single-stepping):
+        // freed at the next block found outside the table, or on the way out.
         var temporary: Block? = nil
         // Blocks are dropped only on paths that leave the loop or pass through `collect` below.
         cache.collect()
         defer {
             if let temporary { UnsafeMutableRawPointer(temporary).deallocate() }
             r[Slot.pc] = pc
+            r[Slot.instret] = instretAtStart &+ (budget &- remaining)
         }
 
         outer: while true {
-            if let block = temporary {
-                UnsafeMutableRawPointer(block).deallocate()
-                temporary = nil
-            }
-            if remaining == 0 { return .budgetExhausted }
-
             // Find the block.
             let block: Block
             let entry = table[BlockCache.slot(pc)]
-            if entry.pc == pc, remaining >= UInt64(BlockDecoder.maxInstructions), !trace {
+            if entry.pc == pc, remaining > fastPathAbove {
                 block = entry.block.unsafelyUnwrapped
             } else {
+                if let block = temporary {
+                    UnsafeMutableRawPointer(block).deallocate()
+                    temporary = nil
+                }
+                if remaining == 0 { return .budgetExhausted }
                 // Host code faulted on guest memory in the block just run (a file shrank under
                 // a mapping): the access completed, and the guest gets the fault here, at the
                 // next block — the fault handler empties the block table, so that the next
@@ -114,6 +125,7 @@ extension Interpreter {
                 }
                 if trace {
                     r[Slot.pc] = pc
+                    r[Slot.instret] = instretAtStart &+ (budget &- remaining)
                     if let stopBefore, stopBefore(pc) { return .interrupted }
                     if let traceHook { traceHook(hart) }
                 }
@@ -126,7 +138,6 @@ extension Interpreter {
             }
             let count = UInt64(block.pointee.count)
             remaining &-= count
-            r[Slot.instret] &+= count
             block.pointee.executions &+= 1
             let base = block.pointee.pc
             let first = block.instructions
@@ -148,22 +159,24 @@ extension Interpreter {
                     r[i.rd] = base &+ i.off &+ i.len
                     pc = target
                     continue outer
+                // A taken branch leaves the block: the instructions after it (`rd` of them) did
+                // not retire.
                 case .beq:
-                    if r[i.rs1] == r[i.rs2] { pc = base &+ i.off &+ i.simm; continue outer }
+                    if r[i.rs1] == r[i.rs2] { pc = base &+ i.off &+ i.simm; remaining &+= i.skip; block.pointee.skipped &+= i.skip32; continue outer }
                 case .bne:
-                    if r[i.rs1] != r[i.rs2] { pc = base &+ i.off &+ i.simm; continue outer }
+                    if r[i.rs1] != r[i.rs2] { pc = base &+ i.off &+ i.simm; remaining &+= i.skip; block.pointee.skipped &+= i.skip32; continue outer }
                 case .blt:
                     if Int64(bitPattern: r[i.rs1]) < Int64(bitPattern: r[i.rs2]) {
-                        pc = base &+ i.off &+ i.simm; continue outer
+                        pc = base &+ i.off &+ i.simm; remaining &+= i.skip; block.pointee.skipped &+= i.skip32; continue outer
                     }
                 case .bge:
                     if Int64(bitPattern: r[i.rs1]) >= Int64(bitPattern: r[i.rs2]) {
-                        pc = base &+ i.off &+ i.simm; continue outer
+                        pc = base &+ i.off &+ i.simm; remaining &+= i.skip; block.pointee.skipped &+= i.skip32; continue outer
                     }
                 case .bltu:
-                    if r[i.rs1] < r[i.rs2] { pc = base &+ i.off &+ i.simm; continue outer }
+                    if r[i.rs1] < r[i.rs2] { pc = base &+ i.off &+ i.simm; remaining &+= i.skip; block.pointee.skipped &+= i.skip32; continue outer }
                 case .bgeu:
-                    if r[i.rs1] >= r[i.rs2] { pc = base &+ i.off &+ i.simm; continue outer }
+                    if r[i.rs1] >= r[i.rs2] { pc = base &+ i.off &+ i.simm; remaining &+= i.skip; block.pointee.skipped &+= i.skip32; continue outer }
 
                 // MARK: Integer register-immediate
                 case .lui: r[i.rd] = i.simm
@@ -431,6 +444,7 @@ extension Interpreter {
                     break inner
                 case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
                     let unretired = count &- UInt64(truncatingIfNeeded: ip - first)
+                    r[Slot.instret] = instretAtStart &+ (budget &- remaining)
                     if !csr(i.pointee, unretired: unretired) {
                         stop = .illegalInstruction(raw: fetchRaw(base &+ i.off), length: i.pointee.length)
                         break inner
@@ -484,7 +498,6 @@ extension Interpreter {
             if let stop {
                 // The instruction did not retire.
                 let unretired = count &- index
-                r[Slot.instret] &-= unretired
                 remaining &+= unretired
                 pc = base &+ offset
                 return stop
@@ -492,7 +505,6 @@ extension Interpreter {
             // A store changed decoded code: it retired; resume after it with fresh blocks.
             cache.collect()
             let unretired = count &- index &- 1
-            r[Slot.instret] &-= unretired
             remaining &+= unretired
             pc = base &+ offset &+ length
         }

@@ -136,9 +136,14 @@ package final class Interpreter {
         }
     }
 
-    /// How often each cached block was entered, by pc.
-    package func blockExecutions() -> [(pc: UInt64, instructions: UInt32, executions: UInt32)] {
-        cache.allBlocks().map { ($0.pointee.pc, $0.pointee.count, $0.pointee.executions) }
+    /// The instructions each cached block retired, by pc (blocks leave early through taken
+    /// branches; a block decoded again after eviction keeps only its entry count).
+    package func retiredInstructionsByBlock() -> [(pc: UInt64, instructions: UInt64)] {
+        cache.allBlocks().map { block in
+            let entered = UInt64(block.pointee.executions) &* UInt64(block.pointee.count)
+            let skipped = UInt64(block.pointee.skipped)
+            return (block.pointee.pc, entered > skipped ? entered - skipped : 0)
+        }
     }
 
 

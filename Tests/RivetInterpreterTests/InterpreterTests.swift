@@ -121,6 +121,33 @@ let zero = 0, ra = 1, t0 = 5, t1 = 6, t2 = 7, a0 = 10, a1 = 11, a2 = 12, a3 = 13
         #expect(guest.hart.instret == 2 + 3 * 10 + 1 + 1)
     }
 
+    @Test func aBranchTakenInsideABlockRetiresOnlyWhatRan() throws {
+        // One decoded block from `loop` to the backward jump: the beq falls through inside it,
+        // and the forward jal is followed (its link written, the skipped addi never run).
+        let program: [UInt32] = [
+            asm(.addi, rd: a1, rs1: zero, imm: 5),
+            asm(.addi, rd: a0, rs1: zero, imm: 0),
+            asm(.addi, rd: a1, rs1: a1, imm: -1),  // loop:
+            asm(.beq, rs1: a1, rs2: zero, imm: 20),  // to done
+            asm(.jal, rd: ra, imm: 8),  // to the second addi below, linking
+            asm(.addi, rd: a0, rs1: zero, imm: -100),  // skipped
+            asm(.addi, rd: a0, rs1: a0, imm: 1),
+            asm(.jal, rd: zero, imm: -20),  // to loop
+            asm(.csrrs, rd: a2, rs1: zero, imm: 0xc02),  // done: rdinstret
+            asm(.ecall),
+        ]
+        let guest = try GuestCode(program)
+        #expect(guest.run() == .ecall)
+        #expect(guest.hart[x: a0] == 4 && guest.hart[x: a1] == 0 && guest.hart[x: ra] == GuestCode.pc(5))
+        // Four passes of five instructions, the last pass's two, two before and two after.
+        #expect(guest.hart[x: a2] == 2 + 4 * 5 + 2 && guest.hart.instret == 2 + 4 * 5 + 2 + 2)
+        // The first pass ran in the block decoded at the program's start (which runs on into
+        // the loop); the loop's own block ran three whole passes and the last one's two.
+        let loop = guest.interpreter.retiredInstructionsByBlock().first { $0.pc == GuestCode.pc(2) }
+        #expect(loop?.instructions == 3 * 5 + 2)
+        #expect(guest.interpreter.blockInfo(at: GuestCode.pc(2))?.instructions == 5)
+    }
+
     @Test func loadsAndStoresOfEveryWidth() throws {
         let program: [UInt32] =
             li(a0, Int32(GuestCode.data)) + li(a1, -2) + [
