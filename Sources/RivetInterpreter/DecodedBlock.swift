@@ -67,9 +67,11 @@ enum BlockDecoder {
 
     /// Decodes the block starting at `pc`, ending at the first control transfer other than a
     /// conditional branch, system instruction, page end, `limit` instructions or an instruction
-    /// that cannot be fetched. A conditional branch inside the block leaves it when taken and
-    /// falls through inside it when not; its `rd` holds how many of the block's instructions
-    /// follow it (what a taken branch did not retire). A `jal` forward to the same page is
+    /// that cannot be fetched. A conditional branch does not end the block: not taken, it falls
+    /// through inside it; taken, it leaves the block, or, when its target is an instruction
+    /// further on in the block, jumps there (`rs3` = 1, `imm` the distance in instructions).
+    /// Its `rd` holds how many of the block's instructions a taken branch passes over (they did
+    /// not retire). A `jal` forward to the same page is
     /// followed: it becomes an `auipc` of its link address, and the block goes on at its target
     /// (so the block's bytes are in `[pc, endPC)`, not all of them its code). The block's memory
     /// is allocated here and owned by the caller.
@@ -109,13 +111,26 @@ enum BlockDecoder {
             if cursor >> GuestMemory.pageShift != firstPage { break }
         }
         let count = insts.count
-        for k in insts.indices where insts[k].op.isConditionalBranch {
-            insts[k].rd = UInt8(count - k - 1)
-        }
         // The synthetic fall-through jump.
         insts.append(
             Inst(op: .jal, rd: UInt8(HartState.Slot.zeroSink), rs1: 0, rs2: 0, imm: 0, rs3: 0, rm: 0, length: 0,
                  offset: UInt32(cursor - pc)))
+        // Conditional branches: one forward to an instruction of the block (an `if` without
+        // `else`) jumps there inside it; others leave it. Offsets grow along the block (jumps
+        // followed are forward), so the target's index is found by walking on.
+        for k in 0..<count where insts[k].op.isConditionalBranch {
+            insts[k].rs3 = 0
+            insts[k].rd = UInt8(count - k - 1)
+            guard insts[k].imm > 0 else { continue }
+            let target = Int64(insts[k].offset) + Int64(insts[k].imm)
+            var m = k + 1
+            while m < count && Int64(insts[m].offset) < target { m += 1 }
+            if Int64(insts[m].offset) == target {
+                insts[k].rs3 = 1
+                insts[k].rd = UInt8(m - k - 1)
+                insts[k].imm = Int32(m - k)
+            }
+        }
         let bytes = MemoryLayout<BlockHeader>.stride + MemoryLayout<Inst>.stride * insts.count
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 16)
         let block = raw.bindMemory(to: BlockHeader.self, capacity: 1)

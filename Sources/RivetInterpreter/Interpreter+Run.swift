@@ -59,9 +59,13 @@ extension UnsafeMutablePointer where Pointee == Inst {
     @inline(__always) var simm: UInt64 { UInt64(bitPattern: Int64(pointee.imm)) }
     @inline(__always) var off: UInt64 { UInt64(pointee.offset) }
     @inline(__always) var len: UInt64 { UInt64(pointee.length) }
-    /// A conditional branch's count of the block's instructions after it.
+    /// The block's instructions a taken conditional branch passes over.
     @inline(__always) var skip: UInt64 { UInt64(pointee.rd) }
     @inline(__always) var skip32: UInt32 { UInt32(pointee.rd) }
+    /// Whether a conditional branch's target is further on in its block, `distance`
+    /// instructions away.
+    @inline(__always) var withinBlock: Bool { pointee.rs3 != 0 }
+    @inline(__always) var distance: Int { Int(truncatingIfNeeded: pointee.imm) }
 }
 
 extension Interpreter {
@@ -159,24 +163,44 @@ extension Interpreter {
                     r[i.rd] = base &+ i.off &+ i.len
                     pc = target
                     continue outer
-                // A taken branch leaves the block: the instructions after it (`rd` of them) did
-                // not retire.
+                // A taken branch passes over the block's instructions after it (`rd` of them,
+                // which do not retire) to an instruction further on in the block, or leaves it.
                 case .beq:
-                    if r[i.rs1] == r[i.rs2] { pc = base &+ i.off &+ i.simm; remaining &+= i.skip; block.pointee.skipped &+= i.skip32; continue outer }
+                    if r[i.rs1] == r[i.rs2] {
+                        remaining &+= i.skip; block.pointee.skipped &+= i.skip32
+                        if i.withinBlock { ip += i.distance; continue inner }
+                        pc = base &+ i.off &+ i.simm; continue outer
+                    }
                 case .bne:
-                    if r[i.rs1] != r[i.rs2] { pc = base &+ i.off &+ i.simm; remaining &+= i.skip; block.pointee.skipped &+= i.skip32; continue outer }
+                    if r[i.rs1] != r[i.rs2] {
+                        remaining &+= i.skip; block.pointee.skipped &+= i.skip32
+                        if i.withinBlock { ip += i.distance; continue inner }
+                        pc = base &+ i.off &+ i.simm; continue outer
+                    }
                 case .blt:
                     if Int64(bitPattern: r[i.rs1]) < Int64(bitPattern: r[i.rs2]) {
-                        pc = base &+ i.off &+ i.simm; remaining &+= i.skip; block.pointee.skipped &+= i.skip32; continue outer
+                        remaining &+= i.skip; block.pointee.skipped &+= i.skip32
+                        if i.withinBlock { ip += i.distance; continue inner }
+                        pc = base &+ i.off &+ i.simm; continue outer
                     }
                 case .bge:
                     if Int64(bitPattern: r[i.rs1]) >= Int64(bitPattern: r[i.rs2]) {
-                        pc = base &+ i.off &+ i.simm; remaining &+= i.skip; block.pointee.skipped &+= i.skip32; continue outer
+                        remaining &+= i.skip; block.pointee.skipped &+= i.skip32
+                        if i.withinBlock { ip += i.distance; continue inner }
+                        pc = base &+ i.off &+ i.simm; continue outer
                     }
                 case .bltu:
-                    if r[i.rs1] < r[i.rs2] { pc = base &+ i.off &+ i.simm; remaining &+= i.skip; block.pointee.skipped &+= i.skip32; continue outer }
+                    if r[i.rs1] < r[i.rs2] {
+                        remaining &+= i.skip; block.pointee.skipped &+= i.skip32
+                        if i.withinBlock { ip += i.distance; continue inner }
+                        pc = base &+ i.off &+ i.simm; continue outer
+                    }
                 case .bgeu:
-                    if r[i.rs1] >= r[i.rs2] { pc = base &+ i.off &+ i.simm; remaining &+= i.skip; block.pointee.skipped &+= i.skip32; continue outer }
+                    if r[i.rs1] >= r[i.rs2] {
+                        remaining &+= i.skip; block.pointee.skipped &+= i.skip32
+                        if i.withinBlock { ip += i.distance; continue inner }
+                        pc = base &+ i.off &+ i.simm; continue outer
+                    }
 
                 // MARK: Integer register-immediate
                 case .lui: r[i.rd] = i.simm

@@ -148,6 +148,32 @@ let zero = 0, ra = 1, t0 = 5, t1 = 6, t2 = 7, a0 = 10, a1 = 11, a2 = 12, a3 = 13
         #expect(guest.interpreter.blockInfo(at: GuestCode.pc(2))?.instructions == 5)
     }
 
+    @Test func aBranchForwardInsideItsBlockStaysInTheBlock() throws {
+        // a0 = 10 for each odd count of a1 = 6 ... 1: an `if` without `else` in a loop.
+        let program: [UInt32] = [
+            asm(.addi, rd: a0, rs1: zero, imm: 0),
+            asm(.addi, rd: a1, rs1: zero, imm: 6),
+            asm(.andi, rd: t0, rs1: a1, imm: 1),  // loop:
+            asm(.beq, rs1: t0, rs2: zero, imm: 8),  // over the next instruction when even
+            asm(.addi, rd: a0, rs1: a0, imm: 10),
+            asm(.addi, rd: a1, rs1: a1, imm: -1),
+            asm(.bne, rs1: a1, rs2: zero, imm: -16),  // to loop
+            asm(.csrrs, rd: a2, rs1: zero, imm: 0xc02),  // rdinstret
+            asm(.ecall),
+        ]
+        let guest = try GuestCode(program)
+        #expect(guest.run() == .ecall)
+        #expect(guest.hart[x: a0] == 30 && guest.hart[x: a1] == 0)
+        // Three odd passes of five instructions, three even ones of four.
+        #expect(guest.hart[x: a2] == 2 + 3 * 5 + 3 * 4 && guest.hart.instret == 2 + 3 * 5 + 3 * 4 + 2)
+        // The first pass (6, even) ran in the block from the start; the loop's block ran the
+        // other five and the two instructions after the loop. No block starts at the beq's
+        // target: the taken beq stayed in its block.
+        let loop = guest.interpreter.retiredInstructionsByBlock().first { $0.pc == GuestCode.pc(2) }
+        #expect(loop?.instructions == 3 * 5 + 2 * 4 + 2)
+        #expect(guest.interpreter.blockInfo(at: GuestCode.pc(5)) == nil)
+    }
+
     @Test func loadsAndStoresOfEveryWidth() throws {
         let program: [UInt32] =
             li(a0, Int32(GuestCode.data)) + li(a1, -2) + [
