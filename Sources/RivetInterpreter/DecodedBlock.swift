@@ -121,8 +121,13 @@ enum BlockDecoder {
         for k in 0..<count where insts[k].op.isConditionalBranch {
             insts[k].rs3 = 0
             insts[k].rd = UInt8(count - k - 1)
-            guard insts[k].imm > 0 else { continue }
             let target = Int64(insts[k].offset) + Int64(insts[k].imm)
+            if target == 0, limit == maxInstructions {
+                // Back to the block's start (a loop of one block): a new entry of the block.
+                insts[k].rs3 = 2
+                continue
+            }
+            guard insts[k].imm > 0 else { continue }
             var m = k + 1
             while m < count && Int64(insts[m].offset) < target { m += 1 }
             if Int64(insts[m].offset) == target {

@@ -168,37 +168,91 @@ extension Interpreter {
                 case .beq:
                     if r[i.rs1] == r[i.rs2] {
                         remaining &+= i.skip; block.pointee.skipped &+= i.skip32
-                        if i.withinBlock { ip += i.distance; continue inner }
+                        if i.withinBlock {
+                            if i.pointee.rs3 == 1 { ip += i.distance; continue inner }
+                            if remaining >= UInt64(BlockDecoder.maxInstructions), block.pointee.countdown > 0 {
+                                block.pointee.countdown &-= 1
+                                block.pointee.executions &+= 1
+                                remaining &-= UInt64(block.pointee.count)
+                                ip = block.instructions
+                                continue inner
+                            }
+                        }
                         pc = base &+ i.off &+ i.simm; continue outer
                     }
                 case .bne:
                     if r[i.rs1] != r[i.rs2] {
                         remaining &+= i.skip; block.pointee.skipped &+= i.skip32
-                        if i.withinBlock { ip += i.distance; continue inner }
+                        if i.withinBlock {
+                            if i.pointee.rs3 == 1 { ip += i.distance; continue inner }
+                            if remaining >= UInt64(BlockDecoder.maxInstructions), block.pointee.countdown > 0 {
+                                block.pointee.countdown &-= 1
+                                block.pointee.executions &+= 1
+                                remaining &-= UInt64(block.pointee.count)
+                                ip = block.instructions
+                                continue inner
+                            }
+                        }
                         pc = base &+ i.off &+ i.simm; continue outer
                     }
                 case .blt:
                     if Int64(bitPattern: r[i.rs1]) < Int64(bitPattern: r[i.rs2]) {
                         remaining &+= i.skip; block.pointee.skipped &+= i.skip32
-                        if i.withinBlock { ip += i.distance; continue inner }
+                        if i.withinBlock {
+                            if i.pointee.rs3 == 1 { ip += i.distance; continue inner }
+                            if remaining >= UInt64(BlockDecoder.maxInstructions), block.pointee.countdown > 0 {
+                                block.pointee.countdown &-= 1
+                                block.pointee.executions &+= 1
+                                remaining &-= UInt64(block.pointee.count)
+                                ip = block.instructions
+                                continue inner
+                            }
+                        }
                         pc = base &+ i.off &+ i.simm; continue outer
                     }
                 case .bge:
                     if Int64(bitPattern: r[i.rs1]) >= Int64(bitPattern: r[i.rs2]) {
                         remaining &+= i.skip; block.pointee.skipped &+= i.skip32
-                        if i.withinBlock { ip += i.distance; continue inner }
+                        if i.withinBlock {
+                            if i.pointee.rs3 == 1 { ip += i.distance; continue inner }
+                            if remaining >= UInt64(BlockDecoder.maxInstructions), block.pointee.countdown > 0 {
+                                block.pointee.countdown &-= 1
+                                block.pointee.executions &+= 1
+                                remaining &-= UInt64(block.pointee.count)
+                                ip = block.instructions
+                                continue inner
+                            }
+                        }
                         pc = base &+ i.off &+ i.simm; continue outer
                     }
                 case .bltu:
                     if r[i.rs1] < r[i.rs2] {
                         remaining &+= i.skip; block.pointee.skipped &+= i.skip32
-                        if i.withinBlock { ip += i.distance; continue inner }
+                        if i.withinBlock {
+                            if i.pointee.rs3 == 1 { ip += i.distance; continue inner }
+                            if remaining >= UInt64(BlockDecoder.maxInstructions), block.pointee.countdown > 0 {
+                                block.pointee.countdown &-= 1
+                                block.pointee.executions &+= 1
+                                remaining &-= UInt64(block.pointee.count)
+                                ip = block.instructions
+                                continue inner
+                            }
+                        }
                         pc = base &+ i.off &+ i.simm; continue outer
                     }
                 case .bgeu:
                     if r[i.rs1] >= r[i.rs2] {
                         remaining &+= i.skip; block.pointee.skipped &+= i.skip32
-                        if i.withinBlock { ip += i.distance; continue inner }
+                        if i.withinBlock {
+                            if i.pointee.rs3 == 1 { ip += i.distance; continue inner }
+                            if remaining >= UInt64(BlockDecoder.maxInstructions), block.pointee.countdown > 0 {
+                                block.pointee.countdown &-= 1
+                                block.pointee.executions &+= 1
+                                remaining &-= UInt64(block.pointee.count)
+                                ip = block.instructions
+                                continue inner
+                            }
+                        }
                         pc = base &+ i.off &+ i.simm; continue outer
                     }
 

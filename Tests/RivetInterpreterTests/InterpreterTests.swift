@@ -174,6 +174,31 @@ let zero = 0, ra = 1, t0 = 5, t1 = 6, t2 = 7, a0 = 10, a1 = 11, a2 = 12, a3 = 13
         #expect(guest.interpreter.blockInfo(at: GuestCode.pc(5)) == nil)
     }
 
+    @Test func aLoopOfOneBlockRunsToTheBudgetExactly() throws {
+        // The loop's block branches back to its own start: the interpreter goes round inside
+        // it, charging each pass as a new entry of the block.
+        let program: [UInt32] = [
+            asm(.addi, rd: a0, rs1: zero, imm: 0),
+            asm(.addi, rd: a1, rs1: zero, imm: 500),
+            asm(.addi, rd: a0, rs1: a0, imm: 1),  // loop:
+            asm(.addi, rd: a1, rs1: a1, imm: -1),
+            asm(.bne, rs1: a1, rs2: zero, imm: -8),  // to loop
+            asm(.ecall),
+        ]
+        let guest = try GuestCode(program)
+        // 301 = 2 + 99 passes of 3 + two instructions of the 100th.
+        #expect(guest.run(budget: 301) == .budgetExhausted)
+        #expect(guest.hart.instret == 301 && guest.hart.pc == GuestCode.pc(4))
+        #expect(guest.hart[x: a0] == 100 && guest.hart[x: a1] == 400)
+        #expect(guest.run() == .ecall)
+        #expect(guest.hart[x: a0] == 500 && guest.hart[x: a1] == 0 && guest.hart.instret == 2 + 3 * 500 + 1)
+        // A tier-up countdown stops the loop at its block's start too.
+        let hot = try GuestCode(program)
+        hot.interpreter.tierUpThreshold = 10
+        #expect(hot.run() == .tierUp)
+        #expect(hot.hart.pc == GuestCode.pc(2) && hot.hart[x: a0] == 11 && hot.hart.instret == 2 + 3 * 11)
+    }
+
     @Test func loadsAndStoresOfEveryWidth() throws {
         let program: [UInt32] =
             li(a0, Int32(GuestCode.data)) + li(a1, -2) + [
