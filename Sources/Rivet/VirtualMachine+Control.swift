@@ -55,6 +55,15 @@ final class ControlState: @unchecked Sendable {
         pointers.withLock { $0 = (0, 0) }
     }
 
+    /// Posts `signal` to the running run's watchdog from any thread (a guest timer's expiry);
+    /// with no run, nothing. Through here, not the machine: the timer thread may fire while
+    /// the machine goes away.
+    func post(signal: Int32) {
+        pointers.withLock { pointers in
+            if pointers.watchdog != 0 { rivet_watchdog_post(OpaquePointer(bitPattern: pointers.watchdog), signal) }
+        }
+    }
+
     func request(pause: Bool) {
         if pause { paused.store(true, ordering: .releasing) } else { cancelled.store(true, ordering: .releasing) }
         pointers.withLock { pointers in

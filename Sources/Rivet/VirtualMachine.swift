@@ -240,7 +240,7 @@ public final class VirtualMachine {
         engine.setTimeSource { (Self.monotonicNanoseconds() - start) / 100 }
         process.forkHost = { [unowned self] in self.forkHost() }
         process.startThread = { [unowned self] thread in self.startHostThread(thread) }
-        process.postSignal = { [unowned self] signal in rivet_watchdog_post(self.watchdog, signal) }
+        process.postSignal = { [controlState] signal in controlState.post(signal: signal) }
         process.replaceImage = { [unowned self] image in self.replaceImage(image) }
         process.flushInstructionCache = { [memory] start, end in
             if end > start, GuestMemory.contains(start, size: end - start) {
@@ -262,6 +262,9 @@ public final class VirtualMachine {
     }
 
     deinit {
+        // The process may outlive the machine (its threads hold it); its timer thread must not
+        // post a signal to the machine once it is gone.
+        process.stopTimers()
         controlState.detach()
         endAbandonedRun()
         recycle()

@@ -49,16 +49,24 @@ final class GuestTimers: @unchecked Sendable {
     }
 
     deinit {
-        pthread_mutex_lock(mutex)
-        stopping = true
-        pthread_cond_broadcast(changed)
-        let wasStarted = started
-        pthread_mutex_unlock(mutex)
-        if wasStarted { pthread_join(thread, nil) }
+        stop()
         pthread_cond_destroy(changed)
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
         changed.deallocate()
+    }
+
+    /// Ends the thread, waiting for an expiry it is delivering: `fire` is not called after this
+    /// returns, and timers armed later never fire. The owner of what `fire` reaches calls it
+    /// before going away (a timer thread outliving a machine called into freed memory).
+    func stop() {
+        pthread_mutex_lock(mutex)
+        stopping = true
+        pthread_cond_broadcast(changed)
+        let joinable = started
+        started = false
+        pthread_mutex_unlock(mutex)
+        if joinable { pthread_join(thread, nil) }
     }
 
     static func now() -> UInt64 {
@@ -107,7 +115,7 @@ final class GuestTimers: @unchecked Sendable {
             timer.interval = deadline == 0 ? 0 : interval
             timer.overrun = 0
             timers[id] = timer
-            if deadline != 0, !started { startThread() }
+            if deadline != 0, !started, !stopping { startThread() }
             pthread_cond_broadcast(changed)
             return before
         }

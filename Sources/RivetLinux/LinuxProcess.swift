@@ -137,6 +137,11 @@ package final class LinuxProcess {
 
     /// The guest's interval and POSIX timers, and the clock each POSIX timer was made on.
     let timers = GuestTimers()
+
+    /// Stops the interval timers' thread for good (see `GuestTimers.stop`): what `postSignal`
+    /// reaches is going away.
+    package func stopTimers() { timers.stop() }
+
     var timerClocks: [Int: clockid_t] = [:]
     /// Posts a signal to the process from any host thread, without the lock (set by the virtual
     /// machine: as a host signal is, through the watchdog). Timer expiries use it.
@@ -164,7 +169,7 @@ package final class LinuxProcess {
         let page = mmap(nil, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
         notedOutsideGrants = page == MAP_FAILED ? nil : page?.bindMemory(to: UInt64.self, capacity: 1)
         rivet_ignore_host_sigpipe()
-        timers.fire = { [unowned self] signal, _ in self.postSignal(signal) }
+        timers.fire = { [weak self] signal, _ in self?.postSignal(signal) }
         filesystem.outsideGrantsObserver = { [weak self] path in self?.noteOutsideGrants(path) }
     }
 

@@ -30,6 +30,20 @@ import Testing
         return vm
     }
 
+    /// A machine whose guest left a fast periodic timer armed goes away at once, again and
+    /// again: the timer thread must not post its expiry to the machine once it is gone (it read
+    /// freed memory, a host crash the fuzzer found).
+    @Test func aMachineGoesWhileItsGuestsTimerFires() throws {
+        for _ in 0..<40 {
+            let out = OutputBuffer()
+            var configuration = Configuration()
+            configuration.standardOutput = .buffer(out)
+            let vm = try VirtualMachine(programPath: Fixture.directory + "/bin/sys_timer_teardown", configuration: configuration)
+            #expect(vm.run() == .exited(0))
+            #expect(out.text == "armed, 44999850000\n")
+        }
+    }
+
     @Test(arguments: ExecutionTier.allCases)
     func aGuestCallsTheHostWaitsAndIsCalled(_ tier: ExecutionTier) throws {
         let out = OutputBuffer()
