@@ -19,6 +19,14 @@ struct Inst {
     var _reserved: UInt8 = 0
     /// Byte offset of the instruction from the start of its block.
     var offset: UInt32
+
+    /// `rs3` of a conditional branch: where it goes when taken (`rd` holds how many of the
+    /// block's instructions it passes over).
+    static let leavesBlock: UInt8 = 0
+    /// ... to the instruction `imm` instructions further on in the block.
+    static let forwardInBlock: UInt8 = 1
+    /// ... to the block's first instruction (a loop of one block).
+    static let toBlockStart: UInt8 = 2
 }
 
 /// The header of a decoded block, followed in memory by `count + 1` `Inst`s: the block's
@@ -119,19 +127,19 @@ enum BlockDecoder {
         // `else`) jumps there inside it; others leave it. Offsets grow along the block (jumps
         // followed are forward), so the target's index is found by walking on.
         for k in 0..<count where insts[k].op.isConditionalBranch {
-            insts[k].rs3 = 0
+            insts[k].rs3 = Inst.leavesBlock
             insts[k].rd = UInt8(count - k - 1)
             let target = Int64(insts[k].offset) + Int64(insts[k].imm)
             if target == 0, limit == maxInstructions {
                 // Back to the block's start (a loop of one block): a new entry of the block.
-                insts[k].rs3 = 2
+                insts[k].rs3 = Inst.toBlockStart
                 continue
             }
             guard insts[k].imm > 0 else { continue }
             var m = k + 1
             while m < count && Int64(insts[m].offset) < target { m += 1 }
             if Int64(insts[m].offset) == target {
-                insts[k].rs3 = 1
+                insts[k].rs3 = Inst.forwardInBlock
                 insts[k].rd = UInt8(m - k - 1)
                 insts[k].imm = Int32(m - k)
             }

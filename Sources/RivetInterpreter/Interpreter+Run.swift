@@ -59,13 +59,26 @@ extension UnsafeMutablePointer where Pointee == Inst {
     @inline(__always) var simm: UInt64 { UInt64(bitPattern: Int64(pointee.imm)) }
     @inline(__always) var off: UInt64 { UInt64(pointee.offset) }
     @inline(__always) var len: UInt64 { UInt64(pointee.length) }
-    /// The block's instructions a taken conditional branch passes over.
-    @inline(__always) var skip: UInt64 { UInt64(pointee.rd) }
-    @inline(__always) var skip32: UInt32 { UInt32(pointee.rd) }
-    /// Whether a conditional branch's target is further on in its block, `distance`
-    /// instructions away.
-    @inline(__always) var withinBlock: Bool { pointee.rs3 != 0 }
-    @inline(__always) var distance: Int { Int(truncatingIfNeeded: pointee.imm) }
+    /// A taken conditional branch of `block`: gives back to the budget the block's
+    /// instructions it passes over, and returns the instruction it goes to in the block — its
+    /// target further on, or the block's start as a new entry when the budget and the tier-up
+    /// countdown allow — or nil when it leaves the block through the outer loop.
+    @inline(__always) func takenBranch(_ block: Block, _ remaining: inout UInt64) -> UnsafeMutablePointer<Inst>? {
+        remaining &+= UInt64(pointee.rd)
+        block.pointee.skipped &+= UInt32(pointee.rd)
+        switch pointee.rs3 {
+        case Inst.forwardInBlock:
+            return self + Int(truncatingIfNeeded: pointee.imm)
+        case Inst.toBlockStart:
+            guard remaining >= UInt64(BlockDecoder.maxInstructions), block.pointee.countdown > 0 else { return nil }
+            block.pointee.countdown &-= 1
+            block.pointee.executions &+= 1
+            remaining &-= UInt64(block.pointee.count)
+            return block.instructions
+        default:
+            return nil
+        }
+    }
 }
 
 extension Interpreter {
@@ -163,96 +176,36 @@ extension Interpreter {
                     r[i.rd] = base &+ i.off &+ i.len
                     pc = target
                     continue outer
-                // A taken branch passes over the block's instructions after it (`rd` of them,
-                // which do not retire) to an instruction further on in the block, or leaves it.
+                // A taken branch goes on inside the block (forward, or round to its start as a
+                // new entry) or leaves it (`takenBranch`).
                 case .beq:
                     if r[i.rs1] == r[i.rs2] {
-                        remaining &+= i.skip; block.pointee.skipped &+= i.skip32
-                        if i.withinBlock {
-                            if i.pointee.rs3 == 1 { ip += i.distance; continue inner }
-                            if remaining >= UInt64(BlockDecoder.maxInstructions), block.pointee.countdown > 0 {
-                                block.pointee.countdown &-= 1
-                                block.pointee.executions &+= 1
-                                remaining &-= UInt64(block.pointee.count)
-                                ip = block.instructions
-                                continue inner
-                            }
-                        }
+                        if let next = i.takenBranch(block, &remaining) { ip = next; continue inner }
                         pc = base &+ i.off &+ i.simm; continue outer
                     }
                 case .bne:
                     if r[i.rs1] != r[i.rs2] {
-                        remaining &+= i.skip; block.pointee.skipped &+= i.skip32
-                        if i.withinBlock {
-                            if i.pointee.rs3 == 1 { ip += i.distance; continue inner }
-                            if remaining >= UInt64(BlockDecoder.maxInstructions), block.pointee.countdown > 0 {
-                                block.pointee.countdown &-= 1
-                                block.pointee.executions &+= 1
-                                remaining &-= UInt64(block.pointee.count)
-                                ip = block.instructions
-                                continue inner
-                            }
-                        }
+                        if let next = i.takenBranch(block, &remaining) { ip = next; continue inner }
                         pc = base &+ i.off &+ i.simm; continue outer
                     }
                 case .blt:
                     if Int64(bitPattern: r[i.rs1]) < Int64(bitPattern: r[i.rs2]) {
-                        remaining &+= i.skip; block.pointee.skipped &+= i.skip32
-                        if i.withinBlock {
-                            if i.pointee.rs3 == 1 { ip += i.distance; continue inner }
-                            if remaining >= UInt64(BlockDecoder.maxInstructions), block.pointee.countdown > 0 {
-                                block.pointee.countdown &-= 1
-                                block.pointee.executions &+= 1
-                                remaining &-= UInt64(block.pointee.count)
-                                ip = block.instructions
-                                continue inner
-                            }
-                        }
+                        if let next = i.takenBranch(block, &remaining) { ip = next; continue inner }
                         pc = base &+ i.off &+ i.simm; continue outer
                     }
                 case .bge:
                     if Int64(bitPattern: r[i.rs1]) >= Int64(bitPattern: r[i.rs2]) {
-                        remaining &+= i.skip; block.pointee.skipped &+= i.skip32
-                        if i.withinBlock {
-                            if i.pointee.rs3 == 1 { ip += i.distance; continue inner }
-                            if remaining >= UInt64(BlockDecoder.maxInstructions), block.pointee.countdown > 0 {
-                                block.pointee.countdown &-= 1
-                                block.pointee.executions &+= 1
-                                remaining &-= UInt64(block.pointee.count)
-                                ip = block.instructions
-                                continue inner
-                            }
-                        }
+                        if let next = i.takenBranch(block, &remaining) { ip = next; continue inner }
                         pc = base &+ i.off &+ i.simm; continue outer
                     }
                 case .bltu:
                     if r[i.rs1] < r[i.rs2] {
-                        remaining &+= i.skip; block.pointee.skipped &+= i.skip32
-                        if i.withinBlock {
-                            if i.pointee.rs3 == 1 { ip += i.distance; continue inner }
-                            if remaining >= UInt64(BlockDecoder.maxInstructions), block.pointee.countdown > 0 {
-                                block.pointee.countdown &-= 1
-                                block.pointee.executions &+= 1
-                                remaining &-= UInt64(block.pointee.count)
-                                ip = block.instructions
-                                continue inner
-                            }
-                        }
+                        if let next = i.takenBranch(block, &remaining) { ip = next; continue inner }
                         pc = base &+ i.off &+ i.simm; continue outer
                     }
                 case .bgeu:
                     if r[i.rs1] >= r[i.rs2] {
-                        remaining &+= i.skip; block.pointee.skipped &+= i.skip32
-                        if i.withinBlock {
-                            if i.pointee.rs3 == 1 { ip += i.distance; continue inner }
-                            if remaining >= UInt64(BlockDecoder.maxInstructions), block.pointee.countdown > 0 {
-                                block.pointee.countdown &-= 1
-                                block.pointee.executions &+= 1
-                                remaining &-= UInt64(block.pointee.count)
-                                ip = block.instructions
-                                continue inner
-                            }
-                        }
+                        if let next = i.takenBranch(block, &remaining) { ip = next; continue inner }
                         pc = base &+ i.off &+ i.simm; continue outer
                     }
 
