@@ -76,10 +76,9 @@ enum BlockDecoder {
     /// Decodes the block starting at `pc`, ending at the first control transfer other than a
     /// conditional branch, system instruction, page end, `limit` instructions or an instruction
     /// that cannot be fetched. A conditional branch does not end the block: not taken, it falls
-    /// through inside it; taken, it leaves the block, or, when its target is an instruction
-    /// further on in the block, jumps there (`rs3` = 1, `imm` the distance in instructions).
-    /// Its `rd` holds how many of the block's instructions a taken branch passes over (they did
-    /// not retire). A `jal` forward to the same page is
+    /// through inside it; taken, it goes where its `rs3` says (`Inst.leavesBlock`,
+    /// `forwardInBlock`, `toBlockStart`). Its `rd` holds how many of the block's instructions a
+    /// taken branch passes over (they did not retire). A `jal` forward to the same page is
     /// followed: it becomes an `auipc` of its link address, and the block goes on at its target
     /// (so the block's bytes are in `[pc, endPC)`, not all of them its code). The block's memory
     /// is allocated here and owned by the caller.
@@ -123,9 +122,11 @@ enum BlockDecoder {
         insts.append(
             Inst(op: .jal, rd: UInt8(HartState.Slot.zeroSink), rs1: 0, rs2: 0, imm: 0, rs3: 0, rm: 0, length: 0,
                  offset: UInt32(cursor - pc)))
-        // Conditional branches: one forward to an instruction of the block (an `if` without
-        // `else`) jumps there inside it; others leave it. Offsets grow along the block (jumps
-        // followed are forward), so the target's index is found by walking on.
+        // Conditional branches: one back to the block's start goes round as a new entry (not in
+        // blocks shortened to a budget or single-stepped, which must stop on time); one forward
+        // to an instruction of the block (an `if` without `else`) jumps there inside it; others
+        // leave it. Offsets grow along the block (jumps followed are forward), so the target's
+        // index is found by walking on.
         for k in 0..<count where insts[k].op.isConditionalBranch {
             insts[k].rs3 = Inst.leavesBlock
             insts[k].rd = UInt8(count - k - 1)
