@@ -87,14 +87,6 @@ extension Opcode {
 
     /// The extension the instruction belongs to.
     package var isa: Extension { EncodingTable.row(for: self).isa }
-
-    /// Whether the instruction is a conditional branch (`beq` ... `bgeu`).
-    package var isConditionalBranch: Bool {
-        switch self {
-        case .beq, .bne, .blt, .bge, .bltu, .bgeu: true
-        default: false
-        }
-    }
 }
 
 /// Bytes in the cache block a `cbo.*` instruction acts on (the naturally aligned block holding

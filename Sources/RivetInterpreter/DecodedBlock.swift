@@ -114,7 +114,7 @@ enum BlockDecoder {
             }
             insts.append(lower(inst, offset: UInt32(cursor - pc)))
             cursor += UInt64(inst.length)
-            if inst.endsBlock && !inst.opcode.isConditionalBranch { break }
+            if inst.endsBlock && inst.opcode.format != .b { break }  // .b: a conditional branch
             if cursor >> GuestMemory.pageShift != firstPage { break }
         }
         let count = insts.count
@@ -127,7 +127,7 @@ enum BlockDecoder {
         // to an instruction of the block (an `if` without `else`) jumps there inside it; others
         // leave it. Offsets grow along the block (jumps followed are forward), so the target's
         // index is found by walking on.
-        for k in 0..<count where insts[k].op.isConditionalBranch {
+        for k in 0..<count where insts[k].op.format == .b {
             insts[k].rs3 = Inst.leavesBlock
             insts[k].rd = UInt8(count - k - 1)
             let target = Int64(insts[k].offset) + Int64(insts[k].imm)
