@@ -2,86 +2,86 @@
 // (after Cranelift's `ir/entities.rs`). An id means nothing without its function.
 
 /// An SSA value: the result of an instruction or a block parameter. Printed `v12`.
-package struct Value: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct Value: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Index into `Function.values`.
-    package var index: UInt32
+    public var index: UInt32
     /// Wraps an index.
-    @inline(__always) package init(_ index: UInt32) { self.index = index }
+    @inline(__always) public init(_ index: UInt32) { self.index = index }
     /// Wraps an index.
-    @inline(__always) package init(_ index: Int) { self.index = UInt32(index) }
+    @inline(__always) public init(_ index: Int) { self.index = UInt32(index) }
     /// The index as an `Int`, for subscripting.
-    @inline(__always) package var id: Int { Int(index) }
-    package static func < (a: Value, b: Value) -> Bool { a.index < b.index }
-    package var description: String { "v\(index)" }
+    @inline(__always) public var id: Int { Int(index) }
+    public static func < (a: Value, b: Value) -> Bool { a.index < b.index }
+    public var description: String { "v\(index)" }
 }
 
 /// A basic block. Printed `block3`.
-package struct Block: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct Block: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Index into `Function.blocks`.
-    package var index: UInt32
+    public var index: UInt32
     /// Wraps an index.
-    @inline(__always) package init(_ index: UInt32) { self.index = index }
+    @inline(__always) public init(_ index: UInt32) { self.index = index }
     /// Wraps an index.
-    @inline(__always) package init(_ index: Int) { self.index = UInt32(index) }
+    @inline(__always) public init(_ index: Int) { self.index = UInt32(index) }
     /// The index as an `Int`, for subscripting.
-    @inline(__always) package var id: Int { Int(index) }
-    package static func < (a: Block, b: Block) -> Bool { a.index < b.index }
-    package var description: String { "block\(index)" }
+    @inline(__always) public var id: Int { Int(index) }
+    public static func < (a: Block, b: Block) -> Bool { a.index < b.index }
+    public var description: String { "block\(index)" }
 }
 
 /// An instruction. Not printed: instructions are named by their position.
-package struct Inst: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct Inst: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Index into `Function.insts`.
-    package var index: UInt32
+    public var index: UInt32
     /// Wraps an index.
-    @inline(__always) package init(_ index: UInt32) { self.index = index }
+    @inline(__always) public init(_ index: UInt32) { self.index = index }
     /// Wraps an index.
-    @inline(__always) package init(_ index: Int) { self.index = UInt32(index) }
+    @inline(__always) public init(_ index: Int) { self.index = UInt32(index) }
     /// The index as an `Int`, for subscripting.
-    @inline(__always) package var id: Int { Int(index) }
-    package static func < (a: Inst, b: Inst) -> Bool { a.index < b.index }
-    package var description: String { "inst\(index)" }
+    @inline(__always) public var id: Int { Int(index) }
+    public static func < (a: Inst, b: Inst) -> Bool { a.index < b.index }
+    public var description: String { "inst\(index)" }
 }
 
 /// A declared guest-state slot (a field of the host's state struct). Printed by its name.
-package struct Slot: Hashable, Comparable, Sendable {
+public struct Slot: Hashable, Comparable, Sendable {
     /// Index into `Function.slots`.
-    package var index: UInt32
+    public var index: UInt32
     /// Wraps an index.
-    @inline(__always) package init(_ index: UInt32) { self.index = index }
+    @inline(__always) public init(_ index: UInt32) { self.index = index }
     /// Wraps an index.
-    @inline(__always) package init(_ index: Int) { self.index = UInt32(index) }
+    @inline(__always) public init(_ index: Int) { self.index = UInt32(index) }
     /// The index as an `Int`, for subscripting.
-    @inline(__always) package var id: Int { Int(index) }
-    package static func < (a: Slot, b: Slot) -> Bool { a.index < b.index }
+    @inline(__always) public var id: Int { Int(index) }
+    public static func < (a: Slot, b: Slot) -> Bool { a.index < b.index }
 }
 
 /// A declared helper function. Printed `@name`.
-package struct HelperRef: Hashable, Comparable, Sendable {
+public struct HelperRef: Hashable, Comparable, Sendable {
     /// Index into `Function.helpers`.
-    package var index: UInt32
+    public var index: UInt32
     /// Wraps an index.
-    @inline(__always) package init(_ index: UInt32) { self.index = index }
+    @inline(__always) public init(_ index: UInt32) { self.index = index }
     /// Wraps an index.
-    @inline(__always) package init(_ index: Int) { self.index = UInt32(index) }
+    @inline(__always) public init(_ index: Int) { self.index = UInt32(index) }
     /// The index as an `Int`, for subscripting.
-    @inline(__always) package var id: Int { Int(index) }
-    package static func < (a: HelperRef, b: HelperRef) -> Bool { a.index < b.index }
+    @inline(__always) public var id: Int { Int(index) }
+    public static func < (a: HelperRef, b: HelperRef) -> Bool { a.index < b.index }
 }
 
 /// A guest address, for the pcs that exits resume at.
-package struct GuestAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct GuestAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The address as a number.
-    package var rawValue: UInt64
+    public var rawValue: UInt64
     /// Wraps an address.
-    @inline(__always) package init(_ rawValue: UInt64) { self.rawValue = rawValue }
-    package static func < (a: GuestAddress, b: GuestAddress) -> Bool { a.rawValue < b.rawValue }
+    @inline(__always) public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    public static func < (a: GuestAddress, b: GuestAddress) -> Bool { a.rawValue < b.rawValue }
     /// `0x` and the address in hex.
-    package var description: String { "0x" + String(rawValue, radix: 16) }
+    public var description: String { "0x" + String(rawValue, radix: 16) }
 }
 
 /// The type of a value. Integer operations are 64-bit only; booleans come from comparisons.
-package enum IRType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+public enum IRType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// A 64-bit integer (signedness is in the operation, not the type).
     case i64
     /// A boolean (0 or 1), the result of a comparison.
@@ -91,7 +91,7 @@ package enum IRType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConver
     /// An IEEE binary64.
     case f64
 
-    package var description: String {
+    public var description: String {
         switch self {
         case .i64: "i64"
         case .b1: "b1"
@@ -101,7 +101,7 @@ package enum IRType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConver
     }
 
     /// Parses `i64`, `b1`, `f32`, `f64`.
-    package init?(name: Substring) {
+    public init?(name: Substring) {
         switch name {
         case "i64": self = .i64
         case "b1": self = .b1

@@ -3,17 +3,17 @@
 // clarity, not speed.
 
 /// Guest memory for the evaluator: mapped pages of bytes; an access to an unmapped byte faults.
-package struct EvalMemory: Equatable, Sendable {
+public struct EvalMemory: Equatable, Sendable {
     /// Page size of the sparse map.
-    package static let pageSize: UInt64 = 256
+    public static let pageSize: UInt64 = 256
     /// Mapped pages by page number.
-    package var pages: [UInt64: [UInt8]] = [:]
+    public var pages: [UInt64: [UInt8]] = [:]
 
     /// An empty (all unmapped) memory.
-    package init() {}
+    public init() {}
 
     /// Maps `[base, base + size)` (rounded out to pages), zero-filled where not yet mapped.
-    package mutating func map(_ base: UInt64, size: UInt64) {
+    public mutating func map(_ base: UInt64, size: UInt64) {
         var page = base / Self.pageSize
         while page * Self.pageSize < base + size {
             if pages[page] == nil { pages[page] = [UInt8](repeating: 0, count: Int(Self.pageSize)) }
@@ -22,13 +22,13 @@ package struct EvalMemory: Equatable, Sendable {
     }
 
     /// Whether all bytes of `[address, address + size)` are mapped.
-    package func isMapped(_ address: UInt64, _ size: Int) -> Bool {
+    public func isMapped(_ address: UInt64, _ size: Int) -> Bool {
         for i in 0..<UInt64(size) where pages[(address &+ i) / Self.pageSize] == nil { return false }
         return true
     }
 
     /// Little-endian load of `size` bytes, or nil if some byte is unmapped.
-    package func load(_ address: UInt64, _ size: Int) -> UInt64? {
+    public func load(_ address: UInt64, _ size: Int) -> UInt64? {
         guard isMapped(address, size) else { return nil }
         var v: UInt64 = 0
         for i in 0..<UInt64(size) {
@@ -40,7 +40,7 @@ package struct EvalMemory: Equatable, Sendable {
 
     /// Little-endian store of the low `size` bytes; false (and nothing written) if some byte is
     /// unmapped.
-    package mutating func store(_ address: UInt64, _ size: Int, _ value: UInt64) -> Bool {
+    public mutating func store(_ address: UInt64, _ size: Int, _ value: UInt64) -> Bool {
         guard isMapped(address, size) else { return false }
         for i in 0..<UInt64(size) {
             let a = address &+ i
@@ -51,7 +51,7 @@ package struct EvalMemory: Equatable, Sendable {
 }
 
 /// What a helper implementation returns.
-package enum HelperResult: Sendable {
+public enum HelperResult: Sendable {
     /// A result (for a helper with a result type).
     case value(UInt64)
     /// No result (for a helper without one).
@@ -62,19 +62,19 @@ package enum HelperResult: Sendable {
 
 /// A helper's implementation for the evaluator: arguments as bits, and the environment to read
 /// or change (state, memory) as its declared effects allow.
-package typealias HelperImplementation = @Sendable (inout Environment, [UInt64]) -> HelperResult
+public typealias HelperImplementation = @Sendable (inout Environment, [UInt64]) -> HelperResult
 
 /// What the evaluated code sees: the state struct (by slot), guest memory, helpers by name.
-package struct Environment {
+public struct Environment {
     /// Slot contents as bits, indexed by slot.
-    package var slots: [UInt64]
+    public var slots: [UInt64]
     /// Guest memory.
-    package var memory: EvalMemory
+    public var memory: EvalMemory
     /// Helper implementations by name.
-    package var helpers: [String: HelperImplementation]
+    public var helpers: [String: HelperImplementation]
 
     /// An environment with these slot contents, memory and helpers.
-    package init(slots: [UInt64], memory: EvalMemory = EvalMemory(), helpers: [String: HelperImplementation] = [:]) {
+    public init(slots: [UInt64], memory: EvalMemory = EvalMemory(), helpers: [String: HelperImplementation] = [:]) {
         self.slots = slots
         self.memory = memory
         self.helpers = helpers
@@ -82,20 +82,20 @@ package struct Environment {
 }
 
 /// One `slot = bits` update of an exit.
-package struct SlotUpdate: Equatable, Sendable {
+public struct SlotUpdate: Equatable, Sendable {
     /// The slot written.
-    package var slot: Slot
+    public var slot: Slot
     /// Its new contents.
-    package var bits: UInt64
+    public var bits: UInt64
     /// An update of `slot` to `bits`.
-    package init(slot: Slot, bits: UInt64) {
+    public init(slot: Slot, bits: UInt64) {
         self.slot = slot
         self.bits = bits
     }
 }
 
 /// How evaluated code left.
-package enum Outcome: Equatable, Sendable {
+public enum Outcome: Equatable, Sendable {
     /// `exit pc=...`, with the exit state's updates.
     case exit(pc: GuestAddress, updates: [SlotUpdate])
     /// `exit_indirect`, with the computed pc.
@@ -114,7 +114,7 @@ package enum Outcome: Equatable, Sendable {
     case deoptimized(pc: GuestAddress)
 
     /// The exit state's updates, if any.
-    package var updates: [SlotUpdate] {
+    public var updates: [SlotUpdate] {
         switch self {
         case .exit(_, let u), .exitIndirect(_, let u), .fault(_, _, _, let u): return u
         case .trap, .stepLimit, .badHelper, .deoptimized: return []
@@ -124,7 +124,7 @@ package enum Outcome: Equatable, Sendable {
     /// The outcome without its updates and faulting instruction (what must match between two
     /// versions of a function: the updates may move between the exit state and the struct,
     /// instructions are renumbered).
-    package var withoutUpdates: Outcome {
+    public var withoutUpdates: Outcome {
         switch self {
         case .exit(let pc, _): return .exit(pc: pc, updates: [])
         case .exitIndirect(let pc, _): return .exitIndirect(pc: pc, updates: [])
@@ -135,11 +135,11 @@ package enum Outcome: Equatable, Sendable {
 }
 
 /// The IR interpreter.
-package enum Evaluator {
+public enum Evaluator {
     /// Runs `f` from its entry block until it leaves, at most `stepLimit` instructions.
     /// `environment` is updated with the state struct and memory as the code left them (exit
     /// states not applied: see `Outcome.updates`).
-    package static func run(_ f: Function, _ environment: inout Environment, stepLimit: Int = 100_000) -> Outcome {
+    public static func run(_ f: Function, _ environment: inout Environment, stepLimit: Int = 100_000) -> Outcome {
         var values = [UInt64](repeating: 0, count: f.values.count)
         var block = f.entry
         var steps = 0
@@ -217,7 +217,7 @@ package enum Evaluator {
     }
 
     /// Bytes a memory access touches.
-    package static func accessSize(_ op: Opcode) -> Int {
+    public static func accessSize(_ op: Opcode) -> Int {
         switch op {
         case .uload8, .sload8, .store8: return 1
         case .uload16, .sload16, .store16: return 2

@@ -8,7 +8,7 @@ extension Function {
     /// define, numbered densely in layout order (blocks 0..., values params first then results,
     /// block by block), with a fresh operand pool and exit-state array. Assumes a verified
     /// function (every use defined).
-    package func compacted() -> Function {
+    public func compacted() -> Function {
         var out = Function(name: name)
         out.slots = slots
         out.helpers = helpers

@@ -3,14 +3,14 @@
 // `Verifier.verify` on the result.
 
 /// Builds a `Function` block by block.
-package struct FunctionBuilder {
+public struct FunctionBuilder {
     /// The function built so far.
-    package var function: Function
+    public var function: Function
     /// The block instructions are appended to.
-    package var current: Block
+    public var current: Block
 
     /// Starts a function with an empty entry block as the current block.
-    package init(name: String) {
+    public init(name: String) {
         function = Function(name: name)
         current = function.makeBlock()
         function.layout.append(current)
@@ -18,14 +18,14 @@ package struct FunctionBuilder {
 
     /// Declares a guest-state slot.
     @discardableResult
-    package mutating func declareSlot(_ name: String, _ type: IRType, offset: Int) -> Slot {
+    public mutating func declareSlot(_ name: String, _ type: IRType, offset: Int) -> Slot {
         function.slots.append(SlotDecl(name: name, type: type, offset: offset))
         return Slot(function.slots.count - 1)
     }
 
     /// Declares a helper.
     @discardableResult
-    package mutating func declareHelper(
+    public mutating func declareHelper(
         _ name: String, params: [IRType], result: IRType?, effects: Effects
     ) -> HelperRef {
         function.helpers.append(HelperDecl(name: name, params: params, result: result, effects: effects))
@@ -33,7 +33,7 @@ package struct FunctionBuilder {
     }
 
     /// A new block at the end of the layout (not current).
-    package mutating func appendBlock() -> Block {
+    public mutating func appendBlock() -> Block {
         let b = function.makeBlock()
         function.layout.append(b)
         return b
@@ -41,14 +41,14 @@ package struct FunctionBuilder {
 
     /// Appends a parameter to `block`.
     @discardableResult
-    package mutating func appendParam(_ block: Block, _ type: IRType) -> Value { function.appendParam(block, type) }
+    public mutating func appendParam(_ block: Block, _ type: IRType) -> Value { function.appendParam(block, type) }
 
     /// Makes `block` current.
-    package mutating func switchTo(_ block: Block) { current = block }
+    public mutating func switchTo(_ block: Block) { current = block }
 
     /// Appends an instruction to the current block and returns it.
     @discardableResult
-    package mutating func append(
+    public mutating func append(
         _ opcode: Opcode, type: IRType = .i64, imm: UInt64 = 0, args: [Value] = [],
         destinations: (BlockCall, BlockCall)? = nil, exit: ExitState? = nil
     ) -> Inst {
@@ -68,58 +68,58 @@ package struct FunctionBuilder {
     // MARK: Values
 
     /// `iconst`.
-    package mutating func iconst(_ v: UInt64) -> Value { value(.iconst, imm: v) }
+    public mutating func iconst(_ v: UInt64) -> Value { value(.iconst, imm: v) }
     /// `iconst` of a signed number.
-    package mutating func iconst(_ v: Int64) -> Value { value(.iconst, imm: UInt64(bitPattern: v)) }
+    public mutating func iconst(_ v: Int64) -> Value { value(.iconst, imm: UInt64(bitPattern: v)) }
     /// `bconst`.
-    package mutating func bconst(_ v: Bool) -> Value { value(.bconst, imm: v ? 1 : 0) }
+    public mutating func bconst(_ v: Bool) -> Value { value(.bconst, imm: v ? 1 : 0) }
     /// `f64const` from bits.
-    package mutating func f64const(bits: UInt64) -> Value { value(.f64const, imm: bits) }
+    public mutating func f64const(bits: UInt64) -> Value { value(.f64const, imm: bits) }
     /// `f32const` from bits.
-    package mutating func f32const(bits: UInt32) -> Value { value(.f32const, imm: UInt64(bits)) }
+    public mutating func f32const(bits: UInt32) -> Value { value(.f32const, imm: UInt64(bits)) }
     /// A unary operation (`bnot`, `sext32`, `fsqrt.f64` with `type`, `bint`, ...).
-    package mutating func unary(_ op: Opcode, _ a: Value, type: IRType = .i64) -> Value { value(op, type: type, args: [a]) }
+    public mutating func unary(_ op: Opcode, _ a: Value, type: IRType = .i64) -> Value { value(op, type: type, args: [a]) }
     /// A binary operation (`iadd`, `fadd.f64` with `type`, ...).
-    package mutating func binary(_ op: Opcode, _ a: Value, _ b: Value, type: IRType = .i64) -> Value {
+    public mutating func binary(_ op: Opcode, _ a: Value, _ b: Value, type: IRType = .i64) -> Value {
         value(op, type: type, args: [a, b])
     }
     /// A ternary operation (`ffma.f64` with `type`).
-    package mutating func ternary(_ op: Opcode, _ a: Value, _ b: Value, _ c: Value, type: IRType) -> Value {
+    public mutating func ternary(_ op: Opcode, _ a: Value, _ b: Value, _ c: Value, type: IRType) -> Value {
         value(op, type: type, args: [a, b, c])
     }
     /// `icmp cond a, b`.
-    package mutating func icmp(_ cond: IntCondition, _ a: Value, _ b: Value) -> Value {
+    public mutating func icmp(_ cond: IntCondition, _ a: Value, _ b: Value) -> Value {
         value(.icmp, imm: UInt64(cond.rawValue), args: [a, b])
     }
     /// `fcmp.T cond a, b`.
-    package mutating func fcmp(_ cond: FloatCondition, _ a: Value, _ b: Value) -> Value {
+    public mutating func fcmp(_ cond: FloatCondition, _ a: Value, _ b: Value) -> Value {
         value(.fcmp, type: function.type(a), imm: UInt64(cond.rawValue), args: [a, b])
     }
     /// `select.T c, a, b`.
-    package mutating func select(_ c: Value, _ a: Value, _ b: Value) -> Value {
+    public mutating func select(_ c: Value, _ a: Value, _ b: Value) -> Value {
         value(.select, type: function.type(a), args: [c, a, b])
     }
 
     // MARK: State, memory, helpers
 
     /// `get_slot.T slot`.
-    package mutating func getSlot(_ slot: Slot) -> Value {
+    public mutating func getSlot(_ slot: Slot) -> Value {
         value(.getSlot, type: function.slots[slot.id].type, imm: UInt64(slot.index))
     }
     /// `set_slot slot, v`.
-    package mutating func setSlot(_ slot: Slot, _ v: Value) { append(.setSlot, imm: UInt64(slot.index), args: [v]) }
+    public mutating func setSlot(_ slot: Slot, _ v: Value) { append(.setSlot, imm: UInt64(slot.index), args: [v]) }
     /// A load (`load.i64`, `uload8`, ...) from guest address `address`.
-    package mutating func load(_ op: Opcode, _ address: Value, exit: ExitState) -> Value {
+    public mutating func load(_ op: Opcode, _ address: Value, exit: ExitState) -> Value {
         value(op, args: [address], exit: exit)
     }
     /// A store (`store64`, `store.f64`, ...) of `v` at guest address `address`.
-    package mutating func store(_ op: Opcode, _ address: Value, _ v: Value, exit: ExitState) {
+    public mutating func store(_ op: Opcode, _ address: Value, _ v: Value, exit: ExitState) {
         append(op, args: [address, v], exit: exit)
     }
     /// `call @helper(args)`; returns the result if the helper has one. `exit` is required iff
     /// the helper can fault.
     @discardableResult
-    package mutating func call(_ helper: HelperRef, _ args: [Value], exit: ExitState? = nil) -> Value? {
+    public mutating func call(_ helper: HelperRef, _ args: [Value], exit: ExitState? = nil) -> Value? {
         let inst = append(.call, imm: UInt64(helper.index), args: args, exit: exit)
         return function.insts[inst.id].result
     }
@@ -127,25 +127,25 @@ package struct FunctionBuilder {
     // MARK: Terminators
 
     /// `jump block(args)`.
-    package mutating func jump(_ block: Block, _ args: [Value] = []) {
+    public mutating func jump(_ block: Block, _ args: [Value] = []) {
         let call = BlockCall(block: block, args: function.makeList(args))
         append(.jump, destinations: (call, BlockCall(block: Block(0), args: .empty)))
     }
     /// `brif c, a(aArgs), b(bArgs)`.
-    package mutating func brif(_ c: Value, _ a: Block, _ aArgs: [Value], _ b: Block, _ bArgs: [Value]) {
+    public mutating func brif(_ c: Value, _ a: Block, _ aArgs: [Value], _ b: Block, _ bArgs: [Value]) {
         let t0 = BlockCall(block: a, args: function.makeList(aArgs))
         let t1 = BlockCall(block: b, args: function.makeList(bArgs))
         append(.brif, args: [c], destinations: (t0, t1))
     }
     /// `exit pc=... [state]`.
-    package mutating func exit(_ state: ExitState) { append(.exit, exit: state) }
+    public mutating func exit(_ state: ExitState) { append(.exit, exit: state) }
     /// `exit_indirect pc [state]`.
-    package mutating func exitIndirect(_ pc: Value, _ entries: [ExitEntry] = []) {
+    public mutating func exitIndirect(_ pc: Value, _ entries: [ExitEntry] = []) {
         append(.exitIndirect, args: [pc], exit: ExitState(pc: GuestAddress(0), entries: entries))
     }
     /// `trap`.
-    package mutating func trap() { append(.trap) }
+    public mutating func trap() { append(.trap) }
 
     /// Sets or replaces the exit state of an instruction already appended.
-    package mutating func setExitState(_ inst: Inst, _ state: ExitState) { function.setExitState(inst, state) }
+    public mutating func setExitState(_ inst: Inst, _ state: ExitState) { function.setExitState(inst, state) }
 }

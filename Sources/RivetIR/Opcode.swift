@@ -5,7 +5,7 @@
 
 /// An IR operation. Every switch over it lists every case (no `default:`), so that adding one
 /// breaks the build wherever a decision is needed.
-package enum Opcode: UInt8, CaseIterable, Sendable {
+public enum Opcode: UInt8, CaseIterable, Sendable {
     // Constants.
     case iconst, bconst, f32const, f64const
     // Integer arithmetic.
@@ -31,48 +31,48 @@ package enum Opcode: UInt8, CaseIterable, Sendable {
     case jump, brif, exit, exitIndirect, trap
 
     /// This opcode's row of the table.
-    @inline(__always) package var info: OpcodeInfo { OpcodeInfo.table[Int(rawValue)] }
+    @inline(__always) public var info: OpcodeInfo { OpcodeInfo.table[Int(rawValue)] }
     /// The printed name (`load.i64`, `exit_indirect`).
-    @inline(__always) package var name: String { info.name }
+    @inline(__always) public var name: String { info.name }
 
     /// Looks an opcode up by its printed name.
-    package init?(name: Substring) {
+    public init?(name: Substring) {
         guard let op = OpcodeInfo.byName[String(name)] else { return nil }
         self = op
     }
 }
 
 /// Effects of an operation (an opcode, or a helper a `call` calls).
-package struct Effects: OptionSet, Hashable, Sendable {
+public struct Effects: OptionSet, Hashable, Sendable {
     /// The flags as bits.
-    package var rawValue: UInt16
+    public var rawValue: UInt16
     /// Flags from bits.
-    package init(rawValue: UInt16) { self.rawValue = rawValue }
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// No effect at all and no fault: may be removed when unused, duplicated, merged with an
     /// identical operation, and moved anywhere its operands are available.
-    package static let isPure = Effects(rawValue: 1 << 0)
+    public static let isPure = Effects(rawValue: 1 << 0)
     /// Reads the guest-state struct.
-    package static let readsState = Effects(rawValue: 1 << 1)
+    public static let readsState = Effects(rawValue: 1 << 1)
     /// Writes the guest-state struct.
-    package static let writesState = Effects(rawValue: 1 << 2)
+    public static let writesState = Effects(rawValue: 1 << 2)
     /// Reads guest memory.
-    package static let readsMemory = Effects(rawValue: 1 << 3)
+    public static let readsMemory = Effects(rawValue: 1 << 3)
     /// Writes guest memory.
-    package static let writesMemory = Effects(rawValue: 1 << 4)
+    public static let writesMemory = Effects(rawValue: 1 << 4)
     /// May stop execution with a guest fault; carries an exit state.
-    package static let canFault = Effects(rawValue: 1 << 5)
+    public static let canFault = Effects(rawValue: 1 << 5)
     /// Ends a block.
-    package static let isTerminator = Effects(rawValue: 1 << 6)
+    public static let isTerminator = Effects(rawValue: 1 << 6)
     /// Calls a helper (the effects of the call are the helper's).
-    package static let callsHelper = Effects(rawValue: 1 << 7)
+    public static let callsHelper = Effects(rawValue: 1 << 7)
     /// Raises IEEE 754 exception flags (invalid, divide by zero, overflow, underflow, inexact),
     /// which the backend accrues into the guest's `fflags`: not pure (never folded, removed,
     /// merged or moved), though it has no other effect. The evaluator does not model flags.
-    package static let raisesFPFlags = Effects(rawValue: 1 << 8)
+    public static let raisesFPFlags = Effects(rawValue: 1 << 8)
 
     /// Helper flags in text form, in this order.
-    package static let helperFlagNames: [(Effects, String)] = [
+    public static let helperFlagNames: [(Effects, String)] = [
         (.isPure, "pure"), (.readsState, "reads_state"), (.writesState, "writes_state"),
         (.readsMemory, "reads_memory"), (.writesMemory, "writes_memory"), (.canFault, "can_fault"),
         (.raisesFPFlags, "raises_fp_flags"),
@@ -81,7 +81,7 @@ package struct Effects: OptionSet, Hashable, Sendable {
 
 /// How an instruction's operands and immediates are written; printer, parser and verifier
 /// follow it.
-package enum InstFormat: Sendable {
+public enum InstFormat: Sendable {
     /// `iconst -5`, `bconst true`, `f64const 0x3ff0000000000000`: an immediate, no operands.
     case constant
     /// `op v1`.
@@ -115,7 +115,7 @@ package enum InstFormat: Sendable {
 }
 
 /// A type in an opcode's signature.
-package enum TypeRule: Sendable, Equatable {
+public enum TypeRule: Sendable, Equatable {
     /// Exactly this type.
     case fixed(IRType)
     /// The instruction's controlling type (its `.T` suffix).
@@ -125,7 +125,7 @@ package enum TypeRule: Sendable, Equatable {
 }
 
 /// Which controlling types (`.T` suffixes) an opcode takes.
-package enum ControllingTypes: Sendable, Equatable {
+public enum ControllingTypes: Sendable, Equatable {
     /// None: the opcode is monomorphic and prints no suffix.
     case none
     /// `f32` or `f64`.
@@ -137,28 +137,28 @@ package enum ControllingTypes: Sendable, Equatable {
 }
 
 /// One row of the opcode table.
-package struct OpcodeInfo: Sendable {
+public struct OpcodeInfo: Sendable {
     /// Printed name.
-    package var name: String
+    public var name: String
     /// Text layout.
-    package var format: InstFormat
+    public var format: InstFormat
     /// Operand types (for formats with fixed operands; calls, branches and slots check their
     /// own).
-    package var operands: [TypeRule]
+    public var operands: [TypeRule]
     /// Result type, or nil for no result.
-    package var result: TypeRule?
+    public var result: TypeRule?
     /// Allowed controlling types.
-    package var controlling: ControllingTypes
+    public var controlling: ControllingTypes
     /// Effects (a `call`'s are its helper's: see `Function.effects(of:)`).
-    package var effects: Effects
+    public var effects: Effects
     /// What it computes, and what is undefined (may not happen in a valid program) vs.
     /// unspecified (happens, any value of the type results).
-    package var doc: String
+    public var doc: String
 
     /// The table, indexed by `Opcode.rawValue`.
-    package static let table: [OpcodeInfo] = Opcode.allCases.map(OpcodeInfo.row)
+    public static let table: [OpcodeInfo] = Opcode.allCases.map(OpcodeInfo.row)
     /// Opcodes by name.
-    package static let byName: [String: Opcode] = {
+    public static let byName: [String: Opcode] = {
         var names: [String: Opcode] = [:]
         for op in Opcode.allCases { names[row(op).name] = op }
         return names
@@ -166,11 +166,11 @@ package struct OpcodeInfo: Sendable {
 }
 
 /// Integer comparison conditions.
-package enum IntCondition: UInt8, CaseIterable, Sendable {
+public enum IntCondition: UInt8, CaseIterable, Sendable {
     case eq, ne, slt, sle, sgt, sge, ult, ule, ugt, uge
 
     /// Printed name.
-    package var name: String {
+    public var name: String {
         switch self {
         case .eq: "eq"
         case .ne: "ne"
@@ -186,7 +186,7 @@ package enum IntCondition: UInt8, CaseIterable, Sendable {
     }
 
     /// The condition with operands swapped (`a < b` iff `b > a`).
-    package var swapped: IntCondition {
+    public var swapped: IntCondition {
         switch self {
         case .eq: .eq
         case .ne: .ne
@@ -202,7 +202,7 @@ package enum IntCondition: UInt8, CaseIterable, Sendable {
     }
 
     /// Evaluates the condition.
-    package func holds(_ a: UInt64, _ b: UInt64) -> Bool {
+    public func holds(_ a: UInt64, _ b: UInt64) -> Bool {
         let sa = Int64(bitPattern: a), sb = Int64(bitPattern: b)
         switch self {
         case .eq: return a == b
@@ -221,11 +221,11 @@ package enum IntCondition: UInt8, CaseIterable, Sendable {
 
 /// Floating-point comparison conditions. `eq lt le gt ge` are false when either operand is NaN
 /// (ordered); `ne` is true when either is NaN; `uno` is true iff either is NaN, `ord` iff neither.
-package enum FloatCondition: UInt8, CaseIterable, Sendable {
+public enum FloatCondition: UInt8, CaseIterable, Sendable {
     case eq, ne, lt, le, gt, ge, uno, ord
 
     /// Printed name.
-    package var name: String {
+    public var name: String {
         switch self {
         case .eq: "eq"
         case .ne: "ne"
@@ -239,7 +239,7 @@ package enum FloatCondition: UInt8, CaseIterable, Sendable {
     }
 
     /// Evaluates the condition on two doubles (singles compare exactly as doubles).
-    package func holds(_ a: Double, _ b: Double) -> Bool {
+    public func holds(_ a: Double, _ b: Double) -> Bool {
         switch self {
         case .eq: return a == b
         case .ne: return !(a == b)

@@ -4,16 +4,16 @@
 // header, where `;` separates the slot and helper lists.
 
 /// A syntax error, with where it is.
-package struct ParseError: Error, CustomStringConvertible, Equatable {
+public struct ParseError: Error, CustomStringConvertible, Equatable {
     /// 1-based line.
-    package var line: Int
+    public var line: Int
     /// 1-based column.
-    package var column: Int
+    public var column: Int
     /// What is wrong.
-    package var message: String
-    package var description: String { "\(line):\(column): \(message)" }
+    public var message: String
+    public var description: String { "\(line):\(column): \(message)" }
     /// An error at a place.
-    package init(line: Int, column: Int, message: String) {
+    public init(line: Int, column: Int, message: String) {
         self.line = line
         self.column = column
         self.message = message
@@ -93,7 +93,7 @@ private struct Lexer {
 }
 
 /// Parses functions in text form.
-package struct Parser {
+public struct Parser {
     private var tokens: [Token]
     private var position = 0
     private var function = Function(name: "")
@@ -106,7 +106,7 @@ package struct Parser {
 
     /// Parses one function.
     /// - Throws: `ParseError` naming the line and column of the first error.
-    package static func parse(_ text: String) throws(ParseError) -> Function {
+    public static func parse(_ text: String) throws(ParseError) -> Function {
         var parser = Parser(tokens: try Lexer(text).tokens)
         return try parser.parseFunction()
     }

@@ -4,7 +4,7 @@
 
 extension Function {
     /// The function in text form, ending with a newline.
-    package var text: String {
+    public var text: String {
         var out = "function %\(name)("
         var sections: [String] = []
         if !slots.isEmpty {
@@ -34,7 +34,7 @@ extension Function {
     }
 
     /// One instruction in text form, without indentation.
-    package func text(of inst: Inst) -> String {
+    public func text(of inst: Inst) -> String {
         let data = insts[inst.id]
         let info = data.opcode.info
         var s = ""

@@ -3,15 +3,15 @@
 // that the two cannot disagree; the x86-64 backend must produce the same bits.
 
 /// The canonical quiet NaN of binary64 (RISC-V's).
-package let canonicalNaN64: UInt64 = 0x7ff8_0000_0000_0000
+public let canonicalNaN64: UInt64 = 0x7ff8_0000_0000_0000
 /// The canonical quiet NaN of binary32 (RISC-V's).
-package let canonicalNaN32: UInt64 = 0x7fc0_0000
+public let canonicalNaN32: UInt64 = 0x7fc0_0000
 
 /// Pure operations on bit patterns.
-package enum Semantics {
+public enum Semantics {
     /// The result of pure `op` (controlling type `type`, immediate `imm`) on operands `a b c`
     /// (unused ones ignored), or nil if `op` is not pure (a load, a call, a terminator, ...).
-    package static func evaluate(_ op: Opcode, type: IRType, imm: UInt64, _ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64? {
+    public static func evaluate(_ op: Opcode, type: IRType, imm: UInt64, _ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64? {
         switch op {
         case .iconst, .bconst, .f32const, .f64const: return imm
         case .iadd: return a &+ b

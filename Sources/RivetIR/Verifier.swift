@@ -5,17 +5,17 @@
 // for everything but dominance.
 
 /// The errors found in a function.
-package struct VerifierError: Error, CustomStringConvertible {
+public struct VerifierError: Error, CustomStringConvertible {
     /// One line per error, naming the block and the printed instruction.
-    package var messages: [String]
-    package var description: String { messages.joined(separator: "\n") }
+    public var messages: [String]
+    public var description: String { messages.joined(separator: "\n") }
 }
 
 /// The IR verifier.
-package enum Verifier {
+public enum Verifier {
     /// Checks `f`.
     /// - Throws: `VerifierError` listing every problem found.
-    package static func verify(_ f: Function) throws(VerifierError) {
+    public static func verify(_ f: Function) throws(VerifierError) {
         var errors: [String] = []
         var checker = Checker(f: f, errors: [])
         checker.run()

@@ -2,7 +2,7 @@
 /// it stands for, following the RISC-V Unprivileged ISA manual, chapter "Compressed Instruction
 /// Formats" and its RVC opcode map. Reserved encodings decode as illegal.
 extension Decoder {
-    package static func decodeCompressed(_ parcel: UInt16) -> Instruction {
+    public static func decodeCompressed(_ parcel: UInt16) -> Instruction {
         let c = UInt32(parcel)
         func bits(_ hi: UInt32, _ lo: UInt32) -> UInt32 { (c >> lo) & ((1 << (hi - lo + 1)) - 1) }
         func bit(_ n: UInt32) -> UInt32 { (c >> n) & 1 }

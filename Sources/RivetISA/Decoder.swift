@@ -2,7 +2,7 @@
 ///
 /// Decoding is total: every bit pattern yields an `Instruction`, and a pattern that encodes no
 /// RV64GC instruction yields `Opcode.illegal`.
-package enum Decoder {
+public enum Decoder {
     /// Rows bucketed by the major opcode (bits 6:2), tried in table order.
     private static let buckets: [[EncodingRow]] = {
         var buckets = [[EncodingRow]](repeating: [], count: 32)
@@ -16,19 +16,19 @@ package enum Decoder {
     /// compressed encodings, 4 otherwise. (Longer encodings are not part of RV64GC; their first
     /// parcel decodes as a 4-byte illegal instruction.)
     @inline(__always)
-    package static func length(ofParcel parcel: UInt16) -> Int {
+    public static func length(ofParcel parcel: UInt16) -> Int {
         parcel & 3 == 3 ? 4 : 2
     }
 
     /// Decodes the instruction starting with `low`; `high` is the following parcel, used only
     /// when `low` starts a 32-bit encoding.
-    package static func decode(low: UInt16, high: UInt16) -> Instruction {
+    public static func decode(low: UInt16, high: UInt16) -> Instruction {
         if low & 3 != 3 { return decodeCompressed(low) }
         return decode32(UInt32(low) | UInt32(high) << 16)
     }
 
     /// Decodes a 32-bit instruction word.
-    package static func decode32(_ word: UInt32) -> Instruction {
+    public static func decode32(_ word: UInt32) -> Instruction {
         guard word & 3 == 3, word & 0x1c != 0x1c else { return .illegal(raw: word, length: 4) }
         for row in buckets[Int((word >> 2) & 31)] where word & row.mask == row.match {
             return operands(of: word, row: row)

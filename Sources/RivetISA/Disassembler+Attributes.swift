@@ -66,7 +66,7 @@ extension Extension {
     /// The extensions objdump 2.40 decodes in a file whose `Tag_RISCV_arch` is `arch`
     /// (`rv64i2p1_m2p0_..._zba1p0_zbb1p0`): RV64GC's, plus the named extensions it knows. (A
     /// file naming fewer base extensions is listed as RV64GC all the same.)
-    package static func decodedByObjdump(arch: String) -> Set<Extension> {
+    public static func decodedByObjdump(arch: String) -> Set<Extension> {
         var found = rv64gc
         for part in arch.lowercased().split(separator: "_").dropFirst() {
             // A multi-letter name ends where its version (`1p0`, `2`) begins.

@@ -220,14 +220,14 @@ enum CSRNames {
 }
 
 /// Privileged-architecture versions, which name some CSRs differently.
-package enum PrivilegedSpec: UInt8, Comparable, Sendable {
+public enum PrivilegedSpec: UInt8, Comparable, Sendable {
     case v1_9_1, v1_10, v1_11, v1_12
 
-    package static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 
     /// The version an ELF file's `Tag_RISCV_priv_spec` attributes name, as objdump maps them;
     /// nil (objdump then uses the newest) for absent or unknown versions.
-    package init?(major: UInt64, minor: UInt64, revision: UInt64) {
+    public init?(major: UInt64, minor: UInt64, revision: UInt64) {
         switch (major, minor, revision) {
         case (1, 9, 1): self = .v1_9_1
         case (1, 10, 0): self = .v1_10
@@ -241,7 +241,7 @@ package enum PrivilegedSpec: UInt8, Comparable, Sendable {
 extension PrivilegedSpec {
     /// The version a `.riscv.attributes` section's `Tag_RISCV_priv_spec` (8), `_minor` (10) and
     /// `_revision` (12) name, as objdump reads them; nil when absent, unknown or malformed.
-    package init?(attributesSection bytes: [UInt8]) {
+    public init?(attributesSection bytes: [UInt8]) {
         guard let attributes = RISCVAttributes(section: bytes), let major = attributes.integers[8] else {
             return nil
         }

@@ -7,16 +7,16 @@ extension Listing {
     /// The listing of the ELF file `bytes`, named `fileName` in the header.
     /// - Throws: `ObjectFileError` if `bytes` is not a little-endian ELF64 RISC-V file with
     ///   usable section headers.
-    package init(elf bytes: [UInt8], fileName: String) throws(ObjectFileError) {
+    public init(elf bytes: [UInt8], fileName: String) throws(ObjectFileError) {
         self = try ObjectFile(bytes).listing(fileName: fileName)
     }
 }
 
 /// Why a file cannot be disassembled.
-package struct ObjectFileError: Error, Equatable, CustomStringConvertible, Sendable {
-    package var message: String
-    package init(_ message: String) { self.message = message }
-    package var description: String { message }
+public struct ObjectFileError: Error, Equatable, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }
 
 /// The parts of an ELF file objdump uses.

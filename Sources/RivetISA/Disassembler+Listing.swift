@@ -4,14 +4,14 @@
 /// as `...`, dumps the bytes of an object symbol in a code section, and prints data that a `$d`
 /// mapping symbol marks as `.word` etc. The input is already taken out of the file (sections,
 /// symbols), so this knows objdump's rules but not ELF (`Listing(elf:fileName:)` reads ELF).
-package struct Listing: Sendable {
+public struct Listing: Sendable {
     /// A section holding code.
-    package struct Section: Sendable {
-        package var name: String
-        package var address: UInt64
-        package var bytes: [UInt8]
+    public struct Section: Sendable {
+        public var name: String
+        public var address: UInt64
+        public var bytes: [UInt8]
 
-        package init(name: String, address: UInt64, bytes: [UInt8]) {
+        public init(name: String, address: UInt64, bytes: [UInt8]) {
             self.name = name
             self.address = address
             self.bytes = bytes
@@ -21,24 +21,24 @@ package struct Listing: Sendable {
     }
 
     /// The name printed in the header, as given on objdump's command line.
-    package var fileName: String
+    public var fileName: String
     /// Code sections, in file order.
-    package var sections: [Section]
+    public var sections: [Section]
     /// The symbol table.
-    package var symbols: [Symbol]
+    public var symbols: [Symbol]
     /// Whether the file is relocatable (an object file): then addresses inside a section are
     /// named only after symbols of that section.
-    package var isRelocatable: Bool
+    public var isRelocatable: Bool
     /// Which CSR names to print.
-    package var privilegedSpec: PrivilegedSpec
+    public var privilegedSpec: PrivilegedSpec
     /// The extensions whose instructions are decoded (objdump's default is RV64GC's).
-    package var extensions: Set<Extension>
+    public var extensions: Set<Extension>
     /// The dynamic relocations, in file order.
-    package var dynamicRelocations: [DynamicRelocation]
+    public var dynamicRelocations: [DynamicRelocation]
     /// The mapping symbols.
-    package var mappingSymbols: [MappingSymbol]
+    public var mappingSymbols: [MappingSymbol]
 
-    package init(
+    public init(
         fileName: String, sections: [Section], symbols: [Symbol], isRelocatable: Bool,
         privilegedSpec: PrivilegedSpec = .v1_12, extensions: Set<Extension> = Extension.rv64gc,
         dynamicRelocations: [DynamicRelocation] = [], mappingSymbols: [MappingSymbol] = []
@@ -54,7 +54,7 @@ package struct Listing: Sendable {
     }
 
     /// The listing, exactly as `objdump -d` prints it.
-    package var text: String {
+    public var text: String {
         var printer = Printer(
             context: Disassembler.Context(globalPointer: symbols.first { $0.name == "__global_pointer$" }?.address))
         printer.out = "\n\(fileName):     file format elf64-littleriscv\n\n"

@@ -4,27 +4,27 @@ extension Listing {
     /// objdump ignores: unnamed, file, undefined and common symbols, section symbols other than
     /// those of `.plt`, `.got` and `.plt.got`, and the RISC-V mapping symbols (see
     /// `ignoresSymbol(named:)`); and add objdump's synthetic `name@plt` symbols (size 0).
-    package struct Symbol: Sendable {
-        package var name: String
-        package var address: UInt64
-        package var size: UInt64
+    public struct Symbol: Sendable {
+        public var name: String
+        public var address: UInt64
+        public var size: UInt64
         /// The name of the section the symbol is defined in; nil for absolute symbols.
-        package var section: String?
+        public var section: String?
         /// The address of that section (0 for absolute symbols): objdump compares some
         /// addresses with symbol values taken relative to it.
-        package var sectionAddress: UInt64
-        package var isFunction: Bool
-        package var isObject: Bool
-        package var isLocal: Bool
-        package var isGlobal: Bool
+        public var sectionAddress: UInt64
+        public var isFunction: Bool
+        public var isObject: Bool
+        public var isLocal: Bool
+        public var isGlobal: Bool
         /// A section symbol, named after its section.
-        package var isSection: Bool
+        public var isSection: Bool
         /// One of objdump's synthetic symbols (`name@plt`).
-        package var isSynthetic: Bool
+        public var isSynthetic: Bool
         /// What objdump prints after the name of a versioned dynamic symbol (`@@GLIBC_2.27`).
-        package var versionSuffix: String
+        public var versionSuffix: String
 
-        package init(
+        public init(
             name: String, address: UInt64, size: UInt64 = 0, section: String?, sectionAddress: UInt64 = 0,
             isFunction: Bool = false, isObject: Bool = false, isLocal: Bool = false, isGlobal: Bool = true,
             isSection: Bool = false, isSynthetic: Bool = false, versionSuffix: String = ""
@@ -44,23 +44,23 @@ extension Listing {
         }
 
         /// Whether objdump keeps a section symbol of this name.
-        package static func keepsSectionSymbol(named name: String) -> Bool {
+        public static func keepsSectionSymbol(named name: String) -> Bool {
             name == ".plt" || name == ".got" || name == ".plt.got"
         }
     }
 
     /// A dynamic relocation: objdump names an address that a relocation patches after the
     /// relocation's symbol when no symbol starts exactly there.
-    package struct DynamicRelocation: Sendable {
-        package var address: UInt64
+    public struct DynamicRelocation: Sendable {
+        public var address: UInt64
         /// The symbol as objdump prints it, with its version (`printf@GLIBC_2.27`); nil when
         /// the relocation has none or an absolute one (`R_RISCV_RELATIVE`).
-        package var symbolName: String?
-        package var symbolValue: UInt64
+        public var symbolName: String?
+        public var symbolValue: UInt64
         /// Undefined symbols print without an offset.
-        package var symbolIsUndefined: Bool
+        public var symbolIsUndefined: Bool
 
-        package init(address: UInt64, symbolName: String?, symbolValue: UInt64 = 0, symbolIsUndefined: Bool = true) {
+        public init(address: UInt64, symbolName: String?, symbolValue: UInt64 = 0, symbolIsUndefined: Bool = true) {
             self.address = address
             self.symbolName = symbolName
             self.symbolValue = symbolValue
@@ -70,12 +70,12 @@ extension Listing {
 
     /// A RISC-V mapping symbol: from its address on, its section holds instructions (`$x`,
     /// `$xrv64i2p1_...`) or data (`$d`).
-    package struct MappingSymbol: Sendable {
-        package var address: UInt64
-        package var section: String
-        package var isData: Bool
+    public struct MappingSymbol: Sendable {
+        public var address: UInt64
+        public var section: String
+        public var isData: Bool
 
-        package init(address: UInt64, section: String, isData: Bool) {
+        public init(address: UInt64, section: String, isData: Bool) {
             self.address = address
             self.section = section
             self.isData = isData
@@ -83,14 +83,14 @@ extension Listing {
 
         /// Whether a symbol named `name` marks data (true) or code (false), or is no mapping
         /// symbol (nil).
-        package static func marksData(_ name: String) -> Bool? {
+        public static func marksData(_ name: String) -> Bool? {
             name.hasPrefix("$d") ? true : name.hasPrefix("$x") ? false : nil
         }
     }
 
     /// Whether objdump ignores a symbol of this name: the RISC-V mapping symbols (`$x`, `$d`,
     /// `$xrv64i2p1_...`) and the assembler's fake label.
-    package static func ignoresSymbol(named name: String) -> Bool {
+    public static func ignoresSymbol(named name: String) -> Bool {
         name == "$x" || name == "$d" || name.hasPrefix("$xrv") || name == ".L0 "
     }
 }

@@ -13,22 +13,22 @@
 /// objdump also appends `# <address>` comments to instructions that complete an address begun
 /// by an earlier `lui`/`auipc`, or based on `gp`, `tp` or `zero`. That needs memory across
 /// instructions: pass the same `Context` to `text(_:at:context:)` for consecutive instructions.
-package struct Disassembler: Sendable {
+public struct Disassembler: Sendable {
     /// Names an address for branch and jump targets (`main+0x10`), or nil. objdump prints a
     /// named address as `10094 <main+0x10>` and an unnamed one as `0x10094`.
-    package var symbolizer: (@Sendable (UInt64) -> String?)?
+    public var symbolizer: (@Sendable (UInt64) -> String?)?
 
     /// The privileged-spec version whose CSR names to print (objdump takes it from the ELF
     /// attributes, and defaults to the newest).
-    package var privilegedSpec: PrivilegedSpec
+    public var privilegedSpec: PrivilegedSpec
 
     /// The extensions whose instructions print as instructions; an encoding of another prints
     /// as objdump prints what it does not know (objdump decodes the extensions an ELF file's
     /// `Tag_RISCV_arch` attribute names, RV64GC's when it names none). The default is every
     /// extension Rivet executes, for traces; Zicond then prints as binutils 2.41 prints it.
-    package var extensions: Set<Extension>
+    public var extensions: Set<Extension>
 
-    package init(
+    public init(
         symbolizer: (@Sendable (UInt64) -> String?)? = nil, privilegedSpec: PrivilegedSpec = .v1_12,
         extensions: Set<Extension> = Extension.all
     ) {
@@ -40,13 +40,13 @@ package struct Disassembler: Sendable {
     /// What objdump remembers from one instruction to the next: the values `lui`, `auipc` and
     /// `c.lui` left in registers (until an instruction uses them as a base), and `gp`'s value
     /// when the file defines `__global_pointer$`.
-    package struct Context: Sendable {
+    public struct Context: Sendable {
         /// Per register, the address an earlier `lui`/`auipc` put there, not yet used.
         var pendingHigh: [UInt64?] = Array(repeating: nil, count: 32)
         /// The value of `__global_pointer$`, if the file has that symbol.
-        package var globalPointer: UInt64?
+        public var globalPointer: UInt64?
 
-        package init(globalPointer: UInt64? = nil) {
+        public init(globalPointer: UInt64? = nil) {
             self.globalPointer = globalPointer
         }
     }
@@ -54,7 +54,7 @@ package struct Disassembler: Sendable {
     /// The instruction's text as objdump prints it after the encoding column, without the
     /// address comments that depend on earlier instructions or on `gp` (those of `tp`- and
     /// `zero`-based addresses still appear).
-    package func text(_ inst: Instruction, at pc: UInt64) -> String {
+    public func text(_ inst: Instruction, at pc: UInt64) -> String {
         var context = Context()
         return text(inst, at: pc, context: &context)
     }
@@ -62,7 +62,7 @@ package struct Disassembler: Sendable {
     /// The instruction's text as objdump prints it after the encoding column, including the
     /// `# <address>` comment objdump appends; `context` carries what earlier instructions of
     /// the same listing left behind, and is updated.
-    package func text(_ inst: Instruction, at pc: UInt64, context: inout Context) -> String {
+    public func text(_ inst: Instruction, at pc: UInt64, context: inout Context) -> String {
         var inst = inst
         if !extensions.contains(inst.opcode.isa) { inst = .illegal(raw: inst.raw, length: inst.length) }
         let printed = inst.isCompressed ? compressed(inst, at: pc) : full(inst, at: pc)
@@ -78,7 +78,7 @@ package struct Disassembler: Sendable {
     }
 
     /// A code or data address as objdump prints it in operands and comments.
-    package func address(_ value: UInt64) -> String {
+    public func address(_ value: UInt64) -> String {
         if let name = symbolizer?(value) { return hexDigits(value) + " <" + name + ">" }
         return "0x" + hexDigits(value)
     }

@@ -1,25 +1,25 @@
 /// What the first bytes of a file say it is: for an ELF file, its class, byte order, type and
 /// machine (`e_ident`, `e_type`, `e_machine`). The loader and the disassembler use it to refuse
 /// a file in words a user recognizes — "an x86-64 executable, not RISC-V", not "machine 62".
-package struct ELFIdentification: Equatable, Sendable {
+public struct ELFIdentification: Equatable, Sendable {
     /// ELFCLASS64 (else ELFCLASS32, or an invalid class).
-    package var elfClass: UInt8
+    public var elfClass: UInt8
     /// ELFDATA2LSB = 1, ELFDATA2MSB = 2 (else invalid).
-    package var byteOrder: UInt8
+    public var byteOrder: UInt8
     /// `e_type`: ET_REL 1, ET_EXEC 2, ET_DYN 3, ET_CORE 4; 0 when the file is too short to say.
-    package var type: UInt16
+    public var type: UInt16
     /// `e_machine`; 0 when the file is too short to say.
-    package var machine: UInt16
+    public var machine: UInt16
 
-    package static let class64: UInt8 = 2
-    package static let class32: UInt8 = 1
-    package static let littleEndian: UInt8 = 1
-    package static let bigEndian: UInt8 = 2
+    public static let class64: UInt8 = 2
+    public static let class32: UInt8 = 1
+    public static let littleEndian: UInt8 = 1
+    public static let bigEndian: UInt8 = 2
     /// EM_RISCV.
-    package static let riscv: UInt16 = 243
+    public static let riscv: UInt16 = 243
 
     /// Reads the identification of `bytes`; nil if they do not start with the ELF magic.
-    package init?(_ bytes: [UInt8]) {
+    public init?(_ bytes: [UInt8]) {
         guard bytes.count >= 4, bytes[0] == 0x7f, bytes[1] == 0x45, bytes[2] == 0x4c, bytes[3] == 0x46 else { return nil }
         let order = bytes.count > 5 ? bytes[5] : 0
         // e_type and e_machine follow the 16 bytes of e_ident, in the file's byte order.
@@ -35,12 +35,12 @@ package struct ELFIdentification: Equatable, Sendable {
     }
 
     /// Whether this is the one kind of ELF file Rivet handles: 64-bit, little-endian, RISC-V.
-    package var isRV64: Bool { elfClass == Self.class64 && byteOrder == Self.littleEndian && machine == Self.riscv }
+    public var isRV64: Bool { elfClass == Self.class64 && byteOrder == Self.littleEndian && machine == Self.riscv }
 
     /// Why Rivet cannot run (or, with `verb` "disassembles", list) this file, in one line, or nil
     /// if it is a 64-bit little-endian RISC-V file: "an x86-64 executable, not RISC-V", "a
     /// 32-bit RISC-V executable (RV32); Rivet runs RV64 only".
-    package func refusal(verb: String = "runs") -> String? {
+    public func refusal(verb: String = "runs") -> String? {
         guard elfClass == Self.class32 || elfClass == Self.class64 else {
             return "an ELF file of unknown class \(elfClass)"
         }
@@ -58,7 +58,7 @@ package struct ELFIdentification: Equatable, Sendable {
     }
 
     /// "an x86-64 executable", "a big-endian MIPS64 object file", "an ELF executable for machine 4711".
-    package var description: String {
+    public var description: String {
         guard let name = architecture else {
             return "\(article("ELF")) ELF \(kind) for machine \(machine)"
         }
@@ -68,7 +68,7 @@ package struct ELFIdentification: Equatable, Sendable {
 
     /// What `e_type` makes the file, in words. ET_DYN is a position-independent executable as
     /// often as a shared library, and "executable" is what a user who ran it expects to read.
-    package var kind: String {
+    public var kind: String {
         switch type {
         case 1: "object file"
         case 2, 3: "executable"
@@ -79,7 +79,7 @@ package struct ELFIdentification: Equatable, Sendable {
 
     /// The architecture's usual name for this machine and class, or nil for a machine not in the
     /// table.
-    package var architecture: String? {
+    public var architecture: String? {
         guard let names = Self.machines[machine] else { return nil }
         return elfClass == Self.class64 ? names.bits64 : names.bits32
     }
@@ -111,7 +111,7 @@ package struct ELFIdentification: Equatable, Sendable {
 
     /// Why `bytes`, which do not start with the ELF magic, cannot be run: "not an ELF file", or
     /// for a script "a script (#!/bin/sh), not an ELF file".
-    package static func notELF(_ bytes: [UInt8]) -> String {
+    public static func notELF(_ bytes: [UInt8]) -> String {
         if bytes.isEmpty { return "an empty file, not an ELF file" }
         if bytes.starts(with: [0x23, 0x21]) {
             let line = String(decoding: bytes.prefix(256).prefix { $0 != 0x0a && $0 != 0x0d }, as: UTF8.self)

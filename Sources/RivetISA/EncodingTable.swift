@@ -1,5 +1,5 @@
 /// The ISA extension an instruction belongs to.
-package enum Extension: String, CaseIterable, Sendable {
+public enum Extension: String, CaseIterable, Sendable {
     case i = "I", m = "M", a = "A", f = "F", d = "D", zicsr = "Zicsr", zifencei = "Zifencei"
     case zba = "Zba", zbb = "Zbb", zbs = "Zbs", zicond = "Zicond", zicbom = "Zicbom", zicboz = "Zicboz"
     case zfa = "Zfa"
@@ -7,15 +7,15 @@ package enum Extension: String, CaseIterable, Sendable {
     case zihintpause = "Zihintpause"
 
     /// Every extension Rivet executes.
-    package static let all = Set(allCases)
+    public static let all = Set(allCases)
     /// RV64GC's extensions: what objdump decodes in a file that names no others.
-    package static let rv64gc: Set<Extension> = [.i, .m, .a, .f, .d, .zicsr, .zifencei]
+    public static let rv64gc: Set<Extension> = [.i, .m, .a, .f, .d, .zicsr, .zifencei]
     /// The extensions GNU objdump 2.40 can decode when a file names them: all but Zicond and
     /// Zfa, which binutils supports from 2.41 on.
-    package static let binutils240 = all.subtracting([.zicond, .zfa])
+    public static let binutils240 = all.subtracting([.zicond, .zfa])
 
     /// The extension an ISA string spells `name` (`zba`, `m`; any case), or nil.
-    package init?(isaStringName name: some StringProtocol) {
+    public init?(isaStringName name: some StringProtocol) {
         guard let found = Self.allCases.first(where: { $0.rawValue.lowercased() == name.lowercased() }) else {
             return nil
         }
@@ -29,16 +29,16 @@ package enum Extension: String, CaseIterable, Sendable {
 /// A word `w` encodes the row's instruction when `w & mask == match`. Fields outside the mask are
 /// operands, laid out as `format` says. The values follow the RISC-V Unprivileged ISA manual,
 /// chapter "RV32/64G Instruction Set Listings".
-package struct EncodingRow: Sendable {
-    package let opcode: Opcode
-    package let mnemonic: String
-    package let match: UInt32
-    package let mask: UInt32
-    package let format: Format
-    package let isa: Extension
+public struct EncodingRow: Sendable {
+    public let opcode: Opcode
+    public let mnemonic: String
+    public let match: UInt32
+    public let mask: UInt32
+    public let format: Format
+    public let isa: Extension
 }
 
-package enum EncodingTable {
+public enum EncodingTable {
     private static func row(
         _ opcode: Opcode, _ mnemonic: String, _ match: UInt32, _ mask: UInt32, _ format: Format,
         _ isa: Extension
@@ -60,7 +60,7 @@ package enum EncodingTable {
     private static let cbo: UInt32 = 0xfff0_7fff  // opcode + funct3 + imm12 + rd = 0
 
     /// Every instruction form, in the order of the Opcode enum.
-    package static let rows: [EncodingRow] = [
+    public static let rows: [EncodingRow] = [
         row(.illegal, "illegal", 0, 0, .none, .i),
 
         row(.lui, "lui", 0x37, opc, .u, .i),
@@ -300,5 +300,5 @@ package enum EncodingTable {
 
     /// The row describing `opcode`. Rows are stored in enum order, which a test checks.
     @inline(__always)
-    package static func row(for opcode: Opcode) -> EncodingRow { rows[Int(opcode.rawValue)] }
+    public static func row(for opcode: Opcode) -> EncodingRow { rows[Int(opcode.rawValue)] }
 }

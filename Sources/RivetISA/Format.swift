@@ -1,6 +1,6 @@
 /// The operand layout of an instruction: which fields of the encoding are operands, what kind of
 /// register each names, and how the immediate is assembled.
-package enum Format: UInt8, Sendable {
+public enum Format: UInt8, Sendable {
     /// No operands are decoded (the illegal instruction).
     case none
     /// `rd, rs1, rs2`: integer registers.
@@ -66,13 +66,13 @@ package enum Format: UInt8, Sendable {
 }
 
 /// Which register file an operand names.
-package enum RegisterClass: UInt8, Sendable {
+public enum RegisterClass: UInt8, Sendable {
     case none, integer, float
 }
 
 extension Format {
     /// The register file `rd` names.
-    package var rdClass: RegisterClass {
+    public var rdClass: RegisterClass {
         switch self {
         case .r, .i, .load, .shift64, .shift32, .u, .j, .jalr, .csr, .csrImm, .amo, .lr, .fcmp,
             .fToInt, .fToIntRaw, .unary:
@@ -85,7 +85,7 @@ extension Format {
     }
 
     /// The register file `rs1` names.
-    package var rs1Class: RegisterClass {
+    public var rs1Class: RegisterClass {
         switch self {
         case .r, .i, .load, .shift64, .shift32, .s, .b, .jalr, .csr, .amo, .lr, .fload, .fstore,
             .intToF, .intToFRaw, .unary, .cbo:
@@ -98,7 +98,7 @@ extension Format {
     }
 
     /// The register file `rs2` names.
-    package var rs2Class: RegisterClass {
+    public var rs2Class: RegisterClass {
         switch self {
         case .r, .s, .b, .amo:
             .integer
@@ -111,10 +111,10 @@ extension Format {
     }
 
     /// The register file `rs3` names.
-    package var rs3Class: RegisterClass { self == .fr4 ? .float : .none }
+    public var rs3Class: RegisterClass { self == .fr4 ? .float : .none }
 
     /// Whether the `rm` field is a rounding mode (and values 5 and 6 make the encoding illegal).
-    package var hasRoundingMode: Bool {
+    public var hasRoundingMode: Bool {
         switch self {
         case .fr4, .frm, .funaryRM, .fToInt, .intToF: true
         case .none, .r, .i, .load, .shift64, .shift32, .s, .b, .u, .j, .jalr, .fence, .system,

@@ -3,23 +3,23 @@
 /// A compressed instruction decodes to the 32-bit instruction it expands to, with `length == 2`
 /// and `raw` holding the 16-bit parcel. Register fields hold architectural register numbers
 /// (0...31); whether each names an integer or an FP register follows from `opcode.format`.
-package struct Instruction: Equatable, Sendable {
-    package var opcode: Opcode
-    package var rd: UInt8
-    package var rs1: UInt8
-    package var rs2: UInt8
-    package var rs3: UInt8
+public struct Instruction: Equatable, Sendable {
+    public var opcode: Opcode
+    public var rd: UInt8
+    public var rs1: UInt8
+    public var rs2: UInt8
+    public var rs3: UInt8
     /// The rounding mode for FP operations, the aq/rl bits (aq = 2, rl = 1) for atomics.
-    package var rm: UInt8
+    public var rm: UInt8
     /// Length of the encoding in bytes: 2 (compressed) or 4.
-    package var length: UInt8
+    public var length: UInt8
     /// The sign-extended immediate, branch or jump offset, shift amount, CSR number (csr
     /// formats) or fence bits (`fm << 8 | pred << 4 | succ`).
-    package var imm: Int64
+    public var imm: Int64
     /// The instruction's bits as fetched: a 16-bit parcel for compressed instructions.
-    package var raw: UInt32
+    public var raw: UInt32
 
-    package init(
+    public init(
         opcode: Opcode, rd: UInt8 = 0, rs1: UInt8 = 0, rs2: UInt8 = 0, rs3: UInt8 = 0,
         rm: UInt8 = 0, length: UInt8 = 4, imm: Int64 = 0, raw: UInt32 = 0
     ) {
@@ -35,16 +35,16 @@ package struct Instruction: Equatable, Sendable {
     }
 
     /// The illegal instruction for the given bits.
-    package static func illegal(raw: UInt32, length: UInt8) -> Instruction {
+    public static func illegal(raw: UInt32, length: UInt8) -> Instruction {
         Instruction(opcode: .illegal, length: length, raw: raw)
     }
 
     /// Whether this came from a 16-bit (RVC) encoding.
-    package var isCompressed: Bool { length == 2 }
+    public var isCompressed: Bool { length == 2 }
 }
 
 /// Rounding modes as encoded in the `rm` field and in `frm`.
-package enum RoundingMode: UInt8, Sendable {
+public enum RoundingMode: UInt8, Sendable {
     case rne = 0, rtz = 1, rdn = 2, rup = 3, rmm = 4
     /// In an instruction's `rm` field only: use the dynamic mode in `frm`.
     case dyn = 7
@@ -53,7 +53,7 @@ package enum RoundingMode: UInt8, Sendable {
 extension Instruction {
     /// Whether this instruction ends a basic block: it transfers control, traps into the
     /// environment, or changes what later instructions mean.
-    package var endsBlock: Bool {
+    public var endsBlock: Bool {
         switch opcode {
         // cbo.inval raises SIGILL in user mode, as Linux leaves it disabled there.
         case .jal, .jalr, .beq, .bne, .blt, .bge, .bltu, .bgeu, .ecall, .ebreak, .fence_i, .illegal,

@@ -6,7 +6,7 @@
 /// operation they stand for. The raw values are dense so that tiers can index tables by them.
 /// Where an encoding and its mnemonic live is `EncodingTable.rows`; a switch over this enum never
 /// has a `default:`, so a new case breaks the build wherever something must be decided about it.
-package enum Opcode: UInt8, CaseIterable, Sendable {
+public enum Opcode: UInt8, CaseIterable, Sendable {
     /// An encoding that is not a valid RV64GC instruction. Executing it raises SIGILL.
     case illegal
 
@@ -80,15 +80,15 @@ package enum Opcode: UInt8, CaseIterable, Sendable {
 
 extension Opcode {
     /// The assembler mnemonic, as the RISC-V manual and GNU as spell it (`fcvt.w.d`, `lr.w`).
-    package var mnemonic: String { EncodingTable.row(for: self).mnemonic }
+    public var mnemonic: String { EncodingTable.row(for: self).mnemonic }
 
     /// The operand layout of the instruction's 32-bit encoding.
-    package var format: Format { EncodingTable.row(for: self).format }
+    public var format: Format { EncodingTable.row(for: self).format }
 
     /// The extension the instruction belongs to.
-    package var isa: Extension { EncodingTable.row(for: self).isa }
+    public var isa: Extension { EncodingTable.row(for: self).isa }
 }
 
 /// Bytes in the cache block a `cbo.*` instruction acts on (the naturally aligned block holding
 /// its address); riscv_hwprobe reports it as the Zicbom and Zicboz block size.
-package let cacheBlockSize: UInt64 = 64
+public let cacheBlockSize: UInt64 = 64

@@ -83,7 +83,7 @@ extension UnsafeMutablePointer where Pointee == Inst {
 
 extension Interpreter {
     /// Runs the hart until it stops, executing at most `budget` instructions.
-    package func run(budget: UInt64) -> StopReason {
+    public func run(budget: UInt64) -> StopReason {
         let r = hart.slots
         let mem = memory.base
         let perms = memory.pagePermissions

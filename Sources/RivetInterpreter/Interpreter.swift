@@ -7,7 +7,7 @@ import Glibc
 
 /// Why the interpreter stopped. In every case `HartState.pc` is the pc of the instruction named
 /// (the `ecall`, the faulting instruction, ...) or, for `.budgetExhausted`, the next one.
-package enum StopReason: Equatable, Sendable {
+public enum StopReason: Equatable, Sendable {
     /// An `ecall`: the environment handles it and resumes at `pc + 4`. It counts as retired.
     case ecall
     /// An `ebreak` (SIGTRAP).
@@ -29,28 +29,28 @@ package enum StopReason: Equatable, Sendable {
 }
 
 /// Tier 0: executes pre-decoded blocks. The reference semantics every other tier must match.
-package final class Interpreter {
-    package let memory: GuestMemory
-    package let hart: HartState
+public final class Interpreter {
+    public let memory: GuestMemory
+    public let hart: HartState
     let cache = BlockCache()
 
     /// When set, blocks are one instruction long and `traceHook` runs before each one.
-    package var singleStep = false
+    public var singleStep = false
     /// Called before each instruction in single-step mode with the hart about to execute it.
-    package var traceHook: ((HartState) -> Void)?
+    public var traceHook: ((HartState) -> Void)?
     /// Asked in single-step mode before each instruction, with its pc: true stops the run there,
     /// before the instruction executes, with `.interrupted` (a debugger's breakpoints).
-    package var stopBefore: ((UInt64) -> Bool)?
+    public var stopBefore: ((UInt64) -> Bool)?
 
     /// Host time source for the `time` CSR, in ticks of `timebaseFrequency`.
-    package var readTime: () -> UInt64 = { 0 }
+    public var readTime: () -> UInt64 = { 0 }
     /// Block entries before a block stops the interpreter with `.tierUp`; nil never stops.
-    package var tierUpThreshold: UInt32? = nil
+    public var tierUpThreshold: UInt32? = nil
 
     /// Frequency of the `time` CSR.
-    package static let timebaseFrequency: UInt64 = 10_000_000
+    public static let timebaseFrequency: UInt64 = 10_000_000
 
-    package init(memory: GuestMemory, hart: HartState) {
+    public init(memory: GuestMemory, hart: HartState) {
         precondition(
             addressSpaceSize == GuestMemory.addressSpaceSize && Slot.pc == HartState.Slot.pc
                 && Slot.instret == HartState.Slot.instret && Slot.attention == HartState.Slot.attention)
@@ -61,7 +61,7 @@ package final class Interpreter {
 
     /// Calls `body` with the block table the dispatch loop looks up first (`entries` entries of
     /// two words, the guest pc first), for CRivetHost's fault handler to empty.
-    package func withDispatchTable(_ body: (UnsafeMutablePointer<UInt64>, Int) -> Void) {
+    public func withDispatchTable(_ body: (UnsafeMutablePointer<UInt64>, Int) -> Void) {
         let table = UnsafeMutableRawPointer(cache.table).assumingMemoryBound(to: UInt64.self)
         precondition(MemoryLayout<BlockCache.Entry>.stride == 16 && MemoryLayout<BlockCache.Entry>.offset(of: \.pc) == 0)
         body(table, 1 << BlockCache.tableBits)
@@ -69,31 +69,31 @@ package final class Interpreter {
 
     /// Makes the calling thread the one that runs this interpreter's hart: code changes other
     /// threads make reach its decoded blocks through `applyPendingCodeChanges`.
-    package func bindToCurrentThread() {
+    public func bindToCurrentThread() {
         cache.owner = pthread_self()
         cache.ownerSlots = hart.slots
     }
 
     /// Drops the decoded blocks whose code other threads changed (RIVET_ATTENTION_CODE_CHANGED).
-    package func applyPendingCodeChanges() {
+    public func applyPendingCodeChanges() {
         rivet_clear_attention(hart.slots, RIVET_ATTENTION_CODE_CHANGED)
         memory.codeLock.withLock { cache.applyPending() }
     }
 
     /// Stops listening to code changes (the hart's thread ended).
-    package func detach() { memory.removeObserver(cache) }
+    public func detach() { memory.removeObserver(cache) }
 
     /// Blocks decoded so far.
-    package var decodedBlocks: UInt64 { cache.decodedBlocks }
+    public var decodedBlocks: UInt64 { cache.decodedBlocks }
     /// Blocks dropped because their code changed.
-    package var invalidatedBlocks: UInt64 { cache.invalidatedBlocks }
+    public var invalidatedBlocks: UInt64 { cache.invalidatedBlocks }
     /// Blocks evicted to keep the decoded-block cache within `decodedBlockLimit`.
-    package var evictedBlocks: UInt64 { cache.evictedBlocks }
+    public var evictedBlocks: UInt64 { cache.evictedBlocks }
     /// Decoded blocks cached now, and the bytes they take.
-    package var cachedBlocks: Int { cache.count }
-    package var cachedBlockBytes: Int { cache.bytes }
+    public var cachedBlocks: Int { cache.count }
+    public var cachedBlockBytes: Int { cache.bytes }
     /// The most bytes of decoded blocks the interpreter keeps.
-    package var decodedBlockLimit: Int {
+    public var decodedBlockLimit: Int {
         get { cache.byteLimit }
         set { cache.byteLimit = max(64 << 10, newValue) }
     }
@@ -104,32 +104,32 @@ package final class Interpreter {
 
     /// Makes the interpreter stop with `.tierUp` the next time it reaches `pc` (a higher tier
     /// has code for it), or restarts its countdown.
-    package func setTierUp(at pc: UInt64, immediately: Bool) {
+    public func setTierUp(at pc: UInt64, immediately: Bool) {
         guard let block = cache.lookup(pc) else { return }
         block.pointee.countdown = immediately ? 0 : initialCountdown
     }
 
     /// Restarts the countdown of the block at `pc` with `entries` entries.
-    package func setTierUp(at pc: UInt64, after entries: UInt32) {
+    public func setTierUp(at pc: UInt64, after entries: UInt32) {
         guard let block = cache.lookup(pc) else { return }
         block.pointee.countdown = Int32(clamping: entries)
     }
 
     /// The block at `pc`: how often it ran and how many instructions it has.
-    package func blockInfo(at pc: UInt64) -> (executions: UInt32, instructions: Int)? {
+    public func blockInfo(at pc: UInt64) -> (executions: UInt32, instructions: Int)? {
         guard let block = cache.lookup(pc) else { return nil }
         return (block.pointee.executions, Int(block.pointee.count))
     }
 
     /// Makes every block that counts down from more than `entries` count down from `entries`
     /// (the tier-up threshold fell).
-    package func lowerCountdowns(to entries: UInt32) {
+    public func lowerCountdowns(to entries: UInt32) {
         let limit = Int32(clamping: entries)
         for block in cache.allBlocks() where block.pointee.countdown > limit { block.pointee.countdown = limit }
     }
 
     /// Halves every block's progress towards tier-up, so that old hotness fades.
-    package func decayHotness() {
+    public func decayHotness() {
         let full = initialCountdown
         for block in cache.allBlocks() where block.pointee.countdown > 0 && block.pointee.countdown < full {
             block.pointee.countdown += (full - block.pointee.countdown) / 2
@@ -138,7 +138,7 @@ package final class Interpreter {
 
     /// The instructions each cached block retired, by pc (blocks leave early through taken
     /// branches; a block decoded again after eviction keeps only its entry count).
-    package func retiredInstructionsByBlock() -> [(pc: UInt64, instructions: UInt64)] {
+    public func retiredInstructionsByBlock() -> [(pc: UInt64, instructions: UInt64)] {
         cache.allBlocks().map { block in
             let entered = UInt64(block.pointee.executions) &* UInt64(block.pointee.count)
             let skipped = UInt64(block.pointee.skipped)

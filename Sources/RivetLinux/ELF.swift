@@ -1,77 +1,77 @@
 import RivetISA
 
 /// Why an ELF file cannot be run. Each message names what is wrong in one line.
-package struct ELFError: Error, Equatable, CustomStringConvertible, Sendable {
-    package var message: String
-    package init(_ message: String) { self.message = message }
-    package var description: String { message }
+public struct ELFError: Error, Equatable, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }
 
 /// A parsed ELF64 little-endian RISC-V file: its header, program headers and (when present)
 /// symbols. Parsing validates everything the loader relies on, so a malformed file is rejected
 /// here with a message instead of misbehaving later.
-package struct ELFFile: Sendable {
-    package enum Kind: UInt16, Sendable {
+public struct ELFFile: Sendable {
+    public enum Kind: UInt16, Sendable {
         case executable = 2  // ET_EXEC
         case sharedObject = 3  // ET_DYN: static-pie executables and the dynamic linker
     }
 
-    package struct ProgramHeader: Equatable, Sendable {
-        package var type: UInt32
-        package var flags: UInt32
-        package var offset: UInt64
-        package var vaddr: UInt64
-        package var fileSize: UInt64
-        package var memorySize: UInt64
-        package var align: UInt64
+    public struct ProgramHeader: Equatable, Sendable {
+        public var type: UInt32
+        public var flags: UInt32
+        public var offset: UInt64
+        public var vaddr: UInt64
+        public var fileSize: UInt64
+        public var memorySize: UInt64
+        public var align: UInt64
 
-        package static let load: UInt32 = 1
-        package static let interp: UInt32 = 3
-        package static let phdr: UInt32 = 6
-        package static let tls: UInt32 = 7
-        package static let gnuStack: UInt32 = 0x6474_e551
+        public static let load: UInt32 = 1
+        public static let interp: UInt32 = 3
+        public static let phdr: UInt32 = 6
+        public static let tls: UInt32 = 7
+        public static let gnuStack: UInt32 = 0x6474_e551
 
-        package var readable: Bool { flags & 4 != 0 }
-        package var writable: Bool { flags & 2 != 0 }
-        package var executable: Bool { flags & 1 != 0 }
+        public var readable: Bool { flags & 4 != 0 }
+        public var writable: Bool { flags & 2 != 0 }
+        public var executable: Bool { flags & 1 != 0 }
     }
 
-    package struct Symbol: Equatable, Sendable {
-        package var name: String
-        package var address: UInt64
-        package var size: UInt64
-        package var isFunction: Bool
+    public struct Symbol: Equatable, Sendable {
+        public var name: String
+        public var address: UInt64
+        public var size: UInt64
+        public var isFunction: Bool
     }
 
     /// A section, for the disassembler.
-    package struct Section: Equatable, Sendable {
-        package var name: String
-        package var address: UInt64
-        package var offset: UInt64
-        package var size: UInt64
-        package var isExecutable: Bool
+    public struct Section: Equatable, Sendable {
+        public var name: String
+        public var address: UInt64
+        public var offset: UInt64
+        public var size: UInt64
+        public var isExecutable: Bool
     }
 
-    package let bytes: [UInt8]
-    package let kind: Kind
-    package let entry: UInt64
-    package let programHeaderOffset: UInt64
-    package let programHeaders: [ProgramHeader]
+    public let bytes: [UInt8]
+    public let kind: Kind
+    public let entry: UInt64
+    public let programHeaderOffset: UInt64
+    public let programHeaders: [ProgramHeader]
     /// The path of the program interpreter (PT_INTERP), for dynamically linked programs.
-    package let interpreter: String?
+    public let interpreter: String?
     /// Sections; empty when the section headers are absent or unusable.
-    package let sections: [Section]
+    public let sections: [Section]
     /// Symbols from .symtab (or .dynsym), sorted by address; empty when absent.
-    package let symbols: [Symbol]
+    public let symbols: [Symbol]
     /// e_flags: the float ABI and RVC bits.
-    package let flags: UInt32
+    public let flags: UInt32
 
     /// The PT_LOAD headers, in file order.
-    package var loadSegments: [ProgramHeader] { programHeaders.filter { $0.type == ProgramHeader.load } }
+    public var loadSegments: [ProgramHeader] { programHeaders.filter { $0.type == ProgramHeader.load } }
 
     /// Parses and validates `bytes` as a RISC-V ELF64 executable.
     /// - Throws: `ELFError` naming the first problem found.
-    package init(bytes: [UInt8], addressSpaceSize: UInt64) throws(ELFError) {
+    public init(bytes: [UInt8], addressSpaceSize: UInt64) throws(ELFError) {
         self.bytes = bytes
         let r = Reader(bytes: bytes)
         // What the file is, named for a user: "an x86-64 executable, not RISC-V".
@@ -214,7 +214,7 @@ package struct ELFFile: Sendable {
     }
 
     /// The symbol covering `address` (or the nearest one below it), and the offset into it.
-    package func symbol(containing address: UInt64) -> (Symbol, offset: UInt64)? {
+    public func symbol(containing address: UInt64) -> (Symbol, offset: UInt64)? {
         var low = 0
         var high = symbols.count
         while low < high {

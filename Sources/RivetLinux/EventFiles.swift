@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// What Rivet adds to a host descriptor whose guest behaviour is not the host's.
-package enum DescriptorEmulation {
+public enum DescriptorEmulation {
     /// A signalfd. Guest signals exist only in Rivet, so the host descriptor is an eventfd that
     /// Rivet makes readable while a signal of the queue's mask is pending, before every wait
     /// (poll, select, epoll) and read; reads return `struct signalfd_siginfo` records.
@@ -13,13 +13,13 @@ package enum DescriptorEmulation {
 }
 
 /// A signalfd's state: the signals it takes, and the host eventfd that shows its readiness.
-package final class SignalQueue {
+public final class SignalQueue {
     /// The signals it reports (bit n-1 for signal n), never SIGKILL or SIGSTOP.
-    package var mask: UInt64
+    public var mask: UInt64
     /// The host eventfd behind the guest descriptor (owned by the `OpenFile`).
-    package let eventDescriptor: Int32
+    public let eventDescriptor: Int32
 
-    package init(mask: UInt64, eventDescriptor: Int32) {
+    public init(mask: UInt64, eventDescriptor: Int32) {
         self.mask = mask
         self.eventDescriptor = eventDescriptor
     }
@@ -39,12 +39,12 @@ package final class SignalQueue {
 }
 
 /// A socket's state beyond its host descriptor.
-package final class SocketState {
+public final class SocketState {
     /// The Unix-domain name it is bound to, if Rivet bound one; an accepted socket shares its
     /// listener's (what getsockname reports for it).
-    package var name: UnixName?
+    public var name: UnixName?
 
-    package init(name: UnixName? = nil) {
+    public init(name: UnixName? = nil) {
         self.name = name
     }
 }
@@ -54,11 +54,11 @@ package final class SocketState {
 /// symlinks (so the name cannot land outside the grant, however long the host path). The
 /// descriptor stays open while the name is in use, so that the host name is unique among the
 /// guest's sockets and can be translated back.
-package final class UnixName {
+public final class UnixName {
     /// The guest's `struct sockaddr_un`, as Linux reports it (family, path, NUL).
-    package let guestAddress: [UInt8]
+    public let guestAddress: [UInt8]
     /// The path the host socket is bound to.
-    package let hostPath: [UInt8]
+    public let hostPath: [UInt8]
     private let directory: Int32
 
     init(guestAddress: [UInt8], hostPath: [UInt8], directory: Int32) {
@@ -71,7 +71,7 @@ package final class UnixName {
 }
 
 /// A weak reference, for registries that must not keep what they list alive.
-package struct WeakReference<Object: AnyObject> {
-    package weak var object: Object?
-    package init(_ object: Object) { self.object = object }
+public struct WeakReference<Object: AnyObject> {
+    public weak var object: Object?
+    public init(_ object: Object) { self.object = object }
 }

@@ -4,8 +4,8 @@ import Glibc
 
 /// An open file description: what a guest file descriptor refers to. Descriptors made by dup
 /// share one description (and so its offset), as on Linux.
-package final class OpenFile {
-    package enum Backing {
+public final class OpenFile {
+    public enum Backing {
         /// A host file descriptor; closed when the description goes away if `owned`.
         case host(Int32, owned: Bool)
         /// A synthesized read-only file (/proc/self/maps ...), with its own offset.
@@ -15,29 +15,29 @@ package final class OpenFile {
         case virtualDirectory([String])
     }
 
-    package var backing: Backing
+    public var backing: Backing
     /// The guest path it was opened by, for /proc/self/fd, mmap names, fchdir and paths
     /// relative to it.
-    package var guestPath: String
+    public var guestPath: String
     /// Whether the sandbox allows writing through it.
-    package var writable: Bool
+    public var writable: Bool
     /// Open flags as the guest gave them (O_APPEND, O_NONBLOCK ... for F_GETFL).
-    package var statusFlags: Int32
+    public var statusFlags: Int32
     /// Offset for synthesized files; index into `listing` for directories.
-    package var position: Int = 0
+    public var position: Int = 0
     /// Whether it is a directory (getdents64, fchdir, a base for relative paths).
-    package var isDirectory = false
+    public var isDirectory = false
     /// Opened with O_PATH: it names a file but allows no I/O.
-    package var isPathOnly = false
+    public var isPathOnly = false
     /// The grant the file lies in, for link and rename checks (EXDEV across grants).
-    package var grant: Int? = nil
+    public var grant: Int? = nil
     /// A directory's entries as getdents64 returns them, read at the first call after an
     /// open or a rewind, so that offsets stay stable.
-    package var listing: [DirectoryListingEntry]? = nil
+    public var listing: [DirectoryListingEntry]? = nil
     /// What Rivet emulates on top of the host descriptor (a signalfd, a socket's names).
-    package var emulation: DescriptorEmulation? = nil
+    public var emulation: DescriptorEmulation? = nil
 
-    package init(backing: Backing, guestPath: String, writable: Bool, statusFlags: Int32 = 0) {
+    public init(backing: Backing, guestPath: String, writable: Bool, statusFlags: Int32 = 0) {
         self.backing = backing
         self.guestPath = guestPath
         self.writable = writable
@@ -51,7 +51,7 @@ package final class OpenFile {
 
     /// Whether I/O on it may wait (a pipe, a socket, a terminal, a device), so that other
     /// guest threads must run meanwhile; regular files and directories never wait long.
-    package lazy var mayBlock: Bool = {
+    public lazy var mayBlock: Bool = {
         guard case .host(let fd, _) = backing else { return false }
         var status = stat()
         guard fstat(fd, &status) == 0 else { return true }
@@ -60,33 +60,33 @@ package final class OpenFile {
     }()
 
     /// The host descriptor behind the file, if it is a host file.
-    package var hostDescriptor: Int32? {
+    public var hostDescriptor: Int32? {
         if case .host(let fd, _) = backing { return fd }
         return nil
     }
 }
 
 /// A host descriptor behind one of the guest's standard streams.
-package struct StandardStream: Sendable {
-    package var descriptor: Int32
+public struct StandardStream: Sendable {
+    public var descriptor: Int32
     /// Whether the guest's file closes it when the last guest descriptor for it goes; else the
     /// embedder keeps it open.
-    package var owned: Bool
+    public var owned: Bool
 
-    package init(_ descriptor: Int32, owned: Bool = false) {
+    public init(_ descriptor: Int32, owned: Bool = false) {
         self.descriptor = descriptor
         self.owned = owned
     }
 }
 
 /// One entry of a directory listing, in the guest's `linux_dirent64` terms.
-package struct DirectoryListingEntry: Equatable, Sendable {
-    package var name: [UInt8]
-    package var inode: UInt64
+public struct DirectoryListingEntry: Equatable, Sendable {
+    public var name: [UInt8]
+    public var inode: UInt64
     /// A `DT_*` value.
-    package var type: UInt8
+    public var type: UInt8
 
-    package init(name: [UInt8], inode: UInt64, type: UInt8) {
+    public init(name: [UInt8], inode: UInt64, type: UInt8) {
         self.name = name
         self.inode = inode
         self.type = type
@@ -94,15 +94,15 @@ package struct DirectoryListingEntry: Equatable, Sendable {
 }
 
 /// The guest's file descriptor table.
-package final class FileTable {
+public final class FileTable {
     private var entries: [Int32: (file: OpenFile, closeOnExec: Bool)] = [:]
     /// Most descriptors the guest may have open (RLIMIT_NOFILE).
-    package var limit: Int
+    public var limit: Int
     /// The signalfds made so far that are still open somewhere, whose readiness Rivet keeps
     /// in line with the guest's pending signals.
     private var signalQueues: [WeakReference<SignalQueue>] = []
 
-    package init(standardStreams: (StandardStream, StandardStream, StandardStream), limit: Int) {
+    public init(standardStreams: (StandardStream, StandardStream, StandardStream), limit: Int) {
         self.limit = limit
         let streams = [standardStreams.0, standardStreams.1, standardStreams.2]
         let names = ["/dev/stdin", "/dev/stdout", "/dev/stderr"]
@@ -115,20 +115,20 @@ package final class FileTable {
         }
     }
 
-    package subscript(_ fd: Int32) -> OpenFile? { entries[fd]?.file }
+    public subscript(_ fd: Int32) -> OpenFile? { entries[fd]?.file }
 
     /// Open descriptors, ascending.
-    package var descriptors: [Int32] { entries.keys.sorted() }
+    public var descriptors: [Int32] { entries.keys.sorted() }
 
-    package func closeOnExec(_ fd: Int32) -> Bool { entries[fd]?.closeOnExec ?? false }
+    public func closeOnExec(_ fd: Int32) -> Bool { entries[fd]?.closeOnExec ?? false }
 
-    package func setCloseOnExec(_ fd: Int32, _ value: Bool) {
+    public func setCloseOnExec(_ fd: Int32, _ value: Bool) {
         entries[fd]?.closeOnExec = value
     }
 
     /// Installs `file` at the lowest free descriptor at or above `lowest`.
     /// - Returns: the descriptor, or nil if the table is full (EMFILE).
-    package func insert(_ file: OpenFile, lowest: Int32 = 0, closeOnExec: Bool = false) -> Int32? {
+    public func insert(_ file: OpenFile, lowest: Int32 = 0, closeOnExec: Bool = false) -> Int32? {
         var fd = max(lowest, 0)
         while entries[fd] != nil { fd += 1 }
         guard fd < limit else { return nil }
@@ -137,37 +137,37 @@ package final class FileTable {
     }
 
     /// Whether `insert` would find a free descriptor (EMFILE otherwise).
-    package var hasFreeDescriptor: Bool {
+    public var hasFreeDescriptor: Bool {
         var fd: Int32 = 0
         while entries[fd] != nil { fd += 1 }
         return fd < limit
     }
 
     /// Remembers a new signalfd's queue (weakly).
-    package func register(_ queue: SignalQueue) {
+    public func register(_ queue: SignalQueue) {
         signalQueues.removeAll { $0.object == nil }
         signalQueues.append(WeakReference(queue))
     }
 
     /// The signalfd queues still open.
-    package var liveSignalQueues: [SignalQueue] {
+    public var liveSignalQueues: [SignalQueue] {
         signalQueues.removeAll { $0.object == nil }
         return signalQueues.compactMap(\.object)
     }
 
     /// Installs `file` at exactly `fd`, closing what was there (dup3).
-    package func replace(_ fd: Int32, with file: OpenFile, closeOnExec: Bool) {
+    public func replace(_ fd: Int32, with file: OpenFile, closeOnExec: Bool) {
         entries[fd] = (file, closeOnExec)
     }
 
     /// Removes `fd`. Returns false if it was not open.
     @discardableResult
-    package func remove(_ fd: Int32) -> Bool {
+    public func remove(_ fd: Int32) -> Bool {
         entries.removeValue(forKey: fd) != nil
     }
 
     /// The open descriptors in `range`, ascending.
-    package func descriptors(in range: ClosedRange<Int32>) -> [Int32] {
+    public func descriptors(in range: ClosedRange<Int32>) -> [Int32] {
         entries.keys.filter { range.contains($0) }.sorted()
     }
 }

@@ -8,34 +8,34 @@ import Synchronization
 /// One guest thread: what Linux keeps per task rather than per process. It runs on a host
 /// thread of its own, with a hart of its own, in parallel with the others; it holds the
 /// process's `HartLock` only for syscalls and signal delivery.
-package final class GuestThread: @unchecked Sendable {
+public final class GuestThread: @unchecked Sendable {
     /// The guest's thread id: the process id for the first thread, the host thread's id for
     /// the others (as with qemu-user, so that PI futexes the host kernel reads name the right
     /// owner).
-    package internal(set) var tid: Int64
+    public internal(set) var tid: Int64
     /// The thread's hart: its registers, and the slots its run loop and JIT code use.
-    package internal(set) var hart = HartState()
+    public internal(set) var hart = HartState()
     /// Set while the thread's host thread runs guest code (not holding the process's lock):
     /// execve waits for the other threads to leave guest code before the image goes.
-    package let runsGuestCode = Atomic<Bool>(false)
+    public let runsGuestCode = Atomic<Bool>(false)
     /// The signal mask, the signals sent to this thread that wait for it, and the alternate
     /// signal stack: per thread in Linux.
     var mask: UInt64 = 0
     var pending: UInt64 = 0
     var alternateStack: (base: UInt64, size: UInt64, flags: UInt32) = (0, 0, 2)
     /// set_tid_address / CLONE_CHILD_CLEARTID: zeroed and woken when the thread exits.
-    package var clearChildTID: UInt64 = 0
+    public var clearChildTID: UInt64 = 0
     /// set_robust_list: the head of the thread's list of robust futexes, and its size.
     var robustList: (head: UInt64, size: UInt64) = (0, 0)
     /// The host thread running it, to interrupt a blocking host call (SIGURG); set when it starts.
-    package var host: pthread_t? = nil
+    public var host: pthread_t? = nil
     /// Set when another thread's execve ended this one: its host thread stops without ending
     /// the process.
-    package internal(set) var isTerminated = false
+    public internal(set) var isTerminated = false
     /// Set by the thread's host thread, holding the process's lock, when it has stopped acting
     /// on the process for good (its run loop ended): execve waits for this in the threads it
     /// ended before the old image goes.
-    package let hasLeft = Atomic<Bool>(false)
+    public let hasLeft = Atomic<Bool>(false)
     /// The thread's name (prctl PR_SET_NAME / PR_GET_NAME): at most 15 bytes.
     var name: [UInt8]
 
@@ -46,7 +46,7 @@ package final class GuestThread: @unchecked Sendable {
 
     /// Makes the thread look at its signals and state: its hart stops at its next check, and a
     /// blocking host call of its host thread ends with EINTR.
-    package func interrupt() {
+    public func interrupt() {
         rivet_set_attention(hart.slots, RIVET_ATTENTION_INTERRUPT)
         if let host, !pthread_equal(host, pthread_self()).isTrue { pthread_kill(host, SIGURG) }
     }
@@ -60,7 +60,7 @@ extension Int32 {
 /// layer and delivers signals; guest code runs without it, in parallel, and blocking host calls
 /// (a futex wait, a read of a pipe, a sleep) release it. Waiters are served in arrival order (a
 /// ticket lock).
-package final class HartLock: @unchecked Sendable {
+public final class HartLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     /// Conditions the waiters sleep on, by ticket modulo `turns`: a release wakes only the
     /// waiters of the next ticket's condition, not every waiter (with thousands of threads, a
@@ -70,7 +70,7 @@ package final class HartLock: @unchecked Sendable {
     private var nextTicket: UInt64 = 0
     private var serving: UInt64 = 0
 
-    package init() {
+    public init() {
         mutex = .allocate(capacity: 1)
         turn = .allocate(capacity: Self.turns)
         pthread_mutex_init(mutex, nil)
@@ -85,7 +85,7 @@ package final class HartLock: @unchecked Sendable {
     }
 
     /// Waits for this thread's turn.
-    package func acquire() {
+    public func acquire() {
         pthread_mutex_lock(mutex)
         let ticket = nextTicket
         nextTicket += 1
@@ -94,7 +94,7 @@ package final class HartLock: @unchecked Sendable {
     }
 
     /// Passes the turn to the next waiter.
-    package func release() {
+    public func release() {
         pthread_mutex_lock(mutex)
         serving += 1
         pthread_cond_broadcast(turn + Int(serving % UInt64(Self.turns)))
@@ -103,11 +103,11 @@ package final class HartLock: @unchecked Sendable {
 
     /// Before a fork (called by the holder): no other thread may be inside the lock's mutex
     /// when the host process is copied.
-    package func prepareFork() { pthread_mutex_lock(mutex) }
+    public func prepareFork() { pthread_mutex_lock(mutex) }
 
     /// After a fork, in both processes. The child has only the holder: the tickets of the
     /// threads that waited are void, and the mutex and condition start afresh.
-    package func afterFork(inChild: Bool) {
+    public func afterFork(inChild: Bool) {
         guard inChild else {
             pthread_mutex_unlock(mutex)
             return
@@ -118,7 +118,7 @@ package final class HartLock: @unchecked Sendable {
     }
 
     /// Whether another thread waits for its turn (read by the holder).
-    package var isContended: Bool {
+    public var isContended: Bool {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return nextTicket &- serving > 1

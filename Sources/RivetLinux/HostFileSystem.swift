@@ -15,7 +15,7 @@ import Glibc
 /// without following it.
 ///
 /// Results follow the kernel's convention: a value, or a negative errno.
-package enum HostFileSystem {
+public enum HostFileSystem {
     // MARK: Raw system calls
 
     /// Host syscall numbers (the host's, not the guest's).
@@ -60,7 +60,7 @@ package enum HostFileSystem {
     /// openat2's `RESOLVE_NO_SYMLINKS`: fail with ELOOP on a symlink in any component.
     private static let resolveNoSymlinks: UInt64 = 0x04
     /// O_PATH, which Glibc does not export to Swift.
-    package static let pathOnly: Int32 = 0o10000000
+    public static let pathOnly: Int32 = 0o10000000
     /// O_TMPFILE's own bit (O_TMPFILE also has O_DIRECTORY).
     private static let temporaryFile: Int32 = 0o20000000
     /// Every flag open(2) knows (the kernel's VALID_OPEN_FLAGS).
@@ -88,7 +88,7 @@ package enum HostFileSystem {
     /// (ELOOP), the last included unless `flags` has both O_PATH and O_NOFOLLOW, when the
     /// descriptor refers to the link itself. The descriptor is always close-on-exec.
     /// - Returns: the descriptor, or a negative errno.
-    package static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) -> Int32 {
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) -> Int32 {
         // openat2, unlike openat, rejects unknown flags, flags beside O_PATH's own, and a mode
         // where nothing is created.
         var flags = flags & validOpenFlags | O_CLOEXEC
@@ -99,7 +99,7 @@ package enum HostFileSystem {
     }
 
     /// `open` without openat2: walks from the root, opening each directory with O_NOFOLLOW.
-    package static func openWalking(_ path: String, _ flags: Int32, mode: mode_t = 0) -> Int32 {
+    public static func openWalking(_ path: String, _ flags: Int32, mode: mode_t = 0) -> Int32 {
         let flags = flags | O_CLOEXEC | O_NOFOLLOW
         let parts = Sandbox.components(path)
         guard let last = parts.last else {
@@ -137,7 +137,7 @@ package enum HostFileSystem {
     /// does) and the last component of `path`. For `/` the name is `.`.
     /// - Returns: what `body` returns (a value or negative errno), or the negative errno of
     ///   opening the parent.
-    package static func inParent<R: BinaryInteger>(
+    public static func inParent<R: BinaryInteger>(
         _ path: String, _ body: (Int32, String) -> R, onFailure: (Int32) -> Void = { _ in }
     ) -> R {
         var parts = Sandbox.components(path)
@@ -155,7 +155,7 @@ package enum HostFileSystem {
     // MARK: Operations on one name
 
     /// The status of `path` itself (a symlink is not followed).
-    package static func lstat(_ path: String) -> Result<stat, SandboxError> {
+    public static func lstat(_ path: String) -> Result<stat, SandboxError> {
         var info = stat()
         let result = inParent(path) { directory, name in
             fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno
@@ -167,7 +167,7 @@ package enum HostFileSystem {
     /// component before the last is a symlink, each is a directory, and the status (or the
     /// error of fstatat) is the last component's. When it did not, the error is opening the
     /// parent's (ELOOP at a symlink on the way, ENOENT at a missing name, ENOTDIR ...).
-    package static func lstatBelowRealDirectories(_ path: String) -> (parentOpened: Bool, Result<stat, SandboxError>) {
+    public static func lstatBelowRealDirectories(_ path: String) -> (parentOpened: Bool, Result<stat, SandboxError>) {
         var info = stat()
         var opened = true
         let result: Int32 = inParent(path) { directory, name in
@@ -179,7 +179,7 @@ package enum HostFileSystem {
     }
 
     /// The target of the symlink `path`.
-    package static func readLink(_ path: String) -> Result<[UInt8], SandboxError> {
+    public static func readLink(_ path: String) -> Result<[UInt8], SandboxError> {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = inParent(path) { directory, name in
             buffer.withUnsafeMutableBytes { raw in
@@ -192,14 +192,14 @@ package enum HostFileSystem {
     }
 
     /// statx(2) of `name` in `directory` into a 256-byte `struct statx`.
-    package static func statx(
+    public static func statx(
         _ directory: Int32, _ name: String, flags: Int32, mask: UInt32, into buffer: UnsafeMutableRawPointer
     ) -> Int {
         name.withCString { call(Number.statx, Int(directory), bits($0), Int(flags), Int(mask), bits(buffer)) }
     }
 
     /// renameat2(2).
-    package static func rename(_ oldDirectory: Int32, _ oldName: String, _ newDirectory: Int32, _ newName: String, flags: UInt32)
+    public static func rename(_ oldDirectory: Int32, _ oldName: String, _ newDirectory: Int32, _ newName: String, flags: UInt32)
         -> Int
     {
         oldName.withCString { old in
@@ -212,34 +212,34 @@ package enum HostFileSystem {
     // MARK: Descriptor operations
 
     /// getdents64(2) into `buffer`.
-    package static func getdents(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
+    public static func getdents(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
         call(Number.getdents64, Int(fd), bits(buffer.baseAddress), buffer.count)
     }
 
     /// fstatfs(2) into a 120-byte `struct statfs` (the same on every 64-bit Linux).
-    package static func fstatfs(_ fd: Int32, into buffer: UnsafeMutableRawPointer) -> Int {
+    public static func fstatfs(_ fd: Int32, into buffer: UnsafeMutableRawPointer) -> Int {
         call(Number.fstatfs, Int(fd), bits(buffer))
     }
 
     /// flock(2) (Swift sees only glibc's `struct flock` under that name).
-    package static func flock(_ fd: Int32, _ operation: Int32) -> Int {
+    public static func flock(_ fd: Int32, _ operation: Int32) -> Int {
         call(Number.flock, Int(fd), Int(operation))
     }
 
     /// fallocate(2).
-    package static func fallocate(_ fd: Int32, mode: Int32, offset: Int64, length: Int64) -> Int {
+    public static func fallocate(_ fd: Int32, mode: Int32, offset: Int64, length: Int64) -> Int {
         call(Number.fallocate, Int(fd), Int(mode), Int(offset), Int(length))
     }
 
     /// pipe2(2) with O_CLOEXEC added.
-    package static func pipe(flags: Int32) -> Result<(Int32, Int32), SandboxError> {
+    public static func pipe(flags: Int32) -> Result<(Int32, Int32), SandboxError> {
         var fds: (Int32, Int32) = (-1, -1)
         let result = withUnsafeMutablePointer(to: &fds) { call(Number.pipe2, bits($0), Int(flags | O_CLOEXEC)) }
         return result == 0 ? .success(fds) : .failure(SandboxError(Int64(-result)))
     }
 
     /// copy_file_range(2).
-    package static func copyFileRange(
+    public static func copyFileRange(
         _ input: Int32, _ inputOffset: UnsafeMutablePointer<Int64>?, _ output: Int32,
         _ outputOffset: UnsafeMutablePointer<Int64>?, length: Int, flags: UInt32
     ) -> Int {
@@ -247,7 +247,7 @@ package enum HostFileSystem {
     }
 
     /// Every entry of the directory open at `fd`, from its start (including `.` and `..`).
-    package static func entries(_ fd: Int32) -> Result<[DirectoryListingEntry], SandboxError> {
+    public static func entries(_ fd: Int32) -> Result<[DirectoryListingEntry], SandboxError> {
         guard lseek(fd, 0, SEEK_SET) >= 0 else { return .failure(SandboxError(Int64(errno))) }
         var result: [DirectoryListingEntry] = []
         var buffer = [UInt8](repeating: 0, count: 32768)

@@ -10,7 +10,7 @@ import Glibc
 /// Results follow the kernel's convention: a value, or a negative errno. Blocking calls end
 /// with -EINTR when Rivet's watchdog or a forwarded signal interrupts the hart's thread; the
 /// caller decides what the guest sees.
-package enum HostIO {
+public enum HostIO {
     /// Host syscall numbers (the host's, not the guest's).
     private enum Number {
         #if arch(x86_64)
@@ -168,7 +168,7 @@ package enum HostIO {
     }
 
     /// eventfd2(2), close-on-exec.
-    package static func eventfd(_ initial: UInt32, flags: Int) -> Int { call(Number.eventfd2, Int(initial), flags | closeOnExec) }
+    public static func eventfd(_ initial: UInt32, flags: Int) -> Int { call(Number.eventfd2, Int(initial), flags | closeOnExec) }
 
     /// timerfd_create(2), close-on-exec.
     static func timerfdCreate(_ clock: Int32, flags: Int) -> Int { call(Number.timerfdCreate, Int(clock), flags | closeOnExec) }

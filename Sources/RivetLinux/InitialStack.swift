@@ -5,41 +5,41 @@ import RivetISA
 import RivetMachine
 
 /// Auxiliary vector keys (include/uapi/linux/auxvec.h).
-package enum AuxKey {
-    package static let null: UInt64 = 0
-    package static let phdr: UInt64 = 3
-    package static let phent: UInt64 = 4
-    package static let phnum: UInt64 = 5
-    package static let pagesz: UInt64 = 6
-    package static let base: UInt64 = 7
-    package static let flags: UInt64 = 8
-    package static let entry: UInt64 = 9
-    package static let uid: UInt64 = 11
-    package static let euid: UInt64 = 12
-    package static let gid: UInt64 = 13
-    package static let egid: UInt64 = 14
-    package static let hwcap: UInt64 = 16
-    package static let clktck: UInt64 = 17
-    package static let secure: UInt64 = 23
-    package static let random: UInt64 = 25
-    package static let execfn: UInt64 = 31
+public enum AuxKey {
+    public static let null: UInt64 = 0
+    public static let phdr: UInt64 = 3
+    public static let phent: UInt64 = 4
+    public static let phnum: UInt64 = 5
+    public static let pagesz: UInt64 = 6
+    public static let base: UInt64 = 7
+    public static let flags: UInt64 = 8
+    public static let entry: UInt64 = 9
+    public static let uid: UInt64 = 11
+    public static let euid: UInt64 = 12
+    public static let gid: UInt64 = 13
+    public static let egid: UInt64 = 14
+    public static let hwcap: UInt64 = 16
+    public static let clktck: UInt64 = 17
+    public static let secure: UInt64 = 23
+    public static let random: UInt64 = 25
+    public static let execfn: UInt64 = 31
 }
 
 /// The ISA letters this hart implements, as AT_HWCAP bits (bit n = letter 'a' + n): IMAFDC.
-package let hwcapIMAFDC: UInt64 = {
+public let hwcapIMAFDC: UInt64 = {
     "imafdc".unicodeScalars.reduce(0) { $0 | 1 << UInt64($1.value - UnicodeScalar("a").value) }
 }()
 
 extension LinuxProcess {
     /// The identity the guest sees: the host's.
-    package var identity: (uid: UInt64, euid: UInt64, gid: UInt64, egid: UInt64) {
+    public var identity: (uid: UInt64, euid: UInt64, gid: UInt64, egid: UInt64) {
         (UInt64(getuid()), UInt64(geteuid()), UInt64(getgid()), UInt64(getegid()))
     }
 
     /// Maps the stack, builds argv, envp and auxv on it as Linux's `create_elf_tables` does,
     /// sets up brk, and points the hart at the entry.
     /// - Throws: `ELFError` if the arguments do not fit on the stack.
-    package func start(_ program: LoadedProgram, hart: HartState) throws(ELFError) {
+    public func start(_ program: LoadedProgram, hart: HartState) throws(ELFError) {
         self.program = program
         self.hart = hart
         current.hart = hart

@@ -6,14 +6,14 @@ import RivetMachine
 
 /// A new program image for execve, read and checked by the syscall layer, to be loaded by the
 /// virtual machine.
-package struct ExecImage {
+public struct ExecImage {
     /// The program's bytes (an ELF file; scripts were already turned into their interpreter).
-    package var bytes: [UInt8]
+    public var bytes: [UInt8]
     /// Its host path (what /proc/self/exe names) and the guest path it was found by.
-    package var hostPath: String
-    package var guestPath: String
-    package var arguments: [String]
-    package var environment: [String]
+    public var hostPath: String
+    public var guestPath: String
+    public var arguments: [String]
+    public var environment: [String]
 }
 
 extension LinuxProcess {
@@ -235,7 +235,7 @@ extension LinuxProcess {
     /// marked close-on-exec close, handled signals return to their default action, the
     /// alternate stack and the thread's exit futex and robust list are forgotten, and the
     /// other threads end.
-    package func resetForExec(_ image: ExecImage) {
+    public func resetForExec(_ image: ExecImage) {
         // Linux ends the other threads first: none may run the old code, or finish a syscall
         // in the new image, or see what exec closes.
         endOtherThreadsForExec()

@@ -23,7 +23,7 @@ extension LinuxProcess {
 
     /// Makes `thread` the one the syscall layer acts for: called with `lock` held, by `thread`'s
     /// host thread. Its signal state goes where the syscalls read it.
-    package func switchTo(_ thread: GuestThread) {
+    public func switchTo(_ thread: GuestThread) {
         guard thread !== current else { return }
         let out = current
         out.mask = signals.mask
@@ -36,7 +36,7 @@ extension LinuxProcess {
     }
 
     /// Takes the lock for `thread` and makes it the running one.
-    package func acquire(_ thread: GuestThread) {
+    public func acquire(_ thread: GuestThread) {
         let hart = thread.hart
         let activity = hart.activity
         hart.activity = .lock
@@ -72,7 +72,7 @@ extension LinuxProcess {
     }
 
     /// sched_yield: lets the threads that wait for the lock, or for a host processor, run first.
-    package func yield() {
+    public func yield() {
         guard threads.count > 1 else { return }
         let me = current
         let activity = me.hart.activity
@@ -84,11 +84,11 @@ extension LinuxProcess {
     }
 
     /// Whether the process is ending: every thread must stop where it is.
-    package var isEnding: Bool { hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_ENDING != 0 }
+    public var isEnding: Bool { hart.slots[HartState.Slot.attention] & RIVET_ATTENTION_ENDING != 0 }
 
     /// Ends the process: every thread stops at its next look at the hart's attention bits, and
     /// those blocked in a host call are interrupted.
-    package func endAllThreads() {
+    public func endAllThreads() {
         rivet_set_attention(hart.slots, RIVET_ATTENTION_ENDING | RIVET_ATTENTION_INTERRUPT)
         for thread in threads.values { rivet_set_attention(thread.hart.slots, RIVET_ATTENTION_ENDING) }
         interruptOtherThreads()
@@ -96,7 +96,7 @@ extension LinuxProcess {
 
     /// Interrupts every thread: its guest code stops at its next check, its blocking host call
     /// ends.
-    package func interruptOtherThreads() {
+    public func interruptOtherThreads() {
         for thread in threads.values { thread.interrupt() }
     }
 

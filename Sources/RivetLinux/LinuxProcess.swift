@@ -6,14 +6,14 @@ import RivetISA
 import RivetMachine
 
 /// A host directory the guest may see, at a guest path.
-package struct DirectoryGrant: Equatable, Sendable {
+public struct DirectoryGrant: Equatable, Sendable {
     /// Absolute, normalized host path.
-    package var hostPath: String
+    public var hostPath: String
     /// Absolute, normalized guest path where it appears.
-    package var guestPath: String
-    package var writable: Bool
+    public var guestPath: String
+    public var writable: Bool
 
-    package init(hostPath: String, guestPath: String, writable: Bool) {
+    public init(hostPath: String, guestPath: String, writable: Bool) {
         self.hostPath = hostPath
         self.guestPath = guestPath
         self.writable = writable
@@ -21,49 +21,49 @@ package struct DirectoryGrant: Equatable, Sendable {
 }
 
 /// Everything the Linux layer needs to know about the process it emulates.
-package struct LinuxConfiguration: Sendable {
+public struct LinuxConfiguration: Sendable {
     /// argv, including argv[0].
-    package var arguments: [String] = []
+    public var arguments: [String] = []
     /// envp, as `KEY=VALUE` strings.
-    package var environment: [String] = []
+    public var environment: [String] = []
     /// Host path of the guest executable: what /proc/self/exe names.
-    package var executablePath: String = ""
+    public var executablePath: String = ""
     /// Directories the guest may see.
-    package var grants: [DirectoryGrant] = []
+    public var grants: [DirectoryGrant] = []
     /// Give the guest the whole host filesystem, as qemu-user does.
-    package var hostFilesystem = false
+    public var hostFilesystem = false
     /// The guest's initial working directory (a guest path).
-    package var workingDirectory = "/"
+    public var workingDirectory = "/"
     /// Print every syscall with its arguments and result, strace style.
-    package var traceSyscalls = false
+    public var traceSyscalls = false
     /// Host file descriptors behind the guest's 0, 1 and 2.
-    package var standardStreams: (StandardStream, StandardStream, StandardStream) = (
+    public var standardStreams: (StandardStream, StandardStream, StandardStream) = (
         StandardStream(0), StandardStream(1), StandardStream(2)
     )
     /// Files served from memory, at their guest paths.
-    package var memoryFiles: [MemoryFile] = []
+    public var memoryFiles: [MemoryFile] = []
     /// Directories that exist only in the guest's view (guest paths), unless a grant has them.
-    package var memoryDirectories: [String] = []
+    public var memoryDirectories: [String] = []
     /// Most file descriptors the guest may have open (RLIMIT_NOFILE).
-    package var maxOpenFiles = 1024
+    public var maxOpenFiles = 1024
     /// Allow sockets (socket(2), and naming addresses); without it only socketpair(AF_UNIX).
-    package var network = false
+    public var network = false
     /// When set, AT_RANDOM and getrandom produce this seed's deterministic stream.
-    package var randomSeed: UInt64? = nil
+    public var randomSeed: UInt64? = nil
     /// How the user widens the guest's view, for the note on a path refused outside every
     /// grant ("grant more with --dir ..."): the embedder's words, or the command line's.
-    package var grantAdvice = "grant more with Configuration.directories or Configuration.grantsHostFilesystem"
+    public var grantAdvice = "grant more with Configuration.directories or Configuration.grantsHostFilesystem"
     /// Where warnings and traces go.
-    package var diagnostics: @Sendable (String) -> Void = { message in
+    public var diagnostics: @Sendable (String) -> Void = { message in
         var line = message + "\n"
         line.withUTF8 { _ = Glibc.write(2, $0.baseAddress, $0.count) }
     }
 
-    package init() {}
+    public init() {}
 }
 
 /// What the run loop does after a syscall.
-package enum SyscallOutcome: Equatable, Sendable {
+public enum SyscallOutcome: Equatable, Sendable {
     /// Resume the guest at `pc + 4`.
     case resume
     /// Resume the guest at the pc the syscall set (rt_sigreturn, signal delivery).
@@ -82,53 +82,53 @@ package enum SyscallOutcome: Equatable, Sendable {
 
 /// The Linux process a guest program runs in: its memory layout above the ELF, file
 /// descriptors, filesystem view, signal state and identity; and the syscall layer acting on them.
-package final class LinuxProcess {
-    package let memory: GuestMemory
-    package var configuration: LinuxConfiguration
-    package let files: FileTable
-    package let filesystem: Sandbox
+public final class LinuxProcess {
+    public let memory: GuestMemory
+    public var configuration: LinuxConfiguration
+    public let files: FileTable
+    public let filesystem: Sandbox
 
     /// brk: where the heap starts and where it ends now.
-    package var brkStart: UInt64 = 0
-    package var brkEnd: UInt64 = 0
+    public var brkStart: UInt64 = 0
+    public var brkEnd: UInt64 = 0
     /// The ELF being run.
-    package var program: LoadedProgram?
+    public var program: LoadedProgram?
 
-    package var signals = SignalState()
+    public var signals = SignalState()
     /// Guest address of the rt_sigreturn trampoline signal handlers return to.
-    package var signalTrampoline: UInt64 = 0
-    package var umask: UInt32 = 0o022
+    public var signalTrampoline: UInt64 = 0
+    public var umask: UInt32 = 0o022
     /// The auxiliary vector the program started with, as the guest reads it (key and value
     /// pairs of little-endian 64-bit words, ending with AT_NULL): what a debugger asks for.
-    package internal(set) var auxiliaryVector: [UInt8] = []
+    public internal(set) var auxiliaryVector: [UInt8] = []
     /// RLIMIT_NOFILE's hard limit; the soft limit is `files.limit`.
-    package var openFilesHardLimit: Int
+    public var openFilesHardLimit: Int
     /// The guest's threads by id, the one holding `lock` (whose registers are in the hart),
     /// and the lock they take turns with. See `LinuxProcess+Threads.swift`.
-    package internal(set) var threads: [Int64: GuestThread] = [:]
-    package internal(set) var current: GuestThread
+    public internal(set) var threads: [Int64: GuestThread] = [:]
+    public internal(set) var current: GuestThread
     /// Signals sent to the process while every thread blocked them; the first thread that does
     /// not (or waits for them) takes them.
-    package internal(set) var processPending: UInt64 = 0
-    package let lock = HartLock()
+    public internal(set) var processPending: UInt64 = 0
+    public let lock = HartLock()
     /// The one hart whose registers the running thread uses (set by `start`).
-    package internal(set) var hart = HartState()
+    public internal(set) var hart = HartState()
     /// Starts a host thread for a new guest thread (set by the virtual machine) and returns its
     /// thread id; nil if the host cannot.
-    package var startThread: (GuestThread) -> Int64? = { _ in nil }
+    public var startThread: (GuestThread) -> Int64? = { _ in nil }
     /// Forks the host process with the virtual machine in it (set by the virtual machine):
     /// the child's pid in the parent, 0 in the child, or -errno.
-    package var forkHost: () -> Int32 = { -Int32(ENOSYS) }
+    public var forkHost: () -> Int32 = { -Int32(ENOSYS) }
     /// Loads a new program in place of the current one (execve; set by the virtual machine):
     /// 0 with the hart at its entry, or -errno with nothing changed.
-    package var replaceImage: (ExecImage) -> Int64 = { _ in -Errno.ENOSYS }
+    public var replaceImage: (ExecImage) -> Int64 = { _ in -Errno.ENOSYS }
     /// This process was made by a guest fork: when its guest ends, the host process ends too.
-    package internal(set) var isForkedChild = false
+    public internal(set) var isForkedChild = false
     /// The guest's live children (host processes made by its forks), which it may signal.
-    package internal(set) var children: Set<Int32> = []
+    public internal(set) var children: Set<Int32> = []
 
     /// Calls per syscall number, for `--stats`.
-    package private(set) var syscallCounts: [Int: UInt64] = [:]
+    public private(set) var syscallCounts: [Int: UInt64] = [:]
     private var warned: Set<String> = []
     /// Whether the note on a path outside the grants was given: a word of memory shared with
     /// every process this one forks, so that it is said once per run, not once per process.
@@ -140,17 +140,17 @@ package final class LinuxProcess {
 
     /// Stops the interval timers' thread for good (see `GuestTimers.stop`): what `postSignal`
     /// reaches is going away.
-    package func stopTimers() { timers.stop() }
+    public func stopTimers() { timers.stop() }
 
     var timerClocks: [Int: clockid_t] = [:]
     /// Posts a signal to the process from any host thread, without the lock (set by the virtual
     /// machine: as a host signal is, through the watchdog). Timer expiries use it.
-    package var postSignal: (Int32) -> Void = { _ in }
+    public var postSignal: (Int32) -> Void = { _ in }
 
     /// Called by riscv_flush_icache and fence.i-like events; the engine drops decoded code.
-    package var flushInstructionCache: (UInt64, UInt64) -> Void = { _, _ in }
+    public var flushInstructionCache: (UInt64, UInt64) -> Void = { _, _ in }
 
-    package init(memory: GuestMemory, configuration: LinuxConfiguration) {
+    public init(memory: GuestMemory, configuration: LinuxConfiguration) {
         self.memory = memory
         self.configuration = configuration
         self.random = RandomSource(seed: configuration.randomSeed)
@@ -189,19 +189,19 @@ package final class LinuxProcess {
     }
 
     /// Prints a warning once per key (`syscall 12`, `ioctl 0x5401` ...).
-    package func warnOnce(_ key: String, _ message: String) {
+    public func warnOnce(_ key: String, _ message: String) {
         guard warned.insert(key).inserted else { return }
         configuration.diagnostics("rivet: warning: " + message)
     }
 
     /// Fills `buffer` with random bytes (getrandom, AT_RANDOM).
-    package func fillRandom(_ buffer: UnsafeMutableRawBufferPointer) {
+    public func fillRandom(_ buffer: UnsafeMutableRawBufferPointer) {
         random.fill(buffer)
     }
 
     /// Handles the `ecall` at `hart.pc`: the syscall number is in a7, arguments in a0...a5,
     /// the result goes to a0.
-    package func syscall(_ hart: HartState) -> SyscallOutcome {
+    public func syscall(_ hart: HartState) -> SyscallOutcome {
         let number = Int(truncatingIfNeeded: hart[x: 17])
         let args = SyscallArguments(
             hart[x: 10], hart[x: 11], hart[x: 12], hart[x: 13], hart[x: 14], hart[x: 15])
@@ -301,12 +301,12 @@ package final class LinuxProcess {
 }
 
 /// The six argument registers of a syscall.
-package struct SyscallArguments: Sendable {
-    package var a: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
-    package init(_ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64, _ a5: UInt64) {
+public struct SyscallArguments: Sendable {
+    public var a: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+    public init(_ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64, _ a5: UInt64) {
         a = (a0, a1, a2, a3, a4, a5)
     }
-    package subscript(_ n: Int) -> UInt64 {
+    public subscript(_ n: Int) -> UInt64 {
         switch n {
         case 0: a.0
         case 1: a.1
@@ -317,11 +317,11 @@ package struct SyscallArguments: Sendable {
         }
     }
     /// Argument `n` as a signed int (e.g. a file descriptor or `AT_FDCWD`).
-    package func int(_ n: Int) -> Int32 { Int32(truncatingIfNeeded: self[n]) }
+    public func int(_ n: Int) -> Int32 { Int32(truncatingIfNeeded: self[n]) }
 }
 
 /// A syscall's result: a value for a0 (negative errno on failure) or an outcome for the run loop.
-package enum SyscallResult {
+public enum SyscallResult: Sendable {
     case value(Int64)
     case outcome(SyscallOutcome)
 }

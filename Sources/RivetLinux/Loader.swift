@@ -1,45 +1,45 @@
 import RivetMachine
 
 /// Where the guest's address space puts things, following Linux on riscv64 (Sv39).
-package enum AddressLayout {
+public enum AddressLayout {
     /// The load bias of a position-independent main program: ELF_ET_DYN_BASE, 2/3 of the
     /// address space, page aligned.
-    package static let pieBase: UInt64 = (GuestMemory.addressSpaceSize / 3 * 2) & ~0xfff
+    public static let pieBase: UInt64 = (GuestMemory.addressSpaceSize / 3 * 2) & ~0xfff
     /// The stack ends at the top of the address space.
-    package static let stackTop: UInt64 = GuestMemory.addressSpaceSize
+    public static let stackTop: UInt64 = GuestMemory.addressSpaceSize
     /// The stack's size (RLIMIT_STACK's default).
-    package static let stackSize: UInt64 = 8 << 20
+    public static let stackSize: UInt64 = 8 << 20
     /// mmap allocates downwards from here (Linux leaves at least 128 MiB for the stack).
-    package static let mmapTop: UInt64 = GuestMemory.addressSpaceSize - (128 << 20)
+    public static let mmapTop: UInt64 = GuestMemory.addressSpaceSize - (128 << 20)
     /// mmap never allocates below this.
-    package static let mmapBottom: UInt64 = 1 << 16
+    public static let mmapBottom: UInt64 = 1 << 16
 }
 
 /// A program (and its interpreter) in guest memory, ready for an initial stack.
-package struct LoadedProgram: Sendable {
+public struct LoadedProgram: Sendable {
     /// Where execution starts: the interpreter's entry for dynamic programs.
-    package var entry: UInt64
+    public var entry: UInt64
     /// The main program's entry (AT_ENTRY).
-    package var programEntry: UInt64
+    public var programEntry: UInt64
     /// Guest address of the main program's program headers (AT_PHDR).
-    package var programHeaders: UInt64
-    package var programHeaderCount: Int
+    public var programHeaders: UInt64
+    public var programHeaderCount: Int
     /// The interpreter's load bias (AT_BASE), 0 for static programs.
-    package var interpreterBase: UInt64
+    public var interpreterBase: UInt64
     /// The main program's load bias (0 for ET_EXEC).
-    package var bias: UInt64
+    public var bias: UInt64
     /// The first byte after the main program's highest segment, page aligned: where brk starts.
-    package var brkStart: UInt64
+    public var brkStart: UInt64
     /// The main program's ELF.
-    package var elf: ELFFile
+    public var elf: ELFFile
 }
 
 /// Loads ELF executables into guest memory as Linux's binfmt_elf does.
-package enum Loader {
+public enum Loader {
     /// Loads `program` (at host path `path`, for /proc/self/maps), and its interpreter from
     /// `interpreterBytes` when it names one.
     /// - Throws: `ELFError` for a file that cannot be loaded.
-    package static func load(
+    public static func load(
         _ program: ELFFile, path: String, interpreter: (ELFFile, path: String)?, into memory: GuestMemory
     ) throws(ELFError) -> LoadedProgram {
         let bias: UInt64 = program.kind == .sharedObject ? AddressLayout.pieBase - lowestAddress(program) : 0

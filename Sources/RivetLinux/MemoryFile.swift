@@ -12,13 +12,13 @@ import Glibc
 /// process shares the contents with its parent. A read-only file is sealed: no descriptor,
 /// mapping or fork can change it. A writable one keeps what the guest wrote, for the host to
 /// read after the run (`contents()`).
-package final class MemoryFile: Sendable {
+public final class MemoryFile: Sendable {
     /// The normalized guest path, as components.
-    package let path: [String]
+    public let path: [String]
     /// Whether the guest may write, truncate and extend it.
-    package let writable: Bool
+    public let writable: Bool
     /// The memfd holding the contents (close-on-exec, owned).
-    package let descriptor: Int32
+    public let descriptor: Int32
 
     /// Makes the memfd for `contents`.
     /// - Parameters:
@@ -26,7 +26,7 @@ package final class MemoryFile: Sendable {
     ///   - contents: the file's initial bytes.
     ///   - writable: whether the guest may change it.
     /// - Throws: the host's errno if it cannot make or fill the memfd.
-    package init(path: String, contents: [UInt8], writable: Bool) throws(SandboxError) {
+    public init(path: String, contents: [UInt8], writable: Bool) throws(SandboxError) {
         self.path = Sandbox.components(Sandbox.normalize(path))
         self.writable = writable
         let fd = rivet_memfd_flags("rivet-file", 0x3)  // MFD_CLOEXEC | MFD_ALLOW_SEALING
@@ -52,7 +52,7 @@ package final class MemoryFile: Sendable {
     deinit { Glibc.close(descriptor) }
 
     /// The file's contents now.
-    package func contents() -> [UInt8] {
+    public func contents() -> [UInt8] {
         var info = stat()
         guard fstat(descriptor, &info) == 0, info.st_size > 0 else { return [] }
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
@@ -69,7 +69,7 @@ package final class MemoryFile: Sendable {
     /// Opens a new host description of the file with the guest's `flags` (only the access
     /// mode, O_APPEND, O_TRUNC, O_NONBLOCK and O_PATH count).
     /// - Returns: the host descriptor (close-on-exec), or -errno.
-    package func open(flags: Int32) -> Int32 {
+    public func open(flags: Int32) -> Int32 {
         let fd = Glibc.open("/proc/self/fd/\(descriptor)", flags | O_CLOEXEC | O_NOCTTY)
         return fd < 0 ? -errno : fd
     }
@@ -83,5 +83,5 @@ package final class MemoryFile: Sendable {
 }
 
 extension MemoryFile: Equatable {
-    package static func == (lhs: MemoryFile, rhs: MemoryFile) -> Bool { lhs === rhs }
+    public static func == (lhs: MemoryFile, rhs: MemoryFile) -> Bool { lhs === rhs }
 }

@@ -5,7 +5,7 @@ import RivetMachine
 
 /// A file the sandbox makes up: the guest's `/proc/self`, `/proc/cpuinfo` and a few devices. They exist
 /// whatever the grants, and take precedence over them.
-package enum EmulatedFile: Equatable, Sendable {
+public enum EmulatedFile: Equatable, Sendable {
     /// `/proc/self/exe`: a magic link to the running executable.
     case executableLink
     /// `/proc/self/fd/N`: a magic link to what descriptor N refers to.
@@ -27,7 +27,7 @@ package enum EmulatedFile: Equatable, Sendable {
     case memoryFile(MemoryFile)
 
     /// The contents of a generated file.
-    package enum GeneratedFile: String, Sendable {
+    public enum GeneratedFile: String, Sendable {
         case maps, cmdline, environ, cpuinfo
     }
 
@@ -53,10 +53,10 @@ package enum EmulatedFile: Equatable, Sendable {
     ]
 
     /// Whether it is a directory.
-    package var isDirectory: Bool { self == .descriptorDirectory }
+    public var isDirectory: Bool { self == .descriptorDirectory }
 
     /// Whether it is a symlink (when not followed).
-    package var isLink: Bool {
+    public var isLink: Bool {
         switch self {
         case .executableLink, .descriptorLink, .link: true
         default: false
@@ -64,7 +64,7 @@ package enum EmulatedFile: Equatable, Sendable {
     }
 
     /// Its `DT_*` type for getdents64.
-    package var directoryEntryType: UInt8 {
+    public var directoryEntryType: UInt8 {
         switch self {
         case .executableLink, .descriptorLink, .link: DirectoryEntryType.link
         case .descriptorDirectory: DirectoryEntryType.directory
@@ -75,31 +75,31 @@ package enum EmulatedFile: Equatable, Sendable {
 }
 
 /// `d_type` values of `struct linux_dirent64`.
-package enum DirectoryEntryType {
-    package static let unknown: UInt8 = 0
-    package static let fifo: UInt8 = 1
-    package static let characterDevice: UInt8 = 2
-    package static let directory: UInt8 = 4
-    package static let block: UInt8 = 6
-    package static let regular: UInt8 = 8
-    package static let link: UInt8 = 10
-    package static let socket: UInt8 = 12
+public enum DirectoryEntryType {
+    public static let unknown: UInt8 = 0
+    public static let fifo: UInt8 = 1
+    public static let characterDevice: UInt8 = 2
+    public static let directory: UInt8 = 4
+    public static let block: UInt8 = 6
+    public static let regular: UInt8 = 8
+    public static let link: UInt8 = 10
+    public static let socket: UInt8 = 12
 
     /// The type of a host `st_mode`.
-    package static func of(mode: mode_t) -> UInt8 { UInt8(truncatingIfNeeded: (mode & S_IFMT) >> 12) }
+    public static func of(mode: mode_t) -> UInt8 { UInt8(truncatingIfNeeded: (mode & S_IFMT) >> 12) }
 }
 
 extension LinuxProcess {
     /// What the guest sees as the executable's path: its guest path when a grant shows it,
     /// else its host path (as qemu-user reports it; the guest cannot open that path, only
     /// /proc/self/exe).
-    package var executableGuestPath: String {
+    public var executableGuestPath: String {
         let host = Sandbox.canonical(configuration.executablePath)
         return filesystem.guestPath(forHost: host) ?? configuration.executablePath
     }
 
     /// The target text of a magic link, or nil if it names nothing (a closed descriptor).
-    package func magicLinkText(_ file: EmulatedFile) -> String? {
+    public func magicLinkText(_ file: EmulatedFile) -> String? {
         switch file {
         case .executableLink: return executableGuestPath
         case .descriptorLink(let fd): return files[fd]?.guestPath
@@ -109,7 +109,7 @@ extension LinuxProcess {
     }
 
     /// The contents of a generated file, as of now.
-    package func generatedContents(_ file: EmulatedFile.GeneratedFile) -> [UInt8] {
+    public func generatedContents(_ file: EmulatedFile.GeneratedFile) -> [UInt8] {
         switch file {
         case .maps: return Array(mapsText().utf8)
         case .cmdline: return configuration.arguments.flatMap { Array($0.utf8) + [0] }
@@ -122,12 +122,12 @@ extension LinuxProcess {
     /// extensions by category in the order IMAFDQLCBKJTPVH and alphabetically within one (the
     /// order of `riscv_isa_ext[]` in arch/riscv/kernel/cpufeature.c). Zicntr: the cycle, time
     /// and instret counters.
-    package static let isaString =
+    public static let isaString =
         "rv64imafdc_zicbom_zicboz_zicntr_zicond_zicsr_zifencei_zihintpause_zfa_zba_zbb_zbs"
 
     /// The harts the guest sees: one per host processor Rivet may use (guest threads run in
     /// parallel on host threads), at most 64.
-    package static let hartCount: Int = min(64, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    public static let hartCount: Int = min(64, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     /// `/proc/cpuinfo` as RISC-V Linux prints it (`c_show` in arch/riscv/kernel/cpu.c), one
     /// entry per hart: no vendor, Sv39 (the guest's 2^38-byte address space).

@@ -5,7 +5,7 @@ import RivetMachine
 /// vector and the working directory. Only a process with one thread and no descriptors but
 /// the standard streams can be frozen: threads and open files have host state a copy cannot
 /// share.
-package struct ProcessImage: Sendable {
+public struct ProcessImage: Sendable {
     var program: LoadedProgram
     var brkStart: UInt64
     var brkEnd: UInt64
@@ -17,13 +17,13 @@ package struct ProcessImage: Sendable {
     var auxiliaryVector: [UInt8]
     var workingDirectory: String
     /// The program as the guest sees it.
-    package var elf: ELFFile { program.elf }
+    public var elf: ELFFile { program.elf }
 }
 
 extension LinuxProcess {
     /// The process frozen (between runs).
     /// - Throws: a message saying what cannot be copied: more threads, open descriptors.
-    package func captureImage() throws(ELFError) -> ProcessImage {
+    public func captureImage() throws(ELFError) -> ProcessImage {
         guard threads.count <= 1 else { throw ELFError("the guest has \(threads.count) threads; only one can be copied") }
         let open = files.descriptors.filter { $0 > 2 }
         guard open.isEmpty else {
@@ -38,7 +38,7 @@ extension LinuxProcess {
 
     /// Starts this (fresh) process as `image` was, on `hart`, whose registers the caller sets;
     /// its memory must hold the image's mappings already.
-    package func restore(_ image: ProcessImage, hart: HartState) {
+    public func restore(_ image: ProcessImage, hart: HartState) {
         program = image.program
         self.hart = hart
         current.hart = hart

@@ -26,9 +26,9 @@ import Glibc
 /// The embedder's memory files (`MemoryFile`) are emulated files too, and its memory
 /// directories mount points that are directories themselves: the host directory a grant shows
 /// there, else a virtual directory listing the mount points below it.
-package final class Sandbox {
+public final class Sandbox {
     /// Where a guest path leads.
-    package enum Target: Equatable {
+    public enum Target: Equatable {
         /// A host path (which may not exist yet) in grant number `grant`, and whether that
         /// grant may be written.
         case host(String, writable: Bool, grant: Int)
@@ -40,32 +40,32 @@ package final class Sandbox {
     }
 
     /// A resolved guest path.
-    package struct Resolution: Equatable {
+    public struct Resolution: Equatable {
         /// Absolute guest path with no symlink, `.` or `..` in it.
-        package var guestPath: String
-        package var target: Target
+        public var guestPath: String
+        public var target: Target
         /// The path ended in `/` (or `.` or `..`), so it must name a directory.
-        package var requiresDirectory: Bool
+        public var requiresDirectory: Bool
         /// The `lstat` of a host target as the resolution found it, or ENOENT if it found
         /// nothing there (nil if it did not look): a stat of the path needs no second look.
-        package var status: Result<stat, SandboxError>? = nil
+        public var status: Result<stat, SandboxError>? = nil
 
-        package static func == (a: Resolution, b: Resolution) -> Bool {
+        public static func == (a: Resolution, b: Resolution) -> Bool {
             a.guestPath == b.guestPath && a.target == b.target && a.requiresDirectory == b.requiresDirectory
         }
     }
 
-    package private(set) var grants: [DirectoryGrant]
+    public private(set) var grants: [DirectoryGrant]
     /// The guest's working directory, absolute and normalized.
-    package var workingDirectory: String
+    public var workingDirectory: String
 
-    package static let maxSymlinks = 40
+    public static let maxSymlinks = 40
 
     /// Told, once, of a path `resolve` refuses because it lies outside every grant — not because
     /// it is missing inside one — when the host has that path or its parent directory: the
     /// guest sees ENOENT, which reads like a missing file, so the user should hear why. Given
     /// the absolute guest path; cleared once called.
-    package var outsideGrantsObserver: ((String) -> Void)?
+    public var outsideGrantsObserver: ((String) -> Void)?
 
     private let grantComponents: [[String]]
     /// By grant: whether no other grant has its guest path (it is not overlaid).
@@ -90,7 +90,7 @@ package final class Sandbox {
     ///   - workingDirectory: the guest's initial working directory, a guest path.
     ///   - memoryFiles: files served from memory, at their guest paths.
     ///   - memoryDirectories: directories that exist in the guest's view (guest paths).
-    package init(
+    public init(
         grants: [DirectoryGrant], hostFilesystem: Bool, workingDirectory: String, memoryFiles: [MemoryFile] = [],
         memoryDirectories: [String] = []
     ) {
@@ -116,7 +116,7 @@ package final class Sandbox {
     }
 
     /// Splits a path into components, dropping empty ones and `.`.
-    package static func components(_ path: String) -> [String] {
+    public static func components(_ path: String) -> [String] {
         // Over the UTF-8 bytes (a `/` is never part of a longer sequence): splitting the String
         // by Characters took a tenth of ninja's run, which resolves 50,000 paths.
         var path = path
@@ -135,7 +135,7 @@ package final class Sandbox {
     }
 
     /// Lexically normalizes an absolute path: no `.`, `..`, or repeated slashes.
-    package static func normalize(_ path: String) -> String {
+    public static func normalize(_ path: String) -> String {
         var out: [String] = []
         for c in components(path) {
             if c == ".." {
@@ -151,7 +151,7 @@ package final class Sandbox {
 
     /// Where the host has procfs mounted, as path components (from /proc/self/mountinfo; just
     /// `/proc` if that cannot be read).
-    package static let procMounts: [[String]] = {
+    public static let procMounts: [[String]] = {
         let fd = Glibc.open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return [["proc"]] }
         defer { Glibc.close(fd) }
@@ -201,7 +201,7 @@ package final class Sandbox {
     /// `/proc/PID/task/TID` of a compile worker ...). Through those the guest could read and
     /// write Rivet's own memory (`mem`), so no grant, not even the whole host filesystem, leads
     /// there: such paths do not exist for the guest.
-    package static func namesHostProcess(_ hostPath: String) -> Bool {
+    public static func namesHostProcess(_ hostPath: String) -> Bool {
         // Most paths are far from procfs: a path without the name of each mount's last
         // component in it is under none of them (no splitting then, on every resolution).
         guard procMountNames.contains(where: { contains(hostPath, $0) }) else { return false }
@@ -257,7 +257,7 @@ package final class Sandbox {
     /// - Returns: the resolution, or a positive errno (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG,
     ///   EACCES ...). A missing last component is not an error (the caller may create it):
     ///   its target is the host path it would have.
-    package func resolve(
+    public func resolve(
         _ path: String, relativeTo base: String? = nil, followFinal: Bool = true,
         magicLinks: ((EmulatedFile) -> String?)? = nil
     ) -> Result<Resolution, SandboxError> {
@@ -455,7 +455,7 @@ package final class Sandbox {
 
     /// Whether no grant covers the guest path `components` — and it is not in the guest's own
     /// `/proc/self`, which no grant could show either.
-    package func liesOutsideGrants(_ components: [String]) -> Bool {
+    public func liesOutsideGrants(_ components: [String]) -> Bool {
         let components = aliasingProcessID(components)
         if components.starts(with: ["proc", "self"]) || components.starts(with: ["proc", "thread-self"]) { return false }
         return !grantComponents.contains { components.starts(with: $0) }
@@ -475,7 +475,7 @@ package final class Sandbox {
     // MARK: The namespace
 
     /// Where the normalized guest path `components` leads, without following a symlink in it.
-    package func map(_ path: [String]) -> Target? {
+    public func map(_ path: [String]) -> Target? {
         let components = aliasingProcessID(path)
         if let file = emulatedFile(components) { return .emulated(file) }
         // The guest's /proc/self is wholly made up: a name the table lacks does not exist, and
@@ -539,27 +539,27 @@ package final class Sandbox {
 
     /// Whether the guest path `components` is a strict prefix of a mount point, or one of the
     /// embedder's directories: it must be a directory.
-    package func isMountPrefix(_ components: [String]) -> Bool {
+    public func isMountPrefix(_ components: [String]) -> Bool {
         memoryDirectories.contains(components)
             || mountPoints.contains { $0.count > components.count && $0.starts(with: components) }
     }
 
     /// Whether the guest path is a grant's root or lies above a mount point: it cannot be
     /// removed or renamed (EBUSY).
-    package func isMountPoint(_ guestPath: String) -> Bool {
+    public func isMountPoint(_ guestPath: String) -> Bool {
         let components = aliasingProcessID(Self.components(guestPath))
         return grantComponents.contains(components) || isMountPrefix(components)
     }
 
     /// Whether a host path is a grant's host root or one of its ancestors: renaming or removing
     /// it would move what another grant shows (EBUSY).
-    package func holdsGrantRoot(_ hostPath: String) -> Bool {
+    public func holdsGrantRoot(_ hostPath: String) -> Bool {
         let host = Self.components(hostPath)
         return grants.contains { Self.components($0.hostPath).starts(with: host) && host.count > 0 }
     }
 
     /// The names of the mount points directly below the guest path `components`.
-    package func children(_ components: [String]) -> [String] {
+    public func children(_ components: [String]) -> [String] {
         let components = aliasingProcessID(components)
         var names: Set<String> = []
         for point in mountPoints where point.count > components.count && point.starts(with: components) {
@@ -569,7 +569,7 @@ package final class Sandbox {
     }
 
     /// Every existing host directory behind the guest directory `components`, in overlay order.
-    package func hostLayers(_ components: [String]) -> [String] {
+    public func hostLayers(_ components: [String]) -> [String] {
         var result: [String] = []
         var depth = -1
         for (index, prefix) in grantComponents.enumerated() {
@@ -620,7 +620,7 @@ package final class Sandbox {
     }
 
     /// The memory file at the guest path `guestPath`, if there is one.
-    package func memoryFile(at guestPath: String) -> MemoryFile? {
+    public func memoryFile(at guestPath: String) -> MemoryFile? {
         memoryFiles[Self.components(Self.normalize(guestPath))]
     }
 
@@ -628,7 +628,7 @@ package final class Sandbox {
 
     /// The guest path that leads to the host path `hostPath`, if some grant shows it (for
     /// /proc/self/exe and maps). The host path should be canonical.
-    package func guestPath(forHost hostPath: String) -> String? {
+    public func guestPath(forHost hostPath: String) -> String? {
         let host = Self.components(hostPath)
         let candidates = grants.enumerated()
             .filter { host.starts(with: Self.components($0.element.hostPath)) }
@@ -645,7 +645,7 @@ package final class Sandbox {
 }
 
 /// A path resolution failure: a positive Linux errno.
-package struct SandboxError: Error, Equatable {
-    package var errno: Int64
-    package init(_ errno: Int64) { self.errno = errno }
+public struct SandboxError: Error, Equatable {
+    public var errno: Int64
+    public init(_ errno: Int64) { self.errno = errno }
 }

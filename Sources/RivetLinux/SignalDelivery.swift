@@ -5,15 +5,15 @@ import Glibc
 import RivetMachine
 
 /// What a signal carries into `siginfo_t`.
-package struct SignalInfo: Equatable, Sendable {
-    package var signal: Int32
+public struct SignalInfo: Equatable, Sendable {
+    public var signal: Int32
     /// si_code: SI_USER (0), SI_TKILL (-6), SEGV_MAPERR (1), SEGV_ACCERR (2), ILL_ILLOPC (1) ...
-    package var code: Int32
+    public var code: Int32
     /// si_addr for faults; si_pid for kill.
-    package var address: UInt64 = 0
-    package var senderPID: Int32 = 0
+    public var address: UInt64 = 0
+    public var senderPID: Int32 = 0
 
-    package init(signal: Int32, code: Int32, address: UInt64 = 0, senderPID: Int32 = 0) {
+    public init(signal: Int32, code: Int32, address: UInt64 = 0, senderPID: Int32 = 0) {
         self.signal = signal
         self.code = code
         self.address = address
@@ -78,7 +78,7 @@ extension LinuxProcess {
     ///   the action to default and the process dies.
     /// - Returns: `.resumeAtPC` when a handler will run (the hart points at it), `.resume`-like
     ///   nil when the signal is ignored or left pending, or `.killed`.
-    package func deliver(_ info: SignalInfo, hart: HartState, synchronous: Bool) -> SyscallOutcome? {
+    public func deliver(_ info: SignalInfo, hart: HartState, synchronous: Bool) -> SyscallOutcome? {
         let signal = info.signal
         let bit: UInt64 = 1 << UInt64(signal - 1)
         var action = signals.actions[Int(signal)]
@@ -191,7 +191,7 @@ extension LinuxProcess {
 
     /// Makes the signals posted to the hart from other threads (host signals forwarded to the
     /// guest) pending; those the guest ignores are discarded, as Linux discards them when sent.
-    package func acceptPostedSignals(_ hart: HartState) {
+    public func acceptPostedSignals(_ hart: HartState) {
         if processPending & ~signals.mask != 0 {
             signals.pending |= processPending & ~signals.mask
             processPending &= signals.mask
@@ -217,7 +217,7 @@ extension LinuxProcess {
     /// before, as Linux does on its way back to user mode.
     /// - Returns: `.resumeAtPC` if a handler will run, `.killed` if a signal's default action
     ///   ends the process, nil if nothing was delivered.
-    package func deliverPendingSignals(_ hart: HartState) -> SyscallOutcome? {
+    public func deliverPendingSignals(_ hart: HartState) -> SyscallOutcome? {
         var outcome: SyscallOutcome? = nil
         while signals.pending & ~signals.mask != 0 {
             switch deliverPending(hart) {

@@ -1,7 +1,7 @@
 /// Names of the riscv64 Linux syscalls (asm-generic numbering, include/uapi/asm-generic/unistd.h,
 /// plus the RISC-V specific 258 and 259), for traces, statistics and warnings.
-package enum SyscallNames {
-    package static let byNumber: [Int: String] = [
+public enum SyscallNames {
+    public static let byNumber: [Int: String] = [
         0: "io_setup",
         1: "io_destroy",
         2: "io_submit",
@@ -315,5 +315,5 @@ package enum SyscallNames {
     ]
 
     /// The syscall's name, or `syscall_N` for a number Linux does not define.
-    package static func name(_ number: Int) -> String { byNumber[number] ?? "syscall_\(number)" }
+    public static func name(_ number: Int) -> String { byNumber[number] ?? "syscall_\(number)" }
 }

@@ -1,7 +1,7 @@
 import RivetMachine
 
 /// Renders syscalls strace style: `openat(AT_FDCWD, "/etc/passwd", O_RDONLY) = 3`.
-package enum SyscallTracer {
+public enum SyscallTracer {
     /// How to print each argument of a syscall.
     enum Arg {
         case int, hex, fd, dirfd, path, buffer, size, signal, ignore
@@ -56,7 +56,7 @@ package enum SyscallTracer {
         243: [.fd, .hex, .int, .hex, .hex], 269: [.fd, .hex, .int, .hex],
     ]
 
-    package static func render(number: Int, args: SyscallArguments, result: Int64?, process: LinuxProcess) -> String {
+    public static func render(number: Int, args: SyscallArguments, result: Int64?, process: LinuxProcess) -> String {
         let shape = shapes[number] ?? [.hex, .hex, .hex]
         let rendered = shape.enumerated().map { k, arg in format(arg, args[k], process) }
         var line = SyscallNames.name(number) + "(" + rendered.joined(separator: ", ") + ")"

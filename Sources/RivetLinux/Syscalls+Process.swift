@@ -6,7 +6,7 @@ import RivetMachine
 
 extension LinuxProcess {
     /// The guest's process id: the host process's, as with qemu-user.
-    package var pid: Int64 { Int64(getpid()) }
+    public var pid: Int64 { Int64(getpid()) }
 
     func processSyscall(_ number: Int, _ args: SyscallArguments, _ hart: HartState) -> SyscallResult? {
         switch number {

@@ -1,35 +1,35 @@
 import RivetMachine
 
 /// Signal numbers (generic Linux numbering).
-package enum Signal {
+public enum Signal {
     /// SIGKILL and SIGSTOP, which no mask blocks.
-    package static let unblockable: UInt64 = 1 << 8 | 1 << 18
-    package static let SIGHUP: Int32 = 1
-    package static let SIGINT: Int32 = 2
-    package static let SIGQUIT: Int32 = 3
-    package static let SIGILL: Int32 = 4
-    package static let SIGTRAP: Int32 = 5
-    package static let SIGABRT: Int32 = 6
-    package static let SIGBUS: Int32 = 7
-    package static let SIGFPE: Int32 = 8
-    package static let SIGKILL: Int32 = 9
-    package static let SIGUSR1: Int32 = 10
-    package static let SIGSEGV: Int32 = 11
-    package static let SIGUSR2: Int32 = 12
-    package static let SIGPIPE: Int32 = 13
-    package static let SIGALRM: Int32 = 14
-    package static let SIGTERM: Int32 = 15
-    package static let SIGCHLD: Int32 = 17
-    package static let SIGCONT: Int32 = 18
-    package static let SIGSTOP: Int32 = 19
-    package static let SIGTSTP: Int32 = 20
-    package static let SIGTTIN: Int32 = 21
-    package static let SIGTTOU: Int32 = 22
-    package static let SIGURG: Int32 = 23
-    package static let SIGWINCH: Int32 = 28
+    public static let unblockable: UInt64 = 1 << 8 | 1 << 18
+    public static let SIGHUP: Int32 = 1
+    public static let SIGINT: Int32 = 2
+    public static let SIGQUIT: Int32 = 3
+    public static let SIGILL: Int32 = 4
+    public static let SIGTRAP: Int32 = 5
+    public static let SIGABRT: Int32 = 6
+    public static let SIGBUS: Int32 = 7
+    public static let SIGFPE: Int32 = 8
+    public static let SIGKILL: Int32 = 9
+    public static let SIGUSR1: Int32 = 10
+    public static let SIGSEGV: Int32 = 11
+    public static let SIGUSR2: Int32 = 12
+    public static let SIGPIPE: Int32 = 13
+    public static let SIGALRM: Int32 = 14
+    public static let SIGTERM: Int32 = 15
+    public static let SIGCHLD: Int32 = 17
+    public static let SIGCONT: Int32 = 18
+    public static let SIGSTOP: Int32 = 19
+    public static let SIGTSTP: Int32 = 20
+    public static let SIGTTIN: Int32 = 21
+    public static let SIGTTOU: Int32 = 22
+    public static let SIGURG: Int32 = 23
+    public static let SIGWINCH: Int32 = 28
 
     /// The name `kill -l` prints, with the SIG prefix.
-    package static func name(_ signal: Int32) -> String {
+    public static func name(_ signal: Int32) -> String {
         let names = [
             1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS",
             8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE",
@@ -41,28 +41,28 @@ package enum Signal {
     }
 
     /// Whether the default action is to ignore the signal.
-    package static func ignoredByDefault(_ signal: Int32) -> Bool {
+    public static func ignoredByDefault(_ signal: Int32) -> Bool {
         signal == SIGCHLD || signal == SIGURG || signal == SIGWINCH || signal == SIGCONT
     }
 }
 
 /// A `struct sigaction` as the riscv64 kernel sees it (no sa_restorer).
-package struct SignalAction: Equatable, Sendable {
-    package var handler: UInt64 = 0
-    package var flags: UInt64 = 0
-    package var mask: UInt64 = 0
+public struct SignalAction: Equatable, Sendable {
+    public var handler: UInt64 = 0
+    public var flags: UInt64 = 0
+    public var mask: UInt64 = 0
 
-    package static let defaultHandler: UInt64 = 0
-    package static let ignoreHandler: UInt64 = 1
+    public static let defaultHandler: UInt64 = 0
+    public static let ignoreHandler: UInt64 = 1
 }
 
 /// Per-process signal dispositions, and the one thread's mask and alternate stack.
-package struct SignalState: Sendable {
-    package var actions = [SignalAction](repeating: SignalAction(), count: 65)
-    package var mask: UInt64 = 0
-    package var alternateStack: (base: UInt64, size: UInt64, flags: UInt32) = (0, 0, 2)  // SS_DISABLE
+public struct SignalState: Sendable {
+    public var actions = [SignalAction](repeating: SignalAction(), count: 65)
+    public var mask: UInt64 = 0
+    public var alternateStack: (base: UInt64, size: UInt64, flags: UInt32) = (0, 0, 2)  // SS_DISABLE
     /// Signals raised while blocked.
-    package var pending: UInt64 = 0
+    public var pending: UInt64 = 0
 }
 
 extension LinuxProcess {

@@ -12,10 +12,10 @@ import Glibc
 /// helper, `fence.i` at an exit) tells the observers — among them the translation cache — which
 /// take it again. Ordering: a guest thread takes the process's lock (syscalls) before this one,
 /// never the other way.
-package final class CodeLock: @unchecked Sendable {
+public final class CodeLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
-    package init() {
+    public init() {
         mutex = .allocate(capacity: 1)
         Self.initialize(mutex)
     }
@@ -33,11 +33,11 @@ package final class CodeLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    @inline(__always) package func lock() { pthread_mutex_lock(mutex) }
-    @inline(__always) package func unlock() { pthread_mutex_unlock(mutex) }
+    @inline(__always) public func lock() { pthread_mutex_lock(mutex) }
+    @inline(__always) public func unlock() { pthread_mutex_unlock(mutex) }
 
     @inline(__always)
-    package func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    public func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
@@ -45,5 +45,5 @@ package final class CodeLock: @unchecked Sendable {
 
     /// After a host fork, in the child (the parent's holder — this thread — is the only one
     /// left, and held it across the fork): a fresh, unlocked mutex.
-    package func reinitializeInChild() { Self.initialize(mutex) }
+    public func reinitializeInChild() { Self.initialize(mutex) }
 }

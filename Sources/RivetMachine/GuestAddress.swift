@@ -1,66 +1,66 @@
 /// An address in the guest's address space.
-package struct GuestAddress: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
-    package var rawValue: UInt64
+public struct GuestAddress: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt64
 
     @inline(__always)
-    package init(rawValue: UInt64) { self.rawValue = rawValue }
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
 
     @inline(__always)
-    package init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
-    package static func < (a: GuestAddress, b: GuestAddress) -> Bool { a.rawValue < b.rawValue }
+    public static func < (a: GuestAddress, b: GuestAddress) -> Bool { a.rawValue < b.rawValue }
 
-    package static func + (a: GuestAddress, offset: UInt64) -> GuestAddress {
+    public static func + (a: GuestAddress, offset: UInt64) -> GuestAddress {
         GuestAddress(a.rawValue &+ offset)
     }
 
-    package static func - (a: GuestAddress, b: GuestAddress) -> UInt64 { a.rawValue &- b.rawValue }
+    public static func - (a: GuestAddress, b: GuestAddress) -> UInt64 { a.rawValue &- b.rawValue }
 
     /// The address rounded down to a page boundary.
-    package var pageStart: GuestAddress { GuestAddress(rawValue & ~(GuestMemory.pageSize - 1)) }
+    public var pageStart: GuestAddress { GuestAddress(rawValue & ~(GuestMemory.pageSize - 1)) }
 
     /// The address rounded up to a page boundary.
-    package var pageEnd: GuestAddress {
+    public var pageEnd: GuestAddress {
         GuestAddress((rawValue &+ GuestMemory.pageSize &- 1) & ~(GuestMemory.pageSize - 1))
     }
 
-    package var isPageAligned: Bool { rawValue & (GuestMemory.pageSize - 1) == 0 }
+    public var isPageAligned: Bool { rawValue & (GuestMemory.pageSize - 1) == 0 }
 
-    package var description: String { "0x" + String(rawValue, radix: 16) }
+    public var description: String { "0x" + String(rawValue, radix: 16) }
 }
 
 /// Access rights of guest memory, one set per guest page.
-package struct MemoryPermissions: OptionSet, Hashable, Sendable, CustomStringConvertible {
-    package var rawValue: UInt8
-    package init(rawValue: UInt8) { self.rawValue = rawValue }
+public struct MemoryPermissions: OptionSet, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    package static let read = MemoryPermissions(rawValue: 1)
-    package static let write = MemoryPermissions(rawValue: 2)
-    package static let execute = MemoryPermissions(rawValue: 4)
+    public static let read = MemoryPermissions(rawValue: 1)
+    public static let write = MemoryPermissions(rawValue: 2)
+    public static let execute = MemoryPermissions(rawValue: 4)
     /// Not a guest right: the page holds code some tier has decoded or translated, so a write to
     /// it must take the slow path that invalidates that code.
-    package static let code = MemoryPermissions(rawValue: 8)
+    public static let code = MemoryPermissions(rawValue: 8)
     /// Not a guest right: the page lies wholly past the end of the file it maps, so an access
     /// raises SIGBUS, as on Linux (the page has no rights in the table).
-    package static let pastFileEnd = MemoryPermissions(rawValue: 16)
+    public static let pastFileEnd = MemoryPermissions(rawValue: 16)
 
-    package static let none: MemoryPermissions = []
-    package static let readWrite: MemoryPermissions = [.read, .write]
-    package static let readExecute: MemoryPermissions = [.read, .execute]
+    public static let none: MemoryPermissions = []
+    public static let readWrite: MemoryPermissions = [.read, .write]
+    public static let readExecute: MemoryPermissions = [.read, .execute]
 
     /// The guest-visible rights, without bookkeeping bits.
-    package var access: MemoryPermissions { intersection([.read, .write, .execute]) }
+    public var access: MemoryPermissions { intersection([.read, .write, .execute]) }
 
     /// `rwx` as in /proc/self/maps (without the sharing letter).
-    package var description: String {
+    public var description: String {
         (contains(.read) ? "r" : "-") + (contains(.write) ? "w" : "-") + (contains(.execute) ? "x" : "-")
     }
 }
 
 /// The kind of access that faulted.
-package enum AccessKind: UInt8, Sendable, CustomStringConvertible {
+public enum AccessKind: UInt8, Sendable, CustomStringConvertible {
     case read, write, execute
-    package var description: String {
+    public var description: String {
         switch self {
         case .read: "read"
         case .write: "write"
@@ -70,18 +70,18 @@ package enum AccessKind: UInt8, Sendable, CustomStringConvertible {
 }
 
 /// A guest access that the guest's mappings do not allow: the guest gets SIGSEGV.
-package struct GuestFault: Error, Equatable, Sendable, CustomStringConvertible {
-    package var address: GuestAddress
-    package var access: AccessKind
+public struct GuestFault: Error, Equatable, Sendable, CustomStringConvertible {
+    public var address: GuestAddress
+    public var access: AccessKind
     /// Whether the page was mapped (wrong permission) rather than unmapped.
-    package var mapped: Bool
+    public var mapped: Bool
     /// Whether the page maps a file but lies past its end (SIGBUS instead of SIGSEGV).
-    package var pastFileEnd: Bool
+    public var pastFileEnd: Bool
     /// Host code faulted on more guest pages at once than Rivet can restore: the guest cannot
     /// go on (it is killed whatever its handlers).
-    package var lostTrack: Bool
+    public var lostTrack: Bool
 
-    package init(address: GuestAddress, access: AccessKind, mapped: Bool, pastFileEnd: Bool = false, lostTrack: Bool = false) {
+    public init(address: GuestAddress, access: AccessKind, mapped: Bool, pastFileEnd: Bool = false, lostTrack: Bool = false) {
         self.address = address
         self.access = access
         self.mapped = mapped
@@ -89,7 +89,7 @@ package struct GuestFault: Error, Equatable, Sendable, CustomStringConvertible {
         self.lostTrack = lostTrack
     }
 
-    package var description: String {
+    public var description: String {
         "\(access) of \(address) (\(pastFileEnd ? "past the end of the mapped file" : mapped ? "permission denied" : "unmapped"))"
     }
 }

@@ -9,7 +9,7 @@ import Glibc
 extension GuestMemory {
     /// Whether a mapping covers `address`, whatever its permissions (a PROT_NONE page is
     /// mapped: a fault there is SEGV_ACCERR, not SEGV_MAPERR). For faults, not hot paths.
-    package func isMapped(_ address: UInt64) -> Bool {
+    public func isMapped(_ address: UInt64) -> Bool {
         address < Self.addressSpaceSize && codeLock.withLock { map.region(containing: GuestAddress(address)) != nil }
     }
 
@@ -17,14 +17,14 @@ extension GuestMemory {
 
     /// The permissions of the page holding `address`.
     @inline(__always)
-    package func permissions(at address: UInt64) -> MemoryPermissions {
+    public func permissions(at address: UInt64) -> MemoryPermissions {
         guard address < Self.addressSpaceSize else { return .none }
         return MemoryPermissions(rawValue: pagePermissions[Int(address >> Self.pageShift)])
     }
 
     /// Checks that every byte of `[address, address + size)` allows `access`, changing nothing.
     /// - Throws: `GuestFault` naming the first byte that does not allow it.
-    package func check(_ address: UInt64, size: Int, access: AccessKind) throws(GuestFault) {
+    public func check(_ address: UInt64, size: Int, access: AccessKind) throws(GuestFault) {
         guard size > 0 else { return }
         let needed: MemoryPermissions =
             switch access {
@@ -52,7 +52,7 @@ extension GuestMemory {
     /// Checks that every byte of `[address, address + size)` allows `access`, and returns the
     /// host memory behind it. A write into pages holding code invalidates that code first.
     /// - Throws: `GuestFault` naming the first byte that does not allow the access.
-    package func hostBuffer(at address: UInt64, size: Int, access: AccessKind) throws(GuestFault)
+    public func hostBuffer(at address: UInt64, size: Int, access: AccessKind) throws(GuestFault)
         -> UnsafeMutableRawBufferPointer
     {
         if size == 0 { return UnsafeMutableRawBufferPointer(start: host(0), count: 0) }
@@ -82,32 +82,32 @@ extension GuestMemory {
     }
 
     /// Copies `size` guest bytes at `address` out.
-    package func read(at address: UInt64, size: Int) throws(GuestFault) -> [UInt8] {
+    public func read(at address: UInt64, size: Int) throws(GuestFault) -> [UInt8] {
         let buffer = try hostBuffer(at: address, size: size, access: .read)
         return [UInt8](buffer)
     }
 
     /// Copies `bytes` into guest memory at `address`.
-    package func write(_ bytes: some Collection<UInt8>, at address: UInt64) throws(GuestFault) {
+    public func write(_ bytes: some Collection<UInt8>, at address: UInt64) throws(GuestFault) {
         let buffer = try hostBuffer(at: address, size: bytes.count, access: .write)
         buffer.copyBytes(from: bytes)
     }
 
     /// Reads a value of a fixed-width integer type, little-endian.
-    package func load<T: FixedWidthInteger>(_: T.Type, at address: UInt64) throws(GuestFault) -> T {
+    public func load<T: FixedWidthInteger>(_: T.Type, at address: UInt64) throws(GuestFault) -> T {
         let buffer = try hostBuffer(at: address, size: MemoryLayout<T>.size, access: .read)
         return T(littleEndian: buffer.loadUnaligned(as: T.self))
     }
 
     /// Writes a value of a fixed-width integer type, little-endian.
-    package func store<T: FixedWidthInteger>(_ value: T, at address: UInt64) throws(GuestFault) {
+    public func store<T: FixedWidthInteger>(_ value: T, at address: UInt64) throws(GuestFault) {
         let buffer = try hostBuffer(at: address, size: MemoryLayout<T>.size, access: .write)
         buffer.storeBytes(of: value.littleEndian, as: T.self)
     }
 
     /// Reads a NUL-terminated string of at most `maxLength` bytes (without the NUL).
     /// - Throws: `GuestFault` if the string runs into memory the guest cannot read.
-    package func readCString(at address: UInt64, maxLength: Int = 4096) throws(GuestFault) -> [UInt8] {
+    public func readCString(at address: UInt64, maxLength: Int = 4096) throws(GuestFault) -> [UInt8] {
         var bytes: [UInt8] = []
         var cursor = address
         while bytes.count < maxLength {
@@ -128,7 +128,7 @@ extension GuestMemory {
     /// The 16-bit instruction parcel at `pc`, if the guest may execute it there (nil for an odd
     /// or unexecutable pc). Reads an execute-only page, which the host keeps unreadable, through
     /// `/proc/self/mem`.
-    package func fetchParcel(at pc: UInt64) -> UInt16? {
+    public func fetchParcel(at pc: UInt64) -> UInt16? {
         guard pc & 1 == 0, pc < Self.addressSpaceSize else { return nil }
         let rights = MemoryPermissions(rawValue: pagePermissions[Int(pc >> Self.pageShift)])
         guard rights.contains(.execute) else { return nil }
@@ -139,7 +139,7 @@ extension GuestMemory {
     }
 
     /// The guest code bytes `[pc, pc + count)` (executable; execute-only pages included), or nil.
-    package func readCode(at pc: UInt64, count: Int) -> [UInt8]? {
+    public func readCode(at pc: UInt64, count: Int) -> [UInt8]? {
         guard count > 0, Self.contains(pc, size: UInt64(count)) else { return count == 0 ? [] : nil }
         var bytes = [UInt8](repeating: 0, count: count)
         var cursor = pc
@@ -179,7 +179,7 @@ extension GuestMemory {
     /// `rivet_register_guest_space`) into the guest's fault: restores each touched page's
     /// protection and clears the hart's record.
     /// - Returns: the first fault, or nil if there was none.
-    package func settleHostFaults(_ slots: UnsafeMutablePointer<UInt64>) -> GuestFault? {
+    public func settleHostFaults(_ slots: UnsafeMutablePointer<UInt64>) -> GuestFault? {
         guard slots[HartState.Slot.attention] & RIVET_ATTENTION_HOST_FAULT != 0 else { return nil }
         let signal = slots[HartState.Slot.hostFaultSignal]
         let address = slots[HartState.Slot.hostFaultAddress]

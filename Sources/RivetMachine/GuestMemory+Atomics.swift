@@ -4,8 +4,8 @@ import RivetISA
 /// One A-extension instruction as `GuestMemory.execute(_:address:operand:slots:)` runs it: what
 /// it does, on how many bytes, with which ordering bits. Every tier decodes its atomics to this,
 /// so that the A extension's semantics exist once.
-package struct GuestAtomic {
-    package enum Kind {
+public struct GuestAtomic {
+    public enum Kind {
         /// `lr.w`, `lr.d`.
         case loadReserved
         /// `sc.w`, `sc.d`.
@@ -14,18 +14,18 @@ package struct GuestAtomic {
         case readModifyWrite(rivet_amo)
     }
 
-    package var kind: Kind
+    public var kind: Kind
     /// 8 bytes (`.d`) rather than 4 (`.w`).
-    package var isDoubleword: Bool
+    public var isDoubleword: Bool
     /// The aq (2) and rl (1) bits.
-    package var ordering: UInt8
+    public var ordering: UInt8
 
     /// The access size in bytes.
-    package var size: Int { isDoubleword ? 8 : 4 }
+    public var size: Int { isDoubleword ? 8 : 4 }
 
     /// The atomic `opcode` stands for, or nil if it is not an A-extension instruction.
     /// - Parameter ordering: the instruction's aq/rl bits (`Instruction.rm`).
-    package init?(_ opcode: Opcode, ordering: UInt8) {
+    public init?(_ opcode: Opcode, ordering: UInt8) {
         let kind: Kind
         let doubleword: Bool
         switch opcode {
@@ -79,7 +79,7 @@ package struct GuestAtomic {
 }
 
 /// Why an atomic did not complete. Memory did not change.
-package enum AtomicFailure: Error, Equatable {
+public enum AtomicFailure: Error, Equatable {
     /// The address is not aligned to the access size (SIGBUS BUS_ADRALN on Linux).
     case misaligned(address: UInt64)
     /// The guest may not access the memory.
@@ -117,7 +117,7 @@ extension GuestMemory {
     /// - Returns: the value for rd.
     /// - Throws: `AtomicFailure.misaligned` if `address` is not aligned to the size (checked
     ///   first, before any permission), `AtomicFailure.fault` if the guest may not access it.
-    package func execute(
+    public func execute(
         _ atomic: GuestAtomic, address: UInt64, operand: UInt64, slots: UnsafeMutablePointer<UInt64>
     ) throws(AtomicFailure) -> UInt64 {
         let size = atomic.size
@@ -163,7 +163,7 @@ extension GuestMemory {
     /// A full host memory barrier, for a `fence` whose ordering the host does not keep by itself
     /// (`FenceOrdering.ordersStoresBeforeLoads`).
     @inline(__always)
-    package static func fullBarrier() { rivet_full_barrier() }
+    public static func fullBarrier() { rivet_full_barrier() }
 
     @inline(__always)
     private static func signExtendWord(_ value: UInt64) -> UInt64 {

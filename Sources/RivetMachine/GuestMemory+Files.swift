@@ -66,7 +66,7 @@ extension GuestMemory {
     /// Files the guest mapped may have changed size (it truncated or extended one): pages past
     /// the new end fault with SIGBUS from now on in every tier, precisely; pages the file
     /// covers again come back. Call after a syscall that can change a file's size.
-    package func refreshFileSizes() {
+    public func refreshFileSizes() {
         codeLock.lock()
         defer { codeLock.unlock() }
         var changed: [ObjectIdentifier: UInt64] = [:]
@@ -90,7 +90,7 @@ extension GuestMemory {
 
     /// Whether the host's mremap has MREMAP_DONTUNMAP for every mapping (Linux 5.13); when it
     /// refuses, mappings are moved by mapping the target and copying instead.
-    nonisolated(unsafe) package static var movesPagesInPlace = true
+    nonisolated(unsafe) public static var movesPagesInPlace = true
 
     /// Moves the mapping at `[source, source + size)` to `target`, resized to `newSize`, as
     /// mremap with MREMAP_MAYMOVE (and MREMAP_FIXED) does: the pages move (a private mapping's
@@ -99,7 +99,7 @@ extension GuestMemory {
     /// - Throws: `.notMapped` if the source is not one mapping (pieces that continue one
     ///   another count as one), `.outOfMemory` if the host or a limit refuses; the source is
     ///   then unchanged.
-    package func move(from source: GuestAddress, size: UInt64, to target: GuestAddress, newSize: UInt64)
+    public func move(from source: GuestAddress, size: UInt64, to target: GuestAddress, newSize: UInt64)
         throws(MappingError)
     {
         codeLock.lock()
@@ -161,7 +161,7 @@ extension GuestMemory {
     /// Grows the mapping ending at `end` (at most `size` bytes before it, one mapping) in place
     /// by `extra` bytes, into free pages after it.
     /// - Throws: `.notMapped` if the range is not one mapping, `.outOfMemory` if refused.
-    package func grow(mappingFrom start: GuestAddress, size: UInt64, by extra: UInt64) throws(MappingError) {
+    public func grow(mappingFrom start: GuestAddress, size: UInt64, by extra: UInt64) throws(MappingError) {
         codeLock.lock()
         defer { codeLock.unlock() }
         try validate(start, size)

@@ -6,20 +6,20 @@ import CRivetHost
 /// A guest address space frozen for copies: every mapping's range, rights and name, and its
 /// contents in one host memfd. A guest started from it maps those contents privately, so the
 /// host shares the pages between every such guest until one writes (copy-on-write by the MMU).
-package final class MemoryImage: @unchecked Sendable {
+public final class MemoryImage: @unchecked Sendable {
     /// One mapping, and where its contents start in the memfd.
-    package struct Piece: Sendable {
-        package var start: GuestAddress
-        package var end: GuestAddress
-        package var permissions: MemoryPermissions
-        package var name: String
-        package var offset: UInt64
+    public struct Piece: Sendable {
+        public var start: GuestAddress
+        public var end: GuestAddress
+        public var permissions: MemoryPermissions
+        public var name: String
+        public var offset: UInt64
     }
 
     let descriptor: Int32
-    package let pieces: [Piece]
+    public let pieces: [Piece]
     /// Bytes of contents the memfd holds (zero pages are holes).
-    package let storedBytes: UInt64
+    public let storedBytes: UInt64
 
     init(descriptor: Int32, pieces: [Piece], storedBytes: UInt64) {
         self.descriptor = descriptor
@@ -34,7 +34,7 @@ extension GuestMemory {
     /// Copies the address space into a `MemoryImage` (the guest must not run meanwhile).
     /// Shared mappings cannot be copied: a copy would no longer share them.
     /// - Throws: `.accessDenied` for a shared mapping, `.outOfMemory` if the host refuses.
-    package func captureImage() throws(MappingError) -> MemoryImage {
+    public func captureImage() throws(MappingError) -> MemoryImage {
         codeLock.lock()
         defer { codeLock.unlock() }
         let regions = map.regions
@@ -90,7 +90,7 @@ extension GuestMemory {
     /// Maps `image`'s mappings (into an empty address space), privately: the pages are the
     /// image's until the guest writes them.
     /// - Throws: `.outOfMemory` if the guest's limit or the host refuses.
-    package func restore(_ image: MemoryImage) throws(MappingError) {
+    public func restore(_ image: MemoryImage) throws(MappingError) {
         codeLock.lock()
         defer { codeLock.unlock() }
         for piece in image.pieces {
@@ -116,7 +116,7 @@ extension GuestMemory {
     /// snapshot's copy is recycled into the next one (`Snapshot`).
     /// - Returns: false, having changed nothing, if the layout is not the image's any more (or
     ///   the host refused: then the memory is only fit to be unmapped).
-    package func reset(to image: MemoryImage) -> Bool {
+    public func reset(to image: MemoryImage) -> Bool {
         codeLock.lock()
         guard let restored, restored.image == ObjectIdentifier(image), restored.layout == layoutChanges else {
             codeLock.unlock()

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// Told when guest code may have changed, so that decoded or translated copies of it are dropped.
-package protocol CodeInvalidationObserver: AnyObject {
+public protocol CodeInvalidationObserver: AnyObject {
     /// The guest bytes in `[start, end)` were written, unmapped or re-protected: drop what was
     /// decoded or translated from them (an observer may drop more, up to whole pages). Called
     /// on the thread that changed them.
@@ -16,7 +16,7 @@ package protocol CodeInvalidationObserver: AnyObject {
 }
 
 /// Errors from changing the guest's mappings; the Linux layer maps them to errno values.
-package enum MappingError: Error, Equatable, Sendable {
+public enum MappingError: Error, Equatable, Sendable {
     /// The range is not page aligned, empty, or outside the guest address space (EINVAL).
     case invalidRange
     /// The guest's memory limit, its share of the host's mappings, or the host refused (ENOMEM).
@@ -44,18 +44,18 @@ package enum MappingError: Error, Equatable, Sendable {
 /// Rights as RISC-V Linux gives them: a writable page is readable (PROT_WRITE implies
 /// PROT_READ), an execute-only page is not (loads fault in every tier; the decoder fetches from
 /// it through `/proc/self/mem`).
-package final class GuestMemory: @unchecked Sendable {
+public final class GuestMemory: @unchecked Sendable {
     /// Size of the guest address space: RV64 Sv39 user space, as Linux gives it.
-    package static let addressSpaceSize: UInt64 = 1 << 38
-    package static let pageSize: UInt64 = 4096
-    package static let pageShift: UInt64 = 12
-    package static let guardSize: UInt64 = 1 << 16
+    public static let addressSpaceSize: UInt64 = 1 << 38
+    public static let pageSize: UInt64 = 4096
+    public static let pageShift: UInt64 = 12
+    public static let guardSize: UInt64 = 1 << 16
 
     /// Host mappings the guest memories of this process may take at once: what the host's
     /// `vm.max_map_count` leaves after 8,192 mappings kept for Rivet itself (threads, the code
     /// cache, the allocator). Past it, guest mmap and mprotect fail with ENOMEM, as a Linux
     /// process's do at its own map count, instead of the host failing later.
-    package static let mappingBudget: Int = {
+    public static let mappingBudget: Int = {
         var count = 65530
         let fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC)
         if fd >= 0 {
@@ -74,27 +74,27 @@ package final class GuestMemory: @unchecked Sendable {
     private var accountedMappings = 0
 
     /// Host address of guest address 0.
-    package let base: UnsafeMutableRawPointer
+    public let base: UnsafeMutableRawPointer
     /// One byte of `MemoryPermissions` per guest page; reserved with `MAP_NORESERVE`, so only
     /// the parts covering mapped guest memory take host memory.
-    package let pagePermissions: UnsafeMutablePointer<UInt8>
+    public let pagePermissions: UnsafeMutablePointer<UInt8>
     private let permissionsTableSize: Int
 
     /// The guest's mappings, for /proc/self/maps, munmap, mprotect and placement of new mappings.
-    package internal(set) var map = MemoryMap() { didSet { layoutChanges &+= 1 } }
+    public internal(set) var map = MemoryMap() { didSet { layoutChanges &+= 1 } }
     /// Changes of `map` so far (a snapshot's copy whose layout is still the image's can be
     /// reset to it: `reset(to:)`).
     private(set) var layoutChanges: UInt64 = 0
     /// The image `restore` mapped, and `layoutChanges` just after.
     var restored: (image: ObjectIdentifier, layout: UInt64)?
     /// Bytes currently mapped for the guest.
-    package internal(set) var mappedBytes: UInt64 = 0
+    public internal(set) var mappedBytes: UInt64 = 0
     /// The most the guest may map; mmap and brk fail with ENOMEM beyond it.
-    package var limit: UInt64
+    public var limit: UInt64
 
     /// Held for every change of the map and of the code marks, and by the engine (see
     /// `CodeLock`): guest threads run in parallel.
-    package let codeLock = CodeLock()
+    public let codeLock = CodeLock()
     var observers: [any CodeInvalidationObserver] = []
     /// Page numbers whose `code` bit is set.
     var codePages: Set<UInt64> = []
@@ -109,7 +109,7 @@ package final class GuestMemory: @unchecked Sendable {
     /// Reserves a fresh, empty guest address space.
     /// - Parameter limit: the most bytes the guest may have mapped at once.
     /// - Throws: `MappingError.outOfMemory` if the host cannot reserve the address space.
-    package init(limit: UInt64 = 1 << 36) throws(MappingError) {
+    public init(limit: UInt64 = 1 << 36) throws(MappingError) {
         self.limit = limit
         let total = Int(Self.addressSpaceSize + Self.guardSize)
         let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
@@ -153,23 +153,23 @@ package final class GuestMemory: @unchecked Sendable {
     }
 
     /// Registers an observer of code changes. Observers live as long as the memory.
-    package func addObserver(_ observer: any CodeInvalidationObserver) {
+    public func addObserver(_ observer: any CodeInvalidationObserver) {
         codeLock.withLock { observers.append(observer) }
     }
 
     /// Unregisters an observer (a hart's interpreter whose thread ended).
-    package func removeObserver(_ observer: any CodeInvalidationObserver) {
+    public func removeObserver(_ observer: any CodeInvalidationObserver) {
         codeLock.withLock { observers.removeAll { $0 === observer } }
     }
 
     /// The host address of guest address `address`. Only meaningful for addresses inside the
     /// space; callers check bounds and permissions first.
     @inline(__always)
-    package func host(_ address: UInt64) -> UnsafeMutableRawPointer { base + Int(address) }
+    public func host(_ address: UInt64) -> UnsafeMutableRawPointer { base + Int(address) }
 
     /// Whether `[start, start + size)` lies inside the address space.
     @inline(__always)
-    package static func contains(_ start: UInt64, size: UInt64) -> Bool {
+    public static func contains(_ start: UInt64, size: UInt64) -> Bool {
         start < addressSpaceSize && size <= addressSpaceSize - start
     }
 
@@ -214,7 +214,7 @@ package final class GuestMemory: @unchecked Sendable {
     /// Maps fresh zeroed memory at `[start, start + size)`, replacing whatever was there. Shared
     /// anonymous memory is a memfd, so that it can be moved, grown and (later) shared with a
     /// forked child like Linux's.
-    package func mapAnonymous(
+    public func mapAnonymous(
         at start: GuestAddress, size: UInt64, permissions: MemoryPermissions, name: String = "",
         shared: Bool = false
     ) throws(MappingError) {
@@ -253,7 +253,7 @@ package final class GuestMemory: @unchecked Sendable {
     /// Maps `size` bytes of the open host file `fd` from `offset` at `start`, privately
     /// (copy-on-write) or shared, replacing whatever was there. Bytes past the end of the file
     /// read as zero up to the page end; pages wholly past it fault with SIGBUS, as on Linux.
-    package func mapFile(
+    public func mapFile(
         at start: GuestAddress, size: UInt64, permissions: MemoryPermissions, fd: Int32, offset: UInt64,
         shared: Bool, name: String
     ) throws(MappingError) {
@@ -299,7 +299,7 @@ package final class GuestMemory: @unchecked Sendable {
 
     /// Unmaps `[start, start + size)`; unmapped parts of the range are fine, as for munmap.
     /// - Throws: `MappingError.outOfMemory` if the host refuses (the mapping is then unchanged).
-    package func unmap(at start: GuestAddress, size: UInt64) throws(MappingError) {
+    public func unmap(at start: GuestAddress, size: UInt64) throws(MappingError) {
         codeLock.lock()
         defer { codeLock.unlock() }
         try validate(start, size)
@@ -340,7 +340,7 @@ package final class GuestMemory: @unchecked Sendable {
     ///   still changes, as on Linux); `.accessDenied` for write access to a shared mapping of
     ///   a descriptor not open for writing (nothing changes); `.outOfMemory` if the host or the
     ///   region budget refuses (the regions before the refusal have changed, as on Linux).
-    package func protect(at start: GuestAddress, size: UInt64, permissions: MemoryPermissions)
+    public func protect(at start: GuestAddress, size: UInt64, permissions: MemoryPermissions)
         throws(MappingError)
     {
         codeLock.lock()
@@ -380,7 +380,7 @@ package final class GuestMemory: @unchecked Sendable {
     /// Host protection for guest rights: writable pages are readable (RISC-V Linux makes
     /// PROT_WRITE imply PROT_READ); execute-only pages are not readable, so that a load from
     /// one faults in JIT code as in the interpreter.
-    package static func hostProtection(_ permissions: MemoryPermissions) -> Int32 {
+    public static func hostProtection(_ permissions: MemoryPermissions) -> Int32 {
         var prot = PROT_NONE
         if permissions.contains(.read) { prot |= PROT_READ }
         if permissions.contains(.write) { prot |= PROT_READ | PROT_WRITE }
@@ -420,7 +420,7 @@ package final class GuestMemory: @unchecked Sendable {
     /// Makes one guest page read-only on the host (or restores its guest rights), without
     /// changing what the guest may do: JIT code then faults on writes to a page holding
     /// translated code, and the engine invalidates the code before the write proceeds.
-    package func setHostWriteProtection(page: UInt64, protected: Bool) {
+    public func setHostWriteProtection(page: UInt64, protected: Bool) {
         codeLock.lock()
         defer { codeLock.unlock() }
         let address = page << Self.pageShift
@@ -438,7 +438,7 @@ package final class GuestMemory: @unchecked Sendable {
     }
 
     /// Marks the pages of `[start, end)` as holding decoded or translated code.
-    package func markCode(_ start: GuestAddress, _ end: GuestAddress) {
+    public func markCode(_ start: GuestAddress, _ end: GuestAddress) {
         codeLock.lock()
         defer { codeLock.unlock() }
         let first = Int(start.rawValue >> Self.pageShift)
@@ -459,7 +459,7 @@ package final class GuestMemory: @unchecked Sendable {
     /// checked stores, syscalls, JIT stores to write-protected pages) and drops the code at
     /// once; only code on `unwatchedCodePages` can be stale, and is dropped here. For a
     /// program whose code is not writable this costs nothing.
-    package func synchronizeInstructionFetch(_ start: GuestAddress = GuestAddress(0), _ end: GuestAddress = GuestAddress(addressSpaceSize)) {
+    public func synchronizeInstructionFetch(_ start: GuestAddress = GuestAddress(0), _ end: GuestAddress = GuestAddress(addressSpaceSize)) {
         codeLock.lock()
         defer { codeLock.unlock() }
         let first = start.rawValue >> Self.pageShift
@@ -486,7 +486,7 @@ package final class GuestMemory: @unchecked Sendable {
 
     /// Tells every observer that the guest bytes `[start, end)` changed, then drops the code
     /// mark of the pages where no observer holds code any more.
-    package func notifyCodeChanged(_ start: GuestAddress, _ end: GuestAddress) {
+    public func notifyCodeChanged(_ start: GuestAddress, _ end: GuestAddress) {
         codeLock.lock()
         defer { codeLock.unlock() }
         let first = start.pageStart.rawValue >> Self.pageShift

@@ -5,15 +5,15 @@ import Glibc
 /// The file behind a file mapping: Rivet's own descriptor for it, so that the mapping can be
 /// moved or grown (mremap) and checked against the file's size. The regions one mmap made share
 /// it; the descriptor closes with the last of them.
-package final class FileBacking: Equatable, @unchecked Sendable {
+public final class FileBacking: Equatable, @unchecked Sendable {
     /// A close-on-exec duplicate of the descriptor the guest mapped.
-    package let descriptor: Int32
+    public let descriptor: Int32
     /// Whether the descriptor allows writing: a shared mapping of it may be made writable.
-    package let writable: Bool
+    public let writable: Bool
     /// The file's size when last checked: pages wholly past it are `pastFileEnd`.
-    package var size: UInt64
+    public var size: UInt64
 
-    package init(descriptor: Int32, writable: Bool, size: UInt64) {
+    public init(descriptor: Int32, writable: Bool, size: UInt64) {
         self.descriptor = descriptor
         self.writable = writable
         self.size = size
@@ -21,23 +21,23 @@ package final class FileBacking: Equatable, @unchecked Sendable {
 
     deinit { close(descriptor) }
 
-    package static func == (a: FileBacking, b: FileBacking) -> Bool { a === b }
+    public static func == (a: FileBacking, b: FileBacking) -> Bool { a === b }
 }
 
 /// A guest mapping as /proc/self/maps shows it.
-package struct MemoryRegion: Equatable, Sendable {
-    package var start: GuestAddress
-    package var end: GuestAddress
-    package var permissions: MemoryPermissions
+public struct MemoryRegion: Equatable, Sendable {
+    public var start: GuestAddress
+    public var end: GuestAddress
+    public var permissions: MemoryPermissions
     /// `[heap]`, `[stack]`, a file path, or empty for anonymous memory.
-    package var name: String
+    public var name: String
     /// Offset into the backing file of `start`, for file mappings.
-    package var fileOffset: UInt64
-    package var shared: Bool
+    public var fileOffset: UInt64
+    public var shared: Bool
     /// The file mapped, for file mappings (and shared anonymous memory, which is a memfd).
-    package var backing: FileBacking?
+    public var backing: FileBacking?
 
-    package init(
+    public init(
         start: GuestAddress, end: GuestAddress, permissions: MemoryPermissions, name: String = "",
         fileOffset: UInt64 = 0, shared: Bool = false, backing: FileBacking? = nil
     ) {
@@ -50,7 +50,7 @@ package struct MemoryRegion: Equatable, Sendable {
         self.backing = backing
     }
 
-    package var size: UInt64 { end - start }
+    public var size: UInt64 { end - start }
 }
 
 /// The ordered, non-overlapping set of guest mappings: bookkeeping only, no host memory.
@@ -58,29 +58,29 @@ package struct MemoryRegion: Equatable, Sendable {
 /// Regions are kept as made: two adjacent regions with the same rights stay two regions. Every
 /// operation costs O(log n) in the number of regions, plus O(k) for k regions it reports or
 /// replaces (`RegionTree`). Empty ranges (`start >= end`) change nothing.
-package struct MemoryMap: Sendable {
+public struct MemoryMap: Sendable {
     /// The regions, keyed by start address.
     private var tree = RegionTree()
 
     /// An empty map.
-    package init() {}
+    public init() {}
 
     /// Every region, in address order (for /proc/self/maps). O(n).
-    package var regions: [MemoryRegion] { tree.all }
+    public var regions: [MemoryRegion] { tree.all }
 
     /// The number of regions.
-    package var count: Int { tree.count }
+    public var count: Int { tree.count }
 
     /// The most host mappings the guest reservation takes with these regions: one per region,
     /// one per free stretch between two of them, and the reservation's two ends. (The host
     /// merges neighbours with the same rights, so it may take fewer.) O(1).
-    package var hostMappings: Int { tree.count + tree.gaps + 2 }
+    public var hostMappings: Int { tree.count + tree.gaps + 2 }
 
     /// Removes `[start, end)` from every region, splitting regions that straddle its ends.
     /// - Returns: What was removed, in address order: the regions wholly inside the range, and
     ///   the inner pieces of those straddling its ends (their `fileOffset` advanced to match).
     @discardableResult
-    package mutating func remove(_ start: GuestAddress, _ end: GuestAddress) -> [MemoryRegion] {
+    public mutating func remove(_ start: GuestAddress, _ end: GuestAddress) -> [MemoryRegion] {
         guard start < end else { return [] }
         var removed: [MemoryRegion] = []
         tree.replace(overlapping: start, end) { taken in
@@ -97,7 +97,7 @@ package struct MemoryMap: Sendable {
     }
 
     /// Adds a region, replacing whatever overlapped it. An empty region is not added.
-    package mutating func insert(_ region: MemoryRegion) {
+    public mutating func insert(_ region: MemoryRegion) {
         guard region.start < region.end else { return }
         tree.replace(overlapping: region.start, region.end) { taken in
             var result: [MemoryRegion] = []
@@ -115,7 +115,7 @@ package struct MemoryMap: Sendable {
     /// Sets the permissions of `[start, end)` where mapped; returns false if part of the range is
     /// not mapped (Linux's mprotect then fails with ENOMEM, after changing the mapped part).
     @discardableResult
-    package mutating func protect(_ start: GuestAddress, _ end: GuestAddress, _ permissions: MemoryPermissions)
+    public mutating func protect(_ start: GuestAddress, _ end: GuestAddress, _ permissions: MemoryPermissions)
         -> Bool
     {
         guard start < end else { return true }
@@ -137,30 +137,30 @@ package struct MemoryMap: Sendable {
     }
 
     /// Whether all of `[start, end)` is mapped (true for an empty range).
-    package func isMapped(_ start: GuestAddress, _ end: GuestAddress) -> Bool {
+    public func isMapped(_ start: GuestAddress, _ end: GuestAddress) -> Bool {
         start >= end || tree.mappedBytes(in: start, end) == end - start
     }
 
     /// The region containing `address`, if any.
-    package func region(containing address: GuestAddress) -> MemoryRegion? {
+    public func region(containing address: GuestAddress) -> MemoryRegion? {
         guard let region = tree.last(startingAtOrBelow: address), address < region.end else { return nil }
         return region
     }
 
     /// Whether any region has `end > start` and `start < end`: for a non-empty range, whether any
     /// part of it is mapped.
-    package func overlaps(_ start: GuestAddress, _ end: GuestAddress) -> Bool {
+    public func overlaps(_ start: GuestAddress, _ end: GuestAddress) -> Bool {
         tree.overlaps(start, end)
     }
 
     /// The regions with `end > start` and `start < end` (for a non-empty range, those sharing a
     /// byte with it), whole and in address order.
-    package func regions(overlapping start: GuestAddress, _ end: GuestAddress) -> [MemoryRegion] {
+    public func regions(overlapping start: GuestAddress, _ end: GuestAddress) -> [MemoryRegion] {
         tree.regions(overlapping: start, end)
     }
 
     /// The bytes of `[start, end)` that are mapped (0 for an empty range).
-    package func bytesMapped(in start: GuestAddress, _ end: GuestAddress) -> UInt64 {
+    public func bytesMapped(in start: GuestAddress, _ end: GuestAddress) -> UInt64 {
         tree.mappedBytes(in: start, end)
     }
 
@@ -169,7 +169,7 @@ package struct MemoryMap: Sendable {
     /// include the space below the first region and above the last. The answer is `gapEnd - size`
     /// for the highest gap that fits, so it is page-aligned when `size` and `highest` are. A
     /// `size` of 0 asks for the highest non-empty gap.
-    package func findFree(size: UInt64, lowest: GuestAddress, highest: GuestAddress) -> GuestAddress? {
+    public func findFree(size: UInt64, lowest: GuestAddress, highest: GuestAddress) -> GuestAddress? {
         tree.highestFreeStart(size: size, lowest: lowest, highest: highest)
     }
 

@@ -3,11 +3,11 @@
 /// Which part of the register an instruction uses follows from its `X64OperandSize`: at 8 bits,
 /// numbers 4-7 are `spl`, `bpl`, `sil`, `dil` (the encoder adds the REX prefix that selects them);
 /// the legacy `ah`, `ch`, `dh`, `bh` are not expressible.
-package enum HostRegister: UInt8, CaseIterable, Sendable {
+public enum HostRegister: UInt8, CaseIterable, Sendable {
     case rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15
 
     /// The register's name at `size`, as GNU objdump prints it in Intel syntax.
-    package func name(_ size: X64OperandSize) -> String {
+    public func name(_ size: X64OperandSize) -> String {
         HostRegister.names[Int(size.rawValue)][Int(rawValue)]
     }
 
@@ -24,12 +24,12 @@ package enum HostRegister: UInt8, CaseIterable, Sendable {
 }
 
 /// An SSE register, `xmm0` ... `xmm15`, numbered as the encoding numbers it.
-package enum XMMRegister: UInt8, CaseIterable, Sendable {
+public enum XMMRegister: UInt8, CaseIterable, Sendable {
     case xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7
     case xmm8, xmm9, xmm10, xmm11, xmm12, xmm13, xmm14, xmm15
 
     /// The register's name, `xmm0` ... `xmm15`.
-    package var name: String { "xmm\(rawValue)" }
+    public var name: String { "xmm\(rawValue)" }
 }
 
 /// The operand-size attribute of an instruction: the width of its general-register and
@@ -37,17 +37,17 @@ package enum XMMRegister: UInt8, CaseIterable, Sendable {
 ///
 /// Forms without a general-register operand (SSE arithmetic, jumps, `ret`) use `.b32`, the
 /// default operand size in 64-bit mode, which adds no prefix.
-package enum X64OperandSize: UInt8, CaseIterable, Sendable {
+public enum X64OperandSize: UInt8, CaseIterable, Sendable {
     case b8, b16, b32, b64
 
     /// The width in bits.
-    package var bits: Int { 8 << Int(rawValue) }
+    public var bits: Int { 8 << Int(rawValue) }
 
     /// The width in bytes.
-    package var bytes: Int { 1 << Int(rawValue) }
+    public var bytes: Int { 1 << Int(rawValue) }
 
     /// The size keyword objdump prints before a memory operand of this width (`DWORD`).
-    package var pointerName: String {
+    public var pointerName: String {
         switch self {
         case .b8: "BYTE"
         case .b16: "WORD"
@@ -58,30 +58,30 @@ package enum X64OperandSize: UInt8, CaseIterable, Sendable {
 }
 
 /// A set of operand sizes: the sizes a form accepts.
-package struct X64SizeSet: OptionSet, Sendable {
-    package let rawValue: UInt8
-    package init(rawValue: UInt8) { self.rawValue = rawValue }
+public struct X64SizeSet: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    package static let b8 = X64SizeSet(rawValue: 1)
-    package static let b16 = X64SizeSet(rawValue: 2)
-    package static let b32 = X64SizeSet(rawValue: 4)
-    package static let b64 = X64SizeSet(rawValue: 8)
+    public static let b8 = X64SizeSet(rawValue: 1)
+    public static let b16 = X64SizeSet(rawValue: 2)
+    public static let b32 = X64SizeSet(rawValue: 4)
+    public static let b64 = X64SizeSet(rawValue: 8)
     /// 8, 16, 32 and 64 bits: forms with an opcode `w` bit.
-    package static let all: X64SizeSet = [.b8, .b16, .b32, .b64]
+    public static let all: X64SizeSet = [.b8, .b16, .b32, .b64]
     /// 16, 32 and 64 bits: forms written `r/m16/32/64` in the Intel manual.
-    package static let wide: X64SizeSet = [.b16, .b32, .b64]
+    public static let wide: X64SizeSet = [.b16, .b32, .b64]
     /// 32 and 64 bits.
-    package static let dq: X64SizeSet = [.b32, .b64]
+    public static let dq: X64SizeSet = [.b32, .b64]
 
     /// Whether `size` is in the set.
     @inline(__always)
-    package func contains(_ size: X64OperandSize) -> Bool {
+    public func contains(_ size: X64OperandSize) -> Bool {
         rawValue & (1 << size.rawValue) != 0
     }
 }
 
 /// An x86 condition code, numbered as the `tttn` field of `jcc`, `setcc` and `cmovcc` encodes it.
-package enum X64Condition: UInt8, CaseIterable, Sendable {
+public enum X64Condition: UInt8, CaseIterable, Sendable {
     /// Overflow, no overflow.
     case o, no
     /// Unsigned below (carry), above or equal (no carry).
@@ -100,10 +100,10 @@ package enum X64Condition: UInt8, CaseIterable, Sendable {
     case le, g
 
     /// The opposite condition (the low bit of the encoding flips it).
-    package var negated: X64Condition { X64Condition(rawValue: rawValue ^ 1)! }
+    public var negated: X64Condition { X64Condition(rawValue: rawValue ^ 1)! }
 
     /// The suffix objdump appends to `j`, `set` and `cmov`.
-    package var suffix: String {
+    public var suffix: String {
         switch self {
         case .o: "o"
         case .no: "no"

@@ -1,7 +1,7 @@
 /// A position in the code, bound once; jumps may refer to it before it is bound.
-package struct X64Label: Hashable, Sendable {
+public struct X64Label: Hashable, Sendable {
     /// The label's number in its assembler.
-    package let id: Int32
+    public let id: Int32
 }
 
 /// A rel32 jump whose target can be rewritten while the code runs.
@@ -9,14 +9,14 @@ package struct X64Label: Hashable, Sendable {
 /// Its displacement field is 4-byte aligned relative to the code's start, so once the code is
 /// placed at an address aligned to at least 4, rewriting it is one aligned 4-byte store, which
 /// x86-64 performs atomically: a thread executing the jump sees the old or the new target.
-package struct X64PatchableJump: Hashable, Sendable {
+public struct X64PatchableJump: Hashable, Sendable {
     /// The offset of the jump's first byte in the code.
-    package let offset: Int
+    public let offset: Int
     /// The offset of its 4-byte displacement.
-    package let displacementOffset: Int
+    public let displacementOffset: Int
 
     /// The offset just past the jump, which the displacement counts from.
-    package var end: Int { displacementOffset + 4 }
+    public var end: Int { displacementOffset + 4 }
 
     /// Points the jump, in code placed at `codeAddress` and writable at `code`, at `target`.
     ///
@@ -25,7 +25,7 @@ package struct X64PatchableJump: Hashable, Sendable {
     ///   - codeAddress: the executable address of the code's first byte.
     ///   - target: the new target's executable address.
     /// - Throws: `X64Error.relocationOutOfRange` if `target` is beyond rel32 reach.
-    package func retarget(code: UnsafeMutableRawPointer, codeAddress: HostAddress, to target: HostAddress)
+    public func retarget(code: UnsafeMutableRawPointer, codeAddress: HostAddress, to target: HostAddress)
         throws(X64Error)
     {
         guard let rel = Int32(exactly: target - (codeAddress + end)) else {
@@ -46,9 +46,9 @@ package struct X64PatchableJump: Hashable, Sendable {
 /// bytes (resolving references to absolute addresses for that address). Offsets are from the
 /// start of the code; alignment is relative to it too, so the code must be placed at an address
 /// aligned to `requiredAlignment`.
-package struct X64Assembler: ~Copyable {
+public struct X64Assembler: ~Copyable {
     /// The bytes assembled so far.
-    package var buffer: X64CodeBuffer
+    public var buffer: X64CodeBuffer
     /// The offset of each label, -1 while unbound.
     private var labelOffsets: [Int32] = []
     /// Label references to patch in `finish()`.
@@ -56,7 +56,7 @@ package struct X64Assembler: ~Copyable {
     /// References to absolute addresses, patched in `copy(to:address:)`.
     private var relocations: [Relocation] = []
     /// The largest alignment asked for, which the code's final address must honour.
-    package private(set) var requiredAlignment: Int = 1
+    public private(set) var requiredAlignment: Int = 1
 
     /// A rel8 or rel32 field that will hold `label - end`.
     private struct Fixup {
@@ -74,7 +74,7 @@ package struct X64Assembler: ~Copyable {
     }
 
     /// Creates an assembler whose buffer starts with room for `capacity` bytes.
-    package init(capacity: Int = 4096) {
+    public init(capacity: Int = 4096) {
         buffer = X64CodeBuffer(capacity: capacity)
         labelOffsets.reserveCapacity(64)
         fixups.reserveCapacity(64)
@@ -82,10 +82,10 @@ package struct X64Assembler: ~Copyable {
     }
 
     /// The number of bytes assembled.
-    package var count: Int { buffer.count }
+    public var count: Int { buffer.count }
 
     /// Forgets code, labels, fixups and relocations; keeps the storage.
-    package mutating func reset() {
+    public mutating func reset() {
         buffer.removeAll()
         labelOffsets.removeAll(keepingCapacity: true)
         fixups.removeAll(keepingCapacity: true)
@@ -95,34 +95,34 @@ package struct X64Assembler: ~Copyable {
 
     /// Appends one instruction; returns where it landed.
     @inline(__always) @discardableResult
-    package mutating func emit(_ inst: X64Instruction) -> X64Emitted { buffer.emit(inst) }
+    public mutating func emit(_ inst: X64Instruction) -> X64Emitted { buffer.emit(inst) }
 
     /// Appends `value` as 8 little-endian data bytes (a constant for RIP-relative loads).
-    package mutating func emitData(_ value: UInt64) {
+    public mutating func emitData(_ value: UInt64) {
         for k in 0..<8 { buffer.append(UInt8(truncatingIfNeeded: value >> (8 * k))) }
     }
 
     /// Appends `value` as 4 little-endian data bytes.
-    package mutating func emitData(_ value: UInt32) {
+    public mutating func emitData(_ value: UInt32) {
         for k in 0..<4 { buffer.append(UInt8(truncatingIfNeeded: value >> (8 * k))) }
     }
 
     // MARK: Labels
 
     /// A new, unbound label.
-    package mutating func newLabel() -> X64Label {
+    public mutating func newLabel() -> X64Label {
         labelOffsets.append(-1)
         return X64Label(id: Int32(labelOffsets.count - 1))
     }
 
     /// Binds `label` to the current offset. A label is bound once.
-    package mutating func bind(_ label: X64Label) {
+    public mutating func bind(_ label: X64Label) {
         precondition(labelOffsets[Int(label.id)] < 0, "label bound twice")
         labelOffsets[Int(label.id)] = Int32(buffer.count)
     }
 
     /// The offset `label` is bound to, or nil.
-    package func offset(of label: X64Label) -> Int? {
+    public func offset(of label: X64Label) -> Int? {
         let offset = labelOffsets[Int(label.id)]
         return offset < 0 ? nil : Int(offset)
     }
@@ -131,19 +131,19 @@ package struct X64Assembler: ~Copyable {
     /// bound, `short: true` asks for rel8 (a forward jump known to be near; `finish()` throws
     /// if it is not); the default is rel32.
     @discardableResult
-    package mutating func jmp(to label: X64Label, short: Bool = false) -> X64Emitted {
+    public mutating func jmp(to label: X64Label, short: Bool = false) -> X64Emitted {
         branch(label, short: short, near: .jmp(rel8: 0), far: .jmp(rel32: 0), farLength: 5)
     }
 
     /// `jcc label`, sized as `jmp(to:short:)` is.
     @discardableResult
-    package mutating func jcc(_ condition: X64Condition, to label: X64Label, short: Bool = false) -> X64Emitted {
+    public mutating func jcc(_ condition: X64Condition, to label: X64Label, short: Bool = false) -> X64Emitted {
         branch(label, short: short, near: .jcc(condition, rel8: 0), far: .jcc(condition, rel32: 0), farLength: 6)
     }
 
     /// `call label`.
     @discardableResult
-    package mutating func call(to label: X64Label) -> X64Emitted {
+    public mutating func call(to label: X64Label) -> X64Emitted {
         let emitted = buffer.emit(.call(rel32: 0))
         refer(emitted.immediateOffset, emitted.end, to: label, isByte: false)
         return emitted
@@ -152,7 +152,7 @@ package struct X64Assembler: ~Copyable {
     /// Emits `inst`, whose memory operand must be RIP-relative, so that it addresses `label`
     /// (`lea rax,[rip+label]`, a load from a constant placed after the code).
     @discardableResult
-    package mutating func emit(_ inst: X64Instruction, ripRelativeTo label: X64Label) -> X64Emitted {
+    public mutating func emit(_ inst: X64Instruction, ripRelativeTo label: X64Label) -> X64Emitted {
         precondition(inst.rm.memory?.base == .rip, "needs a RIP-relative memory operand")
         let emitted = buffer.emit(inst)
         refer(emitted.displacementOffset, emitted.end, to: label, isByte: false)
@@ -185,7 +185,7 @@ package struct X64Assembler: ~Copyable {
 
     /// Writes every label reference; call once the labels are bound.
     /// - Throws: `X64Error.unboundLabel` or `X64Error.shortJumpOutOfRange`.
-    package mutating func finish() throws(X64Error) {
+    public mutating func finish() throws(X64Error) {
         for fixup in fixups {
             let target = labelOffsets[Int(fixup.label)]
             guard target >= 0 else { throw .unboundLabel(label: Int(fixup.label), referencedAt: Int(fixup.field)) }
@@ -208,7 +208,7 @@ package struct X64Assembler: ~Copyable {
     /// `call target` with a rel32 resolved when the code is placed (`copy` throws if the
     /// target is then more than 2 GiB away; `movabs` + `call reg` reaches anywhere).
     @discardableResult
-    package mutating func call(absolute target: HostAddress) -> X64Emitted {
+    public mutating func call(absolute target: HostAddress) -> X64Emitted {
         let emitted = buffer.emit(.call(rel32: 0))
         relocate(emitted.immediateOffset, emitted.end, target)
         return emitted
@@ -216,7 +216,7 @@ package struct X64Assembler: ~Copyable {
 
     /// `jmp target` with a rel32 resolved when the code is placed.
     @discardableResult
-    package mutating func jmp(absolute target: HostAddress) -> X64Emitted {
+    public mutating func jmp(absolute target: HostAddress) -> X64Emitted {
         let emitted = buffer.emit(.jmp(rel32: 0))
         relocate(emitted.immediateOffset, emitted.end, target)
         return emitted
@@ -224,7 +224,7 @@ package struct X64Assembler: ~Copyable {
 
     /// `jcc target` with a rel32 resolved when the code is placed.
     @discardableResult
-    package mutating func jcc(_ condition: X64Condition, absolute target: HostAddress) -> X64Emitted {
+    public mutating func jcc(_ condition: X64Condition, absolute target: HostAddress) -> X64Emitted {
         let emitted = buffer.emit(.jcc(condition, rel32: 0))
         relocate(emitted.immediateOffset, emitted.end, target)
         return emitted
@@ -233,7 +233,7 @@ package struct X64Assembler: ~Copyable {
     /// Emits `inst`, whose memory operand must be RIP-relative, so that it addresses `target`
     /// once the code is placed.
     @discardableResult
-    package mutating func emit(_ inst: X64Instruction, ripRelativeTo target: HostAddress) -> X64Emitted {
+    public mutating func emit(_ inst: X64Instruction, ripRelativeTo target: HostAddress) -> X64Emitted {
         precondition(inst.rm.memory?.base == .rip, "needs a RIP-relative memory operand")
         let emitted = buffer.emit(inst)
         relocate(emitted.displacementOffset, emitted.end, target)
@@ -248,14 +248,14 @@ package struct X64Assembler: ~Copyable {
 
     /// A rel32 `jmp` (or `jcc` with a `condition`) to `label`, padded with a `nop` before it
     /// so that its displacement is 4-byte aligned, for `X64PatchableJump.retarget`.
-    package mutating func patchableJump(_ condition: X64Condition? = nil, to label: X64Label) -> X64PatchableJump {
+    public mutating func patchableJump(_ condition: X64Condition? = nil, to label: X64Label) -> X64PatchableJump {
         let emitted = alignedJump(condition)
         refer(emitted.immediateOffset, emitted.end, to: label, isByte: false)
         return X64PatchableJump(offset: emitted.start, displacementOffset: emitted.immediateOffset)
     }
 
     /// A patchable rel32 `jmp` (or `jcc`) to an absolute address, resolved when placed.
-    package mutating func patchableJump(_ condition: X64Condition? = nil, absolute target: HostAddress)
+    public mutating func patchableJump(_ condition: X64Condition? = nil, absolute target: HostAddress)
         -> X64PatchableJump
     {
         let emitted = alignedJump(condition)
@@ -273,14 +273,14 @@ package struct X64Assembler: ~Copyable {
     }
 
     /// Pads with `nop`s (at most 9 bytes each) to a multiple of `boundary`, a power of two.
-    package mutating func align(_ boundary: Int) {
+    public mutating func align(_ boundary: Int) {
         precondition(boundary > 0 && boundary & (boundary - 1) == 0, "alignment must be a power of two")
         requiredAlignment = max(requiredAlignment, boundary)
         nop(length: (boundary - buffer.count & (boundary - 1)) & (boundary - 1))
     }
 
     /// Emits `length` bytes of `nop`s, as few instructions as possible.
-    package mutating func nop(length: Int) {
+    public mutating func nop(length: Int) {
         var remaining = length
         while remaining > 0 {
             let piece = min(remaining, 9)
@@ -299,7 +299,7 @@ package struct X64Assembler: ~Copyable {
     ///   - address: the executable address of `destination`'s first byte.
     /// - Throws: `X64Error.destinationTooSmall`, `.misalignedDestination`, `.relocationOutOfRange`.
     ///   Traps if `finish()` was not called after the last label reference.
-    package func copy(to destination: UnsafeMutableRawBufferPointer, address: HostAddress) throws(X64Error) {
+    public func copy(to destination: UnsafeMutableRawBufferPointer, address: HostAddress) throws(X64Error) {
         precondition(fixups.isEmpty, "call finish() before copy(to:address:)")
         guard destination.count >= buffer.count else {
             throw .destinationTooSmall(needed: buffer.count, available: destination.count)

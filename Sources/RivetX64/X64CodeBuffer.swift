@@ -4,17 +4,17 @@
 /// The buffer is position independent: the JIT copies the finished bytes to their final place
 /// (the writable view of executable memory) with `X64Assembler.copy(to:address:)`, which also
 /// resolves references to absolute addresses. Noncopyable, because it owns its storage.
-package struct X64CodeBuffer: ~Copyable {
+public struct X64CodeBuffer: ~Copyable {
     // Unsafe: `storage` is allocated with `capacity` bytes, owned by this value alone (it is
     // noncopyable), and freed in `deinit`. Writes stay below `capacity`: `reserve` grows first.
     private var storage: UnsafeMutablePointer<UInt8>
     /// The number of bytes `storage` holds.
-    package private(set) var capacity: Int
+    public private(set) var capacity: Int
     /// The number of bytes written.
-    package private(set) var count: Int
+    public private(set) var count: Int
 
     /// Creates an empty buffer with room for `capacity` bytes (it grows as needed).
-    package init(capacity: Int = 4096) {
+    public init(capacity: Int = 4096) {
         self.capacity = max(capacity, 64)
         storage = .allocate(capacity: self.capacity)
         count = 0
@@ -23,11 +23,11 @@ package struct X64CodeBuffer: ~Copyable {
     deinit { storage.deallocate() }
 
     /// Forgets the contents and keeps the storage.
-    package mutating func removeAll() { count = 0 }
+    public mutating func removeAll() { count = 0 }
 
     /// Makes room for `bytes` more bytes.
     @inline(__always)
-    package mutating func reserve(_ bytes: Int) {
+    public mutating func reserve(_ bytes: Int) {
         if count + bytes > capacity { grow(minimum: count + bytes) }
     }
 
@@ -44,7 +44,7 @@ package struct X64CodeBuffer: ~Copyable {
 
     /// Encodes one instruction at the end; returns where its parts landed.
     @inline(__always) @discardableResult
-    package mutating func emit(_ inst: X64Instruction) -> X64Emitted {
+    public mutating func emit(_ inst: X64Instruction) -> X64Emitted {
         reserve(X64Encoder.maximumLength)
         let start = count
         let encoding = X64Encoder.encode(inst, into: storage + start)
@@ -57,59 +57,59 @@ package struct X64CodeBuffer: ~Copyable {
 
     /// Appends one byte.
     @inline(__always)
-    package mutating func append(_ byte: UInt8) {
+    public mutating func append(_ byte: UInt8) {
         reserve(1)
         storage[count] = byte
         count += 1
     }
 
     /// The byte at `offset`.
-    package subscript(offset: Int) -> UInt8 {
+    public subscript(offset: Int) -> UInt8 {
         precondition(offset >= 0 && offset < count)
         return storage[offset]
     }
 
     /// Overwrites the byte at `offset`.
-    package mutating func write(_ value: Int8, at offset: Int) {
+    public mutating func write(_ value: Int8, at offset: Int) {
         precondition(offset >= 0 && offset < count)
         storage[offset] = UInt8(bitPattern: value)
     }
 
     /// Overwrites the four bytes at `offset` with `value`, little-endian.
-    package mutating func write(_ value: Int32, at offset: Int) {
+    public mutating func write(_ value: Int32, at offset: Int) {
         precondition(offset >= 0 && offset + 4 <= count)
         UnsafeMutableRawPointer(storage + offset).storeBytes(of: value.littleEndian, as: Int32.self)
     }
 
     /// The four bytes at `offset`, little-endian.
-    package func readInt32(at offset: Int) -> Int32 {
+    public func readInt32(at offset: Int) -> Int32 {
         precondition(offset >= 0 && offset + 4 <= count)
         return Int32(littleEndian: UnsafeRawPointer(storage + offset).loadUnaligned(as: Int32.self))
     }
 
     /// Calls `body` with the bytes written so far; the pointer is valid only during the call.
-    package func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+    public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try body(UnsafeRawBufferPointer(start: storage, count: count))
     }
 
     /// A copy of the bytes written so far (allocates: for tests and tools).
-    package var bytes: [UInt8] { Array(UnsafeBufferPointer(start: storage, count: count)) }
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: storage, count: count)) }
 }
 
 /// Where an emitted instruction lies in its buffer: offsets from the buffer's first byte, so a
 /// JIT can patch an immediate or displacement later.
-package struct X64Emitted: Sendable, Equatable {
+public struct X64Emitted: Sendable, Equatable {
     /// The offset of the instruction's first byte.
-    package var start: Int
+    public var start: Int
     /// The offset just past its last byte.
-    package var end: Int
+    public var end: Int
     /// The offset of its memory displacement, -1 if it has none.
-    package var displacementOffset: Int
+    public var displacementOffset: Int
     /// The offset of its immediate or branch displacement, -1 if it has none.
-    package var immediateOffset: Int
+    public var immediateOffset: Int
 
     /// Creates a record of where an instruction lies.
-    package init(start: Int, end: Int, displacementOffset: Int, immediateOffset: Int) {
+    public init(start: Int, end: Int, displacementOffset: Int, immediateOffset: Int) {
         self.start = start
         self.end = end
         self.displacementOffset = displacementOffset

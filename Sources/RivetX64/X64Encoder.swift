@@ -1,20 +1,20 @@
 /// Where an encoded instruction's parts landed, relative to its first byte.
-package struct X64Encoding: Sendable, Equatable {
+public struct X64Encoding: Sendable, Equatable {
     /// The number of bytes written.
-    package var length: Int
+    public var length: Int
     /// The offset of a memory operand's displacement, -1 if it has none.
-    package var displacementOffset: Int
+    public var displacementOffset: Int
     /// The offset of the immediate or branch displacement, -1 if it has none.
-    package var immediateOffset: Int
+    public var immediateOffset: Int
 }
 
 /// The generic encoder: turns an `X64Instruction` into bytes by reading its form's row.
 ///
 /// Layout (Intel SDM vol. 2, chapter 2): [lock] [0x66 operand size] [mandatory prefix] [REX]
 /// opcode [ModRM [SIB] [displacement]] [immediate].
-package enum X64Encoder {
+public enum X64Encoder {
     /// The most bytes one instruction may take; callers provide at least this much room.
-    package static let maximumLength = 15
+    public static let maximumLength = 15
 
     private static let rexW: UInt8 = 0x08, rexR: UInt8 = 0x04, rexX: UInt8 = 0x02, rexB: UInt8 = 0x01
 
@@ -23,7 +23,7 @@ package enum X64Encoder {
     /// Traps if the operands do not suit the form (a size the form lacks, an immediate that
     /// does not fit, a register where memory is needed): such an instruction is a JIT bug.
     @inline(__always)
-    package static func encode(_ inst: X64Instruction, into out: UnsafeMutablePointer<UInt8>) -> X64Encoding {
+    public static func encode(_ inst: X64Instruction, into out: UnsafeMutablePointer<UInt8>) -> X64Encoding {
         let row = inst.form.row
         let size = inst.size
         precondition(row.sizes.contains(size), "operand size not allowed for this form")

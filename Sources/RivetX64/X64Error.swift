@@ -1,5 +1,5 @@
 /// What can go wrong when finishing or placing assembled code.
-package enum X64Error: Error, Equatable, CustomStringConvertible {
+public enum X64Error: Error, Equatable, CustomStringConvertible {
     /// A jump or reference targets a label that was never bound.
     case unboundLabel(label: Int, referencedAt: Int)
     /// A jump requested as short (rel8) lands too far away.
@@ -12,7 +12,7 @@ package enum X64Error: Error, Equatable, CustomStringConvertible {
     case misalignedDestination(address: HostAddress, alignment: Int)
 
     /// A stable code for logs and statistics.
-    package var code: String {
+    public var code: String {
         switch self {
         case .unboundLabel: "x64.unbound-label"
         case .shortJumpOutOfRange: "x64.short-jump-range"
@@ -23,7 +23,7 @@ package enum X64Error: Error, Equatable, CustomStringConvertible {
     }
 
     /// A message naming the offsets and addresses involved.
-    package var description: String {
+    public var description: String {
         switch self {
         case .unboundLabel(let label, let at):
             "\(code): label \(label), referenced at code offset \(at), was never bound"

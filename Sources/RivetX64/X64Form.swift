@@ -6,7 +6,7 @@
 /// the ModRM.reg field, `Rm` for ModRM.rm, `Imm8`/`Imm` for an immediate, `Cl` for the count
 /// register, `Rel8`/`Rel32` for a branch displacement). Forms with a single operand pattern are
 /// named by their mnemonic alone. Switches over this enum have no `default:`.
-package enum X64Form: UInt8, CaseIterable, Sendable {
+public enum X64Form: UInt8, CaseIterable, Sendable {
     // Integer arithmetic and logic.
     case addRmReg, addRegRm, addRmImm8, addRmImm
     case orRmReg, orRegRm, orRmImm8, orRmImm
@@ -55,11 +55,11 @@ package enum X64Form: UInt8, CaseIterable, Sendable {
 
     /// The form's row in the table.
     @inline(__always)
-    package var row: X64FormRow { X64FormTable.rows[Int(rawValue)] }
+    public var row: X64FormRow { X64FormTable.rows[Int(rawValue)] }
 }
 
 /// What an operand of a form is and where the encoding puts it.
-package enum X64OperandKind: UInt8, Sendable {
+public enum X64OperandKind: UInt8, Sendable {
     /// No operand (fills unused slots).
     case none
     /// A general register in ModRM.reg, of the instruction's size.
@@ -96,7 +96,7 @@ package enum X64OperandKind: UInt8, Sendable {
     case rel8, rel32
 
     /// Whether the operand lives in ModRM.rm.
-    package var isInModRMRm: Bool {
+    public var isInModRMRm: Bool {
         switch self {
         case .rm, .rm8, .rm16, .rm32, .mem, .mem32, .xrm32, .xrm64, .xrm128: true
         case .none, .reg, .opReg, .acc, .cl, .xreg, .xvex, .imm8, .uimm8, .immZ, .immV, .rel8, .rel32: false
@@ -104,7 +104,7 @@ package enum X64OperandKind: UInt8, Sendable {
     }
 
     /// Whether the operand is an immediate or a branch displacement.
-    package var isImmediate: Bool {
+    public var isImmediate: Bool {
         switch self {
         case .imm8, .uimm8, .immZ, .immV, .rel8, .rel32: true
         case .none, .reg, .rm, .rm8, .rm16, .rm32, .mem, .mem32, .opReg, .acc, .cl, .xreg, .xvex, .xrm32, .xrm64, .xrm128:
@@ -114,7 +114,7 @@ package enum X64OperandKind: UInt8, Sendable {
 }
 
 /// The mandatory prefix of an SSE form (its raw value is the prefix byte, 0 for none).
-package enum X64Prefix: UInt8, Sendable {
+public enum X64Prefix: UInt8, Sendable {
     case none = 0
     case p66 = 0x66
     case pF2 = 0xF2
@@ -122,32 +122,32 @@ package enum X64Prefix: UInt8, Sendable {
 }
 
 /// Properties of a form beyond its opcode and operands.
-package struct X64FormFlags: OptionSet, Sendable {
-    package let rawValue: UInt8
-    package init(rawValue: UInt8) { self.rawValue = rawValue }
+public struct X64FormFlags: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
 
     /// The opcode's last byte has a `w` bit (bit 0): clear for 8-bit operands, set otherwise.
-    package static let w = X64FormFlags(rawValue: 1)
+    public static let w = X64FormFlags(rawValue: 1)
     /// 64-bit operands need no REX.W (near branches, `push`, `pop`).
-    package static let default64 = X64FormFlags(rawValue: 2)
+    public static let default64 = X64FormFlags(rawValue: 2)
     /// A condition code is added to the opcode's last byte and its suffix to the mnemonic.
-    package static let conditional = X64FormFlags(rawValue: 4)
+    public static let conditional = X64FormFlags(rawValue: 4)
     /// A `lock` prefix is allowed when the destination is memory.
-    package static let lockable = X64FormFlags(rawValue: 8)
+    public static let lockable = X64FormFlags(rawValue: 8)
     /// VEX-encoded (3-byte C4 prefix): the row's prefix is VEX.pp, the opcode's leading
     /// 0F / 0F 38 / 0F 3A bytes are VEX.mmmmm, a 64-bit size sets VEX.W; no legacy prefix or REX.
-    package static let vex = X64FormFlags(rawValue: 16)
+    public static let vex = X64FormFlags(rawValue: 16)
 }
 
 /// One to three opcode bytes, the first in the low byte.
-package struct X64Opcode: Sendable, Equatable {
+public struct X64Opcode: Sendable, Equatable {
     /// The bytes, first in bits 0-7.
-    package let packed: UInt32
+    public let packed: UInt32
     /// How many bytes, 1-3.
-    package let count: Int
+    public let count: Int
 
     /// Packs `bytes` (1-3 of them).
-    package init(_ bytes: [UInt8]) {
+    public init(_ bytes: [UInt8]) {
         precondition((1...3).contains(bytes.count))
         var packed: UInt32 = 0
         for (k, byte) in bytes.enumerated() { packed |= UInt32(byte) << (8 * k) }
@@ -156,31 +156,31 @@ package struct X64Opcode: Sendable, Equatable {
     }
 
     /// The bytes in order.
-    package var bytes: [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: packed >> (8 * $0)) } }
+    public var bytes: [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: packed >> (8 * $0)) } }
 }
 
 /// One form: everything the encoder and the printer need, as data.
-package struct X64FormRow: Sendable {
+public struct X64FormRow: Sendable {
     /// The form this row describes.
-    package let form: X64Form
+    public let form: X64Form
     /// The mnemonic as objdump prints it (the condition suffix is added for conditional forms).
-    package let mnemonic: StaticString
+    public let mnemonic: StaticString
     /// The mandatory prefix (SSE), before REX.
-    package let prefix: X64Prefix
+    public let prefix: X64Prefix
     /// The opcode bytes; a `w` bit, condition or register is added to the last one.
-    package let opcode: X64Opcode
+    public let opcode: X64Opcode
     /// The ModRM.reg digit of forms written `/0`-`/7` in the Intel manual.
-    package let modRMExtension: UInt8?
+    public let modRMExtension: UInt8?
     /// The operands in Intel order (destination first), `.none` for unused slots.
-    package let operands: (X64OperandKind, X64OperandKind, X64OperandKind)
+    public let operands: (X64OperandKind, X64OperandKind, X64OperandKind)
     /// The operand sizes the form accepts.
-    package let sizes: X64SizeSet
+    public let sizes: X64SizeSet
     /// Further properties.
-    package let flags: X64FormFlags
+    public let flags: X64FormFlags
 
     // Derived from the above once, so that the encoder only tests booleans.
     /// Whether a ModRM byte follows the opcode.
-    package let hasModRM: Bool
+    public let hasModRM: Bool
     /// Whether ModRM.reg holds an operand (not an opcode extension).
     let regInModRM: Bool
     /// Whether a register is added to the opcode.
@@ -194,7 +194,7 @@ package struct X64FormRow: Sendable {
     /// Whether ModRM.rm must be memory (`lea`).
     let rmMemoryOnly: Bool
     /// The immediate or displacement operand, `.none` without one.
-    package let immediate: X64OperandKind
+    public let immediate: X64OperandKind
 
     init(
         form: X64Form, mnemonic: StaticString, prefix: X64Prefix, opcode: [UInt8], modRMExtension: UInt8?,
@@ -221,10 +221,10 @@ package struct X64FormRow: Sendable {
     }
 
     /// The operands in Intel order, without unused slots.
-    package var operandList: [X64OperandKind] {
+    public var operandList: [X64OperandKind] {
         [operands.0, operands.1, operands.2].filter { $0 != .none }
     }
 
     /// Whether the form has a ModRM.rm operand (register or memory).
-    package var hasRm: Bool { operandList.contains(where: \.isInModRMRm) }
+    public var hasRm: Bool { operandList.contains(where: \.isInModRMRm) }
 }

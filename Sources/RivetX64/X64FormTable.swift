@@ -5,7 +5,7 @@
 /// Architectures Software Developer's Manual, volume 2 (instruction set reference). Operand size
 /// works as in the manual: 16-bit operands add the 0x66 prefix, 64-bit operands REX.W (unless the
 /// form is `.default64`), and 8-bit operands clear the opcode's `w` bit (forms flagged `.w`).
-package enum X64FormTable {
+public enum X64FormTable {
     private static func r(
         _ form: X64Form, _ mnemonic: StaticString, _ opcode: [UInt8], _ operands: [X64OperandKind],
         _ sizes: X64SizeSet = .b32, ext: UInt8? = nil, prefix: X64Prefix = .none, flags: X64FormFlags = []
@@ -16,7 +16,7 @@ package enum X64FormTable {
     }
 
     /// Every form, indexed by `X64Form.rawValue`.
-    package static let rows: [X64FormRow] = [
+    public static let rows: [X64FormRow] = [
         // Integer arithmetic and logic: op r/m,reg / op reg,r/m / op r/m,imm8 / op r/m,imm.
         r(.addRmReg, "add", [0x01], [.rm, .reg], .all, flags: [.w, .lockable]),
         r(.addRegRm, "add", [0x03], [.reg, .rm], .all, flags: .w),

@@ -1,5 +1,5 @@
 /// SSE operations of the form `op xmm,xmm/mem`.
-package enum X64SSEOp: CaseIterable, Sendable {
+public enum X64SSEOp: CaseIterable, Sendable {
     case addss, addsd, subss, subsd, mulss, mulsd, divss, divsd
     case minss, minsd, maxss, maxsd, sqrtss, sqrtsd
     case ucomiss, ucomisd, comiss, comisd
@@ -7,7 +7,7 @@ package enum X64SSEOp: CaseIterable, Sendable {
     case cvtss2sd, cvtsd2ss, movaps
 
     /// The form `op xmm,xmm/m`.
-    package var form: X64Form {
+    public var form: X64Form {
         switch self {
         case .addss: .addss
         case .addsd: .addsd
@@ -43,14 +43,14 @@ package enum X64SSEOp: CaseIterable, Sendable {
 }
 
 /// Conversions from an XMM register to a general register.
-package enum X64ToIntegerOp: CaseIterable, Sendable {
+public enum X64ToIntegerOp: CaseIterable, Sendable {
     /// Truncating (round toward zero), single or double.
     case cvttss2si, cvttsd2si
     /// Rounding as MXCSR.RC says, single or double.
     case cvtss2si, cvtsd2si
 
     /// The form `op reg,xmm/m`.
-    package var form: X64Form {
+    public var form: X64Form {
         switch self {
         case .cvttss2si: .cvttss2si
         case .cvttsd2si: .cvttsd2si
@@ -63,18 +63,18 @@ package enum X64ToIntegerOp: CaseIterable, Sendable {
 /// Builders for SSE instructions.
 extension X64Instruction {
     /// `op dst,src` on XMM registers.
-    package static func sse(_ op: X64SSEOp, _ dst: XMMRegister, _ src: XMMRegister) -> X64Instruction {
+    public static func sse(_ op: X64SSEOp, _ dst: XMMRegister, _ src: XMMRegister) -> X64Instruction {
         X64Instruction(op.form, reg: dst.rawValue, rm: .register(src.rawValue))
     }
 
     /// `op dst,[mem]` (`andps` and friends need 16 aligned bytes).
-    package static func sse(_ op: X64SSEOp, _ dst: XMMRegister, _ src: X64Memory) -> X64Instruction {
+    public static func sse(_ op: X64SSEOp, _ dst: XMMRegister, _ src: X64Memory) -> X64Instruction {
         X64Instruction(op.form, reg: dst.rawValue, rm: .memory(src))
     }
 
     /// `vfmadd213ss`/`vfmadd213sd dst,src1,src2` (FMA3): dst = src1 * dst + src2 with one
     /// rounding; the rest of the register is dst's (its upper YMM half zeroed).
-    package static func fma(double: Bool, _ dst: XMMRegister, _ src1: XMMRegister, _ src2: XMMRegister)
+    public static func fma(double: Bool, _ dst: XMMRegister, _ src1: XMMRegister, _ src2: XMMRegister)
         -> X64Instruction
     {
         X64Instruction(double ? .vfmadd213sd : .vfmadd213ss, size: double ? .b64 : .b32, reg: dst.rawValue,
@@ -82,37 +82,37 @@ extension X64Instruction {
     }
 
     /// `movss dst,src`: copies the low 32 bits, keeping the rest of `dst`.
-    package static func movss(_ dst: XMMRegister, _ src: XMMRegister) -> X64Instruction {
+    public static func movss(_ dst: XMMRegister, _ src: XMMRegister) -> X64Instruction {
         X64Instruction(.movssRegRm, reg: dst.rawValue, rm: .register(src.rawValue))
     }
 
     /// `movss dst,DWORD PTR [mem]`: loads and zeroes the rest of `dst`.
-    package static func movss(_ dst: XMMRegister, _ src: X64Memory) -> X64Instruction {
+    public static func movss(_ dst: XMMRegister, _ src: X64Memory) -> X64Instruction {
         X64Instruction(.movssRegRm, reg: dst.rawValue, rm: .memory(src))
     }
 
     /// `movss DWORD PTR [mem],src`.
-    package static func movss(_ dst: X64Memory, _ src: XMMRegister) -> X64Instruction {
+    public static func movss(_ dst: X64Memory, _ src: XMMRegister) -> X64Instruction {
         X64Instruction(.movssRmReg, reg: src.rawValue, rm: .memory(dst))
     }
 
     /// `movsd dst,src`: copies the low 64 bits, keeping the rest of `dst`.
-    package static func movsd(_ dst: XMMRegister, _ src: XMMRegister) -> X64Instruction {
+    public static func movsd(_ dst: XMMRegister, _ src: XMMRegister) -> X64Instruction {
         X64Instruction(.movsdRegRm, reg: dst.rawValue, rm: .register(src.rawValue))
     }
 
     /// `movsd dst,QWORD PTR [mem]`: loads and zeroes the rest of `dst`.
-    package static func movsd(_ dst: XMMRegister, _ src: X64Memory) -> X64Instruction {
+    public static func movsd(_ dst: XMMRegister, _ src: X64Memory) -> X64Instruction {
         X64Instruction(.movsdRegRm, reg: dst.rawValue, rm: .memory(src))
     }
 
     /// `movsd QWORD PTR [mem],src`.
-    package static func movsd(_ dst: X64Memory, _ src: XMMRegister) -> X64Instruction {
+    public static func movsd(_ dst: X64Memory, _ src: XMMRegister) -> X64Instruction {
         X64Instruction(.movsdRmReg, reg: src.rawValue, rm: .memory(dst))
     }
 
     /// `movd`/`movq xmm,reg` (`size` 32 or 64): zeroes the rest of `dst`.
-    package static func movGPRToXMM(_ size: X64OperandSize, _ dst: XMMRegister, _ src: HostRegister)
+    public static func movGPRToXMM(_ size: X64OperandSize, _ dst: XMMRegister, _ src: HostRegister)
         -> X64Instruction
     {
         X64Instruction(size == .b64 ? .movqRegRm : .movdRegRm, size: size, reg: dst.rawValue,
@@ -120,12 +120,12 @@ extension X64Instruction {
     }
 
     /// `movd`/`movq xmm,[mem]`.
-    package static func movGPRToXMM(_ size: X64OperandSize, _ dst: XMMRegister, _ src: X64Memory) -> X64Instruction {
+    public static func movGPRToXMM(_ size: X64OperandSize, _ dst: XMMRegister, _ src: X64Memory) -> X64Instruction {
         X64Instruction(size == .b64 ? .movqRegRm : .movdRegRm, size: size, reg: dst.rawValue, rm: .memory(src))
     }
 
     /// `movd`/`movq reg,xmm` (`size` 32 or 64).
-    package static func movXMMToGPR(_ size: X64OperandSize, _ dst: HostRegister, _ src: XMMRegister)
+    public static func movXMMToGPR(_ size: X64OperandSize, _ dst: HostRegister, _ src: XMMRegister)
         -> X64Instruction
     {
         X64Instruction(size == .b64 ? .movqRmReg : .movdRmReg, size: size, reg: src.rawValue,
@@ -133,36 +133,36 @@ extension X64Instruction {
     }
 
     /// `movd`/`movq [mem],xmm`.
-    package static func movXMMToGPR(_ size: X64OperandSize, _ dst: X64Memory, _ src: XMMRegister) -> X64Instruction {
+    public static func movXMMToGPR(_ size: X64OperandSize, _ dst: X64Memory, _ src: XMMRegister) -> X64Instruction {
         X64Instruction(size == .b64 ? .movqRmReg : .movdRmReg, size: size, reg: src.rawValue, rm: .memory(dst))
     }
 
     /// `cvtsi2ss`/`cvtsi2sd xmm,reg`: converts a signed `size`-bit integer (32 or 64) to single
     /// (`double: false`) or double, rounding as MXCSR.RC says.
-    package static func cvtsi2f(_ size: X64OperandSize, double: Bool, _ dst: XMMRegister, _ src: HostRegister)
+    public static func cvtsi2f(_ size: X64OperandSize, double: Bool, _ dst: XMMRegister, _ src: HostRegister)
         -> X64Instruction
     { X64Instruction(double ? .cvtsi2sd : .cvtsi2ss, size: size, reg: dst.rawValue, rm: .register(src.rawValue)) }
 
     /// `cvtsi2ss`/`cvtsi2sd xmm,[mem]`.
-    package static func cvtsi2f(_ size: X64OperandSize, double: Bool, _ dst: XMMRegister, _ src: X64Memory)
+    public static func cvtsi2f(_ size: X64OperandSize, double: Bool, _ dst: XMMRegister, _ src: X64Memory)
         -> X64Instruction
     { X64Instruction(double ? .cvtsi2sd : .cvtsi2ss, size: size, reg: dst.rawValue, rm: .memory(src)) }
 
     /// `op reg,xmm`: converts to a signed `size`-bit integer (32 or 64); out of range and NaN
     /// give the "integer indefinite" value 0x80...0.
-    package static func cvtf2si(_ op: X64ToIntegerOp, _ size: X64OperandSize, _ dst: HostRegister,
+    public static func cvtf2si(_ op: X64ToIntegerOp, _ size: X64OperandSize, _ dst: HostRegister,
                                 _ src: XMMRegister) -> X64Instruction
     { X64Instruction(op.form, size: size, reg: dst.rawValue, rm: .register(src.rawValue)) }
 
     /// `op reg,[mem]`.
-    package static func cvtf2si(_ op: X64ToIntegerOp, _ size: X64OperandSize, _ dst: HostRegister,
+    public static func cvtf2si(_ op: X64ToIntegerOp, _ size: X64OperandSize, _ dst: HostRegister,
                                 _ src: X64Memory) -> X64Instruction
     { X64Instruction(op.form, size: size, reg: dst.rawValue, rm: .memory(src)) }
 
     /// `roundss`/`roundsd xmm,xmm,control` (SSE4.1). `control` bits 1-0 pick the rounding
     /// (0 nearest even, 1 down, 2 up, 3 toward zero), bit 2 uses MXCSR.RC instead, bit 3
     /// suppresses the inexact exception.
-    package static func round(double: Bool, _ dst: XMMRegister, _ src: XMMRegister, control: UInt8)
+    public static func round(double: Bool, _ dst: XMMRegister, _ src: XMMRegister, control: UInt8)
         -> X64Instruction
     {
         X64Instruction(double ? .roundsd : .roundss, reg: dst.rawValue, rm: .register(src.rawValue),
@@ -170,7 +170,7 @@ extension X64Instruction {
     }
 
     /// `roundss`/`roundsd xmm,[mem],control`.
-    package static func round(double: Bool, _ dst: XMMRegister, _ src: X64Memory, control: UInt8) -> X64Instruction {
+    public static func round(double: Bool, _ dst: XMMRegister, _ src: X64Memory, control: UInt8) -> X64Instruction {
         X64Instruction(double ? .roundsd : .roundss, reg: dst.rawValue, rm: .memory(src), immediate: Int64(control))
     }
 }

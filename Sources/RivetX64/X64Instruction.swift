@@ -4,25 +4,25 @@
 /// in the opcode, `rm` the ModRM.rm operand, `immediate` the immediate or branch displacement.
 /// Fields the form does not use are ignored. The static builders (`alu`, `mov`, ...) pick the
 /// form from the operand types and choose the shortest immediate encoding.
-package struct X64Instruction: Hashable, Sendable {
+public struct X64Instruction: Hashable, Sendable {
     /// The form, which fixes opcode and operand kinds.
-    package var form: X64Form
+    public var form: X64Form
     /// The operand-size attribute (`.b32` for forms without general-register operands).
-    package var size: X64OperandSize
+    public var size: X64OperandSize
     /// The condition of `jcc`, `setcc`, `cmovcc`; ignored by other forms.
-    package var condition: X64Condition
+    public var condition: X64Condition
     /// Whether a `lock` prefix precedes the instruction.
-    package var isLocked: Bool
+    public var isLocked: Bool
     /// The register number in ModRM.reg or in the opcode (general or XMM, as the form says).
-    package var reg: UInt8
+    public var reg: UInt8
     /// The ModRM.rm operand.
-    package var rm: X64RM
+    public var rm: X64RM
     /// The immediate, or the branch displacement counted from the end of the instruction.
-    package var immediate: Int64
+    public var immediate: Int64
 
     /// Creates an instruction from its raw parts; the encoder checks them against the form.
     @inline(__always)
-    package init(
+    public init(
         _ form: X64Form, size: X64OperandSize = .b32, condition: X64Condition = .o, reg: UInt8 = 0,
         rm: X64RM = .register(0), immediate: Int64 = 0, isLocked: Bool = false
     ) {
@@ -36,7 +36,7 @@ package struct X64Instruction: Hashable, Sendable {
     }
 
     /// The same instruction with a `lock` prefix; the form must allow it and write memory.
-    package var locked: X64Instruction {
+    public var locked: X64Instruction {
         precondition(form.row.flags.contains(.lockable) && rm.memory != nil,
                      "lock needs a lockable form with a memory destination")
         var copy = self
@@ -45,14 +45,14 @@ package struct X64Instruction: Hashable, Sendable {
     }
 
     /// The encoded length in bytes (1-15).
-    package var length: Int {
+    public var length: Int {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: X64Encoder.maximumLength) { scratch in
             X64Encoder.encode(self, into: scratch.baseAddress!).length
         }
     }
 
     /// The encoded bytes (allocates: for tests and tools, not for the JIT).
-    package var bytes: [UInt8] {
+    public var bytes: [UInt8] {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: X64Encoder.maximumLength) { scratch in
             let n = X64Encoder.encode(self, into: scratch.baseAddress!).length
             return Array(scratch.prefix(n))
@@ -62,5 +62,5 @@ package struct X64Instruction: Hashable, Sendable {
 
 extension X64Instruction: CustomStringConvertible {
     /// The instruction in GNU objdump's Intel syntax, as if placed at address 0.
-    package var description: String { X64Printer.text(self) }
+    public var description: String { X64Printer.text(self) }
 }

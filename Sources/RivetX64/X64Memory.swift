@@ -1,5 +1,5 @@
 /// The base of a memory operand.
-package enum X64Base: Hashable, Sendable {
+public enum X64Base: Hashable, Sendable {
     /// A general register.
     case register(HostRegister)
     /// The address of the next instruction (RIP-relative addressing).
@@ -9,15 +9,15 @@ package enum X64Base: Hashable, Sendable {
 }
 
 /// The factor a memory operand's index register is multiplied by.
-package enum X64Scale: UInt8, CaseIterable, Sendable {
+public enum X64Scale: UInt8, CaseIterable, Sendable {
     case x1, x2, x4, x8
 
     /// The factor, 1, 2, 4 or 8 (the raw value is its base-2 logarithm, as SIB.scale encodes it).
-    package var factor: Int { 1 << Int(rawValue) }
+    public var factor: Int { 1 << Int(rawValue) }
 }
 
 /// How many bytes encode a memory operand's displacement.
-package enum X64DisplacementWidth: UInt8, Sendable {
+public enum X64DisplacementWidth: UInt8, Sendable {
     /// The fewest bytes that hold the value (none for 0, unless the base is `rbp` or `r13`).
     case automatic
     /// One byte, even for 0 (as multi-byte `nop`s need).
@@ -30,20 +30,20 @@ package enum X64DisplacementWidth: UInt8, Sendable {
 ///
 /// `rsp` cannot be an index (its SIB code means "no index"); a RIP-relative operand has no
 /// index. The displacement of a RIP-relative operand counts from the end of the instruction.
-package struct X64Memory: Hashable, Sendable {
+public struct X64Memory: Hashable, Sendable {
     /// The base register, `rip`, or none.
-    package var base: X64Base
+    public var base: X64Base
     /// The index register, if any.
-    package var index: HostRegister?
+    public var index: HostRegister?
     /// The index's factor.
-    package var scale: X64Scale
+    public var scale: X64Scale
     /// The signed displacement.
-    package var displacement: Int32
+    public var displacement: Int32
     /// How many bytes encode the displacement.
-    package var displacementWidth: X64DisplacementWidth
+    public var displacementWidth: X64DisplacementWidth
 
     /// Creates a memory operand; traps if `index` is `rsp` or is combined with `rip`.
-    package init(
+    public init(
         base: X64Base, index: HostRegister? = nil, scale: X64Scale = .x1, displacement: Int32 = 0,
         displacementWidth: X64DisplacementWidth = .automatic
     ) {
@@ -59,40 +59,40 @@ package struct X64Memory: Hashable, Sendable {
     }
 
     /// `[base + displacement]`.
-    package static func at(_ base: HostRegister, _ displacement: Int32 = 0) -> X64Memory {
+    public static func at(_ base: HostRegister, _ displacement: Int32 = 0) -> X64Memory {
         X64Memory(base: .register(base), displacement: displacement)
     }
 
     /// `[base + index * scale + displacement]`.
-    package static func at(
+    public static func at(
         _ base: HostRegister, index: HostRegister, scale: X64Scale = .x1, _ displacement: Int32 = 0
     ) -> X64Memory {
         X64Memory(base: .register(base), index: index, scale: scale, displacement: displacement)
     }
 
     /// `[index * scale + displacement]`, with no base.
-    package static func at(index: HostRegister, scale: X64Scale, _ displacement: Int32 = 0) -> X64Memory {
+    public static func at(index: HostRegister, scale: X64Scale, _ displacement: Int32 = 0) -> X64Memory {
         X64Memory(base: .none, index: index, scale: scale, displacement: displacement)
     }
 
     /// `[rip + displacement]`, counted from the end of the instruction.
-    package static func rip(_ displacement: Int32 = 0) -> X64Memory {
+    public static func rip(_ displacement: Int32 = 0) -> X64Memory {
         X64Memory(base: .rip, displacement: displacement)
     }
 
     /// The absolute address `displacement` (sign-extended to 64 bits).
-    package static func absolute(_ address: Int32) -> X64Memory {
+    public static func absolute(_ address: Int32) -> X64Memory {
         X64Memory(base: .none, displacement: address)
     }
 
     /// The same operand with its displacement encoded in `width`.
-    package func withDisplacementWidth(_ width: X64DisplacementWidth) -> X64Memory {
+    public func withDisplacementWidth(_ width: X64DisplacementWidth) -> X64Memory {
         X64Memory(base: base, index: index, scale: scale, displacement: displacement, displacementWidth: width)
     }
 
     /// The number of displacement bytes the encoding holds: 0, 1 or 4.
     @inline(__always)
-    package var encodedDisplacementBytes: Int {
+    public var encodedDisplacementBytes: Int {
         guard case .register(let base) = base else { return 4 }
         switch displacementWidth {
         case .dword: return 4
@@ -106,14 +106,14 @@ package struct X64Memory: Hashable, Sendable {
 }
 
 /// The operand in a ModRM `rm` field: a register (general or XMM, as the form says) or memory.
-package enum X64RM: Hashable, Sendable {
+public enum X64RM: Hashable, Sendable {
     /// A register number, 0-15.
     case register(UInt8)
     /// A memory operand.
     case memory(X64Memory)
 
     /// The memory operand, if this is one.
-    package var memory: X64Memory? {
+    public var memory: X64Memory? {
         if case .memory(let m) = self { return m }
         return nil
     }

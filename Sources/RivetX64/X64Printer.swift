@@ -3,9 +3,9 @@
 ///
 /// Branch targets and RIP-relative addresses (objdump's `# 0x...` comment) depend on where the
 /// instruction sits, hence the `address` parameter.
-package enum X64Printer {
+public enum X64Printer {
     /// The text of `inst` placed at `address`.
-    package static func text(_ inst: X64Instruction, address: UInt64 = 0) -> String {
+    public static func text(_ inst: X64Instruction, address: UInt64 = 0) -> String {
         let row = inst.form.row
         var text = inst.isLocked ? "lock " : ""
         text += "\(row.mnemonic)"
@@ -69,7 +69,7 @@ package enum X64Printer {
 
     /// A memory operand as objdump prints it: `[base+index*scale+disp]`, `ds:0x...` for an
     /// absolute address, `[rip+0x...]` with the displacement as an unsigned 64-bit number.
-    package static func memory(_ m: X64Memory) -> String {
+    public static func memory(_ m: X64Memory) -> String {
         let index = m.index.map { $0.name(.b64) + "*\(m.scale.factor)" }
         switch m.base {
         case .rip:

@@ -2,18 +2,18 @@
 // block. A snapshot: recompute after a pass changes branches.
 
 /// The control-flow graph of a function.
-package struct ControlFlowGraph {
+public struct ControlFlowGraph {
     /// Successors by block, in branch order, duplicates removed.
-    package var successors: [[Block]]
+    public var successors: [[Block]]
     /// Reachable predecessors by block, each once, in layout order of the branching block.
-    package var predecessors: [[Block]]
+    public var predecessors: [[Block]]
     /// Blocks reachable from the entry, in reverse postorder (entry first).
-    package var reversePostorder: [Block]
+    public var reversePostorder: [Block]
     /// Position of each block in `reversePostorder`, or -1 if unreachable.
-    package var rpoIndex: [Int]
+    public var rpoIndex: [Int]
 
     /// Computes the graph of `f`'s layout blocks.
-    package init(_ f: Function) {
+    public init(_ f: Function) {
         let n = f.blocks.count
         successors = Array(repeating: [], count: n)
         predecessors = Array(repeating: [], count: n)
@@ -62,5 +62,5 @@ package struct ControlFlowGraph {
     }
 
     /// Whether `b` is reachable from the entry.
-    @inline(__always) package func isReachable(_ b: Block) -> Bool { rpoIndex[b.id] >= 0 }
+    @inline(__always) public func isReachable(_ b: Block) -> Bool { rpoIndex[b.id] >= 0 }
 }

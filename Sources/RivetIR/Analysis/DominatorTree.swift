@@ -4,19 +4,19 @@
 // preorder, for passes that walk it (GVN), and instruction-level dominance.
 
 /// The dominator tree of a function's reachable blocks.
-package struct DominatorTree {
+public struct DominatorTree {
     /// Immediate dominator by block; the entry's is itself; unreachable blocks have nil.
-    package var idom: [Block?]
+    public var idom: [Block?]
     /// Children in the tree, by block.
-    package var children: [[Block]]
+    public var children: [[Block]]
     /// Blocks in a preorder of the tree (entry first).
-    package var preorder: [Block]
+    public var preorder: [Block]
     /// Position of each block in `preorder` and one past its subtree's last, for O(1) queries.
     private var enter: [Int]
     private var leave: [Int]
 
     /// Computes the tree from a control-flow graph.
-    package init(_ cfg: ControlFlowGraph) {
+    public init(_ cfg: ControlFlowGraph) {
         let n = cfg.rpoIndex.count
         let rpo = cfg.reversePostorder
         var doms = [Int](repeating: -1, count: n)  // by block, the idom's block index
@@ -70,29 +70,29 @@ package struct DominatorTree {
 
     /// Whether `a` dominates `b` (every block dominates itself). False if either is unreachable.
     @inline(__always)
-    package func dominates(_ a: Block, _ b: Block) -> Bool {
+    public func dominates(_ a: Block, _ b: Block) -> Bool {
         let ea = enter[a.id], eb = enter[b.id]
         return ea >= 0 && eb >= 0 && ea <= eb && eb < leave[a.id]
     }
 
     /// Whether `b` is reachable (in the tree).
-    @inline(__always) package func contains(_ b: Block) -> Bool { enter[b.id] >= 0 }
+    @inline(__always) public func contains(_ b: Block) -> Bool { enter[b.id] >= 0 }
 }
 
 /// Positions of instructions in their blocks, for instruction-level dominance.
-package struct InstPositions {
+public struct InstPositions {
     /// Index of each instruction in its block (-1 if in none).
-    package var position: [Int]
+    public var position: [Int]
 
     /// Records the positions of `f`'s instructions.
-    package init(_ f: Function) {
+    public init(_ f: Function) {
         position = [Int](repeating: -1, count: f.insts.count)
         for b in f.layout { for (i, inst) in f.blocks[b.id].insts.enumerated() { position[inst.id] = i } }
     }
 
     /// Whether `v`'s definition dominates a use at `inst` (a block parameter is defined at
     /// its block's start; a result just after its instruction).
-    package func dominates(_ f: Function, _ tree: DominatorTree, _ v: Value, use inst: Inst) -> Bool {
+    public func dominates(_ f: Function, _ tree: DominatorTree, _ v: Value, use inst: Inst) -> Bool {
         guard let useBlock = f.insts[inst.id].block else { return false }
         switch f.values[v.id].def {
         case .none: return false

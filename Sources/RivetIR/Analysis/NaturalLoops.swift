@@ -7,19 +7,19 @@
 // dominating the rest) are no loops here.
 
 /// The natural loops of a function.
-package struct NaturalLoops {
+public struct NaturalLoops {
     /// One loop: its header, its body as a membership mask by block id, and its block count.
-    package struct Loop {
-        package var header: Block
-        package var body: [Bool]
-        package var size: Int
+    public struct Loop {
+        public var header: Block
+        public var body: [Bool]
+        public var size: Int
     }
 
     /// The loops, one per header, in reverse postorder of their headers.
-    package var loops: [Loop] = []
+    public var loops: [Loop] = []
 
     /// The natural loops of the function `cfg` and `tree` describe.
-    package init(_ cfg: ControlFlowGraph, _ tree: DominatorTree) {
+    public init(_ cfg: ControlFlowGraph, _ tree: DominatorTree) {
         let blockCount = cfg.predecessors.count
         for h in cfg.reversePostorder {
             let latches = cfg.predecessors[h.id].filter { tree.dominates(h, $0) }
@@ -41,7 +41,7 @@ package struct NaturalLoops {
     }
 
     /// By block id: how many loops contain the block.
-    package var depths: [Int] {
+    public var depths: [Int] {
         var depth = [Int](repeating: 0, count: loops.first?.body.count ?? 0)
         for loop in loops {
             for (b, inside) in loop.body.enumerated() where inside { depth[b] += 1 }

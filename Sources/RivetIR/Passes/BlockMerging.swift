@@ -17,9 +17,9 @@
 // every exit state; block numbers of the blocks that remain.
 
 /// The branch-folding and block-merging pass.
-package enum BlockMerging {
+public enum BlockMerging {
     /// Runs the pass on `f` (see the header).
-    package static func run(_ f: inout Function) {
+    public static func run(_ f: inout Function) {
         var changed = true
         while changed {
             changed = false

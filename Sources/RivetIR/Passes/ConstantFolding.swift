@@ -13,9 +13,9 @@
 // opcode table's semantics (Semantics.swift), so folding cannot disagree with the evaluator.
 
 /// The constant-folding pass.
-package enum ConstantFolding {
+public enum ConstantFolding {
     /// Runs the pass on `f` (see the header).
-    package static func run(_ f: inout Function) {
+    public static func run(_ f: inout Function) {
         var constant = [UInt64?](repeating: nil, count: f.values.count)
         let cfg = ControlFlowGraph(f)
         for b in cfg.reversePostorder {

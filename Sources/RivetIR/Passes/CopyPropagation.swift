@@ -12,9 +12,9 @@
 // become unused: dce removes them); values only get replaced by values with the same bits.
 
 /// The copy-propagation pass.
-package enum CopyPropagation {
+public enum CopyPropagation {
     /// Runs the pass on `f` (see the header).
-    package static func run(_ f: inout Function) {
+    public static func run(_ f: inout Function) {
         var map = (0..<f.values.count).map { Value($0) }
         func resolve(_ v: Value) -> Value {
             var v = v

@@ -12,9 +12,9 @@
 // order of what remains; values and blocks keep their numbers.
 
 /// The dead-code elimination pass.
-package enum DeadCodeElimination {
+public enum DeadCodeElimination {
     /// Runs the pass on `f` (see the header).
-    package static func run(_ f: inout Function) {
+    public static func run(_ f: inout Function) {
         let cfg = ControlFlowGraph(f)
         f.removeUnreachableBlocks(cfg)
 

@@ -23,15 +23,15 @@
 // guards (see `nanBoxedHelper`).
 
 /// The float-forms pass.
-package enum FloatForms {
+public enum FloatForms {
     /// The guard helper `nanboxed(bits)`: returns if `bits` is a single's NaN-box (its high 32
     /// bits all ones), and otherwise leaves the region at its entry, before anything ran (its
     /// exit state: the entry pc, no updates), for the lower tiers: a deoptimization (the
     /// evaluator's `Outcome.deoptimized`, built in; a backend's entry-guard exit).
-    package static let nanBoxedHelper = "nanboxed"
+    public static let nanBoxedHelper = "nanboxed"
 
     /// Runs the pass on `f` (see the header).
-    package static func run(_ f: inout Function) {
+    public static func run(_ f: inout Function) {
         // Values reinterpreted as a double, or as a single.
         var asDouble = [Bool](repeating: false, count: f.values.count)
         var asSingle = asDouble

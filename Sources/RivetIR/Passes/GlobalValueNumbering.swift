@@ -19,7 +19,7 @@
 // had pure results replaced by identical ones computed earlier on every path.
 
 /// The global value numbering pass.
-package enum GlobalValueNumbering {
+public enum GlobalValueNumbering {
     fileprivate struct Key: Hashable {
         var opcode: Opcode
         var type: IRType
@@ -41,7 +41,7 @@ package enum GlobalValueNumbering {
     }
 
     /// Runs the pass on `f` (see the header).
-    package static func run(_ f: inout Function) {
+    public static func run(_ f: inout Function) {
         // Swapped in and out, not copied: the arrays stay uniquely referenced (no copy on write).
         var state = Numbering(f: f)
         f = Function(name: "")

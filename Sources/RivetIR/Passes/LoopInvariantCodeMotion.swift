@@ -26,9 +26,9 @@
 // Assumes: a verified function. Preserves: every effect and fault, in order; block numbers.
 
 /// The loop-invariant code motion pass.
-package enum LoopInvariantCodeMotion {
+public enum LoopInvariantCodeMotion {
     /// Runs the pass on `f` (see the header).
-    package static func run(_ f: inout Function) {
+    public static func run(_ f: inout Function) {
         var done = [Bool](repeating: false, count: f.blocks.count)
         while true {
             let cfg = ControlFlowGraph(f)

@@ -3,7 +3,7 @@
 // in (after dynarmic's ir/opt/passes.h).
 
 /// An optimization pass.
-package enum Pass: String, CaseIterable, Sendable {
+public enum Pass: String, CaseIterable, Sendable {
     /// ConstantFolding.swift
     case constfold
     /// CopyPropagation.swift
@@ -24,7 +24,7 @@ package enum Pass: String, CaseIterable, Sendable {
     case floatforms
 
     /// Runs the pass on `f`.
-    package func run(_ f: inout Function) {
+    public func run(_ f: inout Function) {
         switch self {
         case .constfold: ConstantFolding.run(&f)
         case .copyprop: CopyPropagation.run(&f)
@@ -40,7 +40,7 @@ package enum Pass: String, CaseIterable, Sendable {
 }
 
 /// Pass orders.
-package enum Pipeline {
+public enum Pipeline {
     /// Tier 2's pipeline. State forwarding is followed by copyprop and dce, which remove the
     /// trivial block parameters it may add and the values it leaves unused, and by constfold
     /// and blockmerge: a return whose link register the region set is now a comparison of
@@ -49,7 +49,7 @@ package enum Pipeline {
     /// which merge what it hoisted side by side from several blocks (slot reads, constants,
     /// addresses) and remove the copies. Float forms come last, on the values that are left,
     /// followed by copyprop (a `bitcast.f64` of what is now a `bitcast.i64`) and dce.
-    package static let tier2: [Pass] = [
+    public static let tier2: [Pass] = [
         .constfold, .simplify, .copyprop, .dce, .gvn, .blockmerge, .stateforward, .copyprop, .constfold,
         .blockmerge, .simplify, .dce, .licm, .gvn, .floatforms, .copyprop, .dce,
     ]
@@ -57,31 +57,31 @@ package enum Pipeline {
 
 /// Runs passes, verifying the function after each one when asked (always in tests; by default
 /// in debug builds).
-package struct PassManager {
+public struct PassManager {
     /// Whether to run the verifier after each pass.
-    package var verifyEachPass: Bool
+    public var verifyEachPass: Bool
 
     /// A pass manager; `verifyEachPass` defaults to on in debug builds, off in release.
-    package init(verifyEachPass: Bool? = nil) {
+    public init(verifyEachPass: Bool? = nil) {
         var debug = false
         assert({ debug = true; return true }())
         self.verifyEachPass = verifyEachPass ?? debug
     }
 
     /// A pass left the function malformed.
-    package struct Failure: Error, CustomStringConvertible {
+    public struct Failure: Error, CustomStringConvertible {
         /// The pass that ran last.
-        package var pass: Pass
+        public var pass: Pass
         /// The verifier's complaints.
-        package var error: VerifierError
+        public var error: VerifierError
         /// The function as the pass left it, in text form.
-        package var function: String
-        package var description: String { "after \(pass.rawValue):\n\(error)\n\(function)" }
+        public var function: String
+        public var description: String { "after \(pass.rawValue):\n\(error)\n\(function)" }
     }
 
     /// Runs `passes` in order on `f`.
     /// - Throws: `Failure` if verification is on and a pass broke the function.
-    package func run(_ passes: [Pass], on f: inout Function) throws(Failure) {
+    public func run(_ passes: [Pass], on f: inout Function) throws(Failure) {
         for pass in passes {
             pass.run(&f)
             if verifyEachPass {

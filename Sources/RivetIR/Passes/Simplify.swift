@@ -18,9 +18,9 @@
 // rewritten `brif` takes the same edges).
 
 /// The simplification pass.
-package enum Simplify {
+public enum Simplify {
     /// Runs the pass on `f` (see the header).
-    package static func run(_ f: inout Function) {
+    public static func run(_ f: inout Function) {
         func constant(_ v: Value) -> UInt64? {
             guard case .inst(let d) = f.values[v.id].def, f.insts[d.id].opcode == .iconst else { return nil }
             return f.insts[d.id].imm

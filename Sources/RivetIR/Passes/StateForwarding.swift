@@ -35,9 +35,9 @@
 // at every helper that reads or writes guest state; all other instructions and their order.
 
 /// The guest-state forwarding pass.
-package enum StateForwarding {
+public enum StateForwarding {
     /// Runs the pass on `f` (see the header).
-    package static func run(_ f: inout Function) {
+    public static func run(_ f: inout Function) {
         // Swapped in and out, not copied: the arrays stay uniquely referenced (no copy on write).
         var pass = Forwarding(f: Function(name: ""))
         swap(&pass.f, &f)

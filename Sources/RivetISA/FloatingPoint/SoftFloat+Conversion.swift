@@ -74,19 +74,19 @@ extension SoftFloat {
 
 extension SoftFloat {
     /// `fcvt.w.s`: binary32 to a signed 32-bit integer (saturating).
-    package static func f32ToI32(_ a: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> Int32 {
+    public static func f32ToI32(_ a: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> Int32 {
         f64ToI32(Double(Float(bitPattern: a)).bitPattern, rm, &flags)
     }
     /// `fcvt.wu.s`: binary32 to an unsigned 32-bit integer (saturating).
-    package static func f32ToU32(_ a: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
+    public static func f32ToU32(_ a: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
         f64ToU32(Double(Float(bitPattern: a)).bitPattern, rm, &flags)
     }
     /// `fcvt.l.s`: binary32 to a signed 64-bit integer (saturating).
-    package static func f32ToI64(_ a: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> Int64 {
+    public static func f32ToI64(_ a: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> Int64 {
         f64ToI64(Double(Float(bitPattern: a)).bitPattern, rm, &flags)
     }
     /// `fcvt.lu.s`: binary32 to an unsigned 64-bit integer (saturating).
-    package static func f32ToU64(_ a: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
+    public static func f32ToU64(_ a: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
         f64ToU64(Double(Float(bitPattern: a)).bitPattern, rm, &flags)
     }
 
@@ -112,7 +112,7 @@ extension SoftFloat {
     // its rounded value in range; the rest (NaN, saturation, huge values) takes `toInteger`.
 
     /// `fcvt.w.d`: binary64 to a signed 32-bit integer (saturating).
-    package static func f64ToI32(_ a: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> Int32 {
+    public static func f64ToI32(_ a: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> Int32 {
         let x = Double(bitPattern: a)
         if let rounded = hostIntegral(x, rm), rounded >= -0x1p31 && rounded < 0x1p31 {
             if rounded != x { flags |= inexact }
@@ -122,7 +122,7 @@ extension SoftFloat {
         return Int32(truncatingIfNeeded: result)
     }
     /// `fcvt.wu.d`: binary64 to an unsigned 32-bit integer (saturating).
-    package static func f64ToU32(_ a: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
+    public static func f64ToU32(_ a: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
         let x = Double(bitPattern: a)
         if let rounded = hostIntegral(x, rm), rounded >= 0 && rounded < 0x1p32 {
             if rounded != x { flags |= inexact }
@@ -131,7 +131,7 @@ extension SoftFloat {
         return UInt32(truncatingIfNeeded: toInteger(a, rm, &flags, Binary64.self, maxPositive: 0xffff_ffff, maxNegative: 0))
     }
     /// `fcvt.l.d`: binary64 to a signed 64-bit integer (saturating).
-    package static func f64ToI64(_ a: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> Int64 {
+    public static func f64ToI64(_ a: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> Int64 {
         let x = Double(bitPattern: a)
         if let rounded = hostIntegral(x, rm) {
             if rounded != x { flags |= inexact }
@@ -141,7 +141,7 @@ extension SoftFloat {
         return Int64(bitPattern: result)
     }
     /// `fcvt.lu.d`: binary64 to an unsigned 64-bit integer (saturating).
-    package static func f64ToU64(_ a: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
+    public static func f64ToU64(_ a: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
         let x = Double(bitPattern: a)
         if let rounded = hostIntegral(x, rm), rounded >= 0 {
             if rounded != x { flags |= inexact }
@@ -154,15 +154,15 @@ extension SoftFloat {
     // iff the integer has at most `precision` significant bits.
 
     /// `fcvt.s.w`: a signed 32-bit integer to binary32.
-    package static func i32ToF32(_ a: Int32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
+    public static func i32ToF32(_ a: Int32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
         i64ToF32(Int64(a), rm, &flags)
     }
     /// `fcvt.s.wu`: an unsigned 32-bit integer to binary32.
-    package static func u32ToF32(_ a: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
+    public static func u32ToF32(_ a: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
         i64ToF32(Int64(a), rm, &flags)
     }
     /// `fcvt.s.l`: a signed 64-bit integer to binary32.
-    package static func i64ToF32(_ a: Int64, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
+    public static func i64ToF32(_ a: Int64, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
         if rm == rne {
             if oddPart(a.magnitude) >> 24 != 0 { flags |= inexact }
             return Float(a).bitPattern
@@ -170,7 +170,7 @@ extension SoftFloat {
         return UInt32(truncatingIfNeeded: fromInteger(a < 0, a.magnitude, rm, &flags, Binary32.self))
     }
     /// `fcvt.s.lu`: an unsigned 64-bit integer to binary32.
-    package static func u64ToF32(_ a: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
+    public static func u64ToF32(_ a: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
         if rm == rne {
             if oddPart(a) >> 24 != 0 { flags |= inexact }
             return Float(a).bitPattern
@@ -178,15 +178,15 @@ extension SoftFloat {
         return UInt32(truncatingIfNeeded: fromInteger(false, a, rm, &flags, Binary32.self))
     }
     /// `fcvt.d.w`: a signed 32-bit integer to binary64 (always exact).
-    package static func i32ToF64(_ a: Int32, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
+    public static func i32ToF64(_ a: Int32, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
         Double(a).bitPattern
     }
     /// `fcvt.d.wu`: an unsigned 32-bit integer to binary64 (always exact).
-    package static func u32ToF64(_ a: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
+    public static func u32ToF64(_ a: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
         Double(a).bitPattern
     }
     /// `fcvt.d.l`: a signed 64-bit integer to binary64.
-    package static func i64ToF64(_ a: Int64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
+    public static func i64ToF64(_ a: Int64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
         if rm == rne {
             if oddPart(a.magnitude) >> 53 != 0 { flags |= inexact }
             return Double(a).bitPattern
@@ -194,7 +194,7 @@ extension SoftFloat {
         return fromInteger(a < 0, a.magnitude, rm, &flags, Binary64.self)
     }
     /// `fcvt.d.lu`: an unsigned 64-bit integer to binary64.
-    package static func u64ToF64(_ a: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
+    public static func u64ToF64(_ a: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
         if rm == rne {
             if oddPart(a) >> 53 != 0 { flags |= inexact }
             return Double(a).bitPattern
@@ -203,12 +203,12 @@ extension SoftFloat {
     }
 
     /// `fcvt.d.s`: binary32 to binary64 (exact; a signaling NaN raises NV).
-    package static func f32ToF64(_ a: UInt32, _ flags: inout UInt8) -> UInt64 {
+    public static func f32ToF64(_ a: UInt32, _ flags: inout UInt8) -> UInt64 {
         if a & 0x7f80_0000 != 0x7f80_0000 { return Double(Float(bitPattern: a)).bitPattern }
         return convert(UInt64(a), rne, &flags, from: Binary32.self, to: Binary64.self)
     }
     /// `fcvt.s.d`: binary64 to binary32, rounded.
-    package static func f64ToF32(_ a: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
+    public static func f64ToF32(_ a: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
         if rm == rne {
             let wide = Double(bitPattern: a)
             let result = Float(wide)

@@ -75,52 +75,52 @@ extension SoftFloat {
     // MARK: binary32
 
     /// `fminm.s`.
-    package static func minimum32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> UInt32 {
+    public static func minimum32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> UInt32 {
         UInt32(truncatingIfNeeded: minMaxPropagatingNaN(UInt64(a), UInt64(b), max: false, &flags, Binary32.self))
     }
     /// `fmaxm.s`.
-    package static func maximum32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> UInt32 {
+    public static func maximum32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> UInt32 {
         UInt32(truncatingIfNeeded: minMaxPropagatingNaN(UInt64(a), UInt64(b), max: true, &flags, Binary32.self))
     }
     /// `fltq.s`.
-    package static func quietLT32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> Bool {
+    public static func quietLT32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> Bool {
         quietLess(UInt64(a), UInt64(b), orEqual: false, &flags, Binary32.self)
     }
     /// `fleq.s`.
-    package static func quietLE32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> Bool {
+    public static func quietLE32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> Bool {
         quietLess(UInt64(a), UInt64(b), orEqual: true, &flags, Binary32.self)
     }
     /// `fround.s` (`exact`: `froundnx.s`).
-    package static func roundToIntegral32(_ a: UInt32, _ rm: UInt8, exact: Bool, _ flags: inout UInt8) -> UInt32 {
+    public static func roundToIntegral32(_ a: UInt32, _ rm: UInt8, exact: Bool, _ flags: inout UInt8) -> UInt32 {
         UInt32(truncatingIfNeeded: roundToIntegral(UInt64(a), rm, exact: exact, &flags, Binary32.self))
     }
 
     // MARK: binary64
 
     /// `fminm.d`.
-    package static func minimum64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> UInt64 {
+    public static func minimum64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> UInt64 {
         minMaxPropagatingNaN(a, b, max: false, &flags, Binary64.self)
     }
     /// `fmaxm.d`.
-    package static func maximum64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> UInt64 {
+    public static func maximum64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> UInt64 {
         minMaxPropagatingNaN(a, b, max: true, &flags, Binary64.self)
     }
     /// `fltq.d`.
-    package static func quietLT64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> Bool {
+    public static func quietLT64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> Bool {
         quietLess(a, b, orEqual: false, &flags, Binary64.self)
     }
     /// `fleq.d`.
-    package static func quietLE64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> Bool {
+    public static func quietLE64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> Bool {
         quietLess(a, b, orEqual: true, &flags, Binary64.self)
     }
     /// `fround.d` (`exact`: `froundnx.d`).
-    package static func roundToIntegral64(_ a: UInt64, _ rm: UInt8, exact: Bool, _ flags: inout UInt8) -> UInt64 {
+    public static func roundToIntegral64(_ a: UInt64, _ rm: UInt8, exact: Bool, _ flags: inout UInt8) -> UInt64 {
         roundToIntegral(a, rm, exact: exact, &flags, Binary64.self)
     }
 
     /// `fcvtmod.w.d`: `a` truncated toward zero to an integer of unbounded width, whose low 32
     /// bits are the result (±∞ and NaN give 0); the flags are those `fcvt.w.d` with RTZ raises.
-    package static func f64ToI32Modular(_ a: UInt64, _ flags: inout UInt8) -> Int32 {
+    public static func f64ToI32Modular(_ a: UInt64, _ flags: inout UInt8) -> Int32 {
         _ = f64ToI32(a, rtz, &flags)
         let field = Int((a >> 52) & 0x7ff)
         if field == 0x7ff { return 0 }
@@ -149,7 +149,7 @@ extension SoftFloat {
     ]
 
     /// `fli.s`'s constant number `index` (0...31).
-    package static func fli32(_ index: Int) -> UInt32 {
+    public static func fli32(_ index: Int) -> UInt32 {
         switch index & 31 {
         case 1: 0x0080_0000
         case 31: canonicalNaN32
@@ -158,7 +158,7 @@ extension SoftFloat {
     }
 
     /// `fli.d`'s constant number `index` (0...31).
-    package static func fli64(_ index: Int) -> UInt64 {
+    public static func fli64(_ index: Int) -> UInt64 {
         switch index & 31 {
         case 1: 0x0010_0000_0000_0000
         case 31: canonicalNaN64

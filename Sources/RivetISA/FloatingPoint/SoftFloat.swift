@@ -19,27 +19,27 @@
 ///
 /// The fast paths assume the host FPU is in its default state: round to nearest, no
 /// flush-to-zero, no denormals-are-zero (Rivet never changes it).
-package enum SoftFloat {
+public enum SoftFloat {
     /// The canonical binary32 NaN.
-    package static let canonicalNaN32: UInt32 = 0x7fc0_0000
+    public static let canonicalNaN32: UInt32 = 0x7fc0_0000
     /// The canonical binary64 NaN.
-    package static let canonicalNaN64: UInt64 = 0x7ff8_0000_0000_0000
+    public static let canonicalNaN64: UInt64 = 0x7ff8_0000_0000_0000
 
     /// `fflags` NX: inexact.
-    package static let inexact: UInt8 = 1
+    public static let inexact: UInt8 = 1
     /// `fflags` UF: underflow.
-    package static let underflow: UInt8 = 2
+    public static let underflow: UInt8 = 2
     /// `fflags` OF: overflow.
-    package static let overflow: UInt8 = 4
+    public static let overflow: UInt8 = 4
     /// `fflags` DZ: divide by zero.
-    package static let divideByZero: UInt8 = 8
+    public static let divideByZero: UInt8 = 8
     /// `fflags` NV: invalid operation.
-    package static let invalid: UInt8 = 16
+    public static let invalid: UInt8 = 16
 
     // MARK: binary32 arithmetic
 
     /// `a + b` (`fadd.s`).
-    package static func add32(_ a: UInt32, _ b: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
+    public static func add32(_ a: UInt32, _ b: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
         if rm == rne {
             let x = Float(bitPattern: a)
             let y = Float(bitPattern: b)
@@ -59,12 +59,12 @@ package enum SoftFloat {
     }
 
     /// `a − b` (`fsub.s`).
-    package static func sub32(_ a: UInt32, _ b: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
+    public static func sub32(_ a: UInt32, _ b: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
         add32(a, b ^ 0x8000_0000, rm, &flags)
     }
 
     /// `a × b` (`fmul.s`).
-    package static func mul32(_ a: UInt32, _ b: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
+    public static func mul32(_ a: UInt32, _ b: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
         if rm == rne {
             // The binary64 product of two binary32 values is exact; one rounding to binary32.
             let product = Double(Float(bitPattern: a)) * Double(Float(bitPattern: b))
@@ -78,7 +78,7 @@ package enum SoftFloat {
     }
 
     /// `a ÷ b` (`fdiv.s`).
-    package static func div32(_ a: UInt32, _ b: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
+    public static func div32(_ a: UInt32, _ b: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
         if rm == rne {
             // Rounding the binary64 quotient to binary32 is correct: 53 >= 2 × 24 + 2 (Figueroa).
             let x = Double(Float(bitPattern: a))
@@ -94,7 +94,7 @@ package enum SoftFloat {
     }
 
     /// `√a` (`fsqrt.s`).
-    package static func sqrt32(_ a: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
+    public static func sqrt32(_ a: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
         // Positive, finite, nonzero: the root is a normal number.
         if rm == rne && a &- 1 < 0x7f7f_ffff {
             let x = Double(Float(bitPattern: a))
@@ -107,7 +107,7 @@ package enum SoftFloat {
     }
 
     /// `a × b + c` with a single rounding (`fmadd.s`).
-    package static func fma32(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
+    public static func fma32(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ rm: UInt8, _ flags: inout UInt8) -> UInt32 {
         if rm == rne {
             // The product is exact in binary64; the sum is rounded to odd in binary64 (from the
             // RNE sum and its exact TwoSum error), and 53 >= 24 + 2 makes the final rounding to
@@ -131,32 +131,32 @@ package enum SoftFloat {
     }
 
     /// RISC-V `fmin.s`: IEEE 754-2019 minimumNumber, -0 < +0, NV on a signaling NaN.
-    package static func min32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> UInt32 {
+    public static func min32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> UInt32 {
         UInt32(truncatingIfNeeded: minMax(UInt64(a), UInt64(b), max: false, &flags, Binary32.self))
     }
     /// RISC-V `fmax.s`: IEEE 754-2019 maximumNumber, -0 < +0, NV on a signaling NaN.
-    package static func max32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> UInt32 {
+    public static func max32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> UInt32 {
         UInt32(truncatingIfNeeded: minMax(UInt64(a), UInt64(b), max: true, &flags, Binary32.self))
     }
     /// `feq.s`, a quiet comparison: NV only for signaling NaN operands.
-    package static func eq32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> Bool {
+    public static func eq32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> Bool {
         equal(UInt64(a), UInt64(b), &flags, Binary32.self)
     }
     /// `flt.s`, a signaling comparison: NV for any NaN operand.
-    package static func lt32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> Bool {
+    public static func lt32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> Bool {
         less(UInt64(a), UInt64(b), &flags, Binary32.self)
     }
     /// `fle.s`, a signaling comparison: NV for any NaN operand.
-    package static func le32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> Bool {
+    public static func le32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> Bool {
         lessOrEqual(UInt64(a), UInt64(b), &flags, Binary32.self)
     }
     /// The `fclass.s` mask (bit 0 = -inf ... bit 9 = quiet NaN).
-    package static func classify32(_ a: UInt32) -> UInt64 { classify(UInt64(a), Binary32.self) }
+    public static func classify32(_ a: UInt32) -> UInt64 { classify(UInt64(a), Binary32.self) }
 
     // MARK: binary64 arithmetic
 
     /// `a + b` (`fadd.d`).
-    package static func add64(_ a: UInt64, _ b: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
+    public static func add64(_ a: UInt64, _ b: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
         if rm == rne {
             let x = Double(bitPattern: a)
             let y = Double(bitPattern: b)
@@ -175,12 +175,12 @@ package enum SoftFloat {
     }
 
     /// `a − b` (`fsub.d`).
-    package static func sub64(_ a: UInt64, _ b: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
+    public static func sub64(_ a: UInt64, _ b: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
         add64(a, b ^ Binary64.signBit, rm, &flags)
     }
 
     /// `a × b` (`fmul.d`).
-    package static func mul64(_ a: UInt64, _ b: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
+    public static func mul64(_ a: UInt64, _ b: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
         if rm == rne {
             let result = Double(bitPattern: a) * Double(bitPattern: b)
             if isSafeNormal64(result) {
@@ -194,7 +194,7 @@ package enum SoftFloat {
     }
 
     /// `a ÷ b` (`fdiv.d`).
-    package static func div64(_ a: UInt64, _ b: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
+    public static func div64(_ a: UInt64, _ b: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
         if rm == rne {
             let result = Double(bitPattern: a) / Double(bitPattern: b)
             if isSafeNormal64(result) {
@@ -209,7 +209,7 @@ package enum SoftFloat {
     }
 
     /// `√a` (`fsqrt.d`).
-    package static func sqrt64(_ a: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
+    public static func sqrt64(_ a: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
         // Positive, finite, nonzero: the root is a normal number.
         if rm == rne && a &- 1 < 0x7fef_ffff_ffff_ffff {
             let result = Double(bitPattern: a).squareRoot().bitPattern
@@ -223,7 +223,7 @@ package enum SoftFloat {
     }
 
     /// `a × b + c` with a single rounding (`fmadd.d`).
-    package static func fma64(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
+    public static func fma64(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ rm: UInt8, _ flags: inout UInt8) -> UInt64 {
         if rm == rne {
             let x = Double(bitPattern: a)
             let y = Double(bitPattern: b)
@@ -255,27 +255,27 @@ package enum SoftFloat {
     }
 
     /// RISC-V `fmin.d`: IEEE 754-2019 minimumNumber, -0 < +0, NV on a signaling NaN.
-    package static func min64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> UInt64 {
+    public static func min64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> UInt64 {
         minMax(a, b, max: false, &flags, Binary64.self)
     }
     /// RISC-V `fmax.d`: IEEE 754-2019 maximumNumber, -0 < +0, NV on a signaling NaN.
-    package static func max64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> UInt64 {
+    public static func max64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> UInt64 {
         minMax(a, b, max: true, &flags, Binary64.self)
     }
     /// `feq.d`, a quiet comparison: NV only for signaling NaN operands.
-    package static func eq64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> Bool {
+    public static func eq64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> Bool {
         equal(a, b, &flags, Binary64.self)
     }
     /// `flt.d`, a signaling comparison: NV for any NaN operand.
-    package static func lt64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> Bool {
+    public static func lt64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> Bool {
         less(a, b, &flags, Binary64.self)
     }
     /// `fle.d`, a signaling comparison: NV for any NaN operand.
-    package static func le64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> Bool {
+    public static func le64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> Bool {
         lessOrEqual(a, b, &flags, Binary64.self)
     }
     /// The `fclass.d` mask (bit 0 = -inf ... bit 9 = quiet NaN).
-    package static func classify64(_ a: UInt64) -> UInt64 { classify(a, Binary64.self) }
+    public static func classify64(_ a: UInt64) -> UInt64 { classify(a, Binary64.self) }
 
     // MARK: Fast-path helpers
 

@@ -136,7 +136,7 @@ final class CodeRegion {
 
 /// Why the JIT could not do something. None of these is fatal to the guest: the engine keeps
 /// running the code in a lower tier.
-package enum JITError: Error, Equatable, Sendable {
+public enum JITError: Error, Equatable, Sendable {
     /// The host refused executable memory.
     case executableMemory(errno: Int32)
     /// The code cache cannot hold the translation even after evicting.

@@ -1,7 +1,7 @@
 /// Which translations the bounded code cache evicts first when it needs room
 /// (DESIGN.md decision 6). Eviction is piece by piece: victims leave one at a time until the new
 /// code fits, never the whole cache.
-package enum EvictionPolicy: String, Sendable, CaseIterable {
+public enum EvictionPolicy: String, Sendable, CaseIterable {
     /// Least recently used: the translation whose counter stopped moving longest ago.
     case lru
     /// Least frequently used: the lowest recent instruction count (decayed at every sample).

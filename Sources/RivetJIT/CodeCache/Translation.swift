@@ -1,11 +1,11 @@
 /// A jump out of a block to a known guest pc, as the compiler emitted it.
-package struct ExitSite: Sendable {
+public struct ExitSite: Sendable {
     /// The guest pc it goes to.
-    package let target: UInt64
+    public let target: UInt64
     /// Offset, from the translation's start, of the rel32 field of the patchable jump.
-    package let patchOffset: Int
+    public let patchOffset: Int
     /// Offset of the exit stub the jump goes to while unlinked.
-    package let stubOffset: Int
+    public let stubOffset: Int
 }
 
 /// Native code for one guest basic block, and what the engine must know about it.

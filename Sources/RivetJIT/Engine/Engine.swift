@@ -8,7 +8,7 @@ import RivetMachine
 import Synchronization
 
 /// Which tiers run guest code.
-package enum TierMode: String, Sendable, CaseIterable {
+public enum TierMode: String, Sendable, CaseIterable {
     /// Only the interpreter.
     case interpreter = "interp"
     /// Every block is translated at its first execution, on the guest thread (for testing).
@@ -22,27 +22,27 @@ package enum TierMode: String, Sendable, CaseIterable {
 }
 
 /// How the engine is set up.
-package struct EngineConfiguration: Sendable {
-    package var mode: TierMode = .auto
+public struct EngineConfiguration: Sendable {
+    public var mode: TierMode = .auto
     /// Bytes of executable memory for translations (the code cache's bound).
-    package var codeCacheSize = 64 << 20
+    public var codeCacheSize = 64 << 20
     /// Bytes of decoded blocks the interpreter keeps (their cache's bound).
-    package var decodedBlockCacheSize = 32 << 20
-    package var evictionPolicy: EvictionPolicy = .lru
-    package var policy = TierPolicy()
+    public var decodedBlockCacheSize = 32 << 20
+    public var evictionPolicy: EvictionPolicy = .lru
+    public var policy = TierPolicy()
     /// Worker threads compiling in the background; 0 compiles on the guest thread.
-    package var compileThreads = 1
+    public var compileThreads = 1
     /// How long a compile may take in `auto` mode; a slower one is discarded, counted, and its
     /// block backs off as a deopt loop does.
-    package var compileTimeLimit: Duration = .milliseconds(10)
+    public var compileTimeLimit: Duration = .milliseconds(10)
     /// Write a Linux perf map (/tmp/perf-PID.map) naming each translation.
-    package var perfMap: PerfMap? = nil
+    public var perfMap: PerfMap? = nil
     /// Whether `auto` compiles hot loops again with the optimizing tier.
-    package var optimizingTier = true
+    public var optimizingTier = true
     /// How long a tier-2 compile may take; a slower one is discarded and its block backs off.
-    package var optimizingTimeLimit: Duration = .milliseconds(50)
+    public var optimizingTimeLimit: Duration = .milliseconds(50)
 
-    package init() {}
+    public init() {}
 }
 
 /// The run loop: asks "what is the best code for this pc?" and runs it — a translation if one
@@ -55,10 +55,10 @@ package struct EngineConfiguration: Sendable {
 /// policy are shared. While more than one hart exists, a hart takes the memory's `CodeLock`
 /// for every look at or change of the shared structures and runs guest code without it (see
 /// `Documentation/Architecture.md`, "Guest threads").
-package final class Engine {
-    package let memory: GuestMemory
-    package let configuration: EngineConfiguration
-    package var mode: TierMode { configuration.mode }
+public final class Engine {
+    public let memory: GuestMemory
+    public let configuration: EngineConfiguration
+    public var mode: TierMode { configuration.mode }
     let cache: TranslationCache
     /// The trampolines and helper context of JIT code, made (with the code region mapped) when
     /// the first translation is installed: a machine that compiles nothing never maps it.
@@ -100,7 +100,7 @@ package final class Engine {
     /// deinit): a class's stored property would cost a dynamic exclusivity check per bump.
     private let counts: UnsafeMutablePointer<EngineStatistics>
     /// The first hart's runner (the engine's `hart` and `interpreter`), and every live one.
-    package private(set) var main: HartRunner
+    public private(set) var main: HartRunner
     private var runners: [HartRunner] = []
     /// How many runners are live: while more than one, the run loops take the code lock.
     private let runnerCount = Atomic<Int>(1)
@@ -112,11 +112,11 @@ package final class Engine {
     /// Compiled blocks waiting for room that removed translations still hold (another hart
     /// may be running them).
     private var deferred: [CompiledBlock] = []
-    package var hart: HartState { main.hart }
-    package var interpreter: Interpreter { main.interpreter }
+    public var hart: HartState { main.hart }
+    public var interpreter: Interpreter { main.interpreter }
     private var lock: CodeLock { memory.codeLock }
 
-    package var statistics: EngineStatistics {
+    public var statistics: EngineStatistics {
         lock.withLock {
             var total = counts.pointee
             for runner in runners { total.add(runner.counts.pointee) }
@@ -137,7 +137,7 @@ package final class Engine {
 
     /// Creates an engine over an interpreter's hart and memory.
     /// - Throws: `JITError` if executable memory cannot be had.
-    package init(interpreter: Interpreter, configuration: EngineConfiguration) throws(JITError) {
+    public init(interpreter: Interpreter, configuration: EngineConfiguration) throws(JITError) {
         self.configuration = configuration
         compileTimeLimit = nanoseconds(configuration.compileTimeLimit)
         optimizingTimeLimit = nanoseconds(configuration.optimizingTimeLimit)
@@ -204,7 +204,7 @@ package final class Engine {
 
     /// A runner for another hart (a new guest thread), sharing this engine's translations. Its
     /// interpreter starts with the first one's settings.
-    package func makeRunner(for hart: HartState) -> HartRunner {
+    public func makeRunner(for hart: HartState) -> HartRunner {
         lock.withLock {
             let interpreter = Interpreter(memory: memory, hart: hart)
             interpreter.readTime = main.interpreter.readTime
@@ -223,7 +223,7 @@ package final class Engine {
     }
 
     /// Forgets a runner whose hart's thread ended (its counts stay in the statistics).
-    package func remove(_ runner: HartRunner) {
+    public func remove(_ runner: HartRunner) {
         lock.withLock {
             guard !runner.isRemoved else { return }
             runner.isRemoved = true
@@ -239,12 +239,12 @@ package final class Engine {
     }
 
     /// After a host fork, in the child: only the hart `survivor` came along.
-    package func keepOnly(hartOf survivor: HartState) {
+    public func keepOnly(hartOf survivor: HartState) {
         for runner in runners where runner.hart !== survivor { remove(runner) }
     }
 
     /// The runner of `hart`, if it has one.
-    package func runner(of hart: HartState) -> HartRunner? {
+    public func runner(of hart: HartState) -> HartRunner? {
         lock.withLock { runners.first { $0.hart === hart } }
     }
 
@@ -260,7 +260,7 @@ package final class Engine {
     /// copy of the code region, taken while the parent waits so that nothing changes it
     /// meanwhile.
     /// - Returns: what `hostFork` returned (the child's pid, 0 in the child, or -errno).
-    package func fork(_ hostFork: () -> Int32) -> Int32 {
+    public func fork(_ hostFork: () -> Int32) -> Int32 {
         let workers = queue?.workerCount ?? 0
         let optimizingWorkers = optimizingQueue?.workerCount ?? 0
         queue?.shutdown()
@@ -303,7 +303,7 @@ package final class Engine {
     }
 
     /// The source of the `time` CSR, for every tier.
-    package func setTimeSource(_ read: @escaping () -> UInt64) {
+    public func setTimeSource(_ read: @escaping () -> UInt64) {
         for runner in runners { runner.interpreter.readTime = read }
         readTime = read
         madeRuntime?.context.readTime = read
@@ -314,7 +314,7 @@ package final class Engine {
     /// they were made from is the same; the memory's reset forgot what came from writable pages
     /// — everything of the last guest's goes (registers, hooks, the ecall handler, counts).
     /// - Returns: false if more than one hart exists (the engine is not reusable then).
-    package func prepareForAnotherGuest() -> Bool {
+    public func prepareForAnotherGuest() -> Bool {
         lock.withLock {
             guard runners.count == 1, runners[0] === main, main.ecallDepth == 0 else { return false }
             ecallHandler = (0, 0)
@@ -333,13 +333,13 @@ package final class Engine {
     }
 
     /// Whether one hart alone runs (no other guest thread exists).
-    package var isSingleHart: Bool { runnerCount.load(ordering: .relaxed) == 1 }
+    public var isSingleHart: Bool { runnerCount.load(ordering: .relaxed) == 1 }
 
     /// Makes the first hart's JIT code call `handler` at every `ecall` (with `context` in
     /// `HartState.Slot.ecallContext`) before it leaves for the run loop; nil for none.
     /// The handler is called only while the first hart runs alone: with other threads, the
     /// `ecall` goes to the run loop.
-    package func setEcallHandler(_ handler: EcallHandler?, context: UnsafeMutableRawPointer?) {
+    public func setEcallHandler(_ handler: EcallHandler?, context: UnsafeMutableRawPointer?) {
         lock.withLock {
             ecallHandler = (handler.map { UInt64(UInt(bitPattern: unsafeBitCast($0, to: Int.self))) } ?? 0,
                             UInt64(UInt(bitPattern: context)))
@@ -361,7 +361,7 @@ package final class Engine {
     }
 
     /// Runs the first hart (see `HartRunner.run`).
-    package func run(budget: UInt64) -> StopReason { run(main, budget: budget) }
+    public func run(budget: UInt64) -> StopReason { run(main, budget: budget) }
 
     /// Runs `r`'s hart until it stops, executing at most `budget` instructions. The stop
     /// reasons and the hart's state at the stop are exactly the interpreter's.
@@ -1082,7 +1082,7 @@ package final class Engine {
     // MARK: Figures
 
     /// Executions of translated blocks (entries and loop iterations), counted by JIT code.
-    package var blockEntries: UInt64 { cache.all.reduce(counts.pointee.removedEntries) { $0 &+ entries($1) } }
+    public var blockEntries: UInt64 { cache.all.reduce(counts.pointee.removedEntries) { $0 &+ entries($1) } }
 
     /// How often `t` was entered: a block's instructions over its length; a region's exits
     /// (its instructions say nothing of its entries).
@@ -1092,21 +1092,21 @@ package final class Engine {
 
     /// Tier-2 regions in the cache now, and the guest instructions executed in tier-2 code (live
     /// and removed).
-    package var optimizedRegionCount: Int { cache.all.reduce(0) { $0 + ($1.optimized == nil ? 0 : 1) } }
+    public var optimizedRegionCount: Int { cache.all.reduce(0) { $0 + ($1.optimized == nil ? 0 : 1) } }
     /// How often tier-2 code was left (live regions and removed ones): each entry leaves once,
     /// by a side exit, the loop's exit or a budget exit.
-    package var optimizedExits: UInt64 {
+    public var optimizedExits: UInt64 {
         cache.all.reduce(statistics.removedOptimizedExits) { $0 &+ ($1.optimized == nil ? 0 : cache.exits($1.id)) }
     }
-    package var optimizedInstructionsExecuted: UInt64 {
+    public var optimizedInstructionsExecuted: UInt64 {
         cache.all.reduce(statistics.removedOptimizedInstructions) { $0 &+ ($1.optimized == nil ? 0 : cache.count($1.id)) }
     }
 
     /// The interpreters of the live harts.
-    package var interpreters: [Interpreter] { lock.withLock { runners.map(\.interpreter) } }
+    public var interpreters: [Interpreter] { lock.withLock { runners.map(\.interpreter) } }
 
     /// Exits from JIT code to the run loop, by reason.
-    package var exitsByKind: [String: UInt64] {
+    public var exitsByKind: [String: UInt64] {
         var result: [String: UInt64] = [:]
         let exits = statistics.exits
         for kind in ExitKind.allCases where exits[Int(kind.rawValue)] > 0 {
@@ -1116,18 +1116,18 @@ package final class Engine {
     }
 
     /// One of the engine's structures and its bound, for `--stats`.
-    package struct Structure: Sendable {
-        package var name: String
-        package var entries: Int
-        package var bytes: Int
-        package var limit: Int
+    public struct Structure: Sendable {
+        public var name: String
+        public var entries: Int
+        public var bytes: Int
+        public var limit: Int
         /// What `limit` counts: "bytes", or the entries' name.
-        package var bound: String
-        package var dropped: UInt64
+        public var bound: String
+        public var dropped: UInt64
     }
 
     /// Every structure the engine keeps per guest block, each bounded.
-    package var structures: [Structure] {
+    public var structures: [Structure] {
         var result = [
             Structure(
                 name: "decoded blocks", entries: interpreters.reduce(0) { $0 + $1.cachedBlocks },
@@ -1156,32 +1156,32 @@ package final class Engine {
     }
 
     /// Translations alive now, and the code cache's size and use.
-    package var translationCount: Int { cache.count }
-    package var codeCacheSize: Int { cache.region.size }
-    package var codeCacheUsed: Int { cache.region.used - (madeRuntime?.trampolineLength ?? 0) }
-    package var evictions: UInt64 { cache.evictions }
-    package var invalidations: UInt64 { cache.invalidations }
-    package var links: UInt64 { cache.links }
+    public var translationCount: Int { cache.count }
+    public var codeCacheSize: Int { cache.region.size }
+    public var codeCacheUsed: Int { cache.region.used - (madeRuntime?.trampolineLength ?? 0) }
+    public var evictions: UInt64 { cache.evictions }
+    public var invalidations: UInt64 { cache.invalidations }
+    public var links: UInt64 { cache.links }
     /// CPU time of the compile workers (0 without them): beside the guest, not on its clock.
-    package var backgroundCompileNanoseconds: UInt64 { queue?.workerCPUNanoseconds ?? 0 }
-    package var queueStatistics: (maxLength: Int, started: UInt64, meanWaitMicroseconds: Double, merged: UInt64, workers: Int)? {
+    public var backgroundCompileNanoseconds: UInt64 { queue?.workerCPUNanoseconds ?? 0 }
+    public var queueStatistics: (maxLength: Int, started: UInt64, meanWaitMicroseconds: Double, merged: UInt64, workers: Int)? {
         guard let queue else { return nil }
         let mean = queue.started == 0 ? 0 : Double(queue.totalWaitNanoseconds) / Double(queue.started) / 1000
         return (queue.maxLength, queue.started, mean, queue.merged, queue.workerCount)
     }
     /// The threshold in force now (it moves in adaptive mode).
-    package var currentThreshold: UInt32 { policy.threshold }
+    public var currentThreshold: UInt32 { policy.threshold }
 
     /// Guest instructions executed in translated code, by block pc (live and removed).
     /// Instructions executed in the live tier-2 regions, by their entry pc (a region counts all
     /// its blocks' instructions at its entry).
-    package func optimizedInstructionsByPC() -> [UInt64: UInt64] {
+    public func optimizedInstructionsByPC() -> [UInt64: UInt64] {
         var result: [UInt64: UInt64] = [:]
         for t in cache.all where t.optimized != nil { result[t.guestPC, default: 0] &+= cache.count(t.id) }
         return result
     }
 
-    package func compiledInstructionsByPC() -> [UInt64: UInt64] {
+    public func compiledInstructionsByPC() -> [UInt64: UInt64] {
         var result: [UInt64: UInt64] = [:]
         retiredInstructions.forEach { result[$0] = $1 }
         for t in cache.all { result[t.guestPC, default: 0] &+= cache.count(t.id) }
@@ -1192,9 +1192,9 @@ package final class Engine {
 /// What one hart of the engine keeps for itself: its interpreter (with its decoded blocks),
 /// its indirect-branch cache, its counts, and the epoch that tells other harts whether it is
 /// in JIT code.
-package final class HartRunner {
-    package let interpreter: Interpreter
-    package var hart: HartState { interpreter.hart }
+public final class HartRunner {
+    public let interpreter: Interpreter
+    public var hart: HartState { interpreter.hart }
     let jumpCache: JumpCache
     /// Its execution counters (JIT code adds to them; see `TranslationCache.counters`).
     let counters: UnsafeMutablePointer<UInt64>
@@ -1215,7 +1215,7 @@ package final class HartRunner {
     /// from JIT code: while it is above zero, the JIT code that called waits on the stack, so
     /// the hart counts as in JIT code throughout (its epoch stays odd) and nothing it may
     /// return into is freed, whatever the handler runs meanwhile (a guest call, compiles).
-    package var ecallDepth = 0
+    public var ecallDepth = 0
 
     init(interpreter: Interpreter, jumpCache: JumpCache, counters: UnsafeMutablePointer<UInt64>) {
         self.interpreter = interpreter
@@ -1232,7 +1232,7 @@ package final class HartRunner {
 
     /// Runs the hart until it stops, executing at most `budget` instructions (see
     /// `Engine.run(budget:)`).
-    package func run(budget: UInt64) -> StopReason { engine.run(self, budget: budget) }
+    public func run(budget: UInt64) -> StopReason { engine.run(self, budget: budget) }
 }
 
 /// A hart that was in JIT code when a translation was removed, and its epoch then.
@@ -1272,7 +1272,7 @@ enum ExitKind: UInt8, CaseIterable {
 }
 
 /// What an ecall handler (`HartState.Slot.ecallHandler`) tells the JIT code that called it.
-package enum EcallOutcome: UInt64 {
+public enum EcallOutcome: UInt64 {
     /// Handled: the JIT code goes on at the next instruction (chained, without leaving).
     case resume = 0
     /// Not handled: the JIT code leaves with `.syscall` and the run loop handles the `ecall`.
@@ -1287,4 +1287,4 @@ package enum EcallOutcome: UInt64 {
 /// The C signature of an ecall handler: `(hart's slots, the ecall's pc, from JIT code?) ->
 /// EcallOutcome`. Called from JIT code (1), JIT code waits on the stack meanwhile; else (0) from
 /// the run loop, with the pc at the `ecall`.
-package typealias EcallHandler = @convention(c) (UnsafeMutablePointer<UInt64>, UInt64, UInt64) -> UInt64
+public typealias EcallHandler = @convention(c) (UnsafeMutablePointer<UInt64>, UInt64, UInt64) -> UInt64

@@ -1,82 +1,82 @@
 /// What the engine did, for `--stats`.
-package struct EngineStatistics: Sendable {
+public struct EngineStatistics: Sendable {
     /// Blocks translated by the baseline JIT.
-    package var translatedBlocks: UInt64 = 0
+    public var translatedBlocks: UInt64 = 0
     /// Guest instructions in those blocks.
-    package var translatedInstructions: UInt64 = 0
+    public var translatedInstructions: UInt64 = 0
     /// Host code bytes emitted.
-    package var codeBytes: UInt64 = 0
+    public var codeBytes: UInt64 = 0
     /// Total translation time.
-    package var compileNanoseconds: UInt64 = 0
+    public var compileNanoseconds: UInt64 = 0
     /// Translation times in 0.25 µs buckets up to 4 ms (the last bucket holds longer ones),
     /// for percentiles in fixed memory however long the run.
-    package var compileHistogram = [UInt32](repeating: 0, count: 16_000)
+    public var compileHistogram = [UInt32](repeating: 0, count: 16_000)
     /// Translations that failed (the block stayed in the interpreter).
-    package var failedCompiles: UInt64 = 0
+    public var failedCompiles: UInt64 = 0
     /// Instructions executed by the interpreter and by JIT code.
-    package var interpretedInstructions: UInt64 = 0
-    package var jitInstructions: UInt64 = 0
+    public var interpretedInstructions: UInt64 = 0
+    public var jitInstructions: UInt64 = 0
     /// Calls from the run loop into JIT code.
-    package var jitEntries: UInt64 = 0
+    public var jitEntries: UInt64 = 0
     /// Exits from JIT code to the run loop, by `ExitKind`.
-    package var exits = [UInt64](repeating: 0, count: 16)
+    public var exits = [UInt64](repeating: 0, count: 16)
     /// Block entries of translations no longer in the cache.
-    package var removedEntries: UInt64 = 0
+    public var removedEntries: UInt64 = 0
     /// Faults in JIT code, and those that were writes to translated code.
-    package var hostFaults: UInt64 = 0
-    package var codeWriteFaults: UInt64 = 0
+    public var hostFaults: UInt64 = 0
+    public var codeWriteFaults: UInt64 = 0
 
     /// Run-loop lookups of a pc that found a translation, and that did not.
-    package var lookupHits: UInt64 = 0
-    package var lookupMisses: UInt64 = 0
+    public var lookupHits: UInt64 = 0
+    public var lookupMisses: UInt64 = 0
     /// Translations dropped because their code changed (deoptimizations), and tier-up requests
     /// held back because their block keeps being invalidated.
-    package var deopts: UInt64 = 0
-    package var backoffs: UInt64 = 0
+    public var deopts: UInt64 = 0
+    public var backoffs: UInt64 = 0
     /// Requests queued, merged into one already waiting, and compiles dropped at install
     /// because the guest code had changed meanwhile.
-    package var queued: UInt64 = 0
-    package var mergedRequests: UInt64 = 0
+    public var queued: UInt64 = 0
+    public var mergedRequests: UInt64 = 0
     /// Tier-up requests refused because the compile queue was full.
-    package var refusedRequests: UInt64 = 0
-    package var staleCompiles: UInt64 = 0
+    public var refusedRequests: UInt64 = 0
+    public var staleCompiles: UInt64 = 0
     /// Compiles discarded because they took longer than the engine's time limit.
-    package var timedOutCompiles: UInt64 = 0
+    public var timedOutCompiles: UInt64 = 0
     /// Times the code cache was full and evicted to make room.
-    package var evictionEpisodes: UInt64 = 0
+    public var evictionEpisodes: UInt64 = 0
     /// Adjustments of the adaptive threshold.
-    package var thresholdChanges: UInt64 = 0
+    public var thresholdChanges: UInt64 = 0
     /// Decays of the hotness counts.
-    package var decays: UInt64 = 0
+    public var decays: UInt64 = 0
 
     // The optimizing tier (tier 2).
     /// Regions compiled and installed, the guest instructions they cover, their host code bytes.
-    package var optimizedRegions: UInt64 = 0
-    package var optimizedInstructions: UInt64 = 0
-    package var optimizedCodeBytes: UInt64 = 0
+    public var optimizedRegions: UInt64 = 0
+    public var optimizedInstructions: UInt64 = 0
+    public var optimizedCodeBytes: UInt64 = 0
     /// IR instructions of the regions before and after the passes.
-    package var optimizedIRBefore: UInt64 = 0
-    package var optimizedIRAfter: UInt64 = 0
+    public var optimizedIRBefore: UInt64 = 0
+    public var optimizedIRAfter: UInt64 = 0
     /// Compile time of the installed regions, and its histogram (as `compileHistogram`, in
     /// buckets of `optimizedBucketNanoseconds`: regions take milliseconds, up to the 50 ms a
     /// compile may take).
-    package var optimizedCompileNanoseconds: UInt64 = 0
+    public var optimizedCompileNanoseconds: UInt64 = 0
     static let optimizedBucketNanoseconds: UInt64 = 4_000
-    package var optimizedCompileHistogram = [UInt32](repeating: 0, count: 16_000)
+    public var optimizedCompileHistogram = [UInt32](repeating: 0, count: 16_000)
     /// Requests sent to the optimizing tier's queue; compiles it could not do (the region's
     /// first instruction or something in it not supported); regions dropped because they
     /// stopped before the block's end.
-    package var optimizeRequests: UInt64 = 0
-    package var optimizeFailures: UInt64 = 0
-    package var partialRegions: UInt64 = 0
+    public var optimizeRequests: UInt64 = 0
+    public var optimizeFailures: UInt64 = 0
+    public var partialRegions: UInt64 = 0
     /// Regions removed because their entry guard failed (`frm` not `rne`): deoptimizations.
-    package var guardFailures: UInt64 = 0
+    public var guardFailures: UInt64 = 0
     /// Regions removed because they were left every few instructions (`demoteLosingRegions`).
-    package var demotedRegions: UInt64 = 0
+    public var demotedRegions: UInt64 = 0
     /// Instructions executed in tier-2 regions no longer cached.
-    package var removedOptimizedInstructions: UInt64 = 0
+    public var removedOptimizedInstructions: UInt64 = 0
     /// Exits from tier-2 regions no longer in the cache.
-    package var removedOptimizedExits: UInt64 = 0
+    public var removedOptimizedExits: UInt64 = 0
 
     /// Adds another hart's counts.
     mutating func add(_ o: EngineStatistics) {
@@ -143,18 +143,18 @@ package struct EngineStatistics: Sendable {
     }
 
     /// Mean translation time per block, in microseconds.
-    package var meanCompileMicroseconds: Double {
+    public var meanCompileMicroseconds: Double {
         translatedBlocks == 0 ? 0 : Double(compileNanoseconds) / Double(translatedBlocks) / 1000
     }
 
     /// Mean tier-2 compile time per region, in microseconds.
-    package var meanOptimizingMicroseconds: Double {
+    public var meanOptimizingMicroseconds: Double {
         optimizedRegions == 0 ? 0 : Double(optimizedCompileNanoseconds) / Double(optimizedRegions) / 1000
     }
 
     /// The p-th percentile (0...100) of translation times (tier 2's with `optimizing`), in
     /// microseconds (to 0.25 µs; tier 2's to 4 µs).
-    package func compilePercentile(_ p: Double, optimizing: Bool = false) -> Double {
+    public func compilePercentile(_ p: Double, optimizing: Bool = false) -> Double {
         let compileHistogram = optimizing ? optimizedCompileHistogram : compileHistogram
         let width = optimizing ? Double(Self.optimizedBucketNanoseconds) / 1000 : 0.25
         let total = compileHistogram.reduce(UInt64(0)) { $0 + UInt64($1) }

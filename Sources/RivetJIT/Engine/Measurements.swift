@@ -2,10 +2,10 @@ import RivetMachine
 
 /// The JIT's inner costs, reachable by the microbenchmarks (Benchmarks/RivetBenchmarks) without
 /// a guest program around them.
-package enum JITMeasurements {
+public enum JITMeasurements {
     /// Decodes and compiles the blocks at `pcs` once each, as the worker threads do (without
     /// installing them). Returns the host code bytes and guest instructions compiled.
-    package static func compile(blocksAt pcs: [UInt64], memory: GuestMemory) -> (bytes: Int, instructions: Int) {
+    public static func compile(blocksAt pcs: [UInt64], memory: GuestMemory) -> (bytes: Int, instructions: Int) {
         var compiler = BlockCompiler()
         var bytes = 0
         var instructions = 0
@@ -21,7 +21,7 @@ package enum JITMeasurements {
 
     /// A code cache holding translations of the blocks at `pcs`, for measuring lookups,
     /// insertions and removals.
-    package final class CodeCacheProbe {
+    public final class CodeCacheProbe {
         private let memory: GuestMemory
         private let cache: TranslationCache
         private let runtime: JITRuntime
@@ -29,7 +29,7 @@ package enum JITMeasurements {
         private var compiler = BlockCompiler()
 
         /// Compiles the blocks at `pcs` into a fresh cache of `cacheSize` bytes.
-        package init?(memory: GuestMemory, pcs: [UInt64], cacheSize: Int = 16 << 20) {
+        public init?(memory: GuestMemory, pcs: [UInt64], cacheSize: Int = 16 << 20) {
             self.memory = memory
             cache = TranslationCache(region: CodeRegion(size: cacheSize), memory: memory)
             guard let runtime = try? JITRuntime(cache: cache, memory: memory) else { return nil }
@@ -52,15 +52,15 @@ package enum JITMeasurements {
         }
 
         /// Translations in the cache.
-        package var count: Int { cache.count }
+        public var count: Int { cache.count }
 
         /// Looks up `pc` as the run loop does; true on a hit.
         @inline(never)
-        package func lookup(_ pc: UInt64) -> Bool { cache.lookup(pc) != nil }
+        public func lookup(_ pc: UInt64) -> Bool { cache.lookup(pc) != nil }
 
         /// Removes the translation of block `index` and installs it again (eviction and
         /// insertion, with the code copied and the jump cache and indexes updated).
-        package func replace(_ index: Int) {
+        public func replace(_ index: Int) {
             let block = blocks[index % blocks.count]
             if let t = cache.lookup(block.request.pc) { cache.evict(t) }
             _ = install(block)
@@ -68,7 +68,7 @@ package enum JITMeasurements {
 
         /// Sets the jump-cache entry of every translation, then probes them: the lookup JIT code
         /// does inline for an indirect jump. Returns the hits.
-        package func probeJumpCache(_ pcs: [UInt64]) -> Int {
+        public func probeJumpCache(_ pcs: [UInt64]) -> Int {
             let table = cache.jumpCache.table
             var hits = 0
             for pc in pcs {
@@ -79,7 +79,7 @@ package enum JITMeasurements {
         }
 
         /// Fills the jump cache with every translation's entry.
-        package func fillJumpCache() {
+        public func fillJumpCache() {
             for t in cache.all { cache.jumpCache.set(pc: t.guestPC, entry: cache.entry(t)) }
         }
     }

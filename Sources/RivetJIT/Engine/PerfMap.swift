@@ -5,15 +5,15 @@ import Glibc
 /// A Linux perf map (`/tmp/perf-PID.map`): one line per translation, `START SIZE NAME` in hex,
 /// so that `perf record` / `perf report` name JIT code by guest symbol: `rivet:` for the
 /// baseline's code, `rivet-opt:` for the optimizing tier's.
-package final class PerfMap: @unchecked Sendable {
+public final class PerfMap: @unchecked Sendable {
     private let fd: Int32
     private let symbolizer: @Sendable (UInt64) -> String?
     /// The map's path.
-    package let path: String
+    public let path: String
 
     /// Opens (truncating) the map of the current process.
     /// - Parameter symbolizer: names a guest pc (`main+0x12`), or nil.
-    package init?(symbolizer: @escaping @Sendable (UInt64) -> String?) {
+    public init?(symbolizer: @escaping @Sendable (UInt64) -> String?) {
         path = "/tmp/perf-\(getpid()).map"
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return nil }

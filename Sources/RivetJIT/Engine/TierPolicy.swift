@@ -18,34 +18,34 @@
 /// keeps being
 /// invalidated (self-modifying code: a deopt loop) backs off exponentially: each invalidation
 /// doubles the executions it needs before it is compiled again.
-package struct TierPolicy: Sendable {
+public struct TierPolicy: Sendable {
     /// Interpreter executions before a block is compiled by the baseline JIT.
-    package var baseThreshold: UInt32
+    public var baseThreshold: UInt32
     /// Executions (iterations) before a baseline loop moves to the optimizing tier.
-    package var optimizingThreshold: UInt32
+    public var optimizingThreshold: UInt32
     /// Raise and lower the threshold with the queue's length.
-    package var adaptive: Bool
+    public var adaptive: Bool
     /// Guest instructions between decays of the hotness counts.
-    package var decayInterval: UInt64 = 200_000_000
+    public var decayInterval: UInt64 = 200_000_000
     /// Expected speed-up of baseline code over the interpreter, in the priority.
-    package var baselineGain: Double = 4
+    public var baselineGain: Double = 4
     /// Queue length above which the adaptive threshold rises, and the most it rises to.
-    package var longQueue = 32
-    package var maxThreshold: UInt32 = 1 << 16
+    public var longQueue = 32
+    public var maxThreshold: UInt32 = 1 << 16
     /// The lowest the threshold falls while the interpreter is busy with warm code.
-    package var minThreshold: UInt32 = 1
+    public var minThreshold: UInt32 = 1
     /// Blocks turning hot between two adjustments for the threshold to fall: warm code, not
     /// code that runs once.
-    package var manyTierUps = 4
+    public var manyTierUps = 4
     /// Share of the instructions since the last adjustment run in the interpreter above which
     /// the threshold falls (the interpreter takes about ten times as long per instruction, so
     /// this is about a third of the time).
-    package var busyInterpreterShare = 1.0 / 32
+    public var busyInterpreterShare = 1.0 / 32
 
     /// The threshold now in force.
-    package private(set) var threshold: UInt32
+    public private(set) var threshold: UInt32
 
-    package init(baseThreshold: UInt32 = 50, optimizingThreshold: UInt32 = 10_000, adaptive: Bool = true) {
+    public init(baseThreshold: UInt32 = 50, optimizingThreshold: UInt32 = 10_000, adaptive: Bool = true) {
         self.baseThreshold = max(1, baseThreshold)
         self.optimizingThreshold = optimizingThreshold
         self.adaptive = adaptive
@@ -53,7 +53,7 @@ package struct TierPolicy: Sendable {
     }
 
     /// Parses `T1=N,T2=M` (either part optional).
-    package static func thresholds(_ text: String) -> (t1: UInt32?, t2: UInt32?)? {
+    public static func thresholds(_ text: String) -> (t1: UInt32?, t2: UInt32?)? {
         var t1: UInt32? = nil
         var t2: UInt32? = nil
         for part in text.split(separator: ",") {
@@ -69,7 +69,7 @@ package struct TierPolicy: Sendable {
     }
 
     /// Nanoseconds between adjustments of the threshold.
-    package var adaptInterval: UInt64 = 1_000_000
+    public var adaptInterval: UInt64 = 1_000_000
     private var lastAdapt: UInt64 = 0
     private var lastInterpreted: UInt64 = 0
     private var lastExecuted: UInt64 = 0
@@ -86,7 +86,7 @@ package struct TierPolicy: Sendable {
     ///
     /// (Raising it under code-cache pressure too was measured and rejected: it kept more code in
     /// the interpreter and cost more than the evictions it saved.)
-    package mutating func adapt(queueLength: Int, interpreted: UInt64 = 0, executed: UInt64 = 0, now: UInt64) -> Bool {
+    public mutating func adapt(queueLength: Int, interpreted: UInt64 = 0, executed: UInt64 = 0, now: UInt64) -> Bool {
         tierUps += 1
         guard adaptive, now &- lastAdapt >= adaptInterval else { return false }
         lastAdapt = now
@@ -115,20 +115,20 @@ package struct TierPolicy: Sendable {
     /// parent never ran, often a few times and for a few milliseconds. Compiled at its first
     /// run, each block cost more than interpreting it (busybox sh's workload: 11% slower under
     /// `baseline` than under `interp`). A long-lived child with a flat profile lowers it again.
-    package mutating func restartAfterFork() {
+    public mutating func restartAfterFork() {
         guard adaptive else { return }
         threshold = baseThreshold
         tierUps = 0
     }
 
     /// The executions a block needs before its next compile after `deopts` invalidations.
-    package func backoffThreshold(deopts: Int) -> UInt32 {
+    public func backoffThreshold(deopts: Int) -> UInt32 {
         let shift = min(deopts, 16)
         return UInt32(min(UInt64(threshold) << UInt64(shift), UInt64(Int32.max)))
     }
 
     /// A compile's priority: hotness (executions × instructions) × expected gain.
-    package func priority(executions: UInt32, instructions: Int) -> Double {
+    public func priority(executions: UInt32, instructions: Int) -> Double {
         Double(max(executions, 1)) * Double(max(instructions, 1)) * baselineGain
     }
 }

@@ -28,7 +28,7 @@ import RivetX64
 // lowering reads every operand before it writes the result.
 
 /// Where a value lives for its whole life.
-package enum ValueLocation: Hashable, Sendable {
+public enum ValueLocation: Hashable, Sendable {
     /// A host general register.
     case register(HostRegister)
     /// A host XMM register (a float value: a single in the low 32 bits, a double in the low 64).
@@ -40,26 +40,26 @@ package enum ValueLocation: Hashable, Sendable {
 /// A value's live interval: the positions it is live at, as ranges in increasing order with
 /// holes between them (where the value is dead: a block of the layout that neither it nor its
 /// uses reach), and their hull `start...end`.
-package struct LiveInterval: Hashable, Sendable {
+public struct LiveInterval: Hashable, Sendable {
     /// The value.
-    package var value: Value
+    public var value: Value
     /// Its ranges, disjoint and in increasing order, none adjacent to the next.
-    package var ranges: [ClosedRange<Int>]
+    public var ranges: [ClosedRange<Int>]
     /// First position (its definition or the start of the first block it is live into).
-    package var start: Int { ranges.first!.lowerBound }
+    public var start: Int { ranges.first!.lowerBound }
     /// Last position (its last use or the end of the last block it is live out of).
-    package var end: Int { ranges.last!.upperBound }
+    public var end: Int { ranges.last!.upperBound }
     /// Positions the interval covers.
-    package var length: Int { ranges.reduce(0) { $0 + $1.count } }
+    public var length: Int { ranges.reduce(0) { $0 + $1.count } }
     /// The interval of `value` over `ranges` (non-empty, increasing, disjoint).
-    package init(value: Value, ranges: [ClosedRange<Int>]) {
+    public init(value: Value, ranges: [ClosedRange<Int>]) {
         self.value = value
         self.ranges = ranges
     }
     /// The interval `start...end` of `value`, without holes.
-    package init(value: Value, start: Int, end: Int) { self.init(value: value, ranges: [start...end]) }
+    public init(value: Value, start: Int, end: Int) { self.init(value: value, ranges: [start...end]) }
     /// Whether two intervals share a position (not merely their hulls).
-    package func overlaps(_ other: LiveInterval) -> Bool { overlaps(other, margin: 0) }
+    public func overlaps(_ other: LiveInterval) -> Bool { overlaps(other, margin: 0) }
     /// Whether `other`, its ranges widened by `margin` positions to the left, shares a position.
     func overlaps(_ other: LiveInterval, margin: Int) -> Bool {
         var i = 0, j = 0
@@ -79,34 +79,34 @@ package struct LiveInterval: Hashable, Sendable {
 }
 
 /// The result of register allocation.
-package struct RegisterAllocation: Sendable {
+public struct RegisterAllocation: Sendable {
     /// Intervals by value (values nothing defines in the layout have none).
-    package var intervals: [LiveInterval?]
+    public var intervals: [LiveInterval?]
     /// Locations by value.
-    package var locations: [ValueLocation?]
+    public var locations: [ValueLocation?]
     /// Stack slots used for spilled values.
-    package var spillSlots: Int
+    public var spillSlots: Int
     /// The general registers given to some value.
-    package var usedRegisters: Set<HostRegister>
+    public var usedRegisters: Set<HostRegister>
     /// The XMM registers given to some value.
-    package var usedFloatRegisters: Set<XMMRegister>
+    public var usedFloatRegisters: Set<XMMRegister>
     /// Position where each block starts, by block.
-    package var blockStarts: [Int]
+    public var blockStarts: [Int]
     /// Read position of each instruction, by instruction.
-    package var instPositions: [Int]
+    public var instPositions: [Int]
 
     /// The location of `v` (every defined value not left unallocated has one).
-    @inline(__always) package func location(_ v: Value) -> ValueLocation { locations[v.id]! }
+    @inline(__always) public func location(_ v: Value) -> ValueLocation { locations[v.id]! }
 }
 
 /// Linear-scan register allocation.
-package enum LinearScan {
+public enum LinearScan {
     /// Allocates `registers` (in order of preference) to the values of the compacted function
     /// `f`, and `floatRegisters` to its f32 and f64 values if there are any (else those take
     /// general registers too); values that do not fit are spilled to stack slots. Values marked
     /// in `unallocated` (constants the lowering folds into instructions) get an interval but no
     /// location.
-    package static func allocate(
+    public static func allocate(
         _ f: Function, registers: [HostRegister], floatRegisters: [XMMRegister] = [], unallocated: [Bool] = []
     ) -> RegisterAllocation {
         let valueCount = f.values.count
@@ -416,7 +416,7 @@ package enum LinearScan {
     }
 
     /// By block: how many natural loops contain it (`NaturalLoops`; 0 for unreachable blocks).
-    package static func loopDepths(_ f: Function) -> [Int] {
+    public static func loopDepths(_ f: Function) -> [Int] {
         let cfg = ControlFlowGraph(f)
         let depths = NaturalLoops(cfg, DominatorTree(cfg)).depths
         return depths.isEmpty ? [Int](repeating: 0, count: f.blocks.count) : depths

@@ -31,34 +31,34 @@ import RivetX64
 // a fault but the stub, so a store faults before any byte is written.
 
 /// Tier 2's x86-64 backend.
-package enum Tier2Backend {
+public enum Tier2Backend {
     /// The byte offset of the pc in the state struct.
-    package static let pcOffset = 8 * HartState.Slot.pc
+    public static let pcOffset = 8 * HartState.Slot.pc
     /// The intrinsic helper that takes its argument (a constant) from the budget, or leaves by
     /// its exit state if the budget is smaller (`ExitKind.budget`).
-    package static let budgetHelper = "budget"
+    public static let budgetHelper = "budget"
     /// The intrinsic that returns the float exception flags raised since the region's entry or
     /// its last call (MXCSR's, as RISC-V's `fflags` bits) and clears them.
-    package static let flagsHelper = "fpflags"
+    public static let flagsHelper = "fpflags"
 
     /// Entries of the counter table tier-2 code writes (`HartState.Slot.counters`): by
     /// translation id its instructions, then from `counterTableEntries / 2` on its exits. A
     /// caller that runs tier-2 code outside the engine must give it a table this long.
-    package static let counterTableEntries = TranslationCache.counterEntries
+    public static let counterTableEntries = TranslationCache.counterEntries
 
     /// Registers values may live in (neither pinned nor scratch), in order of preference.
     /// `r13` and `r14` (tier 1's counters and jump cache) are free inside tier-2 code: it
     /// reloads them from the hart's slots before it jumps to other code.
-    package static let allocatable: [HostRegister] = [.rsi, .rdi, .r8, .r9, .r10, .r11, .rbp, .r13, .r14]
+    public static let allocatable: [HostRegister] = [.rsi, .rdi, .r8, .r9, .r10, .r11, .rbp, .r13, .r14]
 
     /// XMM registers float values may live in (`xmm0`...`xmm2` are scratch: `ffma` takes three
     /// operands). Nothing is called from tier-2 code, so all are free.
-    package static let allocatableFloat: [XMMRegister] = [
+    public static let allocatableFloat: [XMMRegister] = [
         .xmm3, .xmm4, .xmm5, .xmm6, .xmm7, .xmm8, .xmm9, .xmm10, .xmm11, .xmm12, .xmm13, .xmm14, .xmm15,
     ]
 
     /// Where a value of an exit state is at a fault: what the engine reads to rebuild it.
-    package enum Recovery: Sendable, Equatable {
+    public enum Recovery: Sendable, Equatable {
         /// In a host register (its number), saved by the fault handler.
         case register(UInt8)
         /// In a host XMM register (its number): its low 64 bits, saved by the fault handler,
@@ -71,7 +71,7 @@ package enum Tier2Backend {
     }
 
     /// How the saved 64 bits of a value give the slot's bits.
-    package enum Form: Sendable, Equatable {
+    public enum Form: Sendable, Equatable {
         /// As they are.
         case bits
         /// A single's: the low 32 bits, NaN-boxed (`ExitEntry`).
@@ -83,7 +83,7 @@ package enum Tier2Backend {
         case uncheckedSingle
 
         /// The slot's bits for the saved `bits`.
-        package func apply(_ bits: UInt64) -> UInt64 {
+        public func apply(_ bits: UInt64) -> UInt64 {
             switch self {
             case .bits: return bits
             case .boxedSingle: return bits | Tier2Backend.singleBox
@@ -101,11 +101,11 @@ package enum Tier2Backend {
     /// the site's number): at host offset `hostOffset` (the access instruction's first byte),
     /// guest instruction `index` of the region at `pc`; the guest state there is the struct
     /// overwritten by `entries`.
-    package struct FaultSite: Sendable {
-        package var hostOffset: Int
-        package var index: Int
-        package var pc: UInt64
-        package var entries: [(slot: Int, value: Recovery)]
+    public struct FaultSite: Sendable {
+        public var hostOffset: Int
+        public var index: Int
+        public var pc: UInt64
+        public var entries: [(slot: Int, value: Recovery)]
     }
 
     /// The guest state at fault site `site` after a host fault or a bounds fault: the struct
@@ -113,7 +113,7 @@ package enum Tier2Backend {
     /// (`HartState.Slot.faultRegisters`, where the host fault handler and the shared
     /// bounds-fault code save them), a spill slot or a constant; and, for code that `accruesFlags`,
     /// the float flags raised before the access (MXCSR as saved there), as its exits accrue them.
-    package static func rebuildState(at site: FaultSite, accruesFlags: Bool, _ slots: UnsafeMutablePointer<UInt64>) {
+    public static func rebuildState(at site: FaultSite, accruesFlags: Bool, _ slots: UnsafeMutablePointer<UInt64>) {
         var values: [(slot: Int, bits: UInt64)] = []
         for (slot, value) in site.entries {
             switch value {
@@ -131,23 +131,23 @@ package enum Tier2Backend {
     static let singleBox: UInt64 = 0xffff_ffff_0000_0000
 
     /// Machine code for one function, not yet placed.
-    package struct Code: ~Copyable {
+    public struct Code: ~Copyable {
         /// The assembler holding the code (`finish()` done): place it with `copy(to:address:)`.
-        package var assembler: X64Assembler
+        public var assembler: X64Assembler
         /// The allocation the code follows (its values are those of `function.compacted()`).
-        package var allocation: RegisterAllocation
+        public var allocation: RegisterAllocation
         /// Bytes of the stubs (after the body; part of `count`).
-        package var stubBytes: Int
+        public var stubBytes: Int
         /// Patchable exits to constant pcs (at most `maxChainedExits`), in exit-index order.
-        package var exits: [ExitSite]
+        public var exits: [ExitSite]
         /// Every guest access, by host offset.
-        package var faultSites: [FaultSite]
+        public var faultSites: [FaultSite]
         /// Whether the code runs float operations whose exception flags it accrues into
         /// `fflags` at its exits (`Tier2Backend.accruesFlags`): a fault inside it must accrue
         /// those the fault handler saved (`HartState.Slot.mxcsr`).
-        package var accruesFlags: Bool
+        public var accruesFlags: Bool
         /// Bytes of code.
-        package var count: Int { assembler.count }
+        public var count: Int { assembler.count }
     }
 
     /// Exits to constant pcs that get patchable jumps (a translation keeps two); more leave
@@ -159,7 +159,7 @@ package enum Tier2Backend {
     /// than the intrinsics `budget` and `fpflags`) or needs more spill slots than the hart has.
     /// `instructionIndex` maps the guest pcs of the region's instructions to their indexes (exit
     /// codes and fault sites name the instruction by index).
-    package static func compile(_ function: Function, id: Int = 0, instructionIndex: [UInt64: Int] = [:]) -> Code? {
+    public static func compile(_ function: Function, id: Int = 0, instructionIndex: [UInt64: Int] = [:]) -> Code? {
         let f = function.compacted()
         guard isSupported(f) else { return nil }
         let uses = useCounts(f)
@@ -191,7 +191,7 @@ package enum Tier2Backend {
     }
 
     /// By value: how many operands, block arguments and exit-state entries read it.
-    package static func useCounts(_ f: Function) -> [Int] {
+    public static func useCounts(_ f: Function) -> [Int] {
         var uses = [Int](repeating: 0, count: f.values.count)
         for b in f.layout { for inst in f.blocks[b.id].insts { f.forEachUse(inst) { uses[$0.id] += 1 } } }
         return uses
@@ -225,7 +225,7 @@ package enum Tier2Backend {
     /// Collatz loop kept 0, 1 and 5 in three, and shifted by `cl`). Where it must be an
     /// instruction's immediate (the second operand of `iadd isub band bor bxor icmp`), it
     /// fits a sign-extended imm32.
-    package static func immediateConstants(_ f: Function, uses: [Int]) -> [Bool] {
+    public static func immediateConstants(_ f: Function, uses: [Int]) -> [Bool] {
         var constantUses = [Int](repeating: 0, count: f.values.count)
         var asImmediate = [Bool](repeating: false, count: f.values.count)
         for b in f.layout {
@@ -303,7 +303,7 @@ package enum Tier2Backend {
     /// `lea d, [a + x * 2^k]`; the shift gets no register and is not emitted. `x` must still be
     /// live at the `iadd` (its register then holds it): the shift comes right before the `iadd`,
     /// or `x` is an operand of the `iadd` or of an instruction after it in the block.
-    package static func scaledAdditions(_ f: Function, immediates: [Bool], uses: [Int])
+    public static func scaledAdditions(_ f: Function, immediates: [Bool], uses: [Int])
         -> [(base: Value, index: Value, scale: X64Scale, shift: Value)?]
     {
         var out = [(base: Value, index: Value, scale: X64Scale, shift: Value)?](repeating: nil, count: f.values.count)
@@ -373,7 +373,7 @@ package enum Tier2Backend {
     /// flag has no RISC-V counterpart. Both detect tininess after rounding (Intel SDM vol. 1,
     /// 4.9.1.5; RISC-V unprivileged spec, 11.2), and with every exception masked, underflow is
     /// raised only for an inexact tiny result, as RISC-V's default.
-    package static func riscvFlags(mxcsr: UInt64) -> UInt64 {
+    public static func riscvFlags(mxcsr: UInt64) -> UInt64 {
         (mxcsr >> 5 & 1) | (mxcsr >> 3 & 2) | (mxcsr >> 1 & 4) | (mxcsr << 1 & 8) | (mxcsr << 4 & 16)
     }
 
@@ -382,7 +382,7 @@ package enum Tier2Backend {
     static let mxcsrAtEntry: Int32 = 0x1f80
 
     /// Whether the host has FMA3 (`rivet_host_has_fma`).
-    package static let hostHasFMA = rivet_host_has_fma() != 0
+    public static let hostHasFMA = rivet_host_has_fma() != 0
 
     /// Whether `inst` (a `call`) is the float-flags intrinsic.
     static func isFlags(_ f: Function, _ inst: Inst) -> Bool {

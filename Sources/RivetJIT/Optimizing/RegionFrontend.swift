@@ -28,27 +28,27 @@ typealias IROpcode = RivetIR.Opcode
 ///
 /// `retired` counts the instructions the region covers on each path out (all of them, or those
 /// before an instruction it stops at), for the budget.
-package struct RegionFrontend {
+public struct RegionFrontend {
     /// The function built, and how many guest instructions each pass through it retires.
-    package struct Region {
-        package var function: Function
+    public struct Region {
+        public var function: Function
         /// Instructions of the entry block the region covers (an entry retires them all; a
         /// loop retires them per iteration).
-        package var instructions: Int
+        public var instructions: Int
         /// Whether the region loops (a branch goes back to one of its blocks).
-        package var isLoop: Bool
+        public var isLoop: Bool
         /// By region instruction index (the blocks in order, each block's covered instructions
         /// in order): its pc, and the instructions a fault there gives back to the budget (its
         /// block took them all at its head).
-        package var pcs: [UInt64]
-        package var refunds: [Int]
+        public var pcs: [UInt64]
+        public var refunds: [Int]
     }
 
     /// One guest block of a region: its pc and its instructions, at consecutive pcs.
-    package struct GuestBlock {
-        package var pc: UInt64
-        package var instructions: [Instruction]
-        package init(pc: UInt64, instructions: [Instruction]) {
+    public struct GuestBlock {
+        public var pc: UInt64
+        public var instructions: [Instruction]
+        public init(pc: UInt64, instructions: [Instruction]) {
             self.pc = pc
             self.instructions = instructions
         }
@@ -56,14 +56,14 @@ package struct RegionFrontend {
 
     /// What the evaluator needs to run a region: the budget intrinsic, with an unbounded budget,
     /// and the float-flags intrinsic, which finds none (the evaluator does not model flags).
-    package static let evaluatorHelpers: [String: HelperImplementation] = [
+    public static let evaluatorHelpers: [String: HelperImplementation] = [
         Tier2Backend.budgetHelper: { _, _ in .none },
         Tier2Backend.flagsHelper: { _, _ in .value(0) },
     ]
 
     /// The IR of the region of `instructions` (decoded at consecutive pcs from `pc`), or nil if
     /// its first instruction is one the IR does not model.
-    package static func translate(pc: UInt64, instructions: [Instruction]) -> Region? {
+    public static func translate(pc: UInt64, instructions: [Instruction]) -> Region? {
         translate([GuestBlock(pc: pc, instructions: instructions)])
     }
 
@@ -73,7 +73,7 @@ package struct RegionFrontend {
     /// `indirectTargets`: pcs an indirect jump (not a return) compares its target with, in
     /// order, going on at the region's block there when it is one (else it leaves by the jump
     /// cache): the profiled targets of a `switch`'s jump table or an interpreter's dispatch.
-    package static func translate(_ blocks: [GuestBlock], indirectTargets: [UInt64] = []) -> Region? {
+    public static func translate(_ blocks: [GuestBlock], indirectTargets: [UInt64] = []) -> Region? {
         guard let first = blocks.first else { return nil }
         var frontend = RegionFrontend(pc: first.pc)
         frontend.indirectTargets = indirectTargets
