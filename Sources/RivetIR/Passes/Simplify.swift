@@ -10,6 +10,10 @@
 //  - `ushr (shl x, 32), 32 - s` for s = 1, 2, 3 → `shl (zext32 x), s` (a word index scaled to
 //    bytes, as zlib's `prev[cur & wmask]`: the new `zext32` and constant go right before it).
 // The inner `shl` stays for its other uses, if any; dce removes it otherwise.
+// And an extension of an extension that keeps at least as many bits extends the inner operand:
+// `zext32 (sext32 x)` → `zext32 x`, `sext8 (zext16 x)` → `sext8 x` (the outer one reads only
+// bits the inner one kept). RISC-V code makes these of a 32-bit sum used as an address (`addw`,
+// then `slli 32; srli 32`: bzip2's `mainGtU`), where the inner one then often goes unused.
 // And a branch on a boolean made an integer and compared with 0 or 1 (RISC-V's `flt a0, ...;
 // beqz a0`, `sltu a0, ...; bnez a0`) branches on the boolean: `brif (icmp ne (bint c), 0)` →
 // `brif c`, with `eq` (or a comparison with 1 the other way) the destinations swapped.
@@ -31,6 +35,23 @@ public enum Simplify {
                 f.insts[d.id].type == .i64, constant(f.arg(d, 1)) == k, constant(f.arg(d, 0)) == nil
             else { return nil }
             return f.arg(d, 0)
+        }
+        /// The bits an extension keeps (8, 16, 32), or nil for other opcodes.
+        func keptBits(_ op: Opcode) -> Int? {
+            switch op {
+            case .zext8, .sext8: 8
+            case .zext16, .sext16: 16
+            case .zext32, .sext32: 32
+            default: nil
+            }
+        }
+        /// `x` without the extensions around it that keep at least `bits` bits.
+        func unextended(_ x: Value, keeping bits: Int) -> Value {
+            var x = x
+            while case .inst(let d) = f.values[x.id].def, let kept = keptBits(f.insts[d.id].opcode), kept >= bits {
+                x = f.arg(d, 0)
+            }
+            return x
         }
         for b in f.layout {
             if let t = f.terminator(b), f.insts[t.id].opcode == .brif, case .inst(let compare) = f.values[f.arg(t, 0).id].def,
@@ -83,7 +104,11 @@ public enum Simplify {
                 if let (op, x) = rewritten {
                     f.insts[inst.id].opcode = op
                     f.insts[inst.id].imm = 0
-                    f.insts[inst.id].args = f.makeList([x])
+                    f.insts[inst.id].args = f.makeList([unextended(x, keeping: keptBits(op)!)])
+                } else if let bits = keptBits(data.opcode), case let x = f.arg(inst, 0),
+                    case let inner = unextended(x, keeping: bits), inner != x
+                {
+                    f.insts[inst.id].args = f.makeList([inner])
                 }
             }
         }
