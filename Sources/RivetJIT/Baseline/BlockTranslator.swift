@@ -111,8 +111,10 @@ struct BlockTranslator: ~Copyable {
             let instPC = pc + UInt64(decoded.offset)
             endsWithTransfer = decoded.instruction.endsBlock
             emit(decoded.instruction, index: k, pc: instPC)
-            // Whatever rd names, its check is void (a float rd, or none, only costs a check).
-            rangeChecked[Int(decoded.instruction.rd) & 31] = false
+            // Whatever rd names, its check is void (a float rd, or none, only costs a check) —
+            // unless it now holds a constant inside the checked range (a global's address from
+            // `auipc` or `lui`): accesses from it need no check at all.
+            rangeChecked[Int(decoded.instruction.rd) & 31] = Self.constantInRange(decoded.instruction, pc: instPC)
         }
         if !endsWithTransfer, let last = block.last {
             writeBack()
@@ -321,6 +323,20 @@ struct BlockTranslator: ~Copyable {
             rangeChecked[Int(i.rs1)] = true
         }
         return .at(Pinned.memory, index: base, Int32(truncatingIfNeeded: i.imm))
+    }
+
+    /// Whether `i` writes an integer register with a constant (`lui`, `auipc`) that
+    /// `guestAccess` would find in range: accesses from it with a 12-bit offset fall inside the
+    /// address space or its guard region. (`li` of a 12-bit value never is: the range starts
+    /// at 2048.)
+    static func constantInRange(_ i: Instruction, pc: UInt64) -> Bool {
+        let value: UInt64
+        switch i.opcode {
+        case .lui: value = UInt64(bitPattern: i.imm)
+        case .auipc: value = pc &+ UInt64(bitPattern: i.imm)
+        default: return false
+        }
+        return i.rd != 0 && value &- 2048 < GuestMemory.addressSpaceSize
     }
 
     /// The effective address `rs1 + imm` in rax, checked against the end of the guest address
