@@ -47,9 +47,12 @@ struct BlockTranslator: ~Copyable {
     var cachedList: [(guest: UInt8, host: HostRegister)] = []
     var dirty: [(guest: UInt8, host: HostRegister)] = []
     /// Guest registers whose value, since it was last written, a range check found in
-    /// [2048, size + 2048): an access `rs1 + imm` (|imm| ≤ 2048) from one of them lies in
-    /// [0, size + 4096), inside the space or its guard region, and needs no check of its own.
+    /// [2048, size + 2048) (or that hold a constant known to lie there, `constantInRange`): an
+    /// access `rs1 + imm` (|imm| ≤ 2048) from one of them lies in [0, size + 4096), inside the
+    /// space or its guard region, and needs no check of its own.
     var rangeChecked = [Bool](repeating: false, count: 32)
+    /// Where the range a base register is checked against starts (`guestAccess`).
+    static let rangeStart: Int32 = 2048
     /// Bound after the cache registers are loaded: a branch back to the block's own start
     /// jumps here and keeps its registers in host registers.
     var loopHead: X64Label? = nil
@@ -317,7 +320,7 @@ struct BlockTranslator: ~Copyable {
             base = .rax
         }
         if !rangeChecked[Int(i.rs1)] {
-            assembler.emit(.lea(.b64, .rcx, .at(base, -2048)))
+            assembler.emit(.lea(.b64, .rcx, .at(base, -Self.rangeStart)))
             assembler.emit(.alu(.cmp, .b64, .rcx, slot(HartState.Slot.addressSpaceSize)))
             exitIf(.ae, .boundsFault, k)
             rangeChecked[Int(i.rs1)] = true
@@ -328,7 +331,7 @@ struct BlockTranslator: ~Copyable {
     /// Whether `i` writes an integer register with a constant (`lui`, `auipc`) that
     /// `guestAccess` would find in range: accesses from it with a 12-bit offset fall inside the
     /// address space or its guard region. (`li` of a 12-bit value never is: the range starts
-    /// at 2048.)
+    /// at `rangeStart`, 2048.)
     static func constantInRange(_ i: Instruction, pc: UInt64) -> Bool {
         let value: UInt64
         switch i.opcode {
@@ -336,7 +339,7 @@ struct BlockTranslator: ~Copyable {
         case .auipc: value = pc &+ UInt64(bitPattern: i.imm)
         default: return false
         }
-        return i.rd != 0 && value &- 2048 < GuestMemory.addressSpaceSize
+        return i.rd != 0 && value &- UInt64(rangeStart) < GuestMemory.addressSpaceSize
     }
 
     /// The effective address `rs1 + imm` in rax, checked against the end of the guest address
