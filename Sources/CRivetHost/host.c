@@ -56,6 +56,10 @@ void rivet_code_region_destroy(rivet_code_region *region) {
     region->fd = -1;
 }
 
+void rivet_store_code64(void *address, uint64_t value) {
+    __atomic_store_n((uint64_t *)address, value, __ATOMIC_RELEASE);
+}
+
 int rivet_mremap_fixed(void *old_address, size_t old_size, size_t new_size, void *new_address, int keep_source) {
     int flags = MREMAP_MAYMOVE | MREMAP_FIXED;
     // Linux 5.7 (uapi linux/mman.h); glibc 2.36's headers lack it.

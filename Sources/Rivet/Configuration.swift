@@ -107,6 +107,12 @@ public struct Configuration: Sendable {
     public var tierUpThreshold: UInt32 = 50
     /// Executions (of a loop's iterations) before `auto` gives a block to the optimizing tier.
     public var optimizingThreshold: UInt32 = 10_000
+    /// Runs of a compiled block after which its code stops counting them (at least twice
+    /// `optimizingThreshold`): counting costs a store per block run, up to a tenth of the time
+    /// of a program with much warm code, and tiering needs counts only up to there. Past it,
+    /// such blocks' figures in `Statistics.hottestBlocks` and the chained transfers are lower
+    /// bounds. 0: every run is counted.
+    public var countingLimit: UInt32 = 20_000
     /// Adapt the threshold: raise it while the compile queue is long, lower it (down to 1) while
     /// the interpreter runs a large share of the instructions, many blocks turn hot and the
     /// queue is short.

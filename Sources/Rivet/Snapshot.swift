@@ -177,6 +177,7 @@ struct RecycleKey: Equatable, Sendable {
     let cachePolicy: CachePolicy
     let tierUpThreshold: UInt32
     let optimizingThreshold: UInt32
+    let countingLimit: UInt32
     let adaptsThresholds: Bool
     let compileThreads: Int?
     let compileTimeLimit: Duration
@@ -192,6 +193,7 @@ struct RecycleKey: Equatable, Sendable {
         cachePolicy = c.cachePolicy
         tierUpThreshold = c.tierUpThreshold
         optimizingThreshold = c.optimizingThreshold
+        countingLimit = c.countingLimit
         adaptsThresholds = c.adaptsThresholds
         compileThreads = c.compileThreads
         compileTimeLimit = c.compileTimeLimit

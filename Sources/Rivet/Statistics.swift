@@ -58,6 +58,9 @@ public struct Statistics: Equatable, Sendable {
         public var instructions: UInt64
         /// Its share of all executed instructions (0...1).
         public var share: Double
+        /// Its code stopped counting (`Configuration.countingLimit`): it ran at least
+        /// `instructions`.
+        public var isLowerBound = false
     }
 
     /// One of the structures Rivet keeps for the guest, and its bound: every one that grows
@@ -150,6 +153,11 @@ public struct Statistics: Equatable, Sendable {
 
     /// The ten blocks that executed the most instructions.
     public var hottestBlocks: [HotBlock] = []
+    /// Runs after which a compiled block stops counting (`Configuration.countingLimit`; 0:
+    /// never), and how many blocks did: their counts, and so `hottestBlocks` and
+    /// `chainedTransfers`, are lower bounds.
+    public var countingLimit: UInt64 = 0
+    public var countingStops: UInt64 = 0
 
     /// The structures Rivet keeps for the guest, with their bounds.
     public var structures: [Structure] = []
@@ -204,7 +212,7 @@ public struct Statistics: Equatable, Sendable {
                 "code cache      \(bytes(codeCacheUsed)) used of \(bytes(codeCacheSize)), lookups \(formatted(hits, digits: 1))% hits, \(grouped(evictions)) evictions (\(grouped(evictionEpisodes)) episodes), \(grouped(invalidations)) invalidations, \(grouped(deopts)) deopts (\(grouped(backoffs)) back-offs)"
             )
             lines.append(
-                "transfers       \(grouped(exitsToRunLoop)) exits to the run loop, \(grouped(chainedTransfers)) chained; \(grouped(indirectJumps)) indirect jumps, \(formatted(jumpHits, digits: 1))% jump-cache hits; \(compiledCodeFaults) faults in compiled code (\(codeWriteFaults) writes to it)"
+                "transfers       \(grouped(exitsToRunLoop)) exits to the run loop, \(countingStops > 0 ? "at least " : "")\(grouped(chainedTransfers)) chained; \(grouped(indirectJumps)) indirect jumps, \(formatted(jumpHits, digits: 1))% jump-cache hits; \(compiledCodeFaults) faults in compiled code (\(codeWriteFaults) writes to it)"
             )
             lines.append("")
         }
@@ -213,11 +221,16 @@ public struct Statistics: Equatable, Sendable {
             var hot: [[String]] = [["#", "address", "symbol", "tier", "instructions", "share"]]
             for (k, b) in hottestBlocks.enumerated() {
                 hot.append([
-                    "\(k + 1)", "0x" + String(b.address, radix: 16), b.symbol ?? "-", b.tier, grouped(b.instructions),
+                    "\(k + 1)", "0x" + String(b.address, radix: 16), b.symbol ?? "-", b.tier,
+                    (b.isLowerBound ? "≥ " : "") + grouped(b.instructions),
                     formatted(b.share * 100, digits: 1) + "%",
                 ])
             }
             lines += table(hot, rightAligned: [0, 4, 5]).map { "  " + $0 }
+            if countingStops > 0 {
+                lines.append(
+                    "  ≥: the block stopped counting after \(grouped(countingLimit)) runs, as \(grouped(countingStops)) did (counting costs time); --exact-counts counts every run")
+            }
             lines.append("")
         }
         if !structures.isEmpty {
@@ -304,6 +317,10 @@ public struct Statistics: Equatable, Sendable {
         for (name, count) in exitsByKind.sorted(by: { $0.key < $1.key }) { k[name] = .int(count) }
         x["exits_by_kind"] = .object(k)
         o["transfers"] = .object(x)
+        var counting = JSONObject()
+        counting["limit"] = .int(countingLimit)
+        counting["stops"] = .int(countingStops)
+        o["counting"] = .object(counting)
         o["hottest_blocks"] = .array(
             hottestBlocks.map { b in
                 var j = JSONObject()
@@ -312,6 +329,7 @@ public struct Statistics: Equatable, Sendable {
                 j["tier"] = .string(b.tier)
                 j["instructions"] = .int(b.instructions)
                 j["share"] = .number(b.share)
+                j["lower_bound"] = .bool(b.isLowerBound)
                 return .object(j)
             })
         var m = JSONObject()

@@ -76,6 +76,8 @@ extension VirtualMachine {
         s.compiledCodeFaults = e.hostFaults
         s.codeWriteFaults = e.codeWriteFaults
         s.hottestBlocks = hottestBlocks(total: max(1, instructionsRetired.load(ordering: .relaxed)))
+        s.countingLimit = engine.countingLimit
+        s.countingStops = engine.countingStops
         s.structures =
             [
                 Statistics.Structure(
@@ -113,6 +115,7 @@ extension VirtualMachine {
         }
         let compiled = engine.compiledInstructionsByPC()
         let optimized = engine.optimizedInstructionsByPC()
+        let lowerBounds = engine.lowerBoundPCs()
         var totals = interpreted
         for (pc, n) in compiled { totals[pc, default: 0] &+= n }
         return totals.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(10).map { pc, n in
@@ -123,7 +126,9 @@ extension VirtualMachine {
             // Compiled code runs the block's instructions: tier 2's if most of them ran there.
             let jit = compiled[pc] ?? 0
             let tier = jit < (interpreted[pc] ?? 0) ? "interp" : (optimized[pc] ?? 0) &* 2 >= jit ? "opt" : "baseline"
-            return Statistics.HotBlock(address: pc, symbol: name, tier: tier, instructions: n, share: Double(n) / Double(total))
+            var block = Statistics.HotBlock(address: pc, symbol: name, tier: tier, instructions: n, share: Double(n) / Double(total))
+            block.isLowerBound = lowerBounds.contains(pc)
+            return block
         }
     }
 }

@@ -196,6 +196,7 @@ public final class VirtualMachine {
         engineConfiguration.policy = TierPolicy(
             baseThreshold: configuration.tierUpThreshold, optimizingThreshold: configuration.optimizingThreshold,
             adaptive: configuration.adaptsThresholds)
+        engineConfiguration.policy.countingLimit = configuration.countingLimit
         engineConfiguration.compileThreads = configuration.compileThreads ?? 0
         engineConfiguration.compileTimeLimit = configuration.compileTimeLimit
         if configuration.writesPerfMap {

@@ -314,6 +314,48 @@ final class CacheFixture {
         #expect(a.instruction(atHostOffset: a.hostLength - 1) == a.instructionCount - 1)
     }
 
+    /// A baseline block counts with its first instruction; stopping its counting turns that
+    /// instruction into a `nop` of the same length (the rest of the 8 bytes kept), resuming puts
+    /// it back, and the sweep stops exactly the blocks whose count reached the limit.
+    @Test func countingStopsAtTheLimitAndResumes() throws {
+        let fixture = try CacheFixture(blocks: 20)
+        let cache = fixture.cache
+        cache.countingLimit = 100
+        let t = (0..<20).map { fixture.install($0) }
+        for b in t { #expect(b.counterOffset == 0 && (b.counterLength == 5 || b.counterLength == 8)) }
+        #expect(t.contains { $0.counterLength == 5 } && t.contains { $0.counterLength == 8 })  // disp8 and disp32 ids
+        func head(_ b: Translation) -> [UInt8] {
+            (0..<8).map { cache.region.executable(at: b.hostOffset).load(fromByteOffset: $0, as: UInt8.self) }
+        }
+        let before = t.map(head)
+        // add qword [r13 + 8·id], 3 (REX.W+B, 83 /0).
+        for (b, bytes) in zip(t, before) {
+            #expect(bytes[0] == 0x49 && bytes[1] == 0x83 && bytes[Int(b.counterLength) - 1] == 3)
+        }
+        // Three instructions a run: block 4 reached 100 runs, block 7 one short of it.
+        cache.counters[t[4].id] = 300
+        cache.counters[t[7].id] = 297
+        cache.sweepCounters(64)
+        #expect(t[4].counterStopped && !t[7].counterStopped && cache.stoppedCounters == 1)
+        let nop: [UInt8] = t[4].counterLength == 5 ? [0x0f, 0x1f, 0x44, 0x00, 0x00] : [0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0]
+        let length = Int(t[4].counterLength)
+        #expect(Array(head(t[4]).prefix(length)) == nop && Array(head(t[4]).dropFirst(length)) == Array(before[4].dropFirst(length)))
+        for k in 0..<20 where k != 4 { #expect(head(t[k]) == before[k]) }
+        // Resumed, it counts from where it is, to the limit again.
+        cache.resumeCounting(t[4])
+        #expect(head(t[4]) == before[4] && !t[4].counterStopped && t[4].countsAreLowerBound)
+        cache.sweepCounters(64)
+        #expect(!t[4].counterStopped)
+        cache.counters[t[4].id] = 600
+        cache.sweepCounters(64)
+        #expect(t[4].counterStopped && cache.stoppedCounters == 2)
+        // A removed block is not patched.
+        cache.counters[t[7].id] = 300
+        cache.remove(t[7])
+        cache.sweepCounters(64)
+        #expect(!t[7].counterStopped)
+    }
+
     /// Each policy evicts in its own order: LRU the longest idle, LFU the least run recently,
     /// value the cheapest to recompile per byte and use.
     @Test(arguments: [EvictionPolicy.lru, .lfu, .value])

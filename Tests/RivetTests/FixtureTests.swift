@@ -183,6 +183,30 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(result.reason.shellStatus == fixture.expectedStatus, "stderr: \(result.standardError)")
     }
 
+    /// Compiled blocks stop counting after `countingLimit` runs (their code patched while it
+    /// may run, by other guest threads too): the results stay exact, and `--stats` says its
+    /// counts are lower bounds; with the limit at 0 every run is counted.
+    @Test(arguments: ["stress_codegen", "threads_amo_stress", "threads_smc"], [ExecutionTier.baseline, .auto])
+    func blocksStopCountingAndTheResultsStayExact(_ name: String, _ tier: ExecutionTier) throws {
+        let fixture = try #require(Fixture.all.first { $0.name == name })
+        var transfers: [UInt64] = []
+        for limit: UInt32 in [2, 0] {
+            let result = try fixture.run {
+                $0.tier = tier
+                $0.optimizingThreshold = 1
+                $0.countingLimit = limit
+            }
+            #expect(result.standardOutput == fixture.expectedOutput)
+            #expect(result.reason.shellStatus == fixture.expectedStatus, "stderr: \(result.standardError)")
+            let s = result.statistics
+            #expect(s.countingLimit == UInt64(limit))
+            #expect(limit == 0 ? s.countingStops == 0 : s.countingStops > 0, "\(s.summary)")
+            #expect((s.summary.contains("at least") && s.summary.contains("stopped counting")) == (limit != 0), "\(s.summary)")
+            transfers.append(s.chainedTransfers)
+        }
+        #expect(transfers[0] < transfers[1])
+    }
+
     /// The share of a fixture's instructions tier 2 must run under `auto` to show that its loop
     /// moved there (without the mechanism a test checks, the share is 0). Tier 2 compiles on a
     /// background worker, so on a loaded machine its regions arrive later: with four busy loops

@@ -27,6 +27,10 @@ int rivet_code_region_unshare(rivet_code_region *region, const size_t *offsets, 
 /// Unmaps both views and closes the memfd.
 void rivet_code_region_destroy(rivet_code_region *region);
 
+/// Stores eight bytes of code at `address` (8-byte aligned) in one atomic store: a thread
+/// running that code meanwhile fetches the old bytes or the new ones, never half of each.
+void rivet_store_code64(void *address, uint64_t value);
+
 /// mremap(2) of `old_size` bytes at `old_address` to exactly `new_address` (MREMAP_MAYMOVE |
 /// MREMAP_FIXED), growing or shrinking to `new_size`. With `keep_source` (MREMAP_DONTUNMAP,
 /// sizes equal) the source stays mapped, emptied, so that no hole opens in a reservation.

@@ -44,6 +44,8 @@ struct CompiledBlock: Sendable {
     let exits: [ExitSite]
     let cachedRegisters: [(guest: UInt8, host: UInt8)]
     let isLoop: Bool
+    /// The baseline's counting instruction (`BlockTranslator.Output.counter`).
+    var counter: (offset: Int, length: Int)? = nil
     let compileNanoseconds: UInt64
     /// Tier 2's metadata (nil for the baseline's code).
     var optimized: OptimizedCode? = nil
@@ -78,7 +80,7 @@ struct BlockCompiler: ~Copyable {
         return CompiledBlock(
             request: request, code: code, instructionStarts: output.instructionStarts, exits: output.exits,
             cachedRegisters: output.cachedRegisters.map { ($0.guest, $0.host.rawValue) }, isLoop: output.isLoop,
-            compileNanoseconds: nanoseconds(elapsed))
+            counter: output.counter, compileNanoseconds: nanoseconds(elapsed))
     }
 }
 

@@ -18,6 +18,9 @@ struct BlockTranslator: ~Copyable {
         /// Guest registers cached in host registers (for restoring state after a fault).
         var cachedRegisters: [(guest: UInt8, host: HostRegister)]
         var isLoop: Bool
+        /// Where the block's counting instruction starts (at 0: see `translate`) and its length;
+        /// nil for a loop block, which counts as it leaves.
+        var counter: (offset: Int, length: Int)?
     }
 
     /// Code to emit after the block's body.
@@ -95,16 +98,23 @@ struct BlockTranslator: ~Copyable {
         // Entry: load the cached registers; then, at the head of every iteration of a block
         // that loops to itself, take the block's instructions from the budget, or leave (writing
         // the registers back) if too little is left.
+        // A block that does not loop to itself counts its instructions as it starts, with its
+        // first instruction: 16-byte aligned as the translation is, `TranslationCache.stopCounting`
+        // can turn it into a `nop` of its length with one atomic 8-byte store.
+        var counter: (offset: Int, length: Int)? = nil
+        let count = Int32(block.count)
+        if !isLoop {
+            let add = assembler.emit(.alu(.add, .b64, .at(Pinned.counters, Int32(8 * id)), imm: count))
+            counter = (add.start, add.end - add.start)
+        }
         reloadCache()
         if isLoop { assembler.emit(.mov(.b64, Self.loopStart, Pinned.budget)) }
         let head = assembler.newLabel()
         assembler.bind(head)
         loopHead = isLoop ? head : nil
-        let count = Int32(block.count)
         let short = assembler.newLabel()
         assembler.emit(.alu(.sub, .b64, Pinned.budget, imm: count))
         assembler.jcc(.b, to: short)
-        if !isLoop { assembler.emit(.alu(.add, .b64, .at(Pinned.counters, Int32(8 * id)), imm: count)) }
         stubs.append(.budget(short, instructions: count, code: code(.budget, 0)))
 
         var endsWithTransfer = false
@@ -137,8 +147,9 @@ struct BlockTranslator: ~Copyable {
             case .budget(let label, let n, let code):
                 assembler.bind(label)
                 assembler.emit(.alu(.add, .b64, Pinned.budget, imm: n))
-                // Only a loop block has run (and changed registers) when its budget runs out.
-                if isLoop { writeBack() }
+                // Only a loop block has run (and changed registers) when its budget runs out;
+                // another did not run, and takes back its count.
+                if isLoop { writeBack() } else { assembler.emit(.alu(.sub, .b64, .at(Pinned.counters, Int32(8 * id)), imm: n)) }
                 leave(code)
             case .indirectMiss(let label, let code):
                 assembler.bind(label)
@@ -166,7 +177,7 @@ struct BlockTranslator: ~Copyable {
                 target: entry.target, patchOffset: entry.jump.displacementOffset,
                 stubOffset: assembler.offset(of: entry.stub)!)
         }
-        return Output(instructionStarts: starts, exits: exits, cachedRegisters: cachedList, isLoop: isLoop)
+        return Output(instructionStarts: starts, exits: exits, cachedRegisters: cachedList, isLoop: isLoop, counter: counter)
     }
 
     // MARK: Operands and exits

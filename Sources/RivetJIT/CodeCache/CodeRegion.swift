@@ -44,6 +44,13 @@ final class CodeRegion {
     @inline(__always)
     func writable(at offset: Int) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(region.rw + offset) }
 
+    /// Replaces the eight bytes of code at `offset` (a multiple of 8) in one atomic store, which
+    /// code running there meanwhile sees whole or not at all.
+    func storeCode64(at offset: Int, _ value: UInt64) {
+        precondition(offset & 7 == 0, "a misaligned code store")
+        rivet_store_code64(writable(at: offset), value.littleEndian)
+    }
+
     /// Where code at `offset` runs.
     @inline(__always)
     func executable(at offset: Int) -> UnsafeRawPointer { UnsafeRawPointer(region.rx + offset) }

@@ -27,6 +27,9 @@ struct UsageTracker {
             t.sampledCount = count
             if delta != 0 { t.lastActiveEpoch = epoch }
             t.recentInstructions = t.recentInstructions / 2 + Double(delta)
+            // A block that stopped counting ran often since it started (again): it counts
+            // again now, so that the next sample shows whether it still runs.
+            if t.counterStopped { cache.resumeCounting(t) }
         }
     }
 

@@ -41,6 +41,21 @@ final class Translation {
     let isLoop: Bool
     /// Tier 2's metadata, for code from the optimizing tier (nil: the baseline's).
     let optimized: OptimizedCode?
+    /// Where the baseline's counting instruction (`add [counters + 8·id], n`) starts in the code
+    /// and its length; 0 for code that counts otherwise (a loop block as it leaves, a region
+    /// at its exits).
+    let counterOffset: UInt16
+    let counterLength: UInt8
+    /// The code no longer counts (`TranslationCache.stopCounting`): its counting instruction is
+    /// a `nop`; the eight bytes there before are kept here.
+    var counterStopped = false
+    var counterBytes: UInt64 = 0
+    /// Its counting stopped at some time: its count is a lower bound.
+    var countsAreLowerBound = false
+    /// It counts again for a profiling window (`Engine.openProfilingWindow`), which opened at
+    /// count `windowBase`; until it stops again.
+    var inWindow = false
+    var windowBase: UInt64 = 0
     /// Removed from the cache; its code is freed at the next collection.
     var isRetired = false
     /// A tier-2 region's exit and instruction counters when its last window of exits began
@@ -88,7 +103,7 @@ final class Translation {
     init(
         id: Int, guestPC: UInt64, guestEnd: UInt64, instructionOffsets: [UInt32], hostOffset: Int, code: UnsafeMutableRawPointer,
         codeLength: Int, hostInstructionStarts: [UInt32], exits: [ExitSite], cachedRegisters: [(guest: UInt8, host: UInt8)],
-        isLoop: Bool, compileNanoseconds: UInt64, optimized: OptimizedCode? = nil
+        isLoop: Bool, counter: (offset: Int, length: Int)? = nil, compileNanoseconds: UInt64, optimized: OptimizedCode? = nil
     ) {
         precondition(
             instructionOffsets.count == hostInstructionStarts.count && instructionOffsets.count <= 255
@@ -104,6 +119,9 @@ final class Translation {
         registerCount = UInt8(cachedRegisters.count)
         self.isLoop = isLoop
         self.optimized = optimized
+        precondition(counter.map { $0.offset & 7 == 0 && $0.offset < 1 << 16 && ($0.length == 5 || $0.length == 8) } ?? true, "a misplaced counter")
+        counterOffset = UInt16(counter?.offset ?? 0)
+        counterLength = UInt8(counter?.length ?? 0)
         self.hostOffset = hostOffset
         let tablesStart = (codeLength + 1) & ~1
         hostLength = codeLength + Self.tableLength(codeLength: codeLength, instructions: instructionOffsets.count)

@@ -146,6 +146,7 @@ public final class Engine {
         let jit = configuration.mode != .interpreter
         let region = CodeRegion(size: jit ? max(configuration.codeCacheSize, 16 << 10) : 1 << 14)
         cache = TranslationCache(region: region, memory: memory)
+        if policy.countingLimit != 0 { cache.countingLimit = UInt64(max(policy.countingLimit, 2 &* policy.optimizingThreshold)) }
         counts = .allocate(capacity: 1)
         counts.initialize(to: EngineStatistics())
         queue = configuration.mode == .auto && configuration.compileThreads > 0
@@ -320,6 +321,7 @@ public final class Engine {
             ecallHandler = (0, 0)
             updateEcallHandler()
             main.lastDecay = 0
+            main.lastCounterSweep = 0
             main.counts.pointee = EngineStatistics()
             counts.pointee = EngineStatistics()
             acting = nil
@@ -479,15 +481,57 @@ public final class Engine {
 
     // MARK: Tiering
 
-    /// Periodic work on the guest thread: decay of hotness, adaptive thresholds.
+    /// Periodic work on the guest thread: tier 1's counters, decay of hotness, adaptive thresholds.
     private func maintain(_ r: HartRunner) {
         let executed = r.hart.instret
+        if executed &- r.lastCounterSweep >= Self.counterSweepInterval {
+            r.lastCounterSweep = executed
+            sweepCounters()
+        }
         guard executed &- r.lastDecay >= policy.decayInterval else { return }
         r.lastDecay = executed
         r.interpreter.decayHotness()
         setbacks.halve()
         usage.sample(cache)
         r.counts.pointee.decays += 1
+    }
+
+    /// Guest instructions between two looks at tier 1's counters, and translations looked at
+    /// each time (round robin over the ids).
+    static let counterSweepInterval: UInt64 = 1 << 21
+    static let counterSweepSize = 4096
+
+    /// Stops the counting of the baseline blocks that ran `policy.countingLimit` times since
+    /// their counting (re)started. Every baseline block but a one-block loop adds its
+    /// instructions to its counter as it starts (`add [counters + 8·id], n`); a block run again
+    /// before that store retired waits for it, which cost SQLite 11% and Lua 8% of their time
+    /// (`--tier baseline`, medians of 5, tenth session). What the counters feed — tier 2's choice
+    /// of loops and of the blocks in them, eviction's ranking, `--stats` — needs them exact
+    /// only up to a point: a block that ran that often is hot. The usage samples of eviction
+    /// make stopped blocks count again (`UsageTracker.sample`), so that code which cooled down
+    /// shows it.
+    private func sweepCounters() {
+        guard cache.countingLimit != 0 else { return }
+        cache.sweepCounters(Self.counterSweepSize)
+    }
+
+    /// Opens a profiling window around `pc`: the baseline blocks on its page and the pages
+    /// beside it (where region formation looks for indirect targets, and where most of a loop
+    /// lies) count again, from their counts now (`windowedEntries`).
+    private func openProfilingWindow(around pc: UInt64) {
+        let page = pc >> 12
+        for page in (page == 0 ? 0 : page - 1)...(page == UInt64.max >> 12 ? page : page + 1) {
+            for u in cache.translations(onPage: page) where u.optimized == nil && !u.isRetired {
+                cache.resumeCounting(u)
+                u.windowBase = cache.count(u.id)
+                u.inWindow = true
+            }
+        }
+    }
+
+    /// How often baseline block `t` was entered since its profiling window opened (`entries`).
+    private func windowedEntries(_ t: Translation) -> UInt64 {
+        (cache.count(t.id) &- t.windowBase) / UInt64(max(1, t.instructionCount))
     }
 
     /// The interpreter stopped at a hot block (or one that has code now).
@@ -761,22 +805,32 @@ public final class Engine {
         guard configuration.optimizingTier, !t.isRetired, cache.count(t.id) / UInt64(max(1, t.instructionCount)) >= UInt64(policy.optimizingThreshold),
             !optimizingAsked.contains(t.guestPC), setbacks.value(t.guestPC) == 0
         else { return }
+        // A header that stopped counting (and the blocks around it, which likely did too: their
+        // counts, all about the limit, no longer tell a hot path from a cold one) counts again
+        // first; the region is formed from the runs since, once the header ran
+        // `optimizingThreshold` times more.
+        var runs = entries
+        if t.countsAreLowerBound {
+            guard t.inWindow else { return openProfilingWindow(around: t.guestPC) }
+            guard windowedEntries(t) >= UInt64(policy.optimizingThreshold) else { return }
+            runs = { u in u.inWindow ? self.windowedEntries(u) : self.entries(u) }
+        }
         if optimizingAsked.count >= 16_384 { optimizingAsked.removeAll() }
         optimizingAsked.insert(t.guestPC)
         let queue = optimizingQueue ?? CompileQueue(threads: 1, capacity: 256, windowBudget: 40)
         optimizingQueue = queue
         guard var request = request(t.guestPC, priority: Double(cache.count(t.id))) else { return }
         request.tier = 2
-        let headerRuns = entries(t)
+        let headerRuns = runs(t)
         func form(_ request: inout CompileRequest) {
             let header = request.pc
             request.setRegion(
                 RegionFormation.loop(
                     header: header, first: request.block, memory: memory,
-                    indirectTargets: { self.indirectTargets(near: header, r, headerRuns: headerRuns) }
+                    indirectTargets: { self.indirectTargets(near: header, r, headerRuns: headerRuns, runs: runs) }
                 ) { pc in
                     guard let u = self.cache.lookup(pc) else { return false }
-                    return self.entries(u) &* 16 >= headerRuns
+                    return runs(u) &* 16 >= headerRuns
                 })
         }
         form(&request)
@@ -872,13 +926,15 @@ public final class Engine {
     /// than a region compares with leaves it at every miss, and Lua's interpreter, entering and
     /// leaving its regions every 29 instructions, ran 2.2 times as long as in the baseline's
     /// chained code. A wrong guess costs a comparison, never a result.
-    private func indirectTargets(near pc: UInt64, _ r: HartRunner, headerRuns: UInt64) -> [UInt64] {
+    private func indirectTargets(
+        near pc: UInt64, _ r: HartRunner, headerRuns: UInt64, runs: (Translation) -> UInt64
+    ) -> [UInt64] {
         var found: [(pc: UInt64, runs: UInt64)] = []
         // (Saturating: a guest may run code in page 0, or in the address space's last page.)
         let page = pc >> 12
         for page in (page == 0 ? 0 : page - 1)...(page == UInt64.max >> 12 ? page : page + 1) {
             for u in cache.translations(onPage: page) where u.optimized == nil && r.jumpCache.contains(pc: u.guestPC) {
-                let runs = entries(u)
+                let runs = runs(u)
                 if runs &* 16 >= headerRuns, !found.contains(where: { $0.pc == u.guestPC }) { found.append((u.guestPC, runs)) }
             }
         }
@@ -899,7 +955,9 @@ public final class Engine {
         // exit at a block's head) often enough for a hot loop to move to tier 2 while it runs.
         // The slice runs on across other exits: a loop that makes a syscall every 100,000
         // instructions (bzip2 reading its input in chunks) still meets the end of a slice.
-        let slicing = mode == .auto && configuration.optimizingTier
+        // Slices also bring a hart that never leaves its chained code back for the look at
+        // tier 1's counters (`sweepCounters`).
+        let slicing = mode == .auto && configuration.optimizingTier || policy.countingLimit != 0
         let given = slicing ? min(remaining, r.sliceLeft) : remaining
         slots[HartState.Slot.budget] = given
         counts.pointee.jitEntries += 1
@@ -1181,6 +1239,17 @@ public final class Engine {
         return result
     }
 
+    /// Blocks whose code stopped counting (`sweepCounters`), and the runs after which it does
+    /// (0: never).
+    public var countingStops: UInt64 { cache.stoppedCounters }
+    public var countingLimit: UInt64 { cache.countingLimit }
+    /// The pcs of the live blocks whose count is a lower bound: their code stopped counting.
+    public func lowerBoundPCs() -> Set<UInt64> {
+        var result: Set<UInt64> = []
+        for t in cache.all where t.countsAreLowerBound { result.insert(t.guestPC) }
+        return result
+    }
+
     public func compiledInstructionsByPC() -> [UInt64: UInt64] {
         var result: [UInt64: UInt64] = [:]
         retiredInstructions.forEach { result[$0] = $1 }
@@ -1204,6 +1273,8 @@ public final class HartRunner {
     let counts: UnsafeMutablePointer<EngineStatistics>
     /// Instructions executed at this hart's last decay of hotness.
     var lastDecay: UInt64 = 0
+    /// Instructions executed at this hart's last look at tier 1's counters (`sweepCounters`).
+    var lastCounterSweep: UInt64 = 0
     /// JIT instructions left in the current slice (`Engine.slice`), over however many entries.
     var sliceLeft = Engine.slice
     /// Odd while the hart runs JIT code: a translation removed then is freed only once the

@@ -113,7 +113,7 @@ final class JITRuntime {
         let t = Translation(
             id: r.id, guestPC: r.pc, guestEnd: r.guestEnd, instructionOffsets: r.block.prefix(block.instructions).map(\.offset),
             hostOffset: offset, code: code, codeLength: block.code.count, hostInstructionStarts: block.instructionStarts,
-            exits: block.exits, cachedRegisters: block.cachedRegisters, isLoop: block.isLoop,
+            exits: block.exits, cachedRegisters: block.cachedRegisters, isLoop: block.isLoop, counter: block.counter,
             compileNanoseconds: block.compileNanoseconds, optimized: block.optimized)
         if let directory = Self.dumpDirectory { dump(t, to: directory) }
         return t

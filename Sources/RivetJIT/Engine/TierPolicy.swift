@@ -25,6 +25,10 @@ public struct TierPolicy: Sendable {
     public var optimizingThreshold: UInt32
     /// Raise and lower the threshold with the queue's length.
     public var adaptive: Bool
+    /// Runs of a baseline block after which its code stops counting them (`Engine.sweepCounters`);
+    /// 0: it counts every run. At least `2 × optimizingThreshold` (a loop's blocks must be
+    /// counted past the optimizing tier's threshold).
+    public var countingLimit: UInt32 = 20_000
     /// Guest instructions between decays of the hotness counts.
     public var decayInterval: UInt64 = 200_000_000
     /// Expected speed-up of baseline code over the interpreter, in the priority.
