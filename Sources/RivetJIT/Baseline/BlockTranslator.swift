@@ -95,9 +95,6 @@ struct BlockTranslator: ~Copyable {
         }
         allocateRegisters(block)
 
-        // Entry: load the cached registers; then, at the head of every iteration of a block
-        // that loops to itself, take the block's instructions from the budget, or leave (writing
-        // the registers back) if too little is left.
         // A block that does not loop to itself counts its instructions as it starts, with its
         // first instruction: 16-byte aligned as the translation is, `TranslationCache.stopCounting`
         // can turn it into a `nop` of its length with one atomic 8-byte store.
@@ -107,6 +104,9 @@ struct BlockTranslator: ~Copyable {
             let add = assembler.emit(.alu(.add, .b64, .at(Pinned.counters, Int32(8 * id)), imm: count))
             counter = (add.start, add.end - add.start)
         }
+        // Then load the cached registers; then, at the head of every iteration of a block that
+        // loops to itself, take the block's instructions from the budget, or leave (writing the
+        // registers back) if too little is left.
         reloadCache()
         if isLoop { assembler.emit(.mov(.b64, Self.loopStart, Pinned.budget)) }
         let head = assembler.newLabel()
@@ -148,7 +148,8 @@ struct BlockTranslator: ~Copyable {
                 assembler.bind(label)
                 assembler.emit(.alu(.add, .b64, Pinned.budget, imm: n))
                 // Only a loop block has run (and changed registers) when its budget runs out;
-                // another did not run, and takes back its count.
+                // another did not run, and takes back its count (once its counting stopped,
+                // too: a budget exit comes once a slice, and the count is a lower bound then).
                 if isLoop { writeBack() } else { assembler.emit(.alu(.sub, .b64, .at(Pinned.counters, Int32(8 * id)), imm: n)) }
                 leave(code)
             case .indirectMiss(let label, let code):
