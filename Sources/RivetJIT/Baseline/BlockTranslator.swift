@@ -147,10 +147,9 @@ struct BlockTranslator: ~Copyable {
             case .budget(let label, let n, let code):
                 assembler.bind(label)
                 assembler.emit(.alu(.add, .b64, Pinned.budget, imm: n))
-                // Only a loop block has run (and changed registers) when its budget runs out;
-                // another did not run, and takes back its count (once its counting stopped,
-                // too: a budget exit comes once a slice, and the count is a lower bound then).
-                if isLoop { writeBack() } else { assembler.emit(.alu(.sub, .b64, .at(Pinned.counters, Int32(8 * id)), imm: n)) }
+                // Only a loop block has run (and changed registers) when its budget runs out.
+                // (Another counted a run it did not make: the run loop takes it back.)
+                if isLoop { writeBack() }
                 leave(code)
             case .indirectMiss(let label, let code):
                 assembler.bind(label)
