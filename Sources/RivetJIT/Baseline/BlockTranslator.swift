@@ -63,6 +63,12 @@ struct BlockTranslator: ~Copyable {
     /// Host registers that can hold guest registers (rax, rcx, rdx are scratch; rbx and
     /// r12-r15 are pinned).
     static let cacheRegisters: [HostRegister] = [.rbp, .rsi, .rdi, .r8, .r9, .r10, .r11]
+    /// A loop block's: `loopStart` holds the budget at its head.
+    static let loopCacheRegisters = cacheRegisters.filter { $0 != loopStart }
+    /// `allocateRegisters`' scratch, kept from one block to the next (no allocation per block).
+    var uses = [Int](repeating: 0, count: 32)
+    var written = [Bool](repeating: false, count: 32)
+    var chosen: [Int] = []
     /// In a block that loops to itself, holds the budget at entry: the block adds the
     /// instructions it ran to its counter when it leaves, instead of at every iteration.
     /// Callee-saved, so helper calls keep it.
@@ -218,11 +224,13 @@ struct BlockTranslator: ~Copyable {
 
     /// Caches the most used guest integer registers (used at least twice) in host registers.
     mutating func allocateRegisters(_ block: [GuestCode.Decoded]) {
-        for k in 0..<32 { cached[k] = nil }
+        for k in 0..<32 {
+            cached[k] = nil
+            uses[k] = 0
+            written[k] = false
+        }
         cachedList.removeAll(keepingCapacity: true)
         dirty.removeAll(keepingCapacity: true)
-        var uses = [Int](repeating: 0, count: 32)
-        var written = [Bool](repeating: false, count: 32)
         for d in block {
             let i = d.instruction
             let format = i.opcode.format
@@ -234,10 +242,12 @@ struct BlockTranslator: ~Copyable {
             }
         }
         uses[0] = 0
-        let available = Self.cacheRegisters.filter { !isLoop || $0 != Self.loopStart }
-        let chosen = (1..<32).filter { uses[$0] >= 2 }.sorted { (uses[$0], $1) > (uses[$1], $0) }
-            .prefix(available.count)
-        for (n, guest) in chosen.enumerated() {
+        let available = isLoop ? Self.loopCacheRegisters : Self.cacheRegisters
+        chosen.removeAll(keepingCapacity: true)
+        for k in 1..<32 where uses[k] >= 2 { chosen.append(k) }
+        let uses = uses
+        chosen.sort { (uses[$0], $1) > (uses[$1], $0) }
+        for (n, guest) in chosen.prefix(available.count).enumerated() {
             let host = available[n]
             cached[guest] = host
             cachedList.append((UInt8(guest), host))
