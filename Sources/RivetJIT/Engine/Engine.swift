@@ -537,14 +537,21 @@ public final class Engine {
     /// loop lies) count again, from their counts now (`windowedEntries`).
     private func openProfilingWindow(around t: Translation) {
         if !windowHeaders.contains(where: { $0 === t }) { windowHeaders.append(t) }
-        let page = t.guestPC >> 12
-        for page in (page == 0 ? 0 : page - 1)...(page == UInt64.max >> 12 ? page : page + 1) {
+        for page in Self.pagesAround(t.guestPC) {
             for u in cache.translations(onPage: page) where u.optimized == nil && !u.isRetired {
                 cache.resumeCounting(u)
                 u.windowBase = cache.count(u.id)
                 u.inWindow = true
             }
         }
+    }
+
+    /// The page numbers of `pc`'s page and the pages beside it, where region formation looks for
+    /// indirect targets and profiling windows count again. (Saturating: a guest may run code in
+    /// page 0, or in the address space's last page.)
+    static func pagesAround(_ pc: UInt64) -> ClosedRange<UInt64> {
+        let page = pc >> 12
+        return (page == 0 ? 0 : page - 1)...(page == UInt64.max >> 12 ? page : page + 1)
     }
 
     /// How often baseline block `t` was entered since its profiling window opened (`entries`).
@@ -948,9 +955,7 @@ public final class Engine {
         near pc: UInt64, _ r: HartRunner, headerRuns: UInt64, runs: (Translation) -> UInt64
     ) -> [UInt64] {
         var found: [(pc: UInt64, runs: UInt64)] = []
-        // (Saturating: a guest may run code in page 0, or in the address space's last page.)
-        let page = pc >> 12
-        for page in (page == 0 ? 0 : page - 1)...(page == UInt64.max >> 12 ? page : page + 1) {
+        for page in Self.pagesAround(pc) {
             for u in cache.translations(onPage: page) where u.optimized == nil && r.jumpCache.contains(pc: u.guestPC) {
                 let runs = runs(u)
                 if runs &* 16 >= headerRuns, !found.contains(where: { $0.pc == u.guestPC }) { found.append((u.guestPC, runs)) }
