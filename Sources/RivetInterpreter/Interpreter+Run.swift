@@ -82,8 +82,10 @@ extension UnsafeMutablePointer where Pointee == Inst {
 }
 
 extension Interpreter {
-    /// Runs the hart until it stops, executing at most `budget` instructions.
-    public func run(budget: UInt64) -> StopReason {
+    /// Runs the hart until it stops, executing at most `budget` instructions; with
+    /// `stopsForTierUp` false, never for `StopReason.tierUp` (the engine's last instructions of
+    /// a slice, too few to enter the translation there).
+    public func run(budget: UInt64, stopsForTierUp: Bool = true) -> StopReason {
         let r = hart.slots
         let mem = memory.base
         let perms = memory.pagePermissions
@@ -151,7 +153,7 @@ extension Interpreter {
             block.pointee.countdown &-= 1
             if block.pointee.countdown < 0 {
                 block.pointee.countdown = 0
-                return .tierUp
+                if stopsForTierUp { return .tierUp }
             }
             let count = UInt64(block.pointee.count)
             remaining &-= count

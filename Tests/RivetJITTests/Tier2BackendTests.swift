@@ -795,4 +795,76 @@ struct SplitMix {
         #expect(executable.run(&state, arena, size: 4096) == 4)
         #expect(state[HartState.Slot.f + 3] == 0 && state[HartState.Slot.fcsr] == 1 << 5)
     }
+
+    /// A loop's blocks, as the frontend spells them: each starts with `call @budget(n)`.
+    static func budgetLoop(nested: Bool) -> String {
+        let inner = nested ? "brif v9, block4(v6), block2" : "brif v9, block3, block2"
+        let innerLoop = """
+            block4(v11: i64):
+                call @budget(v5) [pc=0x130 x1=v11]
+                v12 = icmp eq v11, v1
+                brif v12, block3, block4(v1)
+            """
+        return """
+            function %budgets(slots: \(H.slotHeader); helpers: @budget(i64) can_fault) {
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = iconst 1
+                v2 = iconst 0
+                v3 = iconst 3
+                v4 = iconst 4
+                v5 = iconst 5
+                jump block1(v0)
+            block1(v6: i64):
+                call @budget(v3) [pc=0x100 x1=v6]
+                v9 = icmp eq v6, v2
+                \(inner)
+            block2:
+                call @budget(v4) [pc=0x10c x1=v6]
+                v10 = isub v6, v1
+                jump block1(v10)
+            block3:
+                call @budget(v5) [pc=0x11c x1=v6]
+                exit pc=0x200 [x1=v6]
+            \(nested ? innerLoop : "")
+            }
+            """
+    }
+
+    @Test func budgetIsCheckedAtTheLoopHeadForTheLongestPath() throws {
+        let f = try Parser.parse(Self.budgetLoop(nested: false))
+        try Verifier.verify(f)
+        let plan = Tier2Backend.budgetPlan(f)
+        let calls = f.layout.flatMap { b in f.blocks[b.id].insts.filter { f.insts[$0.id].opcode == .call } }
+        // The head checks for itself and the longer way on (the exit's 5 against the back
+        // edge's 4); the others only subtract.
+        #expect(calls.map { plan.checks[$0.id] } == [8, nil, nil])
+        #expect(plan.entryBudget == 8)
+        // A loop inside the loop: every block checks its own n, as before.
+        let nested = try Parser.parse(Self.budgetLoop(nested: true))
+        let nestedPlan = Tier2Backend.budgetPlan(nested)
+        let nestedCalls = nested.layout.flatMap { b in nested.blocks[b.id].insts.filter { nested.insts[$0.id].opcode == .call } }
+        #expect(nestedCalls.map { nestedPlan.checks[$0.id] } == [3, 4, 5, 5])
+        #expect(nestedPlan.entryBudget == 0)
+
+        // Run with 52 instructions: a turn takes 7 (3 + 4), and the head goes round only with 8
+        // left, so after 7 turns it leaves at the head with 3 left, x1 down by 7, never below
+        // zero. (A check in every block would go on to block2 and leave there with 0.)
+        guard let compiled = Tier2Backend.compile(f) else {
+            Issue.record("not compiled")
+            return
+        }
+        #expect(compiled.entryBudget == 8)
+        let code = try Tier2ExecutableCode(compiled)
+        var state = [UInt64](repeating: 0, count: H.stateWords)
+        state[1] = 100
+        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: 8192, alignment: 16)
+        defer { arena.deallocate() }
+        #expect(code.run(&state, arena, size: 4096, budget: 52) == 3)
+        #expect(state[HartState.Slot.pc] == 0x100 && state[1] == 93 && state[HartState.Slot.budget] == 3)
+        // With enough, the loop runs out: 100 turns and the exit block, 705 instructions.
+        state[1] = 100
+        #expect(code.run(&state, arena, size: 4096, budget: 1000) == 0)
+        #expect(state[HartState.Slot.pc] == 0x200 && state[1] == 0 && state[HartState.Slot.budget] == 1000 - 708)
+    }
 }

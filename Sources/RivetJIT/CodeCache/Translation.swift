@@ -237,11 +237,14 @@ final class OptimizedCode: @unchecked Sendable {
     /// Whether the code accrues float exception flags from MXCSR (`Tier2Backend.accruesFlags`):
     /// a fault inside it accrues those the fault handler saved.
     let accruesFlags: Bool
+    /// The budget the run loop needs to enter the region (`Tier2Backend.BudgetPlan.entryBudget`).
+    let entryBudget: Int
 
     init(sites: [Tier2Backend.FaultSite], irInstructions: (before: Int, after: Int), pcs: [UInt64], refunds: [Int],
-         guestRanges: [Range<UInt64>], blocks: Int, accruesFlags: Bool)
+         guestRanges: [Range<UInt64>], blocks: Int, accruesFlags: Bool, entryBudget: Int = 0)
     {
         self.accruesFlags = accruesFlags
+        self.entryBudget = entryBudget
         self.sites = sites.sorted { $0.hostOffset < $1.hostOffset }
         self.irInstructions = irInstructions
         self.pcs = pcs

@@ -424,11 +424,14 @@ public final class Engine {
                 continue
             }
             if shared { lock.unlock() }
-            // Too little budget for the whole block: the interpreter runs the rest exactly.
+            // Too little budget for the whole block: the interpreter runs the rest exactly. Too
+            // little for a tier-2 region's checks (`Tier2Backend.BudgetPlan`), it runs the rest
+            // of the slice without stopping where code is compiled (it would stop here again).
             let before = hart.instret
+            let inRegion = found.map { cache.translation(id: Int($0.id))?.optimized != nil } ?? false
             // What the time sampler sees (C's inline store, with C's constants: no call here).
             rivet_set_activity(hart.slots, UInt64(RIVET_ACTIVITY_INTERPRETER))
-            let stop = interpreter.run(budget: remaining)
+            let stop = interpreter.run(budget: remaining, stopsForTierUp: !inRegion)
             rivet_set_activity(hart.slots, UInt64(RIVET_ACTIVITY_RUN_LOOP))
             let executed = hart.instret &- before
             counts.pointee.interpretedInstructions &+= executed

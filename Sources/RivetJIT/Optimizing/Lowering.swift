@@ -26,7 +26,9 @@ import RivetX64
 //   block ran; its pc is stored). Exit-state entries are written to
 //   their slots before any exit, and the instructions run since entry
 //   (`tier2Entry - budget`) are added to the translation's counter.
-// - The budget check is the intrinsic helper `budget(n)`: `sub r12, n; jb` to its exit.
+// - The budget is the intrinsic helper `budget(n)`: `sub r12, n`, checked (`jb` to its exit) only
+//   at the entry and at loop heads, for the most instructions until the next check
+//   (`Tier2Backend.budgetPlan`).
 // No calls are made: the caller-saved registers are free for values. Nothing is executed after
 // a fault but the stub, so a store faults before any byte is written.
 
@@ -146,6 +148,8 @@ public enum Tier2Backend {
         /// `fflags` at its exits (`Tier2Backend.accruesFlags`): a fault inside it must accrue
         /// those the fault handler saved (`HartState.Slot.mxcsr`).
         public var accruesFlags: Bool
+        /// The budget the run loop enters the code with, at least (`BudgetPlan.entryBudget`).
+        public var entryBudget: Int
         /// Bytes of code.
         public var count: Int { assembler.count }
     }
@@ -173,9 +177,10 @@ public enum Tier2Backend {
         let allocation = LinearScan.allocate(
             f, registers: allocatable, floatRegisters: allocatableFloat, unallocated: unallocated)
         guard allocation.spillSlots <= HartState.Slot.spillCount else { return nil }
+        let budget = budgetPlan(f)
         var lowering = Lowering(
             f, allocation, uses: uses, immediates: immediates, folded: folded, scaled: scaled,
-            entryReads: entryReads, id: id, instructionIndex: instructionIndex)
+            entryReads: entryReads, id: id, instructionIndex: instructionIndex, budgetChecks: budget.checks)
         lowering.emitFunction()
         let stubBytes = lowering.stubBytes
         let sites = lowering.faultSites
@@ -187,7 +192,7 @@ public enum Tier2Backend {
         }
         return Code(
             assembler: assembler, allocation: allocation, stubBytes: stubBytes, exits: exits, faultSites: sites,
-            accruesFlags: accrues)
+            accruesFlags: accrues, entryBudget: budget.entryBudget)
     }
 
     /// By value: how many operands, block arguments and exit-state entries read it.
@@ -397,6 +402,73 @@ public enum Tier2Backend {
         return helper.name == FloatForms.nanBoxedHelper && helper.params == [.i64] && helper.result == nil
     }
 
+    /// Where a region checks its budget. Each guest block's `call @budget(n)` takes its `n`
+    /// instructions from `r12`, but only the entry block's and those at the head of a loop (the
+    /// targets of the edges that go back in reverse postorder, so every cycle passes one) also
+    /// check it, and for more than their own `n`: for the most instructions any path takes
+    /// from there to the next check or exit. So the budget never goes below zero, nothing
+    /// runs past it (a check that finds too little leaves before its block, as before), and a
+    /// loop's other blocks only subtract (alu's loops took two to four `sub; jb` a turn).
+    public struct BudgetPlan {
+        /// By instruction id: a budget call's check, the instructions it needs (equal to its
+        /// `n`: a plain `sub; jb`), or nil for a call that only subtracts.
+        public var checks: [Int32?]
+        /// The most any check needs: the run loop enters the region only with that much (with
+        /// less, a check would leave at once, at a pc the loop would enter again).
+        public var entryBudget: Int
+    }
+
+    /// The region's budget checks: at the entry and at loop heads, or (when a loop head has no
+    /// budget call) every call checks its own `n`.
+    public static func budgetPlan(_ f: Function) -> BudgetPlan {
+        var everyCall = BudgetPlan(checks: [Int32?](repeating: nil, count: f.insts.count), entryBudget: 0)
+        var amounts = [Int](repeating: 0, count: f.blocks.count)
+        var first = [Inst?](repeating: nil, count: f.blocks.count)
+        for b in f.layout {
+            for inst in f.blocks[b.id].insts where f.insts[inst.id].opcode == .call && isBudget(f, inst) {
+                guard case .inst(let def) = f.values[f.arg(inst, 0).id].def else { continue }
+                let n = Int(f.insts[def.id].imm)
+                everyCall.checks[inst.id] = Int32(n)
+                amounts[b.id] += n
+                if first[b.id] == nil { first[b.id] = inst }
+            }
+        }
+        guard let entry = f.layout.first else { return everyCall }
+        let cfg = ControlFlowGraph(f)
+        var heads = [Bool](repeating: false, count: f.blocks.count)
+        for b in cfg.reversePostorder {
+            for s in cfg.successors[b.id] where cfg.rpoIndex[s.id] <= cfg.rpoIndex[b.id] { heads[s.id] = true }
+        }
+        // A region with loops inside its loop keeps a check in every block: a check that
+        // finds too little at an inner loop's head leaves there, and the baseline's code runs
+        // the rest of that loop; on bzip2 that moved where slices end, and so which loops tier 2
+        // chose (three regions more, 2-3% slower).
+        guard heads.lazy.filter({ $0 }).count <= 1 else { return everyCall }
+        heads[entry.id] = true
+        // `ahead`: the most a path from a block's start takes before a check (0 at a head);
+        // `from`: the same, counting the block's own calls even at a head. Successors come
+        // first in postorder, except heads, which count 0 here.
+        var ahead = [Int](repeating: 0, count: f.blocks.count)
+        var from = [Int](repeating: 0, count: f.blocks.count)
+        for b in cfg.reversePostorder.reversed() {
+            let next = cfg.successors[b.id].map { heads[$0.id] ? 0 : ahead[$0.id] }.max() ?? 0
+            from[b.id] = amounts[b.id] + next
+            ahead[b.id] = heads[b.id] ? 0 : from[b.id]
+        }
+        var plan = BudgetPlan(checks: [Int32?](repeating: nil, count: f.insts.count), entryBudget: 0)
+        for b in cfg.reversePostorder where heads[b.id] {
+            if let check = first[b.id] {
+                guard from[b.id] < 1 << 30 else { return everyCall }
+                plan.checks[check.id] = Int32(from[b.id])
+                plan.entryBudget = max(plan.entryBudget, from[b.id])
+            } else if from[b.id] != 0 {
+                // Budget calls after a head that has none: nothing would check before them.
+                return everyCall
+            }
+        }
+        return plan
+    }
+
     /// Whether `inst` (a `call`) is the budget intrinsic with a constant argument.
     static func isBudget(_ f: Function, _ inst: Inst) -> Bool {
         let helper = f.helpers[Int(f.insts[inst.id].imm)]
@@ -473,6 +545,8 @@ struct Lowering: ~Copyable {
     let instructionIndex: [UInt64: Int]
     /// `Tier2Backend.accruesFlags(f)`.
     let accruesFlags: Bool
+    /// By instruction: `Tier2Backend.budgetPlan(f).checks`.
+    let budgetChecks: [Int32?]
 
     static let stateRegister = Pinned.state
     static let memoryRegister = Pinned.memory
@@ -493,9 +567,10 @@ struct Lowering: ~Copyable {
 
     init(_ f: Function, _ allocation: RegisterAllocation, uses: [Int], immediates: [Bool],
          folded: [(base: Value, offset: Int32)?], scaled: [(base: Value, index: Value, scale: X64Scale, shift: Value)?],
-         entryReads: [Bool], id: Int, instructionIndex: [UInt64: Int])
+         entryReads: [Bool], id: Int, instructionIndex: [UInt64: Int], budgetChecks: [Int32?])
     {
         self.f = f
+        self.budgetChecks = budgetChecks
         self.immediates = immediates
         self.entryReads = entryReads
         self.folded = folded
@@ -690,7 +765,7 @@ struct Lowering: ~Copyable {
                 asm.emit(.loadConstant(.rdx, UInt64(site)))
                 asm.jmp(to: boundsFaultLabel)
             case .budget(let state, let n):
-                asm.emit(.alu(.add, .b64, Pinned.budget, imm: n))
+                if n != 0 { asm.emit(.alu(.add, .b64, Pinned.budget, imm: n)) }
                 writeEntries(state)
                 // The block to start again (a region's blocks each check the budget).
                 asm.emit(.loadConstant(.rax, state.pc.rawValue))
@@ -932,14 +1007,27 @@ struct Lowering: ~Copyable {
         return label
     }
 
-    /// The budget intrinsic: `sub r12, n; jb` to a stub that gives n back and leaves by the
-    /// call's exit state.
+    /// The budget intrinsic (`Tier2Backend.budgetPlan`): `sub r12, n`; a check of its own `n`
+    /// is `sub r12, n; jb` to a stub that gives n back and leaves by the call's exit state, one
+    /// of more is `cmp r12, need; jb` to a stub that leaves so, then the `sub`.
     mutating func emitBudget(_ inst: Inst) {
         let n = Int32(truncatingIfNeeded: constant(f.arg(inst, 0)))
+        let state = f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0))
+        guard let need = budgetChecks[inst.id] else {
+            asm.emit(.alu(.sub, .b64, Pinned.budget, imm: n))
+            return
+        }
         let stub = asm.newLabel()
-        asm.emit(.alu(.sub, .b64, Pinned.budget, imm: n))
-        asm.jcc(.b, to: stub)
-        stubs.append((stub, .budget(f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0)), instructions: n)))
+        if need == n {
+            asm.emit(.alu(.sub, .b64, Pinned.budget, imm: n))
+            asm.jcc(.b, to: stub)
+            stubs.append((stub, .budget(state, instructions: n)))
+        } else {
+            asm.emit(.alu(.cmp, .b64, Pinned.budget, imm: need))
+            asm.jcc(.b, to: stub)
+            stubs.append((stub, .budget(state, instructions: 0)))
+            asm.emit(.alu(.sub, .b64, Pinned.budget, imm: n))
+        }
     }
 
     // MARK: Control flow

@@ -43,7 +43,8 @@ enum RegionCompiler {
             optimized: OptimizedCode(
                 sites: code.faultSites, irInstructions: (instructionsBefore, irInstructions(region.function)),
                 pcs: region.pcs, refunds: region.refunds,
-                guestRanges: guestRanges(request), blocks: blocks.count, accruesFlags: code.accruesFlags))
+                guestRanges: guestRanges(request), blocks: blocks.count, accruesFlags: code.accruesFlags,
+                entryBudget: code.entryBudget))
     }
 
     /// The guest addresses of the request's blocks, in order, overlapping or adjacent ones as
