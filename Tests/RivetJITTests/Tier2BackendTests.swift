@@ -840,12 +840,14 @@ struct SplitMix {
         // edge's 4); the others only subtract.
         #expect(calls.map { plan.checks[$0.id] } == [8, nil, nil])
         #expect(plan.entryBudget == 8)
-        // A loop inside the loop: every block checks its own n, as before.
+        // A loop inside the loop, from block1 to itself: both heads check, the outer one for
+        // 3 and the back edge's 4 (the inner head checks on its own), the inner one for its 5
+        // and the exit's 5.
         let nested = try Parser.parse(Self.budgetLoop(nested: true))
         let nestedPlan = Tier2Backend.budgetPlan(nested)
         let nestedCalls = nested.layout.flatMap { b in nested.blocks[b.id].insts.filter { nested.insts[$0.id].opcode == .call } }
-        #expect(nestedCalls.map { nestedPlan.checks[$0.id] } == [3, 4, 5, 5])
-        #expect(nestedPlan.entryBudget == 0)
+        #expect(nestedCalls.map { nestedPlan.checks[$0.id] } == [7, nil, nil, 10])
+        #expect(nestedPlan.entryBudget == 10)
 
         // Run with 52 instructions: a turn takes 7 (3 + 4), and the head goes round only with 8
         // left, so after 7 turns it leaves at the head with 3 left, x1 down by 7, never below

@@ -380,6 +380,7 @@ public final class Engine {
         // runner now, there is one for the whole run.
         let shared = runnerCount.load(ordering: .sequentiallyConsistent) > 1
         var remaining = budget
+        r.budgetTail = 0
         interpreter.bindToCurrentThread()
         // Host faults on guest memory in this thread's host code are this hart's.
         interpreter.withDispatchTable { table, entries in rivet_set_thread_hart(hart.slots, table, entries) }
@@ -414,7 +415,10 @@ public final class Engine {
                 }
             }
             if found != nil { counts.pointee.lookupHits += 1 } else { counts.pointee.lookupMisses += 1 }
-            if let found, !interpreter.singleStep, remaining >= UInt64(found.instructions) {
+            // After a region's budget check left, a run's last instructions (fewer than any of
+            // its checks needs) are the interpreter's, wherever the check left.
+            let tail = remaining < r.budgetTail
+            if let found, !interpreter.singleStep, !tail, remaining >= UInt64(found.instructions) {
                 // In JIT code from here: what other harts remove is kept until this hart leaves.
                 if r.ecallDepth == 0 { r.epoch.add(1, ordering: .sequentiallyConsistent) }
                 if shared { lock.unlock() }
@@ -428,7 +432,7 @@ public final class Engine {
             // little for a tier-2 region's checks (`Tier2Backend.BudgetPlan`), it runs the rest
             // of the slice without stopping where code is compiled (it would stop here again).
             let before = hart.instret
-            let inRegion = found.map { cache.translation(id: Int($0.id))?.optimized != nil } ?? false
+            let inRegion = tail || found.map { cache.translation(id: Int($0.id))?.optimized != nil } ?? false
             // What the time sampler sees (C's inline store, with C's constants: no call here).
             rivet_set_activity(hart.slots, UInt64(RIVET_ACTIVITY_INTERPRETER))
             let stop = interpreter.run(budget: remaining, stopsForTierUp: !inRegion)
@@ -1022,7 +1026,15 @@ public final class Engine {
             guard let t = source() else { return nil }
             if mode == .auto { demoteLosingRegions(r) }
             // (Tier 2's blocks each check the budget; its stub stored the block's pc.)
-            guard t.optimized == nil else { return nil }
+            guard t.optimized == nil else {
+                // A check (`Tier2Backend.budgetPlan`) left with more than its block needs,
+                // perhaps at an inner loop's head: the baseline's code there would run the run's
+                // last few instructions, leave by its own budget exit and be taken for a loop
+                // that slices end in (bzip2 formed three regions more, 2-3% slower). The
+                // interpreter runs them instead.
+                r.budgetTail = max(r.budgetTail, UInt64(t.optimized.map(\.entryBudget) ?? 0))
+                return nil
+            }
             // A baseline block counts as it starts, before its budget check: this run did not
             // happen (its stub would take 8 bytes more in every block: 3.5% of `flat`'s code).
             // Once its counting stopped, the count, a lower bound, only loses a run per slice.
@@ -1307,6 +1319,9 @@ public final class HartRunner {
     var lastCounterSweep: UInt64 = 0
     /// JIT instructions left in the current slice (`Engine.slice`), over however many entries.
     var sliceLeft = Engine.slice
+    /// The most a tier-2 region's checks needed when one left by a budget exit in this run:
+    /// with less left, the run ends in the interpreter (`Engine.run`).
+    var budgetTail: UInt64 = 0
     /// Odd while the hart runs JIT code: a translation removed then is freed only once the
     /// epoch has moved on (quiescent-state reclamation).
     let epoch = Atomic<UInt64>(0)

@@ -408,7 +408,9 @@ public enum Tier2Backend {
     /// check it, and for more than their own `n`: for the most instructions any path takes
     /// from there to the next check or exit. So the budget never goes below zero, nothing
     /// runs past it (a check that finds too little leaves before its block, as before), and a
-    /// loop's other blocks only subtract (alu's loops took two to four `sub; jb` a turn).
+    /// loop's other blocks only subtract (alu's loops took two to four `sub; jb` a turn). A
+    /// check may leave with more than its block needs: the engine then ends the run in the
+    /// interpreter (`HartRunner.budgetTail`).
     public struct BudgetPlan {
         /// By instruction id: a budget call's check, the instructions it needs (equal to its
         /// `n`: a plain `sub; jb`), or nil for a call that only subtracts.
@@ -419,7 +421,7 @@ public enum Tier2Backend {
     }
 
     /// The region's budget checks: at the entry and at loop heads, or (when a loop head has no
-    /// budget call) every call checks its own `n`.
+    /// budget call, or a path needs more than 2^30) every call checks its own `n`.
     public static func budgetPlan(_ f: Function) -> BudgetPlan {
         var everyCall = BudgetPlan(checks: [Int32?](repeating: nil, count: f.insts.count), entryBudget: 0)
         var amounts = [Int](repeating: 0, count: f.blocks.count)
@@ -439,11 +441,6 @@ public enum Tier2Backend {
         for b in cfg.reversePostorder {
             for s in cfg.successors[b.id] where cfg.rpoIndex[s.id] <= cfg.rpoIndex[b.id] { heads[s.id] = true }
         }
-        // A region with loops inside its loop keeps a check in every block: a check that
-        // finds too little at an inner loop's head leaves there, and the baseline's code runs
-        // the rest of that loop; on bzip2 that moved where slices end, and so which loops tier 2
-        // chose (three regions more, 2-3% slower).
-        guard heads.lazy.filter({ $0 }).count <= 1 else { return everyCall }
         heads[entry.id] = true
         // `ahead`: the most a path from a block's start takes before a check (0 at a head);
         // `from`: the same, counting the block's own calls even at a head. Successors come
