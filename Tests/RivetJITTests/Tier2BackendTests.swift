@@ -869,4 +869,49 @@ struct SplitMix {
         #expect(code.run(&state, arena, size: 4096, budget: 1000) == 0)
         #expect(state[HartState.Slot.pc] == 0x200 && state[1] == 0 && state[HartState.Slot.budget] == 1000 - 708)
     }
+
+    @Test func oneIRBlockOfTwoGuestBlocksTakesTheirBudgetOnce() throws {
+        // Two guest blocks in one IR block (a block that ran into the next): the first call
+        // takes 2 + 3, the second nothing; a fault at the load between them gives the 3 back.
+        // A helper call between two budget calls ends the group.
+        let f = try Parser.parse(
+            """
+            function %takes(slots: \(H.slotHeader); helpers: @budget(i64) can_fault, @fpflags() -> i64 raises_fp_flags) {
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = iconst 2
+                v2 = iconst 3
+                v3 = iconst 4
+                call @budget(v1) [pc=0x100 x1=v0]
+                v4 = load.i64 v0 [pc=0x102 x1=v0]
+                call @budget(v2) [pc=0x106 x1=v0 x2=v4]
+                v5 = call @fpflags()
+                call @budget(v3) [pc=0x10a x1=v0 x2=v4]
+                exit pc=0x200 [x2=v4 x3=v5]
+            }
+            """)
+        try Verifier.verify(f)
+        let plan = Tier2Backend.budgetPlan(f)
+        let calls = f.blocks[f.layout[0].id].insts.filter { f.insts[$0.id].opcode == .call }
+        #expect(calls.map { plan.takes[$0.id] } == [5, 0, nil, 4])
+        guard let compiled = Tier2Backend.compile(f) else {
+            Issue.record("not compiled")
+            return
+        }
+        #expect(compiled.faultSites.map(\.prepaid) == [3])
+        let code = try Tier2ExecutableCode(compiled)
+        var state = [UInt64](repeating: 0, count: H.stateWords)
+        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: 8192, alignment: 16)
+        defer { arena.deallocate() }
+        arena.initializeMemory(as: UInt8.self, repeating: 0)
+        // Past the address space: the load faults, 5 taken, the site gives 3 back (and the
+        // engine the 1 of its own block not run: `refunds`).
+        state[1] = 1 << 20
+        #expect(code.run(&state, arena, size: 4096, budget: 100) == 1)
+        #expect(state[HartState.Slot.pc] == 0x102 && state[HartState.Slot.budget] == 95)
+        // In bounds: all 9 taken, the exit reached.
+        state[1] = 8
+        #expect(code.run(&state, arena, size: 4096, budget: 100) == 0)
+        #expect(state[HartState.Slot.pc] == 0x200 && state[HartState.Slot.budget] == 91)
+    }
 }

@@ -1096,7 +1096,7 @@ public final class Engine {
                 guard index < optimized.sites.count else { fatalError("rivet: tier-2 bounds fault at no site (\(index))") }
                 let site = optimized.sites[index]
                 Tier2Backend.rebuildState(at: site, accruesFlags: optimized.accruesFlags, slots)
-                refund = UInt64(optimized.refunds[site.index])
+                refund = UInt64(optimized.refunds[site.index] + site.prepaid)
                 hart.pc = optimized.pcs[site.index]
             } else if let optimized = t.optimized {
                 refund = UInt64(optimized.refunds[index])
@@ -1131,7 +1131,7 @@ public final class Engine {
                 fatalError("rivet: tier-2 fault at host offset \(offset) of the region at 0x\(String(t.guestPC, radix: 16)), not a guest access")
             }
             Tier2Backend.rebuildState(at: site, accruesFlags: optimized.accruesFlags, slots)
-            refund = UInt64(optimized.refunds[site.index])
+            refund = UInt64(optimized.refunds[site.index] + site.prepaid)
             hart.pc = optimized.pcs[site.index]
             r.counters[t.id] &+= slots[HartState.Slot.tier2Entry] &- slots[HartState.Slot.budget]
         } else {

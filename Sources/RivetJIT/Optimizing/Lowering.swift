@@ -108,6 +108,9 @@ public enum Tier2Backend {
         public var index: Int
         public var pc: UInt64
         public var entries: [(slot: Int, value: Recovery)]
+        /// Instructions taken from the budget ahead, for guest blocks after the access in its IR
+        /// block (`BudgetPlan.takes`): a fault there gives them back too.
+        public var prepaid: Int = 0
     }
 
     /// The guest state at fault site `site` after a host fault or a bounds fault: the struct
@@ -180,7 +183,8 @@ public enum Tier2Backend {
         let budget = budgetPlan(f)
         var lowering = Lowering(
             f, allocation, uses: uses, immediates: immediates, folded: folded, scaled: scaled,
-            entryReads: entryReads, id: id, instructionIndex: instructionIndex, budgetChecks: budget.checks)
+            entryReads: entryReads, id: id, instructionIndex: instructionIndex, budgetChecks: budget.checks,
+            budgetTakes: budget.takes)
         lowering.emitFunction()
         let stubBytes = lowering.stubBytes
         let sites = lowering.faultSites
@@ -415,6 +419,13 @@ public enum Tier2Backend {
         /// By instruction id: a budget call's check, the instructions it needs (equal to its
         /// `n`: a plain `sub; jb`), or nil for a call that only subtracts.
         public var checks: [Int32?]
+        /// By instruction id: what a budget call takes from the budget, nil for its own `n`.
+        /// The first of the calls of an IR block with nothing between them that leaves but
+        /// guest accesses takes for all of them (one `sub` where a block ran into another, a
+        /// call into its callee), the others 0; a fault between them gives the rest back
+        /// (`FaultSite.prepaid`). fp32's relaxation loop took 7 `sub`s a turn, one after the
+        /// other on `r12`, now 3.
+        public var takes: [Int32?]
         /// The most any check needs: the run loop enters the region only with that much (with
         /// less, a check would leave at once, at a pc the loop would enter again).
         public var entryBudget: Int
@@ -423,7 +434,9 @@ public enum Tier2Backend {
     /// The region's budget checks: at the entry and at loop heads, or (when a loop head has no
     /// budget call, or a path needs more than 2^30) every call checks its own `n`.
     public static func budgetPlan(_ f: Function) -> BudgetPlan {
-        var everyCall = BudgetPlan(checks: [Int32?](repeating: nil, count: f.insts.count), entryBudget: 0)
+        var everyCall = BudgetPlan(
+            checks: [Int32?](repeating: nil, count: f.insts.count), takes: [Int32?](repeating: nil, count: f.insts.count),
+            entryBudget: 0)
         var amounts = [Int](repeating: 0, count: f.blocks.count)
         var first = [Inst?](repeating: nil, count: f.blocks.count)
         for b in f.layout {
@@ -452,7 +465,26 @@ public enum Tier2Backend {
             from[b.id] = amounts[b.id] + next
             ahead[b.id] = heads[b.id] ? 0 : from[b.id]
         }
-        var plan = BudgetPlan(checks: [Int32?](repeating: nil, count: f.insts.count), entryBudget: 0)
+        var plan = BudgetPlan(
+            checks: [Int32?](repeating: nil, count: f.insts.count), takes: [Int32?](repeating: nil, count: f.insts.count),
+            entryBudget: 0)
+        for b in f.layout {
+            var leader: Inst? = nil
+            for inst in f.blocks[b.id].insts {
+                let data = f.insts[inst.id]
+                if data.opcode == .call, let n = everyCall.checks[inst.id] {
+                    if let first = leader {
+                        plan.takes[first.id] = (plan.takes[first.id] ?? 0) + n
+                        plan.takes[inst.id] = 0
+                    } else {
+                        leader = inst
+                        plan.takes[inst.id] = n
+                    }
+                } else if data.opcode == .call || f.effects(inst).contains(.isTerminator) {
+                    leader = nil
+                }
+            }
+        }
         for b in cfg.reversePostorder where heads[b.id] {
             if let check = first[b.id] {
                 guard from[b.id] < 1 << 30 else { return everyCall }
@@ -542,8 +574,11 @@ struct Lowering: ~Copyable {
     let instructionIndex: [UInt64: Int]
     /// `Tier2Backend.accruesFlags(f)`.
     let accruesFlags: Bool
-    /// By instruction: `Tier2Backend.budgetPlan(f).checks`.
+    /// By instruction: `Tier2Backend.budgetPlan(f).checks` and `.takes`.
     let budgetChecks: [Int32?]
+    let budgetTakes: [Int32?]
+    /// What the budget calls emitted so far took ahead for calls not reached yet.
+    var prepaid = 0
 
     static let stateRegister = Pinned.state
     static let memoryRegister = Pinned.memory
@@ -564,10 +599,11 @@ struct Lowering: ~Copyable {
 
     init(_ f: Function, _ allocation: RegisterAllocation, uses: [Int], immediates: [Bool],
          folded: [(base: Value, offset: Int32)?], scaled: [(base: Value, index: Value, scale: X64Scale, shift: Value)?],
-         entryReads: [Bool], id: Int, instructionIndex: [UInt64: Int], budgetChecks: [Int32?])
+         entryReads: [Bool], id: Int, instructionIndex: [UInt64: Int], budgetChecks: [Int32?], budgetTakes: [Int32?])
     {
         self.f = f
         self.budgetChecks = budgetChecks
+        self.budgetTakes = budgetTakes
         self.immediates = immediates
         self.entryReads = entryReads
         self.folded = folded
@@ -982,7 +1018,7 @@ struct Lowering: ~Copyable {
         faultSites.append(
             Tier2Backend.FaultSite(
                 hostOffset: asm.count, index: index(of: state.pc), pc: state.pc.rawValue,
-                entries: state.entries.map { (f.slots[$0.slot.id].offset / 8, recovery($0.value)) }))
+                entries: state.entries.map { (f.slots[$0.slot.id].offset / 8, recovery($0.value)) }, prepaid: prepaid))
     }
 
     /// `floatforms`' entry guard: unless the value's high 32 bits are all ones (a single's
@@ -1009,21 +1045,24 @@ struct Lowering: ~Copyable {
     /// of more is `cmp r12, need; jb` to a stub that leaves so, then the `sub`.
     mutating func emitBudget(_ inst: Inst) {
         let n = Int32(truncatingIfNeeded: constant(f.arg(inst, 0)))
+        let take = budgetTakes[inst.id] ?? n
         let state = f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0))
+        // A later call's share, taken ahead by its IR block's first, is no longer ahead.
+        prepaid += Int(take) - Int(n)
         guard let need = budgetChecks[inst.id] else {
-            asm.emit(.alu(.sub, .b64, Pinned.budget, imm: n))
+            if take != 0 { asm.emit(.alu(.sub, .b64, Pinned.budget, imm: take)) }
             return
         }
         let stub = asm.newLabel()
-        if need == n {
-            asm.emit(.alu(.sub, .b64, Pinned.budget, imm: n))
+        if need == take {
+            asm.emit(.alu(.sub, .b64, Pinned.budget, imm: take))
             asm.jcc(.b, to: stub)
-            stubs.append((stub, .budget(state, instructions: n)))
+            stubs.append((stub, .budget(state, instructions: take)))
         } else {
             asm.emit(.alu(.cmp, .b64, Pinned.budget, imm: need))
             asm.jcc(.b, to: stub)
             stubs.append((stub, .budget(state, instructions: 0)))
-            asm.emit(.alu(.sub, .b64, Pinned.budget, imm: n))
+            if take != 0 { asm.emit(.alu(.sub, .b64, Pinned.budget, imm: take)) }
         }
     }
 
