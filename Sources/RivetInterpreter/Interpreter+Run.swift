@@ -84,7 +84,7 @@ extension UnsafeMutablePointer where Pointee == Inst {
 extension Interpreter {
     /// Runs the hart until it stops, executing at most `budget` instructions; with
     /// `stopsForTierUp` false, never for `StopReason.tierUp` (the engine's last instructions of
-    /// a slice, too few to enter the translation there).
+    /// a run, too few to enter the translation there).
     public func run(budget: UInt64, stopsForTierUp: Bool = true) -> StopReason {
         let r = hart.slots
         let mem = memory.base
