@@ -972,10 +972,14 @@ public final class Engine {
         for page in Self.pagesAround(pc) {
             for u in cache.translations(onPage: page) where u.optimized == nil && r.jumpCache.contains(pc: u.guestPC) {
                 let runs = runs(u)
-                if runs &* 16 >= headerRuns, !found.contains(where: { $0.pc == u.guestPC }) { found.append((u.guestPC, runs)) }
+                if runs &* 16 >= headerRuns, !found.contains(where: { $0.pc == u.guestPC }) {
+                    found.append((u.guestPC, runs))
+                    // Too many: none (the pages around Lua's dispatch hold hundreds of blocks,
+                    // and this went through them all, a third of choosing a region's time).
+                    if found.count > RegionFormation.maxIndirectTargets { return [] }
+                }
             }
         }
-        guard found.count <= RegionFormation.maxIndirectTargets else { return [] }
         return found.sorted { ($0.runs, $1.pc) > ($1.runs, $0.pc) }.map(\.pc)
     }
 
