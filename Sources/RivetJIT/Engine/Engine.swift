@@ -430,7 +430,7 @@ public final class Engine {
             if shared { lock.unlock() }
             // Too little budget for the whole block: the interpreter runs the rest exactly. Too
             // little for a tier-2 region's checks (`Tier2Backend.BudgetPlan`), it runs the rest
-            // of the slice without stopping where code is compiled (it would stop here again).
+            // of the run without stopping where code is compiled (it would stop here again).
             let before = hart.instret
             let inRegion = tail || found.map { cache.translation(id: Int($0.id))?.optimized != nil } ?? false
             // What the time sampler sees (C's inline store, with C's constants: no call here).
@@ -975,7 +975,7 @@ public final class Engine {
                 if runs &* 16 >= headerRuns, !found.contains(where: { $0.pc == u.guestPC }) {
                     found.append((u.guestPC, runs))
                     // Too many: none (the pages around Lua's dispatch hold hundreds of blocks,
-                    // and this went through them all, a third of choosing a region's time).
+                    // and this went through them all: a fifth of choosing a region's time).
                     if found.count > RegionFormation.maxIndirectTargets { return [] }
                 }
             }
