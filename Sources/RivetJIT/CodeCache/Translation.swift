@@ -237,7 +237,7 @@ final class OptimizedCode: @unchecked Sendable {
     /// Whether the code accrues float exception flags from MXCSR (`Tier2Backend.accruesFlags`):
     /// a fault inside it accrues those the fault handler saved.
     let accruesFlags: Bool
-    /// The budget the run loop needs to enter the region (`Tier2Backend.BudgetPlan.entryBudget`).
+    /// The most the region's budget checks need (`Tier2Backend.BudgetPlan.entryBudget`).
     let entryBudget: Int
 
     init(sites: [Tier2Backend.FaultSite], irInstructions: (before: Int, after: Int), pcs: [UInt64], refunds: [Int],

@@ -196,9 +196,7 @@ final class TranslationCache: CodeInvalidationObserver {
         if let old = lookup(t.guestPC) { remove(old) }
         byPC.pointee.set(
             t.guestPC,
-            PCIndex.Entry(
-                id: Int32(truncatingIfNeeded: t.id), instructions: UInt32(max(t.instructionCount, t.optimized?.entryBudget ?? 0)),
-                hostEntry: entry(t)))
+            PCIndex.Entry(id: Int32(truncatingIfNeeded: t.id), instructions: UInt32(t.instructionCount), hostEntry: entry(t)))
         byID[t.id] = t
         if t.counterLength != 0, countingLimit != 0 { countLimits[t.id] = count(t.id) &+ countingLimit &* UInt64(t.instructionCount) }
         optimizedMetadataBytes += t.optimized?.bytes ?? 0

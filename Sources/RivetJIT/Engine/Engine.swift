@@ -416,7 +416,8 @@ public final class Engine {
             }
             if found != nil { counts.pointee.lookupHits += 1 } else { counts.pointee.lookupMisses += 1 }
             // After a region's budget check left, a run's last instructions (fewer than any of
-            // its checks needs) are the interpreter's, wherever the check left.
+            // its checks needs) are the interpreter's, wherever the check left (a region
+            // entered with less leaves at its first check, and the run ends here too).
             let tail = remaining < r.budgetTail
             if let found, !interpreter.singleStep, !tail, remaining >= UInt64(found.instructions) {
                 // In JIT code from here: what other harts remove is kept until this hart leaves.
@@ -429,13 +430,12 @@ public final class Engine {
             }
             if shared { lock.unlock() }
             // Too little budget for the whole block: the interpreter runs the rest exactly. Too
-            // little for a tier-2 region's checks (`Tier2Backend.BudgetPlan`), it runs the rest
-            // of the run without stopping where code is compiled (it would stop here again).
+            // little for a tier-2 region's checks (`tail`), it runs the rest of the run without
+            // stopping where code is compiled (it would stop at the region again).
             let before = hart.instret
-            let inRegion = tail || found.map { cache.translation(id: Int($0.id))?.optimized != nil } ?? false
             // What the time sampler sees (C's inline store, with C's constants: no call here).
             rivet_set_activity(hart.slots, UInt64(RIVET_ACTIVITY_INTERPRETER))
-            let stop = interpreter.run(budget: remaining, stopsForTierUp: !inRegion)
+            let stop = interpreter.run(budget: remaining, stopsForTierUp: !tail)
             rivet_set_activity(hart.slots, UInt64(RIVET_ACTIVITY_RUN_LOOP))
             let executed = hart.instret &- before
             counts.pointee.interpretedInstructions &+= executed

@@ -151,7 +151,7 @@ public enum Tier2Backend {
         /// `fflags` at its exits (`Tier2Backend.accruesFlags`): a fault inside it must accrue
         /// those the fault handler saved (`HartState.Slot.mxcsr`).
         public var accruesFlags: Bool
-        /// The budget the run loop enters the code with, at least (`BudgetPlan.entryBudget`).
+        /// The most its budget checks need (`BudgetPlan.entryBudget`).
         public var entryBudget: Int
         /// Bytes of code.
         public var count: Int { assembler.count }
@@ -426,8 +426,8 @@ public enum Tier2Backend {
         /// (`FaultSite.prepaid`). fp32's relaxation loop took 7 `sub`s a turn, one after the
         /// other on `r12`, now 3.
         public var takes: [Int32?]
-        /// The most any check needs: the run loop enters the region only with that much (with
-        /// less, a check would leave at once, at a pc the loop would enter again).
+        /// The most any check needs: once a check left, a run with less left ends in the
+        /// interpreter (`HartRunner.budgetTail`; a check would leave again at once).
         public var entryBudget: Int
     }
 
