@@ -36,6 +36,9 @@ public struct Statistics: Equatable, Sendable {
         /// Regions removed because they were left more often than once every 10 guest
         /// instructions (over 20,000 exits): the baseline's code runs that code again.
         public var demotedRegions: UInt64 = 0
+        /// `--tier opt`: blocks the baseline compiled instead, because the region there had
+        /// been evicted twice (a code cache too small for the regions' working set thrashes).
+        public var thrashingRegions: UInt64 = 0
         /// Times its code was left, by a side exit, the loop's exit or a budget exit (each entry
         /// leaves once; faults and failed guards are not counted).
         public var exits: UInt64 = 0
@@ -202,7 +205,7 @@ public struct Statistics: Equatable, Sendable {
                     + Double(opt.compileTime.components.attoseconds) / 1e12
                 let reduced = o.irInstructionsBefore == 0 ? 0 : (1 - Double(o.irInstructionsAfter) / Double(o.irInstructionsBefore)) * 100
                 lines.append(
-                    "optimizing tier \(grouped(o.requests)) requests, \(grouped(opt.compiles)) regions of \(grouped(o.guestInstructions)) guest instructions (\(formatted(o.guestInstructions == 0 ? 0 : perInstruction / Double(o.guestInstructions), digits: 2)) µs each to compile), \(o.failures) not compilable, \(o.partialRegions) partial, \(o.guardFailures) removed by their guard, \(o.demotedRegions) demoted (left every few instructions); left \(grouped(o.exits)) times (\(grouped(o.exits == 0 ? 0 : opt.instructions / o.exits)) guest instructions per entry); IR \(grouped(o.irInstructionsBefore)) → \(grouped(o.irInstructionsAfter)) instructions by the passes (−\(formatted(reduced, digits: 0))%)"
+                    "optimizing tier \(grouped(o.requests)) requests, \(grouped(opt.compiles)) regions of \(grouped(o.guestInstructions)) guest instructions (\(formatted(o.guestInstructions == 0 ? 0 : perInstruction / Double(o.guestInstructions), digits: 2)) µs each to compile), \(o.failures) not compilable, \(o.partialRegions) partial, \(o.guardFailures) removed by their guard, \(o.demotedRegions) demoted (left every few instructions), \(o.thrashingRegions) left to the baseline (evicted twice); left \(grouped(o.exits)) times (\(grouped(o.exits == 0 ? 0 : opt.instructions / o.exits)) guest instructions per entry); IR \(grouped(o.irInstructionsBefore)) → \(grouped(o.irInstructionsAfter)) instructions by the passes (−\(formatted(reduced, digits: 0))%)"
                 )
             }
             lines.append(
@@ -278,6 +281,7 @@ public struct Statistics: Equatable, Sendable {
             j["partial_regions"] = .int(t2.partialRegions)
             j["guard_failures"] = .int(t2.guardFailures)
             j["demoted_regions"] = .int(t2.demotedRegions)
+            j["thrashing_regions"] = .int(t2.thrashingRegions)
             j["exits"] = .int(t2.exits)
             j["guest_instructions"] = .int(t2.guestInstructions)
             j["ir_instructions_before"] = .int(t2.irInstructionsBefore)

@@ -42,7 +42,8 @@ extension VirtualMachine {
                 s.tiers.append(opt)
                 s.optimizing = Statistics.Optimizing(
                     requests: e.optimizeRequests, failures: e.optimizeFailures, partialRegions: e.partialRegions,
-                    guardFailures: e.guardFailures, demotedRegions: e.demotedRegions, exits: engine.optimizedExits,
+                    guardFailures: e.guardFailures, demotedRegions: e.demotedRegions,
+                    thrashingRegions: e.thrashingRegions, exits: engine.optimizedExits,
                     guestInstructions: e.optimizedInstructions, irInstructionsBefore: e.optimizedIRBefore,
                     irInstructionsAfter: e.optimizedIRAfter)
             }

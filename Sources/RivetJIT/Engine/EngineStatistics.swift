@@ -73,6 +73,9 @@ public struct EngineStatistics: Sendable {
     public var guardFailures: UInt64 = 0
     /// Regions removed because they were left every few instructions (`demoteLosingRegions`).
     public var demotedRegions: UInt64 = 0
+    /// `--tier opt`: blocks compiled by the baseline because their region was evicted
+    /// `Engine.thrashingEvictions` times (a code cache too small for the regions' working set).
+    public var thrashingRegions: UInt64 = 0
     /// Instructions executed in tier-2 regions no longer cached.
     public var removedOptimizedInstructions: UInt64 = 0
     /// Exits from tier-2 regions no longer in the cache.
@@ -119,6 +122,7 @@ public struct EngineStatistics: Sendable {
         partialRegions += o.partialRegions
         guardFailures += o.guardFailures
         demotedRegions += o.demotedRegions
+        thrashingRegions += o.thrashingRegions
         removedOptimizedInstructions &+= o.removedOptimizedInstructions
         removedOptimizedExits &+= o.removedOptimizedExits
     }
