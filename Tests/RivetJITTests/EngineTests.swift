@@ -96,6 +96,33 @@ final class CacheFixture {
         #expect(!region.canAllocate(4097))
         #expect(region.allocate(4097) == nil)
     }
+
+    @Test func anAlignedAllocationLeavesWhatItSkipsFree() throws {
+        let region = CodeRegion(size: 4096)
+        try region.map()
+        let a = try #require(region.allocate(16))
+        // At the next 64-byte boundary; the 48 bytes skipped stay free, first fit for a small one.
+        let b = try #require(region.allocate(100, aligned: 64))
+        #expect([a, b] == [0, 64])
+        #expect(region.used == 16 + 112)
+        #expect(region.freeRangeCount == 2)
+        #expect(region.allocate(48) == 16)
+        #expect(region.freeRangeCount == 1)
+        // The hole left before an aligned start is skipped when the start would not fit.
+        region.release(offset: 16, length: 48)
+        #expect(region.allocate(32, aligned: 64) == 192)
+        region.release(offset: a, length: 16)
+        region.release(offset: b, length: 100)
+        region.release(offset: 192, length: 32)
+        #expect(region.freeRangeCount == 1 && region.used == 0)
+        // A free range long enough but for its alignment does not count.
+        let full = CodeRegion(size: 4096)
+        try full.map()
+        #expect(full.allocate(16) == 0 && full.allocate(4080) == 16)
+        full.release(offset: 16, length: 112)
+        #expect(full.canAllocate(96) && !full.canAllocate(96, aligned: 64) && full.canAllocate(64, aligned: 64))
+        #expect(full.allocate(96, aligned: 64) == nil)
+    }
 }
 
 @Suite struct TranslationTests {

@@ -89,18 +89,19 @@ final class CodeRegion {
         return status == 0
     }
 
-    /// Reserves `length` bytes, or returns nil if no free range is large enough (or the region
-    /// is not mapped).
-    func allocate(_ length: Int) -> Int? {
+    /// Reserves `length` bytes starting at a multiple of `boundary` (a power of two, at least
+    /// `alignment`), or returns nil if no free range holds them (or the region is not mapped).
+    /// What a range keeps before an aligned start stays free.
+    func allocate(_ length: Int, aligned boundary: Int = alignment) -> Int? {
         guard isMapped else { return nil }
         let needed = (length + Self.alignment - 1) & ~(Self.alignment - 1)
-        guard let k = free.firstIndex(where: { $0.length >= needed }) else { return nil }
-        let offset = free[k].offset
-        if free[k].length == needed {
-            free.remove(at: k)
-        } else {
-            free[k] = (offset + needed, free[k].length - needed)
-        }
+        func start(_ range: (offset: Int, length: Int)) -> Int { (range.offset + boundary - 1) & ~(boundary - 1) }
+        guard let k = free.firstIndex(where: { start($0) + needed <= $0.offset + $0.length }) else { return nil }
+        let range = free[k]
+        let offset = start(range)
+        let before = (range.offset, offset - range.offset)
+        let after = (offset + needed, range.offset + range.length - offset - needed)
+        free.replaceSubrange(k...k, with: [before, after].filter { $0.1 > 0 })
         used += needed
         return offset
     }
@@ -131,10 +132,10 @@ final class CodeRegion {
         free.insert(entry, at: index)
     }
 
-    /// Whether `allocate(length)` would succeed now.
-    func canAllocate(_ length: Int) -> Bool {
+    /// Whether `allocate(length, aligned: boundary)` would succeed now.
+    func canAllocate(_ length: Int, aligned boundary: Int = alignment) -> Bool {
         let needed = (length + Self.alignment - 1) & ~(Self.alignment - 1)
-        return free.contains { $0.length >= needed }
+        return free.contains { (($0.offset + boundary - 1) & ~(boundary - 1)) + needed <= $0.offset + $0.length }
     }
 
     /// Number of free ranges (fragmentation).

@@ -736,7 +736,8 @@ public final class Engine {
             return nil
         }
         guard let runtime = makeRuntime(), let offset = allocate(
-            r, JITRuntime.length(of: block), metadata: Translation.metadataBytes + (block.optimized?.bytes ?? 0))
+            r, JITRuntime.length(of: block), metadata: Translation.metadataBytes + (block.optimized?.bytes ?? 0),
+            aligned: block.optimized == nil ? CodeRegion.alignment : Self.regionAlignment)
         else {
             if cache.hasRetired, deferred.count < 64 {
                 // Another hart may still run the code evicted to make room: try again once it
@@ -792,24 +793,32 @@ public final class Engine {
     /// episode, not per compile) — never the whole cache, except under the `flush` comparison
     /// policy. Code another hart may be running is freed later: eviction stops when what waits
     /// to be freed would make the room, and this compile waits for it.
-    private func allocate(_ r: HartRunner, _ length: Int, metadata: Int = Translation.metadataBytes) -> Int? {
+    private func allocate(_ r: HartRunner, _ length: Int, metadata: Int = Translation.metadataBytes, aligned: Int = CodeRegion.alignment)
+        -> Int?
+    {
         let bound = cache.region.size
         func free() -> Int {
             bound - cache.region.used - cache.count * Translation.metadataBytes - cache.optimizedMetadataBytes
         }
-        if free() >= length + metadata, let offset = cache.region.allocate(length) { return offset }
+        if free() >= length + metadata, let offset = cache.region.allocate(length, aligned: aligned) { return offset }
         if cache.retiredBytes >= length + metadata { return nil }
         r.counts.pointee.evictionEpisodes += 1
         usage.sample(cache)
         let headroom = max(length + metadata, bound / 16)
         var fits = false
         usage.evict(from: cache, policy: configuration.evictionPolicy) {
-            fits = fits || cache.region.canAllocate(length)
+            fits = fits || cache.region.canAllocate(length, aligned: aligned)
             return (fits && free() >= headroom) || free() + cache.retiredBytes >= headroom + bound / 16
         }
         guard free() >= length + metadata else { return nil }
-        return cache.region.allocate(length)
+        return cache.region.allocate(length, aligned: aligned)
     }
+
+    /// Where tier-2 regions start: on a 64-byte line, so that a loop's code sits where it sat
+    /// in the last run. At the 16 bytes of other translations, alu's Collatz loop landed at
+    /// one of four offsets in its line from run to run, 1.37-1.45 s in some runs and 1.59-1.66
+    /// s in others (Documentation/Performance.md, thirteenth session).
+    static let regionAlignment = 64
 
     /// Whether blocks are compiled at their first execution (`baseline`, `opt`).
     private var compilesEagerly: Bool { mode == .baseline || mode == .optimizing }
