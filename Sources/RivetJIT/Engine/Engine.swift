@@ -136,7 +136,7 @@ public final class Engine {
     private var retiredInstructions = PCTable(capacity: 4096, collision: .keepLarger)
     /// `--tier opt`: how often the region at each header was evicted. A code cache too small
     /// for the regions a loop runs through evicts each of them on every turn (a cyclic working
-    /// set defeats every policy), and a region costs some 15 times a baseline compile: the
+    /// set defeats every policy), and a region costs 20-50 baseline compiles: the
     /// fuzzer's 64 KiB cache made 462,878 region compiles of 3 million instructions (55 s).
     private var evictedRegions = PCTable(capacity: 4096, collision: .replace)
     /// Evictions of a region after which `--tier opt` compiles its header with the baseline.

@@ -73,7 +73,7 @@ public struct EngineStatistics: Sendable {
     public var guardFailures: UInt64 = 0
     /// Regions removed because they were left every few instructions (`demoteLosingRegions`).
     public var demotedRegions: UInt64 = 0
-    /// `--tier opt`: blocks compiled by the baseline because their region was evicted
+    /// `--tier opt`: compiles the baseline did because the region there was evicted
     /// `Engine.thrashingEvictions` times (a code cache too small for the regions' working set).
     public var thrashingRegions: UInt64 = 0
     /// Instructions executed in tier-2 regions no longer cached.
