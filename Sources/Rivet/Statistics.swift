@@ -36,9 +36,9 @@ public struct Statistics: Equatable, Sendable {
         /// Regions removed because they were left more often than once every 10 guest
         /// instructions (over 20,000 exits): the baseline's code runs that code again.
         public var demotedRegions: UInt64 = 0
-        /// `--tier opt`: compiles the baseline did instead of tier 2, because the region at that
-        /// pc had been evicted twice (a code cache too small for the regions' working set
-        /// thrashes; the baseline's code may be evicted and compiled again too).
+        /// `--tier opt`: compiles the baseline did instead of tier 2, because the pc backs off:
+        /// its region was evicted (a code cache too small for the regions' working set
+        /// thrashes; the baseline's code may be evicted and compiled again too) or deoptimized.
         public var thrashingRegions: UInt64 = 0
         /// Times its code was left, by a side exit, the loop's exit or a budget exit (each entry
         /// leaves once; faults and failed guards are not counted).
@@ -206,7 +206,7 @@ public struct Statistics: Equatable, Sendable {
                     + Double(opt.compileTime.components.attoseconds) / 1e12
                 let reduced = o.irInstructionsBefore == 0 ? 0 : (1 - Double(o.irInstructionsAfter) / Double(o.irInstructionsBefore)) * 100
                 lines.append(
-                    "optimizing tier \(grouped(o.requests)) requests, \(grouped(opt.compiles)) regions of \(grouped(o.guestInstructions)) guest instructions (\(formatted(o.guestInstructions == 0 ? 0 : perInstruction / Double(o.guestInstructions), digits: 2)) µs each to compile), \(o.failures) not compilable, \(o.partialRegions) partial, \(o.guardFailures) removed by their guard, \(o.demotedRegions) demoted (left every few instructions), \(grouped(o.thrashingRegions)) compiled by the baseline instead (their region evicted twice); left \(grouped(o.exits)) times (\(grouped(o.exits == 0 ? 0 : opt.instructions / o.exits)) guest instructions per entry); IR \(grouped(o.irInstructionsBefore)) → \(grouped(o.irInstructionsAfter)) instructions by the passes (−\(formatted(reduced, digits: 0))%)"
+                    "optimizing tier \(grouped(o.requests)) requests, \(grouped(opt.compiles)) regions of \(grouped(o.guestInstructions)) guest instructions (\(formatted(o.guestInstructions == 0 ? 0 : perInstruction / Double(o.guestInstructions), digits: 2)) µs each to compile), \(o.failures) not compilable, \(o.partialRegions) partial, \(o.guardFailures) removed by their guard, \(o.demotedRegions) demoted (left every few instructions), \(grouped(o.thrashingRegions)) compiled by the baseline instead (backing off after an eviction or a deopt); left \(grouped(o.exits)) times (\(grouped(o.exits == 0 ? 0 : opt.instructions / o.exits)) guest instructions per entry); IR \(grouped(o.irInstructionsBefore)) → \(grouped(o.irInstructionsAfter)) instructions by the passes (−\(formatted(reduced, digits: 0))%)"
                 )
             }
             lines.append(

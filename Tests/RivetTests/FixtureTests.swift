@@ -191,7 +191,7 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
 
     /// `--tier opt` with a code cache too small for a program's regions: a cyclic working set
     /// evicts every region on every turn, and each region costs 20-50 baseline compiles.
-    /// A header whose region was evicted twice gets the baseline's code: the result is the
+    /// A header whose region was evicted backs off and gets the baseline's code: the result is the
     /// same, and the regions compiled are a few times those of a cache that holds them all
     /// (without the fallback, `fp_math` compiled 122,413 regions against 1,474: 9.6 s of compiling
     /// for 0.9 million instructions).

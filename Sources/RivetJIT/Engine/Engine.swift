@@ -134,13 +134,6 @@ public final class Engine {
     /// Instructions executed in translations no longer cached, by pc (for the hottest blocks):
     /// the heaviest of the blocks that share a slot are kept.
     private var retiredInstructions = PCTable(capacity: 4096, collision: .keepLarger)
-    /// `--tier opt`: how often the region at each header was evicted. A code cache too small
-    /// for the regions a loop runs through evicts each of them on every turn (a cyclic working
-    /// set defeats every policy), and a region costs 20-50 baseline compiles: the
-    /// fuzzer's 64 KiB cache made 462,878 region compiles of 3 million instructions (55 s).
-    private var evictedRegions = PCTable(capacity: 4096, collision: .replace)
-    /// Evictions of a region after which `--tier opt` compiles its header with the baseline.
-    static let thrashingEvictions: UInt64 = 2
 
     /// Creates an engine over an interpreter's hart and memory.
     /// - Throws: `JITError` if executable memory cannot be had.
@@ -175,7 +168,12 @@ public final class Engine {
                 self.counts.pointee.deopts += 1
                 self.setbacks.add(t.guestPC, 1)
             case .evicted:
-                if t.optimized != nil, self.mode == .optimizing { self.evictedRegions.add(t.guestPC, 1) }
+                // Under `--tier opt` an evicted region's header backs off as after a deopt (the
+                // baseline compiles it until the counts decay): a cache too small for the
+                // regions a loop runs through evicts each of them on every turn (a cyclic
+                // working set defeats every policy), and a region costs 20-50 baseline
+                // compiles (the fuzzer's 64 KiB cache: 462,878 region compiles, 55 s).
+                if t.optimized != nil, self.mode == .optimizing { self.setbacks.add(t.guestPC, 1) }
                 // An evicted block must turn hot again before it is compiled again (in the
                 // interpreter of the hart evicting; the others ask again when theirs is hot).
                 (self.acting ?? self.main).interpreter.setTierUp(at: t.guestPC, after: self.policy.threshold)
@@ -664,11 +662,9 @@ public final class Engine {
             r.counts.pointee.failedCompiles += 1
             return nil
         }
-        // (A pc backing off after a deoptimization gets tier 1, and so does one whose region
-        // the cache keeps evicting.)
-        let thrashing = mode == .optimizing && evictedRegions.value(pc) >= Self.thrashingEvictions
-        if thrashing { r.counts.pointee.thrashingRegions += 1 }
-        if mode == .optimizing, setbacks.value(pc) == 0, !thrashing {
+        // (A pc backing off after a deoptimization or an eviction gets tier 1.)
+        if mode == .optimizing, setbacks.value(pc) != 0 { r.counts.pointee.thrashingRegions += 1 }
+        if mode == .optimizing, setbacks.value(pc) == 0 {
             request.tier = 2
             request.setRegion(RegionFormation.loop(header: pc, first: request.block, memory: memory))
             if let block = compiler.compile(request) { return install(r, block) }

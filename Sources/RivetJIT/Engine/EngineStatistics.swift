@@ -73,8 +73,8 @@ public struct EngineStatistics: Sendable {
     public var guardFailures: UInt64 = 0
     /// Regions removed because they were left every few instructions (`demoteLosingRegions`).
     public var demotedRegions: UInt64 = 0
-    /// `--tier opt`: compiles the baseline did because the region there was evicted
-    /// `Engine.thrashingEvictions` times (a code cache too small for the regions' working set).
+    /// `--tier opt`: compiles the baseline did because the pc backs off (its region was
+    /// evicted, or deoptimized: a code cache too small for the regions' working set thrashes).
     public var thrashingRegions: UInt64 = 0
     /// Instructions executed in tier-2 regions no longer cached.
     public var removedOptimizedInstructions: UInt64 = 0
