@@ -68,10 +68,19 @@ let package = Package(
         // binfmt_misc registration.
         .target(name: "RivetCommandLine", dependencies: ["CRivetHost"], swiftSettings: strict),
         // The command-line tool: a thin layer over Rivet.
+        // Linked with the Swift runtime and libraries inside (as `--static-swift-stdlib` does):
+        // a dynamically linked `rivet` spent a third of a short run in the dynamic loader, binding
+        // the symbols of libswiftCore, Foundation and their kin (`rivet --version` 12.2 → 7.5 ms;
+        // Documentation/Performance.md, fourteenth session). Only the tool: the library and the
+        // tests link as their users link.
         .executableTarget(
             name: "rivet",
             dependencies: ["Rivet", "RivetCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: strict),
+            swiftSettings: strict,
+            linkerSettings: [
+                .unsafeFlags(["-static-stdlib"]),
+                .linkedLibrary("_FoundationCollections"), .linkedLibrary("_FoundationCShims"),
+            ]),
         // Guest-program generators and the differential fuzzing engine (every tier against the
         // others), shared by the tests and `rivet-fuzz`.
         .target(
