@@ -140,9 +140,7 @@ public enum HostFileSystem {
     public static func inParent<R: BinaryInteger>(
         _ path: String, _ body: (Int32, String) -> R, onFailure: (Int32) -> Void = { _ in }
     ) -> R {
-        var parts = Sandbox.components(path)
-        let name = parts.popLast() ?? "."
-        let parent = "/" + parts.joined(separator: "/")
+        let (parent, name) = split(path)
         let directory = open(parent, pathOnly | O_DIRECTORY)
         guard directory >= 0 else {
             onFailure(directory)
@@ -150,6 +148,30 @@ public enum HostFileSystem {
         }
         defer { Glibc.close(directory) }
         return body(directory, name)
+    }
+
+    /// `path`'s parent directory and last name, as `Sandbox.components` would give them (`/`
+    /// and `.` for `/`). The host paths the sandbox hands out are clean — absolute, without an
+    /// empty or `.` component or a trailing `/` — and split at their last `/`.
+    static func split(_ path: String) -> (parent: String, name: String) {
+        var path = path
+        let clean = path.withUTF8 { bytes -> (parent: String, name: String)? in
+            guard bytes.count > 1, bytes[0] == 0x2f, bytes[bytes.count - 1] != 0x2f else { return nil }
+            var start = 1
+            var lastSlash = 0
+            for end in 1...bytes.count where end == bytes.count || bytes[end] == 0x2f {
+                let length = end - start
+                if length == 0 || (length == 1 && bytes[start] == 0x2e) { return nil }
+                lastSlash = start - 1
+                start = end + 1
+            }
+            let parent = lastSlash == 0 ? "/" : String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<lastSlash]), as: UTF8.self)
+            return (parent, String(decoding: UnsafeBufferPointer(rebasing: bytes[(lastSlash + 1)...]), as: UTF8.self))
+        }
+        if let clean { return clean }
+        var parts = Sandbox.components(path)
+        let name = parts.popLast() ?? "."
+        return ("/" + parts.joined(separator: "/"), name)
     }
 
     // MARK: Operations on one name

@@ -76,6 +76,13 @@ public final class Sandbox {
     private let reachableDirectly: [Bool]
     /// Guest paths of grants and emulated files, as components.
     private let mountPoints: [[String]]
+    /// By grant: whether the paths below its root resolve in one step (`resolveDirectly`), as
+    /// `resolveWithinGrant` allows: it is the only layer at its guest path, reached without an
+    /// emulated file on the way, not under /proc, and no mount point lies below its root.
+    private let resolvesDirectly: [Bool]
+    /// By grant: its guest path's bytes, empty for `/` (a path below it starts with these and
+    /// a `/`).
+    private let grantPrefixes: [[UInt8]]
     /// The embedder's files served from memory, by guest path.
     private let memoryFiles: [[String]: MemoryFile]
     /// The embedder's directories (guest paths, as components): each is a directory even
@@ -110,9 +117,18 @@ public final class Sandbox {
         }
         self.memoryFiles = Dictionary(memoryFiles.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         self.memoryDirectories = Set(memoryDirectories.map { Self.components(Self.normalize($0)) })
-        mountPoints = grantComponents + EmulatedFile.table.map(\.path) + [
+        let mounts = grantComponents + EmulatedFile.table.map(\.path) + [
             ["proc", "thread-self"], ["proc", "self", "task", processID],
         ] + memoryFiles.map(\.path) + self.memoryDirectories.filter { !$0.isEmpty }
+        mountPoints = mounts
+        let directories = self.memoryDirectories, single = singleLayer, reachable = reachableDirectly
+        resolvesDirectly = guestComponents.indices.map { grant in
+            let root = guestComponents[grant]
+            let belowIsMounted =
+                directories.contains(root) || mounts.contains { $0.count > root.count && $0.starts(with: root) }
+            return single[grant] && reachable[grant] && root.first != "proc" && !belowIsMounted
+        }
+        grantPrefixes = guestComponents.map { $0.isEmpty ? [] : Array(("/" + $0.joined(separator: "/")).utf8) }
     }
 
     /// Splits a path into components, dropping empty ones and `.`.
@@ -263,6 +279,104 @@ public final class Sandbox {
     ) -> Result<Resolution, SandboxError> {
         guard !path.isEmpty else { return .failure(SandboxError(Errno.ENOENT)) }
         guard path.utf8.count < 4096 else { return .failure(SandboxError(Errno.ENAMETOOLONG)) }
+        switch resolveDirectly(path, relativeTo: base, followFinal: followFinal) {
+        case .resolved(let result): return result
+        case .walk: return walk(path, relativeTo: base, followFinal: followFinal, magicLinks: magicLinks, oneStep: false)
+        case .notDirect: return walk(path, relativeTo: base, followFinal: followFinal, magicLinks: magicLinks, oneStep: true)
+        }
+    }
+
+    /// `resolve` without its shortcut (`resolveDirectly`), which must give the same: for tests.
+    func resolveByWalking(_ path: String, relativeTo base: String? = nil, followFinal: Bool = true)
+        -> Result<Resolution, SandboxError>
+    {
+        guard !path.isEmpty else { return .failure(SandboxError(Errno.ENOENT)) }
+        guard path.utf8.count < 4096 else { return .failure(SandboxError(Errno.ENAMETOOLONG)) }
+        return walk(path, relativeTo: base, followFinal: followFinal, magicLinks: nil, oneStep: true)
+    }
+
+    /// What `resolveDirectly` made of a path.
+    enum Direct {
+        /// The whole resolution.
+        case resolved(Result<Resolution, SandboxError>)
+        /// It looked at the host and found what only the walk resolves (a symlink to follow, an
+        /// unusual error): walk, without the one step already taken.
+        case walk
+        /// Not a path for one step.
+        case notDirect
+    }
+
+    /// The one step of `resolveWithinGrant` from the grant's root, decided on the path's bytes
+    /// alone: most paths a guest names lie in one grant, below its root, with no `..` and no
+    /// symlink, and for them the walk's arrays of components and their joins took more time
+    /// than the host calls (a third of ninja's run went to resolving 49,000 paths). It gives
+    /// exactly what `walk` gives: it applies only where `walk`'s first step would be this step
+    /// and leaves to `walk` whatever that step would.
+    func resolveDirectly(_ path: String, relativeTo base: String?, followFinal: Bool) -> Direct {
+        // A path that must name a directory (a trailing `/`, `/.`, `.`) goes the long way.
+        guard let last = path.utf8.last else { return .notDirect }
+        if last == 0x2f { return .notDirect }
+        if last == 0x2e, path.utf8.count == 1 || path.utf8.dropLast().last == 0x2f { return .notDirect }
+        // The normalized absolute guest path, `/NAME` for each component.
+        var normalized: [UInt8] = []
+        normalized.reserveCapacity(256)
+        func append(_ text: String) -> Bool {
+            var text = text
+            return text.withUTF8 { bytes in
+                var start = 0
+                for end in 0...bytes.count where end == bytes.count || bytes[end] == 0x2f {
+                    let length = end - start
+                    let first = start
+                    start = end + 1
+                    if length == 0 || (length == 1 && bytes[first] == 0x2e) { continue }
+                    if length > 255 || (length == 2 && bytes[first] == 0x2e && bytes[first + 1] == 0x2e) { return false }
+                    normalized.append(0x2f)
+                    normalized.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[first..<end]))
+                }
+                return true
+            }
+        }
+        if path.utf8.first != 0x2f, !append(base ?? workingDirectory) { return .notDirect }
+        guard append(path), !normalized.isEmpty else { return .notDirect }
+        // The deepest grant above it (`deepestGrant`).
+        var grant = -1
+        var depth = -1
+        for (index, prefix) in grantPrefixes.enumerated() where grantComponents[index].count > depth {
+            guard normalized.count > prefix.count, normalized[prefix.count] == 0x2f,
+                normalized.starts(with: prefix)
+            else { continue }
+            grant = index
+            depth = grantComponents[index].count
+        }
+        guard grant >= 0, resolvesDirectly[grant] else { return .notDirect }
+        let root = grants[grant].hostPath
+        let hostPath = (root == "/" ? "" : root) + String(decoding: normalized[grantPrefixes[grant].count...], as: UTF8.self)
+        guard !Self.namesHostProcess(hostPath) else { return .notDirect }
+        let (parentOpened, found) = HostFileSystem.lstatBelowRealDirectories(hostPath)
+        let status: Result<stat, SandboxError>
+        switch found {
+        case .success(let info):
+            if info.st_mode & S_IFMT == S_IFLNK && followFinal { return .walk }
+            status = .success(info)
+        case .failure(let error) where !parentOpened:
+            return error.errno == Errno.ENOENT || error.errno == Errno.ENOTDIR ? .resolved(.failure(error)) : .walk
+        case .failure(let error):
+            guard error.errno == Errno.ENOENT else { return .walk }
+            status = .failure(SandboxError(Errno.ENOENT))
+        }
+        var resolution = Resolution(
+            guestPath: String(decoding: normalized, as: UTF8.self),
+            target: .host(hostPath, writable: grants[grant].writable, grant: grant), requiresDirectory: false)
+        resolution.status = status
+        return .resolved(.success(resolution))
+    }
+
+    /// Resolves a guest path one component at a time (after one step within a grant when
+    /// `oneStep`), following symlinks and `..` in guest terms.
+    private func walk(
+        _ path: String, relativeTo base: String?, followFinal: Bool, magicLinks: ((EmulatedFile) -> String?)?,
+        oneStep: Bool
+    ) -> Result<Resolution, SandboxError> {
         let absolute = path.hasPrefix("/") ? path : (base ?? workingDirectory) + "/" + path
         var requiresDirectory =
             path.hasSuffix("/") || path.hasSuffix("/.") || path.hasSuffix("/..") || path == "." || path == ".."
@@ -287,7 +401,7 @@ public final class Sandbox {
             }
         }
         // Most paths lie inside one grant: they go from its root in one step.
-        if let (grant, depth) = deepestGrant(pending.reversed()), reachableDirectly[grant],
+        if oneStep, let (grant, depth) = deepestGrant(pending.reversed()), reachableDirectly[grant],
             let step = resolveWithinGrant(
                 grantComponents[grant], hostPath: grants[grant].hostPath, grant: grant,
                 rest: Array(pending.reversed().dropFirst(depth)), followFinal: followFinal || requiresDirectory)

@@ -57,6 +57,9 @@ extension LinuxProcess {
         let bytes: [UInt8]
         do { bytes = try memory.readCString(at: address, maxLength: 4096) } catch { throw .efault }
         guard bytes.count < 4096 else { throw SandboxError(Errno.ENAMETOOLONG) }
+        // ASCII is valid UTF-8 as it is (the generic validation took half of this function's
+        // time on ninja's 49,000 paths).
+        if !bytes.contains(where: { $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
         guard let path = String(validating: bytes, as: UTF8.self) else { throw SandboxError(Errno.EILSEQ) }
         return path
     }
