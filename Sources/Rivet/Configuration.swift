@@ -49,7 +49,8 @@ public struct Limits: Equatable, Sendable {
     /// Most bytes of memory for the guest: its mappings, and what Rivet allocates on its
     /// behalf — the code cache and the decoded blocks (cut to a quarter and an eighth of this
     /// when they would not fit) and about 2 MiB of fixed tables. The guest's mappings get the
-    /// rest, at least half.
+    /// rest, at least half, and the same in every tier (the code cache counts under the
+    /// interpreter too), so that the tier never decides whether a program fits.
     public var memoryBytes: UInt64
     /// Most open file descriptors.
     public var openFiles: Int

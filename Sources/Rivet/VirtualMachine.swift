@@ -514,12 +514,14 @@ public final class VirtualMachine {
     /// How `Limits.memoryBytes` is shared: it bounds the guest's mappings together with what
     /// Rivet allocates on its behalf — the code cache and the decoded blocks (each cut to a
     /// fraction of the limit when they would not fit: a quarter and an eighth) and the fixed
-    /// tables. The guest keeps at least half.
+    /// tables. The guest keeps at least half. The share is the same in every tier, although
+    /// the interpreter alone allocates no code cache (the engine keeps a 16 KiB stub): which
+    /// tier runs a program must not decide whether it fits (rivet-fuzz found an ELF file
+    /// whose 208 MiB segment loaded under `--tier interp --memory-limit 256M` and was
+    /// refused under the others).
     static func memoryBudget(_ configuration: Configuration) -> (guest: UInt64, codeCache: Int, decodedBlocks: Int) {
         let limit = configuration.limits.memoryBytes
-        // The interpreter alone needs no code cache (the engine keeps a 16 KiB stub).
-        let wanted = configuration.tier == .interpreter ? 16 << 10 : configuration.codeCacheBytes
-        let codeCache = min(wanted, max(16 << 10, Int(clamping: limit / 4)))
+        let codeCache = min(configuration.codeCacheBytes, max(16 << 10, Int(clamping: limit / 4)))
         let decoded = min(configuration.decodedBlockCacheBytes, max(64 << 10, Int(clamping: limit / 8)))
         let rivet = UInt64(codeCache) + UInt64(decoded) + fixedOverhead
         return (max(limit / 2, limit > rivet ? limit - rivet : 0), codeCache, decoded)

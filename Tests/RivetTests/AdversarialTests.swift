@@ -345,9 +345,9 @@ extension AdversarialTests {
 
 extension AdversarialTests {
     /// `Limits.memoryBytes` covers what Rivet allocates for the guest: with a 64 MiB limit the
-    /// code cache (16 MiB, or a 16 KiB stub for the interpreter alone), the decoded blocks
-    /// (8 MiB) and the fixed tables (2 MiB) come first, and the guest's own mappings get the
-    /// rest, so 60 MiB of mappings are refused with ENOMEM.
+    /// code cache (16 MiB, counted in every tier although the interpreter alone keeps a 16 KiB
+    /// stub), the decoded blocks (8 MiB) and the fixed tables (2 MiB) come first, and the
+    /// guest's own mappings get the rest, so 60 MiB of mappings are refused with ENOMEM.
     @Test(arguments: tiers)
     func theMemoryLimitCoversWhatRivetHoldsForTheGuest(_ tier: ExecutionTier) throws {
         let result = try runGuest(try Self.fixture("adv_memory_limit").binary, arguments: ["60"]) {
@@ -361,6 +361,50 @@ extension AdversarialTests {
         let codeCache = tier == .interpreter ? 16 << 10 : 16 << 20
         #expect(structures.first { $0.name == "translations" }?.limit == codeCache)
         #expect(structures.first { $0.name == "decoded blocks" }?.limit == 8 << 20)
-        #expect(structures.first { $0.name == "guest memory" }?.limit == (64 << 20) - codeCache - (8 << 20) - (2 << 20))
+        #expect(structures.first { $0.name == "guest memory" }?.limit == (64 << 20) - (16 << 20) - (8 << 20) - (2 << 20))
+    }
+}
+
+extension AdversarialTests {
+    // MARK: Memory limit
+
+    /// A program whose writable segment takes `size` bytes of guest memory; it exits with 7.
+    static func bigSegment(_ size: UInt64) -> ElfWriter {
+        // addi a0, zero, 7; addi a7, zero, 93; ecall
+        let words: [UInt32] = [0x0070_0513, 0x05d0_0893, 0x0000_0073]
+        var bytes: [UInt8] = []
+        for word in words { for k in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: word >> (8 * k))) } }
+        return ElfWriter(
+            entry: 0x10000,
+            segments: [
+                .init(address: 0x10000, bytes: bytes, memorySize: 4096, executable: true),
+                .init(address: 0x100000, bytes: [1], memorySize: size, writable: true),
+            ])
+    }
+
+    /// Whether a program fits in `Limits.memoryBytes` does not depend on the tier: the limit is
+    /// shared with a code cache even in the interpreter, which allocates none. (rivet-fuzz found
+    /// an ELF file whose 208 MiB segment loaded under the interpreter with 256 MiB and was
+    /// refused under the other tiers.)
+    @Test func theMemoryLimitAdmitsTheSameProgramsInEveryTier() throws {
+        let scratch = try ScratchDirectory()
+        for (size, fits) in [(UInt64(100) << 20, true), (UInt64(208) << 20, false)] {
+            let path = scratch.path + "/segment-\(size >> 20)M"
+            try Self.bigSegment(size).write(to: path)
+            for tier in Self.tiers {
+                let outcome: String
+                do {
+                    let run = try runGuest(path) {
+                        $0.tier = tier
+                        $0.limits.memoryBytes = 256 << 20
+                    }
+                    outcome = "\(run.reason)"
+                } catch {
+                    outcome = (error as? RivetError).map { "\($0.code)" } ?? "\(error)"
+                }
+                #expect(outcome == (fits ? "\(ExitReason.exited(7))" : "\(RivetError.Code.invalidProgram)"),
+                        "\(size >> 20) MiB under \(tier)")
+            }
+        }
     }
 }
