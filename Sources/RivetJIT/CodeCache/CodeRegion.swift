@@ -99,9 +99,17 @@ final class CodeRegion {
         guard let k = free.firstIndex(where: { start($0) + needed <= $0.offset + $0.length }) else { return nil }
         let range = free[k]
         let offset = start(range)
-        let before = (range.offset, offset - range.offset)
-        let after = (offset + needed, range.offset + range.length - offset - needed)
-        free.replaceSubrange(k...k, with: [before, after].filter { $0.1 > 0 })
+        // What stays free of the range: before the start, after the end.
+        let before = (offset: range.offset, length: offset - range.offset)
+        let after = (offset: offset + needed, length: range.offset + range.length - offset - needed)
+        switch (before.length > 0, after.length > 0) {
+        case (false, false): free.remove(at: k)
+        case (false, true): free[k] = after
+        case (true, false): free[k] = before
+        case (true, true):
+            free[k] = before
+            free.insert(after, at: k + 1)
+        }
         used += needed
         return offset
     }
