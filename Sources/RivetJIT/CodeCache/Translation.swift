@@ -151,8 +151,13 @@ final class Translation {
     var guestEnd: UInt64 { guestPC + UInt64(guestLength) }
     /// Guest pages the block (or a tier-2 region's blocks) was decoded from, in order.
     var pages: [UInt64] {
+        // A baseline block: one range, most often on one page (no array of ranges made).
+        guard let optimized else {
+            let first = guestPC >> 12, last = (max(guestEnd, guestPC + 1) - 1) >> 12
+            return first == last ? [first] : Array(first...last)
+        }
         var pages: [UInt64] = []
-        for range in guestRanges {
+        for range in optimized.guestRanges {
             for page in (range.lowerBound >> 12)...((range.upperBound - 1) >> 12) where pages.last.map({ $0 < page }) ?? true {
                 pages.append(page)
             }

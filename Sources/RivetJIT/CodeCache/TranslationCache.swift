@@ -207,7 +207,11 @@ final class TranslationCache: CodeInvalidationObserver {
                 memory.setHostWriteProtection(page: page, protected: true)
             }
         }
-        for range in t.guestRanges { memory.markCode(GuestAddress(range.lowerBound), GuestAddress(range.upperBound)) }
+        if let optimized = t.optimized {
+            for range in optimized.guestRanges { memory.markCode(GuestAddress(range.lowerBound), GuestAddress(range.upperBound)) }
+        } else {
+            memory.markCode(GuestAddress(t.guestPC), GuestAddress(max(t.guestEnd, t.guestPC + 1)))
+        }
     }
 
     /// Replaces `old` by `new`, code of a higher tier for the same pc: the jumps that entered
