@@ -70,9 +70,10 @@ let package = Package(
         // The command-line tool: a thin layer over Rivet.
         // Linked with the Swift runtime and libraries inside (as `--static-swift-stdlib` does):
         // a dynamically linked `rivet` spent a third of a short run in the dynamic loader, binding
-        // the symbols of libswiftCore, Foundation and their kin (`rivet --version` 12.2 → 7.5 ms;
-        // Documentation/Performance.md, fourteenth session). Only the tool: the library and the
-        // tests link as their users link.
+        // the symbols of libswiftCore, Foundation and their kin (`rivet --version` 7.7 → 5.0 ms;
+        // Documentation/Performance.md, fourteenth session). FoundationEssentials, which
+        // swift-argument-parser imports, needs its two static companions named. Only the tool:
+        // the library and the tests link as their users link.
         .executableTarget(
             name: "rivet",
             dependencies: ["Rivet", "RivetCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
