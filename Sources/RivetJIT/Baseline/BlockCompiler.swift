@@ -97,8 +97,6 @@ func nanoseconds(_ d: Duration) -> UInt64 {
 }
 
 extension GuestCode {
-    /// Decodes the block at `pc` (ending before a pc in `stops`) and copies its bytes, for a
-    /// compile request; nil if its first instruction cannot be fetched.
     /// Decodes the block at `pc` (ending before a pc in `stops`) and copies its bytes unless
     /// `copyingBytes` is false, for a compile request; nil if its first instruction cannot be
     /// fetched.
