@@ -352,17 +352,11 @@ public final class Sandbox {
         let root = grants[grant].hostPath
         let hostPath = (root == "/" ? "" : root) + String(decoding: normalized[grantPrefixes[grant].count...], as: UTF8.self)
         guard !Self.namesHostProcess(hostPath) else { return .notDirect }
-        let (parentOpened, found) = HostFileSystem.lstatBelowRealDirectories(hostPath)
         let status: Result<stat, SandboxError>
-        switch found {
-        case .success(let info):
-            if info.st_mode & S_IFMT == S_IFLNK && followFinal { return .walk }
-            status = .success(info)
-        case .failure(let error) where !parentOpened:
-            return error.errno == Errno.ENOENT || error.errno == Errno.ENOTDIR ? .resolved(.failure(error)) : .walk
-        case .failure(let error):
-            guard error.errno == Errno.ENOENT else { return .walk }
-            status = .failure(SandboxError(Errno.ENOENT))
+        switch Self.lookBelowGrant(hostPath, followFinal: followFinal) {
+        case .found(let info): status = info.map { .success($0) } ?? .failure(SandboxError(Errno.ENOENT))
+        case .failed(let error): return .resolved(.failure(error))
+        case .walk: return .walk
         }
         var resolution = Resolution(
             guestPath: String(decoding: normalized, as: UTF8.self),
@@ -532,17 +526,37 @@ public final class Sandbox {
         // memory file is there; only the host's own /proc entries stay out.
         let fullHostPath = (hostPath == "/" ? "" : hostPath) + "/" + rest.joined(separator: "/")
         guard !Self.namesHostProcess(fullHostPath) else { return nil }
-        let components = candidate + rest
-        let target = Target.host(fullHostPath, writable: grants[grant].writable, grant: grant)
-        let (parentOpened, found) = HostFileSystem.lstatBelowRealDirectories(fullHostPath)
+        switch Self.lookBelowGrant(fullHostPath, followFinal: followFinal) {
+        case .found(let status):
+            return .found(candidate + rest, status, .host(fullHostPath, writable: grants[grant].writable, grant: grant))
+        case .failed(let error): return .failed(error)
+        case .walk: return nil
+        }
+    }
+
+    /// What the one step below a grant's root finds at `hostPath`.
+    private enum Look {
+        /// The last name's status, nil if it is missing (the caller may create it).
+        case found(stat?)
+        /// The resolution fails with this error: a name before the last is missing or not a
+        /// directory, as the walk would have found.
+        case failed(SandboxError)
+        /// Only the walk resolves it: a symlink at the end that is followed, another error.
+        case walk
+    }
+
+    /// The one step's host calls for `hostPath` (a grant's host root followed by clean names),
+    /// shared by `resolveWithinGrant` and `resolveDirectly`: its parent opens refusing symlinks
+    /// and the last name is looked at without following it.
+    private static func lookBelowGrant(_ hostPath: String, followFinal: Bool) -> Look {
+        let (parentOpened, found) = HostFileSystem.lstatBelowRealDirectories(hostPath)
         switch found {
         case .success(let info):
-            if info.st_mode & S_IFMT == S_IFLNK && followFinal { return nil }
-            return .found(components, info, target)
+            return info.st_mode & S_IFMT == S_IFLNK && followFinal ? .walk : .found(info)
         case .failure(let error) where !parentOpened:
-            return error.errno == Errno.ENOENT || error.errno == Errno.ENOTDIR ? .failed(error) : nil
+            return error.errno == Errno.ENOENT || error.errno == Errno.ENOTDIR ? .failed(error) : .walk
         case .failure(let error):
-            return error.errno == Errno.ENOENT ? .found(components, nil, target) : nil
+            return error.errno == Errno.ENOENT ? .found(nil) : .walk
         }
     }
 
