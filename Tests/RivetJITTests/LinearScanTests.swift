@@ -74,6 +74,7 @@ import Testing
             case .register?: #expect(!isFloat, "v\(v) is a double in a general register")
             case .float?: #expect(isFloat, "v\(v) is an integer in an XMM register")
             case .stack?: #expect(isFloat, "v\(v): only the doubles lack registers")
+            case .home?: Issue.record("v\(v) has a home, but none were given")
             case nil: Issue.record("v\(v) has no location")
             }
         }
@@ -163,6 +164,44 @@ import Testing
         }
         // Loop depths: the loop is block1 alone.
         #expect(LinearScan.loopDepths(f) == [0, 1, 0])
+    }
+
+    @Test func aSpilledValueGoesHomeUnlessAnotherHoldsIt() throws {
+        // v0 and v1 are read only by exits, both as x3, and live together: with one register
+        // (the counter's), both spill; one goes to x3's slot (slot 2), the other, overlapping
+        // it, to a spill slot.
+        let f = try Self.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = get_slot.i64 x2
+                v2 = iconst 0
+                jump block1(v2)
+            block1(v3: i64):
+                v4 = iconst 1
+                v5 = iadd v3, v4
+                v6 = icmp ult v5, v4
+                brif v6, block1(v5), block2
+            block2:
+                v7 = icmp eq v5, v4
+                brif v7, block3, block4
+            block3:
+                exit pc=0x20 [x3=v0]
+            block4:
+                exit pc=0x24 [x3=v1]
+            """)
+        var homes = [Int?](repeating: nil, count: f.values.count)
+        homes[0] = 2
+        homes[1] = 2
+        let a = LinearScan.allocate(
+            f, registers: [.rsi], unallocated: (0..<f.values.count).map { $0 == 2 || $0 == 4 }, homes: homes)
+        Self.expectDisjoint(a)
+        let places = [a.location(Value(0)), a.location(Value(1))]
+        #expect(places.filter { $0 == .home(2) }.count == 1, "\(places)")
+        #expect(places.contains { if case .stack = $0 { true } else { false } }, "\(places)")
+        // Without homes, both take spill slots.
+        let b = LinearScan.allocate(f, registers: [.rsi], unallocated: (0..<f.values.count).map { $0 == 2 || $0 == 4 })
+        #expect(!b.locations.contains { if case .home? = $0 { true } else { false } })
     }
 
     @Test func aValueSharesARegisterThroughAnothersHole() throws {

@@ -530,6 +530,63 @@ struct SplitMix {
         try H.check(g, inputs: [[0x10, 0x20, 1], [0x10, 0x20, 2], [0x10, 0x20, 7], [0x10, 0x20, 100]])
     }
 
+    /// Guest registers a loop carries only for its exits (x20, x21: each pass overwrites them
+    /// after an access whose fault must see the old values) live in their own slots when
+    /// registers run short (ten invariants, a counter and a sum): spilled there, they take no
+    /// spill slot and their exits write nothing for them, and the access's fault, the loop's
+    /// exit and the bounds faults of later passes still see the right values.
+    @Test func registersCarriedForExitsLiveInTheirSlots() throws {
+        let invariants = (4...13).map { "    v\($0) = get_slot.i64 x\($0)" }.joined(separator: "\n")
+        let mix = (4...13).map { k in
+            "    v\(36 + k) = \(k % 2 == 0 ? "bxor" : "iadd") v\(k == 4 ? 30 : 35 + k), v\(k)"
+        }.joined(separator: "\n")
+        let f = try H.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = get_slot.i64 x2
+            \(invariants)
+                v20 = get_slot.i64 x20
+                v21 = get_slot.i64 x21
+                v22 = iconst 0
+                jump block1(v22, v20, v21, v1)
+            block1(v23: i64, v24: i64, v25: i64, v26: i64):
+                v27 = iconst 511
+                v28 = band v26, v27
+                v29 = uload8 v28 [pc=0x100 x1=v23 x20=v24 x21=v25 x22=v26]
+                v30 = iadd v26, v29
+            \(mix)
+                v50 = iconst 1
+                v51 = iadd v23, v50
+                v52 = icmp ult v51, v0
+                brif v52, block1(v51, v29, v30, v49), block2
+            block2:
+                exit pc=0x200 [x1=v51 x20=v29 x21=v30 x22=v49]
+            """)
+        guard let compiled = Tier2Backend.compile(f) else {
+            Issue.record("not compiled")
+            return
+        }
+        let locations = compiled.allocation.locations
+        let homes = locations.compactMap { location -> Int? in
+            if case .home(let slot)? = location { slot } else { nil }
+        }
+        // x20 and x21 are slots 19 and 20.
+        #expect(Set(homes).isSuperset(of: [19, 20]), "\(String(describing: locations))")
+        var rng = SplitMix(seed: 20)
+        let bytes = (0..<256).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        var inputs: [[UInt64]] = []
+        for n: UInt64 in [0, 1, 2, 5, 40] {
+            for start: UInt64 in [0, 3, 255, 256, 0x1ff] {
+                var slots = (0..<31).map { _ in rng.next() }
+                slots[0] = n
+                slots[1] = start
+                inputs.append(slots)
+            }
+        }
+        try H.check(f, inputs: inputs, bytes: bytes)
+    }
+
     /// Float values in XMM registers: sixteen doubles and two singles live around a loop (more
     /// than the thirteen XMM registers: some spilled), rotated on the back edge (a cycle of
     /// moves between registers and slots), combined by every float operation the backend

@@ -35,6 +35,10 @@ public enum ValueLocation: Hashable, Sendable {
     case float(XMMRegister)
     /// The stack slot with this index in the frame's spill area.
     case stack(Int)
+    /// The slot of the function's state with this index (`Function.slots`): the guest
+    /// register the value stands for at every exit that reads it (its home). A spilled value
+    /// kept there needs no spill slot and no write when the code leaves (`LinearScan.allocate`).
+    case home(Int)
 }
 
 /// A value's live interval: the positions it is live at, as ranges in increasing order with
@@ -105,9 +109,12 @@ public enum LinearScan {
     /// `f`, and `floatRegisters` to its f32 and f64 values if there are any (else those take
     /// general registers too); values that do not fit are spilled to stack slots. Values marked
     /// in `unallocated` (constants the lowering folds into instructions) get an interval but no
-    /// location.
+    /// location. A spilled value with a home in `homes` (by value: a slot of `f`, see
+    /// `ValueLocation.home`) goes there instead of to a stack slot when no value there overlaps
+    /// it; the caller vouches that the slot may hold it (`Tier2Backend.homes`).
     public static func allocate(
-        _ f: Function, registers: [HostRegister], floatRegisters: [XMMRegister] = [], unallocated: [Bool] = []
+        _ f: Function, registers: [HostRegister], floatRegisters: [XMMRegister] = [], unallocated: [Bool] = [],
+        homes: [Int?] = []
     ) -> RegisterAllocation {
         let valueCount = f.values.count
         let blockCount = f.blocks.count
@@ -231,20 +238,30 @@ public enum LinearScan {
         }
 
         // Spill weights: what keeping a value in a register saves, per position of its interval.
-        // Each definition, operand and block argument counts 8^(loop depth) of its block (as
-        // Chaitin's and LLVM's spill costs do); exit-state entries count nothing, since an exit or
-        // a fault reads a spilled value from its slot as cheaply, and only when it leaves.
+        // Each definition and operand counts 8^(loop depth) of its block (as Chaitin's and LLVM's
+        // spill costs do); exit-state entries count nothing, since an exit or a fault reads a
+        // spilled value from its slot as cheaply, and only when it leaves. A block parameter and
+        // a block argument count an eighth of that, and so does the definition of a value no
+        // operand reads: a value a loop only carries for its exits
+        // (a guest register the loop overwrites before it reads it) moves at no cost where its
+        // partners share its place, and spilled it costs at most a store on the edge; counted in
+        // full, such values kept registers around zlib's longest_match loop while its
+        // invariants were read from slots every iteration.
         let depth = loopDepths(f)
+        var operandUses = [Bool](repeating: false, count: valueCount)
+        for b in f.layout {
+            for inst in f.blocks[b.id].insts { for v in f.args(inst) { operandUses[v.id] = true } }
+        }
         var weights = [Double](repeating: 0, count: valueCount)
         for b in f.layout {
             let w = Double(1 << (3 * min(depth[b.id], 6)))
-            for p in f.blocks[b.id].params { weights[p.id] += w }
+            for p in f.blocks[b.id].params { weights[p.id] += w / 8 }
             for inst in f.blocks[b.id].insts {
                 for v in f.args(inst) { weights[v.id] += w }
                 for call in f.destinations(inst) {
-                    for v in f.list(call.args) { weights[v.id] += w }
+                    for v in f.list(call.args) { weights[v.id] += w / 8 }
                 }
-                if let r = f.insts[inst.id].result { weights[r.id] += w }
+                if let r = f.insts[inst.id].result { weights[r.id] += operandUses[r.id] ? w : w / 8 }
             }
         }
 
@@ -266,6 +283,8 @@ public enum LinearScan {
         // share one); a block parameter and its arguments prefer one slot (the edge's move
         // vanishes).
         var slotHolders: [[LiveInterval]] = []
+        // The intervals kept in each home, by slot of `f`.
+        var homeHolders = [[LiveInterval]](repeating: [], count: homes.isEmpty ? 0 : f.slots.count)
         // By host register number (XMM registers from 32 on): its index in `places`, or -1.
         var registerIndex = [Int](repeating: -1, count: 48)
         for (k, place) in places.enumerated() { registerIndex[placeNumber(place)!] = k }
@@ -323,16 +342,18 @@ public enum LinearScan {
             }
             if let (cost, k) = best, cost < weights[interval.value.id] / Double(interval.length) {
                 for spilled in holders[k] where spilled.overlaps(interval) {
-                    locations[spilled.value.id] = .stack(
-                        slot(for: spilled, partners: partners[spilled.value.id], locations, &slotHolders))
+                    locations[spilled.value.id] = spillLocation(
+                        for: spilled, partners: partners[spilled.value.id], homes: homes, locations, &slotHolders,
+                        &homeHolders)
                 }
                 holders[k].removeAll { $0.overlaps(interval) }
                 locations[interval.value.id] = places[k]
                 used[k] = true
                 holders[k].append(interval)
             } else {
-                locations[interval.value.id] = .stack(
-                    slot(for: interval, partners: partners[interval.value.id], locations, &slotHolders))
+                locations[interval.value.id] = spillLocation(
+                    for: interval, partners: partners[interval.value.id], homes: homes, locations, &slotHolders,
+                    &homeHolders)
             }
         }
         let usedRegisters = Set(generalClass.filter { used[$0] }.map { registers[$0] })
@@ -349,7 +370,7 @@ public enum LinearScan {
         switch location {
         case .register(let r)?: Int(r.rawValue)
         case .float(let x)?: 32 + Int(x.rawValue)
-        case .stack?, nil: nil
+        case .stack?, .home?, nil: nil
         }
     }
 
@@ -367,6 +388,22 @@ public enum LinearScan {
     @inline(__always)
     static func overlapsAny(_ held: [LiveInterval], _ interval: LiveInterval) -> Bool {
         held.contains { $0.overlaps(interval) }
+    }
+
+    /// Where a spilled `interval` goes: its value's home (`homes`) if no interval kept there
+    /// overlaps it (with the margin of `slot(for:...)`), else a spill slot.
+    static func spillLocation(
+        for interval: LiveInterval, partners: [Value], homes: [Int?], _ locations: [ValueLocation?],
+        _ slotHolders: inout [[LiveInterval]], _ homeHolders: inout [[LiveInterval]]
+    ) -> ValueLocation {
+        let v = interval.value.id
+        if v < homes.count, let home = homes[v],
+            !homeHolders[home].contains(where: { $0.overlaps(interval, margin: 1) || interval.overlaps($0, margin: 1) })
+        {
+            homeHolders[home].append(interval)
+            return .home(home)
+        }
+        return .stack(slot(for: interval, partners: partners, locations, &slotHolders))
     }
 
     /// A spill slot for `interval`: a partner's (`partners`, with their `locations`) if it fits,

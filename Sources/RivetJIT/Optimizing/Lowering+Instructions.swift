@@ -152,6 +152,7 @@ extension Lowering {
             store(result(inst), d)
         case .getSlot:
             if entryReads[result(inst).id] { return }  // loaded by the entry block's jump
+            if case .home(Int(data.imm))? = allocation.locations[result(inst).id] { return }  // there already
             if f.type(result(inst)) == .f64 {
                 let x = floatRegister(result(inst)) ?? .xmm0
                 asm.emit(.movsd(x, slot(data.imm)))
@@ -275,7 +276,7 @@ extension Lowering {
         switch allocation.locations[v.id] {
         case .float(let s)?: if s != x { asm.emit(.sse(.movaps, x, s)) }
         case .register(let r)?: asm.emit(.movGPRToXMM(size, x, r))
-        case .stack(let k)?: asm.emit(.movGPRToXMM(size, x, Self.spill(k)))
+        case .stack?, .home?: asm.emit(.movGPRToXMM(size, x, memory(v)!))
         case nil:
             asm.emit(.loadConstant(.rax, constant(v)))
             asm.emit(.movGPRToXMM(size, x, .rax))
@@ -294,7 +295,7 @@ extension Lowering {
     mutating func storeFloat(_ v: Value, _ x: XMMRegister) {
         switch allocation.locations[v.id] {
         case .float(let d)?: if d != x { asm.emit(.sse(.movaps, d, x)) }
-        case .stack(let k)?: asm.emit(f.type(v) == .f32 ? .movss(Self.spill(k), x) : .movsd(Self.spill(k), x))
+        case .stack?, .home?: asm.emit(f.type(v) == .f32 ? .movss(memory(v)!, x) : .movsd(memory(v)!, x))
         case .register(let r)?: asm.emit(.movXMMToGPR(f.type(v) == .f32 ? .b32 : .b64, r, x))
         case nil: break
         }

@@ -178,7 +178,7 @@ public enum Tier2Backend {
         for case let (base: _, index: _, scale: _, shift: shift)? in scaled { unallocated[shift.id] = true }
         for (v, read) in entryReads.enumerated() where read { unallocated[v] = true }
         let allocation = LinearScan.allocate(
-            f, registers: allocatable, floatRegisters: allocatableFloat, unallocated: unallocated)
+            f, registers: allocatable, floatRegisters: allocatableFloat, unallocated: unallocated, homes: homes(f))
         guard allocation.spillSlots <= HartState.Slot.spillCount else { return nil }
         let budget = budgetPlan(f)
         var lowering = Lowering(
@@ -225,6 +225,58 @@ public enum Tier2Backend {
             if f.type(v) == .i64, uses[v.id] > 0, argumentUses[v.id] == uses[v.id] { reads[v.id] = true }
         }
         return reads
+    }
+
+    /// By value: the slot a spilled value may live in instead of a spill slot (its home,
+    /// `ValueLocation.home`): that of every exit-state entry naming the value, if it is one
+    /// slot, of type i64, and the value is an i64. Only a slot that every exit state of `f`
+    /// names (every way out writes it or finds its value there), that no `set_slot` writes
+    /// and that only the entry block reads (nothing reads the slot while a home value is in
+    /// it but an exit or a fault, through the exit state) is a home. A loop that carries a
+    /// guest register only for its exits (zlib's longest_match carries three) then keeps it
+    /// in the guest's own slot: a store where it changes, no register, nothing to write when
+    /// it leaves.
+    static func homes(_ f: Function) -> [Int?] {
+        var homes = [Int?](repeating: nil, count: f.values.count)
+        var named = [Int](repeating: 0, count: f.slots.count)  // exit states naming the slot
+        var usable = f.slots.map { $0.type == .i64 }
+        var leaving = 0  // instructions that may leave
+        var state = [Int](repeating: -1, count: f.values.count)  // the one slot, or -2
+        for b in f.layout {
+            for inst in f.blocks[b.id].insts {
+                let data = f.insts[inst.id]
+                switch data.opcode {
+                case .setSlot: usable[Int(data.imm)] = false
+                case .getSlot where b != f.entry: usable[Int(data.imm)] = false
+                default: break
+                }
+                if let exit = f.exitState(inst) {
+                    leaving += 1
+                    for entry in exit.entries {
+                        named[entry.slot.id] += 1
+                        let v = entry.value.id
+                        state[v] = state[v] == -1 || state[v] == entry.slot.id ? entry.slot.id : -2
+                    }
+                } else if data.opcode == .exit || data.opcode == .exitIndirect || data.opcode == .call
+                    || data.opcode.info.effects.contains(.canFault)
+                {
+                    return homes  // a way out without an exit state: no home is safe
+                }
+            }
+        }
+        for v in f.values.indices where state[v] >= 0 && f.type(Value(v)) == .i64 {
+            let slot = state[v]
+            guard usable[slot] && named[slot] == leaving else { continue }
+            // Not a value the entry block makes, which could go home before a `get_slot` there
+            // reads the slot, but for that `get_slot` itself (its value is there already).
+            if case .inst(let def) = f.values[v].def, f.insts[def.id].block == f.entry,
+                f.insts[def.id].opcode != .getSlot || Int(f.insts[def.id].imm) != slot
+            {
+                continue
+            }
+            homes[v] = slot
+        }
+        return homes
     }
 
     /// By value: an `iconst` that gets no register or slot, rematerialized at each use: every
@@ -694,6 +746,7 @@ struct Lowering: ~Copyable {
         case .register(let r)?: .register(r.rawValue)
         case .float(let x)?: .xmm(x.rawValue, form(v))
         case .stack(let k)?: .slot(HartState.Slot.spill + k, form(v))
+        case .home(let h)?: .slot(f.slots[h].offset / 8, form(v))
         case nil: .constant(constant(v))
         }
     }
@@ -715,6 +768,15 @@ struct Lowering: ~Copyable {
     /// The region's index of the guest instruction at `pc` (0 if unknown: hand-written IR).
     func index(of pc: RivetIR.GuestAddress) -> Int { instructionIndex[pc.rawValue] ?? 0 }
 
+    /// The memory of a slot location (a spill slot or a home), or nil.
+    func slotMemory(_ location: ValueLocation?) -> X64Memory? {
+        switch location {
+        case .stack(let k)?: Self.spill(k)
+        case .home(let h)?: slot(UInt64(h))
+        default: nil
+        }
+    }
+
     /// A value's register, if it has one.
     func register(_ v: Value) -> HostRegister? {
         if case .register(let r)? = allocation.locations[v.id] { return r }
@@ -728,10 +790,7 @@ struct Lowering: ~Copyable {
     }
 
     /// The memory operand of a spilled value.
-    func memory(_ v: Value) -> X64Memory? {
-        if case .stack(let k)? = allocation.locations[v.id] { return Self.spill(k) }
-        return nil
-    }
+    func memory(_ v: Value) -> X64Memory? { slotMemory(allocation.locations[v.id]) }
 
     /// The constant of an immediate (`immediates[v]`): its iconst's bits.
     func constant(_ v: Value) -> UInt64 {
@@ -745,7 +804,7 @@ struct Lowering: ~Copyable {
         switch allocation.locations[v.id] {
         case .register(let s)?: if s != r { asm.emit(.mov(.b64, r, s)) }
         case .float(let x)?: asm.emit(.movXMMToGPR(size, r, x))
-        case .stack(let k)?: asm.emit(.mov(size, r, Self.spill(k)))
+        case .stack?, .home?: asm.emit(.mov(size, r, memory(v)!))
         case nil: asm.emit(.loadConstant(r, constant(v)))
         }
     }
@@ -755,7 +814,7 @@ struct Lowering: ~Copyable {
         switch allocation.locations[v.id] {
         case .register(let d)?: if d != r { asm.emit(.mov(.b64, d, r)) }
         case .float(let x)?: asm.emit(.movGPRToXMM(f.type(v) == .f32 ? .b32 : .b64, x, r))
-        case .stack(let k)?: asm.emit(.mov(.b64, Self.spill(k), r))
+        case .stack?, .home?: asm.emit(.mov(.b64, memory(v)!, r))
         case nil: break  // an immediate: never computed alone
         }
     }
@@ -764,7 +823,7 @@ struct Lowering: ~Copyable {
     mutating func alu(_ op: X64ALUOp, _ r: HostRegister, _ v: Value) {
         switch allocation.locations[v.id] {
         case .register(let s)?: asm.emit(.alu(op, .b64, r, s))
-        case .stack(let k)?: asm.emit(.alu(op, .b64, r, Self.spill(k)))
+        case .stack?, .home?: asm.emit(.alu(op, .b64, r, memory(v)!))
         case .float?: preconditionFailure("tier 2 backend: an integer operation on a float value")
         case nil: asm.emit(.alu(op, .b64, r, imm: Int32(truncatingIfNeeded: Int64(bitPattern: constant(v)))))
         }
@@ -866,6 +925,7 @@ struct Lowering: ~Copyable {
     /// register), and accrues the float exception flags (using rax, rcx, rdx).
     mutating func writeEntries(_ state: ExitState) {
         for entry in state.entries {
+            if case .home(entry.slot.id)? = allocation.locations[entry.value.id] { continue }  // there already
             let slot = X64Memory.at(Self.stateRegister, Int32(f.slots[entry.slot.id].offset))
             let unchecked = uncheckedNaNs[entry.value.id]
             if f.type(entry.value) == .f64, floatRegister(entry.value) != nil || unchecked {
@@ -1092,7 +1152,7 @@ struct Lowering: ~Copyable {
         } else {
             switch allocation.location(condition) {
             case .register(let r): asm.emit(.test(.b32, r, imm: 1))
-            case .stack(let k): asm.emit(.test(.b32, Self.spill(k), imm: 1))
+            case .stack, .home: asm.emit(.test(.b32, memory(condition)!, imm: 1))
             case .float: preconditionFailure("tier 2 backend: a b1 value in an XMM register")
             }
         }
@@ -1150,9 +1210,18 @@ struct Lowering: ~Copyable {
             }
             if from != to { moves.append((.location(from), to)) }
         }
+        // Whether a move from `place` reads `location` (a home is the slot an entry read reads).
+        func reads(_ place: Place, _ location: ValueLocation) -> Bool {
+            switch place {
+            case .location(let l): l == location
+            case .slot(let index): location == .home(Int(index))
+            case .cycle, .constant: false
+            }
+        }
+        moves.removeAll { reads($0.from, $0.to) }  // an entry read into its own home
         while !moves.isEmpty {
             if let k = moves.indices.first(where: { k in
-                !moves.contains { $0.from == .location(moves[k].to) }
+                !moves.contains { reads($0.from, moves[k].to) }
             }) {
                 let move = moves.remove(at: k)
                 switch move.from {
@@ -1161,9 +1230,9 @@ struct Lowering: ~Copyable {
                 case .constant(let bits):
                     switch move.to {
                     case .register(let d): asm.emit(.loadConstant(d, bits))
-                    case .stack(let k):
+                    case .stack, .home:
                         asm.emit(.loadConstant(.rax, bits))
-                        asm.emit(.mov(.b64, Self.spill(k), .rax))
+                        asm.emit(.mov(.b64, slotMemory(move.to)!, .rax))
                     case .float(let d):
                         asm.emit(.loadConstant(.rax, bits))
                         asm.emit(.movGPRToXMM(.b64, d, .rax))
@@ -1171,16 +1240,26 @@ struct Lowering: ~Copyable {
                 case .slot(let index):
                     switch move.to {
                     case .register(let d): asm.emit(.mov(.b64, d, slot(index)))
-                    case .stack(let k):
+                    case .stack, .home:
                         asm.emit(.mov(.b64, .rax, slot(index)))
-                        asm.emit(.mov(.b64, Self.spill(k), .rax))
+                        asm.emit(.mov(.b64, slotMemory(move.to)!, .rax))
                     case .float(let d): asm.emit(.movsd(d, slot(index)))
                     }
                 }
             } else {
-                // A cycle: park a source in rcx (a constant's or slot's move waits for the cycle's).
-                let source = moves.first { if case .location = $0.from { true } else { false } }!.from
-                if case .location(let l) = source { emitMove(from: l, toRegister: Self.cycleRegister) }
+                // A cycle (through homes, an entry read's slot may be in it): park a source in
+                // rcx (a constant's move waits for the cycle's).
+                let source = moves.first {
+                    switch $0.from {
+                    case .location, .slot: true
+                    case .cycle, .constant: false
+                    }
+                }!.from
+                switch source {
+                case .location(let l): emitMove(from: l, toRegister: Self.cycleRegister)
+                case .slot(let index): asm.emit(.mov(.b64, Self.cycleRegister, slot(index)))
+                case .cycle, .constant: break
+                }
                 for k in moves.indices where moves[k].from == source { moves[k].from = .cycle }
             }
         }
@@ -1192,14 +1271,14 @@ struct Lowering: ~Copyable {
         let source: ValueLocation = from ?? .register(Self.cycleRegister)
         switch (source, to) {
         case (.register(let s), .register(let d)): asm.emit(.mov(.b64, d, s))
-        case (.register(let s), .stack(let k)): asm.emit(.mov(.b64, Self.spill(k), s))
-        case (.stack(let k), .register(let d)): asm.emit(.mov(.b64, d, Self.spill(k)))
-        case (.stack(let j), .stack(let k)):
-            asm.emit(.mov(.b64, .rax, Self.spill(j)))
-            asm.emit(.mov(.b64, Self.spill(k), .rax))
+        case (.register(let s), .stack), (.register(let s), .home): asm.emit(.mov(.b64, slotMemory(to)!, s))
+        case (.stack, .register(let d)), (.home, .register(let d)): asm.emit(.mov(.b64, d, slotMemory(source)!))
+        case (.stack, .stack), (.stack, .home), (.home, .stack), (.home, .home):
+            asm.emit(.mov(.b64, .rax, slotMemory(source)!))
+            asm.emit(.mov(.b64, slotMemory(to)!, .rax))
         case (.float(let s), .float(let d)): asm.emit(.sse(.movaps, d, s))
-        case (.float(let s), .stack(let k)): asm.emit(.movsd(Self.spill(k), s))
-        case (.stack(let k), .float(let d)): asm.emit(.movsd(d, Self.spill(k)))
+        case (.float(let s), .stack), (.float(let s), .home): asm.emit(.movsd(slotMemory(to)!, s))
+        case (.stack, .float(let d)), (.home, .float(let d)): asm.emit(.movsd(d, slotMemory(source)!))
         case (.float(let s), .register(let d)): asm.emit(.movXMMToGPR(.b64, d, s))
         case (.register(let s), .float(let d)): asm.emit(.movGPRToXMM(.b64, d, s))
         }
@@ -1208,7 +1287,7 @@ struct Lowering: ~Copyable {
     mutating func emitMove(from: ValueLocation, toRegister r: HostRegister) {
         switch from {
         case .register(let s): asm.emit(.mov(.b64, r, s))
-        case .stack(let k): asm.emit(.mov(.b64, r, Self.spill(k)))
+        case .stack, .home: asm.emit(.mov(.b64, r, slotMemory(from)!))
         case .float(let s): asm.emit(.movXMMToGPR(.b64, r, s))
         }
     }
