@@ -144,13 +144,24 @@ import Testing
         (0x30, itype(1, rs1: 13, funct3: 0, rd: 13)), (0x34, jal(rd: 0, -0x34)),
     ]
 
-    static func dispatchLoop(indirectTargets: [UInt64]) throws -> RegionFormation.Loop? {
+    static func dispatchLoop(
+        indirectTargets: [UInt64], isHot: @escaping (UInt64) -> Bool = { _ in true }
+    ) throws -> RegionFormation.Loop? {
         let memory = try GuestMemory(limit: 1 << 30)
         try memory.mapAnonymous(at: GuestAddress(base), size: 0x1000, permissions: .readWrite)
         for (offset, word) in dispatchLayout { try memory.store(word, at: base + offset) }
         try memory.protect(at: GuestAddress(base), size: 0x1000, permissions: .readExecute)
         let first = GuestCode.decodeBlock(at: base, memory: memory, limit: BlockCompiler.maxInstructions)
-        return RegionFormation.loop(header: base, first: first, memory: memory, indirectTargets: { indirectTargets })
+        return RegionFormation.loop(
+            header: base, first: first, memory: memory, indirectTargets: { indirectTargets }, isHot: isHot)
+    }
+
+    /// A dispatch's cases share the header's runs, each far fewer than a loop's body: the
+    /// engine's choice of the jump's targets (`Engine.indirectTargetShare`) is their bar, not
+    /// the one for other blocks.
+    @Test func anIndirectJumpsTargetsNeedNotPassTheBarForOtherBlocks() throws {
+        let loop = try #require(try Self.dispatchLoop(indirectTargets: [Self.base + 0x10, Self.base + 0x20]) { _ in false })
+        #expect(loop.blocks.map { Int($0.pc - Self.base) }.sorted() == [0x10, 0x20])
     }
 
     /// The engine's search for indirect targets costs a scan of its translations near the

@@ -978,8 +978,14 @@ public final class Engine {
         }
     }
 
+    /// A block an indirect jump went to is one of the jump's targets in a region when it ran at
+    /// least 1/this as often as the loop's header: the cases of a dispatch share the header's
+    /// runs (switch's 14 bytecodes: most ran 1/27 as often, and with a bar of 1/16 its region
+    /// left at nearly every dispatch, every 36 instructions).
+    static let indirectTargetShare: UInt64 = 64
+
     /// Where indirect jumps near `pc` went, as far as the engine can tell, hottest first: the
-    /// baseline translations within a page of it that ran at least 1/16 as often as the header
+    /// baseline translations within a page of it that ran at least 1/`indirectTargetShare` as often as the header
     /// and that the hart's jump cache holds (an indirect jump or a return went there). None when
     /// there are more than `RegionFormation.maxIndirectTargets`: a dispatch with more hot targets
     /// than a region compares with leaves it at every miss, and Lua's interpreter, entering and
@@ -992,7 +998,7 @@ public final class Engine {
         for page in Self.pagesAround(pc) {
             for u in cache.translations(onPage: page) where u.optimized == nil && r.jumpCache.contains(pc: u.guestPC) {
                 let runs = runs(u)
-                if runs &* 16 >= headerRuns, !found.contains(where: { $0.pc == u.guestPC }) {
+                if runs &* Self.indirectTargetShare >= headerRuns, !found.contains(where: { $0.pc == u.guestPC }) {
                     found.append((u.guestPC, runs))
                     // Too many: none (the pages around Lua's dispatch hold hundreds of blocks,
                     // and this went through them all: a fifth of choosing a region's time).

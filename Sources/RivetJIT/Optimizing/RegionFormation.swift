@@ -79,11 +79,13 @@ enum RegionFormation {
         var k = 0
         while k < blocks.count {
             let base = bases[k]
-            let onward = isIndirectJump(blocks[k]) ? indirectTargets().map { ($0, true) } : walkSuccessors(of: blocks[k])
+            let dispatch = isIndirectJump(blocks[k])
+            let onward = dispatch ? indirectTargets().map { ($0, true) } : walkSuccessors(of: blocks[k])
             for (target, isCall) in onward where blocks.count < maxBlocks {
                 let targetBase = isCall ? target : base
+                // (An indirect jump's targets are as hot as the engine's choice of them made them.)
                 guard !blocks.contains(where: { $0.pc == target }),
-                    target &- targetBase &+ maxDistance < 2 * maxDistance, target == header || isHot(target)
+                    target &- targetBase &+ maxDistance < 2 * maxDistance, target == header || dispatch || isHot(target)
                 else { continue }
                 if let j = blocks.firstIndex(where: { $0.pc < target && target < $0.end }) {
                     // Into the middle of a block taken: split it (unless the target is not one of
