@@ -534,7 +534,8 @@ struct SplitMix {
     /// after an access whose fault must see the old values) live in their own slots when
     /// registers run short (ten invariants, a counter and a sum): spilled there, they take no
     /// spill slot and their exits write nothing for them, and the access's fault, the loop's
-    /// exit and the bounds faults of later passes still see the right values.
+    /// exit and the bounds faults of later passes still see the right values. Spilled
+    /// invariants stay in their guest registers' slots too.
     @Test func registersCarriedForExitsLiveInTheirSlots() throws {
         let invariants = (4...13).map { "    v\($0) = get_slot.i64 x\($0)" }.joined(separator: "\n")
         let mix = (4...13).map { k in
@@ -571,8 +572,11 @@ struct SplitMix {
         let homes = locations.compactMap { location -> Int? in
             if case .home(let slot)? = location { slot } else { nil }
         }
-        // x20 and x21 are slots 19 and 20.
+        // x20 and x21 are slots 19 and 20; a spilled invariant (x4...x13, slots 3...12, which
+        // no exit names) stays in its own slot, not copied to a spill slot at entry.
         #expect(Set(homes).isSuperset(of: [19, 20]), "\(String(describing: locations))")
+        #expect(homes.contains { (3...12).contains($0) }, "\(String(describing: locations))")
+        #expect(!locations.contains { if case .stack? = $0 { true } else { false } }, "\(String(describing: locations))")
         var rng = SplitMix(seed: 20)
         let bytes = (0..<256).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         var inputs: [[UInt64]] = []

@@ -235,7 +235,9 @@ public enum Tier2Backend {
     /// it but an exit or a fault, through the exit state) is a home. A loop that carries a
     /// guest register only for its exits (zlib's longest_match carries three) then keeps it
     /// in the guest's own slot: a store where it changes, no register, nothing to write when
-    /// it leaves.
+    /// it leaves. The entry block's `get_slot` of a slot no `set_slot` writes has that slot as
+    /// its home even if not every exit names it: a spilled invariant is not copied from the
+    /// guest's slot to a spill slot at every entry (zlib's loop copied four).
     static func homes(_ f: Function) -> [Int?] {
         var homes = [Int?](repeating: nil, count: f.values.count)
         var named = [Int](repeating: 0, count: f.slots.count)  // exit states naming the slot
@@ -264,17 +266,20 @@ public enum Tier2Backend {
                 }
             }
         }
-        for v in f.values.indices where state[v] >= 0 && f.type(Value(v)) == .i64 {
-            let slot = state[v]
-            guard usable[slot] && named[slot] == leaving else { continue }
-            // Not a value the entry block makes, which could go home before a `get_slot` there
-            // reads the slot, but for that `get_slot` itself (its value is there already).
-            if case .inst(let def) = f.values[v].def, f.insts[def.id].block == f.entry,
-                f.insts[def.id].opcode != .getSlot || Int(f.insts[def.id].imm) != slot
-            {
+        for v in f.values.indices where f.type(Value(v)) == .i64 {
+            guard case .inst(let def) = f.values[v].def, f.insts[def.id].block == f.entry else {
+                if state[v] >= 0, usable[state[v]], named[state[v]] == leaving { homes[v] = state[v] }
                 continue
             }
-            homes[v] = slot
+            // The entry block's read of a slot (of a guest register the region may never
+            // change: an invariant) is in the slot already, and stays there while no other value
+            // goes home to it, which takes every exit naming the slot. No other value the entry
+            // block makes goes home: it could before a `get_slot` there reads the slot.
+            if f.insts[def.id].opcode == .getSlot, case let slot = Int(f.insts[def.id].imm), usable[slot],
+                state[v] == -1 || state[v] == slot
+            {
+                homes[v] = slot
+            }
         }
         return homes
     }
