@@ -244,10 +244,14 @@ final class OptimizedCode: @unchecked Sendable {
     let accruesFlags: Bool
     /// The most the region's budget checks need (`Tier2Backend.BudgetPlan.entryBudget`).
     let entryBudget: Int
+    /// Whether an indirect jump of the region compares its target with the jump's profiled
+    /// targets (a dispatch's cases: `Engine.demotionInstructionsPerDispatchExit`).
+    let dispatches: Bool
 
     init(sites: [Tier2Backend.FaultSite], irInstructions: (before: Int, after: Int), pcs: [UInt64], refunds: [Int],
-         guestRanges: [Range<UInt64>], blocks: Int, accruesFlags: Bool, entryBudget: Int = 0)
+         guestRanges: [Range<UInt64>], blocks: Int, accruesFlags: Bool, entryBudget: Int = 0, dispatches: Bool = false)
     {
+        self.dispatches = dispatches
         self.accruesFlags = accruesFlags
         self.entryBudget = entryBudget
         self.sites = sites.sorted { $0.hostOffset < $1.hostOffset }

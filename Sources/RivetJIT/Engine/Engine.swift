@@ -956,15 +956,22 @@ public final class Engine {
     static let demotionWindow: UInt64 = 20_000
     /// A region left more often than once every this many guest instructions is removed.
     static let demotionInstructionsPerExit: UInt64 = 10
+    /// The bar for a region that compares an indirect jump's target with its profiled targets:
+    /// with all of a dispatch's hot cases in it, it is left rarely (switch's: every 740 guest
+    /// instructions); one formed while only some were hot is left at every miss for the others
+    /// (switch's, headed at the loop's top with 9 of its 14 cases: every 17 instructions, 1.5 s
+    /// against 0.8), and removed, the dispatch runs in the region formed at it.
+    static let demotionInstructionsPerDispatchExit: UInt64 = 32
 
     /// At a slice's end: removes the tier-2 regions left more often than once every
     /// `demotionInstructionsPerExit` guest instructions over their last `demotionWindow` exits.
     /// Each entry pays the region's prologue (its live registers loaded) and each exit its
     /// epilogue (stored): SQLite's hottest region was entered 4.4 million times for 5
     /// instructions each, and the whole program ran 6% faster without tier 2. The baseline's
-    /// code takes the pc again (the region's header is not asked for twice). `switch`'s
-    /// dispatch region, left every 36 instructions, is worth keeping (a bar of 32 demoted it:
-    /// 0.41 → 0.49 s).
+    /// code takes the pc again (the region's header is not asked for twice). A region with a
+    /// dispatch has its own bar (`demotionInstructionsPerDispatchExit`). (When `switch`'s
+    /// dispatch region held only some of its cases, it was left every 36 instructions and still
+    /// worth keeping: a bar of 32 then demoted it, 0.41 → 0.49 s.)
     private func demoteLosingRegions(_ r: HartRunner) {
         regions.removeAll { $0.isRetired }
         for t in regions {
@@ -972,7 +979,8 @@ public final class Engine {
             let (exitsBefore, instructionsBefore) = t.windowStart
             guard exits &- exitsBefore >= Self.demotionWindow else { continue }
             t.windowStart = (exits, instructions)
-            guard instructions &- instructionsBefore < Self.demotionInstructionsPerExit &* (exits &- exitsBefore) else { continue }
+            let bar = t.optimized?.dispatches == true ? Self.demotionInstructionsPerDispatchExit : Self.demotionInstructionsPerExit
+            guard instructions &- instructionsBefore < bar &* (exits &- exitsBefore) else { continue }
             r.counts.pointee.demotedRegions += 1
             cache.remove(t, .demoted)
         }

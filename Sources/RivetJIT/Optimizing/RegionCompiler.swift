@@ -44,7 +44,7 @@ enum RegionCompiler {
                 sites: code.faultSites, irInstructions: (instructionsBefore, irInstructions(region.function)),
                 pcs: region.pcs, refunds: region.refunds,
                 guestRanges: guestRanges(request), blocks: blocks.count, accruesFlags: code.accruesFlags,
-                entryBudget: code.entryBudget))
+                entryBudget: code.entryBudget, dispatches: !request.regionIndirectTargets.isEmpty))
     }
 
     /// The guest addresses of the request's blocks, in order, overlapping or adjacent ones as
