@@ -589,6 +589,18 @@ struct SplitMix {
             }
         }
         try H.check(f, inputs: inputs, bytes: bytes)
+        // The loop's test the other way round, `ugt bound, counter`, with the bound spilled: the
+        // branch compares the counter's register with the bound's slot, the condition swapped.
+        let text = f.text.replacing("icmp ult v51, v0", with: "icmp ugt v0, v51")
+        #expect(text != f.text)
+        let g = try Parser.parse(text)
+        guard let swapped = Tier2Backend.compile(g) else {
+            Issue.record("not compiled")
+            return
+        }
+        #expect(swapped.allocation.locations[0].map { if case .register = $0 { false } else { true } } ?? false,
+                "the bound is at \(String(describing: swapped.allocation.locations[0]))")
+        try H.check(g, inputs: inputs, bytes: bytes)
     }
 
     /// Float values in XMM registers: sixteen doubles and two singles live around a loop (more

@@ -1144,16 +1144,22 @@ struct Lowering: ~Copyable {
         var cc = X64Condition.ne
         if case .inst(let compare) = f.values[condition.id].def, fusedCompares[compare.id] {
             // The icmp right before, not emitted: its operands are still where they were.
-            let a = f.arg(compare, 0)
+            var a = f.arg(compare, 0)
+            var b = f.arg(compare, 1)
+            var condition = IntCondition(rawValue: UInt8(truncatingIfNeeded: f.insts[compare.id].imm)) ?? .eq
+            if register(a) == nil, memory(a) != nil, register(b) != nil {
+                // `cmp b, [a]` with the condition swapped, not a load of a into rax first.
+                swap(&a, &b)
+                condition = condition.swapped
+            }
             let r = register(a) ?? .rax
             load(r, a)
-            let b = f.arg(compare, 1)
             if immediates[b.id], constant(b) == 0 {
                 asm.emit(.test(.b64, r, r))  // the flags of `cmp r, 0`, one byte shorter
             } else {
                 alu(.cmp, r, b)
             }
-            cc = Self.condition(IntCondition(rawValue: UInt8(truncatingIfNeeded: f.insts[compare.id].imm)) ?? .eq)
+            cc = Self.condition(condition)
         } else {
             switch allocation.location(condition) {
             case .register(let r): asm.emit(.test(.b32, r, imm: 1))
