@@ -6,8 +6,9 @@ import RivetX64
 //
 // Assumes: a verified, compacted function (`Function.compacted()`: blocks numbered in layout
 // order, values dense). Every value gets one location for its whole life (no splitting): a host
-// register or a spill slot (reused by intervals that do not overlap). An interval is the hull of everything the value is live
-// at: its definition, its uses (operands, block arguments at the branch, exit-state entries at
+// register, a spill slot (reused by intervals that do not overlap), or the slot of the guest
+// register it stands for at the exits (its home, when the caller names one). An interval is the
+// hull of everything the value is live at: its definition, its uses (operands, block arguments at the branch, exit-state entries at
 // the instruction carrying them) and every block it is live into or out of, from a backward
 // liveness analysis over blocks; so a value live around a loop covers the whole loop.
 //
@@ -242,11 +243,11 @@ public enum LinearScan {
         // spill costs do); exit-state entries count nothing, since an exit or a fault reads a
         // spilled value from its slot as cheaply, and only when it leaves. A block parameter and
         // a block argument count an eighth of that, and so does the definition of a value no
-        // operand reads: a value a loop only carries for its exits
-        // (a guest register the loop overwrites before it reads it) moves at no cost where its
-        // partners share its place, and spilled it costs at most a store on the edge; counted in
-        // full, such values kept registers around zlib's longest_match loop while its
-        // invariants were read from slots every iteration.
+        // operand reads: a value a loop only carries for its exits (a guest register the loop
+        // overwrites before it reads it) moves at no cost where its partners share its place,
+        // and spilled it costs at most a store on the edge; counted in full, such values kept
+        // registers around zlib's longest_match loop while its invariants were read from slots
+        // every iteration.
         let depth = loopDepths(f)
         var operandUses = [Bool](repeating: false, count: valueCount)
         for b in f.layout {
