@@ -153,7 +153,8 @@ final class Translation {
     var pages: [UInt64] {
         // A baseline block: one range, most often on one page (no array of ranges made).
         guard let optimized else {
-            let first = guestPC >> 12, last = (max(guestEnd, guestPC + 1) - 1) >> 12
+            let range = ownRange
+            let first = range.lowerBound >> 12, last = (range.upperBound - 1) >> 12
             return first == last ? [first] : Array(first...last)
         }
         var pages: [UInt64] = []
@@ -167,7 +168,10 @@ final class Translation {
 
     /// The guest addresses the code was made from, in order (a tier-2 region's blocks may lie
     /// before its entry, past its first block, and in the functions it calls).
-    var guestRanges: [Range<UInt64>] { optimized?.guestRanges ?? [guestPC..<max(guestEnd, guestPC + 1)] }
+    var guestRanges: [Range<UInt64>] { optimized?.guestRanges ?? [ownRange] }
+    /// The guest addresses of the block at `guestPC` itself (at least one byte): a baseline
+    /// block's only range.
+    var ownRange: Range<UInt64> { guestPC..<max(guestEnd, guestPC + 1) }
     var compileNanoseconds: UInt64 { UInt64(compileTime) }
 
     /// The block's direct exits.

@@ -210,7 +210,7 @@ final class TranslationCache: CodeInvalidationObserver {
         if let optimized = t.optimized {
             for range in optimized.guestRanges { memory.markCode(GuestAddress(range.lowerBound), GuestAddress(range.upperBound)) }
         } else {
-            memory.markCode(GuestAddress(t.guestPC), GuestAddress(max(t.guestEnd, t.guestPC + 1)))
+            memory.markCode(GuestAddress(t.ownRange.lowerBound), GuestAddress(t.ownRange.upperBound))
         }
     }
 
