@@ -57,6 +57,12 @@ public struct X64Assembler: ~Copyable {
     private var relocations: [Relocation] = []
     /// The largest alignment asked for, which the code's final address must honour.
     public private(set) var requiredAlignment: Int = 1
+    /// Where the cold section starts (`startColdSection()`), nil while the code has one section.
+    public private(set) var coldStart: Int? = nil
+    /// The rel32 fields whose jump crosses between the sections (`finish()` fills it): their
+    /// displacements assume the cold section right after the hot one, and grow by the distance
+    /// the cold section is moved (hot to cold) or shrink by it (cold to hot).
+    public private(set) var crossings: [Int32] = []
 
     /// A rel8 or rel32 field that will hold `label - end`.
     private struct Fixup {
@@ -91,6 +97,17 @@ public struct X64Assembler: ~Copyable {
         fixups.removeAll(keepingCapacity: true)
         relocations.removeAll(keepingCapacity: true)
         requiredAlignment = 1
+        coldStart = nil
+        crossings.removeAll(keepingCapacity: true)
+    }
+
+    /// Starts the cold section: what follows (exit stubs, slow paths) is placed apart from the
+    /// code before it, so that the code that runs sits densely in the instruction cache. Jumps
+    /// between the sections are rel32 and listed in `crossings`; the code may not refer to
+    /// absolute addresses or need alignment past this point.
+    public mutating func startColdSection() {
+        precondition(coldStart == nil, "one cold section")
+        coldStart = buffer.count
     }
 
     /// Appends one instruction; returns where it landed.
@@ -163,6 +180,12 @@ public struct X64Assembler: ~Copyable {
         _ label: X64Label, short: Bool, near: X64Instruction, far: X64Instruction, farLength: Int
     ) -> X64Emitted {
         let target = labelOffsets[Int(label.id)]
+        if let coldStart, target >= 0, target < coldStart {
+            // Back from the cold section: rel32, fixed when the sections are placed.
+            let emitted = buffer.emit(far)
+            refer(emitted.immediateOffset, emitted.end, to: label, isByte: false)
+            return emitted
+        }
         if target >= 0 {
             let nearDistance = Int(target) - (buffer.count + 2)
             if let rel = Int8(exactly: nearDistance) {
@@ -183,13 +206,22 @@ public struct X64Assembler: ~Copyable {
         fixups.append(Fixup(label: label.id, field: Int32(field), end: Int32(end), isByte: isByte))
     }
 
-    /// Writes every label reference; call once the labels are bound.
-    /// - Throws: `X64Error.unboundLabel` or `X64Error.shortJumpOutOfRange`.
+    /// Writes every label reference, as if the cold section followed the hot one, and lists
+    /// those that cross between them in `crossings`; call once the labels are bound.
+    /// - Throws: `X64Error.unboundLabel` or `X64Error.shortJumpOutOfRange` (a short jump
+    ///   between the sections is out of range, wherever they land).
     public mutating func finish() throws(X64Error) {
+        let split = Int32(coldStart ?? Int(Int32.max))
         for fixup in fixups {
             let target = labelOffsets[Int(fixup.label)]
             guard target >= 0 else { throw .unboundLabel(label: Int(fixup.label), referencedAt: Int(fixup.field)) }
             let distance = Int(target) - Int(fixup.end)
+            if (fixup.field < split) != (target < split) {
+                guard !fixup.isByte else {
+                    throw .shortJumpOutOfRange(label: Int(fixup.label), referencedAt: Int(fixup.field), distance: distance)
+                }
+                crossings.append(fixup.field)
+            }
             if fixup.isByte {
                 guard let rel = Int8(exactly: distance) else {
                     throw .shortJumpOutOfRange(
@@ -290,6 +322,26 @@ public struct X64Assembler: ~Copyable {
     }
 
     // MARK: Placing the code
+
+    /// Mends the jumps between the sections of code placed apart: the hot section at `hot`
+    /// and the cold one at `cold` (writable views), the cold one's executable address `delta`
+    /// bytes past the end of the hot one's (0: right after it, as `finish()` assumed).
+    ///
+    /// - Parameters:
+    ///   - coldStart: the code offset where the cold section starts (`coldStart`).
+    ///   - crossings: the rel32 fields of jumps between the sections (`crossings`).
+    public static func placeApart(
+        hot: UnsafeMutableRawPointer, cold: UnsafeMutableRawPointer, coldStart: Int, crossings: [Int32], delta: Int
+    ) {
+        for field in crossings {
+            let at = Int(field) < coldStart ? hot + Int(field) : cold + (Int(field) - coldStart)
+            let old = Int(Int32(littleEndian: at.loadUnaligned(as: Int32.self)))
+            // Hot to cold: the target moved `delta` away; cold to hot: the jump did.
+            let new = Int(field) < coldStart ? old + delta : old - delta
+            precondition(Int32(exactly: new) != nil, "sections placed out of rel32 reach")
+            at.storeBytes(of: Int32(truncatingIfNeeded: new).littleEndian, as: Int32.self)
+        }
+    }
 
     /// Copies the finished code to `destination`, the writable view of memory that will execute
     /// at `address`, and resolves references to absolute addresses for that address.

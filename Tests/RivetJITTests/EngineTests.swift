@@ -60,8 +60,9 @@ final class CacheFixture {
     func install(_ k: Int) -> Translation {
         let id = cache.reserveID()!
         let compiled = compiler.compile(blocks.request(k, id: id))!
-        let offset = cache.region.allocate(JITRuntime.length(of: compiled))!
-        let t = runtime.place(compiled, at: offset)
+        let lengths = JITRuntime.lengths(of: compiled)
+        let offsets = cache.region.allocate(hot: lengths.hot, cold: lengths.cold)!
+        let t = runtime.place(compiled, at: offsets)
         cache.insert(t)
         return t
     }
@@ -92,8 +93,8 @@ final class CacheFixture {
         // Every range merged back into one.
         #expect(region.freeRangeCount == 1)
         #expect(region.used == 0)
-        #expect(region.canAllocate(4096))
-        #expect(!region.canAllocate(4097))
+        #expect(region.canAllocate(hot: 4096, cold: 0))
+        #expect(!region.canAllocate(hot: 4097, cold: 0))
         #expect(region.allocate(4097) == nil)
     }
 
@@ -120,8 +121,39 @@ final class CacheFixture {
         try full.map()
         #expect(full.allocate(16) == 0 && full.allocate(4080) == 16)
         full.release(offset: 16, length: 112)
-        #expect(full.canAllocate(96) && !full.canAllocate(96, aligned: 64) && full.canAllocate(64, aligned: 64))
+        #expect(
+            full.canAllocate(hot: 96, cold: 0) && !full.canAllocate(hot: 96, cold: 0, aligned: 64)
+                && full.canAllocate(hot: 64, cold: 0, aligned: 64))
         #expect(full.allocate(96, aligned: 64) == nil)
+    }
+
+    /// A translation's hot part goes as low as it fits, its cold part as high: the code that
+    /// runs stays together at the bottom. Both fit or neither is taken.
+    @Test func aTranslationsColdPartGoesToTheTop() throws {
+        let region = CodeRegion(size: 4096)
+        try region.map()
+        let a = try #require(region.allocate(hot: 100, cold: 40))
+        let b = try #require(region.allocate(hot: 60, cold: 20))
+        #expect(a == (0, 4096 - 48) && b == (112, 4096 - 48 - 32))
+        #expect(region.used == 112 + 48 + 64 + 32 && region.freeRangeCount == 1)
+        // In a hole left by an evicted hot part, once the cold part finds a place above it.
+        region.release(offset: a.hot, length: 100)
+        region.release(offset: a.cold, length: 40)
+        let c = try #require(region.allocate(hot: 80, cold: 30))
+        #expect(c == (0, 4096 - 32))
+        // When the hot part fits but the cold part does not, nothing is taken.
+        let used = region.used
+        #expect(!region.canAllocate(hot: 16, cold: 4000) && region.allocate(hot: 16, cold: 4000) == nil)
+        #expect(region.used == used && region.freeRangeCount == 3)
+        // The hot and cold parts may share a range (here the 3,840 bytes from 176), the cold
+        // part above the hot one.
+        #expect(region.canAllocate(hot: 3744, cold: 96) && !region.canAllocate(hot: 3760, cold: 96))
+        let d = try #require(region.allocate(hot: 3744, cold: 96))
+        #expect(d == (176, 3920))
+        region.release(offset: d.hot, length: 3744)
+        region.release(offset: d.cold, length: 96)
+        for (offset, length) in [(b.hot, 60), (b.cold, 20), (c.hot, 80), (c.cold, 30)] { region.release(offset: offset, length: length) }
+        #expect(region.used == 0 && region.freeRangeCount == 1)
     }
 }
 
@@ -131,8 +163,8 @@ final class CacheFixture {
     /// The engine places such code as any other (`JITRuntime.place`).
     @Test func aRegionsTranslationMayPass64KiB() {
         let length = 100_000
-        let code = UnsafeMutableRawPointer.allocate(byteCount: length + 64, alignment: 16)
-        defer { code.deallocate() }
+        let cold = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 16)
+        defer { cold.deallocate() }
         let optimized = OptimizedCode(
             sites: [], irInstructions: (0, 0), pcs: [0x1000], refunds: [1], guestRanges: [0x1000..<0x1004], blocks: 1,
             accruesFlags: false)
@@ -141,12 +173,12 @@ final class CacheFixture {
             ExitSite(target: 0x3000, patchOffset: 12, stubOffset: 65_536),
         ]
         let t = Translation(
-            id: 1, guestPC: 0x1000, guestEnd: 0x1004, instructionOffsets: [0], hostOffset: 0, code: code,
-            codeLength: length, hostInstructionStarts: [0], exits: exits, cachedRegisters: [], isLoop: true,
-            compileNanoseconds: 0, optimized: optimized)
+            id: 1, guestPC: 0x1000, guestEnd: 0x1004, instructionOffsets: [0], hostOffset: 0, coldOffset: 200_000, cold: cold,
+            codeLength: length, coldStart: length, hostInstructionStarts: [0], exits: exits, cachedRegisters: [],
+            isLoop: true, compileNanoseconds: 0, optimized: optimized)
         #expect(t.exit(0).target == 0x2000 && t.exit(0).patchOffset == 70_001 && t.exit(0).stubOffset == 99_000)
         #expect(t.exit(1).target == 0x3000 && t.exit(1).patchOffset == 12 && t.exit(1).stubOffset == 65_536)
-        #expect(t.hostLength >= length)
+        #expect(t.hostLength == length && t.regionOffset(ofCode: 99_000) == 99_000)
     }
 }
 
@@ -327,7 +359,11 @@ final class CacheFixture {
             let displacement = fixture.cache.region.writable(at: site).loadUnaligned(as: Int32.self)
             return UInt(bitPattern: fixture.cache.region.executable(at: site + 4)) &+ UInt(bitPattern: Int(displacement))
         }
-        let stub = UInt(bitPattern: fixture.cache.region.executable(at: a.hostOffset + Int(a.exit(0).stubOffset)))
+        // The exit's stub is in the cold part, apart from the code.
+        let stubOffset = a.regionOffset(ofCode: Int(a.exit(0).stubOffset))
+        #expect(Int(a.exit(0).stubOffset) >= a.hostLength && stubOffset >= a.coldOffset && stubOffset < a.coldOffset + a.coldLength)
+        #expect(a.codeOffset(ofRegion: stubOffset) == Int(a.exit(0).stubOffset))
+        let stub = UInt(bitPattern: fixture.cache.region.executable(at: stubOffset))
         #expect(jumpTarget(a) == stub)
         fixture.cache.link(a, exit: 0, to: b)
         #expect(jumpTarget(a) == fixture.cache.entry(b))

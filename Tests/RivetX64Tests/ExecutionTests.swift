@@ -61,6 +61,49 @@ private func compile(_ body: (inout X64Assembler) -> Void) throws -> ExecutableP
         #expect(sum(-7, 3) == -4)
     }
 
+    /// Code in two sections placed apart (a translation's hot code and its cold exit stubs):
+    /// the jumps between them, both ways, reach once `placeApart` mends them.
+    @Test func sectionsPlacedApartJumpToEachOther() throws {
+        var asm = X64Assembler()
+        let cold = asm.newLabel(), back = asm.newLabel()
+        asm.emit(.test(.b64, .rdi, .rdi))
+        asm.jcc(.ne, to: cold)
+        asm.emit(.mov(.b64, .rax, imm: 1))
+        asm.emit(.ret)
+        asm.bind(back)
+        asm.emit(.alu(.add, .b64, .rax, imm: 100))
+        asm.emit(.ret)
+        asm.startColdSection()
+        asm.bind(cold)
+        asm.emit(.mov(.b64, .rax, .rdi))
+        asm.jmp(to: back)  // bound and near, but across: rel32
+        try asm.finish()
+        let coldStart = asm.coldStart, crossings = asm.crossings
+        let split = try #require(coldStart)
+        #expect(crossings.count == 2)
+        let page = try ExecutablePage()
+        let bytes = asm.buffer.bytes
+        bytes.withUnsafeBytes { code in
+            page.base.copyMemory(from: code.baseAddress!, byteCount: split)
+            (page.base + 2048).copyMemory(from: code.baseAddress! + split, byteCount: code.count - split)
+        }
+        X64Assembler.placeApart(hot: page.base, cold: page.base + 2048, coldStart: split, crossings: crossings, delta: 2048 - split)
+        try page.makeExecutable()
+        let f = page.function(as: Unary.self)
+        #expect(f(0) == 1)
+        #expect(f(5) == 105)
+
+        // A short jump cannot cross: the sections may land anywhere.
+        var short = X64Assembler()
+        let far = short.newLabel()
+        short.jcc(.ne, to: far, short: true)
+        short.emit(.ret)
+        short.startColdSection()
+        short.bind(far)
+        short.emit(.ret)
+        #expect(throws: X64Error.shortJumpOutOfRange(label: 0, referencedAt: 1, distance: 1)) { try short.finish() }
+    }
+
     @Test func loopWithLabels() throws {
         // rax = n + (n-1) + ... + 1
         let page = try compile { asm in

@@ -45,6 +45,10 @@ struct CompileRequest: Sendable {
 struct CompiledBlock: Sendable {
     let request: CompileRequest
     let code: [UInt8]
+    /// Where the cold part of `code` starts (exit stubs, placed apart from the code that runs,
+    /// `X64Assembler.startColdSection`), and the jumps between the parts; nil: all hot.
+    var coldStart: Int? = nil
+    var crossings: [Int32] = []
     let instructionStarts: [UInt32]
     let exits: [ExitSite]
     let cachedRegisters: [(guest: UInt8, host: UInt8)]
@@ -56,6 +60,8 @@ struct CompiledBlock: Sendable {
     var optimized: OptimizedCode? = nil
     /// Guest instructions the code covers (a tier-2 region may stop before the block's end).
     var instructions: Int { instructionStarts.count }
+    /// Bytes of code before the cold part.
+    var hotLength: Int { coldStart ?? code.count }
 }
 
 /// Turns a decoded block into host code. One per thread that compiles; keeps its assembler's
@@ -85,7 +91,8 @@ struct BlockCompiler: ~Copyable {
         let code = translator.assembler.buffer.bytes
         let elapsed = monotonicNanoseconds() &- start
         return CompiledBlock(
-            request: request, code: code, instructionStarts: output.instructionStarts, exits: output.exits,
+            request: request, code: code, coldStart: translator.assembler.coldStart, crossings: translator.assembler.crossings,
+            instructionStarts: output.instructionStarts, exits: output.exits,
             cachedRegisters: output.cachedRegisters.map { ($0.guest, $0.host.rawValue) }, isLoop: output.isLoop,
             counter: output.counter, compileNanoseconds: elapsed)
     }

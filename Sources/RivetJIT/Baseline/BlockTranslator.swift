@@ -136,7 +136,8 @@ struct BlockTranslator: ~Copyable {
             exit(to: pc + UInt64(last.offset) + UInt64(last.instruction.length))
         }
 
-        // Stubs.
+        // Stubs, and after them the shared tails: cold, placed apart from the body.
+        assembler.startColdSection()
         for stub in stubs {
             switch stub {
             case .exit(let label, let code):

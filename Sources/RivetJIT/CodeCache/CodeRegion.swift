@@ -5,7 +5,10 @@ import CRivetHost
 /// executable through the same mapping (W^X, ../shared/SWIFT-PERFORMANCE.md).
 ///
 /// Space is handed out by a first-fit allocator over a list of free ranges that coalesces
-/// neighbours on release, so evicting translations piece by piece makes room for new ones.
+/// neighbours on release, so evicting translations piece by piece makes room for new ones. A
+/// translation's hot part is taken from the lowest range that holds it, its cold part (exit
+/// stubs and tables) from the top of the highest: the code that runs stays together at the
+/// bottom of the region.
 final class CodeRegion {
     private var region = rivet_code_region()
     /// Bytes in the region.
@@ -93,15 +96,59 @@ final class CodeRegion {
     /// `alignment`), or returns nil if no free range holds them (or the region is not mapped).
     /// What a range keeps before an aligned start stays free.
     func allocate(_ length: Int, aligned boundary: Int = alignment) -> Int? {
-        guard isMapped else { return nil }
-        let needed = (length + Self.alignment - 1) & ~(Self.alignment - 1)
+        allocate(hot: length, cold: 0, aligned: boundary)?.hot
+    }
+
+    /// Reserves a translation's two parts: `hot` bytes starting at a multiple of `boundary`
+    /// (as low as they fit) and `cold` bytes (as high as they fit); nil if they do not both fit.
+    func allocate(hot: Int, cold: Int, aligned boundary: Int = alignment) -> (hot: Int, cold: Int)? {
+        guard isMapped, let place = placement(hot: hot, cold: cold, aligned: boundary) else { return nil }
+        take(place.hot, Self.rounded(hot))
+        take(place.cold, Self.rounded(cold))
+        return place
+    }
+
+    /// Whether `allocate(hot:cold:aligned:)` would succeed now.
+    func canAllocate(hot: Int, cold: Int, aligned boundary: Int = alignment) -> Bool {
+        placement(hot: hot, cold: cold, aligned: boundary) != nil
+    }
+
+    private static func rounded(_ length: Int) -> Int { (length + alignment - 1) & ~(alignment - 1) }
+
+    /// Where `allocate(hot:cold:aligned:)` puts the parts: the hot part at the aligned start
+    /// of the first free range that holds it, the cold part at the top of the last range that
+    /// holds it once the hot part is taken.
+    private func placement(hot: Int, cold: Int, aligned boundary: Int) -> (hot: Int, cold: Int)? {
+        let hotNeeded = Self.rounded(hot), coldNeeded = Self.rounded(cold)
         func start(_ range: (offset: Int, length: Int)) -> Int { (range.offset + boundary - 1) & ~(boundary - 1) }
-        guard let k = free.firstIndex(where: { start($0) + needed <= $0.offset + $0.length }) else { return nil }
+        guard let k = free.firstIndex(where: { start($0) + hotNeeded <= $0.offset + $0.length }) else { return nil }
+        let hotStart = start(free[k])
+        if coldNeeded == 0 { return (hotStart, hotStart + hotNeeded) }
+        for j in free.indices.reversed() {
+            // (Of range k, what is above the hot part; what its alignment left below stays free.)
+            let low = j == k ? hotStart + hotNeeded : free[j].offset
+            let end = free[j].offset + free[j].length
+            if end - low >= coldNeeded { return (hotStart, end - coldNeeded) }
+        }
+        return nil
+    }
+
+    /// Marks `length` bytes (a multiple of `alignment`) at `offset` allocated: they are part of
+    /// a free range.
+    private func take(_ offset: Int, _ length: Int) {
+        guard length > 0 else { return }
+        var low = 0
+        var high = free.count
+        while low < high {  // the last range starting at or before `offset`
+            let mid = (low + high) / 2
+            if free[mid].offset <= offset { low = mid + 1 } else { high = mid }
+        }
+        precondition(low > 0 && offset + length <= free[low - 1].offset + free[low - 1].length, "allocating space that is not free")
+        let k = low - 1
         let range = free[k]
-        let offset = start(range)
         // What stays free of the range: before the start, after the end.
         let before = (offset: range.offset, length: offset - range.offset)
-        let after = (offset: offset + needed, length: range.offset + range.length - offset - needed)
+        let after = (offset: offset + length, length: range.offset + range.length - offset - length)
         switch (before.length > 0, after.length > 0) {
         case (false, false): free.remove(at: k)
         case (false, true): free[k] = after
@@ -110,13 +157,13 @@ final class CodeRegion {
             free[k] = before
             free.insert(after, at: k + 1)
         }
-        used += needed
-        return offset
+        used += length
     }
 
     /// Gives back `length` bytes at `offset` (as passed to and returned by `allocate`).
     func release(offset: Int, length: Int) {
-        let length = (length + Self.alignment - 1) & ~(Self.alignment - 1)
+        let length = Self.rounded(length)
+        guard length > 0 else { return }
         used -= length
         // Fill with int3 so a stale jump into freed code traps instead of running garbage.
         writable(at: offset).initializeMemory(as: UInt8.self, repeating: 0xcc, count: length)
@@ -138,12 +185,6 @@ final class CodeRegion {
             free.remove(at: index)
         }
         free.insert(entry, at: index)
-    }
-
-    /// Whether `allocate(length, aligned: boundary)` would succeed now.
-    func canAllocate(_ length: Int, aligned boundary: Int = alignment) -> Bool {
-        let needed = (length + Self.alignment - 1) & ~(Self.alignment - 1)
-        return free.contains { (($0.offset + boundary - 1) & ~(boundary - 1)) + needed <= $0.offset + $0.length }
     }
 
     /// Number of free ranges (fragmentation).

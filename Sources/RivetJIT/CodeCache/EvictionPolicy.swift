@@ -51,7 +51,7 @@ struct UsageTracker {
             case .lru: heap.append((Double(t.lastActiveEpoch), t.recentInstructions, id))
             case .lfu: heap.append((t.recentInstructions, Double(t.lastActiveEpoch), id))
             case .value:
-                let value = Double(t.compileNanoseconds + 1) * (t.recentInstructions + 1) / Double(t.hostLength)
+                let value = Double(t.compileNanoseconds + 1) * (t.recentInstructions + 1) / Double(t.regionBytes)
                 heap.append((value, 0, id))
             case .flush: break
             }

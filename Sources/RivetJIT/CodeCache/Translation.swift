@@ -10,11 +10,16 @@ public struct ExitSite: Sendable {
 
 /// Native code for one guest basic block, and what the engine must know about it.
 ///
+/// Its code is in two parts of the code region: the hot part, where it is entered and which
+/// runs, and the cold part, the exit stubs and tails the code leaves through (a third of a
+/// baseline block's bytes, kept out of the instruction cache's way), followed by the tables
+/// that map guest instructions to host code. Offsets into the code ("code offsets") count as if
+/// the cold part followed the hot one; `regionOffset(ofCode:)` maps them to the region.
+///
 /// Kept small, because a cache holds hundreds of thousands of them (and counts them against its
-/// bound, `metadataBytes` each): the tables that map guest instructions to host code (one byte
-/// of guest offset and two of host offset per instruction) live in the code region after the
-/// code, and a block's at most two direct exits and at most seven cached registers are stored
-/// inline.
+/// bound, `metadataBytes` each): the instruction tables (one byte of guest offset and two of
+/// host offset per instruction) are in the code region, and a block's at most two direct exits
+/// and at most seven cached registers are stored inline.
 final class Translation {
     /// What one translation costs beyond its code: this object, its incoming links on average,
     /// its entries in the pc index, the page index, the id table and the counters. The code
@@ -61,12 +66,17 @@ final class Translation {
     /// A tier-2 region's exit and instruction counters when its last window of exits began
     /// (`Engine.demoteLosingRegions`).
     var windowStart: (exits: UInt64, instructions: UInt64) = (0, 0)
-    /// Where the code (and after it the instruction tables) lives in the code region.
+    /// Where the hot part of the code lives in the code region (its entry), and its bytes.
     let hostOffset: Int
-    /// Bytes the translation takes in the region: code and tables.
     let hostLength: Int
+    /// Where the cold part (its code, then the instruction tables) lives in the region, and its
+    /// bytes.
+    let coldOffset: Int
+    let coldLength: Int
+    /// The code offset where the cold part starts.
+    private let coldStart: UInt32
     /// The instruction tables in the region's writable view: `count` guest offsets (one byte
-    /// each), then `count` host offsets (two bytes each, ascending).
+    /// each), then `count` host code offsets (two bytes each, ascending).
     private let tables: UnsafeRawPointer
     private let exit0: Exit
     private let exit1: Exit
@@ -92,18 +102,20 @@ final class Translation {
     /// faults are found by `OptimizedCode.sites`).
     static let maxOptimizedCode = 1 << 22
 
-    /// Bytes the instruction tables of `instructions` instructions take after `codeLength`
-    /// bytes of code.
-    static func tableLength(codeLength: Int, instructions: Int) -> Int {
-        ((codeLength + 1) & ~1) - codeLength + 3 * instructions
+    /// Bytes the cold part takes: `coldCode` bytes of code, then the instruction tables of
+    /// `instructions` instructions.
+    static func coldLength(coldCode: Int, instructions: Int) -> Int {
+        ((coldCode + 1) & ~1) + 3 * instructions
     }
 
-    /// Writes the instruction tables after the code at `code` (the writable view) and makes the
-    /// translation. The caller allocated `codeLength + tableLength(...)` bytes there.
+    /// Writes the instruction tables after the cold code at `cold` (the writable view) and
+    /// makes the translation. The caller placed `coldStart` bytes of code at `hostOffset` and
+    /// `codeLength - coldStart` at `coldOffset`, and allocated `coldLength(...)` bytes there.
     init(
-        id: Int, guestPC: UInt64, guestEnd: UInt64, instructionOffsets: [UInt32], hostOffset: Int, code: UnsafeMutableRawPointer,
-        codeLength: Int, hostInstructionStarts: [UInt32], exits: [ExitSite], cachedRegisters: [(guest: UInt8, host: UInt8)],
-        isLoop: Bool, counter: (offset: Int, length: Int)? = nil, compileNanoseconds: UInt64, optimized: OptimizedCode? = nil
+        id: Int, guestPC: UInt64, guestEnd: UInt64, instructionOffsets: [UInt32], hostOffset: Int, coldOffset: Int,
+        cold: UnsafeMutableRawPointer, codeLength: Int, coldStart: Int, hostInstructionStarts: [UInt32], exits: [ExitSite],
+        cachedRegisters: [(guest: UInt8, host: UInt8)], isLoop: Bool, counter: (offset: Int, length: Int)? = nil,
+        compileNanoseconds: UInt64, optimized: OptimizedCode? = nil
     ) {
         precondition(
             instructionOffsets.count == hostInstructionStarts.count && instructionOffsets.count <= 255
@@ -122,10 +134,13 @@ final class Translation {
         precondition(counter.map { $0.offset & 7 == 0 && $0.offset < 1 << 16 && ($0.length == 5 || $0.length == 8) } ?? true, "a misplaced counter")
         counterOffset = UInt16(counter?.offset ?? 0)
         counterLength = UInt8(counter?.length ?? 0)
+        precondition(coldStart <= codeLength && exits.allSatisfy { $0.patchOffset < coldStart }, "a misplaced cold part")
         self.hostOffset = hostOffset
-        let tablesStart = (codeLength + 1) & ~1
-        hostLength = codeLength + Self.tableLength(codeLength: codeLength, instructions: instructionOffsets.count)
-        let guestTable = code + tablesStart
+        hostLength = coldStart
+        self.coldOffset = coldOffset
+        coldLength = Self.coldLength(coldCode: codeLength - coldStart, instructions: instructionOffsets.count)
+        self.coldStart = UInt32(coldStart)
+        let guestTable = cold + ((codeLength - coldStart + 1) & ~1)
         for (k, offset) in instructionOffsets.enumerated() { guestTable.storeBytes(of: UInt8(offset), toByteOffset: k, as: UInt8.self) }
         let hostTable = guestTable + instructionOffsets.count
         for (k, start) in hostInstructionStarts.enumerated() {
@@ -209,13 +224,28 @@ final class Translation {
         guestPC + UInt64(tables.load(fromByteOffset: index, as: UInt8.self))
     }
 
-    /// Host offset (from the translation's start) of the first byte of instruction `index`'s code.
+    /// Bytes of the region the translation takes: both parts.
+    var regionBytes: Int { hostLength + coldLength }
+
+    /// Where code offset `offset` lies in the code region.
+    func regionOffset(ofCode offset: Int) -> Int {
+        offset < coldStart ? hostOffset + offset : coldOffset + offset - Int(coldStart)
+    }
+
+    /// The code offset of region offset `offset`, if the translation's code (or its tables)
+    /// holds it.
+    func codeOffset(ofRegion offset: Int) -> Int? {
+        if offset >= hostOffset && offset < hostOffset + hostLength { return offset - hostOffset }
+        if offset >= coldOffset && offset < coldOffset + coldLength { return Int(coldStart) + offset - coldOffset }
+        return nil
+    }
+
+    /// Code offset of the first byte of instruction `index`'s code.
     private func hostStart(_ index: Int) -> Int {
         Int(UInt16(littleEndian: tables.loadUnaligned(fromByteOffset: Int(count) + 2 * index, as: UInt16.self)))
     }
 
-    /// The guest instruction whose code contains host offset `offset` (from the translation's
-    /// start).
+    /// The guest instruction whose code contains code offset `offset`.
     func instruction(atHostOffset offset: Int) -> Int {
         var low = 0
         var high = Int(count)

@@ -183,7 +183,7 @@ final class TranslationCache: CodeInvalidationObserver {
     func translation(containingHost address: UInt) -> Translation? {
         guard let offset = region.offset(ofExecutable: address) else { return nil }
         for id in 1..<nextID {
-            if let t = byID[id], offset >= t.hostOffset && offset < t.hostOffset + t.hostLength { return t }
+            if let t = byID[id], t.codeOffset(ofRegion: offset) != nil { return t }
         }
         return nil
     }
@@ -247,7 +247,7 @@ final class TranslationCache: CodeInvalidationObserver {
         countLimits[t.id] = 0
         optimizedMetadataBytes -= t.optimized?.bytes ?? 0
         for (source, index) in t.incoming where source.linked(index) === t {
-            let stub = UInt(bitPattern: region.executable(at: source.hostOffset + Int(source.exit(index).stubOffset)))
+            let stub = UInt(bitPattern: region.executable(at: source.regionOffset(ofCode: Int(source.exit(index).stubOffset))))
             patch(source, exit: index, destination: stub)
             source.setLinked(index, nil)
         }
@@ -272,7 +272,7 @@ final class TranslationCache: CodeInvalidationObserver {
         }
         onRemove?(t, reason)
         retired.append((t, marksNow()))
-        retiredBytes += t.hostLength
+        retiredBytes += t.regionBytes
     }
 
     /// Whether removed translations wait to be freed.
@@ -293,8 +293,9 @@ final class TranslationCache: CodeInvalidationObserver {
             }
             byID[t.id] = nil
             region.release(offset: t.hostOffset, length: t.hostLength)
+            region.release(offset: t.coldOffset, length: t.coldLength)
             releaseID(t.id)
-            retiredBytes -= t.hostLength
+            retiredBytes -= t.regionBytes
         }
         retired.removeLast(retired.count - kept)
     }

@@ -735,8 +735,8 @@ public final class Engine {
             counts.pointee.staleCompiles += 1
             return nil
         }
-        guard let runtime = makeRuntime(), let offset = allocate(
-            r, JITRuntime.length(of: block), metadata: Translation.metadataBytes + (block.optimized?.bytes ?? 0),
+        guard let runtime = makeRuntime(), let offsets = allocate(
+            r, JITRuntime.lengths(of: block), metadata: Translation.metadataBytes + (block.optimized?.bytes ?? 0),
             aligned: block.optimized == nil ? CodeRegion.alignment : Self.regionAlignment)
         else {
             if cache.hasRetired, deferred.count < 64 {
@@ -749,7 +749,7 @@ public final class Engine {
             counts.pointee.failedCompiles += 1
             return nil
         }
-        let t = runtime.place(block, at: offset)
+        let t = runtime.place(block, at: offsets)
         // A new translation counts as just used, as often as it ran in the interpreter: else
         // the next eviction would take exactly the code that just proved hot.
         t.lastActiveEpoch = usage.epoch
@@ -793,25 +793,29 @@ public final class Engine {
     /// episode, not per compile) — never the whole cache, except under the `flush` comparison
     /// policy. Code another hart may be running is freed later: eviction stops when what waits
     /// to be freed would make the room, and this compile waits for it.
-    private func allocate(_ r: HartRunner, _ length: Int, metadata: Int = Translation.metadataBytes, aligned: Int = CodeRegion.alignment)
-        -> Int?
-    {
+    private func allocate(
+        _ r: HartRunner, _ lengths: (hot: Int, cold: Int), metadata: Int = Translation.metadataBytes,
+        aligned: Int = CodeRegion.alignment
+    ) -> (hot: Int, cold: Int)? {
+        let length = lengths.hot + lengths.cold
         let bound = cache.region.size
         func free() -> Int {
             bound - cache.region.used - cache.count * Translation.metadataBytes - cache.optimizedMetadataBytes
         }
-        if free() >= length + metadata, let offset = cache.region.allocate(length, aligned: aligned) { return offset }
+        if free() >= length + metadata, let offsets = cache.region.allocate(hot: lengths.hot, cold: lengths.cold, aligned: aligned) {
+            return offsets
+        }
         if cache.retiredBytes >= length + metadata { return nil }
         r.counts.pointee.evictionEpisodes += 1
         usage.sample(cache)
         let headroom = max(length + metadata, bound / 16)
         var fits = false
         usage.evict(from: cache, policy: configuration.evictionPolicy) {
-            fits = fits || cache.region.canAllocate(length, aligned: aligned)
+            fits = fits || cache.region.canAllocate(hot: lengths.hot, cold: lengths.cold, aligned: aligned)
             return (fits && free() >= headroom) || free() + cache.retiredBytes >= headroom + bound / 16
         }
         guard free() >= length + metadata else { return nil }
-        return cache.region.allocate(length, aligned: aligned)
+        return cache.region.allocate(hot: lengths.hot, cold: lengths.cold, aligned: aligned)
     }
 
     /// Where tier-2 regions start: on a 64-byte line, so that a loop's code sits where it sat
@@ -1168,7 +1172,7 @@ public final class Engine {
         guard let t = cache.translation(containingHost: hostPC) else {
             fatalError("rivet: JIT fault at host pc 0x\(String(hostPC, radix: 16)) outside any translation")
         }
-        let offset = Int(hostPC) - Int(cache.entry(t))
+        let offset = t.codeOffset(ofRegion: cache.region.offset(ofExecutable: hostPC)!)!
         if let optimized = t.optimized {
             // Tier 2: the guest state at the access is the struct overwritten by the site's
             // entries, each in a saved host register, a spill slot or a constant.

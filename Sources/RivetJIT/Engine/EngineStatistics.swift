@@ -132,7 +132,7 @@ public struct EngineStatistics: Sendable {
         if let optimized = t.optimized {
             optimizedRegions += 1
             optimizedInstructions += UInt64(optimized.pcs.count)  // every block's, callees' too
-            optimizedCodeBytes += UInt64(t.hostLength)
+            optimizedCodeBytes += UInt64(t.regionBytes)
             optimizedIRBefore += UInt64(optimized.irInstructions.before)
             optimizedIRAfter += UInt64(optimized.irInstructions.after)
             optimizedCompileNanoseconds += ns
@@ -141,7 +141,7 @@ public struct EngineStatistics: Sendable {
         }
         translatedBlocks += 1
         translatedInstructions += UInt64(t.instructionCount)
-        codeBytes += UInt64(t.hostLength)
+        codeBytes += UInt64(t.regionBytes)
         compileNanoseconds += ns
         compileHistogram[min(Int(ns / 250), compileHistogram.count - 1)] &+= 1
     }

@@ -97,40 +97,52 @@ final class JITRuntime {
         return enterFunction(state, UnsafeRawPointer(bitPattern: entry)!, counters)
     }
 
-    /// Bytes a compiled block takes in the region: its code and its instruction tables.
-    static func length(of block: CompiledBlock) -> Int {
-        block.code.count + Translation.tableLength(codeLength: block.code.count, instructions: block.instructions)
+    /// Bytes a compiled block takes in the region: its hot part, and its cold part with the
+    /// instruction tables.
+    static func lengths(of block: CompiledBlock) -> (hot: Int, cold: Int) {
+        (block.hotLength, Translation.coldLength(coldCode: block.code.count - block.hotLength, instructions: block.instructions))
     }
 
-    /// Places a compiled block at `offset` in the region (`length(of:)` bytes) and makes its
-    /// translation.
-    func place(_ block: CompiledBlock, at offset: Int) -> Translation {
-        let code = cache.region.writable(at: offset)
+    /// Places a compiled block's parts at `offsets` in the region (`lengths(of:)` bytes each)
+    /// and makes its translation.
+    func place(_ block: CompiledBlock, at offsets: (hot: Int, cold: Int)) -> Translation {
+        let hot = cache.region.writable(at: offsets.hot)
+        let cold = cache.region.writable(at: offsets.cold)
+        let split = block.hotLength
         block.code.withUnsafeBytes { bytes in
-            code.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            hot.copyMemory(from: bytes.baseAddress!, byteCount: split)
+            cold.copyMemory(from: bytes.baseAddress! + split, byteCount: bytes.count - split)
+        }
+        if !block.crossings.isEmpty {
+            X64Assembler.placeApart(
+                hot: hot, cold: cold, coldStart: split, crossings: block.crossings, delta: offsets.cold - (offsets.hot + split))
         }
         let r = block.request
         let t = Translation(
             id: r.id, guestPC: r.pc, guestEnd: r.guestEnd, instructionOffsets: r.block.prefix(block.instructions).map(\.offset),
-            hostOffset: offset, code: code, codeLength: block.code.count, hostInstructionStarts: block.instructionStarts,
-            exits: block.exits, cachedRegisters: block.cachedRegisters, isLoop: block.isLoop, counter: block.counter,
-            compileNanoseconds: block.compileNanoseconds, optimized: block.optimized)
+            hostOffset: offsets.hot, coldOffset: offsets.cold, cold: cold, codeLength: block.code.count, coldStart: split,
+            hostInstructionStarts: block.instructionStarts, exits: block.exits, cachedRegisters: block.cachedRegisters,
+            isLoop: block.isLoop, counter: block.counter, compileNanoseconds: block.compileNanoseconds,
+            optimized: block.optimized)
         if let directory = Self.dumpDirectory { dump(t, to: directory) }
         return t
     }
 
     /// Where to write each translation's code for inspection (`RIVET_JIT_DUMP=DIR`):
-    /// `DIR/PC.bin`, to read with `objdump -D -b binary -m i386:x86-64 -M intel`.
+    /// `DIR/PC.bin`, to read with `objdump -D -b binary -m i386:x86-64 -M intel`, and its cold
+    /// part (exit stubs, then the instruction tables) in `DIR/PC.cold.bin`.
     static let dumpDirectory: String? = {
         guard let value = getenv("RIVET_JIT_DUMP") else { return nil }
         return String(cString: value)
     }()
 
     private func dump(_ t: Translation, to directory: String) {
-        let path = directory + "/" + String(t.guestPC, radix: 16) + ".bin"
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { return }
-        _ = Glibc.write(fd, cache.region.executable(at: t.hostOffset), t.hostLength)
-        close(fd)
+        for (suffix, offset, length) in [(".bin", t.hostOffset, t.hostLength), (".cold.bin", t.coldOffset, t.coldLength)] {
+            let path = directory + "/" + String(t.guestPC, radix: 16) + suffix
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard fd >= 0 else { return }
+            _ = Glibc.write(fd, cache.region.executable(at: offset), length)
+            close(fd)
+        }
     }
 }

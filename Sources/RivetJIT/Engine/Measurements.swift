@@ -45,8 +45,9 @@ public enum JITMeasurements {
         }
 
         private func install(_ block: CompiledBlock) -> Translation? {
-            guard let offset = cache.region.allocate(block.code.count) else { return nil }
-            let t = runtime.place(block, at: offset)
+            let lengths = JITRuntime.lengths(of: block)
+            guard let offsets = cache.region.allocate(hot: lengths.hot, cold: lengths.cold) else { return nil }
+            let t = runtime.place(block, at: offsets)
             cache.insert(t)
             return t
         }

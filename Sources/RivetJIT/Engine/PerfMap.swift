@@ -26,6 +26,9 @@ public final class PerfMap: @unchecked Sendable {
         let name = symbolizer(t.guestPC).map { "\($0) " } ?? ""
         let tier = t.optimized == nil ? "rivet" : "rivet-opt"
         var line = "\(String(entry, radix: 16)) \(String(t.hostLength, radix: 16)) \(tier):\(name)[0x\(String(t.guestPC, radix: 16))]\n"
+        // The cold part (exit stubs, then tables), where it has code.
+        let cold = Int(bitPattern: entry) - t.hostOffset + t.coldOffset
+        line += "\(String(cold, radix: 16)) \(String(t.coldLength, radix: 16)) \(tier):\(name)[0x\(String(t.guestPC, radix: 16))].cold\n"
         line.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
     }
 }
