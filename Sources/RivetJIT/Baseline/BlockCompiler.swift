@@ -51,7 +51,8 @@ struct CompiledBlock: Sendable {
     var crossings: [Int32] = []
     let instructionStarts: [UInt32]
     let exits: [ExitSite]
-    let cachedRegisters: [(guest: UInt8, host: UInt8)]
+    /// Guest registers in host registers, each from instruction `from` on (`BlockTranslator.pending`).
+    let cachedRegisters: [(guest: UInt8, host: UInt8, from: UInt8)]
     let isLoop: Bool
     /// The baseline's counting instruction (`BlockTranslator.Output.counter`).
     var counter: (offset: Int, length: Int)? = nil
@@ -93,7 +94,7 @@ struct BlockCompiler: ~Copyable {
         return CompiledBlock(
             request: request, code: code, coldStart: translator.assembler.coldStart, crossings: translator.assembler.crossings,
             instructionStarts: output.instructionStarts, exits: output.exits,
-            cachedRegisters: output.cachedRegisters.map { ($0.guest, $0.host.rawValue) }, isLoop: output.isLoop,
+            cachedRegisters: output.cachedRegisters.map { ($0.guest, $0.host.rawValue, $0.from) }, isLoop: output.isLoop,
             counter: output.counter, compileNanoseconds: elapsed)
     }
 }

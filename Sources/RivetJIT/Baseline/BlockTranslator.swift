@@ -15,8 +15,9 @@ struct BlockTranslator: ~Copyable {
     struct Output {
         var instructionStarts: [UInt32]
         var exits: [ExitSite]
-        /// Guest registers cached in host registers (for restoring state after a fault).
-        var cachedRegisters: [(guest: UInt8, host: HostRegister)]
+        /// Guest registers cached in host registers (for restoring state after a fault), each
+        /// from the instruction on whose start its host register holds it (`pending`).
+        var cachedRegisters: [(guest: UInt8, host: HostRegister, from: UInt8)]
         var isLoop: Bool
         /// Where the block's counting instruction starts (at 0: see `translate`) and its length;
         /// nil for a loop block, which counts as it leaves.
@@ -27,9 +28,10 @@ struct BlockTranslator: ~Copyable {
     enum Stub {
         /// Return `code` to the run loop.
         case exit(X64Label, code: UInt64)
-        /// An exit from inside the block for instruction `index`: `mov ecx, index << 8`, then
-        /// the block's shared tail for `kind`, which writes the cached registers back.
-        case exitWritingBack(X64Label, kind: ExitKind, index: Int)
+        /// An exit from inside the block for instruction `index`: the cached registers in
+        /// `reload` (not written yet, `pending`) loaded from their slots, `mov ecx, index << 8`,
+        /// then the block's shared tail for `kind`, which writes the cached registers back.
+        case exitWritingBack(X64Label, kind: ExitKind, index: Int, reload: UInt32)
         /// Give back the block's instructions, then return `code`.
         case budget(X64Label, instructions: Int32, code: UInt64)
         /// Store the target pc (in rax) to the hart's pc, then return `code`.
@@ -49,6 +51,15 @@ struct BlockTranslator: ~Copyable {
     var cached: [HostRegister?] = Array(repeating: nil, count: 32)
     var cachedList: [(guest: UInt8, host: HostRegister)] = []
     var dirty: [(guest: UInt8, host: HostRegister)] = []
+    /// Cached registers the block writes before it reads them and has not written yet: not
+    /// loaded at its entry (in Lua's dispatch, 3 of a block's 4 loads), not written back
+    /// while pending, loaded by an exit stub taken before their write. Only in a block that
+    /// does not loop to itself, and only for a first write by an instruction that calls no
+    /// helper and does not leave (`writesInline`), so that no write-back happens between
+    /// the instruction's start and its write.
+    var pending: UInt32 = 0
+    /// The instruction that first writes each guest register of `pending` (by guest number).
+    var firstWrite = [UInt8](repeating: 0, count: 32)
     /// Guest registers whose value, since it was last written, a range check found in
     /// [2048, size + 2048) (or that hold a constant known to lie there, `constantInRange`): an
     /// access `rs1 + imm` (|imm| ≤ 2048) from one of them lies in [0, size + 4096), inside the
@@ -126,6 +137,9 @@ struct BlockTranslator: ~Copyable {
             let instPC = pc + UInt64(decoded.offset)
             endsWithTransfer = decoded.instruction.endsBlock
             emit(decoded.instruction, index: k, pc: instPC)
+            if pending != 0, decoded.instruction.opcode.format.rdClass == .integer {
+                pending &= ~(1 << UInt32(decoded.instruction.rd & 31))
+            }
             // Whatever rd names, its check is void (a float rd, or none, only costs a check) —
             // unless it now holds a constant inside the checked range (a global's address from
             // `auipc` or `lui`): accesses from it need no check at all.
@@ -143,8 +157,11 @@ struct BlockTranslator: ~Copyable {
             case .exit(let label, let code):
                 assembler.bind(label)
                 leave(code)
-            case .exitWritingBack(let label, let kind, let index):
+            case .exitWritingBack(let label, let kind, let index, let reload):
                 assembler.bind(label)
+                for (guest, host) in cachedList where reload & 1 << UInt32(guest) != 0 {
+                    assembler.emit(.mov(.b64, host, x(guest)))
+                }
                 assembler.emit(.mov(.b32, .rcx, imm: Int64(index << 8)))
                 assembler.jmp(to: tail(kind))
             case .budget(let label, let n, let code):
@@ -180,7 +197,10 @@ struct BlockTranslator: ~Copyable {
                 target: entry.target, patchOffset: entry.jump.displacementOffset,
                 stubOffset: assembler.offset(of: entry.stub)!)
         }
-        return Output(instructionStarts: starts, exits: exits, cachedRegisters: cachedList, isLoop: isLoop, counter: counter)
+        return Output(
+            instructionStarts: starts, exits: exits,
+            cachedRegisters: cachedList.map { ($0.guest, $0.host, loaded & 1 << UInt32($0.guest) != 0 ? 0 : firstWrite[Int($0.guest)] + 1) },
+            isLoop: isLoop, counter: counter)
     }
 
     // MARK: Operands and exits
@@ -214,7 +234,7 @@ struct BlockTranslator: ~Copyable {
     mutating func exitIf(_ condition: X64Condition, _ kind: ExitKind, _ k: Int) {
         let stub = assembler.newLabel()
         assembler.jcc(condition, to: stub)
-        stubs.append(.exitWritingBack(stub, kind: kind, index: k))
+        stubs.append(.exitWritingBack(stub, kind: kind, index: k, reload: pending))
     }
 
     // MARK: Register cache
@@ -227,17 +247,24 @@ struct BlockTranslator: ~Copyable {
         cachedList.removeAll(keepingCapacity: true)
         dirty.removeAll(keepingCapacity: true)
         var written: UInt32 = 0
+        var read: UInt32 = 0
+        var writtenFirst: UInt32 = 0
         let available = isLoop ? Self.loopCacheRegisters : Self.cacheRegisters
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { uses in
             uses.initialize(repeating: 0)
-            for d in block {
+            for (k, d) in block.enumerated() {
                 let i = d.instruction
                 let format = i.opcode.format
-                if format.rs1Class == .integer { uses[Int(i.rs1 & 31)] += 1 }
-                if format.rs2Class == .integer { uses[Int(i.rs2 & 31)] += 1 }
+                if format.rs1Class == .integer { uses[Int(i.rs1 & 31)] += 1; read |= 1 << (i.rs1 & 31) }
+                if format.rs2Class == .integer { uses[Int(i.rs2 & 31)] += 1; read |= 1 << (i.rs2 & 31) }
                 if format.rdClass == .integer {
+                    let bit: UInt32 = 1 << (i.rd & 31)
                     uses[Int(i.rd & 31)] += 1
-                    written |= 1 << (i.rd & 31)
+                    if (read | written) & bit == 0, Self.writesInline(format) {
+                        writtenFirst |= bit
+                        firstWrite[Int(i.rd & 31)] = UInt8(k)
+                    }
+                    written |= bit
                 }
             }
             uses[0] = 0
@@ -257,11 +284,28 @@ struct BlockTranslator: ~Copyable {
                 if written & 1 << guest != 0 { dirty.append((UInt8(guest), host)) }
             }
         }
+        var cachedMask: UInt32 = 0
+        for (guest, _) in cachedList { cachedMask |= 1 << UInt32(guest) }
+        pending = isLoop ? 0 : writtenFirst & cachedMask
+        loaded = cachedMask & ~pending
     }
 
-    /// Loads every cached register from its slot.
+    /// Guest registers loaded at the block's entry (the cached ones not `pending` then).
+    var loaded: UInt32 = 0
+
+    /// Whether an instruction of `format` writes its integer rd without a helper call or an
+    /// exit of the block before the write (other than a range check's, for the instruction
+    /// itself): ALU operations, shifts, loads, `lui`, `auipc`.
+    static func writesInline(_ format: Format) -> Bool {
+        switch format {
+        case .r, .i, .load, .shift64, .shift32, .u, .unary: true
+        default: false
+        }
+    }
+
+    /// Loads every cached register from its slot (but those `pending`).
     mutating func reloadCache() {
-        for (guest, host) in cachedList { assembler.emit(.mov(.b64, host, x(guest))) }
+        for (guest, host) in cachedList where pending & 1 << UInt32(guest) == 0 { assembler.emit(.mov(.b64, host, x(guest))) }
     }
 
     /// Stores every cached register the block writes to its slot and, in a loop block, adds the
@@ -272,9 +316,10 @@ struct BlockTranslator: ~Copyable {
         countLoop()
     }
 
-    /// Stores every cached register the block writes to its slot. Does not change flags.
+    /// Stores every cached register the block writes (and has written: not `pending`) to its
+    /// slot. Does not change flags.
     mutating func writeBackRegisters() {
-        for (guest, host) in dirty { assembler.emit(.mov(.b64, x(guest), host)) }
+        for (guest, host) in dirty where pending & 1 << UInt32(guest) == 0 { assembler.emit(.mov(.b64, x(guest), host)) }
     }
 
     /// In a loop block, adds the instructions run since entry to the block's counter.

@@ -84,6 +84,10 @@ final class Translation {
     private var linked1: Translation?
     /// Guest integer registers the code keeps in host registers: 9 bits each (5 guest, 4 host).
     private let registers: UInt64
+    /// For each of them (8 bits each), the instruction on whose start its host register holds
+    /// it: 0 for one loaded at entry, one past its first write for one the block writes before
+    /// reading it (not loaded, `BlockTranslator.pending`).
+    private let registerStarts: UInt64
     /// Nanoseconds it took to translate (saturated).
     private let compileTime: UInt32
     /// Exits of other translations that jump here, as (translation, exit index).
@@ -114,7 +118,7 @@ final class Translation {
     init(
         id: Int, guestPC: UInt64, guestEnd: UInt64, instructionOffsets: [UInt32], hostOffset: Int, coldOffset: Int,
         cold: UnsafeMutableRawPointer, codeLength: Int, coldStart: Int, hostInstructionStarts: [UInt32], exits: [ExitSite],
-        cachedRegisters: [(guest: UInt8, host: UInt8)], isLoop: Bool, counter: (offset: Int, length: Int)? = nil,
+        cachedRegisters: [(guest: UInt8, host: UInt8, from: UInt8)], isLoop: Bool, counter: (offset: Int, length: Int)? = nil,
         compileNanoseconds: UInt64, optimized: OptimizedCode? = nil
     ) {
         precondition(
@@ -154,10 +158,13 @@ final class Translation {
         exit0 = exit(0)
         exit1 = exit(1)
         var packed: UInt64 = 0
+        var starts: UInt64 = 0
         for (k, r) in cachedRegisters.enumerated() {
             packed |= (UInt64(r.guest) | UInt64(r.host) << 5) << UInt64(9 * k)
+            starts |= UInt64(r.from) << UInt64(8 * k)
         }
         registers = packed
+        registerStarts = starts
         compileTime = UInt32(min(compileNanoseconds, UInt64(UInt32.max)))
     }
 
@@ -199,11 +206,12 @@ final class Translation {
     }
 
     /// Guest integer registers the code keeps in host registers (host register numbers), so
-    /// that the engine can recover them from the host registers saved at a fault.
-    var cachedRegisters: [(guest: UInt8, host: UInt8)] {
+    /// that the engine can recover them from the host registers saved at a fault, each from
+    /// the instruction on whose start its host register holds it (before, its slot does).
+    var cachedRegisters: [(guest: UInt8, host: UInt8, from: UInt8)] {
         (0..<Int(registerCount)).map { k in
             let bits = registers >> UInt64(9 * k)
-            return (UInt8(bits & 31), UInt8((bits >> 5) & 15))
+            return (UInt8(bits & 31), UInt8((bits >> 5) & 15), UInt8(truncatingIfNeeded: registerStarts >> UInt64(8 * k)))
         }
     }
 

@@ -1187,8 +1187,9 @@ public final class Engine {
             let index = t.instruction(atHostOffset: offset)
             refund = UInt64(t.instructionCount - index)
             hart.pc = t.pc(ofInstruction: index)
-            // Registers the code kept in host registers are in the registers saved at the fault.
-            for (guest, host) in t.cachedRegisters {
+            // Registers the code kept in host registers are in the registers saved at the fault
+            // (those it writes before reading them, once written: before, their slots hold them).
+            for (guest, host, from) in t.cachedRegisters where Int(from) <= index {
                 slots[Int(guest)] = slots[HartState.Slot.faultRegisters + Int(host)]
             }
         }
