@@ -60,6 +60,8 @@ struct BlockTranslator: ~Copyable {
     var pending: UInt32 = 0
     /// The instruction that first writes each guest register of `pending` (by guest number).
     var firstWrite = [UInt8](repeating: 0, count: 32)
+    /// Cached registers loaded at the block's entry (the others were `pending` then).
+    var loaded: UInt32 = 0
     /// Guest registers whose value, since it was last written, a range check found in
     /// [2048, size + 2048) (or that hold a constant known to lie there, `constantInRange`): an
     /// access `rs1 + imm` (|imm| ≤ 2048) from one of them lies in [0, size + 4096), inside the
@@ -289,9 +291,6 @@ struct BlockTranslator: ~Copyable {
         pending = isLoop ? 0 : writtenFirst & cachedMask
         loaded = cachedMask & ~pending
     }
-
-    /// Guest registers loaded at the block's entry (the cached ones not `pending` then).
-    var loaded: UInt32 = 0
 
     /// Whether an instruction of `format` writes its integer rd without a helper call or an
     /// exit of the block before the write (other than a range check's, for the instruction

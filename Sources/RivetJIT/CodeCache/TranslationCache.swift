@@ -179,11 +179,12 @@ final class TranslationCache: CodeInvalidationObserver {
 
     func translation(id: Int) -> Translation? { id > 0 && id < Self.maxTranslations ? byID[id] : nil }
 
-    /// The translation whose code contains the executable address `address`.
-    func translation(containingHost address: UInt) -> Translation? {
+    /// The translation whose code contains the executable address `address`, and the address's
+    /// code offset in it (`Translation.codeOffset(ofRegion:)`).
+    func translation(containingHost address: UInt) -> (translation: Translation, codeOffset: Int)? {
         guard let offset = region.offset(ofExecutable: address) else { return nil }
         for id in 1..<nextID {
-            if let t = byID[id], t.codeOffset(ofRegion: offset) != nil { return t }
+            if let t = byID[id], let codeOffset = t.codeOffset(ofRegion: offset) { return (t, codeOffset) }
         }
         return nil
     }

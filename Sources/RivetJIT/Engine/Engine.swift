@@ -1169,10 +1169,9 @@ public final class Engine {
         let slots = hart.slots
         let hostPC = UInt(slots[HartState.Slot.faultHostPC])
         let hostAddress = UInt(slots[HartState.Slot.faultHostAddress])
-        guard let t = cache.translation(containingHost: hostPC) else {
+        guard let (t, offset) = cache.translation(containingHost: hostPC) else {
             fatalError("rivet: JIT fault at host pc 0x\(String(hostPC, radix: 16)) outside any translation")
         }
-        let offset = t.codeOffset(ofRegion: cache.region.offset(ofExecutable: hostPC)!)!
         if let optimized = t.optimized {
             // Tier 2: the guest state at the access is the struct overwritten by the site's
             // entries, each in a saved host register, a spill slot or a constant.

@@ -26,7 +26,8 @@ public final class PerfMap: @unchecked Sendable {
         let name = symbolizer(t.guestPC).map { "\($0) " } ?? ""
         let tier = t.optimized == nil ? "rivet" : "rivet-opt"
         var line = "\(String(entry, radix: 16)) \(String(t.hostLength, radix: 16)) \(tier):\(name)[0x\(String(t.guestPC, radix: 16))]\n"
-        // The cold part (exit stubs, then tables), where it has code.
+        // The cold part: a baseline block's exit stubs and tails, then the instruction tables (a
+        // tier-2 region's: its tables only).
         let cold = Int(bitPattern: entry) - t.hostOffset + t.coldOffset
         line += "\(String(cold, radix: 16)) \(String(t.coldLength, radix: 16)) \(tier):\(name)[0x\(String(t.guestPC, radix: 16))].cold\n"
         line.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
