@@ -251,6 +251,16 @@ final class CacheFixture {
             _ = policy.adapt(queueLength: queue, interpreted: interpreted, executed: executed, now: now)
             return policy.threshold
         }
+        // The process's start: the C library's loops turn hot while the interpreter decodes
+        // everything else. No fall before it ran `settleInstructions`.
+        executed = 1000
+        for _ in 0..<20 {
+            executed += 1000
+            interpreted += 900
+            for _ in 0..<100 { _ = policy.adapt(queueLength: 0, interpreted: interpreted, executed: executed, now: now) }
+            now += policy.adaptInterval
+        }
+        #expect(policy.threshold == 50)
         _ = step(0)
         #expect(policy.threshold == 50)
         #expect(step(0.5, hot: 3) == 50)  // start-up code: busy, but few blocks turn hot
@@ -269,6 +279,7 @@ final class CacheFixture {
         while step(0.5) > policy.minThreshold {}
         policy.restartAfterFork()
         #expect(policy.threshold == 50)
+        #expect(step(0.5) == 50)  // the child's own start
         #expect(step(0.5) == 12)
         var fixed = TierPolicy(baseThreshold: 7, adaptive: false)
         fixed.restartAfterFork()

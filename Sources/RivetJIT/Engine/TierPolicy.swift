@@ -14,7 +14,11 @@
 /// interpreted runs each again: 18-27% slower), and a low threshold costs a program with a hot
 /// loop next to nothing (its few new blocks are compiled at their second run). Code that runs
 /// once, as at start-up, keeps the interpreter busy too, but few of its blocks turn hot: the
-/// threshold stays where it is, and that code in the interpreter. A block whose translation
+/// threshold stays where it is, and that code in the interpreter. Nor does it fall while a
+/// process starts (its first `settleInstructions`): the C library's start-up loops turn hot
+/// while the interpreter decodes everything else, which looks like a flat profile; a fall there
+/// took start-up code run in a few passes down to a threshold of 1, every block compiled (4×
+/// the time). A block whose translation
 /// keeps being
 /// invalidated (self-modifying code: a deopt loop) backs off exponentially: each invalidation
 /// doubles the executions it needs before it is compiled again.
@@ -45,6 +49,8 @@ public struct TierPolicy: Sendable {
     /// the threshold falls (the interpreter takes about ten times as long per instruction, so
     /// this is about a third of the time).
     public var busyInterpreterShare = 1.0 / 32
+    /// Guest instructions a process runs before the threshold may fall.
+    public var settleInstructions: UInt64 = 1_000_000
 
     /// The threshold now in force.
     public private(set) var threshold: UInt32
@@ -78,12 +84,15 @@ public struct TierPolicy: Sendable {
     private var lastInterpreted: UInt64 = 0
     private var lastExecuted: UInt64 = 0
     private var tierUps = 0
+    /// The instructions executed when the process started (nil: at the next adjustment).
+    private var origin: UInt64? = 0
 
     /// Called at every block that turns hot (a tier-up); adjusts the threshold (adaptive
     /// mode), at most once per `adaptInterval`: doubles it while more than `longQueue` requests
     /// wait. While fewer than a quarter of that do, it divides it by four — down to
     /// `minThreshold` — if more than `busyInterpreterShare` of the instructions since the last
-    /// adjustment ran in the interpreter and at least `manyTierUps` blocks turned hot, or else
+    /// adjustment ran in the interpreter, at least `manyTierUps` blocks turned hot and the
+    /// process ran `settleInstructions`, or else
     /// halves it back towards the base from above. `interpreted` and `executed` are running
     /// totals of the instructions the interpreter ran and of all instructions. Returns whether
     /// the threshold changed.
@@ -95,7 +104,9 @@ public struct TierPolicy: Sendable {
         guard adaptive, now &- lastAdapt >= adaptInterval else { return false }
         lastAdapt = now
         let share = Double(interpreted &- lastInterpreted) / Double(max(1, executed &- lastExecuted))
-        let warm = tierUps >= manyTierUps
+        if origin == nil { origin = executed }
+        let settled = executed &- (origin ?? 0) >= settleInstructions
+        let warm = tierUps >= manyTierUps && settled
         lastInterpreted = interpreted
         lastExecuted = executed
         tierUps = 0
@@ -123,6 +134,7 @@ public struct TierPolicy: Sendable {
         guard adaptive else { return }
         threshold = baseThreshold
         tierUps = 0
+        origin = nil
     }
 
     /// The executions a block needs before its next compile after `deopts` invalidations.
