@@ -38,6 +38,14 @@ public enum Decoder {
         return decode32(UInt32(low) | UInt32(high) << 16)
     }
 
+    /// Decodes the instruction at the start of `word` (its first parcel in the low 16 bits): a
+    /// compressed one from those bits alone, else the whole word.
+    @inline(__always)
+    public static func decode(word: UInt32) -> Instruction {
+        let low = UInt16(truncatingIfNeeded: word)
+        return length(ofParcel: low) == 2 ? decodeCompressed(low) : decode32(word)
+    }
+
     /// Decodes a 32-bit instruction word.
     public static func decode32(_ word: UInt32) -> Instruction {
         guard word & 3 == 3, word & 0x1c != 0x1c else { return .illegal(raw: word, length: 4) }

@@ -85,49 +85,84 @@ enum BlockDecoder {
     static func decode(at pc: UInt64, memory: GuestMemory, limit: Int = maxInstructions, countdown: Int32 = .max) throws(FetchFailure)
         -> Block
     {
-        var insts: [Inst] = []
-        insts.reserveCapacity(16)
+        // Decoded into a buffer on the stack, then copied once into the block's memory (an
+        // array grown as the block went took start-up code's long blocks through three
+        // reallocations each); conditional branches are noted as they come, for the fix-up.
+        let decoded = withUnsafeTemporaryAllocation(of: Inst.self, capacity: maxInstructions + 1) { insts in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxInstructions) { branches in
+                decode(at: pc, memory: memory, limit: min(limit, maxInstructions), countdown: countdown, into: insts.baseAddress!,
+                       branches: branches.baseAddress!)
+            }
+        }
+        switch decoded {
+        case .success(let block): return block
+        case .failure(let fault): throw .fault(fault)
+        }
+    }
+
+    private static func decode(
+        at pc: UInt64, memory: GuestMemory, limit: Int, countdown: Int32, into insts: UnsafeMutablePointer<Inst>,
+        branches: UnsafeMutablePointer<UInt8>
+    ) -> Result<Block, GuestFault> {
+        var count = 0
+        var branchCount = 0
         var cursor = pc
         let firstPage = pc >> GuestMemory.pageShift
-        loop: while insts.count < limit {
+        // The block's page is read in place when it can be (the block ends at the page's end;
+        // only an instruction across it reads the next page, through `fetch`).
+        let page = memory.codeInPlace(at: pc)
+        let inPlaceEnd = (firstPage + 1) << GuestMemory.pageShift - 4
+        loop: while count < limit {
             let inst: Instruction
-            switch fetch(at: cursor, memory: memory) {
-            case .success(let decoded):
-                inst = decoded
-            case .failure(let fault):
-                if insts.isEmpty { throw .fault(fault) }
-                break loop  // fault when execution reaches it
+            if let page, cursor <= inPlaceEnd {
+                inst = Decoder.decode(word: page.loadUnaligned(fromByteOffset: Int(cursor &- pc), as: UInt32.self))
+            } else {
+                switch fetch(at: cursor, memory: memory) {
+                case .success(let decoded):
+                    inst = decoded
+                case .failure(let fault):
+                    if count == 0 { return .failure(fault) }
+                    break loop  // fault when execution reaches it
+                }
             }
+            let format = inst.opcode.format
             if inst.opcode == .jal {
                 let target = cursor &+ UInt64(bitPattern: inst.imm)
                 let end = cursor + UInt64(inst.length)
                 if target >= end, target >> GuestMemory.pageShift == firstPage,
                     (end - 1) >> GuestMemory.pageShift == firstPage
                 {
-                    var link = lower(inst, offset: UInt32(cursor - pc))
+                    var link = lower(inst, format: format, offset: UInt32(cursor - pc))
                     link.op = .auipc
                     link.imm = Int32(inst.length)
-                    insts.append(link)
+                    insts[count] = link
+                    count += 1
                     cursor = target
                     continue
                 }
             }
-            insts.append(lower(inst, offset: UInt32(cursor - pc)))
+            insts[count] = lower(inst, format: format, offset: UInt32(cursor - pc))
+            count += 1
             cursor += UInt64(inst.length)
-            if inst.endsBlock && inst.opcode.format != .b { break }  // .b: a conditional branch
+            if format == .b {  // a conditional branch: the block goes on
+                branches[branchCount] = UInt8(count - 1)
+                branchCount += 1
+            } else if inst.endsBlock {
+                break
+            }
             if cursor >> GuestMemory.pageShift != firstPage { break }
         }
-        let count = insts.count
         // The synthetic fall-through jump.
-        insts.append(
-            Inst(op: .jal, rd: UInt8(HartState.Slot.zeroSink), rs1: 0, rs2: 0, imm: 0, rs3: 0, rm: 0, length: 0,
-                 offset: UInt32(cursor - pc)))
+        insts[count] = Inst(
+            op: .jal, rd: UInt8(HartState.Slot.zeroSink), rs1: 0, rs2: 0, imm: 0, rs3: 0, rm: 0, length: 0,
+            offset: UInt32(cursor - pc))
         // Conditional branches: one back to the block's start goes round as a new entry (not in
         // blocks shortened to a budget or single-stepped, which must stop on time); one forward
         // to an instruction of the block (an `if` without `else`) jumps there inside it; others
         // leave it. Offsets grow along the block (jumps followed are forward), so the target's
         // index is found by walking on.
-        for k in 0..<count where insts[k].op.format == .b {
+        for b in 0..<branchCount {
+            let k = Int(branches[b])
             insts[k].rs3 = Inst.leavesBlock
             insts[k].rd = UInt8(count - k - 1)
             let target = Int64(insts[k].offset) + Int64(insts[k].imm)
@@ -145,14 +180,14 @@ enum BlockDecoder {
                 insts[k].imm = Int32(m - k)
             }
         }
-        let bytes = MemoryLayout<BlockHeader>.stride + MemoryLayout<Inst>.stride * insts.count
+        let bytes = MemoryLayout<BlockHeader>.stride + MemoryLayout<Inst>.stride * (count + 1)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 16)
         let block = raw.bindMemory(to: BlockHeader.self, capacity: 1)
         block.initialize(to: BlockHeader(pc: pc, endPC: cursor, count: UInt32(count), executions: 0, countdown: countdown))
-        let body = (raw + MemoryLayout<BlockHeader>.stride).bindMemory(to: Inst.self, capacity: insts.count)
-        body.initialize(from: insts, count: insts.count)
+        let body = (raw + MemoryLayout<BlockHeader>.stride).bindMemory(to: Inst.self, capacity: count + 1)
+        body.initialize(from: insts, count: count + 1)
         memory.markCode(GuestAddress(pc), GuestAddress(max(cursor, pc + 1)))
-        return block
+        return .success(block)
     }
 
     /// Fetches and decodes one instruction, or the fault of fetching it.
@@ -169,8 +204,8 @@ enum BlockDecoder {
     }
 
     /// Converts a decoded instruction to the loop's form.
-    static func lower(_ inst: Instruction, offset: UInt32) -> Inst {
-        let format = inst.opcode.format
+    @inline(__always)
+    static func lower(_ inst: Instruction, format: Format, offset: UInt32) -> Inst {
         func slot(_ reg: UInt8, _ cls: RegisterClass, destination: Bool) -> UInt8 {
             switch cls {
             case .integer: destination && reg == 0 ? UInt8(HartState.Slot.zeroSink) : reg

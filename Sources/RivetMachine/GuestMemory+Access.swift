@@ -138,6 +138,17 @@ extension GuestMemory {
         return UInt16(littleEndian: value)
     }
 
+    /// Where the bytes of `pc`'s page are, when the guest may execute them and they can be read
+    /// in place (an executable and readable page; `pc` even): decoders read a block's
+    /// instructions there, up to the page's end, with one look at its permissions. Nil
+    /// otherwise (`fetchParcel` reads an execute-only page).
+    public func codeInPlace(at pc: UInt64) -> UnsafeRawPointer? {
+        guard pc & 1 == 0, pc < Self.addressSpaceSize else { return nil }
+        let rights = MemoryPermissions(rawValue: pagePermissions[Int(pc >> Self.pageShift)])
+        guard rights.contains(.execute), rights.contains(.read) else { return nil }
+        return UnsafeRawPointer(host(pc))
+    }
+
     /// The guest code bytes `[pc, pc + count)` (executable; execute-only pages included), or nil.
     public func readCode(at pc: UInt64, count: Int) -> [UInt8]? {
         guard count > 0, Self.contains(pc, size: UInt64(count)) else { return count == 0 ? [] : nil }

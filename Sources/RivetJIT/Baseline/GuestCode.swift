@@ -29,8 +29,17 @@ enum GuestCode {
         var block: [Decoded] = []
         block.reserveCapacity(16)
         var cursor = pc
+        // Read in place on the block's page where it can be (`GuestMemory.codeInPlace`).
+        let page = memory.codeInPlace(at: pc)
+        let inPlaceEnd = (pc >> 12 + 1) << 12 - 4
         while block.count < limit, block.isEmpty || stops.isEmpty || !stops.contains(cursor) {
-            guard case .success(let inst) = fetch(at: cursor, memory: memory) else { break }
+            let inst: Instruction
+            if let page, cursor <= inPlaceEnd {
+                inst = Decoder.decode(word: page.loadUnaligned(fromByteOffset: Int(cursor &- pc), as: UInt32.self))
+            } else {
+                guard case .success(let fetched) = fetch(at: cursor, memory: memory) else { break }
+                inst = fetched
+            }
             block.append(Decoded(instruction: inst, offset: UInt32(cursor - pc)))
             cursor += UInt64(inst.length)
             if inst.endsBlock || cursor >> 12 != pc >> 12 { break }
