@@ -18,10 +18,9 @@
 /// process starts (its first `settleInstructions`): the C library's start-up loops turn hot
 /// while the interpreter decodes everything else, which looks like a flat profile; a fall there
 /// took start-up code run in a few passes down to a threshold of 1, every block compiled (4×
-/// the time). A block whose translation
-/// keeps being
-/// invalidated (self-modifying code: a deopt loop) backs off exponentially: each invalidation
-/// doubles the executions it needs before it is compiled again.
+/// the time). A block whose translation keeps being invalidated (self-modifying code: a deopt
+/// loop) backs off exponentially: each invalidation doubles the executions it needs before it
+/// is compiled again.
 public struct TierPolicy: Sendable {
     /// Interpreter executions before a block is compiled by the baseline JIT.
     public var baseThreshold: UInt32
@@ -92,10 +91,9 @@ public struct TierPolicy: Sendable {
     /// wait. While fewer than a quarter of that do, it divides it by four — down to
     /// `minThreshold` — if more than `busyInterpreterShare` of the instructions since the last
     /// adjustment ran in the interpreter, at least `manyTierUps` blocks turned hot and the
-    /// process ran `settleInstructions`, or else
-    /// halves it back towards the base from above. `interpreted` and `executed` are running
-    /// totals of the instructions the interpreter ran and of all instructions. Returns whether
-    /// the threshold changed.
+    /// process ran `settleInstructions`, or else halves it back towards the base from above.
+    /// `interpreted` and `executed` are running totals of the instructions the interpreter ran
+    /// and of all instructions. Returns whether the threshold changed.
     ///
     /// (Raising it under code-cache pressure too was measured and rejected: it kept more code in
     /// the interpreter and cost more than the evictions it saved.)
