@@ -110,8 +110,10 @@ enum BlockDecoder {
         let firstPage = pc >> GuestMemory.pageShift
         // The block's page is read in place when it can be (the block ends at the page's end;
         // only an instruction across it reads the next page, through `fetch`).
+        // (`pc` may be anywhere, up to the top of the 64-bit space: the page's end is computed
+        // only for a page in guest memory.)
         let page = memory.codeInPlace(at: pc)
-        let inPlaceEnd = (firstPage + 1) << GuestMemory.pageShift - 4
+        let inPlaceEnd = page == nil ? 0 : (firstPage + 1) << GuestMemory.pageShift - 4
         loop: while count < limit {
             let inst: Instruction
             if let page, cursor <= inPlaceEnd {

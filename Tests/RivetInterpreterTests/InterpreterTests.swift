@@ -240,6 +240,28 @@ let zero = 0, ra = 1, t0 = 5, t1 = 6, t2 = 7, a0 = 10, a1 = 11, a2 = 12, a3 = 13
         #expect(guest.hart.pc == GuestCode.pc(4) && guest.hart[x: a0] == 2)
     }
 
+    /// A jump anywhere in the 64-bit space, the top page included, is an execute fault there,
+    /// not a host trap (the decoder once computed the end of the page past the top: found by
+    /// `rivet-fuzz`).
+    @Test func wildJumpsFaultWhereTheyLand() throws {
+        for target: Int64 in [-4096, -2, -4, 1 << 38, (1 << 38) - 2, (1 << 38) - 4096] {
+            let high = Int32(truncatingIfNeeded: target >> 32)
+            let program: [UInt32] =
+                li(t0, high) + [
+                    asm(.slli, rd: t0, rs1: t0, imm: 32),
+                ] + li(t1, Int32(truncatingIfNeeded: target)) + [
+                    asm(.slli, rd: t1, rs1: t1, imm: 32),
+                    asm(.srli, rd: t1, rs1: t1, imm: 32),
+                    asm(.or, rd: t0, rs1: t0, rs2: t1),
+                    asm(.jalr, rd: zero, rs1: t0, imm: 0),
+                ]
+            let guest = try GuestCode(program)
+            let address = UInt64(bitPattern: target)
+            #expect(guest.run() == .fault(GuestFault(address: GuestAddress(address), access: .execute, mapped: false)))
+            #expect(guest.hart.pc == address)
+        }
+    }
+
     @Test func illegalInstructionsAndEbreakStopAtTheirPC() throws {
         // The all-zero parcel is RISC-V's defined illegal instruction (a compressed one).
         let guest = try GuestCode([asm(.addi, rd: a0, rs1: zero, imm: 3), 0x0000_0000])

@@ -42,6 +42,20 @@ final class GuestBlocks {
     }
 }
 
+/// Tier 1's fetch at pcs where no guest code can be.
+@Suite struct GuestCodeFetchTests {
+    /// Anywhere in the 64-bit space, the top page included, decoding finds no block (the
+    /// interpreter then reports the fault); it once computed the end of the page past the top.
+    @Test func wildPCsDecodeToNothing() throws {
+        let guest = try GuestBlocks(blocks: 1)
+        for pc: UInt64 in [0xffff_ffff_ffff_f000, 0xffff_ffff_ffff_fffe, 1 << 38, (1 << 38) - 2, 0] {
+            #expect(GuestCode.decodeBlock(at: pc, memory: guest.memory, limit: 64).isEmpty, "pc \(pc)")
+            #expect(GuestCode.request(at: pc, id: 1, memory: guest.memory, requested: 0, priority: 1) == nil)
+        }
+        #expect(GuestCode.decodeBlock(at: GuestBlocks.base, memory: guest.memory, limit: 64).count == 3)
+    }
+}
+
 /// A code cache with translations of `GuestBlocks`, built as the engine builds them.
 final class CacheFixture {
     let blocks: GuestBlocks

@@ -30,8 +30,9 @@ enum GuestCode {
         block.reserveCapacity(16)
         var cursor = pc
         // Read in place on the block's page where it can be (`GuestMemory.codeInPlace`).
+        // (The page's end only for a page in guest memory: `pc` may be anywhere.)
         let page = memory.codeInPlace(at: pc)
-        let inPlaceEnd = (pc >> 12 + 1) << 12 - 4
+        let inPlaceEnd = page == nil ? 0 : (pc >> 12 + 1) << 12 - 4
         while block.count < limit, block.isEmpty || stops.isEmpty || !stops.contains(cursor) {
             let inst: Instruction
             if let page, cursor <= inPlaceEnd {
