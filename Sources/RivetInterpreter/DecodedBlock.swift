@@ -108,24 +108,15 @@ enum BlockDecoder {
         var branchCount = 0
         var cursor = pc
         let firstPage = pc >> GuestMemory.pageShift
-        // The block's page is read in place when it can be (the block ends at the page's end;
-        // only an instruction across it reads the next page, through `fetch`).
-        // (`pc` may be anywhere, up to the top of the 64-bit space: the page's end is computed
-        // only for a page in guest memory.)
-        let page = memory.codeInPlace(at: pc)
-        let inPlaceEnd = page == nil ? 0 : (firstPage + 1) << GuestMemory.pageShift - 4
+        let code = CodeReader(memory, block: pc)
         loop: while count < limit {
             let inst: Instruction
-            if let page, cursor <= inPlaceEnd {
-                inst = Decoder.decode(word: page.loadUnaligned(fromByteOffset: Int(cursor &- pc), as: UInt32.self))
-            } else {
-                switch fetch(at: cursor, memory: memory) {
-                case .success(let decoded):
-                    inst = decoded
-                case .failure(let fault):
-                    if count == 0 { return .failure(fault) }
-                    break loop  // fault when execution reaches it
-                }
+            switch code.instruction(at: cursor) {
+            case .success(let decoded):
+                inst = decoded
+            case .failure(let fault):
+                if count == 0 { return .failure(fault) }
+                break loop  // fault when execution reaches it
             }
             let format = inst.opcode.format
             if inst.opcode == .jal {
@@ -190,19 +181,6 @@ enum BlockDecoder {
         body.initialize(from: insts, count: count + 1)
         memory.markCode(GuestAddress(pc), GuestAddress(max(cursor, pc + 1)))
         return .success(block)
-    }
-
-    /// Fetches and decodes one instruction, or the fault of fetching it.
-    static func fetch(at pc: UInt64, memory: GuestMemory) -> Result<Instruction, GuestFault> {
-        func fault(_ address: UInt64) -> GuestFault {
-            GuestFault(
-                address: GuestAddress(address), access: .execute,
-                mapped: memory.isMapped(address))
-        }
-        guard let low = memory.fetchParcel(at: pc) else { return .failure(fault(pc)) }
-        if Decoder.length(ofParcel: low) == 2 { return .success(Decoder.decodeCompressed(low)) }
-        guard let high = memory.fetchParcel(at: pc &+ 2) else { return .failure(fault(pc &+ 2)) }
-        return .success(Decoder.decode(low: low, high: high))
     }
 
     /// Converts a decoded instruction to the loop's form.

@@ -564,7 +564,7 @@ extension Interpreter {
 
     /// The raw bits of the instruction at `pc`, for error reports.
     func fetchRaw(_ pc: UInt64) -> UInt32 {
-        switch BlockDecoder.fetch(at: pc, memory: memory) {
+        switch memory.instruction(at: pc) {
         case .success(let inst): inst.raw
         case .failure: 0
         }

@@ -1,4 +1,5 @@
 import CRivetHost
+import RivetISA
 
 #if canImport(Glibc)
 import Glibc
@@ -138,15 +139,16 @@ extension GuestMemory {
         return UInt16(littleEndian: value)
     }
 
-    /// Where the bytes of `pc`'s page are, when the guest may execute them and they can be read
-    /// in place (an executable and readable page; `pc` even): decoders read a block's
-    /// instructions there, up to the page's end, with one look at its permissions. Nil
-    /// otherwise (`fetchParcel` reads an execute-only page).
-    public func codeInPlace(at pc: UInt64) -> UnsafeRawPointer? {
-        guard pc & 1 == 0, pc < Self.addressSpaceSize else { return nil }
-        let rights = MemoryPermissions(rawValue: pagePermissions[Int(pc >> Self.pageShift)])
-        guard rights.contains(.execute), rights.contains(.read) else { return nil }
-        return UnsafeRawPointer(host(pc))
+    /// Fetches and decodes the instruction at `pc`, or the fault of fetching it (an execute
+    /// fault at the parcel that cannot be fetched).
+    public func instruction(at pc: UInt64) -> Result<Instruction, GuestFault> {
+        func fault(_ address: UInt64) -> GuestFault {
+            GuestFault(address: GuestAddress(address), access: .execute, mapped: isMapped(address))
+        }
+        guard let low = fetchParcel(at: pc) else { return .failure(fault(pc)) }
+        if Decoder.length(ofParcel: low) == 2 { return .success(Decoder.decodeCompressed(low)) }
+        guard let high = fetchParcel(at: pc &+ 2) else { return .failure(fault(pc &+ 2)) }
+        return .success(Decoder.decode(low: low, high: high))
     }
 
     /// The guest code bytes `[pc, pc + count)` (executable; execute-only pages included), or nil.

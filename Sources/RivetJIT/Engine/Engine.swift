@@ -415,7 +415,7 @@ public final class Engine {
             if found == nil, !interpreter.singleStep {
                 if compileOnMiss(r, pc) != nil {
                     found = cache.entryPoint(pc)
-                } else if compilesEagerly, case .failure(let fault) = GuestCode.fetch(at: pc, memory: memory) {
+                } else if compilesEagerly, case .failure(let fault) = memory.instruction(at: pc) {
                     if shared { lock.unlock() }
                     return .fault(fault)
                 }
