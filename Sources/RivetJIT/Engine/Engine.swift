@@ -278,6 +278,7 @@ public final class Engine {
         }
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { return -errno }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }  // a host program spawned meanwhile gets neither end
         // No other hart may be changing the code cache or the memory map as the host process is
         // copied, or until the child has its own copy of the code.
         lock.lock()

@@ -139,7 +139,7 @@ final class JITRuntime {
     private func dump(_ t: Translation, to directory: String) {
         for (suffix, offset, length) in [(".bin", t.hostOffset, t.hostLength), (".cold.bin", t.coldOffset, t.coldLength)] {
             let path = directory + "/" + String(t.guestPC, radix: 16) + suffix
-            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { return }
             _ = Glibc.write(fd, cache.region.executable(at: offset), length)
             close(fd)

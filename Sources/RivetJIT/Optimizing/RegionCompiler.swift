@@ -77,7 +77,7 @@ enum RegionCompiler {
     }()
 
     private static func write(_ text: String, to path: String) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return }
         var text = text
         text.withUTF8 { _ = Glibc.write(fd, $0.baseAddress, $0.count) }

@@ -9,7 +9,11 @@
  * With the argument "wait" it blocks for the signal tests of PollTests: it handles
  * SIGUSR1, blocks SIGUSR2, prints "ready", and reports how each wait ended (a timed poll that
  * signals it ignores keep waking must still end on time; an unbounded poll and epoll_wait end
- * with EINTR after SIGUSR1's handler; a signalfd read returns SIGUSR2). What qemu 7.2 lacks (epoll_pwait2, signalfd4's size check) is in io_poll_linux.c. */
+ * with EINTR after SIGUSR1's handler; a signalfd read returns SIGUSR2). What qemu 7.2 lacks (epoll_pwait2, signalfd4's size check) is in io_poll_linux.c.
+ * The tests run it in its own rivet process: in the test process, a child another test spawns
+ * (posix_spawn) holds a pipe's writer for an instant before its exec closes it, and a poll in
+ * that instant sees POLLIN without POLLHUP (seen once in CI, `opt/64K cache/lru`).
+ * rivet-fixture: processes */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
