@@ -85,8 +85,17 @@ public struct LiveInterval: Hashable, Sendable {
 
 /// The result of register allocation.
 public struct RegisterAllocation: Sendable {
+    /// The intervals' ranges, flat (`LinearScan.Intervals`).
+    var ranges: LinearScan.Intervals
     /// Intervals by value (values nothing defines in the layout have none).
-    public var intervals: [LiveInterval?]
+    public var intervals: [LiveInterval?] {
+        ranges.withView { view in
+            (0..<ranges.valueCount).map { v in
+                view.isEmpty(v)
+                    ? nil : LiveInterval(value: Value(v), ranges: view.indices(v).map { view.lower[$0]...view.upper[$0] })
+            }
+        }
+    }
     /// Locations by value.
     public var locations: [ValueLocation?]
     /// Stack slots used for spilled values.
@@ -134,52 +143,56 @@ public enum LinearScan {
             blockEnds[b.id] = position - 1
         }
 
-        // Backward liveness over blocks, as bit sets of values.
+        // Backward liveness over blocks, as bit sets of values (`words` words a block, all
+        // blocks' sets in one array).
         let words = (valueCount + 63) / 64
-        var uses = [[UInt64]](repeating: [UInt64](repeating: 0, count: words), count: blockCount)
+        var uses = [UInt64](repeating: 0, count: words * blockCount)
         var defs = uses
         for b in f.layout {
-            for p in f.blocks[b.id].params { defs[b.id][p.id / 64] |= 1 << UInt64(p.id % 64) }
+            let base = b.id * words
+            for p in f.blocks[b.id].params { defs[base + p.id / 64] |= 1 << UInt64(p.id % 64) }
             for inst in f.blocks[b.id].insts {
                 f.forEachUse(inst) { v in
-                    if defs[b.id][v.id / 64] & (1 << UInt64(v.id % 64)) == 0 {
-                        uses[b.id][v.id / 64] |= 1 << UInt64(v.id % 64)
+                    if defs[base + v.id / 64] & (1 << UInt64(v.id % 64)) == 0 {
+                        uses[base + v.id / 64] |= 1 << UInt64(v.id % 64)
                     }
                 }
-                if let r = f.insts[inst.id].result { defs[b.id][r.id / 64] |= 1 << UInt64(r.id % 64) }
+                if let r = f.insts[inst.id].result { defs[base + r.id / 64] |= 1 << UInt64(r.id % 64) }
             }
         }
+        let successors = f.layout.map { f.successors($0).map(\.id) }
         var liveIn = uses
-        var liveOut = [[UInt64]](repeating: [UInt64](repeating: 0, count: words), count: blockCount)
+        var liveOut = [UInt64](repeating: 0, count: words * blockCount)
         var changed = true
         while changed {
             changed = false
-            for b in f.layout.reversed() {
-                var out = [UInt64](repeating: 0, count: words)
-                for s in f.successors(b) {
-                    for w in 0..<words { out[w] |= liveIn[s.id][w] }
-                }
-                var input = out
-                for w in 0..<words { input[w] = uses[b.id][w] | (out[w] & ~defs[b.id][w]) }
-                if out != liveOut[b.id] || input != liveIn[b.id] {
-                    liveOut[b.id] = out
-                    liveIn[b.id] = input
-                    changed = true
+            for (n, b) in f.layout.enumerated().reversed() {
+                let base = b.id * words
+                for w in 0..<words {
+                    var out: UInt64 = 0
+                    for s in successors[n] { out |= liveIn[s * words + w] }
+                    let input = uses[base + w] | (out & ~defs[base + w])
+                    if out != liveOut[base + w] || input != liveIn[base + w] {
+                        liveOut[base + w] = out
+                        liveIn[base + w] = input
+                        changed = true
+                    }
                 }
             }
         }
 
         // Ranges, block by block: from the block's start (live in, or a parameter) or the
         // definition, to the block's end (live out) or the last use in it; a definition nothing
-        // uses still covers its own position (the lowering writes it).
-        var ranges = [[ClosedRange<Int>]](repeating: [], count: valueCount)
+        // uses still covers its own position (the lowering writes it). Each block's pieces are
+        // noted in layout order, then grouped by value (`Intervals`).
         var first = [Int](repeating: -1, count: valueCount)  // in the current block
         var last = [Int](repeating: -1, count: valueCount)
         var touched: [Int] = []
+        var pieces: [(value: Int32, lower: Int32, upper: Int32)] = []
         for b in f.layout {
             let bs = blockStarts[b.id], be = blockEnds[b.id]
             for w in 0..<words {
-                var bits = liveIn[b.id][w]
+                var bits = liveIn[b.id * words + w]
                 while bits != 0 {
                     touch(w * 64 + bits.trailingZeroBitCount, bs, &first, &last, &touched)
                     bits &= bits - 1
@@ -192,27 +205,20 @@ public enum LinearScan {
                 if let r = f.insts[inst.id].result { touch(r.id, p + 1, &first, &last, &touched) }
             }
             for w in 0..<words {
-                var bits = liveOut[b.id][w]
+                var bits = liveOut[b.id * words + w]
                 while bits != 0 {
                     touch(w * 64 + bits.trailingZeroBitCount, be, &first, &last, &touched)
                     bits &= bits - 1
                 }
             }
             for v in touched {
-                if let previous = ranges[v].last, previous.upperBound + 1 >= first[v] {
-                    ranges[v][ranges[v].count - 1] = previous.lowerBound...max(previous.upperBound, last[v])
-                } else {
-                    ranges[v].append(first[v]...last[v])
-                }
+                pieces.append((Int32(v), Int32(first[v]), Int32(last[v])))
                 first[v] = -1
                 last[v] = -1
             }
             touched.removeAll(keepingCapacity: true)
         }
-        var intervals = [LiveInterval?](repeating: nil, count: valueCount)
-        for v in 0..<valueCount where !ranges[v].isEmpty {
-            intervals[v] = LiveInterval(value: Value(v), ranges: ranges[v])
-        }
+        let flat = Intervals(valueCount: valueCount, pieces: pieces)
 
         // Hints: a block parameter and the arguments passed to it prefer one register, so that
         // the edge needs no move (as regalloc2's and Cranelift's move hints do); so do the
@@ -271,96 +277,108 @@ public enum LinearScan {
         // an interval fits a register none of whose intervals it overlaps (it may fit a hole).
         // (No local functions capture the scan's state: each access to a captured `var` paid a
         // dynamic exclusivity check, a quarter of the allocator's time.)
-        let order = intervals.compactMap { $0 }.filter { $0.value.id >= unallocated.count || !unallocated[$0.value.id] }
-            .sorted { ($0.start, $0.value) < ($1.start, $1.value) }
-        var locations = [ValueLocation?](repeating: nil, count: valueCount)
-        // Both classes' registers in one list: general ones first, then XMM ones.
-        let places = registers.map { ValueLocation.register($0) } + floatRegisters.map { ValueLocation.float($0) }
-        let generalClass = 0..<registers.count, floatClass = registers.count..<places.count
-        var holders = [[LiveInterval]](repeating: [], count: places.count)
-        var used = [Bool](repeating: false, count: places.count)
-        // Spill slots are reused by intervals that do not overlap, widened by one position (so
-        // that, unlike a register, an operand's last use and the same instruction's result never
-        // share one); a block parameter and its arguments prefer one slot (the edge's move
-        // vanishes).
-        var slotHolders: [[LiveInterval]] = []
-        // The intervals kept in each home, by slot of `f`.
-        var homeHolders = [[LiveInterval]](repeating: [], count: homes.isEmpty ? 0 : f.slots.count)
-        // By host register number (XMM registers from 32 on): its index in `places`, or -1.
-        var registerIndex = [Int](repeating: -1, count: 48)
-        for (k, place) in places.enumerated() { registerIndex[placeNumber(place)!] = k }
-        // The hint search's marks: by value, the position in `order` of the interval that last
-        // visited it.
-        var seen = [Int](repeating: -1, count: valueCount)
-        var frontier: [Value] = []
-        var next: [Value] = []
-        for (n, interval) in order.enumerated() {
-            for k in holders.indices { holders[k].removeAll { $0.end < interval.start } }
-            let type = f.type(interval.value)
-            let candidates = !floatRegisters.isEmpty && (type == .f32 || type == .f64) ? floatClass : generalClass
-            // The nearest partner (breadth first, up to three edges away) whose register fits.
-            var choice: Int? = nil
-            seen[interval.value.id] = n
-            frontier.removeAll(keepingCapacity: true)
-            frontier.append(interval.value)
-            search: for _ in 0..<3 {
-                next.removeAll(keepingCapacity: true)
-                for v in frontier {
-                    for partner in partners[v.id] where seen[partner.id] != n {
-                        seen[partner.id] = n
-                        if let number = placeNumber(locations[partner.id]), case let k = registerIndex[number],
-                            candidates.contains(k), !overlapsAny(holders[k], interval)
-                        {
-                            choice = k
-                            break search
+        let (locations, spillSlots, used) = flat.withView { intervals in
+            var order: [Int] = []
+            for v in 0..<valueCount where !intervals.isEmpty(v) && (v >= unallocated.count || !unallocated[v]) {
+                order.append(v)
+            }
+            order.sort { (intervals.start($0), $0) < (intervals.start($1), $1) }
+            var locations = [ValueLocation?](repeating: nil, count: valueCount)
+            // Both classes' registers in one list: general ones first, then XMM ones.
+            let places = registers.map { ValueLocation.register($0) } + floatRegisters.map { ValueLocation.float($0) }
+            let generalClass = 0..<registers.count, floatClass = registers.count..<places.count
+            // The values given to each place (by value number: no interval is copied, so the scan
+            // retains nothing).
+            var holders = [[Int]](repeating: [], count: places.count)
+            var used = [Bool](repeating: false, count: places.count)
+            // Spill slots are reused by intervals that do not overlap, widened by one position (so
+            // that, unlike a register, an operand's last use and the same instruction's result never
+            // share one); a block parameter and its arguments prefer one slot (the edge's move
+            // vanishes).
+            var slotHolders: [[Int]] = []
+            // The values kept in each home, by slot of `f`.
+            var homeHolders = [[Int]](repeating: [], count: homes.isEmpty ? 0 : f.slots.count)
+            // By host register number (XMM registers from 32 on): its index in `places`, or -1.
+            var registerIndex = [Int](repeating: -1, count: 48)
+            for (k, place) in places.enumerated() { registerIndex[placeNumber(place)!] = k }
+            // The hint search's marks: by value, the position in `order` of the interval that last
+            // visited it.
+            var seen = [Int](repeating: -1, count: valueCount)
+            var frontier: [Value] = []
+            var next: [Value] = []
+            for (n, v) in order.enumerated() {
+                let start = intervals.start(v)
+                for k in holders.indices where !holders[k].isEmpty { intervals.dropEnded(&holders[k], before: start) }
+                let type = f.type(Value(v))
+                let candidates = !floatRegisters.isEmpty && (type == .f32 || type == .f64) ? floatClass : generalClass
+                // The nearest partner (breadth first, up to three edges away) whose register fits.
+                var choice: Int? = nil
+                seen[v] = n
+                frontier.removeAll(keepingCapacity: true)
+                frontier.append(Value(v))
+                search: for _ in 0..<3 {
+                    next.removeAll(keepingCapacity: true)
+                    for u in frontier {
+                        for partner in partners[u.id] where seen[partner.id] != n {
+                            seen[partner.id] = n
+                            if let number = placeNumber(locations[partner.id]), case let k = registerIndex[number],
+                                candidates.contains(k), !intervals.overlapsAny(holders[k], v)
+                            {
+                                choice = k
+                                break search
+                            }
+                            next.append(partner)
                         }
-                        next.append(partner)
+                    }
+                    swap(&frontier, &next)
+                }
+                if choice == nil {
+                    for k in candidates where !intervals.overlapsAny(holders[k], v) {
+                        choice = k
+                        break
                     }
                 }
-                swap(&frontier, &next)
-            }
-            if choice == nil {
-                for k in candidates where !overlapsAny(holders[k], interval) {
-                    choice = k
-                    break
+                if let k = choice {
+                    locations[v] = places[k]
+                    used[k] = true
+                    holders[k].append(v)
+                    continue
+                }
+                // No register fits: of the registers' overlapping intervals and this one, spill
+                // what saves least per position. A register's cost is the sum over the intervals
+                // it would have to give up; if the cheapest costs less than this interval, they go
+                // to spill slots and this one takes the register.
+                var best: (cost: Double, k: Int)? = nil
+                for k in candidates {
+                    var cost = 0.0
+                    for held in holders[k] where intervals.overlaps(held, v) {
+                        cost += weights[held] / Double(intervals.length(held))
+                    }
+                    if best == nil || cost < best!.cost { best = (cost, k) }
+                }
+                if let (cost, k) = best, cost < weights[v] / Double(intervals.length(v)) {
+                    for spilled in holders[k] where intervals.overlaps(spilled, v) {
+                        locations[spilled] = spillLocation(
+                            for: spilled, intervals, partners: partners[spilled], homes: homes, locations, &slotHolders,
+                            &homeHolders)
+                    }
+                    holders[k].removeAll { intervals.overlaps($0, v) }
+                    locations[v] = places[k]
+                    used[k] = true
+                    holders[k].append(v)
+                } else {
+                    locations[v] = spillLocation(
+                        for: v, intervals, partners: partners[v], homes: homes, locations, &slotHolders, &homeHolders)
                 }
             }
-            if let k = choice {
-                locations[interval.value.id] = places[k]
-                used[k] = true
-                holders[k].append(interval)
-                continue
-            }
-            // No register fits: of the registers' overlapping intervals and this one, spill
-            // what saves least per position. A register's cost is the sum over the intervals
-            // it would have to give up; if the cheapest costs less than this interval, they go
-            // to spill slots and this one takes the register.
-            var best: (cost: Double, k: Int)? = nil
-            for k in candidates {
-                var cost = 0.0
-                for held in holders[k] where held.overlaps(interval) { cost += weights[held.value.id] / Double(held.length) }
-                if best == nil || cost < best!.cost { best = (cost, k) }
-            }
-            if let (cost, k) = best, cost < weights[interval.value.id] / Double(interval.length) {
-                for spilled in holders[k] where spilled.overlaps(interval) {
-                    locations[spilled.value.id] = spillLocation(
-                        for: spilled, partners: partners[spilled.value.id], homes: homes, locations, &slotHolders,
-                        &homeHolders)
-                }
-                holders[k].removeAll { $0.overlaps(interval) }
-                locations[interval.value.id] = places[k]
-                used[k] = true
-                holders[k].append(interval)
-            } else {
-                locations[interval.value.id] = spillLocation(
-                    for: interval, partners: partners[interval.value.id], homes: homes, locations, &slotHolders,
-                    &homeHolders)
-            }
+            return (locations, slotHolders.count, used)
         }
+        let places = registers.count
+        let generalClass = 0..<places, floatClass = places..<(places + floatRegisters.count)
         let usedRegisters = Set(generalClass.filter { used[$0] }.map { registers[$0] })
         let usedFloatRegisters = Set(floatClass.filter { used[$0] }.map { floatRegisters[$0 - registers.count] })
         return RegisterAllocation(
-            intervals: intervals, locations: locations, spillSlots: slotHolders.count, usedRegisters: usedRegisters,
+            ranges: flat, locations: locations, spillSlots: spillSlots, usedRegisters: usedRegisters,
             usedFloatRegisters: usedFloatRegisters, blockStarts: blockStarts, instPositions: instPositions)
     }
 
@@ -385,59 +403,161 @@ public enum LinearScan {
         last[v] = max(last[v], p)
     }
 
-    /// Whether `interval` overlaps one of `held`.
-    @inline(__always)
-    static func overlapsAny(_ held: [LiveInterval], _ interval: LiveInterval) -> Bool {
-        held.contains { $0.overlaps(interval) }
-    }
-
-    /// Where a spilled `interval` goes: its value's home (`homes`) if no interval kept there
-    /// overlaps it (with the margin of `slot(for:...)`), else a spill slot.
+    /// Where a spilled value `v` goes: its home (`homes`) if no value kept there overlaps it
+    /// (with the margin of `slot(for:...)`), else a spill slot.
     static func spillLocation(
-        for interval: LiveInterval, partners: [Value], homes: [Int?], _ locations: [ValueLocation?],
-        _ slotHolders: inout [[LiveInterval]], _ homeHolders: inout [[LiveInterval]]
+        for v: Int, _ intervals: Intervals.View, partners: [Value], homes: [Int?], _ locations: [ValueLocation?],
+        _ slotHolders: inout [[Int]], _ homeHolders: inout [[Int]]
     ) -> ValueLocation {
-        let v = interval.value.id
-        if v < homes.count, let home = homes[v],
-            !homeHolders[home].contains(where: { $0.overlaps(interval, margin: 1) || interval.overlaps($0, margin: 1) })
-        {
-            homeHolders[home].append(interval)
+        if v < homes.count, let home = homes[v], !intervals.overlapsAnyWidened(homeHolders[home], v) {
+            homeHolders[home].append(v)
             return .home(home)
         }
-        return .stack(slot(for: interval, partners: partners, locations, &slotHolders))
+        return .stack(slot(for: v, intervals, partners: partners, locations, &slotHolders))
     }
 
-    /// A spill slot for `interval`: a partner's (`partners`, with their `locations`) if it fits,
-    /// else the first that fits, else a new one. Nothing is dropped from a slot's intervals: an
+    /// A spill slot for value `v`: a partner's (`partners`, with their `locations`) if it fits,
+    /// else the first that fits, else a new one. Nothing is dropped from a slot's values: an
     /// interval evicted from a register started before the scan's position and may overlap any
     /// of them (dropping those that ended before the position let two parameters of one block
-    /// share a slot, and bzip2's mainSort read the wrong x11 at a fault). The margin applies
-    /// both ways.
+    /// share a slot, and bzip2's mainSort read the wrong x11 at a fault). Intervals are widened
+    /// by one position, both ways.
     static func slot(
-        for interval: LiveInterval, partners: [Value], _ locations: [ValueLocation?], _ slotHolders: inout [[LiveInterval]]
+        for v: Int, _ intervals: Intervals.View, partners: [Value], _ locations: [ValueLocation?],
+        _ slotHolders: inout [[Int]]
     ) -> Int {
-        func fits(_ held: [LiveInterval]) -> Bool {
-            !held.contains { $0.overlaps(interval, margin: 1) || interval.overlaps($0, margin: 1) }
-        }
         var choice: Int? = nil
         for partner in partners {
-            if case .stack(let k) = locations[partner.id], fits(slotHolders[k]) {
+            if case .stack(let k) = locations[partner.id], !intervals.overlapsAnyWidened(slotHolders[k], v) {
                 choice = k
                 break
             }
         }
         if choice == nil {
-            for k in slotHolders.indices where fits(slotHolders[k]) {
+            for k in slotHolders.indices where !intervals.overlapsAnyWidened(slotHolders[k], v) {
                 choice = k
                 break
             }
         }
         if let k = choice {
-            slotHolders[k].append(interval)
+            slotHolders[k].append(v)
             return k
         }
-        slotHolders.append([interval])
+        slotHolders.append([v])
         return slotHolders.count - 1
+    }
+
+    /// Every value's live interval, flat, in one array: the ranges of value v are
+    /// `lower[k]...upper[k]` for k in `first[v]..<first[v + 1]`, increasing and disjoint. (An
+    /// array of ranges per interval made the scan retain and release an array at each look;
+    /// the scan reads them through a `View`, which retains nothing.)
+    struct Intervals: Sendable {
+        let valueCount: Int
+        /// `first` (valueCount + 1), `lengths` (valueCount), then `lower` and `upper` (one per range).
+        private var storage: [Int]
+
+        /// The intervals made of `pieces`: ranges of values in the order they were found (each
+        /// value's in increasing order), merged where one reaches the next.
+        init(valueCount: Int, pieces: [(value: Int32, lower: Int32, upper: Int32)]) {
+            self.valueCount = valueCount
+            var counts = [Int](repeating: 0, count: valueCount + 1)
+            for piece in pieces { counts[Int(piece.value) + 1] += 1 }
+            for v in 0..<valueCount { counts[v + 1] += counts[v] }
+            var next = counts
+            var sorted = [(lower: Int, upper: Int)](repeating: (0, 0), count: pieces.count)
+            for piece in pieces {
+                let k = next[Int(piece.value)]
+                sorted[k] = (Int(piece.lower), Int(piece.upper))
+                next[Int(piece.value)] = k + 1
+            }
+            var first = [Int](repeating: 0, count: valueCount + 1)
+            var lengths = [Int](repeating: 0, count: valueCount)
+            var lower: [Int] = [], upper: [Int] = []
+            lower.reserveCapacity(pieces.count)
+            upper.reserveCapacity(pieces.count)
+            for v in 0..<valueCount {
+                first[v] = lower.count
+                for k in counts[v]..<counts[v + 1] {
+                    if lower.count > first[v], upper[upper.count - 1] + 1 >= sorted[k].lower {
+                        upper[upper.count - 1] = max(upper[upper.count - 1], sorted[k].upper)
+                    } else {
+                        lower.append(sorted[k].lower)
+                        upper.append(sorted[k].upper)
+                    }
+                }
+                for k in first[v]..<lower.count { lengths[v] += upper[k] - lower[k] + 1 }
+            }
+            first[valueCount] = lower.count
+            storage = first + lengths + lower + upper
+        }
+
+        /// Runs `body` with a view of the intervals.
+        func withView<R>(_ body: (View) -> R) -> R {
+            storage.withUnsafeBufferPointer { buffer in
+                let rangeCount = (buffer.count - 2 * valueCount - 1) / 2
+                return body(View(base: buffer.baseAddress!, valueCount: valueCount, rangeCount: rangeCount))
+            }
+        }
+
+        /// The intervals, read in place.
+        struct View {
+            let first: UnsafePointer<Int>
+            let lengths: UnsafePointer<Int>
+            let lower: UnsafePointer<Int>
+            let upper: UnsafePointer<Int>
+
+            init(base: UnsafePointer<Int>, valueCount: Int, rangeCount: Int) {
+                first = base
+                lengths = base + valueCount + 1
+                lower = lengths + valueCount
+                upper = lower + rangeCount
+            }
+
+            @inline(__always) func indices(_ v: Int) -> Range<Int> { first[v]..<first[v + 1] }
+            @inline(__always) func isEmpty(_ v: Int) -> Bool { first[v] == first[v + 1] }
+            @inline(__always) func start(_ v: Int) -> Int { lower[first[v]] }
+            @inline(__always) func end(_ v: Int) -> Int { upper[first[v + 1] - 1] }
+            @inline(__always) func length(_ v: Int) -> Int { lengths[v] }
+
+            /// Whether the intervals of `a` and `b`, `b`'s ranges widened by `margin` positions
+            /// to the left, share a position (`LiveInterval.overlaps(_:margin:)`).
+            @inline(__always)
+            func overlaps(_ a: Int, _ b: Int, margin: Int = 0) -> Bool {
+                var i = first[a], j = first[b]
+                let iEnd = first[a + 1], jEnd = first[b + 1]
+                while i < iEnd && j < jEnd {
+                    if upper[i] < lower[j] - margin {
+                        i += 1
+                    } else if upper[j] < lower[i] {
+                        j += 1
+                    } else {
+                        return true
+                    }
+                }
+                return false
+            }
+
+            /// Removes from `held` the values whose intervals end before `position`.
+            @inline(__always)
+            func dropEnded(_ held: inout [Int], before position: Int) {
+                var kept = 0
+                for k in held.indices where end(held[k]) >= position {
+                    held[kept] = held[k]
+                    kept += 1
+                }
+                if kept < held.count { held.removeLast(held.count - kept) }
+            }
+
+            /// Whether `v` overlaps one of `held`.
+            @inline(__always)
+            func overlapsAny(_ held: [Int], _ v: Int) -> Bool { held.contains { overlaps($0, v) } }
+
+            /// Whether `v` overlaps one of `held` with each side's ranges widened by one position.
+            @inline(__always)
+            func overlapsAnyWidened(_ held: [Int], _ v: Int) -> Bool {
+                held.contains { overlaps($0, v, margin: 1) || overlaps(v, $0, margin: 1) }
+            }
+        }
     }
 
     /// The operand whose register `inst`'s result best shares: the first of a two-address
