@@ -520,13 +520,16 @@ public enum LinearScan {
             @inline(__always) func length(_ v: Int) -> Int { lengths[v] }
 
             /// Whether the intervals of `a` and `b`, `b`'s ranges widened by `margin` positions
-            /// to the left, share a position (`LiveInterval.overlaps(_:margin:)`).
+            /// to the left where they start at an instruction's result (an odd position), share
+            /// a position. A range starting at a block's start (a parameter, or a value live
+            /// into the block) is not widened: what ends just before it ended in another block,
+            /// and the edge's parallel move reads its sources before it writes.
             @inline(__always)
             func overlaps(_ a: Int, _ b: Int, margin: Int = 0) -> Bool {
                 var i = first[a], j = first[b]
                 let iEnd = first[a + 1], jEnd = first[b + 1]
                 while i < iEnd && j < jEnd {
-                    if upper[i] < lower[j] - margin {
+                    if upper[i] < lower[j] - (lower[j] & 1) * margin {
                         i += 1
                     } else if upper[j] < lower[i] {
                         j += 1
