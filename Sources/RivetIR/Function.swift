@@ -357,11 +357,16 @@ public struct Function: Sendable {
     }
 
     /// Removes blocks `cfg` found unreachable from the layout.
-    public mutating func removeUnreachableBlocks(_ cfg: ControlFlowGraph) {
-        for b in layout where !cfg.isReachable(b) {
+    public mutating func removeUnreachableBlocks(_ cfg: ControlFlowGraph) { removeUnreachable(cfg.rpoIndex) }
+
+    /// Removes blocks `order` found unreachable from the layout.
+    public mutating func removeUnreachableBlocks(_ order: BlockOrder) { removeUnreachable(order.rpoIndex) }
+
+    private mutating func removeUnreachable(_ rpoIndex: [Int]) {
+        for b in layout where rpoIndex[b.id] < 0 {
             for inst in blocks[b.id].insts { insts[inst.id].block = nil }
         }
-        layout.removeAll { !cfg.isReachable($0) }
+        layout.removeAll { rpoIndex[$0.id] < 0 }
     }
 
     /// Removes instructions for which `remove` is true from every block.

@@ -33,7 +33,7 @@ public enum BlockMerging {
             let cfg = ControlFlowGraph(f)
             if bypassOne(&f, cfg) || mergeOne(&f, cfg) { changed = true }
         }
-        f.removeUnreachableBlocks(ControlFlowGraph(f))
+        f.removeUnreachableBlocks(BlockOrder(f))
     }
 
     /// Bypasses one block that only jumps on; returns whether it did.

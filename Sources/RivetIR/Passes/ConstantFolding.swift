@@ -17,8 +17,8 @@ public enum ConstantFolding {
     /// Runs the pass on `f` (see the header).
     public static func run(_ f: inout Function) {
         var constant = [UInt64?](repeating: nil, count: f.values.count)
-        let cfg = ControlFlowGraph(f)
-        for b in cfg.reversePostorder {
+        let order = BlockOrder(f)
+        for b in order.reversePostorder {
             for inst in f.blocks[b.id].insts {
                 let data = f.insts[inst.id]
                 if data.opcode == .brif {

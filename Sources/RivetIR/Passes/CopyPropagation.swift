@@ -30,8 +30,8 @@ public enum CopyPropagation {
             guard case .inst(let d) = f.values[v.id].def else { return nil }
             return (f.insts[d.id].opcode, d)
         }
-        let cfg = ControlFlowGraph(f)
-        for b in cfg.reversePostorder {
+        let order = BlockOrder(f)
+        for b in order.reversePostorder {
             for inst in f.blocks[b.id].insts {
                 guard let result = f.insts[inst.id].result else { continue }
                 let args = f.args(inst).map(resolve)
@@ -42,7 +42,7 @@ public enum CopyPropagation {
         }
         // Block parameters that receive one value from every reachable predecessor.
         var incoming: [BlockCall] = []
-        for b in cfg.reversePostorder {
+        for b in order.reversePostorder {
             if let t = f.terminator(b) { incoming.append(contentsOf: f.destinations(t)) }
         }
         var byBlock = [[ValueList]](repeating: [], count: f.blocks.count)
@@ -50,7 +50,7 @@ public enum CopyPropagation {
         var changed = true
         while changed {
             changed = false
-            for b in cfg.reversePostorder where b != f.entry {
+            for b in order.reversePostorder where b != f.entry {
                 for (i, p) in f.blocks[b.id].params.enumerated() where map[p.id] == p {
                     var same: Value? = nil
                     var trivial = true

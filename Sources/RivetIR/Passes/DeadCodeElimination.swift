@@ -15,8 +15,7 @@
 public enum DeadCodeElimination {
     /// Runs the pass on `f` (see the header).
     public static func run(_ f: inout Function) {
-        let cfg = ControlFlowGraph(f)
-        f.removeUnreachableBlocks(cfg)
+        f.removeUnreachableBlocks(BlockOrder(f))
 
         // Branches into each block, to follow a live parameter to its arguments.
         var incoming = [[ValueList]](repeating: [], count: f.blocks.count)

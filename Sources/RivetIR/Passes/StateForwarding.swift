@@ -68,7 +68,7 @@ private struct Forwarding {
         guard slotCount > 0 else { return }
         map = (0..<f.values.count).map { Value($0) }
         // Unreachable blocks go first: they would branch to blocks given new parameters.
-        f.removeUnreachableBlocks(ControlFlowGraph(f))
+        f.removeUnreachableBlocks(BlockOrder(f))
         let cfg = ControlFlowGraph(f)
         let tree = DominatorTree(cfg)
         let n = f.blocks.count
