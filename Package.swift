@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(
             name: "RivetMachineTests", dependencies: ["RivetMachine", "RivetISA"], swiftSettings: strict),
         .testTarget(
-            name: "RivetLinuxTests", dependencies: ["RivetLinux", "RivetMachine"], swiftSettings: strict),
+            name: "RivetLinuxTests", dependencies: ["RivetLinux", "RivetMachine", "CRivetHost"], swiftSettings: strict),
         .testTarget(name: "RivetX64Tests", dependencies: ["RivetX64"], swiftSettings: strict),
         .testTarget(name: "RivetIRTests", dependencies: ["RivetIR"], exclude: ["Filetests"], swiftSettings: strict),
         .testTarget(

@@ -827,3 +827,42 @@ int rivet_code_region_unshare(rivet_code_region *region, const size_t *offsets, 
 // The header spells this mask as a literal, so that Swift imports it: it must stay the union.
 _Static_assert(RIVET_ATTENTION_STOPS_BLOCKING == (RIVET_ATTENTION_DEADLINE | RIVET_ATTENTION_ENDING | RIVET_ATTENTION_PAUSE),
                "RIVET_ATTENTION_STOPS_BLOCKING must be DEADLINE | ENDING | PAUSE");
+
+// Descriptor owners, by descriptor; `descriptor_limit` is one past the highest ever claimed.
+static _Atomic uint32_t descriptor_owners[RIVET_TRACKED_DESCRIPTORS];
+static _Atomic int descriptor_limit;
+static _Atomic uint32_t last_descriptor_owner;
+
+uint32_t rivet_descriptor_owner_new(void) {
+    uint32_t owner;
+    do { owner = atomic_fetch_add(&last_descriptor_owner, 1) + 1; } while (owner == 0);
+    return owner;
+}
+
+void rivet_descriptor_claim(int fd, uint32_t owner) {
+    if (fd < 0 || fd >= RIVET_TRACKED_DESCRIPTORS) return;
+    atomic_store(&descriptor_owners[fd], owner);
+    int limit = atomic_load(&descriptor_limit);
+    while (limit <= fd && !atomic_compare_exchange_weak(&descriptor_limit, &limit, fd + 1)) {}
+}
+
+void rivet_descriptor_release(int fd) {
+    if (fd < 0 || fd >= RIVET_TRACKED_DESCRIPTORS) return;
+    atomic_store(&descriptor_owners[fd], 0);
+}
+
+uint32_t rivet_descriptor_owner(int fd) {
+    if (fd < 0 || fd >= RIVET_TRACKED_DESCRIPTORS) return 0;
+    return atomic_load(&descriptor_owners[fd]);
+}
+
+int rivet_descriptors_close_foreign(uint32_t owner) {
+    int closed = 0, limit = atomic_load(&descriptor_limit);
+    for (int fd = 0; fd < limit; fd++) {
+        uint32_t holder = atomic_load(&descriptor_owners[fd]);
+        if (holder == 0 || holder == owner) continue;
+        atomic_store(&descriptor_owners[fd], 0);
+        if (close(fd) == 0) closed++;
+    }
+    return closed;
+}

@@ -20,8 +20,9 @@ extension VirtualMachine {
 
     /// Forks the host process for a guest fork (called holding the process's lock): the
     /// engine stops its workers and unshares its code cache, the locks other host threads may
-    /// hold are taken around the fork, and the child, left with only this thread, gets a
-    /// watchdog of its own (the parent's thread is not in it).
+    /// hold are taken around the fork, and the child, left with only this thread, closes the
+    /// host descriptors other virtual machines' guests hold and gets a watchdog of its own (the
+    /// parent's thread is not in it).
     func forkHost() -> Int32 {
         fflush(nil)
         let pid = engine.fork {
@@ -34,6 +35,9 @@ extension VirtualMachine {
             return pid < 0 ? -error : pid
         }
         if pid == 0 {
+            // The copies of other machines' guest descriptors (a sibling's pipe would see no
+            // hang-up while this child lives).
+            rivet_descriptors_close_foreign(process.files.owner)
             // Only this thread came along: the other harts' runners go, and the parent's
             // watchdog thread did not come along (its memory stays, unused).
             engine.keepOnly(hartOf: process.current.hart)

@@ -1,3 +1,4 @@
+import CRivetHost
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,7 +47,10 @@ public final class OpenFile {
     }
 
     deinit {
-        if case .host(let fd, owned: true) = backing { Glibc.close(fd) }
+        if case .host(let fd, owned: true) = backing {
+            rivet_descriptor_release(fd)
+            Glibc.close(fd)
+        }
     }
 
     /// Whether I/O on it may wait (a pipe, a socket, a terminal, a device), so that other
@@ -96,6 +100,9 @@ public struct DirectoryListingEntry: Equatable, Sendable {
 /// The guest's file descriptor table.
 public final class FileTable {
     private var entries: [Int32: (file: OpenFile, closeOnExec: Bool)] = [:]
+    /// The owner of the host descriptors the table's files hold (`rivet_descriptor_claim`):
+    /// a forked guest's host process keeps these and closes those of other machines.
+    public let owner = rivet_descriptor_owner_new()
     /// Most descriptors the guest may have open (RLIMIT_NOFILE).
     public var limit: Int
     /// The signalfds made so far that are still open somewhere, whose readiness Rivet keeps
@@ -111,8 +118,14 @@ public final class FileTable {
             let file = OpenFile(
                 backing: .host(stream.descriptor, owned: stream.owned), guestPath: names[fd], writable: true,
                 statusFlags: flags < 0 ? Int32(O_RDWR) : flags)
+            claim(file)
             entries[Int32(fd)] = (file, false)
         }
+    }
+
+    /// Notes the host descriptor `file` holds, if it owns one, as this table's.
+    private func claim(_ file: OpenFile) {
+        if case .host(let fd, owned: true) = file.backing { rivet_descriptor_claim(fd, owner) }
     }
 
     public subscript(_ fd: Int32) -> OpenFile? { entries[fd]?.file }
@@ -132,6 +145,7 @@ public final class FileTable {
         var fd = max(lowest, 0)
         while entries[fd] != nil { fd += 1 }
         guard fd < limit else { return nil }
+        claim(file)
         entries[fd] = (file, closeOnExec)
         return fd
     }
@@ -157,6 +171,7 @@ public final class FileTable {
 
     /// Installs `file` at exactly `fd`, closing what was there (dup3).
     public func replace(_ fd: Int32, with file: OpenFile, closeOnExec: Bool) {
+        claim(file)
         entries[fd] = (file, closeOnExec)
     }
 

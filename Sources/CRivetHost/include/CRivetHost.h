@@ -369,3 +369,25 @@ void rivet_sampler_stop(rivet_sampler *sampler, rivet_sampler_report *report);
 /// most `capacity`; returns how many, or -1 if more were changed than the list holds (the
 /// guest must then be stopped: some page's protection cannot be restored).
 int rivet_take_host_fault_pages(uintptr_t *pages, int capacity);
+
+/// Host descriptors a guest holds, by owner (a virtual machine's descriptor table): a forked
+/// guest's host process closes those of the other machines in the embedding process, which it
+/// copied and cannot use (a sibling's pipe would see no hang-up until the child ends).
+/// Descriptors from `RIVET_TRACKED_DESCRIPTORS` on are not tracked.
+#define RIVET_TRACKED_DESCRIPTORS 65536
+
+/// A new owner, never 0.
+uint32_t rivet_descriptor_owner_new(void);
+
+/// Notes `fd` as held by `owner` (replacing any other owner).
+void rivet_descriptor_claim(int fd, uint32_t owner);
+
+/// Forgets `fd`'s owner, before the descriptor is closed.
+void rivet_descriptor_release(int fd);
+
+/// `fd`'s owner, or 0.
+uint32_t rivet_descriptor_owner(int fd);
+
+/// In a forked child (async-signal-safe): closes every descriptor held by an owner other than
+/// `owner`, and forgets it. Returns how many it closed.
+int rivet_descriptors_close_foreign(uint32_t owner);
