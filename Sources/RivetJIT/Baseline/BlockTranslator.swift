@@ -45,7 +45,9 @@ struct BlockTranslator: ~Copyable {
     var exitJumps: [(target: UInt64, jump: X64PatchableJump, stub: X64Label)] = []
     var starts: [UInt32] = []
     /// The shared exit tail of each kind used by the block.
-    var tails: [ExitKind: X64Label] = [:]
+    /// The shared exit tails made so far, by `ExitKind.rawValue` (an array, not a dictionary:
+    /// hashing and sorting were a few percent of a compile).
+    var tails = [X64Label?](repeating: nil, count: ExitKind.allCases.count)
     /// Guest integer registers held in host registers for the whole block, and the cached
     /// registers the block writes (written back to their slots at every exit).
     var cached: [HostRegister?] = Array(repeating: nil, count: 32)
@@ -97,7 +99,7 @@ struct BlockTranslator: ~Copyable {
         self.pc = pc
         self.helpers = helpers
         stubs.removeAll(keepingCapacity: true)
-        tails.removeAll(keepingCapacity: true)
+        for k in tails.indices { tails[k] = nil }
         exitJumps.removeAll(keepingCapacity: true)
         starts.removeAll(keepingCapacity: true)
 
@@ -180,7 +182,8 @@ struct BlockTranslator: ~Copyable {
             }
         }
         // The shared tails: write back, then leave with rax = kind | id << 32 | rcx.
-        for (kind, label) in tails.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+        for (raw, tail) in tails.enumerated() {
+            guard let label = tail, let kind = ExitKind(rawValue: UInt8(raw)) else { continue }
             assembler.bind(label)
             writeBackRegisters()
             if isLoop {
@@ -476,9 +479,9 @@ struct BlockTranslator: ~Copyable {
 
     /// The block's shared exit tail for `kind`.
     mutating func tail(_ kind: ExitKind) -> X64Label {
-        if let existing = tails[kind] { return existing }
+        if let existing = tails[Int(kind.rawValue)] { return existing }
         let label = assembler.newLabel()
-        tails[kind] = label
+        tails[Int(kind.rawValue)] = label
         return label
     }
 
