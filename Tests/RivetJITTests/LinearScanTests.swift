@@ -204,6 +204,35 @@ import Testing
         #expect(!b.locations.contains { if case .home? = $0 { true } else { false } })
     }
 
+    @Test func aParameterSharesAHomeWithAValueThatEndedInTheBlockBefore() throws {
+        // v0 is live out of block0 (block2's exit reads it) but dead in block1, laid out right
+        // after: block1's parameter v3 starts where v0's first range ends. With no registers
+        // both spill, and both may stay in x3's slot: nothing writes v3 there before v0's last
+        // read in block0 (the one-position margin between a slot's intervals applies only
+        // where one starts at an instruction's result).
+        let f = try Self.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = get_slot.i64 x2
+                v2 = icmp eq v1, v1
+                brif v2, block1(v1), block2
+            block1(v3: i64):
+                exit pc=0x20 [x3=v3]
+            block2:
+                exit pc=0x24 [x3=v0]
+            """)
+        var homes = [Int?](repeating: nil, count: f.values.count)
+        homes[0] = 2
+        homes[3] = 2
+        let a = LinearScan.allocate(f, registers: [], homes: homes)
+        Self.expectDisjoint(a)
+        let v0 = try #require(a.intervals[0]), v3 = try #require(a.intervals[3])
+        #expect(v3.start == v0.ranges[0].upperBound + 1, "\(v0) \(v3)")
+        #expect(a.location(Value(0)) == .home(2))
+        #expect(a.location(Value(3)) == .home(2))
+    }
+
     @Test func aValueSharesARegisterThroughAnothersHole() throws {
         // v0 is read in block0 and by block2's exit, laid out after block1: it is dead in
         // block1, where v2 and v3 need both registers.

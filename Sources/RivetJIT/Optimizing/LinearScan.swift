@@ -291,10 +291,10 @@ public enum LinearScan {
             // retains nothing).
             var holders = [[Int]](repeating: [], count: places.count)
             var used = [Bool](repeating: false, count: places.count)
-            // Spill slots are reused by intervals that do not overlap, widened by one position (so
-            // that, unlike a register, an operand's last use and the same instruction's result never
-            // share one); a block parameter and its arguments prefer one slot (the edge's move
-            // vanishes).
+            // Spill slots are reused by intervals that do not overlap, widened by one position
+            // where they start at a result (so that, unlike a register, an operand's last use and
+            // the same instruction's result never share one); a block parameter and its arguments
+            // prefer one slot (the edge's move vanishes).
             var slotHolders: [[Int]] = []
             // The values kept in each home, by slot of `f`.
             var homeHolders = [[Int]](repeating: [], count: homes.isEmpty ? 0 : f.slots.count)
@@ -555,7 +555,8 @@ public enum LinearScan {
             @inline(__always)
             func overlapsAny(_ held: [Int], _ v: Int) -> Bool { held.contains { overlaps($0, v) } }
 
-            /// Whether `v` overlaps one of `held` with each side's ranges widened by one position.
+            /// Whether `v` overlaps one of `held` with each side's ranges widened by one position
+            /// where they start at a result.
             @inline(__always)
             func overlapsAnyWidened(_ held: [Int], _ v: Int) -> Bool {
                 held.contains { overlaps($0, v, margin: 1) || overlaps(v, $0, margin: 1) }
