@@ -64,14 +64,11 @@ public struct LiveInterval: Hashable, Sendable {
     /// The interval `start...end` of `value`, without holes.
     public init(value: Value, start: Int, end: Int) { self.init(value: value, ranges: [start...end]) }
     /// Whether two intervals share a position (not merely their hulls).
-    public func overlaps(_ other: LiveInterval) -> Bool { overlaps(other, margin: 0) }
-    /// Whether `other`, its ranges widened by `margin` positions to the left, shares a position.
-    func overlaps(_ other: LiveInterval, margin: Int) -> Bool {
+    public func overlaps(_ other: LiveInterval) -> Bool {
         var i = 0, j = 0
         while i < ranges.count && j < other.ranges.count {
             let a = ranges[i], b = other.ranges[j]
-            let bLower = b.lowerBound - margin
-            if a.upperBound < bLower {
+            if a.upperBound < b.lowerBound {
                 i += 1
             } else if b.upperBound < a.lowerBound {
                 j += 1
@@ -121,11 +118,13 @@ public enum LinearScan {
     /// in `unallocated` (constants the lowering folds into instructions) get an interval but no
     /// location. A spilled value with a home in `homes` (by value: a slot of `f`, see
     /// `ValueLocation.home`) goes there instead of to a stack slot when no value there overlaps
-    /// it; the caller vouches that the slot may hold it (`Tier2Backend.homes`).
+    /// it; the caller vouches that the slot may hold it (`Tier2Backend.homes`). `cfg` is `f`'s
+    /// graph if the caller has it.
     public static func allocate(
         _ f: Function, registers: [HostRegister], floatRegisters: [XMMRegister] = [], unallocated: [Bool] = [],
-        homes: [Int?] = []
+        homes: [Int?] = [], cfg: ControlFlowGraph? = nil
     ) -> RegisterAllocation {
+        let cfg = cfg ?? ControlFlowGraph(f)
         let valueCount = f.values.count
         let blockCount = f.blocks.count
         // Positions.
@@ -160,17 +159,16 @@ public enum LinearScan {
                 if let r = f.insts[inst.id].result { defs[base + r.id / 64] |= 1 << UInt64(r.id % 64) }
             }
         }
-        let successors = f.layout.map { f.successors($0).map(\.id) }
         var liveIn = uses
         var liveOut = [UInt64](repeating: 0, count: words * blockCount)
         var changed = true
         while changed {
             changed = false
-            for (n, b) in f.layout.enumerated().reversed() {
+            for b in f.layout.reversed() {
                 let base = b.id * words
                 for w in 0..<words {
                     var out: UInt64 = 0
-                    for s in successors[n] { out |= liveIn[s * words + w] }
+                    for s in cfg.successors[b.id] { out |= liveIn[s.id * words + w] }
                     let input = uses[base + w] | (out & ~defs[base + w])
                     if out != liveOut[base + w] || input != liveIn[base + w] {
                         liveOut[base + w] = out
@@ -254,7 +252,7 @@ public enum LinearScan {
         // and spilled it costs at most a store on the edge; counted in full, such values kept
         // registers around zlib's longest_match loop while its invariants were read from slots
         // every iteration.
-        let depth = loopDepths(f)
+        let depth = loopDepths(cfg, blockCount: f.blocks.count)
         var operandUses = [Bool](repeating: false, count: valueCount)
         for b in f.layout {
             for inst in f.blocks[b.id].insts { for v in f.args(inst) { operandUses[v.id] = true } }
@@ -521,9 +519,10 @@ public enum LinearScan {
 
             /// Whether the intervals of `a` and `b`, `b`'s ranges widened by `margin` positions
             /// to the left where they start at an instruction's result (an odd position), share
-            /// a position. A range starting at a block's start (a parameter, or a value live
-            /// into the block) is not widened: what ends just before it ended in another block,
-            /// and the edge's parallel move reads its sources before it writes.
+            /// a position (with no margin, as `LiveInterval.overlaps`). A range starting at a
+            /// block's start (a parameter, or a value live into the block) is not widened: what
+            /// ends just before it ended in another block, and the edge's parallel move reads
+            /// its sources before it writes.
             @inline(__always)
             func overlaps(_ a: Int, _ b: Int, margin: Int = 0) -> Bool {
                 var i = first[a], j = first[b]
@@ -578,9 +577,10 @@ public enum LinearScan {
     }
 
     /// By block: how many natural loops contain it (`NaturalLoops`; 0 for unreachable blocks).
-    public static func loopDepths(_ f: Function) -> [Int] {
-        let cfg = ControlFlowGraph(f)
+    public static func loopDepths(_ f: Function) -> [Int] { loopDepths(ControlFlowGraph(f), blockCount: f.blocks.count) }
+
+    static func loopDepths(_ cfg: ControlFlowGraph, blockCount: Int) -> [Int] {
         let depths = NaturalLoops(cfg, DominatorTree(cfg)).depths
-        return depths.isEmpty ? [Int](repeating: 0, count: f.blocks.count) : depths
+        return depths.isEmpty ? [Int](repeating: 0, count: blockCount) : depths
     }
 }

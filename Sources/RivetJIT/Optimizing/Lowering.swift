@@ -177,10 +177,13 @@ public enum Tier2Backend {
         var unallocated = zip(immediates, folded).map { $0 || $1 != nil }
         for case let (base: _, index: _, scale: _, shift: shift)? in scaled { unallocated[shift.id] = true }
         for (v, read) in entryReads.enumerated() where read { unallocated[v] = true }
+        // One graph for the allocator and the budget plan: `f` no longer changes.
+        let cfg = ControlFlowGraph(f)
         let allocation = LinearScan.allocate(
-            f, registers: allocatable, floatRegisters: allocatableFloat, unallocated: unallocated, homes: homes(f))
+            f, registers: allocatable, floatRegisters: allocatableFloat, unallocated: unallocated, homes: homes(f),
+            cfg: cfg)
         guard allocation.spillSlots <= HartState.Slot.spillCount else { return nil }
-        let budget = budgetPlan(f)
+        let budget = budgetPlan(f, cfg: cfg)
         var lowering = Lowering(
             f, allocation, uses: uses, immediates: immediates, folded: folded, scaled: scaled,
             entryReads: entryReads, id: id, instructionIndex: instructionIndex, budgetChecks: budget.checks,
@@ -490,7 +493,7 @@ public enum Tier2Backend {
 
     /// The region's budget checks: at the entry and at loop heads, or (when a loop head has no
     /// budget call, or a path needs more than 2^30) every call checks its own `n`.
-    public static func budgetPlan(_ f: Function) -> BudgetPlan {
+    public static func budgetPlan(_ f: Function, cfg: ControlFlowGraph? = nil) -> BudgetPlan {
         var everyCall = BudgetPlan(
             checks: [Int32?](repeating: nil, count: f.insts.count), takes: [Int32?](repeating: nil, count: f.insts.count),
             entryBudget: 0)
@@ -506,7 +509,7 @@ public enum Tier2Backend {
             }
         }
         guard let entry = f.layout.first else { return everyCall }
-        let cfg = ControlFlowGraph(f)
+        let cfg = cfg ?? ControlFlowGraph(f)
         var heads = [Bool](repeating: false, count: f.blocks.count)
         for b in cfg.reversePostorder {
             for s in cfg.successors[b.id] where cfg.rpoIndex[s.id] <= cfg.rpoIndex[b.id] { heads[s.id] = true }
