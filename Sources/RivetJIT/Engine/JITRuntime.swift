@@ -130,7 +130,8 @@ final class JITRuntime {
 
     /// Where to write each translation's code for inspection (`RIVET_JIT_DUMP=DIR`):
     /// `DIR/PC.bin`, to read with `objdump -D -b binary -m i386:x86-64 -M intel`, and its cold
-    /// part (exit stubs, then the instruction tables) in `DIR/PC.cold.bin`.
+    /// part (exit stubs, then the instruction tables) in `DIR/PC.cold.bin`; a tier-2 region's in
+    /// `DIR/PC.opt.bin` and `DIR/PC.opt.cold.bin` (a baseline block at its pc keeps its own).
     static let dumpDirectory: String? = {
         guard let value = getenv("RIVET_JIT_DUMP") else { return nil }
         return String(cString: value)
@@ -138,7 +139,7 @@ final class JITRuntime {
 
     private func dump(_ t: Translation, to directory: String) {
         for (suffix, offset, length) in [(".bin", t.hostOffset, t.hostLength), (".cold.bin", t.coldOffset, t.coldLength)] {
-            let path = directory + "/" + String(t.guestPC, radix: 16) + suffix
+            let path = directory + "/" + String(t.guestPC, radix: 16) + (t.optimized == nil ? "" : ".opt") + suffix
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { return }
             _ = Glibc.write(fd, cache.region.executable(at: offset), length)
