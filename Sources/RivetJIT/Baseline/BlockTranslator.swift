@@ -40,6 +40,10 @@ struct BlockTranslator: ~Copyable {
 
     var id = 0
     var pc: UInt64 = 0
+    /// Whether the block has inline float operations (`InlineFloat.swift`), and whether some
+    /// ran since their flags were last folded into `fcsr`.
+    var hasInlineFloat = false
+    var floatFlagsUnfolded = false
     var helpers = HelperAddresses()
     var stubs: [Stub] = []
     var exitJumps: [(target: UInt64, jump: X64PatchableJump, stub: X64Label)] = []
@@ -111,6 +115,8 @@ struct BlockTranslator: ~Copyable {
             isLoop = false
         }
         allocateRegisters(block)
+        hasInlineFloat = block.contains { Self.hasInlineFloat($0.instruction) }
+        floatFlagsUnfolded = false
 
         // A block that does not loop to itself counts its instructions as it starts, with its
         // first instruction: 16-byte aligned as the translation is, `TranslationCache.stopCounting`
@@ -140,6 +146,10 @@ struct BlockTranslator: ~Copyable {
             starts.append(UInt32(assembler.count))
             let instPC = pc + UInt64(decoded.offset)
             endsWithTransfer = decoded.instruction.endsBlock
+            if floatFlagsUnfolded, !Self.keepsFloatFlagsUnfolded(decoded.instruction) {
+                foldFloatFlags()
+                floatFlagsUnfolded = false
+            }
             emit(decoded.instruction, index: k, pc: instPC)
             if pending != 0, decoded.instruction.opcode.format.rdClass == .integer {
                 pending &= ~(1 << UInt32(decoded.instruction.rd & 31))
@@ -150,6 +160,7 @@ struct BlockTranslator: ~Copyable {
             rangeChecked[Int(decoded.instruction.rd) & 31] = Self.constantInRange(decoded.instruction, pc: instPC)
         }
         if !endsWithTransfer, let last = block.last {
+            if floatFlagsUnfolded { foldFloatFlags() }
             writeBack()
             exit(to: pc + UInt64(last.offset) + UInt64(last.instruction.length))
         }
@@ -185,6 +196,8 @@ struct BlockTranslator: ~Copyable {
         for (raw, tail) in tails.enumerated() {
             guard let label = tail, let kind = ExitKind(rawValue: UInt8(raw)) else { continue }
             assembler.bind(label)
+            // (rcx holds the instruction's index.)
+            if hasInlineFloat { foldFloatFlags() }
             writeBackRegisters()
             if isLoop {
                 // countLoop uses rcx: keep the index in rdx meanwhile.
@@ -440,6 +453,7 @@ struct BlockTranslator: ~Copyable {
         assembler.emit(.loadConstant(.rdx, extra))
         assembler.emit(.loadConstant(.rax, UInt64(address)))
         assembler.emit(.call(.rax))
+        clearFloatFlags()
         reloadCache()
         assembler.emit(.test(.b64, .rax, .rax))
         exitIf(.ne, .helperFailure, k)
@@ -461,6 +475,7 @@ struct BlockTranslator: ~Copyable {
         assembler.emit(.loadConstant(.rsi, pc))
         assembler.emit(.mov(.b32, .rdx, imm: 1))  // from JIT code
         assembler.emit(.call(.rax))
+        clearFloatFlags()
         assembler.emit(.test(.b64, .rax, .rax))
         exit(to: pc + 4, if: .e)
         let handled = assembler.newLabel()

@@ -259,6 +259,7 @@ extension BlockTranslator {
         assembler.emit(.lea(.b64, .r8, slot(fcsr)))
         assembler.emit(.loadConstant(.rax, UInt64(unsafeBitCast(function, to: UInt.self))))
         assembler.emit(.call(.rax))
+        clearFloatFlags()
         switch shape {
         case .toFloat, .fromInteger:
             assembler.emit(.mov(.b64, f(i.rd), .rax))

@@ -1192,6 +1192,9 @@ public final class Engine {
             for (guest, host, from) in t.cachedRegisters where Int(from) <= index {
                 slots[Int(guest)] = slots[HartState.Slot.faultRegisters + Int(host)]
             }
+            // Float flags inline operations raised before the access, not yet folded into fcsr
+            // (MXCSR holds only the guest's: InlineFloat.swift).
+            slots[HartState.Slot.fcsr] |= Tier2Backend.riscvFlags(mxcsr: slots[HartState.Slot.mxcsr])
         }
         if t.isLoop && t.optimized == nil {
             // A loop block counts its instructions when it leaves: from the budget it started with.

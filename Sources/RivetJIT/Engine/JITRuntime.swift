@@ -52,6 +52,10 @@ final class JITRuntime {
         a.emit(.mov(.b64, Pinned.jumpCache, .at(Pinned.state, Int32(8 * HartState.Slot.jumpCache))))
         a.emit(.mov(.b64, Pinned.counters, .rdx))
         a.emit(.mov(.b64, Pinned.budget, .at(Pinned.state, Int32(8 * HartState.Slot.budget))))
+        // MXCSR without flags: tier 1 folds every flag it finds there into fcsr, and host code
+        // may have raised some (InlineFloat.swift).
+        a.emit(.mov(.b32, .at(Pinned.state, Int32(8 * HartState.Slot.mxcsr)), imm: BlockTranslator.cleanMXCSR))
+        a.emit(.ldmxcsr(.at(Pinned.state, Int32(8 * HartState.Slot.mxcsr))))
         a.emit(.jmp(.rsi))
         a.align(16)
         a.bind(exitLabel)
