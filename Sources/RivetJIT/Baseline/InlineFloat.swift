@@ -2,12 +2,19 @@ import RivetISA
 import RivetMachine
 import RivetX64
 
-// Tier 1's F and D arithmetic at hardware speed: SSE for the operations that round to nearest,
-// ties to even, with RISC-V's results and flags; everything else through `FloatHelpers`.
+// Tier 1's F and D arithmetic at hardware speed: SSE (and FMA3) for the operations that round
+// to nearest, ties to even, or do not round, with RISC-V's results and flags; everything else
+// through `FloatHelpers` (`inlineFloat` says which).
 //
-// - Modes: an instruction whose static mode is `rne` runs inline; one with `dyn` checks that
-//   `frm` is 0 (`test fcsr, 0xe0`) and takes the helper call otherwise. Other static modes
-//   always call the helper.
+// - Inline: add, sub, mul, div, sqrt; feq, flt, fle; conversions from words and longs (not
+//   unsigned longs), between singles and doubles, and to words and longs toward zero (`rtz`,
+//   C's casts; `cvttsd2si`'s "integer indefinite" becomes RISC-V's saturated value); the fused
+//   multiply-adds on a host with FMA3 (`RIVET_NO_FMA` turns them off, as in tier 2); single
+//   sign injection and moves.
+// - Modes: an operation that rounds runs inline with the static mode `rne`, or with `dyn` after
+//   checking that `frm` is 0 (`test fcsr, 0xe0`), and calls the helper otherwise. Those that
+//   cannot round (a word to a double, a single to a double) run inline with any valid static
+//   mode, and with `dyn` after the same check (an invalid `frm` makes them illegal).
 // - Singles: both operands must be NaN-boxed (upper 32 bits all ones), else the helper call
 //   (which reads an unboxed operand as the canonical NaN). Results are boxed.
 // - NaNs: x86 gives a negative default NaN or keeps an operand's payload; after each
@@ -83,46 +90,108 @@ extension BlockTranslator {
         }
     }
 
-    /// The SSE operation of an inline arithmetic instruction and whether it works on singles.
-    private static func inlineArithmetic(_ opcode: Opcode) -> (op: X64SSEOp, single: Bool)? {
-        switch opcode {
-        case .fadd_d: (.addsd, false)
-        case .fsub_d: (.subsd, false)
-        case .fmul_d: (.mulsd, false)
-        case .fdiv_d: (.divsd, false)
-        case .fsqrt_d: (.sqrtsd, false)
-        case .fadd_s: (.addss, true)
-        case .fsub_s: (.subss, true)
-        case .fmul_s: (.mulss, true)
-        case .fdiv_s: (.divss, true)
-        case .fsqrt_s: (.sqrtss, true)
-        default: nil
+    /// How tier 1 runs an F/D instruction inline.
+    enum InlineFloat {
+        /// add, sub, mul, div (and sqrt, `unary`): `op` on xmm0.
+        case arithmetic(X64SSEOp, single: Bool, unary: Bool)
+        /// feq, flt, fle, into an integer register.
+        case compare(single: Bool)
+        /// fcvt from an integer: a word (sign- or zero-extended) or a long, to a double or a single.
+        case fromInteger(signedWord: Bool, unsignedWord: Bool, single: Bool)
+        /// fcvt.d.s, fcvt.s.d.
+        case promote, demote
+        /// fcvt.w/l from a double or single toward zero (`rtz`).
+        case truncate(single: Bool, wide: Bool)
+        /// fmadd, fmsub, fnmsub, fnmadd (FMA3): a·b + c with a and c negated as the form says.
+        case fused(single: Bool, negateProduct: Bool, negateAddend: Bool)
+        /// fsgnj.s, fsgnjn.s, fsgnjx.s.
+        case signInjection(X64ALUOp?, negate: Bool)
+        /// fmv.x.w, fmv.w.x.
+        case moveToInteger, moveFromInteger
+    }
+
+    /// How `i` runs inline, or nil if only through its helper: the rounding modes each form
+    /// needs (see the header), FMA3 for the fused forms.
+    static func inlineFloat(_ i: Instruction) -> InlineFloat? {
+        let kind: InlineFloat
+        var rounds = true
+        switch i.opcode {
+        case .fadd_d: kind = .arithmetic(.addsd, single: false, unary: false)
+        case .fsub_d: kind = .arithmetic(.subsd, single: false, unary: false)
+        case .fmul_d: kind = .arithmetic(.mulsd, single: false, unary: false)
+        case .fdiv_d: kind = .arithmetic(.divsd, single: false, unary: false)
+        case .fsqrt_d: kind = .arithmetic(.sqrtsd, single: false, unary: true)
+        case .fadd_s: kind = .arithmetic(.addss, single: true, unary: false)
+        case .fsub_s: kind = .arithmetic(.subss, single: true, unary: false)
+        case .fmul_s: kind = .arithmetic(.mulss, single: true, unary: false)
+        case .fdiv_s: kind = .arithmetic(.divss, single: true, unary: false)
+        case .fsqrt_s: kind = .arithmetic(.sqrtss, single: true, unary: true)
+        case .feq_d, .flt_d, .fle_d: kind = .compare(single: false); rounds = false
+        case .feq_s, .flt_s, .fle_s: kind = .compare(single: true); rounds = false
+        // A word converts to a double exactly, in any mode.
+        case .fcvt_d_w: kind = .fromInteger(signedWord: true, unsignedWord: false, single: false); rounds = false
+        case .fcvt_d_wu: kind = .fromInteger(signedWord: false, unsignedWord: true, single: false); rounds = false
+        case .fcvt_d_l: kind = .fromInteger(signedWord: false, unsignedWord: false, single: false)
+        case .fcvt_s_w: kind = .fromInteger(signedWord: true, unsignedWord: false, single: true)
+        case .fcvt_s_wu: kind = .fromInteger(signedWord: false, unsignedWord: true, single: true)
+        case .fcvt_s_l: kind = .fromInteger(signedWord: false, unsignedWord: false, single: true)
+        case .fcvt_d_s: kind = .promote; rounds = false
+        case .fcvt_s_d: kind = .demote
+        case .fcvt_w_d, .fcvt_l_d, .fcvt_w_s, .fcvt_l_s:
+            guard i.rm == RoundingMode.rtz.rawValue else { return nil }
+            return .truncate(single: i.opcode == .fcvt_w_s || i.opcode == .fcvt_l_s,
+                             wide: i.opcode == .fcvt_l_d || i.opcode == .fcvt_l_s)
+        case .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s:
+            guard Tier2Backend.hostHasFMA else { return nil }
+            let single = [.fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s].contains(i.opcode)
+            kind = .fused(single: single, negateProduct: [.fnmsub_d, .fnmadd_d, .fnmsub_s, .fnmadd_s].contains(i.opcode),
+                          negateAddend: [.fmsub_d, .fnmadd_d, .fmsub_s, .fnmadd_s].contains(i.opcode))
+        case .fsgnj_s: kind = .signInjection(nil, negate: false); rounds = false
+        case .fsgnjn_s: kind = .signInjection(nil, negate: true); rounds = false
+        case .fsgnjx_s: kind = .signInjection(.xor, negate: false); rounds = false
+        case .fmv_x_w: kind = .moveToInteger; rounds = false
+        case .fmv_w_x: kind = .moveFromInteger; rounds = false
+        default: return nil
         }
+        // A static mode: `rne` for an operation that rounds, any valid one for one that cannot
+        // (`dyn` is checked as the code runs).
+        if i.opcode.format.hasRoundingMode && i.rm != RoundingMode.dyn.rawValue {
+            if rounds ? i.rm != RoundingMode.rne.rawValue : i.rm > RoundingMode.rmm.rawValue { return nil }
+        }
+        return kind
     }
 
     /// Whether `i` runs inline (`emitInlineFloat`) rather than only through its helper.
-    static func hasInlineFloat(_ i: Instruction) -> Bool {
-        switch i.opcode {
-        case .feq_d, .flt_d, .fle_d, .feq_s, .flt_s, .fle_s, .fmv_x_w, .fmv_w_x:
-            return true
-        default:
-            guard inlineArithmetic(i.opcode) != nil else { return false }
-            return i.rm == RoundingMode.rne.rawValue || i.rm == RoundingMode.dyn.rawValue
-        }
-    }
+    static func hasInlineFloat(_ i: Instruction) -> Bool { inlineFloat(i) != nil }
 
-    /// Emits `i` (instruction `k`) inline where `hasInlineFloat` says so, with the helper call
-    /// (`emitFloatCall`) as the way out where the mode is not `rne` or a single is not boxed.
+    /// Emits `i` (instruction `k`) inline as `inlineFloat` says, with the helper call
+    /// (`emitFloatCall`) as the way out where the mode is `dyn` and `frm` is not `rne`, or a
+    /// single operand is not NaN-boxed.
     mutating func emitInlineFloat(_ i: Instruction, function: FloatFunction, shape: FloatShape, index k: Int) {
-        switch i.opcode {
-        case .fmv_x_w:
+        guard let kind = Self.inlineFloat(i) else { return emitFloatCall(i, function: function, shape: shape, index: k) }
+        let slow = assembler.newLabel(), done = assembler.newLabel()
+        var needsSlow = false
+        // The dynamic mode must be round to nearest, ties to even (frm = 0); even for an
+        // operation that cannot round, an invalid frm makes it illegal (the helper's way).
+        func checkMode() {
+            guard i.opcode.format.hasRoundingMode, i.rm == RoundingMode.dyn.rawValue else { return }
+            assembler.emit(.test(.b32, slot(HartState.Slot.fcsr), imm: 0xe0))
+            assembler.jcc(.ne, to: slow)
+            needsSlow = true
+        }
+        func boxed(_ registers: UInt8...) {
+            for r in registers { checkBoxed(r, else: slow) }
+            needsSlow = true
+        }
+        switch kind {
+        case .moveToInteger:
             // rd = the low 32 bits of rs1, sign-extended.
             if i.rd != 0 {
                 assembler.emit(.movsx(.b64, .rax, f(i.rs1), from: .b32))
                 storeResult(i.rd)
             }
             return
-        case .fmv_w_x:
+        case .moveFromInteger:
             load(.rax, i.rs1)
             assembler.emit(.mov(.b32, f(i.rd), .rax))
             assembler.emit(.mov(.b32, upperHalf(i.rd), imm: -1))
@@ -130,71 +199,72 @@ extension BlockTranslator {
         default:
             break
         }
-        let slow = assembler.newLabel(), done = assembler.newLabel()
-        var needsSlow = false
-        let single: Bool
-        if let (op, isSingle) = Self.inlineArithmetic(i.opcode) {
-            single = isSingle
-            if i.rm == RoundingMode.dyn.rawValue {
-                assembler.emit(.test(.b32, slot(HartState.Slot.fcsr), imm: 0xe0))
-                assembler.jcc(.ne, to: slow)
-                needsSlow = true
-            }
-            let unary = i.opcode == .fsqrt_d || i.opcode == .fsqrt_s
-            if single {
-                checkBoxed(i.rs1, else: slow)
-                if !unary { checkBoxed(i.rs2, else: slow) }
-                needsSlow = true
-            }
+        checkMode()
+        switch kind {
+        case .moveToInteger, .moveFromInteger:
+            break
+        case .signInjection(let op, let negate):
+            boxed(i.rs1, i.rs2)
+            assembler.emit(.mov(.b32, .rax, f(i.rs1)))
+            assembler.emit(.mov(.b32, .rcx, f(i.rs2)))
+            if negate { assembler.emit(.unary(.not, .b32, .rcx)) }
+            assembler.emit(.alu(.and, .b32, .rcx, imm: Int32.min))
+            if op == nil { assembler.emit(.alu(.and, .b32, .rax, imm: Int32.max)) }
+            assembler.emit(.alu(op == nil ? .or : .xor, .b32, .rax, .rcx))
+            storeSingle(i.rd, from: .rax)
+        case .arithmetic(let op, let single, let unary):
+            if single { if unary { boxed(i.rs1) } else { boxed(i.rs1, i.rs2) } }
             if unary {
                 assembler.emit(.sse(op, .xmm0, f(i.rs1)))
             } else {
-                if single { assembler.emit(.movss(.xmm0, f(i.rs1))) } else { assembler.emit(.movsd(.xmm0, f(i.rs1))) }
+                loadFloat(.xmm0, i.rs1, single: single)
                 assembler.emit(.sse(op, .xmm0, f(i.rs2)))
             }
-            // The canonical NaN for any NaN result.
-            let number = assembler.newLabel()
-            assembler.emit(.sse(single ? .ucomiss : .ucomisd, .xmm0, .xmm0))
-            assembler.jcc(.np, to: number, short: true)
-            assembler.emit(.loadConstant(.rax, single ? UInt64(SoftFloat.canonicalNaN32) : SoftFloat.canonicalNaN64))
-            assembler.emit(.movGPRToXMM(.b64, .xmm0, .rax))
-            assembler.bind(number)
-            if single {
-                assembler.emit(.movss(f(i.rd), .xmm0))
-                assembler.emit(.mov(.b32, upperHalf(i.rd), imm: -1))
-            } else {
-                assembler.emit(.movsd(f(i.rd), .xmm0))
-            }
-        } else {
-            // Comparisons, into an integer register.
-            single = i.opcode == .feq_s || i.opcode == .flt_s || i.opcode == .fle_s
-            if single {
-                checkBoxed(i.rs1, else: slow)
-                checkBoxed(i.rs2, else: slow)
-                needsSlow = true
-            }
-            let load: (XMMRegister, X64Memory) -> X64Instruction = single ? { .movss($0, $1) } : { .movsd($0, $1) }
+            storeFloatResult(i.rd, single: single)
+        case .compare(let single):
+            if single { boxed(i.rs1, i.rs2) }
             switch i.opcode {
             case .feq_d, .feq_s:
                 // Equal and ordered: ZF = 1, PF = 0.
-                assembler.emit(load(.xmm0, f(i.rs1)))
+                loadFloat(.xmm0, i.rs1, single: single)
                 assembler.emit(.sse(single ? .ucomiss : .ucomisd, .xmm0, f(i.rs2)))
                 assembler.emit(.setcc(.e, .rax))
                 assembler.emit(.setcc(.np, .rcx))
                 assembler.emit(.alu(.and, .b32, .rax, .rcx))
             case .flt_d, .flt_s:
                 // rs2 > rs1: CF = 0 and ZF = 0, which an unordered result (all set) is not.
-                assembler.emit(load(.xmm0, f(i.rs2)))
+                loadFloat(.xmm0, i.rs2, single: single)
                 assembler.emit(.sse(single ? .comiss : .comisd, .xmm0, f(i.rs1)))
                 assembler.emit(.setcc(.a, .rax))
             default:  // fle
                 // rs2 >= rs1: CF = 0.
-                assembler.emit(load(.xmm0, f(i.rs2)))
+                loadFloat(.xmm0, i.rs2, single: single)
                 assembler.emit(.sse(single ? .comiss : .comisd, .xmm0, f(i.rs1)))
                 assembler.emit(.setcc(.ae, .rax))
             }
             assembler.emit(.movzx(.b32, .rax, .rax, from: .b8))
             storeResult(i.rd)
+        case .fromInteger(let signedWord, let unsignedWord, let single):
+            load(.rax, i.rs1)
+            if signedWord { assembler.emit(.movsx(.b64, .rax, .rax, from: .b32)) }
+            if unsignedWord { assembler.emit(.mov(.b32, .rax, .rax)) }
+            // xorps first: cvtsi2sd keeps the rest of the register (a false dependency).
+            assembler.emit(.sse(.xorps, .xmm0, .xmm0))
+            assembler.emit(.cvtsi2f(.b64, double: !single, .xmm0, .rax))
+            if single { storeSingle(i.rd, from: .xmm0) } else { assembler.emit(.movsd(f(i.rd), .xmm0)) }
+        case .promote:
+            boxed(i.rs1)
+            assembler.emit(.sse(.cvtss2sd, .xmm0, f(i.rs1)))
+            storeFloatResult(i.rd, single: false)
+        case .demote:
+            assembler.emit(.sse(.cvtsd2ss, .xmm0, f(i.rs1)))
+            storeFloatResult(i.rd, single: true)
+        case .truncate(let single, let wide):
+            if single { boxed(i.rs1) }
+            truncate(i, single: single, wide: wide)
+        case .fused(let single, let negateProduct, let negateAddend):
+            if single { boxed(i.rs1, i.rs2, i.rs3) }
+            fused(i, single: single, negateProduct: negateProduct, negateAddend: negateAddend)
         }
         if needsSlow {
             assembler.jmp(to: done)
@@ -205,6 +275,120 @@ extension BlockTranslator {
             assembler.bind(done)
         }
         floatFlagsUnfolded = true
+    }
+
+    /// Loads f register `r` into `x`: a single's 32 bits or a double's 64.
+    private mutating func loadFloat(_ x: XMMRegister, _ r: UInt8, single: Bool) {
+        assembler.emit(single ? .movss(x, f(r)) : .movsd(x, f(r)))
+    }
+
+    /// Stores xmm0 to f register `rd`, the canonical NaN for any NaN, a single boxed.
+    private mutating func storeFloatResult(_ rd: UInt8, single: Bool) {
+        let number = assembler.newLabel()
+        assembler.emit(.sse(single ? .ucomiss : .ucomisd, .xmm0, .xmm0))
+        assembler.jcc(.np, to: number, short: true)
+        assembler.emit(.loadConstant(.rax, single ? UInt64(SoftFloat.canonicalNaN32) : SoftFloat.canonicalNaN64))
+        assembler.emit(.movGPRToXMM(.b64, .xmm0, .rax))
+        assembler.bind(number)
+        if single { storeSingle(rd, from: .xmm0) } else { assembler.emit(.movsd(f(rd), .xmm0)) }
+    }
+
+    /// Stores a single, boxed, to f register `rd` from the low 32 bits of `x`.
+    private mutating func storeSingle(_ rd: UInt8, from x: XMMRegister) {
+        assembler.emit(.movss(f(rd), x))
+        assembler.emit(.mov(.b32, upperHalf(rd), imm: -1))
+    }
+
+    /// Stores a single, boxed, to f register `rd` from the low 32 bits of `r`.
+    private mutating func storeSingle(_ rd: UInt8, from r: HostRegister) {
+        assembler.emit(.mov(.b32, f(rd), r))
+        assembler.emit(.mov(.b32, upperHalf(rd), imm: -1))
+    }
+
+    /// fcvt.w/l toward zero: `cvttsd2si` gives the "integer indefinite" value 0x80...0 with
+    /// invalid for NaN and out-of-range operands; RISC-V saturates, so the indefinite value of a
+    /// NaN or a positive operand becomes the largest integer (a negative one, or exactly the
+    /// smallest integer, stays). A word is sign-extended.
+    private mutating func truncate(_ i: Instruction, single: Bool, wide: Bool) {
+        let size: X64OperandSize = wide ? .b64 : .b32
+        let done = assembler.newLabel(), largest = assembler.newLabel()
+        loadFloat(.xmm0, i.rs1, single: single)
+        assembler.emit(.cvtf2si(single ? .cvttss2si : .cvttsd2si, size, .rax, .xmm0))
+        if wide {
+            assembler.emit(.loadConstant(.rdx, 1 << 63))
+            assembler.emit(.alu(.cmp, .b64, .rax, .rdx))
+        } else {
+            assembler.emit(.alu(.cmp, .b32, .rax, imm: Int32.min))
+        }
+        assembler.jcc(.ne, to: done)
+        assembler.emit(.sse(single ? .ucomiss : .ucomisd, .xmm0, .xmm0))
+        assembler.jcc(.p, to: largest)
+        assembler.emit(.movXMMToGPR(single ? .b32 : .b64, .rcx, .xmm0))
+        assembler.emit(.test(single ? .b32 : .b64, .rcx, .rcx))
+        assembler.jcc(.s, to: done)
+        assembler.bind(largest)
+        if wide {
+            assembler.emit(.loadConstant(.rax, UInt64(Int64.max)))
+        } else {
+            assembler.emit(.mov(.b32, .rax, imm: Int64(Int32.max)))
+        }
+        assembler.bind(done)
+        if !wide { assembler.emit(.movsx(.b64, .rax, .rax, from: .b32)) }
+        storeResult(i.rd)
+    }
+
+    /// a·b + c with one rounding (`vfmadd213sd`: xmm0 = xmm1·xmm0 + xmm2 with a in xmm0, b in
+    /// xmm1, c in xmm2), a and c negated first as the form says (`fnmadd` = (-a)·b + (-c), so an
+    /// exact zero sum is +0, as RISC-V). A NaN result also raises invalid when the product is
+    /// infinity times zero: RISC-V's fmadd does even when the addend is a quiet NaN, x86's FMA
+    /// does not; `comisd` of the NaN with itself raises exactly invalid.
+    private mutating func fused(_ i: Instruction, single: Bool, negateProduct: Bool, negateAddend: Bool) {
+        let size: X64OperandSize = single ? .b32 : .b64
+        let sign: UInt8 = single ? 31 : 63
+        func operand(_ x: XMMRegister, _ r: UInt8, negated: Bool) {
+            if negated {
+                assembler.emit(.mov(size, .rax, f(r)))
+                assembler.emit(.bitModify(.btc, .b64, .rax, sign))
+                assembler.emit(.movGPRToXMM(size, x, .rax))
+            } else {
+                loadFloat(x, r, single: single)
+            }
+        }
+        operand(.xmm0, i.rs1, negated: negateProduct)
+        operand(.xmm1, i.rs2, negated: false)
+        operand(.xmm2, i.rs3, negated: negateAddend)
+        // |a| in rcx before the operation overwrites a.
+        assembler.emit(.movXMMToGPR(size, .rcx, .xmm0))
+        assembler.emit(.fma(double: !single, .xmm0, .xmm1, .xmm2))
+        let nan = assembler.newLabel(), canonical = assembler.newLabel(), raise = assembler.newLabel()
+        let other = assembler.newLabel(), number = assembler.newLabel()
+        let infinity: UInt64 = single ? 0x7f80_0000 : 0x7ff0_0000_0000_0000
+        assembler.emit(.sse(single ? .ucomiss : .ucomisd, .xmm0, .xmm0))
+        assembler.jcc(.p, to: nan)
+        assembler.jmp(to: number)
+        assembler.bind(nan)
+        // |b| in rax, |a| in rcx.
+        assembler.emit(.movXMMToGPR(size, .rax, .xmm1))
+        assembler.emit(.bitModify(.btr, .b64, .rax, sign))
+        assembler.emit(.bitModify(.btr, .b64, .rcx, sign))
+        assembler.emit(.loadConstant(.rdx, infinity))
+        assembler.emit(.alu(.cmp, .b64, .rcx, .rdx))
+        assembler.jcc(.ne, to: other)
+        assembler.emit(.test(.b64, .rax, .rax))
+        assembler.jcc(.e, to: raise)
+        assembler.jmp(to: canonical)
+        assembler.bind(other)
+        assembler.emit(.alu(.cmp, .b64, .rax, .rdx))
+        assembler.jcc(.ne, to: canonical)
+        assembler.emit(.test(.b64, .rcx, .rcx))
+        assembler.jcc(.ne, to: canonical)
+        assembler.bind(raise)
+        assembler.emit(.sse(single ? .comiss : .comisd, .xmm0, .xmm0))
+        assembler.bind(canonical)
+        assembler.emit(.loadConstant(.rax, single ? UInt64(SoftFloat.canonicalNaN32) : SoftFloat.canonicalNaN64))
+        assembler.emit(.movGPRToXMM(.b64, .xmm0, .rax))
+        assembler.bind(number)
+        if single { storeSingle(i.rd, from: .xmm0) } else { assembler.emit(.movsd(f(i.rd), .xmm0)) }
     }
 
     /// The upper 32 bits of f register `r` (a single's box).

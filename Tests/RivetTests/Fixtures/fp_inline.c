@@ -4,8 +4,9 @@
  * helper calls that raise none (exact conversions, fused multiply-adds, min/max, classify),
  * kept when the block leaves at a fault (a load from an unmapped page, a load from far outside
  * the address space) right after the operation, and mixed with dynamic rounding modes and
- * improperly boxed singles, whose operations take the slow way. Each line prints results as
- * raw bits and fflags as read by the guest. */
+ * improperly boxed singles, whose operations take the slow way; and conversions at their edges
+ * (NaNs of either sign, saturation, inexact and exact values). Each line prints results as raw
+ * bits and fflags as read by the guest. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -148,6 +149,78 @@ static void singles(int print) {
            (unsigned long long)flags2);
 }
 
+/* Conversions toward zero (C's casts) at the edges: NaNs of both signs, infinities, the limits
+ * and one past them, a fraction; from integers (inexact longs, unsigned words); between
+ * singles and doubles (a signalling NaN, overflow, underflow, a payload). */
+static void conversions(int print) {
+    static const u64 doubles[] = {
+        0x7ff8000000000000ull, 0xfff8000000000000ull, 0x7ff0000000000001ull, 0x7ff0000000000000ull,
+        0xfff0000000000000ull, 0xc1e0000000000000ull /* -2^31 */, 0xc1e0000000200000ull /* -2^31-1 */,
+        0x41e0000000000000ull /* 2^31 */, 0x41dfffffffc00000ull /* 2^31-1 */, 0xc3e0000000000000ull /* -2^63 */,
+        0x43e0000000000000ull /* 2^63 */, 0xbff8000000000000ull /* -1.5 */, 0x3fe0000000000000ull, 0x8000000000000000ull,
+    };
+    for (unsigned k = 0; k < sizeof doubles / sizeof doubles[0]; k++) {
+        double x = dbl(doubles[k]);
+        u64 w, l, fw, fl, s, fs, sw, fsw;
+        take_flags();
+        asm volatile("fcvt.w.d %0, %1, rtz" : "=r"(w) : "f"(x));
+        fw = take_flags();
+        asm volatile("fcvt.l.d %0, %1, rtz" : "=r"(l) : "f"(x));
+        fl = take_flags();
+        float single;
+        asm volatile("fcvt.s.d %0, %1" : "=f"(single) : "f"(x));
+        fs = take_flags();
+        asm volatile("fmv.x.w %0, %1" : "=r"(s) : "f"(single));
+        asm volatile("fcvt.w.s %0, %1, rtz" : "=r"(sw) : "f"(single));
+        fsw = take_flags();
+        if (print) printf("to int %016llx: w=%016llx %02llx l=%016llx %02llx s=%08llx %02llx sw=%016llx %02llx\n",
+                          (unsigned long long)doubles[k], (unsigned long long)w, (unsigned long long)fw,
+                          (unsigned long long)l, (unsigned long long)fl, (unsigned long long)(s & 0xffffffff),
+                          (unsigned long long)fs, (unsigned long long)sw, (unsigned long long)fsw);
+    }
+    static const u64 integers[] = {0, 1, 0xffffffffull, 0x80000000ull, 0x20000000000001ull, 0x1000001ull,
+                                   0xffffffffffffffffull, 0x8000000000000000ull, 0x7fffffffffffffffull};
+    for (unsigned k = 0; k < sizeof integers / sizeof integers[0]; k++) {
+        u64 n = integers[k], fdw, fdwu, fdl, fsw2, fswu, fsl;
+        double dw, dwu, dl;
+        float sw2, swu, sl;
+        take_flags();
+        asm volatile("fcvt.d.w %0, %1" : "=f"(dw) : "r"(n));
+        fdw = take_flags();
+        asm volatile("fcvt.d.wu %0, %1" : "=f"(dwu) : "r"(n));
+        fdwu = take_flags();
+        asm volatile("fcvt.d.l %0, %1" : "=f"(dl) : "r"(n));
+        fdl = take_flags();
+        asm volatile("fcvt.s.w %0, %1" : "=f"(sw2) : "r"(n));
+        fsw2 = take_flags();
+        asm volatile("fcvt.s.wu %0, %1" : "=f"(swu) : "r"(n));
+        fswu = take_flags();
+        asm volatile("fcvt.s.l %0, %1" : "=f"(sl) : "r"(n));
+        fsl = take_flags();
+        u64 b1, b2, b3;
+        asm volatile("fmv.x.w %0, %1" : "=r"(b1) : "f"(sw2));
+        asm volatile("fmv.x.w %0, %1" : "=r"(b2) : "f"(swu));
+        asm volatile("fmv.x.w %0, %1" : "=r"(b3) : "f"(sl));
+        if (print) printf("from int %016llx: %016llx %02llx %016llx %02llx %016llx %02llx %08llx %02llx %08llx %02llx %08llx %02llx\n",
+                          (unsigned long long)n, (unsigned long long)bits(dw), (unsigned long long)fdw,
+                          (unsigned long long)bits(dwu), (unsigned long long)fdwu, (unsigned long long)bits(dl),
+                          (unsigned long long)fdl, (unsigned long long)(b1 & 0xffffffff), (unsigned long long)fsw2,
+                          (unsigned long long)(b2 & 0xffffffff), (unsigned long long)fswu,
+                          (unsigned long long)(b3 & 0xffffffff), (unsigned long long)fsl);
+    }
+    static const uint32_t singles_in[] = {0x7f800001u, 0xffc00000u, 0x7fc01234u, 0x00000001u, 0x7f7fffffu, 0x80000000u};
+    for (unsigned k = 0; k < sizeof singles_in / sizeof singles_in[0]; k++) {
+        u64 boxed = 0xffffffff00000000ull | singles_in[k], f1;
+        float v;
+        double d;
+        asm volatile("fmv.d.x %0, %1" : "=f"(v) : "r"(boxed));
+        take_flags();
+        asm volatile("fcvt.d.s %0, %1" : "=f"(d) : "f"(v));
+        f1 = take_flags();
+        if (print) printf("promote %08x: %016llx %02llx\n", singles_in[k], (unsigned long long)bits(d), (unsigned long long)f1);
+    }
+}
+
 /* A fault right after an inline operation in the same block: the handler reads fflags. The
  * addresses: page zero and one far outside the address space (which a JIT's range check
  * catches), and a page unmapped in the middle of it (which only the host's fault does). */
@@ -196,6 +269,7 @@ int main(void) {
         helpers(print);
         modes(print);
         singles(print);
+        conversions(print);
         fault_after("unmapped", 0x8, print);
         fault_after("far", 0x7fff000000000000ull, print);
         fault_after("hole", hole, print);
