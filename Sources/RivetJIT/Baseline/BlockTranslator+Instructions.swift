@@ -146,7 +146,7 @@ extension BlockTranslator {
             writeBack()
             leave(code(.trap, k))
         case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
-            callHelper(helpers.csr, packed: Self.pack(i), extra: 0, index: k)
+            if !emitFloatCSR(i) { callHelper(helpers.csr, packed: Self.pack(i), extra: 0, index: k) }
 
         // MARK: A
         case .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w,

@@ -277,6 +277,60 @@ extension BlockTranslator {
         floatFlagsUnfolded = true
     }
 
+    /// `fflags`, `frm` and `fcsr` read and written inline (as `JITHelpers.csr` does) instead of
+    /// through the helper: GCC brackets quiet comparisons with `frflags`/`fsflags`, and in
+    /// fp64's loop the helper's calls were 9% of the time under `baseline`. The block has folded
+    /// MXCSR's flags before (a CSR access is not `keepsFloatFlagsUnfolded`); a write that may
+    /// clear flags clears MXCSR's too, or a later fold would bring them back. Returns false
+    /// for other CSRs.
+    mutating func emitFloatCSR(_ i: Instruction) -> Bool {
+        guard let csr = CSR(rawValue: UInt32(truncatingIfNeeded: i.imm) & 0xfff), csr == .fflags || csr == .frm || csr == .fcsr
+        else { return false }
+        let immediate = i.opcode == .csrrwi || i.opcode == .csrrsi || i.opcode == .csrrci
+        let kind = i.opcode == .csrrw || i.opcode == .csrrwi ? 0 : i.opcode == .csrrs || i.opcode == .csrrsi ? 1 : 2
+        let writes = kind == 0 || i.rs1 != 0
+        let fcsr = slot(HartState.Slot.fcsr)
+        // The whole register in edx, the old value of the CSR in eax.
+        assembler.emit(.mov(.b32, .rdx, fcsr))
+        assembler.emit(.mov(.b32, .rax, .rdx))
+        switch csr {
+        case .fflags: assembler.emit(.alu(.and, .b32, .rax, imm: 0x1f))
+        case .frm:
+            assembler.emit(.shift(.shr, .b32, .rax, 5))
+            assembler.emit(.alu(.and, .b32, .rax, imm: 7))
+        default: assembler.emit(.alu(.and, .b32, .rax, imm: 0xff))
+        }
+        if writes {
+            // The new value in ecx.
+            if immediate { assembler.emit(.mov(.b32, .rcx, imm: Int64(i.rs1))) } else { load(.rcx, i.rs1) }
+            switch kind {
+            case 1: assembler.emit(.alu(.or, .b64, .rcx, .rax))
+            case 2:
+                assembler.emit(.unary(.not, .b64, .rcx))
+                assembler.emit(.alu(.and, .b64, .rcx, .rax))
+            default: break
+            }
+            switch csr {
+            case .fflags:
+                assembler.emit(.alu(.and, .b32, .rcx, imm: 0x1f))
+                assembler.emit(.alu(.and, .b32, .rdx, imm: ~0x1f))
+                assembler.emit(.alu(.or, .b32, .rdx, .rcx))
+            case .frm:
+                assembler.emit(.alu(.and, .b32, .rcx, imm: 7))
+                assembler.emit(.shift(.shl, .b32, .rcx, 5))
+                assembler.emit(.alu(.and, .b32, .rdx, imm: 0x1f))
+                assembler.emit(.alu(.or, .b32, .rdx, .rcx))
+            default:
+                assembler.emit(.alu(.and, .b32, .rcx, imm: 0xff))
+                assembler.emit(.mov(.b32, .rdx, .rcx))
+            }
+            assembler.emit(.mov(.b64, fcsr, .rdx))
+            if csr != .frm && kind != 1 { clearFloatFlags() }
+        }
+        storeResult(i.rd)
+        return true
+    }
+
     /// Loads f register `r` into `x`: a single's 32 bits or a double's 64.
     private mutating func loadFloat(_ x: XMMRegister, _ r: UInt8, single: Bool) {
         assembler.emit(single ? .movss(x, f(r)) : .movsd(x, f(r)))
