@@ -200,6 +200,12 @@ package enum SyscallSignatures {
         93, 94,  // exit, exit_group: only at the end
         220, 435,  // clone, clone3: a thread's id and its schedule differ from run to run
         133, 137,  // rt_sigsuspend, rt_sigtimedwait: wait for a signal nothing sends
+        // Timers: a signal, an expiry count or a remaining time that depends on how fast the
+        // tier runs (a setitimer of a few milliseconds sent SIGALRM before the program's end
+        // only under `opt`, which compiles every block with tier 2).
+        102, 103,  // getitimer, setitimer
+        107, 108, 110,  // timer_create, timer_gettime, timer_settime
+        86, 87,  // timerfd_settime, timerfd_gettime
     ]
 
     /// Syscalls whose output pointer must always be the sink: with a random buffer they would
