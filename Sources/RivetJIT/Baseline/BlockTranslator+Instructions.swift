@@ -164,11 +164,7 @@ extension BlockTranslator {
             .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s, .fleq_s, .fltq_s,
             .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d, .fcvtmod_w_d:
             if let (function, shape) = Self.floatFunction(i.opcode) {
-                if Self.hasInlineFloat(i) {
-                    emitInlineFloat(i, function: function, shape: shape, index: k)
-                } else {
-                    emitFloatCall(i, function: function, shape: shape, index: k)
-                }
+                emitInlineFloat(i, function: function, shape: shape, index: k)
             } else {
                 emitSignInjection(i)
             }

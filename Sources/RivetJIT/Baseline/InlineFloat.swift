@@ -37,20 +37,12 @@ import RivetX64
 //   a signalling one (`feq`).
 
 extension BlockTranslator {
-    /// RISC-V's flags for the low byte of MXCSR (its exception flags in bits 0-5; the denormal
-    /// flag and the masks above ignored): invalid → NV, divide by zero → DZ, overflow → OF,
-    /// underflow → UF, precision → NX. Its address: allocated once, never freed or written again.
+    /// RISC-V's flags for the low byte of MXCSR (`Tier2Backend.riscvFlags`: the exception
+    /// flags in bits 0-5, the denormal flag and the masks above ignored). Its address:
+    /// allocated once, never freed or written again.
     static let flagTable: UInt = {
         let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
-        for mxcsr in 0..<256 {
-            var flags: UInt8 = 0
-            if mxcsr & 0x01 != 0 { flags |= 0x10 }
-            if mxcsr & 0x04 != 0 { flags |= 0x08 }
-            if mxcsr & 0x08 != 0 { flags |= 0x04 }
-            if mxcsr & 0x10 != 0 { flags |= 0x02 }
-            if mxcsr & 0x20 != 0 { flags |= 0x01 }
-            table[mxcsr] = flags
-        }
+        for mxcsr in 0..<256 { table[mxcsr] = UInt8(Tier2Backend.riscvFlags(mxcsr: UInt64(mxcsr))) }
         return UInt(bitPattern: table)
     }()
 
@@ -143,9 +135,19 @@ extension BlockTranslator {
                              wide: i.opcode == .fcvt_l_d || i.opcode == .fcvt_l_s)
         case .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s:
             guard Tier2Backend.hostHasFMA else { return nil }
-            let single = [.fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s].contains(i.opcode)
-            kind = .fused(single: single, negateProduct: [.fnmsub_d, .fnmadd_d, .fnmsub_s, .fnmadd_s].contains(i.opcode),
-                          negateAddend: [.fmsub_d, .fnmadd_d, .fmsub_s, .fnmadd_s].contains(i.opcode))
+            // fmsub = a·b - c, fnmsub = -(a·b) + c, fnmadd = -(a·b) - c.
+            let (single, negateProduct, negateAddend): (Bool, Bool, Bool) =
+                switch i.opcode {
+                case .fmadd_d: (false, false, false)
+                case .fmsub_d: (false, false, true)
+                case .fnmsub_d: (false, true, false)
+                case .fnmadd_d: (false, true, true)
+                case .fmadd_s: (true, false, false)
+                case .fmsub_s: (true, false, true)
+                case .fnmsub_s: (true, true, false)
+                default: (true, true, true)
+                }
+            kind = .fused(single: single, negateProduct: negateProduct, negateAddend: negateAddend)
         case .fsgnj_s: kind = .signInjection(nil, negate: false); rounds = false
         case .fsgnjn_s: kind = .signInjection(nil, negate: true); rounds = false
         case .fsgnjx_s: kind = .signInjection(.xor, negate: false); rounds = false
@@ -164,7 +166,8 @@ extension BlockTranslator {
     /// Whether `i` runs inline (`emitInlineFloat`) rather than only through its helper.
     static func hasInlineFloat(_ i: Instruction) -> Bool { inlineFloat(i) != nil }
 
-    /// Emits `i` (instruction `k`) inline as `inlineFloat` says, with the helper call
+    /// Emits `i` (instruction `k`) inline as `inlineFloat` says (or only the helper call when it
+    /// says nil), with the helper call
     /// (`emitFloatCall`) as the way out where the mode is `dyn` and `frm` is not `rne`, or a
     /// single operand is not NaN-boxed.
     mutating func emitInlineFloat(_ i: Instruction, function: FloatFunction, shape: FloatShape, index k: Int) {
