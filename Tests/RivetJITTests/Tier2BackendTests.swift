@@ -443,7 +443,8 @@ struct SplitMix {
     }
 
     /// A block checks an address once: a later access to the same value, or to the same base
-    /// and offset, needs no bounds check (nor a fault stub); one in another block checks again.
+    /// and offset, needs no bounds check (nor a fault stub), in its block or in a block it
+    /// dominates; a block that some path reaches without the check checks again.
     @Test func anAddressCheckedInABlockIsNotCheckedAgain() throws {
         func stubBytes(_ f: Function) -> Int? {
             guard let code = Tier2Backend.compile(f) else { return nil }
@@ -475,13 +476,37 @@ struct SplitMix {
         let sameBytes = try #require(stubBytes(same)), otherBytes = try #require(stubBytes(other))
         let againBytes = try #require(stubBytes(again))
         // Two checks (v0, v0 + 8) against three, each with a stub of the same size (the stubs'
-        // bytes also hold the shared bounds-fault code); the access in block1 checks v0 again.
-        #expect(otherBytes > sameBytes && againBytes - sameBytes == otherBytes - sameBytes,
+        // bytes also hold the shared bounds-fault code); block0 dominates block1, whose access
+        // to v0 needs no check of its own.
+        #expect(otherBytes > sameBytes && againBytes == sameBytes,
                 "\(sameBytes), \(otherBytes) and \(againBytes) bytes of stubs")
+        // A join that one path reaches without block1's check of v0 checks it again.
+        func diamond(joinLoads: Bool) throws -> Function {
+            try H.parse(
+                """
+                block0:
+                    v0 = get_slot.i64 x1
+                    v1 = get_slot.i64 x2
+                    v2 = iconst 0
+                    v3 = icmp eq v1, v2
+                    brif v3, block1, block2
+                block1:
+                    v4 = load.i64 v0 [pc=0x100]
+                    jump block3(v4)
+                block2:
+                    jump block3(v2)
+                block3(v5: i64):
+                    v6 = \(joinLoads ? "uload8 v0 [pc=0x104]" : "iconst 1")
+                    exit pc=0x108 [x3=v5 x4=v6]
+                """)
+        }
+        let join = try diamond(joinLoads: true), noJoin = try diamond(joinLoads: false)
+        let joinBytes = try #require(stubBytes(join)), noJoinBytes = try #require(stubBytes(noJoin))
+        #expect(joinBytes > noJoinBytes, "\(joinBytes) and \(noJoinBytes) bytes of stubs")
         var rng = SplitMix(seed: 9)
         let bytes = (0..<256).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         let inputs: [[UInt64]] = [[0, 8], [16, 0], [248, 0], [240, 300], [300, 0], [UInt64.max, 8], [8, UInt64.max]]
-        for f in [same, other, again] { try H.check(f, inputs: inputs, bytes: bytes) }
+        for f in [same, other, again, join, noJoin] { try H.check(f, inputs: inputs, bytes: bytes) }
     }
 
     @Test func loopsWithBlockParametersAndSwaps() throws {

@@ -645,20 +645,24 @@ extension Lowering {
         store(result(inst), .rax)
     }
 
+    /// What the bounds check of `inst`'s guest address (operand 0) is about: the value, or
+    /// for a folded `base + k` the base and `k`.
+    static func checkedAddress(_ f: Function, _ inst: Inst, folded: [(base: Value, offset: Int32)?]) -> CheckedAddress {
+        if let (base, offset) = folded[f.arg(inst, 0).id] {
+            return CheckedAddress(value: base.id, offset: offset, folded: true)
+        }
+        return CheckedAddress(value: f.arg(inst, 0).id, offset: 0, folded: false)
+    }
+
     /// The register holding `inst`'s guest address (operand 0): its own register, or rdx
     /// (computed there for a folded `base + k`, loaded there if spilled); branches to a fault
     /// stub unless the address is below the address-space size, or an access before it in the
-    /// block checked the same address (the same value, or the same base and offset). (An
+    /// block or in a block that dominates it checked the same address (the same value, or the
+    /// same base and offset: `Lowering.addressesChecked(atEntryOf:)`). (An
     /// access that starts inside and runs past the end touches the guard pages after the
     /// reservation: a host fault, recovered as any other.)
     mutating func guestAddress(_ inst: Inst, size: Int) -> HostRegister {
-        let key: CheckedAddress
-        if let (base, offset) = folded[f.arg(inst, 0).id] {
-            key = CheckedAddress(value: base.id, offset: offset, folded: true)
-        } else {
-            key = CheckedAddress(value: f.arg(inst, 0).id, offset: 0, folded: false)
-        }
-        let checked = !checkedAddresses.insert(key).inserted
+        let checked = !checkedAddresses.insert(Self.checkedAddress(f, inst, folded: folded)).inserted
         if folded[f.arg(inst, 0).id] == nil, let r = register(f.arg(inst, 0)) {
             if checked { return r }
             asm.emit(.alu(.cmp, .b64, r, Self.hartSlot(HartState.Slot.addressSpaceSize)))

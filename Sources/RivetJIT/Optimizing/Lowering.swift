@@ -187,7 +187,7 @@ public enum Tier2Backend {
         var lowering = Lowering(
             f, allocation, uses: uses, immediates: immediates, folded: folded, scaled: scaled,
             entryReads: entryReads, id: id, instructionIndex: instructionIndex, budgetChecks: budget.checks,
-            budgetTakes: budget.takes)
+            budgetTakes: budget.takes, dominators: DominatorTree(cfg))
         lowering.emitFunction()
         let stubBytes = lowering.stubBytes
         let sites = lowering.faultSites
@@ -609,9 +609,33 @@ struct Lowering: ~Copyable {
         var offset: Int32
         var folded: Bool
     }
-    /// The addresses checked since the current block's start (a later access to one needs no
-    /// check: the address-space size does not change while the code runs).
+
+    /// By block: the addresses its dominators' accesses check, so on every path to it (every
+    /// instruction of a dominator ran before it: an exit or a fault leaves the region). A loop
+    /// that loads `a[i]` in one block and stores it in another checked it twice; `load` and
+    /// `store` of one address in one block already shared a check.
+    static func addressesChecked(
+        atEntryOf f: Function, folded: [(base: Value, offset: Int32)?], dominators: DominatorTree
+    ) -> [Set<CheckedAddress>] {
+        var atEntry = [Set<CheckedAddress>](repeating: [], count: f.blocks.count)
+        for b in dominators.preorder {
+            guard let parent = dominators.idom[b.id], parent != b else { continue }
+            var checked = atEntry[parent.id]
+            for inst in f.blocks[parent.id].insts {
+                let format = f.insts[inst.id].opcode.info.format
+                if format == .load || format == .store { checked.insert(Self.checkedAddress(f, inst, folded: folded)) }
+            }
+            atEntry[b.id] = checked
+        }
+        return atEntry
+    }
+    /// The addresses checked on every path to the current instruction: by the blocks that
+    /// dominate its block and before it in its block (a later access to one needs no check:
+    /// the address-space size does not change while the code runs, and a value is computed
+    /// once).
     var checkedAddresses: Set<CheckedAddress> = []
+    /// By block: the addresses checked on every path to it (`addressesChecked(atEntryOf:)`).
+    let checkedAtEntry: [Set<CheckedAddress>]
     /// The shared bounds-fault code, and whether a bounds check jumps to it.
     var boundsFaultLabel: X64Label
     var usesBoundsFault = false
@@ -659,9 +683,11 @@ struct Lowering: ~Copyable {
 
     init(_ f: Function, _ allocation: RegisterAllocation, uses: [Int], immediates: [Bool],
          folded: [(base: Value, offset: Int32)?], scaled: [(base: Value, index: Value, scale: X64Scale, shift: Value)?],
-         entryReads: [Bool], id: Int, instructionIndex: [UInt64: Int], budgetChecks: [Int32?], budgetTakes: [Int32?])
+         entryReads: [Bool], id: Int, instructionIndex: [UInt64: Int], budgetChecks: [Int32?], budgetTakes: [Int32?],
+         dominators: DominatorTree)
     {
         self.f = f
+        checkedAtEntry = Self.addressesChecked(atEntryOf: f, folded: folded, dominators: dominators)
         self.budgetChecks = budgetChecks
         self.budgetTakes = budgetTakes
         self.immediates = immediates
@@ -853,7 +879,7 @@ struct Lowering: ~Copyable {
         asm.emit(.mov(.b64, Self.hartSlot(HartState.Slot.tier2Entry), Pinned.budget))
         for (k, b) in f.layout.enumerated() {
             asm.bind(blockLabels[b.id])
-            checkedAddresses.removeAll(keepingCapacity: true)
+            checkedAddresses = checkedAtEntry[b.id]
             let next = k + 1 < f.layout.count ? f.layout[k + 1] : nil
             for inst in f.blocks[b.id].insts { emit(inst, next: next) }
         }
