@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "RivetIRTests", dependencies: ["RivetIR"], exclude: ["Filetests"], swiftSettings: strict),
         .testTarget(
             name: "RivetJITTests",
-            dependencies: ["RivetJIT", "RivetMachine", "RivetInterpreter", "RivetISA", "RivetIR", "RivetFuzz", "RivetX64"],
+            dependencies: ["RivetJIT", "RivetMachine", "RivetInterpreter", "RivetISA", "RivetIR", "RivetFuzz", "RivetX64", "CRivetHost"],
             swiftSettings: strict),
         .testTarget(
             name: "RivetInterpreterTests",

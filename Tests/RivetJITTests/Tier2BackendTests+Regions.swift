@@ -12,22 +12,21 @@ import Testing
 /// backend, run on host memory, against the evaluator (which `RegionFrontendTests` ties to the
 /// interpreter) and the interpreter.
 @Suite struct Tier2BackendRegionTests {
-    /// The guest arena: guest [0, 2 MiB) as host memory; beyond it, accesses take the bounds exit.
+    /// The guest arena: guest [0, 2 MiB) as host memory; beyond it, accesses take the bounds
+    /// exit or fault in the guard pages.
     static let arenaSize = 2 << 20
 
     /// Runs a region's code with registers `x`, the code and scratch placed in a fresh arena.
     static func run(_ code: Tier2ExecutableCode, x: [UInt64], scratch: [UInt8], bytes: [UInt8])
         -> (kind: UInt64, x: [UInt64], scratch: [UInt8], pc: UInt64)
     {
-        // A page beyond the address space stands for the guard pages after the reservation.
-        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: arenaSize + 4096, alignment: 4096)
-        defer { arena.deallocate() }
-        arena.initializeMemory(as: UInt8.self, repeating: 0)
+        let space = Tier2Arena(size: arenaSize)
+        let arena = space.bytes
         for (k, byte) in bytes.enumerated() { arena[Int(RandomInstructionLayout.textAddress) + k] = byte }
         for (k, byte) in scratch.enumerated() { arena[Int(RandomInstructionLayout.scratch) + k] = byte }
         var state = [UInt64](repeating: 0, count: Tier2Harness.stateWords)
         for n in 1..<32 { state[HartState.Slot.x + n] = x[n] }
-        let kind = code.run(&state, arena, size: UInt64(arenaSize))
+        let kind = code.run(&state, space)
         let out = (0..<scratch.count).map { arena[Int(RandomInstructionLayout.scratch) + $0] }
         return (kind, [0] + (1..<32).map { state[HartState.Slot.x + $0] }, out, state[HartState.Slot.pc])
     }
@@ -208,14 +207,13 @@ extension Tier2BackendRegionTests {
                 UInt8(truncatingIfNeeded: environment.memory.load(RandomInstructionLayout.scratch + UInt64($0), 1) ?? 0)
             }
 
-            let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(limit) + 4096, alignment: 4096)
-            defer { arena.deallocate() }
-            arena.initializeMemory(as: UInt8.self, repeating: 0)
+            let space = Tier2Arena(size: Int(limit))
+            let arena = space.bytes
             for (k, byte) in code.enumerated() { arena[Int(RandomInstructionLayout.textAddress) + k] = byte }
             for k in 0..<2048 { arena[Int(RandomInstructionLayout.scratch) + k] = state.scratch[k] }
             var hart = [UInt64](repeating: 0, count: Tier2Harness.stateWords)
             for n in 1..<32 { hart[HartState.Slot.x + n] = state.x[n] }
-            let kind = executable.run(&hart, arena, size: limit)
+            let kind = executable.run(&hart, space)
             compared += 1
             #expect(kind == expectedKind, "seed \(seed): exit kind")
             #expect(hart[HartState.Slot.pc] == expectedPC, "seed \(seed): pc")

@@ -1,3 +1,4 @@
+import CRivetHost
 import Glibc
 import RivetFuzz
 import RivetIR
@@ -53,6 +54,12 @@ final class Tier2ExecutableCode {
         for r: HostRegister in [.r15, .r14, .r13, .r12, .rbx, .rbp] { t.emit(.pop(r)) }
         t.emit(.ret)
         t.align(16)
+        // Where the fault handler resumes after a fault on guest memory: the host-fault exit.
+        let faultLabel = t.newLabel()
+        t.bind(faultLabel)
+        t.emit(.mov(.b32, .rax, imm: Self.hostFault))
+        t.jmp(to: exitLabel)
+        t.align(16)
         try t.finish()
         let offset = (t.count + 15) / 16 * 16
         bytes = compiled.count
@@ -69,23 +76,36 @@ final class Tier2ExecutableCode {
         try #require(mprotect(base, size, PROT_READ | PROT_EXEC) == 0)
         code = UnsafeRawPointer(base + offset)
         commonExit = UInt64(UInt(bitPattern: base)) + UInt64(t.offset(of: exitLabel)!)
+        _ = Self.faultHandler
+        let faultExit = UInt(bitPattern: base) + UInt(t.offset(of: faultLabel)!)
+        try #require(rivet_register_code_range(UInt(bitPattern: base), UInt(bitPattern: base) + UInt(size), faultExit) == 0)
         for k in 0..<(1 << 14) {
             jumpCache[2 * k] = 1
             jumpCache[2 * k + 1] = 0
         }
     }
 
+    /// `ExitKind.hostFault`'s code.
+    static let hostFault: Int64 = 4
+    /// The engine's fault handler, installed once: a fault of the code on guest memory (the
+    /// guard pages after the address space) resumes at the trampoline's fault exit.
+    static let faultHandler: Void = rivet_install_fault_handler()
+
     deinit {
+        rivet_unregister_code_range(UInt(bitPattern: base))
         munmap(base, size)
         munmap(counters, 8 * Tier2Backend.counterTableEntries)
         jumpCache.deallocate()
     }
 
-    /// Runs the code on `state` (at least `HartState.Slot.count` words) and a guest arena of
-    /// `size` bytes. Returns 0 for an exit (the pc in the pc slot), 1 for a bounds fault (the
-    /// faulting instruction's pc in the pc slot), 3 when the budget ran out.
-    func run(_ state: inout [UInt64], _ arena: UnsafeMutableRawBufferPointer, size: UInt64, budget: UInt64 = 1 << 40) -> UInt64 {
-        state[HartState.Slot.addressSpaceSize] = size
+    /// Runs the code on `state` (at least `HartState.Slot.count` words) and a guest arena.
+    /// Returns 0 for an exit (the pc in the pc slot), 1 for a fault (a bounds fault or a host
+    /// fault in the guard pages; the faulting instruction's pc in the pc slot), 3 when the
+    /// budget ran out.
+    func run(_ state: inout [UInt64], _ arena: Tier2Arena, budget: UInt64 = 1 << 40) -> UInt64 {
+        state[HartState.Slot.addressSpaceSize] = UInt64(arena.size)
+        state[HartState.Slot.guestBase] = UInt64(UInt(bitPattern: arena.bytes.baseAddress!))
+        state[HartState.Slot.guestLimit] = UInt64(UInt(bitPattern: arena.bytes.baseAddress!)) + UInt64(arena.size + Tier2Arena.guardSize)
         state[HartState.Slot.commonExit] = commonExit
         state[HartState.Slot.jumpCache] = UInt64(UInt(bitPattern: jumpCache))
         state[HartState.Slot.budget] = budget
@@ -96,15 +116,28 @@ final class Tier2ExecutableCode {
         // Unsafe: the trampoline follows the SysV ABI for `Entry`; the region follows tier 1's
         // convention inside it.
         let entry = unsafeBitCast(base, to: Entry.self)
-        let exitCode = state.withUnsafeMutableBufferPointer { entry($0.baseAddress!, arena.baseAddress!, counters, code) }
-        // Every way out but a failed entry guard counts one exit (the engine's entry count).
-        #expect(counters[exitCounter] == (exitCode & 0xff == 11 ? 0 : 1), "exit code \(exitCode)")
+        let exitCode = state.withUnsafeMutableBufferPointer { entry($0.baseAddress!, arena.bytes.baseAddress!, counters, code) }
+        // Every way out but a failed entry guard and a host fault counts one exit (the
+        // engine's entry count; after a host fault, the engine counts).
+        #expect(counters[exitCounter] == (exitCode & 0xff == 11 || exitCode & 0xff == 4 ? 0 : 1), "exit code \(exitCode)")
         let index = Int((exitCode >> 8) & 0xff_ffff)
         switch exitCode & 0xff {
         case 2:  // chain: the patchable exit's target
             state[HartState.Slot.pc] = exits[index].target
             return 0
         case 3: return 0  // indirect: the pc is in its slot
+        case 4:
+            // Host fault: the site at the faulting instruction, as the engine finds it.
+            let offset = Int(state[HartState.Slot.faultHostPC]) - Int(bitPattern: code)
+            guard let site = sites.first(where: { $0.hostOffset == offset }) else {
+                Issue.record("a host fault at offset \(offset), not a guest access")
+                return 99
+            }
+            state.withUnsafeMutableBufferPointer {
+                Tier2Backend.rebuildState(at: site, accruesFlags: accruesFlags, $0.baseAddress!)
+            }
+            state[HartState.Slot.pc] = site.pc
+            return 1
         case 6:
             // Bounds fault: the state from the site's record (registers saved by the code), as
             // the engine rebuilds it.
@@ -118,6 +151,33 @@ final class Tier2ExecutableCode {
         default: return 3  // budget
         }
     }
+}
+
+/// A guest arena laid out as the engine's reservation: guest [0, size) is host memory (zeros
+/// at first), and the guard region after it has no access, so an access past the end faults
+/// on the host (the engine's handler recovers it: `Tier2ExecutableCode.run`).
+final class Tier2Arena {
+    /// The guard region's size, as `GuestMemory.guardSize`.
+    static let guardSize = Int(GuestMemory.guardSize)
+    let size: Int
+    /// Guest [0, size).
+    let bytes: UnsafeMutableRawBufferPointer
+    private let mapping: UnsafeMutableRawPointer
+    private let mapped: Int
+
+    init(size: Int) {
+        self.size = size
+        let pages = (size + 4095) / 4096 * 4096
+        mapped = pages + Self.guardSize
+        let pointer = mmap(nil, mapped, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        precondition(pointer != MAP_FAILED && mprotect(pointer, pages, PROT_READ | PROT_WRITE) == 0, "no arena")
+        mapping = pointer!
+        // The space ends where the guard starts (the bytes before guest 0 are never reached:
+        // an access's address or base is checked below the size, its offset not negative).
+        bytes = UnsafeMutableRawBufferPointer(start: mapping + (pages - size), count: size)
+    }
+
+    deinit { munmap(mapping, mapped) }
 }
 
 /// What came out of a run, in the terms both sides share.
@@ -171,13 +231,10 @@ enum Tier2Harness {
         state[HartState.Slot.fcsr] = 0  // frm = rne: code with float operations runs only then
         for (k, decl) in f.slots.enumerated() { state[decl.offset / 8] = slots[k] }
         state[HartState.Slot.pc] = 0
-        // Beyond the address space, a page stands for the guard pages after the reservation.
-        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count + 4096, alignment: 16)
-        defer { arena.deallocate() }
-        arena.initializeMemory(as: UInt8.self, repeating: 0)
-        arena.copyBytes(from: bytes)
-        let kind = code.run(&state, arena, size: UInt64(bytes.count))
-        let out = [UInt8](arena.prefix(bytes.count))
+        let arena = Tier2Arena(size: bytes.count)
+        arena.bytes.copyBytes(from: bytes)
+        let kind = code.run(&state, arena)
+        let out = [UInt8](arena.bytes)
         return Tier2Result(
             kind: kind, pc: state[HartState.Slot.pc], slots: f.slots.map { state[$0.offset / 8] },
             memory: out)
@@ -860,8 +917,7 @@ struct SplitMix {
             return
         }
         let executable = try Tier2ExecutableCode(machineCode)
-        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 4096)
-        defer { arena.deallocate() }
+        let arena = Tier2Arena(size: 4096)
         let one: UInt64 = 0x3ff0_0000_0000_0000, zero: UInt64 = 0
         // (a, b, fcsr before) -> (a / b, fcsr after): fflags is NV DZ OF UF NX in bits 4-0.
         let cases: [(UInt64, UInt64, UInt64, UInt64, UInt64)] = [
@@ -881,7 +937,7 @@ struct SplitMix {
             state[HartState.Slot.f + 1] = a
             state[HartState.Slot.f + 2] = b
             state[HartState.Slot.fcsr] = before
-            #expect(executable.run(&state, arena, size: 4096) == 0)
+            #expect(executable.run(&state, arena) == 0)
             #expect(state[HartState.Slot.f + 3] == quotient, "\(a) / \(b)")
             #expect(state[HartState.Slot.fcsr] == after, "\(a) / \(b)")
         }
@@ -890,7 +946,7 @@ struct SplitMix {
         state[HartState.Slot.f + 1] = one
         state[HartState.Slot.f + 2] = 0x4008_0000_0000_0000
         state[HartState.Slot.fcsr] = 1 << 5
-        #expect(executable.run(&state, arena, size: 4096) == 4)
+        #expect(executable.run(&state, arena) == 4)
         #expect(state[HartState.Slot.f + 3] == 0 && state[HartState.Slot.fcsr] == 1 << 5)
     }
 
@@ -958,13 +1014,12 @@ struct SplitMix {
         let code = try Tier2ExecutableCode(compiled)
         var state = [UInt64](repeating: 0, count: H.stateWords)
         state[1] = 100
-        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: 8192, alignment: 16)
-        defer { arena.deallocate() }
-        #expect(code.run(&state, arena, size: 4096, budget: 52) == 3)
+        let arena = Tier2Arena(size: 4096)
+        #expect(code.run(&state, arena, budget: 52) == 3)
         #expect(state[HartState.Slot.pc] == 0x100 && state[1] == 93 && state[HartState.Slot.budget] == 3)
         // With enough, the loop runs out: 100 turns and the exit block, 705 instructions.
         state[1] = 100
-        #expect(code.run(&state, arena, size: 4096, budget: 1000) == 0)
+        #expect(code.run(&state, arena, budget: 1000) == 0)
         #expect(state[HartState.Slot.pc] == 0x200 && state[1] == 0 && state[HartState.Slot.budget] == 1000 - 708)
     }
 
@@ -999,17 +1054,15 @@ struct SplitMix {
         #expect(compiled.faultSites.map(\.prepaid) == [3])
         let code = try Tier2ExecutableCode(compiled)
         var state = [UInt64](repeating: 0, count: H.stateWords)
-        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: 8192, alignment: 16)
-        defer { arena.deallocate() }
-        arena.initializeMemory(as: UInt8.self, repeating: 0)
+        let arena = Tier2Arena(size: 4096)
         // Past the address space: the load faults, 5 taken, the site gives 3 back (and the
         // engine the 1 of its own block not run: `refunds`).
         state[1] = 1 << 20
-        #expect(code.run(&state, arena, size: 4096, budget: 100) == 1)
+        #expect(code.run(&state, arena, budget: 100) == 1)
         #expect(state[HartState.Slot.pc] == 0x102 && state[HartState.Slot.budget] == 95)
         // In bounds: all 9 taken, the exit reached.
         state[1] = 8
-        #expect(code.run(&state, arena, size: 4096, budget: 100) == 0)
+        #expect(code.run(&state, arena, budget: 100) == 0)
         #expect(state[HartState.Slot.pc] == 0x200 && state[HartState.Slot.budget] == 91)
     }
 }

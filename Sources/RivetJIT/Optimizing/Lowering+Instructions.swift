@@ -183,11 +183,10 @@ extension Lowering {
         case .sload32: guestLoad(inst, size: 4) { .movsx(.b64, $0, $1, from: .b32) }
         case .store8, .store16, .store32, .store64, .storeF32, .storeF64:
             let size = Evaluator.accessSize(data.opcode)
-            let address = guestAddress(inst, size: size)
+            let target = guestOperand(inst)
             let value = f.arg(inst, 1)
             if let x = floatRegister(value) {
                 recordFaultSite(inst)
-                let target = X64Memory.at(Self.memoryRegister, index: address)
                 asm.emit(size == 4 ? .movss(target, x) : .movsd(target, x))
                 return
             }
@@ -195,7 +194,7 @@ extension Lowering {
             load(source, value)
             let operandSize: X64OperandSize = size == 1 ? .b8 : size == 2 ? .b16 : size == 4 ? .b32 : .b64
             recordFaultSite(inst)
-            asm.emit(.mov(operandSize, .at(Self.memoryRegister, index: address), source))
+            asm.emit(.mov(operandSize, target, source))
         case .jump: emitJump(data.destination0, next: next)
         case .brif: emitBranch(inst, next: next)
         case .exit: emitExit(f.exitState(inst) ?? ExitState(pc: RivetIR.GuestAddress(0)))
@@ -303,10 +302,9 @@ extension Lowering {
 
     /// A guest load of a single or a double into the result's XMM register.
     mutating func floatLoad(_ inst: Inst, single: Bool) {
-        let address = guestAddress(inst, size: single ? 4 : 8)
+        let source = guestOperand(inst)
         let x = floatRegister(result(inst)) ?? .xmm0
         recordFaultSite(inst)
-        let source = X64Memory.at(Self.memoryRegister, index: address)
         asm.emit(single ? .movss(x, source) : .movsd(x, source))
         storeFloat(result(inst), x)
     }
@@ -542,10 +540,10 @@ extension Lowering {
 
     /// A guest load of `size` bytes after the bounds check: `access(register, [base + address])`.
     mutating func guestLoad(_ inst: Inst, size: Int, _ access: (HostRegister, X64Memory) -> X64Instruction) {
-        let address = guestAddress(inst, size: size)
+        let source = guestOperand(inst)
         let d = register(result(inst)) ?? .rax
         recordFaultSite(inst)
-        asm.emit(access(d, .at(Self.memoryRegister, index: address)))
+        asm.emit(access(d, source))
         store(result(inst), d)
     }
 
@@ -645,44 +643,60 @@ extension Lowering {
         store(result(inst), .rax)
     }
 
-    /// What the bounds check of `inst`'s guest address (operand 0) is about: the value, or
-    /// for a folded `base + k` the base and `k`.
+    /// The largest offset folded into an access's operand after a check of its base alone: an
+    /// access at `base + k` with `base` below the address-space size and `k` in
+    /// `0...maxUncheckedOffset` ends at most `maxUncheckedOffset + 8` bytes past the space,
+    /// inside the guard region after it, where it faults on the host (as an access that starts
+    /// inside and straddles the end always did). Below RISC-V's 12-bit offsets.
+    static let maxUncheckedOffset: Int32 = 2047
+
+    /// What the bounds check of `inst`'s guest address (operand 0) is about: for the address
+    /// itself, or a folded `base + k` with `k` in `0...maxUncheckedOffset`, that the value (the
+    /// address or the base) lies below the address-space size; for another folded `base + k`,
+    /// that exact sum.
     static func checkedAddress(_ f: Function, _ inst: Inst, folded: [(base: Value, offset: Int32)?]) -> CheckedAddress {
         if let (base, offset) = folded[f.arg(inst, 0).id] {
+            if (0...maxUncheckedOffset).contains(offset) { return CheckedAddress(value: base.id, offset: 0, folded: false) }
             return CheckedAddress(value: base.id, offset: offset, folded: true)
         }
         return CheckedAddress(value: f.arg(inst, 0).id, offset: 0, folded: false)
     }
 
-    /// The register holding `inst`'s guest address (operand 0): its own register, or rdx
-    /// (computed there for a folded `base + k`, loaded there if spilled); branches to a fault
-    /// stub unless the address is below the address-space size, or an access before it in the
-    /// block or in a block that dominates it checked the same address (the same value, or the
-    /// same base and offset: `Lowering.addressesChecked(atEntryOf:)`). (An
-    /// access that starts inside and runs past the end touches the guard pages after the
-    /// reservation: a host fault, recovered as any other.)
-    mutating func guestAddress(_ inst: Inst, size: Int) -> HostRegister {
-        let checked = !checkedAddresses.insert(Self.checkedAddress(f, inst, folded: folded)).inserted
-        if folded[f.arg(inst, 0).id] == nil, let r = register(f.arg(inst, 0)) {
-            if checked { return r }
+    /// The operand of `inst`'s guest access (its address is operand 0): `[r15 + r + k]`, where
+    /// `r` holds the address or, for a folded `base + k` with a small `k`, the base (its own
+    /// register, or rdx when it has none). Branches to a fault stub unless that value is below
+    /// the address-space size, or an access before it on every path checked the same value
+    /// (in its block, or in a block that dominates it: `Lowering.addressesChecked(atEntryOf:)`);
+    /// an access from a base checked once needs no check of its own, whatever its `k`
+    /// (`maxUncheckedOffset`). A folded `base + k` with another `k` is computed in rdx and
+    /// checked itself. (An access that starts inside the space and runs past its end touches
+    /// the guard pages after the reservation: a host fault, recovered as any other.)
+    mutating func guestOperand(_ inst: Inst) -> X64Memory {
+        let key = Self.checkedAddress(f, inst, folded: folded)
+        let checked = !checkedAddresses.insert(key).inserted
+        let value = Value(key.value)
+        let r: HostRegister
+        if key.folded {
+            // base + k: computed and checked as one address.
+            if let base = register(value) {
+                asm.emit(.lea(.b64, .rdx, .at(base, key.offset)))
+            } else {
+                load(.rdx, value)
+                asm.emit(.alu(.add, .b64, .rdx, imm: key.offset))
+            }
+            r = .rdx
+        } else if let own = register(value) {
+            r = own
+        } else {
+            load(.rdx, value)
+            r = .rdx
+        }
+        if !checked {
             asm.emit(.alu(.cmp, .b64, r, Self.hartSlot(HartState.Slot.addressSpaceSize)))
             asm.jcc(.ae, to: faultLabel(inst))
-            return r
         }
-        if let (base, offset) = folded[f.arg(inst, 0).id] {
-            if let r = register(base) {
-                asm.emit(.lea(.b64, .rdx, .at(r, offset)))
-            } else {
-                load(.rdx, base)
-                asm.emit(.alu(.add, .b64, .rdx, imm: offset))
-            }
-        } else {
-            load(.rdx, f.arg(inst, 0))
-        }
-        if checked { return .rdx }
-        asm.emit(.alu(.cmp, .b64, .rdx, Self.hartSlot(HartState.Slot.addressSpaceSize)))
-        asm.jcc(.ae, to: faultLabel(inst))
-        return .rdx
+        let displacement = key.folded ? 0 : folded[f.arg(inst, 0).id]?.offset ?? 0
+        return .at(Self.memoryRegister, index: r, displacement)
     }
 
     static func condition(_ c: IntCondition) -> X64Condition {
