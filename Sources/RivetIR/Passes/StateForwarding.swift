@@ -88,10 +88,18 @@ private struct Forwarding {
             var setInLoop = setAnywhere
             if isHeader { setInLoop = slotsSet(inLoopOf: b, cfg, tree) ?? setAnywhere }
             for s in 0..<slotCount where b != f.entry {
-                let values = forward.map { outCurrent[$0.id][s] }
-                let dirtyAny = forward.contains { outDirty[$0.id][s] }
-                let first = values.first ?? nil
-                let agreed: Value? = first != nil && values.allSatisfy { $0 == first } ? first : nil
+                // What the forward predecessors hold for the slot: one value they agree on, if
+                // any, and whether one has it dirty. (Without an array a slot and a block: those
+                // were half the pass's time.)
+                var first: Value? = nil
+                var same = true
+                var dirtyAny = false
+                for (k, pred) in forward.enumerated() {
+                    let v = outCurrent[pred.id][s]
+                    if k == 0 { first = v } else if v != first { same = false }
+                    if outDirty[pred.id][s] { dirtyAny = true }
+                }
+                let agreed: Value? = first != nil && same ? first : nil
                 let needsParam = isHeader ? (setInLoop[s] || dirtyAny) : (dirtyAny && agreed == nil)
                 if needsParam {
                     let p = f.appendParam(b, f.slots[s].type)
