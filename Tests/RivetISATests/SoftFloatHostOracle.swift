@@ -6,10 +6,12 @@ import Glibc
 /// has (RNE, RTZ, RDN, RUP), with its flags translated to RISC-V's and its known differences
 /// from RISC-V resolved here rather than by weakening the comparison:
 /// - x86 returns a NaN of its own choice; RISC-V the canonical NaN.
-/// - x86 detects tininess before rounding, RISC-V after. They disagree only when the result is
-///   ±2^emin (the unbounded-exponent rounding reached the smallest normal); then the operation
-///   is repeated with operands scaled exactly by 2^k, so that nothing is tiny, and the scaled
-///   result decides.
+/// - Tininess: RISC-V detects it after rounding, and so does SSE (measured on this project's
+///   machines: (1 + 2^-52) × (2^-1022 - 2^-1074) rounds to 2^-1022, inexact, without underflow
+///   in every mode that rounds it there, and with underflow in those that round it below).
+///   Detection before rounding would differ only when the result is ±2^emin; should a host
+///   flag underflow there, the operation is repeated with operands scaled exactly by 2^k, so
+///   that nothing is tiny, and the scaled result decides.
 /// - RISC-V raises NV for ∞ × 0 in a fused multiply-add even when the addend is a quiet NaN.
 /// - The compiler converts unsigned integers with tricks that give -0 for 0 when rounding down;
 ///   the runners convert through signed instructions only (halving, with a sticky bit, above
