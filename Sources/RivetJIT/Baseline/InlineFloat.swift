@@ -166,10 +166,9 @@ extension BlockTranslator {
     /// Whether `i` runs inline (`emitInlineFloat`) rather than only through its helper.
     static func hasInlineFloat(_ i: Instruction) -> Bool { inlineFloat(i) != nil }
 
-    /// Emits `i` (instruction `k`) inline as `inlineFloat` says (or only the helper call when it
-    /// says nil), with the helper call
+    /// Emits `i` (instruction `k`) inline as `inlineFloat` says, with the helper call
     /// (`emitFloatCall`) as the way out where the mode is `dyn` and `frm` is not `rne`, or a
-    /// single operand is not NaN-boxed.
+    /// single operand is not NaN-boxed; only the helper call when `inlineFloat` says nil.
     mutating func emitInlineFloat(_ i: Instruction, function: FloatFunction, shape: FloatShape, index k: Int) {
         guard let kind = Self.inlineFloat(i) else { return emitFloatCall(i, function: function, shape: shape, index: k) }
         let slow = assembler.newLabel(), done = assembler.newLabel()

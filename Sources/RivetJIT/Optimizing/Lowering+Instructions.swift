@@ -172,15 +172,15 @@ extension Lowering {
             let r = register(v) ?? .rax
             load(r, v)
             asm.emit(.mov(.b64, slot(data.imm), r))
-        case .loadI64: guestLoad(inst, size: 8) { .mov(.b64, $0, $1) }
+        case .loadI64: guestLoad(inst) { .mov(.b64, $0, $1) }
         case .loadF64: floatLoad(inst, single: false)
         case .loadF32: floatLoad(inst, single: true)
-        case .uload8: guestLoad(inst, size: 1) { .movzx(.b32, $0, $1, from: .b8) }
-        case .sload8: guestLoad(inst, size: 1) { .movsx(.b64, $0, $1, from: .b8) }
-        case .uload16: guestLoad(inst, size: 2) { .movzx(.b32, $0, $1, from: .b16) }
-        case .sload16: guestLoad(inst, size: 2) { .movsx(.b64, $0, $1, from: .b16) }
-        case .uload32: guestLoad(inst, size: 4) { .mov(.b32, $0, $1) }
-        case .sload32: guestLoad(inst, size: 4) { .movsx(.b64, $0, $1, from: .b32) }
+        case .uload8: guestLoad(inst) { .movzx(.b32, $0, $1, from: .b8) }
+        case .sload8: guestLoad(inst) { .movsx(.b64, $0, $1, from: .b8) }
+        case .uload16: guestLoad(inst) { .movzx(.b32, $0, $1, from: .b16) }
+        case .sload16: guestLoad(inst) { .movsx(.b64, $0, $1, from: .b16) }
+        case .uload32: guestLoad(inst) { .mov(.b32, $0, $1) }
+        case .sload32: guestLoad(inst) { .movsx(.b64, $0, $1, from: .b32) }
         case .store8, .store16, .store32, .store64, .storeF32, .storeF64:
             let size = Evaluator.accessSize(data.opcode)
             let target = guestOperand(inst)
@@ -538,8 +538,8 @@ extension Lowering {
         store(result(inst), d)
     }
 
-    /// A guest load of `size` bytes after the bounds check: `access(register, [base + address])`.
-    mutating func guestLoad(_ inst: Inst, size: Int, _ access: (HostRegister, X64Memory) -> X64Instruction) {
+    /// A guest load after its bounds check: `access(register, guestOperand(inst))`.
+    mutating func guestLoad(_ inst: Inst, _ access: (HostRegister, X64Memory) -> X64Instruction) {
         let source = guestOperand(inst)
         let d = register(result(inst)) ?? .rax
         recordFaultSite(inst)
@@ -675,6 +675,8 @@ extension Lowering {
         let key = Self.checkedAddress(f, inst, folded: folded)
         let checked = !checkedAddresses.insert(key).inserted
         let value = Value(key.value)
+        // What the operand adds to `r`: a small folded offset (a large one is in rdx already).
+        let displacement = key.folded ? 0 : folded[f.arg(inst, 0).id]?.offset ?? 0
         let r: HostRegister
         if key.folded {
             // base + k: computed and checked as one address.
@@ -695,7 +697,6 @@ extension Lowering {
             asm.emit(.alu(.cmp, .b64, r, Self.hartSlot(HartState.Slot.addressSpaceSize)))
             asm.jcc(.ae, to: faultLabel(inst))
         }
-        let displacement = key.folded ? 0 : folded[f.arg(inst, 0).id]?.offset ?? 0
         return .at(Self.memoryRegister, index: r, displacement)
     }
 
