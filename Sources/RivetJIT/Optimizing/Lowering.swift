@@ -15,7 +15,7 @@ import RivetX64
 //   slots before a jump to other code, so they hold values meanwhile;
 // - values live in `rsi rdi r8 r9 r10 r11 rbp r13 r14`, float values (f32, f64) in `xmm3`...`xmm15`;
 //   `rax`, `rcx`, `rdx` and `xmm0`...`xmm2` are scratch (`rdx:rax` for mul/div, `cl` for
-//   shifts, `rcx` breaks cycles of parallel moves); spilled values live in the hart's spill
+//   shifts, `rcx` or `xmm0` breaks cycles of parallel moves); spilled values live in the hart's spill
 //   slots (`HartState.Slot.spill`), so the code has no frame and a fault's recovery finds
 //   every value in the registers saved at the fault (general and XMM) or in the slots;
 // - it leaves as tier 1 does, `rax` = `ExitKind | index << 8 | id << 32` and a jump to the common
@@ -666,8 +666,11 @@ struct Lowering: ~Copyable {
 
     static let stateRegister = Pinned.state
     static let memoryRegister = Pinned.memory
-    /// Scratch for cycles of parallel moves.
+    /// Scratch for cycles of parallel moves: `rcx`, or `xmm0` when the value parked is in an
+    /// XMM register (a round trip through a general register would add its two transfers'
+    /// latency to every loop-carried float, 6-8 cycles an iteration on Zen 1).
     static let cycleRegister = HostRegister.rcx
+    static let floatCycleRegister = XMMRegister.xmm0
 
     /// By value: constants used only as immediates (no location, never emitted alone).
     let immediates: [Bool]
@@ -1227,7 +1230,8 @@ struct Lowering: ~Copyable {
     }
 
     /// The parallel move of the edge's arguments to the destination's parameters, sequenced
-    /// (moves whose destination no other pending move reads first; a cycle goes through rcx).
+    /// (moves whose destination no other pending move reads first; a cycle goes through rcx,
+    /// or xmm0 from an XMM register).
     mutating func emitMoves(_ call: BlockCall) {
         enum Place: Equatable {
             case location(ValueLocation)
@@ -1259,6 +1263,9 @@ struct Lowering: ~Copyable {
             }
         }
         moves.removeAll { reads($0.from, $0.to) }  // an entry read into its own home
+        // Where the cycle being broken parked its value (one at a time: a cycle drains before
+        // the next deadlock).
+        var parked = ValueLocation.register(Self.cycleRegister)
         while !moves.isEmpty {
             if let k = moves.indices.first(where: { k in
                 !moves.contains { reads($0.from, moves[k].to) }
@@ -1266,7 +1273,7 @@ struct Lowering: ~Copyable {
                 let move = moves.remove(at: k)
                 switch move.from {
                 case .location(let l): emitMove(from: l, to: move.to)
-                case .cycle: emitMove(from: nil, to: move.to)
+                case .cycle: emitMove(from: parked, to: move.to)
                 case .constant(let bits):
                     switch move.to {
                     case .register(let d): asm.emit(.loadConstant(d, bits))
@@ -1288,7 +1295,7 @@ struct Lowering: ~Copyable {
                 }
             } else {
                 // A cycle (through homes, an entry read's slot may be in it): park a source in
-                // rcx (a constant's move waits for the cycle's).
+                // rcx, or xmm0 (a constant's move waits for the cycle's).
                 let source = moves.first {
                     switch $0.from {
                     case .location, .slot: true
@@ -1296,8 +1303,15 @@ struct Lowering: ~Copyable {
                     }
                 }!.from
                 switch source {
-                case .location(let l): emitMove(from: l, toRegister: Self.cycleRegister)
-                case .slot(let index): asm.emit(.mov(.b64, Self.cycleRegister, slot(index)))
+                case .location(.float(let s)):
+                    parked = .float(Self.floatCycleRegister)
+                    asm.emit(.sse(.movaps, Self.floatCycleRegister, s))
+                case .location(let l):
+                    parked = .register(Self.cycleRegister)
+                    emitMove(from: l, toRegister: Self.cycleRegister)
+                case .slot(let index):
+                    parked = .register(Self.cycleRegister)
+                    asm.emit(.mov(.b64, Self.cycleRegister, slot(index)))
                 case .cycle, .constant: break
                 }
                 for k in moves.indices where moves[k].from == source { moves[k].from = .cycle }
@@ -1305,10 +1319,9 @@ struct Lowering: ~Copyable {
         }
     }
 
-    /// `mov to, from` (from nil: rcx), through rax between two spill slots. A move's 64 bits
-    /// carry a single's 32 (the rest is never read as a single).
-    mutating func emitMove(from: ValueLocation?, to: ValueLocation) {
-        let source: ValueLocation = from ?? .register(Self.cycleRegister)
+    /// `mov to, from`, through rax between two spill slots. A move's 64 bits carry a single's
+    /// 32 (the rest is never read as a single).
+    mutating func emitMove(from source: ValueLocation, to: ValueLocation) {
         switch (source, to) {
         case (.register(let s), .register(let d)): asm.emit(.mov(.b64, d, s))
         case (.register(let s), .stack), (.register(let s), .home): asm.emit(.mov(.b64, slotMemory(to)!, s))
