@@ -612,6 +612,53 @@ struct SplitMix {
         try H.check(g, inputs: [[0x10, 0x20, 1], [0x10, 0x20, 2], [0x10, 0x20, 7], [0x10, 0x20, 100]])
     }
 
+    /// Compares made apart from their `select`s (as `fclass` is: three compares, then the
+    /// selects) are moved next to them and fused (`cmp; cmovCC`), as is a `brif`'s: no `setCC` for
+    /// them; a compare whose boolean is also read (`bint`, for an exit) is made (one `setCC`).
+    @Test func comparesMoveToTheirSelects() throws {
+        let f = try H.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = get_slot.i64 x2
+                v2 = iconst 0
+                v3 = iconst 7
+                v4 = icmp eq v0, v2
+                v5 = icmp ult v0, v1
+                v6 = icmp sgt v1, v3
+                v7 = iconst 5
+                v8 = iconst 6
+                v9 = select.i64 v5, v7, v8
+                v10 = iadd v9, v0
+                v11 = select.i64 v6, v10, v9
+                v12 = select.i64 v4, v3, v11
+                v13 = icmp ne v12, v1
+                v14 = bxor v12, v1
+                brif v13, block1, block2
+            block1:
+                exit pc=0x100 [x3=v12 x4=v14]
+            block2:
+                v15 = icmp slt v0, v1
+                v16 = iadd v0, v3
+                v17 = select.i64 v15, v16, v1
+                v18 = bint v15
+                exit pc=0x104 [x3=v17 x5=v18]
+            """)
+        let inputs: [[UInt64]] = [[0, 0], [0, 9], [3, 9], [9, 3], [UInt64.max, 1], [1, UInt64.max], [5, 5], [11, 12]]
+        try H.check(f, inputs: inputs)
+        guard let code = Tier2Backend.compile(f) else {
+            Issue.record("not compiled")
+            return
+        }
+        // `setCC r8`: 0F 90+cc, a register operand (ModRM C0-C7), with or without a REX prefix.
+        var sets = 0
+        for k in 0..<(code.count - 2) {
+            let (b0, b1, b2) = (code.assembler.buffer[k], code.assembler.buffer[k + 1], code.assembler.buffer[k + 2])
+            if b0 == 0x0f, b1 & 0xf0 == 0x90, b2 & 0xf8 == 0xc0 { sets += 1 }
+        }
+        #expect(sets == 1, "\(sets) setCC")
+    }
+
     /// A loop whose back edge swaps two doubles (a cycle of moves between XMM registers) breaks
     /// the cycle in an XMM register: no `movq` to or from a general register in the code (a
     /// round trip through `rcx` put two transfers on each iteration's critical path: `fp32`'s

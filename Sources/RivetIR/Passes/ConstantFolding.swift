@@ -5,8 +5,10 @@
 // propagation turns a parameter that receives one value from every predecessor into that value,
 // and a later run of this pass then folds it). A pure instruction whose operands are all
 // constants becomes a constant of its result (its value number is kept); so do a few
-// instructions with an absorbing constant operand (`imul x, 0`, `band x, 0`, `bor x, -1`) and
-// comparisons of a value with itself. `brif` on a constant becomes `jump` to the taken
+// instructions with an absorbing constant operand (`imul x, 0`, `band x, 0`, `bor x, -1`),
+// comparisons of a value with itself, and shifts right that keep only bits an `or` with a
+// constant set (`sshr (bor x, 0xffffffff00000000), 32` is -1: a single's NaN box checked after
+// the single was boxed). `brif` on a constant becomes `jump` to the taken
 // destination; the other destination may become unreachable (removed by dce).
 //
 // Assumes: a verified function. Preserves: every value, block and parameter; results are the
@@ -46,6 +48,12 @@ public enum ConstantFolding {
         }
     }
 
+    /// The constant `v` is defined as, by an `iconst`.
+    private static func constantOperand(_ f: Function, _ v: Value) -> UInt64? {
+        guard case .inst(let d) = f.values[v.id].def, f.insts[d.id].opcode == .iconst else { return nil }
+        return f.insts[d.id].imm
+    }
+
     private static func isConstantOpcode(_ op: Opcode) -> Bool {
         op == .iconst || op == .bconst || op == .f32const || op == .f64const
     }
@@ -65,8 +73,16 @@ public enum ConstantFolding {
             return cond.holds(0, 0) ? 1 : 0
         case .isub, .bxor:
             return args[args.startIndex] == args[args.startIndex + 1] ? 0 : nil
+        case .sshr, .ushr:
+            // A shift that keeps only bits an `or` with a constant set: a single's NaN box
+            // (`bor bits, 0xffffffff00000000`) checked again (`sshr 32` compared with -1).
+            guard data.type == .i64, let k = c[1], k < 64, case .inst(let d) = f.values[args[args.startIndex].id].def,
+                f.insts[d.id].opcode == .bor, let set = f.args(d).lazy.compactMap({ constantOperand(f, $0) }).first,
+                set >> k == UInt64.max >> k
+            else { return nil }
+            return data.opcode == .sshr ? UInt64.max : UInt64.max >> k
         case .iconst, .bconst, .f32const, .f64const, .iadd, .imulhs, .imulhsu, .sdiv, .udiv, .srem, .urem, .bnot,
-            .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz,
+            .ineg, .shl, .rotl, .rotr, .sext8, .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz,
             .popcnt, .bswap, .select, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax,
             .fcmp,
             .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .getSlot, .setSlot,

@@ -150,11 +150,17 @@ public enum FloatForms {
 
     /// The single `x` if `v`, read as a single's bits (`f32_from_bits v`), is `x`: `v` is
     /// `x`'s box, or the frontend's unboxing of it (`select (icmp eq (sshr B, 32), -1), B, k`
-    /// with `B` the box: always `B`).
+    /// with `B` the box: always `B`), or that unboxing with its condition folded (constant
+    /// folding knows the box's high bits: `select true, B, k`).
     static func unbox(_ f: Function, _ v: Value) -> Value? {
         if let x = box(f, v) { return x }
         guard case .inst(let select) = f.values[v.id].def, f.insts[select.id].opcode == .select,
-            let x = box(f, f.arg(select, 1)), case .inst(let compare) = f.values[f.arg(select, 0).id].def,
+            let x = box(f, f.arg(select, 1))
+        else { return nil }
+        if case .inst(let c) = f.values[f.arg(select, 0).id].def, f.insts[c.id].opcode == .bconst {
+            return f.insts[c.id].imm & 1 != 0 ? x : nil
+        }
+        guard case .inst(let compare) = f.values[f.arg(select, 0).id].def,
             f.insts[compare.id].opcode == .icmp, f.insts[compare.id].imm == UInt64(IntCondition.eq.rawValue),
             constant(f, f.arg(compare, 1)) == UInt64.max, case .inst(let shift) = f.values[f.arg(compare, 0).id].def,
             f.insts[shift.id].opcode == .sshr, f.arg(shift, 0) == f.arg(select, 1), constant(f, f.arg(shift, 1)) == 32

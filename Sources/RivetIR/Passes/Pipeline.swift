@@ -44,14 +44,16 @@ public enum Pipeline {
     /// Tier 2's pipeline. State forwarding is followed by copyprop and dce, which remove the
     /// trivial block parameters it may add and the values it leaves unused, and by constfold
     /// and blockmerge: a return whose link register the region set is now a comparison of
-    /// constants, and takes one way (RegionFrontend's returns); then simplify again (a branch
-    /// on a boolean that crossed blocks in a guest register); LICM by gvn and dce,
+    /// constants, and takes one way (RegionFrontend's returns); constfold again on the merged
+    /// blocks (a single boxed before a call or return and checked after it: `fclass.s` in
+    /// glibc's `fmaxf`), then simplify again (a branch on a boolean that crossed blocks in a
+    /// guest register); LICM by gvn and dce,
     /// which merge what it hoisted side by side from several blocks (slot reads, constants,
     /// addresses) and remove the copies. Float forms come last, on the values that are left,
     /// followed by copyprop (a `bitcast.f64` of what is now a `bitcast.i64`) and dce.
     public static let tier2: [Pass] = [
         .constfold, .simplify, .copyprop, .dce, .gvn, .blockmerge, .stateforward, .copyprop, .constfold,
-        .blockmerge, .simplify, .dce, .licm, .gvn, .floatforms, .copyprop, .dce,
+        .blockmerge, .constfold, .simplify, .dce, .licm, .gvn, .floatforms, .copyprop, .dce,
     ]
 }
 

@@ -12,7 +12,9 @@
 // The inner `shl` stays for its other uses, if any; dce removes it otherwise.
 // And an extension of an extension that keeps at least as many bits extends the inner operand:
 // `zext32 (sext32 x)` → `zext32 x`, `sext8 (zext16 x)` → `sext8 x` (the outer one reads only
-// bits the inner one kept). RISC-V code makes these of a 32-bit sum used as an address (`addw`,
+// bits the inner one kept); so does an extension of an `or` or `xor` with a constant none of
+// whose bits it keeps: `zext32 (bor x, 0xffffffff00000000)` → `zext32 x` (`fclass.s` of a
+// single the region boxed), or of a `select` on a constant (which copyprop has not removed yet). RISC-V code makes these of a 32-bit sum used as an address (`addw`,
 // then `slli 32; srli 32`: bzip2's `mainGtU`), where the inner one then often goes unused.
 // And a branch on a boolean made an integer and compared with 0 or 1 (RISC-V's `flt a0, ...;
 // beqz a0`, `sltu a0, ...; bnez a0`) branches on the boolean: `brif (icmp ne (bint c), 0)` →
@@ -45,11 +47,23 @@ public enum Simplify {
             default: nil
             }
         }
-        /// `x` without the extensions around it that keep at least `bits` bits.
+        /// `x` without the extensions around it that keep at least `bits` bits, nor the `or`s
+        /// with a constant that changes none of those bits.
         func unextended(_ x: Value, keeping bits: Int) -> Value {
             var x = x
-            while case .inst(let d) = f.values[x.id].def, let kept = keptBits(f.insts[d.id].opcode), kept >= bits {
-                x = f.arg(d, 0)
+            while case .inst(let d) = f.values[x.id].def {
+                let op = f.insts[d.id].opcode
+                if let kept = keptBits(op), kept >= bits {
+                    x = f.arg(d, 0)
+                } else if op == .bor || op == .bxor, let c = constant(f.arg(d, 1)), c & (UInt64.max >> (64 - bits)) == 0 {
+                    x = f.arg(d, 0)
+                } else if op == .bor || op == .bxor, let c = constant(f.arg(d, 0)), c & (UInt64.max >> (64 - bits)) == 0 {
+                    x = f.arg(d, 1)
+                } else if op == .select, case .inst(let c) = f.values[f.arg(d, 0).id].def, f.insts[c.id].opcode == .bconst {
+                    x = f.arg(d, f.insts[c.id].imm & 1 != 0 ? 1 : 2)  // folded, left for copyprop
+                } else {
+                    break
+                }
             }
             return x
         }

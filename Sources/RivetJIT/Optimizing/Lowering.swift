@@ -167,8 +167,9 @@ public enum Tier2Backend {
     /// `instructionIndex` maps the guest pcs of the region's instructions to their indexes (exit
     /// codes and fault sites name the instruction by index).
     public static func compile(_ function: Function, id: Int = 0, instructionIndex: [UInt64: Int] = [:]) -> Code? {
-        let f = function.compacted()
+        var f = function.compacted()
         guard isSupported(f) else { return nil }
+        sinkCompares(&f)
         let uses = useCounts(f)
         let immediates = immediateConstants(f, uses: uses)
         let folded = foldedAddresses(f, immediates: immediates, uses: uses)
@@ -200,6 +201,45 @@ public enum Tier2Backend {
         return Code(
             assembler: assembler, allocation: allocation, stubBytes: stubBytes, exits: exits, faultSites: sites,
             accruesFlags: accrues, entryBudget: budget.entryBudget)
+    }
+
+    /// Moves each `icmp` whose one use is a later integer `select` or the `brif` of its block
+    /// to right before that use, where the lowering fuses the two (`cmp; cmovCC`, `cmp; jCC`)
+    /// instead of making a boolean and testing it. The frontend makes compares in groups
+    /// (`fclass`: three compares, then the selects they choose between), and passes move
+    /// instructions about. A compare is pure and its operands are defined before it, so it
+    /// can go anywhere later in its block; they live a little longer, its result not at all.
+    static func sinkCompares(_ f: inout Function) {
+        let uses = useCounts(f)
+        for b in f.layout {
+            var insts = f.blocks[b.id].insts
+            var moved = false
+            var k = insts.count - 1
+            while k >= 0 {
+                let compare = insts[k]
+                k -= 1
+                guard f.insts[compare.id].opcode == .icmp, let condition = f.insts[compare.id].result,
+                    uses[condition.id] == 1
+                else { continue }
+                // Its one use, later in the block.
+                guard let user = insts[(k + 2)...].firstIndex(where: { inst in f.args(inst).contains(condition) })
+                else { continue }
+                let data = f.insts[insts[user].id]
+                let fusable: Bool
+                switch data.opcode {
+                case .select:
+                    let type = f.type(f.result(insts[user]))
+                    fusable = f.arg(insts[user], 0) == condition && type != .f32 && type != .f64
+                case .brif: fusable = true
+                default: fusable = false
+                }
+                guard fusable, user != k + 2 else { continue }
+                insts.remove(at: k + 1)
+                insts.insert(compare, at: user - 1)
+                moved = true
+            }
+            if moved { f.blocks[b.id].insts = insts }
+        }
     }
 
     /// By value: how many operands, block arguments and exit-state entries read it.
