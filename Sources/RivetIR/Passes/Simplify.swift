@@ -12,10 +12,11 @@
 // The inner `shl` stays for its other uses, if any; dce removes it otherwise.
 // And an extension of an extension that keeps at least as many bits extends the inner operand:
 // `zext32 (sext32 x)` → `zext32 x`, `sext8 (zext16 x)` → `sext8 x` (the outer one reads only
-// bits the inner one kept); so does an extension of an `or` or `xor` with a constant none of
-// whose bits it keeps: `zext32 (bor x, 0xffffffff00000000)` → `zext32 x` (`fclass.s` of a
-// single the region boxed), or of a `select` on a constant (which copyprop has not removed yet). RISC-V code makes these of a 32-bit sum used as an address (`addw`,
-// then `slli 32; srli 32`: bzip2's `mainGtU`), where the inner one then often goes unused.
+// bits the inner one kept). RISC-V code makes these of a 32-bit sum used as an address (`addw`,
+// then `slli 32; srli 32`: bzip2's `mainGtU`), where the inner one then often goes unused. So
+// does an extension of an `or` or `xor` with a constant none of whose bits it keeps: `zext32
+// (bor x, 0xffffffff00000000)` → `zext32 x` (`fclass.s` of a single the region boxed), also
+// through a `select` on a constant (which copyprop has not removed yet).
 // And a branch on a boolean made an integer and compared with 0 or 1 (RISC-V's `flt a0, ...;
 // beqz a0`, `sltu a0, ...; bnez a0`) branches on the boolean: `brif (icmp ne (bint c), 0)` →
 // `brif c`, with `eq` (or a comparison with 1 the other way) the destinations swapped.

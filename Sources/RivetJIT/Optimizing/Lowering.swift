@@ -15,9 +15,10 @@ import RivetX64
 //   slots before a jump to other code, so they hold values meanwhile;
 // - values live in `rsi rdi r8 r9 r10 r11 rbp r13 r14`, float values (f32, f64) in `xmm3`...`xmm15`;
 //   `rax`, `rcx`, `rdx` and `xmm0`...`xmm2` are scratch (`rdx:rax` for mul/div, `cl` for
-//   shifts, `rcx` or `xmm0` breaks cycles of parallel moves); spilled values live in the hart's spill
-//   slots (`HartState.Slot.spill`), so the code has no frame and a fault's recovery finds
-//   every value in the registers saved at the fault (general and XMM) or in the slots;
+//   shifts, `rcx` or `xmm0` breaks cycles of parallel moves); spilled values live in the
+//   hart's spill slots (`HartState.Slot.spill`), so the code has no frame and a fault's
+//   recovery finds every value in the registers saved at the fault (general and XMM) or in
+//   the slots;
 // - it leaves as tier 1 does, `rax` = `ExitKind | index << 8 | id << 32` and a jump to the common
 //   exit: `chain` (a patchable jump, linked by the engine to the target's code), `indirect`
 //   (after a miss in the jump cache, the pc in its slot; exits past the first two to constant
@@ -1076,7 +1077,7 @@ struct Lowering: ~Copyable {
     }
 
     /// rcx = the RISC-V flags of the MXCSR in eax (`Tier2Backend.riscvFlags`; uses rax): a
-    /// look-up in tier 1's table by its low byte (4 instructions; the bit moves took 15).
+    /// look-up in tier 1's table by its low byte (3 instructions; the bit moves took 15).
     mutating func riscvFlags() {
         asm.emit(.movzx(.b32, .rax, .rax, from: .b8))
         asm.emit(.loadConstant(.rcx, UInt64(BlockTranslator.flagTable)))
