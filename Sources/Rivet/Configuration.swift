@@ -132,8 +132,10 @@ public struct Configuration: Sendable {
     /// Sample where the guest's time goes, for `Statistics.time`: a thread of Rivet's looks at
     /// what each guest thread does (compiled code, the interpreter, compiling, a syscall,
     /// waiting), often at first and less often as the run goes on (100 looks in the first
-    /// 10 ms, 300 in a second, then 50 a second). The guest's threads do not notice; the looks
-    /// cost under 1% of a host core.
+    /// 10 ms, 300 in a second, then 50 a second). It is not free: on a 2-core virtual machine
+    /// a 0.1 s run took about 10% longer with it (fp32 under `auto`, 15 interleaved runs; as
+    /// much with looks ten times rarer at first: Documentation/Performance.md, twenty-first
+    /// session), so time runs without it.
     /// Without it, `Statistics.time` has only the wall and loading times. `rivet run --stats`
     /// sets it.
     public var measuresTime = false
