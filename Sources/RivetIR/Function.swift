@@ -193,6 +193,12 @@ public struct Function: Sendable {
     /// The type of a value.
     @inline(__always) public func type(_ v: Value) -> IRType { values[v.id].type }
 
+    /// The bits of `v` if an `iconst` defines it (what the passes' rules match on).
+    public func iconstValue(_ v: Value) -> UInt64? {
+        guard case .inst(let d) = values[v.id].def, insts[d.id].opcode == .iconst else { return nil }
+        return insts[d.id].imm
+    }
+
     /// The effects of `inst`: the opcode's, or for a call, `.callsHelper` and the helper's.
     @inline(__always) public func effects(_ inst: Inst) -> Effects {
         let data = insts[inst.id]

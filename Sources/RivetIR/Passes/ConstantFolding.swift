@@ -48,12 +48,6 @@ public enum ConstantFolding {
         }
     }
 
-    /// The constant `v` is defined as, by an `iconst`.
-    private static func constantOperand(_ f: Function, _ v: Value) -> UInt64? {
-        guard case .inst(let d) = f.values[v.id].def, f.insts[d.id].opcode == .iconst else { return nil }
-        return f.insts[d.id].imm
-    }
-
     private static func isConstantOpcode(_ op: Opcode) -> Bool {
         op == .iconst || op == .bconst || op == .f32const || op == .f64const
     }
@@ -77,7 +71,7 @@ public enum ConstantFolding {
             // A shift that keeps only bits an `or` with a constant set: a single's NaN box
             // (`bor bits, 0xffffffff00000000`) checked again (`sshr 32` compared with -1).
             guard data.type == .i64, let k = c[1], k < 64, case .inst(let d) = f.values[args[args.startIndex].id].def,
-                f.insts[d.id].opcode == .bor, let set = f.args(d).lazy.compactMap({ constantOperand(f, $0) }).first,
+                f.insts[d.id].opcode == .bor, let set = f.args(d).lazy.compactMap({ f.iconstValue($0) }).first,
                 set >> k == UInt64.max >> k
             else { return nil }
             return data.opcode == .sshr ? UInt64.max : UInt64.max >> k

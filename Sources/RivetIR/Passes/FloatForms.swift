@@ -134,7 +134,7 @@ public enum FloatForms {
     static func box(_ f: Function, _ v: Value) -> Value? {
         guard case .inst(let d) = f.values[v.id].def, f.insts[d.id].opcode == .bor else { return nil }
         for (bits, mask) in [(f.arg(d, 0), f.arg(d, 1)), (f.arg(d, 1), f.arg(d, 0))] {
-            guard constant(f, mask) == 0xffff_ffff_0000_0000, case .inst(let e) = f.values[bits.id].def,
+            guard f.iconstValue(mask) == 0xffff_ffff_0000_0000, case .inst(let e) = f.values[bits.id].def,
                 f.insts[e.id].opcode == .f32ToBits
             else { continue }
             return f.arg(e, 0)
@@ -162,16 +162,10 @@ public enum FloatForms {
         }
         guard case .inst(let compare) = f.values[f.arg(select, 0).id].def,
             f.insts[compare.id].opcode == .icmp, f.insts[compare.id].imm == UInt64(IntCondition.eq.rawValue),
-            constant(f, f.arg(compare, 1)) == UInt64.max, case .inst(let shift) = f.values[f.arg(compare, 0).id].def,
-            f.insts[shift.id].opcode == .sshr, f.arg(shift, 0) == f.arg(select, 1), constant(f, f.arg(shift, 1)) == 32
+            f.iconstValue(f.arg(compare, 1)) == UInt64.max, case .inst(let shift) = f.values[f.arg(compare, 0).id].def,
+            f.insts[shift.id].opcode == .sshr, f.arg(shift, 0) == f.arg(select, 1), f.iconstValue(f.arg(shift, 1)) == 32
         else { return nil }
         return x
-    }
-
-    /// The bits of `v` if an `iconst` defines it.
-    static func constant(_ f: Function, _ v: Value) -> UInt64? {
-        guard case .inst(let d) = f.values[v.id].def, f.insts[d.id].opcode == .iconst else { return nil }
-        return f.insts[d.id].imm
     }
 
     /// The edges into each block: where from, and the call (its arguments) of the terminator.
@@ -276,7 +270,7 @@ public enum FloatForms {
         // point); of those, the ones a single's box reaches (an integer that starts as a
         // negative constant is no single). A box: of a single, or a constant one (`fmv.w.x
         // fa0, zero`).
-        func isBox(_ v: Value) -> Bool { box(f, v) != nil || (constant(f, v).map { $0 >> 32 == 0xffff_ffff } ?? false) }
+        func isBox(_ v: Value) -> Bool { box(f, v) != nil || (f.iconstValue(v).map { $0 >> 32 == 0xffff_ffff } ?? false) }
         var candidate = [Bool](repeating: false, count: f.values.count)
         for b in f.layout where b != f.entry {
             for p in f.blocks[b.id].params where f.type(p) == .i64 { candidate[p.id] = true }
@@ -353,7 +347,7 @@ public enum FloatForms {
                     let a = f.pool[at]
                     if let x = box(f, a) {
                         f.pool[at] = x
-                    } else if let bits = constant(f, a) {
+                    } else if let bits = f.iconstValue(a) {
                         if constants[bits] == nil {
                             let single = f.makeInst(.f32const, imm: bits & 0xffff_ffff)
                             f.insert(single, into: f.entry, at: 0)

@@ -107,11 +107,7 @@ public enum LoopInvariantCodeMotion {
     /// fits 32 signed bits.
     private static func isOffset(_ f: Function, _ inst: Inst) -> Bool {
         guard f.insts[inst.id].opcode == .iadd else { return false }
-        func constant(_ v: Value) -> UInt64? {
-            guard case .inst(let d) = f.values[v.id].def, f.insts[d.id].opcode == .iconst else { return nil }
-            return f.insts[d.id].imm
-        }
-        let a = constant(f.arg(inst, 0)), b = constant(f.arg(inst, 1))
+        let a = f.iconstValue(f.arg(inst, 0)), b = f.iconstValue(f.arg(inst, 1))
         guard (a == nil) != (b == nil), let k = a ?? b else { return false }
         return Int64(bitPattern: k) == Int64(Int32(truncatingIfNeeded: k))
     }

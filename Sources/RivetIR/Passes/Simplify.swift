@@ -28,14 +28,10 @@
 public enum Simplify {
     /// Runs the pass on `f` (see the header).
     public static func run(_ f: inout Function) {
-        func constant(_ v: Value) -> UInt64? {
-            guard case .inst(let d) = f.values[v.id].def, f.insts[d.id].opcode == .iconst else { return nil }
-            return f.insts[d.id].imm
-        }
         /// The operand of `v`'s definition if that is `shl x, k` with a non-constant x.
         func shifted(_ v: Value, by k: UInt64) -> Value? {
             guard case .inst(let d) = f.values[v.id].def, f.insts[d.id].opcode == .shl,
-                f.insts[d.id].type == .i64, constant(f.arg(d, 1)) == k, constant(f.arg(d, 0)) == nil
+                f.insts[d.id].type == .i64, f.iconstValue(f.arg(d, 1)) == k, f.iconstValue(f.arg(d, 0)) == nil
             else { return nil }
             return f.arg(d, 0)
         }
@@ -56,9 +52,9 @@ public enum Simplify {
                 let op = f.insts[d.id].opcode
                 if let kept = keptBits(op), kept >= bits {
                     x = f.arg(d, 0)
-                } else if op == .bor || op == .bxor, let c = constant(f.arg(d, 1)), c & (UInt64.max >> (64 - bits)) == 0 {
+                } else if op == .bor || op == .bxor, let c = f.iconstValue(f.arg(d, 1)), c & (UInt64.max >> (64 - bits)) == 0 {
                     x = f.arg(d, 0)
-                } else if op == .bor || op == .bxor, let c = constant(f.arg(d, 0)), c & (UInt64.max >> (64 - bits)) == 0 {
+                } else if op == .bor || op == .bxor, let c = f.iconstValue(f.arg(d, 0)), c & (UInt64.max >> (64 - bits)) == 0 {
                     x = f.arg(d, 1)
                 } else if op == .select, case .inst(let c) = f.values[f.arg(d, 0).id].def, f.insts[c.id].opcode == .bconst {
                     x = f.arg(d, f.insts[c.id].imm & 1 != 0 ? 1 : 2)  // folded, left for copyprop
@@ -71,7 +67,7 @@ public enum Simplify {
         for b in f.layout {
             if let t = f.terminator(b), f.insts[t.id].opcode == .brif, case .inst(let compare) = f.values[f.arg(t, 0).id].def,
                 f.insts[compare.id].opcode == .icmp, case .inst(let cast) = f.values[f.arg(compare, 0).id].def,
-                f.insts[cast.id].opcode == .bint, let k = constant(f.arg(compare, 1)), k <= 1,
+                f.insts[cast.id].opcode == .bint, let k = f.iconstValue(f.arg(compare, 1)), k <= 1,
                 let condition = IntCondition(rawValue: UInt8(truncatingIfNeeded: f.insts[compare.id].imm)),
                 condition == .eq || condition == .ne
             {
@@ -91,7 +87,7 @@ public enum Simplify {
                 let data = f.insts[inst.id]
                 guard data.type == .i64, data.result != nil else { continue }
                 var rewritten: (Opcode, Value)? = nil
-                if data.opcode == .ushr || data.opcode == .sshr, let amount = constant(f.arg(inst, 1)) {
+                if data.opcode == .ushr || data.opcode == .sshr, let amount = f.iconstValue(f.arg(inst, 1)) {
                     let signed = data.opcode == .sshr
                     if let x = shifted(f.arg(inst, 0), by: amount) {
                         if amount == 32 { rewritten = (signed ? .sext32 : .zext32, x) }
@@ -110,7 +106,7 @@ public enum Simplify {
                     }
                 } else if data.opcode == .band {
                     for (mask, x) in [(f.arg(inst, 1), f.arg(inst, 0)), (f.arg(inst, 0), f.arg(inst, 1))] {
-                        guard rewritten == nil, let m = constant(mask), constant(x) == nil else { continue }
+                        guard rewritten == nil, let m = f.iconstValue(mask), f.iconstValue(x) == nil else { continue }
                         if m == 0xff { rewritten = (.zext8, x) }
                         if m == 0xffff { rewritten = (.zext16, x) }
                         if m == 0xffff_ffff { rewritten = (.zext32, x) }

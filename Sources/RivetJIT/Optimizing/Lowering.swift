@@ -170,8 +170,8 @@ public enum Tier2Backend {
     public static func compile(_ function: Function, id: Int = 0, instructionIndex: [UInt64: Int] = [:]) -> Code? {
         var f = function.compacted()
         guard isSupported(f) else { return nil }
-        sinkCompares(&f)
         let uses = useCounts(f)
+        sinkCompares(&f, uses: uses)
         let immediates = immediateConstants(f, uses: uses)
         let folded = foldedAddresses(f, immediates: immediates, uses: uses)
         let scaled = scaledAdditions(f, immediates: immediates, uses: uses)
@@ -210,8 +210,8 @@ public enum Tier2Backend {
     /// (`fclass`: three compares, then the selects they choose between), and passes move
     /// instructions about. A compare is pure and its operands are defined before it, so it
     /// can go anywhere later in its block; they live a little longer, its result not at all.
-    static func sinkCompares(_ f: inout Function) {
-        let uses = useCounts(f)
+    /// (`uses`: `useCounts(f)`, which moving instructions within a block does not change.)
+    static func sinkCompares(_ f: inout Function, uses: [Int]) {
         for b in f.layout {
             var insts = f.blocks[b.id].insts
             var moved = false
