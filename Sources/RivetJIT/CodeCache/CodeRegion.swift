@@ -74,21 +74,33 @@ final class CodeRegion {
     /// - Returns: false if the host refused.
     func unshare() -> Bool {
         guard isMapped else { return true }
-        var offsets: [UInt] = []
-        var lengths: [UInt] = []
+        // The allocated ranges lie between the free ones, and after the last up to `size`.
+        // (Into raw buffers: this runs only in a forked child, where the first growth of an
+        // array at a call site made the Swift runtime look its type up by name, 6% of the life
+        // of a child that forks and exits at once.)
+        let offsets = UnsafeMutablePointer<UInt>.allocate(capacity: free.count + 1)
+        let lengths = UnsafeMutablePointer<UInt>.allocate(capacity: free.count + 1)
+        defer {
+            offsets.deallocate()
+            lengths.deallocate()
+        }
+        var count = 0
         var at = 0
-        for range in free + [(offset: size, length: 0)] {
+        for k in free.indices {
+            let range = free[k]
             if range.offset > at {
-                offsets.append(UInt(at))
-                lengths.append(UInt(range.offset - at))
+                offsets[count] = UInt(at)
+                lengths[count] = UInt(range.offset - at)
+                count += 1
             }
             at = range.offset + range.length
         }
-        let status = offsets.withUnsafeBufferPointer { o in
-            lengths.withUnsafeBufferPointer { l in
-                rivet_code_region_unshare(&region, o.baseAddress, l.baseAddress, Int32(o.count))
-            }
+        if size > at {
+            offsets[count] = UInt(at)
+            lengths[count] = UInt(size - at)
+            count += 1
         }
+        let status = rivet_code_region_unshare(&region, offsets, lengths, Int32(count))
         return status == 0
     }
 
