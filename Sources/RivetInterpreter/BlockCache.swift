@@ -44,6 +44,10 @@ final class BlockCache: CodeInvalidationObserver {
     static let indexBytes = 48
 
     let table: UnsafeMutablePointer<Entry>
+    /// Counts the blocks that left the cache (dropped or evicted): a successor a block
+    /// remembered (`BlockHeader.next`) in an earlier epoch may be gone. In memory of its own, so
+    /// that the dispatch loop reads it with one load.
+    let epoch: UnsafeMutablePointer<UInt64>
     @exclusivity(unchecked) private var blocks = PCMap<Block>(capacity: 1 << 12)
     /// The first block of each page's list, by the page's address.
     @exclusivity(unchecked) private var pageHeads = PCMap<Block>(capacity: 1 << 8)
@@ -81,6 +85,8 @@ final class BlockCache: CodeInvalidationObserver {
     init(byteLimit: Int = 32 << 20) {
         self.byteLimit = byteLimit
         table = .allocate(capacity: 1 << Self.tableBits)
+        epoch = .allocate(capacity: 1)
+        epoch.initialize(to: 0)
         table.initialize(repeating: Entry(pc: Self.emptyPC, block: nil), count: 1 << Self.tableBits)
         guard let mapped = mmap(nil, Self.hotnessBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
             mapped != MAP_FAILED
@@ -92,6 +98,7 @@ final class BlockCache: CodeInvalidationObserver {
         blocks.forEach { _, block in free(block) }
         collect()
         table.deallocate()
+        epoch.deallocate()
         munmap(hotness, Self.hotnessBytes)
     }
 
@@ -189,6 +196,7 @@ final class BlockCache: CodeInvalidationObserver {
     /// Takes a cached block out of every index.
     private func remove(_ block: Block) {
         let pc = block.pointee.pc
+        epoch.pointee &+= 1
         blocks.remove(pc)
         bytes -= Self.cost(block)
         let slot = Self.slot(pc)

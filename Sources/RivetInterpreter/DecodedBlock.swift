@@ -51,6 +51,12 @@ struct BlockHeader {
     /// The blocks decoded from the same (first) page, a list `BlockCache` keeps.
     var previousOnPage: UnsafeMutablePointer<BlockHeader>? = nil
     var nextOnPage: UnsafeMutablePointer<BlockHeader>? = nil
+    /// Where the last exit from this block went: the block at `nextPC`, good while the cache's
+    /// epoch is still `nextEpoch` (`BlockCache.epoch`; no block has left the cache since). The
+    /// dispatch loop's first guess at the next block, before the block table.
+    var nextPC: UInt64 = BlockCache.emptyPC
+    var nextEpoch: UInt64 = 0
+    var next: UnsafeMutablePointer<BlockHeader>? = nil
 }
 
 typealias Block = UnsafeMutablePointer<BlockHeader>

@@ -112,43 +112,68 @@ extension Interpreter {
             r[Slot.instret] = instretAtStart &+ (budget &- remaining)
         }
 
+        // The cached block run last (nil after a `collect`, which may have freed it, and for a
+        // temporary block), and the cache's epoch when it was found.
+        var previous: Block? = nil
+        let epoch = cache.epoch
+
         outer: while true {
-            // Find the block.
+            // Find the block: where the last block left to last time (no table look-up: on code
+            // with thousands of warm blocks the table misses and the block map's look-up misses
+            // the processor's caches), else the table, else the block map or a decode.
             let block: Block
-            let entry = table[BlockCache.slot(pc)]
-            if entry.pc == pc, remaining > fastPathAbove {
-                block = entry.block.unsafelyUnwrapped
+            let guess = previous
+            if let guess, guess.pointee.nextPC == pc, guess.pointee.nextEpoch == epoch.pointee, remaining > fastPathAbove,
+                r[Slot.attention] == 0
+            {
+                block = guess.pointee.next.unsafelyUnwrapped
             } else {
-                if let block = temporary {
-                    UnsafeMutableRawPointer(block).deallocate()
-                    temporary = nil
-                }
-                if remaining == 0 { return .budgetExhausted }
-                // Host code faulted on guest memory in the block just run (a file shrank under
-                // a mapping): the access completed, and the guest gets the fault here, at the
-                // next block — the fault handler empties the block table, so that the next
-                // lookup comes this way. Or another thread wants the hart to stop (it waits at
-                // most for the run's budget slice, which is short whenever that can happen).
-                if r[Slot.attention] != 0 {
-                    if let fault = memory.settleHostFaults(r) { return .fault(fault) }
-                    if r[Slot.attention] != 0 { return .interrupted }
-                }
-                do {
-                    let found = try self.block(at: pc, limit: remaining)
-                    block = found.0
-                    if !found.cached { temporary = block }
-                } catch {
-                    switch error {
-                    case .fault(let fault): return .fault(fault)
+                let before = epoch.pointee
+                let entry = table[BlockCache.slot(pc)]
+                if entry.pc == pc, remaining > fastPathAbove {
+                    block = entry.block.unsafelyUnwrapped
+                } else {
+                    if let block = temporary {
+                        UnsafeMutableRawPointer(block).deallocate()
+                        temporary = nil
+                    }
+                    if remaining == 0 { return .budgetExhausted }
+                    // Host code faulted on guest memory in the block just run (a file shrank
+                    // under a mapping): the access completed, and the guest gets the fault here,
+                    // at the next block — the fault handler sets the attention bits (the guess
+                    // above looks at them) and empties the block table, so that the next lookup
+                    // comes this way. Or another thread wants the hart to stop (it waits at most
+                    // for the run's budget slice, which is short whenever that can happen).
+                    if r[Slot.attention] != 0 {
+                        if let fault = memory.settleHostFaults(r) { return .fault(fault) }
+                        if r[Slot.attention] != 0 { return .interrupted }
+                    }
+                    do {
+                        let found = try self.block(at: pc, limit: remaining)
+                        block = found.0
+                        if !found.cached { temporary = block }
+                    } catch {
+                        switch error {
+                        case .fault(let fault): return .fault(fault)
+                        }
+                    }
+                    if trace {
+                        r[Slot.pc] = pc
+                        r[Slot.instret] = instretAtStart &+ (budget &- remaining)
+                        if let stopBefore, stopBefore(pc) { return .interrupted }
+                        if let traceHook { traceHook(hart) }
                     }
                 }
-                if trace {
-                    r[Slot.pc] = pc
-                    r[Slot.instret] = instretAtStart &+ (budget &- remaining)
-                    if let stopBefore, stopBefore(pc) { return .interrupted }
-                    if let traceHook { traceHook(hart) }
+                // Remembered in the block left, unless a block left the cache meanwhile (a
+                // decode's eviction may have freed the one left) or this one lives for this run
+                // only.
+                if let guess, epoch.pointee == before, block != temporary {
+                    guess.pointee.nextPC = pc
+                    guess.pointee.next = block
+                    guess.pointee.nextEpoch = before
                 }
             }
+            previous = block == temporary ? nil : block
 
             block.pointee.countdown &-= 1
             if block.pointee.countdown < 0 {
@@ -465,6 +490,7 @@ extension Interpreter {
                     applyPendingCodeChanges()
                     cache.droppedSinceCheck = false
                     cache.collect()
+                    previous = nil
                     continue outer
                 case .ecall:
                     pc = base &+ i.off
@@ -537,6 +563,7 @@ extension Interpreter {
             }
             // A store changed decoded code: it retired; resume after it with fresh blocks.
             cache.collect()
+            previous = nil
             let unretired = count &- index &- 1
             remaining &+= unretired
             pc = base &+ offset &+ length
