@@ -332,4 +332,42 @@ let zero = 0, ra = 1, t0 = 5, t1 = 6, t2 = 7, a0 = 10, a1 = 11, a2 = 12, a3 = 13
         #expect(seen == [GuestCode.pc(0), GuestCode.pc(1), GuestCode.pc(2)])
         #expect(guest.hart[x: a0] == 2)
     }
+
+    @Test func aRememberedSuccessorGoesWithItsCode() throws {
+        // Block A (page 0x10000) jumps to block B (page 0x11000) and B back, twice: A's and
+        // the first block's headers remember B. B's code then changes (B alone is dropped: A's
+        // page is another), and the second run must take the new B, not the one remembered.
+        let memory = try GuestMemory(limit: 1 << 26)
+        let first: UInt64 = 0x10000, second: UInt64 = 0x11000
+        try memory.mapAnonymous(at: GuestAddress(first), size: 0x2000, permissions: .readWrite)
+        let pageA: [UInt32] = [
+            asm(.addi, rd: a0, rs1: zero, imm: 0),
+            asm(.addi, rd: a1, rs1: zero, imm: 3),
+            asm(.addi, rd: a1, rs1: a1, imm: -1),  // A:
+            asm(.beq, rs1: a1, rs2: zero, imm: 12),  // to the ecall
+            asm(.jal, rd: zero, imm: Int64(second) - Int64(first + 16)),  // to B
+            asm(.addi, rd: zero, rs1: zero, imm: 0),
+            asm(.ecall),
+        ]
+        let pageB: [UInt32] = [
+            asm(.addi, rd: a0, rs1: a0, imm: 1),  // B:
+            asm(.jal, rd: zero, imm: Int64(first + 8) - Int64(second + 4)),  // to A
+        ]
+        for (k, word) in pageA.enumerated() { try memory.store(word, at: first + UInt64(4 * k)) }
+        for (k, word) in pageB.enumerated() { try memory.store(word, at: second + UInt64(4 * k)) }
+        try memory.protect(at: GuestAddress(first), size: 0x2000, permissions: .readExecute)
+        let hart = HartState()
+        let interpreter = Interpreter(memory: memory, hart: hart)
+        hart.pc = first
+        #expect(interpreter.run(budget: 1_000_000) == .ecall)
+        #expect(hart[x: a0] == 2)
+
+        try memory.protect(at: GuestAddress(second), size: 0x1000, permissions: .readWrite)
+        try memory.store(asm(.addi, rd: a0, rs1: a0, imm: 100), at: second)
+        try memory.protect(at: GuestAddress(second), size: 0x1000, permissions: .readExecute)
+        hart.pc = first
+        #expect(interpreter.run(budget: 1_000_000) == .ecall)
+        #expect(hart[x: a0] == 200)
+        #expect(hart.pc == first + 24)
+    }
 }
