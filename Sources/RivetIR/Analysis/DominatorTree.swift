@@ -6,11 +6,13 @@
 /// The dominator tree of a function's reachable blocks.
 public struct DominatorTree {
     /// Immediate dominator by block; the entry's is itself; unreachable blocks have nil.
-    public var idom: [Block?]
-    /// Children in the tree, by block.
-    public var children: [[Block]]
+    public var idom: [Block?] { doms.map { $0 < 0 ? nil : Block($0) } }
+    /// Children in the tree, by block, in reverse postorder.
+    public var children: BlockLists
     /// Blocks in a preorder of the tree (entry first).
     public var preorder: [Block]
+    /// By block, the idom's block index (-1 if unreachable).
+    private var doms: [Int]
     /// Position of each block in `preorder` and one past its subtree's last, for O(1) queries.
     private var enter: [Int]
     private var leave: [Int]
@@ -19,7 +21,7 @@ public struct DominatorTree {
     public init(_ cfg: ControlFlowGraph) {
         let n = cfg.rpoIndex.count
         let rpo = cfg.reversePostorder
-        var doms = [Int](repeating: -1, count: n)  // by block, the idom's block index
+        var doms = [Int](repeating: -1, count: n)
         if let entry = rpo.first { doms[entry.id] = entry.id }
         func intersect(_ a: Int, _ b: Int) -> Int {
             var x = a, y = b
@@ -43,30 +45,51 @@ public struct DominatorTree {
                 }
             }
         }
-        idom = doms.map { $0 < 0 ? nil : Block($0) }
-        children = Array(repeating: [], count: n)
-        for b in rpo.dropFirst() { children[doms[b.id]].append(b) }
-        preorder = []
-        enter = [Int](repeating: -1, count: n)
-        leave = [Int](repeating: -1, count: n)
+        var childCounts = [Int32](repeating: 0, count: n)
+        for b in rpo.dropFirst() { childCounts[doms[b.id]] += 1 }
+        let children = BlockLists(counts: childCounts) { append in
+            for b in rpo.dropFirst() { append(doms[b.id], b) }
+        }
+        var preorder: [Block] = []
+        preorder.reserveCapacity(rpo.count)
+        var enter = [Int](repeating: -1, count: n)
+        var leave = [Int](repeating: -1, count: n)
         if let entry = rpo.first {
-            var stack: [(Block, Int)] = [(entry, 0)]
-            enter[entry.id] = 0
-            preorder.append(entry)
-            while let (b, i) = stack.last {
-                if i < children[b.id].count {
-                    stack[stack.count - 1].1 += 1
-                    let c = children[b.id][i]
-                    enter[c.id] = preorder.count
-                    preorder.append(c)
-                    stack.append((c, 0))
-                } else {
-                    leave[b.id] = preorder.count
-                    stack.removeLast()
+            // The walk's stack: a block and how many of its children were visited, as
+            // `id << 32 | visited`; a block is pushed once.
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: rpo.count) { stack in
+                var depth = 1
+                stack[0] = entry.id << 32
+                enter[entry.id] = 0
+                preorder.append(entry)
+                while depth > 0 {
+                    let top = stack[depth - 1]
+                    let b = top >> 32, i = top & 0xffff_ffff
+                    let list = children[b]
+                    if i < list.count {
+                        stack[depth - 1] = top + 1
+                        let c = list[i]
+                        enter[c.id] = preorder.count
+                        preorder.append(c)
+                        stack[depth] = c.id << 32
+                        depth += 1
+                    } else {
+                        leave[b] = preorder.count
+                        depth -= 1
+                    }
                 }
             }
         }
+        self.doms = doms
+        self.children = children
+        self.preorder = preorder
+        self.enter = enter
+        self.leave = leave
     }
+
+    /// The immediate dominator of `b` (the entry's is itself), nil if `b` is unreachable.
+    @inline(__always)
+    public func immediateDominator(_ b: Block) -> Block? { doms[b.id] < 0 ? nil : Block(doms[b.id]) }
 
     /// Whether `a` dominates `b` (every block dominates itself). False if either is unreachable.
     @inline(__always)

@@ -71,7 +71,7 @@ public enum BlockMerging {
             guard let t = f.terminator(b), f.insts[t.id].opcode == .jump else { continue }
             let call = f.insts[t.id].destination0
             let c = call.block
-            guard c != b, c != f.entry, cfg.predecessors[c.id] == [b] else { continue }
+            guard c != b, c != f.entry, cfg.predecessors[c.id].elementsEqual([b]) else { continue }
             var map = (0..<f.values.count).map { Value($0) }
             for (p, a) in zip(f.blocks[c.id].params, f.list(call.args)) { map[p.id] = a }
             f.blocks[b.id].insts.removeLast()

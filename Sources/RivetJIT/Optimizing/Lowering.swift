@@ -660,7 +660,7 @@ struct Lowering: ~Copyable {
     ) -> [Set<CheckedAddress>] {
         var atEntry = [Set<CheckedAddress>](repeating: [], count: f.blocks.count)
         for b in dominators.preorder {
-            guard let parent = dominators.idom[b.id], parent != b else { continue }
+            guard let parent = dominators.immediateDominator(b), parent != b else { continue }
             var checked = atEntry[parent.id]
             for inst in f.blocks[parent.id].insts {
                 let format = f.insts[inst.id].opcode.info.format
