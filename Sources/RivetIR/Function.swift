@@ -349,15 +349,22 @@ public struct Function: Sendable {
     /// block arguments, exit states. `map` is indexed by value and holds the value itself when
     /// unchanged.
     public mutating func rewriteUses(_ map: [Value]) {
-        func resolve(_ v: Value) -> Value {
-            var v = v
-            while map[v.id] != v { v = map[v.id] }
-            return v
-        }
-        for i in pool.indices { pool[i] = resolve(pool[i]) }
-        for s in exitStates.indices {
-            for e in exitStates[s].entries.indices {
-                exitStates[s].entries[e].value = resolve(exitStates[s].entries[e].value)
+        // Through buffers, and exit states written only where one of their values changes
+        // (most do not): element by element, each write checked that the arrays were unique.
+        map.withUnsafeBufferPointer { map in
+            func resolve(_ v: Value) -> Value {
+                var v = v
+                while map[v.id] != v { v = map[v.id] }
+                return v
+            }
+            pool.withUnsafeMutableBufferPointer { pool in
+                for i in pool.indices where map[pool[i].id] != pool[i] { pool[i] = resolve(pool[i]) }
+            }
+            for s in exitStates.indices {
+                guard exitStates[s].entries.contains(where: { map[$0.value.id] != $0.value }) else { continue }
+                exitStates[s].entries.withUnsafeMutableBufferPointer { entries in
+                    for e in entries.indices { entries[e].value = resolve(entries[e].value) }
+                }
             }
         }
     }

@@ -5,7 +5,7 @@ import Testing
 
 /// Measures tier 2's compile time on real regions: every `*.before.rvir` under the directory
 /// `RIVET_IR_CORPUS` names (as `RIVET_IR_DUMP=DIR rivet run ...` writes them: the frontend's
-/// output), run through the pass pipeline and the backend, three rounds, the fastest round's
+/// output), run through the pass pipeline and the backend, three rounds (`RIVET_IR_ROUNDS`), the fastest round's
 /// CPU time printed per pass and for the backend. Also prints a digest of the optimized IR and
 /// one of the code's shape (its length, exits, fault sites and every value's location), which a
 /// change meant to make the compiler faster without changing what it emits must leave as they
@@ -40,7 +40,8 @@ struct Tier2CompileBenchmark {
         var best: (total: UInt64, passes: [UInt64], backend: UInt64)? = nil
         var codeDigest: UInt64 = 0xcbf2_9ce4_8422_2325, irDigest: UInt64 = 0xcbf2_9ce4_8422_2325
         var codeBytes = 0, failed = 0
-        for round in 0..<3 {
+        let rounds = Int(ProcessInfo.processInfo.environment["RIVET_IR_ROUNDS"] ?? "") ?? 3
+        for round in 0..<rounds {
             var perPass = [UInt64](repeating: 0, count: passes.count)
             var backend: UInt64 = 0
             for original in functions {
@@ -72,9 +73,9 @@ struct Tier2CompileBenchmark {
         }
         let b = best!
         func ms(_ ns: UInt64) -> String { String(format: "%8.2f ms", Double(ns) / 1e6) }
-        print("tier-2 compile of \(functions.count) regions, \(irInstructions) IR instructions in (best of 3 rounds):")
+        print("tier-2 compile of \(functions.count) regions, \(irInstructions) IR instructions in (best of \(rounds) rounds):")
         print("  total    \(ms(b.total))  (\(String(format: "%.2f", Double(b.total) / Double(irInstructions))) ns per IR instruction)")
-        for (k, pass) in passes.enumerated() { print(String(format: "  %2d %-12@", k, pass.rawValue as NSString) + ms(b.passes[k])) }
+        for (k, pass) in passes.enumerated() { print("  " + (k < 10 ? " " : "") + "\(k) " + pass.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0) + ms(b.passes[k])) }
         print("  backend  \(ms(b.backend))")
         print("  code \(codeBytes) bytes, digest \(String(codeDigest, radix: 16)); IR digest \(String(irDigest, radix: 16)); \(failed) not compiled")
     }

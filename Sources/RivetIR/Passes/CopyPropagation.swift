@@ -33,20 +33,17 @@ public enum CopyPropagation {
         let order = BlockOrder(f)
         for b in order.reversePostorder {
             for inst in f.blocks[b.id].insts {
-                guard let result = f.insts[inst.id].result else { continue }
-                let args = f.args(inst).map(resolve)
-                if let copy = copied(f.insts[inst.id].opcode, args, constant, definingOpcode, f) {
+                let data = f.insts[inst.id]
+                guard let result = data.result, mayCopy(data.opcode), data.args.count <= 3 else { continue }
+                var args = Operands()
+                for (k, v) in f.list(data.args).enumerated() { args[k] = resolve(v) }
+                if let copy = copied(data.opcode, args, constant, definingOpcode, f) {
                     map[result.id] = resolve(copy)
                 }
             }
         }
         // Block parameters that receive one value from every reachable predecessor.
-        var incoming: [BlockCall] = []
-        for b in order.reversePostorder {
-            if let t = f.terminator(b) { incoming.append(contentsOf: f.destinations(t)) }
-        }
-        var byBlock = [[ValueList]](repeating: [], count: f.blocks.count)
-        for call in incoming { byBlock[call.block.id].append(call.args) }
+        let byBlock = IncomingArguments(f, from: order.reversePostorder)
         var changed = true
         while changed {
             changed = false
@@ -54,7 +51,7 @@ public enum CopyPropagation {
                 for (i, p) in f.blocks[b.id].params.enumerated() where map[p.id] == p {
                     var same: Value? = nil
                     var trivial = true
-                    for list in byBlock[b.id] {
+                    for list in byBlock[b] {
                         let a = resolve(f.pool[Int(list.start) + i])
                         if a == p { continue }
                         if same == nil { same = a } else if same != a {
@@ -72,9 +69,31 @@ public enum CopyPropagation {
         f.rewriteUses(map)
     }
 
+    /// Up to three operands, without an array.
+    private struct Operands {
+        var a = Value(0), b = Value(0), c = Value(0)
+        subscript(k: Int) -> Value {
+            get { k == 0 ? a : k == 1 ? b : c }
+            set {
+                if k == 0 { a = newValue } else if k == 1 { b = newValue } else { c = newValue }
+            }
+        }
+    }
+
+    /// Whether `copied` may find an instruction of `op` a copy.
+    private static func mayCopy(_ op: Opcode) -> Bool {
+        switch op {
+        case .iadd, .bor, .bxor, .isub, .imul, .band, .shl, .ushr, .sshr, .rotl, .rotr, .sdiv, .udiv, .select, .bnot,
+            .ineg, .bitcast:
+            return true
+        default:
+            return false
+        }
+    }
+
     /// The operand `op` returns unchanged, if it does.
     private static func copied(
-        _ op: Opcode, _ a: [Value], _ constant: (Value) -> UInt64?, _ def: (Value) -> (Opcode, Inst)?, _ f: Function
+        _ op: Opcode, _ a: Operands, _ constant: (Value) -> UInt64?, _ def: (Value) -> (Opcode, Inst)?, _ f: Function
     ) -> Value? {
         func rightIs(_ k: UInt64) -> Bool { constant(a[1]) == k }
         func eitherIs(_ k: UInt64) -> Value? {

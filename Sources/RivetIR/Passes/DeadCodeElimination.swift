@@ -18,10 +18,7 @@ public enum DeadCodeElimination {
         f.removeUnreachableBlocks(BlockOrder(f))
 
         // Branches into each block, to follow a live parameter to its arguments.
-        var incoming = [[ValueList]](repeating: [], count: f.blocks.count)
-        for b in f.layout {
-            if let t = f.terminator(b) { for call in f.destinations(t) { incoming[call.block.id].append(call.args) } }
-        }
+        let incoming = IncomingArguments(f, from: f.layout)
         var liveValue = [Bool](repeating: false, count: f.values.count)
         var liveInst = [Bool](repeating: false, count: f.insts.count)
         var work: [Value] = []
@@ -35,8 +32,9 @@ public enum DeadCodeElimination {
             guard !liveInst[inst.id] else { return }
             liveInst[inst.id] = true
             // Operands and exit states; not block arguments (they live with their parameter).
-            for v in f.args(inst) { markValue(v) }
-            if let state = f.exitState(inst) { for e in state.entries { markValue(e.value) } }
+            let data = f.insts[inst.id]
+            for v in f.list(data.args) { markValue(v) }
+            if data.exitState >= 0 { for e in f.exitStates[Int(data.exitState)].entries { markValue(e.value) } }
         }
         let effects: Effects = [.writesState, .writesMemory, .canFault, .isTerminator, .raisesFPFlags]
         for b in f.layout {
@@ -46,7 +44,7 @@ public enum DeadCodeElimination {
             switch f.values[v.id].def {
             case .none: break
             case .inst(let d): markInst(d)
-            case .param(let b, let i): for list in incoming[b.id] { markValue(f.pool[Int(list.start) + i]) }
+            case .param(let b, let i): for list in incoming[b] { markValue(f.pool[Int(list.start) + i]) }
             }
         }
         f.removeInsts { !liveInst[$0.id] }

@@ -84,6 +84,7 @@ private struct Forwarding {
             var dirty = [Bool](repeating: false, count: slotCount)
             let preds = cfg.predecessors[b.id]
             let forward = preds.filter { visited[$0.id] }
+            var pending = [[Value]](repeating: [], count: forward.count)
             let isHeader = forward.count < preds.count
             var setInLoop = setAnywhere
             if isHeader { setInLoop = slotsSet(inLoopOf: b, cfg, tree) ?? setAnywhere }
@@ -107,15 +108,16 @@ private struct Forwarding {
                     current[s] = p
                     dirty[s] = true
                     if isHeader { headerSlots[b.id].append(Slot(s)) }
-                    for pred in forward {
-                        let v = outCurrent[pred.id][s] ?? readAtEnd(pred, Slot(s))
-                        appendArgs(from: pred, to: b, [v])
+                    for (k, pred) in forward.enumerated() {
+                        pending[k].append(outCurrent[pred.id][s] ?? readAtEnd(pred, Slot(s)))
                     }
                 } else if !isHeader {
                     current[s] = agreed
                     dirty[s] = dirtyAny
                 }
             }
+            // Each forward edge's new arguments, appended at once (one new list an edge).
+            for (k, pred) in forward.enumerated() where !pending[k].isEmpty { appendArgs(from: pred, to: b, pending[k]) }
             visit(b, &current, &dirty)
             visited[b.id] = true
             // Retreating edges go to visited loop headers: write back what a header has no
@@ -169,7 +171,12 @@ private struct Forwarding {
 
     mutating func visit(_ b: Block, _ current: inout [Value?], _ dirty: inout [Bool]) {
         var out: [Inst] = []
+        // The entries of an exit state that had none (the frontend's), while no dirty slot
+        // changes: exits in a row share one array (and the passes after this one read, and
+        // the backend compiles, the shared entries without copying them).
+        var entries: [ExitEntry]? = nil
         func writeBack(_ current: [Value?], _ dirty: inout [Bool]) {
+            entries = nil
             for s in dirty.indices where dirty[s] {
                 let w = f.makeInst(.setSlot, imm: UInt64(s), args: [current[s]!])
                 f.insts[w.id].block = b
@@ -195,6 +202,7 @@ private struct Forwarding {
                 // Writing back the value the struct holds (clean and current) changes nothing.
                 if current[s] != v || dirty[s] { dirty[s] = true }
                 current[s] = v
+                entries = nil
                 f.insts[inst.id].block = nil
                 continue
             case .trap:
@@ -210,15 +218,25 @@ private struct Forwarding {
                 .store8, .store16, .store32, .store64, .storeF32, .storeF64, .jump, .brif, .exit, .exitIndirect:
                 break
             }
-            if var state = f.exitState(inst) {
-                for s in dirty.indices where dirty[s] && !state.entries.contains(where: { $0.slot.id == s }) {
-                    state.entries.append(ExitEntry(slot: Slot(s), value: current[s]!))
+            if data.exitState >= 0 {
+                if f.exitStates[Int(data.exitState)].entries.isEmpty {
+                    // The dirty slots, in slot order (as `setExitState` sorts them).
+                    if entries == nil {
+                        entries = dirty.indices.filter { dirty[$0] }.map { ExitEntry(slot: Slot($0), value: current[$0]!) }
+                    }
+                    f.exitStates[Int(data.exitState)].entries = entries!
+                } else {
+                    var state = f.exitStates[Int(data.exitState)]
+                    for s in dirty.indices where dirty[s] && !state.entries.contains(where: { $0.slot.id == s }) {
+                        state.entries.append(ExitEntry(slot: Slot(s), value: current[s]!))
+                    }
+                    f.setExitState(inst, state)
                 }
-                f.setExitState(inst, state)
             }
             out.append(inst)
             if data.opcode == .call && effects.contains(.writesState) {
                 for s in current.indices { current[s] = nil }
+                entries = nil
             }
         }
         f.blocks[b.id].insts = out

@@ -166,9 +166,10 @@ public enum LinearScan {
             changed = false
             for b in f.layout.reversed() {
                 let base = b.id * words
+                let successors = cfg.successors[b.id]
                 for w in 0..<words {
                     var out: UInt64 = 0
-                    for s in cfg.successors[b.id] { out |= liveIn[s.id * words + w] }
+                    for s in successors { out |= liveIn[s.id * words + w] }
                     let input = uses[base + w] | (out & ~defs[base + w])
                     if out != liveOut[base + w] || input != liveIn[base + w] {
                         liveOut[base + w] = out
@@ -225,19 +226,17 @@ public enum LinearScan {
         // Hints are followed through chains of partners not allocated yet: in
         // `v3 = shl v28, 1; v6 = iadd v3, v28; jump block1(.., v6)`, `v3` takes the register of
         // the parameter `v6` goes to before `v6` is allocated.
-        var partners = [[Value]](repeating: [], count: valueCount)
-        for b in f.layout {
-            for inst in f.blocks[b.id].insts {
-                if let r = f.insts[inst.id].result, let operand = twoAddressOperand(f, inst) {
-                    partners[r.id].append(operand)
-                    partners[operand.id].append(r)
+        let partners = Partners(valueCount: valueCount) { pair in
+            for b in f.layout {
+                for inst in f.blocks[b.id].insts {
+                    if let r = f.insts[inst.id].result, let operand = twoAddressOperand(f, inst) { pair(r, operand) }
                 }
-            }
-            guard let term = f.terminator(b) else { continue }
-            for call in f.destinations(term) {
-                for (p, a) in zip(f.blocks[call.block.id].params, f.list(call.args)) {
-                    partners[p.id].append(a)
-                    partners[a.id].append(p)
+                guard let term = f.terminator(b) else { continue }
+                let data = f.insts[term.id]
+                guard data.opcode == .jump || data.opcode == .brif else { continue }
+                for which in 0..<(data.opcode == .brif ? 2 : 1) {
+                    let call = which == 0 ? data.destination0 : data.destination1
+                    for (p, a) in zip(f.blocks[call.block.id].params, f.list(call.args)) { pair(p, a) }
                 }
             }
         }
@@ -263,8 +262,10 @@ public enum LinearScan {
             for p in f.blocks[b.id].params { weights[p.id] += w / 8 }
             for inst in f.blocks[b.id].insts {
                 for v in f.args(inst) { weights[v.id] += w }
-                for call in f.destinations(inst) {
-                    for v in f.list(call.args) { weights[v.id] += w / 8 }
+                let data = f.insts[inst.id]
+                if data.opcode == .jump || data.opcode == .brif {
+                    for v in f.list(data.destination0.args) { weights[v.id] += w / 8 }
+                    if data.opcode == .brif { for v in f.list(data.destination1.args) { weights[v.id] += w / 8 } }
                 }
                 if let r = f.insts[inst.id].result { weights[r.id] += operandUses[r.id] ? w : w / 8 }
             }
@@ -289,6 +290,9 @@ public enum LinearScan {
             // retains nothing).
             var holders = [[Int]](repeating: [], count: places.count)
             var used = [Bool](repeating: false, count: places.count)
+            // By place, no more than the earliest end among its values: a place whose values all
+            // end at or after the scan's position has nothing to drop.
+            var earliestEnd = [Int](repeating: .max, count: places.count)
             // Spill slots are reused by intervals that do not overlap, widened by one position
             // where they start at a result (so that, unlike a register, an operand's last use and
             // the same instruction's result never share one); a block parameter and its arguments
@@ -306,7 +310,10 @@ public enum LinearScan {
             var next: [Value] = []
             for (n, v) in order.enumerated() {
                 let start = intervals.start(v)
-                for k in holders.indices where !holders[k].isEmpty { intervals.dropEnded(&holders[k], before: start) }
+                for k in holders.indices where earliestEnd[k] < start {
+                    intervals.dropEnded(&holders[k], before: start)
+                    earliestEnd[k] = holders[k].lazy.map { intervals.end($0) }.min() ?? .max
+                }
                 let type = f.type(Value(v))
                 let candidates = !floatRegisters.isEmpty && (type == .f32 || type == .f64) ? floatClass : generalClass
                 // The nearest partner (breadth first, up to three edges away) whose register fits.
@@ -340,6 +347,7 @@ public enum LinearScan {
                     locations[v] = places[k]
                     used[k] = true
                     holders[k].append(v)
+                    earliestEnd[k] = min(earliestEnd[k], intervals.end(v))
                     continue
                 }
                 // No register fits: of the registers' overlapping intervals and this one, spill
@@ -364,6 +372,7 @@ public enum LinearScan {
                     locations[v] = places[k]
                     used[k] = true
                     holders[k].append(v)
+                    earliestEnd[k] = min(earliestEnd[k], intervals.end(v))
                 } else {
                     locations[v] = spillLocation(
                         for: v, intervals, partners: partners[v], homes: homes, locations, &slotHolders, &homeHolders)
@@ -404,7 +413,7 @@ public enum LinearScan {
     /// Where a spilled value `v` goes: its home (`homes`) if no value kept there overlaps it
     /// (with the margin of `slot(for:...)`), else a spill slot.
     static func spillLocation(
-        for v: Int, _ intervals: Intervals.View, partners: [Value], homes: [Int?], _ locations: [ValueLocation?],
+        for v: Int, _ intervals: Intervals.View, partners: ArraySlice<Value>, homes: [Int?], _ locations: [ValueLocation?],
         _ slotHolders: inout [[Int]], _ homeHolders: inout [[Int]]
     ) -> ValueLocation {
         if v < homes.count, let home = homes[v], !intervals.overlapsAnyWidened(homeHolders[home], v) {
@@ -421,7 +430,7 @@ public enum LinearScan {
     /// share a slot, and bzip2's mainSort read the wrong x11 at a fault). Intervals are widened
     /// by one position, both ways.
     static func slot(
-        for v: Int, _ intervals: Intervals.View, partners: [Value], _ locations: [ValueLocation?],
+        for v: Int, _ intervals: Intervals.View, partners: ArraySlice<Value>, _ locations: [ValueLocation?],
         _ slotHolders: inout [[Int]]
     ) -> Int {
         var choice: Int? = nil
@@ -443,6 +452,37 @@ public enum LinearScan {
         }
         slotHolders.append([v])
         return slotHolders.count - 1
+    }
+
+    /// By value, the values it prefers to share a place with (`allocate`'s hints), all in one
+    /// array (an array a value cost an allocation for most values of a region).
+    struct Partners {
+        private var starts: [Int32]
+        private var items: [Value]
+
+        /// The lists `build` makes: it calls its argument with each pair of partners, in the order
+        /// their lists should read (called twice: to count, then to fill).
+        init(valueCount: Int, _ build: (_ pair: (Value, Value) -> Void) -> Void) {
+            var starts = [Int32](repeating: 0, count: valueCount + 1)
+            build { a, b in
+                starts[a.id + 1] += 1
+                starts[b.id + 1] += 1
+            }
+            for v in 0..<valueCount { starts[v + 1] += starts[v] }
+            var next = starts
+            var items = [Value](repeating: Value(0), count: Int(starts[valueCount]))
+            build { a, b in
+                items[Int(next[a.id])] = b
+                next[a.id] += 1
+                items[Int(next[b.id])] = a
+                next[b.id] += 1
+            }
+            self.starts = starts
+            self.items = items
+        }
+
+        /// The partners of value `v`, by number.
+        subscript(v: Int) -> ArraySlice<Value> { items[Int(starts[v])..<Int(starts[v + 1])] }
     }
 
     /// Every value's live interval, flat, in one array: the ranges of value v are
