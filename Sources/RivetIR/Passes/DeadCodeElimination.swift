@@ -49,7 +49,32 @@ public enum DeadCodeElimination {
         }
         f.removeInsts { !liveInst[$0.id] }
 
-        // Parameters nothing live uses.
+        // Parameters nothing live uses. The branches into each block, as (terminator, which
+        // destination), in layout order (a search of every block's terminator for each block
+        // with a dead parameter took time quadratic in the blocks).
+        var branchCounts = [Int](repeating: 0, count: f.blocks.count + 1)
+        var branchCount = 0
+        for pred in f.layout {
+            guard let t = f.terminator(pred) else { continue }
+            let data = f.insts[t.id]
+            guard data.opcode == .jump || data.opcode == .brif else { continue }
+            branchCounts[data.destination0.block.id + 1] += 1
+            if data.opcode == .brif { branchCounts[data.destination1.block.id + 1] += 1 }
+            branchCount += data.opcode == .brif ? 2 : 1
+        }
+        for k in 0..<f.blocks.count { branchCounts[k + 1] += branchCounts[k] }
+        var next = branchCounts
+        var branches = [Int](repeating: 0, count: branchCount)  // terminator << 1 | which
+        for pred in f.layout {
+            guard let t = f.terminator(pred) else { continue }
+            let data = f.insts[t.id]
+            guard data.opcode == .jump || data.opcode == .brif else { continue }
+            for which in 0..<(data.opcode == .brif ? 2 : 1) {
+                let target = (which == 0 ? data.destination0 : data.destination1).block.id
+                branches[next[target]] = t.id << 1 | which
+                next[target] += 1
+            }
+        }
         for b in f.layout where b != f.entry {
             let params = f.blocks[b.id].params
             guard params.contains(where: { !liveValue[$0.id] }) else { continue }
@@ -57,15 +82,13 @@ public enum DeadCodeElimination {
             f.blocks[b.id].params = params.filter { liveValue[$0.id] }
             for (i, p) in f.blocks[b.id].params.enumerated() { f.values[p.id].def = .param(b, i) }
             for p in params where !liveValue[p.id] { f.values[p.id].def = .none }
-            for pred in f.layout {
-                guard let t = f.terminator(pred) else { continue }
-                for which in 0..<2 {
-                    let call = which == 0 ? f.insts[t.id].destination0 : f.insts[t.id].destination1
-                    guard call.block == b, f.destinations(t).count > which else { continue }
-                    let args = Array(f.list(call.args))
-                    let kept = f.makeList(zip(args, keep).filter { $0.1 }.map(\.0))
-                    if which == 0 { f.insts[t.id].destination0.args = kept } else { f.insts[t.id].destination1.args = kept }
-                }
+            for branch in branches[branchCounts[b.id]..<branchCounts[b.id + 1]] {
+                let t = Inst(branch >> 1), which = branch & 1
+                let call = which == 0 ? f.insts[t.id].destination0 : f.insts[t.id].destination1
+                // Copied out before the pool grows (a slice of it would make the append copy it).
+                let values = zip(f.list(call.args), keep).filter { $0.1 }.map(\.0)
+                let kept = f.makeList(values)
+                if which == 0 { f.insts[t.id].destination0.args = kept } else { f.insts[t.id].destination1.args = kept }
             }
         }
     }

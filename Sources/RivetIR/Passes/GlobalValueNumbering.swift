@@ -30,13 +30,67 @@ public enum GlobalValueNumbering {
         var count: Int
 
         /// One combine of a cheap mix instead of hashing each field.
-        func hash(into hasher: inout Hasher) {
+        func hash(into hasher: inout Hasher) { hasher.combine(mix) }
+
+        /// The fields mixed into one word.
+        var mix: UInt64 {
             var h = imm &* 0x9e37_79b9_7f4a_7c15
             h ^= UInt64(opcode.rawValue) | UInt64(type.rawValue) << 8 | UInt64(count) << 16
             h = (h ^ UInt64(a.index)) &* 0xbf58_476d_1ce4_e5b9
             h = (h ^ UInt64(b.index)) &* 0x94d0_49bb_1331_11eb
             h ^= UInt64(c.index) << 32
-            hasher.combine(h)
+            return h
+        }
+    }
+
+    /// The walk's table: open addressing with linear probing, at most half full (an entry an
+    /// instruction at most), whose entries leave in the reverse order they came (the walk's
+    /// scopes nest): emptying the newest entry's slot leaves every older entry findable, since
+    /// none was placed while it was there. (A `Dictionary` hashed each key with SipHash and
+    /// deleted with tombstones: most of the pass's time.)
+    fileprivate struct ScopedTable {
+        private var keys: [Key]
+        private var values: [UInt32]
+        private let mask: Int
+        /// Slots filled, in order: `mark` and `restore(to:)` undo a scope's.
+        private var filled: [Int] = []
+        static let empty = UInt32.max
+
+        init(capacity: Int) {
+            var size = 16
+            while size < 2 * capacity { size <<= 1 }
+            mask = size - 1
+            let none = Value(UInt32.max)
+            keys = [Key](repeating: Key(opcode: .iconst, type: .i64, imm: 0, a: none, b: none, c: none, count: 0), count: size)
+            values = [UInt32](repeating: Self.empty, count: size)
+        }
+
+        @inline(__always) private func start(_ key: Key) -> Int { Int(truncatingIfNeeded: (key.mix &* 0x9e37_79b9_7f4a_7c15) >> 32) & mask }
+
+        /// The value recorded for `key`, if any.
+        func find(_ key: Key) -> Value? {
+            var i = start(key)
+            while values[i] != Self.empty {
+                if keys[i] == key { return Value(values[i]) }
+                i = (i + 1) & mask
+            }
+            return nil
+        }
+
+        /// Records `value` for `key`, which has none.
+        mutating func insert(_ key: Key, _ value: Value) {
+            var i = start(key)
+            while values[i] != Self.empty { i = (i + 1) & mask }
+            keys[i] = key
+            values[i] = value.index
+            filled.append(i)
+        }
+
+        var mark: Int { filled.count }
+
+        /// Removes the entries recorded since `mark`.
+        mutating func restore(to mark: Int) {
+            while filled.count > mark { values[filled.removeLast()] = Self.empty }
         }
     }
 
@@ -53,8 +107,7 @@ public enum GlobalValueNumbering {
     fileprivate struct Numbering {
         var f: Function
         var map: [Value]
-        var table: [Key: Value] = [:]
-        var undo: [Key] = []
+        var table: ScopedTable
         var loads: [Key: Value] = [:]
         var slotReads: [UInt64: Value] = [:]
         var removed: [Bool]
@@ -64,7 +117,7 @@ public enum GlobalValueNumbering {
             self.f = f
             map = (0..<f.values.count).map { Value($0) }
             removed = [Bool](repeating: false, count: f.insts.count)
-            table.reserveCapacity(f.insts.count)
+            table = ScopedTable(capacity: f.insts.count)
         }
 
         mutating func run() {
@@ -78,10 +131,10 @@ public enum GlobalValueNumbering {
                 if top.child < children.count {
                     stack[stack.count - 1].child += 1
                     let c = children[top.child]
-                    stack.append((c, 0, undo.count))
+                    stack.append((c, 0, table.mark))
                     visit(c)
                 } else {
-                    while undo.count > top.mark { table[undo.removeLast()] = nil }
+                    table.restore(to: top.mark)
                     stack.removeLast()
                 }
             }
@@ -130,12 +183,11 @@ public enum GlobalValueNumbering {
                     } else {
                         loads[key] = result
                     }
-                } else if let existing = table[key] {
+                } else if let existing = table.find(key) {
                     map[result.id] = existing
                     removed[inst.id] = true
                 } else {
-                    table[key] = result
-                    undo.append(key)
+                    table.insert(key, result)
                 }
             }
         }
