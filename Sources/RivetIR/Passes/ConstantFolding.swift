@@ -29,15 +29,21 @@ public enum ConstantFolding {
                 }
                 guard let result = data.result, f.effects(inst).contains(.isPure), data.opcode != .call else { continue }
                 let args = f.args(inst)
-                var operands: [UInt64] = [0, 0, 0]
+                // Operands in three words, not an array (one an instruction).
+                var operands: (UInt64, UInt64, UInt64) = (0, 0, 0)
                 var allConstant = true
                 for (i, v) in args.enumerated() {
-                    if let c = constant[v.id] { operands[i] = c } else { allConstant = false }
+                    guard let c = constant[v.id] else {
+                        allConstant = false
+                        continue
+                    }
+                    precondition(i < 3, "a pure instruction with more than three operands")
+                    if i == 0 { operands.0 = c } else if i == 1 { operands.1 = c } else { operands.2 = c }
                 }
                 var folded: UInt64? = nil
                 if allConstant {
-                    folded = Semantics.evaluate(data.opcode, type: data.type, imm: data.imm, operands[0], operands[1], operands[2])
-                } else {
+                    folded = Semantics.evaluate(data.opcode, type: data.type, imm: data.imm, operands.0, operands.1, operands.2)
+                } else if mayAbsorb(data.opcode) {
                     folded = absorbed(f, inst, args.map { constant[$0.id] })
                 }
                 if let folded {
@@ -50,6 +56,14 @@ public enum ConstantFolding {
 
     private static func isConstantOpcode(_ op: Opcode) -> Bool {
         op == .iconst || op == .bconst || op == .f32const || op == .f64const
+    }
+
+    /// Whether `absorbed` may decide an instruction of `op`.
+    private static func mayAbsorb(_ op: Opcode) -> Bool {
+        switch op {
+        case .imul, .band, .imulhu, .bor, .icmp, .isub, .bxor, .sshr, .ushr: true
+        default: false
+        }
     }
 
     /// The result of an instruction some of whose operands are constant, when that decides it.

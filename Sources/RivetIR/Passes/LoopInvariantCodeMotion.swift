@@ -30,15 +30,22 @@ public enum LoopInvariantCodeMotion {
     /// Runs the pass on `f` (see the header).
     public static func run(_ f: inout Function) {
         var done = [Bool](repeating: false, count: f.blocks.count)
+        // The graph and its loops, kept while no hoist makes a preheader (moving instructions
+        // into an existing block changes no branch).
+        var analysis: (cfg: ControlFlowGraph, loops: [NaturalLoops.Loop])? = nil
         while true {
-            let cfg = ControlFlowGraph(f)
-            let tree = DominatorTree(cfg)
+            if analysis == nil {
+                let cfg = ControlFlowGraph(f)
+                analysis = (cfg, NaturalLoops(cfg, DominatorTree(cfg)).loops)
+            }
+            let (cfg, loops) = analysis!
             // The innermost loop not yet done.
-            let best = NaturalLoops(cfg, tree).loops.filter { $0.header.id < done.count && !done[$0.header.id] }
-                .min { $0.size < $1.size }
+            let best = loops.filter { $0.header.id < done.count && !done[$0.header.id] }.min { $0.size < $1.size }
             guard let loop = best else { return }
             done[loop.header.id] = true
+            let blockCount = f.blocks.count
             hoist(&f, loop.header, loop.body, cfg)
+            if f.blocks.count != blockCount { analysis = nil }
             while done.count < f.blocks.count { done.append(false) }
         }
     }

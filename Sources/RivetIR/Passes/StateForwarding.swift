@@ -171,6 +171,7 @@ private struct Forwarding {
 
     mutating func visit(_ b: Block, _ current: inout [Value?], _ dirty: inout [Bool]) {
         var out: [Inst] = []
+        out.reserveCapacity(f.blocks[b.id].insts.count)
         // The entries of an exit state that had none (the frontend's), while no dirty slot
         // changes: exits in a row share one array (and the passes after this one read, and
         // the backend compiles, the shared entries without copying them).
