@@ -1,56 +1,6 @@
 // Predecessors, successors and a reverse postorder of a function's blocks, as lists indexed by
-// block. A snapshot: recompute after a pass changes branches.
-//
-// The passes and the backend build a graph a dozen times a region, so it is built without an
-// array a block (`BlockLists`: every block's list in one array) and its searches keep their
-// stacks in temporary buffers: as `[[Block]]` and arrays of tuples, the allocations and the
-// runtime's metadata lookups for them were a tenth of tier 2's compile time.
-
-/// A list of blocks for each block of a function, all in one array.
-public struct BlockLists: RandomAccessCollection, Sendable {
-    /// Where each block's list starts in `items`; `starts[n]` is the end.
-    @usableFromInline var starts: [Int32]
-    /// The lists, one after another.
-    @usableFromInline var items: [Block]
-
-    /// Lists of `counts[b]` blocks, to be filled with `fill` in the order each list reads.
-    @inlinable
-    init(counts: [Int32], _ fill: (_ append: (Int, Block) -> Void) -> Void) {
-        var starts = [Int32](repeating: 0, count: counts.count + 1)
-        for (b, c) in counts.enumerated() { starts[b + 1] = starts[b] + c }
-        var next = starts
-        var items = [Block](repeating: Block(0), count: Int(starts[counts.count]))
-        fill { b, block in
-            items[Int(next[b])] = block
-            next[b] += 1
-        }
-        self.starts = starts
-        self.items = items
-    }
-
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { starts.count - 1 }
-    /// The list of block `b` (by id).
-    @inlinable public subscript(b: Int) -> BlockList {
-        BlockList(items: items, base: Int(starts[b]), count: Int(starts[b + 1] - starts[b]))
-    }
-}
-
-/// One list of `BlockLists`, indexed from 0.
-public struct BlockList: RandomAccessCollection, Equatable, Sendable {
-    @usableFromInline let items: [Block]
-    @usableFromInline let base: Int
-    public let count: Int
-    @inlinable init(items: [Block], base: Int, count: Int) {
-        self.items = items
-        self.base = base
-        self.count = count
-    }
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { count }
-    @inlinable public subscript(i: Int) -> Block { items[base + i] }
-    public static func == (a: BlockList, b: BlockList) -> Bool { a.elementsEqual(b) }
-}
+// block (`IndexedLists`: all blocks' lists in one array). A snapshot: recompute after a pass
+// changes branches. The depth-first search keeps its stack in a temporary buffer.
 
 /// The control-flow graph of a function.
 public struct ControlFlowGraph {
@@ -68,15 +18,7 @@ public struct ControlFlowGraph {
         let n = f.blocks.count
         // The terminator's destinations, read in place (`Function.successors` builds two
         // arrays a block).
-        var successorCounts = [Int32](repeating: 0, count: n)
-        for b in f.layout {
-            switch BlockOrder.destinations(f, b) {
-            case (_?, _?): successorCounts[b.id] = 2
-            case (_?, nil): successorCounts[b.id] = 1
-            default: continue
-            }
-        }
-        successors = BlockLists(counts: successorCounts) { append in
+        successors = BlockLists(count: n, filler: Block(0)) { append in
             for b in f.layout {
                 let (taken, other) = BlockOrder.destinations(f, b)
                 if let taken { append(b.id, taken) }
@@ -86,12 +28,8 @@ public struct ControlFlowGraph {
         let order = BlockOrder(f)
         reversePostorder = order.reversePostorder
         rpoIndex = order.rpoIndex
-        var predecessorCounts = [Int32](repeating: 0, count: n)
-        for b in f.layout where order.isReachable(b) {
-            for s in successors[b.id] { predecessorCounts[s.id] += 1 }
-        }
         let successors = self.successors
-        predecessors = BlockLists(counts: predecessorCounts) { append in
+        predecessors = BlockLists(count: n, filler: Block(0)) { append in
             for b in f.layout where order.isReachable(b) {
                 for s in successors[b.id] { append(s.id, b) }
             }

@@ -5,8 +5,6 @@
 
 /// The dominator tree of a function's reachable blocks.
 public struct DominatorTree {
-    /// Immediate dominator by block; the entry's is itself; unreachable blocks have nil.
-    public var idom: [Block?] { doms.map { $0 < 0 ? nil : Block($0) } }
     /// Children in the tree, by block, in reverse postorder.
     public var children: BlockLists
     /// Blocks in a preorder of the tree (entry first).
@@ -45,9 +43,7 @@ public struct DominatorTree {
                 }
             }
         }
-        var childCounts = [Int32](repeating: 0, count: n)
-        for b in rpo.dropFirst() { childCounts[doms[b.id]] += 1 }
-        let children = BlockLists(counts: childCounts) { append in
+        let children = BlockLists(count: n, filler: Block(0)) { append in
             for b in rpo.dropFirst() { append(doms[b.id], b) }
         }
         var preorder: [Block] = []

@@ -43,7 +43,7 @@ public enum CopyPropagation {
             }
         }
         // Block parameters that receive one value from every reachable predecessor.
-        let byBlock = IncomingArguments(f, from: order.reversePostorder)
+        let byBlock = IncomingBranches.of(f, from: order.reversePostorder)
         var changed = true
         while changed {
             changed = false
@@ -51,8 +51,8 @@ public enum CopyPropagation {
                 for (i, p) in f.blocks[b.id].params.enumerated() where map[p.id] == p {
                     var same: Value? = nil
                     var trivial = true
-                    for list in byBlock[b] {
-                        let a = resolve(f.pool[Int(list.start) + i])
+                    for branch in byBlock[b.id] {
+                        let a = resolve(f.pool[Int(branch.args.start) + i])
                         if a == p { continue }
                         if same == nil { same = a } else if same != a {
                             trivial = false

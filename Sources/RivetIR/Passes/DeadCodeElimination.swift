@@ -17,8 +17,9 @@ public enum DeadCodeElimination {
     public static func run(_ f: inout Function) {
         f.removeUnreachableBlocks(BlockOrder(f))
 
-        // Branches into each block, to follow a live parameter to its arguments.
-        let incoming = IncomingArguments(f, from: f.layout)
+        // Branches into each block, to follow a live parameter to its arguments (and to drop
+        // the arguments of a dead one).
+        let incoming = IncomingBranches.of(f, from: f.layout)
         var liveValue = [Bool](repeating: false, count: f.values.count)
         var liveInst = [Bool](repeating: false, count: f.insts.count)
         var work: [Value] = []
@@ -44,37 +45,12 @@ public enum DeadCodeElimination {
             switch f.values[v.id].def {
             case .none: break
             case .inst(let d): markInst(d)
-            case .param(let b, let i): for list in incoming[b] { markValue(f.pool[Int(list.start) + i]) }
+            case .param(let b, let i): for branch in incoming[b.id] { markValue(f.pool[Int(branch.args.start) + i]) }
             }
         }
         f.removeInsts { !liveInst[$0.id] }
 
-        // Parameters nothing live uses. The branches into each block, as (terminator, which
-        // destination), in layout order (a search of every block's terminator for each block
-        // with a dead parameter took time quadratic in the blocks).
-        var branchCounts = [Int](repeating: 0, count: f.blocks.count + 1)
-        var branchCount = 0
-        for pred in f.layout {
-            guard let t = f.terminator(pred) else { continue }
-            let data = f.insts[t.id]
-            guard data.opcode == .jump || data.opcode == .brif else { continue }
-            branchCounts[data.destination0.block.id + 1] += 1
-            if data.opcode == .brif { branchCounts[data.destination1.block.id + 1] += 1 }
-            branchCount += data.opcode == .brif ? 2 : 1
-        }
-        for k in 0..<f.blocks.count { branchCounts[k + 1] += branchCounts[k] }
-        var next = branchCounts
-        var branches = [Int](repeating: 0, count: branchCount)  // terminator << 1 | which
-        for pred in f.layout {
-            guard let t = f.terminator(pred) else { continue }
-            let data = f.insts[t.id]
-            guard data.opcode == .jump || data.opcode == .brif else { continue }
-            for which in 0..<(data.opcode == .brif ? 2 : 1) {
-                let target = (which == 0 ? data.destination0 : data.destination1).block.id
-                branches[next[target]] = t.id << 1 | which
-                next[target] += 1
-            }
-        }
+        // Parameters nothing live uses.
         for b in f.layout where b != f.entry {
             let params = f.blocks[b.id].params
             guard params.contains(where: { !liveValue[$0.id] }) else { continue }
@@ -82,8 +58,8 @@ public enum DeadCodeElimination {
             f.blocks[b.id].params = params.filter { liveValue[$0.id] }
             for (i, p) in f.blocks[b.id].params.enumerated() { f.values[p.id].def = .param(b, i) }
             for p in params where !liveValue[p.id] { f.values[p.id].def = .none }
-            for branch in branches[branchCounts[b.id]..<branchCounts[b.id + 1]] {
-                let t = Inst(branch >> 1), which = branch & 1
+            for branch in incoming[b.id] {
+                let t = branch.terminator, which = branch.destination
                 let call = which == 0 ? f.insts[t.id].destination0 : f.insts[t.id].destination1
                 // Copied out before the pool grows (a slice of it would make the append copy it).
                 let values = zip(f.list(call.args), keep).filter { $0.1 }.map(\.0)

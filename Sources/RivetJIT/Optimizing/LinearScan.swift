@@ -226,7 +226,12 @@ public enum LinearScan {
         // Hints are followed through chains of partners not allocated yet: in
         // `v3 = shl v28, 1; v6 = iadd v3, v28; jump block1(.., v6)`, `v3` takes the register of
         // the parameter `v6` goes to before `v6` is allocated.
-        let partners = Partners(valueCount: valueCount) { pair in
+        // (By value, in one array: an array a value cost an allocation for most of a region's.)
+        let partners = IndexedLists<Value>(count: valueCount, filler: Value(0)) { append in
+            func pair(_ a: Value, _ b: Value) {
+                append(a.id, b)
+                append(b.id, a)
+            }
             for b in f.layout {
                 for inst in f.blocks[b.id].insts {
                     if let r = f.insts[inst.id].result, let operand = twoAddressOperand(f, inst) { pair(r, operand) }
@@ -413,7 +418,7 @@ public enum LinearScan {
     /// Where a spilled value `v` goes: its home (`homes`) if no value kept there overlaps it
     /// (with the margin of `slot(for:...)`), else a spill slot.
     static func spillLocation(
-        for v: Int, _ intervals: Intervals.View, partners: ArraySlice<Value>, homes: [Int?], _ locations: [ValueLocation?],
+        for v: Int, _ intervals: Intervals.View, partners: IndexedLists<Value>.List, homes: [Int?], _ locations: [ValueLocation?],
         _ slotHolders: inout [[Int]], _ homeHolders: inout [[Int]]
     ) -> ValueLocation {
         if v < homes.count, let home = homes[v], !intervals.overlapsAnyWidened(homeHolders[home], v) {
@@ -430,7 +435,7 @@ public enum LinearScan {
     /// share a slot, and bzip2's mainSort read the wrong x11 at a fault). Intervals are widened
     /// by one position, both ways.
     static func slot(
-        for v: Int, _ intervals: Intervals.View, partners: ArraySlice<Value>, _ locations: [ValueLocation?],
+        for v: Int, _ intervals: Intervals.View, partners: IndexedLists<Value>.List, _ locations: [ValueLocation?],
         _ slotHolders: inout [[Int]]
     ) -> Int {
         var choice: Int? = nil
@@ -452,37 +457,6 @@ public enum LinearScan {
         }
         slotHolders.append([v])
         return slotHolders.count - 1
-    }
-
-    /// By value, the values it prefers to share a place with (`allocate`'s hints), all in one
-    /// array (an array a value cost an allocation for most values of a region).
-    struct Partners {
-        private var starts: [Int32]
-        private var items: [Value]
-
-        /// The lists `build` makes: it calls its argument with each pair of partners, in the order
-        /// their lists should read (called twice: to count, then to fill).
-        init(valueCount: Int, _ build: (_ pair: (Value, Value) -> Void) -> Void) {
-            var starts = [Int32](repeating: 0, count: valueCount + 1)
-            build { a, b in
-                starts[a.id + 1] += 1
-                starts[b.id + 1] += 1
-            }
-            for v in 0..<valueCount { starts[v + 1] += starts[v] }
-            var next = starts
-            var items = [Value](repeating: Value(0), count: Int(starts[valueCount]))
-            build { a, b in
-                items[Int(next[a.id])] = b
-                next[a.id] += 1
-                items[Int(next[b.id])] = a
-                next[b.id] += 1
-            }
-            self.starts = starts
-            self.items = items
-        }
-
-        /// The partners of value `v`, by number.
-        subscript(v: Int) -> ArraySlice<Value> { items[Int(starts[v])..<Int(starts[v + 1])] }
     }
 
     /// Every value's live interval, flat, in one array: the ranges of value v are
