@@ -342,22 +342,24 @@ extension BlockTranslator {
     /// overflow MIN / -1 = MIN (remainder 0), which `neg` gives without the x86 trap.
     private mutating func divide(_ i: Instruction, signed: Bool, remainder: Bool, _ size: X64OperandSize) {
         guard i.rd != 0 else { return }
+        // Every jump here is short (the sequence is under 40 bytes), and a remainder by zero
+        // (rs1 itself, already in rax) jumps straight to the end.
         let zero = assembler.newLabel()
-        let done = assembler.newLabel()
+        let done = remainder ? zero : assembler.newLabel()
         load(.rax, i.rs1, size)
         load(.rcx, i.rs2, size)
         assembler.emit(.test(size, .rcx, .rcx))
-        assembler.jcc(.e, to: zero)
+        assembler.jcc(.e, to: zero, short: true)
         if signed {
             let normal = assembler.newLabel()
             assembler.emit(.alu(.cmp, size, .rcx, imm: -1))
-            assembler.jcc(.ne, to: normal)
+            assembler.jcc(.ne, to: normal, short: true)
             if remainder {
                 assembler.emit(.alu(.xor, .b32, .rax, .rax))
             } else {
                 assembler.emit(.unary(.neg, size, .rax))
             }
-            assembler.jmp(to: done)
+            assembler.jmp(to: done, short: true)
             assembler.bind(normal)
             assembler.emit(size == .b64 ? .cqo : .cdq)
             assembler.emit(.unary(.idiv, size, .rcx))
@@ -365,10 +367,13 @@ extension BlockTranslator {
             assembler.emit(.alu(.xor, .b32, .rdx, .rdx))
             assembler.emit(.unary(.div, size, .rcx))
         }
-        if remainder { assembler.emit(.mov(size, .rax, .rdx)) }
-        assembler.jmp(to: done)
-        assembler.bind(zero)
-        if !remainder { assembler.emit(.mov(size, .rax, imm: -1)) }
+        if remainder {
+            assembler.emit(.mov(size, .rax, .rdx))
+        } else {
+            assembler.jmp(to: done, short: true)
+            assembler.bind(zero)
+            assembler.emit(.mov(size, .rax, imm: -1))
+        }
         assembler.bind(done)
         storeResult(i.rd, word: size == .b32)
     }
