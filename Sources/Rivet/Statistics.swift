@@ -101,6 +101,21 @@ public struct Statistics: Equatable, Sendable {
     // The compile queue (background compilation).
     /// Worker threads (0: compiles ran on the guest thread).
     public var compileThreads = 0
+    /// Compiles made on the guest threads (where the guest waits for them), and their whole
+    /// time: decoding the block, compiling and installing it (a tier's `compileTime` counts the
+    /// compiler alone: for tier 1 about half of this).
+    public var guestThreadCompiles: UInt64 = 0
+    public var guestThreadCompileTime: Duration = .zero
+    /// `--stats`' words for the compiles on the guest threads, if any ("N compiled on guest
+    /// threads in T ms ...", then a comma).
+    var guestThreadCompilesText: String {
+        guard guestThreadCompiles > 0 else { return "" }
+        let each = guestThreadCompileTime / .microseconds(1) / Double(guestThreadCompiles)
+        return "\(grouped(guestThreadCompiles)) compiled on guest threads in "
+            + "\(formatted(guestThreadCompileTime / .milliseconds(1), digits: 2)) ms with decoding and installing "
+            + "(\(formatted(each, digits: 1)) µs each), "
+    }
+
     /// The compile queue's longest length.
     public var queueMaxLength = 0
     /// How long a request waited in the compile queue on average, in microseconds.
@@ -210,7 +225,7 @@ public struct Statistics: Equatable, Sendable {
                 )
             }
             lines.append(
-                "compile queue   \(compileThreads == 0 ? "compiles on the guest thread" : "\(compileThreads) worker thread\(compileThreads == 1 ? "" : "s")"), \(grouped(queuedRequests)) requests (\(grouped(mergedRequests)) merged), max length \(queueMaxLength), mean wait \(formatted(queueMeanWaitMicroseconds, digits: 1)) µs, \(failedCompiles) failed, \(staleCompiles) stale, \(timedOutCompiles) timed out; threshold now \(threshold)"
+                "compile queue   \(compileThreads == 0 ? "compiles on the guest thread" : "\(compileThreads) worker thread\(compileThreads == 1 ? "" : "s")"), \(guestThreadCompilesText)\(grouped(queuedRequests)) requests (\(grouped(mergedRequests)) merged), max length \(queueMaxLength), mean wait \(formatted(queueMeanWaitMicroseconds, digits: 1)) µs, \(failedCompiles) failed, \(staleCompiles) stale, \(timedOutCompiles) timed out; threshold now \(threshold)"
             )
             lines.append(
                 "code cache      \(bytes(codeCacheUsed)) used of \(bytes(codeCacheSize)), lookups \(formatted(hits, digits: 1))% hits, \(grouped(evictions)) evictions (\(grouped(evictionEpisodes)) episodes), \(grouped(invalidations)) invalidations, \(grouped(deopts)) deopts (\(grouped(backoffs)) back-offs)"
@@ -291,6 +306,8 @@ public struct Statistics: Equatable, Sendable {
         }
         var q = JSONObject()
         q["threads"] = .int(UInt64(compileThreads))
+        q["guest_thread_compiles"] = .int(guestThreadCompiles)
+        q["guest_thread_compile_ms"] = .number(guestThreadCompileTime / .milliseconds(1))
         q["requests"] = .int(queuedRequests)
         q["merged"] = .int(mergedRequests)
         q["max_length"] = .int(UInt64(queueMaxLength))

@@ -54,6 +54,8 @@ extension VirtualMachine {
             s.queueMeanWaitMicroseconds = q.meanWaitMicroseconds
         }
         s.queuedRequests = e.queued
+        s.guestThreadCompiles = e.guestThreadCompiles
+        s.guestThreadCompileTime = .nanoseconds(Int64(clamping: e.guestThreadCompileNanoseconds))
         s.mergedRequests = e.mergedRequests
         s.failedCompiles = e.failedCompiles
         s.staleCompiles = e.staleCompiles

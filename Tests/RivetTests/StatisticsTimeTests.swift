@@ -91,6 +91,23 @@ import Glibc
         #expect(result.statistics.summary.contains("no breakdown"))
     }
 
+    /// The compiles made on the guest thread are counted with their whole time (decoding,
+    /// compiling, installing), which holds the compiler's own time that the tier reports.
+    @Test(arguments: [ExecutionTier.baseline, .auto])
+    func compilesOnTheGuestThreadCountTheirWholeTime(_ tier: ExecutionTier) throws {
+        let result = try runGuest(try Self.fixture("isa_muldiv").binary) {
+            $0.tier = tier
+            $0.tierUpThreshold = 2
+        }
+        #expect(result.reason == .exited(0))
+        let s = result.statistics
+        let baseline = try #require(s.tiers.first { $0.name == "baseline" })
+        #expect(baseline.compiles > 0)
+        #expect(s.guestThreadCompiles >= baseline.compiles, "\(s.summary)")
+        #expect(s.guestThreadCompileTime >= baseline.compileTime, "\(s.summary)")
+        #expect(s.summary.contains("compiled on guest threads in "), "\(s.summary)")
+    }
+
     /// `--stats` prints the breakdown and `--stats-json` writes it.
     @Test func theCommandLinePrintsAndWritesTheBreakdown() throws {
         let scratch = try ScratchDirectory()

@@ -659,7 +659,12 @@ public final class Engine {
     private func compileNow(_ r: HartRunner, _ pc: UInt64, priority: Double = 1) -> Translation? {
         let activity = r.hart.activity
         r.hart.activity = .compiling
-        defer { r.hart.activity = activity }
+        let start = monotonicNanoseconds()
+        defer {
+            r.hart.activity = activity
+            r.counts.pointee.guestThreadCompiles += 1
+            r.counts.pointee.guestThreadCompileNanoseconds &+= monotonicNanoseconds() &- start
+        }
         // Compiled and installed here, the block's bytes can only change meanwhile if another
         // hart writes them: with none, they need no copy to check (a copy and a comparison
         // were 2% of `flat`'s run under `baseline`).
