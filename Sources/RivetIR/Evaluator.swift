@@ -164,7 +164,7 @@ public enum Evaluator {
                 switch op {
                 case .iconst, .bconst, .f32const, .f64const, .iadd, .isub, .imul, .imulhs, .imulhu, .imulhsu, .sdiv,
                     .udiv, .srem, .urem, .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8,
-                    .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .icmp, .select, .bint,
+                    .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .icmp, .select, .bint,
                     .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast,
                     .f32FromBits,
                     .f32ToBits, .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote:
@@ -225,7 +225,7 @@ public enum Evaluator {
         case .loadI64, .loadF64, .store64, .storeF64: return 8
         case .iconst, .bconst, .f32const, .f64const, .iadd, .isub, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv,
             .srem, .urem, .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16,
-            .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .icmp, .select, .bint, .fadd, .fsub,
+            .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .icmp, .select, .bint, .fadd, .fsub,
             .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits,
             .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .getSlot,
             .setSlot, .call, .jump, .brif, .exit, .exitIndirect, .trap:
@@ -240,7 +240,7 @@ public enum Evaluator {
         case .sload32: return Semantics.evaluate(.sext32, type: .i64, imm: 0, raw, 0, 0) ?? raw
         case .iconst, .bconst, .f32const, .f64const, .iadd, .isub, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv,
             .srem, .urem, .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16,
-            .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .icmp, .select, .bint, .fadd, .fsub,
+            .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .icmp, .select, .bint, .fadd, .fsub,
             .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits,
             .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .getSlot,
             .setSlot, .call, .jump, .brif, .exit, .exitIndirect, .trap, .loadI64, .uload8, .uload16, .uload32,

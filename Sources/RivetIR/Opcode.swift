@@ -14,6 +14,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case band, bor, bxor, bnot, ineg, shl, ushr, sshr, rotl, rotr
     // Extensions and bit counts (all within i64).
     case sext8, sext16, sext32, zext8, zext16, zext32, clz, ctz, popcnt, bswap
+    // RISC-V's fclass on a float's bits.
+    case fclass32, fclass64
     // Comparison and selection.
     case icmp, select, bint
     // Floating point.

@@ -74,6 +74,8 @@ extension OpcodeInfo {
         case .ctz: return unary("ctz", "Count of trailing zero bits; 64 for 0.")
         case .popcnt: return unary("popcnt", "Count of one bits.")
         case .bswap: return unary("bswap", "The 8 bytes in reverse order.")
+        case .fclass32: return unary("fclass32", "RISC-V's fclass.s of the binary32 in the low 32 bits (the others ignored): the mask with one bit set, 1 << k for k = -infinity, negative normal, negative subnormal, -0, +0, positive subnormal, positive normal, +infinity, signaling NaN, quiet NaN.")
+        case .fclass64: return unary("fclass64", "RISC-V's fclass.d of the binary64 a: the mask as for fclass32.")
         case .icmp: return r("icmp", .compare, [i64, i64], b1, doc: "Compares two integers with a condition (eq ne slt sle sgt sge ult ule ugt uge).")
         case .select: return r("select", .ternary, [b1, ctrl, ctrl], ctrl, .any, doc: "c ? a : b. Both a and b are computed (no short circuit).")
         case .bint: return r("bint", .unary, [b1], i64, doc: "A boolean as an integer: 1 for true, 0 for false.")

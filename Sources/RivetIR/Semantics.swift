@@ -59,6 +59,8 @@ public enum Semantics {
         case .ctz: return UInt64(a.trailingZeroBitCount)
         case .popcnt: return UInt64(a.nonzeroBitCount)
         case .bswap: return a.byteSwapped
+        case .fclass32: return floatClass(a & 0xffff_ffff, exponentBits: 8, fractionBits: 23)
+        case .fclass64: return floatClass(a, exponentBits: 11, fractionBits: 52)
         case .icmp:
             guard let cond = IntCondition(rawValue: UInt8(truncatingIfNeeded: imm)) else { return nil }
             return cond.holds(a, b) ? 1 : 0
@@ -124,6 +126,25 @@ public enum Semantics {
     }
 
     private enum FloatOp { case add, sub, mul, div, min, max }
+
+    /// RISC-V's fclass mask of the float with these `bits` (sign, exponent, fraction; nothing
+    /// above): 1 << k for k = -inf, negative normal, negative subnormal, -0, +0, positive
+    /// subnormal, positive normal, +inf, signaling NaN, quiet NaN.
+    static func floatClass(_ bits: UInt64, exponentBits: Int, fractionBits: Int) -> UInt64 {
+        let fraction = bits & ((1 << fractionBits) - 1)
+        let exponent = (bits >> fractionBits) & ((1 << exponentBits) - 1)
+        let negative = bits >> (fractionBits + exponentBits) & 1 != 0
+        let k: Int
+        if exponent == (1 << exponentBits) - 1 {
+            guard fraction == 0 else { return fraction >> (fractionBits - 1) != 0 ? 1 << 9 : 1 << 8 }
+            k = 7
+        } else if exponent == 0 {
+            k = fraction == 0 ? 4 : 5
+        } else {
+            k = 6
+        }
+        return 1 << (negative ? 7 - k : k)
+    }
 
     private static func floatBinary(_ op: FloatOp, _ type: IRType, _ a: UInt64, _ b: UInt64) -> UInt64 {
         type == .f32 ? floatBinary32(op, a, b) : floatBinary64(op, a, b)

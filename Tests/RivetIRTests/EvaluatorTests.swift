@@ -21,6 +21,47 @@ import Testing
         #expect(Semantics.evaluate(.imulhsu, type: .i64, imm: 0, 2, UInt64.max, 0) == 1)
     }
 
+    /// fclass32 and fclass64 against Swift's own classification of the same bits (RISC-V's
+    /// order of classes: -inf, -normal, -subnormal, -0, +0, +subnormal, +normal, +inf,
+    /// signaling NaN, quiet NaN).
+    @Test func floatClassesFollowRISCV() {
+        func bit<F: BinaryFloatingPoint>(_ x: F) -> UInt64 {
+            let k: Int =
+                switch x.floatingPointClass {
+                case .negativeInfinity: 0
+                case .negativeNormal: 1
+                case .negativeSubnormal: 2
+                case .negativeZero: 3
+                case .positiveZero: 4
+                case .positiveSubnormal: 5
+                case .positiveNormal: 6
+                case .positiveInfinity: 7
+                case .signalingNaN: 8
+                case .quietNaN: 9
+                }
+            return 1 << k
+        }
+        var rng = SystemRandomNumberGenerator()
+        var singles: [UInt32] = [0, 0x8000_0000, 1, 0x807f_ffff, 0x0080_0000, 0xff7f_ffff, 0x7f80_0000, 0xff80_0000,
+                                 0x7f80_0001, 0xffbf_ffff, 0x7fc0_0000, 0xffff_ffff]
+        var doubles: [UInt64] = [0, 1 << 63, 1, 0x800f_ffff_ffff_ffff, 0x0010_0000_0000_0000, 0x7ff0_0000_0000_0000,
+                                 0xfff0_0000_0000_0000, 0x7ff0_0000_0000_0001, 0x7ff8_0000_0000_0000, UInt64.max]
+        for _ in 0..<2000 {
+            // Random signs, fractions and exponents, the extreme exponents often.
+            let e32 = [0, 0xff, UInt32.random(in: 0...0xff, using: &rng)][Int.random(in: 0..<3, using: &rng)]
+            singles.append(UInt32.random(in: 0...1, using: &rng) << 31 | e32 << 23 | UInt32.random(in: 0..<(1 << 23), using: &rng) >> UInt32.random(in: 0...23, using: &rng))
+            let e64 = [0, 0x7ff, UInt64.random(in: 0...0x7ff, using: &rng)][Int.random(in: 0..<3, using: &rng)]
+            doubles.append(UInt64.random(in: 0...1, using: &rng) << 63 | e64 << 52 | UInt64.random(in: 0..<(1 << 52), using: &rng) >> UInt64.random(in: 0...52, using: &rng))
+        }
+        for s in singles {
+            let junk = UInt64.random(in: 0...UInt64.max, using: &rng) << 32
+            #expect(Semantics.evaluate(.fclass32, type: .i64, imm: 0, junk | UInt64(s), 0, 0) == bit(Float(bitPattern: s)), "\(s)")
+        }
+        for d in doubles {
+            #expect(Semantics.evaluate(.fclass64, type: .i64, imm: 0, d, 0, 0) == bit(Double(bitPattern: d)), "\(d)")
+        }
+    }
+
     @Test func floatNaNsAreCanonicalAndMinMaxFollowRISCV() {
         let inf = Double.infinity.bitPattern, negZero = (-0.0).bitPattern, one = 1.0.bitPattern
         let sNaN: UInt64 = 0x7ff0_0000_0000_0001

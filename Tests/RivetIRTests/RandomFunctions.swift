@@ -127,7 +127,9 @@ struct RandomFunctionGenerator {
             .iadd, .isub, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv, .srem, .urem, .band, .bor, .bxor, .shl,
             .ushr, .sshr, .rotl, .rotr,
         ]
-        let unaries: [Opcode] = [.bnot, .ineg, .sext8, .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap]
+        let unaries: [Opcode] = [
+            .bnot, .ineg, .sext8, .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64,
+        ]
         switch rng.below(23) {
         case 0, 1, 2, 3:
             ints.append(b.binary(binaries[rng.below(binaries.count)], pick(ints), pick(ints)))

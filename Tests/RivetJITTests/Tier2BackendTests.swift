@@ -439,6 +439,39 @@ struct SplitMix {
         try H.check(f, inputs: inputs)
     }
 
+    /// fclass32 and fclass64 (normal numbers inline, the other classes in a stub) give the
+    /// evaluator's masks on a float of every class, of both signs, with junk above a single's
+    /// 32 bits, and on the edge numbers.
+    @Test func floatClasses() throws {
+        let f = try H.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = get_slot.i64 x2
+                v2 = fclass32 v0
+                v3 = fclass64 v0
+                v4 = fclass32 v1
+                v5 = fclass64 v1
+                exit pc=0x80 [x3=v2 x4=v3 x5=v4 x6=v5]
+            """)
+        let singles: [UInt64] = [
+            0, 0x8000_0000, 1, 0x8000_0001, 0x007f_ffff, 0x807f_ffff, 0x0080_0000, 0x8080_0000, 0x3f80_0000, 0xbf80_0000,
+            0x7f7f_ffff, 0xff7f_ffff, 0x7f80_0000, 0xff80_0000, 0x7f80_0001, 0xff80_0001, 0x7fbf_ffff, 0x7fc0_0000,
+            0xffc0_0000, 0x7fff_ffff, 0xffff_ffff,
+        ]
+        let doubles: [UInt64] = [
+            0, 1 << 63, 1, 1 << 63 | 1, 0x000f_ffff_ffff_ffff, 0x800f_ffff_ffff_ffff, 0x0010_0000_0000_0000,
+            0x8010_0000_0000_0000, 0x3ff0_0000_0000_0000, 0xbff0_0000_0000_0000, 0x7fef_ffff_ffff_ffff,
+            0xffef_ffff_ffff_ffff, 0x7ff0_0000_0000_0000, 0xfff0_0000_0000_0000, 0x7ff0_0000_0000_0001,
+            0xfff0_0000_0000_0001, 0x7ff7_ffff_ffff_ffff, 0x7ff8_0000_0000_0000, 0xfff8_0000_0000_0000, UInt64.max,
+        ]
+        var inputs: [[UInt64]] = []
+        for s in singles { inputs.append([s, s | 0xffff_ffff_0000_0000]); inputs.append([s | 0x1234_5678_0000_0000, s]) }
+        for d in doubles { inputs.append([d, d & 0xffff_ffff]) }
+        inputs += H.pairs(seed: 11)
+        try H.check(f, inputs: inputs)
+    }
+
     @Test func memoryAccessesAndBoundsFaults() throws {
         // Loads and stores of every width at x1 (stores of x2), then a load at x3 that may be
         // out of bounds: its exit state holds a value computed before it.

@@ -365,7 +365,7 @@ public enum Tier2Backend {
                     for v in f.list(data.destination0.args) { constantUses[v.id] += 1 }
                     if data.opcode == .brif { for v in f.list(data.destination1.args) { constantUses[v.id] += 1 } }
                 case .iconst, .bconst, .f32const, .f64const, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv, .srem,
-                    .urem, .clz, .ctz, .popcnt, .bswap, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma,
+                    .urem, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma,
                     .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32, .ftosi64,
                     .fpromote, .fdemote, .getSlot, .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32, .sload32,
                     .loadF32, .loadF64, .storeF32, .storeF64, .call, .exit, .trap:
@@ -448,7 +448,7 @@ public enum Tier2Backend {
                 switch f.insts[inst.id].opcode {
                 case .iconst, .bconst, .iadd, .isub, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv, .srem, .urem,
                     .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16, .sext32,
-                    .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .icmp, .select, .bint, .getSlot, .setSlot,
+                    .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .icmp, .select, .bint, .getSlot, .setSlot,
                     .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .store8, .store16, .store32,
                     .store64, .jump, .brif, .exit, .exitIndirect, .f32const, .f64const, .fadd, .fsub, .fmul, .fdiv,
                     .fsqrt, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32,
@@ -635,6 +635,9 @@ struct Lowering: ~Copyable {
         /// A float result in the register is a NaN: the canonical NaN there instead, then back
         /// to the label (out of line: the common case falls through).
         case canonicalNaN(XMMRegister, single: Bool, back: X64Label)
+        /// `fclass` of a float that is not a normal number (its bits in rdx): the mask in rax,
+        /// then back to the label (`floatClass`).
+        case floatClass(double: Bool, back: X64Label)
     }
     var stubs: [(X64Label, Stub)] = []
     /// The `guardFailed` stub's label, once an entry guard needs it.
@@ -953,6 +956,8 @@ struct Lowering: ~Copyable {
                 asm.emit(.loadConstant(.rax, single ? canonicalNaN32 : canonicalNaN64))
                 asm.emit(.movGPRToXMM(.b64, x, .rax))
                 asm.jmp(to: back)
+            case .floatClass(let double, let back):
+                emitFloatClassStub(double: double, back: back)
             }
         }
         if usesBoundsFault {
@@ -974,6 +979,54 @@ struct Lowering: ~Copyable {
             asm.emit(.jmp(Self.hartSlot(HartState.Slot.commonExit)))
         }
         stubBytes = asm.count - stubStart
+    }
+
+    /// The out-of-line part of `floatClass`: any float's class (rdx holds its bits, rax gets
+    /// the mask), by the class's index k, mirrored (7 - k, which is k ^ 7) for a negative
+    /// number that is not a NaN.
+    mutating func emitFloatClassStub(double: Bool, back: X64Label) {
+        let exponentMask: Int32 = double ? 0x7ff : 0xff
+        let fractionBits: UInt8 = double ? 52 : 23
+        let special = asm.newLabel(), normal = asm.newLabel(), sign = asm.newLabel(), shift = asm.newLabel()
+        asm.emit(.mov(.b64, .rcx, .rdx))
+        asm.emit(.shift(.shr, .b64, .rcx, fractionBits))
+        asm.emit(.alu(.and, .b32, .rcx, imm: exponentMask))
+        // The fraction at the top of rax, nothing else.
+        asm.emit(.mov(.b64, .rax, .rdx))
+        asm.emit(.shift(.shl, .b64, .rax, 64 - fractionBits))
+        asm.emit(.alu(.cmp, .b32, .rcx, imm: exponentMask))
+        asm.jcc(.e, to: special)
+        asm.emit(.test(.b32, .rcx, .rcx))
+        asm.jcc(.ne, to: normal)
+        // Zero (4) or subnormal (5).
+        asm.emit(.test(.b64, .rax, .rax))
+        asm.emit(.mov(.b32, .rax, imm: 4))
+        asm.jcc(.e, to: sign)
+        asm.emit(.mov(.b32, .rax, imm: 5))
+        asm.jmp(to: sign)
+        asm.bind(normal)
+        asm.emit(.mov(.b32, .rax, imm: 6))
+        asm.jmp(to: sign)
+        // Infinity (7), or a NaN: 8, or 9 when quiet (the fraction's top bit), whatever its sign.
+        asm.bind(special)
+        let nan = asm.newLabel()
+        asm.emit(.test(.b64, .rax, .rax))
+        asm.jcc(.ne, to: nan)
+        asm.emit(.mov(.b32, .rax, imm: 7))
+        asm.jmp(to: sign)
+        asm.bind(nan)
+        asm.emit(.shift(.shr, .b64, .rax, 63))
+        asm.emit(.alu(.add, .b32, .rax, imm: 8))
+        asm.jmp(to: shift)
+        asm.bind(sign)
+        asm.emit(.test(double ? .b64 : .b32, .rdx, .rdx))
+        asm.jcc(.ns, to: shift)
+        asm.emit(.alu(.xor, .b32, .rax, imm: 7))
+        asm.bind(shift)
+        asm.emit(.mov(.b32, .rcx, .rax))
+        asm.emit(.mov(.b32, .rax, imm: 1))
+        asm.emit(.shiftByCL(.shl, .b32, .rax))
+        asm.jmp(to: back)
     }
 
     /// `movabs rax, code; jmp [common exit]`.

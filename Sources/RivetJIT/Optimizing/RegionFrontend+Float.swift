@@ -17,7 +17,7 @@ import RivetMachine
 //   operations only when `frm` is `rne` (see `Tier2Backend`), since the IR's floats round to
 //   nearest, ties to even. Other static modes, conversions to unsigned integers or from u64,
 //   and float-to-integer conversions not toward zero end the region before them.
-// - `fclass` is integer operations on the bits (no flags, no rounding).
+// - `fclass` is `fclass32` / `fclass64` on the bits (no flags, no rounding).
 // - `fflags` reads and writes and `fcsr` reads take the flags raised so far out of the host
 //   (`call @fpflags()`) first.
 // - The IR's float operations raise IEEE flags (`Effects.raisesFPFlags`), which the backend
@@ -58,26 +58,6 @@ extension RegionFrontend {
         default:
             return true
         }
-    }
-
-    /// `fclass` of a float's `bits` (zero-extended), in integer operations: the mask with one
-    /// bit set, 1 << k for k = −∞, negative normal, negative subnormal, −0, +0, positive
-    /// subnormal, positive normal, +∞, signaling NaN, quiet NaN.
-    private mutating func classify(_ bits: Value, signShift: UInt64, exponent: UInt64, quiet: UInt64) -> Value {
-        let magnitude = binary(.band, bits, constant((UInt64(1) << signShift) - 1))
-        let smallestNormal = exponent & (~exponent &+ 1)  // the exponent's lowest bit
-        // Positive classes: +0 → 4, subnormal → 5, normal → 6, +∞ → 7; negative ones mirror them.
-        let isZero = b.icmp(.eq, magnitude, constant(UInt64(0)))
-        let isSubnormal = b.icmp(.ult, magnitude, constant(smallestNormal))
-        let isInfinite = b.icmp(.eq, magnitude, constant(exponent))
-        let finite = b.select(isSubnormal, constant(UInt64(5)), constant(UInt64(6)))
-        let positive = b.select(isZero, constant(UInt64(4)), b.select(isInfinite, constant(UInt64(7)), finite))
-        let negative = b.icmp(.ne, binary(.ushr, bits, constant(signShift)), constant(UInt64(0)))
-        let ordered = b.select(negative, binary(.isub, constant(UInt64(7)), positive), positive)
-        let isQuiet = b.icmp(.ne, binary(.band, bits, constant(quiet)), constant(UInt64(0)))
-        let nan = b.select(isQuiet, constant(UInt64(9)), constant(UInt64(8)))
-        let index = b.select(b.icmp(.ugt, magnitude, constant(exponent)), nan, ordered)
-        return binary(.shl, constant(UInt64(1)), index)
     }
 
     mutating func forgetFloatValues() {
@@ -217,9 +197,9 @@ extension RegionFrontend {
             let bits = readBits(i.rs1)
             let boxed = b.icmp(.eq, binary(.sshr, bits, constant(UInt64(32))), constant(Int64(-1)))
             let word = unary(.zext32, b.select(boxed, bits, constant(canonicalNaN32)))
-            write(i.rd, classify(word, signShift: 31, exponent: 0x7f80_0000, quiet: 1 << 22))
+            write(i.rd, unary(.fclass32, word))
         case .fclass_d:
-            write(i.rd, classify(readBits(i.rs1), signShift: 63, exponent: 0x7ff0_0000_0000_0000, quiet: 1 << 51))
+            write(i.rd, unary(.fclass64, readBits(i.rs1)))
         default:
             preconditionFailure("\(i.opcode) is not an F/D instruction the tier-2 frontend models")
         }
