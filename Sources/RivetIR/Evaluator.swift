@@ -164,10 +164,9 @@ public enum Evaluator {
                 switch op {
                 case .iconst, .bconst, .f32const, .f64const, .iadd, .isub, .imul, .imulhs, .imulhu, .imulhsu, .sdiv,
                     .udiv, .srem, .urem, .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8,
-                    .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .icmp, .select, .bint,
-                    .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast,
-                    .f32FromBits,
-                    .f32ToBits, .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote:
+                    .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64,
+                    .icmp, .select, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp,
+                    .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote:
                     result = Semantics.evaluate(op, type: data.type, imm: data.imm, a, b, c) ?? 0
                 case .getSlot: result = environment.slots[Int(data.imm)]
                 case .setSlot: environment.slots[Int(data.imm)] = a
@@ -224,11 +223,11 @@ public enum Evaluator {
         case .uload32, .sload32, .loadF32, .store32, .storeF32: return 4
         case .loadI64, .loadF64, .store64, .storeF64: return 8
         case .iconst, .bconst, .f32const, .f64const, .iadd, .isub, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv,
-            .srem, .urem, .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16,
-            .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .icmp, .select, .bint, .fadd, .fsub,
-            .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits,
-            .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .getSlot,
-            .setSlot, .call, .jump, .brif, .exit, .exitIndirect, .trap:
+            .srem, .urem, .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16, .sext32,
+            .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .icmp, .select, .bint, .fadd,
+            .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits,
+            .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .getSlot, .setSlot, .call, .jump, .brif, .exit,
+            .exitIndirect, .trap:
             return 0
         }
     }
@@ -239,12 +238,12 @@ public enum Evaluator {
         case .sload16: return Semantics.evaluate(.sext16, type: .i64, imm: 0, raw, 0, 0) ?? raw
         case .sload32: return Semantics.evaluate(.sext32, type: .i64, imm: 0, raw, 0, 0) ?? raw
         case .iconst, .bconst, .f32const, .f64const, .iadd, .isub, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv,
-            .srem, .urem, .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16,
-            .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .icmp, .select, .bint, .fadd, .fsub,
-            .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits,
-            .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .getSlot,
-            .setSlot, .call, .jump, .brif, .exit, .exitIndirect, .trap, .loadI64, .uload8, .uload16, .uload32,
-            .loadF32, .loadF64, .store8, .store16, .store32, .store64, .storeF32, .storeF64:
+            .srem, .urem, .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16, .sext32,
+            .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .icmp, .select, .bint, .fadd,
+            .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits,
+            .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .getSlot, .setSlot, .call, .jump, .brif, .exit,
+            .exitIndirect, .trap, .loadI64, .uload8, .uload16, .uload32, .loadF32, .loadF64, .store8, .store16,
+            .store32, .store64, .storeF32, .storeF64:
             return raw
         }
     }

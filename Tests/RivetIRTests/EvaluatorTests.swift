@@ -49,13 +49,16 @@ import Testing
         for _ in 0..<2000 {
             // Random signs, fractions and exponents, the extreme exponents often.
             let e32 = [0, 0xff, UInt32.random(in: 0...0xff, using: &rng)][Int.random(in: 0..<3, using: &rng)]
-            singles.append(UInt32.random(in: 0...1, using: &rng) << 31 | e32 << 23 | UInt32.random(in: 0..<(1 << 23), using: &rng) >> UInt32.random(in: 0...23, using: &rng))
+            let f32 = UInt32.random(in: 0..<(1 << 23), using: &rng) >> UInt32.random(in: 0...23, using: &rng)
+            singles.append(UInt32.random(in: 0...1, using: &rng) << 31 | e32 << 23 | f32)
             let e64 = [0, 0x7ff, UInt64.random(in: 0...0x7ff, using: &rng)][Int.random(in: 0..<3, using: &rng)]
-            doubles.append(UInt64.random(in: 0...1, using: &rng) << 63 | e64 << 52 | UInt64.random(in: 0..<(1 << 52), using: &rng) >> UInt64.random(in: 0...52, using: &rng))
+            let f64 = UInt64.random(in: 0..<(1 << 52), using: &rng) >> UInt64.random(in: 0...52, using: &rng)
+            doubles.append(UInt64.random(in: 0...1, using: &rng) << 63 | e64 << 52 | f64)
         }
         for s in singles {
             let junk = UInt64.random(in: 0...UInt64.max, using: &rng) << 32
-            #expect(Semantics.evaluate(.fclass32, type: .i64, imm: 0, junk | UInt64(s), 0, 0) == bit(Float(bitPattern: s)), "\(s)")
+            let mask = Semantics.evaluate(.fclass32, type: .i64, imm: 0, junk | UInt64(s), 0, 0)
+            #expect(mask == bit(Float(bitPattern: s)), "\(s)")
         }
         for d in doubles {
             #expect(Semantics.evaluate(.fclass64, type: .i64, imm: 0, d, 0, 0) == bit(Double(bitPattern: d)), "\(d)")

@@ -128,7 +128,8 @@ struct RandomFunctionGenerator {
             .ushr, .sshr, .rotl, .rotr,
         ]
         let unaries: [Opcode] = [
-            .bnot, .ineg, .sext8, .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64,
+            .bnot, .ineg, .sext8, .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32,
+            .fclass64,
         ]
         switch rng.below(23) {
         case 0, 1, 2, 3:

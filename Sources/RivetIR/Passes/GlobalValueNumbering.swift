@@ -209,13 +209,12 @@ public enum GlobalValueNumbering {
         case .fcmp:
             let cond = FloatCondition(rawValue: UInt8(truncatingIfNeeded: key.imm))
             if cond == .eq || cond == .ne || cond == .uno || cond == .ord { sort() }
-        case .iconst, .bconst, .f32const, .f64const, .isub, .imulhsu, .sdiv, .udiv, .srem, .urem, .bnot, .ineg,
-            .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz,
-            .popcnt, .bswap, .fclass32, .fclass64, .select, .bint, .fsub, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .bitcast, .f32FromBits,
-            .f32ToBits, .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .getSlot, .setSlot, .loadI64, .uload8,
-            .sload8, .uload16, .sload16, .uload32, .sload32,
-            .loadF32, .loadF64, .store8, .store16, .store32, .store64, .storeF32, .storeF64, .call, .jump, .brif,
-            .exit, .exitIndirect, .trap:
+        case .iconst, .bconst, .f32const, .f64const, .isub, .imulhsu, .sdiv, .udiv, .srem, .urem, .bnot, .ineg, .shl,
+            .ushr, .sshr, .rotl, .rotr, .sext8, .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap,
+            .fclass32, .fclass64, .select, .bint, .fsub, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .bitcast, .f32FromBits,
+            .f32ToBits, .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .getSlot, .setSlot, .loadI64, .uload8, .sload8,
+            .uload16, .sload16, .uload32, .sload32, .loadF32, .loadF64, .store8, .store16, .store32, .store64,
+            .storeF32, .storeF64, .call, .jump, .brif, .exit, .exitIndirect, .trap:
             break
         }
     }

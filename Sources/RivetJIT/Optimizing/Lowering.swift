@@ -365,10 +365,10 @@ public enum Tier2Backend {
                     for v in f.list(data.destination0.args) { constantUses[v.id] += 1 }
                     if data.opcode == .brif { for v in f.list(data.destination1.args) { constantUses[v.id] += 1 } }
                 case .iconst, .bconst, .f32const, .f64const, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv, .srem,
-                    .urem, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma,
-                    .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32, .ftosi64,
-                    .fpromote, .fdemote, .getSlot, .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32, .sload32,
-                    .loadF32, .loadF64, .storeF32, .storeF64, .call, .exit, .trap:
+                    .urem, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt,
+                    .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32,
+                    .ftosi64, .fpromote, .fdemote, .getSlot, .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32,
+                    .sload32, .loadF32, .loadF64, .storeF32, .storeF64, .call, .exit, .trap:
                     break
                 }
                 // Exit states: the engine rebuilds a constant from the fault site's record.
@@ -448,11 +448,11 @@ public enum Tier2Backend {
                 switch f.insts[inst.id].opcode {
                 case .iconst, .bconst, .iadd, .isub, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv, .srem, .urem,
                     .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16, .sext32,
-                    .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .icmp, .select, .bint, .getSlot, .setSlot,
-                    .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .store8, .store16, .store32,
-                    .store64, .jump, .brif, .exit, .exitIndirect, .f32const, .f64const, .fadd, .fsub, .fmul, .fdiv,
-                    .fsqrt, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32,
-                    .ftosi64, .fpromote, .fdemote, .loadF32, .loadF64, .storeF32, .storeF64:
+                    .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .icmp, .select, .bint,
+                    .getSlot, .setSlot, .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .store8,
+                    .store16, .store32, .store64, .jump, .brif, .exit, .exitIndirect, .f32const, .f64const, .fadd,
+                    .fsub, .fmul, .fdiv, .fsqrt, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits,
+                    .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .loadF32, .loadF64, .storeF32, .storeF64:
                     continue
                 case .call:
                     guard isBudget(f, inst) || isFlags(f, inst) || isNaNBoxedGuard(f, inst) else { return false }
