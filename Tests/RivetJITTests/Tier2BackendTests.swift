@@ -472,6 +472,43 @@ struct SplitMix {
         try H.check(f, inputs: inputs)
     }
 
+    /// fmin and fmax of both widths (ordered operands inline, equal and unordered ones in a
+    /// stub) give the evaluator's results and flags on every pair of special values: signed
+    /// zeros, equal numbers, infinities, quiet and signaling NaNs.
+    @Test func minimumAndMaximum() throws {
+        let f = try H.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = get_slot.i64 x2
+                v2 = bitcast.f64 v0
+                v3 = bitcast.f64 v1
+                v4 = fmin.f64 v2, v3
+                v5 = fmax.f64 v2, v3
+                v6 = f32_from_bits v0
+                v7 = f32_from_bits v1
+                v8 = fmin.f32 v6, v7
+                v9 = fmax.f32 v7, v6
+                v10 = bitcast.i64 v4
+                v11 = bitcast.i64 v5
+                v12 = f32_to_bits v8
+                v13 = f32_to_bits v9
+                exit pc=0x80 [x3=v10 x4=v11 x5=v12 x6=v13]
+            """)
+        let doubles: [UInt64] = [
+            0, 1 << 63, 1.0.bitPattern, (-1.0).bitPattern, 2.5.bitPattern, Double.infinity.bitPattern,
+            (-Double.infinity).bitPattern, 0x7ff8_0000_0000_0000, 0x7ff0_0000_0000_0001, 0xfff8_0000_0000_0001, 1,
+        ]
+        let singles: [UInt64] = [
+            0, 0x8000_0000, 0x3f80_0000, 0xbf80_0000, 0x4020_0000, 0x7f80_0000, 0xff80_0000, 0x7fc0_0000, 0x7f80_0001,
+            0xffc0_0001, 1,
+        ]
+        var inputs: [[UInt64]] = []
+        for a in doubles { for b in doubles { inputs.append([a, b]) } }
+        for a in singles { for b in singles { inputs.append([a, b]) } }
+        try H.check(f, inputs: inputs)
+    }
+
     @Test func memoryAccessesAndBoundsFaults() throws {
         // Loads and stores of every width at x1 (stores of x2), then a load at x3 that may be
         // out of bounds: its exit state holds a value computed before it.

@@ -459,46 +459,52 @@ extension Lowering {
         store(result(inst), d)
     }
 
-    /// RISC-V's fmin/fmax (IEEE 754-2019 minimumNumber/maximumNumber, -0 < +0): `minsd` will
-    /// not do (it returns the second operand for a NaN or for equal zeros, and raises invalid
-    /// for a quiet NaN). `ucomisd a, b` raises invalid exactly for a signaling NaN, as RISC-V;
-    /// then equal operands give `a | b` (min: -0 if either is) or `a & b` (max), ordered ones
-    /// the smaller or larger, and NaNs the other operand, or the canonical NaN for two.
+    /// RISC-V's fmin/fmax (IEEE 754-2019 minimumNumber/maximumNumber, -0 < +0). `ucomisd a, b`
+    /// raises invalid exactly for a signaling NaN, as RISC-V; for ordered, unequal operands
+    /// `minsd`/`maxsd` then give the result, inline. Equal operands (ZF, which an unordered
+    /// compare sets too) go to a stub after the body (`Stub.minMax`): equal ones give `a | b`
+    /// (min: -0 if either is) or `a & b` (max), NaNs the other operand, or the canonical NaN
+    /// for two (`minsd` alone would return its second operand for a NaN or for equal zeros,
+    /// and raise invalid for a quiet NaN). (All of it inline took five branches on the common
+    /// path; `fp32`'s relaxation loop runs a `fmax` and a `fmin` a point.)
     mutating func minMax(_ inst: Inst, max: Bool) {
         let a = f.arg(inst, 0), b = f.arg(inst, 1)
         let isSingle = f.type(a) == .f32
-        let compare: X64SSEOp = isSingle ? .ucomiss : .ucomisd
-        let nan = asm.newLabel(), unequal = asm.newLabel(), takeA = asm.newLabel(), takeB = asm.newLabel()
-        let aIsNaN = asm.newLabel(), done = asm.newLabel()
         // The result in xmm2 (the result's register may be an operand's).
         let xa = floatOperand(a, scratch: .xmm0), xb = floatOperand(b, scratch: .xmm1)
-        asm.emit(.sse(compare, xa, xb))
+        let special = asm.newLabel(), back = asm.newLabel()
+        asm.emit(.sse(.movaps, .xmm2, xa))
+        asm.emit(.sse(isSingle ? .ucomiss : .ucomisd, xa, xb))
+        asm.jcc(.e, to: special)
+        asm.emit(.sse(isSingle ? (max ? .maxss : .minss) : (max ? .maxsd : .minsd), .xmm2, xb))
+        asm.bind(back)
+        stubs.append((special, .minMax(xa, xb, single: isSingle, max: max, back: back)))
+        storeFloat(result(inst), .xmm2)
+    }
+
+    /// The out-of-line part of `minMax`, after `ucomis a, b` found them equal or unordered (the
+    /// flags still those of the compare): the result in xmm2, then back.
+    mutating func emitMinMaxStub(_ xa: XMMRegister, _ xb: XMMRegister, single: Bool, max: Bool, back: X64Label) {
+        let compare: X64SSEOp = single ? .ucomiss : .ucomisd
+        let nan = asm.newLabel(), aIsNaN = asm.newLabel(), takeB = asm.newLabel()
         asm.jcc(.p, to: nan)
-        asm.jcc(.ne, to: unequal)
         asm.emit(.sse(.movaps, .xmm2, xa))
         asm.emit(.sse(max ? .andps : .orps, .xmm2, xb))
-        asm.jmp(to: done)
-        asm.bind(unequal)
-        // a > b: min takes b, max takes a.
-        asm.jcc(.a, to: max ? takeA : takeB)
-        asm.jmp(to: max ? takeB : takeA)
+        asm.jmp(to: back)
         asm.bind(nan)
         asm.emit(.sse(compare, xa, xa))
         asm.jcc(.p, to: aIsNaN)
-        asm.jmp(to: takeA)  // b is the NaN
+        asm.emit(.sse(.movaps, .xmm2, xa))  // b is the NaN
+        asm.jmp(to: back)
         asm.bind(aIsNaN)
         asm.emit(.sse(compare, xb, xb))
         asm.jcc(.np, to: takeB)
-        asm.emit(.loadConstant(.rax, isSingle ? canonicalNaN32 : canonicalNaN64))
+        asm.emit(.loadConstant(.rax, single ? canonicalNaN32 : canonicalNaN64))
         asm.emit(.movGPRToXMM(.b64, .xmm2, .rax))
-        asm.jmp(to: done)
-        asm.bind(takeA)
-        asm.emit(.sse(.movaps, .xmm2, xa))
-        asm.jmp(to: done)
+        asm.jmp(to: back)
         asm.bind(takeB)
         asm.emit(.sse(.movaps, .xmm2, xb))
-        asm.bind(done)
-        storeFloat(result(inst), .xmm2)
+        asm.jmp(to: back)
     }
 
     /// `fcmp`: `ucomis` for the quiet conditions, `comis` (invalid for any NaN) for the ordered

@@ -638,6 +638,9 @@ struct Lowering: ~Copyable {
         /// `fclass` of a float that is not a normal number (its bits in rdx): the mask in rax,
         /// then back to the label (`floatClass`).
         case floatClass(double: Bool, back: X64Label)
+        /// `fmin`/`fmax` of operands `ucomis` found equal or unordered (in these registers, the
+        /// flags still the compare's): the result in xmm2, then back to the label (`minMax`).
+        case minMax(XMMRegister, XMMRegister, single: Bool, max: Bool, back: X64Label)
     }
     var stubs: [(X64Label, Stub)] = []
     /// The `guardFailed` stub's label, once an entry guard needs it.
@@ -958,6 +961,8 @@ struct Lowering: ~Copyable {
                 asm.jmp(to: back)
             case .floatClass(let double, let back):
                 emitFloatClassStub(double: double, back: back)
+            case .minMax(let xa, let xb, let single, let max, let back):
+                emitMinMaxStub(xa, xb, single: single, max: max, back: back)
             }
         }
         if usesBoundsFault {
