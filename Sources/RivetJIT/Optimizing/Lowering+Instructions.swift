@@ -268,15 +268,18 @@ extension Lowering {
         }
     }
 
-    /// RISC-V's fclass of the bits of `inst`'s operand, in rdx: a normal number (a biased
-    /// exponent neither 0 nor all ones) inline, its sign choosing 1 << 1 or 1 << 6; the other
-    /// classes in a stub after the body (`Stub.floatClass`). (As integer operations on the
-    /// bits, three compare-and-select chains, fclass took 37 instructions; glibc's fmaxf and
-    /// fminf run it twice each, around the hot loop of `fp32`'s relaxation.)
+    /// RISC-V's fclass of the bits of `inst`'s operand (in its register, or loaded into rdx): a
+    /// normal number (a biased exponent neither 0 nor all ones) inline, its sign choosing
+    /// 1 << 1 or 1 << 6; the other classes in a stub after the body (`Stub.floatClass`). (As
+    /// integer operations on the bits, three compare-and-select chains, fclass took 37
+    /// instructions; glibc's fmaxf and fminf run it twice each, around the hot loop of `fp32`'s
+    /// relaxation.)
     mutating func floatClass(_ inst: Inst, double: Bool) {
         let exponentMask: Int32 = double ? 0x7ff : 0xff
-        load(.rdx, f.arg(inst, 0))
-        asm.emit(.mov(.b64, .rcx, .rdx))
+        let operand = f.arg(inst, 0)
+        let bits = register(operand) ?? .rdx
+        load(bits, operand)
+        asm.emit(.mov(.b64, .rcx, bits))
         asm.emit(.shift(.shr, .b64, .rcx, double ? 52 : 23))
         asm.emit(.alu(.and, .b32, .rcx, imm: exponentMask))
         // Normal: 1 <= exponent <= mask - 1, that is exponent - 1 below mask - 1 unsigned.
@@ -286,10 +289,10 @@ extension Lowering {
         asm.jcc(.ae, to: other)
         asm.emit(.mov(.b32, .rax, imm: 1 << 6))
         asm.emit(.mov(.b32, .rcx, imm: 1 << 1))
-        asm.emit(.test(double ? .b64 : .b32, .rdx, .rdx))
+        asm.emit(.test(double ? .b64 : .b32, bits, bits))
         asm.emit(.cmov(.s, .b32, .rax, .rcx))
         asm.bind(back)
-        stubs.append((other, .floatClass(double: double, back: back)))
+        stubs.append((other, .floatClass(bits, double: double, back: back)))
         store(result(inst), .rax)
     }
 

@@ -635,9 +635,9 @@ struct Lowering: ~Copyable {
         /// A float result in the register is a NaN: the canonical NaN there instead, then back
         /// to the label (out of line: the common case falls through).
         case canonicalNaN(XMMRegister, single: Bool, back: X64Label)
-        /// `fclass` of a float that is not a normal number (its bits in rdx): the mask in rax,
-        /// then back to the label (`floatClass`).
-        case floatClass(double: Bool, back: X64Label)
+        /// `fclass` of a float that is not a normal number (its bits in the register, neither
+        /// rax nor rcx): the mask in rax, then back to the label (`floatClass`).
+        case floatClass(HostRegister, double: Bool, back: X64Label)
         /// `fmin`/`fmax` of operands `ucomis` found equal or unordered (in these registers, the
         /// flags still the compare's): the result in xmm2, then back to the label (`minMax`).
         case minMax(XMMRegister, XMMRegister, single: Bool, max: Bool, back: X64Label)
@@ -959,8 +959,8 @@ struct Lowering: ~Copyable {
                 asm.emit(.loadConstant(.rax, single ? canonicalNaN32 : canonicalNaN64))
                 asm.emit(.movGPRToXMM(.b64, x, .rax))
                 asm.jmp(to: back)
-            case .floatClass(let double, let back):
-                emitFloatClassStub(double: double, back: back)
+            case .floatClass(let bits, let double, let back):
+                emitFloatClassStub(bits, double: double, back: back)
             case .minMax(let xa, let xb, let single, let max, let back):
                 emitMinMaxStub(xa, xb, single: single, max: max, back: back)
             }
@@ -986,18 +986,18 @@ struct Lowering: ~Copyable {
         stubBytes = asm.count - stubStart
     }
 
-    /// The out-of-line part of `floatClass`: any float's class (rdx holds its bits, rax gets
+    /// The out-of-line part of `floatClass`: any float's class (`bits` holds its bits, rax gets
     /// the mask), by the class's index k, mirrored (7 - k, which is k ^ 7) for a negative
     /// number that is not a NaN.
-    mutating func emitFloatClassStub(double: Bool, back: X64Label) {
+    mutating func emitFloatClassStub(_ bits: HostRegister, double: Bool, back: X64Label) {
         let exponentMask: Int32 = double ? 0x7ff : 0xff
         let fractionBits: UInt8 = double ? 52 : 23
         let special = asm.newLabel(), normal = asm.newLabel(), sign = asm.newLabel(), shift = asm.newLabel()
-        asm.emit(.mov(.b64, .rcx, .rdx))
+        asm.emit(.mov(.b64, .rcx, bits))
         asm.emit(.shift(.shr, .b64, .rcx, fractionBits))
         asm.emit(.alu(.and, .b32, .rcx, imm: exponentMask))
         // The fraction at the top of rax, nothing else.
-        asm.emit(.mov(.b64, .rax, .rdx))
+        asm.emit(.mov(.b64, .rax, bits))
         asm.emit(.shift(.shl, .b64, .rax, 64 - fractionBits))
         asm.emit(.alu(.cmp, .b32, .rcx, imm: exponentMask))
         asm.jcc(.e, to: special)
@@ -1024,7 +1024,7 @@ struct Lowering: ~Copyable {
         asm.emit(.alu(.add, .b32, .rax, imm: 8))
         asm.jmp(to: shift)
         asm.bind(sign)
-        asm.emit(.test(double ? .b64 : .b32, .rdx, .rdx))
+        asm.emit(.test(double ? .b64 : .b32, bits, bits))
         asm.jcc(.ns, to: shift)
         asm.emit(.alu(.xor, .b32, .rax, imm: 7))
         asm.bind(shift)

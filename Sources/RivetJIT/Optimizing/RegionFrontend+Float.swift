@@ -193,11 +193,9 @@ extension RegionFrontend {
         // fflags and fcsr (`isModelledFloat` says which).
         case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci: flagsCSR(i)
         case .fclass_s:
-            // The single's 32 bits, the canonical NaN if it is not NaN-boxed (fclass32 reads
-            // the low 32 bits only).
-            let bits = readBits(i.rs1)
-            let boxed = b.icmp(.eq, binary(.sshr, bits, constant(UInt64(32))), constant(Int64(-1)))
-            write(i.rd, unary(.fclass32, b.select(boxed, bits, constant(canonicalNaN32))))
+            // The single (the canonical NaN if it is not NaN-boxed), as the float operations
+            // read it.
+            write(i.rd, unary(.fclass32, b.unary(.f32ToBits, readSingle(i.rs1))))
         case .fclass_d:
             write(i.rd, unary(.fclass64, readBits(i.rs1)))
         default:
