@@ -136,8 +136,10 @@ final class BlockCache: CodeInvalidationObserver {
         let pc = block.pointee.pc
         let cost = Self.cost(block)
         evict(toFit: cost)
-        let saved = hotness[Self.hotnessSlot(pc)]
-        if saved.pc ^ Self.emptyPC == pc {
+        // Only eviction fills the table: until a block is evicted, reading a slot would
+        // only fault in a zero page (a forked child or a fresh start would take one fault
+        // per slot's page its new blocks hash to, up to 256).
+        if evictedBlocks != 0, case let saved = hotness[Self.hotnessSlot(pc)], saved.pc ^ Self.emptyPC == pc {
             block.pointee.countdown = min(block.pointee.countdown, saved.countdown)
             block.pointee.executions = saved.executions
             hotness[Self.hotnessSlot(pc)].pc = 0  // empty

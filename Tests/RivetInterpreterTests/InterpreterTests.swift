@@ -321,6 +321,27 @@ let zero = 0, ra = 1, t0 = 5, t1 = 6, t2 = 7, a0 = 10, a1 = 11, a2 = 12, a3 = 13
         #expect(guest.interpreter.blockInfo(at: GuestCode.pc(1))?.executions == 3)
     }
 
+    @Test func anEvictedBlockGetsBackItsHotness() throws {
+        // 500 indirect jumps to the next instruction (`auipc t0, 0; jalr zero, 8(t0)`), each the
+        // end of a block, run three times: more decoded blocks than the cache's smallest bound
+        // holds, so the last jump's block is evicted before each pass comes back to it, and
+        // decoded again with the executions eviction kept.
+        let jumps = 500
+        let jump = [asm(.auipc, rd: t0, imm: 0), asm(.jalr, rd: zero, rs1: t0, imm: 8)]
+        let program: [UInt32] =
+            [asm(.addi, rd: a1, rs1: zero, imm: 3)] + (0..<jumps).flatMap { _ in jump } + [
+                asm(.addi, rd: a1, rs1: a1, imm: -1),
+                asm(.bne, rs1: a1, rs2: zero, imm: -4 * Int64(2 * jumps + 1)),
+                asm(.ecall),
+            ]
+        let guest = try GuestCode(program)
+        guest.interpreter.decodedBlockLimit = 0  // the smallest bound, 64 KiB
+        #expect(guest.run() == .ecall)
+        #expect(guest.hart[x: a1] == 0)
+        #expect(guest.interpreter.evictedBlocks > 0)
+        #expect(guest.interpreter.blockInfo(at: GuestCode.pc(2 * jumps - 1))?.executions == 3)
+    }
+
     @Test func singleSteppingCallsTheTraceHookBeforeEachInstruction() throws {
         let guest = try GuestCode([
             asm(.addi, rd: a0, rs1: zero, imm: 1), asm(.addi, rd: a0, rs1: a0, imm: 1), asm(.ecall),
