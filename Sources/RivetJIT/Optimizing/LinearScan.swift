@@ -383,6 +383,10 @@ public enum LinearScan {
                         for: v, intervals, partners: partners[v], homes: homes, locations, &slotHolders, &homeHolders)
                 }
             }
+            secondChance(
+                order: order, intervals, weights: weights, operandUses: operandUses, partners: partners, homes: homes,
+                places: places, registerIndex: registerIndex, floatClass: !floatRegisters.isEmpty ? floatClass : nil, f,
+                &locations, &used, &slotHolders, &homeHolders)
             return (locations, slotHolders.count, used)
         }
         let places = registers.count
@@ -392,6 +396,90 @@ public enum LinearScan {
         return RegisterAllocation(
             ranges: flat, locations: locations, spillSlots: spillSlots, usedRegisters: usedRegisters,
             usedFloatRegisters: usedFloatRegisters, blockStarts: blockStarts, instPositions: instPositions)
+    }
+
+    /// Gives registers back to spilled values. The scan spills for good, comparing weights per
+    /// position at the spilled interval's start: a register freed later (its holder ended, or
+    /// was evicted by a shorter interval) stays empty for the rest of that interval's life, and
+    /// in a loop nearly every interval starts before the loop. (bzip2's `mainSort` region read
+    /// three loop invariants and three loop-carried guest registers from their slots every pass
+    /// while `r8` held one value, for two positions, after the loop.) Spilled values some
+    /// instruction reads, most weight first, take a register of their class none of whose
+    /// values they overlap (a partner's first); failing that, the register whose overlapping
+    /// values weigh least in all, if less than the value: those are spilled instead (weights
+    /// count what a value costs spilled, so the exchange saves the difference). A value given
+    /// a register takes its spilled partners (block parameters and arguments, two-address
+    /// operands) along where they fit, so that the edges' moves go. Values only exits and
+    /// edges read stay where they are: in a register they would cost a store at each exit.
+    static func secondChance(
+        order: [Int], _ intervals: Intervals.View, weights: [Double], operandUses: [Bool], partners: IndexedLists<Value>,
+        homes: [Int?], places: [ValueLocation], registerIndex: [Int], floatClass: Range<Int>?, _ f: Function,
+        _ locations: inout [ValueLocation?], _ used: inout [Bool], _ slotHolders: inout [[Int]], _ homeHolders: inout [[Int]]
+    ) {
+        var holders = [[Int]](repeating: [], count: places.count)
+        var spilled: [Int] = []
+        for v in order {
+            switch locations[v] {
+            case .register?, .float?: holders[registerIndex[placeNumber(locations[v])!]].append(v)
+            case .stack?, .home?: if operandUses[v] { spilled.append(v) }
+            case nil: break
+            }
+        }
+        guard !spilled.isEmpty else { return }
+        spilled.sort { (weights[$0], -$0) > (weights[$1], -$1) }
+        let generalClass = 0..<(floatClass?.lowerBound ?? places.count)
+        var chain: [Int] = []
+        for v in spilled where placeNumber(locations[v]) == nil {
+            let type = f.type(Value(v))
+            let candidates = floatClass != nil && (type == .f32 || type == .f64) ? floatClass! : generalClass
+            var choice: Int? = nil
+            for partner in partners[v] {
+                if let number = placeNumber(locations[partner.id]), case let k = registerIndex[number], candidates.contains(k),
+                    !intervals.overlapsAny(holders[k], v)
+                {
+                    choice = k
+                    break
+                }
+            }
+            if choice == nil { choice = candidates.first { !intervals.overlapsAny(holders[$0], v) } }
+            if choice == nil {
+                var best: (cost: Double, k: Int)? = nil
+                for k in candidates {
+                    var cost = 0.0
+                    for held in holders[k] where intervals.overlaps(held, v) { cost += weights[held] }
+                    if best == nil || cost < best!.cost { best = (cost, k) }
+                }
+                if let (cost, k) = best, cost < weights[v] {
+                    for evicted in holders[k] where intervals.overlaps(evicted, v) {
+                        locations[evicted] = spillLocation(
+                            for: evicted, intervals, partners: partners[evicted], homes: homes, locations, &slotHolders,
+                            &homeHolders)
+                    }
+                    holders[k].removeAll { intervals.overlaps($0, v) }
+                    choice = k
+                }
+            }
+            guard let k = choice else { continue }
+            // `v`, then its spilled partners that fit the same register, transitively.
+            chain.removeAll(keepingCapacity: true)
+            chain.append(v)
+            locations[v] = places[k]
+            holders[k].append(v)
+            used[k] = true
+            while let u = chain.popLast() {
+                for partner in partners[u] where weights[partner.id] > 0 {
+                    switch locations[partner.id] {
+                    case .stack?, .home?:
+                        guard !intervals.overlapsAny(holders[k], partner.id) else { continue }
+                        locations[partner.id] = places[k]
+                        holders[k].append(partner.id)
+                        chain.append(partner.id)
+                    default:
+                        continue
+                    }
+                }
+            }
+        }
     }
 
     /// A register's number among both classes (XMM registers from 32 on), or nil for a stack
