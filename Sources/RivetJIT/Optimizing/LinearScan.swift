@@ -16,7 +16,7 @@ import RivetX64
 // register saves least per position (its spill weight over its length), not the one that ends
 // last as in the paper: in a loop nearly every interval spans the loop, so "ends last" chose
 // among them at random and spilled the loop's counter while a value read only at exits kept a
-// register.
+// register. After the scan, spilled values get a second chance at a register (`secondChance`).
 //
 // Two register classes: given float registers, values of type f32 and f64 get XMM registers
 // (or spill slots), the others general registers; each class is scanned over its own registers,
