@@ -209,4 +209,49 @@ import Testing
         // Any other target leaves the region by the jump cache.
         #expect(text.contains("exit_indirect"), "\(text)")
     }
+
+    // A loop that calls through a function pointer (a1), and the function it calls:
+    //   0x00 addi a0,a0,1; jalr ra, 0(a1)
+    //   0x08 addi a2,a2,1; jal x0, 0x00      (the call's continuation)
+    //   0x20 addi a3,a3,1; ret
+    static let indirectCallLayout: [(UInt64, UInt32)] = [
+        (0x00, itype(1, rs1: 10, funct3: 0, rd: 10)), (0x04, 11 << 15 | 1 << 7 | 0x67),
+        (0x08, itype(1, rs1: 12, funct3: 0, rd: 12)), (0x0c, jal(rd: 0, -0x0c)),
+        (0x20, itype(1, rs1: 13, funct3: 0, rd: 13)), (0x24, 0x0000_8067),
+    ]
+
+    static func indirectCallLoop(indirectTargets: [UInt64]) throws -> RegionFormation.Loop? {
+        let memory = try GuestMemory(limit: 1 << 30)
+        try memory.mapAnonymous(at: GuestAddress(base), size: 0x1000, permissions: .readWrite)
+        for (offset, word) in indirectCallLayout { try memory.store(word, at: base + offset) }
+        try memory.protect(at: GuestAddress(base), size: 0x1000, permissions: .readExecute)
+        let first = GuestCode.decodeBlock(at: base, memory: memory, limit: BlockCompiler.maxInstructions)
+        return RegionFormation.loop(header: base, first: first, memory: memory, indirectTargets: { indirectTargets })
+    }
+
+    @Test func aLoopTakesTheFunctionItCallsThroughAPointer() throws {
+        // The profiled callee and the call's continuation are the loop's body.
+        let loop = try #require(try Self.indirectCallLoop(indirectTargets: [Self.base + 0x20]))
+        #expect(loop.blocks.map { [Int($0.pc - Self.base), $0.decoded.count] }.sorted { $0[0] < $1[0] } == [[0x08, 2], [0x20, 2]])
+        #expect(loop.indirectTargets == [Self.base + 0x20])
+        // Through the frontend and the passes: the callee's return goes on at the continuation
+        // (the link register is the constant the call set); a call elsewhere leaves the region.
+        let blocks = [loop.header] + loop.blocks
+        var region = try #require(
+            RegionFrontend.translate(
+                blocks.map { RegionFrontend.GuestBlock(pc: $0.pc, instructions: $0.decoded.map(\.instruction)) },
+                indirectTargets: loop.indirectTargets))
+        try PassManager(verifyEachPass: true).run(Pipeline.tier2, on: &region.function)
+        #expect(region.isLoop)
+        let text = region.function.text
+        #expect(text.components(separatedBy: "exit_indirect").count == 2, "\(text)")  // the call's, not the return's
+    }
+
+    @Test func anIndirectCallWithoutACalleeEndsTheWalk() throws {
+        // The jump cache's targets near the header include places returns went to (here the
+        // call's own continuation): no function entry, so no callee, and the continuation is
+        // reached only by leaving the region.
+        #expect(try Self.indirectCallLoop(indirectTargets: [Self.base + 0x08]) == nil)
+        #expect(try Self.indirectCallLoop(indirectTargets: []) == nil)
+    }
 }

@@ -10,8 +10,9 @@ import RivetMachine
 /// whose blocks are measured from its entry, and at the call's continuation; a return
 /// (`jalr x0` through `ra` or `t0`) goes on at the continuations of the region's calls, which
 /// the frontend compares the address returned to with (when the region made the call, state
-/// forwarding knows the link register and only one way is left). Indirect jumps and calls end
-/// the walk. Of the blocks seen, the region keeps those from which the header can be reached
+/// forwarding knows the link register and only one way is left). An indirect jump goes on at
+/// the profiled targets (`indirectTargets`), an indirect call (`jalr` with a link register) at
+/// the same callees and at its continuation, as a direct call does. Of the blocks seen, the region keeps those from which the header can be reached
 /// again and that the header reaches: the natural loop of the header (a loop's body with its
 /// branches and the functions it calls, not the code after it). Blocks
 /// the IR does not model wholly and, with a profile, blocks that are not hot stay out: edges to
@@ -59,7 +60,8 @@ enum RegionFormation {
     /// an indirect jump (most loops have none, and the engine's search is not free). The walk
     /// goes on from an indirect jump (not a return) at each, as at a call's callee, and a
     /// `switch` or an interpreter's dispatch loop, whose cases jump back to its head, closes
-    /// through them.
+    /// through them. An indirect call goes on at those that follow no call (`isReturnSite`),
+    /// and at its continuation if there is one.
     static func loop(
         header: UInt64, first: [GuestCode.Decoded], memory: GuestMemory, indirectTargets findIndirectTargets: () -> [UInt64] = { [] },
         isHot: (UInt64) -> Bool = { _ in true }
@@ -71,6 +73,15 @@ enum RegionFormation {
             found = targets
             return targets
         }
+        // An indirect call's callees: the targets that are no call's continuation (the engine's
+        // targets are the jump cache's, returns' included).
+        var foundCallees: [UInt64]? = nil
+        func callees() -> [UInt64] {
+            if let foundCallees { return foundCallees }
+            let targets = indirectTargets().filter { !isReturnSite($0, memory: memory) }
+            foundCallees = targets
+            return targets
+        }
         guard let headerBlock = block(at: header, decoded: first, memory: memory) else { return nil }
         var blocks = [headerBlock]
         // The pc each block's distance is measured from: the header, or the entry of the callee
@@ -79,13 +90,18 @@ enum RegionFormation {
         var k = 0
         while k < blocks.count {
             let base = bases[k]
-            let dispatch = isIndirectJump(blocks[k])
-            let onward = dispatch ? indirectTargets().map { ($0, true) } : walkSuccessors(of: blocks[k])
+            let call = isIndirectCall(blocks[k])
+            let dispatch = isIndirectJump(blocks[k]) || call
+            let onward =
+                call
+                ? callees().map { ($0, true) } + (callees().isEmpty ? [] : [(indirectCallContinuation(of: blocks[k])!, false)])
+                : dispatch ? indirectTargets().map { ($0, true) } : walkSuccessors(of: blocks[k])
             for (target, isCall) in onward where blocks.count < maxBlocks {
                 let targetBase = isCall ? target : base
-                // (An indirect jump's targets are as hot as the engine's choice of them made them.)
+                // (An indirect jump's targets are as hot as the engine's choice of them made them;
+                // an indirect call's continuation is not one of them.)
                 guard !blocks.contains(where: { $0.pc == target }),
-                    target &- targetBase &+ maxDistance < 2 * maxDistance, target == header || dispatch || isHot(target)
+                    target &- targetBase &+ maxDistance < 2 * maxDistance, target == header || (dispatch && isCall) || isHot(target)
                 else { continue }
                 if let j = blocks.firstIndex(where: { $0.pc < target && target < $0.end }) {
                     // Into the middle of a block taken: split it (unless the target is not one of
@@ -116,10 +132,16 @@ enum RegionFormation {
         // callee, and a return at every call's continuation (the frontend compares with each).
         var index: [UInt64: Int] = [:]
         for (k, b) in blocks.enumerated() { index[b.pc] = k }
-        let continuations = blocks.compactMap(continuation(of:))
+        // (An indirect call's, when a callee is in the walk: else its continuation is reached
+        // only by leaving the region, and a return of another callee must not reach it.)
+        let continuations =
+            blocks.compactMap(continuation(of:))
+            + (blocks.contains(where: isIndirectCall) && callees().contains { index[$0] != nil }
+                ? blocks.compactMap(indirectCallContinuation(of:)) : [])
         // (A return of the header's own function goes back to its caller, not to a continuation.)
         let successors = blocks.indices.map { k in
             isReturn(blocks[k]) ? (bases[k] == header ? [] : continuations)
+                : isIndirectCall(blocks[k]) ? callees()
                 : isIndirectJump(blocks[k]) ? indirectTargets() : self.successors(of: blocks[k])
         }
         var reaches = [Bool](repeating: false, count: blocks.count)
@@ -194,6 +216,34 @@ enum RegionFormation {
     private static func continuation(of block: Block) -> UInt64? {
         guard let last = block.decoded.last, last.instruction.opcode == .jal, last.instruction.rd != 0 else { return nil }
         return block.pc + UInt64(last.offset) + UInt64(last.instruction.length)
+    }
+
+    /// Where a block that ends in an indirect call returns to.
+    private static func indirectCallContinuation(of block: Block) -> UInt64? {
+        guard isIndirectCall(block), let last = block.decoded.last else { return nil }
+        return block.pc + UInt64(last.offset) + UInt64(last.instruction.length)
+    }
+
+    /// Whether `pc` follows a call (a `jal` or `jalr` with a link register, 4 or 2 bytes long):
+    /// a place returns go to, not a function's entry.
+    static func isReturnSite(_ pc: UInt64, memory: GuestMemory) -> Bool {
+        func isCall(_ i: Instruction) -> Bool { (i.opcode == .jal || i.opcode == .jalr) && i.rd != 0 }
+        if pc >= 4, let bytes = memory.readCode(at: pc - 4, count: 4) {
+            let word = UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
+            if word & 3 == 3, isCall(Decoder.decode32(word)) { return true }
+        }
+        if pc >= 2, let bytes = memory.readCode(at: pc - 2, count: 2) {
+            let parcel = UInt16(bytes[0]) | UInt16(bytes[1]) << 8
+            if parcel & 3 != 3, isCall(Decoder.decodeCompressed(parcel)) { return true }
+        }
+        return false
+    }
+
+    /// Whether a block ends in an indirect call (`jalr` with a link register: a call through a
+    /// function pointer, a table of them, a virtual method).
+    static func isIndirectCall(_ block: Block) -> Bool {
+        guard let last = block.decoded.last?.instruction else { return false }
+        return last.opcode == .jalr && last.rd != 0
     }
 
     /// Whether a block ends in an indirect jump that is not a return (`jalr x0` through another

@@ -143,7 +143,9 @@ public struct RegionFrontend {
             guard count > 0 else { continue }
             let last = block.instructions[count - 1]
             let offset = block.instructions.prefix(count).reduce(UInt64(0)) { $0 + UInt64($1.length) }
-            if last.opcode == .jal, last.rd != 0, heads[block.pc &+ offset] != nil, !returnSites.contains(block.pc &+ offset) {
+            if last.opcode == .jal || last.opcode == .jalr, last.rd != 0, heads[block.pc &+ offset] != nil,
+                !returnSites.contains(block.pc &+ offset)
+            {
                 returnSites.append(block.pc &+ offset)
             }
         }
