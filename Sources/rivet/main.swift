@@ -20,10 +20,22 @@ struct RivetCommand: ParsableCommand {
 /// The version `--version` prints.
 let rivetVersion = "rivet 0.4.0 (RV64GC, Zba/Zbb/Zbs/Zicond/Zicbom/Zicboz/Zihintpause/Zfa)"
 
+let commandLine: [String]
 do {
     // binfmt_misc says in AT_FLAGS when it ran rivet for an entry with flag P.
     let arguments = Array(CommandLine.arguments.dropFirst())
-    RivetCommand.main(try QemuCompatibility.translate(arguments, auxiliaryFlags: BinfmtRegistration.auxiliaryFlags))
+    commandLine = try QemuCompatibility.translate(arguments, auxiliaryFlags: BinfmtRegistration.auxiliaryFlags)
 } catch {
     RivetCommand.exit(withError: ValidationError(error.message))
 }
+if let options = RunOptions.plain(commandLine) {
+    // `rivet run PROGRAM [ARGS...]` (or `rivet PROGRAM [ARGS...]`) without ArgumentParser's
+    // reflection (`RunOptions`); errors end the process as `RivetCommand.main` ends it.
+    do {
+        try options.run()
+        RunCommand.exit()
+    } catch {
+        RunCommand.exit(withError: error)
+    }
+}
+RivetCommand.main(commandLine)

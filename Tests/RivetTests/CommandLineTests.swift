@@ -23,6 +23,25 @@ import Testing
         #expect(result.output.contains("argument 2: -E") && result.output.contains("argument 3: --two"))
     }
 
+    /// `rivet run PROGRAM [ARGS...]` with no option before the program skips ArgumentParser
+    /// (`RunOptions.plain`); it must run as the parsed command line does (here forced by an
+    /// option that restates a default).
+    @Test func aPlainCommandLineRunsAsAParsedOne() throws {
+        for (plain, parsed) in [
+            (["run", Self.hello, "one", "-E", "--two"], ["run", "--tier", "auto", Self.hello, "one", "-E", "--two"]),
+            ([Self.hello, "--help"], ["run", "--tier", "auto", Self.hello, "--help"]),
+            (["run", "/bin/true"], ["run", "--tier", "auto", "/bin/true"]),
+            (["run", repositoryRoot + "/README.md", "x"], ["run", "--tier", "auto", repositoryRoot + "/README.md", "x"]),
+        ] {
+            let a = try run(plain), b = try run(parsed)
+            #expect(a.output == b.output && a.errors == b.errors && a.status == b.status, "\(plain): \(a) against \(b)")
+        }
+        #expect(try run(["run", Self.hello, "--help"]).output.contains("argument 1: --help"))
+        // An option before the program, or none, still goes through the parser.
+        let missing = try run(["run"])
+        #expect(missing.status == 64 && missing.errors.contains("Missing expected argument"), "\(missing.errors)")
+    }
+
     @Test func qemuOptionsMeanWhatTheyMeanToQemu() throws {
         let result = try run(["-0", "renamed", "-cpu", "rv64", "-L", "/usr/riscv64-linux-gnu", "-E", "A=1", "-U", "HOME", "-strace", Self.hello])
         #expect(result.status == 0, "\(result.errors)")
