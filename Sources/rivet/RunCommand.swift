@@ -161,7 +161,15 @@ struct RunCommand: ParsableCommand {
         return o
     }
 
-    func run() throws { try options.run() }
+    func run() throws {
+        do {
+            try options.run()
+        } catch let status as ExitCode {
+            // The guest's status, straight away: ArgumentParser's `exit(withError:)` builds a
+            // help message for every error, an exit code too (a millisecond of a short run).
+            Glibc.exit(status.rawValue)
+        }
+    }
 }
 
 /// What `rivet run` was asked, as plain values. `RunCommand` parses them with ArgumentParser,

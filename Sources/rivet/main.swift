@@ -1,6 +1,10 @@
 import ArgumentParser
 import RivetCommandLine
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `rivet`: runs RISC-V Linux programs.
 struct RivetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,6 +38,9 @@ if let options = RunOptions.plain(commandLine) {
     do {
         try options.run()
         RunCommand.exit()
+    } catch let status as ExitCode {
+        // (`exit(withError:)` formats a message even for an exit code: a millisecond.)
+        Glibc.exit(status.rawValue)
     } catch {
         RunCommand.exit(withError: error)
     }
