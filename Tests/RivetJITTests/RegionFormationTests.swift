@@ -254,4 +254,35 @@ import Testing
         #expect(try Self.indirectCallLoop(indirectTargets: [Self.base + 0x08]) == nil)
         #expect(try Self.indirectCallLoop(indirectTargets: []) == nil)
     }
+
+    // A loop that calls through a pointer a function far from it, which ends in a tail call
+    // to another far one:
+    //   0x0000 addi a0,a0,1; jalr ra, 0(a1)
+    //   0x0008 addi a2,a2,1; jal x0, 0x0000
+    //   0x2000 addi a3,a3,1; jal x0, 0x3004   (a tail call, farther than a page)
+    //   0x3004 addi a4,a4,1; ret
+    static let farCallLayout: [(UInt64, UInt32)] = [
+        (0x0000, itype(1, rs1: 10, funct3: 0, rd: 10)), (0x0004, 11 << 15 | 1 << 7 | 0x67),
+        (0x0008, itype(1, rs1: 12, funct3: 0, rd: 12)), (0x000c, jal(rd: 0, -0x0c)),
+        (0x2000, itype(1, rs1: 13, funct3: 0, rd: 13)), (0x2004, jal(rd: 0, 0x1000)),
+        (0x3004, itype(1, rs1: 14, funct3: 0, rd: 14)), (0x3008, 0x0000_8067),
+    ]
+
+    @Test func aCallSitesOwnTargetJoinsTheLoopWithItsTailCall() throws {
+        let memory = try GuestMemory(limit: 1 << 30)
+        try memory.mapAnonymous(at: GuestAddress(Self.base), size: 0x4000, permissions: .readWrite)
+        for (offset, word) in Self.farCallLayout { try memory.store(word, at: Self.base + offset) }
+        try memory.protect(at: GuestAddress(Self.base), size: 0x4000, permissions: .readExecute)
+        let first = GuestCode.decodeBlock(at: Self.base, memory: memory, limit: BlockCompiler.maxInstructions)
+        func loop(siteTargets: [UInt64]) -> RegionFormation.Loop? {
+            RegionFormation.loop(
+                header: Self.base, first: first, memory: memory, siteTargets: { $0 == Self.base ? siteTargets : [] })
+        }
+        // The engine's search near the header finds nothing; the call site's own target does.
+        #expect(loop(siteTargets: []) == nil)
+        let found = try #require(loop(siteTargets: [Self.base + 0x2000]))
+        #expect(found.blocks.map { [Int($0.pc - Self.base), $0.decoded.count] }.sorted { $0[0] < $1[0] }
+            == [[0x0008, 2], [0x2000, 2], [0x3004, 2]])
+        #expect(found.indirectTargets == [Self.base + 0x2000])
+    }
 }

@@ -15,6 +15,11 @@ extension BlockTranslator {
             load(.rax, i.rs1)
             if i.imm != 0 { assembler.emit(.alu(.add, .b64, .rax, imm: Int32(truncatingIfNeeded: i.imm))) }
             assembler.emit(.alu(.and, .b64, .rax, imm: -2))
+            if i.rd != 0 {
+                // A call through a pointer notes where it goes, for region formation
+                // (`TranslationCache.lastCallTarget`): a plain store, no read.
+                assembler.emit(.mov(.b64, .at(Pinned.counters, Int32(TranslationCache.exitCounterOffset + 8 * id)), .rax))
+            }
             storeConstant(pc + UInt64(i.length), to: i.rd)
             writeBack()
             indirectJump()

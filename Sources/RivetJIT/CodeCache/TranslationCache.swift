@@ -112,9 +112,17 @@ final class TranslationCache: CodeInvalidationObserver {
     /// The byte offset of translation 0's exit counter in a counter table.
     static let exitCounterOffset = 8 * maxTranslations
 
-    /// How often tier-2 translation `id` was left (so entered), by every hart; 0 for tier 1's.
+    /// How often tier-2 translation `id` was left (so entered), by every hart.
     func exits(_ id: Int) -> UInt64 {
         otherCounters.reduce(counters[Self.maxTranslations + id]) { $0 &+ $1[Self.maxTranslations + id] }
+    }
+
+    /// Where baseline translation `id`'s call through a pointer (`jalr` with a link register)
+    /// last went, on some hart: tier 1 stores it in the slot a region's exit count has
+    /// (`BlockTranslator`); 0 if it never ran (or ends otherwise).
+    func lastCallTarget(_ id: Int) -> UInt64 {
+        let main = counters[Self.maxTranslations + id]
+        return main != 0 ? main : otherCounters.lazy.map { $0[Self.maxTranslations + id] }.first { $0 != 0 } ?? 0
     }
 
     /// A counter table for another hart.

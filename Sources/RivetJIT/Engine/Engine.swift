@@ -889,7 +889,8 @@ public final class Engine {
             request.setRegion(
                 RegionFormation.loop(
                     header: header, first: request.block, memory: memory,
-                    indirectTargets: { self.indirectTargets(near: header, r, headerRuns: headerRuns, runs: runs) }
+                    indirectTargets: { self.indirectTargets(near: header, r, headerRuns: headerRuns, runs: runs) },
+                    siteTargets: { self.siteTargets(at: $0, headerRuns: headerRuns, runs: runs) }
                 ) { pc in
                     guard let u = self.cache.lookup(pc) else { return false }
                     return runs(u) &* 16 >= headerRuns
@@ -1009,6 +1010,17 @@ public final class Engine {
     /// than a region compares with leaves it at every miss, and Lua's interpreter, entering and
     /// leaving its regions every 29 instructions, ran 2.2 times as long as in the baseline's
     /// chained code. A wrong guess costs a comparison, never a result.
+    /// Where the baseline block at `pc` last called through a pointer
+    /// (`TranslationCache.lastCallTarget`), if that code ran at least 1/`indirectTargetShare`
+    /// as often as the header: a function far from the loop (qsort's comparator), which
+    /// `indirectTargets(near:)` does not see.
+    private func siteTargets(at pc: UInt64, headerRuns: UInt64, runs: (Translation) -> UInt64) -> [UInt64] {
+        guard let site = cache.lookup(pc), site.optimized == nil, case let target = cache.lastCallTarget(site.id), target != 0,
+            let u = cache.lookup(target), u.optimized == nil, runs(u) &* Self.indirectTargetShare >= headerRuns
+        else { return [] }
+        return [target]
+    }
+
     private func indirectTargets(
         near pc: UInt64, _ r: HartRunner, headerRuns: UInt64, runs: (Translation) -> UInt64
     ) -> [UInt64] {

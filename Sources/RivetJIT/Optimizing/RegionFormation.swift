@@ -64,7 +64,7 @@ enum RegionFormation {
     /// and at its continuation if there is one.
     static func loop(
         header: UInt64, first: [GuestCode.Decoded], memory: GuestMemory, indirectTargets findIndirectTargets: () -> [UInt64] = { [] },
-        isHot: (UInt64) -> Bool = { _ in true }
+        siteTargets: (UInt64) -> [UInt64] = { _ in [] }, isHot: (UInt64) -> Bool = { _ in true }
     ) -> Loop? {
         var found: [UInt64]? = nil
         func indirectTargets() -> [UInt64] {
@@ -74,12 +74,19 @@ enum RegionFormation {
             return targets
         }
         // An indirect call's callees: the targets that are no call's continuation (the engine's
-        // targets are the jump cache's, returns' included).
+        // targets are the jump cache's, returns' included), and those the call itself went to
+        // (`siteTargets`, by the pc of the block it ends), which join the region's targets.
         var foundCallees: [UInt64]? = nil
-        func callees() -> [UInt64] {
-            if let foundCallees { return foundCallees }
-            let targets = indirectTargets().filter { !isReturnSite($0, memory: memory) }
-            foundCallees = targets
+        var sites: [UInt64: [UInt64]] = [:]
+        func callees(_ block: Block) -> [UInt64] {
+            if let known = sites[block.pc] { return known }
+            if foundCallees == nil { foundCallees = indirectTargets().filter { !isReturnSite($0, memory: memory) } }
+            var targets = foundCallees!
+            for target in siteTargets(block.pc) where !targets.contains(target) && !isReturnSite(target, memory: memory) {
+                targets.append(target)
+                if !(found ?? []).contains(target) { found = (found ?? []) + [target] }
+            }
+            sites[block.pc] = targets
             return targets
         }
         guard let headerBlock = block(at: header, decoded: first, memory: memory) else { return nil }
@@ -94,10 +101,13 @@ enum RegionFormation {
             let dispatch = isIndirectJump(blocks[k]) || call
             let onward =
                 call
-                ? callees().map { ($0, true) } + (callees().isEmpty ? [] : [(indirectCallContinuation(of: blocks[k])!, false)])
+                ? callees(blocks[k]).map { ($0, true) }
+                    + (callees(blocks[k]).isEmpty ? [] : [(indirectCallContinuation(of: blocks[k])!, false)])
                 : dispatch ? indirectTargets().map { ($0, true) } : walkSuccessors(of: blocks[k])
             for (target, isCall) in onward where blocks.count < maxBlocks {
-                let targetBase = isCall ? target : base
+                // (A jump beyond the distance, `jal x0`, is a tail call: measured from its target.)
+                let tailCall = !isCall && !dispatch && target &- base &+ maxDistance >= 2 * maxDistance && endsInJump(blocks[k])
+                let targetBase = isCall || tailCall ? target : base
                 // (An indirect jump's targets are as hot as the engine's choice of them made them;
                 // an indirect call's continuation is not one of them.)
                 guard !blocks.contains(where: { $0.pc == target }),
@@ -132,16 +142,38 @@ enum RegionFormation {
         // callee, and a return at every call's continuation (the frontend compares with each).
         var index: [UInt64: Int] = [:]
         for (k, b) in blocks.enumerated() { index[b.pc] = k }
-        // (An indirect call's, when a callee is in the walk: else its continuation is reached
-        // only by leaving the region, and a return of another callee must not reach it.)
-        let continuations =
-            blocks.compactMap(continuation(of:))
-            + (blocks.contains(where: isIndirectCall) && callees().contains { index[$0] != nil }
-                ? blocks.compactMap(indirectCallContinuation(of:)) : [])
+        // An indirect call's continuation counts only while one of its callees is in the loop:
+        // else it is reached only by leaving the region, and a return of another callee must
+        // not reach it (the loop is found again without it).
+        var calling = blocks.filter { isIndirectCall($0) && callees($0).contains { index[$0] != nil } }
+        while true {
+            let kept = naturalLoop(
+                blocks, bases: bases, index: index, header: header,
+                continuations: blocks.compactMap(continuation(of:)) + calling.compactMap(indirectCallContinuation(of:)),
+                callees: callees, indirectTargets: indirectTargets)
+            let inLoop = Set(([0] + kept).map { blocks[$0].pc })
+            let calls = calling.filter { callees($0).contains(where: inLoop.contains) }
+            guard calls.count == calling.count else {
+                calling = calls
+                continue
+            }
+            guard !kept.isEmpty else { return nil }
+            let pcs = Set([header] + kept.map { blocks[$0].pc })
+            return Loop(header: blocks[0], blocks: kept.map { blocks[$0] }, indirectTargets: (found ?? []).filter(pcs.contains))
+        }
+    }
+
+    /// Of `blocks` (walked from `header`, `bases` their distances' origins), the indices but the
+    /// header's of those from which the header is reached again and that the header reaches:
+    /// a call goes on in its callee, a return at each of `continuations`.
+    private static func naturalLoop(
+        _ blocks: [Block], bases: [UInt64], index: [UInt64: Int], header: UInt64, continuations: [UInt64],
+        callees: (Block) -> [UInt64], indirectTargets: () -> [UInt64]
+    ) -> [Int] {
         // (A return of the header's own function goes back to its caller, not to a continuation.)
         let successors = blocks.indices.map { k in
             isReturn(blocks[k]) ? (bases[k] == header ? [] : continuations)
-                : isIndirectCall(blocks[k]) ? callees()
+                : isIndirectCall(blocks[k]) ? callees(blocks[k])
                 : isIndirectJump(blocks[k]) ? indirectTargets() : self.successors(of: blocks[k])
         }
         var reaches = [Bool](repeating: false, count: blocks.count)
@@ -168,10 +200,13 @@ enum RegionFormation {
                 work.append(j)
             }
         }
-        let kept = (1..<blocks.count).filter { reaches[$0] && reached[$0] }
-        guard !kept.isEmpty else { return nil }
-        let pcs = Set([header] + kept.map { blocks[$0].pc })
-        return Loop(header: blocks[0], blocks: kept.map { blocks[$0] }, indirectTargets: (found ?? []).filter(pcs.contains))
+        return (1..<blocks.count).filter { reaches[$0] && reached[$0] }
+    }
+
+    /// Whether a block ends in `jal x0` (a jump, or a tail call).
+    private static func endsInJump(_ block: Block) -> Bool {
+        guard let last = block.decoded.last?.instruction else { return false }
+        return last.opcode == .jal && last.rd == 0
     }
 
     /// `block` cut at `pc`, the start of one of its instructions other than the first: the part
