@@ -176,7 +176,7 @@ struct RunCommand: ParsableCommand {
 /// whose reflection over 30 property wrappers took a fifth of a short run (`rivet run
 /// Examples/hello`: about 1.8 of 8.6 ms, `perf record`), so the common command line with no
 /// option before the program skips it (`plain`); the defaults here are `RunCommand`'s.
-struct RunOptions: Equatable {
+struct RunOptions {
     var setEnvironment: [String] = []
     var unsetEnvironment: [String] = []
     var clearEnvironment: Bool = false

@@ -1003,13 +1003,6 @@ public final class Engine {
     /// left at nearly every dispatch, every 36 instructions).
     static let indirectTargetShare: UInt64 = 64
 
-    /// Where indirect jumps near `pc` went, as far as the engine can tell, hottest first: the
-    /// baseline translations within a page of it that ran at least 1/`indirectTargetShare` as often as the header
-    /// and that the hart's jump cache holds (an indirect jump or a return went there). None when
-    /// there are more than `RegionFormation.maxIndirectTargets`: a dispatch with more hot targets
-    /// than a region compares with leaves it at every miss, and Lua's interpreter, entering and
-    /// leaving its regions every 29 instructions, ran 2.2 times as long as in the baseline's
-    /// chained code. A wrong guess costs a comparison, never a result.
     /// Where the baseline block at `pc` last called through a pointer
     /// (`TranslationCache.lastCallTarget`), if that code ran at least 1/`indirectTargetShare`
     /// as often as the header: a function far from the loop (qsort's comparator), which
@@ -1021,6 +1014,13 @@ public final class Engine {
         return [target]
     }
 
+    /// Where indirect jumps near `pc` went, as far as the engine can tell, hottest first: the
+    /// baseline translations within a page of it that ran at least 1/`indirectTargetShare` as often as the header
+    /// and that the hart's jump cache holds (an indirect jump or a return went there). None when
+    /// there are more than `RegionFormation.maxIndirectTargets`: a dispatch with more hot targets
+    /// than a region compares with leaves it at every miss, and Lua's interpreter, entering and
+    /// leaving its regions every 29 instructions, ran 2.2 times as long as in the baseline's
+    /// chained code. A wrong guess costs a comparison, never a result.
     private func indirectTargets(
         near pc: UInt64, _ r: HartRunner, headerRuns: UInt64, runs: (Translation) -> UInt64
     ) -> [UInt64] {

@@ -11,10 +11,12 @@ import RivetMachine
 /// (`jalr x0` through `ra` or `t0`) goes on at the continuations of the region's calls, which
 /// the frontend compares the address returned to with (when the region made the call, state
 /// forwarding knows the link register and only one way is left). An indirect jump goes on at
-/// the profiled targets (`indirectTargets`), an indirect call (`jalr` with a link register) at
-/// the same callees and at its continuation, as a direct call does. Of the blocks seen, the region keeps those from which the header can be reached
-/// again and that the header reaches: the natural loop of the header (a loop's body with its
-/// branches and the functions it calls, not the code after it). Blocks
+/// the profiled targets (`indirectTargets`); an indirect call (`jalr` with a link register) at
+/// those and at the call site's own (`siteTargets`), as a direct call goes on in its callee,
+/// and at its continuation. A jump farther than `maxDistance` is a tail call: the blocks after
+/// it are measured from its target. Of the blocks seen, the region keeps those from which the
+/// header can be reached again and that the header reaches: the natural loop of the header (a
+/// loop's body with its branches and the functions it calls, not the code after it). Blocks
 /// the IR does not model wholly and, with a profile, blocks that are not hot stay out: edges to
 /// them leave the region. (Without the profile, a loop closed only through a cold path, e.g. the
 /// default case of an interpreter's switch whose hot cases leave by an indirect jump, made a
@@ -106,7 +108,8 @@ enum RegionFormation {
                 : dispatch ? indirectTargets().map { ($0, true) } : walkSuccessors(of: blocks[k])
             for (target, isCall) in onward where blocks.count < maxBlocks {
                 // (A jump beyond the distance, `jal x0`, is a tail call: measured from its target.)
-                let tailCall = !isCall && !dispatch && target &- base &+ maxDistance >= 2 * maxDistance && endsInJump(blocks[k])
+                let tailCall =
+                    !isCall && !dispatch && endsInJump(blocks[k]) && target &- base &+ maxDistance >= 2 * maxDistance
                 let targetBase = isCall || tailCall ? target : base
                 // (An indirect jump's targets are as hot as the engine's choice of them made them;
                 // an indirect call's continuation is not one of them.)
