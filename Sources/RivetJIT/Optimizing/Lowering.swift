@@ -1050,12 +1050,18 @@ struct Lowering: ~Copyable {
         asm.emit(.unary(.inc, .b64, .at(.rcx, Int32(TranslationCache.exitCounterOffset + 8 * id))))
     }
 
-    /// Gives `r13` and `r14` back their pinned values (the counters, the jump cache) before a
-    /// jump into other JIT code.
-    mutating func restorePinned() {
+    /// `count` for an exit into other JIT code, which also gives `r13` and `r14` back their
+    /// pinned values (the counters, the jump cache): the counter table's address is loaded
+    /// once, into `r13`.
+    mutating func countAndRestorePinned() {
+        asm.emit(.mov(.b64, .rax, Self.hartSlot(HartState.Slot.tier2Entry)))
+        asm.emit(.alu(.sub, .b64, .rax, Pinned.budget))
         asm.emit(.mov(.b64, Pinned.counters, Self.hartSlot(HartState.Slot.counters)))
+        asm.emit(.alu(.add, .b64, .at(Pinned.counters, Int32(8 * id)), .rax))
+        asm.emit(.unary(.inc, .b64, .at(Pinned.counters, Int32(TranslationCache.exitCounterOffset + 8 * id))))
         asm.emit(.mov(.b64, Pinned.jumpCache, Self.hartSlot(HartState.Slot.jumpCache)))
     }
+
 
     /// Writes the exit state's entries to their slots (through rax for what is not in a
     /// register), and accrues the float exception flags (using rax, rcx, rdx).
@@ -1148,8 +1154,7 @@ struct Lowering: ~Copyable {
     /// indirect exit.
     mutating func emitExit(_ state: ExitState) {
         writeEntries(state)
-        count()
-        restorePinned()
+        countAndRestorePinned()
         if exitJumps.count < Tier2Backend.maxChainedExits {
             let stub = asm.newLabel()
             let jump = asm.patchableJump(to: stub)
@@ -1168,8 +1173,7 @@ struct Lowering: ~Copyable {
         writeEntries(state)
         // The target after the count (which uses rax and rcx); rdx keeps it meanwhile.
         load(.rdx, target)
-        count()
-        restorePinned()
+        countAndRestorePinned()
         asm.emit(.mov(.b64, .rax, .rdx))
         probeJumpCache()
     }
