@@ -57,7 +57,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp(
         "Which tiers run guest code: interp (interpreter only), baseline (compile every block at once), auto (compile hot blocks, then hot loops again optimized), opt (compile every block at once, optimized where tier 2 can).",
         valueName: "TIER"))
-    var tier: String = "auto"
+    var tier: String = RunOptions.defaultTier
 
     @Option(name: .customLong("tier-threshold"), help: ArgumentHelp(
         "Executions before a block moves up a tier: T1 to the baseline JIT, T2 (iterations of a loop) to the optimizing tier.", valueName: "T1=N,T2=M"))
@@ -161,15 +161,7 @@ struct RunCommand: ParsableCommand {
         return o
     }
 
-    func run() throws {
-        do {
-            try options.run()
-        } catch let status as ExitCode {
-            // The guest's status, straight away: ArgumentParser's `exit(withError:)` builds a
-            // help message for every error, an exit code too (a millisecond of a short run).
-            Glibc.exit(status.rawValue)
-        }
-    }
+    func run() throws { try options.run() }
 }
 
 /// What `rivet run` was asked, as plain values. `RunCommand` parses them with ArgumentParser,
@@ -177,6 +169,9 @@ struct RunCommand: ParsableCommand {
 /// Examples/hello`: about 1.8 of 8.6 ms, `perf record`), so the common command line with no
 /// option before the program skips it (`plain`); the defaults here are `RunCommand`'s.
 struct RunOptions {
+    /// The tier when none is given.
+    static let defaultTier = "auto"
+
     var setEnvironment: [String] = []
     var unsetEnvironment: [String] = []
     var clearEnvironment: Bool = false
@@ -189,7 +184,7 @@ struct RunOptions {
     var maxInstructions: UInt64?
     var timeout: Double?
     var memoryLimit: String?
-    var tier: String = "auto"
+    var tier: String = RunOptions.defaultTier
     var tierThreshold: String?
     var fixedThreshold: Bool = false
     var exactCounts: Bool = false
@@ -223,7 +218,10 @@ struct RunOptions {
         return RunOptions(program: commandLine[1], arguments: Array(commandLine[2...]))
     }
 
-    func run() throws {
+    /// Runs the program and ends the process with its status (straight away: ArgumentParser's
+    /// `exit(withError:)` built a help message for an `ExitCode` too, a millisecond of a short
+    /// run); throws only for a bad option.
+    func run() throws -> Never {
         var configuration = Configuration()
         configuration.arguments = arguments
         configuration.environment = environment()
@@ -312,7 +310,7 @@ struct RunOptions {
             vm = try VirtualMachine(programPath: program, configuration: configuration)
         } catch {
             printError("rivet: \(error.message)")
-            throw ExitCode(127)
+            Glibc.exit(127)
         }
         if let port = vm.debuggerPort { printError("rivet: waiting for gdb on 127.0.0.1:\(port)") }
         let reason = vm.run()
@@ -335,7 +333,7 @@ struct RunOptions {
             text.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
             close(fd)
         }
-        throw ExitCode(reason.shellStatus)
+        Glibc.exit(reason.shellStatus)
     }
 
     private func environment() -> [String] {

@@ -1,10 +1,6 @@
 import ArgumentParser
 import RivetCommandLine
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `rivet`: runs RISC-V Linux programs.
 struct RivetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,10 +33,6 @@ if let options = RunOptions.plain(commandLine) {
     // reflection (`RunOptions`); errors end the process as `RivetCommand.main` ends it.
     do {
         try options.run()
-        RunCommand.exit()
-    } catch let status as ExitCode {
-        // (`exit(withError:)` formats a message even for an exit code: a millisecond.)
-        Glibc.exit(status.rawValue)
     } catch {
         RunCommand.exit(withError: error)
     }

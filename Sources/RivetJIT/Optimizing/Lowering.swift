@@ -1041,27 +1041,22 @@ struct Lowering: ~Copyable {
     }
 
     /// Adds the instructions run since entry to the translation's counter, and one to its exit
-    /// counter (uses rax and rcx).
-    mutating func count() {
+    /// counter (uses rax, and `table` for the counter table's address).
+    mutating func count(through table: HostRegister = .rcx) {
         asm.emit(.mov(.b64, .rax, Self.hartSlot(HartState.Slot.tier2Entry)))
         asm.emit(.alu(.sub, .b64, .rax, Pinned.budget))
-        asm.emit(.mov(.b64, .rcx, Self.hartSlot(HartState.Slot.counters)))
-        asm.emit(.alu(.add, .b64, .at(.rcx, Int32(8 * id)), .rax))
-        asm.emit(.unary(.inc, .b64, .at(.rcx, Int32(TranslationCache.exitCounterOffset + 8 * id))))
+        asm.emit(.mov(.b64, table, Self.hartSlot(HartState.Slot.counters)))
+        asm.emit(.alu(.add, .b64, .at(table, Int32(8 * id)), .rax))
+        asm.emit(.unary(.inc, .b64, .at(table, Int32(TranslationCache.exitCounterOffset + 8 * id))))
     }
 
     /// `count` for an exit into other JIT code, which also gives `r13` and `r14` back their
     /// pinned values (the counters, the jump cache): the counter table's address is loaded
     /// once, into `r13`.
     mutating func countAndRestorePinned() {
-        asm.emit(.mov(.b64, .rax, Self.hartSlot(HartState.Slot.tier2Entry)))
-        asm.emit(.alu(.sub, .b64, .rax, Pinned.budget))
-        asm.emit(.mov(.b64, Pinned.counters, Self.hartSlot(HartState.Slot.counters)))
-        asm.emit(.alu(.add, .b64, .at(Pinned.counters, Int32(8 * id)), .rax))
-        asm.emit(.unary(.inc, .b64, .at(Pinned.counters, Int32(TranslationCache.exitCounterOffset + 8 * id))))
+        count(through: Pinned.counters)
         asm.emit(.mov(.b64, Pinned.jumpCache, Self.hartSlot(HartState.Slot.jumpCache)))
     }
-
 
     /// Writes the exit state's entries to their slots (through rax for what is not in a
     /// register), and accrues the float exception flags (using rax, rcx, rdx).
