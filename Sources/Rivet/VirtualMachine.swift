@@ -554,13 +554,23 @@ public final class VirtualMachine {
             throw RivetError(.unreadableProgram, "\(path): not a regular file")
         }
         guard info.st_size <= 1 << 31 else { throw RivetError(.invalidProgram, "\(path): file too large") }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
-            guard n > 0 else { throw RivetError(.unreadableProgram, "\(path): read failed") }
-            done += n
+        // Read into uninitialized storage: zeroing it first was one more pass over a large
+        // program's pages.
+        let size = Int(info.st_size)
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var done = 0
+            while done < size {
+                let n = Glibc.read(fd, buffer.baseAddress! + done, size - done)
+                guard n > 0 else {
+                    failed = true
+                    break
+                }
+                done += n
+            }
+            count = done
         }
+        guard !failed else { throw RivetError(.unreadableProgram, "\(path): read failed") }
         return bytes
     }
 

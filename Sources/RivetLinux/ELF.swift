@@ -1,4 +1,5 @@
 import RivetISA
+import Synchronization
 
 /// Why an ELF file cannot be run. Each message names what is wrong in one line.
 public struct ELFError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -61,8 +62,12 @@ public struct ELFFile: Sendable {
     public let interpreter: String?
     /// Sections; empty when the section headers are absent or unusable.
     public let sections: [Section]
-    /// Symbols from .symtab (or .dynsym), sorted by address; empty when absent.
-    public let symbols: [Symbol]
+    /// Symbols from .symtab (or .dynsym), sorted by address; empty when absent. Read from the
+    /// file when first asked for: only statistics, listings, perf maps and the debugger name
+    /// code, and reading a large program's symbols was a tenth of a short run (Performance.md,
+    /// twenty-sixth session).
+    public var symbols: [Symbol] { symbolTable.symbols }
+    private let symbolTable: SymbolTable
     /// e_flags: the float ABI and RVC bits.
     public let flags: UInt32
 
@@ -155,66 +160,42 @@ public struct ELFFile: Sendable {
         guard sawLoad else { throw ELFError("no loadable segments") }
         self.interpreter = interpreter
 
-        let (sections, symbols) = Self.parseSections(
+        let (sections, symbolTable) = Self.parseSections(
             r, shoff: shoff, shentsize: shentsize, shnum: shnum, shstrndx: shstrndx)
         self.sections = sections
-        self.symbols = symbols
+        self.symbolTable = symbolTable
     }
 
     /// Sections and symbols are optional: any inconsistency drops them instead of failing.
     private static func parseSections(_ r: Reader, shoff: UInt64, shentsize: UInt16, shnum: UInt16, shstrndx: UInt16)
-        -> ([Section], [Symbol])
+        -> ([Section], SymbolTable)
     {
         guard shoff != 0, shentsize == 64, shnum > 0, shnum < 0xff00, r.contains(shoff, UInt64(shnum) * 64),
             shstrndx < shnum
-        else { return ([], []) }
-        struct Raw {
-            var name: UInt32, type: UInt32, flags: UInt64, addr: UInt64, offset: UInt64, size: UInt64
-            var link: UInt32, entsize: UInt64
-        }
-        let raws = (0..<Int(shnum)).map { n -> Raw in
+        else { return ([], SymbolTable(r, symtab: nil, strtab: nil)) }
+        let headers = (0..<Int(shnum)).map { n -> SectionHeader in
             let o = Int(shoff) + n * 64
-            return Raw(
+            return SectionHeader(
                 name: r.u32(o), type: r.u32(o + 4), flags: r.u64(o + 8), addr: r.u64(o + 16),
                 offset: r.u64(o + 24), size: r.u64(o + 32), link: r.u32(o + 40), entsize: r.u64(o + 56))
         }
-        let names = raws[Int(shstrndx)]
-        func string(in table: Raw, at index: UInt32) -> String? {
-            guard table.type != 8, r.contains(table.offset, table.size), UInt64(index) < table.size else { return nil }
-            let start = Int(table.offset) + Int(index)
-            let end = Int(table.offset + table.size)
-            guard let nul = r.bytes[start..<end].firstIndex(of: 0) else { return nil }
-            return String(decoding: r.bytes[start..<nul], as: UTF8.self)
-        }
+        let names = headers[Int(shstrndx)]
         var sections: [Section] = []
-        for raw in raws {
+        for header in headers {
             sections.append(
                 Section(
-                    name: string(in: names, at: raw.name) ?? "", address: raw.addr, offset: raw.offset,
-                    size: raw.size, isExecutable: raw.flags & 4 != 0 && raw.type == 1))
+                    name: r.string(in: names, at: header.name) ?? "", address: header.addr, offset: header.offset,
+                    size: header.size, isExecutable: header.flags & 4 != 0 && header.type == 1))
         }
-        var symbols: [Symbol] = []
-        let symtab = raws.first { $0.type == 2 } ?? raws.first { $0.type == 11 }
-        if let symtab, symtab.entsize == 24, r.contains(symtab.offset, symtab.size), Int(symtab.link) < raws.count {
-            let strtab = raws[Int(symtab.link)]
-            for n in 0..<Int(symtab.size / 24) {
-                let o = Int(symtab.offset) + n * 24
-                let info = r.bytes[o + 4]
-                let type = info & 0xf
-                let shndx = r.u16(o + 6)
-                guard type == 0 || type == 1 || type == 2, shndx != 0 else { continue }
-                guard let name = string(in: strtab, at: r.u32(o)), !name.isEmpty, !name.hasPrefix("$") else {
-                    continue
-                }
-                symbols.append(Symbol(name: name, address: r.u64(o + 8), size: r.u64(o + 16), isFunction: type == 2))
-            }
-        }
-        symbols.sort { ($0.address, $0.name) < ($1.address, $1.name) }
-        return (sections, symbols)
+        let symtab = headers.first { $0.type == 2 } ?? headers.first { $0.type == 11 }
+        guard let symtab, symtab.entsize == 24, r.contains(symtab.offset, symtab.size), Int(symtab.link) < headers.count
+        else { return (sections, SymbolTable(r, symtab: nil, strtab: nil)) }
+        return (sections, SymbolTable(r, symtab: symtab, strtab: headers[Int(symtab.link)]))
     }
 
     /// The symbol covering `address` (or the nearest one below it), and the offset into it.
     public func symbol(containing address: UInt64) -> (Symbol, offset: UInt64)? {
+        let symbols = self.symbols
         var low = 0
         var high = symbols.count
         while low < high {
@@ -235,12 +216,67 @@ public struct ELFFile: Sendable {
 
 private func hex(_ v: UInt64) -> String { String(v, radix: 16) }
 
+/// A section header's fields that parsing uses.
+private struct SectionHeader {
+    var name: UInt32, type: UInt32, flags: UInt64, addr: UInt64, offset: UInt64, size: UInt64
+    var link: UInt32, entsize: UInt64
+}
+
+/// An ELF file's symbols, read from its symbol table the first time they are asked for.
+private final class SymbolTable: Sendable {
+    private let reader: Reader
+    private let symtab: SectionHeader?
+    private let strtab: SectionHeader?
+    private let parsed = Mutex<[ELFFile.Symbol]?>(nil)
+
+    init(_ reader: Reader, symtab: SectionHeader?, strtab: SectionHeader?) {
+        self.reader = reader
+        self.symtab = symtab
+        self.strtab = strtab
+    }
+
+    var symbols: [ELFFile.Symbol] {
+        parsed.withLock { parsed in
+            if let parsed { return parsed }
+            let symbols = read()
+            parsed = symbols
+            return symbols
+        }
+    }
+
+    private func read() -> [ELFFile.Symbol] {
+        guard let symtab, let strtab else { return [] }
+        let r = reader
+        var symbols: [ELFFile.Symbol] = []
+        for n in 0..<Int(symtab.size / 24) {
+            let o = Int(symtab.offset) + n * 24
+            let info = r.bytes[o + 4]
+            let type = info & 0xf
+            let shndx = r.u16(o + 6)
+            guard type == 0 || type == 1 || type == 2, shndx != 0 else { continue }
+            guard let name = r.string(in: strtab, at: r.u32(o)), !name.isEmpty, !name.hasPrefix("$") else { continue }
+            symbols.append(ELFFile.Symbol(name: name, address: r.u64(o + 8), size: r.u64(o + 16), isFunction: type == 2))
+        }
+        symbols.sort { ($0.address, $0.name) < ($1.address, $1.name) }
+        return symbols
+    }
+}
+
 /// Bounds-checked little-endian reads; out-of-range reads return 0 (callers validate ranges).
-private struct Reader {
+private struct Reader: Sendable {
     let bytes: [UInt8]
 
     func contains(_ offset: UInt64, _ size: UInt64) -> Bool {
         offset <= UInt64(bytes.count) && size <= UInt64(bytes.count) - offset
+    }
+
+    /// The NUL-terminated string at `index` of string table `table`, or nil.
+    func string(in table: SectionHeader, at index: UInt32) -> String? {
+        guard table.type != 8, contains(table.offset, table.size), UInt64(index) < table.size else { return nil }
+        let start = Int(table.offset) + Int(index)
+        let end = Int(table.offset + table.size)
+        guard let nul = bytes[start..<end].firstIndex(of: 0) else { return nil }
+        return String(decoding: bytes[start..<nul], as: UTF8.self)
     }
 
     func u16(_ o: Int) -> UInt16 {
