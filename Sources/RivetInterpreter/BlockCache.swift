@@ -82,6 +82,9 @@ final class BlockCache: CodeInvalidationObserver {
     private(set) var invalidatedBlocks: UInt64 = 0
     @exclusivity(unchecked) private(set) var evictedBlocks: UInt64 = 0
 
+    /// The memory of the blocks cached.
+    let arena = BlockArena()
+
     init(byteLimit: Int = 32 << 20) {
         self.byteLimit = byteLimit
         table = .allocate(capacity: 1 << Self.tableBits)
@@ -118,7 +121,7 @@ final class BlockCache: CodeInvalidationObserver {
 
     /// The bytes a block takes in the cache.
     static func cost(_ block: Block) -> Int {
-        MemoryLayout<BlockHeader>.stride + MemoryLayout<Inst>.stride * (Int(block.pointee.count) + 1) + indexBytes
+        BlockDecoder.bytes(block) + indexBytes
     }
 
     /// The block at `pc`, if decoded, filling the table on a map hit.
@@ -306,6 +309,6 @@ final class BlockCache: CodeInvalidationObserver {
     }
 
     private func free(_ block: Block) {
-        UnsafeMutableRawPointer(block).deallocate()
+        arena.free(UnsafeMutableRawPointer(block), byteCount: BlockDecoder.bytes(block))
     }
 }

@@ -16,8 +16,11 @@ struct Inst {
     /// Rounding mode, or the aq/rl bits of atomics.
     var rm: UInt8
     var length: UInt8
-    var _reserved: UInt8 = 0
-    /// Byte offset of the instruction from the start of its block.
+    /// What the block decoder asks of the instruction (`DecodeCache`): bit 0 set for a
+    /// conditional branch, bit 1 for one that ends a block otherwise. The loop does not read it.
+    var decodeFlags: UInt8 = 0
+    /// Byte offset of the instruction from the start of its block (in `DecodeCache`'s table, the
+    /// instruction's encoding).
     var offset: UInt32
 
     /// `rs3` of a conditional branch: where it goes when taken (`rd` holds how many of the
@@ -87,17 +90,19 @@ enum BlockDecoder {
     /// taken branch passes over (they did not retire). A `jal` forward to the same page is
     /// followed: it becomes an `auipc` of its link address, and the block goes on at its target
     /// (so the block's bytes are in `[pc, endPC)`, not all of them its code). The block's memory
-    /// is allocated here and owned by the caller.
-    static func decode(at pc: UInt64, memory: GuestMemory, limit: Int = maxInstructions, countdown: Int32 = .max) throws(FetchFailure)
-        -> Block
-    {
+    /// is allocated here, from `arena` if given (then `arena` frees it) or else with `malloc`,
+    /// and owned by the caller.
+    static func decode(
+        at pc: UInt64, memory: GuestMemory, limit: Int = maxInstructions, countdown: Int32 = .max,
+        using decodeCache: DecodeCache, arena: BlockArena? = nil
+    ) throws(FetchFailure) -> Block {
         // Decoded into a buffer on the stack, then copied once into the block's memory (an
         // array grown as the block went took start-up code's long blocks through three
         // reallocations each); conditional branches are noted as they come, for the fix-up.
         let decoded = withUnsafeTemporaryAllocation(of: Inst.self, capacity: maxInstructions + 1) { insts in
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxInstructions) { branches in
-                decode(at: pc, memory: memory, limit: min(limit, maxInstructions), countdown: countdown, into: insts.baseAddress!,
-                       branches: branches.baseAddress!)
+                decode(at: pc, memory: memory, limit: min(limit, maxInstructions), countdown: countdown, cache: decodeCache,
+                       arena: arena, into: insts.baseAddress!, branches: branches.baseAddress!)
             }
         }
         switch decoded {
@@ -107,8 +112,8 @@ enum BlockDecoder {
     }
 
     private static func decode(
-        at pc: UInt64, memory: GuestMemory, limit: Int, countdown: Int32, into insts: UnsafeMutablePointer<Inst>,
-        branches: UnsafeMutablePointer<UInt8>
+        at pc: UInt64, memory: GuestMemory, limit: Int, countdown: Int32, cache: DecodeCache, arena: BlockArena?,
+        into insts: UnsafeMutablePointer<Inst>, branches: UnsafeMutablePointer<UInt8>
     ) -> Result<Block, GuestFault> {
         var count = 0
         var branchCount = 0
@@ -116,37 +121,44 @@ enum BlockDecoder {
         let firstPage = pc >> GuestMemory.pageShift
         let code = CodeReader(memory, block: pc)
         loop: while count < limit {
-            let inst: Instruction
-            switch code.instruction(at: cursor) {
-            case .success(let decoded):
-                inst = decoded
-            case .failure(let fault):
-                if count == 0 { return .failure(fault) }
-                break loop  // fault when execution reaches it
+            // Instructions on the block's page through the decode cache; one across the
+            // page's end, or on a page not read in place, fetched and decoded. The lowered
+            // instruction is copied from the cache's table to the block whole, then its offset
+            // set (built on the stack and copied, it cost a failed store forwarding each).
+            let lowered: UnsafePointer<Inst>
+            if let word = code.word(at: cursor) {
+                lowered = cache.lowered(word)
+            } else {
+                switch code.instruction(at: cursor) {
+                case .success(let decoded): lowered = cache.lowered(decoded)
+                case .failure(let fault):
+                    if count == 0 { return .failure(fault) }
+                    break loop  // fault when execution reaches it
+                }
             }
-            let format = inst.opcode.format
-            if inst.opcode == .jal {
-                let target = cursor &+ UInt64(bitPattern: inst.imm)
-                let end = cursor + UInt64(inst.length)
+            let inst = insts + count
+            inst.pointee = lowered.pointee
+            inst.pointee.offset = UInt32(cursor - pc)
+            let flags = inst.pointee.decodeFlags
+            let length = UInt64(inst.pointee.length)
+            count += 1
+            if inst.pointee.op == .jal {
+                let target = cursor &+ UInt64(bitPattern: Int64(inst.pointee.imm))
+                let end = cursor + length
                 if target >= end, target >> GuestMemory.pageShift == firstPage,
                     (end - 1) >> GuestMemory.pageShift == firstPage
                 {
-                    var link = lower(inst, format: format, offset: UInt32(cursor - pc))
-                    link.op = .auipc
-                    link.imm = Int32(inst.length)
-                    insts[count] = link
-                    count += 1
+                    inst.pointee.op = .auipc
+                    inst.pointee.imm = Int32(length)
                     cursor = target
                     continue
                 }
             }
-            insts[count] = lower(inst, format: format, offset: UInt32(cursor - pc))
-            count += 1
-            cursor += UInt64(inst.length)
-            if format == .b {  // a conditional branch: the block goes on
+            cursor += length
+            if flags & DecodeCache.conditionalBranch != 0 {  // the block goes on
                 branches[branchCount] = UInt8(count - 1)
                 branchCount += 1
-            } else if inst.endsBlock {
+            } else if flags & DecodeCache.endsBlock != 0 {
                 break
             }
             if cursor >> GuestMemory.pageShift != firstPage { break }
@@ -179,8 +191,8 @@ enum BlockDecoder {
                 insts[k].imm = Int32(m - k)
             }
         }
-        let bytes = MemoryLayout<BlockHeader>.stride + MemoryLayout<Inst>.stride * (count + 1)
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 16)
+        let bytes = bytes(instructions: count)
+        let raw = arena?.allocate(byteCount: bytes) ?? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 16)
         let block = raw.bindMemory(to: BlockHeader.self, capacity: 1)
         block.initialize(to: BlockHeader(pc: pc, endPC: cursor, count: UInt32(count), executions: 0, countdown: countdown))
         let body = (raw + MemoryLayout<BlockHeader>.stride).bindMemory(to: Inst.self, capacity: count + 1)
@@ -188,6 +200,16 @@ enum BlockDecoder {
         memory.markCode(GuestAddress(pc), GuestAddress(max(cursor, pc + 1)))
         return .success(block)
     }
+
+    /// The bytes of a block of `instructions` instructions: its header, they and the synthetic
+    /// jump.
+    @inline(__always)
+    static func bytes(instructions: Int) -> Int {
+        MemoryLayout<BlockHeader>.stride + MemoryLayout<Inst>.stride * (instructions + 1)
+    }
+
+    @inline(__always)
+    static func bytes(_ block: Block) -> Int { bytes(instructions: Int(block.pointee.count)) }
 
     /// Converts a decoded instruction to the loop's form.
     @inline(__always)

@@ -33,6 +33,7 @@ public final class Interpreter {
     public let memory: GuestMemory
     public let hart: HartState
     let cache = BlockCache()
+    let decodeCache = DecodeCache()
 
     /// When set, blocks are one instruction long and `traceHook` runs before each one.
     public var singleStep = false
@@ -85,6 +86,10 @@ public final class Interpreter {
 
     /// Blocks decoded so far.
     public var decodedBlocks: UInt64 { cache.decodedBlocks }
+    /// Instructions the block decoder found lowered in its decode cache, and those it decoded
+    /// (on the block's page; one fetched across a page's end is in neither).
+    public var decodeCacheHits: UInt64 { decodeCache.hits }
+    public var decodeCacheMisses: UInt64 { decodeCache.misses }
     /// Blocks dropped because their code changed.
     public var invalidatedBlocks: UInt64 { cache.invalidatedBlocks }
     /// Blocks evicted to keep the decoded-block cache within `decodedBlockLimit`.
@@ -157,7 +162,8 @@ public final class Interpreter {
             // comes before (and is seen) or after (and drops the block).
             memory.codeLock.lock()
             defer { memory.codeLock.unlock() }
-            let block = try BlockDecoder.decode(at: pc, memory: memory, countdown: initialCountdown)
+            let block = try BlockDecoder.decode(
+                at: pc, memory: memory, countdown: initialCountdown, using: decodeCache, arena: cache.arena)
             cache.insert(block)
             return (block, true)
         }
@@ -165,6 +171,6 @@ public final class Interpreter {
             return (block, true)
         }
         let n = singleStep ? 1 : Int(min(limit, UInt64(BlockDecoder.maxInstructions)))
-        return (try BlockDecoder.decode(at: pc, memory: memory, limit: n), false)
+        return (try BlockDecoder.decode(at: pc, memory: memory, limit: n, using: decodeCache), false)
     }
 }

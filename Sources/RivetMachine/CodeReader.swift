@@ -29,6 +29,15 @@ public struct CodeReader {
         inPlaceEnd = page == nil ? 0 : (start >> GuestMemory.pageShift + 1) << GuestMemory.pageShift - 4
     }
 
+    /// The 4 bytes at `pc` (at or after the block's start) when they lie on the block's first
+    /// page and it can be read in place, else nil (then `instruction(at:)` fetches). A
+    /// compressed instruction is the low 16 bits.
+    @inlinable
+    public func word(at pc: UInt64) -> UInt32? {
+        guard let page, pc <= inPlaceEnd else { return nil }
+        return page.loadUnaligned(fromByteOffset: Int(pc &- start), as: UInt32.self)
+    }
+
     /// The instruction at `pc` (at or after the block's start), or the fault of fetching it.
     @inlinable
     public func instruction(at pc: UInt64) -> Result<Instruction, GuestFault> {

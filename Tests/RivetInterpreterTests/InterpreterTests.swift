@@ -342,6 +342,28 @@ let zero = 0, ra = 1, t0 = 5, t1 = 6, t2 = 7, a0 = 10, a1 = 11, a2 = 12, a3 = 13
         #expect(guest.interpreter.blockInfo(at: GuestCode.pc(2 * jumps - 1))?.executions == 3)
     }
 
+    @Test func encodingsThatShareADecodeCacheSlotDecodeApart() throws {
+        // 5,096 different encodings, more than the decode cache's 4,096 slots, so some share
+        // one; each twice, so the second finds some in the cache. A slot answering for another
+        // encoding than its own would add the wrong immediate or to the wrong register.
+        let once = (-2048..<2048).map { asm(.addi, rd: a0, rs1: a0, imm: Int64($0)) }
+            + (0..<1000).map { asm(.addi, rd: a1, rs1: a1, imm: Int64($0)) }
+        let program = once + once + [asm(.ecall)]
+        let memory = try GuestMemory(limit: 1 << 26)
+        let size = UInt64(4 * program.count + 0xfff) & ~0xfff
+        try memory.mapAnonymous(at: GuestAddress(GuestCode.code), size: size, permissions: .readWrite)
+        for (k, word) in program.enumerated() { try memory.store(word, at: GuestCode.code + UInt64(4 * k)) }
+        try memory.protect(at: GuestAddress(GuestCode.code), size: size, permissions: .readExecute)
+        let hart = HartState()
+        let interpreter = Interpreter(memory: memory, hart: hart)
+        hart.pc = GuestCode.code
+        #expect(interpreter.run(budget: 1_000_000) == .ecall)
+        #expect(hart[x: a0] == UInt64(bitPattern: -4096))
+        #expect(hart[x: a1] == 999_000)
+        #expect(interpreter.decodeCacheHits > 0)
+        #expect(interpreter.decodeCacheHits + interpreter.decodeCacheMisses == UInt64(program.count))
+    }
+
     @Test func singleSteppingCallsTheTraceHookBeforeEachInstruction() throws {
         let guest = try GuestCode([
             asm(.addi, rd: a0, rs1: zero, imm: 1), asm(.addi, rd: a0, rs1: a0, imm: 1), asm(.ecall),
