@@ -132,6 +132,9 @@ public struct X64Assembler: ~Copyable {
         return X64Label(id: Int32(labelOffsets.count - 1))
     }
 
+    /// Whether a label is bound at `offset`: code jumps there from elsewhere.
+    public func hasLabel(at offset: Int) -> Bool { labelOffsets.contains(Int32(offset)) }
+
     /// Binds `label` to the current offset. A label is bound once.
     public mutating func bind(_ label: X64Label) {
         precondition(labelOffsets[Int(label.id)] < 0, "label bound twice")

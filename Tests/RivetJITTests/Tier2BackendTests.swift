@@ -413,6 +413,43 @@ struct SplitMix {
         try H.check(f, inputs: inputs)
     }
 
+    @Test func aBranchOnZeroUsesTheFlagsOfTheOperationBefore() throws {
+        // `op` then a branch on its result against 0: after `and`, `or` and `xor` every
+        // condition reads the operation's flags (no `test`); after `add` and `sub` only
+        // (in)equality may (their carry and overflow are not `test`'s).
+        func function(_ op: String, _ condition: String, against other: String = "v2") throws -> Function {
+            try H.parse(
+                """
+                block0:
+                    v0 = get_slot.i64 x1
+                    v1 = get_slot.i64 x2
+                    v2 = iconst 0
+                    v3 = \(op) v0, v1
+                    v4 = icmp \(condition) v3, \(other)
+                    brif v4, block1, block2
+                block1:
+                    exit pc=0x100 [x3=v3 x4=v1]
+                block2:
+                    exit pc=0x200 [x3=v3 x4=v1]
+                """)
+        }
+        let conditions = ["eq", "ne", "slt", "sle", "sgt", "sge", "ult", "ule", "ugt", "uge"]
+        for op in ["band", "bor", "bxor", "iadd", "isub"] {
+            for condition in conditions { try H.check(function(op, condition), inputs: H.pairs(seed: 11)) }
+        }
+        // Code sizes: `sub` then a signed compare keeps its `test` (3 bytes); the others
+        // have the same instructions without it (with it, as long).
+        func bytes(_ f: Function) -> Int {
+            guard let code = Tier2Backend.compile(f) else { return 0 }
+            return code.count
+        }
+        let kept = bytes(try function("isub", "slt"))
+        for (op, condition) in [("band", "slt"), ("bor", "ult"), ("bxor", "sgt"), ("iadd", "ne"), ("isub", "eq")] {
+            let size = bytes(try function(op, condition))
+            #expect(size + 3 <= kept, "\(op) and \(condition): \(size) bytes, \(kept) with the test")
+        }
+    }
+
     @Test func unaryOperationsAndComparisons() throws {
         let unary = ["bnot", "ineg", "sext8", "sext16", "sext32", "zext8", "zext16", "zext32", "clz", "ctz", "popcnt", "bswap"]
         var body = "block0:\n    v0 = get_slot.i64 x1\n    v1 = get_slot.i64 x2\n"

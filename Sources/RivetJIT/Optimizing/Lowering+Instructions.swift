@@ -593,6 +593,7 @@ extension Lowering {
         load(d, a)
         alu(op, d, b)
         store(result(inst), d)
+        if register(result(inst)) == d { flagsFrom = (op, d, asm.count) }
     }
 
     mutating func shift(_ inst: Inst, _ op: X64ShiftOp) {

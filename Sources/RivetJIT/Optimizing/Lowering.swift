@@ -643,6 +643,9 @@ struct Lowering: ~Copyable {
         case minMax(XMMRegister, XMMRegister, single: Bool, max: Bool, back: X64Label)
     }
     var stubs: [(X64Label, Stub)] = []
+    /// The last two-operand ALU instruction that left its result in its register, and where
+    /// the code ended after it: while nothing follows, the flags are its result's.
+    var flagsFrom: (op: X64ALUOp, register: HostRegister, end: Int)?
     /// The `guardFailed` stub's label, once an entry guard needs it.
     var guardFailed: X64Label?
     /// The patchable exits, in index order.
@@ -1274,7 +1277,15 @@ struct Lowering: ~Copyable {
             let r = register(a) ?? .rax
             load(r, a)
             if immediates[b.id], constant(b) == 0 {
-                asm.emit(.test(.b64, r, r))  // the flags of `cmp r, 0`, one byte shorter
+                // The flags of `cmp r, 0`: those an `and`, `or` or `xor` that just computed r
+                // left (carry and overflow clear, as after `test`), or an `add` or `sub` for
+                // (in)equality; else `test r, r`, one byte shorter than the compare.
+                if let flags = flagsFrom, flags.register == r, flags.end == asm.count, !asm.hasLabel(at: asm.count),
+                    flags.op == .and || flags.op == .or || flags.op == .xor || condition == .eq || condition == .ne
+                {
+                } else {
+                    asm.emit(.test(.b64, r, r))
+                }
             } else {
                 alu(.cmp, r, b)
             }
