@@ -4,10 +4,10 @@ import Glibc
 /// with transparent huge pages, in size classes of 64 bytes, each with its list of freed
 /// blocks.
 ///
-/// Decoded from `malloc`, every 4 KiB of new blocks cost a page fault: 15% of `startup` (code
-/// run twice), where its 6 MiB of blocks take 3 huge pages' faults here instead of 1,100
-/// small ones past the first 2 MiB (Performance.md, twenty-sixth session). Blocks past the reservation come from
-/// `malloc` again. Used on the interpreter's thread, or under the code lock, like the cache.
+/// From `malloc`, every 4 KiB of new blocks cost a page fault: 15% of `startup` (code run
+/// twice), whose 6 MiB of blocks take here 512 small pages' faults and then 3 huge pages'
+/// (Performance.md, twenty-sixth session). Blocks past the reservation come from `malloc`
+/// again. Used on the interpreter's thread, or under the code lock, like the cache.
 final class BlockArena {
     static let granule = 64
     /// A block's largest size: its header and `maxInstructions + 1` instructions.
