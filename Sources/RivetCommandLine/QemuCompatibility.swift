@@ -4,20 +4,24 @@
 /// kernel calls `rivet` for a binfmt_misc entry (`BinfmtRegistration`): `rivet PROGRAM ARGS...`,
 /// or with flag `P` `rivet PROGRAM ARGV0 ARGS...`.
 package enum QemuCompatibility {
+    // (Arrays, not sets and dictionaries: their first use instantiated hashing and generic
+    // metadata, 2% of a hello world's run.)
+
     /// The subcommands and the options `rivet` itself takes before one.
-    static let ownWords: Set<String> = [
+    static let ownWords: [String] = [
         "run", "disasm", "binfmt", "help", "-h", "--help", "--version", "--generate-completion-script",
     ]
 
     /// qemu-user options with a value, and the `rivet run` option each becomes.
-    static let withValue: [String: String] = [
-        "-L": "--sysroot", "-g": "--gdb", "-E": "--env", "-U": "--unset-env", "-0": "--argv0", "-seed": "--seed",
+    static let withValue: [(qemu: String, rivet: String)] = [
+        ("-L", "--sysroot"), ("-g", "--gdb"), ("-E", "--env"), ("-U", "--unset-env"), ("-0", "--argv0"),
+        ("-seed", "--seed"),
     ]
     /// qemu-user flags, and the `rivet run` flag each becomes.
-    static let flags: [String: String] = ["-strace": "--trace-syscalls"]
+    static let flags: [(qemu: String, rivet: String)] = [("-strace", "--trace-syscalls")]
     /// qemu-user options Rivet accepts and ignores, with a value (its CPU is always RV64GC and
     /// the extensions it implements).
-    static let ignoredWithValue: Set<String> = ["-cpu"]
+    static let ignoredWithValue: [String] = ["-cpu"]
 
     /// `arguments` (without the command's own name) as `rivet`'s parser takes them.
     /// - Parameters:
@@ -41,11 +45,11 @@ package enum QemuCompatibility {
         var index = 0
         while index < arguments.count {
             let word = arguments[index]
-            if let option = withValue[word] {
+            if let option = withValue.first(where: { $0.qemu == word })?.rivet {
                 guard index + 1 < arguments.count else { throw QemuOptionError("\(word) needs a value") }
                 translated += [option, arguments[index + 1]]
                 index += 2
-            } else if let flag = flags[word] {
+            } else if let flag = flags.first(where: { $0.qemu == word })?.rivet {
                 translated.append(flag)
                 index += 1
             } else if ignoredWithValue.contains(word) {
