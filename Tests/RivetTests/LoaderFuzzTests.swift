@@ -11,6 +11,31 @@ import Testing
         return text
     }()
 
+    @Test func readOnlySegmentsAreMappedFromTheirFileWhileItIsTheOneParsed() throws {
+        let original = Self.original
+        try #require(!original.isEmpty)
+        let elf = try ELFFile(bytes: original, addressSpaceSize: GuestMemory.addressSpaceSize)
+        let text = try #require(elf.loadSegments.first { $0.executable && !$0.writable })
+        // The segment's region, and whether the guest reads the file's bytes there.
+        func load(_ path: String) throws -> (region: MemoryRegion?, same: Bool) {
+            let memory = try GuestMemory(limit: 1 << 30)
+            let loaded = try Loader.load(elf, path: path, interpreter: nil, into: memory)
+            let start = text.vaddr &+ loaded.bias
+            let region = memory.map.regions.first { $0.start.rawValue <= start && start < $0.end.rawValue }
+            let guest = UnsafeRawBufferPointer(start: memory.host(start), count: Int(text.fileSize))
+            let same = original[Int(text.offset)..<Int(text.offset + text.fileSize)].elementsEqual(guest)
+            return (region, same)
+        }
+        // From the file it was read from: mapped from it.
+        let fromFile = try load(repositoryRoot + "/Tests/RivetTests/Fixtures/bin/hello_static")
+        #expect(fromFile.region?.backing != nil && fromFile.same)
+        // A file that is not the one parsed (another size), or none: copied.
+        let other = try load(repositoryRoot + "/Tests/RivetTests/Fixtures/hello_static.c")
+        #expect(other.region != nil && other.region?.backing == nil && other.same)
+        let none = try load("/nonexistent/program")
+        #expect(none.region != nil && none.region?.backing == nil && none.same)
+    }
+
     @Test func mutatedELFsAreRejectedOrRunWithoutCrashing() throws {
         let original = Self.original
         try #require(!original.isEmpty)
