@@ -109,7 +109,8 @@ public enum Loader {
         _ s: ELFFile.ProgramHeader, of all: [ELFFile.ProgramHeader], _ elf: ELFFile, bias: UInt64, path: String,
         into memory: GuestMemory
     ) -> Bool {
-        guard !s.writable, s.fileSize == s.memorySize else { return false }
+        // A read-only segment must lie wholly in the file: its zero-filled part would need a write.
+        guard s.fileSize > 0, s.writable || s.fileSize == s.memorySize else { return false }
         let (first, last) = pages(s, bias: bias)
         for other in all where other != s {
             let (otherFirst, otherLast) = pages(other, bias: bias)
@@ -122,12 +123,26 @@ public enum Loader {
         guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) == elf.bytes.count else {
             return false
         }
+        // The pages holding file bytes come from the file; the rest of the last of them, and
+        // the pages after it, are zeros.
+        let start = s.vaddr &+ bias
+        let fileEnd = start + s.fileSize
+        let filePagesEnd = GuestAddress(fileEnd).pageEnd.rawValue
         do throws(MappingError) {
             try memory.mapFile(
-                at: GuestAddress(first << GuestMemory.pageShift), size: (last - first) << GuestMemory.pageShift,
+                at: GuestAddress(first << GuestMemory.pageShift), size: filePagesEnd - (first << GuestMemory.pageShift),
                 permissions: rights(s), fd: fd, offset: s.offset & ~(GuestMemory.pageSize - 1), shared: false, name: path)
+            if last << GuestMemory.pageShift > filePagesEnd {
+                try memory.mapAnonymous(
+                    at: GuestAddress(filePagesEnd), size: (last << GuestMemory.pageShift) - filePagesEnd,
+                    permissions: rights(s), name: path)
+            }
         } catch {
+            try? memory.unmap(at: GuestAddress(first << GuestMemory.pageShift), size: (last - first) << GuestMemory.pageShift)
             return false
+        }
+        if s.writable {
+            memory.host(fileEnd).initializeMemory(as: UInt8.self, repeating: 0, count: Int(filePagesEnd - fileEnd))
         }
         return true
     }
@@ -135,12 +150,12 @@ public enum Loader {
     /// Maps every PT_LOAD of `elf` at `bias`. Pages shared by two segments get the union of
     /// their rights. Returns the end of the highest segment.
     ///
-    /// A read-only segment wholly in the file (text, read-only data) whose pages no other
-    /// segment shares is mapped from the file at `name` (privately, as Linux maps it) when that
-    /// file is still the one parsed (same size), instead of copied: copying took a page fault
-    /// and a copy for every page, 6% of the `startup` workload (Performance.md, twenty-sixth
-    /// session). The others, and any segment the host will not map from the file, are copied
-    /// into anonymous memory.
+    /// A segment whose pages no other segment shares is mapped from the file at `name`
+    /// (privately, as Linux maps it: its zero-filled part after the file's pages is anonymous)
+    /// when that file is still the one parsed (same size), instead of copied: copying took a
+    /// page fault and a copy for every page, 6% of the `startup` workload (Performance.md,
+    /// twenty-sixth session). The others, a read-only segment with a zero-filled part, and any
+    /// segment the host will not map from the file, are copied into anonymous memory.
     private static func mapSegments(_ elf: ELFFile, bias: UInt64, name: String, into memory: GuestMemory)
         throws(ELFError) -> UInt64
     {

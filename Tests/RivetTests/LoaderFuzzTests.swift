@@ -11,29 +11,36 @@ import Testing
         return text
     }()
 
-    @Test func readOnlySegmentsAreMappedFromTheirFileWhileItIsTheOneParsed() throws {
+    @Test func segmentsAreMappedFromTheirFileWhileItIsTheOneParsed() throws {
         let original = Self.original
         try #require(!original.isEmpty)
         let elf = try ELFFile(bytes: original, addressSpaceSize: GuestMemory.addressSpaceSize)
         let text = try #require(elf.loadSegments.first { $0.executable && !$0.writable })
-        // The segment's region, and whether the guest reads the file's bytes there.
-        func load(_ path: String) throws -> (region: MemoryRegion?, same: Bool) {
+        let data = try #require(elf.loadSegments.first { $0.writable && $0.memorySize > $0.fileSize })
+        // Each segment's first region, and whether the guest reads the file's bytes there and
+        // zeros after them.
+        func load(_ path: String) throws -> [(region: MemoryRegion?, same: Bool)] {
             let memory = try GuestMemory(limit: 1 << 30)
             let loaded = try Loader.load(elf, path: path, interpreter: nil, into: memory)
-            let start = text.vaddr &+ loaded.bias
-            let region = memory.map.regions.first { $0.start.rawValue <= start && start < $0.end.rawValue }
-            let guest = UnsafeRawBufferPointer(start: memory.host(start), count: Int(text.fileSize))
-            let same = original[Int(text.offset)..<Int(text.offset + text.fileSize)].elementsEqual(guest)
-            return (region, same)
+            return [text, data].map { s in
+                let start = s.vaddr &+ loaded.bias
+                let region = memory.map.regions.first { $0.start.rawValue <= start && start < $0.end.rawValue }
+                let guest = UnsafeRawBufferPointer(start: memory.host(start), count: Int(s.memorySize))
+                let same = original[Int(s.offset)..<Int(s.offset + s.fileSize)].elementsEqual(guest.prefix(Int(s.fileSize)))
+                    && guest.dropFirst(Int(s.fileSize)).allSatisfy { $0 == 0 }
+                return (region, same)
+            }
         }
         // From the file it was read from: mapped from it.
-        let fromFile = try load(repositoryRoot + "/Tests/RivetTests/Fixtures/bin/hello_static")
-        #expect(fromFile.region?.backing != nil && fromFile.same)
+        for (k, segment) in try load(repositoryRoot + "/Tests/RivetTests/Fixtures/bin/hello_static").enumerated() {
+            #expect(segment.region?.backing != nil && segment.same, "segment \(k)")
+        }
         // A file that is not the one parsed (another size), or none: copied.
-        let other = try load(repositoryRoot + "/Tests/RivetTests/Fixtures/hello_static.c")
-        #expect(other.region != nil && other.region?.backing == nil && other.same)
-        let none = try load("/nonexistent/program")
-        #expect(none.region != nil && none.region?.backing == nil && none.same)
+        for path in [repositoryRoot + "/Tests/RivetTests/Fixtures/hello_static.c", "/nonexistent/program"] {
+            for (k, segment) in try load(path).enumerated() {
+                #expect(segment.region != nil && segment.region?.backing == nil && segment.same, "\(path), segment \(k)")
+            }
+        }
     }
 
     @Test func mutatedELFsAreRejectedOrRunWithoutCrashing() throws {
