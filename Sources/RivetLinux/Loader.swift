@@ -103,10 +103,23 @@ public enum Loader {
         return rights
     }
 
-    /// Maps segment `s` (one of `all`) from the file at `path`, if `mapSegments` may; false if
-    /// it is to be copied.
+    /// The file at `path` opened for reading if it is a regular file of `size` bytes (the one
+    /// parsed, as far as `mapSegments` asks), else nil.
+    private static func openProgram(_ path: String, size: Int) -> Int32? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) == size else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    /// Maps segment `s` (one of `all`) from the program's file open at `fd`, if `mapSegments`
+    /// may; false if it is to be copied.
     private static func mapFromFile(
-        _ s: ELFFile.ProgramHeader, of all: [ELFFile.ProgramHeader], _ elf: ELFFile, bias: UInt64, path: String,
+        _ s: ELFFile.ProgramHeader, of all: [ELFFile.ProgramHeader], fd: Int32, bias: UInt64, path: String,
         into memory: GuestMemory
     ) -> Bool {
         // A read-only segment must lie wholly in the file: its zero-filled part would need a write.
@@ -115,13 +128,6 @@ public enum Loader {
         for other in all where other != s {
             let (otherFirst, otherLast) = pages(other, bias: bias)
             if otherFirst < last && first < otherLast { return false }
-        }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) == elf.bytes.count else {
-            return false
         }
         // The pages holding file bytes come from the file; the rest of the last of them, and
         // the pages after it, are zeros.
@@ -169,7 +175,11 @@ public enum Loader {
                 throw ELFError("segment at 0x\(String(s.vaddr, radix: 16)) is larger than the guest memory limit")
             }
         }
-        let segments = all.filter { s in !mapFromFile(s, of: all, elf, bias: bias, path: name, into: memory) }
+        var segments = all
+        if let fd = openProgram(name, size: elf.bytes.count) {
+            segments = all.filter { s in !mapFromFile(s, of: all, fd: fd, bias: bias, path: name, into: memory) }
+            close(fd)
+        }
         let end = all.map { $0.vaddr &+ bias + $0.memorySize }.max() ?? 0
         // Page ranges per segment; neighbours may share a page, which gets both segments' rights.
         let ranges = segments.map { s in

@@ -41,9 +41,7 @@ public struct CodeReader {
     /// The instruction at `pc` (at or after the block's start), or the fault of fetching it.
     @inlinable
     public func instruction(at pc: UInt64) -> Result<Instruction, GuestFault> {
-        if let page, pc <= inPlaceEnd {
-            return .success(Decoder.decode(word: page.loadUnaligned(fromByteOffset: Int(pc &- start), as: UInt32.self)))
-        }
+        if let word = word(at: pc) { return .success(Decoder.decode(word: word)) }
         return memory.instruction(at: pc)
     }
 }
