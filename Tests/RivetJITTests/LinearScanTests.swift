@@ -26,6 +26,85 @@ import Testing
         }
     }
 
+    /// No split value shares its register, in a block it has it there, with a value live at
+    /// the same position of the block in that register (in its whole-life location or its own
+    /// split's): `f` is the allocated function.
+    static func expectSplitsDisjoint(_ a: RegisterAllocation, _ f: Function, sourceLocation: SourceLocation = #_sourceLocation) {
+        let intervals = a.intervals
+        var ends = [Int](repeating: .max, count: f.blocks.count)
+        for (k, b) in f.layout.enumerated() where k + 1 < f.layout.count { ends[b.id] = a.blockStarts[f.layout[k + 1].id] - 1 }
+        func positions(_ v: Int, in b: Int) -> Set<Int> {
+            guard let interval = intervals[v] else { return [] }
+            var out = Set<Int>()
+            for r in interval.ranges {
+                let lower = max(r.lowerBound, a.blockStarts[b]), upper = min(r.upperBound, ends[b])
+                if lower <= upper { out.formUnion(lower...upper) }
+            }
+            return out
+        }
+        for split in a.splits {
+            for b in f.layout where split.blocks[b.id] {
+                let mine = positions(split.value.id, in: b.id)
+                for u in 0..<a.locations.count where u != split.value.id {
+                    let there = a.splits.first { $0.value.id == u && $0.blocks[b.id] }?.location ?? a.locations[u]
+                    guard there == split.location else { continue }
+                    #expect(mine.isDisjoint(with: positions(u, in: b.id)),
+                            "v\(split.value.id) split into \(split.location) in block\(b.id) meets v\(u)", sourceLocation: sourceLocation)
+                }
+            }
+        }
+    }
+
+    /// A value an outer loop reads, live through an inner loop whose pressure spills it, is
+    /// kept in a register in the outer loop's blocks and in its slot through the inner loop.
+    @Test func aValueSpilledForAnInnerLoopKeepsARegisterOutsideIt() throws {
+        let f = try Self.parse(
+            """
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = get_slot.i64 x2
+                v2 = get_slot.i64 x3
+                v20 = iconst 1
+                v21 = iconst 0
+                jump block1(v0, v1)
+            block1(v3: i64, v4: i64):
+                v6 = iadd v4, v4
+                v22 = bxor v6, v3
+                jump block2(v3, v22)
+            block2(v7: i64, v8: i64):
+                v9 = imul v7, v2
+                v10 = iadd v9, v8
+                v11 = isub v7, v20
+                v12 = icmp eq v11, v21
+                brif v12, block3, block2(v11, v10)
+            block3:
+                v13 = iadd v6, v10
+                v14 = isub v3, v20
+                v15 = icmp eq v14, v21
+                brif v15, block4, block1(v14, v13)
+            block4:
+                exit pc=0x200 [x1=v14 x2=v13]
+            """)
+        let a = LinearScan.allocate(f, registers: [.rsi, .rdi, .r8])
+        Self.expectDisjoint(a)
+        Self.expectSplitsDisjoint(a, f)
+        // Values the outer loop reads in block3 are spilled for the inner loop (block2), and
+        // kept in a register in block3.
+        let split = a.splits.filter { s in
+            !s.blocks[2] && s.blocks[3] && f.blocks[3].insts.contains { f.args($0).contains(s.value) }
+        }
+        #expect(!split.isEmpty, "\(a.splits.map { ($0.value, $0.location, $0.blocks) }) \(a.locations)")
+        for s in split {
+            switch a.locations[s.value.id] {
+            case .stack?, .home?: break
+            default: Issue.record("v\(s.value.id) is split but not spilled")
+            }
+        }
+        // With registers enough, nothing is spilled and nothing split.
+        let b = LinearScan.allocate(f, registers: [.rsi, .rdi, .r8, .r9, .r10, .r11, .rbp, .r13, .r14, .r12, .rbx])
+        #expect(b.spillSlots == 0 && b.splits.isEmpty)
+    }
+
     @Test func straightLineIntervals() throws {
         let f = try Self.parse(
             """

@@ -5,9 +5,10 @@ import RivetX64
 // Allocation", TOPLAS 1999), over a compacted function in layout order.
 //
 // Assumes: a verified, compacted function (`Function.compacted()`: blocks numbered in layout
-// order, values dense). Every value gets one location for its whole life (no splitting): a host
-// register, a spill slot (reused by intervals that do not overlap), or the slot of the guest
-// register it stands for at the exits (its home, when the caller names one). An interval is the
+// order, values dense). Every value gets one location for its whole life: a host register, a
+// spill slot (reused by intervals that do not overlap), or the slot of the guest register it
+// stands for at the exits (its home, when the caller names one); a spilled value may also have a
+// register in some blocks (split at block boundaries: LinearScan+Splitting.swift). An interval is the
 // hull of everything the value is live at: its definition, its uses (operands, block arguments at the branch, exit-state entries at
 // the instruction carrying them) and every block it is live into or out of, from a backward
 // liveness analysis over blocks; so a value live around a loop covers the whole loop.
@@ -16,7 +17,8 @@ import RivetX64
 // register saves least per position (its spill weight over its length), not the one that ends
 // last as in the paper: in a loop nearly every interval spans the loop, so "ends last" chose
 // among them at random and spilled the loop's counter while a value read only at exits kept a
-// register. After the scan, spilled values get a second chance at a register (`secondChance`).
+// register. After the scan, spilled values get a second chance at a register (`secondChance`),
+// then a register in the blocks where one is free (`split`).
 //
 // Two register classes: given float registers, values of type f32 and f64 get XMM registers
 // (or spill slots), the others general registers; each class is scanned over its own registers,
@@ -28,7 +30,8 @@ import RivetX64
 // value whose last use is at p may share its register with the result defined at p + 1: the
 // lowering reads every operand before it writes the result.
 
-/// Where a value lives for its whole life.
+/// Where a value lives for its whole life (or, for a split value, outside the blocks of its
+/// split: `RegisterAllocation.splits`).
 public enum ValueLocation: Hashable, Sendable {
     /// A host general register.
     case register(HostRegister)
@@ -95,6 +98,8 @@ public struct RegisterAllocation: Sendable {
     }
     /// Locations by value.
     public var locations: [ValueLocation?]
+    /// Spilled values kept in a register in some of the blocks they live in (`LinearScan.split`).
+    public var splits: [Split]
     /// Stack slots used for spilled values.
     public var spillSlots: Int
     /// The general registers given to some value.
@@ -256,7 +261,8 @@ public enum LinearScan {
         // and spilled it costs at most a store on the edge; counted in full, such values kept
         // registers around zlib's longest_match loop while its invariants were read from slots
         // every iteration.
-        let depth = loopDepths(cfg, blockCount: f.blocks.count)
+        let loops = NaturalLoops(cfg, DominatorTree(cfg))
+        let depth = loops.loops.isEmpty ? [Int](repeating: 0, count: blockCount) : loops.depths
         var operandUses = [Bool](repeating: false, count: valueCount)
         for b in f.layout {
             for inst in f.blocks[b.id].insts { for v in f.args(inst) { operandUses[v.id] = true } }
@@ -281,7 +287,7 @@ public enum LinearScan {
         // an interval fits a register none of whose intervals it overlaps (it may fit a hole).
         // (No local functions capture the scan's state: each access to a captured `var` paid a
         // dynamic exclusivity check, a quarter of the allocator's time.)
-        let (locations, spillSlots, used) = flat.withView { intervals in
+        let (locations, spillSlots, used, splits) = flat.withView { intervals in
             var order: [Int] = []
             for v in 0..<valueCount where !intervals.isEmpty(v) && (v >= unallocated.count || !unallocated[v]) {
                 order.append(v)
@@ -387,14 +393,21 @@ public enum LinearScan {
                 order: order, intervals, weights: weights, operandUses: operandUses, partners: partners, homes: homes,
                 places: places, registerIndex: registerIndex, floatClass: !floatRegisters.isEmpty ? floatClass : nil, f,
                 &locations, &used, &slotHolders, &homeHolders)
-            return (locations, slotHolders.count, used)
+            let context = SplitContext(
+                f: f, cfg: cfg, loops: loops, depth: depth, blockStarts: blockStarts, blockEnds: blockEnds, liveIn: liveIn,
+                words: words)
+            let splits = split(
+                order: order, intervals, weights: weights, operandUses: operandUses, context, places: places,
+                registerIndex: registerIndex, floatClass: !floatRegisters.isEmpty ? floatClass : nil, locations: locations,
+                used: &used)
+            return (locations, slotHolders.count, used, splits)
         }
         let places = registers.count
         let generalClass = 0..<places, floatClass = places..<(places + floatRegisters.count)
         let usedRegisters = Set(generalClass.filter { used[$0] }.map { registers[$0] })
         let usedFloatRegisters = Set(floatClass.filter { used[$0] }.map { floatRegisters[$0 - registers.count] })
         return RegisterAllocation(
-            ranges: flat, locations: locations, spillSlots: spillSlots, usedRegisters: usedRegisters,
+            ranges: flat, locations: locations, splits: splits, spillSlots: spillSlots, usedRegisters: usedRegisters,
             usedFloatRegisters: usedFloatRegisters, blockStarts: blockStarts, instPositions: instPositions)
     }
 

@@ -153,7 +153,7 @@ extension Lowering {
             store(result(inst), d)
         case .getSlot:
             if entryReads[result(inst).id] { return }  // loaded by the entry block's jump
-            if case .home(Int(data.imm))? = allocation.locations[result(inst).id] { return }  // there already
+            if case .home(Int(data.imm))? = locations[result(inst).id] { return }  // there already
             if f.type(result(inst)) == .f64 {
                 let x = floatRegister(result(inst)) ?? .xmm0
                 asm.emit(.movsd(x, slot(data.imm)))
@@ -301,7 +301,7 @@ extension Lowering {
     /// Loads float `v` into `x`: from its XMM register, its spill slot or its constant.
     mutating func loadFloat(_ x: XMMRegister, _ v: Value) {
         let size: X64OperandSize = f.type(v) == .f32 ? .b32 : .b64
-        switch allocation.locations[v.id] {
+        switch locations[v.id] {
         case .float(let s)?: if s != x { asm.emit(.sse(.movaps, x, s)) }
         case .register(let r)?: asm.emit(.movGPRToXMM(size, x, r))
         case .stack?, .home?: asm.emit(.movGPRToXMM(size, x, memory(v)!))
@@ -321,7 +321,7 @@ extension Lowering {
     /// Float `v` from `x` to its location: its XMM register or its spill slot (a single's 32
     /// bits, a double's 64).
     mutating func storeFloat(_ v: Value, _ x: XMMRegister) {
-        switch allocation.locations[v.id] {
+        switch locations[v.id] {
         case .float(let d)?: if d != x { asm.emit(.sse(.movaps, d, x)) }
         case .stack?, .home?: asm.emit(f.type(v) == .f32 ? .movss(memory(v)!, x) : .movsd(memory(v)!, x))
         case .register(let r)?: asm.emit(.movXMMToGPR(f.type(v) == .f32 ? .b32 : .b64, r, x))

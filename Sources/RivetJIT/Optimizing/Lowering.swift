@@ -613,6 +613,17 @@ public enum Tier2Backend {
 struct Lowering: ~Copyable {
     let f: Function
     let allocation: RegisterAllocation
+    /// By value: where it is in the block being emitted (`allocation.locations`, but for the
+    /// values split into a register there: `enter(_:)`).
+    var locations: [ValueLocation?]
+    /// By block: the split values in a register there, and their registers.
+    let inRegister: [[(value: Int, location: ValueLocation)]]
+    /// By block: the splits (indexes in `allocation.splits`) of the values live into it.
+    let splitsInto: [[Int]]
+    /// The values `locations` has in a split's register.
+    var entered: [Int] = []
+    /// The block `locations` are those of.
+    var current = Block(0)
     var asm: X64Assembler
     var blockLabels: [X64Label]
     /// Stubs to emit after the body.
@@ -624,7 +635,8 @@ struct Lowering: ~Copyable {
         case fault(site: Int)
         /// The budget check found less than `instructions`: give them back, write the exit
         /// state, leave with `budget`.
-        case budget(ExitState, instructions: Int32)
+        /// (The block's locations: `block`.)
+        case budget(ExitState, instructions: Int32, block: Block)
         /// A patchable exit not linked yet: leave with `chain` and the exit's index.
         case chain(Int)
         /// A miss in the jump cache (the target pc in rax): store it, leave with `indirect`.
@@ -749,6 +761,15 @@ struct Lowering: ~Copyable {
         self.scaled = scaled
         scaledShifts = Set(scaled.compactMap { $0?.shift })
         self.allocation = allocation
+        locations = allocation.locations
+        var inRegister = [[(value: Int, location: ValueLocation)]](repeating: [], count: f.blocks.count)
+        var splitsInto = [[Int]](repeating: [], count: f.blocks.count)
+        for (k, split) in allocation.splits.enumerated() {
+            for (b, inside) in split.blocks.enumerated() where inside { inRegister[b].append((split.value.id, split.location)) }
+            for b in split.liveInto { splitsInto[b.id].append(k) }
+        }
+        self.inRegister = inRegister
+        self.splitsInto = splitsInto
         self.id = id
         self.instructionIndex = instructionIndex
         accruesFlags = Tier2Backend.accruesFlags(f)
@@ -829,7 +850,7 @@ struct Lowering: ~Copyable {
 
     /// Where the engine finds `v` at a fault.
     func recovery(_ v: Value) -> Tier2Backend.Recovery {
-        switch allocation.locations[v.id] {
+        switch locations[v.id] {
         case .register(let r)?: .register(r.rawValue)
         case .float(let x)?: .xmm(x.rawValue, form(v))
         case .stack(let k)?: .slot(HartState.Slot.spill + k, form(v))
@@ -864,20 +885,57 @@ struct Lowering: ~Copyable {
         }
     }
 
+    /// The location of `v` in the block being emitted.
+    func location(_ v: Value) -> ValueLocation { locations[v.id]! }
+
+    /// The location of `v` in block `b`.
+    func location(_ v: Value, in b: Block) -> ValueLocation? {
+        for (value, location) in inRegister[b.id] where value == v.id { return location }
+        return allocation.locations[v.id]
+    }
+
+    /// Makes `locations` those of block `b`: its split values in their registers.
+    mutating func enter(_ b: Block) {
+        current = b
+        for v in entered { locations[v] = allocation.locations[v] }
+        entered.removeAll(keepingCapacity: true)
+        for (v, location) in inRegister[b.id] {
+            locations[v] = location
+            entered.append(v)
+        }
+    }
+
+    /// The moves of split values on the edge into `target` from the block being emitted: into
+    /// a register where they enter one, out to their slot where they leave one they were defined
+    /// in (else the slot holds them already).
+    func splitMoves(into target: Block) -> [(from: ValueLocation, to: ValueLocation)] {
+        var moves: [(from: ValueLocation, to: ValueLocation)] = []
+        for k in splitsInto[target.id] {
+            let split = allocation.splits[k]
+            let from = location(split.value), to = location(split.value, in: target)!
+            guard from != to else { continue }
+            switch to {
+            case .stack, .home: if split.definedInRegister { moves.append((from, to)) }
+            case .register, .float: moves.append((from, to))
+            }
+        }
+        return moves
+    }
+
     /// A value's register, if it has one.
     func register(_ v: Value) -> HostRegister? {
-        if case .register(let r)? = allocation.locations[v.id] { return r }
+        if case .register(let r)? = locations[v.id] { return r }
         return nil
     }
 
     /// A float value's XMM register, if it has one.
     func floatRegister(_ v: Value) -> XMMRegister? {
-        if case .float(let x)? = allocation.locations[v.id] { return x }
+        if case .float(let x)? = locations[v.id] { return x }
         return nil
     }
 
     /// The memory operand of a spilled value.
-    func memory(_ v: Value) -> X64Memory? { slotMemory(allocation.locations[v.id]) }
+    func memory(_ v: Value) -> X64Memory? { slotMemory(locations[v.id]) }
 
     /// The constant of an immediate (`immediates[v]`): its iconst's bits.
     func constant(_ v: Value) -> UInt64 {
@@ -888,7 +946,7 @@ struct Lowering: ~Copyable {
     /// `mov r, v`: a float value's bits (a single's zero-extended).
     mutating func load(_ r: HostRegister, _ v: Value) {
         let size: X64OperandSize = f.type(v) == .f32 ? .b32 : .b64
-        switch allocation.locations[v.id] {
+        switch locations[v.id] {
         case .register(let s)?: if s != r { asm.emit(.mov(.b64, r, s)) }
         case .float(let x)?: asm.emit(.movXMMToGPR(size, r, x))
         case .stack?, .home?: asm.emit(.mov(size, r, memory(v)!))
@@ -898,7 +956,7 @@ struct Lowering: ~Copyable {
 
     /// `mov v, r`: to a float value, the bits in `r`.
     mutating func store(_ v: Value, _ r: HostRegister) {
-        switch allocation.locations[v.id] {
+        switch locations[v.id] {
         case .register(let d)?: if d != r { asm.emit(.mov(.b64, d, r)) }
         case .float(let x)?: asm.emit(.movGPRToXMM(f.type(v) == .f32 ? .b32 : .b64, x, r))
         case .stack?, .home?: asm.emit(.mov(.b64, memory(v)!, r))
@@ -908,7 +966,7 @@ struct Lowering: ~Copyable {
 
     /// `op r, v` for a two-operand ALU instruction (an immediate for a folded constant).
     mutating func alu(_ op: X64ALUOp, _ r: HostRegister, _ v: Value) {
-        switch allocation.locations[v.id] {
+        switch locations[v.id] {
         case .register(let s)?: asm.emit(.alu(op, .b64, r, s))
         case .stack?, .home?: asm.emit(.alu(op, .b64, r, memory(v)!))
         case .float?: preconditionFailure("tier 2 backend: an integer operation on a float value")
@@ -932,6 +990,7 @@ struct Lowering: ~Copyable {
         asm.emit(.mov(.b64, Self.hartSlot(HartState.Slot.tier2Entry), Pinned.budget))
         for (k, b) in f.layout.enumerated() {
             asm.bind(blockLabels[b.id])
+            enter(b)
             checkedAddresses = checkedAtEntry[b.id]
             let next = k + 1 < f.layout.count ? f.layout[k + 1] : nil
             for inst in f.blocks[b.id].insts { emit(inst, next: next) }
@@ -943,7 +1002,8 @@ struct Lowering: ~Copyable {
             case .fault(let site):
                 asm.emit(.loadConstant(.rdx, UInt64(site)))
                 asm.jmp(to: boundsFaultLabel)
-            case .budget(let state, let n):
+            case .budget(let state, let n, let block):
+                enter(block)
                 if n != 0 { asm.emit(.alu(.add, .b64, Pinned.budget, imm: n)) }
                 writeEntries(state)
                 // The block to start again (a region's blocks each check the budget).
@@ -1065,7 +1125,7 @@ struct Lowering: ~Copyable {
     /// register), and accrues the float exception flags (using rax, rcx, rdx).
     mutating func writeEntries(_ state: ExitState) {
         for entry in state.entries {
-            if case .home(entry.slot.id)? = allocation.locations[entry.value.id] { continue }  // there already
+            if case .home(entry.slot.id)? = locations[entry.value.id] { continue }  // there already
             let slot = X64Memory.at(Self.stateRegister, Int32(f.slots[entry.slot.id].offset))
             let unchecked = uncheckedNaNs[entry.value.id]
             if f.type(entry.value) == .f64, floatRegister(entry.value) != nil || unchecked {
@@ -1244,11 +1304,11 @@ struct Lowering: ~Copyable {
         if need == take {
             asm.emit(.alu(.sub, .b64, Pinned.budget, imm: take))
             asm.jcc(.b, to: stub)
-            stubs.append((stub, .budget(state, instructions: take)))
+            stubs.append((stub, .budget(state, instructions: take, block: current)))
         } else {
             asm.emit(.alu(.cmp, .b64, Pinned.budget, imm: need))
             asm.jcc(.b, to: stub)
-            stubs.append((stub, .budget(state, instructions: 0)))
+            stubs.append((stub, .budget(state, instructions: 0, block: current)))
             if take != 0 { asm.emit(.alu(.sub, .b64, Pinned.budget, imm: take)) }
         }
     }
@@ -1291,7 +1351,7 @@ struct Lowering: ~Copyable {
             }
             cc = Self.condition(condition)
         } else {
-            switch allocation.location(condition) {
+            switch location(condition) {
             case .register(let r): asm.emit(.test(.b32, r, imm: 1))
             case .stack, .home: asm.emit(.test(.b32, memory(condition)!, imm: 1))
             case .float: preconditionFailure("tier 2 backend: a b1 value in an XMM register")
@@ -1321,10 +1381,10 @@ struct Lowering: ~Copyable {
     /// Whether the edge `call` needs moves.
     func hasMoves(_ call: BlockCall) -> Bool {
         for (p, a) in zip(f.blocks[call.block.id].params, f.list(call.args))
-        where allocation.locations[a.id] != allocation.location(p) {
+        where locations[a.id] != location(p, in: call.block) {
             return true
         }
-        return false
+        return !splitMoves(into: call.block).isEmpty
     }
 
     /// The parallel move of the edge's arguments to the destination's parameters, sequenced
@@ -1341,8 +1401,8 @@ struct Lowering: ~Copyable {
         }
         var moves: [(from: Place, to: ValueLocation)] = []
         for (p, a) in zip(f.blocks[call.block.id].params, f.list(call.args)) {
-            let to = allocation.location(p)
-            guard let from = allocation.locations[a.id] else {
+            let to = location(p, in: call.block)!
+            guard let from = locations[a.id] else {
                 if entryReads[a.id], case .inst(let read) = f.values[a.id].def {
                     moves.append((.slot(f.insts[read.id].imm), to))
                 } else {
@@ -1352,6 +1412,7 @@ struct Lowering: ~Copyable {
             }
             if from != to { moves.append((.location(from), to)) }
         }
+        for move in splitMoves(into: call.block) { moves.append((.location(move.from), move.to)) }
         // Whether a move from `place` reads `location` (a home is the slot an entry read reads).
         func reads(_ place: Place, _ location: ValueLocation) -> Bool {
             switch place {
