@@ -55,10 +55,21 @@ import Testing
 
     /// Evaluates `function` from `x`/`scratch`; returns the registers, scratch bytes and pc
     /// (and the address, at a fault), the exit state applied.
+    /// Counts the budget calls' instructions in `evaluate(..., budget:)`.
+    final class BudgetCount: @unchecked Sendable {
+        var instructions: UInt64 = 0
+    }
+
     static func evaluate(
-        _ function: Function, x: [UInt64], scratch: [UInt8], code: [UInt8]
+        _ function: Function, x: [UInt64], scratch: [UInt8], code: [UInt8], budget: BudgetCount? = nil
     ) -> (x: [UInt64], scratch: [UInt8], pc: UInt64, fault: UInt64?)? {
         var environment = environment(x: x, scratch: scratch, code: code)
+        if let budget {
+            environment.helpers[Tier2Backend.budgetHelper] = { _, arguments in
+                budget.instructions += arguments[0]
+                return .none
+            }
+        }
         let outcome = Evaluator.run(function, &environment, stepLimit: 1_000_000)
         let pc: UInt64
         var fault: UInt64? = nil

@@ -3,7 +3,7 @@ import Glibc
 import RivetFuzz
 import RivetIR
 import RivetISA
-import RivetJIT
+@testable import RivetJIT
 import RivetMachine
 import RivetX64
 import Testing
@@ -29,8 +29,9 @@ final class Tier2ExecutableCode {
     /// The counter table (the code is compiled for id 0: its instructions at 0, its exits at
     /// `Tier2Backend.counterTableEntries / 2`), mapped as the engine's is: the code writes both.
     let counters: UnsafeMutablePointer<UInt64>
-    /// A jump cache with no entry: every indirect exit misses.
-    let jumpCache = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 << 14)
+    /// A jump cache with no entry, as large as the engine's (the code's probe masks the index
+    /// with its size): every indirect exit misses.
+    let jumpCache = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * JumpCache.entries)
 
     init(_ compiled: consuming Tier2Backend.Code) throws {
         let table = mmap(
@@ -79,8 +80,8 @@ final class Tier2ExecutableCode {
         _ = Self.faultHandler
         let faultExit = UInt(bitPattern: base) + UInt(t.offset(of: faultLabel)!)
         try #require(rivet_register_code_range(UInt(bitPattern: base), UInt(bitPattern: base) + UInt(size), faultExit) == 0)
-        for k in 0..<(1 << 14) {
-            jumpCache[2 * k] = 1
+        for k in 0..<JumpCache.entries {
+            jumpCache[2 * k] = JumpCache.empty
             jumpCache[2 * k + 1] = 0
         }
     }
@@ -1260,5 +1261,80 @@ struct SplitMix {
         state[1] = 8
         #expect(code.run(&state, arena, budget: 100) == 0)
         #expect(state[HartState.Slot.pc] == 0x200 && state[HartState.Slot.budget] == 91)
+    }
+
+    /// A loop whose blocks each branch out to an exit block takes one `sub` a turn: the block
+    /// after the head (its one predecessor's other successor an exit block) has its take taken
+    /// by the head's call, and the exit blocks give it back. Counts at the exits and at a fault
+    /// (its site gives back what was taken ahead) are those of the guest blocks run.
+    @Test func aBlockWhosePredecessorOnlyElseLeavesIsTakenForAhead() throws {
+        let f = try Parser.parse(
+            """
+            function %ahead(slots: \(H.slotHeader); helpers: @budget(i64) can_fault) {
+            block0:
+                v0 = get_slot.i64 x1
+                v1 = get_slot.i64 x2
+                v2 = iconst 0
+                v3 = iconst 1
+                v4 = iconst 3
+                v5 = iconst 4
+                v6 = iconst 5
+                v7 = iconst 2
+                jump block1(v0, v1)
+            block1(v8: i64, v9: i64):
+                call @budget(v4) [pc=0x100 x1=v8 x2=v9]
+                v10 = uload8 v9 [pc=0x100 x1=v8 x2=v9]
+                v11 = icmp eq v10, v2
+                brif v11, block3, block2
+            block2:
+                call @budget(v5) [pc=0x10c x1=v8 x2=v9]
+                v12 = isub v8, v3
+                v13 = iadd v9, v3
+                v14 = icmp eq v12, v2
+                brif v14, block4, block1(v12, v13)
+            block3:
+                call @budget(v6) [pc=0x11c x1=v8 x2=v9]
+                exit pc=0x300 [x1=v8 x2=v9]
+            block4:
+                call @budget(v7) [pc=0x130 x1=v12 x2=v13]
+                exit pc=0x400 [x1=v12 x2=v13]
+            }
+            """)
+        try Verifier.verify(f)
+        let plan = Tier2Backend.budgetPlan(f)
+        func takes(_ b: Int) -> Int32? {
+            plan.takes[f.blocks[b].insts.first { f.insts[$0.id].opcode == .call }!.id]
+        }
+        // The head takes 3 + 4; block2 nothing; block3 gives 4 back of its 5, block4 its 2.
+        #expect([takes(1), takes(2), takes(3), takes(4)] == [7, 0, 1, 2])
+        #expect(plan.entryPrepaid[2] == 4 && plan.entryPrepaid[3] == 4 && plan.entryPrepaid[4] == 0)
+        guard let compiled = Tier2Backend.compile(f) else {
+            Issue.record("not compiled")
+            return
+        }
+        let sitePrepaid = compiled.faultSites.map(\.prepaid)
+        #expect(sitePrepaid == [4])
+        let code = try Tier2ExecutableCode(compiled)
+        let arena = Tier2Arena(size: 4096)
+        for k in 0..<16 { arena.bytes[64 + k] = k == 9 ? 0 : 1 }
+        var state = [UInt64](repeating: 0, count: H.stateWords)
+        // Out by block4 after 5 turns: 5 × 7 + 2.
+        state[1] = 5
+        state[2] = 64
+        #expect(code.run(&state, arena, budget: 1000) == 0)
+        #expect(state[HartState.Slot.pc] == 0x400 && state[1] == 0 && state[2] == 69)
+        #expect(state[HartState.Slot.budget] == 1000 - 37)
+        // Out by block3 at the zero byte, in the tenth turn: 9 × 7 + 3 + 5.
+        state[1] = 100
+        state[2] = 64
+        #expect(code.run(&state, arena, budget: 1000) == 0)
+        #expect(state[HartState.Slot.pc] == 0x300 && state[1] == 91 && state[2] == 73)
+        #expect(state[HartState.Slot.budget] == 1000 - 71)
+        // A fault at the load past the address space: 7 taken, 4 of them given back by the site.
+        state[1] = 100
+        state[2] = 1 << 20
+        #expect(code.run(&state, arena, budget: 1000) == 1)
+        #expect(state[HartState.Slot.pc] == 0x100)
+        #expect(Int(state[HartState.Slot.budget]) + sitePrepaid[0] == 1000 - 3)
     }
 }

@@ -189,7 +189,7 @@ public enum Tier2Backend {
         var lowering = Lowering(
             f, allocation, uses: uses, immediates: immediates, folded: folded, scaled: scaled,
             entryReads: entryReads, id: id, instructionIndex: instructionIndex, budgetChecks: budget.checks,
-            budgetTakes: budget.takes, dominators: DominatorTree(cfg))
+            budgetTakes: budget.takes, budgetEntryPrepaid: budget.entryPrepaid, budgetEntryRefunds: budget.entryRefunds, dominators: DominatorTree(cfg))
         lowering.emitFunction()
         let stubBytes = lowering.stubBytes
         let sites = lowering.faultSites
@@ -530,6 +530,13 @@ public enum Tier2Backend {
         /// The most any check needs: once a check left, a run with less left ends in the
         /// interpreter (`HartRunner.budgetTail`; a check would leave again at once).
         public var entryBudget: Int
+        /// By block id: instructions taken ahead for the block's calls when it starts (a
+        /// block whose take its one predecessor took, `mergeAcrossBlocks`, or an exit block
+        /// beside it, which gives them back).
+        public var entryPrepaid: [Int] = []
+        /// By block id: what an exit block without a budget call gives back as it starts
+        /// (`add r12, n`; empty: none).
+        public var entryRefunds: [Int] = []
     }
 
     /// The region's budget checks: at the entry and at loop heads, or (when a loop head has no
@@ -569,6 +576,8 @@ public enum Tier2Backend {
         var plan = BudgetPlan(
             checks: [Int32?](repeating: nil, count: f.insts.count), takes: [Int32?](repeating: nil, count: f.insts.count),
             entryBudget: 0)
+        // By block: the leader still taking at its terminator.
+        var leaderAtEnd = [Inst?](repeating: nil, count: f.blocks.count)
         for b in f.layout {
             var leader: Inst? = nil
             for inst in f.blocks[b.id].insts {
@@ -582,6 +591,7 @@ public enum Tier2Backend {
                         plan.takes[inst.id] = n
                     }
                 } else if data.opcode == .call || f.effects(inst).contains(.isTerminator) {
+                    if f.effects(inst).contains(.isTerminator) { leaderAtEnd[b.id] = leader }
                     leader = nil
                 }
             }
@@ -594,6 +604,84 @@ public enum Tier2Backend {
             } else if from[b.id] != 0 {
                 // Budget calls after a head that has none: nothing would check before them.
                 return everyCall
+            }
+        }
+        return mergeAcrossBlocks(f, cfg, heads: heads, leaderAtEnd: leaderAtEnd, plan) ?? plan
+    }
+
+    /// `plan` with blocks' takes taken by their predecessor's: a block that is not a head,
+    /// whose one predecessor ends with a leader still taking (nothing after it leaves but
+    /// guest accesses, whose faults give back what was taken ahead) and has no other
+    /// successor but exit blocks (one predecessor, an `exit` last, and if it has a budget call,
+    /// that call first). The predecessor's leader takes for it, and each exit block gives that
+    /// back, by its call or by an `add` as it starts (in code that runs once, when the region
+    /// leaves): a loop's turn through blocks that
+    /// each branch out to an exit takes one `sub` where it took one a block (zlib's
+    /// `longest_match` chain loop three). A head's check needs the most a path takes to the
+    /// next check, which taking earlier on the path does not change. Nil (keep `plan`) if
+    /// a block would start with instructions taken ahead but has other predecessors.
+    static func mergeAcrossBlocks(
+        _ f: Function, _ cfg: ControlFlowGraph, heads: [Bool], leaderAtEnd: [Inst?], _ plan: BudgetPlan
+    ) -> BudgetPlan? {
+        var plan = plan
+        var leaderAtEnd = leaderAtEnd
+        func n(_ inst: Inst) -> Int32 {
+            guard case .inst(let def) = f.values[f.arg(inst, 0).id].def else { return 0 }
+            return Int32(truncatingIfNeeded: f.insts[def.id].imm)
+        }
+        func leadingCall(_ b: Block) -> Inst? {
+            guard let first = f.blocks[b.id].insts.first, f.insts[first.id].opcode == .call, isBudget(f, first),
+                plan.checks[first.id] == nil
+            else { return nil }
+            return first
+        }
+        func onlyPredecessor(_ b: Block) -> Block? {
+            let preds = cfg.predecessors[b.id]
+            guard let p = preds.first, preds.allSatisfy({ $0 == p }), p != b, !heads[b.id] else { return nil }
+            return p
+        }
+        func isExitBlock(_ b: Block) -> Bool {
+            guard let term = f.terminator(b) else { return false }
+            let op = f.insts[term.id].opcode
+            guard (op == .exit || op == .exitIndirect) && onlyPredecessor(b) != nil else { return false }
+            return leadingCall(b) != nil
+                || !f.blocks[b.id].insts.contains { f.insts[$0.id].opcode == .call && isBudget(f, $0) }
+        }
+        var refunds = [Bool](repeating: false, count: f.blocks.count)
+        var merged = false
+        for b in cfg.reversePostorder {
+            guard let p = onlyPredecessor(b), let first = leadingCall(b), !isExitBlock(b), let leader = leaderAtEnd[p.id]
+            else { continue }
+            let others = cfg.successors[p.id].filter { $0 != b }
+            guard others.allSatisfy(isExitBlock) else { continue }
+            plan.takes[leader.id] = (plan.takes[leader.id] ?? n(leader)) + (plan.takes[first.id] ?? n(first))
+            plan.takes[first.id] = 0
+            if leaderAtEnd[b.id] == first { leaderAtEnd[b.id] = leader }
+            for e in others { refunds[e.id] = true }
+            merged = true
+        }
+        guard merged else { return nil }
+        // What each block starts with taken ahead; an exit block gives it back at its first call.
+        plan.entryPrepaid = [Int](repeating: 0, count: f.blocks.count)
+        plan.entryRefunds = plan.entryPrepaid
+        for b in cfg.reversePostorder {
+            var prepaid = plan.entryPrepaid[b.id]
+            if refunds[b.id], leadingCall(b) == nil {
+                plan.entryRefunds[b.id] = prepaid
+                prepaid = 0
+            }
+            for inst in f.blocks[b.id].insts where f.insts[inst.id].opcode == .call && isBudget(f, inst) {
+                if refunds[b.id], inst == leadingCall(b) {
+                    plan.takes[inst.id] = (plan.takes[inst.id] ?? n(inst)) - Int32(prepaid)
+                }
+                prepaid += Int(plan.takes[inst.id] ?? n(inst)) - Int(n(inst))
+            }
+            guard prepaid != 0 else { continue }
+            let successors = cfg.successors[b.id]
+            guard !successors.isEmpty else { return nil }
+            for s in successors {
+                guard onlyPredecessor(s) == b else { return nil }
+                plan.entryPrepaid[s.id] = prepaid
             }
         }
         return plan
@@ -723,6 +811,9 @@ struct Lowering: ~Copyable {
     /// By instruction: `Tier2Backend.budgetPlan(f).checks` and `.takes`.
     let budgetChecks: [Int32?]
     let budgetTakes: [Int32?]
+    /// By block: `Tier2Backend.budgetPlan(f).entryPrepaid` and `.entryRefunds` (empty: none).
+    let budgetEntryPrepaid: [Int]
+    let budgetEntryRefunds: [Int]
     /// What the budget calls emitted so far took ahead for calls not reached yet.
     var prepaid = 0
 
@@ -748,13 +839,15 @@ struct Lowering: ~Copyable {
 
     init(_ f: Function, _ allocation: RegisterAllocation, uses: [Int], immediates: [Bool],
          folded: [(base: Value, offset: Int32)?], scaled: [(base: Value, index: Value, scale: X64Scale, shift: Value)?],
-         entryReads: [Bool], id: Int, instructionIndex: [UInt64: Int], budgetChecks: [Int32?], budgetTakes: [Int32?],
+         entryReads: [Bool], id: Int, instructionIndex: [UInt64: Int], budgetChecks: [Int32?], budgetTakes: [Int32?], budgetEntryPrepaid: [Int], budgetEntryRefunds: [Int],
          dominators: DominatorTree)
     {
         self.f = f
         checkedAtEntry = Self.addressesChecked(atEntryOf: f, folded: folded, dominators: dominators)
         self.budgetChecks = budgetChecks
         self.budgetTakes = budgetTakes
+        self.budgetEntryPrepaid = budgetEntryPrepaid
+        self.budgetEntryRefunds = budgetEntryRefunds
         self.immediates = immediates
         self.entryReads = entryReads
         self.folded = folded
@@ -991,6 +1084,12 @@ struct Lowering: ~Copyable {
         for (k, b) in f.layout.enumerated() {
             asm.bind(blockLabels[b.id])
             enter(b)
+            prepaid = budgetEntryPrepaid.isEmpty ? 0 : budgetEntryPrepaid[b.id]
+            if !budgetEntryRefunds.isEmpty, budgetEntryRefunds[b.id] != 0 {
+                // Taken ahead for a block this exit does not run: given back.
+                asm.emit(.alu(.add, .b64, Pinned.budget, imm: Int32(budgetEntryRefunds[b.id])))
+                prepaid = 0
+            }
             checkedAddresses = checkedAtEntry[b.id]
             let next = k + 1 < f.layout.count ? f.layout[k + 1] : nil
             for inst in f.blocks[b.id].insts { emit(inst, next: next) }
