@@ -189,7 +189,8 @@ public enum Tier2Backend {
         var lowering = Lowering(
             f, allocation, uses: uses, immediates: immediates, folded: folded, scaled: scaled,
             entryReads: entryReads, id: id, instructionIndex: instructionIndex, budgetChecks: budget.checks,
-            budgetTakes: budget.takes, budgetEntryPrepaid: budget.entryPrepaid, budgetEntryRefunds: budget.entryRefunds, dominators: DominatorTree(cfg))
+            budgetTakes: budget.takes, budgetEntryPrepaid: budget.entryPrepaid, budgetEntryRefunds: budget.entryRefunds,
+            dominators: DominatorTree(cfg))
         lowering.emitFunction()
         let stubBytes = lowering.stubBytes
         let sites = lowering.faultSites
@@ -615,11 +616,10 @@ public enum Tier2Backend {
     /// successor but exit blocks (one predecessor, an `exit` last, and if it has a budget call,
     /// that call first). The predecessor's leader takes for it, and each exit block gives that
     /// back, by its call or by an `add` as it starts (in code that runs once, when the region
-    /// leaves): a loop's turn through blocks that
-    /// each branch out to an exit takes one `sub` where it took one a block (zlib's
-    /// `longest_match` chain loop three). A head's check needs the most a path takes to the
-    /// next check, which taking earlier on the path does not change. Nil (keep `plan`) if
-    /// a block would start with instructions taken ahead but has other predecessors.
+    /// leaves): a loop's turn through blocks that each branch out to an exit takes one `sub`
+    /// where it took one a block. A head's check needs the most a path takes to the next
+    /// check, which taking earlier on the path does not change. Nil (keep `plan`) if a block
+    /// would start with instructions taken ahead but has other predecessors.
     static func mergeAcrossBlocks(
         _ f: Function, _ cfg: ControlFlowGraph, heads: [Bool], leaderAtEnd: [Inst?], _ plan: BudgetPlan
     ) -> BudgetPlan? {
@@ -722,8 +722,7 @@ struct Lowering: ~Copyable {
         /// exit state itself took about 150 bytes an access: most of a region's code.)
         case fault(site: Int)
         /// The budget check found less than `instructions`: give them back, write the exit
-        /// state, leave with `budget`.
-        /// (The block's locations: `block`.)
+        /// state (from the locations of `block`, the check's), leave with `budget`.
         case budget(ExitState, instructions: Int32, block: Block)
         /// A patchable exit not linked yet: leave with `chain` and the exit's index.
         case chain(Int)
@@ -839,8 +838,8 @@ struct Lowering: ~Copyable {
 
     init(_ f: Function, _ allocation: RegisterAllocation, uses: [Int], immediates: [Bool],
          folded: [(base: Value, offset: Int32)?], scaled: [(base: Value, index: Value, scale: X64Scale, shift: Value)?],
-         entryReads: [Bool], id: Int, instructionIndex: [UInt64: Int], budgetChecks: [Int32?], budgetTakes: [Int32?], budgetEntryPrepaid: [Int], budgetEntryRefunds: [Int],
-         dominators: DominatorTree)
+         entryReads: [Bool], id: Int, instructionIndex: [UInt64: Int], budgetChecks: [Int32?], budgetTakes: [Int32?],
+         budgetEntryPrepaid: [Int], budgetEntryRefunds: [Int], dominators: DominatorTree)
     {
         self.f = f
         checkedAtEntry = Self.addressesChecked(atEntryOf: f, folded: folded, dominators: dominators)
