@@ -118,6 +118,7 @@ extension LinearScan {
         var live = [Bool](repeating: false, count: blockCount)
         var free = [Bool](repeating: false, count: blockCount)
         var inside = [Bool](repeating: false, count: blockCount)
+        var into = [Bool](repeating: false, count: blockCount)
         for (n, v) in candidates.enumerated() {
             // The blocks it lives in, and those it lives into.
             var found: [Int] = []
@@ -132,17 +133,28 @@ extension LinearScan {
             }
             let liveBlocks = found
             let liveInto = liveBlocks.filter { c.liveIn[$0 * c.words + v / 64] & (1 << UInt64(v % 64)) != 0 }
+            for b in liveInto { into[b] = true }
             let weightIn = { (b: Int) in weightsByBlock[n * blockCount + b] }
             let defined = definedIn[n]
+            // What the moves on the edges between `p` and `t` (v live into `t`) cost.
+            func edgeCost(_ inside: [Bool], _ p: Int, _ t: Int, stores: Bool) -> Double {
+                inside[p] != inside[t] && (inside[t] || stores) ? Double(1 << (3 * min(c.depth[p], c.depth[t], 6))) : 0
+            }
+            // What the moves on the edges into and out of `b` cost (b not v's block).
+            func edgesCost(_ inside: [Bool], _ b: Int) -> Double {
+                let stores = defined >= 0 && inside[defined]
+                var cost = 0.0
+                if into[b] { for p in c.cfg.predecessors[b] { cost += edgeCost(inside, p.id, b, stores: stores) } }
+                for t in c.cfg.successors[b] where into[t.id] { cost += edgeCost(inside, b, t.id, stores: stores) }
+                return cost
+            }
             // What keeping `v` in a register in the blocks marked in `inside` gains.
             func gain(_ inside: [Bool]) -> Double {
                 var g = 0.0
                 for b in liveBlocks where inside[b] { g += weightIn(b) }
                 let stores = defined >= 0 && inside[defined]
                 for t in liveInto {
-                    for p in c.cfg.predecessors[t] where inside[p.id] != inside[t] {
-                        if inside[t] || stores { g -= Double(1 << (3 * min(c.depth[p.id], c.depth[t], 6))) }
-                    }
+                    for p in c.cfg.predecessors[t] { g -= edgeCost(inside, p.id, t, stores: stores) }
                 }
                 return g
             }
@@ -155,8 +167,14 @@ extension LinearScan {
                 for b in liveBlocks { free[b] = true }
                 var i = intervals.indices(v).lowerBound
                 let iEnd = intervals.indices(v).upperBound
-                var j = 0
-                while i < iEnd && j < occupied[k].count {
+                // From the first of the place's ranges that does not end before v starts.
+                var j = 0, high = occupied[k].count
+                let start = intervals.start(v), end = intervals.end(v)
+                while j < high {
+                    let mid = (j + high) / 2
+                    if occupied[k][mid].upperBound < start { j = mid + 1 } else { high = mid }
+                }
+                while i < iEnd && j < occupied[k].count && occupied[k][j].lowerBound <= end {
                     let a = intervals.lower[i]...intervals.upper[i], o = occupied[k][j]
                     if a.upperBound < o.lowerBound {
                         i += 1
@@ -178,22 +196,31 @@ extension LinearScan {
                 guard useful else { continue }
                 var current = gain(inside)
                 // Out of the loops the register is not free throughout, where that gains.
-                for loop in loops where liveBlocks.contains(where: { loop.body[$0] && !free[$0] }) {
-                    let taken = liveBlocks.filter { loop.body[$0] && inside[$0] }
-                    guard !taken.isEmpty else { continue }
-                    for b in taken { inside[b] = false }
+                let taken = liveBlocks.filter { !free[$0] }
+                for loop in loops where taken.contains(where: { loop.body[$0] }) {
+                    let out = liveBlocks.filter { loop.body[$0] && inside[$0] }
+                    guard !out.isEmpty else { continue }
+                    for b in out { inside[b] = false }
                     let g = gain(inside)
                     if g >= current {
                         current = g
                     } else {
-                        for b in taken { inside[b] = true }
+                        for b in out { inside[b] = true }
                     }
                 }
-                // Blocks without uses in or out, one at a time.
+                // Blocks without uses in or out, one at a time (only the block's edges change,
+                // unless it is v's own).
                 for _ in 0..<2 {
                     for b in liveBlocks where weightIn(b) == 0 && (free[b] || inside[b]) {
+                        if b == defined {
+                            inside[b].toggle()
+                            let g = gain(inside)
+                            if g > current { current = g } else { inside[b].toggle() }
+                            continue
+                        }
+                        let before = edgesCost(inside, b)
                         inside[b].toggle()
-                        let g = gain(inside)
+                        let g = current + before - edgesCost(inside, b)
                         if g > current { current = g } else { inside[b].toggle() }
                     }
                 }
@@ -206,6 +233,7 @@ extension LinearScan {
             for b in liveBlocks {
                 live[b] = false
                 inside[b] = false
+                into[b] = false
             }
             guard let (_, k, blocks) = best else { continue }
             splits.append(
@@ -213,16 +241,17 @@ extension LinearScan {
                     value: Value(v), location: places[k], blocks: blocks, liveInto: liveInto.map { Block($0) },
                     definedInRegister: defined >= 0 && blocks[defined]))
             used[k] = true
-            // The place now holds v's ranges in those blocks.
+            // The place now holds v's ranges in those blocks (in order: merged in one pass).
+            var pieces: [ClosedRange<Int>] = []
             for r in intervals.indices(v) {
                 for x in blockIndex(at: intervals.lower[r])...blockIndex(at: intervals.upper[r]) {
                     let b = f.layout[x].id
                     guard blocks[b] else { continue }
                     let lower = max(intervals.lower[r], c.blockStarts[b]), upper = min(intervals.upper[r], c.blockEnds[b])
-                    occupied[k].append(lower...upper)
+                    pieces.append(lower...upper)
                 }
             }
-            occupied[k] = merged(occupied[k])
+            occupied[k] = merged(occupied[k], pieces)
         }
         return splits
     }
@@ -230,13 +259,36 @@ extension LinearScan {
     /// `ranges` sorted, with overlapping and adjacent ones joined.
     static func merged(_ ranges: [ClosedRange<Int>]) -> [ClosedRange<Int>] {
         var result: [ClosedRange<Int>] = []
-        for r in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
-            if let last = result.last, last.upperBound + 1 >= r.lowerBound {
-                result[result.count - 1] = last.lowerBound...max(last.upperBound, r.upperBound)
+        for r in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) { join(&result, r) }
+        return result
+    }
+
+    /// Two lists of ranges each in increasing order, as one with overlapping and adjacent
+    /// ranges joined.
+    static func merged(_ a: [ClosedRange<Int>], _ b: [ClosedRange<Int>]) -> [ClosedRange<Int>] {
+        var result: [ClosedRange<Int>] = []
+        result.reserveCapacity(a.count + b.count)
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i].lowerBound <= b[j].lowerBound) {
+                join(&result, a[i])
+                i += 1
             } else {
-                result.append(r)
+                join(&result, b[j])
+                j += 1
             }
         }
         return result
+    }
+
+    /// Appends `r` (starting at or after the last range's start) to `ranges`, joined with the
+    /// last range if they overlap or touch.
+    @inline(__always)
+    static func join(_ ranges: inout [ClosedRange<Int>], _ r: ClosedRange<Int>) {
+        if let last = ranges.last, last.upperBound + 1 >= r.lowerBound {
+            ranges[ranges.count - 1] = last.lowerBound...max(last.upperBound, r.upperBound)
+        } else {
+            ranges.append(r)
+        }
     }
 }
