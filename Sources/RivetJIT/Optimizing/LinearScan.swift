@@ -262,7 +262,7 @@ public enum LinearScan {
         // registers around zlib's longest_match loop while its invariants were read from slots
         // every iteration.
         let loops = NaturalLoops(cfg, DominatorTree(cfg))
-        let depth = loops.loops.isEmpty ? [Int](repeating: 0, count: blockCount) : loops.depths
+        let depth = loopDepths(loops, blockCount: blockCount)
         var operandUses = [Bool](repeating: false, count: valueCount)
         for b in f.layout {
             for inst in f.blocks[b.id].insts { for v in f.args(inst) { operandUses[v.id] = true } }
@@ -692,10 +692,13 @@ public enum LinearScan {
     }
 
     /// By block: how many natural loops contain it (`NaturalLoops`; 0 for unreachable blocks).
-    public static func loopDepths(_ f: Function) -> [Int] { loopDepths(ControlFlowGraph(f), blockCount: f.blocks.count) }
+    public static func loopDepths(_ f: Function) -> [Int] {
+        let cfg = ControlFlowGraph(f)
+        return loopDepths(NaturalLoops(cfg, DominatorTree(cfg)), blockCount: f.blocks.count)
+    }
 
-    static func loopDepths(_ cfg: ControlFlowGraph, blockCount: Int) -> [Int] {
-        let depths = NaturalLoops(cfg, DominatorTree(cfg)).depths
-        return depths.isEmpty ? [Int](repeating: 0, count: blockCount) : depths
+    /// `loops`' depths, by block (all 0 when there are no loops).
+    static func loopDepths(_ loops: NaturalLoops, blockCount: Int) -> [Int] {
+        loops.loops.isEmpty ? [Int](repeating: 0, count: blockCount) : loops.depths
     }
 }

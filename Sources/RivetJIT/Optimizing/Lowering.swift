@@ -607,7 +607,7 @@ public enum Tier2Backend {
                 return everyCall
             }
         }
-        return mergeAcrossBlocks(f, cfg, heads: heads, leaderAtEnd: leaderAtEnd, plan) ?? plan
+        return mergeAcrossBlocks(f, cfg, heads: heads, amounts: everyCall.checks, leaderAtEnd: leaderAtEnd, plan) ?? plan
     }
 
     /// `plan` with blocks' takes taken by their predecessor's: a block that is not a head,
@@ -619,19 +619,17 @@ public enum Tier2Backend {
     /// leaves): a loop's turn through blocks that each branch out to an exit takes one `sub`
     /// where it took one a block. A head's check needs the most a path takes to the next
     /// check, which taking earlier on the path does not change. Nil (keep `plan`) if a block
-    /// would start with instructions taken ahead but has other predecessors.
+    /// would start with instructions taken ahead but has other predecessors. `amounts`: by
+    /// instruction, a budget call's `n` (nil for any other instruction).
     static func mergeAcrossBlocks(
-        _ f: Function, _ cfg: ControlFlowGraph, heads: [Bool], leaderAtEnd: [Inst?], _ plan: BudgetPlan
+        _ f: Function, _ cfg: ControlFlowGraph, heads: [Bool], amounts: [Int32?], leaderAtEnd: [Inst?],
+        _ plan: BudgetPlan
     ) -> BudgetPlan? {
         var plan = plan
         var leaderAtEnd = leaderAtEnd
-        func n(_ inst: Inst) -> Int32 {
-            guard case .inst(let def) = f.values[f.arg(inst, 0).id].def else { return 0 }
-            return Int32(truncatingIfNeeded: f.insts[def.id].imm)
-        }
+        func n(_ inst: Inst) -> Int32 { amounts[inst.id]! }
         func leadingCall(_ b: Block) -> Inst? {
-            guard let first = f.blocks[b.id].insts.first, f.insts[first.id].opcode == .call, isBudget(f, first),
-                plan.checks[first.id] == nil
+            guard let first = f.blocks[b.id].insts.first, amounts[first.id] != nil, plan.checks[first.id] == nil
             else { return nil }
             return first
         }
@@ -644,8 +642,7 @@ public enum Tier2Backend {
             guard let term = f.terminator(b) else { return false }
             let op = f.insts[term.id].opcode
             guard (op == .exit || op == .exitIndirect) && onlyPredecessor(b) != nil else { return false }
-            return leadingCall(b) != nil
-                || !f.blocks[b.id].insts.contains { f.insts[$0.id].opcode == .call && isBudget(f, $0) }
+            return leadingCall(b) != nil || !f.blocks[b.id].insts.contains { amounts[$0.id] != nil }
         }
         var refunds = [Bool](repeating: false, count: f.blocks.count)
         var merged = false
@@ -670,7 +667,7 @@ public enum Tier2Backend {
                 plan.entryRefunds[b.id] = prepaid
                 prepaid = 0
             }
-            for inst in f.blocks[b.id].insts where f.insts[inst.id].opcode == .call && isBudget(f, inst) {
+            for inst in f.blocks[b.id].insts where amounts[inst.id] != nil {
                 if refunds[b.id], inst == leadingCall(b) {
                     plan.takes[inst.id] = (plan.takes[inst.id] ?? n(inst)) - Int32(prepaid)
                 }
