@@ -115,6 +115,25 @@ public enum HostIO {
         return call(Number.read, Int(fd), bits(buffer.baseAddress), buffer.count)
     }
 
+    /// The first `count` bytes of the file open at `fd` (fewer if it ends first), read at offset
+    /// 0 into storage that is not zeroed first (a program read for execve was one more pass over
+    /// its pages, 8% of a fork and exec), or nil if a read fails.
+    static func readWhole(_ fd: Int32, count: Int) -> [UInt8]? {
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var done = 0
+            while done < count {
+                let n = read(fd, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[done...])), at: Int64(done))
+                if n == -Int(EINTR) { continue }
+                if n < 0 { failed = true }
+                if n <= 0 { break }
+                done += n
+            }
+            initialized = done
+        }
+        return failed ? nil : bytes
+    }
+
     /// write(2), or pwrite(2) at `offset`: the bytes written, or -errno.
     static func write(_ fd: Int32, from buffer: UnsafeRawBufferPointer, at offset: Int64? = nil) -> Int {
         if let offset { return call(Number.pwrite, Int(fd), bits(buffer.baseAddress), buffer.count, Int(offset)) }

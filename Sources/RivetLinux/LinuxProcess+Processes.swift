@@ -205,12 +205,8 @@ extension LinuxProcess {
         }
         guard Glibc.access(hostPath, X_OK) == 0 else { return .failure(SandboxError(Errno.EACCES)) }
         guard info.st_size <= 1 << 30 else { return .failure(SandboxError(Errno.ENOMEM)) }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
-            guard n > 0 else { return .failure(SandboxError(Errno.EIO)) }
-            done += n
+        guard let bytes = HostIO.readWhole(fd, count: Int(info.st_size)), bytes.count == Int(info.st_size) else {
+            return .failure(SandboxError(Errno.EIO))
         }
         return .success((bytes, hostPath, guestPath))
     }

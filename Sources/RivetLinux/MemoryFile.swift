@@ -55,15 +55,7 @@ public final class MemoryFile: Sendable {
     public func contents() -> [UInt8] {
         var info = stat()
         guard fstat(descriptor, &info) == 0, info.st_size > 0 else { return [] }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, $0.count - done, off_t(done)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            done += n
-        }
-        return Array(bytes[0..<done])
+        return HostIO.readWhole(descriptor, count: Int(info.st_size)) ?? []
     }
 
     /// Opens a new host description of the file with the guest's `flags` (only the access
