@@ -47,6 +47,9 @@ final class Tier2ExecutableCode {
         t.emit(.mov(.b64, .r13, .rdx))
         t.emit(.mov(.b64, .r12, .at(.rbx, Int32(8 * HartState.Slot.budget))))
         t.emit(.mov(.b64, .r14, .at(.rbx, Int32(8 * HartState.Slot.jumpCache))))
+        // MXCSR without flags, as the engine's entry sets it (float code accrues its flags).
+        t.emit(.mov(.b32, .at(.rbx, Int32(8 * HartState.Slot.mxcsr)), imm: 0x1f80))
+        t.emit(.ldmxcsr(.at(.rbx, Int32(8 * HartState.Slot.mxcsr))))
         t.emit(.jmp(.rcx))
         t.align(16)
         t.bind(exitLabel)

@@ -1,0 +1,154 @@
+import RivetFuzz
+import RivetIR
+import RivetISA
+import RivetInterpreter
+import RivetJIT
+import RivetMachine
+import Testing
+
+/// Random float code end to end: F and D instructions (and the integer ones around them) with
+/// the rounding modes the frontend models inline, from random f registers, scratch memory and
+/// fcsr (flags already set; frm round-to-nearest in three seeds of four, another mode in the
+/// rest, which the regions' entry guard must refuse with the state untouched), through
+/// `RegionFrontend`, `Pipeline.tier2` and the backend, run on host memory against the
+/// interpreter: x and f registers, fcsr, memory and pc. The integer tests model only x
+/// registers; these check the XMM allocation, NaN boxing and canonical NaNs, the flags accrued
+/// from MXCSR at exits, and the state (f registers and flags included) rebuilt at faults: a
+/// fifth of the seeds put the base of every access past the arena.
+extension Tier2BackendRegionTests {
+    static let floatExtensions: Set<Extension> = [.i, .m, .f, .d]
+
+    /// What a run left: registers, fcsr, the scratch area, the pc and whether it faulted.
+    struct FloatState: Equatable, CustomStringConvertible {
+        var x: [UInt64]
+        var f: [UInt64]
+        var fcsr: UInt64
+        var scratch: [UInt8]
+        var pc: UInt64
+        var faulted: Bool
+
+        init(x: [UInt64], f: [UInt64], fcsr: UInt64, scratch: [UInt8], pc: UInt64, faulted: Bool) {
+            (self.x, self.f, self.fcsr, self.scratch, self.pc, self.faulted) = (x, f, fcsr, scratch, pc, faulted)
+        }
+
+        /// A state before any instruction ran.
+        init(_ s: RandomMachineState, pc: UInt64) {
+            self.init(x: s.x, f: s.f, fcsr: s.fcsr, scratch: s.scratch, pc: pc, faulted: false)
+        }
+
+        var description: String {
+            "pc 0x\(String(pc, radix: 16)) fcsr 0x\(String(fcsr, radix: 16)) faulted \(faulted) x \(x) f \(f)"
+        }
+    }
+
+    /// `body` with the rounding modes the frontend models inline, drawn by `random`: `rne` or
+    /// `dyn` for arithmetic and conversions to float, `rtz` for conversions to a signed integer
+    /// (C's casts). The generator draws every mode alike, and other static modes end a region
+    /// before them: its regions were mostly integer code.
+    static func modelledRounding(_ body: [RandomInstruction], _ random: inout SeededRandom) -> [RandomInstruction] {
+        let arithmetic: Set<RivetISA.Opcode> = [
+            .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s, .fadd_d, .fsub_d, .fmul_d, .fdiv_d, .fsqrt_d,
+            .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d,
+            .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_d_l, .fcvt_s_d,
+        ]
+        let toInteger: Set<RivetISA.Opcode> = [.fcvt_w_s, .fcvt_l_s, .fcvt_w_d, .fcvt_l_d]
+        return body.map { item in
+            guard item.length == 4, arithmetic.contains(item.decoded.opcode) || toInteger.contains(item.decoded.opcode) else { return item }
+            let rm: UInt32 = toInteger.contains(item.decoded.opcode) ? 1 : (random.percent(50) ? 0 : 7)
+            let bits = item.bits & ~(7 << 12) | rm << 12
+            return RandomInstruction(bits: bits, decoded: Decoder.decode32(bits))
+        }
+    }
+
+    /// Runs `code` natively from `initial` (x, f and fcsr in the hart's slots); nil if its entry
+    /// guard failed (the region assumes round-to-nearest, and `frm` says otherwise), the state
+    /// then unchanged.
+    static func runFloat(_ code: Tier2ExecutableCode, _ initial: RandomMachineState, bytes: [UInt8]) -> FloatState? {
+        let space = Tier2Arena(size: arenaSize)
+        let arena = space.bytes
+        for (k, byte) in bytes.enumerated() { arena[Int(RandomInstructionLayout.textAddress) + k] = byte }
+        for (k, byte) in initial.scratch.enumerated() { arena[Int(RandomInstructionLayout.scratch) + k] = byte }
+        var state = [UInt64](repeating: 0, count: Tier2Harness.stateWords)
+        for n in 1..<32 { state[HartState.Slot.x + n] = initial.x[n] }
+        for n in 0..<32 { state[HartState.Slot.f + n] = initial.f[n] }
+        state[HartState.Slot.fcsr] = initial.fcsr
+        state[HartState.Slot.pc] = RandomInstructionLayout.textAddress
+        let kind = code.run(&state, space)
+        let after = FloatState(
+            x: [0] + (1..<32).map { state[HartState.Slot.x + $0] }, f: (0..<32).map { state[HartState.Slot.f + $0] },
+            fcsr: state[HartState.Slot.fcsr] & 0xff,
+            scratch: (0..<initial.scratch.count).map { arena[Int(RandomInstructionLayout.scratch) + $0] },
+            pc: state[HartState.Slot.pc], faulted: kind == 1)
+        guard kind != 4 else {
+            #expect(after == FloatState(initial, pc: RandomInstructionLayout.textAddress), "a failed entry guard changed the state")
+            return nil
+        }
+        return after
+    }
+
+    @Test func randomFloatRegionsMatchTheInterpreter() throws {
+        var compared = 0, floatInstructions = 0, faults = 0, accruesFlags = 0, guardFailures = 0
+        for seed in 0..<400 as Range<UInt64> {
+            var generator = RandomInstructionGenerator(seed: 7000 + seed, extensions: Self.floatExtensions, compressed: true)
+            var initial = generator.initialState()
+            // Mostly round-to-nearest in frm, which the regions' inline float code assumes (their
+            // entry guard sends the other modes to tier 1): then they run.
+            if seed % 4 != 0 { initial.fcsr &= 0x1f }
+            // Some start with the base of every load and store past the arena: the first access
+            // faults, and the state at it (f registers and flags included) is rebuilt.
+            if seed % 5 == 0 { initial.x[RandomInstructionLayout.baseRegister] = UInt64(Self.arenaSize) + 0x10000 }
+            var random = SeededRandom(seed: seed)
+            let body = Self.modelledRounding(generator.body(count: 30), &random)
+            var code: [UInt8] = []
+            for item in body {
+                for k in 0..<item.length { code.append(UInt8(truncatingIfNeeded: item.bits >> (8 * UInt32(k)))) }
+            }
+            for k in 0..<4 { code.append(UInt8(truncatingIfNeeded: RegionFrontendTests.ecall >> (8 * UInt32(k)))) }
+            let decoded = body.map(\.decoded) + [Decoder.decode32(RegionFrontendTests.ecall)]
+            guard var region = RegionFrontend.translate(pc: RandomInstructionLayout.textAddress, instructions: decoded)
+            else { continue }
+            let covered = decoded.prefix(region.instructions)
+            floatInstructions += covered.filter { [.f, .d].contains(EncodingTable.row(for: $0.opcode).isa) }.count
+
+            // The interpreter runs the instructions the region covers.
+            let guest = try RegionFrontendTests.Guest(code: code, x: initial.x, scratch: initial.scratch)
+            for n in 0..<32 { guest.hart[f: n] = initial.f[n] }
+            guest.hart.fcsr = initial.fcsr
+            let stop = guest.interpreter.run(budget: UInt64(region.instructions))
+            var faulted = false
+            if case .fault(let fault) = stop {
+                // Unmapped for the interpreter, host memory in the arena: not comparable.
+                if fault.address.rawValue < UInt64(Self.arenaSize) { continue }
+                faulted = true
+                faults += 1
+            }
+            let expected = FloatState(
+                x: (0..<32).map { guest.hart[x: $0] }, f: (0..<32).map { guest.hart[f: $0] }, fcsr: guest.hart.fcsr,
+                scratch: try guest.memory.read(at: RandomInstructionLayout.scratch, size: initial.scratch.count),
+                pc: guest.hart.pc, faulted: faulted)
+
+            let naive = region.function
+            try PassManager(verifyEachPass: true).run(Pipeline.tier2, on: &region.function)
+            for (function, optimized) in [(naive, false), (region.function, true)] {
+                guard let machineCode = Tier2Backend.compile(function) else {
+                    Issue.record("seed \(seed): not compiled")
+                    continue
+                }
+                if optimized, machineCode.accruesFlags { accruesFlags += 1 }
+                let executable = try Tier2ExecutableCode(machineCode)
+                guard let actual = Self.runFloat(executable, initial, bytes: code) else {
+                    guardFailures += 1
+                    continue
+                }
+                #expect(actual == expected, "seed \(seed) (optimized: \(optimized)):\n  got      \(actual)\n  expected \(expected)")
+            }
+            compared += 1
+        }
+        #expect(compared > 250)
+        #expect(floatInstructions > 2_000)
+        #expect(faults > 20)
+        #expect(accruesFlags > 100)
+        print("tier 2 backend: \(compared) random float regions, \(floatInstructions) float instructions, \(faults) faults, \(accruesFlags) accruing flags, \(guardFailures) runs stopped by the entry guard")
+    }
+}
+
