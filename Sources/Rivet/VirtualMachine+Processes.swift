@@ -86,6 +86,7 @@ extension VirtualMachine {
         }
         // The point of no return.
         process.resetForExec(image)
+        engine.programReplaced()
         do { try memory.unmap(at: GuestAddress(0), size: GuestMemory.addressSpaceSize) } catch {}
         memory.synchronizeInstructionFetch()
         program = elf

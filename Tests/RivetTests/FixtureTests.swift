@@ -385,6 +385,27 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(result.statistics.deopts >= optimizing.guardFailures)
     }
 
+    /// A program that execs itself in its own process: the first run's translations are
+    /// forgotten at the exec, not invalidated one by one (each counted as a deoptimization,
+    /// 695 of them under `--tier baseline`, and backed off at its pc for the next program).
+    @Test(arguments: [ExecutionTier.baseline, .auto, .optimizing])
+    func anExecForgetsTheOldProgramsCode(_ tier: ExecutionTier) throws {
+        let fixture = try #require(Fixture.all.first { $0.name == "proc_exec_self" })
+        let scratch = try ScratchDirectory()
+        let json = scratch.path + "/stats.json"
+        let process = try HostProcess([
+            rivetCommand, "run", "--no-cwd", "--tier", tier.rawValue, "--stats-json", json, fixture.binary,
+        ])
+        #expect(process.wait(timeout: .seconds(60)) == 3, "\(process.standardError)")
+        #expect(process.standardOutput == fixture.expectedOutput)
+        let text = try readText(json)
+        for field in ["\"deopts\":", "\"invalidations\":"] {
+            let at = try #require(text.range(of: field), "\(field) in \(text)")
+            let value = Int(text[at.upperBound...].prefix { $0.isNumber || $0 == " " }.filter { $0.isNumber })
+            #expect(value == 0, "\(tier): \(field) \(value ?? -1)")
+        }
+    }
+
     /// Every fixture under every engine set-up must give exactly the recorded (qemu's) result.
     @Test(arguments: Fixture.all, EngineSetup.allCases)
     func fixtureMatchesItsExpectation(_ fixture: Fixture, _ setup: EngineSetup) throws {

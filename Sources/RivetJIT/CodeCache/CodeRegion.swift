@@ -231,6 +231,14 @@ final class CodeRegion {
         free.insert(entry, at: index)
     }
 
+    /// Gives back everything but the first `kept` bytes (the runtime's trampolines), at once:
+    /// every translation was forgotten (`TranslationCache.forgetAll`).
+    func releaseAll(keeping kept: Int) {
+        let kept = min(size, Self.rounded(kept))
+        free = kept < size ? [(kept, size - kept)] : []
+        used = kept
+    }
+
     /// Number of free ranges (fragmentation).
     var freeRangeCount: Int { free.count }
 }

@@ -284,6 +284,36 @@ final class TranslationCache: CodeInvalidationObserver {
         retiredBytes += t.regionBytes
     }
 
+    /// Forgets every translation at once, as if none had been made, keeping the region's first
+    /// `kept` bytes (the runtime's trampolines): for a process whose program was replaced
+    /// (execve), with no hart in JIT code. Not removals: nothing is counted or reported to
+    /// `onRemove`, no jump is patched back (no code will enter the old code again), the space
+    /// is released in one step. Removing the translations one at a time counted each as a
+    /// deoptimization and backed off its pc for the next program's blocks there.
+    func forgetAll(keeping kept: Int) {
+        for id in 1..<nextID {
+            guard let t = byID[id] else { continue }
+            // (References between translations, through links, would keep them alive.)
+            t.isRetired = true
+            t.incoming = []
+            for k in 0..<t.exits { t.setLinked(k, nil) }
+            jumpCache.remove(pc: t.guestPC)
+            for other in otherJumpCaches { other.remove(pc: t.guestPC) }
+            byID[id] = nil
+            releaseID(id)
+        }
+        freeIDs.removeAll()
+        nextID = 1
+        for page in protectedPages { memory.setHostWriteProtection(page: page, protected: false) }
+        protectedPages.removeAll()
+        byPage.removeAll()
+        byPC.pointee = PCIndex()
+        retired.removeAll()
+        retiredBytes = 0
+        optimizedMetadataBytes = 0
+        region.releaseAll(keeping: kept)
+    }
+
     /// Whether removed translations wait to be freed.
     var hasRetired: Bool { !retired.isEmpty }
 

@@ -124,6 +124,17 @@ final class CompileQueue: @unchecked Sendable {
         unlock()
     }
 
+    /// Drops every waiting request and every result not taken yet (call with the workers
+    /// stopped: `shutdown`): their translation ids no longer mean anything (`Engine.programReplaced`).
+    func discardAll() {
+        lock()
+        while heap.popFirst() != nil {}
+        completed.removeAll()
+        failed.removeAll()
+        ready.store(false, ordering: .releasing)
+        unlock()
+    }
+
     /// Stops the workers and waits for them (pending requests are dropped).
     func shutdown() {
         lock()

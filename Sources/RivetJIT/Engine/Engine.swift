@@ -310,6 +310,39 @@ public final class Engine {
         return pid
     }
 
+    /// The guest replaced its program (execve; call before its memory goes): every translation
+    /// is forgotten at once (`TranslationCache.forgetAll`), and with them what the engine
+    /// learned of the old program's pcs — back-offs, the regions asked for and their headers,
+    /// compiles waiting or done — since the new program's code at those pcs is another. Before,
+    /// unmapping the old image invalidated the translations one by one: each counted as a
+    /// deoptimization (the exec'd program's `--stats` reported the old one's translations as
+    /// deopts) and backed its pc off, so the new program's blocks there waited twice the
+    /// threshold. Only with no hart in JIT code (an `ecall` handled from JIT code that execs:
+    /// the translations then go by invalidation, as before).
+    public func programReplaced() {
+        let workers = queue?.workerCount ?? 0
+        let optimizingWorkers = optimizingQueue?.workerCount ?? 0
+        queue?.shutdown()
+        optimizingQueue?.shutdown()
+        defer {
+            if workers > 0 { queue?.restart(threads: workers) }
+            if optimizingWorkers > 0 { optimizingQueue?.restart(threads: optimizingWorkers) }
+        }
+        lock.withLock {
+            guard runners.allSatisfy({ $0.ecallDepth == 0 }) else { return }
+            queue?.discardAll()
+            optimizingQueue?.discardAll()
+            deferred.removeAll()
+            cache.forgetAll(keeping: madeRuntime?.trampolineLength ?? 0)
+            setbacks.removeAll()
+            retiredInstructions.removeAll()
+            optimizingAsked.removeAll()
+            regionHeaders.removeAll()
+            regions.removeAll()
+            windowHeaders.removeAll()
+        }
+    }
+
     /// The source of the `time` CSR, for every tier.
     public func setTimeSource(_ read: @escaping () -> UInt64) {
         for runner in runners { runner.interpreter.readTime = read }

@@ -72,6 +72,14 @@ struct PCTable: ~Copyable {
         }
     }
 
+    /// Forgets every entry.
+    mutating func removeAll() {
+        guard count > 0 else { return }
+        keys.update(repeating: Self.empty, count: capacity)
+        values.update(repeating: 0, count: capacity)
+        count = 0
+    }
+
     /// Every (pc, count).
     func forEach(_ body: (UInt64, UInt64) -> Void) {
         for k in 0..<capacity where keys[k] != Self.empty { body(keys[k], values[k]) }
