@@ -329,7 +329,7 @@ public final class GuestMemory: @unchecked Sendable {
     func forget(_ start: GuestAddress, _ end: GuestAddress) {
         let hadCode = containsCode(start, end)
         // Only mapped pages have rights in the table, so the regions' pages are the ones to
-        // clear: a walk over the whole range read 16 million entries when execve forgot the
+        // clear: a walk over the whole range read 64 million entries when execve forgot the
         // whole address space (30 ms of each exec, most of a fork and exec).
         let mapped = map.regions(overlapping: start, end)
         mappedBytes -= map.bytesMapped(in: start, end)
