@@ -554,23 +554,9 @@ public final class VirtualMachine {
             throw RivetError(.unreadableProgram, "\(path): not a regular file")
         }
         guard info.st_size <= 1 << 31 else { throw RivetError(.invalidProgram, "\(path): file too large") }
-        // Read into uninitialized storage: zeroing it first was one more pass over a large
-        // program's pages.
-        let size = Int(info.st_size)
-        var failed = false
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            var done = 0
-            while done < size {
-                let n = Glibc.read(fd, buffer.baseAddress! + done, size - done)
-                guard n > 0 else {
-                    failed = true
-                    break
-                }
-                done += n
-            }
-            count = done
+        guard let bytes = HostIO.readWhole(fd, count: Int(info.st_size)), bytes.count == Int(info.st_size) else {
+            throw RivetError(.unreadableProgram, "\(path): read failed")
         }
-        guard !failed else { throw RivetError(.unreadableProgram, "\(path): read failed") }
         return bytes
     }
 

@@ -116,9 +116,9 @@ public enum HostIO {
     }
 
     /// The first `count` bytes of the file open at `fd` (fewer if it ends first), read at offset
-    /// 0 into storage that is not zeroed first (a program read for execve was one more pass over
-    /// its pages, 8% of a fork and exec), or nil if a read fails.
-    static func readWhole(_ fd: Int32, count: Int) -> [UInt8]? {
+    /// 0 into storage that is not zeroed first (zeroing was one more pass over a program's
+    /// pages: 8% of a fork and exec), or nil if a read fails.
+    public static func readWhole(_ fd: Int32, count: Int) -> [UInt8]? {
         var failed = false
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             var done = 0

@@ -268,6 +268,11 @@ public final class Engine {
     /// meanwhile.
     /// - Returns: what `hostFork` returned (the child's pid, 0 in the child, or -errno).
     public func fork(_ hostFork: () -> Int32) -> Int32 {
+        withWorkersStopped { forkStopped(hostFork) }
+    }
+
+    /// Runs `body` with the compile workers stopped, and starts them again after it.
+    private func withWorkersStopped<R>(_ body: () -> R) -> R {
         let workers = queue?.workerCount ?? 0
         let optimizingWorkers = optimizingQueue?.workerCount ?? 0
         queue?.shutdown()
@@ -276,6 +281,11 @@ public final class Engine {
             if workers > 0 { queue?.restart(threads: workers) }
             if optimizingWorkers > 0 { optimizingQueue?.restart(threads: optimizingWorkers) }
         }
+        return body()
+    }
+
+    /// `fork`, the workers stopped.
+    private func forkStopped(_ hostFork: () -> Int32) -> Int32 {
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { return -errno }
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }  // a host program spawned meanwhile gets neither end
@@ -320,15 +330,7 @@ public final class Engine {
     /// threshold. Only with no hart in JIT code (an `ecall` handled from JIT code that execs:
     /// the translations then go by invalidation, as before).
     public func programReplaced() {
-        let workers = queue?.workerCount ?? 0
-        let optimizingWorkers = optimizingQueue?.workerCount ?? 0
-        queue?.shutdown()
-        optimizingQueue?.shutdown()
-        defer {
-            if workers > 0 { queue?.restart(threads: workers) }
-            if optimizingWorkers > 0 { optimizingQueue?.restart(threads: optimizingWorkers) }
-        }
-        lock.withLock {
+        withWorkersStopped { lock.withLock {
             guard runners.allSatisfy({ $0.ecallDepth == 0 }) else { return }
             queue?.discardAll()
             optimizingQueue?.discardAll()
@@ -340,7 +342,7 @@ public final class Engine {
             regionHeaders.removeAll()
             regions.removeAll()
             windowHeaders.removeAll()
-        }
+        } }
     }
 
     /// The source of the `time` CSR, for every tier.

@@ -66,7 +66,7 @@ extension LinearScan {
         // 1,618 regions of fp32 and fp64 compiled eagerly), and the random tests that check
         // splits run integer code.
         var candidates: [Int] = []
-        for v in order where floatClass == nil || (f.type(Value(v)) != .f32 && f.type(Value(v)) != .f64) {
+        for v in order where f.type(Value(v)) != .f32 && f.type(Value(v)) != .f64 {
             switch locations[v] {
             case .stack?, .home?: if operandUses[v] { candidates.append(v) }
             default: break
@@ -162,9 +162,8 @@ extension LinearScan {
                 return g
             }
 
-            let candidatePlaces = generalClass
             var best: (gain: Double, k: Int, blocks: [Bool])? = nil
-            for k in candidatePlaces {
+            for k in generalClass {
                 // Free where none of the place's ranges meets one of v's in the block.
                 for b in liveBlocks { free[b] = true }
                 var i = intervals.indices(v).lowerBound
