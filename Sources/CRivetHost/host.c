@@ -813,9 +813,19 @@ int rivet_code_region_unshare(rivet_code_region *region, const size_t *offsets, 
             done += (size_t)n;
         }
     }
-    if (mmap(region->rw, region->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED ||
-        mmap(region->rx, region->size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+    if (mmap(region->rw, region->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
         int e = errno;
+        close(fd);
+        return e;
+    }
+    if (mmap(region->rx, region->size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+        // Both views must show one memfd: the writable one goes back to the old.
+        int e = errno;
+        if (mmap(region->rw, region->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, region->fd, 0) == MAP_FAILED) {
+            static const char message[] = "rivet: cannot map the code cache back after a failed copy\n";
+            (void)!write(2, message, sizeof message - 1);
+            abort();
+        }
         close(fd);
         return e;
     }

@@ -141,6 +141,31 @@ final class CacheFixture {
         #expect(full.allocate(96, aligned: 64) == nil)
     }
 
+    /// After a fork the parent moves to a copy of the region (`Engine.fork`): what is allocated
+    /// is still at its addresses in both views, and what is written next shows in the
+    /// executable view, from the new memfd.
+    @Test func movingToAPrivateCopyKeepsTheCodeAtItsAddresses() throws {
+        let region = CodeRegion(size: 4 * 4096)
+        try region.map()
+        let a = try #require(region.allocate(hot: 5000, cold: 300))
+        let b = try #require(region.allocate(hot: 200, cold: 0))
+        for (offset, length, byte) in [(a.hot, 5000, UInt8(0x11)), (a.cold, 300, 0x22), (b.hot, 200, 0x33)] {
+            region.writable(at: offset).initializeMemory(as: UInt8.self, repeating: byte, count: length)
+        }
+        let range = region.executableRange
+        #expect(region.unshare() == nil)
+        #expect(region.executableRange == range)
+        for (offset, length, byte) in [(a.hot, 5000, UInt8(0x11)), (a.cold, 300, 0x22), (b.hot, 200, 0x33)] {
+            let code = UnsafeRawBufferPointer(start: region.executable(at: offset), count: length)
+            #expect(code.allSatisfy { $0 == byte })
+        }
+        let c = try #require(region.allocate(64, aligned: 64))
+        region.storeCode64(at: c, 0x0123_4567_89ab_cdef)
+        #expect(region.executable(at: c).load(as: UInt64.self) == 0x0123_4567_89ab_cdef)
+        region.writable(at: a.hot + 4999).storeBytes(of: 0x44, as: UInt8.self)
+        #expect(region.executable(at: a.hot + 4999).load(as: UInt8.self) == 0x44)
+    }
+
     /// A translation's hot part goes as low as it fits, its cold part as high: the code that
     /// runs stays together at the bottom. Both fit or neither is taken.
     @Test func aTranslationsColdPartGoesToTheTop() throws {

@@ -19,9 +19,10 @@ typedef struct {
 /// Creates a code region of `size` bytes (a multiple of the page size). Returns 0, or errno.
 int rivet_code_region_create(size_t size, rivet_code_region *out);
 
-/// Gives a forked child its own copy of the region: a new memfd holding the `count` ranges
-/// (`offsets`, `lengths`) of the old one, mapped over both views at the same addresses (the
-/// old memfd is shared with the parent). Returns 0, or errno.
+/// Moves the calling process to its own copy of the region after a fork (the old memfd is
+/// shared with the other process, which keeps it): a new memfd holding the `count` ranges
+/// (`offsets`, `lengths`) of the old one, mapped over both views at the same addresses.
+/// Returns 0, or errno with both views still on the old memfd.
 int rivet_code_region_unshare(rivet_code_region *region, const size_t *offsets, const size_t *lengths, int count);
 
 /// Unmaps both views and closes the memfd.

@@ -75,13 +75,14 @@ final class CodeRegion {
         executableRange.contains(address) ? Int(address - executableRange.lowerBound) : nil
     }
 
-    /// Makes the region this process's own after a fork (it was shared with the parent, whose
-    /// code must not change under the child): a private copy of every allocated range.
-    /// - Returns: false if the host refused.
-    func unshare() -> Bool {
-        guard isMapped else { return true }
+    /// Moves this process to a private copy of the region after a fork (the other process keeps
+    /// the old one): every allocated range copied into a new memfd, mapped in both views at the
+    /// same addresses.
+    /// - Returns: nil, or the errno of the host's refusal (the region is unchanged then).
+    func unshare() -> Int32? {
+        guard isMapped else { return nil }
         // The allocated ranges lie between the free ones, and after the last up to `size`.
-        // (Into raw buffers: this runs only in a forked child, where the first growth of an
+        // (Into raw buffers: in a forked child, where this ran before, the first growth of an
         // array at a call site made the Swift runtime look its type up by name, 6% of the life
         // of a child that forks and exits at once.)
         let offsets = UnsafeMutablePointer<UInt>.allocate(capacity: free.count + 1)
@@ -107,7 +108,11 @@ final class CodeRegion {
             count += 1
         }
         let status = rivet_code_region_unshare(&region, offsets, lengths, Int32(count))
-        return status == 0
+        guard status == 0 else { return status }
+        // The new memfd holds only the allocated ranges, and no page of it is mapped yet.
+        prefaultedBelow = 0
+        prefaultedAbove = size
+        return nil
     }
 
     /// Reserves `length` bytes starting at a multiple of `boundary` (a power of two, at least
