@@ -150,6 +150,19 @@ public final class LinuxProcess {
     /// Called by riscv_flush_icache and fence.i-like events; the engine drops decoded code.
     public var flushInstructionCache: (UInt64, UInt64) -> Void = { _, _ in }
 
+    /// Has the Swift runtime look up `SandboxError: Error` once in this host process, so that
+    /// forked children inherit the answer. The first `Result<_, SandboxError>` a process
+    /// instantiates by its mangled name (an outlined destroy in `readExecutable`, reached by
+    /// every fork and exec, where the parent never ran it) checks that conformance by a scan of
+    /// every conformance record in the binary: about 100 µs of each fork and exec
+    /// (Performance.md, twenty-ninth session). (Unoptimized, so that the cast is not folded
+    /// away at compile time.)
+    @_optimize(none)
+    static func warmConformanceCache() {
+        let error: Any = SandboxError(0)
+        _ = error as? any Error
+    }
+
     public init(memory: GuestMemory, configuration: LinuxConfiguration) {
         self.memory = memory
         self.configuration = configuration
@@ -169,6 +182,7 @@ public final class LinuxProcess {
         let page = mmap(nil, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
         notedOutsideGrants = page == MAP_FAILED ? nil : page?.bindMemory(to: UInt64.self, capacity: 1)
         rivet_ignore_host_sigpipe()
+        Self.warmConformanceCache()
         timers.fire = { [weak self] signal, _ in self?.postSignal(signal) }
         filesystem.outsideGrantsObserver = { [weak self] path in self?.noteOutsideGrants(path) }
     }
