@@ -150,17 +150,21 @@ public final class LinuxProcess {
     /// Called by riscv_flush_icache and fence.i-like events; the engine drops decoded code.
     public var flushInstructionCache: (UInt64, UInt64) -> Void = { _, _ in }
 
-    /// Has the Swift runtime look up `SandboxError: Error` once in this host process, so that
-    /// forked children inherit the answer. The first `Result<_, SandboxError>` a process
-    /// instantiates by its mangled name (an outlined destroy in `readExecutable`, reached by
-    /// every fork and exec, where the parent never ran it) checks that conformance by a scan of
-    /// every conformance record in the binary: about 100 µs of each fork and exec
-    /// (Performance.md, twenty-ninth session). (Unoptimized, so that the cast is not folded
-    /// away at compile time.)
+    /// Has the Swift runtime instantiate, once in this host process, what forked children would
+    /// otherwise each instantiate from scratch: a child inherits the parent's runtime caches,
+    /// nothing more. The first `Result<Sandbox.Resolution, SandboxError>` a process makes by its
+    /// mangled name (an outlined destroy in `readExecutable`, reached by every fork and exec,
+    /// where the parent never ran it) demangled the name, built the metadata, and checked
+    /// `SandboxError: Error` by a scan of every conformance record in the binary: about 100 µs
+    /// of each fork and exec (Performance.md, twenty-ninth session). Unoptimized, so that the
+    /// cast is not folded away and the metatype is asked by its mangled name (through the same
+    /// cache variable as the outlined destroy's).
     @_optimize(none)
     static func warmConformanceCache() {
         let error: Any = SandboxError(0)
         _ = error as? any Error
+        let type: Any.Type = Result<Sandbox.Resolution, SandboxError>.self
+        _ = type
     }
 
     public init(memory: GuestMemory, configuration: LinuxConfiguration) {
