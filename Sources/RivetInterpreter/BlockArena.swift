@@ -69,6 +69,15 @@ final class BlockArena {
         return .allocate(byteCount: byteCount, alignment: 16)
     }
 
+    /// Whether nothing was ever taken from the reservation.
+    var isUnused: Bool { next == start }
+
+    /// Whether `block` came from the reservation (not from `malloc`).
+    func contains(_ block: UnsafeMutableRawPointer) -> Bool {
+        guard let start, let end else { return false }
+        return block >= start && block < end
+    }
+
     /// Frees what `allocate(byteCount:)` returned for `byteCount`.
     func free(_ block: UnsafeMutableRawPointer, byteCount: Int) {
         guard let start, let end, block >= start, block < end else {

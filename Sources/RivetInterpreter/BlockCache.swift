@@ -82,8 +82,8 @@ final class BlockCache: CodeInvalidationObserver {
     private(set) var invalidatedBlocks: UInt64 = 0
     @exclusivity(unchecked) private(set) var evictedBlocks: UInt64 = 0
 
-    /// The memory of the blocks cached.
-    let arena = BlockArena()
+    /// The memory of the blocks cached (another one after `dropAll`).
+    private(set) var arena = BlockArena()
 
     init(byteLimit: Int = 32 << 20) {
         self.byteLimit = byteLimit
@@ -246,7 +246,16 @@ final class BlockCache: CodeInvalidationObserver {
         let pages = (last - first) >> GuestMemory.pageShift
         if pages > UInt64(pageHeads.count) {
             var listed: [UInt64] = []
-            pageHeads.forEach { page, _ in if page >= first && page < last { listed.append(page) } }
+            var all = true
+            pageHeads.forEach { page, _ in
+                if page >= first && page < last { listed.append(page) } else { all = false }
+            }
+            // (Wholesale only when worth a new arena: a fence.i's page with the cache empty,
+            // or a few blocks, go the usual way.)
+            if all, listed.count > 0, blocks.count >= Self.wholesaleDrop, start.rawValue == first, end.rawValue == last {
+                dropAll()
+                return
+            }
             for page in listed { drop(page: page, overlapping: start.rawValue, end.rawValue) }
         } else {
             var page = first
@@ -301,8 +310,45 @@ final class BlockCache: CodeInvalidationObserver {
         }
     }
 
+    /// Drops every block at once, when a change covers every page that has blocks (an execve's
+    /// unmap of the old image): the indexes start empty, new blocks come from a new arena, and
+    /// `collect` unmaps the old one whole instead of freeing its blocks one by one — each free
+    /// wrote into the block, and in a forked child that execs, each page written was copied
+    /// from the parent's first (Performance.md, twenty-ninth session). What evicted blocks left
+    /// in the hotness table goes too: those pcs are another program's now.
+    func dropAll() {
+        let dropped = blocks.count
+        // Of the blocks waiting to be freed and those cached, the old arena's go with it; those
+        // from `malloc` are freed one by one.
+        retired.removeAll { arena.contains(UnsafeMutableRawPointer($0)) }
+        blocks.forEach { _, block in
+            if !arena.contains(UnsafeMutableRawPointer(block)) { retired.append(block) }
+        }
+        if !arena.isUnused {
+            droppedArenas.append(arena)
+            arena = BlockArena()
+        }
+        blocks = PCMap(capacity: 1 << 12)
+        pageHeads = PCMap(capacity: 1 << 8)
+        ring.removeAll()
+        hand = 0
+        bytes = 0
+        table.update(repeating: Entry(pc: Self.emptyPC, block: nil), count: 1 << Self.tableBits)
+        epoch.pointee &+= 1
+        _ = madvise(UnsafeMutableRawPointer(hotness), Self.hotnessBytes, MADV_DONTNEED)
+        invalidatedBlocks += UInt64(dropped)
+        droppedSinceCheck = true
+    }
+
+    /// The fewest cached blocks that `drop` drops all at once (`dropAll`) rather than one by one.
+    static let wholesaleDrop = 64
+
+    /// Arenas whose blocks `dropAll` dropped, unmapped by `collect`.
+    private var droppedArenas: [BlockArena] = []
+
     /// Frees dropped blocks. Only call when no block is executing.
     func collect() {
+        if !droppedArenas.isEmpty { droppedArenas.removeAll() }
         guard !retired.isEmpty else { return }
         for block in retired { free(block) }
         retired.removeAll(keepingCapacity: true)

@@ -148,6 +148,40 @@ let zero = 0, ra = 1, t0 = 5, t1 = 6, t2 = 7, a0 = 10, a1 = 11, a2 = 12, a3 = 13
         #expect(guest.interpreter.blockInfo(at: GuestCode.pc(2))?.instructions == 5)
     }
 
+    /// An unmap of every page that has blocks (what execve does to the old image) drops them
+    /// all at once (`BlockCache.dropAll`: new indexes, a new arena): code mapped there again is
+    /// decoded afresh, twice over, and what the old program's blocks counted is gone.
+    @Test func unmappingAllTheCodeDropsEveryBlockAtOnce() throws {
+        // 80 blocks, each ended by its ecall.
+        func program(_ value: Int32, _ increment: Int64) -> [UInt32] {
+            li(a0, value) + Array(repeating: [asm(.addi, rd: a0, rs1: a0, imm: increment), asm(.ecall)], count: 80).joined()
+        }
+        func runAll(_ guest: GuestCode) -> UInt64 {
+            guest.hart.pc = GuestCode.code
+            for _ in 0..<80 {
+                guard guest.run() == .ecall else { return 0 }
+                guest.hart.pc += 4
+            }
+            return guest.hart[x: a0]
+        }
+        let guest = try GuestCode(program(5, 1))
+        #expect(runAll(guest) == 85)
+        #expect(guest.interpreter.cachedBlocks == 80)
+        for (value, increment) in [(Int32(100), Int64(7)), (-3, 2)] {
+            try guest.memory.unmap(at: GuestAddress(0), size: GuestMemory.addressSpaceSize)
+            #expect(guest.interpreter.cachedBlocks == 0)
+            try guest.memory.mapAnonymous(at: GuestAddress(GuestCode.code), size: 0x1000, permissions: .readWrite)
+            for (k, word) in program(value, increment).enumerated() {
+                try guest.memory.store(word, at: GuestCode.code + UInt64(4 * k))
+            }
+            try guest.memory.protect(at: GuestAddress(GuestCode.code), size: 0x1000, permissions: .readExecute)
+            #expect(runAll(guest) == UInt64(bitPattern: Int64(value) + 80 * increment))
+            #expect(guest.interpreter.cachedBlocks == 80)
+            #expect(guest.interpreter.blockInfo(at: GuestCode.code)?.executions == 1)
+        }
+        #expect(guest.interpreter.invalidatedBlocks == 2 * 80)
+    }
+
     @Test func aBranchForwardInsideItsBlockStaysInTheBlock() throws {
         // a0 = 10 for each odd count of a1 = 6 ... 1: an `if` without `else` in a loop.
         let program: [UInt32] = [
