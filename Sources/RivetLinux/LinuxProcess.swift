@@ -165,6 +165,9 @@ public final class LinuxProcess {
         _ = error as? any Error
         let type: Any.Type = Result<Sandbox.Resolution, SandboxError>.self
         _ = type
+        // (Destroyed with the old program's ELFFile at every exec: its symbols, read or not.)
+        let symbols: Any.Type = [ELFFile.Symbol]?.self
+        _ = symbols
     }
 
     public init(memory: GuestMemory, configuration: LinuxConfiguration) {
