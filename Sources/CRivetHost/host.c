@@ -793,13 +793,13 @@ long rivet_waitid(int which, int id, void *info, int options, void *usage) {
     return host_call(SYS_waitid, which, id, (long)info, options, (long)usage, 0);
 }
 
-int rivet_code_region_unshare(rivet_code_region *region, const size_t *offsets, const size_t *lengths, int count) {
+int rivet_code_region_copy(const rivet_code_region *region, const size_t *offsets, const size_t *lengths, int count) {
     int fd = memfd_create("rivet-jit", MFD_CLOEXEC);
-    if (fd < 0) return errno;
+    if (fd < 0) return -errno;
     if (ftruncate(fd, (off_t)region->size) != 0) {
         int e = errno;
         close(fd);
-        return e;
+        return -e;
     }
     for (int k = 0; k < count; k++) {
         size_t done = 0;
@@ -808,15 +808,17 @@ int rivet_code_region_unshare(rivet_code_region *region, const size_t *offsets, 
             if (n <= 0) {
                 int e = n < 0 ? errno : EIO;
                 close(fd);
-                return e;
+                return -e;
             }
             done += (size_t)n;
         }
     }
+    return fd;
+}
+
+int rivet_code_region_adopt(rivet_code_region *region, int fd) {
     if (mmap(region->rw, region->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
-        int e = errno;
-        close(fd);
-        return e;
+        return errno;
     }
     if (mmap(region->rx, region->size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
         // Both views must show one memfd: the writable one goes back to the old.
@@ -826,7 +828,6 @@ int rivet_code_region_unshare(rivet_code_region *region, const size_t *offsets, 
             (void)!write(2, message, sizeof message - 1);
             abort();
         }
-        close(fd);
         return e;
     }
     close(region->fd);

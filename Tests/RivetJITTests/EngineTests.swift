@@ -141,8 +141,9 @@ final class CacheFixture {
         #expect(full.allocate(96, aligned: 64) == nil)
     }
 
-    /// After a fork the parent moves to a copy of the region (`Engine.fork`): what is allocated
-    /// is still at its addresses in both views, and what is written next shows in the
+    /// A forked child moves to a copy of the region taken before the fork (`Engine.fork`):
+    /// what is allocated is still at its addresses in both views, what the old memfd gets after
+    /// the copy (the parent's writes) does not show, and what is written next shows in the
     /// executable view, from the new memfd.
     @Test func movingToAPrivateCopyKeepsTheCodeAtItsAddresses() throws {
         let region = CodeRegion(size: 4 * 4096)
@@ -153,8 +154,13 @@ final class CacheFixture {
             region.writable(at: offset).initializeMemory(as: UInt8.self, repeating: byte, count: length)
         }
         let range = region.executableRange
-        #expect(region.unshare() == nil)
+        let copy = try #require(try region.copy().get())
+        // Written after the copy was taken: the adopting side does not see it.
+        region.writable(at: b.hot).storeBytes(of: 0x55, as: UInt8.self)
+        #expect(region.adopt(copy) == nil)
         #expect(region.executableRange == range)
+        #expect(region.executable(at: b.hot).load(as: UInt8.self) == 0x33)
+        region.writable(at: b.hot).storeBytes(of: 0x33, as: UInt8.self)
         for (offset, length, byte) in [(a.hot, 5000, UInt8(0x11)), (a.cold, 300, 0x22), (b.hot, 200, 0x33)] {
             let code = UnsafeRawBufferPointer(start: region.executable(at: offset), count: length)
             #expect(code.allSatisfy { $0 == byte })

@@ -19,11 +19,15 @@ typedef struct {
 /// Creates a code region of `size` bytes (a multiple of the page size). Returns 0, or errno.
 int rivet_code_region_create(size_t size, rivet_code_region *out);
 
-/// Moves the calling process to its own copy of the region after a fork (the old memfd is
-/// shared with the other process, which keeps it): a new memfd holding the `count` ranges
-/// (`offsets`, `lengths`) of the old one, mapped over both views at the same addresses.
-/// Returns 0, or errno with both views still on the old memfd.
-int rivet_code_region_unshare(rivet_code_region *region, const size_t *offsets, const size_t *lengths, int count);
+/// A new memfd (close-on-exec) of the region's size holding the `count` ranges (`offsets`,
+/// `lengths`) of it: a copy for a forked child (`rivet_code_region_adopt`). Returns the memfd,
+/// or -errno.
+int rivet_code_region_copy(const rivet_code_region *region, const size_t *offsets, const size_t *lengths, int count);
+
+/// Maps memfd `fd` (a `rivet_code_region_copy`) over both views at the same addresses and
+/// closes the old one. Returns 0, or errno with both views still on the old memfd (`fd` is then
+/// the caller's to close).
+int rivet_code_region_adopt(rivet_code_region *region, int fd);
 
 /// Unmaps both views and closes the memfd.
 void rivet_code_region_destroy(rivet_code_region *region);

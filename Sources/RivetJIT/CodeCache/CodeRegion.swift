@@ -75,14 +75,15 @@ final class CodeRegion {
         executableRange.contains(address) ? Int(address - executableRange.lowerBound) : nil
     }
 
-    /// Moves this process to a private copy of the region after a fork (the other process keeps
-    /// the old one): every allocated range copied into a new memfd, mapped in both views at the
-    /// same addresses.
-    /// - Returns: nil, or the errno of the host's refusal (the region is unchanged then).
-    func unshare() -> Int32? {
-        guard isMapped else { return nil }
+    /// A copy of the region for a forked child, taken before the host fork (`Engine.fork`): a
+    /// new memfd holding every allocated range, which the child maps in place of the shared
+    /// one (`adopt`).
+    /// - Returns: the memfd, nil if the region is not mapped (nothing is shared), or the
+    ///   host's errno.
+    func copy() -> Result<Int32?, JITError> {
+        guard isMapped else { return .success(nil) }
         // The allocated ranges lie between the free ones, and after the last up to `size`.
-        // (Into raw buffers: in a forked child, where this ran before, the first growth of an
+        // (Into raw buffers: in a forked child, where this ran once, the first growth of an
         // array at a call site made the Swift runtime look its type up by name, 6% of the life
         // of a child that forks and exits at once.)
         let offsets = UnsafeMutablePointer<UInt>.allocate(capacity: free.count + 1)
@@ -107,7 +108,15 @@ final class CodeRegion {
             lengths[count] = UInt(size - at)
             count += 1
         }
-        let status = rivet_code_region_unshare(&region, offsets, lengths, Int32(count))
+        let fd = rivet_code_region_copy(&region, offsets, lengths, Int32(count))
+        return fd >= 0 ? .success(fd) : .failure(.executableMemory(errno: -fd))
+    }
+
+    /// Maps memfd `fd` (a `copy()`) over both views in place of the shared memfd, which it
+    /// closes: the region is this process's own from here on.
+    /// - Returns: nil, or the errno of the host's refusal (the region is unchanged then).
+    func adopt(_ fd: Int32) -> Int32? {
+        let status = rivet_code_region_adopt(&region, fd)
         guard status == 0 else { return status }
         // The new memfd holds only the allocated ranges, and no page of it is mapped yet.
         prefaultedBelow = 0

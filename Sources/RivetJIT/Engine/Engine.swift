@@ -264,7 +264,7 @@ public final class Engine {
 
     /// Runs `hostFork` (which forks the host process) with the engine ready for it: the
     /// compile workers stopped (and started again on both sides), and the code region no
-    /// longer shared — the parent moves to a private copy, and the child keeps the old one.
+    /// longer shared — the child moves to a copy taken before the fork, the parent keeps it.
     /// - Returns: what `hostFork` returned (the child's pid, 0 in the child, or -errno).
     public func fork(_ hostFork: () -> Int32) -> Int32 {
         withWorkersStopped { forkStopped(hostFork) }
@@ -285,40 +285,36 @@ public final class Engine {
 
     /// `fork`, the workers stopped.
     ///
-    /// The code region is a memfd mapped shared, so after the host fork both processes see one
-    /// region: it is the parent that copies it, into a new memfd mapped at the same addresses
-    /// (`CodeRegion.unshare`), and the child that waits — before it runs or writes any code —
-    /// until the parent is off the old one, which is then the child's alone. (The child used to
-    /// copy it while the parent waited: the parent then waited for the host to start the child
-    /// as well as for the copy, 330 µs a fork of a 24 KiB region and 620 µs in busybox sh's
-    /// workload, a fifth of that workload's run; Performance.md, twenty-ninth session.) The
-    /// parent's other harts may be running its code meanwhile: the copy holds what they run,
-    /// at the same addresses, and the host replaces the mappings under its memory-map lock, so
-    /// an instruction fetch sees the old page or the new one, never a hole.
+    /// The code region is a memfd mapped shared, so after the host fork both processes would
+    /// see one region, and each one's new code and patched links would land in the other's. So
+    /// the parent copies it first, holding the engine's lock (no hart changes the region until
+    /// after the fork), into a new memfd; the child maps that copy in place of the shared one
+    /// before it runs any guest code, and the parent closes it and goes on, waiting for nothing.
+    /// (The child used to make the copy after the fork, while the parent waited on a pipe: for
+    /// the host to start the child as well as for the copy, 330 µs a fork of a 24 KiB region
+    /// and 620 µs in busybox sh's workload; then the parent copied after the fork and the child
+    /// waited for it. Performance.md, twenty-ninth session.) With no region mapped (the
+    /// interpreter, or nothing compiled yet) there is nothing to copy.
     private func forkStopped(_ hostFork: () -> Int32) -> Int32 {
-        // (With no region mapped — the interpreter, or nothing compiled yet — nothing is
-        // shared, and neither side waits.)
-        let shared = cache.region.isMapped
-        var ends: [Int32] = [-1, -1]
-        if shared {
-            guard pipe(&ends) == 0 else { return -errno }
-            for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }  // a host program spawned meanwhile gets neither end
-        }
-        // No other hart may be changing the code cache or the memory map as the host process is
-        // copied, or until the parent has its own copy of the code.
         lock.lock()
         defer { lock.unlock() }
+        let copy: Int32?
+        switch cache.region.copy() {
+        case .success(let fd): copy = fd
+        case .failure(let error):
+            // No child yet: the guest's fork fails as when the host refuses one.
+            let message = "rivet: fork: cannot copy the code cache (\(error))\n"
+            message.withCString { _ = write(2, $0, strlen($0)) }
+            return -ENOMEM
+        }
         let pid = hostFork()
         if pid == 0 {
             lock.reinitializeInChild()
             lock.lock()  // for the deferred unlock
-            if shared {
-                close(ends[1])
-                // A byte once the parent is off the region; end of file if the parent died (or
-                // failed, after killing this process): either way nothing else uses it now.
-                var byte: UInt8 = 0
-                while read(ends[0], &byte, 1) < 0 && errno == EINTR {}
-                close(ends[0])
+            if let copy, let error = cache.region.adopt(copy) {
+                let message = "rivet: cannot give the forked child its own code cache (\(String(cString: strerror(error))))\n"
+                message.withCString { _ = write(2, $0, strlen($0)) }
+                _exit(127)
             }
             if mode == .auto {
                 policy.restartAfterFork()
@@ -326,21 +322,7 @@ public final class Engine {
             }
             return 0
         }
-        guard shared else { return pid }
-        close(ends[0])
-        defer { close(ends[1]) }
-        guard pid > 0 else { return pid }
-        if let error = cache.region.unshare() {
-            // The parent cannot continue on a region its child would write: the child, which
-            // has run nothing yet, goes, and the guest's fork fails as if the host had refused.
-            kill(pid, SIGKILL)
-            while waitpid(pid, nil, 0) < 0 && errno == EINTR {}
-            let message = "rivet: fork: cannot copy the code cache (\(String(cString: strerror(error))))\n"
-            message.withCString { _ = write(2, $0, strlen($0)) }
-            return -ENOMEM
-        }
-        var done: UInt8 = 1
-        _ = write(ends[1], &done, 1)
+        if let copy { close(copy) }
         return pid
     }
 
