@@ -83,7 +83,7 @@ final class BlockCache: CodeInvalidationObserver {
     @exclusivity(unchecked) private(set) var evictedBlocks: UInt64 = 0
 
     /// The memory of the blocks cached (another one after `dropAll`).
-    private(set) var arena = BlockArena()
+    @exclusivity(unchecked) private(set) var arena = BlockArena()
 
     init(byteLimit: Int = 32 << 20) {
         self.byteLimit = byteLimit
@@ -344,7 +344,7 @@ final class BlockCache: CodeInvalidationObserver {
     static let wholesaleDrop = 64
 
     /// Arenas whose blocks `dropAll` dropped, unmapped by `collect`.
-    private var droppedArenas: [BlockArena] = []
+    @exclusivity(unchecked) private var droppedArenas: [BlockArena] = []
 
     /// Frees dropped blocks. Only call when no block is executing.
     func collect() {

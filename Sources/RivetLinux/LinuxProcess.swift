@@ -160,7 +160,7 @@ public final class LinuxProcess {
     /// cast is not folded away and the metatype is asked by its mangled name (through the same
     /// cache variable as the outlined destroy's).
     @_optimize(none)
-    static func warmConformanceCache() {
+    static func warmRuntimeCaches() {
         let error: Any = SandboxError(0)
         _ = error as? any Error
         let type: Any.Type = Result<Sandbox.Resolution, SandboxError>.self
@@ -189,7 +189,7 @@ public final class LinuxProcess {
         let page = mmap(nil, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
         notedOutsideGrants = page == MAP_FAILED ? nil : page?.bindMemory(to: UInt64.self, capacity: 1)
         rivet_ignore_host_sigpipe()
-        Self.warmConformanceCache()
+        Self.warmRuntimeCaches()
         timers.fire = { [weak self] signal, _ in self?.postSignal(signal) }
         filesystem.outsideGrantsObserver = { [weak self] path in self?.noteOutsideGrants(path) }
     }
