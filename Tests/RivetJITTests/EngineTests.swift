@@ -154,7 +154,7 @@ final class CacheFixture {
             region.writable(at: offset).initializeMemory(as: UInt8.self, repeating: byte, count: length)
         }
         let range = region.executableRange
-        let copy = try #require(try region.copy().get())
+        let copy = try #require(try region.copy())
         // Written after the copy was taken: the adopting side does not see it.
         region.writable(at: b.hot).storeBytes(of: 0x55, as: UInt8.self)
         #expect(region.adopt(copy) == nil)

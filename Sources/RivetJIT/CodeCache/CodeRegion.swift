@@ -78,38 +78,24 @@ final class CodeRegion {
     /// A copy of the region for a forked child, taken before the host fork (`Engine.fork`): a
     /// new memfd holding every allocated range, which the child maps in place of the shared
     /// one (`adopt`).
-    /// - Returns: the memfd, nil if the region is not mapped (nothing is shared), or the
-    ///   host's errno.
-    func copy() -> Result<Int32?, JITError> {
-        guard isMapped else { return .success(nil) }
+    /// - Returns: the memfd, or nil if the region is not mapped (nothing is shared).
+    /// - Throws: `JITError.executableMemory` with the host's errno.
+    func copy() throws(JITError) -> Int32? {
+        guard isMapped else { return nil }
         // The allocated ranges lie between the free ones, and after the last up to `size`.
-        // (Into raw buffers: in a forked child, where this ran once, the first growth of an
-        // array at a call site made the Swift runtime look its type up by name, 6% of the life
-        // of a child that forks and exits at once.)
-        let offsets = UnsafeMutablePointer<UInt>.allocate(capacity: free.count + 1)
-        let lengths = UnsafeMutablePointer<UInt>.allocate(capacity: free.count + 1)
-        defer {
-            offsets.deallocate()
-            lengths.deallocate()
-        }
-        var count = 0
+        var offsets: [UInt] = []
+        var lengths: [UInt] = []
         var at = 0
-        for k in free.indices {
-            let range = free[k]
+        for range in free + [(size, 0)] {
             if range.offset > at {
-                offsets[count] = UInt(at)
-                lengths[count] = UInt(range.offset - at)
-                count += 1
+                offsets.append(UInt(at))
+                lengths.append(UInt(range.offset - at))
             }
             at = range.offset + range.length
         }
-        if size > at {
-            offsets[count] = UInt(at)
-            lengths[count] = UInt(size - at)
-            count += 1
-        }
-        let fd = rivet_code_region_copy(&region, offsets, lengths, Int32(count))
-        return fd >= 0 ? .success(fd) : .failure(.executableMemory(errno: -fd))
+        let fd = rivet_code_region_copy(&region, offsets, lengths, Int32(offsets.count))
+        guard fd >= 0 else { throw .executableMemory(errno: -fd) }
+        return fd
     }
 
     /// Maps memfd `fd` (a `copy()`) over both views in place of the shared memfd, which it

@@ -299,11 +299,12 @@ public final class Engine {
         lock.lock()
         defer { lock.unlock() }
         let copy: Int32?
-        switch cache.region.copy() {
-        case .success(let fd): copy = fd
-        case .failure(let error):
+        do throws(JITError) {
+            copy = try cache.region.copy()
+        } catch {
             // No child yet: the guest's fork fails as when the host refuses one.
-            let message = "rivet: fork: cannot copy the code cache (\(error))\n"
+            let reason = if case .executableMemory(let errno) = error { String(cString: strerror(errno)) } else { "\(error)" }
+            let message = "rivet: fork: cannot copy the code cache (\(reason))\n"
             message.withCString { _ = write(2, $0, strlen($0)) }
             return -ENOMEM
         }
