@@ -73,14 +73,14 @@ extension VirtualMachine {
     /// - Returns: 0 with the hart at the new entry, or -errno with nothing changed.
     func replaceImage(_ image: ExecImage) -> Int64 {
         let elf: ELFFile
-        do { elf = try ELFFile(bytes: image.bytes, addressSpaceSize: GuestMemory.addressSpaceSize) } catch {
+        do { elf = try ELFFile(file: image.file, addressSpaceSize: GuestMemory.addressSpaceSize) } catch {
             return -Errno.ENOEXEC
         }
         var interpreterELF: (ELFFile, path: String)? = nil
         if let path = elf.interpreter {
             guard
-                let bytes = try? Self.readInterpreter(path, of: image.guestPath, in: process.filesystem, sysroot: configuration.sysroot),
-                let parsed = try? ELFFile(bytes: bytes, addressSpaceSize: GuestMemory.addressSpaceSize)
+                let file = try? Self.openInterpreter(path, of: image.guestPath, in: process.filesystem, sysroot: configuration.sysroot),
+                let parsed = try? ELFFile(file: file, addressSpaceSize: GuestMemory.addressSpaceSize)
             else { return -Errno.ENOENT }
             interpreterELF = (parsed, path)
         }

@@ -116,12 +116,12 @@ public final class VirtualMachine {
                 at: programPath, arguments: [configuration.programName ?? programPath] + configuration.arguments,
                 grants: grants, configuration: configuration)
             do {
-                program = try ELFFile(bytes: image.bytes, addressSpaceSize: GuestMemory.addressSpaceSize)
+                program = try ELFFile(file: image.file, addressSpaceSize: GuestMemory.addressSpaceSize)
             } catch {
                 throw RivetError(.invalidProgram, "\(image.name): \(error.message)")
             }
         case .snapshot(let snapshot):
-            image = ProgramImage(bytes: [], hostPath: snapshot.executablePath, arguments: snapshot.arguments, name: snapshot.executablePath)
+            image = ProgramImage(file: ProgramFile(bytes: []), hostPath: snapshot.executablePath, arguments: snapshot.arguments, name: snapshot.executablePath)
             program = snapshot.process.elf
         }
         let budget = Self.memoryBudget(configuration)
@@ -166,9 +166,9 @@ public final class VirtualMachine {
 
         var interpreterELF: (ELFFile, path: String)? = nil
         if case .path = source, let interpPath = program.interpreter {
-            let interpBytes = try Self.readInterpreter(interpPath, of: image.name, in: process.filesystem, sysroot: configuration.sysroot)
+            let interpFile = try Self.openInterpreter(interpPath, of: image.name, in: process.filesystem, sysroot: configuration.sysroot)
             do {
-                interpreterELF = (try ELFFile(bytes: interpBytes, addressSpaceSize: GuestMemory.addressSpaceSize), interpPath)
+                interpreterELF = (try ELFFile(file: interpFile, addressSpaceSize: GuestMemory.addressSpaceSize), interpPath)
             } catch {
                 throw RivetError(.invalidProgram, "\(image.name): interpreter \(interpPath): \(error.message)")
             }
@@ -545,6 +545,29 @@ public final class VirtualMachine {
         }
         defer { close(fd) }
         return try readDescriptor(fd, path)
+    }
+
+    /// The regular file at `path`, open to be read where needed.
+    static func openProgramFile(_ path: String) throws(RivetError) -> ProgramFile {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw RivetError(.unreadableProgram, "\(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        return try programFile(fd, path)
+    }
+
+    /// The regular file open at `fd` (named `path` in errors), which stays the caller's to close.
+    static func programFile(_ fd: Int32, _ path: String) throws(RivetError) -> ProgramFile {
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw RivetError(.unreadableProgram, "\(path): not a regular file")
+        }
+        guard info.st_size <= 1 << 31 else { throw RivetError(.invalidProgram, "\(path): file too large") }
+        guard let file = ProgramFile(duplicating: fd, limit: 1 << 31) else {
+            throw RivetError(.unreadableProgram, "\(path): read failed")
+        }
+        return file
     }
 
     /// The whole contents of the regular file open at `fd` (named `path` in errors).

@@ -53,7 +53,8 @@ public struct ELFFile: Sendable {
         public var isExecutable: Bool
     }
 
-    public let bytes: [UInt8]
+    /// The file's bytes, read where they are needed.
+    public let file: ProgramFile
     public let kind: Kind
     public let entry: UInt64
     public let programHeaderOffset: UInt64
@@ -77,13 +78,21 @@ public struct ELFFile: Sendable {
     /// Parses and validates `bytes` as a RISC-V ELF64 executable.
     /// - Throws: `ELFError` naming the first problem found.
     public init(bytes: [UInt8], addressSpaceSize: UInt64) throws(ELFError) {
-        self.bytes = bytes
-        let r = Reader(bytes: bytes)
+        try self.init(file: ProgramFile(bytes: bytes), addressSpaceSize: addressSpaceSize)
+    }
+
+    /// Parses and validates `file` as a RISC-V ELF64 executable, reading its headers (and
+    /// later, if asked, its symbols) from it.
+    /// - Throws: `ELFError` naming the first problem found.
+    public init(file: ProgramFile, addressSpaceSize: UInt64) throws(ELFError) {
+        self.file = file
+        let head = file.head
+        let r = Reader(head, at: 0)
         // What the file is, named for a user: "an x86-64 executable, not RISC-V".
-        guard let identity = ELFIdentification(bytes) else { throw ELFError(ELFIdentification.notELF(bytes)) }
+        guard let identity = ELFIdentification(head) else { throw ELFError(ELFIdentification.notELF(head)) }
         if let refusal = identity.refusal() { throw ELFError(refusal) }
-        guard bytes.count >= 64 else { throw ELFError("file too short for an ELF header (\(bytes.count) bytes)") }
-        guard bytes[6] == 1 else { throw ELFError("unsupported ELF version \(bytes[6])") }
+        guard file.count >= 64 else { throw ELFError("file too short for an ELF header (\(file.count) bytes)") }
+        guard head[6] == 1 else { throw ELFError("unsupported ELF version \(head[6])") }
         guard let kind = Kind(rawValue: identity.type) else {
             switch identity.type {
             case 1: throw ELFError("a RISC-V object file (not linked), not an executable")
@@ -104,17 +113,18 @@ public struct ELFFile: Sendable {
         guard phnum > 0 else { throw ELFError("no program headers") }
         guard phentsize == 56 else { throw ELFError("bad program header size \(phentsize)") }
         guard phnum <= 1024 else { throw ELFError("too many program headers (\(phnum))") }
-        guard r.contains(programHeaderOffset, UInt64(phnum) * 56) else {
+        guard file.contains(programHeaderOffset, UInt64(phnum) * 56) else {
             throw ELFError("program headers lie outside the file")
         }
 
+        let p = Reader(file, programHeaderOffset, UInt64(phnum) * 56)
         var headers: [ProgramHeader] = []
         for n in 0..<UInt64(phnum) {
             let o = Int(programHeaderOffset + n * 56)
             headers.append(
                 ProgramHeader(
-                    type: r.u32(o), flags: r.u32(o + 4), offset: r.u64(o + 8), vaddr: r.u64(o + 16),
-                    fileSize: r.u64(o + 32), memorySize: r.u64(o + 40), align: r.u64(o + 48)))
+                    type: p.u32(o), flags: p.u32(o + 4), offset: p.u64(o + 8), vaddr: p.u64(o + 16),
+                    fileSize: p.u64(o + 32), memorySize: p.u64(o + 40), align: p.u64(o + 48)))
         }
         programHeaders = headers
 
@@ -127,7 +137,7 @@ public struct ELFFile: Sendable {
                 guard h.fileSize <= h.memorySize else {
                     throw ELFError("segment \(n): file size 0x\(hex(h.fileSize)) exceeds memory size 0x\(hex(h.memorySize))")
                 }
-                guard r.contains(h.offset, h.fileSize) else {
+                guard file.contains(h.offset, h.fileSize) else {
                     throw ELFError("segment \(n): file range lies outside the file (truncated?)")
                 }
                 guard h.memorySize > 0 else { continue }
@@ -146,10 +156,10 @@ public struct ELFFile: Sendable {
                 previousEnd = h.vaddr + h.memorySize
                 sawLoad = true
             case ProgramHeader.interp:
-                guard r.contains(h.offset, h.fileSize), h.fileSize > 1, h.fileSize < 4096 else {
+                guard file.contains(h.offset, h.fileSize), h.fileSize > 1, h.fileSize < 4096 else {
                     throw ELFError("bad PT_INTERP")
                 }
-                var path = Array(bytes[Int(h.offset)..<Int(h.offset + h.fileSize)])
+                var path = file.read(at: h.offset, count: Int(h.fileSize))
                 guard path.last == 0 else { throw ELFError("PT_INTERP is not NUL-terminated") }
                 path.removeLast()
                 interpreter = String(decoding: path, as: UTF8.self)
@@ -161,36 +171,37 @@ public struct ELFFile: Sendable {
         self.interpreter = interpreter
 
         let (sections, symbolTable) = Self.parseSections(
-            r, shoff: shoff, shentsize: shentsize, shnum: shnum, shstrndx: shstrndx)
+            file, shoff: shoff, shentsize: shentsize, shnum: shnum, shstrndx: shstrndx)
         self.sections = sections
         self.symbolTable = symbolTable
     }
 
     /// Sections and symbols are optional: any inconsistency drops them instead of failing.
-    private static func parseSections(_ r: Reader, shoff: UInt64, shentsize: UInt16, shnum: UInt16, shstrndx: UInt16)
-        -> ([Section], SymbolTable)
-    {
-        guard shoff != 0, shentsize == 64, shnum > 0, shnum < 0xff00, r.contains(shoff, UInt64(shnum) * 64),
+    private static func parseSections(
+        _ file: ProgramFile, shoff: UInt64, shentsize: UInt16, shnum: UInt16, shstrndx: UInt16
+    ) -> ([Section], SymbolTable) {
+        guard shoff != 0, shentsize == 64, shnum > 0, shnum < 0xff00, file.contains(shoff, UInt64(shnum) * 64),
             shstrndx < shnum
-        else { return ([], SymbolTable(r, symtab: nil, strtab: nil)) }
+        else { return ([], SymbolTable(file, symtab: nil, strtab: nil)) }
+        let r = Reader(file, shoff, UInt64(shnum) * 64)
         let headers = (0..<Int(shnum)).map { n -> SectionHeader in
             let o = Int(shoff) + n * 64
             return SectionHeader(
                 name: r.u32(o), type: r.u32(o + 4), flags: r.u64(o + 8), addr: r.u64(o + 16),
                 offset: r.u64(o + 24), size: r.u64(o + 32), link: r.u32(o + 40), entsize: r.u64(o + 56))
         }
-        let names = headers[Int(shstrndx)]
+        let names = StringTable(file, headers[Int(shstrndx)])
         var sections: [Section] = []
         for header in headers {
             sections.append(
                 Section(
-                    name: r.string(in: names, at: header.name) ?? "", address: header.addr, offset: header.offset,
+                    name: names.string(at: header.name) ?? "", address: header.addr, offset: header.offset,
                     size: header.size, isExecutable: header.flags & 4 != 0 && header.type == 1))
         }
         let symtab = headers.first { $0.type == 2 } ?? headers.first { $0.type == 11 }
-        guard let symtab, symtab.entsize == 24, r.contains(symtab.offset, symtab.size), Int(symtab.link) < headers.count
-        else { return (sections, SymbolTable(r, symtab: nil, strtab: nil)) }
-        return (sections, SymbolTable(r, symtab: symtab, strtab: headers[Int(symtab.link)]))
+        guard let symtab, symtab.entsize == 24, file.contains(symtab.offset, symtab.size), Int(symtab.link) < headers.count
+        else { return (sections, SymbolTable(file, symtab: nil, strtab: nil)) }
+        return (sections, SymbolTable(file, symtab: symtab, strtab: headers[Int(symtab.link)]))
     }
 
     /// The symbol covering `address` (or the nearest one below it), and the offset into it.
@@ -224,13 +235,13 @@ private struct SectionHeader {
 
 /// An ELF file's symbols, read from its symbol table the first time they are asked for.
 private final class SymbolTable: Sendable {
-    private let reader: Reader
+    private let file: ProgramFile
     private let symtab: SectionHeader?
     private let strtab: SectionHeader?
     private let parsed = Mutex<[ELFFile.Symbol]?>(nil)
 
-    init(_ reader: Reader, symtab: SectionHeader?, strtab: SectionHeader?) {
-        self.reader = reader
+    init(_ file: ProgramFile, symtab: SectionHeader?, strtab: SectionHeader?) {
+        self.file = file
         self.symtab = symtab
         self.strtab = strtab
     }
@@ -246,15 +257,16 @@ private final class SymbolTable: Sendable {
 
     private func read() -> [ELFFile.Symbol] {
         guard let symtab, let strtab else { return [] }
-        let r = reader
+        let r = Reader(file, symtab.offset, symtab.size)
+        let names = StringTable(file, strtab)
         var symbols: [ELFFile.Symbol] = []
         for n in 0..<Int(symtab.size / 24) {
             let o = Int(symtab.offset) + n * 24
-            let info = r.bytes[o + 4]
+            let info = r.u8(o + 4)
             let type = info & 0xf
             let shndx = r.u16(o + 6)
             guard type == 0 || type == 1 || type == 2, shndx != 0 else { continue }
-            guard let name = r.string(in: strtab, at: r.u32(o)), !name.isEmpty, !name.hasPrefix("$") else { continue }
+            guard let name = names.string(at: r.u32(o)), !name.isEmpty, !name.hasPrefix("$") else { continue }
             symbols.append(ELFFile.Symbol(name: name, address: r.u64(o + 8), size: r.u64(o + 16), isFunction: type == 2))
         }
         symbols.sort { ($0.address, $0.name) < ($1.address, $1.name) }
@@ -262,39 +274,63 @@ private final class SymbolTable: Sendable {
     }
 }
 
-/// Bounds-checked little-endian reads; out-of-range reads return 0 (callers validate ranges).
-private struct Reader: Sendable {
+/// A string table (a section of NUL-terminated strings), read from the file when made.
+private struct StringTable {
     let bytes: [UInt8]
 
-    func contains(_ offset: UInt64, _ size: UInt64) -> Bool {
-        offset <= UInt64(bytes.count) && size <= UInt64(bytes.count) - offset
+    init(_ file: ProgramFile, _ table: SectionHeader) {
+        // SHT_NOBITS has no bytes in the file.
+        bytes = table.type != 8 && file.contains(table.offset, table.size) ? file.read(at: table.offset, count: Int(table.size)) : []
     }
 
-    /// The NUL-terminated string at `index` of string table `table`, or nil.
-    func string(in table: SectionHeader, at index: UInt32) -> String? {
-        guard table.type != 8, contains(table.offset, table.size), UInt64(index) < table.size else { return nil }
-        let start = Int(table.offset) + Int(index)
-        let end = Int(table.offset + table.size)
-        guard let nul = bytes[start..<end].firstIndex(of: 0) else { return nil }
-        return String(decoding: bytes[start..<nul], as: UTF8.self)
+    /// The NUL-terminated string at `index`, or nil.
+    func string(at index: UInt32) -> String? {
+        guard Int(index) < bytes.count, let nul = bytes[Int(index)...].firstIndex(of: 0) else { return nil }
+        return String(decoding: bytes[Int(index)..<nul], as: UTF8.self)
+    }
+}
+
+/// Bounds-checked little-endian reads of a window of the file, by file offset; reads outside the
+/// window return 0 (callers validate ranges).
+private struct Reader {
+    let bytes: [UInt8]
+    let base: Int
+
+    init(_ bytes: [UInt8], at base: Int) {
+        self.bytes = bytes
+        self.base = base
+    }
+
+    /// The `size` bytes of `file` at `offset` (a range `file.contains`).
+    init(_ file: ProgramFile, _ offset: UInt64, _ size: UInt64) {
+        self.init(file.read(at: offset, count: Int(size)), at: Int(offset))
+    }
+
+    func u8(_ o: Int) -> UInt8 {
+        let i = o - base
+        guard i >= 0, i < bytes.count else { return 0 }
+        return bytes[i]
     }
 
     func u16(_ o: Int) -> UInt16 {
-        guard o >= 0, o + 2 <= bytes.count else { return 0 }
-        return UInt16(bytes[o]) | UInt16(bytes[o + 1]) << 8
+        let i = o - base
+        guard i >= 0, i + 2 <= bytes.count else { return 0 }
+        return UInt16(bytes[i]) | UInt16(bytes[i + 1]) << 8
     }
 
     func u32(_ o: Int) -> UInt32 {
-        guard o >= 0, o + 4 <= bytes.count else { return 0 }
+        let i = o - base
+        guard i >= 0, i + 4 <= bytes.count else { return 0 }
         var v: UInt32 = 0
-        for k in 0..<4 { v |= UInt32(bytes[o + k]) << (8 * UInt32(k)) }
+        for k in 0..<4 { v |= UInt32(bytes[i + k]) << (8 * UInt32(k)) }
         return v
     }
 
     func u64(_ o: Int) -> UInt64 {
-        guard o >= 0, o + 8 <= bytes.count else { return 0 }
+        let i = o - base
+        guard i >= 0, i + 8 <= bytes.count else { return 0 }
         var v: UInt64 = 0
-        for k in 0..<8 { v |= UInt64(bytes[o + k]) << (8 * UInt64(k)) }
+        for k in 0..<8 { v |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
         return v
     }
 }

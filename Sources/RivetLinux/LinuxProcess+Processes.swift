@@ -7,8 +7,8 @@ import RivetMachine
 /// A new program image for execve, read and checked by the syscall layer, to be loaded by the
 /// virtual machine.
 public struct ExecImage {
-    /// The program's bytes (an ELF file; scripts were already turned into their interpreter).
-    public var bytes: [UInt8]
+    /// The program's file (an ELF file; scripts were already turned into their interpreter).
+    public var file: ProgramFile
     /// Its host path (what /proc/self/exe names) and the guest path it was found by.
     public var hostPath: String
     public var guestPath: String
@@ -151,32 +151,33 @@ extension LinuxProcess {
                 else { path = file.guestPath + "/" + path }
             }
         }
-        var image = ExecImage(bytes: [], hostPath: "", guestPath: path, arguments: arguments, environment: environment)
+        var image = ExecImage(
+            file: ProgramFile(bytes: []), hostPath: "", guestPath: path, arguments: arguments, environment: environment)
         // The path as the caller wrote it: what a script's interpreter receives.
         var requested = path
         for _ in 0..<ScriptHeader.maxDepth {
-            switch readExecutable(requested) {
+            switch openExecutable(requested) {
             case .failure(let error): return .value(-error.errno)
-            case .success(let (bytes, hostPath, guestPath)):
-                image.bytes = bytes
+            case .success(let (file, hostPath, guestPath)):
+                image.file = file
                 image.hostPath = hostPath
                 image.guestPath = guestPath
             }
-            guard ScriptHeader.isScript(image.bytes) else {
+            guard ScriptHeader.isScript(image.file.head) else {
                 let result = replaceImage(image)
                 return result == 0 ? .outcome(.resumeAtPC) : .value(result)
             }
             // "#!interpreter [one argument]": argv becomes interpreter, [argument,] script, argv[1...].
-            guard let header = ScriptHeader(image.bytes) else { return .value(-Errno.ENOEXEC) }
+            guard let header = ScriptHeader(image.file.head) else { return .value(-Errno.ENOEXEC) }
             image.arguments = header.arguments(script: requested, rest: image.arguments.dropFirst())
             requested = header.interpreter
         }
         return .value(-Errno.ELOOP)
     }
 
-    /// The bytes of the executable at guest path `path`: it must be a regular file the guest
-    /// may execute. `/proc/self/exe` is the running program (busybox runs its applets so).
-    private func readExecutable(_ path: String) -> Result<([UInt8], String, String), SandboxError> {
+    /// The executable at guest path `path`, open: it must be a regular file the guest may
+    /// execute. `/proc/self/exe` is the running program (busybox runs its applets so).
+    private func openExecutable(_ path: String) -> Result<(ProgramFile, String, String), SandboxError> {
         let resolution: Sandbox.Resolution
         switch filesystem.resolve(path) {
         case .failure(let error): return .failure(error)
@@ -205,10 +206,8 @@ extension LinuxProcess {
         }
         guard Glibc.access(hostPath, X_OK) == 0 else { return .failure(SandboxError(Errno.EACCES)) }
         guard info.st_size <= 1 << 30 else { return .failure(SandboxError(Errno.ENOMEM)) }
-        guard let bytes = HostIO.readWhole(fd, count: Int(info.st_size)), bytes.count == Int(info.st_size) else {
-            return .failure(SandboxError(Errno.EIO))
-        }
-        return .success((bytes, hostPath, guestPath))
+        guard let file = ProgramFile(duplicating: fd) else { return .failure(SandboxError(Errno.EIO)) }
+        return .success((file, hostPath, guestPath))
     }
 
     /// A NULL-terminated array of C strings (argv, envp): at most ARG_MAX bytes in all.

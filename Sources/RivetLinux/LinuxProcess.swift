@@ -153,7 +153,7 @@ public final class LinuxProcess {
     /// Has the Swift runtime instantiate, once in this host process, what forked children would
     /// otherwise each instantiate from scratch: a child inherits the parent's runtime caches,
     /// nothing more. The first `Result<Sandbox.Resolution, SandboxError>` a process makes by its
-    /// mangled name (an outlined destroy in `readExecutable`, reached by every fork and exec,
+    /// mangled name (an outlined destroy in `openExecutable`, reached by every fork and exec,
     /// where the parent never ran it) demangled the name, built the metadata, and checked
     /// `SandboxError: Error` by a scan of every conformance record in the binary: about 100 µs
     /// of each fork and exec (Performance.md, twenty-ninth session). Unoptimized, so that the

@@ -176,7 +176,11 @@ public enum Loader {
             }
         }
         var segments = all
-        if let fd = openProgram(name, size: elf.bytes.count) {
+        // The file that was parsed, or for contents held in memory the file at `name` if it is as
+        // large.
+        if let fd = elf.file.descriptor {
+            segments = all.filter { s in !mapFromFile(s, of: all, fd: fd, bias: bias, path: name, into: memory) }
+        } else if let fd = openProgram(name, size: elf.file.count) {
             segments = all.filter { s in !mapFromFile(s, of: all, fd: fd, bias: bias, path: name, into: memory) }
             close(fd)
         }
@@ -208,9 +212,8 @@ public enum Loader {
             throw ELFError("cannot map segments: \(error == .outOfMemory ? "out of guest memory" : "\(error)")")
         }
         for s in segments where s.fileSize > 0 {
-            elf.bytes.withUnsafeBytes { file in
-                let data = UnsafeRawBufferPointer(rebasing: file[Int(s.offset)..<Int(s.offset + s.fileSize)])
-                memory.host(s.vaddr &+ bias).copyMemory(from: data.baseAddress!, byteCount: data.count)
+            guard elf.file.copy(at: s.offset, count: Int(s.fileSize), to: memory.host(s.vaddr &+ bias)) else {
+                throw ELFError("segment at 0x\(String(s.vaddr, radix: 16)): the file is shorter than when it was read")
             }
         }
         for run in runs where run.rights != .readWrite {
