@@ -148,6 +148,9 @@ public struct Statistics: Equatable, Sendable {
     public var evictionEpisodes: UInt64 = 0
     /// Translations dropped because the guest code they came from changed.
     public var invalidations: UInt64 = 0
+    /// Guest pages whose decoded and compiled code an execve kept: the new program maps the
+    /// same bytes there (a program exec'ing itself, as a shell's children do).
+    public var codePagesKeptAtExec: UInt64 = 0
     /// Compiled code discarded with execution going on in the interpreter.
     public var deopts: UInt64 = 0
     /// Tier-ups held back because a block keeps being invalidated.
@@ -228,7 +231,7 @@ public struct Statistics: Equatable, Sendable {
                 "compile queue   \(compileThreads == 0 ? "compiles on the guest thread" : "\(compileThreads) worker thread\(compileThreads == 1 ? "" : "s")"), \(guestThreadCompilesText)\(grouped(queuedRequests)) requests (\(grouped(mergedRequests)) merged), max length \(queueMaxLength), mean wait \(formatted(queueMeanWaitMicroseconds, digits: 1)) µs, \(failedCompiles) failed, \(staleCompiles) stale, \(timedOutCompiles) timed out; threshold now \(threshold)"
             )
             lines.append(
-                "code cache      \(bytes(codeCacheUsed)) used of \(bytes(codeCacheSize)), lookups \(formatted(hits, digits: 1))% hits, \(grouped(evictions)) evictions (\(grouped(evictionEpisodes)) episodes), \(grouped(invalidations)) invalidations, \(grouped(deopts)) deopts (\(grouped(backoffs)) back-offs)"
+                "code cache      \(bytes(codeCacheUsed)) used of \(bytes(codeCacheSize)), lookups \(formatted(hits, digits: 1))% hits, \(grouped(evictions)) evictions (\(grouped(evictionEpisodes)) episodes), \(grouped(invalidations)) invalidations, \(grouped(deopts)) deopts (\(grouped(backoffs)) back-offs)\(codePagesKeptAtExec == 0 ? "" : "; \(grouped(codePagesKeptAtExec)) code pages kept at exec")"
             )
             lines.append(
                 "transfers       \(grouped(exitsToRunLoop)) exits to the run loop, \(countingStops > 0 ? "at least " : "")\(grouped(chainedTransfers)) chained; \(grouped(indirectJumps)) indirect jumps, \(formatted(jumpHits, digits: 1))% jump-cache hits; \(compiledCodeFaults) faults in compiled code (\(codeWriteFaults) writes to it)"
@@ -325,6 +328,7 @@ public struct Statistics: Equatable, Sendable {
         c["evictions"] = .int(evictions)
         c["eviction_episodes"] = .int(evictionEpisodes)
         c["invalidations"] = .int(invalidations)
+        c["code_pages_kept_at_exec"] = .int(codePagesKeptAtExec)
         c["deopts"] = .int(deopts)
         c["backoffs"] = .int(backoffs)
         o["code_cache"] = .object(c)

@@ -86,10 +86,22 @@ extension VirtualMachine {
         }
         // The point of no return.
         process.resetForExec(image)
-        engine.programReplaced()
-        do { try memory.unmap(at: GuestAddress(0), size: GuestMemory.addressSpaceSize) } catch {}
+        // Code of the old image where the new one maps its executable segments may be the same
+        // bytes (a shell's children exec the shell's own program, `/proc/self/exe`): it is
+        // compared once the new image is in place, and what matches keeps its decoded blocks
+        // and translations.
+        let snapshot = engine.isSingleHart ? memory.codeSnapshot(of: Loader.executableRanges(of: elf)) : nil
+        engine.programReplaced(keepingCode: snapshot != nil)
+        do {
+            try memory.unmap(at: GuestAddress(0), size: GuestMemory.addressSpaceSize, keepingCodeOf: snapshot)
+        } catch {}
         memory.synchronizeInstructionFetch()
         program = elf
+        defer {
+            if let snapshot {
+                codePagesKeptAtExec += UInt64(memory.restoreCode(snapshot) { engine.programReplaced() })
+            }
+        }
         do {
             let loaded = try Loader.load(elf, path: image.hostPath, interpreter: interpreterELF, into: memory)
             try process.start(loaded, hart: process.current.hart)

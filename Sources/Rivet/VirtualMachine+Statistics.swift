@@ -68,6 +68,7 @@ extension VirtualMachine {
         s.evictions = engine.evictions
         s.evictionEpisodes = e.evictionEpisodes
         s.invalidations = engine.invalidations
+        s.codePagesKeptAtExec = codePagesKeptAtExec
         s.deopts = e.deopts
         s.backoffs = e.backoffs
         s.exitsToRunLoop = e.jitEntries

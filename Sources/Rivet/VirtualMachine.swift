@@ -28,6 +28,8 @@ public final class VirtualMachine {
     let interpreter: Interpreter
     let engine: Engine
     var program: ELFFile
+    /// Pages whose code execve kept (`GuestMemory.restoreCode`), for the statistics.
+    var codePagesKeptAtExec: UInt64 = 0
     private var tracer: InstructionTracer?
     /// The GDB stub and the debugged threads, while gdb debugs the guest (`Configuration.debugger`).
     var debugger: Debugger?

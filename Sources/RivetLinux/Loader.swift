@@ -46,8 +46,11 @@ public enum Loader {
     public static func load(
         _ program: ELFFile, path: String, interpreter: (ELFFile, path: String)?, into memory: GuestMemory
     ) throws(ELFError) -> LoadedProgram {
-        let bias: UInt64 = program.kind == .sharedObject ? AddressLayout.pieBase - lowestAddress(program) : 0
+        let bias = Self.bias(of: program)
         let end = try mapSegments(program, bias: bias, name: path, into: memory)
+        // Run once in every process that loads a program, so that forked children that exec
+        // find the metadata of its arrays built (`CodeRange`).
+        _ = executableRanges(of: program)
 
         var phdr: UInt64 = 0
         if let h = program.programHeaders.first(where: { $0.type == ELFFile.ProgramHeader.phdr }) {
@@ -79,6 +82,22 @@ public enum Loader {
             entry: entry, programEntry: program.entry &+ bias, programHeaders: phdr,
             programHeaderCount: program.programHeaders.count, interpreterBase: interpreterBase, bias: bias,
             brkStart: GuestAddress(end).pageEnd.rawValue, elf: program)
+    }
+
+    /// Where `load` puts the main program: 0 for ET_EXEC, above `pieBase` for a PIE.
+    private static func bias(of program: ELFFile) -> UInt64 {
+        program.kind == .sharedObject ? AddressLayout.pieBase - lowestAddress(program) : 0
+    }
+
+    /// The guest addresses `load` gives the main program's executable, read-only segments:
+    /// where an execve looks for code of the old program it can keep (`GuestMemory.codeSnapshot`).
+    public static func executableRanges(of program: ELFFile) -> [CodeRange] {
+        let bias = Self.bias(of: program)
+        return program.loadSegments.filter { $0.executable && !$0.writable && $0.memorySize > 0 }.compactMap { s in
+            let start = s.vaddr &+ bias
+            guard GuestMemory.contains(start, size: s.memorySize) else { return nil }
+            return CodeRange(start: start, end: start + s.memorySize)
+        }
     }
 
     private static func lowestAddress(_ elf: ELFFile) -> UInt64 {

@@ -300,12 +300,106 @@ public final class GuestMemory: @unchecked Sendable {
     /// Unmaps `[start, start + size)`; unmapped parts of the range are fine, as for munmap.
     /// - Throws: `MappingError.outOfMemory` if the host refuses (the mapping is then unchanged).
     public func unmap(at start: GuestAddress, size: UInt64) throws(MappingError) {
+        try unmap(at: start, size: size, keepingCodeOf: nil)
+    }
+
+    /// `unmap`, except that the code decoded from `kept`'s pages is not dropped: `restoreCode`
+    /// decides after the new mapping is in place (execve).
+    public func unmap(at start: GuestAddress, size: UInt64, keepingCodeOf kept: CodeSnapshot?) throws(MappingError) {
         codeLock.lock()
         defer { codeLock.unlock() }
         try validate(start, size)
         try checkRoom(replacing: start, start + size, with: 0, bytes: 0)
         guard reserveIfPossible(start, start + size) else { throw .outOfMemory }
-        forget(start, start + size)
+        forget(start, start + size, keepingCodeOf: kept)
+    }
+
+    /// The bytes of the pages among `candidates` that hold code now and are private, executable
+    /// and not writable: what execve compares with the new image (`restoreCode`), so that the
+    /// code decoded and translated from a page the new program maps again, byte for byte, stays
+    /// (the same program exec'd again, as a shell's children do). Nil if there is none, or more
+    /// than `limit` pages (8 MiB to copy and compare: beyond, the old code goes as before).
+    public func codeSnapshot(of candidates: [CodeRange], limit: Int = 2048) -> CodeSnapshot? {
+        codeLock.lock()
+        defer { codeLock.unlock() }
+        var pages: [UInt64] = []
+        for range in candidates {
+            let first = range.start >> Self.pageShift
+            let last = GuestAddress(range.end).pageEnd.rawValue >> Self.pageShift
+            let holding: [UInt64] =
+                last - first > UInt64(codePages.count)
+                ? codePages.filter { $0 >= first && $0 < last }.sorted() : (first..<last).filter { codePages.contains($0) }
+            for page in holding where isKeepable(page) {
+                pages.append(page)
+                guard pages.count <= limit else { return nil }
+            }
+        }
+        guard !pages.isEmpty else { return nil }
+        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: pages.count << Self.pageShift, alignment: 64)
+        for (k, page) in pages.enumerated() {
+            (bytes.baseAddress! + (k << Self.pageShift)).copyMemory(
+                from: host(page << Self.pageShift), byteCount: Int(Self.pageSize))
+        }
+        return CodeSnapshot(pages: pages, bytes: bytes)
+    }
+
+    /// Whether `page` may keep its code across a remapping: mapped, executable, not writable,
+    /// private, within the file (the guest cannot change such a page without Rivet seeing it).
+    private func isKeepable(_ page: UInt64) -> Bool {
+        let rights = MemoryPermissions(rawValue: pagePermissions[Int(page)])
+        guard rights.contains(.execute), !rights.contains(.write), !rights.contains(.pastFileEnd),
+            !hostWriteProtected.contains(page), let region = map.region(containing: GuestAddress(page << Self.pageShift))
+        else { return false }
+        return !region.shared
+    }
+
+    /// After `unmap(at:size:keepingCodeOf:)` and the new mappings: the pages of `snapshot` that
+    /// hold the same bytes, executable and not writable, are code pages again with everything
+    /// decoded from them; the code of the others, and of the old image's other pages, is
+    /// dropped. When no page matched, `noneMatched` runs first (the engine forgets its
+    /// translations at once) and the observers hear of one range over all the old code (the
+    /// interpreter drops its blocks at once). Frees the snapshot.
+    /// - Returns: how many pages kept their code.
+    public func restoreCode(_ snapshot: CodeSnapshot, noneMatched: () -> Void) -> Int {
+        defer { snapshot.bytes.deallocate() }
+        var dropped = snapshot.others
+        var kept = 0
+        codeLock.lock()
+        for (k, page) in snapshot.pages.enumerated() {
+            let address = page << Self.pageShift
+            if isKeepable(page),
+                memcmp(host(address), snapshot.bytes.baseAddress! + (k << Self.pageShift), Int(Self.pageSize)) == 0
+            {
+                markCode(GuestAddress(address), GuestAddress(address + Self.pageSize))
+                kept += 1
+            } else {
+                dropped.append(page)
+            }
+        }
+        codeLock.unlock()
+        guard !dropped.isEmpty else { return kept }
+        dropped.sort()
+        // (The engine takes its own lock, and stops its workers, outside the code lock.)
+        if kept == 0 { noneMatched() }
+        codeLock.lock()
+        defer { codeLock.unlock() }
+        if kept == 0 {
+            tellObservers(dropped.first!, dropped.last! + 1)
+            return 0
+        }
+        var runStart = dropped[0]
+        for (k, page) in dropped.enumerated() where k + 1 == dropped.count || dropped[k + 1] != page + 1 {
+            tellObservers(runStart, page + 1)
+            if k + 1 < dropped.count { runStart = dropped[k + 1] }
+        }
+        return kept
+    }
+
+    /// Tells the observers that the code of pages `[first, last)` changed.
+    private func tellObservers(_ first: UInt64, _ last: UInt64) {
+        for observer in observers {
+            observer.guestCodeChanged(start: GuestAddress(first << Self.pageShift), end: GuestAddress(last << Self.pageShift))
+        }
     }
 
     /// Puts fresh reservation (PROT_NONE) over `[start, end)` in one host call that replaces
@@ -326,7 +420,7 @@ public final class GuestMemory: @unchecked Sendable {
     }
 
     /// Drops `[start, end)` from the bookkeeping (the host side is already reserved again).
-    func forget(_ start: GuestAddress, _ end: GuestAddress) {
+    func forget(_ start: GuestAddress, _ end: GuestAddress, keepingCodeOf kept: CodeSnapshot? = nil) {
         let hadCode = containsCode(start, end)
         // Only mapped pages have rights in the table, so the regions' pages are the ones to
         // clear: a walk over the whole range read 64 million entries when execve forgot the
@@ -336,7 +430,25 @@ public final class GuestMemory: @unchecked Sendable {
         map.remove(start, end)
         for region in mapped { setPagePermissions(max(region.start, start), min(region.end, end), .none) }
         account()
-        if hadCode { notifyCodeChanged(start, end) }
+        guard hadCode else { return }
+        guard let kept else {
+            notifyCodeChanged(start, end)
+            return
+        }
+        // Not a word to the observers yet: `restoreCode` keeps the code of the snapshot's
+        // pages that the new image repeats and drops the rest, at once if nothing matched.
+        let first = start.rawValue >> Self.pageShift
+        let last = end.pageEnd.rawValue >> Self.pageShift
+        // Pages the JIT write-protected go now, which lifts the protection before anything
+        // is mapped there.
+        for page in hostWriteProtected where page >= first && page < last {
+            notifyCodeChanged(GuestAddress(page << Self.pageShift), GuestAddress((page + 1) << Self.pageShift))
+        }
+        let gone = codePages.filter { $0 >= first && $0 < last }
+        let candidates = Set(kept.pages)
+        kept.others += gone.filter { !candidates.contains($0) }
+        codePages.subtract(gone)
+        unwatchedCodePages.subtract(gone)
     }
 
     /// Changes the rights of the mapped pages in `[start, start + size)`.
@@ -505,5 +617,34 @@ public final class GuestMemory: @unchecked Sendable {
             codePages.remove(page)
             unwatchedCodePages.remove(page)
         }
+    }
+}
+
+/// Guest addresses `[start, end)` where code may lie (`GuestMemory.codeSnapshot`). A plain
+/// struct: the first array of `Range<UInt64>` a forked child made built its metadata from the
+/// mangled name and checked `UInt64: Comparable` by a scan of every conformance record (about
+/// 100 µs of each exec; `Loader.load` now makes the first array of these in the parent).
+public struct CodeRange: Sendable {
+    public var start: UInt64
+    public var end: UInt64
+
+    public init(start: UInt64, end: UInt64) {
+        self.start = start
+        self.end = end
+    }
+}
+
+/// Code pages' bytes before execve replaced the image (`GuestMemory.codeSnapshot`).
+public final class CodeSnapshot {
+    /// Page numbers, ascending within each candidate range.
+    public let pages: [UInt64]
+    /// Their bytes, a page each, in the same order.
+    let bytes: UnsafeMutableRawBufferPointer
+    /// The old image's other code pages, which the unmap left to `restoreCode` to drop.
+    var others: [UInt64] = []
+
+    init(pages: [UInt64], bytes: UnsafeMutableRawBufferPointer) {
+        self.pages = pages
+        self.bytes = bytes
     }
 }

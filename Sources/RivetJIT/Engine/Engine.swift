@@ -336,12 +336,15 @@ public final class Engine {
     /// deopts) and backed its pc off, so the new program's blocks there waited twice the
     /// threshold. Only with no hart in JIT code (an `ecall` handled from JIT code that execs:
     /// the translations then go by invalidation, as before).
-    public func programReplaced() {
+    public func programReplaced(keepingCode: Bool = false) {
         withWorkersStopped { lock.withLock {
             guard runners.allSatisfy({ $0.ecallDepth == 0 }) else { return }
             queue?.discardAll()
             optimizingQueue?.discardAll()
             deferred.removeAll()
+            // The translations of pages the new image may map again wait for the comparison
+            // (`GuestMemory.restoreCode`); the rest go through the usual invalidation by page.
+            guard !keepingCode else { return }
             cache.forgetAll(keeping: madeRuntime?.trampolineLength ?? 0)
             setbacks.removeAll()
             retiredInstructions.removeAll()
