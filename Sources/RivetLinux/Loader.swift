@@ -50,7 +50,7 @@ public enum Loader {
         let end = try mapSegments(program, bias: bias, name: path, into: memory)
         // Run once in every process that loads a program, so that forked children that exec
         // find the metadata of its arrays built (`CodeRange`).
-        _ = executableRanges(of: program)
+        _ = executableRanges(of: program, interpreter: interpreter?.0)
 
         var phdr: UInt64 = 0
         if let h = program.programHeaders.first(where: { $0.type == ELFFile.ProgramHeader.phdr }) {
@@ -65,12 +65,7 @@ public enum Loader {
         var interpreterBase: UInt64 = 0
         if let (interp, interpPath) = interpreter {
             guard interp.kind == .sharedObject else { throw ELFError("interpreter \(interpPath) is not position independent") }
-            let span = highestAddress(interp) - lowestAddress(interp)
-            guard
-                let start = memory.map.findFree(
-                    size: GuestAddress(span).pageEnd.rawValue, lowest: GuestAddress(AddressLayout.mmapBottom),
-                    highest: GuestAddress(AddressLayout.mmapTop))
-            else { throw ELFError("no room for the interpreter") }
+            guard let start = interpreterStart(interp, in: memory.map) else { throw ELFError("no room for the interpreter") }
             interpreterBase = start.rawValue &- lowestAddress(interp)
             _ = try mapSegments(interp, bias: interpreterBase, name: interpPath, into: memory)
             entry = interp.entry &+ interpreterBase
@@ -89,11 +84,28 @@ public enum Loader {
         program.kind == .sharedObject ? AddressLayout.pieBase - lowestAddress(program) : 0
     }
 
-    /// The guest addresses `load` gives the main program's executable, read-only segments:
-    /// where an execve looks for code of the old program it can keep (`GuestMemory.codeSnapshot`).
-    public static func executableRanges(of program: ELFFile) -> [CodeRange] {
-        let bias = Self.bias(of: program)
-        return program.loadSegments.filter { $0.executable && !$0.writable && $0.memorySize > 0 }.compactMap { s in
+    /// Where `load` puts the interpreter: the highest free stretch of the mmap area in `map`.
+    private static func interpreterStart(_ interp: ELFFile, in map: MemoryMap) -> GuestAddress? {
+        let span = highestAddress(interp) - lowestAddress(interp)
+        return map.findFree(
+            size: GuestAddress(span).pageEnd.rawValue, lowest: GuestAddress(AddressLayout.mmapBottom),
+            highest: GuestAddress(AddressLayout.mmapTop))
+    }
+
+    /// The guest addresses `load` gives the executable, read-only segments of the main program
+    /// and of its interpreter (placed as in an empty address space, where an exec loads it):
+    /// where an execve looks for code of the old program it can keep (`GuestMemory.codeSnapshot`;
+    /// a wrong guess only keeps less).
+    public static func executableRanges(of program: ELFFile, interpreter: ELFFile? = nil) -> [CodeRange] {
+        var ranges = executableRanges(of: program, bias: bias(of: program))
+        if let interpreter, let start = interpreterStart(interpreter, in: MemoryMap()) {
+            ranges += executableRanges(of: interpreter, bias: start.rawValue &- lowestAddress(interpreter))
+        }
+        return ranges
+    }
+
+    private static func executableRanges(of elf: ELFFile, bias: UInt64) -> [CodeRange] {
+        elf.loadSegments.filter { $0.executable && !$0.writable && $0.memorySize > 0 }.compactMap { s in
             let start = s.vaddr &+ bias
             guard GuestMemory.contains(start, size: s.memorySize) else { return nil }
             return CodeRange(start: start, end: start + s.memorySize)

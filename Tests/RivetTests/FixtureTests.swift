@@ -389,10 +389,12 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
     /// first run's code stays, every page of it, and none of it is invalidated (each
     /// invalidation counted as a deoptimization, 695 of them under `--tier baseline` when an
     /// unmap dropped the translations one by one, and backed off at its pc for the next
-    /// program). `proc_exec_rewrite` checks that only the same bytes keep their code.
-    @Test(arguments: [ExecutionTier.interpreter, .baseline, .auto, .optimizing])
-    func anExecKeepsTheCodeItsNewProgramRepeats(_ tier: ExecutionTier) throws {
-        let fixture = try #require(Fixture.all.first { $0.name == "proc_exec_self" })
+    /// program). Linked dynamically, the dynamic linker's code stays too, and the C library's
+    /// (mapped by the dynamic linker later) goes without counting as invalidated.
+    /// `proc_exec_rewrite` checks that only the same bytes keep their code.
+    @Test(arguments: [ExecutionTier.interpreter, .baseline, .auto, .optimizing], ["proc_exec_self", "proc_exec_self_dynamic"])
+    func anExecKeepsTheCodeItsNewProgramRepeats(_ tier: ExecutionTier, _ name: String) throws {
+        let fixture = try #require(Fixture.all.first { $0.name == name })
         let scratch = try ScratchDirectory()
         let json = scratch.path + "/stats.json"
         let process = try HostProcess([

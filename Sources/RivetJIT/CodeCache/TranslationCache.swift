@@ -67,7 +67,14 @@ final class TranslationCache: CodeInvalidationObserver {
         case replaced
         /// A tier-2 region left too often to pay for itself (`Engine.demoteLosingRegions`).
         case demoted
+        /// Its program was replaced (execve) by one with other bytes there: not a
+        /// deoptimization, and nothing backs off (`replacingProgram`).
+        case programReplaced
     }
+
+    /// Set while an execve drops the code of the pages its new program does not repeat: those
+    /// removals are `.programReplaced`, not invalidations.
+    var replacingProgram = false
 
     /// Called for each translation removed (statistics, back-off of deopt loops).
     var onRemove: ((Translation, Removal) -> Void)?
@@ -362,8 +369,8 @@ final class TranslationCache: CodeInvalidationObserver {
             for page in first..<last { victims += byPage[page] ?? [] }
         }
         for t in victims {
-            remove(t)
-            invalidations += 1
+            remove(t, replacingProgram ? .programReplaced : .invalidated)
+            if !replacingProgram { invalidations += 1 }
         }
         // Pages no longer holding translations were unprotected in `remove`; a page that was
         // re-protected by the guest keeps whatever the guest asked for.

@@ -177,7 +177,7 @@ public final class Engine {
                 // An evicted block must turn hot again before it is compiled again (in the
                 // interpreter of the hart evicting; the others ask again when theirs is hot).
                 (self.acting ?? self.main).interpreter.setTierUp(at: t.guestPC, after: self.policy.threshold)
-            case .replaced, .demoted:
+            case .replaced, .demoted, .programReplaced:
                 // (A demoted region's header is not asked for again; the baseline compiles it
                 // at its next miss, without backing off.)
                 break
@@ -353,6 +353,15 @@ public final class Engine {
             regions.removeAll()
             windowHeaders.removeAll()
         } }
+    }
+
+    /// Runs `body` (execve's `GuestMemory.restoreCode`, which keeps the old program's code
+    /// where the new one repeats its bytes) with the translations it drops counted as the old
+    /// program's: no deoptimization, no invalidation, no back-off at their pcs.
+    public func replacingProgram<T>(_ body: () -> T) -> T {
+        lock.withLock { cache.replacingProgram = true }
+        defer { lock.withLock { cache.replacingProgram = false } }
+        return body()
     }
 
     /// The source of the `time` CSR, for every tier.
