@@ -105,6 +105,11 @@ public struct Statistics: Equatable, Sendable {
     /// time: decoding the block, compiling and installing it (a tier's `compileTime` counts the
     /// compiler alone: for tier 1 about half of this).
     public var guestThreadCompiles: UInt64 = 0
+    /// Blocks compiled because forked children reported compiling them: code the next
+    /// children inherit instead of compiling it again each.
+    public var compiledForChildren: UInt64 = 0
+    /// Blocks decoded because forked children reported decoding them.
+    public var decodedForChildren: UInt64 = 0
     public var guestThreadCompileTime: Duration = .zero
     /// `--stats`' words for the compiles on the guest threads, if any ("N compiled on guest
     /// threads in T ms ...", then a comma).
@@ -228,7 +233,7 @@ public struct Statistics: Equatable, Sendable {
                 )
             }
             lines.append(
-                "compile queue   \(compileThreads == 0 ? "compiles on the guest thread" : "\(compileThreads) worker thread\(compileThreads == 1 ? "" : "s")"), \(guestThreadCompilesText)\(grouped(queuedRequests)) requests (\(grouped(mergedRequests)) merged), max length \(queueMaxLength), mean wait \(formatted(queueMeanWaitMicroseconds, digits: 1)) µs, \(failedCompiles) failed, \(staleCompiles) stale, \(timedOutCompiles) timed out; threshold now \(threshold)"
+                "compile queue   \(compileThreads == 0 ? "compiles on the guest thread" : "\(compileThreads) worker thread\(compileThreads == 1 ? "" : "s")"), \(guestThreadCompilesText)\(grouped(queuedRequests)) requests (\(grouped(mergedRequests)) merged), max length \(queueMaxLength), mean wait \(formatted(queueMeanWaitMicroseconds, digits: 1)) µs, \(failedCompiles) failed, \(staleCompiles) stale, \(timedOutCompiles) timed out\(compiledForChildren + decodedForChildren == 0 ? "" : ", \(grouped(compiledForChildren)) compiled and \(grouped(decodedForChildren)) decoded for forked children"); threshold now \(threshold)"
             )
             lines.append(
                 "code cache      \(bytes(codeCacheUsed)) used of \(bytes(codeCacheSize)), lookups \(formatted(hits, digits: 1))% hits, \(grouped(evictions)) evictions (\(grouped(evictionEpisodes)) episodes), \(grouped(invalidations)) invalidations, \(grouped(deopts)) deopts (\(grouped(backoffs)) back-offs)\(codePagesKeptAtExec == 0 ? "" : "; \(grouped(codePagesKeptAtExec)) code pages kept at exec")"
@@ -310,6 +315,8 @@ public struct Statistics: Equatable, Sendable {
         var q = JSONObject()
         q["threads"] = .int(UInt64(compileThreads))
         q["guest_thread_compiles"] = .int(guestThreadCompiles)
+        q["compiled_for_children"] = .int(compiledForChildren)
+        q["decoded_for_children"] = .int(decodedForChildren)
         q["guest_thread_compile_ms"] = .number(guestThreadCompileTime / .milliseconds(1))
         q["requests"] = .int(queuedRequests)
         q["merged"] = .int(mergedRequests)

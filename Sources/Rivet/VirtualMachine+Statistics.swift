@@ -55,6 +55,8 @@ extension VirtualMachine {
         }
         s.queuedRequests = e.queued
         s.guestThreadCompiles = e.guestThreadCompiles
+        s.compiledForChildren = e.compiledForChildren
+        s.decodedForChildren = e.decodedForChildren
         s.guestThreadCompileTime = .nanoseconds(Int64(clamping: e.guestThreadCompileNanoseconds))
         s.mergedRequests = e.mergedRequests
         s.failedCompiles = e.failedCompiles

@@ -152,6 +152,21 @@ public final class Interpreter {
     }
 
 
+    /// Called with the pc of each block decoded into the cache: a forked child reports it to
+    /// its parent (`ChildReports` in the engine). Nil but in forked children.
+    public var onDecode: ((UInt64) -> Void)?
+
+    /// Decodes the block at `pc` into the cache unless it is there: a block a forked child
+    /// decoded, so that the next child inherits it. False if it cannot be fetched.
+    public func predecode(at pc: UInt64) -> Bool {
+        do {
+            _ = try block(at: pc, limit: UInt64.max)
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// The block at `pc`: from the cache, or decoded now. Blocks longer than `limit`
     /// instructions are decoded afresh, shortened, and not cached; the caller frees them.
     @inline(never)
@@ -165,6 +180,7 @@ public final class Interpreter {
             let block = try BlockDecoder.decode(
                 at: pc, memory: memory, countdown: initialCountdown, using: decodeCache, arena: cache.arena)
             cache.insert(block)
+            if let onDecode { onDecode(pc) }
             return (block, true)
         }
         if !singleStep, let block = cache.lookup(pc), UInt64(block.pointee.count) <= limit {

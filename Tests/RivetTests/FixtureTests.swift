@@ -413,6 +413,29 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(try value("code_pages_kept_at_exec") ?? 0 > 0, "\(tier)")
     }
 
+    /// A parent decodes (and compiles, where its tier compiles) the blocks its forked children
+    /// report (`ChildReports`), so that later children inherit them.
+    @Test(arguments: [ExecutionTier.interpreter, .baseline, .auto])
+    func aParentTakesOverWhatItsChildrenDecodedAndCompiled(_ tier: ExecutionTier) throws {
+        let fixture = try #require(Fixture.all.first { $0.name == "proc_fork" })
+        let scratch = try ScratchDirectory()
+        let json = scratch.path + "/stats.json"
+        let process = try HostProcess([
+            rivetCommand, "run", "--no-cwd", "--tier", tier.rawValue, "--stats-json", json, fixture.binary,
+        ])
+        #expect(process.wait(timeout: .seconds(60)) == fixture.expectedStatus, "\(process.standardError)")
+        #expect(process.standardOutput == fixture.expectedOutput)
+        let text = try readText(json)
+        func value(_ field: String) throws -> Int {
+            let at = try #require(text.range(of: "\"\(field)\":"), "\(field) in \(text)")
+            return Int(text[at.upperBound...].prefix { $0.isNumber || $0 == " " }.filter { $0.isNumber }) ?? -1
+        }
+        switch tier {
+        case .baseline: #expect(try value("compiled_for_children") > 0)
+        default: #expect(try value("decoded_for_children") > 0)
+        }
+    }
+
     /// Every fixture under every engine set-up must give exactly the recorded (qemu's) result.
     @Test(arguments: Fixture.all, EngineSetup.allCases)
     func fixtureMatchesItsExpectation(_ fixture: Fixture, _ setup: EngineSetup) throws {

@@ -91,6 +91,13 @@ public final class Engine {
     private var regionHeaders: Set<UInt64> = []
     /// The tier-2 regions installed (some since removed), for `demoteLosingRegions`.
     private var regions: [Translation] = []
+    /// Where this process's forked children report the blocks they decoded and compiled (made
+    /// at its first fork), and where this process, a forked child, reports to its parent while
+    /// it runs the parent's program (not after an exec of another), at most
+    /// `ChildReports.perChild` blocks.
+    private var reportsFromChildren: ChildReports?
+    private var reportsToParent: ChildReports?
+    private var reportsLeft = 0
     /// `configuration.optimizingTimeLimit` in nanoseconds.
     private let optimizingTimeLimit: UInt64
     private var usage = UsageTracker()
@@ -298,6 +305,8 @@ public final class Engine {
     private func forkStopped(_ hostFork: () -> Int32) -> Int32 {
         lock.lock()
         defer { lock.unlock() }
+        takeWhatChildrenReported(acting ?? main)
+        if reportsFromChildren == nil { reportsFromChildren = ChildReports() }
         let copy: Int32?
         do throws(JITError) {
             copy = try cache.region.copy()
@@ -321,10 +330,42 @@ public final class Engine {
                 policy.restartAfterFork()
                 for runner in [main] + runners { runner.interpreter.tierUpThreshold = policy.threshold }
             }
+            reportsToParent = reportsFromChildren
+            reportsFromChildren = nil
+            reportsLeft = ChildReports.perChild
+            for runner in [main] + runners {
+                runner.interpreter.onDecode = { [unowned self] pc in self.report(pc, compiled: false) }
+            }
             return 0
         }
         if let copy { close(copy) }
         return pid
+    }
+
+    /// Decodes and compiles the blocks this process's children reported (`ChildReports`),
+    /// from its own bytes, where it has not yet: the next child inherits them. (With one hart
+    /// alone: the decoded blocks go into the interpreter of the hart that forks.)
+    private func takeWhatChildrenReported(_ r: HartRunner) {
+        guard let reportsFromChildren, isSingleHart else { return }
+        for (pc, compiled) in reportsFromChildren.take(limit: ChildReports.takenPerFork)
+        where memory.permissions(at: pc).contains(.execute) {
+            if compiled {
+                if mode != .interpreter, !cache.contains(pc), compileNow(r, pc) != nil {
+                    r.counts.pointee.compiledForChildren += 1
+                }
+            } else if r.interpreter.predecode(at: pc) {
+                r.counts.pointee.decodedForChildren += 1
+            }
+        }
+    }
+
+    /// Reports a block this process (a forked child) decoded or compiled to its parent, while
+    /// it runs its parent's program, and one hart alone (interpreters decode without the
+    /// engine's lock).
+    private func report(_ pc: UInt64, compiled: Bool) {
+        guard reportsLeft > 0, let reportsToParent, isSingleHart else { return }
+        reportsToParent.report(pc, compiled: compiled)
+        reportsLeft -= 1
     }
 
     /// The guest replaced its program (execve; call before its memory goes): every translation
@@ -345,6 +386,8 @@ public final class Engine {
             // The translations of pages the new image may map again wait for the comparison
             // (`GuestMemory.restoreCode`); the rest go through the usual invalidation by page.
             guard !keepingCode else { return }
+            // Another program: what it compiles is of no use to the parent.
+            reportsLeft = 0
             cache.forgetAll(keeping: madeRuntime?.trampolineLength ?? 0)
             setbacks.removeAll()
             retiredInstructions.removeAll()
@@ -828,6 +871,7 @@ public final class Engine {
         counts.pointee.recordCompile(t)
         r.interpreter.setTierUp(at: t.guestPC, immediately: true)
         configuration.perfMap?.record(t, entry: cache.entry(t))
+        report(t.guestPC, compiled: true)
         return t
     }
 

@@ -18,6 +18,10 @@ public struct EngineStatistics: Sendable {
     public var compileHistogram = [UInt32](repeating: 0, count: 16_000)
     /// Translations that failed (the block stayed in the interpreter).
     public var failedCompiles: UInt64 = 0
+    /// Blocks compiled, and blocks decoded, because forked children reported doing so
+    /// (`ChildReports`).
+    public var compiledForChildren: UInt64 = 0
+    public var decodedForChildren: UInt64 = 0
     /// Instructions executed by the interpreter and by JIT code.
     public var interpretedInstructions: UInt64 = 0
     public var jitInstructions: UInt64 = 0
@@ -109,6 +113,8 @@ public struct EngineStatistics: Sendable {
         backoffs += o.backoffs
         queued += o.queued
         mergedRequests += o.mergedRequests
+        compiledForChildren += o.compiledForChildren
+        decodedForChildren += o.decodedForChildren
         refusedRequests += o.refusedRequests
         staleCompiles += o.staleCompiles
         timedOutCompiles += o.timedOutCompiles
