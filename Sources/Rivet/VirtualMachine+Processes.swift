@@ -90,7 +90,9 @@ extension VirtualMachine {
         // bytes (a shell's children exec the shell's own program, `/proc/self/exe`): it is
         // compared once the new image is in place, and what matches keeps its decoded blocks
         // and translations.
-        let snapshot = engine.isSingleHart ? memory.codeSnapshot(of: Loader.executableRanges(of: elf, interpreter: interpreterELF?.0)) : nil
+        let snapshot =
+            engine.isSingleHart
+            ? memory.codeSnapshot(of: Loader.executableRanges(of: elf, interpreter: interpreterELF?.0)) : nil
         engine.programReplaced(keepingCode: snapshot != nil)
         do {
             try memory.unmap(at: GuestAddress(0), size: GuestMemory.addressSpaceSize, keepingCodeOf: snapshot)
