@@ -12,11 +12,25 @@ public final class FileBacking: Equatable, @unchecked Sendable {
     public let writable: Bool
     /// The file's size when last checked: pages wholly past it are `pastFileEnd`.
     public var size: UInt64
+    /// The file's status change time when it was mapped (`isUnchanged`).
+    private let changeTime: timespec
 
     public init(descriptor: Int32, writable: Bool, size: UInt64) {
         self.descriptor = descriptor
         self.writable = writable
         self.size = size
+        var info = stat()
+        changeTime = fstat(descriptor, &info) == 0 ? info.st_ctim : timespec(tv_sec: -1, tv_nsec: 0)
+    }
+
+    /// Whether the file has not changed since it was mapped (its status change time, which
+    /// every write moves and no program can set back): a private mapping shows a write to the
+    /// file where it has not copied the page, without Rivet seeing it, so code decoded from it
+    /// before may be stale (what an execve keeps must not be: `GuestMemory.codeSnapshot`).
+    public var isUnchanged: Bool {
+        var info = stat()
+        guard changeTime.tv_sec >= 0, fstat(descriptor, &info) == 0 else { return false }
+        return info.st_ctim.tv_sec == changeTime.tv_sec && info.st_ctim.tv_nsec == changeTime.tv_nsec
     }
 
     deinit { close(descriptor) }

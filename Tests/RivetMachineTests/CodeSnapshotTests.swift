@@ -2,6 +2,10 @@ import Testing
 
 @testable import RivetMachine
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What execve keeps of the old image's code (`GuestMemory.codeSnapshot`, `restoreCode`): only
 /// pages mapped again executable, not writable, private and byte for byte the same.
 @Suite struct CodeSnapshotTests {
@@ -80,6 +84,38 @@ import Testing
         }
         #expect(kept == 0 && noneMatched)
         #expect(observer.pages.isEmpty)
+    }
+
+    /// A file changed in place under a private mapping shows the new bytes where the page was
+    /// not copied, without Rivet seeing the write: code decoded before is stale, and an exec of
+    /// the same file, which compares the mapping with itself, must not keep it.
+    @Test func codeOfAFileChangedSinceItWasMappedIsNotKept() throws {
+        var template = Array("/tmp/rivet-snapshot-XXXXXX".utf8CString)
+        let fd = mkstemp(&template)
+        try #require(fd >= 0)
+        defer {
+            unlink(&template)
+            close(fd)
+        }
+        let bytes = [UInt8](repeating: 0x13, count: 3 << 12)
+        try #require(write(fd, bytes, bytes.count) == bytes.count)
+        let memory = try GuestMemory(limit: 1 << 30)
+        let observer = Observer()
+        memory.addObserver(observer)
+        let map = {
+            try memory.mapFile(
+                at: GuestAddress(Self.base), size: 3 << 12, permissions: .readExecute, fd: fd, offset: 0, shared: false,
+                name: "program")
+        }
+        try map()
+        markCode(memory, observer)
+        // Unchanged, the same file keeps its code.
+        #expect(try exec(memory) { try map() } == 3)
+        // Changed in place (a later status change time): nothing of it may be kept, so the
+        // exec drops the old code as it did before code was kept.
+        usleep(10_000)
+        try #require(pwrite(fd, [0x93], 1, 5000) == 1)
+        #expect(memory.codeSnapshot(of: [CodeRange(start: Self.base, end: Self.base + (3 << 12))]) == nil)
     }
 
     @Test func pagesTheNewImageDoesNotMapLoseTheirCode() throws {
