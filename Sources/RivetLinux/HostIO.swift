@@ -115,21 +115,29 @@ public enum HostIO {
         return call(Number.read, Int(fd), bits(buffer.baseAddress), buffer.count)
     }
 
+    /// pread(2) at `offset` until `buffer` is full or the file ends: how many bytes were read,
+    /// or nil if a read fails.
+    static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) -> Int? {
+        var done = 0
+        while done < buffer.count {
+            let n = read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]), at: offset + Int64(done))
+            if n == -Int(EINTR) { continue }
+            if n < 0 { return nil }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
     /// The first `count` bytes of the file open at `fd` (fewer if it ends first), read at offset
     /// 0 into storage that is not zeroed first (zeroing was one more pass over a program's
     /// pages: 8% of a fork and exec), or nil if a read fails.
     public static func readWhole(_ fd: Int32, count: Int) -> [UInt8]? {
         var failed = false
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            var done = 0
-            while done < count {
-                let n = read(fd, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[done...])), at: Int64(done))
-                if n == -Int(EINTR) { continue }
-                if n < 0 { failed = true }
-                if n <= 0 { break }
-                done += n
-            }
-            initialized = done
+            let done = readFully(fd, into: UnsafeMutableRawBufferPointer(buffer), at: 0)
+            failed = done == nil
+            initialized = done ?? 0
         }
         return failed ? nil : bytes
     }

@@ -48,9 +48,6 @@ public enum Loader {
     ) throws(ELFError) -> LoadedProgram {
         let bias = Self.bias(of: program)
         let end = try mapSegments(program, bias: bias, name: path, into: memory)
-        // Run once in every process that loads a program, so that forked children that exec
-        // find the metadata of its arrays built (`CodeRange`).
-        _ = executableRanges(of: program, interpreter: interpreter?.0)
 
         var phdr: UInt64 = 0
         if let h = program.programHeaders.first(where: { $0.type == ELFFile.ProgramHeader.phdr }) {
@@ -209,12 +206,11 @@ public enum Loader {
         var segments = all
         // The file that was parsed, or for contents held in memory the file at `name` if it is as
         // large.
-        if let fd = elf.file.descriptor {
+        let opened = elf.file.descriptor == nil ? openProgram(name, size: elf.file.count) : nil
+        if let fd = elf.file.descriptor ?? opened {
             segments = all.filter { s in !mapFromFile(s, of: all, fd: fd, bias: bias, path: name, into: memory) }
-        } else if let fd = openProgram(name, size: elf.file.count) {
-            segments = all.filter { s in !mapFromFile(s, of: all, fd: fd, bias: bias, path: name, into: memory) }
-            close(fd)
         }
+        if let opened { close(opened) }
         let end = all.map { $0.vaddr &+ bias + $0.memorySize }.max() ?? 0
         // Page ranges per segment; neighbours may share a page, which gets both segments' rights.
         let ranges = segments.map { s in

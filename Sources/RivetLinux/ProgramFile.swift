@@ -42,9 +42,8 @@ public final class ProgramFile: Sendable {
         let fd = fcntl(descriptor, F_DUPFD_CLOEXEC, 3)
         guard fd >= 0 else { return nil }
         let size = Int(info.st_size)
-        var head = [UInt8](repeating: 0, count: min(size, Self.headSize))
-        let got = head.withUnsafeMutableBytes { Self.readFully(fd, into: $0.baseAddress!, count: $0.count, at: 0) }
-        guard got == head.count else {
+        guard let head = HostIO.readWhole(fd, count: min(size, Self.headSize)), head.count == min(size, Self.headSize)
+        else {
             close(fd)
             return nil
         }
@@ -80,7 +79,7 @@ public final class ProgramFile: Sendable {
             return Array(available) + [UInt8](repeating: 0, count: size - available.count)
         case .file(let fd):
             var bytes = [UInt8](repeating: 0, count: size)
-            _ = bytes.withUnsafeMutableBytes { Self.readFully(fd, into: $0.baseAddress!, count: size, at: offset) }
+            _ = bytes.withUnsafeMutableBytes { HostIO.readFully(fd, into: $0, at: Int64(offset)) }
             return bytes
         }
     }
@@ -95,19 +94,7 @@ public final class ProgramFile: Sendable {
             bytes.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress! + Int(offset), byteCount: size) }
             return true
         case .file(let fd):
-            return Self.readFully(fd, into: destination, count: size, at: offset) == size
+            return HostIO.readFully(fd, into: UnsafeMutableRawBufferPointer(start: destination, count: size), at: Int64(offset)) == size
         }
-    }
-
-    /// `pread` until `count` bytes or the end of the file; how many were read.
-    private static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, at offset: UInt64) -> Int {
-        var done = 0
-        while done < count {
-            let n = pread(fd, buffer + done, count - done, off_t(offset) + off_t(done))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            done += n
-        }
-        return done
     }
 }

@@ -323,14 +323,14 @@ public final class GuestMemory: @unchecked Sendable {
         codeLock.lock()
         defer { codeLock.unlock() }
         var pages: [UInt64] = []
-        var unchanged: [ObjectIdentifier: Bool] = [:]
+        var files = FileCheck()
         for range in candidates {
             let first = range.start >> Self.pageShift
             let last = GuestAddress(range.end).pageEnd.rawValue >> Self.pageShift
             let holding: [UInt64] =
                 last - first > UInt64(codePages.count)
                 ? codePages.filter { $0 >= first && $0 < last }.sorted() : (first..<last).filter { codePages.contains($0) }
-            for page in holding where isKeepable(page, &unchanged) {
+            for page in holding where isKeepable(page, &files) {
                 pages.append(page)
                 guard pages.count <= limit else { return nil }
             }
@@ -346,19 +346,27 @@ public final class GuestMemory: @unchecked Sendable {
 
     /// Whether `page` may keep its code across a remapping: mapped, executable, not writable,
     /// private, within the file, and from a file unchanged since it was mapped (the guest cannot
-    /// change such a page without Rivet seeing it). `unchanged` remembers each file's answer.
-    private func isKeepable(_ page: UInt64, _ unchanged: inout [ObjectIdentifier: Bool]) -> Bool {
+    /// change such a page without Rivet seeing it). `files` remembers the last file's answer:
+    /// pages come in address order, a region's together. (Not a dictionary by file: a forked
+    /// child built its storage's metadata by name, a scan of every conformance record.)
+    private func isKeepable(_ page: UInt64, _ files: inout FileCheck) -> Bool {
         let rights = MemoryPermissions(rawValue: pagePermissions[Int(page)])
         guard rights.contains(.execute), !rights.contains(.write), !rights.contains(.pastFileEnd),
             !hostWriteProtected.contains(page), let region = map.region(containing: GuestAddress(page << Self.pageShift)),
             !region.shared
         else { return false }
         guard let backing = region.backing else { return true }
-        let key = ObjectIdentifier(backing)
-        if let known = unchanged[key] { return known }
-        let answer = backing.isUnchanged
-        unchanged[key] = answer
-        return answer
+        if backing !== files.last {
+            files.last = backing
+            files.unchanged = backing.isUnchanged
+        }
+        return files.unchanged
+    }
+
+    /// The last file `isKeepable` checked, and its answer.
+    private struct FileCheck {
+        var last: FileBacking? = nil
+        var unchanged = false
     }
 
     /// After `unmap(at:size:keepingCodeOf:)` and the new mappings: the pages of `snapshot` that
@@ -372,11 +380,11 @@ public final class GuestMemory: @unchecked Sendable {
         defer { snapshot.bytes.deallocate() }
         var dropped = snapshot.others
         var kept = 0
-        var unchanged: [ObjectIdentifier: Bool] = [:]
+        var files = FileCheck()
         codeLock.lock()
         for (k, page) in snapshot.pages.enumerated() {
             let address = page << Self.pageShift
-            if isKeepable(page, &unchanged),
+            if isKeepable(page, &files),
                 memcmp(host(address), snapshot.bytes.baseAddress! + (k << Self.pageShift), Int(Self.pageSize)) == 0
             {
                 markCode(GuestAddress(address), GuestAddress(address + Self.pageSize))
