@@ -640,7 +640,7 @@ public final class GuestMemory: @unchecked Sendable {
 /// Guest addresses `[start, end)` where code may lie (`GuestMemory.codeSnapshot`). A plain
 /// struct: the first array of `Range<UInt64>` a forked child made built its metadata from the
 /// mangled name and checked `UInt64: Comparable` by a scan of every conformance record (about
-/// 100 µs of each exec; `Loader.load` now makes the first array of these in the parent).
+/// 100 µs of each exec; the virtual machine now makes the first array of these at its start).
 public struct CodeRange: Sendable {
     public var start: UInt64
     public var end: UInt64
