@@ -19,8 +19,17 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-int rivet_code_region_create(size_t size, rivet_code_region *out) {
+int rivet_code_region_create(size_t size, int separate_views, rivet_code_region *out) {
     memset(out, 0, sizeof *out);
+    out->fd = -1;
+    if (!separate_views) {
+        void *code = mmap(NULL, size, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (code == MAP_FAILED) return errno;
+        out->rw = code;
+        out->rx = code;
+        out->size = size;
+        return 0;
+    }
     int fd = memfd_create("rivet-jit", MFD_CLOEXEC);
     if (fd < 0) return errno;
     if (ftruncate(fd, (off_t)size) != 0) {
@@ -50,7 +59,7 @@ int rivet_code_region_create(size_t size, rivet_code_region *out) {
 
 void rivet_code_region_destroy(rivet_code_region *region) {
     if (region->rw) munmap(region->rw, region->size);
-    if (region->rx) munmap(region->rx, region->size);
+    if (region->rx && region->rx != region->rw) munmap(region->rx, region->size);
     if (region->fd >= 0) close(region->fd);
     memset(region, 0, sizeof *region);
     region->fd = -1;

@@ -127,6 +127,13 @@ public struct Configuration: Sendable {
     /// (and backs off before it is tried again). Tier-1 compiles take microseconds; this bounds
     /// the cost of an anomaly (a worker descheduled mid-compile, a pathological block).
     public var compileTimeLimit: Duration = .milliseconds(10)
+    /// Keep compiled code where it is written apart from where it runs (W^X: two views of one
+    /// memory, no page ever writable and executable through the same one). Off by default:
+    /// then the code cache is one mapping, which a guest's fork shares copy-on-write, where
+    /// with two views every fork copies the whole code cache for the child (12% of busybox
+    /// sh's time under `auto`). Guest code can write neither: this guards only against a bug
+    /// in Rivet itself.
+    public var separatesCodeViews = false
     /// Write /tmp/perf-PID.map so that `perf report` names compiled code by guest symbol.
     public var writesPerfMap = false
     /// Sample where the guest's time goes, for `Statistics.time`: a thread of Rivet's looks at

@@ -200,6 +200,7 @@ public final class VirtualMachine {
             adaptive: configuration.adaptsThresholds)
         engineConfiguration.policy.countingLimit = configuration.countingLimit
         engineConfiguration.compileThreads = configuration.compileThreads ?? 0
+        engineConfiguration.separateCodeViews = configuration.separatesCodeViews
         engineConfiguration.compileTimeLimit = configuration.compileTimeLimit
         if configuration.writesPerfMap {
             let elf = program

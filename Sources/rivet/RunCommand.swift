@@ -84,6 +84,9 @@ struct RunCommand: ParsableCommand {
         valueName: "SIZE"))
     var codeCache: String?
 
+    @Flag(name: .customLong("w-xor-x"), help: "Write compiled code through a mapping of its own, never where it runs (no page both writable and executable); every fork then copies the code cache.")
+    var writeXorExecute = false
+
     @Option(name: .customLong("interp-cache"), help: ArgumentHelp(
         "Memory for the interpreter's decoded blocks, e.g. 4M (default 32M); when full, blocks are evicted and decoded again.",
         valueName: "SIZE"))
@@ -148,6 +151,7 @@ struct RunCommand: ParsableCommand {
         o.jitThreads = jitThreads
         o.compileTimeout = compileTimeout
         o.codeCache = codeCache
+        o.writeXorExecute = writeXorExecute
         o.interpreterCache = interpreterCache
         o.cachePolicy = cachePolicy
         o.statsJSON = statsJSON
@@ -191,6 +195,7 @@ struct RunOptions {
     var jitThreads: Int?
     var compileTimeout: Int?
     var codeCache: String?
+    var writeXorExecute: Bool = false
     var interpreterCache: String?
     var cachePolicy: String?
     var statsJSON: String?
@@ -275,6 +280,7 @@ struct RunOptions {
             guard jitThreads >= 0, jitThreads <= 64 else { throw ValidationError("--jit-threads must be 0...64") }
             configuration.compileThreads = jitThreads
         }
+        configuration.separatesCodeViews = writeXorExecute
         if let compileTimeout {
             guard compileTimeout >= 0 else { throw ValidationError("--compile-timeout must be 0 or more microseconds") }
             configuration.compileTimeLimit = .microseconds(compileTimeout)

@@ -141,12 +141,13 @@ final class CacheFixture {
         #expect(full.allocate(96, aligned: 64) == nil)
     }
 
-    /// A forked child moves to a copy of the region taken before the fork (`Engine.fork`):
-    /// what is allocated is still at its addresses in both views, what the old memfd gets after
-    /// the copy (the parent's writes) does not show, and what is written next shows in the
-    /// executable view, from the new memfd.
+    /// With two views (W^X), a forked child moves to a copy of the region taken before the
+    /// fork (`Engine.fork`): what is allocated is still at its addresses in both views, what
+    /// the old memfd gets after the copy (the parent's writes) does not show, and what is
+    /// written next shows in the executable view, from the new memfd.
     @Test func movingToAPrivateCopyKeepsTheCodeAtItsAddresses() throws {
-        let region = CodeRegion(size: 4 * 4096)
+        let region = CodeRegion(size: 4 * 4096, separateViews: true)
+        #expect(region.separateViews)
         try region.map()
         let a = try #require(region.allocate(hot: 5000, cold: 300))
         let b = try #require(region.allocate(hot: 200, cold: 0))
@@ -170,6 +171,31 @@ final class CacheFixture {
         #expect(region.executable(at: c).load(as: UInt64.self) == 0x0123_4567_89ab_cdef)
         region.writable(at: a.hot + 4999).storeBytes(of: 0x44, as: UInt8.self)
         #expect(region.executable(at: a.hot + 4999).load(as: UInt8.self) == 0x44)
+    }
+
+    /// By default the region is one private mapping: code runs where it is written, nothing is
+    /// copied for a fork, and a forked child's writes to the code stay its own (as the
+    /// parent's stay the parent's), the kernel copying the pages written.
+    @Test func oneMappingComesToAForkedChildCopyOnWrite() throws {
+        let region = CodeRegion(size: 2 * 4096)
+        try region.map()
+        let a = try #require(region.allocate(100))
+        let written = region.writable(at: a)
+        #expect(UnsafeRawPointer(written) == region.executable(at: a))
+        written.storeBytes(of: 0x11, as: UInt8.self)
+        #expect(try region.copy() == nil)
+        // The child only stores and loads bytes before `_exit`: nothing that could wait for a
+        // lock the runner's other threads held at the fork.
+        let pid = fork()
+        if pid == 0 {
+            written.storeBytes(of: 0x22, as: UInt8.self)
+            _exit(written.load(as: UInt8.self) == 0x22 ? 42 : 1)
+        }
+        try #require(pid > 0)
+        var status: Int32 = 0
+        #expect(waitpid(pid, &status, 0) == pid)
+        #expect(status >> 8 & 0xff == 42)
+        #expect(region.executable(at: a).load(as: UInt8.self) == 0x11)
     }
 
     /// A translation's hot part goes as low as it fits, its cold part as high: the code that

@@ -82,12 +82,12 @@ struct Fixture: CustomStringConvertible, Sendable {
 
 /// The engine set-ups every fixture runs under: each tier, and stress set-ups whose tiny code
 /// cache forces constant eviction while blocks tier up at once, compiled on the guest thread or
-/// by two workers, under each eviction policy.
+/// by two workers, under each eviction policy (one with the code cache's two views, W^X).
 enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
     case interp, baseline, auto, opt
     case tinyCacheGuestThread = "auto/64K cache/jit-threads 0/threshold 2/lru"
     case tinyCacheTwoWorkers = "auto/64K cache/jit-threads 2/threshold 2/lfu"
-    case tinyCacheBaseline = "baseline/64K cache/value"
+    case tinyCacheBaseline = "baseline/64K cache/value/W^X"
     case tinyCacheOpt = "opt/64K cache/lru"
 
     var description: String { rawValue }
@@ -103,7 +103,7 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
             ["--tier", "auto", "--code-cache", "64K", "--jit-threads", "0", "--tier-threshold", "T1=2", "--cache-policy", "lru"]
         case .tinyCacheTwoWorkers:
             ["--tier", "auto", "--code-cache", "64K", "--jit-threads", "2", "--tier-threshold", "T1=2", "--cache-policy", "lfu"]
-        case .tinyCacheBaseline: ["--tier", "baseline", "--code-cache", "64K", "--cache-policy", "value"]
+        case .tinyCacheBaseline: ["--tier", "baseline", "--code-cache", "64K", "--cache-policy", "value", "--w-xor-x"]
         case .tinyCacheOpt: ["--tier", "opt", "--code-cache", "64K", "--cache-policy", "lru"]
         }
     }
@@ -130,6 +130,7 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
             c.tier = .baseline
             c.codeCacheBytes = 64 << 10
             c.cachePolicy = .value
+            c.separatesCodeViews = true
         case .tinyCacheOpt:
             c.tier = .optimizing
             c.codeCacheBytes = 64 << 10

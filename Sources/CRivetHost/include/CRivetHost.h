@@ -7,8 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// A region of memory mapped twice from one memfd: `rw` to write code, `rx` to execute it.
-/// No page is ever writable and executable through the same mapping (W^X).
+/// Executable memory for translations, in one of two forms. Two views (`separate_views`): a
+/// memfd mapped twice, `rw` to write code and `rx` to execute it, so no page is ever writable
+/// and executable through the same mapping (W^X); a forked child shares the memfd and must be
+/// given a copy (`rivet_code_region_copy`). One mapping: private anonymous memory, readable,
+/// writable and executable, `rw` equal to `rx` and `fd` -1; a forked child gets it
+/// copy-on-write from the kernel, like the rest of the process.
 typedef struct {
     uint8_t *rw;
     uint8_t *rx;
@@ -16,8 +20,9 @@ typedef struct {
     int fd;
 } rivet_code_region;
 
-/// Creates a code region of `size` bytes (a multiple of the page size). Returns 0, or errno.
-int rivet_code_region_create(size_t size, rivet_code_region *out);
+/// Creates a code region of `size` bytes (a multiple of the page size), as two views of a
+/// memfd if `separate_views`, else as one mapping. Returns 0, or errno.
+int rivet_code_region_create(size_t size, int separate_views, rivet_code_region *out);
 
 /// A new memfd (close-on-exec) of the region's size holding the `count` ranges (`offsets`,
 /// `lengths`) of it: a copy for a forked child (`rivet_code_region_adopt`). Returns the memfd,

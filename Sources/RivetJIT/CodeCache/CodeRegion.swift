@@ -1,9 +1,18 @@
 import CRivetHost
 import Glibc
 
-/// Executable memory for translations: one memfd mapped twice, a writable view where code is
-/// written and patched and an executable view where it runs, so no page is ever writable and
-/// executable through the same mapping (W^X, ../shared/SWIFT-PERFORMANCE.md).
+/// Executable memory for translations, in one of two forms (`separateViews`):
+/// - one mapping of private anonymous memory, readable, writable and executable, where code is
+///   written, patched and run. A forked child gets it copy-on-write from the kernel, as the
+///   rest of the process, and copies only the pages either process writes afterwards.
+/// - two views of one memfd, a writable one where code is written and patched and an
+///   executable one where it runs, so no page is ever writable and executable through the same
+///   mapping (W^X, ../shared/SWIFT-PERFORMANCE.md). The memfd is shared, so a fork copies every
+///   allocated range for the child first (`copy()`, `adopt(_:)`): 12% of busybox sh's workload
+///   under `auto` (Performance.md, thirty-first session).
+/// Guest code cannot write either: every guest store is checked against the guest's own
+/// memory in every tier. Two views guard only against a bug in Rivet that lets it write host
+/// memory, which could then reach the writable view as well, only not at the same address.
 ///
 /// Space is handed out by a first-fit allocator over a list of free ranges that coalesces
 /// neighbours on release, so evicting translations piece by piece makes room for new ones. A
@@ -32,17 +41,21 @@ final class CodeRegion {
     /// interpreter — costs no memfd and no mappings (about a third of starting one).
     private(set) var isMapped = false
 
+    /// Whether the code is written through a view of its own (W^X), not where it runs.
+    let separateViews: Bool
+
     /// A region of `size` bytes (rounded up to the page size), mapped by `map()`.
-    init(size requested: Int) {
+    init(size requested: Int, separateViews: Bool = false) {
         size = (requested + 4095) & ~4095
+        self.separateViews = separateViews
         free = [(0, size)]
     }
 
-    /// Maps the region (the memfd, its writable and executable views), once.
+    /// Maps the region (its mapping, or the memfd and its two views), once.
     /// - Throws: `JITError.executableMemory` if the host refuses.
     func map() throws(JITError) {
         guard !isMapped else { return }
-        let status = rivet_code_region_create(size, &region)
+        let status = rivet_code_region_create(size, separateViews ? 1 : 0, &region)
         guard status == 0 else { throw .executableMemory(errno: status) }
         isMapped = true
     }
@@ -78,10 +91,11 @@ final class CodeRegion {
     /// A copy of the region for a forked child, taken before the host fork (`Engine.fork`): a
     /// new memfd holding every allocated range, which the child maps in place of the shared
     /// one (`adopt`).
-    /// - Returns: the memfd, or nil if the region is not mapped (nothing is shared).
+    /// - Returns: the memfd, or nil if nothing is shared: the region is not mapped, or it is
+    ///   one private mapping (the fork copies it on write).
     /// - Throws: `JITError.executableMemory` with the host's errno.
     func copy() throws(JITError) -> Int32? {
-        guard isMapped else { return nil }
+        guard isMapped, separateViews else { return nil }
         // The allocated ranges lie between the free ones, and after the last up to `size`.
         var offsets: [UInt] = []
         var lengths: [UInt] = []
@@ -141,15 +155,17 @@ final class CodeRegion {
     /// compiles 3 KiB of code).
     private func prefaultChunk(_ mapped: Int) -> Int { min(1 << 20, max(16 << 10, mapped / 4)) }
 
-    /// Maps the pages of `[start, end)` in both views ahead of their code, a call each, instead
-    /// of a page fault for each page in each view: writing fresh code faulted in its page of the
-    /// writable view, and running it in the executable view, two faults a page (`flat`: 7,000
-    /// of its 17,700; Performance.md, twenty-sixth session). Advice only: a host without
-    /// `MADV_POPULATE_*` (Linux 5.14) faults as before.
+    /// Maps the pages of `[start, end)` (in both views) ahead of their code, a call each,
+    /// instead of a page fault for each page (in each view): writing fresh code faulted in its
+    /// page of the writable view, and running it in the executable view, two faults a page
+    /// (`flat`: 7,000 of its 17,700; Performance.md, twenty-sixth session). Advice only: a host
+    /// without `MADV_POPULATE_*` (Linux 5.14) faults as before.
     private func prefault(_ start: Int, _ end: Int) {
         guard end > start else { return }
         _ = madvise(region.rw + start, end - start, MADV_POPULATE_WRITE)
-        _ = madvise(UnsafeMutableRawPointer(mutating: region.rx + start), end - start, MADV_POPULATE_READ)
+        if separateViews {
+            _ = madvise(UnsafeMutableRawPointer(mutating: region.rx + start), end - start, MADV_POPULATE_READ)
+        }
     }
 
     /// Whether `allocate(hot:cold:aligned:)` would succeed now.

@@ -26,6 +26,11 @@ public struct EngineConfiguration: Sendable {
     public var mode: TierMode = .auto
     /// Bytes of executable memory for translations (the code cache's bound).
     public var codeCacheSize = 64 << 20
+    /// Whether translations are written through a view of their own, so that no page is ever
+    /// writable and executable at once (W^X); then every fork copies the code cache for the
+    /// child. By default the code cache is one mapping, which a fork shares copy-on-write
+    /// (`CodeRegion`).
+    public var separateCodeViews = false
     /// Bytes of decoded blocks the interpreter keeps (their cache's bound).
     public var decodedBlockCacheSize = 32 << 20
     public var evictionPolicy: EvictionPolicy = .lru
@@ -151,7 +156,8 @@ public final class Engine {
         memory = interpreter.memory
         policy = configuration.policy
         let jit = configuration.mode != .interpreter
-        let region = CodeRegion(size: jit ? max(configuration.codeCacheSize, 16 << 10) : 1 << 14)
+        let region = CodeRegion(
+            size: jit ? max(configuration.codeCacheSize, 16 << 10) : 1 << 14, separateViews: configuration.separateCodeViews)
         cache = TranslationCache(region: region, memory: memory)
         if policy.countingLimit != 0 { cache.countingLimit = UInt64(max(policy.countingLimit, 2 &* policy.optimizingThreshold)) }
         counts = .allocate(capacity: 1)
@@ -292,9 +298,10 @@ public final class Engine {
 
     /// `fork`, the workers stopped.
     ///
-    /// The code region is a memfd mapped shared, so after the host fork both processes would
-    /// see one region, and each one's new code and patched links would land in the other's. So
-    /// the parent copies it first, holding the engine's lock (no hart changes the region until
+    /// A code region of one private mapping (the default) comes to the child copy-on-write.
+    /// One of two views (`EngineConfiguration.separateCodeViews`) is a memfd mapped shared, so
+    /// after the host fork both processes would see one region, and each one's new code and
+    /// patched links would land in the other's. So the parent copies it first, holding the engine's lock (no hart changes the region until
     /// after the fork), into a new memfd; the child maps that copy in place of the shared one
     /// before it runs any guest code, and the parent closes it and goes on, waiting for nothing.
     /// (The child used to make the copy after the fork, while the parent waited on a pipe: for
