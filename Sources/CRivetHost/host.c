@@ -98,6 +98,18 @@ void rivet_ignore_host_sigpipe(void) {
     if (!(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_DFL) signal(SIGPIPE, SIG_IGN);
 }
 
+int rivet_host_has_avx512(void) {
+    // AVX-512F with the OS saving the opmask and ZMM state as well as SSE and AVX (XCR0 bits
+    // 1, 2 and 5-7), unless RIVET_NO_AVX512 is set (to test the code without it).
+    if (getenv("RIVET_NO_AVX512")) return 0;
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f")) return 0;
+    unsigned low, high;
+    __asm__ volatile("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
+    (void)high;
+    return (low & 0xe6) == 0xe6;
+}
+
 int rivet_host_has_fma(void) {
     // FMA3 with the OS saving the YMM state (the compiler's check covers both), unless
     // RIVET_NO_FMA is set (to test the code without it).

@@ -165,7 +165,7 @@ public enum Evaluator {
                 case .iconst, .bconst, .f32const, .f64const, .iadd, .isub, .imul, .imulhs, .imulhu, .imulhsu, .sdiv,
                     .udiv, .srem, .urem, .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8,
                     .sext16, .sext32, .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64,
-                    .icmp, .select, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp,
+                    .icmp, .select, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .fcmpSilent,
                     .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote:
                     result = Semantics.evaluate(op, type: data.type, imm: data.imm, a, b, c) ?? 0
                 case .getSlot: result = environment.slots[Int(data.imm)]
@@ -225,7 +225,7 @@ public enum Evaluator {
         case .iconst, .bconst, .f32const, .f64const, .iadd, .isub, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv,
             .srem, .urem, .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16, .sext32,
             .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .icmp, .select, .bint, .fadd,
-            .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits,
+            .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .fcmpSilent, .bitcast, .f32FromBits, .f32ToBits,
             .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .getSlot, .setSlot, .call, .jump, .brif, .exit,
             .exitIndirect, .trap:
             return 0
@@ -240,7 +240,7 @@ public enum Evaluator {
         case .iconst, .bconst, .f32const, .f64const, .iadd, .isub, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv,
             .srem, .urem, .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16, .sext32,
             .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .icmp, .select, .bint, .fadd,
-            .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits,
+            .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .fcmpSilent, .bitcast, .f32FromBits, .f32ToBits,
             .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .getSlot, .setSlot, .call, .jump, .brif, .exit,
             .exitIndirect, .trap, .loadI64, .uload8, .uload16, .uload32, .loadF32, .loadF64, .store8, .store16,
             .store32, .store64, .storeF32, .storeF64:

@@ -230,7 +230,7 @@ public struct Function: Sendable {
         case .iconst, .bconst, .f32const, .f64const, .iadd, .isub, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv,
             .srem, .urem, .band, .bor, .bxor, .bnot, .ineg, .shl, .ushr, .sshr, .rotl, .rotr, .sext8, .sext16, .sext32,
             .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .icmp, .select, .bint, .fadd,
-            .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits,
+            .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .fcmpSilent, .bitcast, .f32FromBits, .f32ToBits,
             .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .getSlot, .setSlot, .loadI64, .uload8, .sload8, .uload16,
             .sload16, .uload32, .sload32, .loadF32, .loadF64, .store8, .store16, .store32, .store64, .storeF32,
             .storeF64, .call, .exit, .exitIndirect, .trap:

@@ -95,6 +95,10 @@ public struct FunctionBuilder {
     public mutating func fcmp(_ cond: FloatCondition, _ a: Value, _ b: Value) -> Value {
         value(.fcmp, type: function.type(a), imm: UInt64(cond.rawValue), args: [a, b])
     }
+    /// `fcmp_silent.T cond a, b`: a compare that raises no flag.
+    public mutating func fcmpSilent(_ cond: FloatCondition, _ a: Value, _ b: Value) -> Value {
+        value(.fcmpSilent, type: function.type(a), imm: UInt64(cond.rawValue), args: [a, b])
+    }
     /// `select.T c, a, b`.
     public mutating func select(_ c: Value, _ a: Value, _ b: Value) -> Value {
         value(.select, type: function.type(a), args: [c, a, b])

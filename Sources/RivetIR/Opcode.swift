@@ -19,7 +19,7 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     // Comparison and selection.
     case icmp, select, bint
     // Floating point.
-    case fadd, fsub, fmul, fdiv, fsqrt, ffma, fneg, fabs, fmin, fmax, fcmp, bitcast, f32FromBits, f32ToBits
+    case fadd, fsub, fmul, fdiv, fsqrt, ffma, fneg, fabs, fmin, fmax, fcmp, fcmpSilent, bitcast, f32FromBits, f32ToBits
     // Conversions.
     case sitof, ftosi32, ftosi64, fpromote, fdemote
     // Guest state.

@@ -90,7 +90,7 @@ public enum Semantics {
             return r.isNaN ? canonicalNaN64 : r.bitPattern
         case .fneg: return type == .f32 ? (a ^ 0x8000_0000) & 0xffff_ffff : a ^ (1 << 63)
         case .fabs: return type == .f32 ? a & 0x7fff_ffff : a & ~(1 << 63)
-        case .fcmp:
+        case .fcmp, .fcmpSilent:
             guard let cond = FloatCondition(rawValue: UInt8(truncatingIfNeeded: imm)) else { return nil }
             let x = type == .f32 ? Double(Float(bitPattern: UInt32(truncatingIfNeeded: a))) : Double(bitPattern: a)
             let y = type == .f32 ? Double(Float(bitPattern: UInt32(truncatingIfNeeded: b))) : Double(bitPattern: b)

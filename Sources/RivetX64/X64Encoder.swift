@@ -28,8 +28,30 @@ public enum X64Encoder {
         let size = inst.size
         precondition(row.sizes.contains(size), "operand size not allowed for this form")
         var n = 0
-        if row.flags.contains(.vex) { n = encodeVEX(inst, row, into: out) } else { n = encodeLegacy(inst, row, into: out) }
+        if row.flags.contains(.vex) {
+            n = encodeVEX(inst, row, into: out)
+        } else if row.flags.contains(.evexSAE) {
+            n = encodeEVEXSAE(inst, row, into: out)
+        } else {
+            n = encodeLegacy(inst, row, into: out)
+        }
         return encodeOperands(inst, row, into: out, at: n)
+    }
+
+    /// The 4-byte EVEX prefix of a register-to-register form with {sae} and the opcode's last
+    /// byte (Intel SDM vol. 2, 2.7): 62, then ~R ~X ~B ~R' 0 0 mm, then W ~vvvv 1 pp, then
+    /// z L'L b ~V' aaa with b set. Returns the bytes written.
+    private static func encodeEVEXSAE(_ inst: X64Instruction, _ row: X64FormRow, into out: UnsafeMutablePointer<UInt8>) -> Int {
+        guard case .register(let rm) = inst.rm else { preconditionFailure("{sae} takes registers only") }
+        precondition(inst.reg < 16 && rm < 16 && row.opcode.count == 2, "an EVEX {sae} form of registers 0-15 in map 0F")
+        let r: UInt8 = inst.reg >= 8 ? 1 : 0, b: UInt8 = rm >= 8 ? 1 : 0
+        let pp: UInt8 = row.prefix == .p66 ? 1 : row.prefix == .pF3 ? 2 : row.prefix == .pF2 ? 3 : 0
+        out[0] = 0x62
+        out[1] = (r ^ 1) << 7 | 1 << 6 | (b ^ 1) << 5 | 1 << 4 | 1
+        out[2] = (inst.size == .b64 ? 0x80 : 0) | 0xF << 3 | 1 << 2 | pp
+        out[3] = 0x18
+        out[4] = UInt8(truncatingIfNeeded: row.opcode.packed >> 8)
+        return 5
     }
 
     /// The 3-byte VEX prefix and the opcode's last byte (Intel SDM vol. 2, 2.3): C4, then

@@ -52,6 +52,9 @@ public enum X64Form: UInt8, CaseIterable, Sendable {
     case roundss, roundsd
     // Fused multiply-add (FMA3, VEX-encoded): dst = src1 * dst + src2.
     case vfmadd213ss, vfmadd213sd
+    // Unordered compares that raise no exception flag at all, not even for a signaling NaN
+    // (AVX-512, EVEX-encoded with {sae}; registers only).
+    case vucomissSAE, vucomisdSAE
 
     /// The form's row in the table.
     @inline(__always)
@@ -137,6 +140,10 @@ public struct X64FormFlags: OptionSet, Sendable {
     /// VEX-encoded (3-byte C4 prefix): the row's prefix is VEX.pp, the opcode's leading
     /// 0F / 0F 38 / 0F 3A bytes are VEX.mmmmm, a 64-bit size sets VEX.W; no legacy prefix or REX.
     public static let vex = X64FormFlags(rawValue: 16)
+    /// EVEX-encoded (4-byte 62 prefix) with {sae}, "suppress all exceptions" (EVEX.b set,
+    /// EVEX.L'L clear): the row's prefix is EVEX.pp, its leading 0F EVEX.mm, a 64-bit size sets
+    /// EVEX.W; both operands are registers 0-15, no vvvv.
+    public static let evexSAE = X64FormFlags(rawValue: 32)
 }
 
 /// One to three opcode bytes, the first in the low byte.

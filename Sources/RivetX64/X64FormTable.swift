@@ -198,5 +198,9 @@ public enum X64FormTable {
         // FMA3, VEX-encoded (W1 for doubles).
         r(.vfmadd213ss, "vfmadd213ss", [0x0F, 0x38, 0xA9], [.xreg, .xvex, .xrm32], .b32, prefix: .p66, flags: .vex),
         r(.vfmadd213sd, "vfmadd213sd", [0x0F, 0x38, 0xA9], [.xreg, .xvex, .xrm64], .b64, prefix: .p66, flags: .vex),
+
+        // AVX-512 compares with {sae} (W1 for doubles).
+        r(.vucomissSAE, "vucomiss", [0x0F, 0x2E], [.xreg, .xrm32], .b32, flags: .evexSAE),
+        r(.vucomisdSAE, "vucomisd", [0x0F, 0x2E], [.xreg, .xrm64], .b64, prefix: .p66, flags: .evexSAE),
     ]
 }

@@ -81,6 +81,13 @@ extension X64Instruction {
                        rm: .register(src2.rawValue), immediate: Int64(src1.rawValue))
     }
 
+    /// `vucomiss`/`vucomisd a,b{sae}` (AVX-512): sets ZF, PF and CF as `ucomiss`/`ucomisd` do,
+    /// and raises no exception flag in MXCSR, not even for a signaling NaN.
+    public static func ucomisWithoutExceptions(double: Bool, _ a: XMMRegister, _ b: XMMRegister) -> X64Instruction {
+        X64Instruction(double ? .vucomisdSAE : .vucomissSAE, size: double ? .b64 : .b32, reg: a.rawValue,
+                       rm: .register(b.rawValue))
+    }
+
     /// `movss dst,src`: copies the low 32 bits, keeping the rest of `dst`.
     public static func movss(_ dst: XMMRegister, _ src: XMMRegister) -> X64Instruction {
         X64Instruction(.movssRegRm, reg: dst.rawValue, rm: .register(src.rawValue))

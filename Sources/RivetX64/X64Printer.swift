@@ -12,6 +12,7 @@ public enum X64Printer {
         if row.flags.contains(.conditional) { text += inst.condition.suffix }
         let operands = row.operandList.map { operand($0, of: inst, address: address) }
         if !operands.isEmpty { text += " " + operands.joined(separator: ",") }
+        if row.flags.contains(.evexSAE) { text += "{sae}" }
         if row.hasRm, case .memory(let m) = inst.rm, m.base == .rip {
             let next = address &+ UInt64(inst.length)
             text += " # 0x" + hex(next &+ UInt64(bitPattern: Int64(m.displacement)))

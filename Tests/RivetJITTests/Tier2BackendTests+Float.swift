@@ -241,3 +241,76 @@ extension Tier2BackendRegionTests {
         print("tier 2 backend: \(loops) random float loops, \(compared) compared with the interpreter, \(faults) faults, \(guardFailures) refused by the entry guard, \(unmapped) faulting in the arena (not comparable)")
     }
 }
+
+extension Tier2BackendRegionTests {
+    /// `frflags t0; feq/flt/fle a0, f4, f5; fsflags t0` after a division that raises flags:
+    /// the frontend makes it `fcmp_silent` and a read of the flags that leaves them in the
+    /// host. Against the interpreter for ordinary operands, quiet and signaling NaNs, with and
+    /// without flags set before, in code with and without AVX-512 (`vucomisd {sae}`, or the
+    /// compare between a save and a restore of MXCSR): the compare's result, t0 (fflags so
+    /// far), and fcsr, whose flags are the division's and those before, never the compare's.
+    @Test func aCompareBetweenASaveAndARestoreOfTheFlagsRaisesNone() throws {
+        func r(_ funct7: UInt32, _ rs2: UInt32, _ rs1: UInt32, _ funct3: UInt32, _ rd: UInt32, _ opcode: UInt32) -> UInt32 {
+            funct7 << 25 | rs2 << 20 | rs1 << 15 | funct3 << 12 | rd << 7 | opcode
+        }
+        let frflags: UInt32 = 0x0010_22f3, fsflags: UInt32 = 0x0012_9073
+        let divide = r(0x0d, 2, 1, 7, 3, 0x53)  // fdiv.d f3, f1, f2 (dyn)
+        let double: UInt64 = 0, single = Self.singleBox
+        let quietNaN: UInt64 = 0x7ff8_0000_0000_0000, signalingNaN: UInt64 = 0x7ff0_0000_0000_0001
+        let values64: [UInt64] = [Double(1).bitPattern, Double(2).bitPattern, quietNaN, signalingNaN]
+        let values32: [UInt64] = [Float(1).bitPattern, Float(2).bitPattern, 0x7fc0_0000, 0x7f80_0001].map { UInt64($0) }
+        // (funct7, funct3, box, operands): feq.d, flt.d, fle.d, flt.s.
+        let compares: [(UInt32, UInt32, UInt64, [UInt64])] = [
+            (0x51, 2, double, values64), (0x51, 1, double, values64), (0x51, 0, double, values64), (0x50, 1, single, values32),
+        ]
+        var runs = 0
+        for (funct7, funct3, box, values) in compares {
+            let words = [divide, frflags, r(funct7, 5, 4, funct3, 10, 0x53), fsflags, RegionFrontendTests.ecall]
+            let code = words.flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (8 * $0)) } }
+            let decoded = words.map { Decoder.decode32($0) }
+            var region = try #require(RegionFrontend.translate(pc: RandomInstructionLayout.textAddress, instructions: decoded))
+            #expect(region.instructions == 4)
+            #expect(region.function.text.contains("fcmp_silent"))
+            let naive = region.function
+            try PassManager(verifyEachPass: true).run(Pipeline.tier2, on: &region.function)
+            var executables: [Tier2ExecutableCode] = []
+            for function in [naive, region.function] {
+                for avx512 in [false, Tier2Backend.hostHasAVX512] {
+                    guard let machineCode = Tier2Backend.compile(function, avx512: avx512) else {
+                        Issue.record("not compiled")
+                        return
+                    }
+                    executables.append(try Tier2ExecutableCode(machineCode))
+                }
+            }
+            var generator = RandomInstructionGenerator(seed: 77, extensions: Self.floatExtensions, compressed: false)
+            for a in values {
+                for b in values {
+                    // 1/3 raises NX, 0/0 NV; fcsr before holds NX or nothing.
+                    for (dividend, divisor, before) in [(1.0, 3.0, 0), (0.0, 0.0, 0), (0.0, 0.0, 1), (1.0, 3.0, 0x10)] as [(Double, Double, UInt64)] {
+                        var initial = generator.initialState()
+                        initial.fcsr = before
+                        initial.f[1] = dividend.bitPattern
+                        initial.f[2] = divisor.bitPattern
+                        initial.f[4] = box | a
+                        initial.f[5] = box | b
+                        let guest = try RegionFrontendTests.Guest(code: code, x: initial.x, scratch: initial.scratch)
+                        for n in 0..<32 { guest.hart[f: n] = initial.f[n] }
+                        guest.hart.fcsr = initial.fcsr
+                        _ = guest.interpreter.run(budget: 4)
+                        let expected = FloatState(
+                            x: (0..<32).map { guest.hart[x: $0] }, f: (0..<32).map { guest.hart[f: $0] },
+                            fcsr: guest.hart.fcsr, scratch: try guest.memory.read(at: RandomInstructionLayout.scratch, size: initial.scratch.count),
+                            pc: guest.hart.pc, faulted: false)
+                        for executable in executables {
+                            let actual = try #require(Self.runFloat(executable, initial, bytes: code))
+                            #expect(actual == expected, "\(String(a, radix: 16)) \(String(b, radix: 16)) before \(before)")
+                            runs += 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(runs == 4 * 16 * 4 * 4)
+    }
+}

@@ -71,7 +71,7 @@ enum FormVariants {
                         result.append(inst)
                     }
                 }
-                for m in memoryOperands {
+                for m in memoryOperands where !row.flags.contains(.evexSAE) {
                     var inst = base
                     inst.rm = .memory(m)
                     result.append(inst)

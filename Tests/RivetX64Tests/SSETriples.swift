@@ -90,4 +90,9 @@ let sseTriples: [X64Triple] = [
     X64Triple(.fma(double: true, .xmm0, .xmm1, .xmm2), "c4 e2 f1 a9 c2", "vfmadd213sd xmm0,xmm1,xmm2"),
     X64Triple(.fma(double: false, .xmm0, .xmm1, .xmm2), "c4 e2 71 a9 c2", "vfmadd213ss xmm0,xmm1,xmm2"),
     X64Triple(.fma(double: true, .xmm9, .xmm10, .xmm11), "c4 42 a9 a9 cb", "vfmadd213sd xmm9,xmm10,xmm11"),
+    // From GNU as (`vucomisd {sae}, %xmm2, %xmm1` ...).
+    X64Triple(.ucomisWithoutExceptions(double: true, .xmm1, .xmm2), "62 f1 fd 18 2e ca", "vucomisd xmm1,xmm2{sae}"),
+    X64Triple(.ucomisWithoutExceptions(double: false, .xmm1, .xmm2), "62 f1 7c 18 2e ca", "vucomiss xmm1,xmm2{sae}"),
+    X64Triple(.ucomisWithoutExceptions(double: true, .xmm9, .xmm10), "62 51 fd 18 2e ca", "vucomisd xmm9,xmm10{sae}"),
+    X64Triple(.ucomisWithoutExceptions(double: true, .xmm12, .xmm3), "62 71 fd 18 2e e3", "vucomisd xmm12,xmm3{sae}"),
 ]

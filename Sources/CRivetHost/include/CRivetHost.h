@@ -66,6 +66,10 @@ void rivet_ignore_host_sigpipe(void);
 /// 0 if the environment variable RIVET_NO_FMA is set.
 int rivet_host_has_fma(void);
 
+/// Whether the host runs AVX-512F code (the CPU has it and the OS saves its state), unless
+/// RIVET_NO_AVX512 is set.
+int rivet_host_has_avx512(void);
+
 /// Slots of the hart state (64-bit words) that the fault handler writes. They must match
 /// HartState.Slot in RivetMachine; RivetJIT checks this at start-up.
 enum {

@@ -124,7 +124,7 @@ public enum CopyPropagation {
         case .bitcast: return through(a[0], .bitcast)
         case .iconst, .bconst, .f32const, .f64const, .imulhs, .imulhu, .imulhsu, .srem, .urem, .sext8, .sext16, .sext32,
             .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .icmp, .bint, .fadd, .fsub,
-            .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .f32FromBits, .f32ToBits, .sitof, .ftosi32,
+            .fmul, .fdiv, .fsqrt, .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .fcmpSilent, .f32FromBits, .f32ToBits, .sitof, .ftosi32,
             .ftosi64, .fpromote, .fdemote, .getSlot, .setSlot, .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32,
             .sload32, .loadF32, .loadF64, .store8, .store16, .store32, .store64, .storeF32, .storeF64, .call, .jump,
             .brif, .exit, .exitIndirect, .trap:

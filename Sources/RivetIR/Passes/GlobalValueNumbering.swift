@@ -206,7 +206,7 @@ public enum GlobalValueNumbering {
                 swap(&key.a, &key.b)
                 key.imm = UInt64(cond.swapped.rawValue)
             }
-        case .fcmp:
+        case .fcmp, .fcmpSilent:
             let cond = FloatCondition(rawValue: UInt8(truncatingIfNeeded: key.imm))
             if cond == .eq || cond == .ne || cond == .uno || cond == .ord { sort() }
         case .iconst, .bconst, .f32const, .f64const, .isub, .imulhsu, .sdiv, .udiv, .srem, .urem, .bnot, .ineg, .shl,

@@ -206,6 +206,8 @@ extension Lowering {
                 emitBudget(inst)
             } else if Tier2Backend.isNaNBoxedGuard(f, inst) {
                 emitNaNBoxedGuard(inst)
+            } else if Tier2Backend.isPeekFlags(f, inst) {
+                emitPeekFlags(inst)
             } else {
                 emitTakeFlags(inst)
             }
@@ -232,7 +234,7 @@ extension Lowering {
             let bit: UInt8 = data.type == .f32 ? 31 : 63
             asm.emit(.bitModify(data.opcode == .fneg ? .btc : .btr, .b64, .rax, bit))
             store(result(inst), .rax)
-        case .fcmp: floatCompare(inst)
+        case .fcmp, .fcmpSilent: floatCompare(inst)
         case .sitof:
             // xorps first: cvtsi2sd keeps the rest of the register (a false dependency otherwise).
             let isSingle = data.type == .f32
@@ -518,12 +520,25 @@ extension Lowering {
         let a = f.arg(inst, 0), b = f.arg(inst, 1)
         let isSingle = f.type(a) == .f32
         let cond = FloatCondition(rawValue: UInt8(truncatingIfNeeded: f.insts[inst.id].imm)) ?? .eq
+        let silent = f.insts[inst.id].opcode == .fcmpSilent
         let quiet = cond == .eq || cond == .ne || cond == .uno || cond == .ord
-        let op: X64SSEOp = quiet ? (isSingle ? .ucomiss : .ucomisd) : (isSingle ? .comiss : .comisd)
+        let op: X64SSEOp = quiet || silent ? (isSingle ? .ucomiss : .ucomisd) : (isSingle ? .comiss : .comisd)
         let swapped = cond == .lt || cond == .le
         let x = floatOperand(swapped ? b : a, scratch: .xmm0)
         let y = floatOperand(swapped ? a : b, scratch: .xmm1)
-        asm.emit(.sse(op, x, y))
+        if silent && usesAVX512 {
+            // With {sae}: no flag, and nothing to wait for (reading MXCSR waits for every float
+            // operation before it: `stmxcsr` took half of `fp64`'s n-body loop on an Intel host).
+            asm.emit(.ucomisWithoutExceptions(double: !isSingle, x, y))
+        } else if silent {
+            // MXCSR as it was before the compare, put back after it (`ldmxcsr` leaves EFLAGS).
+            let mxcsr = Self.hartSlot(HartState.Slot.mxcsr)
+            asm.emit(.stmxcsr(mxcsr))
+            asm.emit(.sse(op, x, y))
+            asm.emit(.ldmxcsr(mxcsr))
+        } else {
+            asm.emit(.sse(op, x, y))
+        }
         switch cond {
         case .eq:
             asm.emit(.setcc(.e, .rax))

@@ -43,6 +43,9 @@ public enum Tier2Backend {
     /// The intrinsic that returns the float exception flags raised since the region's entry or
     /// its last call (MXCSR's, as RISC-V's `fflags` bits) and clears them.
     public static let flagsHelper = "fpflags"
+    /// The flags raised since the region's entry or the last `fpflags`, as RISC-V's, left in
+    /// the host (an intrinsic that only reads: unused, it goes).
+    public static let peekFlagsHelper = "fpflags_peek"
 
     /// Entries of the counter table tier-2 code writes (`HartState.Slot.counters`): by
     /// translation id its instructions, then from `counterTableEntries / 2` on its exits. A
@@ -167,7 +170,11 @@ public enum Tier2Backend {
     /// than the intrinsics `budget` and `fpflags`) or needs more spill slots than the hart has.
     /// `instructionIndex` maps the guest pcs of the region's instructions to their indexes (exit
     /// codes and fault sites name the instruction by index).
-    public static func compile(_ function: Function, id: Int = 0, instructionIndex: [UInt64: Int] = [:]) -> Code? {
+    /// `avx512` says whether the code may use AVX-512 (`fcmp_silent` with {sae}); tests give
+    /// false for the code of hosts without it.
+    public static func compile(
+        _ function: Function, id: Int = 0, instructionIndex: [UInt64: Int] = [:], avx512: Bool = hostHasAVX512
+    ) -> Code? {
         var f = function.compacted()
         guard isSupported(f) else { return nil }
         let uses = useCounts(f)
@@ -191,6 +198,7 @@ public enum Tier2Backend {
             entryReads: entryReads, id: id, instructionIndex: instructionIndex, budgetChecks: budget.checks,
             budgetTakes: budget.takes, budgetEntryPrepaid: budget.entryPrepaid, budgetEntryRefunds: budget.entryRefunds,
             dominators: DominatorTree(cfg))
+        lowering.usesAVX512 = avx512
         lowering.emitFunction()
         let stubBytes = lowering.stubBytes
         let sites = lowering.faultSites
@@ -367,7 +375,7 @@ public enum Tier2Backend {
                     if data.opcode == .brif { for v in f.list(data.destination1.args) { constantUses[v.id] += 1 } }
                 case .iconst, .bconst, .f32const, .f64const, .imul, .imulhs, .imulhu, .imulhsu, .sdiv, .udiv, .srem,
                     .urem, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .bint, .fadd, .fsub, .fmul, .fdiv, .fsqrt,
-                    .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32,
+                    .ffma, .fneg, .fabs, .fmin, .fmax, .fcmp, .fcmpSilent, .bitcast, .f32FromBits, .f32ToBits, .sitof, .ftosi32,
                     .ftosi64, .fpromote, .fdemote, .getSlot, .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32,
                     .sload32, .loadF32, .loadF64, .storeF32, .storeF64, .call, .exit, .trap:
                     break
@@ -452,11 +460,13 @@ public enum Tier2Backend {
                     .zext8, .zext16, .zext32, .clz, .ctz, .popcnt, .bswap, .fclass32, .fclass64, .icmp, .select, .bint,
                     .getSlot, .setSlot, .loadI64, .uload8, .sload8, .uload16, .sload16, .uload32, .sload32, .store8,
                     .store16, .store32, .store64, .jump, .brif, .exit, .exitIndirect, .f32const, .f64const, .fadd,
-                    .fsub, .fmul, .fdiv, .fsqrt, .fneg, .fabs, .fmin, .fmax, .fcmp, .bitcast, .f32FromBits, .f32ToBits,
+                    .fsub, .fmul, .fdiv, .fsqrt, .fneg, .fabs, .fmin, .fmax, .fcmp, .fcmpSilent, .bitcast, .f32FromBits, .f32ToBits,
                     .sitof, .ftosi32, .ftosi64, .fpromote, .fdemote, .loadF32, .loadF64, .storeF32, .storeF64:
                     continue
                 case .call:
-                    guard isBudget(f, inst) || isFlags(f, inst) || isNaNBoxedGuard(f, inst) else { return false }
+                    guard isBudget(f, inst) || isFlags(f, inst) || isPeekFlags(f, inst) || isNaNBoxedGuard(f, inst) else {
+                        return false
+                    }
                 case .ffma:
                     // One rounding needs FMA3; without it, regions stop before fused multiply-adds.
                     guard hostHasFMA else { return false }
@@ -475,6 +485,8 @@ public enum Tier2Backend {
     static func accruesFlags(_ f: Function) -> Bool {
         for b in f.layout {
             for inst in f.blocks[b.id].insts where f.effects(inst).contains(.raisesFPFlags) { return true }
+            // MXCSR starts clean only in a region that accrues.
+            for inst in f.blocks[b.id].insts where f.insts[inst.id].opcode == .call && isPeekFlags(f, inst) { return true }
         }
         return false
     }
@@ -495,11 +507,22 @@ public enum Tier2Backend {
     /// Whether the host has FMA3 (`rivet_host_has_fma`).
     public static let hostHasFMA = rivet_host_has_fma() != 0
 
+    /// Whether the host runs AVX-512 code (`rivet_host_has_avx512`): `fcmp_silent` is one
+    /// compare then, with {sae}.
+    public static let hostHasAVX512 = rivet_host_has_avx512() != 0
+
     /// Whether `inst` (a `call`) is the float-flags intrinsic.
     static func isFlags(_ f: Function, _ inst: Inst) -> Bool {
         let helper = f.helpers[Int(f.insts[inst.id].imm)]
         return helper.name == flagsHelper && helper.params.isEmpty && helper.result == .i64
             && helper.effects.contains(.raisesFPFlags)
+    }
+
+    /// Whether `inst` (a `call`) is the intrinsic that reads the float flags without taking them.
+    static func isPeekFlags(_ f: Function, _ inst: Inst) -> Bool {
+        let helper = f.helpers[Int(f.insts[inst.id].imm)]
+        return helper.name == peekFlagsHelper && helper.params.isEmpty && helper.result == .i64
+            && !helper.effects.contains(.raisesFPFlags)
     }
 
     /// Whether `inst` (a `call`) is `floatforms`' entry guard (`FloatForms.nanBoxedHelper`).
@@ -832,6 +855,8 @@ struct Lowering: ~Copyable {
     /// By value: slot reads the entry block's jump loads into its parameters' places
     /// (`Tier2Backend.entrySlotArguments`; not emitted).
     let entryReads: [Bool]
+    /// Whether AVX-512 instructions may be used (`Tier2Backend.compile`'s `avx512`).
+    var usesAVX512 = false
 
     init(_ f: Function, _ allocation: RegisterAllocation, uses: [Int], immediates: [Bool],
          folded: [(base: Value, offset: Int32)?], scaled: [(base: Value, index: Value, scale: X64Scale, shift: Value)?],
@@ -907,7 +932,7 @@ struct Lowering: ~Copyable {
             for inst in f.blocks[b.id].insts {
                 let data = f.insts[inst.id]
                 switch data.opcode {
-                case .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fcmp, .fmin, .fmax, .ftosi32, .ftosi64, .fpromote,
+                case .fadd, .fsub, .fmul, .fdiv, .fsqrt, .ffma, .fcmp, .fcmpSilent, .fmin, .fmax, .ftosi32, .ftosi64, .fpromote,
                     .fdemote:
                     continue  // NaN operands of any sign and payload give the same result and flags
                 default:
@@ -1291,6 +1316,15 @@ struct Lowering: ~Copyable {
         asm.emit(.mov(.b32, mxcsr, imm: Tier2Backend.mxcsrAtEntry))
         asm.emit(.ldmxcsr(mxcsr))
         if used { store(result, .rcx) }
+    }
+
+    /// The flags raised so far (`fpflags_peek`), MXCSR left as it is.
+    mutating func emitPeekFlags(_ inst: Inst) {
+        let mxcsr = Self.hartSlot(HartState.Slot.mxcsr)
+        asm.emit(.stmxcsr(mxcsr))
+        asm.emit(.mov(.b32, .rax, mxcsr))
+        riscvFlags()
+        store(f.result(inst), .rcx)
     }
 
     /// rcx = the RISC-V flags of the MXCSR in eax (`Tier2Backend.riscvFlags`; uses rax): a

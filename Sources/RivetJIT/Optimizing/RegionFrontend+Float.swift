@@ -241,6 +241,43 @@ extension RegionFrontend {
         write(i.rd, old)
     }
 
+    /// Whether `instructions[k...]` starts with `frflags t; feq/flt/fle rd, a, b; fsflags t`
+    /// (t not x0, rd not t): a compare whose flags are put back, which raises none in effect.
+    /// GCC writes it for C's comparison macros (`isless`) and before a `sqrt` that may set
+    /// errno (`fp64`'s n-body loop); `fpflags` twice a turn, each reading MXCSR, which waits
+    /// for every float operation before it, took half of that loop's time on an Intel host.
+    static func isSilentCompare(_ instructions: [Instruction], at k: Int) -> Bool {
+        guard k + 2 < instructions.count else { return false }
+        let save = instructions[k], compare = instructions[k + 1], restore = instructions[k + 2]
+        func isFlagsCSR(_ i: Instruction) -> Bool { UInt32(truncatingIfNeeded: i.imm) & 0xfff == fflagsNumber }
+        guard save.opcode == .csrrs, save.rs1 == 0, save.rd != 0, isFlagsCSR(save),
+            restore.opcode == .csrrw, restore.rd == 0, restore.rs1 == save.rd, isFlagsCSR(restore),
+            [.feq_s, .flt_s, .fle_s, .feq_d, .flt_d, .fle_d].contains(compare.opcode), compare.rd != save.rd
+        else { return false }
+        return true
+    }
+
+    /// A silent compare's `frflags t`: t gets `fflags` with the flags raised so far, which stay
+    /// in the host (no `fpflags`, whose MXCSR write the compare's restore would need).
+    mutating func peekFlags(_ i: Instruction) {
+        if peekFlagsHelper == nil {
+            peekFlagsHelper = b.declareHelper(Tier2Backend.peekFlagsHelper, params: [], result: .i64, effects: [.readsState])
+        }
+        if fcsrSlot == nil { fcsrSlot = b.declareSlot("fcsr", .i64, offset: 8 * HartState.Slot.fcsr) }
+        let raised = b.call(peekFlagsHelper!, [])!
+        write(i.rd, binary(.band, binary(.bor, b.getSlot(fcsrSlot!), raised), constant(UInt64(0x1f))))
+    }
+
+    /// A silent compare's compare: `fcmp_silent` (its `fsflags` emits nothing).
+    mutating func silentCompare(_ i: Instruction) {
+        let double = i.opcode == .feq_d || i.opcode == .flt_d || i.opcode == .fle_d
+        let cond: FloatCondition = i.opcode == .feq_d || i.opcode == .feq_s ? .eq : i.opcode == .flt_d || i.opcode == .flt_s ? .lt : .le
+        let c = double
+            ? b.fcmpSilent(cond, readDouble(i.rs1), readDouble(i.rs2))
+            : b.fcmpSilent(cond, readSingle(i.rs1), readSingle(i.rs2))
+        write(i.rd, unary(.bint, c))
+    }
+
     private mutating func fused(_ i: Instruction, double: Bool) {
         let type: IRType = double ? .f64 : .f32
         func operand(_ r: UInt8) -> Value { double ? readDouble(r) : readSingle(r) }

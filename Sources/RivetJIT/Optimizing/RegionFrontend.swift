@@ -59,6 +59,7 @@ public struct RegionFrontend {
     public static let evaluatorHelpers: [String: HelperImplementation] = [
         Tier2Backend.budgetHelper: { _, _ in .none },
         Tier2Backend.flagsHelper: { _, _ in .value(0) },
+        Tier2Backend.peekFlagsHelper: { _, _ in .value(0) },
     ]
 
     /// The IR of the region of `instructions` (decoded at consecutive pcs from `pc`), or nil if
@@ -95,6 +96,7 @@ public struct RegionFrontend {
     var singles: [Value?] = Array(repeating: nil, count: 32)
     /// The float-flags intrinsic and the `fcsr` slot, declared at their first use.
     var flagsHelper: HelperRef?
+    var peekFlagsHelper: HelperRef?
     var fcsrSlot: Slot?
     /// The IR block of each guest block of the region, by pc.
     private var heads: [UInt64: Block] = [:]
@@ -166,10 +168,22 @@ public struct RegionFrontend {
             _ = b.call(budget, [constant(UInt64(count))], exit: ExitState(pc: RivetIR.GuestAddress(block.pc)))
             var address = block.pc
             var transferred = false
+            // Where a silent compare is (`silentCompare(in:at:)`): its frflags, compare and fsflags.
+            var silentAt: Int? = nil
             for (k, i) in block.instructions.prefix(count).enumerated() {
                 pcs.append(address)
                 refunds.append(count - k)
                 let next = address &+ UInt64(i.length)
+                if silentAt == nil, k + 2 < count, Self.isSilentCompare(block.instructions, at: k) { silentAt = k }
+                if let start = silentAt, k - start < 3 {
+                    switch k - start {
+                    case 0: peekFlags(i)
+                    case 1: silentCompare(i)
+                    default: silentAt = nil  // fsflags: the flags are as before the compare
+                    }
+                    address = next
+                    continue
+                }
                 if emit(i, at: address, next: next) {
                     transferred = true
                     break
