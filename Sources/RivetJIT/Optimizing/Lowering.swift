@@ -1096,9 +1096,13 @@ struct Lowering: ~Copyable {
             // anything runs, and the engine removes it.
             asm.emit(.test(.b32, Self.hartSlot(HartState.Slot.fcsr), imm: 0xe0))
             asm.jcc(.ne, to: guardFailedLabel())
-            // MXCSR without flags: those raised from here are the guest's.
-            asm.emit(.mov(.b32, Self.hartSlot(HartState.Slot.mxcsr), imm: Tier2Backend.mxcsrAtEntry))
-            asm.emit(.ldmxcsr(Self.hartSlot(HartState.Slot.mxcsr)))
+            // MXCSR is not cleared here: the flags in it are the guest's already. JIT code is
+            // entered with none (the trampoline's `ldmxcsr`), tier 1 clears them after every
+            // call out of its code and after a write of `fflags`, and so does `fpflags`; what
+            // is left was raised by the guest's float operations and, if tier 1 raised it,
+            // accrued already (accruing it again changes nothing). An `ldmxcsr` here, at every
+            // entry, with the `stmxcsr` of the exit before it, took a third of `fp64`'s time on
+            // an Intel host, whose `ldmxcsr` waits for the `stmxcsr` before it to complete.
         }
         // The budget at entry: every exit counts the instructions run since from it.
         asm.emit(.mov(.b64, Self.hartSlot(HartState.Slot.tier2Entry), Pinned.budget))
