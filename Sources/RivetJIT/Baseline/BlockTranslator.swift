@@ -142,6 +142,8 @@ struct BlockTranslator: ~Copyable {
 
         var endsWithTransfer = false
         for k in 0..<32 { rangeChecked[k] = false }
+        // Where a silent compare of doubles starts (`silentDoubleCompare`).
+        var silentAt: Int? = nil
         for (k, decoded) in block.enumerated() {
             starts.append(UInt32(assembler.count))
             let instPC = pc + UInt64(decoded.offset)
@@ -150,7 +152,19 @@ struct BlockTranslator: ~Copyable {
                 foldFloatFlags()
                 floatFlagsUnfolded = false
             }
-            emit(decoded.instruction, index: k, pc: instPC)
+            if silentAt == nil, Tier2Backend.hostHasAVX512, k + 2 < block.count,
+                [.feq_d, .flt_d, .fle_d].contains(block[k + 1].instruction.opcode),
+                RegionFrontend.isSilentCompare(decoded.instruction, block[k + 1].instruction, block[k + 2].instruction)
+            {
+                silentAt = k
+            }
+            if let start = silentAt, k > start {
+                // The compare raises nothing, and `fsflags` puts back what `frflags` read: the
+                // flags are as they were (and MXCSR was folded before the `frflags`).
+                if k == start + 1 { silentDoubleCompare(decoded.instruction) } else { silentAt = nil }
+            } else {
+                emit(decoded.instruction, index: k, pc: instPC)
+            }
             if pending != 0, decoded.instruction.opcode.format.rdClass == .integer {
                 pending &= ~(1 << UInt32(decoded.instruction.rd & 31))
             }

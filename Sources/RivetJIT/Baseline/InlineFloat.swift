@@ -333,6 +333,28 @@ extension BlockTranslator {
         return true
     }
 
+    /// The compare of a silent compare (`frflags t; feq/flt/fle.d rd, a, b; fsflags t`, as
+    /// tier 2's `fcmp_silent`): `vucomisd {sae}` (AVX-512), which raises no flag, so that
+    /// neither the `fsflags` nor a clearing of MXCSR after it is needed. (Tier 1 folded MXCSR
+    /// for the `frflags`; then an `ldmxcsr` to clear it after the compare, which on an Intel
+    /// host waits for that `stmxcsr`.)
+    mutating func silentDoubleCompare(_ i: Instruction) {
+        let (first, second) = i.opcode == .feq_d ? (i.rs1, i.rs2) : (i.rs2, i.rs1)
+        loadFloat(.xmm0, first, single: false)
+        loadFloat(.xmm1, second, single: false)
+        assembler.emit(.ucomisWithoutExceptions(double: true, .xmm0, .xmm1))
+        switch i.opcode {
+        case .feq_d:
+            assembler.emit(.setcc(.e, .rax))
+            assembler.emit(.setcc(.np, .rcx))
+            assembler.emit(.alu(.and, .b32, .rax, .rcx))
+        case .flt_d: assembler.emit(.setcc(.a, .rax))
+        default: assembler.emit(.setcc(.ae, .rax))
+        }
+        assembler.emit(.movzx(.b32, .rax, .rax, from: .b8))
+        storeResult(i.rd)
+    }
+
     /// Loads f register `r` into `x`: a single's 32 bits or a double's 64.
     private mutating func loadFloat(_ x: XMMRegister, _ r: UInt8, single: Bool) {
         assembler.emit(single ? .movss(x, f(r)) : .movsd(x, f(r)))

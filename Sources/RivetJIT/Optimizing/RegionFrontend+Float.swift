@@ -248,7 +248,11 @@ extension RegionFrontend {
     /// for every float operation before it, took half of that loop's time on an Intel host.
     static func isSilentCompare(_ instructions: [Instruction], at k: Int) -> Bool {
         guard k + 2 < instructions.count else { return false }
-        let save = instructions[k], compare = instructions[k + 1], restore = instructions[k + 2]
+        return isSilentCompare(instructions[k], instructions[k + 1], instructions[k + 2])
+    }
+
+    /// Whether `save; compare; restore` is a silent compare (`isSilentCompare(_:at:)`).
+    static func isSilentCompare(_ save: Instruction, _ compare: Instruction, _ restore: Instruction) -> Bool {
         func isFlagsCSR(_ i: Instruction) -> Bool { UInt32(truncatingIfNeeded: i.imm) & 0xfff == fflagsNumber }
         guard save.opcode == .csrrs, save.rs1 == 0, save.rd != 0, isFlagsCSR(save),
             restore.opcode == .csrrw, restore.rd == 0, restore.rs1 == save.rd, isFlagsCSR(restore),
