@@ -24,11 +24,15 @@ int rivet_code_region_create(size_t size, int separate_views, rivet_code_region 
     out->fd = -1;
     if (!separate_views) {
         void *code = mmap(NULL, size, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (code == MAP_FAILED) return errno;
-        out->rw = code;
-        out->rx = code;
-        out->size = size;
-        return 0;
+        if (code != MAP_FAILED) {
+            out->rw = code;
+            out->rx = code;
+            out->size = size;
+            return 0;
+        }
+        // A host that refuses memory both writable and executable (SELinux's execmem, PaX):
+        // two views of a memfd, as with separate_views.
+        if (errno != EACCES && errno != EPERM) return errno;
     }
     int fd = memfd_create("rivet-jit", MFD_CLOEXEC);
     if (fd < 0) return errno;

@@ -132,7 +132,8 @@ public struct Configuration: Sendable {
     /// then the code cache is one mapping, which a guest's fork shares copy-on-write, where
     /// with two views every fork copies the whole code cache for the child (12% of busybox
     /// sh's time under `auto`). Guest code can write neither: this guards only against a bug
-    /// in Rivet itself.
+    /// in Rivet itself. A host that refuses memory both writable and executable (SELinux's
+    /// `execmem`) gets the two views either way.
     public var separatesCodeViews = false
     /// Write /tmp/perf-PID.map so that `perf report` names compiled code by guest symbol.
     public var writesPerfMap = false

@@ -21,7 +21,8 @@ typedef struct {
 } rivet_code_region;
 
 /// Creates a code region of `size` bytes (a multiple of the page size), as two views of a
-/// memfd if `separate_views`, else as one mapping. Returns 0, or errno.
+/// memfd if `separate_views` or if the host refuses one mapping both writable and executable,
+/// else as one mapping (`fd` -1). Returns 0, or errno.
 int rivet_code_region_create(size_t size, int separate_views, rivet_code_region *out);
 
 /// A new memfd (close-on-exec) of the region's size holding the `count` ranges (`offsets`,

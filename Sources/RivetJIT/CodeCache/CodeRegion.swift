@@ -41,13 +41,16 @@ final class CodeRegion {
     /// interpreter — costs no memfd and no mappings (about a third of starting one).
     private(set) var isMapped = false
 
-    /// Whether the code is written through a view of its own (W^X), not where it runs.
-    let separateViews: Bool
+    /// Whether two views were asked for (W^X).
+    private let wantsSeparateViews: Bool
+    /// Whether the code is written through a view of its own, not where it runs: asked for, or
+    /// the host refused one mapping both writable and executable. Known once mapped.
+    var separateViews: Bool { isMapped && region.rw != region.rx }
 
     /// A region of `size` bytes (rounded up to the page size), mapped by `map()`.
     init(size requested: Int, separateViews: Bool = false) {
         size = (requested + 4095) & ~4095
-        self.separateViews = separateViews
+        wantsSeparateViews = separateViews
         free = [(0, size)]
     }
 
@@ -55,7 +58,7 @@ final class CodeRegion {
     /// - Throws: `JITError.executableMemory` if the host refuses.
     func map() throws(JITError) {
         guard !isMapped else { return }
-        let status = rivet_code_region_create(size, separateViews ? 1 : 0, &region)
+        let status = rivet_code_region_create(size, wantsSeparateViews ? 1 : 0, &region)
         guard status == 0 else { throw .executableMemory(errno: status) }
         isMapped = true
     }
