@@ -152,7 +152,7 @@ struct BlockTranslator: ~Copyable {
                 foldFloatFlags()
                 floatFlagsUnfolded = false
             }
-            if silentAt == nil, Tier2Backend.hostHasAVX512, k + 2 < block.count,
+            if decoded.instruction.opcode == .csrrs, silentAt == nil, Tier2Backend.hostHasAVX512, k + 2 < block.count,
                 [.feq_d, .flt_d, .fle_d].contains(block[k + 1].instruction.opcode),
                 RegionFrontend.isSilentCompare(decoded.instruction, block[k + 1].instruction, block[k + 2].instruction)
             {
@@ -161,7 +161,7 @@ struct BlockTranslator: ~Copyable {
             if let start = silentAt, k > start {
                 // The compare raises nothing, and `fsflags` puts back what `frflags` read: the
                 // flags are as they were (and MXCSR was folded before the `frflags`).
-                if k == start + 1 { silentDoubleCompare(decoded.instruction) } else { silentAt = nil }
+                if k == start + 1 { floatCompare(decoded.instruction, single: false, silent: true) } else { silentAt = nil }
             } else {
                 emit(decoded.instruction, index: k, pc: instPC)
             }

@@ -225,27 +225,7 @@ extension BlockTranslator {
             storeFloatResult(i.rd, single: single)
         case .compare(let single):
             if single { boxed(i.rs1, i.rs2) }
-            switch i.opcode {
-            case .feq_d, .feq_s:
-                // Equal and ordered: ZF = 1, PF = 0.
-                loadFloat(.xmm0, i.rs1, single: single)
-                assembler.emit(.sse(single ? .ucomiss : .ucomisd, .xmm0, f(i.rs2)))
-                assembler.emit(.setcc(.e, .rax))
-                assembler.emit(.setcc(.np, .rcx))
-                assembler.emit(.alu(.and, .b32, .rax, .rcx))
-            case .flt_d, .flt_s:
-                // rs2 > rs1: CF = 0 and ZF = 0, which an unordered result (all set) is not.
-                loadFloat(.xmm0, i.rs2, single: single)
-                assembler.emit(.sse(single ? .comiss : .comisd, .xmm0, f(i.rs1)))
-                assembler.emit(.setcc(.a, .rax))
-            default:  // fle
-                // rs2 >= rs1: CF = 0.
-                loadFloat(.xmm0, i.rs2, single: single)
-                assembler.emit(.sse(single ? .comiss : .comisd, .xmm0, f(i.rs1)))
-                assembler.emit(.setcc(.ae, .rax))
-            }
-            assembler.emit(.movzx(.b32, .rax, .rax, from: .b8))
-            storeResult(i.rd)
+            floatCompare(i, single: single)
         case .fromInteger(let signedWord, let unsignedWord, let single):
             load(.rax, i.rs1)
             if signedWord { assembler.emit(.movsx(.b64, .rax, .rax, from: .b32)) }
@@ -333,22 +313,31 @@ extension BlockTranslator {
         return true
     }
 
-    /// The compare of a silent compare (`frflags t; feq/flt/fle.d rd, a, b; fsflags t`, as
-    /// tier 2's `fcmp_silent`): `vucomisd {sae}` (AVX-512), which raises no flag, so that
-    /// neither the `fsflags` nor a clearing of MXCSR after it is needed. (Tier 1 folded MXCSR
-    /// for the `frflags`; then an `ldmxcsr` to clear it after the compare, which on an Intel
-    /// host waits for that `stmxcsr`.)
-    mutating func silentDoubleCompare(_ i: Instruction) {
-        let (first, second) = i.opcode == .feq_d ? (i.rs1, i.rs2) : (i.rs2, i.rs1)
-        loadFloat(.xmm0, first, single: false)
-        loadFloat(.xmm1, second, single: false)
-        assembler.emit(.ucomisWithoutExceptions(double: true, .xmm0, .xmm1))
+    /// feq, flt or fle into rd. feq compares rs1 with rs2 (equal and ordered: ZF = 1, PF = 0);
+    /// flt and fle compare rs2 with rs1 (rs2 > rs1: CF = 0 and ZF = 0, which an unordered
+    /// result, all set, is not; rs2 >= rs1: CF = 0). `ucomis` signals only on a signaling NaN
+    /// (feq), `comis` on any NaN (flt, fle). `silent` (the compare of a silent compare,
+    /// `frflags t; feq/flt/fle rd, a, b; fsflags t`, as tier 2's `fcmp_silent`; AVX-512 hosts
+    /// only): `vucomis {sae}`, which raises no flag, so that neither the `fsflags` nor a
+    /// clearing of MXCSR after it is needed (tier 1 folded MXCSR for the `frflags`; then an
+    /// `ldmxcsr` cleared it after the compare, which on an Intel host waits for that `stmxcsr`).
+    mutating func floatCompare(_ i: Instruction, single: Bool, silent: Bool = false) {
+        let isEqual = i.opcode == .feq_d || i.opcode == .feq_s
+        let (first, second) = isEqual ? (i.rs1, i.rs2) : (i.rs2, i.rs1)
+        loadFloat(.xmm0, first, single: single)
+        if silent {
+            loadFloat(.xmm1, second, single: single)
+            assembler.emit(.ucomisWithoutExceptions(double: !single, .xmm0, .xmm1))
+        } else {
+            let op: X64SSEOp = isEqual ? (single ? .ucomiss : .ucomisd) : (single ? .comiss : .comisd)
+            assembler.emit(.sse(op, .xmm0, f(second)))
+        }
         switch i.opcode {
-        case .feq_d:
+        case .feq_d, .feq_s:
             assembler.emit(.setcc(.e, .rax))
             assembler.emit(.setcc(.np, .rcx))
             assembler.emit(.alu(.and, .b32, .rax, .rcx))
-        case .flt_d: assembler.emit(.setcc(.a, .rax))
+        case .flt_d, .flt_s: assembler.emit(.setcc(.a, .rax))
         default: assembler.emit(.setcc(.ae, .rax))
         }
         assembler.emit(.movzx(.b32, .rax, .rax, from: .b8))

@@ -485,8 +485,6 @@ public enum Tier2Backend {
     static func accruesFlags(_ f: Function) -> Bool {
         for b in f.layout {
             for inst in f.blocks[b.id].insts where f.effects(inst).contains(.raisesFPFlags) { return true }
-            // MXCSR starts clean only in a region that accrues.
-            for inst in f.blocks[b.id].insts where f.insts[inst.id].opcode == .call && isPeekFlags(f, inst) { return true }
         }
         return false
     }
@@ -1312,23 +1310,25 @@ struct Lowering: ~Copyable {
         for b in f.layout where !used {
             for user in f.blocks[b.id].insts where !used { f.forEachUse(user) { if $0 == result { used = true } } }
         }
-        if used {
-            asm.emit(.stmxcsr(mxcsr))
-            asm.emit(.mov(.b32, .rax, mxcsr))
-            riscvFlags()
-        }
+        if used { flagsInRCX() }
         asm.emit(.mov(.b32, mxcsr, imm: Tier2Backend.mxcsrAtEntry))
         asm.emit(.ldmxcsr(mxcsr))
         if used { store(result, .rcx) }
     }
 
-    /// The flags raised so far (`fpflags_peek`), MXCSR left as it is.
+    /// The flags raised so far (`fpflags_peek`), MXCSR left as it is. (What MXCSR holds is
+    /// the guest's even in a region that raises none: see `emitFunction`.)
     mutating func emitPeekFlags(_ inst: Inst) {
+        flagsInRCX()
+        store(f.result(inst), .rcx)
+    }
+
+    /// rcx = MXCSR's flags as RISC-V's (uses rax and the `mxcsr` slot).
+    mutating func flagsInRCX() {
         let mxcsr = Self.hartSlot(HartState.Slot.mxcsr)
         asm.emit(.stmxcsr(mxcsr))
         asm.emit(.mov(.b32, .rax, mxcsr))
         riscvFlags()
-        store(f.result(inst), .rcx)
     }
 
     /// rcx = the RISC-V flags of the MXCSR in eax (`Tier2Backend.riscvFlags`; uses rax): a

@@ -210,9 +210,8 @@ extension RegionFrontend {
         if flagsHelper == nil {
             flagsHelper = b.declareHelper(Tier2Backend.flagsHelper, params: [], result: .i64, effects: [.raisesFPFlags])
         }
-        if fcsrSlot == nil { fcsrSlot = b.declareSlot("fcsr", .i64, offset: 8 * HartState.Slot.fcsr) }
         let taken = b.call(flagsHelper!, [])!
-        let slot = b.getSlot(fcsrSlot!)
+        let slot = b.getSlot(fcsr())
         let immediate = i.opcode == .csrrwi || i.opcode == .csrrsi || i.opcode == .csrrci
         let source = immediate ? constant(UInt64(i.rs1)) : read(i.rs1)
         // fflags bits 7:5 (frm) stay; a write puts `new` in bits 4:0.
@@ -220,7 +219,7 @@ extension RegionFrontend {
         if (i.opcode == .csrrw || i.opcode == .csrrwi) && i.rd == 0 {
             // `fsflags`: the flags raised so far are overwritten, unread (the intrinsic still
             // clears them; its result unused, it maps nothing).
-            b.setSlot(fcsrSlot!, binary(.bor, kept, binary(.band, source, constant(UInt64(0x1f)))))
+            b.setSlot(fcsr(), binary(.bor, kept, binary(.band, source, constant(UInt64(0x1f)))))
             return
         }
         let current = binary(.bor, slot, taken)
@@ -234,24 +233,19 @@ extension RegionFrontend {
             case .csrrs, .csrrsi: new = binary(.bor, old, source)
             default: new = binary(.band, old, unary(.bnot, source))
             }
-            b.setSlot(fcsrSlot!, binary(.bor, kept, binary(.band, new, constant(UInt64(0x1f)))))
+            b.setSlot(fcsr(), binary(.bor, kept, binary(.band, new, constant(UInt64(0x1f)))))
         } else {
-            b.setSlot(fcsrSlot!, current)
+            b.setSlot(fcsr(), current)
         }
         write(i.rd, old)
     }
 
-    /// Whether `instructions[k...]` starts with `frflags t; feq/flt/fle rd, a, b; fsflags t`
+    /// Whether `save; compare; restore` is `frflags t; feq/flt/fle rd, a, b; fsflags t`
     /// (t not x0, rd not t): a compare whose flags are put back, which raises none in effect.
     /// GCC writes it for C's comparison macros (`isless`) and before a `sqrt` that may set
-    /// errno (`fp64`'s n-body loop); `fpflags` twice a turn, each reading MXCSR, which waits
-    /// for every float operation before it, took half of that loop's time on an Intel host.
-    static func isSilentCompare(_ instructions: [Instruction], at k: Int) -> Bool {
-        guard k + 2 < instructions.count else { return false }
-        return isSilentCompare(instructions[k], instructions[k + 1], instructions[k + 2])
-    }
-
-    /// Whether `save; compare; restore` is a silent compare (`isSilentCompare(_:at:)`).
+    /// errno (`fp64`'s n-body loop), where two `fpflags` a turn (a `stmxcsr` and two
+    /// `ldmxcsr`, a pair that waits for every float operation in flight) took half of that
+    /// loop's time on an Intel host.
     static func isSilentCompare(_ save: Instruction, _ compare: Instruction, _ restore: Instruction) -> Bool {
         func isFlagsCSR(_ i: Instruction) -> Bool { UInt32(truncatingIfNeeded: i.imm) & 0xfff == fflagsNumber }
         guard save.opcode == .csrrs, save.rs1 == 0, save.rd != 0, isFlagsCSR(save),
@@ -261,15 +255,22 @@ extension RegionFrontend {
         return true
     }
 
+    /// The `fcsr` slot, declared at its first use.
+    private mutating func fcsr() -> Slot {
+        if let fcsrSlot { return fcsrSlot }
+        let slot = b.declareSlot("fcsr", .i64, offset: 8 * HartState.Slot.fcsr)
+        fcsrSlot = slot
+        return slot
+    }
+
     /// A silent compare's `frflags t`: t gets `fflags` with the flags raised so far, which stay
     /// in the host (no `fpflags`, whose MXCSR write the compare's restore would need).
     mutating func peekFlags(_ i: Instruction) {
         if peekFlagsHelper == nil {
             peekFlagsHelper = b.declareHelper(Tier2Backend.peekFlagsHelper, params: [], result: .i64, effects: [.readsState])
         }
-        if fcsrSlot == nil { fcsrSlot = b.declareSlot("fcsr", .i64, offset: 8 * HartState.Slot.fcsr) }
         let raised = b.call(peekFlagsHelper!, [])!
-        write(i.rd, binary(.band, binary(.bor, b.getSlot(fcsrSlot!), raised), constant(UInt64(0x1f))))
+        write(i.rd, binary(.band, binary(.bor, b.getSlot(fcsr()), raised), constant(UInt64(0x1f))))
     }
 
     /// A silent compare's compare: `fcmp_silent` (its `fsflags` emits nothing).

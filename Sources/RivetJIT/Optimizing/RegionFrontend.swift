@@ -174,7 +174,11 @@ public struct RegionFrontend {
                 pcs.append(address)
                 refunds.append(count - k)
                 let next = address &+ UInt64(i.length)
-                if silentAt == nil, k + 2 < count, Self.isSilentCompare(block.instructions, at: k) { silentAt = k }
+                if silentAt == nil, k + 2 < count,
+                    Self.isSilentCompare(i, block.instructions[k + 1], block.instructions[k + 2])
+                {
+                    silentAt = k
+                }
                 if let start = silentAt, k - start < 3 {
                     switch k - start {
                     case 0: peekFlags(i)
