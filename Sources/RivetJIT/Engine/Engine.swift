@@ -299,9 +299,10 @@ public final class Engine {
     /// `fork`, the workers stopped.
     ///
     /// A code region of one private mapping (the default) comes to the child copy-on-write.
-    /// One of two views (`EngineConfiguration.separateCodeViews`) is a memfd mapped shared, so
-    /// after the host fork both processes would see one region, and each one's new code and
-    /// patched links would land in the other's. So the parent copies it first, holding the engine's lock (no hart changes the region until
+    /// One of two views (`EngineConfiguration.separateCodeViews`, or a host that refuses one
+    /// mapping) is a memfd mapped shared, so after the host fork both processes would see one
+    /// region, and each one's new code and patched links would land in the other's. So the
+    /// parent copies it first, holding the engine's lock (no hart changes the region until
     /// after the fork), into a new memfd; the child maps that copy in place of the shared one
     /// before it runs any guest code, and the parent closes it and goes on, waiting for nothing.
     /// (The child used to make the copy after the fork, while the parent waited on a pipe: for
