@@ -68,10 +68,13 @@ let package = Package(
         // binfmt_misc registration.
         .target(name: "RivetCommandLine", dependencies: ["CRivetHost"], swiftSettings: strict),
         // The command-line tool: a thin layer over Rivet.
-        // Linked with the Swift runtime and libraries inside (as `--static-swift-stdlib` does):
-        // a dynamically linked `rivet` spent a third of a short run in the dynamic loader, binding
-        // the symbols of libswiftCore, Foundation and their kin (`rivet --version` 7.7 → 5.0 ms;
-        // Documentation/Performance.md, fourteenth session). FoundationEssentials, which
+        // A static executable, the C and C++ libraries inside too: a dynamically linked `rivet`
+        // spent a third of a short run in the dynamic loader, binding the symbols of
+        // libswiftCore, Foundation and their kin (`rivet --version` 7.7 → 5.0 ms; Performance.md,
+        // fourteenth session), and with only the Swift libraries inside, a fifth relocating its
+        // own 42,000 pointers and binding libc and libstdc++ (`rivet run Examples/hello` 7.8 →
+        // 6.2 ms, `rivet --version` 5.5 → 3.7 ms; Performance.md, thirty-second session). It also runs in a chroot of a riscv64
+        // root filesystem, where there is no x86-64 library to load. FoundationEssentials, which
         // swift-argument-parser imports, needs its two static companions named. Only the tool:
         // the library and the tests link as their users link.
         .executableTarget(
@@ -79,7 +82,7 @@ let package = Package(
             dependencies: ["Rivet", "RivetCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict,
             linkerSettings: [
-                .unsafeFlags(["-static-stdlib"]),
+                .unsafeFlags(["-static-executable"]),
                 .linkedLibrary("_FoundationCollections"), .linkedLibrary("_FoundationCShims"),
             ]),
         // Guest-program generators and the differential fuzzing engine (every tier against the
