@@ -73,10 +73,10 @@ let package = Package(
         // libswiftCore, Foundation and their kin (`rivet --version` 7.7 → 5.0 ms; Performance.md,
         // fourteenth session), and with only the Swift libraries inside, a fifth relocating its
         // own 42,000 pointers and binding libc and libstdc++ (`rivet run Examples/hello` 7.8 →
-        // 6.2 ms, `rivet --version` 5.5 → 3.7 ms; Performance.md, thirty-second session). It also runs in a chroot of a riscv64
-        // root filesystem, where there is no x86-64 library to load. FoundationEssentials, which
-        // swift-argument-parser imports, needs its two static companions named. Only the tool:
-        // the library and the tests link as their users link.
+        // 6.2 ms, `rivet --version` 5.5 → 3.7 ms; Performance.md, thirty-second session). It
+        // also runs in a chroot of a riscv64 root filesystem, with no x86-64 library to load.
+        // FoundationEssentials, which swift-argument-parser imports, needs its two static
+        // companions named. Only the tool: the library and the tests link as their users link.
         .executableTarget(
             name: "rivet",
             dependencies: ["Rivet", "RivetCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
