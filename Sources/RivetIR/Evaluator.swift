@@ -16,7 +16,7 @@ public struct EvalMemory: Equatable, Sendable {
     public mutating func map(_ base: UInt64, size: UInt64) {
         var page = base / Self.pageSize
         while page * Self.pageSize < base + size {
-            if pages[page] == nil { pages[page] = [UInt8](repeating: 0, count: Int(Self.pageSize)) }
+            if pages[page] == nil { pages[page] = [UInt8](filled: 0, count: Int(Self.pageSize)) }
             page += 1
         }
     }
@@ -140,7 +140,7 @@ public enum Evaluator {
     /// `environment` is updated with the state struct and memory as the code left them (exit
     /// states not applied: see `Outcome.updates`).
     public static func run(_ f: Function, _ environment: inout Environment, stepLimit: Int = 100_000) -> Outcome {
-        var values = [UInt64](repeating: 0, count: f.values.count)
+        var values = [UInt64](filled: 0, count: f.values.count)
         var block = f.entry
         var steps = 0
         func updates(_ inst: Inst) -> [SlotUpdate] {

@@ -12,12 +12,12 @@ extension Function {
         var out = Function(name: name)
         out.slots = slots
         out.helpers = helpers
-        var blockMap = [Block?](repeating: nil, count: blocks.count)
+        var blockMap = [Block?](filled: nil, count: blocks.count)
         for b in layout {
             blockMap[b.id] = out.makeBlock()
             out.layout.append(blockMap[b.id]!)
         }
-        var valueMap = [Value?](repeating: nil, count: values.count)
+        var valueMap = [Value?](filled: nil, count: values.count)
         // Definitions first, so that uses (which may come earlier in layout order) resolve.
         for b in layout {
             let nb = blockMap[b.id]!

@@ -37,7 +37,7 @@ private struct Checker {
             errors.append("function has no blocks")
             return
         }
-        var inLayout = [Bool](repeating: false, count: f.blocks.count)
+        var inLayout = [Bool](filled: false, count: f.blocks.count)
         for b in f.layout {
             if b.id >= f.blocks.count || inLayout[b.id] {
                 errors.append("\(b) listed twice or not a block")
@@ -50,7 +50,7 @@ private struct Checker {
         if !cfg.predecessors[f.entry.id].isEmpty { fail(f.entry, nil, "the entry block has predecessors") }
         let tree = DominatorTree(cfg)
         let positions = InstPositions(f)
-        var defined = [Bool](repeating: false, count: f.values.count)
+        var defined = [Bool](filled: false, count: f.values.count)
         for b in f.layout {
             for (i, p) in f.blocks[b.id].params.enumerated() {
                 if f.values[p.id].def != .param(b, i) { fail(b, nil, "parameter \(p) does not record its definition") }

@@ -1,6 +1,6 @@
 // Predecessors, successors and a reverse postorder of a function's blocks, as lists indexed by
 // block (`IndexedLists`: all blocks' lists in one array). A snapshot: recompute after a pass
-// changes branches. The depth-first search keeps its stack in a temporary buffer.
+// changes branches. The depth-first search keeps its stack in memory of its own.
 
 /// The control-flow graph of a function.
 public struct ControlFlowGraph {
@@ -53,49 +53,55 @@ public struct BlockOrder {
     /// block's destinations in branch order.
     public init(_ f: Function) {
         let n = f.blocks.count
-        var rpoIndex = [Int](repeating: -1, count: n)
+        var rpoIndex = [Int](filled: -1, count: n)
+        var reversePostorder: [Block] = []
+        reversePostorder.reserveCapacity(n)
         // Postorder positions are written into `rpoIndex` as blocks finish (a block is visited
-        // when its index is no longer -1: -2 while on the stack), then turned around.
-        var finished = 0
-        let postorder = [Block](unsafeUninitializedCapacity: n) { buffer, count in
-            guard let entry = f.layout.first else {
-                count = 0
-                return
-            }
-            // The search's stack: a block and how many of its destinations were taken, as
-            // `id << 2 | taken`. A block is pushed once, so `n` entries suffice.
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: n) { stack in
-                var depth = 1
-                stack[0] = entry.id << 2
-                rpoIndex[entry.id] = -2
-                while depth > 0 {
-                    let top = stack[depth - 1]
-                    let b = Block(top >> 2), taken = top & 3
-                    let next: Block?
-                    switch (taken, Self.destinations(f, b)) {
-                    case (0, (let t?, _)): next = t
-                    case (1, (_, let o?)): next = o
-                    default: next = nil
-                    }
-                    guard let s = next else {
-                        buffer[finished] = b
-                        rpoIndex[b.id] = finished
-                        finished += 1
-                        depth -= 1
-                        continue
-                    }
-                    stack[depth - 1] = top + 1
-                    if rpoIndex[s.id] == -1 {
-                        rpoIndex[s.id] = -2
-                        stack[depth] = s.id << 2
-                        depth += 1
-                    }
+        // when its index is no longer -1: -2 while on the stack), then turned around. (The
+        // search's memory is allocated here, not in a closure: `Array(unsafeUninitializedCapacity:)`
+        // took a runtime lookup of its type, Array+Filled.swift, and a closure reading `f` a copy
+        // of the whole function.)
+        if let entry = f.layout.first {
+            // The search's stack, a block and how many of its destinations were taken as
+            // `id << 2 | taken`, then the postorder's ids. Unsafe: each holds at most `n`
+            // entries (a block is pushed once and finishes once), and the memory is freed on
+            // leaving.
+            let stack = UnsafeMutablePointer<Int>.allocate(capacity: 2 * n)
+            defer { stack.deallocate() }
+            let postorder = stack + n
+            var depth = 1
+            var finished = 0
+            stack[0] = entry.id << 2
+            rpoIndex[entry.id] = -2
+            while depth > 0 {
+                let top = stack[depth - 1]
+                let b = Block(top >> 2), taken = top & 3
+                let next: Block?
+                switch (taken, Self.destinations(f, b)) {
+                case (0, (let t?, _)): next = t
+                case (1, (_, let o?)): next = o
+                default: next = nil
+                }
+                guard let s = next else {
+                    postorder[finished] = b.id
+                    rpoIndex[b.id] = finished
+                    finished += 1
+                    depth -= 1
+                    continue
+                }
+                stack[depth - 1] = top + 1
+                if rpoIndex[s.id] == -1 {
+                    rpoIndex[s.id] = -2
+                    stack[depth] = s.id << 2
+                    depth += 1
                 }
             }
-            count = finished
+            for k in stride(from: finished - 1, through: 0, by: -1) {
+                rpoIndex[postorder[k]] = finished - 1 - k
+                reversePostorder.append(Block(postorder[k]))
+            }
         }
-        reversePostorder = postorder.reversed()
-        for b in postorder { rpoIndex[b.id] = finished - 1 - rpoIndex[b.id] }
+        self.reversePostorder = reversePostorder
         self.rpoIndex = rpoIndex
     }
 

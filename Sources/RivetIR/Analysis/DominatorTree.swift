@@ -19,7 +19,7 @@ public struct DominatorTree {
     public init(_ cfg: ControlFlowGraph) {
         let n = cfg.rpoIndex.count
         let rpo = cfg.reversePostorder
-        var doms = [Int](repeating: -1, count: n)
+        var doms = [Int](filled: -1, count: n)
         if let entry = rpo.first { doms[entry.id] = entry.id }
         func intersect(_ a: Int, _ b: Int) -> Int {
             var x = a, y = b
@@ -48,8 +48,8 @@ public struct DominatorTree {
         }
         var preorder: [Block] = []
         preorder.reserveCapacity(rpo.count)
-        var enter = [Int](repeating: -1, count: n)
-        var leave = [Int](repeating: -1, count: n)
+        var enter = [Int](filled: -1, count: n)
+        var leave = [Int](filled: -1, count: n)
         if let entry = rpo.first {
             // The walk's stack: a block and how many of its children were visited, as
             // `id << 32 | visited`; a block is pushed once.
@@ -105,7 +105,7 @@ public struct InstPositions {
 
     /// Records the positions of `f`'s instructions.
     public init(_ f: Function) {
-        position = [Int](repeating: -1, count: f.insts.count)
+        position = [Int](filled: -1, count: f.insts.count)
         for b in f.layout { for (i, inst) in f.blocks[b.id].insts.enumerated() { position[inst.id] = i } }
     }
 

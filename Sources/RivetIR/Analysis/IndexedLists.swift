@@ -13,13 +13,15 @@ public struct IndexedLists<Element>: RandomAccessCollection {
     /// The lists `build` makes. It calls its argument with an index and an element, for each
     /// element in the order its list reads, and is called twice: to count, then to fill (it must
     /// do the same both times). `filler` is any element (the storage is made of it first).
-    @inlinable
+    /// (Inlined, so that `build` is too: a `build` that reads a `Function` otherwise captured a
+    /// copy of it, every array of it retained and released.)
+    @inlinable @inline(__always)
     public init(count: Int, filler: Element, _ build: (_ append: (Int, Element) -> Void) -> Void) {
-        var starts = [Int32](repeating: 0, count: count + 1)
+        var starts = [Int32](filled: 0, count: count + 1)
         build { index, _ in starts[index + 1] += 1 }
         for k in 0..<count { starts[k + 1] += starts[k] }
         var next = starts
-        var items = [Element](repeating: filler, count: Int(starts[count]))
+        var items = [Element](filled: filler, count: Int(starts[count]))
         build { index, element in
             items[Int(next[index])] = element
             next[index] += 1

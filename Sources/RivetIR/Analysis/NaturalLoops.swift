@@ -24,7 +24,7 @@ public struct NaturalLoops {
         for h in cfg.reversePostorder {
             let latches = cfg.predecessors[h.id].filter { tree.dominates(h, $0) }
             guard !latches.isEmpty else { continue }
-            var body = [Bool](repeating: false, count: blockCount)
+            var body = [Bool](filled: false, count: blockCount)
             body[h.id] = true
             var work = latches.filter { $0 != h }
             for l in work { body[l.id] = true }
@@ -42,7 +42,7 @@ public struct NaturalLoops {
 
     /// By block id: how many loops contain the block.
     public var depths: [Int] {
-        var depth = [Int](repeating: 0, count: loops.first?.body.count ?? 0)
+        var depth = [Int](filled: 0, count: loops.first?.body.count ?? 0)
         for loop in loops {
             for (b, inside) in loop.body.enumerated() where inside { depth[b] += 1 }
         }

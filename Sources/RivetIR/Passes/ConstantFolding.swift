@@ -18,7 +18,7 @@
 public enum ConstantFolding {
     /// Runs the pass on `f` (see the header).
     public static func run(_ f: inout Function) {
-        var constant = [UInt64?](repeating: nil, count: f.values.count)
+        var constant = [UInt64?](filled: nil, count: f.values.count)
         let order = BlockOrder(f)
         for b in order.reversePostorder {
             for inst in f.blocks[b.id].insts {

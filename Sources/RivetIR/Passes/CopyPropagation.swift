@@ -15,6 +15,14 @@
 public enum CopyPropagation {
     /// Runs the pass on `f` (see the header).
     public static func run(_ f: inout Function) {
+        let map = replacements(f)
+        f.rewriteUses(map)
+    }
+
+    /// What each value of `f` is a copy of (itself if none). (Apart from `run`, so that the
+    /// functions below capture a borrowed `f`: capturing the `inout` one, they made a copy of
+    /// the whole function, every array of it retained and released, at each call of `copied`.)
+    private static func replacements(_ f: Function) -> [Value] {
         var map = (0..<f.values.count).map { Value($0) }
         func resolve(_ v: Value) -> Value {
             var v = v
@@ -66,7 +74,7 @@ public enum CopyPropagation {
                 }
             }
         }
-        f.rewriteUses(map)
+        return map
     }
 
     /// Up to three operands, without an array.

@@ -20,8 +20,8 @@ public enum DeadCodeElimination {
         // Branches into each block, to follow a live parameter to its arguments (and to drop
         // the arguments of a dead one).
         let incoming = IncomingBranches.of(f, from: f.layout)
-        var liveValue = [Bool](repeating: false, count: f.values.count)
-        var liveInst = [Bool](repeating: false, count: f.insts.count)
+        var liveValue = [Bool](filled: false, count: f.values.count)
+        var liveInst = [Bool](filled: false, count: f.insts.count)
         var work: [Value] = []
         func markValue(_ v: Value) {
             if !liveValue[v.id] {

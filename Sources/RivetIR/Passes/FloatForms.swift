@@ -37,7 +37,7 @@ public enum FloatForms {
         guard f.layout.contains(where: { b in f.blocks[b.id].insts.contains { isReinterpretation(f.insts[$0.id].opcode) } })
         else { return }
         // Values reinterpreted as a double, or as a single.
-        var asDouble = [Bool](repeating: false, count: f.values.count)
+        var asDouble = [Bool](filled: false, count: f.values.count)
         var asSingle = asDouble
         for b in f.layout {
             for inst in f.blocks[b.id].insts {
@@ -46,7 +46,7 @@ public enum FloatForms {
                 if data.opcode == .f32FromBits { asSingle[f.arg(inst, 0).id] = true }
             }
         }
-        var loadedAsFloat = [Value?](repeating: nil, count: f.values.count)
+        var loadedAsFloat = [Value?](filled: nil, count: f.values.count)
         for b in f.layout {
             var k = 0
             while k < f.blocks[b.id].insts.count {
@@ -170,7 +170,7 @@ public enum FloatForms {
 
     /// The edges into each block: where from, and the call (its arguments) of the terminator.
     static func edges(into f: Function) -> [[(from: Block, call: BlockCall)]] {
-        var incoming = [[(from: Block, call: BlockCall)]](repeating: [], count: f.blocks.count)
+        var incoming = [[(from: Block, call: BlockCall)]](filled: [], count: f.blocks.count)
         for b in f.layout {
             guard let t = f.terminator(b) else { continue }
             for call in f.destinations(t) { incoming[call.block.id].append((b, call)) }
@@ -186,7 +186,7 @@ public enum FloatForms {
     /// this fold what reads it back as a double; dce removes it if nothing else does).
     static func retypeParameters(_ f: inout Function) {
         let incoming = edges(into: f)
-        var retyped = [Bool](repeating: false, count: f.values.count)
+        var retyped = [Bool](filled: false, count: f.values.count)
         var changed = true
         while changed {
             changed = false
@@ -271,7 +271,7 @@ public enum FloatForms {
         // negative constant is no single). A box: of a single, or a constant one (`fmv.w.x
         // fa0, zero`).
         func isBox(_ v: Value) -> Bool { box(f, v) != nil || (f.iconstValue(v).map { $0 >> 32 == 0xffff_ffff } ?? false) }
-        var candidate = [Bool](repeating: false, count: f.values.count)
+        var candidate = [Bool](filled: false, count: f.values.count)
         for b in f.layout where b != f.entry {
             for p in f.blocks[b.id].params where f.type(p) == .i64 { candidate[p.id] = true }
         }
@@ -291,7 +291,7 @@ public enum FloatForms {
                 }
             }
         }
-        var single = [Bool](repeating: false, count: f.values.count)
+        var single = [Bool](filled: false, count: f.values.count)
         changed = true
         while changed {
             changed = false

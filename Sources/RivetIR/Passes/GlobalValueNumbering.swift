@@ -61,8 +61,8 @@ public enum GlobalValueNumbering {
             while size < 2 * capacity { size <<= 1 }
             mask = size - 1
             let none = Value(UInt32.max)
-            keys = [Key](repeating: Key(opcode: .iconst, type: .i64, imm: 0, a: none, b: none, c: none, count: 0), count: size)
-            values = [UInt32](repeating: Self.empty, count: size)
+            keys = [Key](filled: Key(opcode: .iconst, type: .i64, imm: 0, a: none, b: none, c: none, count: 0), count: size)
+            values = [UInt32](filled: Self.empty, count: size)
         }
 
         @inline(__always) private func start(_ key: Key) -> Int { Int(truncatingIfNeeded: (key.mix &* 0x9e37_79b9_7f4a_7c15) >> 32) & mask }
@@ -116,7 +116,7 @@ public enum GlobalValueNumbering {
         init(f: Function) {
             self.f = f
             map = (0..<f.values.count).map { Value($0) }
-            removed = [Bool](repeating: false, count: f.insts.count)
+            removed = [Bool](filled: false, count: f.insts.count)
             table = ScopedTable(capacity: f.insts.count)
         }
 

@@ -29,7 +29,7 @@
 public enum LoopInvariantCodeMotion {
     /// Runs the pass on `f` (see the header).
     public static func run(_ f: inout Function) {
-        var done = [Bool](repeating: false, count: f.blocks.count)
+        var done = [Bool](filled: false, count: f.blocks.count)
         // The graph and its loops, kept while no hoist makes a preheader (moving instructions
         // into an existing block changes no branch).
         var analysis: (cfg: ControlFlowGraph, loops: [NaturalLoops.Loop])? = nil
@@ -53,7 +53,7 @@ public enum LoopInvariantCodeMotion {
     private static func hoist(_ f: inout Function, _ header: Block, _ body: [Bool], _ cfg: ControlFlowGraph) {
         let blocks = cfg.reversePostorder.filter { body[$0.id] }
         var writesMemory = false, writesAnyState = false
-        var slotWritten = [Bool](repeating: false, count: f.slots.count)
+        var slotWritten = [Bool](filled: false, count: f.slots.count)
         for b in blocks {
             for inst in f.blocks[b.id].insts {
                 let e = f.effects(inst)

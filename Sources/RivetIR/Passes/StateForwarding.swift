@@ -72,19 +72,19 @@ private struct Forwarding {
         let cfg = ControlFlowGraph(f)
         let tree = DominatorTree(cfg)
         let n = f.blocks.count
-        outCurrent = Array(repeating: [], count: n)
-        outDirty = Array(repeating: [], count: n)
-        visited = Array(repeating: false, count: n)
-        headerSlots = Array(repeating: [], count: n)
-        var setAnywhere = [Bool](repeating: false, count: slotCount)
+        outCurrent = Array(filled: [], count: n)
+        outDirty = Array(filled: [], count: n)
+        visited = Array(filled: false, count: n)
+        headerSlots = Array(filled: [], count: n)
+        var setAnywhere = [Bool](filled: false, count: slotCount)
         for inst in f.liveInsts where f.insts[inst.id].opcode == .setSlot { setAnywhere[Int(f.insts[inst.id].imm)] = true }
 
         for b in cfg.reversePostorder {
-            var current = [Value?](repeating: nil, count: slotCount)
-            var dirty = [Bool](repeating: false, count: slotCount)
+            var current = [Value?](filled: nil, count: slotCount)
+            var dirty = [Bool](filled: false, count: slotCount)
             let preds = cfg.predecessors[b.id]
             let forward = preds.filter { visited[$0.id] }
-            var pending = [[Value]](repeating: [], count: forward.count)
+            var pending = [[Value]](filled: [], count: forward.count)
             let isHeader = forward.count < preds.count
             var setInLoop = setAnywhere
             if isHeader { setInLoop = slotsSet(inLoopOf: b, cfg, tree) ?? setAnywhere }
@@ -143,7 +143,7 @@ private struct Forwarding {
     /// Slots set in the natural loop headed by `header`, or nil if a retreating edge into it
     /// does not come from a block it dominates (an irreducible loop).
     func slotsSet(inLoopOf header: Block, _ cfg: ControlFlowGraph, _ tree: DominatorTree) -> [Bool]? {
-        var inLoop = [Bool](repeating: false, count: f.blocks.count)
+        var inLoop = [Bool](filled: false, count: f.blocks.count)
         inLoop[header.id] = true
         var work: [Block] = []
         for p in cfg.predecessors[header.id] where cfg.rpoIndex[p.id] >= cfg.rpoIndex[header.id] {
@@ -159,7 +159,7 @@ private struct Forwarding {
                 work.append(p)
             }
         }
-        var set = [Bool](repeating: false, count: f.slots.count)
+        var set = [Bool](filled: false, count: f.slots.count)
         for b in f.layout where inLoop[b.id] {
             for inst in f.blocks[b.id].insts {
                 let data = f.insts[inst.id]

@@ -75,12 +75,12 @@ extension LinearScan {
         guard !candidates.isEmpty else { return [] }
         candidates.sort { (weights[$0], -$0) > (weights[$1], -$1) }
         let blockCount = f.blocks.count
-        var candidateIndex = [Int](repeating: -1, count: f.values.count)
+        var candidateIndex = [Int](filled: -1, count: f.values.count)
         for (k, v) in candidates.enumerated() { candidateIndex[v] = k }
 
         // What each candidate's operands and definition weigh in each block, and its block.
-        var useWeight = [Double](repeating: 0, count: candidates.count * blockCount)
-        var definedIn = [Int](repeating: -1, count: candidates.count)
+        var useWeight = [Double](filled: 0, count: candidates.count * blockCount)
+        var definedIn = [Int](filled: -1, count: candidates.count)
         for b in f.layout {
             let w = Double(1 << (3 * min(c.depth[b.id], 6)))
             for p in f.blocks[b.id].params where candidateIndex[p.id] >= 0 { definedIn[candidateIndex[p.id]] = b.id }
@@ -95,7 +95,7 @@ extension LinearScan {
 
         let weightsByBlock = useWeight
         // By place: the positions its values hold it, as sorted disjoint ranges.
-        var occupied = [[ClosedRange<Int>]](repeating: [], count: places.count)
+        var occupied = [[ClosedRange<Int>]](filled: [], count: places.count)
         for v in order {
             guard let number = placeNumber(locations[v]) else { continue }
             let k = registerIndex[number]
@@ -118,10 +118,10 @@ extension LinearScan {
         let generalClass = 0..<(floatClass?.lowerBound ?? places.count)
 
         var splits: [RegisterAllocation.Split] = []
-        var live = [Bool](repeating: false, count: blockCount)
-        var free = [Bool](repeating: false, count: blockCount)
-        var inside = [Bool](repeating: false, count: blockCount)
-        var into = [Bool](repeating: false, count: blockCount)
+        var live = [Bool](filled: false, count: blockCount)
+        var free = [Bool](filled: false, count: blockCount)
+        var inside = [Bool](filled: false, count: blockCount)
+        var into = [Bool](filled: false, count: blockCount)
         for (n, v) in candidates.enumerated() {
             // The blocks it lives in, and those it lives into.
             var found: [Int] = []
@@ -226,7 +226,7 @@ extension LinearScan {
                     }
                 }
                 if current > 0, best == nil || current > best!.gain {
-                    var blocks = [Bool](repeating: false, count: blockCount)
+                    var blocks = [Bool](filled: false, count: blockCount)
                     for b in liveBlocks where inside[b] { blocks[b] = true }
                     best = (current, k, blocks)
                 }

@@ -133,9 +133,9 @@ public enum LinearScan {
         let valueCount = f.values.count
         let blockCount = f.blocks.count
         // Positions.
-        var blockStarts = [Int](repeating: 0, count: blockCount)
-        var blockEnds = [Int](repeating: 0, count: blockCount)
-        var instPositions = [Int](repeating: 0, count: f.insts.count)
+        var blockStarts = [Int](filled: 0, count: blockCount)
+        var blockEnds = [Int](filled: 0, count: blockCount)
+        var instPositions = [Int](filled: 0, count: f.insts.count)
         var position = 0
         for b in f.layout {
             blockStarts[b.id] = position
@@ -150,7 +150,7 @@ public enum LinearScan {
         // Backward liveness over blocks, as bit sets of values (`words` words a block, all
         // blocks' sets in one array).
         let words = (valueCount + 63) / 64
-        var uses = [UInt64](repeating: 0, count: words * blockCount)
+        var uses = [UInt64](filled: 0, count: words * blockCount)
         var defs = uses
         for b in f.layout {
             let base = b.id * words
@@ -165,7 +165,7 @@ public enum LinearScan {
             }
         }
         var liveIn = uses
-        var liveOut = [UInt64](repeating: 0, count: words * blockCount)
+        var liveOut = [UInt64](filled: 0, count: words * blockCount)
         var changed = true
         while changed {
             changed = false
@@ -189,8 +189,8 @@ public enum LinearScan {
         // definition, to the block's end (live out) or the last use in it; a definition nothing
         // uses still covers its own position (the lowering writes it). Each block's pieces are
         // noted in layout order, then grouped by value (`Intervals`).
-        var first = [Int](repeating: -1, count: valueCount)  // in the current block
-        var last = [Int](repeating: -1, count: valueCount)
+        var first = [Int](filled: -1, count: valueCount)  // in the current block
+        var last = [Int](filled: -1, count: valueCount)
         var touched: [Int] = []
         var pieces: [(value: Int32, lower: Int32, upper: Int32)] = []
         for b in f.layout {
@@ -263,11 +263,11 @@ public enum LinearScan {
         // every iteration.
         let loops = NaturalLoops(cfg, DominatorTree(cfg))
         let depth = loopDepths(loops, blockCount: blockCount)
-        var operandUses = [Bool](repeating: false, count: valueCount)
+        var operandUses = [Bool](filled: false, count: valueCount)
         for b in f.layout {
             for inst in f.blocks[b.id].insts { for v in f.args(inst) { operandUses[v.id] = true } }
         }
-        var weights = [Double](repeating: 0, count: valueCount)
+        var weights = [Double](filled: 0, count: valueCount)
         for b in f.layout {
             let w = Double(1 << (3 * min(depth[b.id], 6)))
             for p in f.blocks[b.id].params { weights[p.id] += w / 8 }
@@ -293,30 +293,30 @@ public enum LinearScan {
                 order.append(v)
             }
             order.sort { (intervals.start($0), $0) < (intervals.start($1), $1) }
-            var locations = [ValueLocation?](repeating: nil, count: valueCount)
+            var locations = [ValueLocation?](filled: nil, count: valueCount)
             // Both classes' registers in one list: general ones first, then XMM ones.
             let places = registers.map { ValueLocation.register($0) } + floatRegisters.map { ValueLocation.float($0) }
             let generalClass = 0..<registers.count, floatClass = registers.count..<places.count
             // The values given to each place (by value number: no interval is copied, so the scan
             // retains nothing).
-            var holders = [[Int]](repeating: [], count: places.count)
-            var used = [Bool](repeating: false, count: places.count)
+            var holders = [[Int]](filled: [], count: places.count)
+            var used = [Bool](filled: false, count: places.count)
             // By place, no more than the earliest end among its values: a place whose values all
             // end at or after the scan's position has nothing to drop.
-            var earliestEnd = [Int](repeating: .max, count: places.count)
+            var earliestEnd = [Int](filled: .max, count: places.count)
             // Spill slots are reused by intervals that do not overlap, widened by one position
             // where they start at a result (so that, unlike a register, an operand's last use and
             // the same instruction's result never share one); a block parameter and its arguments
             // prefer one slot (the edge's move vanishes).
             var slotHolders: [[Int]] = []
             // The values kept in each home, by slot of `f`.
-            var homeHolders = [[Int]](repeating: [], count: homes.isEmpty ? 0 : f.slots.count)
+            var homeHolders = [[Int]](filled: [], count: homes.isEmpty ? 0 : f.slots.count)
             // By host register number (XMM registers from 32 on): its index in `places`, or -1.
-            var registerIndex = [Int](repeating: -1, count: 48)
+            var registerIndex = [Int](filled: -1, count: 48)
             for (k, place) in places.enumerated() { registerIndex[placeNumber(place)!] = k }
             // The hint search's marks: by value, the position in `order` of the interval that last
             // visited it.
-            var seen = [Int](repeating: -1, count: valueCount)
+            var seen = [Int](filled: -1, count: valueCount)
             var frontier: [Value] = []
             var next: [Value] = []
             for (n, v) in order.enumerated() {
@@ -429,7 +429,7 @@ public enum LinearScan {
         homes: [Int?], places: [ValueLocation], registerIndex: [Int], floatClass: Range<Int>?, _ f: Function,
         _ locations: inout [ValueLocation?], _ used: inout [Bool], _ slotHolders: inout [[Int]], _ homeHolders: inout [[Int]]
     ) {
-        var holders = [[Int]](repeating: [], count: places.count)
+        var holders = [[Int]](filled: [], count: places.count)
         var spilled: [Int] = []
         for v in order {
             switch locations[v] {
@@ -573,18 +573,18 @@ public enum LinearScan {
         /// value's in increasing order), merged where one reaches the next.
         init(valueCount: Int, pieces: [(value: Int32, lower: Int32, upper: Int32)]) {
             self.valueCount = valueCount
-            var counts = [Int](repeating: 0, count: valueCount + 1)
+            var counts = [Int](filled: 0, count: valueCount + 1)
             for piece in pieces { counts[Int(piece.value) + 1] += 1 }
             for v in 0..<valueCount { counts[v + 1] += counts[v] }
             var next = counts
-            var sorted = [(lower: Int, upper: Int)](repeating: (0, 0), count: pieces.count)
+            var sorted = [(lower: Int, upper: Int)](filled: (0, 0), count: pieces.count)
             for piece in pieces {
                 let k = next[Int(piece.value)]
                 sorted[k] = (Int(piece.lower), Int(piece.upper))
                 next[Int(piece.value)] = k + 1
             }
-            var first = [Int](repeating: 0, count: valueCount + 1)
-            var lengths = [Int](repeating: 0, count: valueCount)
+            var first = [Int](filled: 0, count: valueCount + 1)
+            var lengths = [Int](filled: 0, count: valueCount)
             var lower: [Int] = [], upper: [Int] = []
             lower.reserveCapacity(pieces.count)
             upper.reserveCapacity(pieces.count)
@@ -699,6 +699,6 @@ public enum LinearScan {
 
     /// `loops`' depths, by block (all 0 when there are no loops).
     static func loopDepths(_ loops: NaturalLoops, blockCount: Int) -> [Int] {
-        loops.loops.isEmpty ? [Int](repeating: 0, count: blockCount) : loops.depths
+        loops.loops.isEmpty ? [Int](filled: 0, count: blockCount) : loops.depths
     }
 }

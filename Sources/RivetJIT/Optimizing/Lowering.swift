@@ -254,7 +254,7 @@ public enum Tier2Backend {
 
     /// By value: how many operands, block arguments and exit-state entries read it.
     public static func useCounts(_ f: Function) -> [Int] {
-        var uses = [Int](repeating: 0, count: f.values.count)
+        var uses = [Int](filled: 0, count: f.values.count)
         for b in f.layout { for inst in f.blocks[b.id].insts { f.forEachUse(inst) { uses[$0.id] += 1 } } }
         return uses
     }
@@ -267,11 +267,11 @@ public enum Tier2Backend {
     /// loop's parameters, 75 instructions per entry for loops left every 20-50 instructions.
     /// The entry block writes no slot (a prologue), so the slot still holds the value.
     static func entrySlotArguments(_ f: Function, uses: [Int]) -> [Bool] {
-        var reads = [Bool](repeating: false, count: f.values.count)
+        var reads = [Bool](filled: false, count: f.values.count)
         guard let jump = f.terminator(f.entry), f.insts[jump.id].opcode == .jump,
             !f.blocks[f.entry.id].insts.contains(where: { f.insts[$0.id].opcode == .setSlot })
         else { return reads }
-        var argumentUses = [Int](repeating: 0, count: f.values.count)
+        var argumentUses = [Int](filled: 0, count: f.values.count)
         for v in f.list(f.insts[jump.id].destination0.args) { argumentUses[v.id] += 1 }
         for inst in f.blocks[f.entry.id].insts where f.insts[inst.id].opcode == .getSlot {
             let v = f.result(inst)
@@ -292,11 +292,11 @@ public enum Tier2Backend {
     /// its home even if not every exit names it: a spilled invariant is not copied from the
     /// guest's slot to a spill slot at every entry (zlib's loop copied four).
     static func homes(_ f: Function) -> [Int?] {
-        var homes = [Int?](repeating: nil, count: f.values.count)
-        var named = [Int](repeating: 0, count: f.slots.count)  // exit states naming the slot
+        var homes = [Int?](filled: nil, count: f.values.count)
+        var named = [Int](filled: 0, count: f.slots.count)  // exit states naming the slot
         var usable = f.slots.map { $0.type == .i64 }
         var leaving = 0  // instructions that may leave
-        var state = [Int](repeating: -1, count: f.values.count)  // the one slot, or -2
+        var state = [Int](filled: -1, count: f.values.count)  // the one slot, or -2
         for b in f.layout {
             for inst in f.blocks[b.id].insts {
                 let data = f.insts[inst.id]
@@ -345,8 +345,8 @@ public enum Tier2Backend {
     /// instruction's immediate (the second operand of `iadd isub band bor bxor icmp`), it
     /// fits a sign-extended imm32.
     public static func immediateConstants(_ f: Function, uses: [Int]) -> [Bool] {
-        var constantUses = [Int](repeating: 0, count: f.values.count)
-        var asImmediate = [Bool](repeating: false, count: f.values.count)
+        var constantUses = [Int](filled: 0, count: f.values.count)
+        var asImmediate = [Bool](filled: false, count: f.values.count)
         for b in f.layout {
             for inst in f.blocks[b.id].insts {
                 let data = f.insts[inst.id]
@@ -384,7 +384,7 @@ public enum Tier2Backend {
                 if let state = f.exitState(inst) { for entry in state.entries { constantUses[entry.value.id] += 1 } }
             }
         }
-        var out = [Bool](repeating: false, count: f.values.count)
+        var out = [Bool](filled: false, count: f.values.count)
         for b in f.layout {
             for inst in f.blocks[b.id].insts where f.insts[inst.id].opcode == .iconst {
                 let v = f.result(inst), bits = Int64(bitPattern: f.insts[inst.id].imm)
@@ -400,7 +400,7 @@ public enum Tier2Backend {
     /// with `lea` from the base (which is live up to the `iadd`, so no value defined in
     /// between can take its register). It gets no register and is not emitted alone.
     static func foldedAddresses(_ f: Function, immediates: [Bool], uses: [Int]) -> [(base: Value, offset: Int32)?] {
-        var out = [(base: Value, offset: Int32)?](repeating: nil, count: f.values.count)
+        var out = [(base: Value, offset: Int32)?](filled: nil, count: f.values.count)
         for b in f.layout {
             let insts = f.blocks[b.id].insts
             for (previous, inst) in zip(insts, insts.dropFirst()) {
@@ -425,8 +425,8 @@ public enum Tier2Backend {
     public static func scaledAdditions(_ f: Function, immediates: [Bool], uses: [Int])
         -> [(base: Value, index: Value, scale: X64Scale, shift: Value)?]
     {
-        var out = [(base: Value, index: Value, scale: X64Scale, shift: Value)?](repeating: nil, count: f.values.count)
-        var position = [Int](repeating: -1, count: f.insts.count)  // by instruction: its index in its block
+        var out = [(base: Value, index: Value, scale: X64Scale, shift: Value)?](filled: nil, count: f.values.count)
+        var position = [Int](filled: -1, count: f.insts.count)  // by instruction: its index in its block
         for b in f.layout { for (k, inst) in f.blocks[b.id].insts.enumerated() { position[inst.id] = k } }
         for b in f.layout {
             let insts = f.blocks[b.id].insts
@@ -565,10 +565,10 @@ public enum Tier2Backend {
     /// budget call, or a path needs more than 2^30) every call checks its own `n`.
     public static func budgetPlan(_ f: Function, cfg: ControlFlowGraph? = nil) -> BudgetPlan {
         var everyCall = BudgetPlan(
-            checks: [Int32?](repeating: nil, count: f.insts.count), takes: [Int32?](repeating: nil, count: f.insts.count),
+            checks: [Int32?](filled: nil, count: f.insts.count), takes: [Int32?](filled: nil, count: f.insts.count),
             entryBudget: 0)
-        var amounts = [Int](repeating: 0, count: f.blocks.count)
-        var first = [Inst?](repeating: nil, count: f.blocks.count)
+        var amounts = [Int](filled: 0, count: f.blocks.count)
+        var first = [Inst?](filled: nil, count: f.blocks.count)
         for b in f.layout {
             for inst in f.blocks[b.id].insts where f.insts[inst.id].opcode == .call && isBudget(f, inst) {
                 guard case .inst(let def) = f.values[f.arg(inst, 0).id].def else { continue }
@@ -580,7 +580,7 @@ public enum Tier2Backend {
         }
         guard let entry = f.layout.first else { return everyCall }
         let cfg = cfg ?? ControlFlowGraph(f)
-        var heads = [Bool](repeating: false, count: f.blocks.count)
+        var heads = [Bool](filled: false, count: f.blocks.count)
         for b in cfg.reversePostorder {
             for s in cfg.successors[b.id] where cfg.rpoIndex[s.id] <= cfg.rpoIndex[b.id] { heads[s.id] = true }
         }
@@ -588,18 +588,18 @@ public enum Tier2Backend {
         // `ahead`: the most a path from a block's start takes before a check (0 at a head);
         // `from`: the same, counting the block's own calls even at a head. Successors come
         // first in postorder, except heads, which count 0 here.
-        var ahead = [Int](repeating: 0, count: f.blocks.count)
-        var from = [Int](repeating: 0, count: f.blocks.count)
+        var ahead = [Int](filled: 0, count: f.blocks.count)
+        var from = [Int](filled: 0, count: f.blocks.count)
         for b in cfg.reversePostorder.reversed() {
             let next = cfg.successors[b.id].map { heads[$0.id] ? 0 : ahead[$0.id] }.max() ?? 0
             from[b.id] = amounts[b.id] + next
             ahead[b.id] = heads[b.id] ? 0 : from[b.id]
         }
         var plan = BudgetPlan(
-            checks: [Int32?](repeating: nil, count: f.insts.count), takes: [Int32?](repeating: nil, count: f.insts.count),
+            checks: [Int32?](filled: nil, count: f.insts.count), takes: [Int32?](filled: nil, count: f.insts.count),
             entryBudget: 0)
         // By block: the leader still taking at its terminator.
-        var leaderAtEnd = [Inst?](repeating: nil, count: f.blocks.count)
+        var leaderAtEnd = [Inst?](filled: nil, count: f.blocks.count)
         for b in f.layout {
             var leader: Inst? = nil
             for inst in f.blocks[b.id].insts {
@@ -665,7 +665,7 @@ public enum Tier2Backend {
             guard (op == .exit || op == .exitIndirect) && onlyPredecessor(b) != nil else { return false }
             return leadingCall(b) != nil || !f.blocks[b.id].insts.contains { amounts[$0.id] != nil }
         }
-        var refunds = [Bool](repeating: false, count: f.blocks.count)
+        var refunds = [Bool](filled: false, count: f.blocks.count)
         var merged = false
         for b in cfg.reversePostorder {
             guard let p = onlyPredecessor(b), let first = leadingCall(b), !isExitBlock(b), let leader = leaderAtEnd[p.id]
@@ -680,7 +680,7 @@ public enum Tier2Backend {
         }
         guard merged else { return nil }
         // What each block starts with taken ahead; an exit block gives it back at its first call.
-        plan.entryPrepaid = [Int](repeating: 0, count: f.blocks.count)
+        plan.entryPrepaid = [Int](filled: 0, count: f.blocks.count)
         plan.entryRefunds = plan.entryPrepaid
         for b in cfg.reversePostorder {
             var prepaid = plan.entryPrepaid[b.id]
@@ -784,7 +784,7 @@ struct Lowering: ~Copyable {
     static func addressesChecked(
         atEntryOf f: Function, folded: [(base: Value, offset: Int32)?], dominators: DominatorTree
     ) -> [Set<CheckedAddress>] {
-        var atEntry = [Set<CheckedAddress>](repeating: [], count: f.blocks.count)
+        var atEntry = [Set<CheckedAddress>](filled: [], count: f.blocks.count)
         for b in dominators.preorder {
             guard let parent = dominators.immediateDominator(b), parent != b else { continue }
             var checked = atEntry[parent.id]
@@ -874,8 +874,8 @@ struct Lowering: ~Copyable {
         scaledShifts = Set(scaled.compactMap { $0?.shift })
         self.allocation = allocation
         locations = allocation.locations
-        var inRegister = [[(value: Int, location: ValueLocation)]](repeating: [], count: f.blocks.count)
-        var splitsInto = [[Int]](repeating: [], count: f.blocks.count)
+        var inRegister = [[(value: Int, location: ValueLocation)]](filled: [], count: f.blocks.count)
+        var splitsInto = [[Int]](filled: [], count: f.blocks.count)
         for (k, split) in allocation.splits.enumerated() {
             for (b, inside) in split.blocks.enumerated() where inside { inRegister[b].append((split.value.id, split.location)) }
             for b in split.liveInto { splitsInto[b.id].append(k) }
@@ -891,7 +891,7 @@ struct Lowering: ~Copyable {
         blockLabels = labels
         boundsFaultLabel = asm.newLabel()
         self.asm = asm
-        var fused = [Bool](repeating: false, count: f.insts.count)
+        var fused = [Bool](filled: false, count: f.insts.count)
         for b in f.layout {
             let insts = f.blocks[b.id].insts
             for (compare, select) in zip(insts, insts.dropFirst())
@@ -917,7 +917,7 @@ struct Lowering: ~Copyable {
 
     /// `uncheckedNaNs` for `f`.
     static func uncheckedNaNs(_ f: Function) -> [Bool] {
-        var unchecked = [Bool](repeating: false, count: f.values.count)
+        var unchecked = [Bool](filled: false, count: f.values.count)
         for b in f.layout {
             for inst in f.blocks[b.id].insts {
                 switch f.insts[inst.id].opcode {

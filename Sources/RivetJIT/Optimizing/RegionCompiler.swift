@@ -41,7 +41,7 @@ enum RegionCompiler {
             write(region.function.text, to: name + ".after.rvir")
         }
         return CompiledBlock(
-            request: request, code: bytes, instructionStarts: [UInt32](repeating: 0, count: region.instructions),
+            request: request, code: bytes, instructionStarts: [UInt32](filled: 0, count: region.instructions),
             exits: code.exits, cachedRegisters: [], isLoop: region.isLoop, compileNanoseconds: elapsed,
             optimized: OptimizedCode(
                 sites: code.faultSites, irInstructions: (instructionsBefore, irInstructions(region.function)),

@@ -1,3 +1,4 @@
+import RivetIR
 import RivetISA
 import RivetMachine
 
@@ -179,7 +180,7 @@ enum RegionFormation {
                 : isIndirectCall(blocks[k]) ? callees(blocks[k])
                 : isIndirectJump(blocks[k]) ? indirectTargets() : self.successors(of: blocks[k])
         }
-        var reaches = [Bool](repeating: false, count: blocks.count)
+        var reaches = [Bool](filled: false, count: blocks.count)
         var changed = true
         while changed {
             changed = false
@@ -193,7 +194,7 @@ enum RegionFormation {
         // ... and that the header reaches: the walk took a call's continuation before knowing
         // whether the callee would be in the region (a cold callee is not, and its caller's
         // continuation is then reached only from outside).
-        var reached = [Bool](repeating: false, count: blocks.count)
+        var reached = [Bool](filled: false, count: blocks.count)
         reached[0] = true
         var work = [0]
         while let k = work.popLast() {

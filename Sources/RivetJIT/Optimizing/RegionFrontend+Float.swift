@@ -61,9 +61,9 @@ extension RegionFrontend {
     }
 
     mutating func forgetFloatValues() {
-        floatBits = Array(repeating: nil, count: 32)
-        doubles = Array(repeating: nil, count: 32)
-        singles = Array(repeating: nil, count: 32)
+        floatBits = Array(filled: nil, count: 32)
+        doubles = Array(filled: nil, count: 32)
+        singles = Array(filled: nil, count: 32)
     }
 
     /// The slot of f`r`, declared at its first use.

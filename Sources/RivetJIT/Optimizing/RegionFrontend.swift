@@ -86,14 +86,14 @@ public struct RegionFrontend {
     /// The slots of x1...x31 (index 0 unused).
     private var slots: [Slot] = []
     /// Values of registers in the current IR block (nil: read the slot).
-    private var values: [Value?] = Array(repeating: nil, count: 32)
+    private var values: [Value?] = Array(filled: nil, count: 32)
     /// The slots of f0...f31, declared at their first use (integer regions declare none).
-    var floatSlots: [Slot?] = Array(repeating: nil, count: 32)
+    var floatSlots: [Slot?] = Array(filled: nil, count: 32)
     /// Values of f registers in the current IR block, as their 64 raw bits and, when known, as
     /// an f64 or as the (unboxed) f32 they hold.
-    var floatBits: [Value?] = Array(repeating: nil, count: 32)
-    var doubles: [Value?] = Array(repeating: nil, count: 32)
-    var singles: [Value?] = Array(repeating: nil, count: 32)
+    var floatBits: [Value?] = Array(filled: nil, count: 32)
+    var doubles: [Value?] = Array(filled: nil, count: 32)
+    var singles: [Value?] = Array(filled: nil, count: 32)
     /// The float-flags intrinsic and the `fcsr` slot, declared at their first use.
     var flagsHelper: HelperRef?
     var peekFlagsHelper: HelperRef?
@@ -155,7 +155,7 @@ public struct RegionFrontend {
         var refunds: [Int] = []
         for (block, ir) in zip(blocks, irBlocks) {
             b.switchTo(ir)
-            values = Array(repeating: nil, count: 32)
+            values = Array(filled: nil, count: 32)
             forgetFloatValues()
             // Each block starts by taking its instructions from the budget (at every entry):
             // with too little left, it leaves before running any, with the state at its head.
