@@ -20,6 +20,11 @@
 // And a branch on a boolean made an integer and compared with 0 or 1 (RISC-V's `flt a0, ...;
 // beqz a0`, `sltu a0, ...; bnez a0`) branches on the boolean: `brif (icmp ne (bint c), 0)` →
 // `brif c`, with `eq` (or a comparison with 1 the other way) the destinations swapped.
+// And a comparison of a constant with a value compares the value with the constant, the
+// condition swapped: `icmp slt 0, x` → `icmp sgt x, 0`. RISC-V's `bgtz`, `blez` and `snez` are
+// `blt x0, rs`, `bge x0, rs` and `sltu rd, x0, rs`; the backend takes a constant second as an
+// immediate (`test x, x` for 0) but moved a constant first into a register, and value numbering
+// sees one form of the two.
 //
 // Assumes: a verified function. Preserves: every value and its bits, blocks, effects (a
 // rewritten `brif` takes the same edges).
@@ -85,6 +90,13 @@ public enum Simplify {
                 let inst = f.blocks[b.id].insts[k]
                 k += 1
                 let data = f.insts[inst.id]
+                if data.opcode == .icmp, f.iconstValue(f.arg(inst, 0)) != nil, f.iconstValue(f.arg(inst, 1)) == nil,
+                    let condition = IntCondition(rawValue: UInt8(truncatingIfNeeded: data.imm))
+                {
+                    f.insts[inst.id].args = f.makeList([f.arg(inst, 1), f.arg(inst, 0)])
+                    f.insts[inst.id].imm = UInt64(condition.swapped.rawValue)
+                    continue
+                }
                 guard data.type == .i64, data.result != nil else { continue }
                 var rewritten: (Opcode, Value)? = nil
                 if data.opcode == .ushr || data.opcode == .sshr, let amount = f.iconstValue(f.arg(inst, 1)) {
