@@ -102,6 +102,23 @@ public enum X64Condition: UInt8, CaseIterable, Sendable {
     /// The opposite condition (the low bit of the encoding flips it).
     public var negated: X64Condition { X64Condition(rawValue: rawValue ^ 1)! }
 
+    /// The condition with the compared operands swapped: `cmp a, b; jl` jumps when `cmp b, a;
+    /// jg` does. Only for conditions that compare (not o, s, p and their negations).
+    public var swapped: X64Condition {
+        switch self {
+        case .e, .ne: self
+        case .b: .a
+        case .a: .b
+        case .ae: .be
+        case .be: .ae
+        case .l: .g
+        case .g: .l
+        case .ge: .le
+        case .le: .ge
+        case .o, .no, .s, .ns, .p, .np: preconditionFailure("\(self) does not compare two operands")
+        }
+    }
+
     /// The suffix objdump appends to `j`, `set` and `cmov`.
     public var suffix: String {
         switch self {

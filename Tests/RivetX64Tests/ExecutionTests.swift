@@ -104,6 +104,36 @@ private func compile(_ body: (inout X64Assembler) -> Void) throws -> ExecutableP
         #expect(throws: X64Error.shortJumpOutOfRange(label: 0, referencedAt: 1, distance: 1)) { try short.finish() }
     }
 
+    /// `cmp a, b; setcc c` and `cmp b, a; setcc c.swapped` agree for every condition that
+    /// compares, on values around the signed and unsigned boundaries (tier 1 branches on
+    /// `blt x0, rs` as `test rs, rs` and the swapped condition).
+    @Test func swappedConditionsAgreeWhenTheOperandsSwap() throws {
+        let comparing: [X64Condition] = [.e, .ne, .b, .ae, .be, .a, .l, .ge, .le, .g]
+        let values: [Int64] = [0, 1, -1, 2, -2, .max, .min, .max - 1, .min + 1, 0x8000_0000, -0x8000_0000]
+        for c in comparing {
+            #expect(c.swapped.swapped == c)
+            let page = try compile { asm in
+                asm.emit(.alu(.cmp, .b64, .rdi, .rsi))
+                asm.emit(.setcc(c, .rax))
+                asm.emit(.alu(.cmp, .b64, .rsi, .rdi))
+                asm.emit(.setcc(c.swapped, .rcx))
+                // rax = 2 × (cmp a, b holds) + (cmp b, a holds, swapped): 0 or 3 when they agree.
+                asm.emit(.alu(.and, .b32, .rax, imm: 1))
+                asm.emit(.alu(.and, .b32, .rcx, imm: 1))
+                asm.emit(.alu(.add, .b64, .rax, .rax))
+                asm.emit(.alu(.add, .b64, .rax, .rcx))
+                asm.emit(.ret)
+            }
+            let f = page.function(as: Binary.self)
+            for a in values {
+                for b in values {
+                    let r = f(a, b)
+                    #expect(r == 0 || r == 3, "\(c) on \(a), \(b)")
+                }
+            }
+        }
+    }
+
     @Test func loopWithLabels() throws {
         // rax = n + (n-1) + ... + 1
         let page = try compile { asm in

@@ -207,8 +207,14 @@ extension BlockTranslator {
 
     private mutating func branch(_ i: Instruction, _ condition: X64Condition, _ pc: UInt64) {
         let target = pc &+ UInt64(bitPattern: i.imm)
+        var condition = condition
         if let host = cached[Int(i.rs1)], i.rs2 == 0 {
             assembler.emit(.test(.b64, host, host))  // against x0: the flags of `cmp host, 0`
+        } else if i.rs1 == 0, let host = cached[Int(i.rs2)] {
+            // x0 against it (`bgtz` is `blt x0, rs`, `blez` is `bge x0, rs`): the flags of
+            // `cmp host, 0`, the condition swapped.
+            assembler.emit(.test(.b64, host, host))
+            condition = condition.swapped
         } else if let host = cached[Int(i.rs1)] {
             if let other = cached[Int(i.rs2)] {
                 assembler.emit(.alu(.cmp, .b64, host, other))
