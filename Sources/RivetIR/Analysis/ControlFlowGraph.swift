@@ -13,8 +13,10 @@ public struct ControlFlowGraph {
     /// Position of each block in `reversePostorder`, or -1 if unreachable.
     public var rpoIndex: [Int]
 
-    /// Computes the graph of `f`'s layout blocks.
-    public init(_ f: Function) {
+    /// Computes the graph of `f`'s layout blocks. (`f` is borrowed: an initializer takes its
+    /// arguments owned, and every pass that made a graph copied the whole function for it, each
+    /// of its arrays retained and released.)
+    public init(_ f: borrowing Function) {
         let n = f.blocks.count
         // The terminator's destinations, read in place (`Function.successors` builds two
         // arrays a block).
@@ -50,8 +52,8 @@ public struct BlockOrder {
     public var rpoIndex: [Int]
 
     /// The order of `f`'s layout blocks: a depth-first search from the entry taking each
-    /// block's destinations in branch order.
-    public init(_ f: Function) {
+    /// block's destinations in branch order. (`f` is borrowed, as by `ControlFlowGraph`.)
+    public init(_ f: borrowing Function) {
         let n = f.blocks.count
         var rpoIndex = [Int](filled: -1, count: n)
         var reversePostorder: [Block] = []

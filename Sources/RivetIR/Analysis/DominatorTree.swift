@@ -16,7 +16,7 @@ public struct DominatorTree {
     private var leave: [Int]
 
     /// Computes the tree from a control-flow graph.
-    public init(_ cfg: ControlFlowGraph) {
+    public init(_ cfg: borrowing ControlFlowGraph) {
         let n = cfg.rpoIndex.count
         let rpo = cfg.reversePostorder
         var doms = [Int](filled: -1, count: n)
@@ -104,7 +104,7 @@ public struct InstPositions {
     public var position: [Int]
 
     /// Records the positions of `f`'s instructions.
-    public init(_ f: Function) {
+    public init(_ f: borrowing Function) {
         position = [Int](filled: -1, count: f.insts.count)
         for b in f.layout { for (i, inst) in f.blocks[b.id].insts.enumerated() { position[inst.id] = i } }
     }

@@ -19,7 +19,7 @@ public struct NaturalLoops {
     public var loops: [Loop] = []
 
     /// The natural loops of the function `cfg` and `tree` describe.
-    public init(_ cfg: ControlFlowGraph, _ tree: DominatorTree) {
+    public init(_ cfg: borrowing ControlFlowGraph, _ tree: borrowing DominatorTree) {
         let blockCount = cfg.predecessors.count
         for h in cfg.reversePostorder {
             let latches = cfg.predecessors[h.id].filter { tree.dominates(h, $0) }
