@@ -1,6 +1,6 @@
 // Predecessors, successors and a reverse postorder of a function's blocks, as lists indexed by
 // block (`IndexedLists`: all blocks' lists in one array). A snapshot: recompute after a pass
-// changes branches. The depth-first search keeps its stack in memory of its own.
+// changes branches. The depth-first search keeps its stack in a temporary buffer.
 
 /// The control-flow graph of a function.
 public struct ControlFlowGraph {
@@ -60,47 +60,46 @@ public struct BlockOrder {
         reversePostorder.reserveCapacity(n)
         // Postorder positions are written into `rpoIndex` as blocks finish (a block is visited
         // when its index is no longer -1: -2 while on the stack), then turned around. (The
-        // search's memory is allocated here, not in a closure: `Array(unsafeUninitializedCapacity:)`
-        // took a runtime lookup of its type, Array+Filled.swift, and a closure reading `f` a copy
-        // of the whole function.)
+        // postorder is kept in the search's own memory, not made with
+        // `Array(unsafeUninitializedCapacity:)`, whose allocation looked its type up in the
+        // runtime: Array+Filled.swift.)
         if let entry = f.layout.first {
             // The search's stack, a block and how many of its destinations were taken as
-            // `id << 2 | taken`, then the postorder's ids. Unsafe: each holds at most `n`
-            // entries (a block is pushed once and finishes once), and the memory is freed on
-            // leaving.
-            let stack = UnsafeMutablePointer<Int>.allocate(capacity: 2 * n)
-            defer { stack.deallocate() }
-            let postorder = stack + n
-            var depth = 1
-            var finished = 0
-            stack[0] = entry.id << 2
-            rpoIndex[entry.id] = -2
-            while depth > 0 {
-                let top = stack[depth - 1]
-                let b = Block(top >> 2), taken = top & 3
-                let next: Block?
-                switch (taken, Self.destinations(f, b)) {
-                case (0, (let t?, _)): next = t
-                case (1, (_, let o?)): next = o
-                default: next = nil
+            // `id << 2 | taken` (a block is pushed once, so `n` entries suffice), then the
+            // postorder's ids.
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * n) { memory in
+                let stack = memory.baseAddress!, postorder = stack + n
+                var depth = 1
+                var finished = 0
+                stack[0] = entry.id << 2
+                rpoIndex[entry.id] = -2
+                while depth > 0 {
+                    let top = stack[depth - 1]
+                    let b = Block(top >> 2), taken = top & 3
+                    let next: Block?
+                    switch (taken, Self.destinations(f, b)) {
+                    case (0, (let t?, _)): next = t
+                    case (1, (_, let o?)): next = o
+                    default: next = nil
+                    }
+                    guard let s = next else {
+                        postorder[finished] = b.id
+                        rpoIndex[b.id] = finished
+                        finished += 1
+                        depth -= 1
+                        continue
+                    }
+                    stack[depth - 1] = top + 1
+                    if rpoIndex[s.id] == -1 {
+                        rpoIndex[s.id] = -2
+                        stack[depth] = s.id << 2
+                        depth += 1
+                    }
                 }
-                guard let s = next else {
-                    postorder[finished] = b.id
-                    rpoIndex[b.id] = finished
-                    finished += 1
-                    depth -= 1
-                    continue
+                for k in stride(from: finished - 1, through: 0, by: -1) {
+                    rpoIndex[postorder[k]] = finished - 1 - k
+                    reversePostorder.append(Block(postorder[k]))
                 }
-                stack[depth - 1] = top + 1
-                if rpoIndex[s.id] == -1 {
-                    rpoIndex[s.id] = -2
-                    stack[depth] = s.id << 2
-                    depth += 1
-                }
-            }
-            for k in stride(from: finished - 1, through: 0, by: -1) {
-                rpoIndex[postorder[k]] = finished - 1 - k
-                reversePostorder.append(Block(postorder[k]))
             }
         }
         self.reversePostorder = reversePostorder
