@@ -74,18 +74,8 @@ extension BlockTranslator {
         case .sltu: compare(i, .b)
 
         // MARK: M
-        case .mul:
-            guard i.rd != 0 else { break }
-            load(.rax, i.rs1)
-            load(.rcx, i.rs2)
-            assembler.emit(.imul(.b64, .rax, .rcx))
-            storeResult(i.rd)
-        case .mulw:
-            guard i.rd != 0 else { break }
-            load(.rax, i.rs1, .b32)
-            load(.rcx, i.rs2, .b32)
-            assembler.emit(.imul(.b32, .rax, .rcx))
-            storeResult(i.rd, word: true)
+        case .mul: multiply(i, .b64)
+        case .mulw: multiply(i, .b32)
         case .mulh, .mulhu:
             guard i.rd != 0 else { break }
             load(.rax, i.rs1)
@@ -290,6 +280,33 @@ extension BlockTranslator {
         load(.rax, i.rs1, size)
         alu(op, size, .rax, i.rs2)
         storeResult(i.rd, word: size == .b32)
+    }
+
+    /// `rd = rs1 × rs2` (`mul`, or `mulw` with `size` 32): in rd's host register when it is
+    /// cached, the other operand from its host register or its slot (the product commutes, so
+    /// `mul a5, a0, a5` is one `imul`); else through rax.
+    private mutating func multiply(_ i: Instruction, _ size: X64OperandSize) {
+        guard i.rd != 0 else { return }
+        let destination = cached[Int(i.rd)] ?? .rax
+        let other: UInt8
+        if destination != .rax, i.rs1 == i.rd {
+            other = i.rs2
+        } else if destination != .rax, i.rs2 == i.rd {
+            other = i.rs1
+        } else {
+            load(destination, i.rs1, size)
+            other = i.rs2
+        }
+        if let host = cached[Int(other)] {
+            assembler.emit(.imul(size, destination, host))
+        } else {
+            assembler.emit(.imul(size, destination, x(other)))
+        }
+        if destination == .rax {
+            storeResult(i.rd, word: size == .b32)
+        } else if size == .b32 {
+            assembler.emit(.movsx(.b64, destination, destination, from: .b32))
+        }
     }
 
     /// `rd = rs1 op imm`, in rd's host register when it is cached.

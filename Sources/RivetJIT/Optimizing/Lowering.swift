@@ -1281,6 +1281,12 @@ struct Lowering: ~Copyable {
                 asm.emit(.mov(.b64, slot, .rax))
                 continue
             }
+            if locations[entry.value.id] == nil, let small = Int32(exactly: Int64(bitPattern: constant(entry.value))) {
+                // A constant (a link address, a loop's bound): stored as an immediate, not
+                // through rax.
+                asm.emit(.mov(.b64, slot, imm: small))
+                continue
+            }
             let r = register(entry.value) ?? .rax
             load(r, entry.value)
             asm.emit(.mov(.b64, slot, r))
