@@ -291,14 +291,23 @@ public enum FloatForms {
                 }
             }
         }
+        // A single's parameters also take the candidates that flow into them (whose values are
+        // boxes, entry values or candidates too): each edge into a single must pass a single.
+        // (Without it, a candidate reached by no box of its own stayed an i64 on such an edge.)
         var single = [Bool](filled: false, count: f.values.count)
         changed = true
         while changed {
             changed = false
             for b in f.layout where b != f.entry {
-                for (i, p) in f.blocks[b.id].params.enumerated() where candidate[p.id] && !single[p.id] {
-                    if values(b, i).contains(where: { box(f, $0) != nil || single[$0.id] }) {
+                for (i, p) in f.blocks[b.id].params.enumerated() where candidate[p.id] {
+                    let vs = values(b, i)
+                    if !single[p.id], vs.contains(where: { box(f, $0) != nil || single[$0.id] }) {
                         single[p.id] = true
+                        changed = true
+                    }
+                    guard single[p.id] else { continue }
+                    for v in vs where candidate[v.id] && !single[v.id] {
+                        single[v.id] = true
                         changed = true
                     }
                 }
