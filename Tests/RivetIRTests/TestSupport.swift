@@ -41,10 +41,11 @@ func randomEnvironment(_ f: Function, seed: UInt64) -> Environment {
     var slots: [UInt64] = []
     for s in f.slots {
         var v: UInt64
-        switch rng.below(4) {
+        switch rng.below(5) {
         case 0: v = UInt64(rng.below(16))
         case 1: v = memoryBase + UInt64(rng.below(Int(memorySize) - 8))
         case 2: v = 0x3ff0_0000_0000_0000 | (rng.next() >> 16)
+        case 3: v = 0xffff_ffff_0000_0000 | (rng.next() >> 32)  // a NaN-boxed single
         default: v = rng.next()
         }
         if s.type == .f32 { v &= 0xffff_ffff }
