@@ -4,14 +4,21 @@ import RivetISA
 /// joined by forward jumps of every kind (conditional branches on random registers, `jal` with
 /// and without a link, `jalr` through an `auipc`, compressed `c.beqz`/`c.bnez`/`c.j`) and
 /// bounded loops of one or more blocks, so that block boundaries, chaining, the jump cache and
-/// loop blocks all meet random code.
+/// loop blocks all meet random code. Some loops call a function (`jal ra`, placed after the
+/// body, which returns with `ret`: the calls and returns tier 2's regions follow), and some
+/// dispatch through a computed `jalr` to one of four cases (the indirect jumps whose profiled
+/// targets tier 2 compares with).
 ///
-/// Every path ends: jumps only go forward, and a loop runs its counter register (`t6`, which
-/// the snippets never write) down from 1...4; jumps into a loop go only to its counter set-up.
-/// CSR snippets are left out: skipping one would break the generator's tracking of `frm`.
+/// Every path ends: jumps only go forward, but for returns, and a loop runs its counter
+/// register (`t6`, which the snippets never write) down from its start (1...4, up to 24 for a
+/// dispatching loop); jumps into a loop go only to its counter set-up. `ra` is the link of
+/// calls only: the snippets never write it either. CSR snippets are left out: skipping one
+/// would break the generator's tracking of `frm`.
 package struct RandomControlFlowBuilder {
     /// The loop counter register (t6), which snippets never write.
     package static let counter = 31  // t6
+    /// The link register of calls to the body's functions (ra), which snippets never write.
+    package static let link = 1
 
     /// A piece of the body: an instruction, or a jump to a label resolved at layout.
     enum Piece {
@@ -22,6 +29,9 @@ package struct RandomControlFlowBuilder {
         case jump(rd: UInt8, label: Int, compressed: Bool)
         /// `auipc scratch, 0; jalr rd, offset(scratch)` to `label`.
         case indirect(rd: UInt8, scratch: UInt8, label: Int)
+        /// `auipc scratch, 0; add scratch, scratch, index; jalr x0, offset(scratch)`: to `label`
+        /// plus the bytes in `index`.
+        case computed(scratch: UInt8, index: UInt8, label: Int)
         /// Where a label is bound.
         case label(Int)
 
@@ -30,6 +40,7 @@ package struct RandomControlFlowBuilder {
             case .instruction(let i): i.length
             case .branch(_, _, _, _, let compressed), .jump(_, _, let compressed): compressed ? 2 : 4
             case .indirect: 8
+            case .computed: 12
             case .label: 0
             }
         }
@@ -43,7 +54,7 @@ package struct RandomControlFlowBuilder {
     /// A builder drawing snippets from `generator` (which it makes leave `counter` alone).
     package init(generator: RandomInstructionGenerator) {
         self.generator = generator
-        self.generator.reserved = Self.counter
+        self.generator.reserved = [Self.counter, Self.link]
     }
 
     private mutating func newLabel() -> Int {
@@ -87,15 +98,77 @@ package struct RandomControlFlowBuilder {
         }
     }
 
-    /// Units: plain groups and loops. Forward jumps go to the start of a later unit.
+    /// One 4-byte instruction of no role but a plain one (a case of a dispatch is one, then a
+    /// jump: eight bytes).
+    private mutating func plainInstruction() -> RandomInstruction {
+        let rows = generator.candidates.filter { RandomInstructionGenerator.role(of: $0.format) == .plain }
+        return generator.snippet(generator.random.pick(rows))[0]
+    }
+
+    private func counterStep(_ imm: Int64) -> Piece {
+        .instruction(item(Instruction(opcode: .addi, rd: UInt8(Self.counter), rs1: UInt8(Self.counter), imm: imm)))
+    }
+
+    /// Units: plain groups and loops. Forward jumps go to the start of a later unit; functions
+    /// the loops call follow the body's end, jumped over.
     package mutating func body(count: Int) -> [RandomInstruction] {
         pieces.removeAll()
         var unitLabels: [Int] = []
         var units: [[Piece]] = []
+        var functions: [[Piece]] = []
         var total = 0
         while total < count {
             var unit: [Piece] = []
-            if generator.random.percent(12) {
+            let shape = generator.random.below(100)
+            if shape < 6 {
+                // A loop that calls a function: t6 = n; head: group; jal ra, f; group; t6 -= 1;
+                // bnez t6, head; f: groups (a forward branch inside); ret.
+                let n = generator.random.inRange(1...6)
+                let head = newLabel(), function = newLabel()
+                unit.append(.instruction(item(Instruction(opcode: .addi, rd: UInt8(Self.counter), rs1: 0, imm: Int64(n)))))
+                unit.append(.label(head))
+                let before = group(), after = group()
+                unit += before.map { .instruction($0) }
+                unit.append(.jump(rd: UInt8(Self.link), label: function, compressed: false))
+                unit += after.map { .instruction($0) }
+                unit.append(counterStep(-1))
+                unit.append(.branch(.bne, rs1: UInt8(Self.counter), rs2: 0, label: head, compressed: false))
+                var callee: [Piece] = [.label(function)]
+                let skip = newLabel()
+                let first = group()
+                callee += first.map { .instruction($0) }
+                if generator.random.percent(50) { callee += forwardJump(to: skip) }
+                let second = group()
+                callee += second.map { .instruction($0) }
+                callee.append(.label(skip))
+                callee.append(.instruction(item(Instruction(opcode: .jalr, rd: 0, rs1: UInt8(Self.link), imm: 0))))
+                functions.append(callee)
+                total += (before.count + after.count + first.count + second.count + 1) * n
+            } else if shape < 10 {
+                // A dispatching loop: t6 = n; head: group; k = (t6 & 3) << 3; jump to case k of
+                // four (one instruction, then a jump to the latch each); latch: t6 -= 1; bnez.
+                let n = generator.random.inRange(1...24)
+                let head = newLabel(), cases = (0..<4).map { _ in newLabel() }, latch = newLabel()
+                unit.append(.instruction(item(Instruction(opcode: .addi, rd: UInt8(Self.counter), rs1: 0, imm: Int64(n)))))
+                unit.append(.label(head))
+                let g = group()
+                unit += g.map { .instruction($0) }
+                let index = generator.addressRegister()
+                var scratch = generator.addressRegister()
+                while scratch == index { scratch = generator.addressRegister() }
+                unit.append(.instruction(item(Instruction(opcode: .andi, rd: index, rs1: UInt8(Self.counter), imm: 3))))
+                unit.append(.instruction(item(Instruction(opcode: .slli, rd: index, rs1: index, imm: 3))))
+                unit.append(.computed(scratch: scratch, index: index, label: cases[0]))
+                for label in cases {
+                    unit.append(.label(label))
+                    unit.append(.instruction(plainInstruction()))
+                    unit.append(.jump(rd: 0, label: latch, compressed: false))
+                }
+                unit.append(.label(latch))
+                unit.append(counterStep(-1))
+                unit.append(.branch(.bne, rs1: UInt8(Self.counter), rs2: 0, label: head, compressed: false))
+                total += (g.count + 7) * n
+            } else if shape < 22 {
                 // A loop: t6 = n; head: groups (with jumps forward inside); t6 -= 1; bnez t6, head.
                 let n = generator.random.inRange(1...4)
                 let head = newLabel()
@@ -116,8 +189,7 @@ package struct RandomControlFlowBuilder {
                     total += g.count * n
                 }
                 unit.append(.label(latch))
-                unit.append(
-                    .instruction(item(Instruction(opcode: .addi, rd: UInt8(Self.counter), rs1: UInt8(Self.counter), imm: -1))))
+                unit.append(counterStep(-1))
                 unit.append(.branch(.bne, rs1: UInt8(Self.counter), rs2: 0, label: head, compressed: false))
             } else {
                 let g = group()
@@ -138,6 +210,12 @@ package struct RandomControlFlowBuilder {
             pieces += unit
         }
         pieces.append(.label(end))
+        if !functions.isEmpty {
+            let over = newLabel()
+            pieces.append(.jump(rd: 0, label: over, compressed: false))
+            for function in functions { pieces += function }
+            pieces.append(.label(over))
+        }
         return layout()
     }
 
@@ -196,6 +274,11 @@ package struct RandomControlFlowBuilder {
                 let offset = labelOffsets[label] - at
                 out.append(item(Instruction(opcode: .auipc, rd: scratch, imm: 0)))
                 out.append(item(Instruction(opcode: .jalr, rd: rd, rs1: scratch, imm: Int64(offset))))
+            case .computed(let scratch, let index, let label):
+                let offset = labelOffsets[label] - at
+                out.append(item(Instruction(opcode: .auipc, rd: scratch, imm: 0)))
+                out.append(item(Instruction(opcode: .add, rd: scratch, rs1: scratch, rs2: index)))
+                out.append(item(Instruction(opcode: .jalr, rd: 0, rs1: scratch, imm: Int64(offset))))
             }
         }
         return out

@@ -47,8 +47,9 @@ package struct RandomInstructionGenerator {
     private(set) var frm: UInt64 = 0
 
     private let base = RandomInstructionLayout.baseRegister
-    /// A second register the body never writes (a loop counter in branchy bodies), if any.
-    package var reserved: Int? = nil
+    /// Registers the body never writes besides the base (a loop counter and a link register in
+    /// branchy bodies).
+    package var reserved: Set<Int> = []
 
     /// A generator whose choices follow from `seed`, drawing from `extensions` (and compressed
     /// encodings when `compressed`).
@@ -188,7 +189,7 @@ package struct RandomInstructionGenerator {
     package mutating func destination() -> UInt8 {
         while true {
             let r = random.below(32)
-            if r != base && r != reserved { return UInt8(r) }
+            if r != base && !reserved.contains(r) { return UInt8(r) }
         }
     }
 
@@ -196,7 +197,7 @@ package struct RandomInstructionGenerator {
     package mutating func addressRegister() -> UInt8 {
         while true {
             let r = random.below(32)
-            if r != base && r != 0 && r != reserved { return UInt8(r) }
+            if r != base && r != 0 && !reserved.contains(r) { return UInt8(r) }
         }
     }
 
@@ -412,7 +413,7 @@ package struct RandomInstructionGenerator {
             let inst = Decoder.decodeCompressed(parcel)
             let row = EncodingTable.row(for: inst.opcode)
             guard extensions.contains(row.isa) else { continue }
-            let writesBase = row.format.rdClass == .integer && (Int(inst.rd) == base || Int(inst.rd) == reserved)
+            let writesBase = row.format.rdClass == .integer && (Int(inst.rd) == base || reserved.contains(Int(inst.rd)))
             switch Self.role(of: row.format) {
             case .plain where !writesBase:
                 return RandomInstruction(bits: UInt32(parcel), decoded: inst)
