@@ -3,7 +3,8 @@ package enum FuzzKind: String, CaseIterable, Sendable {
     /// A random instruction stream (`RandomInstructionGenerator`), often with bits flipped in a
     /// few of its words so that odd and illegal encodings appear.
     case instructions
-    /// A random control-flow program (`RandomControlFlowBuilder`): branches, jumps, loops.
+    /// A random control-flow program (`RandomControlFlowBuilder`): branches, jumps, loops, calls
+    /// and returns, dispatches through a computed `jalr`.
     case control
     /// A mutated ELF file: a fixture or a generated program with corrupted headers, segments or
     /// code.
