@@ -108,6 +108,15 @@ public struct Configuration: Sendable {
     public var tierUpThreshold: UInt32 = 50
     /// Executions (of a loop's iterations) before `auto` gives a block to the optimizing tier.
     public var optimizingThreshold: UInt32 = 10_000
+    /// Most guest instructions compiled code runs in `auto` before it comes back to the run
+    /// loop, which is where a hot loop moves to the optimizing tier (4,194,304 by default).
+    /// Smaller slices let short programs reach tier 2 as long ones do: for tests and fuzzing
+    /// (each slice's end costs a trip through the run loop).
+    public var sliceInstructions: UInt64 = 1 << 22
+    /// Whether `auto` compiles a tier-2 region on the guest's thread as soon as it is formed,
+    /// instead of on the optimizing tier's worker: for tests and fuzzing, where a short program
+    /// would end before a worker's region arrived. (It stalls the guest for each compile.)
+    public var optimizesOnGuestThread = false
     /// Runs of a compiled block after which its code stops counting them (at least twice
     /// `optimizingThreshold`): counting costs a store per block run, up to a tenth of the time
     /// of a program with much warm code, and tiering needs counts only up to there. Past it,

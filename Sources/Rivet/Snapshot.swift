@@ -177,6 +177,8 @@ struct RecycleKey: Equatable, Sendable {
     let cachePolicy: CachePolicy
     let tierUpThreshold: UInt32
     let optimizingThreshold: UInt32
+    let sliceInstructions: UInt64
+    let optimizesOnGuestThread: Bool
     let countingLimit: UInt32
     let adaptsThresholds: Bool
     let compileThreads: Int?
@@ -193,6 +195,8 @@ struct RecycleKey: Equatable, Sendable {
         cachePolicy = c.cachePolicy
         tierUpThreshold = c.tierUpThreshold
         optimizingThreshold = c.optimizingThreshold
+        sliceInstructions = c.sliceInstructions
+        optimizesOnGuestThread = c.optimizesOnGuestThread
         countingLimit = c.countingLimit
         adaptsThresholds = c.adaptsThresholds
         compileThreads = c.compileThreads

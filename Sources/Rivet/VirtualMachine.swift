@@ -202,6 +202,8 @@ public final class VirtualMachine {
         engineConfiguration.compileThreads = configuration.compileThreads ?? 0
         engineConfiguration.separateCodeViews = configuration.separatesCodeViews
         engineConfiguration.compileTimeLimit = configuration.compileTimeLimit
+        engineConfiguration.slice = max(1, configuration.sliceInstructions)
+        engineConfiguration.optimizesOnGuestThread = configuration.optimizesOnGuestThread
         if configuration.writesPerfMap {
             let elf = program
             engineConfiguration.perfMap = PerfMap { pc in

@@ -9,11 +9,15 @@ struct RandomRunResult {
     var status: Int32
     var output: [UInt8]
     var detail: String
+    /// Guest instructions the optimizing tier ran.
+    var optimizedInstructions: UInt64 = 0
 }
 
 extension RandomInstructionProgram {
     /// Runs the program at `path` under Rivet with `tier`, capturing its stdout as bytes.
-    static func runUnderRivet(_ path: String, tier: ExecutionTier, threshold: UInt32 = 50) throws -> RandomRunResult {
+    static func runUnderRivet(
+        _ path: String, tier: ExecutionTier, threshold: UInt32 = 50, configure: (inout Configuration) -> Void = { _ in }
+    ) throws -> RandomRunResult {
         let out = try TemporaryFile()
         let err = try TemporaryFile()
         let input = open("/dev/null", O_RDONLY)
@@ -26,12 +30,15 @@ extension RandomInstructionProgram {
         configuration.limits.wallTime = .seconds(60)
         configuration.tier = tier
         configuration.tierUpThreshold = threshold
+        configure(&configuration)
         let vm = try VirtualMachine(programPath: path, configuration: configuration)
         let reason = vm.run()
         var detail = "\(reason)"
         let errors = err.contents()
         if !errors.isEmpty { detail += "; stderr: " + errors }
-        return RandomRunResult(status: reason.shellStatus, output: readAllBytes(out.fd), detail: detail)
+        let optimized = vm.statistics.tiers.first { $0.name == "opt" }?.instructions ?? 0
+        return RandomRunResult(
+            status: reason.shellStatus, output: readAllBytes(out.fd), detail: detail, optimizedInstructions: optimized)
     }
 }
 

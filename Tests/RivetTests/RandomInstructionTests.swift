@@ -128,6 +128,27 @@ struct RandomInstructionSettings: Sendable {
         }
     }
 
+    /// A slice (`Configuration.sliceInstructions`) smaller than the blocks it meets: a block's
+    /// budget check leaves at once, and the next slice must grow until the block fits, not
+    /// leave again forever (straight-line bodies have blocks of up to 64 instructions).
+    @Test func slicesSmallerThanABlockStillRunIt() throws {
+        let settings = RandomInstructionSettings.current
+        let scratch = try ScratchDirectory()
+        for index in 0..<8 {
+            let program = settings.program(index)
+            let path = settings.path(index, scratch: scratch.path)
+            try program.elf.write(to: path)
+            let reference = try RandomInstructionProgram.runUnderRivet(path, tier: .interpreter)
+            let sliced = try RandomInstructionProgram.runUnderRivet(path, tier: .auto, threshold: 1) {
+                $0.sliceInstructions = 3
+                $0.optimizingThreshold = 2
+                $0.optimizesOnGuestThread = true
+                $0.limits.wallTime = .seconds(20)
+            }
+            #expect(sliced.status == reference.status && sliced.output == reference.output, "sequence \(index): \(sliced.detail)")
+        }
+    }
+
     @Test(.enabled(if: !QemuReference.isAvailable), arguments: 0..<chunks)
     func tiersAgreeWithTheInterpreter(chunk: Int) throws {
         try compareTiersWithTheInterpreter(RandomInstructionSettings.current, chunk: chunk)

@@ -62,6 +62,11 @@ package struct FuzzRunner: Sendable {
             instructions: limits.instructions, memoryBytes: limits.memoryBytes, openFiles: 1024, wallTime: limits.wallTime)
         configuration.tier = tier.tier
         configuration.tierUpThreshold = tier.threshold
+        if let threshold = tier.optimizingThreshold {
+            configuration.optimizingThreshold = threshold
+            configuration.optimizesOnGuestThread = true
+        }
+        if let slice = tier.slice { configuration.sliceInstructions = slice }
         configuration.adaptsThresholds = false
         configuration.codeCacheBytes = setup.codeCacheBytes
         configuration.compileThreads = setup.compileThreads

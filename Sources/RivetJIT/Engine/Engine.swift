@@ -46,6 +46,14 @@ public struct EngineConfiguration: Sendable {
     public var optimizingTier = true
     /// How long a tier-2 compile may take; a slower one is discarded and its block backs off.
     public var optimizingTimeLimit: Duration = .milliseconds(50)
+    /// Most instructions JIT code runs in `auto` before it comes back to the run loop, where a
+    /// hot loop may move to tier 2 (`Engine.slice` by default; tests and the fuzzer make it
+    /// small so that short programs reach tier 2 the way long ones do).
+    public var slice: UInt64 = Engine.slice
+    /// Whether `auto` compiles a region on the guest's thread as soon as it is formed, instead
+    /// of on the optimizing tier's worker (for tests and the fuzzer: a short program ends
+    /// before a worker's region would arrive).
+    public var optimizesOnGuestThread = false
 
     public init() {}
 }
@@ -165,6 +173,7 @@ public final class Engine {
         queue = configuration.mode == .auto && configuration.compileThreads > 0
             ? CompileQueue(threads: configuration.compileThreads) : nil
         main = HartRunner(interpreter: interpreter, jumpCache: cache.jumpCache, counters: cache.counters)
+        main.sliceLeft = configuration.slice
         runners = [main]
         main.engine = self
         prepare(main)
@@ -231,6 +240,7 @@ public final class Engine {
             interpreter.singleStep = main.interpreter.singleStep
             interpreter.traceHook = main.interpreter.traceHook
             let runner = HartRunner(interpreter: interpreter, jumpCache: JumpCache(), counters: cache.addCounterTable())
+            runner.sliceLeft = configuration.slice
             runner.engine = self
             prepare(runner)
             runner.interpreter.tierUpThreshold = main.interpreter.tierUpThreshold
@@ -963,8 +973,9 @@ public final class Engine {
         return nil
     }
 
-    /// Most instructions JIT code runs in `auto` before it comes back to the run loop.
-    static let slice: UInt64 = 1 << 22
+    /// Most instructions JIT code runs in `auto` before it comes back to the run loop, by
+    /// default (`EngineConfiguration.slice`).
+    public static let slice: UInt64 = 1 << 22
 
     /// A baseline translation came back to the run loop at its head (a budget exit between
     /// slices): if it ran enough and lies on a loop, the loop through it (entered at it) goes to
@@ -985,8 +996,6 @@ public final class Engine {
         }
         if optimizingAsked.count >= 16_384 { optimizingAsked.removeAll() }
         optimizingAsked.insert(t.guestPC)
-        let queue = optimizingQueue ?? CompileQueue(threads: 1, capacity: 256, windowBudget: 40)
-        optimizingQueue = queue
         guard var request = request(t.guestPC, priority: Double(cache.count(t.id))) else { return }
         request.tier = 2
         let headerRuns = runs(t)
@@ -1030,6 +1039,18 @@ public final class Engine {
             cache.releaseID(request.id)
             return
         }
+        if configuration.optimizesOnGuestThread {
+            r.counts.pointee.optimizeRequests += 1
+            if let block = compiler.compile(request) {
+                install(r, block)
+            } else {
+                cache.releaseID(request.id)
+                r.counts.pointee.optimizeFailures += 1
+            }
+            return
+        }
+        let queue = optimizingQueue ?? CompileQueue(threads: 1, capacity: 256, windowBudget: 40)
+        optimizingQueue = queue
         if queue.submit(request) == .queued {
             r.counts.pointee.optimizeRequests += 1
         } else {
@@ -1183,8 +1204,14 @@ public final class Engine {
             if shared { lock.unlock() }
         }
         let kind = ExitKind(rawValue: UInt8(truncatingIfNeeded: code)) ?? .trap
-        // A budget exit ends the slice (the next block may need more than what was left).
-        if slicing { r.sliceLeft = kind == .budget || executed >= r.sliceLeft ? Self.slice : r.sliceLeft - executed }
+        // A budget exit ends the slice (the next block may need more than what was left). One
+        // that ran nothing was given too little for its block or region: the next slice is at
+        // least twice that, so a slice configured smaller than a block needs cannot keep the
+        // hart from running it (with the default slice, 4 Mi instructions, it never doubles).
+        if slicing {
+            let next = kind == .budget && executed == 0 ? max(configuration.slice, given &* 2) : configuration.slice
+            r.sliceLeft = kind == .budget || executed >= r.sliceLeft ? next : r.sliceLeft - executed
+        }
         let index = Int(truncatingIfNeeded: (code >> 8) & 0xff_ffff)
         let id = Int(truncatingIfNeeded: code >> 32)
         counts.pointee.exits[Int(kind.rawValue)] += 1
@@ -1493,7 +1520,8 @@ public final class HartRunner {
     var lastDecay: UInt64 = 0
     /// Instructions executed at this hart's last look at tier 1's counters (`sweepCounters`).
     var lastCounterSweep: UInt64 = 0
-    /// JIT instructions left in the current slice (`Engine.slice`), over however many entries.
+    /// JIT instructions left in the current slice (`EngineConfiguration.slice`), over however
+    /// many entries.
     var sliceLeft = Engine.slice
     /// The most a tier-2 region's checks needed when one left by a budget exit in this run:
     /// with less left, the run ends in the interpreter (`Engine.run`).
