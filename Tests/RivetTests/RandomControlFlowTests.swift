@@ -65,11 +65,8 @@ extension RandomInstructionSettings {
             programs += 1
             for run in Self.runs {
                 let result = try RandomInstructionProgram.runUnderRivet(path, tier: run.tier, threshold: run.threshold) {
-                    if run.early {
-                        $0.optimizingThreshold = 2
-                        $0.sliceInstructions = 25
-                        $0.optimizesOnGuestThread = true
-                    }
+                    // The fuzzer's early tier-2 set-up (its thresholds and slice).
+                    if run.early { FuzzTier.all.first { $0.name == "auto-t2" }!.configure(&$0) }
                 }
                 if run.early, result.optimizedInstructions > 0 { reachedTier2 += 1 }
                 let state = RandomMachineState(dump: result.output)

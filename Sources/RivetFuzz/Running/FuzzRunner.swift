@@ -60,14 +60,7 @@ package struct FuzzRunner: Sendable {
         configuration.randomSeed = randomSeed | 1
         configuration.limits = Limits(
             instructions: limits.instructions, memoryBytes: limits.memoryBytes, openFiles: 1024, wallTime: limits.wallTime)
-        configuration.tier = tier.tier
-        configuration.tierUpThreshold = tier.threshold
-        if let threshold = tier.optimizingThreshold {
-            configuration.optimizingThreshold = threshold
-            configuration.optimizesOnGuestThread = true
-        }
-        if let slice = tier.slice { configuration.sliceInstructions = slice }
-        configuration.adaptsThresholds = false
+        tier.configure(&configuration)
         configuration.codeCacheBytes = setup.codeCacheBytes
         configuration.compileThreads = setup.compileThreads
         configuration.cachePolicy = setup.cachePolicy

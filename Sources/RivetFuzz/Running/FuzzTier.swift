@@ -38,4 +38,17 @@ package struct FuzzTier: Sendable, Equatable {
         FuzzTier("opt", .optimizing, threshold: 50),
         FuzzTier("auto-t2", .auto, threshold: 2, optimizingThreshold: 2, slice: 25),
     ]
+
+    /// Sets `configuration` up for this tier: the tier and its thresholds (fixed, not adapted),
+    /// and for one with an optimizing threshold, regions compiled on the guest's thread.
+    package func configure(_ configuration: inout Configuration) {
+        configuration.tier = tier
+        configuration.tierUpThreshold = threshold
+        configuration.adaptsThresholds = false
+        if let optimizingThreshold {
+            configuration.optimizingThreshold = optimizingThreshold
+            configuration.optimizesOnGuestThread = true
+        }
+        if let slice { configuration.sliceInstructions = slice }
+    }
 }

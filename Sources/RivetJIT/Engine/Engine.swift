@@ -173,7 +173,6 @@ public final class Engine {
         queue = configuration.mode == .auto && configuration.compileThreads > 0
             ? CompileQueue(threads: configuration.compileThreads) : nil
         main = HartRunner(interpreter: interpreter, jumpCache: cache.jumpCache, counters: cache.counters)
-        main.sliceLeft = configuration.slice
         runners = [main]
         main.engine = self
         prepare(main)
@@ -227,6 +226,7 @@ public final class Engine {
         hart.slots[HartState.Slot.addressSpaceSize] = GuestMemory.addressSpaceSize
         runner.interpreter.tierUpThreshold = configuration.mode == .auto ? policy.threshold : nil
         runner.interpreter.decodedBlockLimit = configuration.decodedBlockCacheSize
+        runner.sliceLeft = configuration.slice
     }
 
     // MARK: Harts
@@ -240,7 +240,6 @@ public final class Engine {
             interpreter.singleStep = main.interpreter.singleStep
             interpreter.traceHook = main.interpreter.traceHook
             let runner = HartRunner(interpreter: interpreter, jumpCache: JumpCache(), counters: cache.addCounterTable())
-            runner.sliceLeft = configuration.slice
             runner.engine = self
             prepare(runner)
             runner.interpreter.tierUpThreshold = main.interpreter.tierUpThreshold
