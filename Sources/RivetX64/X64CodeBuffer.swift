@@ -12,6 +12,9 @@ public struct X64CodeBuffer: ~Copyable {
     public private(set) var capacity: Int
     /// The number of bytes written.
     public private(set) var count: Int
+    /// `X64FormTable.storage`, taken once rather than through its lazy global at every
+    /// instruction.
+    private let rows = X64FormTable.storage
 
     /// Creates an empty buffer with room for `capacity` bytes (it grows as needed).
     public init(capacity: Int = 4096) {
@@ -45,9 +48,9 @@ public struct X64CodeBuffer: ~Copyable {
     /// Encodes one instruction at the end; returns where its parts landed.
     @inline(__always) @discardableResult
     public mutating func emit(_ inst: X64Instruction) -> X64Emitted {
-        reserve(X64Encoder.maximumLength)
+        reserve(X64Encoder.room)
         let start = count
-        let encoding = X64Encoder.encode(inst, into: storage + start)
+        let encoding = X64Encoder.encode(inst, row: rows + Int(inst.form.rawValue), into: storage + start)
         count = start + encoding.length
         return X64Emitted(
             start: start, end: count,

@@ -13,34 +13,47 @@ public struct X64Encoding: Sendable, Equatable {
 /// Layout (Intel SDM vol. 2, chapter 2): [lock] [0x66 operand size] [mandatory prefix] [REX]
 /// opcode [ModRM [SIB] [displacement]] [immediate].
 public enum X64Encoder {
-    /// The most bytes one instruction may take; callers provide at least this much room.
+    /// The most bytes one instruction may take.
     public static let maximumLength = 15
+    /// The room an encoding needs at its destination: the encoder stores a displacement as 4
+    /// bytes and an immediate as 8 whatever their width, then counts only the width (one store
+    /// instead of a loop of bytes), so it may write up to this many bytes past its start; what
+    /// lies past the instruction's length is garbage for the next instruction to overwrite.
+    public static let room = 24
 
     private static let rexW: UInt8 = 0x08, rexR: UInt8 = 0x04, rexX: UInt8 = 0x02, rexB: UInt8 = 0x01
 
-    /// Encodes `inst` at `out`, which must have room for `maximumLength` bytes.
+    /// Encodes `inst` at `out`, which must have room for `room` bytes.
     ///
     /// Traps if the operands do not suit the form (a size the form lacks, an immediate that
     /// does not fit, a register where memory is needed): such an instruction is a JIT bug.
     @inline(__always)
     public static func encode(_ inst: X64Instruction, into out: UnsafeMutablePointer<UInt8>) -> X64Encoding {
-        let row = inst.form.row
-        let size = inst.size
-        precondition(row.sizes.contains(size), "operand size not allowed for this form")
-        var n = 0
-        if row.flags.contains(.vex) {
-            n = encodeVEX(inst, row, into: out)
-        } else if row.flags.contains(.evexSAE) {
-            n = encodeEVEXSAE(inst, row, into: out)
+        encode(inst, row: X64FormTable.storage + Int(inst.form.rawValue), into: out)
+    }
+
+    /// Encodes `inst`, whose form's row is at `row` (in `X64FormTable.storage`), at `out`.
+    @inline(__always)
+    static func encode(
+        _ inst: X64Instruction, row: UnsafePointer<X64FormRow>, into out: UnsafeMutablePointer<UInt8>
+    ) -> X64Encoding {
+        let plan = row.pointee.plan
+        precondition(plan.sizes & (1 << inst.size.rawValue) != 0, "operand size not allowed for this form")
+        let n: Int
+        if !plan.has(X64EncodingPlan.vex | X64EncodingPlan.evexSAE) {
+            n = encodeLegacy(inst, plan, into: out)
+        } else if plan.has(X64EncodingPlan.vex) {
+            n = encodeVEX(inst, row.pointee, into: out)
         } else {
-            n = encodeLegacy(inst, row, into: out)
+            n = encodeEVEXSAE(inst, row.pointee, into: out)
         }
-        return encodeOperands(inst, row, into: out, at: n)
+        return encodeOperands(inst, plan, into: out, at: n)
     }
 
     /// The 4-byte EVEX prefix of a register-to-register form with {sae} and the opcode's last
     /// byte (Intel SDM vol. 2, 2.7): 62, then ~R ~X ~B ~R' 0 0 mm, then W ~vvvv 1 pp, then
     /// z L'L b ~V' aaa with b set. Returns the bytes written.
+    @inline(never)
     private static func encodeEVEXSAE(_ inst: X64Instruction, _ row: X64FormRow, into out: UnsafeMutablePointer<UInt8>) -> Int {
         guard case .register(let rm) = inst.rm else { preconditionFailure("{sae} takes registers only") }
         precondition(inst.reg < 16 && rm < 16 && row.opcode.count == 2, "an EVEX {sae} form of registers 0-15 in map 0F")
@@ -56,7 +69,7 @@ public enum X64Encoder {
 
     /// The 3-byte VEX prefix and the opcode's last byte (Intel SDM vol. 2, 2.3): C4, then
     /// ~R ~X ~B mmmmm, then W ~vvvv L pp. Returns the bytes written.
-    @inline(__always)
+    @inline(never)
     private static func encodeVEX(_ inst: X64Instruction, _ row: X64FormRow, into out: UnsafeMutablePointer<UInt8>) -> Int {
         var r: UInt8 = 0, x: UInt8 = 0, b: UInt8 = 0
         if inst.reg >= 8 { r = 1 }
@@ -81,7 +94,7 @@ public enum X64Encoder {
 
     /// Legacy prefixes, REX and the opcode. Returns the bytes written.
     @inline(__always)
-    private static func encodeLegacy(_ inst: X64Instruction, _ row: X64FormRow, into out: UnsafeMutablePointer<UInt8>) -> Int {
+    private static func encodeLegacy(_ inst: X64Instruction, _ plan: X64EncodingPlan, into out: UnsafeMutablePointer<UInt8>) -> Int {
         let size = inst.size
         var n = 0
 
@@ -94,27 +107,29 @@ public enum X64Encoder {
             out[n] = 0x66
             n += 1
         }
-        if row.prefix != .none {
-            out[n] = row.prefix.rawValue
+        if plan.prefix != 0 {
+            out[n] = plan.prefix
             n += 1
         }
 
         // REX: W for 64-bit operands, R/X/B extend the register fields; an empty REX selects
         // spl/bpl/sil/dil instead of ah/ch/dh/bh for byte registers 4-7.
-        var rex: UInt8 = size == .b64 && !row.flags.contains(.default64) ? rexW : 0
+        var rex: UInt8 = size == .b64 ? plan.rexW : 0
         var needsREX = false
-        let byteOperands = size == .b8
         let reg = inst.reg
-        if row.regInModRM || row.regInOpcode {
-            if reg >= 8 { rex |= row.regInModRM ? rexR : rexB }
-            if row.regSized && byteOperands && reg & 0x0C == 4 { needsREX = true }
-        }
-        if row.hasModRM {
+        if reg >= 8 { rex |= plan.regREX }
+        let byteOperands = size == .b8
+        if byteOperands, plan.has(X64EncodingPlan.regSized), reg & 0x0C == 4 { needsREX = true }
+        if plan.has(X64EncodingPlan.hasModRM) {
             switch inst.rm {
             case .register(let r):
-                precondition(!row.rmMemoryOnly, "this form needs a memory operand")
+                precondition(!plan.has(X64EncodingPlan.rmMemoryOnly), "this form needs a memory operand")
                 if r >= 8 { rex |= rexB }
-                if (row.rmByte || (row.rmSized && byteOperands)) && r & 0x0C == 4 { needsREX = true }
+                if r & 0x0C == 4,
+                    plan.has(X64EncodingPlan.rmByte) || (byteOperands && plan.has(X64EncodingPlan.rmSized))
+                {
+                    needsREX = true
+                }
             case .memory(let m):
                 if case .register(let base) = m.base, base.rawValue >= 8 { rex |= rexB }
                 if let index = m.index, index.rawValue >= 8 { rex |= rexX }
@@ -125,39 +140,34 @@ public enum X64Encoder {
             n += 1
         }
 
-        // Opcode; the last byte takes the w bit, the condition, or a register.
-        let opcode = row.opcode
-        var k = 0
-        while k < opcode.count - 1 {
-            out[n] = UInt8(truncatingIfNeeded: opcode.packed >> (8 * k))
-            n += 1
-            k += 1
-        }
-        var last = UInt8(truncatingIfNeeded: opcode.packed >> (8 * k))
-        if row.flags.contains(.w) && byteOperands { last &= 0xFE }
-        if row.flags.contains(.conditional) { last |= inst.condition.rawValue }
-        if row.regInOpcode {
-            precondition(row.form != .xchgRegAcc || reg != 0 || size == .b16, "xchg eax/rax,eax/rax is nop")
+        // Opcode: the bytes before the last in one store; the last takes the w bit, the
+        // condition, or a register.
+        UnsafeMutableRawPointer(out + n).storeBytes(of: plan.leading.littleEndian, as: UInt16.self)
+        n += plan.leadingCount
+        var last = plan.last
+        if byteOperands && plan.has(X64EncodingPlan.w) { last &= 0xFE }
+        if plan.has(X64EncodingPlan.conditional) { last |= inst.condition.rawValue }
+        if plan.has(X64EncodingPlan.regInOpcode) {
+            precondition(inst.form != .xchgRegAcc || reg != 0 || size == .b16, "xchg eax/rax,eax/rax is nop")
             last |= reg & 7
         }
         out[n] = last
-        n += 1
-        return n
+        return n + 1
     }
 
     /// ModRM, SIB, displacement and immediate after the opcode at `n`.
     @inline(__always)
     private static func encodeOperands(
-        _ inst: X64Instruction, _ row: X64FormRow, into out: UnsafeMutablePointer<UInt8>, at start: Int
+        _ inst: X64Instruction, _ plan: X64EncodingPlan, into out: UnsafeMutablePointer<UInt8>, at start: Int
     ) -> X64Encoding {
         let size = inst.size
-        let reg = inst.reg
         var n = start
 
         // ModRM, SIB, displacement.
         var displacementOffset = -1
-        if row.hasModRM {
-            let field = (row.modRMExtension ?? (reg & 7)) << 3
+        if plan.has(X64EncodingPlan.hasModRM) {
+            // The digit of a `/digit` form, else the register operand (or 0).
+            let field = plan.modRMField(inst.reg)
             switch inst.rm {
             case .register(let r):
                 out[n] = 0xC0 | field | r & 7
@@ -188,66 +198,141 @@ public enum X64Encoder {
                         n += 1
                     }
                 }
-                if bytes == 1 {
-                    displacementOffset = n
-                    out[n] = UInt8(truncatingIfNeeded: m.displacement)
-                    n += 1
-                } else if bytes == 4 {
+                if bytes != 0 {
+                    // Four bytes stored, `bytes` of them kept (`room`).
                     displacementOffset = n
                     UnsafeMutableRawPointer(out + n).storeBytes(of: m.displacement.littleEndian, as: Int32.self)
-                    n += 4
+                    n += bytes
                 }
             }
         }
 
         // Immediate or branch displacement.
-        var immediateOffset = -1
+        let width = plan.width(size)
+        guard width != 0 else {
+            return X64Encoding(length: n, displacementOffset: displacementOffset, immediateOffset: -1)
+        }
         let value = inst.immediate
-        let width: Int
-        switch row.immediate {
-        case .none: width = 0
-        case .imm8, .rel8:
-            precondition(value >= -128 && value <= 127, "immediate does not fit a signed byte")
-            width = 1
-        case .uimm8:
-            precondition(value >= 0 && value <= 255, "immediate does not fit an unsigned byte")
-            width = 1
-        case .immZ:
-            width = size == .b8 ? 1 : size == .b16 ? 2 : 4
-            precondition(fits(value, bytes: width, signExtended: size == .b64), "immediate does not fit")
-        case .immV:
-            width = size.bytes
-            precondition(fits(value, bytes: width, signExtended: false), "immediate does not fit")
-        case .rel32:
-            precondition(value >= -0x8000_0000 && value <= 0x7FFF_FFFF, "displacement does not fit 32 bits")
-            width = 4
-        case .reg, .rm, .rm8, .rm16, .rm32, .mem, .mem32, .opReg, .acc, .cl, .xreg, .xvex, .xrm32, .xrm64, .xrm128:
-            preconditionFailure("not an immediate kind")
-        }
-        if width != 0 {
-            immediateOffset = n
-            if width == 8 {
-                UnsafeMutableRawPointer(out + n).storeBytes(of: value.littleEndian, as: Int64.self)
-            } else {
-                var v = value
-                for i in 0..<width {
-                    out[n + i] = UInt8(truncatingIfNeeded: v)
-                    v >>= 8
-                }
+        if width < 8 {
+            let bits = Int64(width * 8)
+            let low = -(Int64(1) << (bits - 1)), highSigned = (Int64(1) << (bits - 1)) - 1
+            let highUnsigned = (Int64(1) << bits) - 1
+            switch plan.check {
+            case X64EncodingPlan.ImmediateCheck.signed.rawValue:
+                precondition(value >= low && value <= highSigned, "immediate does not fit")
+            case X64EncodingPlan.ImmediateCheck.unsigned.rawValue:
+                precondition(value >= 0 && value <= highUnsigned, "immediate does not fit")
+            case X64EncodingPlan.ImmediateCheck.either.rawValue:
+                precondition(value >= low && value <= highUnsigned, "immediate does not fit")
+            default:
+                precondition(value >= low && value <= (size == .b64 ? highSigned : highUnsigned), "immediate does not fit")
             }
-            n += width
         }
-        return X64Encoding(length: n, displacementOffset: displacementOffset, immediateOffset: immediateOffset)
+        // Eight bytes stored, `width` of them kept (`room`).
+        UnsafeMutableRawPointer(out + n).storeBytes(of: value.littleEndian, as: Int64.self)
+        return X64Encoding(length: n + width, displacementOffset: displacementOffset, immediateOffset: n)
+    }
+}
+
+/// What the encoder reads of a form, derived once from its row (`X64FormRow.plan`) and packed
+/// into one word and a half, so that encoding keeps it in registers rather than spilling a
+/// dozen fields: a legacy instruction's prefixes, REX and opcode then take a few tests of bits.
+struct X64EncodingPlan: Sendable {
+    // Bits 0-9 of `word`: properties.
+    static let hasModRM: UInt64 = 1, regSized: UInt64 = 2, rmSized: UInt64 = 4, rmByte: UInt64 = 8
+    static let rmMemoryOnly: UInt64 = 16, w: UInt64 = 32, conditional: UInt64 = 64, regInOpcode: UInt64 = 128
+    static let vex: UInt64 = 256, evexSAE: UInt64 = 512
+    /// Bit 63: ModRM.reg holds the register operand, not a `/digit`.
+    static let modRMFromRegister: UInt64 = 1 << 63
+
+    /// Bits 0-9 the properties above; 10-13 the sizes the form accepts (`X64SizeSet`); 16-23
+    /// the mandatory prefix byte (0: none); 24-39 the opcode's bytes before the last, first
+    /// lowest; 40-41 how many (0-2); 42-43 how an immediate is checked (`ImmediateCheck`);
+    /// 48-55 the opcode's last byte; 56 REX.W for 64-bit operands; 57-59 the REX bit a
+    /// register operand numbered 8-15 sets (R for ModRM.reg, B for the opcode, 0 for none);
+    /// 60-62 a `/digit` form's digit; 63 `modRMFromRegister`.
+    let word: UInt64
+    /// The immediate's width in bytes, 4 bits for each operand size (`X64OperandSize` k at 4k).
+    let widths: UInt16
+
+    /// How the encoder checks that an immediate fits its width.
+    enum ImmediateCheck: UInt64 {
+        /// As a signed value (`imm8`, `rel8`, `rel32`).
+        case signed
+        /// As an unsigned value (`uimm8`).
+        case unsigned
+        /// As either (`immV`; `immZ` below 64 bits).
+        case either
+        /// As a signed value for 64-bit operands, sign-extended, else as either (`immZ`).
+        case signedIf64
     }
 
-    /// Whether `value` can be encoded in `bytes` bytes: as a signed value when the encoding is
-    /// sign-extended to 64 bits, else as either a signed or an unsigned value of that width.
-    @inline(__always)
-    private static func fits(_ value: Int64, bytes: Int, signExtended: Bool) -> Bool {
-        if bytes >= 8 { return true }
-        let bits = Int64(bytes * 8)
-        let low = -(Int64(1) << (bits - 1))
-        let high = signExtended ? (Int64(1) << (bits - 1)) - 1 : (Int64(1) << bits) - 1
-        return value >= low && value <= high
+    @inline(__always) func has(_ bit: UInt64) -> Bool { word & bit != 0 }
+    @inline(__always) var sizes: UInt8 { UInt8(truncatingIfNeeded: word >> 10) & 15 }
+    @inline(__always) var prefix: UInt8 { UInt8(truncatingIfNeeded: word >> 16) }
+    @inline(__always) var leading: UInt16 { UInt16(truncatingIfNeeded: word >> 24) }
+    @inline(__always) var leadingCount: Int { Int(truncatingIfNeeded: word >> 40) & 3 }
+    @inline(__always) var check: UInt64 { (word >> 42) & 3 }
+    @inline(__always) var last: UInt8 { UInt8(truncatingIfNeeded: word >> 48) }
+    @inline(__always) var rexW: UInt8 { UInt8(truncatingIfNeeded: word >> 53) & 0x08 }
+    @inline(__always) var regREX: UInt8 { UInt8(truncatingIfNeeded: word >> 57) & 7 }
+    /// ModRM.reg for register operand `reg`: the form's digit, or the register's low bits.
+    @inline(__always) func modRMField(_ reg: UInt8) -> UInt8 {
+        has(Self.modRMFromRegister) ? (reg & 7) << 3 : UInt8(truncatingIfNeeded: word >> 57) & 0x38
+    }
+    @inline(__always) func width(_ size: X64OperandSize) -> Int {
+        Int(truncatingIfNeeded: widths >> (4 * UInt16(size.rawValue))) & 15
+    }
+
+    init(
+        prefix: X64Prefix, opcode: X64Opcode, modRMExtension: UInt8?, flags: X64FormFlags, sizes: X64SizeSet,
+        hasModRM: Bool, regInModRM: Bool, regInOpcode: Bool, regSized: Bool, rmSized: Bool, rmByte: Bool,
+        rmMemoryOnly: Bool, immediate: X64OperandKind
+    ) {
+        var word: UInt64 = 0
+        if hasModRM { word |= Self.hasModRM }
+        if regSized { word |= Self.regSized }
+        if rmSized { word |= Self.rmSized }
+        if rmByte { word |= Self.rmByte }
+        if rmMemoryOnly { word |= Self.rmMemoryOnly }
+        if flags.contains(.w) { word |= Self.w }
+        if flags.contains(.conditional) { word |= Self.conditional }
+        if regInOpcode { word |= Self.regInOpcode }
+        if flags.contains(.vex) { word |= Self.vex }
+        if flags.contains(.evexSAE) { word |= Self.evexSAE }
+        word |= UInt64(sizes.rawValue) << 10
+        word |= UInt64(prefix.rawValue) << 16
+        let leadingCount = UInt64(opcode.count - 1)
+        word |= (UInt64(opcode.packed) & ((1 << (8 * leadingCount)) - 1)) << 24
+        word |= leadingCount << 40
+        let check: ImmediateCheck
+        var widths: UInt16 = 0
+        switch immediate {
+        case .imm8, .rel8, .rel32: check = .signed
+        case .uimm8: check = .unsigned
+        case .immV: check = .either
+        case .immZ: check = .signedIf64
+        case .none, .reg, .rm, .rm8, .rm16, .rm32, .mem, .mem32, .opReg, .acc, .cl, .xreg, .xvex, .xrm32, .xrm64, .xrm128:
+            check = .signed
+        }
+        for size in X64OperandSize.allCases {
+            let width: Int
+            switch immediate {
+            case .imm8, .rel8, .uimm8: width = 1
+            case .immZ: width = size == .b8 ? 1 : size == .b16 ? 2 : 4
+            case .immV: width = size.bytes
+            case .rel32: width = 4
+            case .none, .reg, .rm, .rm8, .rm16, .rm32, .mem, .mem32, .opReg, .acc, .cl, .xreg, .xvex, .xrm32, .xrm64, .xrm128:
+                width = 0
+            }
+            widths |= UInt16(width) << (4 * UInt16(size.rawValue))
+        }
+        word |= check.rawValue << 42
+        word |= UInt64(opcode.packed >> (8 * UInt32(leadingCount)) & 0xFF) << 48
+        if !flags.contains(.default64) { word |= 1 << 56 }
+        word |= UInt64(regInModRM ? 0x04 : regInOpcode ? 0x01 : 0) << 57
+        if let modRMExtension { word |= UInt64(modRMExtension & 7) << 60 } else { word |= Self.modRMFromRegister }
+        self.word = word
+        self.widths = widths
     }
 }

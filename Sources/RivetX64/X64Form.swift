@@ -202,6 +202,8 @@ public struct X64FormRow: Sendable {
     let rmMemoryOnly: Bool
     /// The immediate or displacement operand, `.none` without one.
     public let immediate: X64OperandKind
+    /// The above packed for the encoder, which reads the row through a pointer.
+    let plan: X64EncodingPlan
 
     init(
         form: X64Form, mnemonic: StaticString, prefix: X64Prefix, opcode: [UInt8], modRMExtension: UInt8?,
@@ -225,6 +227,10 @@ public struct X64FormRow: Sendable {
         rmMemoryOnly = operands.contains(.mem) || operands.contains(.mem32)
         hasModRM = modRMExtension != nil || regInModRM || operands.contains(where: \.isInModRMRm)
         immediate = operands.first(where: \.isImmediate) ?? .none
+        plan = X64EncodingPlan(
+            prefix: prefix, opcode: self.opcode, modRMExtension: modRMExtension, flags: flags, sizes: sizes,
+            hasModRM: hasModRM, regInModRM: regInModRM, regInOpcode: regInOpcode, regSized: regSized,
+            rmSized: rmSized, rmByte: rmByte, rmMemoryOnly: rmMemoryOnly, immediate: immediate)
     }
 
     /// The operands in Intel order, without unused slots.

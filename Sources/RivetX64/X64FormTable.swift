@@ -203,4 +203,14 @@ public enum X64FormTable {
         r(.vucomissSAE, "vucomiss", [0x0F, 0x2E], [.xreg, .xrm32], .b32, flags: .evexSAE),
         r(.vucomisdSAE, "vucomisd", [0x0F, 0x2E], [.xreg, .xrm64], .b64, prefix: .p66, flags: .evexSAE),
     ]
+
+    /// The rows again, in memory of their own that is never freed: the encoder reads a row's
+    /// plan through this pointer, which an assembler takes once, instead of copying the row
+    /// out of `rows` after the lazy global's check at every instruction (a quarter of what
+    /// encoding an instruction cost).
+    nonisolated(unsafe) public static let storage: UnsafePointer<X64FormRow> = {
+        let pointer = UnsafeMutablePointer<X64FormRow>.allocate(capacity: rows.count)
+        pointer.initialize(from: rows, count: rows.count)
+        return UnsafePointer(pointer)
+    }()
 }

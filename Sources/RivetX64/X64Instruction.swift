@@ -46,14 +46,14 @@ public struct X64Instruction: Hashable, Sendable {
 
     /// The encoded length in bytes (1-15).
     public var length: Int {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: X64Encoder.maximumLength) { scratch in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: X64Encoder.room) { scratch in
             X64Encoder.encode(self, into: scratch.baseAddress!).length
         }
     }
 
     /// The encoded bytes (allocates: for tests and tools, not for the JIT).
     public var bytes: [UInt8] {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: X64Encoder.maximumLength) { scratch in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: X64Encoder.room) { scratch in
             let n = X64Encoder.encode(self, into: scratch.baseAddress!).length
             return Array(scratch.prefix(n))
         }
