@@ -81,7 +81,7 @@ public final class GuestMemory: @unchecked Sendable {
     private let permissionsTableSize: Int
 
     /// The guest's mappings, for /proc/self/maps, munmap, mprotect and placement of new mappings.
-    public internal(set) var map = MemoryMap() { didSet { layoutChanges &+= 1 } }
+    @exclusivity(unchecked) public internal(set) var map = MemoryMap() { didSet { layoutChanges &+= 1 } }
     /// Changes of `map` so far (a snapshot's copy whose layout is still the image's can be
     /// reset to it: `reset(to:)`).
     private(set) var layoutChanges: UInt64 = 0
@@ -97,14 +97,14 @@ public final class GuestMemory: @unchecked Sendable {
     public let codeLock = CodeLock()
     var observers: [any CodeInvalidationObserver] = []
     /// Page numbers whose `code` bit is set.
-    var codePages: Set<UInt64> = []
+    @exclusivity(unchecked) var codePages: Set<UInt64> = []
     /// Those of them whose code can change without Rivet seeing the write at once: pages of
     /// shared mappings (another mapping of the same memory may write them) and guest-writable
     /// pages (JIT code stores to a page unchecked unless it holds translations, which keep it
     /// write-protected). `fence.i` drops what was decoded from them.
-    var unwatchedCodePages: Set<UInt64> = []
+    @exclusivity(unchecked) var unwatchedCodePages: Set<UInt64> = []
     /// Page numbers the JIT write-protected on the host (`setHostWriteProtection`).
-    var hostWriteProtected: Set<UInt64> = []
+    @exclusivity(unchecked) var hostWriteProtected: Set<UInt64> = []
 
     /// Reserves a fresh, empty guest address space.
     /// - Parameter limit: the most bytes the guest may have mapped at once.

@@ -20,20 +20,20 @@ import Glibc
 /// stubs and tables) from the top of the highest: the code that runs stays together at the
 /// bottom of the region.
 final class CodeRegion {
-    private var region = rivet_code_region()
+    @exclusivity(unchecked) private var region = rivet_code_region()
     /// Bytes in the region.
     let size: Int
     /// Allocation granularity; translations start on this alignment.
     static let alignment = 16
 
     /// Free ranges as (offset, length), sorted by offset, never adjacent.
-    private var free: [(offset: Int, length: Int)]
+    @exclusivity(unchecked) private var free: [(offset: Int, length: Int)]
     /// Bytes currently allocated.
-    private(set) var used = 0
+    @exclusivity(unchecked) private(set) var used = 0
 
     /// The region's pages below `prefaultedBelow` and from `prefaultedAbove` on are mapped in
     /// both views (`prefault`): hot parts are taken from the bottom, cold parts from the top.
-    private var prefaultedBelow = 0
+    @exclusivity(unchecked) private var prefaultedBelow = 0
     private lazy var prefaultedAbove = size
 
     /// Whether the region is mapped: at its first use (`map()`), not at creation, so that a

@@ -53,19 +53,19 @@ final class Translation {
     let counterLength: UInt8
     /// The code no longer counts (`TranslationCache.stopCounting`): its counting instruction is
     /// a `nop`; the eight bytes there before are kept here.
-    var counterStopped = false
-    var counterBytes: UInt64 = 0
+    @exclusivity(unchecked) var counterStopped = false
+    @exclusivity(unchecked) var counterBytes: UInt64 = 0
     /// Its counting stopped at some time: its count is a lower bound.
-    var countsAreLowerBound = false
+    @exclusivity(unchecked) var countsAreLowerBound = false
     /// It counts again for a profiling window (`Engine.openProfilingWindow`), which opened at
     /// count `windowBase`; until it stops again.
-    var inWindow = false
-    var windowBase: UInt64 = 0
+    @exclusivity(unchecked) var inWindow = false
+    @exclusivity(unchecked) var windowBase: UInt64 = 0
     /// Removed from the cache; its code is freed at the next collection.
-    var isRetired = false
+    @exclusivity(unchecked) var isRetired = false
     /// A tier-2 region's exit and instruction counters when its last window of exits began
     /// (`Engine.demoteLosingRegions`).
-    var windowStart: (exits: UInt64, instructions: UInt64) = (0, 0)
+    @exclusivity(unchecked) var windowStart: (exits: UInt64, instructions: UInt64) = (0, 0)
     /// Where the hot part of the code lives in the code region (its entry), and its bytes.
     let hostOffset: Int
     let hostLength: Int
@@ -91,15 +91,15 @@ final class Translation {
     /// Nanoseconds it took to translate (saturated).
     private let compileTime: UInt32
     /// Exits of other translations that jump here, as (translation, exit index).
-    var incoming: [(source: Translation, exit: Int)] = []
+    @exclusivity(unchecked) var incoming: [(source: Translation, exit: Int)] = []
 
     // Usage, sampled from the execution counter by `UsageTracker` (for eviction).
     /// The counter's value at the last sample.
-    var sampledCount: UInt64 = 0
+    @exclusivity(unchecked) var sampledCount: UInt64 = 0
     /// The last sample at which the counter had moved.
-    private var lastActive: UInt32 = 0
+    @exclusivity(unchecked) private var lastActive: UInt32 = 0
     /// Instructions executed, decayed by half at each sample: recent frequency.
-    private var recent: Float = 0
+    @exclusivity(unchecked) private var recent: Float = 0
 
     /// Most bytes of code a tier-2 region's translation may have (the baseline's: 64 KiB, as
     /// its host instruction table holds 16-bit offsets; a region's table is not read: its

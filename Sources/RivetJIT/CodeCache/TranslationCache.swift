@@ -15,23 +15,23 @@ final class TranslationCache: CodeInvalidationObserver {
     /// The first hart's indirect-branch cache.
     let jumpCache: JumpCache
     /// The other harts' (each hart probes its own).
-    var otherJumpCaches: [JumpCache] = []
+    @exclusivity(unchecked) var otherJumpCaches: [JumpCache] = []
     /// Unowned: the memory keeps its observers alive, and this is one of them.
     unowned let memory: GuestMemory
     /// Execution counters, one 64-bit slot per translation id, incremented by the first hart's
     /// JIT code; each other hart has a table of its own (`otherCounters`), so that harts
     /// running the same code do not fight over the counters' cache lines. `count(_:)` sums them.
     let counters: UnsafeMutablePointer<UInt64>
-    var otherCounters: [UnsafeMutablePointer<UInt64>] = []
+    @exclusivity(unchecked) var otherCounters: [UnsafeMutablePointer<UInt64>] = []
     static let maxTranslations = 1 << 20
     /// By id, the count at which a baseline block's code stops counting (`sweepCounters`); 0
     /// for a translation that counts on (or otherwise, or no longer). Set as it is inserted.
     private let countLimits: UnsafeMutablePointer<UInt64>
     /// Runs of a block after which its code stops counting (`TierPolicy.countingLimit`); 0:
     /// never.
-    var countingLimit: UInt64 = 0
+    @exclusivity(unchecked) var countingLimit: UInt64 = 0
     /// The next id `sweepCounters` looks at.
-    private var sweepCursor = 1
+    @exclusivity(unchecked) private var sweepCursor = 1
 
     // The run loop's indexes, asked at every exit from JIT code, live behind pointers: a
     // pointer's pointee is not a class property, so reading it needs no dynamic exclusivity
@@ -42,17 +42,17 @@ final class TranslationCache: CodeInvalidationObserver {
     /// `maxTranslations` entries of zero-filled memory mapped lazily (a nil reference is zero),
     /// every entry below `nextID` set to nil again in deinit, which releases the references.
     private let byID: UnsafeMutablePointer<Translation?>
-    private var byPage: [UInt64: [Translation]] = [:]
-    private var freeIDs: [Int] = []
-    private var nextID = 1
+    @exclusivity(unchecked) private var byPage: [UInt64: [Translation]] = [:]
+    @exclusivity(unchecked) private var freeIDs: [Int] = []
+    @exclusivity(unchecked) private var nextID = 1
     /// Guest pages write-protected on the host because they hold translated code and are
     /// guest-writable: a JIT store to one faults, and the engine invalidates.
-    private var protectedPages: Set<UInt64> = []
+    @exclusivity(unchecked) private var protectedPages: Set<UInt64> = []
     /// Removed translations whose code and id are released at `collect()`: JIT code may still
     /// be running in one (a helper's store changed code), and its exit code names its id.
-    private var retired: [(translation: Translation, marks: [QuiescenceMark])] = []
+    @exclusivity(unchecked) private var retired: [(translation: Translation, marks: [QuiescenceMark])] = []
     /// Bytes of code the retired translations hold.
-    private(set) var retiredBytes = 0
+    @exclusivity(unchecked) private(set) var retiredBytes = 0
     /// Which harts are in JIT code now, and whether all of those have left it since: set by
     /// the engine (by default, none ever is).
     var marksNow: () -> [QuiescenceMark] = { [] }
@@ -79,13 +79,13 @@ final class TranslationCache: CodeInvalidationObserver {
     /// Called for each translation removed (statistics, back-off of deopt loops).
     var onRemove: ((Translation, Removal) -> Void)?
 
-    private(set) var invalidations: UInt64 = 0
+    @exclusivity(unchecked) private(set) var invalidations: UInt64 = 0
     /// What the live tier-2 regions' metadata takes beyond `Translation.metadataBytes` each
     /// (`OptimizedCode.bytes`): counted against the cache's bound too.
-    private(set) var optimizedMetadataBytes = 0
-    private(set) var links: UInt64 = 0
+    @exclusivity(unchecked) private(set) var optimizedMetadataBytes = 0
+    @exclusivity(unchecked) private(set) var links: UInt64 = 0
     /// Times a translation's counting was stopped (`stopCounting`).
-    private(set) var stoppedCounters: UInt64 = 0
+    @exclusivity(unchecked) private(set) var stoppedCounters: UInt64 = 0
 
     init(region: CodeRegion, memory: GuestMemory) {
         self.region = region
@@ -353,7 +353,7 @@ final class TranslationCache: CodeInvalidationObserver {
         evictions += 1
     }
 
-    private(set) var evictions: UInt64 = 0
+    @exclusivity(unchecked) private(set) var evictions: UInt64 = 0
 
 
     /// Guest code in [start, end) changed: drop the translations decoded from its pages. (Whole

@@ -89,21 +89,21 @@ public final class Engine {
         madeRuntime = made
         return made
     }
-    private var compiler = BlockCompiler()
+    @exclusivity(unchecked) private var compiler = BlockCompiler()
     private let queue: CompileQueue?
     /// The optimizing tier's own queue and worker (its own priorities and compile budget), made
     /// at its first request.
     private var optimizingQueue: CompileQueue?
     /// Pcs whose block was sent to the optimizing tier (once each; forgotten when it fills).
-    private var optimizingAsked: Set<UInt64> = []
+    @exclusivity(unchecked) private var optimizingAsked: Set<UInt64> = []
     /// The pcs where tier-2 regions were installed (some since removed): a baseline block ends
     /// before one, so that the code running into a region's loop enters the region there.
     /// Before, a block that ran through the header (a function's entry falling into its loop,
     /// the code before a loop and its first pass) ran the loop's first pass in the baseline's
     /// code every time: in fp64, 17 float operations per call of `advance` through SoftFloat.
-    private var regionHeaders: Set<UInt64> = []
+    @exclusivity(unchecked) private var regionHeaders: Set<UInt64> = []
     /// The tier-2 regions installed (some since removed), for `demoteLosingRegions`.
-    private var regions: [Translation] = []
+    @exclusivity(unchecked) private var regions: [Translation] = []
     /// Where this process's forked children report the blocks they decoded and compiled (made
     /// at its first fork), and where this process, a forked child, reports to its parent while
     /// it runs the parent's program (not after an exec of another), at most
@@ -113,15 +113,15 @@ public final class Engine {
     private var reportsLeft = 0
     /// `configuration.optimizingTimeLimit` in nanoseconds.
     private let optimizingTimeLimit: UInt64
-    private var usage = UsageTracker()
-    private(set) var policy: TierPolicy
+    @exclusivity(unchecked) private var usage = UsageTracker()
+    @exclusivity(unchecked) private(set) var policy: TierPolicy
     /// What the engine did outside any one hart's run loop (translations removed), and what
     /// the harts that ended did. Counted through a pointer (owned: allocated in init, freed in
     /// deinit): a class's stored property would cost a dynamic exclusivity check per bump.
     private let counts: UnsafeMutablePointer<EngineStatistics>
     /// The first hart's runner (the engine's `hart` and `interpreter`), and every live one.
     public private(set) var main: HartRunner
-    private var runners: [HartRunner] = []
+    @exclusivity(unchecked) private var runners: [HartRunner] = []
     /// How many runners are live: while more than one, the run loops take the code lock.
     private let runnerCount = Atomic<Int>(1)
     /// The runner whose hart holds the lock and acts now (whose interpreter hears of evictions).
@@ -131,7 +131,7 @@ public final class Engine {
     private unowned(unsafe) var acting: HartRunner?
     /// Compiled blocks waiting for room that removed translations still hold (another hart
     /// may be running them).
-    private var deferred: [CompiledBlock] = []
+    @exclusivity(unchecked) private var deferred: [CompiledBlock] = []
     public var hart: HartState { main.hart }
     public var interpreter: Interpreter { main.interpreter }
     private var lock: CodeLock { memory.codeLock }
@@ -148,12 +148,12 @@ public final class Engine {
     /// too long — each doubling the executions the block needs before its next compile. Halved
     /// at every decay, so that a block that stopped misbehaving is compiled promptly again.
     /// Bounded: a block whose slot another takes loses its history.
-    private var setbacks = PCTable(capacity: 8192, collision: .replace)
+    @exclusivity(unchecked) private var setbacks = PCTable(capacity: 8192, collision: .replace)
     /// `configuration.compileTimeLimit` in nanoseconds, as compiles are timed.
     private let compileTimeLimit: UInt64
     /// Instructions executed in translations no longer cached, by pc (for the hottest blocks):
     /// the heaviest of the blocks that share a slot are kept.
-    private var retiredInstructions = PCTable(capacity: 4096, collision: .keepLarger)
+    @exclusivity(unchecked) private var retiredInstructions = PCTable(capacity: 4096, collision: .keepLarger)
 
     /// Creates an engine over an interpreter's hart and memory.
     /// - Throws: `JITError` if executable memory cannot be had.
@@ -658,7 +658,7 @@ public final class Engine {
     }
 
     /// Headers whose profiling window is open (`openProfilingWindow`), for `sweepCounters`.
-    private var windowHeaders: [Translation] = []
+    @exclusivity(unchecked) private var windowHeaders: [Translation] = []
 
     /// Opens a profiling window around header `t`: the baseline blocks on its page and the
     /// pages beside it (where region formation looks for indirect targets, and where most of a
@@ -1516,25 +1516,25 @@ public final class HartRunner {
     /// This hart's counts (summed into `Engine.statistics`). Owned.
     let counts: UnsafeMutablePointer<EngineStatistics>
     /// Instructions executed at this hart's last decay of hotness.
-    var lastDecay: UInt64 = 0
+    @exclusivity(unchecked) var lastDecay: UInt64 = 0
     /// Instructions executed at this hart's last look at tier 1's counters (`sweepCounters`).
-    var lastCounterSweep: UInt64 = 0
+    @exclusivity(unchecked) var lastCounterSweep: UInt64 = 0
     /// JIT instructions left in the current slice (`EngineConfiguration.slice`), over however
     /// many entries.
-    var sliceLeft = Engine.slice
+    @exclusivity(unchecked) var sliceLeft = Engine.slice
     /// The most a tier-2 region's checks needed when one left by a budget exit in this run:
     /// with less left, the run ends in the interpreter (`Engine.run`).
-    var budgetTail: UInt64 = 0
+    @exclusivity(unchecked) var budgetTail: UInt64 = 0
     /// Odd while the hart runs JIT code: a translation removed then is freed only once the
     /// epoch has moved on (quiescent-state reclamation).
     let epoch = Atomic<UInt64>(0)
     /// Set when its thread ended.
-    var isRemoved = false
+    @exclusivity(unchecked) var isRemoved = false
     /// Ecall handlers (`HartState.Slot.ecallHandler`) running on this hart's thread, called
     /// from JIT code: while it is above zero, the JIT code that called waits on the stack, so
     /// the hart counts as in JIT code throughout (its epoch stays odd) and nothing it may
     /// return into is freed, whatever the handler runs meanwhile (a guest call, compiles).
-    public var ecallDepth = 0
+    @exclusivity(unchecked) public var ecallDepth = 0
 
     init(interpreter: Interpreter, jumpCache: JumpCache, counters: UnsafeMutablePointer<UInt64>) {
         self.interpreter = interpreter
