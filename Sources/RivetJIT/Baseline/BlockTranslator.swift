@@ -299,18 +299,30 @@ struct BlockTranslator: ~Copyable {
                     written |= bit
                 }
             }
-            uses[0] = 0
             // The registers used at least twice, most used first, the lower number first among
-            // equals: one pass per cache register.
+            // equals: one pass per cache register over those candidates (a block names a
+            // handful of registers; a pass over all 31 was a fifth of a compile's bookkeeping).
+            var candidates: UInt32 = 0
+            var named = (read | written) & ~1
+            while named != 0 {
+                let k = named.trailingZeroBitCount
+                named &= named &- 1
+                if uses[k] > 1 { candidates |= 1 << UInt32(k) }
+            }
             for host in available {
+                guard candidates != 0 else { break }
                 var guest = 0
                 var most: Int32 = 1
-                for k in 1..<32 where uses[k] > most {
-                    guest = k
-                    most = uses[k]
+                var left = candidates
+                while left != 0 {
+                    let k = left.trailingZeroBitCount
+                    left &= left &- 1
+                    if uses[k] > most {
+                        guest = k
+                        most = uses[k]
+                    }
                 }
-                guard guest != 0 else { break }
-                uses[guest] = 0
+                candidates &= ~(1 << UInt32(guest))
                 cached[guest] = host
                 cachedList.append((UInt8(guest), host))
                 if written & 1 << guest != 0 { dirty.append((UInt8(guest), host)) }
