@@ -110,8 +110,8 @@ public struct X64Assembler: ~Copyable {
         coldStart = buffer.count
     }
 
-    /// Appends one instruction; returns where it landed.
-    @inline(__always) @discardableResult
+    /// Appends one instruction; returns where it landed (inlinable: `X64CodeBuffer.emit`).
+    @inlinable @inline(__always) @discardableResult
     public mutating func emit(_ inst: X64Instruction) -> X64Emitted { buffer.emit(inst) }
 
     /// Appends `value` as 8 little-endian data bytes (a constant for RIP-relative loads).

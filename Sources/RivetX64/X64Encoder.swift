@@ -6,6 +6,13 @@ public struct X64Encoding: Sendable, Equatable {
     public var displacementOffset: Int
     /// The offset of the immediate or branch displacement, -1 if it has none.
     public var immediateOffset: Int
+
+    @inlinable
+    init(length: Int, displacementOffset: Int, immediateOffset: Int) {
+        self.length = length
+        self.displacementOffset = displacementOffset
+        self.immediateOffset = immediateOffset
+    }
 }
 
 /// The generic encoder: turns an `X64Instruction` into bytes by reading its form's row.
@@ -21,8 +28,6 @@ public enum X64Encoder {
     /// lies past the instruction's length is garbage for the next instruction to overwrite.
     public static let room = 24
 
-    private static let rexW: UInt8 = 0x08, rexR: UInt8 = 0x04, rexX: UInt8 = 0x02, rexB: UInt8 = 0x01
-
     /// Encodes `inst` at `out`, which must have room for `room` bytes.
     ///
     /// Traps if the operands do not suit the form (a size the form lacks, an immediate that
@@ -33,7 +38,7 @@ public enum X64Encoder {
     }
 
     /// Encodes `inst`, whose form's row is at `row` (in `X64FormTable.storage`), at `out`.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func encode(
         _ inst: X64Instruction, row: UnsafePointer<X64FormRow>, into out: UnsafeMutablePointer<UInt8>
     ) -> X64Encoding {
@@ -53,8 +58,8 @@ public enum X64Encoder {
     /// The 4-byte EVEX prefix of a register-to-register form with {sae} and the opcode's last
     /// byte (Intel SDM vol. 2, 2.7): 62, then ~R ~X ~B ~R' 0 0 mm, then W ~vvvv 1 pp, then
     /// z L'L b ~V' aaa with b set. Returns the bytes written.
-    @inline(never)
-    private static func encodeEVEXSAE(_ inst: X64Instruction, _ row: X64FormRow, into out: UnsafeMutablePointer<UInt8>) -> Int {
+    @inline(never) @usableFromInline
+    static func encodeEVEXSAE(_ inst: X64Instruction, _ row: X64FormRow, into out: UnsafeMutablePointer<UInt8>) -> Int {
         guard case .register(let rm) = inst.rm else { preconditionFailure("{sae} takes registers only") }
         precondition(inst.reg < 16 && rm < 16 && row.opcode.count == 2, "an EVEX {sae} form of registers 0-15 in map 0F")
         let r: UInt8 = inst.reg >= 8 ? 1 : 0, b: UInt8 = rm >= 8 ? 1 : 0
@@ -69,8 +74,8 @@ public enum X64Encoder {
 
     /// The 3-byte VEX prefix and the opcode's last byte (Intel SDM vol. 2, 2.3): C4, then
     /// ~R ~X ~B mmmmm, then W ~vvvv L pp. Returns the bytes written.
-    @inline(never)
-    private static func encodeVEX(_ inst: X64Instruction, _ row: X64FormRow, into out: UnsafeMutablePointer<UInt8>) -> Int {
+    @inline(never) @usableFromInline
+    static func encodeVEX(_ inst: X64Instruction, _ row: X64FormRow, into out: UnsafeMutablePointer<UInt8>) -> Int {
         var r: UInt8 = 0, x: UInt8 = 0, b: UInt8 = 0
         if inst.reg >= 8 { r = 1 }
         switch inst.rm {
@@ -93,8 +98,8 @@ public enum X64Encoder {
     }
 
     /// Legacy prefixes, REX and the opcode. Returns the bytes written.
-    @inline(__always)
-    private static func encodeLegacy(_ inst: X64Instruction, _ plan: X64EncodingPlan, into out: UnsafeMutablePointer<UInt8>) -> Int {
+    @inlinable @inline(__always)
+    static func encodeLegacy(_ inst: X64Instruction, _ plan: X64EncodingPlan, into out: UnsafeMutablePointer<UInt8>) -> Int {
         let size = inst.size
         var n = 0
 
@@ -124,15 +129,15 @@ public enum X64Encoder {
             switch inst.rm {
             case .register(let r):
                 precondition(!plan.has(X64EncodingPlan.rmMemoryOnly), "this form needs a memory operand")
-                if r >= 8 { rex |= rexB }
+                if r >= 8 { rex |= 0x01 }  // REX.B
                 if r & 0x0C == 4,
                     plan.has(X64EncodingPlan.rmByte) || (byteOperands && plan.has(X64EncodingPlan.rmSized))
                 {
                     needsREX = true
                 }
             case .memory(let m):
-                if case .register(let base) = m.base, base.rawValue >= 8 { rex |= rexB }
-                if let index = m.index, index.rawValue >= 8 { rex |= rexX }
+                if case .register(let base) = m.base, base.rawValue >= 8 { rex |= 0x01 }  // REX.B
+                if let index = m.index, index.rawValue >= 8 { rex |= 0x02 }  // REX.X
             }
         }
         if rex != 0 || needsREX {
@@ -156,8 +161,8 @@ public enum X64Encoder {
     }
 
     /// ModRM, SIB, displacement and immediate after the opcode at `n`.
-    @inline(__always)
-    private static func encodeOperands(
+    @inlinable @inline(__always)
+    static func encodeOperands(
         _ inst: X64Instruction, _ plan: X64EncodingPlan, into out: UnsafeMutablePointer<UInt8>, at start: Int
     ) -> X64Encoding {
         let size = inst.size
@@ -237,13 +242,21 @@ public enum X64Encoder {
 /// What the encoder reads of a form, derived once from its row (`X64FormRow.plan`) and packed
 /// into one word and a half, so that encoding keeps it in registers rather than spilling a
 /// dozen fields: a legacy instruction's prefixes, REX and opcode then take a few tests of bits.
+@usableFromInline
 struct X64EncodingPlan: Sendable {
     // Bits 0-9 of `word`: properties.
-    static let hasModRM: UInt64 = 1, regSized: UInt64 = 2, rmSized: UInt64 = 4, rmByte: UInt64 = 8
-    static let rmMemoryOnly: UInt64 = 16, w: UInt64 = 32, conditional: UInt64 = 64, regInOpcode: UInt64 = 128
-    static let vex: UInt64 = 256, evexSAE: UInt64 = 512
+    @inlinable static var hasModRM: UInt64 { 1 }
+    @inlinable static var regSized: UInt64 { 2 }
+    @inlinable static var rmSized: UInt64 { 4 }
+    @inlinable static var rmByte: UInt64 { 8 }
+    @inlinable static var rmMemoryOnly: UInt64 { 16 }
+    @inlinable static var w: UInt64 { 32 }
+    @inlinable static var conditional: UInt64 { 64 }
+    @inlinable static var regInOpcode: UInt64 { 128 }
+    @inlinable static var vex: UInt64 { 256 }
+    @inlinable static var evexSAE: UInt64 { 512 }
     /// Bit 63: ModRM.reg holds the register operand, not a `/digit`.
-    static let modRMFromRegister: UInt64 = 1 << 63
+    @inlinable static var modRMFromRegister: UInt64 { 1 << 63 }
 
     /// Bits 0-9 the properties above; 10-13 the sizes the form accepts (`X64SizeSet`); 16-23
     /// the mandatory prefix byte (0: none); 24-39 the opcode's bytes before the last, first
@@ -251,11 +264,12 @@ struct X64EncodingPlan: Sendable {
     /// 48-55 the opcode's last byte; 56 REX.W for 64-bit operands; 57-59 the REX bit a
     /// register operand numbered 8-15 sets (R for ModRM.reg, B for the opcode, 0 for none);
     /// 60-62 a `/digit` form's digit; 63 `modRMFromRegister`.
-    let word: UInt64
+    @usableFromInline let word: UInt64
     /// The immediate's width in bytes, 4 bits for each operand size (`X64OperandSize` k at 4k).
-    let widths: UInt16
+    @usableFromInline let widths: UInt16
 
     /// How the encoder checks that an immediate fits its width.
+    @usableFromInline
     enum ImmediateCheck: UInt64 {
         /// As a signed value (`imm8`, `rel8`, `rel32`).
         case signed
@@ -267,20 +281,20 @@ struct X64EncodingPlan: Sendable {
         case signedIf64
     }
 
-    @inline(__always) func has(_ bit: UInt64) -> Bool { word & bit != 0 }
-    @inline(__always) var sizes: UInt8 { UInt8(truncatingIfNeeded: word >> 10) & 15 }
-    @inline(__always) var prefix: UInt8 { UInt8(truncatingIfNeeded: word >> 16) }
-    @inline(__always) var leading: UInt16 { UInt16(truncatingIfNeeded: word >> 24) }
-    @inline(__always) var leadingCount: Int { Int(truncatingIfNeeded: word >> 40) & 3 }
-    @inline(__always) var check: UInt64 { (word >> 42) & 3 }
-    @inline(__always) var last: UInt8 { UInt8(truncatingIfNeeded: word >> 48) }
-    @inline(__always) var rexW: UInt8 { UInt8(truncatingIfNeeded: word >> 53) & 0x08 }
-    @inline(__always) var regREX: UInt8 { UInt8(truncatingIfNeeded: word >> 57) & 7 }
+    @inlinable @inline(__always) func has(_ bit: UInt64) -> Bool { word & bit != 0 }
+    @inlinable @inline(__always) var sizes: UInt8 { UInt8(truncatingIfNeeded: word >> 10) & 15 }
+    @inlinable @inline(__always) var prefix: UInt8 { UInt8(truncatingIfNeeded: word >> 16) }
+    @inlinable @inline(__always) var leading: UInt16 { UInt16(truncatingIfNeeded: word >> 24) }
+    @inlinable @inline(__always) var leadingCount: Int { Int(truncatingIfNeeded: word >> 40) & 3 }
+    @inlinable @inline(__always) var check: UInt64 { (word >> 42) & 3 }
+    @inlinable @inline(__always) var last: UInt8 { UInt8(truncatingIfNeeded: word >> 48) }
+    @inlinable @inline(__always) var rexW: UInt8 { UInt8(truncatingIfNeeded: word >> 53) & 0x08 }
+    @inlinable @inline(__always) var regREX: UInt8 { UInt8(truncatingIfNeeded: word >> 57) & 7 }
     /// ModRM.reg for register operand `reg`: the form's digit, or the register's low bits.
-    @inline(__always) func modRMField(_ reg: UInt8) -> UInt8 {
+    @inlinable @inline(__always) func modRMField(_ reg: UInt8) -> UInt8 {
         has(Self.modRMFromRegister) ? (reg & 7) << 3 : UInt8(truncatingIfNeeded: word >> 57) & 0x38
     }
-    @inline(__always) func width(_ size: X64OperandSize) -> Int {
+    @inlinable @inline(__always) func width(_ size: X64OperandSize) -> Int {
         Int(truncatingIfNeeded: widths >> (4 * UInt16(size.rawValue))) & 15
     }
 

@@ -203,7 +203,7 @@ public struct X64FormRow: Sendable {
     /// The immediate or displacement operand, `.none` without one.
     public let immediate: X64OperandKind
     /// The above packed for the encoder, which reads the row through a pointer.
-    let plan: X64EncodingPlan
+    @usableFromInline let plan: X64EncodingPlan
 
     init(
         form: X64Form, mnemonic: StaticString, prefix: X64Prefix, opcode: [UInt8], modRMExtension: UInt8?,

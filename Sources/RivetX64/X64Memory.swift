@@ -91,7 +91,7 @@ public struct X64Memory: Hashable, Sendable {
     }
 
     /// The number of displacement bytes the encoding holds: 0, 1 or 4.
-    @inline(__always)
+    @inlinable
     public var encodedDisplacementBytes: Int {
         guard case .register(let base) = base else { return 4 }
         switch displacementWidth {
