@@ -15,7 +15,11 @@ enum Slot {
 
 /// The guest address space size, as a literal for the same reason; `Interpreter.init` checks
 /// that it matches `GuestMemory.addressSpaceSize`.
+#if RIVET_CALLGRIND
+let addressSpaceSize: UInt64 = 1 << 34
+#else
 let addressSpaceSize: UInt64 = 1 << 38
+#endif
 
 @inline(__always) private func sx(_ v: Int32) -> UInt64 { UInt64(bitPattern: Int64(v)) }
 @inline(__always) private func sx32(_ v: UInt64) -> UInt64 {
