@@ -116,7 +116,8 @@ final class Translation {
     /// makes the translation. The caller placed `coldStart` bytes of code at `hostOffset` and
     /// `codeLength - coldStart` at `coldOffset`, and allocated `coldLength(...)` bytes there.
     init(
-        id: Int, guestPC: UInt64, guestEnd: UInt64, instructionOffsets: [UInt32], hostOffset: Int, coldOffset: Int,
+        id: Int, guestPC: UInt64, guestEnd: UInt64, instructionOffsets: some RandomAccessCollection<UInt32>,
+        hostOffset: Int, coldOffset: Int,
         cold: UnsafeMutableRawPointer, codeLength: Int, coldStart: Int, hostInstructionStarts: [UInt32], exits: [ExitSite],
         cachedRegisters: [(guest: UInt8, host: UInt8, from: UInt8)], isLoop: Bool, counter: (offset: Int, length: Int)? = nil,
         compileNanoseconds: UInt64, optimized: OptimizedCode? = nil
@@ -171,21 +172,22 @@ final class Translation {
     var instructionCount: Int { Int(count) }
     /// The pc just past the block's last instruction.
     var guestEnd: UInt64 { guestPC + UInt64(guestLength) }
-    /// Guest pages the block (or a tier-2 region's blocks) was decoded from, in order.
-    var pages: [UInt64] {
-        // A baseline block: one range, most often on one page (no array of ranges made).
+    /// Calls `body` with each guest page the block (or a tier-2 region's blocks) was decoded
+    /// from, in order, each once (no array made: the one a baseline block's install made was
+    /// an allocation per compile).
+    func forEachPage(_ body: (UInt64) -> Void) {
         guard let optimized else {
             let range = ownRange
-            let first = range.lowerBound >> 12, last = (range.upperBound - 1) >> 12
-            return first == last ? [first] : Array(first...last)
+            for page in (range.lowerBound >> 12)...((range.upperBound - 1) >> 12) { body(page) }
+            return
         }
-        var pages: [UInt64] = []
+        var next: UInt64 = 0  // the pages below it were reported
         for range in optimized.guestRanges {
-            for page in (range.lowerBound >> 12)...((range.upperBound - 1) >> 12) where pages.last.map({ $0 < page }) ?? true {
-                pages.append(page)
-            }
+            let first = max(next, range.lowerBound >> 12), last = (range.upperBound - 1) >> 12
+            guard first <= last else { continue }
+            for page in first...last { body(page) }
+            next = last + 1
         }
-        return pages
     }
 
     /// The guest addresses the code was made from, in order (a tier-2 region's blocks may lie

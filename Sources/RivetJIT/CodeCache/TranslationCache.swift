@@ -216,7 +216,7 @@ final class TranslationCache: CodeInvalidationObserver {
         byID[t.id] = t
         if t.counterLength != 0, countingLimit != 0 { countLimits[t.id] = count(t.id) &+ countingLimit &* UInt64(t.instructionCount) }
         optimizedMetadataBytes += t.optimized?.bytes ?? 0
-        for page in t.pages {
+        t.forEachPage { page in
             byPage[page, default: []].append(t)
             if !protectedPages.contains(page), memory.permissions(at: page << 12).contains(.write) {
                 protectedPages.insert(page)
@@ -277,7 +277,7 @@ final class TranslationCache: CodeInvalidationObserver {
         jumpCache.remove(pc: t.guestPC)
         for other in otherJumpCaches { other.remove(pc: t.guestPC) }
         if byPC.pointee.find(t.guestPC)?.id == Int32(truncatingIfNeeded: t.id) { byPC.pointee.remove(t.guestPC) }
-        for page in t.pages {
+        t.forEachPage { page in
             byPage[page]?.removeAll { $0 === t }
             if byPage[page]?.isEmpty == true {
                 byPage.removeValue(forKey: page)

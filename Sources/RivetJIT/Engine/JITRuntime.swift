@@ -123,7 +123,7 @@ final class JITRuntime {
         }
         let r = block.request
         let t = Translation(
-            id: r.id, guestPC: r.pc, guestEnd: r.guestEnd, instructionOffsets: r.block.prefix(block.instructions).map(\.offset),
+            id: r.id, guestPC: r.pc, guestEnd: r.guestEnd, instructionOffsets: r.block.prefix(block.instructions).lazy.map { $0.offset },
             hostOffset: offsets.hot, coldOffset: offsets.cold, cold: cold, codeLength: block.code.count, coldStart: split,
             hostInstructionStarts: block.instructionStarts, exits: block.exits, cachedRegisters: block.cachedRegisters,
             isLoop: block.isLoop, counter: block.counter, compileNanoseconds: block.compileNanoseconds,
