@@ -44,14 +44,20 @@ public enum X64Encoder {
     ) -> X64Encoding {
         let plan = row.pointee.plan
         precondition(plan.sizes & (1 << inst.size.rawValue) != 0, "operand size not allowed for this form")
-        let n: Int
-        if !plan.has(X64EncodingPlan.vex | X64EncodingPlan.evexSAE) {
-            n = encodeLegacy(inst, plan, into: out)
-        } else if plan.has(X64EncodingPlan.vex) {
-            n = encodeVEX(inst, row.pointee, into: out)
-        } else {
-            n = encodeEVEXSAE(inst, row.pointee, into: out)
+        if _slowPath(plan.has(X64EncodingPlan.vex | X64EncodingPlan.evexSAE)) {
+            return encodeExtended(inst, row, into: out)
         }
+        return encodeOperands(inst, plan, into: out, at: encodeLegacy(inst, plan, into: out))
+    }
+
+    /// A VEX or EVEX form's encoding, out of the JIT's inlined path (FMA and {sae} compares only).
+    @inline(never) @usableFromInline
+    static func encodeExtended(
+        _ inst: X64Instruction, _ row: UnsafePointer<X64FormRow>, into out: UnsafeMutablePointer<UInt8>
+    ) -> X64Encoding {
+        let plan = row.pointee.plan
+        let n = plan.has(X64EncodingPlan.vex)
+            ? encodeVEX(inst, row.pointee, into: out) : encodeEVEXSAE(inst, row.pointee, into: out)
         return encodeOperands(inst, plan, into: out, at: n)
     }
 

@@ -22,6 +22,7 @@ public struct X64Instruction: Hashable, Sendable {
 
     /// Creates an instruction from its raw parts; the encoder checks them against the form.
     @inline(__always)
+    @inlinable
     public init(
         _ form: X64Form, size: X64OperandSize = .b32, condition: X64Condition = .o, reg: UInt8 = 0,
         rm: X64RM = .register(0), immediate: Int64 = 0, isLocked: Bool = false
@@ -36,6 +37,7 @@ public struct X64Instruction: Hashable, Sendable {
     }
 
     /// The same instruction with a `lock` prefix; the form must allow it and write memory.
+    @inlinable
     public var locked: X64Instruction {
         precondition(form.row.flags.contains(.lockable) && rm.memory != nil,
                      "lock needs a lockable form with a memory destination")
@@ -45,6 +47,7 @@ public struct X64Instruction: Hashable, Sendable {
     }
 
     /// The encoded length in bytes (1-15).
+    @inlinable
     public var length: Int {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: X64Encoder.room) { scratch in
             X64Encoder.encode(self, into: scratch.baseAddress!).length
@@ -52,6 +55,7 @@ public struct X64Instruction: Hashable, Sendable {
     }
 
     /// The encoded bytes (allocates: for tests and tools, not for the JIT).
+    @inlinable
     public var bytes: [UInt8] {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: X64Encoder.room) { scratch in
             let n = X64Encoder.encode(self, into: scratch.baseAddress!).length
@@ -62,5 +66,6 @@ public struct X64Instruction: Hashable, Sendable {
 
 extension X64Instruction: CustomStringConvertible {
     /// The instruction in GNU objdump's Intel syntax, as if placed at address 0.
+    @inlinable
     public var description: String { X64Printer.text(self) }
 }

@@ -13,6 +13,7 @@ public enum X64Scale: UInt8, CaseIterable, Sendable {
     case x1, x2, x4, x8
 
     /// The factor, 1, 2, 4 or 8 (the raw value is its base-2 logarithm, as SIB.scale encodes it).
+    @inlinable
     public var factor: Int { 1 << Int(rawValue) }
 }
 
@@ -43,6 +44,7 @@ public struct X64Memory: Hashable, Sendable {
     public var displacementWidth: X64DisplacementWidth
 
     /// Creates a memory operand; traps if `index` is `rsp` or is combined with `rip`.
+    @inlinable
     public init(
         base: X64Base, index: HostRegister? = nil, scale: X64Scale = .x1, displacement: Int32 = 0,
         displacementWidth: X64DisplacementWidth = .automatic
@@ -59,11 +61,13 @@ public struct X64Memory: Hashable, Sendable {
     }
 
     /// `[base + displacement]`.
+    @inlinable
     public static func at(_ base: HostRegister, _ displacement: Int32 = 0) -> X64Memory {
         X64Memory(base: .register(base), displacement: displacement)
     }
 
     /// `[base + index * scale + displacement]`.
+    @inlinable
     public static func at(
         _ base: HostRegister, index: HostRegister, scale: X64Scale = .x1, _ displacement: Int32 = 0
     ) -> X64Memory {
@@ -71,16 +75,19 @@ public struct X64Memory: Hashable, Sendable {
     }
 
     /// `[index * scale + displacement]`, with no base.
+    @inlinable
     public static func at(index: HostRegister, scale: X64Scale, _ displacement: Int32 = 0) -> X64Memory {
         X64Memory(base: .none, index: index, scale: scale, displacement: displacement)
     }
 
     /// `[rip + displacement]`, counted from the end of the instruction.
+    @inlinable
     public static func rip(_ displacement: Int32 = 0) -> X64Memory {
         X64Memory(base: .rip, displacement: displacement)
     }
 
     /// The absolute address `displacement` (sign-extended to 64 bits).
+    @inlinable
     public static func absolute(_ address: Int32) -> X64Memory {
         X64Memory(base: .none, displacement: address)
     }
@@ -113,6 +120,7 @@ public enum X64RM: Hashable, Sendable {
     case memory(X64Memory)
 
     /// The memory operand, if this is one.
+    @inlinable
     public var memory: X64Memory? {
         if case .memory(let m) = self { return m }
         return nil
