@@ -305,16 +305,19 @@ struct X64EncodingPlan: Sendable {
     }
 
     init(
-        prefix: X64Prefix, opcode: X64Opcode, modRMExtension: UInt8?, flags: X64FormFlags, sizes: X64SizeSet,
-        hasModRM: Bool, regInModRM: Bool, regInOpcode: Bool, regSized: Bool, rmSized: Bool, rmByte: Bool,
-        rmMemoryOnly: Bool, immediate: X64OperandKind
+        prefix: X64Prefix, opcode: X64Opcode, modRMExtension: UInt8?, operands: [X64OperandKind], sizes: X64SizeSet,
+        flags: X64FormFlags, immediate: X64OperandKind
     ) {
+        let regInModRM = operands.contains(.reg) || operands.contains(.xreg)
+        let regInOpcode = operands.contains(.opReg)
         var word: UInt64 = 0
-        if hasModRM { word |= Self.hasModRM }
-        if regSized { word |= Self.regSized }
-        if rmSized { word |= Self.rmSized }
-        if rmByte { word |= Self.rmByte }
-        if rmMemoryOnly { word |= Self.rmMemoryOnly }
+        if modRMExtension != nil || regInModRM || operands.contains(where: \.isInModRMRm) { word |= Self.hasModRM }
+        // A general register sized by the instruction (8 bits need care), in ModRM.reg or the opcode.
+        if operands.contains(.reg) || operands.contains(.opReg) { word |= Self.regSized }
+        // ModRM.rm: a general register of the instruction's size, always a byte one, or memory only (`lea`).
+        if operands.contains(.rm) { word |= Self.rmSized }
+        if operands.contains(.rm8) { word |= Self.rmByte }
+        if operands.contains(.mem) || operands.contains(.mem32) { word |= Self.rmMemoryOnly }
         if flags.contains(.w) { word |= Self.w }
         if flags.contains(.conditional) { word |= Self.conditional }
         if regInOpcode { word |= Self.regInOpcode }

@@ -185,24 +185,12 @@ public struct X64FormRow: Sendable {
     /// Further properties.
     public let flags: X64FormFlags
 
-    // Derived from the above once, so that the encoder only tests booleans.
     /// Whether a ModRM byte follows the opcode.
-    public let hasModRM: Bool
-    /// Whether ModRM.reg holds an operand (not an opcode extension).
-    let regInModRM: Bool
-    /// Whether a register is added to the opcode.
-    let regInOpcode: Bool
-    /// Whether the register operand is a general register sized by the instruction (8-bit needs care).
-    let regSized: Bool
-    /// Whether the ModRM.rm register is a general register of the instruction's size.
-    let rmSized: Bool
-    /// Whether the ModRM.rm register is always a byte register.
-    let rmByte: Bool
-    /// Whether ModRM.rm must be memory (`lea`).
-    let rmMemoryOnly: Bool
+    public var hasModRM: Bool { plan.has(X64EncodingPlan.hasModRM) }
     /// The immediate or displacement operand, `.none` without one.
     public let immediate: X64OperandKind
-    /// The above packed for the encoder, which reads the row through a pointer.
+    /// What the encoder needs of the row, derived once and packed (it reads the row through a
+    /// pointer).
     @usableFromInline let plan: X64EncodingPlan
 
     init(
@@ -219,18 +207,10 @@ public struct X64FormRow: Sendable {
         self.operands = (padded[0], padded[1], padded[2])
         self.sizes = sizes
         self.flags = flags
-        regInModRM = operands.contains(.reg) || operands.contains(.xreg)
-        regInOpcode = operands.contains(.opReg)
-        regSized = operands.contains(.reg) || operands.contains(.opReg)
-        rmSized = operands.contains(.rm)
-        rmByte = operands.contains(.rm8)
-        rmMemoryOnly = operands.contains(.mem) || operands.contains(.mem32)
-        hasModRM = modRMExtension != nil || regInModRM || operands.contains(where: \.isInModRMRm)
         immediate = operands.first(where: \.isImmediate) ?? .none
         plan = X64EncodingPlan(
-            prefix: prefix, opcode: self.opcode, modRMExtension: modRMExtension, flags: flags, sizes: sizes,
-            hasModRM: hasModRM, regInModRM: regInModRM, regInOpcode: regInOpcode, regSized: regSized,
-            rmSized: rmSized, rmByte: rmByte, rmMemoryOnly: rmMemoryOnly, immediate: immediate)
+            prefix: prefix, opcode: self.opcode, modRMExtension: modRMExtension, operands: operands, sizes: sizes,
+            flags: flags, immediate: immediate)
     }
 
     /// The operands in Intel order, without unused slots.
