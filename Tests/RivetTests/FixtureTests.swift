@@ -284,6 +284,28 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         if tier == .optimizing { #expect((result.statistics.optimizing?.guardFailures ?? 0) >= 1, "\(result.statistics.summary)") }
     }
 
+    /// `opt_one_region`'s loop nest (a hash-chain walk with a byte-compare loop inside, called
+    /// from a loop over a buffer), in slices short enough to end at each of its blocks many
+    /// times, tier 2 compiling on the guest's thread (so that the run repeats): a slice that
+    /// ends at a block of a loop a region has, run in the baseline's code after a side exit,
+    /// starts no other region of that loop headed there. Five regions are made (seven without
+    /// the check), and tier 2 runs 99% of the instructions (97% with the seven).
+    @Test func aLoopInARegionStartsNoOther() throws {
+        let fixture = try #require(Fixture.all.first { $0.name == "opt_one_region" })
+        let result = try fixture.run {
+            $0.tier = .auto
+            $0.sliceInstructions = 4_096
+            $0.optimizingThreshold = 256
+            $0.adaptsThresholds = false
+            $0.optimizesOnGuestThread = true
+        }
+        #expect(result.standardOutput == fixture.expectedOutput)
+        let s = result.statistics
+        let opt = try #require(s.tiers.first { $0.name == "opt" }, "\(s.summary)")
+        #expect(opt.compiles <= 5, "\(s.summary)")
+        #expect(Double(opt.instructions) > 0.98 * Double(s.instructions), "\(s.summary)")
+    }
+
     /// `opt_loop_entry`'s `step` runs straight into its loop's head (six instructions, then the
     /// loop, two passes of 15). Once tier 2 has the loop, the baseline block at `step`'s entry
     /// must end at the loop's head and chain into the region, rather than run the first pass
