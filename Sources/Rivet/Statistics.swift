@@ -65,6 +65,17 @@ public struct Statistics: Equatable, Sendable {
         /// Its code stopped counting (`Configuration.countingLimit`): it ran at least
         /// `instructions`.
         public var isLowerBound = false
+        /// For a tier-2 region's header: the times the region was entered (each entry leaves
+        /// it once, by a side exit, the loop's exit or a budget exit), and the guest
+        /// instructions it ran; nil for other blocks.
+        public var regionEntries: UInt64? = nil
+        public var regionInstructions: UInt64? = nil
+        /// A region's guest instructions per entry: a loop that stays in tier 2 runs thousands;
+        /// one left at every pass, a few dozen (its entries and exits cost more than it saves).
+        public var instructionsPerEntry: UInt64? {
+            guard let entries = regionEntries, let instructions = regionInstructions else { return nil }
+            return instructions / max(1, entries)
+        }
     }
 
     /// One of the structures Rivet keeps for the guest, and its bound: every one that grows
@@ -245,15 +256,19 @@ public struct Statistics: Equatable, Sendable {
         }
         if !hottestBlocks.isEmpty {
             lines.append("hottest blocks")
-            var hot: [[String]] = [["#", "address", "symbol", "tier", "instructions", "share"]]
+            var hot: [[String]] = [["#", "address", "symbol", "tier", "instructions", "share", "per entry"]]
             for (k, b) in hottestBlocks.enumerated() {
                 hot.append([
                     "\(k + 1)", "0x" + String(b.address, radix: 16), b.symbol ?? "-", b.tier,
                     (b.isLowerBound ? "≥ " : "") + grouped(b.instructions),
                     formatted(b.share * 100, digits: 1) + "%",
+                    b.instructionsPerEntry.map(grouped) ?? "-",
                 ])
             }
-            lines += table(hot, rightAligned: [0, 4, 5]).map { "  " + $0 }
+            lines += table(hot, rightAligned: [0, 4, 5, 6]).map { "  " + $0 }
+            if hottestBlocks.contains(where: { $0.regionEntries != nil }) {
+                lines.append("  per entry: a tier-2 region's guest instructions each time it is entered (it leaves once per entry)")
+            }
             if countingStops > 0 {
                 lines.append(
                     "  ≥: the block stopped counting after \(grouped(countingLimit)) runs, as \(grouped(countingStops)) did (counting costs time); --exact-counts counts every run")
@@ -363,6 +378,8 @@ public struct Statistics: Equatable, Sendable {
                 j["instructions"] = .int(b.instructions)
                 j["share"] = .number(b.share)
                 j["lower_bound"] = .bool(b.isLowerBound)
+                j["region_entries"] = b.regionEntries.map { .int($0) } ?? .null
+                j["region_instructions"] = b.regionInstructions.map { .int($0) } ?? .null
                 return .object(j)
             })
         var m = JSONObject()

@@ -121,6 +121,7 @@ extension VirtualMachine {
         }
         let compiled = engine.compiledInstructionsByPC()
         let optimized = engine.optimizedInstructionsByPC()
+        let entries = engine.optimizedEntriesByPC()
         let lowerBounds = engine.lowerBoundPCs()
         var totals = interpreted
         for (pc, n) in compiled { totals[pc, default: 0] &+= n }
@@ -134,6 +135,10 @@ extension VirtualMachine {
             let tier = jit < (interpreted[pc] ?? 0) ? "interp" : (optimized[pc] ?? 0) &* 2 >= jit ? "opt" : "baseline"
             var block = Statistics.HotBlock(address: pc, symbol: name, tier: tier, instructions: n, share: Double(n) / Double(total))
             block.isLowerBound = lowerBounds.contains(pc)
+            if tier == "opt", let made = entries[pc] {
+                block.regionEntries = made
+                block.regionInstructions = optimized[pc] ?? 0
+            }
             return block
         }
     }

@@ -1518,6 +1518,14 @@ public final class Engine {
         return result
     }
 
+    /// The times the live tier-2 regions were entered, by header pc (each entry leaves once:
+    /// by a side exit, the loop's exit or a budget exit).
+    public func optimizedEntriesByPC() -> [UInt64: UInt64] {
+        var result: [UInt64: UInt64] = [:]
+        for t in cache.all where t.optimized != nil { result[t.guestPC, default: 0] &+= cache.exits(t.id) }
+        return result
+    }
+
     /// Blocks whose code stopped counting (`sweepCounters`), and the runs after which it does
     /// (0: never).
     public var countingStops: UInt64 { cache.stoppedCounters }
