@@ -132,7 +132,8 @@ extension VirtualMachine {
             }
             // Compiled code runs the block's instructions: tier 2's if most of them ran there.
             let jit = compiled[pc] ?? 0
-            let tier = jit < (interpreted[pc] ?? 0) ? "interp" : (optimized[pc] ?? 0) &* 2 >= jit ? "opt" : "baseline"
+            let inRegion = optimized[pc] ?? 0
+            let tier = jit < (interpreted[pc] ?? 0) ? "interp" : inRegion > 0 && inRegion &* 2 >= jit ? "opt" : "baseline"
             var block = Statistics.HotBlock(address: pc, symbol: name, tier: tier, instructions: n, share: Double(n) / Double(total))
             block.isLowerBound = lowerBounds.contains(pc)
             if tier == "opt", let made = entries[pc] {
