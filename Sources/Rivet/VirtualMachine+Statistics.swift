@@ -120,8 +120,7 @@ extension VirtualMachine {
             interpreted[b.pc, default: 0] &+= b.instructions
         }
         let compiled = engine.compiledInstructionsByPC()
-        let optimized = engine.optimizedInstructionsByPC()
-        let entries = engine.optimizedEntriesByPC()
+        let regions = engine.optimizedRegionsByPC()
         let lowerBounds = engine.lowerBoundPCs()
         var totals = interpreted
         for (pc, n) in compiled { totals[pc, default: 0] &+= n }
@@ -132,13 +131,14 @@ extension VirtualMachine {
             }
             // Compiled code runs the block's instructions: tier 2's if most of them ran there.
             let jit = compiled[pc] ?? 0
-            let inRegion = optimized[pc] ?? 0
+            let region = regions[pc]
+            let inRegion = region?.instructions ?? 0
             let tier = jit < (interpreted[pc] ?? 0) ? "interp" : inRegion > 0 && inRegion &* 2 >= jit ? "opt" : "baseline"
             var block = Statistics.HotBlock(address: pc, symbol: name, tier: tier, instructions: n, share: Double(n) / Double(total))
             block.isLowerBound = lowerBounds.contains(pc)
-            if tier == "opt", let made = entries[pc] {
-                block.regionEntries = made
-                block.regionInstructions = optimized[pc] ?? 0
+            if tier == "opt", let region {
+                block.regionEntries = region.entries
+                block.regionInstructions = region.instructions
             }
             return block
         }

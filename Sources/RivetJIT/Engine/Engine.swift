@@ -1509,20 +1509,14 @@ public final class Engine {
     /// The threshold in force now (it moves in adaptive mode).
     public var currentThreshold: UInt32 { policy.threshold }
 
-    /// Guest instructions executed in translated code, by block pc (live and removed).
-    /// Instructions executed in the live tier-2 regions, by their entry pc (a region counts all
-    /// its blocks' instructions at its entry).
-    public func optimizedInstructionsByPC() -> [UInt64: UInt64] {
-        var result: [UInt64: UInt64] = [:]
-        for t in cache.all where t.optimized != nil { result[t.guestPC, default: 0] &+= cache.count(t.id) }
-        return result
-    }
-
-    /// The times the live tier-2 regions were entered, by header pc (each entry leaves once:
-    /// by a side exit, the loop's exit or a budget exit).
-    public func optimizedEntriesByPC() -> [UInt64: UInt64] {
-        var result: [UInt64: UInt64] = [:]
-        for t in cache.all where t.optimized != nil { result[t.guestPC, default: 0] &+= cache.exits(t.id) }
+    /// The live tier-2 regions by header pc: the guest instructions they ran, and the times they
+    /// were entered (each entry leaves once: by a side exit, the loop's exit or a budget exit).
+    public func optimizedRegionsByPC() -> [UInt64: (instructions: UInt64, entries: UInt64)] {
+        var result: [UInt64: (instructions: UInt64, entries: UInt64)] = [:]
+        for t in cache.all where t.optimized != nil {
+            let old = result[t.guestPC] ?? (0, 0)
+            result[t.guestPC] = (old.instructions &+ cache.count(t.id), old.entries &+ cache.exits(t.id))
+        }
         return result
     }
 
@@ -1537,6 +1531,7 @@ public final class Engine {
         return result
     }
 
+    /// Guest instructions executed in translated code, by block pc (live and removed).
     public func compiledInstructionsByPC() -> [UInt64: UInt64] {
         var result: [UInt64: UInt64] = [:]
         retiredInstructions.forEach { result[$0] = $1 }
