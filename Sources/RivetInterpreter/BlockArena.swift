@@ -10,8 +10,8 @@ import Glibc
 /// again. Used on the interpreter's thread, or under the code lock, like the cache.
 final class BlockArena {
     static let granule = 64
-    /// A block's largest size: its header and `maxInstructions + 1` instructions.
-    static let largest = MemoryLayout<BlockHeader>.stride + MemoryLayout<Inst>.stride * (BlockDecoder.maxInstructions + 1)
+    /// A block's largest size (`BlockDecoder.bytes`).
+    static let largest = BlockDecoder.bytes(instructions: BlockDecoder.maxInstructions)
     static let classes = (largest + granule - 1) / granule + 1
     /// Address space reserved (not memory: pages are backed as blocks reach them). A cache
     /// bound above it, or blocks kept in other classes than the ones being freed, go on in

@@ -10,19 +10,30 @@ import RivetISA
 /// guest code that changes never makes one stale. One table per interpreter, used on its
 /// hart's thread only.
 ///
-/// An entry is an `Inst` with offset 0 but for two fields: `offset` holds the encoding
-/// (`key(of:)`; 0, which encodes no instruction, marks a free entry) and `decodeFlags` what the
-/// block decoder asks of it. 16 bytes, so the table is 64 KiB.
+/// An entry is the lowered `Inst`, the encoding (`key(of:)`; 0, which encodes no instruction,
+/// marks a free entry), the instruction's length and what the block decoder asks of it. 16
+/// bytes, so the table is 64 KiB.
 final class DecodeCache {
-    /// `Inst.decodeFlags`: a conditional branch (the block goes on past it).
+    /// `Entry.flags`: a conditional branch (the block goes on past it).
     static let conditionalBranch: UInt8 = 1
     /// ... an instruction that ends a block (other control transfers, system instructions).
     static let endsBlock: UInt8 = 2
 
+    /// One instruction, lowered as far as it does not depend on its place
+    /// (`BlockDecoder.lower`).
+    struct Entry {
+        var inst: Inst
+        /// The encoding (`key(of:)`).
+        var key: UInt32
+        /// `conditionalBranch`, `endsBlock`.
+        var flags: UInt8
+        var length: UInt8
+    }
+
     static let bits = 12
-    private let entries: UnsafeMutablePointer<Inst>
+    private let entries: UnsafeMutablePointer<Entry>
     /// Where an instruction decoded outside the table is lowered (`lowered(_: Instruction)`).
-    private let scratch: UnsafeMutablePointer<Inst>
+    private let scratch: UnsafeMutablePointer<Entry>
 
     /// Lookups answered from the table, and those decoded.
     private(set) var hits: UInt64 = 0
@@ -31,7 +42,7 @@ final class DecodeCache {
     init() {
         entries = .allocate(capacity: 1 << Self.bits)
         entries.initialize(
-            repeating: Inst(op: .illegal, rd: 0, rs1: 0, rs2: 0, imm: 0, rs3: 0, rm: 0, length: 0, offset: 0),
+            repeating: Entry(inst: Inst(op: .illegal, rd: 0, rs1: 0, rs2: 0, imm: 0), key: 0, flags: 0, length: 0),
             count: 1 << Self.bits)
         scratch = .allocate(capacity: 1)
         scratch.initialize(to: entries[0])
@@ -52,10 +63,10 @@ final class DecodeCache {
     /// The instruction whose encoding starts `word` (the bytes at its pc), lowered: from the
     /// table, or decoded and kept there. Good until the next call.
     @inline(__always)
-    func lowered(_ word: UInt32) -> UnsafePointer<Inst> {
+    func lowered(_ word: UInt32) -> UnsafePointer<Entry> {
         let key = Self.key(of: word)
         let slot = entries + Int(truncatingIfNeeded: (key &* 0x9E37_79B1) >> UInt32(32 - Self.bits))
-        if slot.pointee.offset == key, key != 0 {
+        if slot.pointee.key == key, key != 0 {
             hits &+= 1
             return UnsafePointer(slot)
         }
@@ -65,16 +76,16 @@ final class DecodeCache {
     }
 
     /// `instruction` (fetched another way) lowered, outside the table. Good until the next call.
-    func lowered(_ instruction: Instruction) -> UnsafePointer<Inst> {
+    func lowered(_ instruction: Instruction) -> UnsafePointer<Entry> {
         Self.lower(instruction, into: scratch)
         return UnsafePointer(scratch)
     }
 
     @inline(never)
-    private static func lower(_ instruction: Instruction, into entry: UnsafeMutablePointer<Inst>) {
+    private static func lower(_ instruction: Instruction, into entry: UnsafeMutablePointer<Entry>) {
         let format = instruction.opcode.format
-        var inst = BlockDecoder.lower(instruction, format: format, offset: instruction.raw)
-        inst.decodeFlags = format == .b ? conditionalBranch : instruction.endsBlock ? endsBlock : 0
-        entry.pointee = inst
+        entry.pointee = Entry(
+            inst: BlockDecoder.lower(instruction, format: format), key: instruction.raw,
+            flags: format == .b ? conditionalBranch : instruction.endsBlock ? endsBlock : 0, length: instruction.length)
     }
 }

@@ -61,27 +61,24 @@ extension UnsafeMutablePointer where Pointee == Inst {
     @inline(__always) var rs2: Int { Int(truncatingIfNeeded: pointee.rs2) }
     /// The immediate, sign-extended.
     @inline(__always) var simm: UInt64 { UInt64(bitPattern: Int64(pointee.imm)) }
-    @inline(__always) var off: UInt64 { UInt64(pointee.offset) }
-    @inline(__always) var len: UInt64 { UInt64(pointee.length) }
+    /// An offset from the block's start held in `rs1` and `rs2` (`BlockDecoder.decode`: the
+    /// link address of `jal`, the place of `auipc`).
+    @inline(__always) var offset16: UInt64 { UInt64(pointee.rs1) | UInt64(pointee.rs2) << 8 }
     /// A taken conditional branch of `block`: gives back to the budget the block's
     /// instructions it passes over, and returns the instruction it goes to in the block — its
     /// target further on, or the block's start as a new entry when the budget and the tier-up
     /// countdown allow — or nil when it leaves the block through the outer loop.
     @inline(__always) func takenBranch(_ block: Block, _ remaining: inout UInt64) -> UnsafeMutablePointer<Inst>? {
-        remaining &+= UInt64(pointee.rd)
-        block.pointee.skipped &+= UInt32(pointee.rd)
-        switch pointee.rs3 {
-        case Inst.forwardInBlock:
-            return self + Int(truncatingIfNeeded: pointee.imm)
-        case Inst.toBlockStart:
-            guard remaining >= UInt64(BlockDecoder.maxInstructions), block.pointee.countdown > 0 else { return nil }
-            block.pointee.countdown &-= 1
-            block.pointee.executions &+= 1
-            remaining &-= UInt64(block.pointee.count)
-            return block.instructions
-        default:
-            return nil
-        }
+        let passed = pointee.rd & ~Inst.staysInBlock
+        remaining &+= UInt64(passed)
+        block.pointee.skipped &+= UInt32(passed)
+        guard pointee.rd & Inst.staysInBlock != 0 else { return nil }
+        if pointee.imm != 0 { return self + Int(truncatingIfNeeded: pointee.imm) }
+        guard remaining >= UInt64(BlockDecoder.maxInstructions), block.pointee.countdown > 0 else { return nil }
+        block.pointee.countdown &-= 1
+        block.pointee.executions &+= 1
+        remaining &-= UInt64(block.pointee.count)
+        return block.instructions
     }
 }
 
@@ -199,12 +196,13 @@ extension Interpreter {
                 switch i.pointee.op {
                 // MARK: Control transfer
                 case .jal:
-                    r[i.rd] = base &+ i.off &+ i.len
-                    pc = base &+ i.off &+ i.simm
+                    r[i.rd] = base &+ i.offset16
+                    pc = base &+ i.simm
                     continue outer
                 case .jalr:
-                    let target = (r[i.rs1] &+ i.simm) & ~1
-                    r[i.rd] = base &+ i.off &+ i.len
+                    let immediate = UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: i.pointee.imm)))
+                    let target = (r[i.rs1] &+ immediate) & ~1
+                    r[i.rd] = base &+ UInt64(UInt32(bitPattern: i.pointee.imm) >> 16)
                     pc = target
                     continue outer
                 // A taken branch goes on inside the block (forward, or round to its start as a
@@ -212,37 +210,37 @@ extension Interpreter {
                 case .beq:
                     if r[i.rs1] == r[i.rs2] {
                         if let next = i.takenBranch(block, &remaining) { ip = next; continue inner }
-                        pc = base &+ i.off &+ i.simm; continue outer
+                        pc = base &+ i.simm; continue outer
                     }
                 case .bne:
                     if r[i.rs1] != r[i.rs2] {
                         if let next = i.takenBranch(block, &remaining) { ip = next; continue inner }
-                        pc = base &+ i.off &+ i.simm; continue outer
+                        pc = base &+ i.simm; continue outer
                     }
                 case .blt:
                     if Int64(bitPattern: r[i.rs1]) < Int64(bitPattern: r[i.rs2]) {
                         if let next = i.takenBranch(block, &remaining) { ip = next; continue inner }
-                        pc = base &+ i.off &+ i.simm; continue outer
+                        pc = base &+ i.simm; continue outer
                     }
                 case .bge:
                     if Int64(bitPattern: r[i.rs1]) >= Int64(bitPattern: r[i.rs2]) {
                         if let next = i.takenBranch(block, &remaining) { ip = next; continue inner }
-                        pc = base &+ i.off &+ i.simm; continue outer
+                        pc = base &+ i.simm; continue outer
                     }
                 case .bltu:
                     if r[i.rs1] < r[i.rs2] {
                         if let next = i.takenBranch(block, &remaining) { ip = next; continue inner }
-                        pc = base &+ i.off &+ i.simm; continue outer
+                        pc = base &+ i.simm; continue outer
                     }
                 case .bgeu:
                     if r[i.rs1] >= r[i.rs2] {
                         if let next = i.takenBranch(block, &remaining) { ip = next; continue inner }
-                        pc = base &+ i.off &+ i.simm; continue outer
+                        pc = base &+ i.simm; continue outer
                     }
 
                 // MARK: Integer register-immediate
                 case .lui: r[i.rd] = i.simm
-                case .auipc: r[i.rd] = base &+ i.off &+ i.simm
+                case .auipc: r[i.rd] = base &+ i.offset16 &+ i.simm
                 case .addi: r[i.rd] = r[i.rs1] &+ i.simm
                 case .slti: r[i.rd] = Int64(bitPattern: r[i.rs1]) < Int64(i.pointee.imm) ? 1 : 0
                 case .sltiu: r[i.rd] = r[i.rs1] < i.simm ? 1 : 0
@@ -489,7 +487,8 @@ extension Interpreter {
                     if FenceOrdering(bits: Int64(i.pointee.imm)).ordersStoresBeforeLoads { GuestMemory.fullBarrier() }
                 case .fence_i:
                     // The next pc first: collecting frees this block, and `i` points into it.
-                    pc = base &+ i.off &+ i.len
+                    let (offset, length) = block.position(ip - first)
+                    pc = base &+ offset &+ length
                     memory.synchronizeInstructionFetch()
                     applyPendingCodeChanges()
                     cache.droppedSinceCheck = false
@@ -497,19 +496,19 @@ extension Interpreter {
                     previous = nil
                     continue outer
                 case .ecall:
-                    pc = base &+ i.off
+                    pc = base &+ block.position(ip - first).offset
                     return .ecall
                 case .ebreak:
                     stop = .breakpoint
                     break inner
                 case .illegal:
-                    stop = .illegalInstruction(raw: fetchRaw(base &+ i.off), length: i.pointee.length)
+                    stop = illegal(block, ip - first)
                     break inner
                 case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
                     let unretired = count &- UInt64(truncatingIfNeeded: ip - first)
                     r[Slot.instret] = instretAtStart &+ (budget &- remaining)
                     if !csr(i.pointee, unretired: unretired) {
-                        stop = .illegalInstruction(raw: fetchRaw(base &+ i.off), length: i.pointee.length)
+                        stop = illegal(block, ip - first)
                         break inner
                     }
 
@@ -522,7 +521,7 @@ extension Interpreter {
                     if cache.droppedSinceCheck { cache.droppedSinceCheck = false; break inner }
                 case .cbo_inval:
                     // Linux leaves senvcfg.CBIE clear: user mode may not invalidate.
-                    stop = .illegalInstruction(raw: fetchRaw(base &+ i.off), length: i.pointee.length)
+                    stop = illegal(block, ip - first)
                     break inner
 
                 // MARK: A
@@ -546,8 +545,8 @@ extension Interpreter {
                     .fcvt_d_l, .fcvt_d_lu, .fmv_d_x, .fli_s, .fminm_s, .fmaxm_s, .fround_s, .froundnx_s,
                     .fleq_s, .fltq_s, .fli_d, .fminm_d, .fmaxm_d, .fround_d, .froundnx_d, .fleq_d, .fltq_d,
                     .fcvtmod_w_d:
-                    if !Self.float(i.pointee, r) {
-                        stop = .illegalInstruction(raw: fetchRaw(base &+ i.off), length: i.pointee.length)
+                    if !Self.float(i, r) {
+                        stop = illegal(block, ip - first)
                         break inner
                     }
                 }
@@ -556,8 +555,7 @@ extension Interpreter {
 
             // Left the block before its end: `ip` is the instruction that stopped it.
             let index = UInt64(truncatingIfNeeded: ip - first)
-            let offset = UInt64(ip.pointee.offset)
-            let length = UInt64(ip.pointee.length)
+            let (offset, length) = block.position(Int(truncatingIfNeeded: index))
             if let stop {
                 // The instruction did not retire.
                 let unretired = count &- index
@@ -591,6 +589,12 @@ extension Interpreter {
     func slowStore(_ address: UInt64, _ size: Int, _ value: UInt64) throws(GuestFault) {
         let buffer = try memory.hostBuffer(at: address, size: size, access: .write)
         for k in 0..<size { buffer[k] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(k))) }
+    }
+
+    /// The illegal instruction `index` of `block`, as a stop.
+    func illegal(_ block: Block, _ index: Int) -> StopReason {
+        let (offset, length) = block.position(index)
+        return .illegalInstruction(raw: fetchRaw(block.pointee.pc &+ offset), length: UInt8(length))
     }
 
     /// The raw bits of the instruction at `pc`, for error reports.

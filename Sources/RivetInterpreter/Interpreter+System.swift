@@ -54,7 +54,7 @@ extension Interpreter {
     @inline(never)
     func atomic(_ i: Inst) -> StopReason? {
         guard let atomic = GuestAtomic(i.op, ordering: i.rm) else {
-            return .illegalInstruction(raw: 0, length: i.length)
+            return .illegalInstruction(raw: 0, length: 4)  // (no atomic is compressed)
         }
         let r = hart.slots
         do throws(AtomicFailure) {
