@@ -507,14 +507,14 @@ extension Interpreter {
                 case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
                     let unretired = count &- UInt64(truncatingIfNeeded: ip - first)
                     r[Slot.instret] = instretAtStart &+ (budget &- remaining)
-                    if !csr(i.pointee, unretired: unretired) {
+                    if !csr(i, unretired: unretired) {
                         stop = illegal(block, ip - first)
                         break inner
                     }
 
                 // MARK: Zicbom, Zicboz
                 case .cbo_clean, .cbo_flush, .cbo_zero:
-                    if let failure = cacheBlock(i.pointee) {
+                    if let failure = cacheBlock(i) {
                         stop = failure
                         break inner
                     }
@@ -528,7 +528,7 @@ extension Interpreter {
                 case .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w,
                     .amomax_w, .amominu_w, .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d,
                     .amoand_d, .amoor_d, .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
-                    if let failure = atomic(i.pointee) {
+                    if let failure = atomic(i) {
                         stop = failure
                         break inner
                     }

@@ -8,7 +8,8 @@ extension Interpreter {
     /// - Parameter unretired: instructions of the current block not yet retired, counting this
     ///   one; `instret` counted the whole block at entry.
     @inline(never)
-    func csr(_ i: Inst, unretired: UInt64) -> Bool {
+    func csr(_ instruction: UnsafeMutablePointer<Inst>, unretired: UInt64) -> Bool {
+        let i = instruction.pointee  // (one load: `Interpreter.float`)
         let r = hart.slots
         let number = UInt32(i.imm) & 0xfff
         let immediate = i.op == .csrrwi || i.op == .csrrsi || i.op == .csrrci
@@ -52,7 +53,8 @@ extension Interpreter {
     /// Executes an LR, SC or AMO (`GuestMemory.execute(_:address:operand:slots:)`, which every
     /// tier shares). Returns why the hart must stop, or nil.
     @inline(never)
-    func atomic(_ i: Inst) -> StopReason? {
+    func atomic(_ instruction: UnsafeMutablePointer<Inst>) -> StopReason? {
+        let i = instruction.pointee
         guard let atomic = GuestAtomic(i.op, ordering: i.rm) else {
             return .illegalInstruction(raw: 0, length: 4)  // (no atomic is compressed)
         }
@@ -76,7 +78,8 @@ extension Interpreter {
     /// but, as the CMO specification says, fault unless a load or a store may access the block;
     /// zero is a 64-byte store. Faults report rs1, as the specification writes it to `stval`.
     @inline(never)
-    func cacheBlock(_ i: Inst) -> StopReason? {
+    func cacheBlock(_ instruction: UnsafeMutablePointer<Inst>) -> StopReason? {
+        let i = instruction.pointee
         let address = hart.slots[Int(i.rs1)]
         let block = address & ~(cacheBlockSize - 1)
         let size = Int(cacheBlockSize)
