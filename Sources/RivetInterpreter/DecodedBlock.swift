@@ -8,7 +8,7 @@ import RivetMachine
 /// 33...64. So the loop never tests for `x0` and never distinguishes register files.
 ///
 /// What does not fit is folded into fields the instruction leaves unused (`BlockDecoder.lower`
-/// and `place`): the rounding mode and `rs3` of float operations, and the aq/rl bits of
+/// and `decode`): the rounding mode and `rs3` of float operations, and the aq/rl bits of
 /// atomics, in `imm` (`rm` in bits 0-7, `rs3` in 8-15); the instruction's offset from its
 /// block's start in `rs1` and `rs2` (`auipc`, a 16-bit offset) or in `imm` (targets of `jal`
 /// and branches count from the block's start); `jal`'s link offset in `rs1` and `rs2`, and
