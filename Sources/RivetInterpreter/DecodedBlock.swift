@@ -68,8 +68,8 @@ extension UnsafeMutablePointer where Pointee == BlockHeader {
             .assumingMemoryBound(to: Inst.self)
     }
 
-    /// Each instruction's offset from the block's start (bits 0-13) and its length (bits
-    /// 14-15: 1 for 2 bytes, 2 for 4, 0 for the synthetic jump), after the instructions.
+    /// Each instruction's offset from the block's start and its length, after the instructions
+    /// (`BlockDecoder.position(offset:length:)`).
     @inline(__always)
     var positions: UnsafeMutablePointer<UInt16> {
         UnsafeMutableRawPointer(instructions + Int(pointee.count) + 1).assumingMemoryBound(to: UInt16.self)
@@ -79,7 +79,7 @@ extension UnsafeMutablePointer where Pointee == BlockHeader {
     @inline(__always)
     func position(_ index: Int) -> (offset: UInt64, length: UInt64) {
         let p = positions[index]
-        return (UInt64(p & 0x3fff), UInt64(p >> 14) &* 2)
+        return (BlockDecoder.offset(p), BlockDecoder.length(p))
     }
 }
 
@@ -162,7 +162,7 @@ enum BlockDecoder {
             let flags = entry.pointee.flags
             let length = UInt64(entry.pointee.length)
             let offset = cursor &- pc
-            positions[count] = UInt16(truncatingIfNeeded: offset) | UInt16(truncatingIfNeeded: length / 2) << 14
+            positions[count] = position(offset: offset, length: length)
             count += 1
             switch inst.pointee.op {
             case .jal:
@@ -203,7 +203,7 @@ enum BlockDecoder {
         }
         // The synthetic fall-through jump.
         insts[count] = Inst(op: .jal, rd: UInt8(HartState.Slot.zeroSink), rs1: 0, rs2: 0, imm: Int32(cursor - pc))
-        positions[count] = UInt16(truncatingIfNeeded: cursor - pc)
+        positions[count] = position(offset: cursor - pc, length: 0)
         // Conditional branches: one back to the block's start goes round as a new entry (not in
         // blocks shortened to a budget or single-stepped, which must stop on time); one forward
         // to an instruction of the block (an `if` without `else`) jumps there inside it; others
@@ -219,10 +219,10 @@ enum BlockDecoder {
                 insts[k].rd = passed | Inst.staysInBlock
                 continue
             }
-            guard target > Int64(positions[k] & 0x3fff) else { continue }
+            guard target > Int64(offset(positions[k])) else { continue }
             var m = k + 1
-            while m < count && Int64(positions[m] & 0x3fff) < target { m += 1 }
-            if Int64(positions[m] & 0x3fff) == target {
+            while m < count && Int64(offset(positions[m])) < target { m += 1 }
+            if Int64(offset(positions[m])) == target {
                 insts[k].rd = UInt8(m - k - 1) | Inst.staysInBlock
                 insts[k].imm = Int32(m - k)
             }
@@ -248,6 +248,16 @@ enum BlockDecoder {
 
     @inline(__always)
     static func bytes(_ block: Block) -> Int { bytes(instructions: Int(block.pointee.count)) }
+
+    /// An entry of a block's position table (`Block.positions`): the offset from the block's
+    /// start in bits 0-13 (a block lies in one page and its jump), the length (2 or 4 bytes; 0
+    /// for the synthetic jump) over 2 in bits 14-15.
+    @inline(__always)
+    static func position(offset: UInt64, length: UInt64) -> UInt16 {
+        UInt16(truncatingIfNeeded: offset) | UInt16(truncatingIfNeeded: length / 2) << 14
+    }
+    @inline(__always) static func offset(_ position: UInt16) -> UInt64 { UInt64(position & 0x3fff) }
+    @inline(__always) static func length(_ position: UInt16) -> UInt64 { UInt64(position >> 14) &* 2 }
 
     /// Converts a decoded instruction to the loop's form, as far as it does not depend on the
     /// instruction's place (`decode` folds that in).
