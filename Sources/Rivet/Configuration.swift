@@ -123,6 +123,13 @@ public struct Configuration: Sendable {
     /// such blocks' figures in `Statistics.hottestBlocks` and the chained transfers are lower
     /// bounds. 0: every run is counted.
     public var countingLimit: UInt32 = 20_000
+    /// Whether every compiled block counts its runs from its compile on (up to `countingLimit`),
+    /// for `Statistics.hottestBlocks` and the chained transfers. Under `.baseline`, by default,
+    /// a block counts only while the code cache is under pressure (for eviction's ranking): its
+    /// code then has no counting instruction, 5-9% of the time of a program with much warm code,
+    /// and `Statistics` lists few of its blocks. (`rivet run --stats` sets this; `.auto`'s
+    /// optimizing tier needs the counts.)
+    public var countsEveryBlock = false
     /// Adapt the threshold: raise it while the compile queue is long, lower it (down to 1) while
     /// the interpreter runs a large share of the instructions, many blocks turn hot and the
     /// queue is short.

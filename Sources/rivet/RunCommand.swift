@@ -307,6 +307,8 @@ struct RunOptions {
         configuration.tracesInstructions = trace
         configuration.tracesSyscalls = traceSyscalls
         configuration.measuresTime = stats || statsJSON != nil
+        // The statistics' hottest blocks need every block's counts.
+        configuration.countsEveryBlock = stats || statsJSON != nil
         configuration.randomSeed = seed
         configuration.forwardsHostSignals = true
         configuration.debugger = gdbPort

@@ -214,9 +214,10 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         #expect(compiles[0] > 1000 && compiles[1] < 10 * compiles[0], "\(compiles)")
     }
 
-    /// Compiled blocks stop counting after `countingLimit` runs (their code patched while it
-    /// may run, by other guest threads too): the results stay exact, and `--stats` says its
-    /// counts are lower bounds; with the limit at 0 every run is counted.
+    /// Compiled blocks that count from the start (`countsEveryBlock`, as under `--stats`) stop
+    /// counting after `countingLimit` runs (their code patched while it may run, by other guest
+    /// threads too): the results stay exact, and `--stats` says its counts are lower bounds;
+    /// with the limit at 0 every run is counted.
     @Test(arguments: ["stress_codegen", "threads_amo_stress", "threads_smc"], [ExecutionTier.baseline, .auto])
     func blocksStopCountingAndTheResultsStayExact(_ name: String, _ tier: ExecutionTier) throws {
         let fixture = try #require(Fixture.all.first { $0.name == name })
@@ -226,6 +227,7 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
                 $0.tier = tier
                 $0.optimizingThreshold = 1
                 $0.countingLimit = limit
+                $0.countsEveryBlock = true
             }
             #expect(result.standardOutput == fixture.expectedOutput)
             #expect(result.reason.shellStatus == fixture.expectedStatus, "stderr: \(result.standardError)")
@@ -280,6 +282,29 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
         // Under `opt` nearly everything runs in tier 2, so transfers are few (in `auto` the
         // baseline's code runs the loop until tier 2 takes over, with a transfer per block).
         if tier == .optimizing { #expect(s.chainedTransfers < s.instructions / 100, "\(s.summary)") }
+    }
+
+    /// Under `--tier baseline` blocks count on demand: entered past their counting entry, only
+    /// blocks that loop to themselves count while the code cache has room (fewer runs counted
+    /// than with `countsEveryBlock`), and the others count again, entered at their counting
+    /// entries (then past them once more), while a small cache evicts; the results are exact
+    /// all the same, with other guest threads running the code meanwhile.
+    @Test(arguments: ["stress_codegen", "threads_amo_stress", "threads_smc"])
+    func baselineBlocksCountOnDemand(_ name: String) throws {
+        let fixture = try #require(Fixture.all.first { $0.name == name })
+        var counted: [UInt64] = []
+        for (cache, everyBlock) in [(64 << 20, false), (64 << 20, true), (64 << 10, false)] {
+            let result = try fixture.run {
+                $0.tier = .baseline
+                $0.codeCacheBytes = cache
+                $0.countingLimit = 2
+                $0.countsEveryBlock = everyBlock
+            }
+            #expect(result.standardOutput == fixture.expectedOutput)
+            #expect(result.reason.shellStatus == fixture.expectedStatus, "stderr: \(result.standardError)")
+            counted.append(result.statistics.hottestBlocks.filter { $0.tier == "baseline" }.reduce(0) { $0 + $1.instructions })
+        }
+        #expect(counted[0] < counted[1], "\(counted)")
     }
 
     /// `opt_single_guard`'s loop carries singles, which tier 2 keeps as singles behind a guard

@@ -30,6 +30,9 @@ struct CompileRequest: Sendable {
     /// For tier 2: the pcs of the region's blocks its indirect jumps (not returns) compare their
     /// target with, hottest first (`RegionFormation.Loop.indirectTargets`).
     var regionIndirectTargets: [UInt64] = []
+    /// For the baseline: count the block's runs at a counting entry, not in its code
+    /// (`TierPolicy.countsOnDemand`).
+    var countingEntry = false
 
     /// Takes `loop` (or no loop) as the region of this tier-2 request.
     mutating func setRegion(_ loop: RegionFormation.Loop?) {
@@ -54,8 +57,10 @@ struct CompiledBlock: Sendable {
     /// Guest registers in host registers, each from instruction `from` on (`BlockTranslator.pending`).
     let cachedRegisters: [(guest: UInt8, host: UInt8, from: UInt8)]
     let isLoop: Bool
-    /// The baseline's counting instruction (`BlockTranslator.Output.counter`).
+    /// The baseline's counting instruction (`BlockTranslator.Output.counter`), or its counting
+    /// entry (`BlockTranslator.Output.countingEntry`).
     var counter: (offset: Int, length: Int)? = nil
+    var countingEntry: Int? = nil
     let compileNanoseconds: UInt64
     /// Tier 2's metadata (nil for the baseline's code).
     var optimized: OptimizedCode? = nil
@@ -85,7 +90,8 @@ struct BlockCompiler: ~Copyable {
         let output: BlockTranslator.Output
         do {
             output = try translator.translate(
-                id: request.id, pc: request.pc, block: request.block, helpers: HelperAddresses())
+                id: request.id, pc: request.pc, block: request.block, helpers: HelperAddresses(),
+                countingEntry: request.countingEntry)
         } catch {
             return nil
         }
@@ -95,7 +101,7 @@ struct BlockCompiler: ~Copyable {
             request: request, code: code, coldStart: translator.assembler.coldStart, crossings: translator.assembler.crossings,
             instructionStarts: output.instructionStarts, exits: output.exits,
             cachedRegisters: output.cachedRegisters.map { ($0.guest, $0.host.rawValue, $0.from) }, isLoop: output.isLoop,
-            counter: output.counter, compileNanoseconds: elapsed)
+            counter: output.counter, countingEntry: output.countingEntry, compileNanoseconds: elapsed)
     }
 }
 

@@ -20,8 +20,10 @@ struct BlockTranslator: ~Copyable {
         var cachedRegisters: [(guest: UInt8, host: HostRegister, from: UInt8)]
         var isLoop: Bool
         /// Where the block's counting instruction starts (at 0: see `translate`) and its length;
-        /// nil for a loop block, which counts as it leaves.
+        /// nil for a loop block, which counts as it leaves, and for a block with a counting entry.
         var counter: (offset: Int, length: Int)?
+        /// The code offset of the block's counting entry (`translate(countingEntry: true)`).
+        var countingEntry: Int? = nil
     }
 
     /// Code to emit after the block's body.
@@ -94,9 +96,11 @@ struct BlockTranslator: ~Copyable {
     init() {}
 
     /// Translates `block` (decoded at `pc`) for translation `id`. The code is left in
-    /// `assembler`, finished and ready to copy.
+    /// `assembler`, finished and ready to copy. With `countingEntry`, a block that does not loop
+    /// to itself counts its runs only when entered at its counting entry, in its cold part,
+    /// not as its code starts.
     mutating func translate(
-        id: Int, pc: UInt64, block: [GuestCode.Decoded], helpers: HelperAddresses
+        id: Int, pc: UInt64, block: [GuestCode.Decoded], helpers: HelperAddresses, countingEntry: Bool = false
     ) throws(X64Error) -> Output {
         assembler.reset()
         self.id = id
@@ -120,10 +124,13 @@ struct BlockTranslator: ~Copyable {
 
         // A block that does not loop to itself counts its instructions as it starts, with its
         // first instruction: 16-byte aligned as the translation is, `TranslationCache.stopCounting`
-        // can turn it into a `nop` of its length with one atomic 8-byte store.
+        // can turn it into a `nop` of its length with one atomic 8-byte store. Or, with a
+        // counting entry, where that entry starts (below): its code has no counting instruction.
         var counter: (offset: Int, length: Int)? = nil
         let count = Int32(block.count)
-        if !isLoop {
+        let body: X64Label? = !isLoop && countingEntry ? assembler.newLabel() : nil
+        if let body { assembler.bind(body) }
+        if !isLoop, !countingEntry {
             let add = assembler.emit(.alu(.add, .b64, .at(Pinned.counters, Int32(8 * id)), imm: count))
             counter = (add.start, add.end - add.start)
         }
@@ -179,8 +186,15 @@ struct BlockTranslator: ~Copyable {
             exit(to: pc + UInt64(last.offset) + UInt64(last.instruction.length))
         }
 
-        // Stubs, and after them the shared tails: cold, placed apart from the body.
+        // Stubs, and after them the shared tails: cold, placed apart from the body. First the
+        // counting entry: `add [counters + 8·id], n`, then on to the code.
         assembler.startColdSection()
+        var entry: Int? = nil
+        if let body {
+            entry = assembler.count
+            assembler.emit(.alu(.add, .b64, .at(Pinned.counters, Int32(8 * id)), imm: count))
+            assembler.jmp(to: body)
+        }
         for stub in stubs {
             switch stub {
             case .exit(let label, let code):
@@ -232,7 +246,7 @@ struct BlockTranslator: ~Copyable {
         return Output(
             instructionStarts: starts, exits: exits,
             cachedRegisters: cachedList.map { ($0.guest, $0.host, loaded & 1 << UInt32($0.guest) != 0 ? 0 : firstWrite[Int($0.guest)] + 1) },
-            isLoop: isLoop, counter: counter)
+            isLoop: isLoop, counter: counter, countingEntry: entry)
     }
 
     // MARK: Operands and exits

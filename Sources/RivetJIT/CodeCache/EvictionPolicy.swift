@@ -17,8 +17,9 @@ public enum EvictionPolicy: String, Sendable, CaseIterable {
 struct UsageTracker {
     private(set) var epoch: UInt64 = 0
 
-    /// Takes a sample: which translations ran since the last one, and how much.
-    mutating func sample(_ cache: TranslationCache) {
+    /// Takes a sample: which translations ran since the last one, and how much. `underPressure`:
+    /// the code cache evicted code (now or before), and blocks that count on demand count.
+    mutating func sample(_ cache: TranslationCache, underPressure: Bool) {
         epoch += 1
         let epoch = epoch
         cache.forEachLive { t in
@@ -28,8 +29,11 @@ struct UsageTracker {
             if delta != 0 { t.lastActiveEpoch = epoch }
             t.recentInstructions = t.recentInstructions / 2 + Double(delta)
             // A block that stopped counting ran often since it started (again): it counts
-            // again now, so that the next sample shows whether it still runs.
-            if t.counterStopped { cache.resumeCounting(t) }
+            // again now, so that the next sample shows whether it still runs. One that counts
+            // on demand, only while the cache is under pressure: entered at its counting entry,
+            // each run takes a jump more, and its code another cache line, until it ran
+            // `countingLimit` times.
+            if t.counterStopped, t.countingEntry == 0 || underPressure { cache.resumeCounting(t) }
         }
     }
 

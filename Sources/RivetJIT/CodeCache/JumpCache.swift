@@ -47,6 +47,15 @@ final class JumpCache {
     /// the entry was made.
     func contains(pc: UInt64) -> Bool { table[2 * Self.index(pc)] == pc }
 
+    /// Points the entry for `pc`, if present, at `entry`: another entry into the same code (a
+    /// translation entered at or past its counting entry). A probe by another hart meanwhile
+    /// reads the old or the new address (one aligned store), both good. The entry stays, with
+    /// what it says of the jumps made (region formation reads it).
+    func update(pc: UInt64, entry: UInt) {
+        let i = Self.index(pc)
+        if table[2 * i] == pc { table[2 * i + 1] = UInt64(entry) }
+    }
+
     /// Removes the entry for `pc`, if present. Another hart may be probing this table: only
     /// the pc word changes (one aligned store), so a probe sees the old pair or an empty
     /// entry, never the old pc with a new host entry; the old entry's code is kept until

@@ -51,8 +51,14 @@ final class Translation {
     /// at its exits).
     let counterOffset: UInt16
     let counterLength: UInt8
+    /// Or, for a baseline block that counts on demand (`TierPolicy.countsOnDemand`), the code
+    /// offset of its counting entry, in its cold part: `add [counters + 8·id], n`, then a jump
+    /// to its code. The block is entered there (its links, the jump caches, the pc index lead
+    /// there) while it counts, at its code's start otherwise. 0: none.
+    let countingEntry: UInt32
     /// The code no longer counts (`TranslationCache.stopCounting`): its counting instruction is
-    /// a `nop`; the eight bytes there before are kept here.
+    /// a `nop`, the eight bytes there before kept here; or it is entered past its counting
+    /// entry. A block that counts on demand starts so.
     @exclusivity(unchecked) var counterStopped = false
     @exclusivity(unchecked) var counterBytes: UInt64 = 0
     /// Its counting stopped at some time: its count is a lower bound.
@@ -120,7 +126,7 @@ final class Translation {
         hostOffset: Int, coldOffset: Int,
         cold: UnsafeMutableRawPointer, codeLength: Int, coldStart: Int, hostInstructionStarts: [UInt32], exits: [ExitSite],
         cachedRegisters: [(guest: UInt8, host: UInt8, from: UInt8)], isLoop: Bool, counter: (offset: Int, length: Int)? = nil,
-        compileNanoseconds: UInt64, optimized: OptimizedCode? = nil
+        countingEntry: Int? = nil, compileNanoseconds: UInt64, optimized: OptimizedCode? = nil
     ) {
         precondition(
             instructionOffsets.count == hostInstructionStarts.count && instructionOffsets.count <= 255
@@ -139,6 +145,12 @@ final class Translation {
         precondition(counter.map { $0.offset & 7 == 0 && $0.offset < 1 << 16 && ($0.length == 5 || $0.length == 8) } ?? true, "a misplaced counter")
         counterOffset = UInt16(counter?.offset ?? 0)
         counterLength = UInt8(counter?.length ?? 0)
+        precondition(counter == nil || countingEntry == nil, "one way of counting")
+        self.countingEntry = UInt32(countingEntry ?? 0)
+        if countingEntry != nil {
+            counterStopped = true
+            countsAreLowerBound = true
+        }
         precondition(coldStart <= codeLength && exits.allSatisfy { $0.patchOffset < coldStart }, "a misplaced cold part")
         self.hostOffset = hostOffset
         hostLength = coldStart

@@ -204,8 +204,27 @@ final class TranslationCache: CodeInvalidationObserver {
         return nil
     }
 
-    /// The executable address of a translation's entry.
-    func entry(_ t: Translation) -> UInt { UInt(bitPattern: region.executable(at: t.hostOffset)) }
+    /// The executable address of a translation's entry: its code's start, or its counting
+    /// entry while it counts there (`Translation.countingEntry`).
+    func entry(_ t: Translation) -> UInt {
+        let offset = t.countingEntry != 0 && !t.counterStopped ? t.regionOffset(ofCode: Int(t.countingEntry)) : t.hostOffset
+        return UInt(bitPattern: region.executable(at: offset))
+    }
+
+    /// Leads what enters `t` to its entry now (`entry(_:)`), after its counting started or
+    /// stopped: its links, its entries in the pc index and the jump caches. (A hart may still
+    /// come in the other way once: one run counted or not.)
+    private func retarget(_ t: Translation) {
+        let destination = entry(t)
+        for (source, index) in t.incoming where source.linked(index) === t { patch(source, exit: index, destination: destination) }
+        if byPC.pointee.find(t.guestPC)?.id == Int32(truncatingIfNeeded: t.id) {
+            byPC.pointee.set(
+                t.guestPC,
+                PCIndex.Entry(id: Int32(truncatingIfNeeded: t.id), instructions: UInt32(t.instructionCount), hostEntry: destination))
+        }
+        jumpCache.update(pc: t.guestPC, entry: destination)
+        for other in otherJumpCaches { other.update(pc: t.guestPC, entry: destination) }
+    }
 
     /// Adds a translation, write-protecting its guest pages where the guest may write them.
     func insert(_ t: Translation) {
@@ -422,8 +441,22 @@ final class TranslationCache: CodeInvalidationObserver {
     /// `add [counters + 8·id], n`, at the start of its code) becomes a `nop` of its length, in
     /// one 8-byte store, so that code of other harts running it meanwhile sees one or the other
     /// (a `jmp` over it cost as much as the `add`: Lua 0.28 s either way, 0.25 s with a `nop`).
+    /// A block with a counting entry is entered past it from now on.
     func stopCounting(_ t: Translation) {
-        guard t.counterLength != 0, !t.counterStopped, !t.isRetired else { return }
+        guard t.counterLength != 0 || t.countingEntry != 0, !t.counterStopped, !t.isRetired else { return }
+        if t.countingEntry != 0 {
+            t.counterStopped = true
+            retarget(t)
+        } else {
+            stopCountingInPlace(t)
+        }
+        t.countsAreLowerBound = true
+        t.inWindow = false
+        countLimits[t.id] = 0
+        stoppedCounters += 1
+    }
+
+    private func stopCountingInPlace(_ t: Translation) {
         let offset = t.hostOffset + Int(t.counterOffset)
         let original = UInt64(littleEndian: region.writable(at: offset).load(as: UInt64.self))
         let length = Int(t.counterLength)
@@ -432,17 +465,18 @@ final class TranslationCache: CodeInvalidationObserver {
         t.counterBytes = original
         region.storeCode64(at: offset, kept | nop)
         t.counterStopped = true
-        t.countsAreLowerBound = true
-        t.inWindow = false
-        countLimits[t.id] = 0
-        stoppedCounters += 1
     }
 
-    /// Makes `t`'s code count again, from its counter's value now.
+    /// Makes `t`'s code count again, from its counter's value now (a block with a counting
+    /// entry: entered there).
     func resumeCounting(_ t: Translation) {
         guard t.counterStopped, !t.isRetired else { return }
-        region.storeCode64(at: t.hostOffset + Int(t.counterOffset), t.counterBytes)
         t.counterStopped = false
+        if t.countingEntry != 0 {
+            retarget(t)
+        } else {
+            region.storeCode64(at: t.hostOffset + Int(t.counterOffset), t.counterBytes)
+        }
         if countingLimit != 0 { countLimits[t.id] = count(t.id) &+ countingLimit &* UInt64(t.instructionCount) }
     }
 }

@@ -631,7 +631,7 @@ public final class Engine {
         r.lastDecay = executed
         r.interpreter.decayHotness()
         setbacks.halve()
-        usage.sample(cache)
+        usage.sample(cache, underPressure: hasEvicted)
         r.counts.pointee.decays += 1
     }
 
@@ -667,6 +667,10 @@ public final class Engine {
         }
         cache.sweepCounters(Self.counterSweepSize)
     }
+
+    /// The code cache evicted code at some time: blocks that count on demand count at usage
+    /// samples (`UsageTracker.sample`).
+    @exclusivity(unchecked) private var hasEvicted = false
 
     /// Headers whose profiling window is open (`openProfilingWindow`), for `sweepCounters`.
     @exclusivity(unchecked) private var windowHeaders: [Translation] = []
@@ -770,13 +774,14 @@ public final class Engine {
     private func request(_ pc: UInt64, priority: Double, copyingBytes: Bool = true) -> CompileRequest? {
         guard let id = cache.reserveID() else { return nil }
         guard
-            let r = GuestCode.request(
+            var r = GuestCode.request(
                 at: pc, id: id, memory: memory, requested: monotonicNanoseconds(), priority: priority, stops: regionHeaders,
                 copyingBytes: copyingBytes)
         else {
             cache.releaseID(id)
             return nil
         }
+        r.countingEntry = policy.countsOnDemand && !configuration.optimizingTier && cache.countingLimit != 0
         return r
     }
 
@@ -939,7 +944,8 @@ public final class Engine {
         }
         if cache.retiredBytes >= length + metadata { return nil }
         r.counts.pointee.evictionEpisodes += 1
-        usage.sample(cache)
+        hasEvicted = true
+        usage.sample(cache, underPressure: true)
         let headroom = max(length + metadata, bound / 16)
         var fits = false
         usage.evict(from: cache, policy: configuration.evictionPolicy) {
@@ -1272,6 +1278,8 @@ public final class Engine {
             // A baseline block counts as it starts, before its budget check: this run did not
             // happen (its stub would take 8 bytes more in every block: 3.5% of `flat`'s code).
             // Once its counting stopped, the count, a lower bound, only loses a run per slice.
+            // (One that counts at its counting entry keeps the run: it may have been entered
+            // past that entry, by a jump made before its counting started, and not counted it.)
             if t.counterLength != 0 { r.counters[t.id] &-= UInt64(t.instructionCount) }
             hart.pc = t.guestPC
             if mode == .auto { considerOptimizing(r, t) }

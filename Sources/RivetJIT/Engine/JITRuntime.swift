@@ -126,7 +126,7 @@ final class JITRuntime {
             id: r.id, guestPC: r.pc, guestEnd: r.guestEnd, instructionOffsets: r.block.prefix(block.instructions).lazy.map { $0.offset },
             hostOffset: offsets.hot, coldOffset: offsets.cold, cold: cold, codeLength: block.code.count, coldStart: split,
             hostInstructionStarts: block.instructionStarts, exits: block.exits, cachedRegisters: block.cachedRegisters,
-            isLoop: block.isLoop, counter: block.counter, compileNanoseconds: block.compileNanoseconds,
+            isLoop: block.isLoop, counter: block.counter, countingEntry: block.countingEntry, compileNanoseconds: block.compileNanoseconds,
             optimized: block.optimized)
         if let directory = Self.dumpDirectory { dump(t, to: directory) }
         return t
