@@ -285,8 +285,8 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
     }
 
     /// Under `--tier baseline` blocks count on demand: entered past their counting entry, only
-    /// blocks that loop to themselves count while the code cache has room (fewer runs counted
-    /// than with `countsEveryBlock`), and the others count again, entered at their counting
+    /// blocks that loop to themselves count while the code cache has room (fewer block entries
+    /// counted, so fewer chained transfers, than with `countsEveryBlock`), and the others count, entered at their counting
     /// entries (then past them once more), while a small cache evicts; the results are exact
     /// all the same, with other guest threads running the code meanwhile.
     @Test(arguments: ["stress_codegen", "threads_amo_stress", "threads_smc"])
@@ -297,12 +297,11 @@ enum EngineSetup: String, CaseIterable, Sendable, CustomStringConvertible {
             let result = try fixture.run {
                 $0.tier = .baseline
                 $0.codeCacheBytes = cache
-                $0.countingLimit = 2
                 $0.countsEveryBlock = everyBlock
             }
             #expect(result.standardOutput == fixture.expectedOutput)
             #expect(result.reason.shellStatus == fixture.expectedStatus, "stderr: \(result.standardError)")
-            counted.append(result.statistics.hottestBlocks.filter { $0.tier == "baseline" }.reduce(0) { $0 + $1.instructions })
+            counted.append(result.statistics.chainedTransfers)
         }
         #expect(counted[0] < counted[1], "\(counted)")
     }

@@ -781,7 +781,8 @@ public final class Engine {
             cache.releaseID(id)
             return nil
         }
-        r.countingEntry = policy.countsOnDemand && !configuration.optimizingTier && cache.countingLimit != 0
+        // (Not where tier 2 forms regions from the counts.)
+        r.countingEntry = policy.countsOnDemand && !(mode == .auto && configuration.optimizingTier) && cache.countingLimit != 0
         return r
     }
 
