@@ -127,8 +127,8 @@ public struct Configuration: Sendable {
     /// for `Statistics.hottestBlocks` and the chained transfers. Under `.baseline`, by default,
     /// a block counts only while the code cache is under pressure (for eviction's ranking): its
     /// code then has no counting instruction, 5-9% of the time of a program with much warm code,
-    /// and `Statistics` lists few of its blocks. (`rivet run --stats` sets this; `.auto`'s
-    /// optimizing tier needs the counts.)
+    /// and `Statistics` lists few of its blocks. (`rivet run --stats` sets this; under `.auto`
+    /// the optimizing tier chooses loops by the counts, and every block counts.)
     public var countsEveryBlock = false
     /// Adapt the threshold: raise it while the compile queue is long, lower it (down to 1) while
     /// the interpreter runs a large share of the instructions, many blocks turn hot and the

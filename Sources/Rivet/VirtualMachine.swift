@@ -199,7 +199,7 @@ public final class VirtualMachine {
             baseThreshold: configuration.tierUpThreshold, optimizingThreshold: configuration.optimizingThreshold,
             adaptive: configuration.adaptsThresholds)
         engineConfiguration.policy.countingLimit = configuration.countingLimit
-        engineConfiguration.policy.countsOnDemand = configuration.tier == .baseline && !configuration.countsEveryBlock
+        engineConfiguration.policy.countsOnDemand = !configuration.countsEveryBlock
         engineConfiguration.compileThreads = configuration.compileThreads ?? 0
         engineConfiguration.separateCodeViews = configuration.separatesCodeViews
         engineConfiguration.compileTimeLimit = configuration.compileTimeLimit

@@ -131,7 +131,7 @@ struct BlockTranslator: ~Copyable {
         let body: X64Label? = !isLoop && countingEntry ? assembler.newLabel() : nil
         if let body { assembler.bind(body) }
         if !isLoop, !countingEntry {
-            let add = assembler.emit(.alu(.add, .b64, .at(Pinned.counters, Int32(8 * id)), imm: count))
+            let add = assembler.emit(countRuns(count))
             counter = (add.start, add.end - add.start)
         }
         // Then load the cached registers; then, at the head of every iteration of a block that
@@ -192,7 +192,7 @@ struct BlockTranslator: ~Copyable {
         var entry: Int? = nil
         if let body {
             entry = assembler.count
-            assembler.emit(.alu(.add, .b64, .at(Pinned.counters, Int32(8 * id)), imm: count))
+            assembler.emit(countRuns(count))
             assembler.jmp(to: body)
         }
         for stub in stubs {
@@ -248,6 +248,10 @@ struct BlockTranslator: ~Copyable {
             cachedRegisters: cachedList.map { ($0.guest, $0.host, loaded & 1 << UInt32($0.guest) != 0 ? 0 : firstWrite[Int($0.guest)] + 1) },
             isLoop: isLoop, counter: counter, countingEntry: entry)
     }
+
+    /// `add [counters + 8·id], count`: a run of the block counted, where it starts or at its
+    /// counting entry.
+    func countRuns(_ count: Int32) -> X64Instruction { .alu(.add, .b64, .at(Pinned.counters, Int32(8 * id)), imm: count) }
 
     // MARK: Operands and exits
 

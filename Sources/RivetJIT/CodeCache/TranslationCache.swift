@@ -211,17 +211,18 @@ final class TranslationCache: CodeInvalidationObserver {
         return UInt(bitPattern: region.executable(at: offset))
     }
 
+    /// `t`'s entry in the pc index: its id, length and entry now.
+    private func indexEntry(_ t: Translation) -> PCIndex.Entry {
+        PCIndex.Entry(id: Int32(truncatingIfNeeded: t.id), instructions: UInt32(t.instructionCount), hostEntry: entry(t))
+    }
+
     /// Leads what enters `t` to its entry now (`entry(_:)`), after its counting started or
     /// stopped: its links, its entries in the pc index and the jump caches. (A hart may still
     /// come in the other way once: one run counted or not.)
     private func retarget(_ t: Translation) {
         let destination = entry(t)
         for (source, index) in t.incoming where source.linked(index) === t { patch(source, exit: index, destination: destination) }
-        if byPC.pointee.find(t.guestPC)?.id == Int32(truncatingIfNeeded: t.id) {
-            byPC.pointee.set(
-                t.guestPC,
-                PCIndex.Entry(id: Int32(truncatingIfNeeded: t.id), instructions: UInt32(t.instructionCount), hostEntry: destination))
-        }
+        if byPC.pointee.find(t.guestPC)?.id == Int32(truncatingIfNeeded: t.id) { byPC.pointee.set(t.guestPC, indexEntry(t)) }
         jumpCache.update(pc: t.guestPC, entry: destination)
         for other in otherJumpCaches { other.update(pc: t.guestPC, entry: destination) }
     }
@@ -229,9 +230,7 @@ final class TranslationCache: CodeInvalidationObserver {
     /// Adds a translation, write-protecting its guest pages where the guest may write them.
     func insert(_ t: Translation) {
         if let old = lookup(t.guestPC) { remove(old) }
-        byPC.pointee.set(
-            t.guestPC,
-            PCIndex.Entry(id: Int32(truncatingIfNeeded: t.id), instructions: UInt32(t.instructionCount), hostEntry: entry(t)))
+        byPC.pointee.set(t.guestPC, indexEntry(t))
         byID[t.id] = t
         if t.counterLength != 0, countingLimit != 0 { countLimits[t.id] = count(t.id) &+ countingLimit &* UInt64(t.instructionCount) }
         optimizedMetadataBytes += t.optimized?.bytes ?? 0

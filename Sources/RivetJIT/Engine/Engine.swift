@@ -781,8 +781,9 @@ public final class Engine {
             cache.releaseID(id)
             return nil
         }
-        // (Not where tier 2 forms regions from the counts.)
-        r.countingEntry = policy.countsOnDemand && !(mode == .auto && configuration.optimizingTier) && cache.countingLimit != 0
+        // (Only under `--tier baseline`: `auto`'s tier 2 forms regions from the counts, and
+        // under `opt`, whose time goes to compiling, it did not pay.)
+        r.countingEntry = policy.countsOnDemand && mode == .baseline && cache.countingLimit != 0
         return r
     }
 

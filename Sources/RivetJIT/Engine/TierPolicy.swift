@@ -35,10 +35,10 @@ public struct TierPolicy: Sendable {
     /// Baseline blocks count their runs only when asked: entered then at a counting entry
     /// apart from their code, which has no counting instruction. On programs with much warm
     /// code that instruction took 5-9% of the time, even once turned into a `nop`
-    /// (Performance.md, thirty-seventh session). For an engine without the optimizing tier,
-    /// whose counts feed only eviction (`UsageTracker`, which asks while the code cache is
-    /// under pressure) and the statistics: ignored with the optimizing tier, whose choice of
-    /// loops needs them from the start. Only with a `countingLimit`.
+    /// (Performance.md, thirty-seventh session). Applies to the baseline mode, where the
+    /// counts feed only eviction (`UsageTracker`, which asks while the code cache is under
+    /// pressure) and the statistics; in `auto` the optimizing tier chooses loops by them. Only
+    /// with a `countingLimit`.
     public var countsOnDemand = false
     /// Guest instructions between decays of the hotness counts.
     public var decayInterval: UInt64 = 200_000_000
